@@ -1,0 +1,95 @@
+"""Compliance-aware contact gateway: routes and schedules. Each parses, calls one use case, responds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Chalice, Rate, Response
+
+from chalicelib import api, observability
+from chalicelib.bootstrap import Gateway, bootstrap
+from chalicelib.domain.model import Channel
+from chalicelib.http import json_response, route
+from chalicelib.idempotency import make_idempotent
+from chalicelib.services import calls, contacts, dispatch
+
+app = Chalice(app_name="contact-gateway")
+app.register_middleware(observability.http_middleware, "http")
+
+_gateway: Gateway | None = None
+_submit_once: Any = None
+
+
+def gateway() -> Gateway:
+    """Built on first use, then kept for the life of the function instance."""
+    global _gateway
+    if _gateway is None:
+        _gateway = bootstrap()
+    return _gateway
+
+
+def _submit(payload: dict[str, Any]) -> dict[str, Any]:
+    g = gateway()
+    request = api.ContactIn.model_validate(payload["body"], strict=False).to_domain(payload["tenant"])
+    result = contacts.submit_contact(request, g.deps, api.utcnow())
+    assert result is not None
+    status = 200 if request.channel is Channel.VOICE else 202
+    return {"status": status, "body": result.to_json()}
+
+
+def submit_idempotently(payload: dict[str, Any]) -> dict[str, Any]:
+    global _submit_once
+    if _submit_once is None:
+        g = gateway()
+        _submit_once = make_idempotent(_submit, g.clients.dynamodb, g.settings.idempotency_table)
+    return dict(_submit_once(payload=payload))
+
+
+@route(app, "/v1/health", "GET")
+def health() -> Response:
+    g = gateway()
+    g.clients.dynamodb.describe_table(TableName=g.settings.ledger_table)
+    return json_response(200, {"status": "ok", "policy_version": g.policies.version})
+
+
+@route(app, "/v1/contacts", "POST")
+def submit() -> Response:
+    request = app.current_request
+    parsed = api.parse(api.ContactIn, request.raw_body)
+    payload = {"tenant": gateway().settings.default_tenant, "route": "contacts",
+               "body": parsed.model_dump(mode="json")}
+    key = request.headers.get("idempotency-key")
+    if key:
+        outcome = submit_idempotently({**payload, "key": key})
+    else:
+        outcome = _submit(payload)
+    return json_response(outcome["status"], outcome["body"])
+
+
+@route(app, "/v1/contacts/evaluate", "POST")
+def evaluate() -> Response:
+    parsed = api.parse(api.EvaluateIn, app.current_request.raw_body)
+    request = parsed.to_domain(gateway().settings.default_tenant)
+    decision = contacts.evaluate_contact(request, gateway().deps, parsed.at or api.utcnow())
+    body = {**contacts.decision_json(decision), "policy_version": decision.policy_version,
+            "zones": decision.inputs.get("zones", []), "inputs": decision.inputs}
+    return json_response(200, body)
+
+
+@route(app, "/v1/contacts/{contact_id}", "GET")
+def get_contact(contact_id: str) -> Response:
+    return json_response(200, contacts.get_contact(gateway().settings.default_tenant, contact_id, gateway().deps))
+
+
+@route(app, "/v1/contacts/{contact_id}/outcome", "POST")
+def record_outcome(contact_id: str) -> Response:
+    parsed = api.parse(api.OutcomeIn, app.current_request.raw_body)
+    tenant = gateway().settings.default_tenant
+    body = calls.record_call_outcome(tenant, contact_id, parsed.result, gateway().deps, api.utcnow(), parsed.at)
+    return json_response(200, body)
+
+
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def dispatcher(event: Any) -> dict[str, Any]:
+    report = dispatch.run_dispatcher(gateway().deps, api.utcnow())
+    return report.__dict__

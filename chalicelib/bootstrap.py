@@ -1,0 +1,82 @@
+"""The composition root: settings, lazily built clients, adapters, policies, use-case dependencies.
+
+Nothing here runs at import: ``chalice local``, moto and cold starts all rely on that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from chalicelib import policy_store
+from chalicelib.adapters.dynamodb import DynamoDBAuditLog, DynamoDBLedger
+from chalicelib.adapters.messaging import SesEmailSender, SnsSmsSender
+from chalicelib.domain.policy import PolicySet
+from chalicelib.services.contacts import Deps
+from chalicelib.settings import Settings
+
+# Storage calls may be retried by botocore (a retried conditional write is safe: it either
+# applied once or fails its condition). Provider calls are not: a retried Publish after a read
+# timeout could send twice, so the gateway handles their retries itself (docs/decisions/0003).
+STORAGE_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+PROVIDER_CONFIG = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=2, read_timeout=10)
+
+
+@dataclass
+class Clients:
+    settings: Settings
+    session_factory: Callable[[], Any] = field(default=boto3.session.Session)
+
+    def _client(self, service: str, config: Config) -> Any:
+        session = self.session_factory()
+        return session.client(
+            service, region_name=self.settings.region, endpoint_url=self.settings.endpoint_url, config=config
+        )
+
+    @cached_property
+    def dynamodb(self) -> Any:
+        return self._client("dynamodb", STORAGE_CONFIG)
+
+    @cached_property
+    def sns(self) -> Any:
+        return self._client("sns", PROVIDER_CONFIG)
+
+    @cached_property
+    def sesv2(self) -> Any:
+        return self._client("sesv2", PROVIDER_CONFIG)
+
+
+@dataclass
+class Gateway:
+    settings: Settings
+    clients: Clients
+    policies: PolicySet
+
+    @cached_property
+    def deps(self) -> Deps:
+        return Deps(
+            ledgers=DynamoDBLedger(self.clients.dynamodb, self.settings.ledger_table),
+            audit=DynamoDBAuditLog(self.clients.dynamodb, self.settings.audit_table),
+            sms=SnsSmsSender(self.clients.sns, self.settings.sms_sender_id),
+            email=SesEmailSender(self.clients.sesv2, self.settings.ses_sender, self.settings.ses_configuration_set),
+            policies=self.policies,
+        )
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    clients: Clients | None = None,
+    policies: PolicySet | None = None,
+) -> Gateway:
+    """Build the gateway; a broken or missing policy bundle raises here, before anything is sent."""
+    settings = settings or Settings.from_env()
+    return Gateway(
+        settings=settings,
+        clients=clients or Clients(settings),
+        policies=policies or policy_store.load_bundle(),
+    )

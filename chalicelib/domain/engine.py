@@ -1,0 +1,120 @@
+"""The policy engine: a pure function from request, history, policies and ``now`` to a decision."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from chalicelib.domain import zones as zone_resolution
+from chalicelib.domain.model import ContactRecord, ContactRequest, Decision, Outcome, Reason
+from chalicelib.domain.policy import Pack, PolicySet
+from chalicelib.domain.rules import BaseRule, Context
+
+HORIZON = timedelta(days=35)
+
+NO_ZONE = Reason(
+    rule="gateway/no-time-zone",
+    citation="12 CFR 1006.6(b)(1)(i); house rule: fail closed",
+    message="no known time zone for the recipient: local time cannot be established",
+)
+NO_POLICY = Reason(
+    rule="gateway/no-policy",
+    citation="house rule: fail closed",
+    message="no policy pack covers the recipient's jurisdiction",
+)
+NO_TIME = Reason(
+    rule="gateway/no-allowed-time",
+    citation="house rule: bounded search",
+    message=f"no instant within {HORIZON.days} days satisfies every rule",
+)
+POLICY_FAULT = Reason(
+    rule="gateway/policy-error",
+    citation="house rule: fail closed",
+    message="a rule could not be evaluated; nothing is sent on a broken policy",
+)
+
+
+def _reason(rule: BaseRule, detail: str) -> Reason:
+    return Reason(rule=rule.id, citation=rule.citation, message=f"{rule.message} ({detail})")
+
+
+def _checks(pack: Pack, base: Context) -> list[tuple[BaseRule, Context]]:
+    holidays = pack.holidays or {}
+    ctx = Context(
+        request=base.request,
+        zones=base.zones,
+        history=base.history,
+        country=holidays.get("country"),
+        subdivision=holidays.get("subdivision"),
+    )
+    return [(rule, ctx) for rule in pack.active_rules() if rule.applies(base.request)]
+
+
+def violations(checks: Sequence[tuple[BaseRule, Context]], at: datetime) -> list[tuple[BaseRule, str]]:
+    found = []
+    for rule, ctx in checks:
+        detail = rule.violation(ctx, at)
+        if detail is not None:
+            found.append((rule, detail))
+    return found
+
+
+def next_allowed(checks: Sequence[tuple[BaseRule, Context]], now: datetime) -> datetime | None:
+    """Earliest boundary after ``now`` where every rule passes; verdicts only change at boundaries."""
+    end = now + HORIZON
+    instants = sorted(
+        {b for rule, ctx in checks for b in rule.boundaries(ctx, now, end) if now < b <= end}
+    )
+    for at in instants:
+        if not violations(checks, at):
+            return at
+    return None
+
+
+def _inputs(checks: Sequence[tuple[BaseRule, Context]], now: datetime) -> dict[str, object]:
+    return {rule.id: rule.inputs(ctx, now) for rule, ctx in checks if rule.inputs(ctx, now)}
+
+
+def evaluate(
+    request: ContactRequest,
+    history: Sequence[ContactRecord],
+    policy_set: PolicySet,
+    now: datetime,
+) -> Decision:
+    """Decide ``allow``, ``defer`` (with the exact earliest instant) or ``deny``, with reasons."""
+    candidates = zone_resolution.resolve(request)
+    known = tuple(ZoneInfo(z) for z in candidates.zones if zone_resolution.is_known_zone(z))
+    inputs: dict[str, object] = {**candidates.as_inputs(), "evaluated_at": now.isoformat()}
+
+    def decide(outcome: Outcome, reasons: Sequence[Reason], not_before: datetime | None = None) -> Decision:
+        return Decision(
+            outcome=outcome,
+            not_before=not_before,
+            reasons=tuple(reasons),
+            policy_version=policy_set.version,
+            inputs=inputs,
+        )
+
+    if not known or len(known) != len(candidates.zones):
+        return decide(Outcome.DENY, [NO_ZONE])
+    packs = policy_set.applicable(candidates.countries, candidates.subdivisions)
+    inputs["packs"] = [p.id for p in packs]
+    if not packs:
+        return decide(Outcome.DENY, [NO_POLICY])
+    base = Context(request=request, zones=known, history=tuple(history))
+    checks = [check for pack in packs for check in _checks(pack, base)]
+    try:
+        found = violations(checks, now)
+        inputs["rules"] = _inputs(checks, now)
+        if not found:
+            return decide(Outcome.ALLOW, [])
+        reasons = [_reason(rule, detail) for rule, detail in found]
+        if any(rule.permanent for rule, _ in found):
+            return decide(Outcome.DENY, reasons)
+        at = next_allowed(checks, now)
+    except Exception:  # noqa: BLE001 - any fault in a rule must deny, never allow
+        return decide(Outcome.DENY, [POLICY_FAULT])
+    if at is None:
+        return decide(Outcome.DENY, [*reasons, NO_TIME])
+    return decide(Outcome.DEFER, reasons, not_before=at)

@@ -1,0 +1,39 @@
+"""Errors the domain and its ports speak in; adapters map AWS error codes onto them."""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway raises on purpose."""
+
+
+class ConflictError(GatewayError):
+    """Another writer changed the ledger since it was read: re-read and re-evaluate."""
+
+
+class StorageUnavailableError(GatewayError):
+    """The ledger or audit store could not be read or written; nothing may be sent."""
+
+
+class NotFoundError(GatewayError):
+    """The named object does not exist for this tenant."""
+
+
+class DeliveryError(GatewayError):
+    """The provider did not take the message."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+
+
+class RetryableDeliveryError(DeliveryError):
+    """Throttled or temporarily unavailable: the provider certainly did not send it."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Rejected for good (invalid address, opted out at the provider, unverified sender)."""
+
+
+class DeliveryOutcomeUnknownError(DeliveryError):
+    """The request may have reached the provider (timeout after sending): never re-sent automatically."""

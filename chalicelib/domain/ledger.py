@@ -1,0 +1,77 @@
+"""The person's ledger: bounded recent history, deferred contacts, chain head and outbox.
+
+One ledger per tenant x person is the commit point of every decision: a conditional write on
+``version`` makes caps hold under any concurrency. History older than the longest policy window
+is pruned, so the ledger's size does not grow with the person's total history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain.audit import GENESIS, Draft, link
+from chalicelib.domain.model import ContactRecord, ContactRequest, Result
+
+MAX_DEFERRED = 50
+
+
+@dataclass(frozen=True)
+class Deferred:
+    contact_id: str
+    request: ContactRequest
+    not_before: datetime
+    attempts: int = 0  # delivery attempts that failed retryably
+
+
+@dataclass(frozen=True)
+class Ledger:
+    tenant: str
+    debtor_id: str
+    version: int = 0  # 0: not stored yet
+    seq: int = 0
+    head: str = GENESIS
+    history: tuple[ContactRecord, ...] = ()
+    deferred: tuple[Deferred, ...] = ()
+    outbox: tuple[dict[str, Any], ...] = field(default=())  # committed, maybe not yet in the audit table
+
+    @property
+    def next_due(self) -> datetime | None:
+        return min((d.not_before for d in self.deferred), default=None)
+
+    def record(self, contact_id: str) -> ContactRecord | None:
+        return next((r for r in self.history if r.contact_id == contact_id), None)
+
+    def deferral(self, contact_id: str) -> Deferred | None:
+        return next((d for d in self.deferred if d.contact_id == contact_id), None)
+
+    def append(self, drafts: list[Draft], at: datetime) -> tuple[Ledger, list[dict[str, Any]]]:
+        events = link(drafts, tenant=self.tenant, debtor_id=self.debtor_id, seq=self.seq, head=self.head, at=at)
+        if not events:
+            return self, []
+        updated = replace(self, seq=events[-1]["seq"], head=events[-1]["hash"], outbox=self.outbox + tuple(events))
+        return updated, events
+
+    def with_record(self, record: ContactRecord) -> Ledger:
+        others = tuple(r for r in self.history if r.contact_id != record.contact_id)
+        return replace(self, history=tuple(sorted((*others, record), key=lambda r: r.at)))
+
+    def with_result(self, contact_id: str, result: Result) -> Ledger:
+        record = self.record(contact_id)
+        return self if record is None else self.with_record(record.model_copy(update={"result": result}))
+
+    def with_deferred(self, item: Deferred) -> Ledger:
+        return replace(self, deferred=(*self.without_deferred(item.contact_id).deferred, item))
+
+    def without_deferred(self, contact_id: str) -> Ledger:
+        return replace(self, deferred=tuple(d for d in self.deferred if d.contact_id != contact_id))
+
+    def without_outbox(self, appended: frozenset[int]) -> Ledger:
+        """Drop the events known to be in the audit table (by sequence number)."""
+        return replace(self, outbox=tuple(e for e in self.outbox if e["seq"] not in appended))
+
+    def pruned(self, now: datetime, keep_days: int) -> Ledger:
+        # Two extra days cover local dates that start before the UTC cutoff in any zone.
+        cutoff = now - timedelta(days=keep_days + 2)
+        return replace(self, history=tuple(r for r in self.history if r.at >= cutoff))

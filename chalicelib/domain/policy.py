@@ -1,0 +1,111 @@
+"""Policy packs: validated, frozen, versioned by content hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from chalicelib.domain.rules import BaseRule, Rule
+
+
+class PolicyError(Exception):
+    """A pack or policy set failed validation; nothing may be sent on it."""
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    citation: str = Field(min_length=1)
+    url: str | None = None
+    confidence: Literal["high", "medium", "low", "unverified"]
+
+
+class AppliesTo(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    countries: tuple[str, ...] = Field(min_length=1)
+    subdivisions: tuple[str, ...] = ()  # "US-MA"; empty: the whole country
+    debt_types: tuple[str, ...] = ()
+
+
+class Pack(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    title: str = Field(min_length=1)
+    applies_to: AppliesTo
+    holidays: dict[str, str] | None = None  # {"country": "US", "subdivision": "MA"}
+    retention_years: int = Field(ge=0, le=100)
+    sources: tuple[Source, ...] = Field(min_length=1)
+    rules: tuple[Rule, ...]
+
+    @model_validator(mode="after")
+    def _rule_ids_belong_to_pack(self) -> Pack:
+        seen: set[str] = set()
+        for rule in self.rules:
+            if not rule.id.startswith(f"{self.id}/"):
+                raise ValueError(f"rule id {rule.id!r} must start with '{self.id}/'")
+            if rule.id in seen:
+                raise ValueError(f"rule id {rule.id!r} appears twice")
+            seen.add(rule.id)
+        return self
+
+    def applies(self, countries: Iterable[str], subdivisions: Iterable[str]) -> bool:
+        if not set(self.applies_to.countries) & set(countries):
+            return False
+        return not self.applies_to.subdivisions or bool(
+            set(self.applies_to.subdivisions) & set(subdivisions)
+        )
+
+    def active_rules(self) -> tuple[BaseRule, ...]:
+        return tuple(rule for rule in self.rules if rule.enabled)
+
+
+class PolicySet(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    packs: tuple[Pack, ...]
+    version: str
+
+    def pack(self, pack_id: str) -> Pack:
+        for pack in self.packs:
+            if pack.id == pack_id:
+                return pack
+        raise KeyError(pack_id)
+
+    def applicable(self, countries: Iterable[str], subdivisions: Iterable[str]) -> tuple[Pack, ...]:
+        countries, subdivisions = tuple(countries), tuple(subdivisions)
+        return tuple(p for p in self.packs if p.applies(countries, subdivisions))
+
+    @property
+    def longest_window_days(self) -> int:
+        days = [getattr(r, "days", 1) for p in self.packs for r in p.rules]
+        months = any(getattr(r, "period", "") == "calendar_month" for p in self.packs for r in p.rules)
+        return max([*days, 31 if months else 1, 1])
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def build_policy_set(documents: Mapping[str, Any]) -> PolicySet:
+    """Validate raw pack documents (name -> parsed YAML) into a versioned policy set."""
+    packs, errors = [], []
+    for name, document in sorted(documents.items()):
+        try:
+            packs.append(Pack.model_validate(document))
+        except ValidationError as exc:
+            for err in exc.errors():
+                path = ".".join(str(p) for p in err["loc"])
+                errors.append(f"{name}: {path}: {err['msg']}")
+    ids = [p.id for p in packs]
+    errors += [f"pack id {i!r} is used by more than one file" for i in set(ids) if ids.count(i) > 1]
+    if errors:
+        raise PolicyError("\n".join(errors))
+    dumped = [p.model_dump(mode="json") for p in sorted(packs, key=lambda p: p.id)]
+    version = hashlib.sha256(canonical_json(dumped).encode()).hexdigest()[:16]
+    return PolicySet(packs=tuple(sorted(packs, key=lambda p: p.id)), version=f"ps-{version}")

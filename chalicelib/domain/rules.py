@@ -1,0 +1,210 @@
+"""Rule kinds: each judges one instant and names the instants where its verdict can change.
+
+A rule's verdict is constant between two consecutive boundaries it names, so the engine finds the
+earliest allowed instant by checking boundaries in order (see ``engine.next_allowed``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chalicelib.domain import localtime
+from chalicelib.domain.model import (
+    Channel,
+    ContactRecord,
+    ContactRequest,
+    Direction,
+    Purpose,
+    Result,
+)
+
+_WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a rule may look at: the request, where the person may be, their recent history."""
+
+    request: ContactRequest
+    zones: tuple[ZoneInfo, ...]
+    history: tuple[ContactRecord, ...]
+    country: str | None = None  # the pack's holiday calendar
+    subdivision: str | None = None
+
+
+class BaseRule(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=r"^[a-z0-9-]+/[a-z0-9-]+$")
+    citation: str = Field(min_length=1)
+    message: str = Field(min_length=1)
+    confidence: Literal["high", "medium", "low", "unverified"] = "high"
+    enabled: bool = True
+    note: str | None = None
+    channels: tuple[Channel, ...] = tuple(Channel)
+    purposes: tuple[Purpose, ...] | None = None  # None: every purpose
+    min_days_past_due: int | None = None
+    max_days_past_due: int | None = None
+    permanent: bool = False  # no waiting can satisfy it: deny instead of defer
+
+    def applies(self, request: ContactRequest) -> bool:
+        dpd = request.days_past_due
+        return (
+            self.enabled
+            and request.channel in self.channels
+            and (self.purposes is None or request.purpose in self.purposes)
+            and (self.min_days_past_due is None or (dpd is not None and dpd >= self.min_days_past_due))
+            and (self.max_days_past_due is None or dpd is None or dpd <= self.max_days_past_due)
+        )
+
+    def violation(self, ctx: Context, at: datetime) -> str | None:
+        raise NotImplementedError
+
+    def boundaries(self, ctx: Context, start: datetime, end: datetime) -> Iterable[datetime]:
+        return _midnights(ctx.zones, start, end)
+
+    def inputs(self, ctx: Context, at: datetime) -> dict[str, object]:
+        return {}
+
+
+def _midnights(zones: Iterable[ZoneInfo], start: datetime, end: datetime) -> Iterator[datetime]:
+    for zone in zones:
+        for day in localtime.days_between(start, end, zone):
+            yield localtime.instant(day + timedelta(days=1), time(0), zone)
+
+
+class QuietHoursRule(BaseRule):
+    """Contact only inside the allowed local windows of each day type, in every candidate zone."""
+
+    kind: Literal["quiet_hours"]
+    allowed: dict[Literal["default", "weekday", "saturday", "sunday", "holiday"], tuple[str, ...]]
+
+    @field_validator("allowed")
+    @classmethod
+    def _windows_well_formed(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for windows in value.values():
+            for window in windows:
+                if not _WINDOW.match(window) or window[:5] >= window[6:]:
+                    raise ValueError(f"window {window!r} is not HH:MM-HH:MM with start < end")
+        if "default" not in value and len(value) < 4:
+            raise ValueError("give 'default' or all of weekday, saturday, sunday, holiday")
+        return value
+
+    def _windows(self, ctx: Context, day: date) -> list[tuple[time, time]]:
+        kind = localtime.day_type(day, ctx.country, ctx.subdivision)
+        texts = self.allowed.get(kind, self.allowed.get("default", ()))
+        return [(localtime.parse_clock(w[:5]), localtime.parse_clock(w[6:])) for w in texts]
+
+    def violation(self, ctx: Context, at: datetime) -> str | None:
+        for zone in ctx.zones:
+            local = at.astimezone(zone)
+            clock = local.time().replace(tzinfo=None)
+            if not any(s <= clock < e for s, e in self._windows(ctx, local.date())):
+                return f"{local:%H:%M} on {local:%a %Y-%m-%d} in {zone.key} is outside the allowed hours"
+        return None
+
+    def boundaries(self, ctx: Context, start: datetime, end: datetime) -> Iterable[datetime]:
+        yield from _midnights(ctx.zones, start, end)
+        for zone in ctx.zones:
+            for day in localtime.days_between(start, end, zone):
+                for begin, finish in self._windows(ctx, day):
+                    yield localtime.instant(day, begin, zone)
+                    if finish != time.max:
+                        yield localtime.instant(day, finish, zone)
+
+    def inputs(self, ctx: Context, at: datetime) -> dict[str, object]:
+        return {z.key: at.astimezone(z).isoformat(timespec="minutes") for z in ctx.zones}
+
+
+class _Counted(BaseRule):
+    """Shared matching of history records: which ones a rule counts for this request."""
+
+    key: Literal["person", "debt", "address"] = "debt"
+    counts: tuple[Result, ...]
+    counted_channels: tuple[Channel, ...] | None = None  # None: the rule's own channels
+    directions: tuple[Direction, ...] = (Direction.OUTBOUND,)
+
+    def matches(self, record: ContactRecord, request: ContactRequest) -> bool:
+        channels = self.counted_channels or self.channels
+        return (
+            record.result in self.counts
+            and record.channel in channels
+            and record.direction in self.directions
+            and (self.key != "debt" or record.account_id == request.account_id)
+            and (self.key != "address" or record.to == request.to)
+        )
+
+    def local_dates(self, ctx: Context, zone: ZoneInfo, at: datetime) -> list[date]:
+        return [
+            localtime.local_date(r.at, zone)
+            for r in ctx.history
+            if r.at <= at and self.matches(r, ctx.request)
+        ]
+
+
+class FrequencyRule(_Counted):
+    """At most ``limit`` counted events in any window of local calendar days holding the contact."""
+
+    kind: Literal["frequency"]
+    limit: int = Field(ge=0)
+    period: Literal["rolling_days", "calendar_day", "calendar_week", "calendar_month"]
+    days: int = Field(default=1, ge=1, le=366)
+
+    def _windows(self, day: date) -> list[tuple[date, date]]:
+        if self.period == "rolling_days":
+            return [(day - timedelta(days=o), day - timedelta(days=o - self.days + 1)) for o in range(self.days)]
+        if self.period == "calendar_week":
+            monday = day - timedelta(days=day.weekday())
+            return [(monday, monday + timedelta(days=6))]
+        if self.period == "calendar_month":
+            first = day.replace(day=1)
+            return [(first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1))]
+        return [(day, day)]
+
+    def _worst(self, ctx: Context, zone: ZoneInfo, at: datetime) -> int:
+        dates = self.local_dates(ctx, zone, at)
+        day = localtime.local_date(at, zone)
+        return max(sum(1 for d in dates if lo <= d <= hi) for lo, hi in self._windows(day))
+
+    def violation(self, ctx: Context, at: datetime) -> str | None:
+        for zone in ctx.zones:
+            count = self._worst(ctx, zone, at)
+            if count >= self.limit:
+                return f"{count} counted in the window (limit {self.limit}) in {zone.key}"
+        return None
+
+    def inputs(self, ctx: Context, at: datetime) -> dict[str, object]:
+        return {z.key: self._worst(ctx, z, at) for z in ctx.zones}
+
+
+class LockoutRule(_Counted):
+    """After a counted event, nothing for ``days`` local calendar days, the event's day being day 1."""
+
+    kind: Literal["lockout"]
+    days: int = Field(ge=1, le=366)
+    directions: tuple[Direction, ...] = (Direction.OUTBOUND, Direction.INBOUND)
+
+    def _last(self, ctx: Context, zone: ZoneInfo, at: datetime) -> date | None:
+        dates = self.local_dates(ctx, zone, at)
+        return max(dates) if dates else None
+
+    def violation(self, ctx: Context, at: datetime) -> str | None:
+        for zone in ctx.zones:
+            last = self._last(ctx, zone, at)
+            if last is not None and (localtime.local_date(at, zone) - last).days < self.days:
+                until = last + timedelta(days=self.days)
+                return f"locked after {last.isoformat()} until {until.isoformat()} in {zone.key}"
+        return None
+
+    def inputs(self, ctx: Context, at: datetime) -> dict[str, object]:
+        return {z.key: str(self._last(ctx, z, at)) for z in ctx.zones}
+
+
+Rule = Annotated[QuietHoursRule | FrequencyRule | LockoutRule, Field(discriminator="kind")]

@@ -1,0 +1,109 @@
+"""Where the recipient may be: candidate time zones and countries, with their sources.
+
+Every source counts (explicit zone, subdivision, phone number, country); a time window must hold
+in every candidate zone (Reg F comment 6(b)(1)(i)-2: Eastern mobile + Pacific address gives
+11:00-21:00 Eastern). A country adds all its zones only when no finer source names a zone inside it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from phonenumbers import timezone as phone_timezone
+
+from chalicelib.domain.model import Channel, ContactRequest
+
+_UNKNOWN_ZONE = "Etc/Unknown"
+
+
+@dataclass(frozen=True)
+class Candidates:
+    zones: tuple[str, ...]
+    sources: dict[str, list[str]]  # zone -> sources that named it
+    countries: tuple[str, ...]
+    subdivisions: tuple[str, ...]  # "US-MA"
+
+    def as_inputs(self) -> dict[str, object]:
+        return {
+            "zones": list(self.zones),
+            "zone_sources": {z: sorted(s) for z, s in self.sources.items()},
+            "countries": list(self.countries),
+            "subdivisions": list(self.subdivisions),
+        }
+
+
+@cache
+def _country_zones() -> dict[str, tuple[str, ...]]:
+    text = resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text("utf-8")
+    zones: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            code, _coords, name = line.split("\t")[:3]
+            zones.setdefault(code, []).append(name)
+    return {code: tuple(names) for code, names in zones.items()}
+
+
+@cache
+def _subdivision_zones() -> dict[str, tuple[str, ...]]:
+    raw = resources.files("chalicelib.domain").joinpath("subdivision_zones.json").read_text()
+    return {key: tuple(zones) for key, zones in json.loads(raw).items()}
+
+
+def is_known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def phone_number(to: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(to, None)
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_valid_number(number) else None
+
+
+def _phone_sources(request: ContactRequest) -> tuple[list[str], str | None]:
+    if request.channel is Channel.EMAIL:
+        return [], None
+    number = phone_number(request.to)
+    if number is None:
+        return [], None
+    zones = [z for z in phone_timezone.time_zones_for_number(number) if z != _UNKNOWN_ZONE]
+    return zones, phonenumbers.region_code_for_number(number)
+
+
+def resolve(request: ContactRequest) -> Candidates:
+    """Candidate zones and places of the recipient, from every source the request carries."""
+    loc = request.location
+    sources: dict[str, list[str]] = {}
+
+    def add(zones: list[str] | tuple[str, ...], source: str) -> None:
+        for zone in zones:
+            sources.setdefault(zone, []).append(source)
+
+    if loc.timezone:
+        add([loc.timezone], "location.timezone")
+    subdivision = f"{loc.country}-{loc.subdivision}" if loc.country and loc.subdivision else None
+    if subdivision:
+        add(_subdivision_zones().get(subdivision, ()), "location.subdivision")
+    phone_zones, phone_country = _phone_sources(request)
+    add(phone_zones, "phone_number")
+    countries = tuple(dict.fromkeys(c for c in (loc.country, phone_country) if c))
+    for country in countries:
+        country_zones = _country_zones().get(country, ())
+        if not set(country_zones) & set(sources):
+            add(country_zones, "country")
+    return Candidates(
+        zones=tuple(sources),
+        sources=sources,
+        countries=countries,
+        subdivisions=(subdivision,) if subdivision else (),
+    )

@@ -1,0 +1,83 @@
+"""Chalice glue: JSON and problem responses, method checks, error mapping for every route."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
+from chalice import Chalice, Response
+
+from chalicelib.api import PROBLEM, Problem
+from chalicelib.domain.errors import NotFoundError, StorageUnavailableError
+from chalicelib.domain.policy import PolicyError
+from chalicelib.services.calls import NotAVoicePermitError
+
+logger = logging.getLogger(__name__)
+
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(body, ensure_ascii=False),
+        status_code=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
+
+
+def problem_response(problem: Problem, instance: str | None = None) -> Response:
+    headers = {"Content-Type": PROBLEM}
+    if problem.status == 405:
+        headers["Allow"] = problem.detail.rsplit(" ", 1)[-1]
+    return Response(body=json.dumps(problem.body(instance), ensure_ascii=False), status_code=problem.status,
+                    headers=headers)
+
+
+def _as_problem(exc: Exception) -> Problem:
+    if isinstance(exc, Problem):
+        return exc
+    if isinstance(exc, NotFoundError):
+        return Problem(404, "Not found", f"no such object: {exc}")
+    if isinstance(exc, IdempotencyValidationError):
+        return Problem(422, "Idempotency key reused", "this Idempotency-Key was used with a different body",
+                       [{"field": "Idempotency-Key", "message": "reused with a different body"}])
+    if isinstance(exc, IdempotencyAlreadyInProgressError):
+        return Problem(409, "Request in progress", "a request with this Idempotency-Key is still in progress",
+                       [{"field": "Idempotency-Key", "message": "in progress"}])
+    if isinstance(exc, NotAVoicePermitError):
+        return Problem(409, "Not a voice permit", str(exc), [{"field": "contact_id", "message": str(exc)}])
+    if isinstance(exc, (StorageUnavailableError, PolicyError)):
+        logger.error("dependency unavailable: %s", exc)
+        return Problem(503, "Dependency unavailable", "a dependency failed; nothing was sent")
+    logger.exception("unhandled error")
+    return Problem(500, "Internal error", "the request failed; nothing was sent")
+
+
+def route(app: Chalice, path: str, method: str, **kwargs: Any) -> Callable[[Callable[..., Response]], Any]:
+    """Register ``view`` for every method so a wrong one gets a 405 problem, not Chalice's own body."""
+
+    def register(view: Callable[..., Response]) -> Any:
+        @functools.wraps(view)
+        def wrapped(*args: Any, **params: Any) -> Response:
+            request = app.current_request
+            try:
+                if request.method != method:
+                    raise Problem(405, "Method not allowed", f"{request.method} is not allowed here; use {method}")
+                content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+                if method in ("POST", "PUT", "PATCH") and content_type != "application/json":
+                    raise Problem(415, "Unsupported media type", "send the body as application/json",
+                                  [{"field": "Content-Type", "message": "must be application/json"}])
+                return view(*args, **params)
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a problem, never a trace
+                return problem_response(_as_problem(exc), request.path)
+
+        return app.route(path, methods=ALL_METHODS, content_types=["*/*"], **kwargs)(wrapped)
+
+    return register

@@ -1,0 +1,66 @@
+"""Reading policy packs: YAML sources in ``policies/``, and the bundle the Lambda package carries.
+
+``policies/*.yaml`` is the authoring source. ``./gateway policy publish`` validates it and writes
+``chalicelib/policy_bundle.json``, which Chalice zips with ``chalicelib/`` (see
+docs/decisions/0001-policy-bundle.md). The function loads and re-validates the bundle at cold start:
+a broken or missing bundle stops it from starting.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from chalicelib.domain.policy import PolicyError, PolicySet, build_policy_set
+
+BUNDLE_PATH = Path(__file__).with_name("policy_bundle.json")
+SOURCE_DIR = Path(__file__).resolve().parent.parent / "policies"
+
+
+def pack_files(paths: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        files += sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    return files
+
+
+def read_documents(paths: Iterable[Path]) -> dict[str, Any]:
+    documents: dict[str, Any] = {}
+    for file in pack_files(paths):
+        try:
+            documents[file.name] = yaml.safe_load(file.read_text("utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise PolicyError(f"{file.name}: cannot read: {exc}") from exc
+    if not documents:
+        raise PolicyError("no policy packs found")
+    return documents
+
+
+def load_sources(paths: Iterable[Path] = (SOURCE_DIR,)) -> PolicySet:
+    return build_policy_set(read_documents(paths))
+
+
+def publish(source: Path = SOURCE_DIR, bundle: Path = BUNDLE_PATH) -> PolicySet:
+    """Validate the packs and write the bundle atomically; the bundle keeps the raw documents."""
+    documents = read_documents([source])
+    policy_set = build_policy_set(documents)
+    payload = {"version": policy_set.version, "documents": documents}
+    tmp = bundle.with_suffix(".tmp")
+    tmp.write_text(json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False), "utf-8")
+    tmp.replace(bundle)
+    return policy_set
+
+
+def load_bundle(bundle: Path = BUNDLE_PATH) -> PolicySet:
+    try:
+        payload = json.loads(bundle.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PolicyError(f"policy bundle {bundle.name} is unreadable: {exc}") from exc
+    policy_set = build_policy_set(payload["documents"])
+    if policy_set.version != payload.get("version"):
+        raise PolicyError("policy bundle version does not match its content")
+    return policy_set

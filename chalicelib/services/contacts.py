@@ -1,0 +1,279 @@
+"""Use cases of the contact path: submit, evaluate, read, record a call's outcome.
+
+Every submit follows gather -> decide -> commit -> act -> record. Nothing is sent before the
+decision and its reservation are committed in the ledger, so there is never an unaudited send.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain import engine
+from chalicelib.domain.audit import Draft, EventType
+from chalicelib.domain.errors import (
+    ConflictError,
+    DeliveryError,
+    DeliveryOutcomeUnknownError,
+    NotFoundError,
+    PermanentDeliveryError,
+    StorageUnavailableError,
+)
+from chalicelib.domain.ledger import MAX_DEFERRED, Deferred, Ledger
+from chalicelib.domain.model import (
+    Channel,
+    ContactRecord,
+    ContactRequest,
+    Decision,
+    OnBlocked,
+    Outcome,
+    Reason,
+    Result,
+    Status,
+)
+from chalicelib.domain.policy import PolicySet
+from chalicelib.services import ids
+from chalicelib.services.ports import AuditLog, EmailSender, LedgerRepository, SmsSender
+
+logger = logging.getLogger(__name__)
+
+MAX_COMMIT_ATTEMPTS = 8
+RETRY_DELAY = timedelta(minutes=5)
+MAX_DELIVERY_ATTEMPTS = 3
+TOO_MANY_DEFERRED = Reason(
+    rule="gateway/deferred-limit",
+    citation="house rule: bounded ledger",
+    message=f"the person already has {MAX_DEFERRED} deferred contacts",
+)
+
+
+@dataclass
+class Deps:
+    ledgers: LedgerRepository
+    audit: AuditLog
+    sms: SmsSender
+    email: EmailSender
+    policies: PolicySet
+    new_id: Callable[[str, datetime], str] = field(default=ids.new_contact_id)
+
+
+@dataclass(frozen=True)
+class ContactResult:
+    contact_id: str
+    status: Status
+    decision: Decision
+    provider_message_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "contact_id": self.contact_id,
+            "status": self.status.value,
+            "decision": decision_json(self.decision),
+            "policy_version": self.decision.policy_version,
+        }
+        if self.provider_message_id:
+            body["provider_message_id"] = self.provider_message_id
+        return body
+
+
+def decision_json(decision: Decision) -> dict[str, Any]:
+    return {
+        "outcome": decision.outcome.value,
+        "not_before": decision.not_before.isoformat().replace("+00:00", "Z") if decision.not_before else None,
+        "reasons": [r.model_dump() for r in decision.reasons],
+    }
+
+
+def _status(request: ContactRequest, decision: Decision, ledger: Ledger, contact_id: str) -> tuple[Status, Decision]:
+    if request.channel is Channel.VOICE:
+        return (Status.PERMITTED if decision.outcome is Outcome.ALLOW else Status.REFUSED), decision
+    if decision.outcome is Outcome.ALLOW:
+        return Status.SENT, decision  # provisional: the send decides sent / failed / unknown
+    if decision.outcome is Outcome.DEFER and request.on_blocked is OnBlocked.DEFER:
+        if len(ledger.deferred) >= MAX_DEFERRED and ledger.deferral(contact_id) is None:
+            blocked = decision.model_copy(update={"reasons": (*decision.reasons, TOO_MANY_DEFERRED)})
+            return Status.BLOCKED, blocked
+        return Status.SCHEDULED, decision
+    return Status.BLOCKED, decision
+
+
+def _decision_data(request: ContactRequest, decision: Decision, trigger: str) -> dict[str, Any]:
+    return {
+        "trigger": trigger,
+        "account_id": request.account_id,
+        "channel": request.channel.value,
+        "agency": request.agency,
+        **decision_json(decision),
+        "policy_version": decision.policy_version,
+        "inputs": decision.inputs,
+    }
+
+
+def request_data(request: ContactRequest) -> dict[str, Any]:
+    return request.model_dump(mode="json", exclude={"tenant"})
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """One contact being handled: who, which id, how many deliveries already failed."""
+
+    request: ContactRequest
+    contact_id: str
+    deliveries_failed: int = 0
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.request.tenant, self.request.debtor_id
+
+
+def _plan(attempt: _Attempt, ledger: Ledger, deps: Deps, now: datetime, trigger: str) -> tuple[Ledger, Status, Decision]:
+    request, contact_id = attempt.request, attempt.contact_id
+    decision = engine.evaluate(request, ledger.history, deps.policies, now)
+    status, decision = _status(request, decision, ledger, contact_id)
+    drafts = [Draft(EventType.REQUESTED, contact_id, request_data(request))] if trigger == "api" else []
+    drafts.append(Draft(EventType.DECIDED, contact_id, _decision_data(request, decision, trigger)))
+    new = ledger.without_deferred(contact_id).pruned(now, deps.policies.longest_window_days)
+    if decision.outcome is Outcome.ALLOW:
+        result = Result.PLACED if request.channel is Channel.VOICE else Result.PENDING
+        new = new.with_record(
+            ContactRecord(contact_id=contact_id, at=now, channel=request.channel, account_id=request.account_id,
+                          to=request.to, result=result, agency=request.agency)
+        )
+    if status is Status.SCHEDULED:
+        not_before = decision.not_before or now
+        new = new.with_deferred(Deferred(contact_id, request, not_before, attempt.deliveries_failed))
+    if status is not Status.SENT:
+        drafts.append(Draft(status.value, contact_id, {"not_before": decision_json(decision)["not_before"]}))
+    new, _events = new.append(drafts, now)
+    return new, status, decision
+
+
+def _commit(ledger: Ledger, new: Ledger, deps: Deps, now: datetime) -> frozenset[int]:
+    """Commit, then append the new events; returns the sequence numbers known to be appended."""
+    deps.ledgers.commit(new, ledger.version)
+    events = new.outbox[len(ledger.outbox):]
+    try:
+        deps.audit.append(list(events))
+    except StorageUnavailableError:
+        # The ledger holds them: the sweep appends them later. Nothing is lost.
+        logger.warning("audit append left to the sweep: %d events", len(events))
+        return frozenset()
+    return frozenset(e["seq"] for e in events)
+
+
+def submit_contact(
+    request: ContactRequest,
+    deps: Deps,
+    now: datetime,
+    *,
+    contact_id: str | None = None,
+    trigger: str = "api",
+) -> ContactResult | None:
+    """Decide, reserve atomically, then send. ``None`` when a deferred contact was taken by another run."""
+    contact_id = contact_id or deps.new_id(request.debtor_id, now)
+    for _ in range(MAX_COMMIT_ATTEMPTS):
+        ledger = deps.ledgers.get(request.tenant, request.debtor_id)
+        deferral = ledger.deferral(contact_id)
+        if trigger == "dispatcher" and deferral is None:
+            return None
+        attempt = _Attempt(request, contact_id, deferral.attempts if deferral else 0)
+        new, status, decision = _plan(attempt, ledger, deps, now, trigger)
+        try:
+            appended = _commit(ledger, new, deps, now)
+        except ConflictError:
+            continue
+        if status is Status.SENT:
+            return _deliver(attempt, decision, deps, now, appended)
+        return ContactResult(contact_id, status, decision)
+    raise StorageUnavailableError("the person's ledger stayed contended; nothing was sent")
+
+
+def _send(request: ContactRequest, deps: Deps) -> str:
+    message = request.message
+    if message is None:
+        raise PermanentDeliveryError("MessageMissing", "no message to send")
+    if request.channel is Channel.SMS:
+        return deps.sms.send_sms(to=request.to, body=message.body)
+    return deps.email.send_email(to=request.to, subject=message.subject or "", body=message.body)
+
+
+def _deliver(attempt: _Attempt, decision: Decision, deps: Deps, now: datetime, appended: frozenset[int]) -> ContactResult:
+    contact_id = attempt.contact_id
+    try:
+        provider_id = _send(attempt.request, deps)
+    except DeliveryOutcomeUnknownError as exc:
+        # It may have left: keep counting it, never send it again automatically.
+        data = {"error_code": exc.code, "retryable": False}
+        _record(attempt.key, deps, now, [Draft(EventType.UNKNOWN, contact_id, data)],
+                lambda led: led.with_result(contact_id, Result.UNKNOWN), appended)
+        return ContactResult(contact_id, Status.UNKNOWN, decision)
+    except DeliveryError as exc:
+        return _failed(attempt, decision, deps, now, exc, appended)
+    _record(attempt.key, deps, now, [Draft(EventType.SENT, contact_id, {"provider_message_id": provider_id})],
+            lambda led: led.with_result(contact_id, Result.SENT), appended)
+    return ContactResult(contact_id, Status.SENT, decision, provider_id)
+
+
+def _failed(
+    attempt: _Attempt, decision: Decision, deps: Deps, now: datetime, exc: DeliveryError, appended: frozenset[int]
+) -> ContactResult:
+    """The provider certainly did not send it: a retryable error is tried again later, a bounded number of times."""
+    contact_id, failures = attempt.contact_id, attempt.deliveries_failed + 1
+    retry = not isinstance(exc, PermanentDeliveryError) and failures < MAX_DELIVERY_ATTEMPTS
+    data = {"error_code": exc.code, "retryable": retry, "delivery_attempt": failures}
+    drafts = [Draft(EventType.FAILED, contact_id, data)]
+    retry_at = now + RETRY_DELAY
+    if retry:
+        drafts.append(Draft(EventType.SCHEDULED, contact_id, {"not_before": decision_json(
+            decision.model_copy(update={"not_before": retry_at}))["not_before"]}))
+
+    def mutate(led: Ledger) -> Ledger:
+        led = led.with_result(contact_id, Result.FAILED)
+        return led.with_deferred(Deferred(contact_id, attempt.request, retry_at, failures)) if retry else led
+
+    _record(attempt.key, deps, now, drafts, mutate, appended)
+    return ContactResult(contact_id, Status.SCHEDULED if retry else Status.FAILED, decision)
+
+
+def _record(
+    key: tuple[str, str], deps: Deps, now: datetime, drafts: list[Draft],
+    mutate: Callable[[Ledger], Ledger], appended: frozenset[int] = frozenset(),
+) -> Ledger:
+    """Commit events that need no new decision (a send's result, a call's outcome)."""
+    for _ in range(MAX_COMMIT_ATTEMPTS):
+        ledger = deps.ledgers.get(*key)
+        new, _events = mutate(ledger).without_outbox(appended).append(drafts, now)
+        try:
+            _commit(ledger.without_outbox(appended), new, deps, now)
+        except ConflictError:
+            continue
+        return new
+    raise StorageUnavailableError("the person's ledger stayed contended")
+
+
+def evaluate_contact(request: ContactRequest, deps: Deps, at: datetime) -> Decision:
+    """What-if on stored history: the decision at ``at``, nothing written."""
+    ledger = deps.ledgers.get(request.tenant, request.debtor_id)
+    return engine.evaluate(request, ledger.history, deps.policies, at)
+
+
+def get_contact(tenant: str, contact_id: str, deps: Deps) -> dict[str, Any]:
+    debtor_id = ids.debtor_of(contact_id)
+    ledger = deps.ledgers.get(tenant, debtor_id)
+    stored = {e["seq"]: e for e in deps.audit.for_contact(tenant, contact_id)}
+    stored.update({e["seq"]: e for e in ledger.outbox if e["contact_id"] == contact_id})
+    events = [stored[s] for s in sorted(stored)]
+    if not events:
+        raise NotFoundError(contact_id)
+    return {"contact_id": contact_id, "debtor_id": debtor_id, "status": _current_status(events), "events": events}
+
+
+_STATUS_EVENTS = {s.value for s in Status}
+
+
+def _current_status(events: list[dict[str, Any]]) -> str:
+    statuses = [e["type"] for e in events if e["type"] in _STATUS_EVENTS]
+    return statuses[-1] if statuses else "received"

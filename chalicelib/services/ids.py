@@ -1,0 +1,31 @@
+"""Contact ids: time-ordered, unguessable, and naming the person's ledger they belong to.
+
+The id carries the debtor id (base32) so an outcome or a status read finds the ledger with one
+strongly consistent read instead of an eventually consistent index lookup.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+from datetime import datetime
+
+from chalicelib.domain.errors import NotFoundError
+
+
+def new_contact_id(debtor_id: str, now: datetime) -> str:
+    person = base64.b32encode(debtor_id.encode()).decode().rstrip("=").lower()
+    return f"ct_{int(now.timestamp() * 1000):012x}{secrets.token_hex(6)}_{person}"
+
+
+def debtor_of(contact_id: str) -> str:
+    prefix, _, rest = contact_id.partition("_")
+    _stamp, _, person = rest.partition("_")
+    if prefix != "ct" or not person:
+        raise NotFoundError(contact_id)
+    padded = person.upper() + "=" * (-len(person) % 8)
+    try:
+        return base64.b32decode(padded).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise NotFoundError(contact_id) from exc

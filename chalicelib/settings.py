@@ -1,0 +1,38 @@
+"""Settings: read from the environment once, in the composition root only."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    region: str = "us-east-1"
+    ledger_table: str = "gateway-ledger"
+    audit_table: str = "gateway-audit"
+    idempotency_table: str = "gateway-idempotency"
+    ses_sender: str = "collections@example.com"
+    ses_configuration_set: str | None = None
+    sms_sender_id: str | None = None
+    default_tenant: str = "local"
+    endpoint_url: str | None = None  # moto server locally; unset in AWS
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        names = {
+            "region": "AWS_DEFAULT_REGION",
+            "ledger_table": "LEDGER_TABLE",
+            "audit_table": "AUDIT_TABLE",
+            "idempotency_table": "IDEMPOTENCY_TABLE",
+            "ses_sender": "SES_SENDER",
+            "ses_configuration_set": "SES_CONFIGURATION_SET",
+            "sms_sender_id": "SMS_SENDER_ID",
+            "default_tenant": "GATEWAY_TENANT",
+            "endpoint_url": "AWS_ENDPOINT_URL",
+        }
+        return cls(**{field: env[var] for field, var in names.items() if env.get(var)})

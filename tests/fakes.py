@@ -1,0 +1,83 @@
+"""Hand-written fakes of the ports; they pass the same contract tests as the AWS adapters."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.errors import ConflictError, PermanentDeliveryError
+from chalicelib.domain.ledger import Ledger
+
+
+class InMemoryLedger:
+    def __init__(self) -> None:
+        self._items: dict[tuple[str, str], Ledger] = {}
+        self._lock = threading.Lock()
+
+    def get(self, tenant: str, debtor_id: str) -> Ledger:
+        return self._items.get((tenant, debtor_id), Ledger(tenant=tenant, debtor_id=debtor_id))
+
+    def commit(self, ledger: Ledger, expected_version: int) -> None:
+        key = (ledger.tenant, ledger.debtor_id)
+        with self._lock:
+            current = self._items.get(key)
+            if (current.version if current else 0) != expected_version:
+                raise ConflictError("version")
+            self._items[key] = Ledger(**{**ledger.__dict__, "version": expected_version + 1})
+
+    def due(self, now: datetime, limit: int) -> list[tuple[str, str]]:
+        due = [k for k, led in self._items.items() if led.next_due is not None and led.next_due <= now]
+        return due[:limit]
+
+    def with_outbox(self, before: datetime, limit: int) -> list[tuple[str, str]]:
+        pending = [
+            k for k, led in self._items.items()
+            if led.outbox and min(datetime.fromisoformat(e["at"]) for e in led.outbox) <= before
+        ]
+        return pending[:limit]
+
+
+class InMemoryAuditLog:
+    def __init__(self) -> None:
+        self.events: dict[tuple[str, str, int], dict[str, Any]] = {}
+
+    def append(self, events: Sequence[dict[str, Any]]) -> None:
+        for event in events:
+            self.events.setdefault((event["tenant"], event["debtor_id"], event["seq"]), copy.deepcopy(event))
+
+    def for_person(self, tenant: str, debtor_id: str, after_seq: int = 0) -> list[dict[str, Any]]:
+        found = [e for (t, d, s), e in self.events.items() if t == tenant and d == debtor_id and s > after_seq]
+        return sorted(found, key=lambda e: e["seq"])
+
+    def for_contact(self, tenant: str, contact_id: str) -> list[dict[str, Any]]:
+        found = [e for (t, _, _), e in self.events.items() if t == tenant and e["contact_id"] == contact_id]
+        return sorted(found, key=lambda e: e["seq"])
+
+
+class RecordingSmsSender:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, str]] = []
+        self.fail_with: Exception | None = None
+
+    def send_sms(self, *, to: str, body: str) -> str:
+        if self.fail_with:
+            raise self.fail_with
+        if not to.startswith("+"):
+            raise PermanentDeliveryError("InvalidParameter")
+        self.sent.append({"to": to, "body": body})
+        return f"sms-{len(self.sent)}"
+
+
+class RecordingEmailSender:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, str]] = []
+        self.fail_with: Exception | None = None
+
+    def send_email(self, *, to: str, subject: str, body: str) -> str:
+        if self.fail_with:
+            raise self.fail_with
+        self.sent.append({"to": to, "subject": subject, "body": body})
+        return f"email-{len(self.sent)}"
