@@ -1,0 +1,47 @@
+# Two commands on a fresh machine: `make run` (local stack) and `make test` (the suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install bundle run test unit lint format package bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+chalicelib/policy_bundle.json: $(STAMP) $(wildcard policies/*.yaml)
+	$(BIN)/python -m gateway_cli.main policy publish
+
+bundle: chalicelib/policy_bundle.json
+
+run: install bundle
+	$(BIN)/python -m gateway_cli.main local
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install bundle lint
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+unit: install
+	$(BIN)/python -m pytest tests/unit
+
+package: install bundle
+	rm -rf build/package && $(BIN)/chalice package --stage prod build/package
+
+bench: install bundle
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) build chalicelib/policy_bundle.json .gateway

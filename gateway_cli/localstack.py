@@ -1,0 +1,142 @@
+"""The local stack: moto server + provisioning + policy bundle + ``chalice local`` + dispatcher timer.
+
+``chalice local`` serves HTTP routes only, so the dispatcher that ``@app.schedule`` runs in AWS is
+driven here on a timer, through the same function.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import boto3
+import requests
+
+from chalicelib import policy_store, provision
+from chalicelib.bootstrap import Clients, Gateway, bootstrap
+from chalicelib.services import dispatch
+from chalicelib.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(url: str, timeout: float, ok: Callable[[requests.Response], bool]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if ok(requests.get(url, timeout=2)):
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not become ready within {timeout:.0f} s")
+
+
+@dataclass
+class LocalStack:
+    moto_port: int = 5000
+    port: int = 8000
+    dispatch_interval: float = 10.0
+    log_dir: Path | None = None
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.moto_port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(
+            AWS_ENDPOINT_URL=self.endpoint,
+            AWS_ACCESS_KEY_ID="testing",
+            AWS_SECRET_ACCESS_KEY="testing",
+            AWS_DEFAULT_REGION="us-east-1",
+        )
+        return env
+
+    def settings(self) -> Settings:
+        return Settings.from_env(self.env())
+
+    def clients(self) -> Clients:
+        """Clients of this process that talk to the stack's moto server, whatever this process's env says."""
+        env = self.env()
+        return Clients(
+            self.settings(),
+            session_factory=lambda: boto3.session.Session(
+                aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"]
+            ),
+        )
+
+    def gateway(self) -> Gateway:
+        return bootstrap(settings=self.settings(), clients=self.clients())
+
+    def _spawn(self, name: str, args: list[str]) -> None:
+        out = open(self.log_dir / f"{name}.log", "wb") if self.log_dir else subprocess.DEVNULL  # noqa: SIM115
+        self.processes.append(
+            subprocess.Popen(args, cwd=ROOT, env=self.env(), stdout=out, stderr=subprocess.STDOUT)
+        )
+
+    def start(self) -> LocalStack:
+        if self.log_dir:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._spawn("moto", [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.moto_port)])
+        _wait_for(f"{self.endpoint}/moto-api/", 30, lambda r: r.status_code == 200)
+        settings = self.settings()
+        provision.ensure_all(self.clients(), settings)
+        policy_store.publish()
+        chalice = [str(BIN / "chalice"), "local", "--host", "127.0.0.1", "--port", str(self.port), "--stage", "dev", "--no-autoreload"]
+        self._spawn("chalice", chalice)
+        _wait_for(f"{self.url}/v1/health", 60, lambda r: r.status_code == 200)
+        if self.dispatch_interval > 0:
+            threading.Thread(target=self._dispatch_loop, daemon=True).start()
+        return self
+
+    def dispatch_once(self) -> dispatch.DispatchReport:
+        return dispatch.run_dispatcher(self.gateway().deps, datetime.now(UTC))
+
+    def _dispatch_loop(self) -> None:
+        gateway = self.gateway()
+        while not self._stop.wait(self.dispatch_interval):
+            try:
+                report = dispatch.run_dispatcher(gateway.deps, datetime.now(UTC))
+                if report.dispatched or report.repaired_events:
+                    print(f"dispatcher: {report.statuses} repaired={report.repaired_events}", flush=True)
+            except Exception as exc:  # noqa: BLE001 - the timer keeps going; the next tick retries
+                print(f"dispatcher: tick failed: {exc}", flush=True)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for process in reversed(self.processes):
+            process.terminate()
+        for process in self.processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,106 @@
+"""``./gateway``: the command line of the contact gateway."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from chalicelib import policy_store
+from chalicelib.domain.policy import PolicyError
+
+CURL_EXAMPLE = """\
+  curl -s -X POST {url}/v1/contacts -H 'Content-Type: application/json' -d '{{
+    "debtor_id": "d-100", "account_id": "a-100", "channel": "sms", "to": "+16175550100",
+    "location": {{"country": "US", "subdivision": "MA"}},
+    "message": {{"body": "Your payment of $120 is overdue. Reply STOP to opt out."}}}}'"""
+
+
+def cmd_local(args: argparse.Namespace) -> int:
+    from gateway_cli.localstack import ROOT, LocalStack
+
+    stack = LocalStack(
+        moto_port=int(os.environ.get("MOTO_PORT", "5000")),
+        port=int(os.environ.get("PORT", "8000")),
+        dispatch_interval=float(os.environ.get("DISPATCH_INTERVAL", "10")),
+        log_dir=ROOT / ".gateway" / "logs",
+    )
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        stack.start()
+        print(f"contact gateway ready at {stack.url} (moto server at {stack.endpoint})")
+        print(f"logs in {stack.log_dir}; dispatcher every {stack.dispatch_interval:g} s; Ctrl-C stops everything")
+        print("try:\n" + CURL_EXAMPLE.format(url=stack.url), flush=True)
+        while all(p.poll() is None for p in stack.processes):
+            time.sleep(0.5)
+        print("a child process exited; stopping", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stack.stop()
+
+
+def cmd_policy_check(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths] or [policy_store.SOURCE_DIR]
+    try:
+        policy_set = policy_store.load_sources(paths)
+    except PolicyError as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return 1
+    for pack in policy_set.packs:
+        print(f"ok: {pack.id} ({len(pack.rules)} rules)")
+    print(f"policy version {policy_set.version}")
+    return 0
+
+
+def cmd_policy_publish(args: argparse.Namespace) -> int:
+    try:
+        policy_set = policy_store.publish()
+    except PolicyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps({"version": policy_set.version, "bundle": str(policy_store.BUNDLE_PATH),
+                      "packs": [p.id for p in policy_set.packs]}))
+    return 0
+
+
+def cmd_dispatch(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from chalicelib.bootstrap import bootstrap
+    from chalicelib.services import dispatch
+
+    report = dispatch.run_dispatcher(bootstrap().deps, datetime.now(UTC))
+    print(json.dumps(report.__dict__))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="gateway", description="Compliance-aware contact gateway")
+    sub = root.add_subparsers(dest="command", required=True)
+    sub.add_parser("local", help="run the local stack (moto server + chalice local + dispatcher)").set_defaults(
+        func=cmd_local)
+    policy = sub.add_parser("policy", help="policy packs").add_subparsers(dest="policy_command", required=True)
+    check = policy.add_parser("check", help="validate packs; prints each error with file and field")
+    check.add_argument("paths", nargs="*", help="pack files or folders (default: policies/)")
+    check.set_defaults(func=cmd_policy_check)
+    policy.add_parser("publish", help="validate policies/ and write the bundle the Lambda loads").set_defaults(
+        func=cmd_policy_publish)
+    sub.add_parser("dispatch", help="run the dispatcher once against the configured AWS endpoint").set_defaults(
+        func=cmd_dispatch)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
