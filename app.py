@@ -18,6 +18,7 @@ app.register_middleware(observability.http_middleware, "http")
 
 _gateway: Gateway | None = None
 _submit_once: Any = None
+_idempotency_config: Any = None
 
 
 def gateway() -> Gateway:
@@ -38,10 +39,12 @@ def _submit(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def submit_idempotently(payload: dict[str, Any]) -> dict[str, Any]:
-    global _submit_once
+    global _submit_once, _idempotency_config
     if _submit_once is None:
         g = gateway()
-        _submit_once = make_idempotent(_submit, g.clients.dynamodb, g.settings.idempotency_table)
+        _submit_once, _idempotency_config = make_idempotent(_submit, g.clients.dynamodb, g.settings.idempotency_table)
+    if app.lambda_context is not None:
+        _idempotency_config.register_lambda_context(app.lambda_context)
     return dict(_submit_once(payload=payload))
 
 

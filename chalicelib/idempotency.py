@@ -20,7 +20,7 @@ KEY_TTL_SECONDS = 24 * 3600
 Handler = Callable[..., dict[str, Any]]
 
 
-def make_idempotent(handler: Handler, client: Any, table: str) -> Handler:
+def make_idempotent(handler: Handler, client: Any, table: str) -> tuple[Handler, IdempotencyConfig]:
     """Wrap ``handler(payload=...)``; the payload is ``{"tenant", "key", "route", "body"}``."""
     persistence = DynamoDBPersistenceLayer(table_name=table, boto3_client=client)
     config = IdempotencyConfig(
@@ -29,6 +29,7 @@ def make_idempotent(handler: Handler, client: Any, table: str) -> Handler:
         expires_after_seconds=KEY_TTL_SECONDS,
         raise_on_no_idempotency_key=True,
     )
-    return idempotent_function(
-        data_keyword_argument="payload", persistence_store=persistence, config=config
-    )(handler)
+    wrapped = idempotent_function(data_keyword_argument="payload", persistence_store=persistence, config=config)(
+        handler
+    )
+    return wrapped, config

@@ -21,6 +21,7 @@ def record_call_outcome(
     tenant: str, contact_id: str, result: Result, deps: Deps, now: datetime, at: datetime | None = None
 ) -> dict[str, Any]:
     """``not_connected`` stops the call counting as placed; ``conversation`` starts the lockout."""
+    result = Result(result)
     debtor_id = ids.debtor_of(contact_id)
     ledger = deps.ledgers.get(tenant, debtor_id)
     record = ledger.record(contact_id)

@@ -1,0 +1,93 @@
+"""One suite, run against the in-memory fakes and the DynamoDB adapters (moto)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from moto import mock_aws
+
+from chalicelib import provision
+from chalicelib.adapters.dynamodb import DynamoDBAuditLog, DynamoDBLedger
+from chalicelib.bootstrap import Clients
+from chalicelib.domain.audit import Draft
+from chalicelib.domain.errors import ConflictError
+from chalicelib.domain.ledger import Deferred, Ledger
+from chalicelib.domain.model import ContactRecord
+from chalicelib.settings import Settings
+from tests.conftest import make_request, utc
+from tests.fakes import InMemoryAuditLog, InMemoryLedger
+
+NOW = utc(2026, 5, 4, 15, 0)
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def stores(request, aws_env) -> Iterator[tuple[object, object]]:
+    if request.param == "memory":
+        yield InMemoryLedger(), InMemoryAuditLog()
+        return
+    with mock_aws():
+        settings = Settings()
+        clients = Clients(settings)
+        provision.ensure_tables(clients.dynamodb, settings)
+        yield (DynamoDBLedger(clients.dynamodb, settings.ledger_table),
+               DynamoDBAuditLog(clients.dynamodb, settings.audit_table))
+
+
+def _with_event(ledger: Ledger, contact_id: str = "c-1") -> Ledger:
+    record = ContactRecord(contact_id=contact_id, at=NOW, channel="voice", account_id="a-1", result="placed")
+    return ledger.with_record(record).append([Draft("decided", contact_id, {"n": 1})], NOW)[0]
+
+
+def test_a_new_person_has_an_empty_ledger(stores):
+    ledgers, _ = stores
+    ledger = ledgers.get("t", "p")
+    assert (ledger.version, ledger.seq, ledger.history, ledger.deferred) == (0, 0, (), ())
+
+
+def test_commit_round_trips_and_bumps_the_version(stores):
+    ledgers, _ = stores
+    ledgers.commit(_with_event(ledgers.get("t", "p")), 0)
+    stored = ledgers.get("t", "p")
+    assert stored.version == 1 and stored.seq == 1
+    assert stored.history[0].contact_id == "c-1"
+    assert stored.outbox[0]["type"] == "decided"
+
+
+def test_a_stale_version_conflicts(stores):
+    ledgers, _ = stores
+    base = ledgers.get("t", "p")
+    ledgers.commit(_with_event(base, "c-1"), 0)
+    with pytest.raises(ConflictError):
+        ledgers.commit(_with_event(base, "c-2"), 0)
+    assert [r.contact_id for r in ledgers.get("t", "p").history] == ["c-1"]
+
+
+def test_due_lists_ledgers_with_deferred_contacts_due_by_now(stores):
+    ledgers, _ = stores
+    deferred = Deferred("c-9", make_request(debtor_id="p"), not_before=utc(2026, 5, 5, 12, 0))
+    ledgers.commit(ledgers.get("t", "p").with_deferred(deferred), 0)
+    assert ledgers.due(utc(2026, 5, 5, 11, 59), 10) == []
+    assert ledgers.due(utc(2026, 5, 5, 12, 0), 10) == [("t", "p")]
+    assert ledgers.get("t", "p").deferred[0].request.debtor_id == "p"
+
+
+def test_with_outbox_lists_ledgers_whose_events_may_be_unappended(stores):
+    ledgers, _ = stores
+    ledgers.commit(_with_event(ledgers.get("t", "p")), 0)
+    assert ledgers.with_outbox(utc(2026, 5, 4, 14, 59), 10) == []
+    assert ledgers.with_outbox(NOW, 10) == [("t", "p")]
+    trimmed = ledgers.get("t", "p")
+    ledgers.commit(trimmed.without_outbox(frozenset({1})), trimmed.version)
+    assert ledgers.with_outbox(NOW, 10) == []
+
+
+def test_audit_append_is_idempotent_and_queryable(stores):
+    ledgers, audit = stores
+    ledger = _with_event(ledgers.get("t", "p"))
+    audit.append(list(ledger.outbox))
+    audit.append(list(ledger.outbox))
+    assert [e["seq"] for e in audit.for_person("t", "p")] == [1]
+    assert audit.for_person("t", "p", after_seq=1) == []
+    assert audit.for_contact("t", "c-1")[0]["hash"] == ledger.head
+    assert audit.for_contact("other-tenant", "c-1") == []

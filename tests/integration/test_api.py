@@ -1,0 +1,91 @@
+"""Routes in-process (Chalice's test client) over moto: idempotency and problem responses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+import app as gateway_app
+from tests.integration.aws import sent_sms
+
+SMS = {
+    "debtor_id": "d-9",
+    "account_id": "a-9",
+    "channel": "sms",
+    "to": "+16175550100",
+    "location": {"country": "US", "timezone": "Pacific/Kiritimati"},
+    "message": {"body": "Reminder. Reply STOP to opt out."},
+}
+
+
+@pytest.fixture
+def client(gateway, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
+    monkeypatch.setattr(gateway_app, "_gateway", gateway)
+    monkeypatch.setattr(gateway_app, "_submit_once", None)
+    with Client(gateway_app.app) as test_client:
+        yield test_client
+
+
+def post(client: Client, body: Any, **headers: str) -> Any:
+    raw = body if isinstance(body, str) else json.dumps(body)
+    return client.http.post("/v1/contacts", headers={"Content-Type": "application/json", **headers}, body=raw)
+
+
+def test_replayed_idempotency_key_returns_first_response_and_sends_once(client):
+    first = post(client, SMS, **{"Idempotency-Key": "k-1"})
+    second = post(client, SMS, **{"Idempotency-Key": "k-1"})
+    assert first.status_code == second.status_code
+    assert json.loads(first.body) == json.loads(second.body)
+    assert len(sent_sms()) == (1 if json.loads(first.body)["status"] == "sent" else 0)
+    assert len({json.loads(r.body)["contact_id"] for r in (first, second)}) == 1
+
+
+def test_idempotency_key_with_a_different_body_is_422(client):
+    post(client, SMS, **{"Idempotency-Key": "k-2"})
+    other = post(client, {**SMS, "account_id": "a-10"}, **{"Idempotency-Key": "k-2"})
+    assert other.status_code == 422
+    assert other.headers["Content-Type"] == "application/problem+json"
+    assert json.loads(other.body)["errors"][0]["field"] == "Idempotency-Key"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ("{not json", "body"),
+        ({**SMS, "days_past_due": "x"}, "days_past_due"),
+        ({**SMS, "channel": "fax"}, "channel"),
+        ({**SMS, "to": "+1555"}, "to"),
+        ({**SMS, "message": None}, "message"),
+        ({**SMS, "location": {"timezone": "Mars/Olympus"}}, "location.timezone"),
+        ({**SMS, "colour": "red"}, "colour"),
+        ({**SMS, "debtor_id": "../etc"}, "debtor_id"),
+        ({**SMS, "channel": "email", "to": "not-an-address"}, "to"),
+    ],
+)
+def test_bad_input_is_a_problem_naming_the_field(client, body, field):
+    response = post(client, body)
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/problem+json"
+    problem = json.loads(response.body)
+    assert problem["status"] == 400
+    assert field in [e["field"] for e in problem["errors"]]
+    assert sent_sms() == []
+
+
+def test_wrong_method_and_media_type_are_problems(client):
+    wrong_method = client.http.delete("/v1/contacts")
+    assert (wrong_method.status_code, wrong_method.headers["Allow"]) == (405, "POST")
+    wrong_type = client.http.post("/v1/contacts", headers={"Content-Type": "text/plain"}, body="x")
+    assert wrong_type.status_code == 415
+
+
+def test_dependency_failure_is_503_without_a_trace(client, gateway):
+    gateway.clients.dynamodb.delete_table(TableName=gateway.settings.ledger_table)
+    response = post(client, SMS)
+    assert response.status_code == 503
+    assert "Traceback" not in response.body.decode()
+    assert sent_sms() == []

@@ -1,0 +1,120 @@
+"""The contact path against moto in-process: what is committed, sent and audited."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.domain.audit import verify_chain
+from chalicelib.domain.errors import StorageUnavailableError
+from chalicelib.services import dispatch
+from chalicelib.services.calls import record_call_outcome
+from chalicelib.services.contacts import get_contact, submit_contact
+from tests.conftest import TENANT, make_request, utc
+from tests.integration.aws import fail_calls, sent_email, sent_sms
+
+NOON_BOSTON = utc(2026, 3, 2, 17, 0)
+NIGHT_BOSTON = utc(2026, 3, 3, 3, 0)  # 22:00 in Boston
+
+
+def test_sends_sms_through_sns_and_audits_each_step(gateway):
+    result = submit_contact(make_request(), gateway.deps, NOON_BOSTON)
+    assert result.status == "sent"
+    assert sent_sms() == [("+16175550100", "Your payment is overdue. Reply STOP to opt out.")]
+    events = gateway.deps.audit.for_person(TENANT, "d-1")
+    assert [e["type"] for e in events] == ["requested", "decided", "sent"]
+    assert events[2]["data"]["provider_message_id"] == result.provider_message_id
+    assert verify_chain(events).ok
+
+
+def test_sends_email_through_ses_v2(gateway):
+    request = make_request(channel="email", to="debtor@example.com", message={"subject": "Reminder", "body": "Hi"})
+    result = submit_contact(request, gateway.deps, NOON_BOSTON)
+    assert result.status == "sent"
+    [message] = sent_email()
+    assert message.destinations["ToAddresses"] == ["debtor@example.com"]
+    assert message.subject == "Reminder"
+
+
+def test_defers_at_night_and_dispatcher_sends_once_due(gateway):
+    result = submit_contact(make_request(), gateway.deps, NIGHT_BOSTON)
+    assert result.status == "scheduled"
+    assert result.decision.not_before == utc(2026, 3, 3, 13, 0)  # 08:00 EST
+    assert dispatch.dispatch_due(gateway.deps, utc(2026, 3, 3, 12, 59)).dispatched == 0
+    assert sent_sms() == []
+    report = dispatch.dispatch_due(gateway.deps, utc(2026, 3, 3, 13, 0))
+    assert report.statuses == {"sent": 1}
+    assert len(sent_sms()) == 1
+    assert dispatch.dispatch_due(gateway.deps, utc(2026, 3, 3, 14, 0)).dispatched == 0
+    assert len(sent_sms()) == 1
+    view = get_contact(TENANT, result.contact_id, gateway.deps)
+    assert view["status"] == "sent"
+    assert [e["type"] for e in view["events"]] == ["requested", "decided", "scheduled", "decided", "sent"]
+
+
+def test_reject_mode_blocks_without_storing_a_deferral(gateway):
+    result = submit_contact(make_request(on_blocked="reject"), gateway.deps, NIGHT_BOSTON)
+    assert result.status == "blocked"
+    assert gateway.deps.ledgers.get(TENANT, "d-1").deferred == ()
+
+
+def test_permanent_provider_error_records_failed_and_sends_nothing(gateway):
+    fail_calls(gateway.clients.sns, "Publish", "InvalidParameter")
+    result = submit_contact(make_request(), gateway.deps, NOON_BOSTON)
+    assert result.status == "failed"
+    failed = gateway.deps.audit.for_person(TENANT, "d-1")[-1]
+    assert (failed["type"], failed["data"]["error_code"]) == ("failed", "InvalidParameter")
+
+
+def test_throttled_provider_is_retried_later_by_the_dispatcher(gateway):
+    heal = fail_calls(gateway.clients.sns, "Publish", "Throttling")
+    result = submit_contact(make_request(), gateway.deps, NOON_BOSTON)
+    assert result.status == "scheduled"
+    heal()
+    report = dispatch.dispatch_due(gateway.deps, utc(2026, 3, 2, 17, 5))
+    assert report.statuses == {"sent": 1}
+    assert len(sent_sms()) == 1
+
+
+def test_unreadable_ledger_sends_nothing(gateway):
+    fail_calls(gateway.clients.dynamodb, "GetItem", "InternalServerError")
+    with pytest.raises(StorageUnavailableError):
+        submit_contact(make_request(), gateway.deps, NOON_BOSTON)
+    assert sent_sms() == []
+
+
+def test_audit_outage_after_commit_is_repaired_by_the_sweep(gateway):
+    audit_table = gateway.settings.audit_table
+    heal = fail_calls(gateway.clients.dynamodb, "PutItem", "ProvisionedThroughputExceededException",
+                      when=lambda p: p["TableName"] == audit_table)
+    result = submit_contact(make_request(), gateway.deps, NOON_BOSTON)
+    assert result.status == "sent"  # the ledger holds the events: the send is not unaudited
+    assert gateway.deps.audit.for_person(TENANT, "d-1") == []
+    heal()
+    assert dispatch.sweep_audit(gateway.deps, utc(2026, 3, 2, 17, 1)) == 3
+    events = gateway.deps.audit.for_person(TENANT, "d-1")
+    assert [e["type"] for e in events] == ["requested", "decided", "sent"]
+    assert verify_chain(events).ok
+    assert gateway.deps.ledgers.get(TENANT, "d-1").outbox == ()
+
+
+def test_conversation_outcome_locks_calls_for_seven_days(gateway):
+    voice = make_request(channel="voice", message=None)
+    permit = submit_contact(voice, gateway.deps, NOON_BOSTON)
+    assert permit.status == "permitted"
+    record_call_outcome(TENANT, permit.contact_id, "conversation", gateway.deps, NOON_BOSTON)
+    refused = submit_contact(voice, gateway.deps, utc(2026, 3, 8, 17, 0))
+    assert refused.status == "refused"
+    assert refused.decision.reasons[0].rule == "us-federal/call-after-conversation"
+    assert refused.decision.not_before == utc(2026, 3, 9, 12, 0)  # March 9, 08:00 EDT: day 8
+
+
+def test_not_connected_call_stops_counting(gateway):
+    voice = make_request(channel="voice", message=None)
+    for day in range(1, 8):
+        permit = submit_contact(voice, gateway.deps, utc(2026, 4, day, 15, 0))
+        assert permit.status == "permitted"
+    record_call_outcome(TENANT, permit.contact_id, "not_connected", gateway.deps, utc(2026, 4, 7, 15, 5))
+    assert submit_contact(voice, gateway.deps, utc(2026, 4, 7, 16, 0)).status == "permitted"
+    eighth = submit_contact(voice, gateway.deps, utc(2026, 4, 7, 17, 0))
+    assert eighth.status == "refused"
+    assert eighth.decision.not_before == utc(2026, 4, 8, 12, 0)
