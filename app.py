@@ -9,7 +9,7 @@ from chalice import Chalice, Rate, Response
 from chalicelib import api, observability
 from chalicelib.bootstrap import Gateway, bootstrap
 from chalicelib.domain.model import Channel
-from chalicelib.http import json_response, route
+from chalicelib.http import current_request, json_response, route
 from chalicelib.idempotency import make_idempotent
 from chalicelib.services import calls, contacts, dispatch
 
@@ -57,10 +57,9 @@ def health() -> Response:
 
 @route(app, "/v1/contacts", "POST")
 def submit() -> Response:
-    request = app.current_request
+    request = current_request(app)
     parsed = api.parse(api.ContactIn, request.raw_body)
-    payload = {"tenant": gateway().settings.default_tenant, "route": "contacts",
-               "body": parsed.model_dump(mode="json")}
+    payload = {"tenant": gateway().settings.default_tenant, "route": "contacts", "body": parsed.model_dump(mode="json")}
     key = request.headers.get("idempotency-key")
     if key:
         outcome = submit_idempotently({**payload, "key": key})
@@ -71,11 +70,15 @@ def submit() -> Response:
 
 @route(app, "/v1/contacts/evaluate", "POST")
 def evaluate() -> Response:
-    parsed = api.parse(api.EvaluateIn, app.current_request.raw_body)
+    parsed = api.parse(api.EvaluateIn, current_request(app).raw_body)
     request = parsed.to_domain(gateway().settings.default_tenant)
     decision = contacts.evaluate_contact(request, gateway().deps, parsed.at or api.utcnow())
-    body = {**contacts.decision_json(decision), "policy_version": decision.policy_version,
-            "zones": decision.inputs.get("zones", []), "inputs": decision.inputs}
+    body = {
+        **contacts.decision_json(decision),
+        "policy_version": decision.policy_version,
+        "zones": decision.inputs.get("zones", []),
+        "inputs": decision.inputs,
+    }
     return json_response(200, body)
 
 
@@ -86,7 +89,7 @@ def get_contact(contact_id: str) -> Response:
 
 @route(app, "/v1/contacts/{contact_id}/outcome", "POST")
 def record_outcome(contact_id: str) -> Response:
-    parsed = api.parse(api.OutcomeIn, app.current_request.raw_body)
+    parsed = api.parse(api.OutcomeIn, current_request(app).raw_body)
     tenant = gateway().settings.default_tenant
     body = calls.record_call_outcome(tenant, contact_id, parsed.result, gateway().deps, api.utcnow(), parsed.at)
     return json_response(200, body)

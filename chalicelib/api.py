@@ -23,7 +23,9 @@ from chalicelib.domain.model import (
 )
 
 SAFE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$")
+EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
+)
 SMS_MAX = 1600
 PROBLEM = "application/problem+json"
 MAX_METADATA_BYTES = 4096
@@ -38,8 +40,12 @@ class Problem(Exception):
 
     def body(self, instance: str | None = None) -> dict[str, Any]:
         slug = self.title.lower().replace(" ", "-")
-        body: dict[str, Any] = {"type": f"https://gateway.example/problems/{slug}", "title": self.title,
-                                "status": self.status, "detail": self.detail}
+        body: dict[str, Any] = {
+            "type": f"https://gateway.example/problems/{slug}",
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
         if instance:
             body["instance"] = instance
         if self.errors:
@@ -158,18 +164,26 @@ def _errors(exc: ValidationError) -> list[dict[str, str]]:
 M = TypeVar("M", bound=BaseModel)
 
 
-def parse(model: type[M], raw: bytes | None) -> M:
+def parse(model: type[M], raw: str | bytes | None) -> M:
     """Parse a JSON body into ``model``; any problem is a 400 naming each field."""
     if not raw:
-        raise Problem(400, "Invalid request body", "the request body is empty; a JSON object is required",
-                      [{"field": "body", "message": "required"}])
+        raise Problem(
+            400,
+            "Invalid request body",
+            "the request body is empty; a JSON object is required",
+            [{"field": "body", "message": "required"}],
+        )
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
         errors = _errors(exc)
         if any(e["message"].startswith("Invalid JSON") for e in errors):
-            raise Problem(400, "Malformed JSON", "the request body is not valid JSON",
-                          [{"field": "body", "message": errors[0]["message"]}]) from None
+            raise Problem(
+                400,
+                "Malformed JSON",
+                "the request body is not valid JSON",
+                [{"field": "body", "message": errors[0]["message"]}],
+            ) from None
         first = errors[0]
         raise Problem(400, "Invalid request body", f"{first['field']}: {first['message']}", errors) from None
 

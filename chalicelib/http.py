@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 from chalice import Chalice, Response
+from chalice.app import Request
 
 from chalicelib.api import PROBLEM, Problem
 from chalicelib.domain.errors import NotFoundError, StorageUnavailableError
@@ -24,6 +25,13 @@ logger = logging.getLogger(__name__)
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
 
+def current_request(app: Chalice) -> Request:
+    request = app.current_request
+    if request is None:  # only outside a request, which no route is
+        raise RuntimeError("no current request")
+    return request
+
+
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     return Response(
         body=json.dumps(body, ensure_ascii=False),
@@ -33,11 +41,12 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 
 
 def problem_response(problem: Problem, instance: str | None = None) -> Response:
-    headers = {"Content-Type": PROBLEM}
+    headers: dict[str, str | list[str]] = {"Content-Type": PROBLEM}
     if problem.status == 405:
         headers["Allow"] = problem.detail.rsplit(" ", 1)[-1]
-    return Response(body=json.dumps(problem.body(instance), ensure_ascii=False), status_code=problem.status,
-                    headers=headers)
+    return Response(
+        body=json.dumps(problem.body(instance), ensure_ascii=False), status_code=problem.status, headers=headers
+    )
 
 
 def _as_problem(exc: Exception) -> Problem:
@@ -46,11 +55,19 @@ def _as_problem(exc: Exception) -> Problem:
     if isinstance(exc, NotFoundError):
         return Problem(404, "Not found", f"no such object: {exc}")
     if isinstance(exc, IdempotencyValidationError):
-        return Problem(422, "Idempotency key reused", "this Idempotency-Key was used with a different body",
-                       [{"field": "Idempotency-Key", "message": "reused with a different body"}])
+        return Problem(
+            422,
+            "Idempotency key reused",
+            "this Idempotency-Key was used with a different body",
+            [{"field": "Idempotency-Key", "message": "reused with a different body"}],
+        )
     if isinstance(exc, IdempotencyAlreadyInProgressError):
-        return Problem(409, "Request in progress", "a request with this Idempotency-Key is still in progress",
-                       [{"field": "Idempotency-Key", "message": "in progress"}])
+        return Problem(
+            409,
+            "Request in progress",
+            "a request with this Idempotency-Key is still in progress",
+            [{"field": "Idempotency-Key", "message": "in progress"}],
+        )
     if isinstance(exc, NotAVoicePermitError):
         return Problem(409, "Not a voice permit", str(exc), [{"field": "contact_id", "message": str(exc)}])
     if isinstance(exc, (StorageUnavailableError, PolicyError)):
@@ -66,14 +83,18 @@ def route(app: Chalice, path: str, method: str, **kwargs: Any) -> Callable[[Call
     def register(view: Callable[..., Response]) -> Any:
         @functools.wraps(view)
         def wrapped(*args: Any, **params: Any) -> Response:
-            request = app.current_request
+            request = current_request(app)
             try:
                 if request.method != method:
                     raise Problem(405, "Method not allowed", f"{request.method} is not allowed here; use {method}")
                 content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
                 if method in ("POST", "PUT", "PATCH") and content_type != "application/json":
-                    raise Problem(415, "Unsupported media type", "send the body as application/json",
-                                  [{"field": "Content-Type", "message": "must be application/json"}])
+                    raise Problem(
+                        415,
+                        "Unsupported media type",
+                        "send the body as application/json",
+                        [{"field": "Content-Type", "message": "must be application/json"}],
+                    )
                 return view(*args, **params)
             except Exception as exc:  # noqa: BLE001 - every failure becomes a problem, never a trace
                 return problem_response(_as_problem(exc), request.path)

@@ -92,9 +92,7 @@ class LocalStack:
 
     def _spawn(self, name: str, args: list[str]) -> None:
         out = open(self.log_dir / f"{name}.log", "wb") if self.log_dir else subprocess.DEVNULL  # noqa: SIM115
-        self.processes.append(
-            subprocess.Popen(args, cwd=ROOT, env=self.env(), stdout=out, stderr=subprocess.STDOUT)
-        )
+        self.processes.append(subprocess.Popen(args, cwd=ROOT, env=self.env(), stdout=out, stderr=subprocess.STDOUT))
 
     def start(self) -> LocalStack:
         if self.log_dir:
@@ -104,7 +102,17 @@ class LocalStack:
         settings = self.settings()
         provision.ensure_all(self.clients(), settings)
         policy_store.publish()
-        chalice = [str(BIN / "chalice"), "local", "--host", "127.0.0.1", "--port", str(self.port), "--stage", "dev", "--no-autoreload"]
+        chalice = [
+            str(BIN / "chalice"),
+            "local",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--stage",
+            "dev",
+            "--no-autoreload",
+        ]
         self._spawn("chalice", chalice)
         _wait_for(f"{self.url}/v1/health", 60, lambda r: r.status_code == 200)
         if self.dispatch_interval > 0:

@@ -65,8 +65,15 @@ def cmd_policy_publish(args: argparse.Namespace) -> int:
     except PolicyError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(json.dumps({"version": policy_set.version, "bundle": str(policy_store.BUNDLE_PATH),
-                      "packs": [p.id for p in policy_set.packs]}))
+    print(
+        json.dumps(
+            {
+                "version": policy_set.version,
+                "bundle": str(policy_store.BUNDLE_PATH),
+                "packs": [p.id for p in policy_set.packs],
+            }
+        )
+    )
     return 0
 
 
@@ -85,15 +92,18 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="gateway", description="Compliance-aware contact gateway")
     sub = root.add_subparsers(dest="command", required=True)
     sub.add_parser("local", help="run the local stack (moto server + chalice local + dispatcher)").set_defaults(
-        func=cmd_local)
+        func=cmd_local
+    )
     policy = sub.add_parser("policy", help="policy packs").add_subparsers(dest="policy_command", required=True)
     check = policy.add_parser("check", help="validate packs; prints each error with file and field")
     check.add_argument("paths", nargs="*", help="pack files or folders (default: policies/)")
     check.set_defaults(func=cmd_policy_check)
     policy.add_parser("publish", help="validate policies/ and write the bundle the Lambda loads").set_defaults(
-        func=cmd_policy_publish)
+        func=cmd_policy_publish
+    )
     sub.add_parser("dispatch", help="run the dispatcher once against the configured AWS endpoint").set_defaults(
-        func=cmd_dispatch)
+        func=cmd_dispatch
+    )
     return root
 
 

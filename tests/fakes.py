@@ -34,7 +34,8 @@ class InMemoryLedger:
 
     def with_outbox(self, before: datetime, limit: int) -> list[tuple[str, str]]:
         pending = [
-            k for k, led in self._items.items()
+            k
+            for k, led in self._items.items()
             if led.outbox and min(datetime.fromisoformat(e["at"]) for e in led.outbox) <= before
         ]
         return pending[:limit]

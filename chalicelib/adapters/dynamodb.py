@@ -44,7 +44,10 @@ def _ledger_item(ledger: Ledger) -> dict[str, Any]:
     if ledger.next_due is not None:  # sparse index: only ledgers with deferred contacts
         item.update(due_shard=DUE_SHARD, due_at=utc_key(ledger.next_due))
     if ledger.outbox:  # sparse index: only ledgers whose events may be missing from the audit table
-        item.update(pending_shard=PENDING_SHARD, pending_since=utc_key(min(datetime.fromisoformat(e["at"]) for e in ledger.outbox)))
+        item.update(
+            pending_shard=PENDING_SHARD,
+            pending_since=utc_key(min(datetime.fromisoformat(e["at"]) for e in ledger.outbox)),
+        )
     return item
 
 
@@ -114,7 +117,9 @@ class DynamoDBLedger:
         with storage_errors():
             self._client.put_item(TableName=self._table, Item=item, **condition)
 
-    def _keys(self, index: str, shard_attr: str, shard: str, sort_attr: str, until: datetime, limit: int) -> list[tuple[str, str]]:
+    def _keys(
+        self, index: str, shard_attr: str, shard: str, sort_attr: str, until: datetime, limit: int
+    ) -> list[tuple[str, str]]:
         with storage_errors():
             response = self._client.query(
                 TableName=self._table,

@@ -63,9 +63,7 @@ def violations(checks: Sequence[tuple[BaseRule, Context]], at: datetime) -> list
 def next_allowed(checks: Sequence[tuple[BaseRule, Context]], now: datetime) -> datetime | None:
     """Earliest boundary after ``now`` where every rule passes; verdicts only change at boundaries."""
     end = now + HORIZON
-    instants = sorted(
-        {b for rule, ctx in checks for b in rule.boundaries(ctx, now, end) if now < b <= end}
-    )
+    instants = sorted({b for rule, ctx in checks for b in rule.boundaries(ctx, now, end) if now < b <= end})
     for at in instants:
         if not violations(checks, at):
             return at

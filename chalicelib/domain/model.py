@@ -68,9 +68,7 @@ class Result(StrEnum):
     UNKNOWN = "unknown"  # provider may or may not have sent it: counted
 
 
-VOICE_RESULTS = frozenset(
-    {Result.NOT_CONNECTED, Result.UNANSWERED, Result.VOICEMAIL, Result.CONVERSATION}
-)
+VOICE_RESULTS = frozenset({Result.NOT_CONNECTED, Result.UNANSWERED, Result.VOICEMAIL, Result.CONVERSATION})
 
 
 class Direction(StrEnum):

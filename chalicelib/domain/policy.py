@@ -57,9 +57,7 @@ class Pack(BaseModel):
     def applies(self, countries: Iterable[str], subdivisions: Iterable[str]) -> bool:
         if not set(self.applies_to.countries) & set(countries):
             return False
-        return not self.applies_to.subdivisions or bool(
-            set(self.applies_to.subdivisions) & set(subdivisions)
-        )
+        return not self.applies_to.subdivisions or bool(set(self.applies_to.subdivisions) & set(subdivisions))
 
     def active_rules(self) -> tuple[BaseRule, ...]:
         return tuple(rule for rule in self.rules if rule.enabled)

@@ -99,7 +99,8 @@ class QuietHoursRule(BaseRule):
 
     def _windows(self, ctx: Context, day: date) -> list[tuple[time, time]]:
         kind = localtime.day_type(day, ctx.country, ctx.subdivision)
-        texts = self.allowed.get(kind, self.allowed.get("default", ()))
+        allowed: dict[str, tuple[str, ...]] = {str(k): v for k, v in self.allowed.items()}
+        texts = allowed.get(kind, allowed.get("default", ()))
         return [(localtime.parse_clock(w[:5]), localtime.parse_clock(w[6:])) for w in texts]
 
     def violation(self, ctx: Context, at: datetime) -> str | None:
@@ -142,11 +143,7 @@ class _Counted(BaseRule):
         )
 
     def local_dates(self, ctx: Context, zone: ZoneInfo, at: datetime) -> list[date]:
-        return [
-            localtime.local_date(r.at, zone)
-            for r in ctx.history
-            if r.at <= at and self.matches(r, ctx.request)
-        ]
+        return [localtime.local_date(r.at, zone) for r in ctx.history if r.at <= at and self.matches(r, ctx.request)]
 
 
 class FrequencyRule(_Counted):

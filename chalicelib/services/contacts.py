@@ -129,7 +129,9 @@ class _Attempt:
         return self.request.tenant, self.request.debtor_id
 
 
-def _plan(attempt: _Attempt, ledger: Ledger, deps: Deps, now: datetime, trigger: str) -> tuple[Ledger, Status, Decision]:
+def _plan(
+    attempt: _Attempt, ledger: Ledger, deps: Deps, now: datetime, trigger: str
+) -> tuple[Ledger, Status, Decision]:
     request, contact_id = attempt.request, attempt.contact_id
     decision = engine.evaluate(request, ledger.history, deps.policies, now)
     status, decision = _status(request, decision, ledger, contact_id)
@@ -139,8 +141,15 @@ def _plan(attempt: _Attempt, ledger: Ledger, deps: Deps, now: datetime, trigger:
     if decision.outcome is Outcome.ALLOW:
         result = Result.PLACED if request.channel is Channel.VOICE else Result.PENDING
         new = new.with_record(
-            ContactRecord(contact_id=contact_id, at=now, channel=request.channel, account_id=request.account_id,
-                          to=request.to, result=result, agency=request.agency)
+            ContactRecord(
+                contact_id=contact_id,
+                at=now,
+                channel=request.channel,
+                account_id=request.account_id,
+                to=request.to,
+                result=result,
+                agency=request.agency,
+            )
         )
     if status is Status.SCHEDULED:
         not_before = decision.not_before or now
@@ -154,7 +163,7 @@ def _plan(attempt: _Attempt, ledger: Ledger, deps: Deps, now: datetime, trigger:
 def _commit(ledger: Ledger, new: Ledger, deps: Deps, now: datetime) -> frozenset[int]:
     """Commit, then append the new events; returns the sequence numbers known to be appended."""
     deps.ledgers.commit(new, ledger.version)
-    events = new.outbox[len(ledger.outbox):]
+    events = new.outbox[len(ledger.outbox) :]
     try:
         deps.audit.append(list(events))
     except StorageUnavailableError:
@@ -200,20 +209,34 @@ def _send(request: ContactRequest, deps: Deps) -> str:
     return deps.email.send_email(to=request.to, subject=message.subject or "", body=message.body)
 
 
-def _deliver(attempt: _Attempt, decision: Decision, deps: Deps, now: datetime, appended: frozenset[int]) -> ContactResult:
+def _deliver(
+    attempt: _Attempt, decision: Decision, deps: Deps, now: datetime, appended: frozenset[int]
+) -> ContactResult:
     contact_id = attempt.contact_id
     try:
         provider_id = _send(attempt.request, deps)
     except DeliveryOutcomeUnknownError as exc:
         # It may have left: keep counting it, never send it again automatically.
         data = {"error_code": exc.code, "retryable": False}
-        _record(attempt.key, deps, now, [Draft(EventType.UNKNOWN, contact_id, data)],
-                lambda led: led.with_result(contact_id, Result.UNKNOWN), appended)
+        _record(
+            attempt.key,
+            deps,
+            now,
+            [Draft(EventType.UNKNOWN, contact_id, data)],
+            lambda led: led.with_result(contact_id, Result.UNKNOWN),
+            appended,
+        )
         return ContactResult(contact_id, Status.UNKNOWN, decision)
     except DeliveryError as exc:
         return _failed(attempt, decision, deps, now, exc, appended)
-    _record(attempt.key, deps, now, [Draft(EventType.SENT, contact_id, {"provider_message_id": provider_id})],
-            lambda led: led.with_result(contact_id, Result.SENT), appended)
+    _record(
+        attempt.key,
+        deps,
+        now,
+        [Draft(EventType.SENT, contact_id, {"provider_message_id": provider_id})],
+        lambda led: led.with_result(contact_id, Result.SENT),
+        appended,
+    )
     return ContactResult(contact_id, Status.SENT, decision, provider_id)
 
 
@@ -227,8 +250,13 @@ def _failed(
     drafts = [Draft(EventType.FAILED, contact_id, data)]
     retry_at = now + RETRY_DELAY
     if retry:
-        drafts.append(Draft(EventType.SCHEDULED, contact_id, {"not_before": decision_json(
-            decision.model_copy(update={"not_before": retry_at}))["not_before"]}))
+        drafts.append(
+            Draft(
+                EventType.SCHEDULED,
+                contact_id,
+                {"not_before": decision_json(decision.model_copy(update={"not_before": retry_at}))["not_before"]},
+            )
+        )
 
     def mutate(led: Ledger) -> Ledger:
         led = led.with_result(contact_id, Result.FAILED)
@@ -239,8 +267,12 @@ def _failed(
 
 
 def _record(
-    key: tuple[str, str], deps: Deps, now: datetime, drafts: list[Draft],
-    mutate: Callable[[Ledger], Ledger], appended: frozenset[int] = frozenset(),
+    key: tuple[str, str],
+    deps: Deps,
+    now: datetime,
+    drafts: list[Draft],
+    mutate: Callable[[Ledger], Ledger],
+    appended: frozenset[int] = frozenset(),
 ) -> Ledger:
     """Commit events that need no new decision (a send's result, a call's outcome)."""
     for _ in range(MAX_COMMIT_ATTEMPTS):

@@ -30,8 +30,10 @@ def stores(request, aws_env) -> Iterator[tuple[object, object]]:
         settings = Settings()
         clients = Clients(settings)
         provision.ensure_tables(clients.dynamodb, settings)
-        yield (DynamoDBLedger(clients.dynamodb, settings.ledger_table),
-               DynamoDBAuditLog(clients.dynamodb, settings.audit_table))
+        yield (
+            DynamoDBLedger(clients.dynamodb, settings.ledger_table),
+            DynamoDBAuditLog(clients.dynamodb, settings.audit_table),
+        )
 
 
 def _with_event(ledger: Ledger, contact_id: str = "c-1") -> Ledger:

@@ -84,8 +84,12 @@ def test_unreadable_ledger_sends_nothing(gateway):
 
 def test_audit_outage_after_commit_is_repaired_by_the_sweep(gateway):
     audit_table = gateway.settings.audit_table
-    heal = fail_calls(gateway.clients.dynamodb, "PutItem", "ProvisionedThroughputExceededException",
-                      when=lambda p: p["TableName"] == audit_table)
+    heal = fail_calls(
+        gateway.clients.dynamodb,
+        "PutItem",
+        "ProvisionedThroughputExceededException",
+        when=lambda p: p["TableName"] == audit_table,
+    )
     result = submit_contact(make_request(), gateway.deps, NOON_BOSTON)
     assert result.status == "sent"  # the ledger holds the events: the send is not unaudited
     assert gateway.deps.audit.for_person(TENANT, "d-1") == []

@@ -25,8 +25,9 @@ def test_deployment_zip_carries_the_validated_policy_bundle(tmp_path: Path, poli
     (project / "requirements.txt").write_text("")  # third-party wheels are not what this test is about
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1"}
     chalice = Path(sys.executable).with_name("chalice")
-    subprocess.run([str(chalice), "package", "--stage", "prod", "out"], cwd=project, env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [str(chalice), "package", "--stage", "prod", "out"], cwd=project, env=env, check=True, capture_output=True
+    )
 
     with zipfile.ZipFile(project / "out" / "deployment.zip") as package:
         bundle = json.loads(package.read("chalicelib/policy_bundle.json"))
