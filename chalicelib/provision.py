@@ -72,6 +72,16 @@ def ensure_sender(sesv2: Any, settings: Settings) -> None:
             raise
 
 
+# Inbound SMS replies and SES bounce/complaint notifications arrive on these topics.
+TOPICS = ("gateway-inbound-sms", "gateway-ses-feedback")
+
+
+def ensure_topics(sns: Any) -> list[str]:
+    """CreateTopic is idempotent for the same name and attributes; returns the topic ARNs."""
+    return [sns.create_topic(Name=name)["TopicArn"] for name in TOPICS]
+
+
 def ensure_all(clients: Any, settings: Settings) -> None:
     ensure_tables(clients.dynamodb, settings)
     ensure_sender(clients.sesv2, settings)
+    ensure_topics(clients.sns)
