@@ -31,10 +31,24 @@ SAMPLES = 150
 def engine_decisions_per_s(seconds: float = 3.0) -> float:
     policies = policy_store.load_sources()
     now = datetime(2026, 3, 4, 16, 0, tzinfo=UTC)
-    request = ContactRequest(tenant="t", debtor_id="d", account_id="a", channel="voice", to="+16175550100",
-                             location={"country": "US", "subdivision": "MA"})
-    history = [ContactRecord(contact_id=f"c{i}", at=now - timedelta(hours=3 * i + 1), channel="voice",
-                             account_id="a" if i % 2 else "b", result="unanswered") for i in range(50)]
+    request = ContactRequest(
+        tenant="t",
+        debtor_id="d",
+        account_id="a",
+        channel="voice",
+        to="+16175550100",
+        location={"country": "US", "subdivision": "MA"},
+    )
+    history = [
+        ContactRecord(
+            contact_id=f"c{i}",
+            at=now - timedelta(hours=3 * i + 1),
+            channel="voice",
+            account_id="a" if i % 2 else "b",
+            result="unanswered",
+        )
+        for i in range(50)
+    ]
     count, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
         engine.evaluate(request, history, policies, now)
@@ -45,9 +59,14 @@ def engine_decisions_per_s(seconds: float = 3.0) -> float:
 def _sms(debtor_id: str) -> dict[str, Any]:
     # Evaluate-and-commit with a zone where the window is open whatever the hour: the cost
     # measured is the decision path, sent or scheduled alike.
-    return {"debtor_id": debtor_id, "account_id": "a-1", "channel": "email", "to": "bench@example.com",
-            "location": {"country": "US", "timezone": "America/New_York"},
-            "message": {"subject": "Reminder", "body": "Reply STOP to opt out."}}
+    return {
+        "debtor_id": debtor_id,
+        "account_id": "a-1",
+        "channel": "email",
+        "to": "bench@example.com",
+        "location": {"country": "US", "timezone": "America/New_York"},
+        "message": {"subject": "Reminder", "body": "Reply STOP to opt out."},
+    }
 
 
 def _median_ms(url: str, debtor_id: str, samples: int) -> float:
@@ -69,10 +88,22 @@ def _load_audit_events(stack: LocalStack, count: int) -> None:
         person = f"history-{start // 1000}"
         drafts = [Draft("decided", f"c-{start + i}", {"n": start + i}) for i in range(25)]
         events = link(drafts, tenant="local", debtor_id=person, seq=start % 1000, head="0" * 64, at=now)
-        items = [{"PutRequest": {"Item": {
-            "pk": {"S": f"local#{person}"}, "seq": {"N": str(e["seq"])},
-            "contact_key": {"S": f"local#{e['contact_id']}"}, "type": {"S": e["type"]}, "at": {"S": e["at"]},
-            "hash": {"S": e["hash"]}, "body": {"S": json.dumps(e)}}}} for e in events]
+        items = [
+            {
+                "PutRequest": {
+                    "Item": {
+                        "pk": {"S": f"local#{person}"},
+                        "seq": {"N": str(e["seq"])},
+                        "contact_key": {"S": f"local#{e['contact_id']}"},
+                        "type": {"S": e["type"]},
+                        "at": {"S": e["at"]},
+                        "hash": {"S": e["hash"]},
+                        "body": {"S": json.dumps(e)},
+                    }
+                }
+            }
+            for e in events
+        ]
         client.batch_write_item(RequestItems={table: items})
 
 
@@ -82,8 +113,11 @@ def local_decision_ratio(stored: int = 10_000) -> dict[str, float]:
         empty = _median_ms(stack.url, f"bench-{uuid.uuid4().hex[:8]}", SAMPLES)
         _load_audit_events(stack, stored)
         full = _median_ms(stack.url, f"bench-{uuid.uuid4().hex[:8]}", SAMPLES)
-    return {"median_ms_empty": round(empty, 2), f"median_ms_{stored}": round(full, 2),
-            "local_decision_ratio_10k_vs_empty": round(full / empty, 3)}
+    return {
+        "median_ms_empty": round(empty, 2),
+        f"median_ms_{stored}": round(full, 2),
+        "local_decision_ratio_10k_vs_empty": round(full / empty, 3),
+    }
 
 
 def main() -> None:

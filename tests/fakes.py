@@ -44,6 +44,13 @@ class InMemoryLedger:
 class InMemoryAuditLog:
     def __init__(self) -> None:
         self.events: dict[tuple[str, str, int], dict[str, Any]] = {}
+        self.incident_log: list[dict[str, Any]] = []
+
+    def record_incident(self, tenant: str, debtor_id: str, at: datetime, data: dict[str, Any]) -> None:
+        self.incident_log.append({"tenant": tenant, "debtor_id": debtor_id, "at": at.isoformat(), "data": data})
+
+    def incidents(self, tenant: str, debtor_id: str) -> list[dict[str, Any]]:
+        return [i for i in self.incident_log if (i["tenant"], i["debtor_id"]) == (tenant, debtor_id)]
 
     def append(self, events: Sequence[dict[str, Any]]) -> None:
         for event in events:

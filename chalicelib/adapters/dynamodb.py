@@ -10,7 +10,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from chalicelib.adapters.errors import storage_errors
-from chalicelib.domain.errors import ConflictError
+from chalicelib.domain.errors import ConflictError, StorageUnavailableError
 from chalicelib.domain.ledger import Deferred, Ledger
 from chalicelib.domain.model import ContactRecord, ContactRequest
 from chalicelib.domain.policy import canonical_json
@@ -100,7 +100,13 @@ class DynamoDBLedger:
                 ConsistentRead=True,
             )
         item = response.get("Item")
-        return _ledger_from(_plain(item)) if item else Ledger(tenant=tenant, debtor_id=debtor_id)
+        if not item:
+            return Ledger(tenant=tenant, debtor_id=debtor_id)
+        try:
+            return _ledger_from(_plain(item))
+        except (KeyError, TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+            # A ledger that cannot be read cannot be counted against: fail closed.
+            raise StorageUnavailableError(f"ledger item unreadable: {type(exc).__name__}") from exc
 
     def commit(self, ledger: Ledger, expected_version: int) -> None:
         item = {k: _SER.serialize(v) for k, v in _ledger_item(ledger).items()}
@@ -166,6 +172,26 @@ class DynamoDBAuditLog:
                 # to one committed event, so the stored one is this one.
                 continue
 
+    def record_incident(self, tenant: str, debtor_id: str, at: datetime, data: dict[str, Any]) -> None:
+        """An attempt that failed before its commit point: kept outside the chain, in its own partition."""
+        body = {"tenant": tenant, "debtor_id": debtor_id, "type": "incident", "at": at.isoformat(), "data": data}
+        item = {
+            "pk": {"S": f"{person_key(tenant, debtor_id)}#incidents"},
+            "seq": {"N": str(int(at.timestamp() * 1_000_000))},
+            "type": {"S": "incident"},
+            "at": {"S": body["at"]},
+            "body": {"S": canonical_json(body)},
+        }
+        with storage_errors():
+            self._client.put_item(TableName=self._table, Item=item)
+
+    def incidents(self, tenant: str, debtor_id: str) -> list[dict[str, Any]]:
+        return self._query(
+            KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues={":p": {"S": f"{person_key(tenant, debtor_id)}#incidents"}},
+            ConsistentRead=True,
+        )
+
     def for_person(self, tenant: str, debtor_id: str, after_seq: int = 0) -> list[dict[str, Any]]:
         return self._query(
             KeyConditionExpression="pk = :p AND seq > :s",
@@ -186,4 +212,4 @@ class DynamoDBAuditLog:
             paginator = self._client.get_paginator("query")
             for page in paginator.paginate(TableName=self._table, **kwargs):
                 events += [json.loads(i["body"]["S"]) for i in page.get("Items", [])]
-        return sorted(events, key=lambda e: e["seq"])
+        return sorted(events, key=lambda e: e.get("seq", 0))

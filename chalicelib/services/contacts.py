@@ -183,6 +183,25 @@ def submit_contact(
 ) -> ContactResult | None:
     """Decide, reserve atomically, then send. ``None`` when a deferred contact was taken by another run."""
     contact_id = contact_id or deps.new_id(request.debtor_id, now)
+    try:
+        return _submit(request, deps, now, contact_id, trigger)
+    except StorageUnavailableError as exc:
+        _record_incident(request, deps, now, contact_id, trigger, exc)
+        raise
+
+
+def _record_incident(
+    request: ContactRequest, deps: Deps, now: datetime, contact_id: str, trigger: str, exc: Exception
+) -> None:
+    """Nothing was committed, so nothing was sent; keep the attempt and its reason all the same."""
+    data = {"contact_id": contact_id, "trigger": trigger, "reason": str(exc), "request": request_data(request)}
+    try:
+        deps.audit.record_incident(request.tenant, request.debtor_id, now, data)
+    except StorageUnavailableError:
+        logger.error("incident not stored: %s", exc)  # the log line is then the only record
+
+
+def _submit(request: ContactRequest, deps: Deps, now: datetime, contact_id: str, trigger: str) -> ContactResult | None:
     for _ in range(MAX_COMMIT_ATTEMPTS):
         ledger = deps.ledgers.get(request.tenant, request.debtor_id)
         deferral = ledger.deferral(contact_id)

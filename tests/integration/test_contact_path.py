@@ -122,3 +122,22 @@ def test_not_connected_call_stops_counting(gateway):
     eighth = submit_contact(voice, gateway.deps, utc(2026, 4, 7, 17, 0))
     assert eighth.status == "refused"
     assert eighth.decision.not_before == utc(2026, 4, 8, 12, 0)
+
+
+def test_unreadable_ledger_is_kept_as_an_incident_with_its_reason(gateway):
+    fail_calls(gateway.clients.dynamodb, "GetItem", "InternalServerError")
+    with pytest.raises(StorageUnavailableError):
+        submit_contact(make_request(), gateway.deps, NOON_BOSTON)
+    [incident] = gateway.deps.audit.incidents(TENANT, "d-1")
+    assert "InternalServerError" in incident["data"]["reason"]
+    assert incident["data"]["request"]["to"] == "+16175550100"
+
+
+def test_corrupt_ledger_item_fails_closed(gateway):
+    gateway.clients.dynamodb.put_item(
+        TableName=gateway.settings.ledger_table,
+        Item={"pk": {"S": "local#d-1"}, "tenant": {"S": "local"}, "debtor_id": {"S": "d-1"}, "version": {"N": "3"}},
+    )
+    with pytest.raises(StorageUnavailableError):
+        submit_contact(make_request(), gateway.deps, NOON_BOSTON)
+    assert sent_sms() == []
