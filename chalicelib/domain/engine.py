@@ -61,17 +61,24 @@ def violations(checks: Sequence[tuple[BaseRule, Context]], at: datetime) -> list
 
 
 def next_allowed(checks: Sequence[tuple[BaseRule, Context]], now: datetime) -> datetime | None:
-    """Earliest boundary after ``now`` where every rule passes; verdicts only change at boundaries."""
-    end = now + HORIZON
-    instants = sorted({b for rule, ctx in checks for b in rule.boundaries(ctx, now, end) if now < b <= end})
-    for at in instants:
-        if not violations(checks, at):
-            return at
+    """Earliest boundary after ``now`` where every rule passes; verdicts only change at boundaries.
+
+    Boundaries are gathered a day at a time: most answers lie within a few days.
+    """
+    start, end = now, now + HORIZON
+    while start < end:
+        stop = min(start + timedelta(days=1), end)
+        instants = sorted({b for rule, ctx in checks for b in rule.boundaries(ctx, start, stop) if start < b <= stop})
+        for at in instants:
+            if not violations(checks, at):
+                return at
+        start = stop
     return None
 
 
 def _inputs(checks: Sequence[tuple[BaseRule, Context]], now: datetime) -> dict[str, object]:
-    return {rule.id: rule.inputs(ctx, now) for rule, ctx in checks if rule.inputs(ctx, now)}
+    found = {rule.id: rule.inputs(ctx, now) for rule, ctx in checks}
+    return {rule_id: values for rule_id, values in found.items() if values}
 
 
 def evaluate(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
@@ -37,6 +37,7 @@ class Context:
     history: tuple[ContactRecord, ...]
     country: str | None = None  # the pack's holiday calendar
     subdivision: str | None = None
+    memo: dict[object, object] = field(default_factory=dict, compare=False, hash=False)
 
 
 class BaseRule(BaseModel):
@@ -143,7 +144,12 @@ class _Counted(BaseRule):
         )
 
     def local_dates(self, ctx: Context, zone: ZoneInfo, at: datetime) -> list[date]:
-        return [localtime.local_date(r.at, zone) for r in ctx.history if r.at <= at and self.matches(r, ctx.request)]
+        key = (self.id, zone.key)
+        if key not in ctx.memo:  # the matching records, once per evaluation
+            matched = [r for r in ctx.history if self.matches(r, ctx.request)]
+            ctx.memo[key] = [(r.at, localtime.local_date(r.at, zone)) for r in matched]
+        pairs: list[tuple[datetime, date]] = ctx.memo[key]  # type: ignore[assignment]
+        return [day for when, day in pairs if when <= at]
 
 
 class FrequencyRule(_Counted):
