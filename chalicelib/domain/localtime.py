@@ -15,13 +15,17 @@ def local_date(at: datetime, zone: ZoneInfo) -> date:
 
 
 def instant(day: date, clock: time, zone: ZoneInfo) -> datetime:
-    """The UTC instant of a local wall-clock time; a time skipped by DST maps past the gap."""
+    """The UTC instant of a local wall-clock time; a time skipped by DST maps to the end of the gap."""
     local = datetime.combine(day, clock, tzinfo=zone)
     utc = local.astimezone(UTC)
-    if utc.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
-        # Inside a spring-forward gap: the first real instant after it.
-        return utc.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
-    return utc
+    if utc.astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None):
+        return utc
+    # Inside a spring-forward gap: the first real instant whose wall clock is at or past ``clock``.
+    # fold=1 reads the wall time with the later offset, giving an instant before the gap.
+    candidate = local.replace(fold=1).astimezone(UTC)
+    while candidate.astimezone(zone).replace(tzinfo=None) < local.replace(tzinfo=None):
+        candidate += timedelta(minutes=1)
+    return candidate
 
 
 def days_between(start: datetime, end: datetime, zone: ZoneInfo) -> Iterator[date]:
