@@ -104,7 +104,7 @@ class ContactIn(_Strict):
         return self
 
     def to_domain(self, tenant: str) -> ContactRequest:
-        data = self.model_dump(exclude={"location", "message"})
+        data = self.model_dump(exclude={"location", "message", "at"})
         return ContactRequest(
             tenant=tenant,
             location=Location(**self.location.model_dump()),

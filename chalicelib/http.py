@@ -18,7 +18,7 @@ from chalice.app import Request
 from chalicelib.api import PROBLEM, Problem
 from chalicelib.domain.errors import NotFoundError, StorageUnavailableError
 from chalicelib.domain.policy import PolicyError
-from chalicelib.services.calls import NotAVoicePermitError
+from chalicelib.services.calls import InvalidOutcomeError, NotAVoicePermitError
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,8 @@ def _as_problem(exc: Exception) -> Problem:
             "a request with this Idempotency-Key is still in progress",
             [{"field": "Idempotency-Key", "message": "in progress"}],
         )
+    if isinstance(exc, InvalidOutcomeError):
+        return Problem(400, "Invalid request body", f"{exc.field}: {exc}", [{"field": exc.field, "message": str(exc)}])
     if isinstance(exc, NotAVoicePermitError):
         return Problem(409, "Not a voice permit", str(exc), [{"field": "contact_id", "message": str(exc)}])
     if isinstance(exc, (StorageUnavailableError, PolicyError)):
@@ -97,7 +99,7 @@ def route(app: Chalice, path: str, method: str, **kwargs: Any) -> Callable[[Call
                     )
                 return view(*args, **params)
             except Exception as exc:  # noqa: BLE001 - every failure becomes a problem, never a trace
-                return problem_response(_as_problem(exc), request.path)
+                return problem_response(_as_problem(exc), request.context.get("path") or request.path)
 
         return app.route(path, methods=ALL_METHODS, content_types=["*/*"], **kwargs)(wrapped)
 

@@ -149,7 +149,9 @@ class _Counted(BaseRule):
             matched = [r for r in ctx.history if self.matches(r, ctx.request)]
             ctx.memo[key] = [(r.at, localtime.local_date(r.at, zone)) for r in matched]
         pairs: list[tuple[datetime, date]] = ctx.memo[key]  # type: ignore[assignment]
-        return [day for when, day in pairs if when <= at]
+        # Every record counts, even one stamped after ``at``: a concurrent request may have reserved
+        # a contact a few milliseconds after this one started deciding.
+        return [day for _when, day in pairs]
 
 
 class FrequencyRule(_Counted):
@@ -195,7 +197,8 @@ class LockoutRule(_Counted):
     directions: tuple[Direction, ...] = (Direction.OUTBOUND, Direction.INBOUND)
 
     def _last(self, ctx: Context, zone: ZoneInfo, at: datetime) -> date | None:
-        dates = self.local_dates(ctx, zone, at)
+        today = localtime.local_date(at, zone)
+        dates = [d for d in self.local_dates(ctx, zone, at) if d <= today]
         return max(dates) if dates else None
 
     def violation(self, ctx: Context, at: datetime) -> str | None:

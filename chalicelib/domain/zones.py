@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
 from phonenumbers import timezone as phone_timezone
@@ -54,7 +54,15 @@ def _subdivision_zones() -> dict[str, tuple[str, ...]]:
     return {key: tuple(zones) for key, zones in json.loads(raw).items()}
 
 
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def is_known_zone(name: str) -> bool:
+    """An IANA zone name ("localtime" and file paths are not: they depend on the server)."""
+    if name not in _zone_names():
+        return False
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.audit import Draft, EventType
@@ -12,9 +12,27 @@ from chalicelib.domain.model import Channel, Result
 from chalicelib.services import ids
 from chalicelib.services.contacts import Deps, _record
 
+CLOCK_SKEW = timedelta(minutes=5)
+
 
 class NotAVoicePermitError(Exception):
-    """The contact is not a permitted call, so it has no call outcome."""
+    """The contact is not a permitted call awaiting its outcome."""
+
+
+class InvalidOutcomeError(ValueError):
+    """An outcome field that cannot be true (a call answered in the future, or before it was permitted)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _check_time(when: datetime, permitted_at: datetime, now: datetime) -> None:
+    # The lockout counts from the conversation's day: a time outside the call's life would move it.
+    if when > now + CLOCK_SKEW:
+        raise InvalidOutcomeError("at", "is in the future")
+    if when < permitted_at - CLOCK_SKEW:
+        raise InvalidOutcomeError("at", "is before the call was permitted")
 
 
 def record_call_outcome(
@@ -32,6 +50,12 @@ def record_call_outcome(
     if record.channel is not Channel.VOICE:
         raise NotAVoicePermitError("outcomes are reported for voice permits only")
     when = at or record.at
+    if record.result is not Result.PLACED:
+        if record.result is result:
+            return {"contact_id": contact_id, "result": result.value, "at": record.at.isoformat()}
+        # An outcome is final: a second one could lift a lockout the first one started.
+        raise NotAVoicePermitError(f"the call's outcome was already reported as {record.result.value}")
+    _check_time(when, record.at, now)
     data = {"result": result.value, "at": when.isoformat(), "previous_result": record.result.value}
 
     def mutate(led: Ledger) -> Ledger:

@@ -7,6 +7,8 @@ decision and its reservation are committed in the ledger, so there is never an u
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,7 +42,7 @@ from chalicelib.services.ports import AuditLog, EmailSender, LedgerRepository, S
 
 logger = logging.getLogger(__name__)
 
-MAX_COMMIT_ATTEMPTS = 8
+MAX_COMMIT_ATTEMPTS = 30  # with jittered backoff: ~2 s of contention before giving up
 RETRY_DELAY = timedelta(minutes=5)
 MAX_DELIVERY_ATTEMPTS = 3
 TOO_MANY_DEFERRED = Reason(
@@ -58,6 +60,12 @@ class Deps:
     email: EmailSender
     policies: PolicySet
     new_id: Callable[[str, datetime], str] = field(default=ids.new_contact_id)
+    sleep: Callable[[float], None] = field(default=time.sleep)
+
+
+def _backoff(deps: Deps, attempt: int) -> None:
+    """Jittered exponential backoff after a version conflict, so contenders spread out."""
+    deps.sleep(random.uniform(0, min(0.25, 0.004 * 2**attempt)))
 
 
 @dataclass(frozen=True)
@@ -191,10 +199,23 @@ def submit_contact(
 
 
 def _record_incident(
-    request: ContactRequest, deps: Deps, now: datetime, contact_id: str, trigger: str, exc: Exception
+    request: ContactRequest,
+    deps: Deps,
+    now: datetime,
+    contact_id: str,
+    trigger: str,
+    exc: Exception,
+    events: list[Draft] | None = None,
 ) -> None:
-    """Nothing was committed, so nothing was sent; keep the attempt and its reason all the same."""
-    data = {"contact_id": contact_id, "trigger": trigger, "reason": str(exc), "request": request_data(request)}
+    """Keep an attempt that could not be committed, with its reason (and the events it could not record)."""
+    data: dict[str, Any] = {
+        "contact_id": contact_id,
+        "trigger": trigger,
+        "reason": str(exc),
+        "request": request_data(request),
+    }
+    if events:
+        data["unrecorded_events"] = [{"type": d.type, "data": d.data} for d in events]
     try:
         deps.audit.record_incident(request.tenant, request.debtor_id, now, data)
     except StorageUnavailableError:
@@ -202,7 +223,7 @@ def _record_incident(
 
 
 def _submit(request: ContactRequest, deps: Deps, now: datetime, contact_id: str, trigger: str) -> ContactResult | None:
-    for _ in range(MAX_COMMIT_ATTEMPTS):
+    for attempt_no in range(MAX_COMMIT_ATTEMPTS):
         ledger = deps.ledgers.get(request.tenant, request.debtor_id)
         deferral = ledger.deferral(contact_id)
         if trigger == "dispatcher" and deferral is None:
@@ -212,6 +233,7 @@ def _submit(request: ContactRequest, deps: Deps, now: datetime, contact_id: str,
         try:
             appended = _commit(ledger, new, deps, now)
         except ConflictError:
+            _backoff(deps, attempt_no)
             continue
         if status is Status.SENT:
             return _deliver(attempt, decision, deps, now, appended)
@@ -237,8 +259,8 @@ def _deliver(
     except DeliveryOutcomeUnknownError as exc:
         # It may have left: keep counting it, never send it again automatically.
         data = {"error_code": exc.code, "retryable": False}
-        _record(
-            attempt.key,
+        _settle(
+            attempt,
             deps,
             now,
             [Draft(EventType.UNKNOWN, contact_id, data)],
@@ -248,8 +270,8 @@ def _deliver(
         return ContactResult(contact_id, Status.UNKNOWN, decision)
     except DeliveryError as exc:
         return _failed(attempt, decision, deps, now, exc, appended)
-    _record(
-        attempt.key,
+    _settle(
+        attempt,
         deps,
         now,
         [Draft(EventType.SENT, contact_id, {"provider_message_id": provider_id})],
@@ -281,8 +303,24 @@ def _failed(
         led = led.with_result(contact_id, Result.FAILED)
         return led.with_deferred(Deferred(contact_id, attempt.request, retry_at, failures)) if retry else led
 
-    _record(attempt.key, deps, now, drafts, mutate, appended)
+    _settle(attempt, deps, now, drafts, mutate, appended)
     return ContactResult(contact_id, Status.SCHEDULED if retry else Status.FAILED, decision)
+
+
+def _settle(
+    attempt: _Attempt,
+    deps: Deps,
+    now: datetime,
+    drafts: list[Draft],
+    mutate: Callable[[Ledger], Ledger],
+    appended: frozenset[int],
+) -> None:
+    """Record what the provider did. The send is over by now, so this never raises: a client told
+    "failed" after a send would retry and send twice. What cannot be committed is kept as an incident."""
+    try:
+        _record(attempt.key, deps, now, drafts, mutate, appended)
+    except StorageUnavailableError as exc:
+        _record_incident(attempt.request, deps, now, attempt.contact_id, "settle", exc, drafts)
 
 
 def _record(
@@ -294,12 +332,13 @@ def _record(
     appended: frozenset[int] = frozenset(),
 ) -> Ledger:
     """Commit events that need no new decision (a send's result, a call's outcome)."""
-    for _ in range(MAX_COMMIT_ATTEMPTS):
+    for attempt_no in range(MAX_COMMIT_ATTEMPTS):
         ledger = deps.ledgers.get(*key)
         new, _events = mutate(ledger).without_outbox(appended).append(drafts, now)
         try:
             _commit(ledger.without_outbox(appended), new, deps, now)
         except ConflictError:
+            _backoff(deps, attempt_no)
             continue
         return new
     raise StorageUnavailableError("the person's ledger stayed contended")

@@ -1,0 +1,70 @@
+"""One local stack (moto server + ``chalice local``) per session, and an HTTP client for it.
+
+Run with ``pytest -n 2 --dist loadgroup``: every e2e module is in xdist group "e2e", so all of
+them run on one worker against one stack. The stack publishes ``chalicelib/policy_bundle.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from chalicelib.bootstrap import Gateway
+from gateway_cli.localstack import LocalStack, free_port
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    log_dir = tmp_path_factory.mktemp("e2e-stack-logs")
+    local_stack = LocalStack(moto_port=free_port(), port=free_port(), dispatch_interval=0, log_dir=log_dir)
+    try:
+        local_stack.start()
+    except Exception as exc:
+        local_stack.stop()
+        logs = "\n".join(f"--- {p.name}\n{_tail(p)}" for p in sorted(log_dir.glob("*.log")))
+        raise RuntimeError(f"the local stack did not start: {exc}\n{logs}") from exc
+    try:
+        yield local_stack
+    finally:
+        local_stack.stop()
+
+
+@pytest.fixture(scope="session")
+def gateway(stack: LocalStack) -> Gateway:
+    """The product's composition root in this process, wired to the stack's moto server."""
+    return stack.gateway()
+
+
+class Client(requests.Session):
+    """``requests`` against the stack's URL; every response is checked: never a 500, never a trace."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__()
+        self.base_url = base_url
+        self.hooks["response"].append(self._check)
+
+    @staticmethod
+    def _check(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        assert response.status_code != 500, f"{response.request.method} {response.url} -> 500: {response.text}"
+        assert "Traceback" not in response.text, response.text
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 30)
+        return super().request(method, f"{self.base_url}{url!s}", *args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def api(stack: LocalStack) -> Iterator[Client]:
+    with Client(stack.url) as client:
+        yield client
