@@ -97,7 +97,9 @@ class LocalStack:
     def start(self) -> LocalStack:
         if self.log_dir:
             self.log_dir.mkdir(parents=True, exist_ok=True)
-        self._spawn("moto", [sys.executable, "-m", "gateway_cli.motoserver", "-H", "127.0.0.1", "-p", str(self.moto_port)])
+        self._spawn(
+            "moto", [sys.executable, "-m", "gateway_cli.motoserver", "-H", "127.0.0.1", "-p", str(self.moto_port)]
+        )
         _wait_for(f"{self.endpoint}/moto-api/", 30, lambda r: r.status_code == 200)
         settings = self.settings()
         provision.ensure_all(self.clients(), settings)
