@@ -30,6 +30,7 @@ def cmd_local(args: argparse.Namespace) -> int:
         log_dir=ROOT / ".gateway" / "logs",
     )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background
     try:
         stack.start()
         print(f"contact gateway ready at {stack.url} (moto server at {stack.endpoint})")
