@@ -42,8 +42,8 @@ def make_request(**overrides: Any) -> ContactRequest:
         "debtor_id": "d-1",
         "account_id": "a-1",
         "channel": "sms",
-        "to": "+16175550100",
-        "location": {"country": "US", "subdivision": "MA"},
+        "to": "+14045550100",
+        "location": {"country": "US", "subdivision": "GA"},
         "message": {"body": "Your payment is overdue. Reply STOP to opt out."},
     }
     fields.update(overrides)

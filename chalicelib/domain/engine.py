@@ -43,7 +43,7 @@ def _checks(pack: Pack, base: Context) -> list[tuple[BaseRule, Context]]:
     holidays = pack.holidays or {}
     ctx = Context(
         request=base.request,
-        zones=base.zones,
+        zones=tuple(ZoneInfo(z) for z in pack.zones) if pack.zones else base.zones,
         history=base.history,
         country=holidays.get("country"),
         subdivision=holidays.get("subdivision"),
@@ -103,9 +103,9 @@ def evaluate(
 
     if not known or len(known) != len(candidates.zones):
         return decide(Outcome.DENY, [NO_ZONE])
-    packs = policy_set.applicable(candidates.countries, candidates.subdivisions)
+    packs = policy_set.applicable(candidates.countries, candidates.subdivisions, request.tenant)
     inputs["packs"] = [p.id for p in packs]
-    if not packs:
+    if not any(p.kind == "jurisdiction" for p in packs):
         return decide(Outcome.DENY, [NO_POLICY])
     base = Context(request=request, zones=known, history=tuple(history))
     checks = [check for pack in packs for check in _checks(pack, base)]

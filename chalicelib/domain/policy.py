@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chalicelib.domain.rules import BaseRule, Rule
+from chalicelib.domain.zones import is_known_zone
 
 
 class PolicyError(Exception):
@@ -27,18 +28,21 @@ class Source(BaseModel):
 class AppliesTo(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    countries: tuple[str, ...] = Field(min_length=1)
-    subdivisions: tuple[str, ...] = ()  # "US-MA"; empty: the whole country
+    countries: tuple[str, ...] = Field(min_length=1)  # ISO 3166-1 alpha-2, or "*" (house packs)
+    subdivisions: tuple[str, ...] = ()  # "US-MA", or a locality such as "US-NY-NYC"; empty: the whole country
     debt_types: tuple[str, ...] = ()
+    tenants: tuple[str, ...] = ()  # house packs: the tenants that adopted it ("*": all); jurisdiction packs: all
 
 
 class Pack(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: str = Field(pattern=r"^[a-z0-9-]+$")
+    kind: Literal["jurisdiction", "house"] = "jurisdiction"  # a house pack only ever adds restrictions
     title: str = Field(min_length=1)
     applies_to: AppliesTo
     holidays: dict[str, str] | None = None  # {"country": "US", "subdivision": "MA"}
+    zones: tuple[str, ...] | None = None  # the clock the rules read, when the law names one (Beijing time)
     retention_years: int = Field(ge=0, le=100)
     sources: tuple[Source, ...] = Field(min_length=1)
     rules: tuple[Rule, ...]
@@ -54,8 +58,18 @@ class Pack(BaseModel):
             seen.add(rule.id)
         return self
 
-    def applies(self, countries: Iterable[str], subdivisions: Iterable[str]) -> bool:
-        if not set(self.applies_to.countries) & set(countries):
+    @model_validator(mode="after")
+    def _zones_known(self) -> Pack:
+        unknown = [z for z in self.zones or () if not is_known_zone(z)]
+        if unknown:
+            raise ValueError(f"unknown time zones {unknown}")
+        return self
+
+    def applies(self, countries: Iterable[str], subdivisions: Iterable[str], tenant: str | None = None) -> bool:
+        tenants = self.applies_to.tenants
+        if self.kind == "house" and "*" not in tenants and tenant not in tenants:
+            return False
+        if "*" not in self.applies_to.countries and not set(self.applies_to.countries) & set(countries):
             return False
         return not self.applies_to.subdivisions or bool(set(self.applies_to.subdivisions) & set(subdivisions))
 
@@ -75,9 +89,11 @@ class PolicySet(BaseModel):
                 return pack
         raise KeyError(pack_id)
 
-    def applicable(self, countries: Iterable[str], subdivisions: Iterable[str]) -> tuple[Pack, ...]:
+    def applicable(
+        self, countries: Iterable[str], subdivisions: Iterable[str], tenant: str | None = None
+    ) -> tuple[Pack, ...]:
         countries, subdivisions = tuple(countries), tuple(subdivisions)
-        return tuple(p for p in self.packs if p.applies(countries, subdivisions))
+        return tuple(p for p in self.packs if p.applies(countries, subdivisions, tenant))
 
     @property
     def longest_window_days(self) -> int:

@@ -14,6 +14,7 @@ from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import phonenumbers
+from phonenumbers import geocoder
 from phonenumbers import timezone as phone_timezone
 
 from chalicelib.domain.model import Channel, ContactRequest
@@ -55,6 +56,30 @@ def _subdivision_zones() -> dict[str, tuple[str, ...]]:
 
 
 @cache
+def _subdivision_codes() -> dict[str, dict[str, str]]:
+    raw = resources.files("chalicelib.domain").joinpath("subdivision_names.json").read_text()
+    return dict(json.loads(raw))
+
+
+# New York City's area codes: the city has its own rules (6 RCNY 5-77) on top of the state's.
+_NYC_AREA_CODES = frozenset({"212", "332", "347", "646", "718", "917", "929"})
+
+
+def _number_places(number: phonenumbers.PhoneNumber, country: str | None) -> list[str]:
+    """Subdivision (``US-MA``) and locality (``US-NY-NYC``) of a +1 number, from its geography."""
+    names = _subdivision_codes().get(country or "", {})
+    if not names:
+        return []
+    description = geocoder.description_for_number(number, "en")
+    code = description.rsplit(", ", 1)[1] if ", " in description else names.get(description)
+    places = [f"{country}-{code}"] if code in set(names.values()) else []
+    national = str(number.national_number)
+    if country == "US" and national[:3] in _NYC_AREA_CODES:
+        places.append("US-NY-NYC")
+    return places
+
+
+@cache
 def _zone_names() -> frozenset[str]:
     return frozenset(available_timezones())
 
@@ -78,14 +103,16 @@ def phone_number(to: str) -> phonenumbers.PhoneNumber | None:
     return number if phonenumbers.is_valid_number(number) else None
 
 
-def _phone_sources(request: ContactRequest) -> tuple[list[str], str | None]:
+def _phone_sources(request: ContactRequest) -> tuple[list[str], str | None, list[str]]:
+    """Zones, country and places the recipient's number points to (nothing for email)."""
     if request.channel is Channel.EMAIL:
-        return [], None
+        return [], None, []
     number = phone_number(request.to)
     if number is None:
-        return [], None
+        return [], None, []
     zones = [z for z in phone_timezone.time_zones_for_number(number) if z != _UNKNOWN_ZONE]
-    return zones, phonenumbers.region_code_for_number(number)
+    country = phonenumbers.region_code_for_number(number)
+    return zones, country, _number_places(number, country)
 
 
 def resolve(request: ContactRequest) -> Candidates:
@@ -102,7 +129,7 @@ def resolve(request: ContactRequest) -> Candidates:
     subdivision = f"{loc.country}-{loc.subdivision}" if loc.country and loc.subdivision else None
     if subdivision:
         add(_subdivision_zones().get(subdivision, ()), "location.subdivision")
-    phone_zones, phone_country = _phone_sources(request)
+    phone_zones, phone_country, phone_places = _phone_sources(request)
     add(phone_zones, "phone_number")
     countries = tuple(dict.fromkeys(c for c in (loc.country, phone_country) if c))
     for country in countries:
@@ -113,5 +140,5 @@ def resolve(request: ContactRequest) -> Candidates:
         zones=tuple(sources),
         sources=sources,
         countries=countries,
-        subdivisions=(subdivision,) if subdivision else (),
+        subdivisions=tuple(dict.fromkeys([*([subdivision] if subdivision else []), *phone_places])),
     )

@@ -44,11 +44,11 @@ CALL_FREQUENCY = "us-federal/call-frequency"
 CALL_AFTER_CONVERSATION = "us-federal/call-after-conversation"
 NO_POLICY = "gateway/no-policy"
 
-NY_NUMBER = "+12125550100"
+NY_NUMBER = "+14045550100"
 NY_ZONE = "America/New_York"
 # +1 numbers, one per US zone family (checked against phonenumbers in test_support_inputs).
 US_NUMBERS = {
-    "+12125550100": ("America/New_York",),
+    "+14045550100": ("America/New_York",),
     "+13125550100": ("America/Chicago",),
     "+13035550100": ("America/Denver",),
     "+13105550100": ("America/Los_Angeles",),
@@ -120,7 +120,7 @@ class Night:
 
 
 def night_location(now: datetime) -> Night:
-    """A location whose candidate zones are {night zone, New York}; usable with +1 212 or an email."""
+    """A location whose candidate zones are {night zone, New York}; usable with +1 404 or an email."""
     zone = night_zone(now)
     zones = frozenset({zone, NY_ZONE})
     location = {"country": "US", "subdivision": "NY", "timezone": zone}

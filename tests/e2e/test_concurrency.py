@@ -109,7 +109,7 @@ def voice_burst(stack, gateway) -> VoiceBurst:
     if number:
         body, expected, rule = voice_body(debtor, number), CAP, CALL_FREQUENCY
     else:
-        # No US zone (+1 212, 312, 303, 310, 907, 808) is inside 09:00-20:00 now, so 7 permits cannot
+        # No US zone (+1 404, 312, 303, 310, 907, 808) is inside 09:00-20:00 now, so 7 permits cannot
         # be granted. Seed nothing; pin the recipient to a night zone too, so every request must be
         # refused for quiet hours whatever the minute, and the test still checks the same storage.
         body = voice_body(debtor, NY_NUMBER, location=night_location(now).location)

@@ -16,7 +16,7 @@ SMS = {
     "debtor_id": "d-9",
     "account_id": "a-9",
     "channel": "sms",
-    "to": "+16175550100",
+    "to": "+14045550100",
     "location": {"country": "US", "timezone": "Pacific/Kiritimati"},
     "message": {"body": "Reminder. Reply STOP to opt out."},
 }

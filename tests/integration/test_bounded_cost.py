@@ -21,13 +21,13 @@ def _ledger_bytes(gateway, debtor_id: str) -> int:
 
 def test_calls_and_ledger_size_do_not_grow_with_history(gateway):
     # A long history: 4 messages a day for 90 days (360 contacts, over 1,000 audit events), and a
-    # short one with the same rhythm for 10 days. The dispatcher's sweep (every minute in AWS) runs
+    # short one with the same rhythm for just over the longest policy window. The dispatcher's sweep (every minute in AWS) runs
     # daily here: the outbox holds only events newer than the last sweep.
     for day in range(90):
         for hour in range(4):
             at = START + timedelta(days=day, hours=hour)
             assert submit_contact(make_request(debtor_id="long"), gateway.deps, at).status == "sent"
-            if day >= 80:
+            if day >= 90 - gateway.policies.longest_window_days - 5:
                 submit_contact(make_request(debtor_id="short"), gateway.deps, at)
         sweep_audit(gateway.deps, START + timedelta(days=day, hours=4))
 

@@ -12,14 +12,14 @@ from chalicelib.services.contacts import get_contact, submit_contact
 from tests.conftest import TENANT, make_request, utc
 from tests.integration.aws import fail_calls, sent_email, sent_sms
 
-NOON_BOSTON = utc(2026, 3, 2, 17, 0)
-NIGHT_BOSTON = utc(2026, 3, 3, 3, 0)  # 22:00 in Boston
+NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
+NIGHT_ATLANTA = utc(2026, 3, 3, 3, 0)  # 22:00 in Atlanta
 
 
 def test_sends_sms_through_sns_and_audits_each_step(gateway):
-    result = submit_contact(make_request(), gateway.deps, NOON_BOSTON)
+    result = submit_contact(make_request(), gateway.deps, NOON_ATLANTA)
     assert result.status == "sent"
-    assert sent_sms() == [("+16175550100", "Your payment is overdue. Reply STOP to opt out.")]
+    assert sent_sms() == [("+14045550100", "Your payment is overdue. Reply STOP to opt out.")]
     events = gateway.deps.audit.for_person(TENANT, "d-1")
     assert [e["type"] for e in events] == ["requested", "decided", "sent"]
     assert events[2]["data"]["provider_message_id"] == result.provider_message_id
@@ -28,7 +28,7 @@ def test_sends_sms_through_sns_and_audits_each_step(gateway):
 
 def test_sends_email_through_ses_v2(gateway):
     request = make_request(channel="email", to="debtor@example.com", message={"subject": "Reminder", "body": "Hi"})
-    result = submit_contact(request, gateway.deps, NOON_BOSTON)
+    result = submit_contact(request, gateway.deps, NOON_ATLANTA)
     assert result.status == "sent"
     [message] = sent_email()
     assert message.destinations["ToAddresses"] == ["debtor@example.com"]
@@ -36,7 +36,7 @@ def test_sends_email_through_ses_v2(gateway):
 
 
 def test_defers_at_night_and_dispatcher_sends_once_due(gateway):
-    result = submit_contact(make_request(), gateway.deps, NIGHT_BOSTON)
+    result = submit_contact(make_request(), gateway.deps, NIGHT_ATLANTA)
     assert result.status == "scheduled"
     assert result.decision.not_before == utc(2026, 3, 3, 13, 0)  # 08:00 EST
     assert dispatch.dispatch_due(gateway.deps, utc(2026, 3, 3, 12, 59)).dispatched == 0
@@ -52,14 +52,14 @@ def test_defers_at_night_and_dispatcher_sends_once_due(gateway):
 
 
 def test_reject_mode_blocks_without_storing_a_deferral(gateway):
-    result = submit_contact(make_request(on_blocked="reject"), gateway.deps, NIGHT_BOSTON)
+    result = submit_contact(make_request(on_blocked="reject"), gateway.deps, NIGHT_ATLANTA)
     assert result.status == "blocked"
     assert gateway.deps.ledgers.get(TENANT, "d-1").deferred == ()
 
 
 def test_permanent_provider_error_records_failed_and_sends_nothing(gateway):
     fail_calls(gateway.clients.sns, "Publish", "InvalidParameter")
-    result = submit_contact(make_request(), gateway.deps, NOON_BOSTON)
+    result = submit_contact(make_request(), gateway.deps, NOON_ATLANTA)
     assert result.status == "failed"
     failed = gateway.deps.audit.for_person(TENANT, "d-1")[-1]
     assert (failed["type"], failed["data"]["error_code"]) == ("failed", "InvalidParameter")
@@ -67,7 +67,7 @@ def test_permanent_provider_error_records_failed_and_sends_nothing(gateway):
 
 def test_throttled_provider_is_retried_later_by_the_dispatcher(gateway):
     heal = fail_calls(gateway.clients.sns, "Publish", "Throttling")
-    result = submit_contact(make_request(), gateway.deps, NOON_BOSTON)
+    result = submit_contact(make_request(), gateway.deps, NOON_ATLANTA)
     assert result.status == "scheduled"
     heal()
     report = dispatch.dispatch_due(gateway.deps, utc(2026, 3, 2, 17, 5))
@@ -78,7 +78,7 @@ def test_throttled_provider_is_retried_later_by_the_dispatcher(gateway):
 def test_unreadable_ledger_sends_nothing(gateway):
     fail_calls(gateway.clients.dynamodb, "GetItem", "InternalServerError")
     with pytest.raises(StorageUnavailableError):
-        submit_contact(make_request(), gateway.deps, NOON_BOSTON)
+        submit_contact(make_request(), gateway.deps, NOON_ATLANTA)
     assert sent_sms() == []
 
 
@@ -90,7 +90,7 @@ def test_audit_outage_after_commit_is_repaired_by_the_sweep(gateway):
         "ProvisionedThroughputExceededException",
         when=lambda p: p["TableName"] == audit_table,
     )
-    result = submit_contact(make_request(), gateway.deps, NOON_BOSTON)
+    result = submit_contact(make_request(), gateway.deps, NOON_ATLANTA)
     assert result.status == "sent"  # the ledger holds the events: the send is not unaudited
     assert gateway.deps.audit.for_person(TENANT, "d-1") == []
     heal()
@@ -103,9 +103,9 @@ def test_audit_outage_after_commit_is_repaired_by_the_sweep(gateway):
 
 def test_conversation_outcome_locks_calls_for_seven_days(gateway):
     voice = make_request(channel="voice", message=None)
-    permit = submit_contact(voice, gateway.deps, NOON_BOSTON)
+    permit = submit_contact(voice, gateway.deps, NOON_ATLANTA)
     assert permit.status == "permitted"
-    record_call_outcome(TENANT, permit.contact_id, "conversation", gateway.deps, NOON_BOSTON)
+    record_call_outcome(TENANT, permit.contact_id, "conversation", gateway.deps, NOON_ATLANTA)
     refused = submit_contact(voice, gateway.deps, utc(2026, 3, 8, 17, 0))
     assert refused.status == "refused"
     assert refused.decision.reasons[0].rule == "us-federal/call-after-conversation"
@@ -127,10 +127,10 @@ def test_not_connected_call_stops_counting(gateway):
 def test_unreadable_ledger_is_kept_as_an_incident_with_its_reason(gateway):
     fail_calls(gateway.clients.dynamodb, "GetItem", "InternalServerError")
     with pytest.raises(StorageUnavailableError):
-        submit_contact(make_request(), gateway.deps, NOON_BOSTON)
+        submit_contact(make_request(), gateway.deps, NOON_ATLANTA)
     [incident] = gateway.deps.audit.incidents(TENANT, "d-1")
     assert "InternalServerError" in incident["data"]["reason"]
-    assert incident["data"]["request"]["to"] == "+16175550100"
+    assert incident["data"]["request"]["to"] == "+14045550100"
 
 
 def test_corrupt_ledger_item_fails_closed(gateway):
@@ -139,5 +139,5 @@ def test_corrupt_ledger_item_fails_closed(gateway):
         Item={"pk": {"S": "local#d-1"}, "tenant": {"S": "local"}, "debtor_id": {"S": "d-1"}, "version": {"N": "3"}},
     )
     with pytest.raises(StorageUnavailableError):
-        submit_contact(make_request(), gateway.deps, NOON_BOSTON)
+        submit_contact(make_request(), gateway.deps, NOON_ATLANTA)
     assert sent_sms() == []
