@@ -21,8 +21,8 @@ def _ledger_bytes(gateway, debtor_id: str) -> int:
 
 def test_calls_and_ledger_size_do_not_grow_with_history(gateway):
     # A long history: 4 messages a day for 90 days (360 contacts, over 1,000 audit events), and a
-    # short one with the same rhythm for just over the longest policy window. The dispatcher's sweep (every minute in AWS) runs
-    # daily here: the outbox holds only events newer than the last sweep.
+    # short one with the same rhythm for just over the longest policy window. The dispatcher's
+    # sweep (every minute in AWS) runs daily here: the outbox holds only events newer than it.
     for day in range(90):
         for hour in range(4):
             at = START + timedelta(days=day, hours=hour)
