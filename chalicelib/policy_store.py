@@ -64,3 +64,25 @@ def load_bundle(bundle: Path = BUNDLE_PATH) -> PolicySet:
     if policy_set.version != payload.get("version"):
         raise PolicyError("policy bundle version does not match its content")
     return policy_set
+
+
+def markdown_table(policy_set: PolicySet) -> str:
+    """Every pack and rule with its citation and confidence: the table in policies/README.md."""
+    lines = [
+        "| Pack | Rule | Kind | Channels | Citation | Confidence | On |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for pack in policy_set.packs:
+        for rule in pack.rules:
+            channels = ", ".join(c.value for c in rule.channels)
+            cells = [
+                pack.id,
+                f"`{rule.id}`",
+                rule.kind,
+                channels,
+                rule.citation,
+                rule.confidence,
+                "yes" if rule.enabled else "no",
+            ]
+            lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines) + "\n"

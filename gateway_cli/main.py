@@ -60,6 +60,11 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_policy_table(args: argparse.Namespace) -> int:
+    print(policy_store.markdown_table(policy_store.load_sources()), end="")
+    return 0
+
+
 def cmd_policy_publish(args: argparse.Namespace) -> int:
     try:
         policy_set = policy_store.publish()
@@ -75,6 +80,25 @@ def cmd_policy_publish(args: argparse.Namespace) -> int:
             }
         )
     )
+    return 0
+
+
+def cmd_whatif(args: argparse.Namespace) -> int:
+    import yaml
+
+    from chalicelib import whatif
+
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+        document = yaml.safe_load(text)
+        result = whatif.run(document, policy_store.load_sources())
+    except (OSError, yaml.YAMLError) as exc:
+        print(f"whatif: cannot read scenario: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    except whatif.ScenarioError as exc:
+        print(f"whatif: invalid scenario: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, ensure_ascii=False))
     return 0
 
 
@@ -99,9 +123,13 @@ def parser() -> argparse.ArgumentParser:
     check = policy.add_parser("check", help="validate packs; prints each error with file and field")
     check.add_argument("paths", nargs="*", help="pack files or folders (default: policies/)")
     check.set_defaults(func=cmd_policy_check)
+    policy.add_parser("table", help="print the markdown table of packs and rules").set_defaults(func=cmd_policy_table)
     policy.add_parser("publish", help="validate policies/ and write the bundle the Lambda loads").set_defaults(
         func=cmd_policy_publish
     )
+    whatif = sub.add_parser("whatif", help="would this contact be allowed at T, and if not, when?")
+    whatif.add_argument("file", help="scenario in YAML or JSON; - for standard input")
+    whatif.set_defaults(func=cmd_whatif)
     sub.add_parser("dispatch", help="run the dispatcher once against the configured AWS endpoint").set_defaults(
         func=cmd_dispatch
     )
