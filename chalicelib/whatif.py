@@ -12,7 +12,15 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from chalicelib.api import ContactIn
 from chalicelib.domain import engine
-from chalicelib.domain.model import VOICE_RESULTS, Channel, ContactRecord, Decision, Direction, Result
+from chalicelib.domain.model import (
+    VOICE_RESULTS,
+    Channel,
+    ContactRecord,
+    Decision,
+    Direction,
+    RecipientRole,
+    Result,
+)
 from chalicelib.domain.policy import PolicySet, build_policy_set
 
 MESSAGE_RESULTS = frozenset({Result.SENT, Result.DELIVERED, Result.FAILED, Result.BOUNCED})
@@ -31,6 +39,7 @@ class HistoryItem(BaseModel):
     to: str | None = None
     result: Result
     direction: Direction = Direction.OUTBOUND
+    recipient_role: RecipientRole = RecipientRole.DEBTOR
 
     @field_validator("result")
     @classmethod

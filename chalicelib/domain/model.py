@@ -27,6 +27,7 @@ class Purpose(StrEnum):
     LEGAL_NOTICE = "legal_notice"
     REQUIRED_BY_LAW = "required_by_law"
     CEASE_ACKNOWLEDGEMENT = "cease_acknowledgement"
+    LOCATION_INFORMATION = "location_information"  # a third party asked only where the debtor can be reached
 
 
 class OnBlocked(StrEnum):
@@ -120,6 +121,7 @@ class ContactRecord(_Frozen):
     result: Result
     direction: Direction = Direction.OUTBOUND
     agency: str | None = None
+    recipient_role: RecipientRole = RecipientRole.DEBTOR
 
 
 class Reason(_Frozen):

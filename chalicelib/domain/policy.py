@@ -5,12 +5,17 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from chalicelib.domain.rules import BaseRule, Rule
+from chalicelib.domain.rules import BaseRule, FrequencyRule, LockoutRule, QuietHoursRule
+from chalicelib.domain.rules_static import ContentRule, RecipientRule
 from chalicelib.domain.zones import is_known_zone
+
+Rule = Annotated[
+    QuietHoursRule | FrequencyRule | LockoutRule | RecipientRule | ContentRule, Field(discriminator="kind")
+]
 
 
 class PolicyError(Exception):

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -211,6 +211,3 @@ class LockoutRule(_Counted):
 
     def inputs(self, ctx: Context, at: datetime) -> dict[str, object]:
         return {z.key: str(self._last(ctx, z, at)) for z in ctx.zones}
-
-
-Rule = Annotated[QuietHoursRule | FrequencyRule | LockoutRule, Field(discriminator="kind")]

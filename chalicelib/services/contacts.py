@@ -157,6 +157,7 @@ def _plan(
                 to=request.to,
                 result=result,
                 agency=request.agency,
+                recipient_role=request.recipient_role,
             )
         )
     if status is Status.SCHEDULED:

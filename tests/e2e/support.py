@@ -180,7 +180,10 @@ def email_body(debtor: str, **extra: Any) -> dict[str, Any]:
         "account_id": "acct-1",
         "channel": "email",
         "to": f"{debtor}@example.com",
-        "message": {"subject": f"Account {debtor}", "body": f"Dear customer {debtor}, your payment is overdue."},
+        "message": {
+            "subject": f"Account {debtor}",
+            "body": f"Dear customer {debtor}, your payment is overdue. Reply STOP to opt out.",
+        },
         **extra,
     }
 

@@ -302,7 +302,7 @@ def test_idempotency_key_replays_the_first_response_and_sends_once(api, stack, g
         assert release(gateway, debtor, first.json()["contact_id"]).status is Status.SENT
     assert len(sms_sent(stack.endpoint, debtor)) == 1
 
-    changed = {**body, "message": {"body": f"Another text for {debtor}"}}
+    changed = {**body, "message": {"body": f"Another text for {debtor}. Reply STOP to opt out."}}
     reused = api.post("/v1/contacts", json=changed, headers=headers)
 
     assert_problem(reused, 422, "Idempotency-Key")

@@ -27,7 +27,11 @@ def test_sends_sms_through_sns_and_audits_each_step(gateway):
 
 
 def test_sends_email_through_ses_v2(gateway):
-    request = make_request(channel="email", to="debtor@example.com", message={"subject": "Reminder", "body": "Hi"})
+    request = make_request(
+        channel="email",
+        to="debtor@example.com",
+        message={"subject": "Reminder", "body": "Hi. Unsubscribe: reply STOP."},
+    )
     result = submit_contact(request, gateway.deps, NOON_ATLANTA)
     assert result.status == "sent"
     [message] = sent_email()

@@ -9,7 +9,16 @@ import pytest
 
 DOMAIN = Path(__file__).resolve().parents[2] / "chalicelib" / "domain"
 FORBIDDEN_MODULES = {"boto3", "botocore", "chalice", "os", "time", "requests", "socket"}
-FORBIDDEN_CALLS = {("datetime", "now"), ("datetime", "utcnow"), ("date", "today"), ("time", "time")}
+FORBIDDEN_CALLS = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"), ("time", "time")}
+
+
+def _dotted(node: ast.expr) -> list[str]:
+    """``a.b.c`` as ["a", "b", "c"]; [] when the chain does not start at a name."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    return [node.id, *reversed(parts)] if isinstance(node, ast.Name) else []
 
 
 def _violations(source: str) -> list[str]:
@@ -19,9 +28,15 @@ def _violations(source: str) -> list[str]:
             found += [a.name for a in node.names if a.name.split(".")[0] in FORBIDDEN_MODULES]
         elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in FORBIDDEN_MODULES:
             found.append(node.module or "")
-        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            if (node.value.id, node.attr) in FORBIDDEN_CALLS or (node.value.id, node.attr) == ("os", "environ"):
-                found.append(f"{node.value.id}.{node.attr}")
+        elif isinstance(node, ast.ImportFrom) and node.module == "importlib" and any(
+            a.name == "import_module" for a in node.names
+        ):
+            found.append("importlib.import_module")
+        elif isinstance(node, ast.Attribute) and len(chain := _dotted(node)) >= 2:
+            if tuple(chain[-2:]) in FORBIDDEN_CALLS or chain[:2] == ["os", "environ"]:
+                found.append(".".join(chain))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "__import__":
+            found.append("__import__")
     return found
 
 
@@ -35,3 +50,32 @@ def test_the_checker_catches_what_it_forbids() -> None:
         ["import boto3", "from chalice import Chalice", "import os", "x = os.environ", "y = datetime.now()"]
     )
     assert set(_violations(bad)) == {"boto3", "chalice", "os", "os.environ", "datetime.now"}
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("import botocore.exceptions", "botocore.exceptions"),
+        ("from time import monotonic", "time"),
+        ("import time\nt = time.time()", "time.time"),
+        ("from os import environ", "os"),
+        ("import datetime\nx = datetime.datetime.now(datetime.UTC)", "datetime.datetime.now"),
+        ("import datetime as dt\nx = dt.datetime.utcnow()", "dt.datetime.utcnow"),
+        ("from datetime import date\nx = date.today()", "date.today"),
+        ("from datetime import datetime\nx = datetime.today()", "datetime.today"),
+        ("import chalice.app", "chalice.app"),
+        ("m = __import__('os')", "__import__"),
+    ],
+)
+def test_the_checker_catches_each_forbidden_form(source: str, expected: str) -> None:
+    assert expected in _violations(source)
+
+
+def test_the_checker_allows_the_datetime_time_class() -> None:
+    ok = "from datetime import datetime, time\nx = time(8, 0)\ny = datetime.combine(d, time.max)"
+    assert _violations(ok) == []
+
+
+def test_every_domain_module_is_checked() -> None:
+    names = {p.name for p in DOMAIN.glob("*.py")}
+    assert {"engine.py", "rules.py", "zones.py", "localtime.py", "policy.py", "audit.py", "ledger.py"} <= names

@@ -356,7 +356,7 @@ CHANNEL_REQUESTS = {
         channel="email",
         to="debtor@example.com",
         location={"country": "US", "subdivision": "GA"},
-        message={"subject": "Your account", "body": "Your payment is overdue."},
+        message={"subject": "Your account", "body": "Your payment is overdue. To opt out of email, reply STOP."},
     ),
 }
 

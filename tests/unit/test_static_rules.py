@@ -1,0 +1,74 @@
+"""Recipient and content rules: who may be contacted and what a message must (not) say."""
+
+from __future__ import annotations
+
+from chalicelib.domain.engine import evaluate
+from chalicelib.domain.model import ContactRecord, Outcome
+from chalicelib.domain.policy import build_policy_set
+from tests.conftest import make_request, utc
+
+NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
+
+
+def test_a_third_party_may_be_asked_once_for_location_information(policies):
+    ask = make_request(
+        channel="voice", message=None, to="+14045550199", recipient_role="third_party", purpose="location_information"
+    )
+    assert evaluate(ask, [], policies, NOON_ATLANTA).outcome is Outcome.ALLOW
+    earlier = ContactRecord(
+        contact_id="c-0",
+        at=utc(2026, 2, 1, 17, 0),
+        channel="voice",
+        account_id="a-1",
+        to="+14045550199",
+        result="conversation",
+        recipient_role="third_party",
+    )
+    again = evaluate(ask, [earlier], policies, NOON_ATLANTA)
+    assert again.outcome is Outcome.DENY and again.not_before is None
+    other_reference = ask.model_copy(update={"to": "+14045550188"})
+    assert evaluate(other_reference, [earlier], policies, NOON_ATLANTA).outcome is Outcome.ALLOW
+
+
+def test_the_debtor_is_not_limited_by_the_third_party_rule(policies):
+    earlier = ContactRecord(
+        contact_id="c-0",
+        at=utc(2026, 2, 1, 17, 0),
+        channel="voice",
+        account_id="a-1",
+        to="+14045550100",
+        result="conversation",
+    )
+    call = make_request(channel="voice", message=None)
+    assert evaluate(call, [earlier], policies, NOON_ATLANTA).outcome is Outcome.ALLOW
+
+
+def test_content_rule_denies_forbidden_wording_and_needs_required_text():
+    pack = {
+        "id": "xx",
+        "title": "t",
+        "applies_to": {"countries": ["US"]},
+        "retention_years": 1,
+        "sources": [{"citation": "c", "confidence": "high"}],
+        "rules": [
+            {
+                "id": "xx/words",
+                "kind": "content",
+                "citation": "c",
+                "message": "m",
+                "required_any": [r"\bstop\b"],
+                "forbidden": [r"\barrest(ed)?\b", "jail"],
+            }
+        ],
+    }
+    policy_set = build_policy_set({"xx.yaml": pack})
+    fine = make_request(message={"body": "Payment due. Reply STOP to opt out."})
+    threat = make_request(message={"body": "Pay or you will be ARRESTED. Reply STOP to opt out."})
+    silent = make_request(message={"body": "Payment due."})
+    assert evaluate(fine, [], policy_set, NOON_ATLANTA).outcome is Outcome.ALLOW
+    for request in (threat, silent):
+        decision = evaluate(request, [], policy_set, NOON_ATLANTA)
+        assert decision.outcome is Outcome.DENY
+        assert decision.reasons[0].rule == "xx/words"
+    call = make_request(channel="voice", message=None)
+    assert evaluate(call, [], policy_set, NOON_ATLANTA).outcome is Outcome.ALLOW  # no text to judge
