@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError, field_validator
 
 from chalicelib.api import ContactIn
 from chalicelib.domain import engine
@@ -22,6 +22,7 @@ from chalicelib.domain.model import (
     Result,
 )
 from chalicelib.domain.policy import PolicySet, build_policy_set
+from chalicelib.domain.preferences import Preferences
 
 MESSAGE_RESULTS = frozenset({Result.SENT, Result.DELIVERED, Result.FAILED, Result.BOUNCED})
 
@@ -57,17 +58,10 @@ class Scenario(BaseModel):
     at: AwareDatetime
     request: ContactIn
     history: tuple[HistoryItem, ...] = ()
-    preferences: dict[str, Any] = Field(default_factory=dict)
+    preferences: Preferences = Preferences()
     policies: tuple[str, ...] | None = None
     tenant: str = "whatif"
     expect: dict[str, Any] | None = None  # used by policies/examples/, ignored here
-
-    @field_validator("preferences")
-    @classmethod
-    def _no_preferences_yet(cls, value: dict[str, Any]) -> dict[str, Any]:
-        if value:
-            raise ValueError("consent preferences are not evaluated yet; leave 'preferences' empty")
-        return value
 
 
 def _policy_subset(policy_set: PolicySet, ids: tuple[str, ...] | None) -> PolicySet:
@@ -100,7 +94,7 @@ def parse(document: Any) -> Scenario:
 def judge(scenario: Scenario, policy_set: PolicySet) -> Decision:
     policies = _policy_subset(policy_set, scenario.policies)
     request = scenario.request.to_domain(scenario.tenant)
-    return engine.evaluate(request, _records(scenario.history), policies, scenario.at)
+    return engine.evaluate(request, _records(scenario.history), policies, scenario.at, scenario.preferences)
 
 
 def answer(decision: Decision) -> dict[str, Any]:

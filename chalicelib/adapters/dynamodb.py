@@ -14,6 +14,7 @@ from chalicelib.domain.errors import ConflictError, StorageUnavailableError
 from chalicelib.domain.ledger import Deferred, Ledger
 from chalicelib.domain.model import ContactRecord, ContactRequest
 from chalicelib.domain.policy import canonical_json
+from chalicelib.domain.preferences import Preferences
 
 _SER, _DES = TypeSerializer(), TypeDeserializer()
 DUE_SHARD = "due"
@@ -40,6 +41,7 @@ def _ledger_item(ledger: Ledger) -> dict[str, Any]:
         "history": json.dumps([r.model_dump(mode="json") for r in ledger.history]),
         "deferred": json.dumps([_deferred_json(d) for d in ledger.deferred]),
         "outbox": json.dumps(list(ledger.outbox)),
+        "preferences": ledger.preferences.model_dump_json(),
     }
     if ledger.next_due is not None:  # sparse index: only ledgers with deferred contacts
         item.update(due_shard=DUE_SHARD, due_at=utc_key(ledger.next_due))
@@ -78,6 +80,7 @@ def _ledger_from(item: dict[str, Any]) -> Ledger:
             for d in json.loads(item["deferred"])
         ),
         outbox=tuple(json.loads(item["outbox"])),
+        preferences=Preferences.model_validate_json(item.get("preferences", "{}")),
     )
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from chalicelib.domain import zones as zone_resolution
 from chalicelib.domain.model import ContactRecord, ContactRequest, Decision, Outcome, Reason
 from chalicelib.domain.policy import Pack, PolicySet
+from chalicelib.domain.preferences import Preferences
 from chalicelib.domain.rules import BaseRule, Context
 
 HORIZON = timedelta(days=35)
@@ -45,6 +46,7 @@ def _checks(pack: Pack, base: Context) -> list[tuple[BaseRule, Context]]:
         request=base.request,
         zones=tuple(ZoneInfo(z) for z in pack.zones) if pack.zones else base.zones,
         history=base.history,
+        preferences=base.preferences,
         country=holidays.get("country"),
         subdivision=holidays.get("subdivision"),
     )
@@ -86,6 +88,7 @@ def evaluate(
     history: Sequence[ContactRecord],
     policy_set: PolicySet,
     now: datetime,
+    preferences: Preferences | None = None,
 ) -> Decision:
     """Decide ``allow``, ``defer`` (with the exact earliest instant) or ``deny``, with reasons."""
     candidates = zone_resolution.resolve(request)
@@ -107,7 +110,7 @@ def evaluate(
     inputs["packs"] = [p.id for p in packs]
     if not any(p.kind == "jurisdiction" for p in packs):
         return decide(Outcome.DENY, [NO_POLICY])
-    base = Context(request=request, zones=known, history=tuple(history))
+    base = Context(request=request, zones=known, history=tuple(history), preferences=preferences or Preferences())
     checks = [check for pack in packs for check in _checks(pack, base)]
     try:
         found = violations(checks, now)
@@ -115,7 +118,7 @@ def evaluate(
         if not found:
             return decide(Outcome.ALLOW, [])
         reasons = [_reason(rule, detail) for rule, detail in found]
-        if any(rule.permanent for rule, _ in found):
+        if any(rule.is_permanent for rule, _ in found):
             return decide(Outcome.DENY, reasons)
         at = next_allowed(checks, now)
     except Exception:  # noqa: BLE001 - any fault in a rule must deny, never allow

@@ -13,6 +13,7 @@ from typing import Any
 
 from chalicelib.domain.audit import GENESIS, Draft, link
 from chalicelib.domain.model import ContactRecord, ContactRequest, Result
+from chalicelib.domain.preferences import Preferences
 
 MAX_DEFERRED = 50
 
@@ -35,6 +36,7 @@ class Ledger:
     history: tuple[ContactRecord, ...] = ()
     deferred: tuple[Deferred, ...] = ()
     outbox: tuple[dict[str, Any], ...] = field(default=())  # committed, maybe not yet in the audit table
+    preferences: Preferences = Preferences()
 
     @property
     def next_due(self) -> datetime | None:

@@ -10,11 +10,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chalicelib.domain.rules import BaseRule, FrequencyRule, LockoutRule, QuietHoursRule
+from chalicelib.domain.rules_consent import ConsentRule
 from chalicelib.domain.rules_static import ContentRule, RecipientRule
 from chalicelib.domain.zones import is_known_zone
 
 Rule = Annotated[
-    QuietHoursRule | FrequencyRule | LockoutRule | RecipientRule | ContentRule, Field(discriminator="kind")
+    QuietHoursRule | FrequencyRule | LockoutRule | RecipientRule | ContentRule | ConsentRule,
+    Field(discriminator="kind"),
 ]
 
 
@@ -55,11 +57,11 @@ class Pack(BaseModel):
     @model_validator(mode="after")
     def _rule_ids_belong_to_pack(self) -> Pack:
         seen: set[str] = set()
-        for rule in self.rules:
+        for index, rule in enumerate(self.rules):
             if not rule.id.startswith(f"{self.id}/"):
-                raise ValueError(f"rule id {rule.id!r} must start with '{self.id}/'")
+                raise ValueError(f"rules.{index}.id: rule id {rule.id!r} must start with '{self.id}/'")
             if rule.id in seen:
-                raise ValueError(f"rule id {rule.id!r} appears twice")
+                raise ValueError(f"rules.{index}.id: rule id {rule.id!r} appears twice")
             seen.add(rule.id)
         return self
 
@@ -114,15 +116,18 @@ def canonical_json(value: Any) -> str:
 def build_policy_set(documents: Mapping[str, Any]) -> PolicySet:
     """Validate raw pack documents (name -> parsed YAML) into a versioned policy set."""
     packs, errors = [], []
+    files: dict[str, list[str]] = {}
     for name, document in sorted(documents.items()):
         try:
             packs.append(Pack.model_validate(document))
         except ValidationError as exc:
             for err in exc.errors():
                 path = ".".join(str(p) for p in err["loc"])
-                errors.append(f"{name}: {path}: {err['msg']}")
-    ids = [p.id for p in packs]
-    errors += [f"pack id {i!r} is used by more than one file" for i in set(ids) if ids.count(i) > 1]
+                message = str(err["msg"]).removeprefix("Value error, ")
+                errors.append(f"{name}: {path}: {message}" if path else f"{name}: {message}")
+        else:
+            files.setdefault(packs[-1].id, []).append(name)
+    errors += [f"pack id {i!r} is used by more than one file: {', '.join(f)}" for i, f in files.items() if len(f) > 1]
     if errors:
         raise PolicyError("\n".join(errors))
     dumped = [p.model_dump(mode="json") for p in sorted(packs, key=lambda p: p.id)]

@@ -24,6 +24,7 @@ from chalicelib.domain.model import (
     Purpose,
     Result,
 )
+from chalicelib.domain.preferences import Preferences
 
 _WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$")
 
@@ -37,6 +38,7 @@ class Context:
     history: tuple[ContactRecord, ...]
     country: str | None = None  # the pack's holiday calendar
     subdivision: str | None = None
+    preferences: Preferences = Preferences()
     memo: dict[object, object] = field(default_factory=dict, compare=False, hash=False)
 
 
@@ -54,6 +56,10 @@ class BaseRule(BaseModel):
     min_days_past_due: int | None = None
     max_days_past_due: int | None = None
     permanent: bool = False  # no waiting can satisfy it: deny instead of defer
+
+    @property
+    def is_permanent(self) -> bool:
+        return self.permanent
 
     def applies(self, request: ContactRequest) -> bool:
         dpd = request.days_past_due
@@ -143,10 +149,13 @@ class _Counted(BaseRule):
             and (self.key != "address" or record.to == request.to)
         )
 
+    def counted(self, ctx: Context, record: ContactRecord) -> bool:
+        return self.matches(record, ctx.request)
+
     def local_dates(self, ctx: Context, zone: ZoneInfo, at: datetime) -> list[date]:
         key = (self.id, zone.key)
         if key not in ctx.memo:  # the matching records, once per evaluation
-            matched = [r for r in ctx.history if self.matches(r, ctx.request)]
+            matched = [r for r in ctx.history if self.counted(ctx, r)]
             ctx.memo[key] = [(r.at, localtime.local_date(r.at, zone)) for r in matched]
         pairs: list[tuple[datetime, date]] = ctx.memo[key]  # type: ignore[assignment]
         # Every record counts, even one stamped after ``at``: a concurrent request may have reserved
@@ -159,6 +168,7 @@ class FrequencyRule(_Counted):
 
     kind: Literal["frequency"]
     limit: int = Field(ge=0)
+    consent_exempts: bool = False  # calls with the person's direct prior consent neither count nor are capped
     period: Literal["rolling_days", "calendar_day", "calendar_week", "calendar_month"]
     days: int = Field(default=1, ge=1, le=366)
 
@@ -178,7 +188,15 @@ class FrequencyRule(_Counted):
         day = localtime.local_date(at, zone)
         return max(sum(1 for d in dates if lo <= d <= hi) for lo, hi in self._windows(day))
 
+    def _consented(self, ctx: Context, at: datetime) -> bool:
+        return self.consent_exempts and any(c.active(ctx.request, at) for c in ctx.preferences.consents)
+
+    def counted(self, ctx: Context, record: ContactRecord) -> bool:
+        return super().counted(ctx, record) and not self._consented(ctx, record.at)
+
     def violation(self, ctx: Context, at: datetime) -> str | None:
+        if self._consented(ctx, at):
+            return None
         for zone in ctx.zones:
             count = self._worst(ctx, zone, at)
             if count >= self.limit:
@@ -187,6 +205,12 @@ class FrequencyRule(_Counted):
 
     def inputs(self, ctx: Context, at: datetime) -> dict[str, object]:
         return {z.key: self._worst(ctx, z, at) for z in ctx.zones}
+
+    def boundaries(self, ctx: Context, start: datetime, end: datetime) -> Iterable[datetime]:
+        yield from super().boundaries(ctx, start, end)
+        if self.consent_exempts:
+            for consent in ctx.preferences.consents:
+                yield from (consent.start, consent.until)
 
 
 class LockoutRule(_Counted):

@@ -141,7 +141,7 @@ def _plan(
     attempt: _Attempt, ledger: Ledger, deps: Deps, now: datetime, trigger: str
 ) -> tuple[Ledger, Status, Decision]:
     request, contact_id = attempt.request, attempt.contact_id
-    decision = engine.evaluate(request, ledger.history, deps.policies, now)
+    decision = engine.evaluate(request, ledger.history, deps.policies, now, ledger.preferences)
     status, decision = _status(request, decision, ledger, contact_id)
     drafts = [Draft(EventType.REQUESTED, contact_id, request_data(request))] if trigger == "api" else []
     drafts.append(Draft(EventType.DECIDED, contact_id, _decision_data(request, decision, trigger)))
@@ -348,7 +348,7 @@ def _record(
 def evaluate_contact(request: ContactRequest, deps: Deps, at: datetime) -> Decision:
     """What-if on stored history: the decision at ``at``, nothing written."""
     ledger = deps.ledgers.get(request.tenant, request.debtor_id)
-    return engine.evaluate(request, ledger.history, deps.policies, at)
+    return engine.evaluate(request, ledger.history, deps.policies, at, ledger.preferences)
 
 
 def get_contact(tenant: str, contact_id: str, deps: Deps) -> dict[str, Any]:

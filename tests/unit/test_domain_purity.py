@@ -9,7 +9,13 @@ import pytest
 
 DOMAIN = Path(__file__).resolve().parents[2] / "chalicelib" / "domain"
 FORBIDDEN_MODULES = {"boto3", "botocore", "chalice", "os", "time", "requests", "socket"}
-FORBIDDEN_CALLS = {("datetime", "now"), ("datetime", "utcnow"), ("datetime", "today"), ("date", "today"), ("time", "time")}
+FORBIDDEN_CALLS = {
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("datetime", "today"),
+    ("date", "today"),
+    ("time", "time"),
+}
 
 
 def _dotted(node: ast.expr) -> list[str]:
@@ -28,8 +34,10 @@ def _violations(source: str) -> list[str]:
             found += [a.name for a in node.names if a.name.split(".")[0] in FORBIDDEN_MODULES]
         elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in FORBIDDEN_MODULES:
             found.append(node.module or "")
-        elif isinstance(node, ast.ImportFrom) and node.module == "importlib" and any(
-            a.name == "import_module" for a in node.names
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.module == "importlib"
+            and any(a.name == "import_module" for a in node.names)
         ):
             found.append("importlib.import_module")
         elif isinstance(node, ast.Attribute) and len(chain := _dotted(node)) >= 2:

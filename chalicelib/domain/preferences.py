@@ -1,0 +1,73 @@
+"""What the person asked for: opt-outs, cease, attorney, prohibited media, inconvenient times, consent.
+
+One consent record per person, kept in the ledger so every decision reads it in the same atomic step
+as the history. The same shape is what ``./gateway whatif`` takes as ``preferences``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from chalicelib.domain.model import Channel, ContactRequest
+
+ALL = "*"  # every account
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class OptOut(_Item):
+    channel: Channel
+    address: str | None = None  # None: the whole channel (a prohibited medium)
+    at: AwareDatetime | None = None
+
+    def covers(self, request: ContactRequest) -> bool:
+        return self.channel is request.channel and self.address in (None, request.to)
+
+
+class PerDebt(_Item):
+    account_id: str = ALL
+    at: AwareDatetime | None = None
+
+    def covers(self, request: ContactRequest) -> bool:
+        return self.account_id in (ALL, request.account_id)
+
+
+class InconvenientTime(_Item):
+    start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    end: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d|24:00$")
+    days: tuple[Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"], ...] = ()
+
+    @model_validator(mode="after")
+    def _end_after_start(self) -> InconvenientTime:
+        if self.end <= self.start:
+            raise ValueError("end must be after start (a window over midnight is two windows)")
+        return self
+
+
+class Consent(_Item):
+    """Direct prior consent to be called (Reg F 1006.14(b)(3)(i)), valid from ``start`` to ``until``."""
+
+    channel: Channel = Channel.VOICE
+    account_id: str = ALL
+    start: AwareDatetime
+    until: AwareDatetime
+
+    def active(self, request: ContactRequest, at: datetime) -> bool:
+        return (
+            self.channel is request.channel
+            and self.account_id in (ALL, request.account_id)
+            and self.start <= at < self.until
+        )
+
+
+class Preferences(_Item):
+    opt_outs: tuple[OptOut, ...] = ()
+    cease: tuple[PerDebt, ...] = ()
+    attorney: tuple[PerDebt, ...] = ()
+    inconvenient_times: tuple[InconvenientTime, ...] = ()
+    consents: tuple[Consent, ...] = ()

@@ -1,0 +1,64 @@
+"""The consent rule kind: what the person asked for binds every later contact."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Literal
+
+from chalicelib.domain import localtime
+from chalicelib.domain.model import Purpose
+from chalicelib.domain.rules import BaseRule, Context
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class ConsentRule(BaseRule):
+    """One kind of consent state: ``opt_out``, ``cease``, ``attorney`` or ``inconvenient_times``.
+
+    ``exempt_purposes`` pass anyway (Reg F 1006.6(c)(2): a cease still admits the three narrow
+    notices; 1006.14(h)(2)(iii): a message required by law may use a prohibited medium); the
+    decision records the override.
+    """
+
+    kind: Literal["consent"]
+    check: Literal["opt_out", "cease", "attorney", "inconvenient_times"]
+    exempt_purposes: tuple[Purpose, ...] = ()
+
+    @property
+    def is_permanent(self) -> bool:
+        return self.check != "inconvenient_times"
+
+    def violation(self, ctx: Context, at: datetime) -> str | None:
+        request, prefs = ctx.request, ctx.preferences
+        if request.purpose in self.exempt_purposes:
+            return None
+        if self.check == "opt_out" and any(o.covers(request) for o in prefs.opt_outs):
+            return f"the person opted out of {request.channel.value} to this address or medium"
+        if self.check == "cease" and any(c.covers(request) for c in prefs.cease):
+            return "the person asked in writing that communication about this debt stop"
+        if self.check == "attorney" and any(a.covers(request) for a in prefs.attorney):
+            return "the person is represented by an attorney for this debt"
+        if self.check == "inconvenient_times":
+            return self._inconvenient(ctx, at)
+        return None
+
+    def _inconvenient(self, ctx: Context, at: datetime) -> str | None:
+        for zone in ctx.zones:
+            local = at.astimezone(zone)
+            clock, day = local.strftime("%H:%M"), _WEEKDAYS[local.weekday()]
+            for window in ctx.preferences.inconvenient_times:
+                if (not window.days or day in window.days) and window.start <= clock < window.end:
+                    return f"{clock} in {zone.key} is a time the person said is inconvenient"
+        return None
+
+    def boundaries(self, ctx: Context, start: datetime, end: datetime) -> Iterable[datetime]:
+        if self.check != "inconvenient_times":
+            return
+        for zone in ctx.zones:
+            for day in localtime.days_between(start, end, zone):
+                yield localtime.instant(day + timedelta(days=1), localtime.parse_clock("00:00"), zone)
+                for window in ctx.preferences.inconvenient_times:
+                    yield localtime.instant(day, localtime.parse_clock(window.start), zone)
+                    if window.end != "24:00":
+                        yield localtime.instant(day, localtime.parse_clock(window.end), zone)
