@@ -30,9 +30,19 @@ class ConsentRule(BaseRule):
         return self.check != "inconvenient_times"
 
     def violation(self, ctx: Context, at: datetime) -> str | None:
-        request, prefs = ctx.request, ctx.preferences
-        if request.purpose in self.exempt_purposes:
+        if ctx.request.purpose in self.exempt_purposes:
             return None
+        return self._breach(ctx, at)
+
+    def inputs(self, ctx: Context, at: datetime) -> dict[str, object]:
+        """An exemption that let the contact pass is part of the record (Reg F 1006.14(h)(2)(iii))."""
+        if ctx.request.purpose not in self.exempt_purposes:
+            return {}
+        breach = self._breach(ctx, at)
+        return {"overridden_by_purpose": ctx.request.purpose.value, "would_block": breach} if breach else {}
+
+    def _breach(self, ctx: Context, at: datetime) -> str | None:
+        request, prefs = ctx.request, ctx.preferences
         if self.check == "opt_out" and any(o.covers(request) for o in prefs.opt_outs):
             return f"the person opted out of {request.channel.value} to this address or medium"
         if self.check == "cease" and any(c.covers(request) for c in prefs.cease):

@@ -72,3 +72,17 @@ def test_content_rule_denies_forbidden_wording_and_needs_required_text():
         assert decision.reasons[0].rule == "xx/words"
     call = make_request(channel="voice", message=None)
     assert evaluate(call, [], policy_set, NOON_ATLANTA).outcome is Outcome.ALLOW  # no text to judge
+
+
+def test_a_message_required_by_law_passes_a_prohibited_medium_and_the_override_is_recorded(policies):
+    from chalicelib.domain.preferences import OptOut, Preferences
+
+    prefs = Preferences(opt_outs=(OptOut(channel="sms"),))
+    reminder = make_request()
+    assert evaluate(reminder, [], policies, NOON_ATLANTA, prefs).outcome is Outcome.DENY
+    notice = make_request(purpose="required_by_law")
+    decision = evaluate(notice, [], policies, NOON_ATLANTA, prefs)
+    assert decision.outcome is Outcome.ALLOW
+    override = decision.inputs["rules"]["us-federal/opt-out-and-prohibited-media"]
+    assert override["overridden_by_purpose"] == "required_by_law"
+    assert "opted out" in override["would_block"]
