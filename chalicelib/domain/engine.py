@@ -72,7 +72,7 @@ def next_allowed(checks: Sequence[tuple[BaseRule, Context]], now: datetime) -> d
         stop = min(start + timedelta(days=1), end)
         instants = sorted({b for rule, ctx in checks for b in rule.boundaries(ctx, start, stop) if start < b <= stop})
         for at in instants:
-            if not violations(checks, at):
+            if all(rule.violation(ctx, at) is None for rule, ctx in checks):  # stops at the first failure
                 return at
         start = stop
     return None
