@@ -7,6 +7,7 @@ from typing import Any
 from chalice import Chalice, Rate, Response
 
 from chalicelib import api, observability
+from chalicelib.adapters.errors import storage_errors
 from chalicelib.bootstrap import Gateway, bootstrap
 from chalicelib.domain.model import Channel
 from chalicelib.http import current_request, json_response, route
@@ -51,7 +52,8 @@ def submit_idempotently(payload: dict[str, Any]) -> dict[str, Any]:
 @route(app, "/v1/health", "GET")
 def health() -> Response:
     g = gateway()
-    g.clients.dynamodb.describe_table(TableName=g.settings.ledger_table)
+    with storage_errors():  # unreachable or missing table: 503, not 500
+        g.clients.dynamodb.describe_table(TableName=g.settings.ledger_table)
     return json_response(200, {"status": "ok", "policy_version": g.policies.version})
 
 

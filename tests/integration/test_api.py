@@ -89,3 +89,11 @@ def test_dependency_failure_is_503_without_a_trace(client, gateway):
     assert response.status_code == 503
     assert "Traceback" not in response.body.decode()
     assert sent_sms() == []
+
+
+def test_health_is_503_when_the_ledger_table_is_missing(client, gateway):
+    assert client.http.get("/v1/health").status_code == 200
+    gateway.clients.dynamodb.delete_table(TableName=gateway.settings.ledger_table)
+    response = client.http.get("/v1/health")
+    assert response.status_code == 503
+    assert response.headers["Content-Type"] == "application/problem+json"
