@@ -12,7 +12,7 @@ from chalicelib.bootstrap import Gateway, bootstrap
 from chalicelib.domain.model import Channel
 from chalicelib.http import current_request, json_response, route
 from chalicelib.idempotency import make_idempotent
-from chalicelib.services import calls, contacts, dispatch
+from chalicelib.services import calls, contacts, dispatch, ids
 
 app = Chalice(app_name="contact-gateway")
 app.register_middleware(observability.http_middleware, "http")
@@ -33,7 +33,9 @@ def gateway() -> Gateway:
 def _submit(payload: dict[str, Any]) -> dict[str, Any]:
     g = gateway()
     request = api.ContactIn.model_validate(payload["body"], strict=False).to_domain(payload["tenant"])
-    result = contacts.submit_contact(request, g.deps, api.utcnow())
+    key = payload.get("key")
+    contact_id = ids.contact_id_for_key(request.tenant, request.debtor_id, key) if key else None
+    result = contacts.submit_contact(request, g.deps, api.utcnow(), contact_id=contact_id)
     assert result is not None
     status = 200 if request.channel is Channel.VOICE else 202
     return {"status": status, "body": result.to_json()}

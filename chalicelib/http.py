@@ -10,13 +10,14 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
 from chalice import Chalice, Response
 from chalice.app import Request
 
 from chalicelib.api import PROBLEM, Problem
-from chalicelib.domain.errors import NotFoundError, StorageUnavailableError
+from chalicelib.domain.errors import DuplicateContactError, NotFoundError, StorageUnavailableError
 from chalicelib.domain.policy import PolicyError
 from chalicelib.services.calls import InvalidOutcomeError, NotAVoicePermitError
 
@@ -72,11 +73,21 @@ def _as_problem(exc: Exception) -> Problem:
         return Problem(400, "Invalid request body", f"{exc.field}: {exc}", [{"field": exc.field, "message": str(exc)}])
     if isinstance(exc, NotAVoicePermitError):
         return Problem(409, "Not a voice permit", str(exc), [{"field": "contact_id", "message": str(exc)}])
+    if isinstance(exc, DuplicateContactError):
+        return Problem(
+            409,
+            "Already processed",
+            f"this Idempotency-Key's request was already handled as {exc}",
+            [{"field": "Idempotency-Key", "message": f"already handled: GET /v1/contacts/{exc}"}],
+        )
+    if isinstance(exc, IdempotencyPersistenceLayerError):
+        logger.error("idempotency store unavailable: %s", exc)
+        return Problem(503, "Dependency unavailable", "the idempotency store failed; retry with the same key")
     if isinstance(exc, (StorageUnavailableError, PolicyError)):
         logger.error("dependency unavailable: %s", exc)
         return Problem(503, "Dependency unavailable", "a dependency failed; nothing was sent")
     logger.exception("unhandled error")
-    return Problem(500, "Internal error", "the request failed; nothing was sent")
+    return Problem(500, "Internal error", "the request failed; its outcome is recorded in the audit trail")
 
 
 def route(app: Chalice, path: str, method: str, **kwargs: Any) -> Callable[[Callable[..., Response]], Any]:

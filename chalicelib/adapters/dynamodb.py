@@ -42,6 +42,7 @@ def _ledger_item(ledger: Ledger) -> dict[str, Any]:
         "deferred": json.dumps([_deferred_json(d) for d in ledger.deferred]),
         "outbox": json.dumps(list(ledger.outbox)),
         "preferences": ledger.preferences.model_dump_json(),
+        "commit_id": ledger.commit_id,
     }
     if ledger.next_due is not None:  # sparse index: only ledgers with deferred contacts
         item.update(due_shard=DUE_SHARD, due_at=utc_key(ledger.next_due))
@@ -81,6 +82,7 @@ def _ledger_from(item: dict[str, Any]) -> Ledger:
         ),
         outbox=tuple(json.loads(item["outbox"])),
         preferences=Preferences.model_validate_json(item.get("preferences", "{}")),
+        commit_id=item.get("commit_id", ""),
     )
 
 

@@ -9,13 +9,13 @@ from typing import TypeVar
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
-    ConnectionClosedError,
-    ReadTimeoutError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ProxyConnectionError,
 )
 
 from chalicelib.domain.errors import (
     ConflictError,
-    DeliveryError,
     DeliveryOutcomeUnknownError,
     PermanentDeliveryError,
     RetryableDeliveryError,
@@ -41,16 +41,35 @@ def storage_errors() -> Iterator[None]:
         raise StorageUnavailableError(type(exc).__name__) from exc
 
 
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "LimitExceededException",
+        "KMSThrottlingException",
+        "RequestLimitExceeded",
+    }
+)
+# The request never left this machine or was refused before any work: safe to try again later.
+NOT_SENT = (EndpointConnectionError, ConnectTimeoutError, ProxyConnectionError)
+
+
 def delivery_call(call: Callable[[], T], permanent_codes: frozenset[str]) -> T:
-    """Run a provider call; a timeout after the request left is ``unknown``, never retried here."""
+    """Run a provider call. Only a refusal the provider made before doing anything (throttling) or a
+    request that never left is retryable; anything else may have sent the message, so it is
+    ``unknown`` and never sent again automatically (at most once)."""
     try:
         return call()
     except ClientError as exc:
         code = error_code(exc)
-        kind: type[DeliveryError] = PermanentDeliveryError if code in permanent_codes else RetryableDeliveryError
-        raise kind(code) from exc
-    except (ReadTimeoutError, ConnectionClosedError) as exc:
-        raise DeliveryOutcomeUnknownError(type(exc).__name__) from exc
-    except BotoCoreError as exc:
-        # Connection refused, DNS, connect timeout: the request never reached the provider.
+        if code in permanent_codes:
+            raise PermanentDeliveryError(code) from exc
+        if code in THROTTLING_CODES:
+            raise RetryableDeliveryError(code) from exc
+        raise DeliveryOutcomeUnknownError(code) from exc
+    except NOT_SENT as exc:
         raise RetryableDeliveryError(type(exc).__name__) from exc
+    except Exception as exc:  # noqa: BLE001 - timeouts after sending, parse errors: it may have left
+        raise DeliveryOutcomeUnknownError(type(exc).__name__) from exc

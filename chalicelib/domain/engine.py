@@ -108,8 +108,9 @@ def evaluate(
         return decide(Outcome.DENY, [NO_ZONE])
     packs = policy_set.applicable(candidates.countries, candidates.subdivisions, request.tenant)
     inputs["packs"] = [p.id for p in packs]
-    if not any(p.kind == "jurisdiction" for p in packs):
-        return decide(Outcome.DENY, [NO_POLICY])
+    covered = {c for p in packs if p.kind == "jurisdiction" for c in p.applies_to.countries}
+    if not covered or set(candidates.countries) - covered:
+        return decide(Outcome.DENY, [NO_POLICY])  # every place the person may be needs its rules
     base = Context(request=request, zones=known, history=tuple(history), preferences=preferences or Preferences())
     checks = [check for pack in packs for check in _checks(pack, base)]
     try:

@@ -37,3 +37,7 @@ class PermanentDeliveryError(DeliveryError):
 
 class DeliveryOutcomeUnknownError(DeliveryError):
     """The request may have reached the provider (timeout after sending): never re-sent automatically."""
+
+
+class DuplicateContactError(GatewayError):
+    """A request with this contact id (from its Idempotency-Key) was already handled."""

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.audit import GENESIS, Draft, link
-from chalicelib.domain.model import ContactRecord, ContactRequest, Result
+from chalicelib.domain.model import ContactRecord, ContactRequest, RecipientRole, Result
 from chalicelib.domain.preferences import Preferences
 
 MAX_DEFERRED = 50
@@ -37,6 +37,7 @@ class Ledger:
     deferred: tuple[Deferred, ...] = ()
     outbox: tuple[dict[str, Any], ...] = field(default=())  # committed, maybe not yet in the audit table
     preferences: Preferences = Preferences()
+    commit_id: str = ""  # written with each commit: tells a retried write that succeeded from a lost race
 
     @property
     def next_due(self) -> datetime | None:
@@ -75,5 +76,7 @@ class Ledger:
 
     def pruned(self, now: datetime, keep_days: int) -> Ledger:
         # Two extra days cover local dates that start before the UTC cutoff in any zone.
+        # Contacts with third parties are kept: "only once" (15 U.S.C. 1692b(3)) has no time limit.
         cutoff = now - timedelta(days=keep_days + 2)
-        return replace(self, history=tuple(r for r in self.history if r.at >= cutoff))
+        kept = (r for r in self.history if r.at >= cutoff or r.recipient_role is RecipientRole.THIRD_PARTY)
+        return replace(self, history=tuple(kept))

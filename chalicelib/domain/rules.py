@@ -67,7 +67,8 @@ class BaseRule(BaseModel):
             self.enabled
             and request.channel in self.channels
             and (self.purposes is None or request.purpose in self.purposes)
-            and (self.min_days_past_due is None or (dpd is not None and dpd >= self.min_days_past_due))
+            # Days past due unknown: the rule applies (a restriction must not lapse for want of data).
+            and (self.min_days_past_due is None or dpd is None or dpd >= self.min_days_past_due)
             and (self.max_days_past_due is None or dpd is None or dpd <= self.max_days_past_due)
         )
 

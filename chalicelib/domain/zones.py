@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from phonenumbers import geocoder
@@ -81,7 +81,8 @@ def _number_places(number: phonenumbers.PhoneNumber, country: str | None) -> lis
 
 @cache
 def _zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
+    """The IANA names tzdata ships (not the host's TZPATH, which also has "localtime")."""
+    return frozenset(resources.files("tzdata").joinpath("zones").read_text("utf-8").split())
 
 
 def is_known_zone(name: str) -> bool:

@@ -62,6 +62,8 @@ def record_call_outcome(
         current = led.record(contact_id)
         if current is None:
             return led
+        if current.result is not Result.PLACED:  # another report won the race: outcomes are final
+            raise NotAVoicePermitError(f"the call's outcome was already reported as {current.result.value}")
         return led.with_record(current.model_copy(update={"result": result, "at": when}))
 
     _record((tenant, debtor_id), deps, now, [Draft(EventType.OUTCOME, contact_id, data)], mutate)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import random
+import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from chalicelib.domain.errors import (
     ConflictError,
     DeliveryError,
     DeliveryOutcomeUnknownError,
+    DuplicateContactError,
     NotFoundError,
     PermanentDeliveryError,
     StorageUnavailableError,
@@ -141,7 +143,8 @@ def _plan(
     attempt: _Attempt, ledger: Ledger, deps: Deps, now: datetime, trigger: str
 ) -> tuple[Ledger, Status, Decision]:
     request, contact_id = attempt.request, attempt.contact_id
-    decision = engine.evaluate(request, ledger.history, deps.policies, now, ledger.preferences)
+    history = [r for r in ledger.history if r.contact_id != contact_id]
+    decision = engine.evaluate(request, history, deps.policies, now, ledger.preferences)
     status, decision = _status(request, decision, ledger, contact_id)
     drafts = [Draft(EventType.REQUESTED, contact_id, request_data(request))] if trigger == "api" else []
     drafts.append(Draft(EventType.DECIDED, contact_id, _decision_data(request, decision, trigger)))
@@ -169,9 +172,20 @@ def _plan(
     return new, status, decision
 
 
+def commit_ledger(deps: Deps, new: Ledger, expected_version: int) -> None:
+    """A conditional write; a conflict is real only if the stored ledger is not this very commit
+    (botocore may retry a write that did apply, and the retry then fails its own condition)."""
+    new = replace(new, commit_id=secrets.token_hex(8))
+    try:
+        deps.ledgers.commit(new, expected_version)
+    except ConflictError:
+        if deps.ledgers.get(new.tenant, new.debtor_id).commit_id != new.commit_id:
+            raise
+
+
 def _commit(ledger: Ledger, new: Ledger, deps: Deps, now: datetime) -> frozenset[int]:
     """Commit, then append the new events; returns the sequence numbers known to be appended."""
-    deps.ledgers.commit(new, ledger.version)
+    commit_ledger(deps, new, ledger.version)
     events = new.outbox[len(ledger.outbox) :]
     try:
         deps.audit.append(list(events))
@@ -229,6 +243,8 @@ def _submit(request: ContactRequest, deps: Deps, now: datetime, contact_id: str,
         deferral = ledger.deferral(contact_id)
         if trigger == "dispatcher" and deferral is None:
             return None
+        if trigger == "api" and _known(ledger, contact_id):
+            raise DuplicateContactError(contact_id)
         attempt = _Attempt(request, contact_id, deferral.attempts if deferral else 0)
         new, status, decision = _plan(attempt, ledger, deps, now, trigger)
         try:
@@ -240,6 +256,14 @@ def _submit(request: ContactRequest, deps: Deps, now: datetime, contact_id: str,
             return _deliver(attempt, decision, deps, now, appended)
         return ContactResult(contact_id, status, decision)
     raise StorageUnavailableError("the person's ledger stayed contended; nothing was sent")
+
+
+def _known(ledger: Ledger, contact_id: str) -> bool:
+    return bool(
+        ledger.record(contact_id)
+        or ledger.deferral(contact_id)
+        or any(e["contact_id"] == contact_id for e in ledger.outbox)
+    )
 
 
 def _send(request: ContactRequest, deps: Deps) -> str:
@@ -304,8 +328,9 @@ def _failed(
         led = led.with_result(contact_id, Result.FAILED)
         return led.with_deferred(Deferred(contact_id, attempt.request, retry_at, failures)) if retry else led
 
-    _settle(attempt, deps, now, drafts, mutate, appended)
-    return ContactResult(contact_id, Status.SCHEDULED if retry else Status.FAILED, decision)
+    settled = _settle(attempt, deps, now, drafts, mutate, appended)
+    # Scheduled only if the retry really is in the ledger; otherwise it is over, and says so.
+    return ContactResult(contact_id, Status.SCHEDULED if retry and settled else Status.FAILED, decision)
 
 
 def _settle(
@@ -315,13 +340,15 @@ def _settle(
     drafts: list[Draft],
     mutate: Callable[[Ledger], Ledger],
     appended: frozenset[int],
-) -> None:
+) -> bool:
     """Record what the provider did. The send is over by now, so this never raises: a client told
     "failed" after a send would retry and send twice. What cannot be committed is kept as an incident."""
     try:
         _record(attempt.key, deps, now, drafts, mutate, appended)
     except StorageUnavailableError as exc:
         _record_incident(attempt.request, deps, now, attempt.contact_id, "settle", exc, drafts)
+        return False
+    return True
 
 
 def _record(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import secrets
 from datetime import datetime
 
@@ -15,8 +16,18 @@ from chalicelib.domain.errors import NotFoundError
 
 
 def new_contact_id(debtor_id: str, now: datetime) -> str:
-    person = base64.b32encode(debtor_id.encode()).decode().rstrip("=").lower()
-    return f"ct_{int(now.timestamp() * 1000):012x}{secrets.token_hex(6)}_{person}"
+    return f"ct_{int(now.timestamp() * 1000):012x}{secrets.token_hex(6)}_{_person(debtor_id)}"
+
+
+def contact_id_for_key(tenant: str, debtor_id: str, key: str) -> str:
+    """The same Idempotency-Key always names the same contact, so a replay whose first response was
+    lost is recognised in the ledger itself, not only in the idempotency store."""
+    digest = hashlib.sha256(f"{tenant}\n{key}".encode()).hexdigest()[:24]
+    return f"ct_{digest}_{_person(debtor_id)}"
+
+
+def _person(debtor_id: str) -> str:
+    return base64.b32encode(debtor_id.encode()).decode().rstrip("=").lower()
 
 
 def debtor_of(contact_id: str) -> str:

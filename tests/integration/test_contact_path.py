@@ -145,3 +145,31 @@ def test_corrupt_ledger_item_fails_closed(gateway):
     with pytest.raises(StorageUnavailableError):
         submit_contact(make_request(), gateway.deps, NOON_ATLANTA)
     assert sent_sms() == []
+
+
+def test_a_replayed_contact_id_is_refused_and_sends_nothing_twice(gateway):
+    from chalicelib.domain.errors import DuplicateContactError
+    from chalicelib.services.ids import contact_id_for_key
+
+    contact_id = contact_id_for_key(TENANT, "d-1", "key-1")
+    assert submit_contact(make_request(), gateway.deps, NOON_ATLANTA, contact_id=contact_id).status == "sent"
+    with pytest.raises(DuplicateContactError):
+        submit_contact(make_request(), gateway.deps, NOON_ATLANTA, contact_id=contact_id)
+    assert len(sent_sms()) == 1
+
+
+def test_a_provider_5xx_may_have_sent_so_it_is_unknown_and_never_resent(gateway):
+    fail_calls(gateway.clients.sns, "Publish", "InternalError")
+    result = submit_contact(make_request(), gateway.deps, NOON_ATLANTA)
+    assert result.status == "unknown"
+    assert gateway.deps.ledgers.get(TENANT, "d-1").deferred == ()
+
+
+def test_a_call_outcome_is_final(gateway):
+    from chalicelib.services.calls import NotAVoicePermitError
+
+    permit = submit_contact(make_request(channel="voice", message=None), gateway.deps, NOON_ATLANTA)
+    record_call_outcome(TENANT, permit.contact_id, "conversation", gateway.deps, NOON_ATLANTA)
+    record_call_outcome(TENANT, permit.contact_id, "conversation", gateway.deps, NOON_ATLANTA)  # same: fine
+    with pytest.raises(NotAVoicePermitError):
+        record_call_outcome(TENANT, permit.contact_id, "not_connected", gateway.deps, NOON_ATLANTA)
