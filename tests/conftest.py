@@ -63,3 +63,15 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     yield
     os.environ.pop("MOTO_ALLOW_NONEXISTENT_REGION", None)
+
+
+def pack_with(*rules: dict[str, Any], pack_id: str = "xx", countries: tuple[str, ...] = ("US",)) -> dict[str, Any]:
+    """A minimal valid pack document holding ``rules`` (each gets citation and message if missing)."""
+    return {
+        "id": pack_id,
+        "title": "test pack",
+        "applies_to": {"countries": list(countries)},
+        "retention_years": 1,
+        "sources": [{"citation": "test", "confidence": "high"}],
+        "rules": [{"citation": "test", "message": "test rule", **rule} for rule in rules],
+    }

@@ -10,7 +10,7 @@ from chalicelib.domain.model import ContactRecord, Outcome
 from chalicelib.domain.policy import build_policy_set
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import TENANT, make_request, utc
+from tests.conftest import TENANT, make_request, pack_with, utc
 from tests.fakes import InMemoryLedger
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
@@ -31,23 +31,8 @@ def test_host_specific_zone_names_are_not_time_zones():
 
 
 def test_a_rule_for_late_accounts_applies_when_days_past_due_is_unknown():
-    pack = {
-        "id": "xx",
-        "title": "t",
-        "applies_to": {"countries": ["US"]},
-        "retention_years": 1,
-        "sources": [{"citation": "c", "confidence": "high"}],
-        "rules": [
-            {
-                "id": "xx/late",
-                "kind": "quiet_hours",
-                "citation": "c",
-                "message": "m",
-                "min_days_past_due": 30,
-                "allowed": {"default": ["10:00-11:00"]},
-            }
-        ],
-    }
+    late = {"id": "xx/late", "kind": "quiet_hours", "min_days_past_due": 30, "allowed": {"default": ["10:00-11:00"]}}
+    pack = pack_with(late)
     policy_set = build_policy_set({"xx.yaml": pack})
     assert evaluate(make_request(days_past_due=5), [], policy_set, NOON_ATLANTA).outcome is Outcome.ALLOW
     assert evaluate(make_request(), [], policy_set, NOON_ATLANTA).outcome is Outcome.DEFER

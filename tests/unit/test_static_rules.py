@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalicelib.domain.engine import evaluate
 from chalicelib.domain.model import ContactRecord, Outcome
 from chalicelib.domain.policy import build_policy_set
-from tests.conftest import make_request, utc
+from tests.conftest import make_request, pack_with, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 
@@ -44,23 +44,13 @@ def test_the_debtor_is_not_limited_by_the_third_party_rule(policies):
 
 
 def test_content_rule_denies_forbidden_wording_and_needs_required_text():
-    pack = {
-        "id": "xx",
-        "title": "t",
-        "applies_to": {"countries": ["US"]},
-        "retention_years": 1,
-        "sources": [{"citation": "c", "confidence": "high"}],
-        "rules": [
-            {
-                "id": "xx/words",
-                "kind": "content",
-                "citation": "c",
-                "message": "m",
-                "required_any": [r"\bstop\b"],
-                "forbidden": [r"\barrest(ed)?\b", "jail"],
-            }
-        ],
+    words = {
+        "id": "xx/words",
+        "kind": "content",
+        "required_any": [r"\bstop\b"],
+        "forbidden": [r"\barrest(ed)?\b", "jail"],
     }
+    pack = pack_with(words)
     policy_set = build_policy_set({"xx.yaml": pack})
     fine = make_request(message={"body": "Payment due. Reply STOP to opt out."})
     threat = make_request(message={"body": "Pay or you will be ARRESTED. Reply STOP to opt out."})
