@@ -12,7 +12,7 @@ from chalicelib.bootstrap import Gateway, bootstrap
 from chalicelib.domain.model import Channel
 from chalicelib.http import current_request, json_response, route
 from chalicelib.idempotency import make_idempotent
-from chalicelib.services import calls, contacts, dispatch, ids
+from chalicelib.services import calls, consent, contacts, dispatch, ids
 
 app = Chalice(app_name="contact-gateway")
 app.register_middleware(observability.http_middleware, "http")
@@ -96,6 +96,20 @@ def record_outcome(contact_id: str) -> Response:
     parsed = api.parse(api.OutcomeIn, current_request(app).raw_body)
     tenant = gateway().settings.default_tenant
     body = calls.record_call_outcome(tenant, contact_id, parsed.result, gateway().deps, api.utcnow(), parsed.at)
+    return json_response(200, body)
+
+
+@route(app, "/v1/debtors/{debtor_id}/preferences", "GET", "PUT", "PATCH")
+def preferences(debtor_id: str) -> Response:
+    request, g = current_request(app), gateway()
+    debtor_id, tenant = api.safe_id("debtor_id", debtor_id), g.settings.default_tenant
+    if request.method == "GET":
+        return json_response(200, consent.get_preferences(tenant, debtor_id, g.deps))
+    parsed = api.parse(api.PreferencesIn, request.raw_body)
+    change = parsed.preferences() if request.method == "PUT" else parsed.patch()
+    body = consent.change_preferences(
+        tenant, debtor_id, g.deps, api.utcnow(), change, actor=parsed.actor, reason=parsed.reason
+    )
     return json_response(200, body)
 
 

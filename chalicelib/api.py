@@ -21,6 +21,7 @@ from chalicelib.domain.model import (
     RecipientRole,
     Result,
 )
+from chalicelib.domain.preferences import Preferences
 
 SAFE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 EMAIL = re.compile(
@@ -128,6 +129,28 @@ class OutcomeIn(_Strict):
         if value.value not in allowed:
             raise ValueError(f"must be one of {', '.join(allowed)}")
         return value
+
+
+class PreferencesIn(Preferences):
+    """PUT replaces the preferences, PATCH replaces only the top-level fields it names."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: str | None = Field(default=None, max_length=500)
+    actor: str | None = Field(default=None, max_length=128)
+
+    def preferences(self) -> Preferences:
+        return Preferences.model_validate(self.model_dump(exclude={"reason", "actor"}))
+
+    def patch(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", include=self.model_fields_set - {"reason", "actor"})
+
+
+def safe_id(field: str, value: str) -> str:
+    """Ids in a path follow the same alphabet as in a body."""
+    if not re.match(SAFE_ID, value):
+        raise Problem(400, "Invalid path", f"{field}: not a valid id", [{"field": field, "message": "not a valid id"}])
+    return value
 
 
 class _FieldError(ValueError):

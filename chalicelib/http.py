@@ -44,7 +44,7 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 def problem_response(problem: Problem, instance: str | None = None) -> Response:
     headers: dict[str, str | list[str]] = {"Content-Type": PROBLEM}
     if problem.status == 405:
-        headers["Allow"] = problem.detail.rsplit(" ", 1)[-1]
+        headers["Allow"] = problem.detail.rsplit("; use ", 1)[-1]
     return Response(
         body=json.dumps(problem.body(instance), ensure_ascii=False), status_code=problem.status, headers=headers
     )
@@ -90,18 +90,22 @@ def _as_problem(exc: Exception) -> Problem:
     return Problem(500, "Internal error", "the request failed; its outcome is recorded in the audit trail")
 
 
-def route(app: Chalice, path: str, method: str, **kwargs: Any) -> Callable[[Callable[..., Response]], Any]:
-    """Register ``view`` for every method so a wrong one gets a 405 problem, not Chalice's own body."""
+def route(app: Chalice, path: str, *methods: str, **kwargs: Any) -> Callable[[Callable[..., Response]], Any]:
+    """Register ``view`` for every method so a wrong one gets a 405 problem, not Chalice's own body.
+
+    A view serving several methods reads ``current_request(app).method``.
+    """
+    allowed = ", ".join(methods)
 
     def register(view: Callable[..., Response]) -> Any:
         @functools.wraps(view)
         def wrapped(*args: Any, **params: Any) -> Response:
             request = current_request(app)
             try:
-                if request.method != method:
-                    raise Problem(405, "Method not allowed", f"{request.method} is not allowed here; use {method}")
+                if request.method not in methods:
+                    raise Problem(405, "Method not allowed", f"{request.method} is not allowed here; use {allowed}")
                 content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-                if method in ("POST", "PUT", "PATCH") and content_type != "application/json":
+                if request.method in ("POST", "PUT", "PATCH") and content_type != "application/json":
                     raise Problem(
                         415,
                         "Unsupported media type",

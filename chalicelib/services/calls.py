@@ -10,7 +10,7 @@ from chalicelib.domain.errors import NotFoundError
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import Channel, Result
 from chalicelib.services import ids
-from chalicelib.services.contacts import Deps, _record
+from chalicelib.services.contacts import Deps, record_change
 
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -66,5 +66,5 @@ def record_call_outcome(
             raise NotAVoicePermitError(f"the call's outcome was already reported as {current.result.value}")
         return led.with_record(current.model_copy(update={"result": result, "at": when}))
 
-    _record((tenant, debtor_id), deps, now, [Draft(EventType.OUTCOME, contact_id, data)], mutate)
+    record_change((tenant, debtor_id), deps, now, [Draft(EventType.OUTCOME, contact_id, data)], mutate)
     return {"contact_id": contact_id, "result": result.value, "at": when.isoformat()}

@@ -344,25 +344,30 @@ def _settle(
     """Record what the provider did. The send is over by now, so this never raises: a client told
     "failed" after a send would retry and send twice. What cannot be committed is kept as an incident."""
     try:
-        _record(attempt.key, deps, now, drafts, mutate, appended)
+        record_change(attempt.key, deps, now, drafts, mutate, appended)
     except StorageUnavailableError as exc:
         _record_incident(attempt.request, deps, now, attempt.contact_id, "settle", exc, drafts)
         return False
     return True
 
 
-def _record(
+def record_change(
     key: tuple[str, str],
     deps: Deps,
     now: datetime,
-    drafts: list[Draft],
+    drafts: list[Draft] | Callable[[Ledger, Ledger], list[Draft]],
     mutate: Callable[[Ledger], Ledger],
     appended: frozenset[int] = frozenset(),
 ) -> Ledger:
-    """Commit events that need no new decision (a send's result, a call's outcome)."""
+    """Commit a change that needs no new decision (a send's result, a call's outcome, a preference).
+
+    ``drafts`` may be a function of the ledger read and the changed one, re-run on every retry.
+    """
     for attempt_no in range(MAX_COMMIT_ATTEMPTS):
         ledger = deps.ledgers.get(*key)
-        new, _events = mutate(ledger).without_outbox(appended).append(drafts, now)
+        changed = mutate(ledger)
+        events = drafts(ledger, changed) if callable(drafts) else drafts
+        new, _events = changed.without_outbox(appended).append(events, now)
         try:
             _commit(ledger.without_outbox(appended), new, deps, now)
         except ConflictError:

@@ -1,0 +1,60 @@
+"""The person's consent state: read it, replace it, patch it; every change is an audit event."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, Literal
+
+from chalicelib.domain.audit import Draft
+from chalicelib.domain.ledger import Ledger
+from chalicelib.domain.preferences import Preferences
+from chalicelib.services.contacts import Deps, record_change
+
+PREFERENCES_CHANGED = "preferences_changed"
+Source = Literal["api", "sms-reply", "email-unsubscribe", "ses-bounce", "ses-complaint"]
+
+
+def preferences_view(debtor_id: str, preferences: Preferences) -> dict[str, Any]:
+    return {"debtor_id": debtor_id, "preferences": preferences.model_dump(mode="json")}
+
+
+def get_preferences(tenant: str, debtor_id: str, deps: Deps) -> dict[str, Any]:
+    return preferences_view(debtor_id, deps.ledgers.get(tenant, debtor_id).preferences)
+
+
+def change_preferences(
+    tenant: str,
+    debtor_id: str,
+    deps: Deps,
+    now: datetime,
+    change: Preferences | dict[str, Any],
+    *,
+    source: Source = "api",
+    actor: str | None = None,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """Replace the preferences (a ``Preferences``) or merge top-level fields (a dict, as PATCH does).
+
+    Committed in the person's ledger, so every decision after it (submits, the dispatcher's deferred
+    contacts, dialer permits) reads it in the same atomic step as the history.
+    """
+
+    def mutate(led: Ledger) -> Ledger:
+        if isinstance(change, Preferences):
+            return replace(led, preferences=change)
+        merged = {**led.preferences.model_dump(mode="json"), **change}
+        return replace(led, preferences=Preferences.model_validate(merged))
+
+    def drafts(before: Ledger, after: Ledger) -> list[Draft]:
+        data = {
+            "source": source,
+            "actor": actor,
+            "reason": reason,
+            "before": before.preferences.model_dump(mode="json"),
+            "after": after.preferences.model_dump(mode="json"),
+        }
+        return [Draft(PREFERENCES_CHANGED, f"preferences:{debtor_id}", data)]
+
+    new = record_change((tenant, debtor_id), deps, now, drafts, mutate)
+    return preferences_view(debtor_id, new.preferences)
