@@ -1,0 +1,145 @@
+"""Sending a committed contact and recording what the provider did (at most once)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain.audit import Draft, EventType
+from chalicelib.domain.errors import (
+    DeliveryError,
+    DeliveryOutcomeUnknownError,
+    PermanentDeliveryError,
+    StorageUnavailableError,
+)
+from chalicelib.domain.ledger import Deferred, Ledger
+from chalicelib.domain.model import Channel, ContactRequest, Decision, Result, Status
+from chalicelib.services.writes import Deps, record_change, record_incident
+
+RETRY_DELAY = timedelta(minutes=5)
+MAX_DELIVERY_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class ContactResult:
+    contact_id: str
+    status: Status
+    decision: Decision
+    provider_message_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "contact_id": self.contact_id,
+            "status": self.status.value,
+            "decision": decision_json(self.decision),
+            "policy_version": self.decision.policy_version,
+        }
+        if self.provider_message_id:
+            body["provider_message_id"] = self.provider_message_id
+        return body
+
+
+def decision_json(decision: Decision) -> dict[str, Any]:
+    return {
+        "outcome": decision.outcome.value,
+        "not_before": decision.not_before.isoformat().replace("+00:00", "Z") if decision.not_before else None,
+        "reasons": [r.model_dump() for r in decision.reasons],
+    }
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One contact being handled: who, which id, how many deliveries already failed."""
+
+    request: ContactRequest
+    contact_id: str
+    deliveries_failed: int = 0
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.request.tenant, self.request.debtor_id
+
+
+def _send(request: ContactRequest, deps: Deps) -> str:
+    message = request.message
+    if message is None:
+        raise PermanentDeliveryError("MessageMissing", "no message to send")
+    if request.channel is Channel.SMS:
+        return deps.sms.send_sms(to=request.to, body=message.body)
+    return deps.email.send_email(to=request.to, subject=message.subject or "", body=message.body)
+
+
+def deliver(attempt: Attempt, decision: Decision, deps: Deps, now: datetime, appended: frozenset[int]) -> ContactResult:
+    contact_id = attempt.contact_id
+    try:
+        provider_id = _send(attempt.request, deps)
+    except DeliveryOutcomeUnknownError as exc:
+        # It may have left: keep counting it, never send it again automatically.
+        data = {"error_code": exc.code, "retryable": False}
+        _settle(
+            attempt,
+            deps,
+            now,
+            [Draft(EventType.UNKNOWN, contact_id, data)],
+            lambda led: led.with_result(contact_id, Result.UNKNOWN),
+            appended,
+        )
+        return ContactResult(contact_id, Status.UNKNOWN, decision)
+    except DeliveryError as exc:
+        return _failed(attempt, decision, deps, now, exc, appended)
+    _settle(
+        attempt,
+        deps,
+        now,
+        [Draft(EventType.SENT, contact_id, {"provider_message_id": provider_id})],
+        lambda led: led.with_result(contact_id, Result.SENT),
+        appended,
+    )
+    return ContactResult(contact_id, Status.SENT, decision, provider_id)
+
+
+def _failed(
+    attempt: Attempt, decision: Decision, deps: Deps, now: datetime, exc: DeliveryError, appended: frozenset[int]
+) -> ContactResult:
+    """The provider certainly did not send it: a retryable error is tried again later, a bounded number of times."""
+    contact_id, failures = attempt.contact_id, attempt.deliveries_failed + 1
+    retry = not isinstance(exc, PermanentDeliveryError) and failures < MAX_DELIVERY_ATTEMPTS
+    data = {"error_code": exc.code, "retryable": retry, "delivery_attempt": failures}
+    drafts = [Draft(EventType.FAILED, contact_id, data)]
+    retry_at = now + RETRY_DELAY
+    if retry:
+        drafts.append(
+            Draft(
+                EventType.SCHEDULED,
+                contact_id,
+                {"not_before": decision_json(decision.model_copy(update={"not_before": retry_at}))["not_before"]},
+            )
+        )
+
+    def mutate(led: Ledger) -> Ledger:
+        led = led.with_result(contact_id, Result.FAILED)
+        return led.with_deferred(Deferred(contact_id, attempt.request, retry_at, failures)) if retry else led
+
+    settled = _settle(attempt, deps, now, drafts, mutate, appended)
+    # Scheduled only if the retry really is in the ledger; otherwise it is over, and says so.
+    return ContactResult(contact_id, Status.SCHEDULED if retry and settled else Status.FAILED, decision)
+
+
+def _settle(
+    attempt: Attempt,
+    deps: Deps,
+    now: datetime,
+    drafts: list[Draft],
+    mutate: Callable[[Ledger], Ledger],
+    appended: frozenset[int],
+) -> bool:
+    """Record what the provider did. The send is over by now, so this never raises: a client told
+    "failed" after a send would retry and send twice. What cannot be committed is kept as an incident."""
+    try:
+        record_change(attempt.key, deps, now, drafts, mutate, appended)
+    except StorageUnavailableError as exc:
+        record_incident(attempt.request, deps, now, attempt.contact_id, "settle", exc, drafts)
+        return False
+    return True

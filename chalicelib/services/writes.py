@@ -1,0 +1,122 @@
+"""Writing a person's ledger: the conditional commit, retries with backoff, and incidents.
+
+Every change to a ledger goes through here, so version conflicts, retried writes that did apply and
+audit appends are handled in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.audit import Draft
+from chalicelib.domain.errors import ConflictError, StorageUnavailableError
+from chalicelib.domain.ledger import Ledger
+from chalicelib.domain.model import ContactRequest
+from chalicelib.domain.policy import PolicySet
+from chalicelib.services import ids
+from chalicelib.services.ports import AuditLog, EmailSender, LedgerRepository, SmsSender
+
+logger = logging.getLogger(__name__)
+
+MAX_COMMIT_ATTEMPTS = 30  # with jittered backoff: ~2 s of contention before giving up
+
+
+@dataclass
+class Deps:
+    ledgers: LedgerRepository
+    audit: AuditLog
+    sms: SmsSender
+    email: EmailSender
+    policies: PolicySet
+    new_id: Callable[[str, datetime], str] = field(default=ids.new_contact_id)
+    sleep: Callable[[float], None] = field(default=time.sleep)
+
+
+def backoff(deps: Deps, attempt: int) -> None:
+    """Jittered exponential backoff after a version conflict, so contenders spread out."""
+    deps.sleep(random.uniform(0, min(0.25, 0.004 * 2**attempt)))
+
+
+def request_data(request: ContactRequest) -> dict[str, Any]:
+    return request.model_dump(mode="json", exclude={"tenant"})
+
+
+def commit_ledger(deps: Deps, new: Ledger, expected_version: int) -> None:
+    """A conditional write; a conflict is real only if the stored ledger is not this very commit
+    (botocore may retry a write that did apply, and the retry then fails its own condition)."""
+    new = replace(new, commit_id=secrets.token_hex(8))
+    try:
+        deps.ledgers.commit(new, expected_version)
+    except ConflictError:
+        if deps.ledgers.get(new.tenant, new.debtor_id).commit_id != new.commit_id:
+            raise
+
+
+def commit_and_append(ledger: Ledger, new: Ledger, deps: Deps, now: datetime) -> frozenset[int]:
+    """Commit, then append the new events; returns the sequence numbers known to be appended."""
+    commit_ledger(deps, new, ledger.version)
+    events = new.outbox[len(ledger.outbox) :]
+    try:
+        deps.audit.append(list(events))
+    except StorageUnavailableError:
+        # The ledger holds them: the sweep appends them later. Nothing is lost.
+        logger.warning("audit append left to the sweep: %d events", len(events))
+        return frozenset()
+    return frozenset(e["seq"] for e in events)
+
+
+def record_incident(
+    request: ContactRequest,
+    deps: Deps,
+    now: datetime,
+    contact_id: str,
+    trigger: str,
+    exc: Exception,
+    events: list[Draft] | None = None,
+) -> None:
+    """Keep an attempt that could not be committed, with its reason (and the events it could not record)."""
+    data: dict[str, Any] = {
+        "contact_id": contact_id,
+        "trigger": trigger,
+        "reason": str(exc),
+        "request": request_data(request),
+    }
+    if events:
+        data["unrecorded_events"] = [{"type": d.type, "data": d.data} for d in events]
+    try:
+        deps.audit.record_incident(request.tenant, request.debtor_id, now, data)
+    except StorageUnavailableError:
+        logger.error("incident not stored: %s", exc)  # the log line is then the only record
+
+
+def record_change(
+    key: tuple[str, str],
+    deps: Deps,
+    now: datetime,
+    drafts: list[Draft] | Callable[[Ledger, Ledger], list[Draft]],
+    mutate: Callable[[Ledger], Ledger],
+    appended: frozenset[int] = frozenset(),
+) -> Ledger:
+    """Commit a change that needs no new decision (a send's result, a call's outcome, a preference).
+
+    ``drafts`` may be a function of the ledger read and the changed one, re-run on every retry.
+    """
+    for attempt_no in range(MAX_COMMIT_ATTEMPTS):
+        ledger = deps.ledgers.get(*key)
+        changed = mutate(ledger)
+        events = drafts(ledger, changed) if callable(drafts) else drafts
+        new, _events = changed.without_outbox(appended).append(events, now)
+        try:
+            commit_and_append(ledger.without_outbox(appended), new, deps, now)
+        except ConflictError:
+            backoff(deps, attempt_no)
+            continue
+        return new
+    raise StorageUnavailableError("the person's ledger stayed contended")
