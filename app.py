@@ -6,13 +6,13 @@ from typing import Any
 
 from chalice import Chalice, Rate, Response
 
-from chalicelib import api, observability
+from chalicelib import api, observability, provision
 from chalicelib.adapters.errors import storage_errors
 from chalicelib.bootstrap import Gateway, bootstrap
 from chalicelib.domain.model import Channel
 from chalicelib.http import current_request, json_response, route
 from chalicelib.idempotency import make_idempotent
-from chalicelib.services import calls, consent, contacts, dispatch, ids
+from chalicelib.services import calls, consent, contacts, dispatch, ids, inbound
 
 app = Chalice(app_name="contact-gateway")
 app.register_middleware(observability.http_middleware, "http")
@@ -111,6 +111,17 @@ def preferences(debtor_id: str) -> Response:
         tenant, debtor_id, g.deps, api.utcnow(), change, actor=parsed.actor, reason=parsed.reason
     )
     return json_response(200, body)
+
+
+@app.on_sns_message(topic=provision.INBOUND_SMS_TOPIC)
+def inbound_sms(event: Any) -> None:
+    """A reply to one of our texts: STOP, 退订, HELP, START, or anything else (kept for a human)."""
+    try:
+        message = inbound.parse_two_way_sms(event.message)
+    except inbound.InboundMessageError:
+        observability.logger.exception("dropped a message that is not an inbound SMS")
+        return
+    inbound.handle_inbound_sms(message, gateway().settings.default_tenant, gateway().deps, api.utcnow())
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

@@ -73,7 +73,9 @@ def ensure_sender(sesv2: Any, settings: Settings) -> None:
 
 
 # Inbound SMS replies and SES bounce/complaint notifications arrive on these topics.
-TOPICS = ("gateway-inbound-sms", "gateway-ses-feedback")
+INBOUND_SMS_TOPIC = "gateway-inbound-sms"
+SES_FEEDBACK_TOPIC = "gateway-ses-feedback"
+TOPICS = (INBOUND_SMS_TOPIC, SES_FEEDBACK_TOPIC)
 
 
 def ensure_topics(sns: Any) -> list[str]:

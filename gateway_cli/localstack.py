@@ -6,6 +6,7 @@ driven here on a timer, through the same function.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -22,7 +23,7 @@ import requests
 
 from chalicelib import policy_store, provision
 from chalicelib.bootstrap import Clients, Gateway, bootstrap
-from chalicelib.services import dispatch
+from chalicelib.services import dispatch, inbound
 from chalicelib.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,7 +120,39 @@ class LocalStack:
         _wait_for(f"{self.url}/v1/health", 60, lambda r: r.status_code == 200)
         if self.dispatch_interval > 0:
             threading.Thread(target=self._dispatch_loop, daemon=True).start()
+        queue_url = self._subscribe_inbound_queue()
+        threading.Thread(target=self._inbound_loop, args=(queue_url,), daemon=True).start()
         return self
+
+    def _subscribe_inbound_queue(self) -> str:
+        """SNS -> SQS, as in AWS; the loop below hands each message to the handler Lambda would run."""
+        session = self.clients().session_factory()
+        kwargs = {"region_name": "us-east-1", "endpoint_url": self.endpoint}
+        sns, sqs = session.client("sns", **kwargs), session.client("sqs", **kwargs)
+        topic = sns.create_topic(Name=provision.INBOUND_SMS_TOPIC)["TopicArn"]
+        queue_url = sqs.create_queue(QueueName=f"{provision.INBOUND_SMS_TOPIC}-local")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        self._sqs = sqs
+        return str(queue_url)
+
+    def _inbound_loop(self, queue_url: str) -> None:
+        gateway = self.gateway()
+        while not self._stop.is_set():
+            try:
+                response = self._sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1, MaxNumberOfMessages=10)
+                for message in response.get("Messages", []):
+                    envelope = json.loads(message["Body"])
+                    sms = inbound.parse_two_way_sms(envelope["Message"])
+                    reply = inbound.handle_inbound_sms(
+                        sms, gateway.settings.default_tenant, gateway.deps, datetime.now(UTC)
+                    )
+                    print(f"inbound sms: {reply.value}", flush=True)
+                    self._sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            except Exception as exc:  # noqa: BLE001 - an unhandled message stays queued and is retried
+                if not self._stop.is_set():
+                    print(f"inbound sms: failed: {exc}", flush=True)
+                    self._stop.wait(1)
 
     def dispatch_once(self) -> dispatch.DispatchReport:
         return dispatch.run_dispatcher(self.gateway().deps, datetime.now(UTC))

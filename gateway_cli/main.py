@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+import uuid
 from pathlib import Path
 
 from chalicelib import policy_store
@@ -102,6 +103,34 @@ def cmd_whatif(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sms_inbound(args: argparse.Namespace) -> int:
+    """Publish a reply to the local inbound topic exactly as AWS two-way SMS would."""
+    import boto3
+
+    from chalicelib import provision
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '5000')}"
+    sns = boto3.client(
+        "sns",
+        region_name="us-east-1",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    topic = sns.create_topic(Name=provision.INBOUND_SMS_TOPIC)["TopicArn"]
+    message = {
+        "originationNumber": args.from_number,
+        "destinationNumber": args.to_number,
+        "messageKeyword": args.body.split()[0].upper() if args.body.split() else "",
+        "messageBody": args.body,
+        "inboundMessageId": str(uuid.uuid4()),
+        "previousPublishedMessageId": "",
+    }
+    response = sns.publish(TopicArn=topic, Message=json.dumps(message))
+    print(json.dumps({"published": response["MessageId"], "inboundMessageId": message["inboundMessageId"]}))
+    return 0
+
+
 def cmd_dispatch(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
@@ -130,6 +159,11 @@ def parser() -> argparse.ArgumentParser:
     whatif = sub.add_parser("whatif", help="would this contact be allowed at T, and if not, when?")
     whatif.add_argument("file", help="scenario in YAML or JSON; - for standard input")
     whatif.set_defaults(func=cmd_whatif)
+    inbound = sub.add_parser("sms-inbound", help="publish an inbound SMS reply to the local stack's topic")
+    inbound.add_argument("--from", dest="from_number", required=True, help="the person's number (E.164)")
+    inbound.add_argument("--to", dest="to_number", required=True, help="our sending number")
+    inbound.add_argument("--body", required=True)
+    inbound.set_defaults(func=cmd_sms_inbound)
     sub.add_parser("dispatch", help="run the dispatcher once against the configured AWS endpoint").set_defaults(
         func=cmd_dispatch
     )

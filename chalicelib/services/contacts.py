@@ -30,7 +30,7 @@ from chalicelib.domain.model import (
     Result,
     Status,
 )
-from chalicelib.services import ids
+from chalicelib.services import ids, suppression
 from chalicelib.services.delivery import Attempt, ContactResult, decision_json, deliver
 from chalicelib.services.writes import (
     MAX_COMMIT_ATTEMPTS,
@@ -91,7 +91,8 @@ def _decision_data(request: ContactRequest, decision: Decision, trigger: str) ->
 def _plan(attempt: Attempt, ledger: Ledger, deps: Deps, now: datetime, trigger: str) -> tuple[Ledger, Status, Decision]:
     request, contact_id = attempt.request, attempt.contact_id
     history = [r for r in ledger.history if r.contact_id != contact_id]
-    decision = engine.evaluate(request, history, deps.policies, now, ledger.preferences)
+    preferences = suppression.with_address(ledger.preferences, suppression.opt_outs(deps, request.tenant, request.to))
+    decision = engine.evaluate(request, history, deps.policies, now, preferences)
     status, decision = _status(request, decision, ledger, contact_id)
     drafts = [Draft(EventType.REQUESTED, contact_id, request_data(request))] if trigger == "api" else []
     drafts.append(Draft(EventType.DECIDED, contact_id, _decision_data(request, decision, trigger)))
@@ -168,7 +169,8 @@ def _known(ledger: Ledger, contact_id: str) -> bool:
 def evaluate_contact(request: ContactRequest, deps: Deps, at: datetime) -> Decision:
     """What-if on stored history: the decision at ``at``, nothing written."""
     ledger = deps.ledgers.get(request.tenant, request.debtor_id)
-    return engine.evaluate(request, ledger.history, deps.policies, at, ledger.preferences)
+    preferences = suppression.with_address(ledger.preferences, suppression.opt_outs(deps, request.tenant, request.to))
+    return engine.evaluate(request, ledger.history, deps.policies, at, preferences)
 
 
 def get_contact(tenant: str, contact_id: str, deps: Deps) -> dict[str, Any]:

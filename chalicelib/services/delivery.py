@@ -16,6 +16,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.ledger import Deferred, Ledger
 from chalicelib.domain.model import Channel, ContactRequest, Decision, Result, Status
+from chalicelib.services import suppression
 from chalicelib.services.writes import Deps, record_change, record_incident
 
 RETRY_DELAY = timedelta(minutes=5)
@@ -73,6 +74,18 @@ def _send(request: ContactRequest, deps: Deps) -> str:
 
 def deliver(attempt: Attempt, decision: Decision, deps: Deps, now: datetime, appended: frozenset[int]) -> ContactResult:
     contact_id = attempt.contact_id
+    if suppression.blocks(deps, attempt.request):
+        # An opt-out recorded after the decision was committed: it wins, nothing is sent.
+        data = {"reason": "the address was suppressed after the decision", "suppressed": True}
+        _settle(
+            attempt,
+            deps,
+            now,
+            [Draft(EventType.BLOCKED, contact_id, data)],
+            lambda led: led.with_result(contact_id, Result.FAILED),
+            appended,
+        )
+        return ContactResult(contact_id, Status.BLOCKED, decision)
     try:
         provider_id = _send(attempt.request, deps)
     except DeliveryOutcomeUnknownError as exc:

@@ -1,0 +1,53 @@
+"""A reply published to the inbound SNS topic, delivered by the local stack as AWS would (SNS -> SQS)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+
+from chalicelib.services import inbound
+from gateway_cli.localstack import ROOT
+from tests.e2e.support import moto_data, new_debtor, sms_body
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+
+def test_stop_published_to_the_topic_suppresses_the_number_for_a_new_debtor(api, stack):
+    number = "+14045550142"  # a number no other e2e test texts
+    published = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gateway_cli.main",
+            "sms-inbound",
+            "--from",
+            number,
+            "--to",
+            "+18005550100",
+            "--body",
+            "ＳＴＯＰ",
+        ],
+        cwd=ROOT,
+        env={**stack.env(), "AWS_ENDPOINT_URL": stack.endpoint},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "published" in published.stdout
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        confirmations = [
+            m
+            for m in moto_data(stack.endpoint)["sns"]["SMS"]
+            if m["phone_number"] == number and m["message"] == inbound.CONFIRMATION
+        ]
+        if confirmations:
+            break
+        time.sleep(0.3)
+    assert len(confirmations) == 1
+    response = api.post("/v1/contacts", json=sms_body(new_debtor(), number))
+    assert response.json()["status"] == "blocked", response.text
+    assert response.json()["decision"]["reasons"][0]["rule"] == "us-federal/opt-out-and-prohibited-media"

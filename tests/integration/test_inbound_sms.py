@@ -1,0 +1,63 @@
+"""Inbound SMS replies on moto: STOP suppresses the address for every debtor, confirmed once."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from chalicelib.domain.inbound import Reply
+from chalicelib.services import inbound, suppression
+from chalicelib.services.contacts import submit_contact
+from tests.conftest import TENANT, make_request, utc
+from tests.integration.aws import sent_sms
+
+NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
+NUMBER = "+14045550100"
+
+
+def reply(gateway, body: str, message_id: str = "m-1") -> Reply:
+    text = json.dumps(
+        {
+            "originationNumber": NUMBER,
+            "destinationNumber": "+18005550100",
+            "messageBody": body,
+            "inboundMessageId": message_id,
+            "messageKeyword": "",
+            "previousPublishedMessageId": "",
+        }
+    )
+    return inbound.handle_inbound_sms(inbound.parse_two_way_sms(text), TENANT, gateway.deps, NOON_ATLANTA)
+
+
+def test_stop_suppresses_the_number_for_every_debtor_and_is_confirmed_once(gateway):
+    assert reply(gateway, "Stop texting me") is Reply.OPT_OUT
+    assert reply(gateway, "STOP", "m-2") is Reply.OPT_OUT  # a repeated STOP: no second confirmation
+    assert [m[1] for m in sent_sms()] == [inbound.CONFIRMATION]
+    for debtor in ("d-1", "d-2"):  # the number moved to another debtor: still suppressed
+        result = submit_contact(make_request(debtor_id=debtor), gateway.deps, NOON_ATLANTA)
+        assert result.status == "blocked"
+    assert len(sent_sms()) == 1
+    events = gateway.deps.audit.for_person(TENANT, suppression.address_key(NUMBER))
+    assert [e["type"] for e in events] == ["inbound_sms", "reply_sent", "inbound_sms"]
+    assert events[1]["data"]["exempt"] is True
+
+
+def test_start_opts_back_in(gateway):
+    reply(gateway, "退订")
+    reply(gateway, "START", "m-2")
+    assert submit_contact(make_request(), gateway.deps, NOON_ATLANTA).status == "sent"
+
+
+def test_help_gets_the_help_text_and_other_replies_are_kept_for_a_human(gateway):
+    assert reply(gateway, "HELP") is Reply.HELP
+    assert reply(gateway, "I will pay on Friday", "m-2") is Reply.UNRECOGNISED
+    assert [m[1] for m in sent_sms()] == [inbound.HELP]
+    events = gateway.deps.audit.for_person(TENANT, suppression.address_key(NUMBER))
+    assert events[-1]["data"]["body"] == "I will pay on Friday"
+    assert submit_contact(make_request(), gateway.deps, NOON_ATLANTA).status == "sent"
+
+
+def test_a_message_that_is_not_an_inbound_sms_is_refused():
+    with pytest.raises(inbound.InboundMessageError):
+        inbound.parse_two_way_sms('{"hello": 1}')

@@ -1,0 +1,68 @@
+"""Every opt-out keyword and its variants; opt-in, help, and replies left for a human."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.domain.inbound import Reply, classify
+
+OPT_OUT = [
+    "STOP",
+    "STOPALL",
+    "QUIT",
+    "END",
+    "REVOKE",
+    "OPT OUT",
+    "OPTOUT",
+    "CANCEL",
+    "UNSUBSCRIBE",
+    "退订",
+    "TD",
+    "T",
+    "取消",
+]
+
+
+@pytest.mark.parametrize("word", OPT_OUT)
+@pytest.mark.parametrize("variant", [str, str.lower, str.title, lambda w: f"  {w}!!", lambda w: f"{w}."])
+def test_every_opt_out_word_in_any_case_spacing_and_punctuation(word, variant):
+    assert classify(variant(word)) is Reply.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    "text", ["ＳＴＯＰ", "ｓｔｏｐ", "Ｔ Ｄ", "S T O P", "s-t-o-p", "Opt-Out", "退订。", "【退订】"]
+)
+def test_full_width_spaced_and_hyphenated_forms(text):
+    assert classify(text) is Reply.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "stop texting me",
+        "Please stop",
+        "please stop!!",
+        "Don't text me again",
+        "no more messages",
+        "leave me alone",
+        "remove me from your list",
+        "不要再发短信了",
+    ],
+)
+def test_phrases_a_reasonable_person_reads_as_stop(text):
+    assert classify(text) is Reply.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"), [("START", Reply.OPT_IN), ("unstop", Reply.OPT_IN), ("HELP", Reply.HELP), ("help?", Reply.HELP)]
+)
+def test_opt_in_and_help(text, kind):
+    assert classify(text) is kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I will pay on Friday", "stopped by the bank yesterday", "Tuesday", "the end is near", "what is this about", ""],
+)
+def test_other_replies_are_left_for_a_human(text):
+    assert classify(text) is Reply.UNRECOGNISED
