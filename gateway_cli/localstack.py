@@ -140,7 +140,11 @@ class LocalStack:
         gateway = self.gateway()
         while not self._stop.is_set():
             try:
-                response = self._sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1, MaxNumberOfMessages=10)
+                # No long polling: the local moto server applies one request at a time, and a
+                # long poll would hold every other AWS call of the stack behind it.
+                response = self._sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=0, MaxNumberOfMessages=10)
+                if not response.get("Messages"):
+                    self._stop.wait(0.5)
                 for message in response.get("Messages", []):
                     envelope = json.loads(message["Body"])
                     sms = inbound.parse_two_way_sms(envelope["Message"])
