@@ -12,7 +12,7 @@ from chalicelib.bootstrap import Gateway, bootstrap
 from chalicelib.domain.model import Channel
 from chalicelib.http import current_request, json_response, route
 from chalicelib.idempotency import make_idempotent
-from chalicelib.services import calls, consent, contacts, dispatch, ids, inbound
+from chalicelib.services import calls, consent, contacts, dispatch, feedback, ids, inbound
 
 app = Chalice(app_name="contact-gateway")
 app.register_middleware(observability.http_middleware, "http")
@@ -122,6 +122,15 @@ def inbound_sms(event: Any) -> None:
         observability.logger.exception("dropped a message that is not an inbound SMS")
         return
     inbound.handle_inbound_sms(message, gateway().settings.default_tenant, gateway().deps, api.utcnow())
+
+
+@app.on_sns_message(topic=provision.SES_FEEDBACK_TOPIC)
+def ses_feedback(event: Any) -> None:
+    """SES bounce and complaint notifications: suppress the address for every debtor."""
+    try:
+        feedback.handle_ses_notification(event.message, gateway().settings.default_tenant, gateway().deps, api.utcnow())
+    except feedback.FeedbackMessageError:
+        observability.logger.exception("dropped a message that is not an SES bounce or complaint")
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

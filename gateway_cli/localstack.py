@@ -23,7 +23,7 @@ import requests
 
 from chalicelib import policy_store, provision
 from chalicelib.bootstrap import Clients, Gateway, bootstrap
-from chalicelib.services import dispatch, inbound
+from chalicelib.services import dispatch, feedback, inbound
 from chalicelib.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,43 +120,58 @@ class LocalStack:
         _wait_for(f"{self.url}/v1/health", 60, lambda r: r.status_code == 200)
         if self.dispatch_interval > 0:
             threading.Thread(target=self._dispatch_loop, daemon=True).start()
-        queue_url = self._subscribe_inbound_queue()
-        threading.Thread(target=self._inbound_loop, args=(queue_url,), daemon=True).start()
+        self._deliver_topics()
         return self
 
-    def _subscribe_inbound_queue(self) -> str:
+    def _subscribe(self, topic_name: str) -> str:
         """SNS -> SQS, as in AWS; the loop below hands each message to the handler Lambda would run."""
-        session = self.clients().session_factory()
-        kwargs = {"region_name": "us-east-1", "endpoint_url": self.endpoint}
-        sns, sqs = session.client("sns", **kwargs), session.client("sqs", **kwargs)
-        topic = sns.create_topic(Name=provision.INBOUND_SMS_TOPIC)["TopicArn"]
-        queue_url = sqs.create_queue(QueueName=f"{provision.INBOUND_SMS_TOPIC}-local")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
-        self._sqs = sqs
+        topic = self._sns.create_topic(Name=topic_name)["TopicArn"]
+        queue_url = self._sqs.create_queue(QueueName=f"{topic_name}-local")["QueueUrl"]
+        attributes = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]
+        self._sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=attributes["QueueArn"])
         return str(queue_url)
 
-    def _inbound_loop(self, queue_url: str) -> None:
+    def _topic_handlers(self) -> dict[str, Callable[[str], str]]:
         gateway = self.gateway()
+        tenant, deps = gateway.settings.default_tenant, gateway.deps
+
+        def sms(text: str) -> str:
+            reply = inbound.handle_inbound_sms(inbound.parse_two_way_sms(text), tenant, deps, datetime.now(UTC))
+            return f"inbound sms: {reply.value}"
+
+        def ses(text: str) -> str:
+            return f"ses feedback: suppressed {feedback.handle_ses_notification(text, tenant, deps, datetime.now(UTC))}"
+
+        return {provision.INBOUND_SMS_TOPIC: sms, provision.SES_FEEDBACK_TOPIC: ses}
+
+    def _deliver_topics(self) -> None:
+        session = self.clients().session_factory()
+        kwargs = {"region_name": "us-east-1", "endpoint_url": self.endpoint}
+        self._sns, self._sqs = session.client("sns", **kwargs), session.client("sqs", **kwargs)
+        queues = {self._subscribe(name): handler for name, handler in self._topic_handlers().items()}
+        threading.Thread(target=self._topic_loop, args=(queues,), daemon=True).start()
+
+    def _topic_loop(self, queues: dict[str, Callable[[str], str]]) -> None:
         while not self._stop.is_set():
-            try:
-                # No long polling: the local moto server applies one request at a time, and a
-                # long poll would hold every other AWS call of the stack behind it.
-                response = self._sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=0, MaxNumberOfMessages=10)
-                if not response.get("Messages"):
-                    self._stop.wait(0.5)
-                for message in response.get("Messages", []):
-                    envelope = json.loads(message["Body"])
-                    sms = inbound.parse_two_way_sms(envelope["Message"])
-                    reply = inbound.handle_inbound_sms(
-                        sms, gateway.settings.default_tenant, gateway.deps, datetime.now(UTC)
-                    )
-                    print(f"inbound sms: {reply.value}", flush=True)
-                    self._sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            except Exception as exc:  # noqa: BLE001 - an unhandled message stays queued and is retried
-                if not self._stop.is_set():
-                    print(f"inbound sms: failed: {exc}", flush=True)
-                    self._stop.wait(1)
+            idle = True
+            for queue_url, handler in queues.items():
+                idle = self._drain(queue_url, handler) and idle
+            if idle:
+                self._stop.wait(0.5)
+
+    def _drain(self, queue_url: str, handler: Callable[[str], str]) -> bool:
+        # No long polling: the local moto server applies one request at a time, and a long poll
+        # would hold every other AWS call of the stack behind it.
+        try:
+            messages = self._sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            for message in messages:
+                print(handler(json.loads(message["Body"])["Message"]), flush=True)
+                self._sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        except Exception as exc:  # noqa: BLE001 - an unhandled message stays queued and is retried
+            if not self._stop.is_set():
+                print(f"topic delivery failed: {exc}", flush=True)
+            return True
+        return not messages
 
     def dispatch_once(self) -> dispatch.DispatchReport:
         return dispatch.run_dispatcher(self.gateway().deps, datetime.now(UTC))

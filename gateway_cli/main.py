@@ -9,6 +9,7 @@ import signal
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 from chalicelib import policy_store
@@ -105,9 +106,47 @@ def cmd_whatif(args: argparse.Namespace) -> int:
 
 def cmd_sms_inbound(args: argparse.Namespace) -> int:
     """Publish a reply to the local inbound topic exactly as AWS two-way SMS would."""
-    import boto3
-
     from chalicelib import provision
+
+    message = {
+        "originationNumber": args.from_number,
+        "destinationNumber": args.to_number,
+        "messageKeyword": args.body.split()[0].upper() if args.body.split() else "",
+        "messageBody": args.body,
+        "inboundMessageId": str(uuid.uuid4()),
+        "previousPublishedMessageId": "",
+    }
+    published = _publish(provision.INBOUND_SMS_TOPIC, message)
+    print(json.dumps({"published": published, "inboundMessageId": message["inboundMessageId"]}))
+    return 0
+
+
+def cmd_ses_feedback(args: argparse.Namespace) -> int:
+    """Publish an SES bounce or complaint notification to the local feedback topic, as SES would."""
+    from chalicelib import provision
+
+    mail = {"messageId": str(uuid.uuid4()), "destination": [args.email]}
+    if args.type == "bounce":
+        message = {
+            "notificationType": "Bounce",
+            "mail": mail,
+            "bounce": {
+                "bounceType": "Transient" if args.soft else "Permanent",
+                "bouncedRecipients": [{"emailAddress": args.email}],
+            },
+        }
+    else:
+        message = {
+            "notificationType": "Complaint",
+            "mail": mail,
+            "complaint": {"complainedRecipients": [{"emailAddress": args.email}]},
+        }
+    print(json.dumps({"published": _publish(provision.SES_FEEDBACK_TOPIC, message)}))
+    return 0
+
+
+def _publish(topic_name: str, message: Mapping[str, object]) -> str:
+    import boto3
 
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '5000')}"
     sns = boto3.client(
@@ -117,18 +156,8 @@ def cmd_sms_inbound(args: argparse.Namespace) -> int:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-    topic = sns.create_topic(Name=provision.INBOUND_SMS_TOPIC)["TopicArn"]
-    message = {
-        "originationNumber": args.from_number,
-        "destinationNumber": args.to_number,
-        "messageKeyword": args.body.split()[0].upper() if args.body.split() else "",
-        "messageBody": args.body,
-        "inboundMessageId": str(uuid.uuid4()),
-        "previousPublishedMessageId": "",
-    }
-    response = sns.publish(TopicArn=topic, Message=json.dumps(message))
-    print(json.dumps({"published": response["MessageId"], "inboundMessageId": message["inboundMessageId"]}))
-    return 0
+    topic = sns.create_topic(Name=topic_name)["TopicArn"]
+    return str(sns.publish(TopicArn=topic, Message=json.dumps(message))["MessageId"])
 
 
 def cmd_dispatch(args: argparse.Namespace) -> int:
@@ -164,6 +193,11 @@ def parser() -> argparse.ArgumentParser:
     inbound.add_argument("--to", dest="to_number", required=True, help="our sending number")
     inbound.add_argument("--body", required=True)
     inbound.set_defaults(func=cmd_sms_inbound)
+    ses = sub.add_parser("ses-feedback", help="publish an SES bounce or complaint to the local stack's topic")
+    ses.add_argument("--type", choices=["bounce", "complaint"], required=True)
+    ses.add_argument("--email", required=True)
+    ses.add_argument("--soft", action="store_true", help="a transient (soft) bounce")
+    ses.set_defaults(func=cmd_ses_feedback)
     sub.add_parser("dispatch", help="run the dispatcher once against the configured AWS endpoint").set_defaults(
         func=cmd_dispatch
     )

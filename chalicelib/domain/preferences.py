@@ -26,7 +26,8 @@ class OptOut(_Item):
     at: AwareDatetime | None = None
 
     def covers(self, request: ContactRequest) -> bool:
-        return self.channel is request.channel and self.address in (None, request.to)
+        same_address = self.address is None or self.address.strip().lower() == request.to.strip().lower()
+        return self.channel is request.channel and same_address
 
 
 class PerDebt(_Item):

@@ -1,0 +1,95 @@
+"""SES bounce and complaint notifications: the email address is suppressed for every debtor.
+
+A hard (permanent) bounce or a complaint suppresses at once; soft (transient) bounces are counted in
+the address's ledger and suppress once ``SOFT_BOUNCE_LIMIT`` fall within the ledger's window.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.audit import Draft
+from chalicelib.domain.ledger import Ledger
+from chalicelib.domain.model import Channel, ContactRecord, Result
+from chalicelib.domain.preferences import OptOut
+from chalicelib.services import suppression
+from chalicelib.services.writes import Deps, record_change
+
+SOFT_BOUNCE_LIMIT = 3
+
+
+class FeedbackMessageError(ValueError):
+    """The SNS message is not an SES bounce or complaint notification."""
+
+
+def parse_ses_notification(text: str) -> tuple[str, str, list[str], str]:
+    """(kind, bounce type, addresses, message id); kind is ``bounce`` or ``complaint``."""
+    try:
+        raw = json.loads(text)
+        kind = str(raw.get("notificationType") or raw.get("eventType")).lower()
+        if kind == "bounce":
+            detail = raw["bounce"]
+            addresses = [r["emailAddress"] for r in detail["bouncedRecipients"]]
+            return (
+                kind,
+                str(detail.get("bounceType", "Undetermined")),
+                addresses,
+                str(raw.get("mail", {}).get("messageId", "")),
+            )
+        if kind == "complaint":
+            addresses = [r["emailAddress"] for r in raw["complaint"]["complainedRecipients"]]
+            return kind, "", addresses, str(raw.get("mail", {}).get("messageId", ""))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise FeedbackMessageError(f"not an SES notification: {exc}") from exc
+    raise FeedbackMessageError(f"not a bounce or complaint: {kind}")
+
+
+def _suppressed(led: Ledger, address: str) -> Ledger:
+    if any(o.channel is Channel.EMAIL and o.address == address for o in led.preferences.opt_outs):
+        return led
+    opt_out = OptOut(channel=Channel.EMAIL, address=address)
+    return replace(
+        led, preferences=led.preferences.model_copy(update={"opt_outs": (*led.preferences.opt_outs, opt_out)})
+    )
+
+
+def _mutation(kind: str, bounce_type: str, address: str, message_id: str, now: datetime) -> Any:
+    def mutate(led: Ledger) -> Ledger:
+        if kind == "complaint" or bounce_type == "Permanent":
+            return _suppressed(led, address)
+        bounce = ContactRecord(
+            contact_id=f"bounce:{message_id or now.isoformat()}",
+            at=now,
+            channel=Channel.EMAIL,
+            account_id="-",
+            to=address,
+            result=Result.BOUNCED,
+        )
+        led = led.with_record(bounce)
+        soft = sum(1 for r in led.history if r.result is Result.BOUNCED)
+        return _suppressed(led, address) if soft >= SOFT_BOUNCE_LIMIT else led
+
+    return mutate
+
+
+def handle_ses_notification(text: str, tenant: str, deps: Deps, now: datetime) -> list[str]:
+    """Record the feedback against each address it names; returns the addresses now suppressed."""
+    kind, bounce_type, addresses, message_id = parse_ses_notification(text)
+    source = "ses-complaint" if kind == "complaint" else "ses-bounce"
+    suppressed = []
+    for address in addresses:
+        key = (tenant, suppression.address_key(address))
+        data = {"source": source, "kind": kind, "bounce_type": bounce_type or None, "message_id": message_id}
+        new = record_change(
+            key,
+            deps,
+            now,
+            [Draft("ses_feedback", f"ses:{message_id}", data)],
+            _mutation(kind, bounce_type, address, message_id, now),
+        )
+        if any(o.channel is Channel.EMAIL and o.address == address for o in new.preferences.opt_outs):
+            suppressed.append(address)
+    return suppressed
