@@ -12,7 +12,7 @@ from chalicelib.bootstrap import Gateway, bootstrap
 from chalicelib.domain.model import Channel
 from chalicelib.http import current_request, json_response, route
 from chalicelib.idempotency import make_idempotent
-from chalicelib.services import calls, consent, contacts, dispatch, feedback, ids, inbound
+from chalicelib.services import calls, consent, contacts, dispatch, feedback, ids, inbound, unsubscribe
 
 app = Chalice(app_name="contact-gateway")
 app.register_middleware(observability.http_middleware, "http")
@@ -111,6 +111,22 @@ def preferences(debtor_id: str) -> Response:
         tenant, debtor_id, g.deps, api.utcnow(), change, actor=parsed.actor, reason=parsed.reason
     )
     return json_response(200, body)
+
+
+UNSUBSCRIBE_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Unsubscribe</title>
+<form method="post"><p>Stop emails to this address?</p><button type="submit">Unsubscribe</button></form></html>"""
+
+
+@route(app, "/v1/unsubscribe/{token}", "GET", "POST", any_body=True)
+def unsubscribe_link(token: str) -> Response:
+    """RFC 8058 one-click: mail clients POST; a person following the link gets a button (GET changes nothing)."""
+    if current_request(app).method == "GET":
+        return Response(body=UNSUBSCRIBE_PAGE, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
+    secret = (gateway().settings.unsubscribe_secret or "").encode()
+    if not secret:
+        raise api.Problem(404, "Not found", "unsubscribe links are not configured here")
+    address = unsubscribe.unsubscribe(secret, token, gateway().deps, api.utcnow())
+    return json_response(200, {"unsubscribed": True, "channel": "email", "address": address})
 
 
 @app.on_sns_message(topic=provision.INBOUND_SMS_TOPIC)

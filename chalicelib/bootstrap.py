@@ -17,6 +17,7 @@ from chalicelib import policy_store
 from chalicelib.adapters.dynamodb import DynamoDBAuditLog, DynamoDBLedger
 from chalicelib.adapters.messaging import SesEmailSender, SnsSmsSender
 from chalicelib.domain.policy import PolicySet
+from chalicelib.services import unsubscribe
 from chalicelib.services.contacts import Deps
 from chalicelib.settings import Settings
 
@@ -65,7 +66,15 @@ class Gateway:
             sms=SnsSmsSender(self.clients.sns, self.settings.sms_sender_id),
             email=SesEmailSender(self.clients.sesv2, self.settings.ses_sender, self.settings.ses_configuration_set),
             policies=self.policies,
+            unsubscribe_headers=self._unsubscribe_headers(),
         )
+
+    def _unsubscribe_headers(self) -> Callable[[str, str], dict[str, str]] | None:
+        secret = self.settings.unsubscribe_secret
+        if not secret:
+            return None
+        key, url = secret.encode(), self.settings.public_url
+        return lambda tenant, address: unsubscribe.headers(key, url, tenant, address)
 
 
 def bootstrap(

@@ -90,7 +90,9 @@ def _as_problem(exc: Exception) -> Problem:
     return Problem(500, "Internal error", "the request failed; its outcome is recorded in the audit trail")
 
 
-def route(app: Chalice, path: str, *methods: str, **kwargs: Any) -> Callable[[Callable[..., Response]], Any]:
+def route(
+    app: Chalice, path: str, *methods: str, any_body: bool = False, **kwargs: Any
+) -> Callable[[Callable[..., Response]], Any]:
     """Register ``view`` for every method so a wrong one gets a 405 problem, not Chalice's own body.
 
     A view serving several methods reads ``current_request(app).method``.
@@ -105,7 +107,7 @@ def route(app: Chalice, path: str, *methods: str, **kwargs: Any) -> Callable[[Ca
                 if request.method not in methods:
                     raise Problem(405, "Method not allowed", f"{request.method} is not allowed here; use {allowed}")
                 content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-                if request.method in ("POST", "PUT", "PATCH") and content_type != "application/json":
+                if not any_body and request.method in ("POST", "PUT", "PATCH") and content_type != "application/json":
                     raise Problem(
                         415,
                         "Unsupported media type",

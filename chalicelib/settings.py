@@ -20,6 +20,8 @@ class Settings(BaseModel):
     sms_sender_id: str | None = None
     default_tenant: str = "local"
     endpoint_url: str | None = None  # moto server locally; unset in AWS
+    unsubscribe_secret: str | None = None  # HMAC key of unsubscribe links; no secret, no email
+    public_url: str = "http://127.0.0.1:8000"  # where unsubscribe links point
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -34,5 +36,7 @@ class Settings(BaseModel):
             "sms_sender_id": "SMS_SENDER_ID",
             "default_tenant": "GATEWAY_TENANT",
             "endpoint_url": "AWS_ENDPOINT_URL",
+            "unsubscribe_secret": "UNSUBSCRIBE_SECRET",
+            "public_url": "PUBLIC_URL",
         }
         return cls(**{field: env[var] for field, var in names.items() if env.get(var)})

@@ -72,6 +72,8 @@ class LocalStack:
             AWS_ACCESS_KEY_ID="testing",
             AWS_SECRET_ACCESS_KEY="testing",
             AWS_DEFAULT_REGION="us-east-1",
+            UNSUBSCRIBE_SECRET=os.environ.get("UNSUBSCRIBE_SECRET", "local-stack-only-unsubscribe-key"),
+            PUBLIC_URL=f"http://127.0.0.1:{self.port}",
         )
         return env
 

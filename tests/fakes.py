@@ -84,8 +84,8 @@ class RecordingEmailSender:
         self.sent: list[dict[str, str]] = []
         self.fail_with: Exception | None = None
 
-    def send_email(self, *, to: str, subject: str, body: str) -> str:
+    def send_email(self, *, to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> str:
         if self.fail_with:
             raise self.fail_with
-        self.sent.append({"to": to, "subject": subject, "body": body})
+        self.sent.append({"to": to, "subject": subject, "body": body, "headers": dict(headers or {})})
         return f"email-{len(self.sent)}"

@@ -43,7 +43,7 @@ class SesEmailSender:
         self._sender = sender
         self._configuration_set = configuration_set
 
-    def send_email(self, *, to: str, subject: str, body: str) -> str:
+    def send_email(self, *, to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> str:
         request: dict[str, Any] = {
             "FromEmailAddress": self._sender,
             "Destination": {"ToAddresses": [to]},
@@ -51,6 +51,7 @@ class SesEmailSender:
                 "Simple": {
                     "Subject": {"Data": subject, "Charset": "UTF-8"},
                     "Body": {"Text": {"Data": body, "Charset": "UTF-8"}},
+                    "Headers": [{"Name": k, "Value": v} for k, v in (headers or {}).items()],
                 }
             },
         }

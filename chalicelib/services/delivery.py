@@ -69,7 +69,11 @@ def _send(request: ContactRequest, deps: Deps) -> str:
         raise PermanentDeliveryError("MessageMissing", "no message to send")
     if request.channel is Channel.SMS:
         return deps.sms.send_sms(to=request.to, body=message.body)
-    return deps.email.send_email(to=request.to, subject=message.subject or "", body=message.body)
+    if deps.unsubscribe_headers is None:
+        # RFC 8058 one-click unsubscribe is part of every email; without its secret, no email leaves.
+        raise PermanentDeliveryError("UnsubscribeNotConfigured", "no unsubscribe secret")
+    headers = deps.unsubscribe_headers(request.tenant, request.to)
+    return deps.email.send_email(to=request.to, subject=message.subject or "", body=message.body, headers=headers)
 
 
 def deliver(attempt: Attempt, decision: Decision, deps: Deps, now: datetime, appended: frozenset[int]) -> ContactResult:

@@ -37,6 +37,8 @@ class Deps:
     policies: PolicySet
     new_id: Callable[[str, datetime], str] = field(default=ids.new_contact_id)
     sleep: Callable[[float], None] = field(default=time.sleep)
+    # (tenant, address) -> List-Unsubscribe headers; None: this deployment cannot send email (fail closed)
+    unsubscribe_headers: Callable[[str, str], dict[str, str]] | None = None
 
 
 def backoff(deps: Deps, attempt: int) -> None:

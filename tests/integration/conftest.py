@@ -14,7 +14,7 @@ from chalicelib.settings import Settings
 @pytest.fixture
 def gateway(aws_env: None, policies: PolicySet) -> Iterator[Gateway]:
     with mock_aws():
-        settings = Settings()
+        settings = Settings(unsubscribe_secret="integration-test-key")
         clients = Clients(settings)
         provision.ensure_all(clients, settings)
         yield bootstrap(settings=settings, clients=clients, policies=policies)

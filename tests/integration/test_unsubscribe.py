@@ -1,0 +1,103 @@
+"""One-click email unsubscribe: every email carries it; a valid token suppresses; a forged one does nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+import app as gateway_app
+from chalicelib.services import unsubscribe
+from chalicelib.services.contacts import submit_contact
+from tests.conftest import make_request, utc
+
+NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
+
+
+def email(debtor: str = "d-1"):
+    return make_request(
+        debtor_id=debtor,
+        channel="email",
+        to="debtor@example.com",
+        message={"subject": "Reminder", "body": "Payment due. Unsubscribe with the link below."},
+    )
+
+
+@pytest.fixture
+def client(gateway, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
+    monkeypatch.setattr(gateway_app, "_gateway", gateway)
+    with Client(gateway_app.app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def sent_headers(gateway) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
+    gateway.clients.sesv2.meta.events.register(
+        "provide-client-params.sesv2.SendEmail",
+        lambda params, **_: seen.append({h["Name"]: h["Value"] for h in params["Content"]["Simple"]["Headers"]}),
+    )
+    return seen
+
+
+def _token(headers: dict[str, str]) -> str:
+    return headers["List-Unsubscribe"].strip("<>").rsplit("/", 1)[1]
+
+
+def test_every_email_carries_one_click_unsubscribe(gateway, sent_headers):
+    assert submit_contact(email(), gateway.deps, NOON_ATLANTA).status == "sent"
+    [headers] = sent_headers
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert headers["List-Unsubscribe"].startswith("<http://127.0.0.1:8000/v1/unsubscribe/")
+
+
+def test_the_link_unsubscribes_that_address_for_every_debtor(client, gateway, sent_headers):
+    submit_contact(email(), gateway.deps, NOON_ATLANTA)
+    token = _token(sent_headers[0])
+    page = client.http.get(f"/v1/unsubscribe/{token}")  # a person opening the link: nothing changes yet
+    assert page.status_code == 200 and b"<form" in page.body
+    assert submit_contact(email("d-2"), gateway.deps, NOON_ATLANTA).status == "sent"
+    response = client.http.post(
+        f"/v1/unsubscribe/{token}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body="List-Unsubscribe=One-Click",
+    )
+    assert response.status_code == 200
+    assert json.loads(response.body)["address"] == "debtor@example.com"
+    for debtor in ("d-1", "d-3"):
+        assert submit_contact(email(debtor), gateway.deps, NOON_ATLANTA).status == "blocked"
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        lambda t: t[:-2] + ("AA" if not t.endswith("AA") else "BB"),  # signature altered
+        lambda t: unsubscribe.make_token(b"another-key", "local", "debtor@example.com"),  # signed with another key
+        lambda t: (
+            unsubscribe.make_token(b"integration-test-key", "local", "x@example.com").split(".")[0]
+            + "."
+            + t.split(".")[1]
+        ),
+        lambda t: "not-a-token",
+    ],
+)
+def test_a_forged_token_is_refused_and_changes_nothing(client, gateway, sent_headers, forge):
+    submit_contact(email(), gateway.deps, NOON_ATLANTA)
+    response = client.http.post(
+        f"/v1/unsubscribe/{forge(_token(sent_headers[0]))}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body="",
+    )
+    assert response.status_code == 404
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert submit_contact(email("d-2"), gateway.deps, NOON_ATLANTA).status == "sent"
+
+
+def test_without_an_unsubscribe_key_no_email_leaves(deps):
+    deps.unsubscribe_headers = None
+    result = submit_contact(email(), deps, NOON_ATLANTA)
+    assert result.status == "failed"
+    assert deps.email.sent == []
