@@ -20,6 +20,7 @@ from chalicelib.services import suppression
 from chalicelib.services.writes import Deps, record_change, record_incident
 
 RETRY_DELAY = timedelta(minutes=5)
+UNSUBSCRIBE_FOOTER = "To stop emails to this address / 退订此邮箱: {link}"
 MAX_DELIVERY_ATTEMPTS = 3
 
 
@@ -73,7 +74,9 @@ def _send(request: ContactRequest, deps: Deps) -> str:
         # RFC 8058 one-click unsubscribe is part of every email; without its secret, no email leaves.
         raise PermanentDeliveryError("UnsubscribeNotConfigured", "no unsubscribe secret")
     headers = deps.unsubscribe_headers(request.tenant, request.to)
-    return deps.email.send_email(to=request.to, subject=message.subject or "", body=message.body, headers=headers)
+    link = headers["List-Unsubscribe"].strip("<>")
+    body = f"{message.body}\n\n{UNSUBSCRIBE_FOOTER.format(link=link)}"  # the notice is in every email
+    return deps.email.send_email(to=request.to, subject=message.subject or "", body=body, headers=headers)
 
 
 def deliver(attempt: Attempt, decision: Decision, deps: Deps, now: datetime, appended: frozenset[int]) -> ContactResult:

@@ -101,3 +101,12 @@ def test_without_an_unsubscribe_key_no_email_leaves(deps):
     result = submit_contact(email(), deps, NOON_ATLANTA)
     assert result.status == "failed"
     assert deps.email.sent == []
+
+
+def test_every_email_body_ends_with_the_unsubscribe_link(gateway, sent_headers):
+    from tests.integration.aws import sent_email
+
+    submit_contact(email(), gateway.deps, NOON_ATLANTA)
+    [message] = sent_email()
+    assert message.body.endswith(sent_headers[0]["List-Unsubscribe"].strip("<>"))
+    assert "To stop emails to this address" in message.body
