@@ -166,13 +166,19 @@ class LocalStack:
         # would hold every other AWS call of the stack behind it.
         try:
             messages = self._sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
-            for message in messages:
-                print(handler(json.loads(message["Body"])["Message"]), flush=True)
-                self._sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-        except Exception as exc:  # noqa: BLE001 - an unhandled message stays queued and is retried
+        except Exception as exc:  # noqa: BLE001 - the next round asks again
             if not self._stop.is_set():
-                print(f"topic delivery failed: {exc}", flush=True)
+                print(f"topic delivery: receive failed: {exc}", flush=True)
             return True
+        for message in messages:  # one bad message must not hold back the others
+            try:
+                print(handler(json.loads(message["Body"])["Message"]), flush=True)
+            except (inbound.InboundMessageError, feedback.FeedbackMessageError, ValueError, KeyError) as exc:
+                print(f"topic delivery: dropped a malformed message: {exc}", flush=True)  # as the Lambda drops it
+            except Exception as exc:  # noqa: BLE001 - stays queued and is retried, like a failed Lambda
+                print(f"topic delivery: failed, will retry: {exc}", flush=True)
+                continue
+            self._sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
         return not messages
 
     def dispatch_once(self) -> dispatch.DispatchReport:

@@ -19,6 +19,7 @@ from chalicelib.services import suppression
 from chalicelib.services.writes import Deps, record_change
 
 SOFT_BOUNCE_LIMIT = 3
+SOFT_BOUNCE_WINDOW_DAYS = 30
 
 
 class FeedbackMessageError(ValueError):
@@ -30,21 +31,20 @@ def parse_ses_notification(text: str) -> tuple[str, str, list[str], str]:
     try:
         raw = json.loads(text)
         kind = str(raw.get("notificationType") or raw.get("eventType")).lower()
+        message_id = str((raw.get("mail") or {}).get("messageId") or "")
         if kind == "bounce":
             detail = raw["bounce"]
-            addresses = [r["emailAddress"] for r in detail["bouncedRecipients"]]
-            return (
-                kind,
-                str(detail.get("bounceType", "Undetermined")),
-                addresses,
-                str(raw.get("mail", {}).get("messageId", "")),
-            )
-        if kind == "complaint":
-            addresses = [r["emailAddress"] for r in raw["complaint"]["complainedRecipients"]]
-            return kind, "", addresses, str(raw.get("mail", {}).get("messageId", ""))
-    except (ValueError, KeyError, TypeError) as exc:
+            recipients, bounce_type = detail["bouncedRecipients"], str(detail.get("bounceType", "Undetermined"))
+        elif kind == "complaint":
+            recipients, bounce_type = raw["complaint"]["complainedRecipients"], ""
+        else:
+            raise FeedbackMessageError(f"not a bounce or complaint: {kind}")
+        addresses = [r["emailAddress"] for r in recipients]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise FeedbackMessageError(f"not an SES notification: {exc}") from exc
-    raise FeedbackMessageError(f"not a bounce or complaint: {kind}")
+    if not addresses or not all(isinstance(a, str) and "@" in a for a in addresses):
+        raise FeedbackMessageError("a recipient is not an email address")
+    return kind, bounce_type, addresses, message_id
 
 
 def _suppressed(led: Ledger, address: str) -> Ledger:
@@ -60,15 +60,17 @@ def _mutation(kind: str, bounce_type: str, address: str, message_id: str, now: d
     def mutate(led: Ledger) -> Ledger:
         if kind == "complaint" or bounce_type == "Permanent":
             return _suppressed(led, address)
+        if not message_id:  # a redelivery could not be told from a new bounce: not counted
+            return led
         bounce = ContactRecord(
-            contact_id=f"bounce:{message_id or now.isoformat()}",
+            contact_id=f"bounce:{message_id}",
             at=now,
             channel=Channel.EMAIL,
             account_id="-",
             to=address,
             result=Result.BOUNCED,
         )
-        led = led.with_record(bounce)
+        led = led.pruned(now, SOFT_BOUNCE_WINDOW_DAYS).with_record(bounce)  # one id counts once
         soft = sum(1 for r in led.history if r.result is Result.BOUNCED)
         return _suppressed(led, address) if soft >= SOFT_BOUNCE_LIMIT else led
 

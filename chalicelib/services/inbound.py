@@ -71,7 +71,13 @@ def handle_inbound_sms(message: InboundSms, tenant: str, deps: Deps, now: dateti
     """Classify, commit the consent change with its event, then answer (confirmation or help)."""
     reply = classify(message.body)
     key = (tenant, suppression.address_key(message.origination))
-    before = deps.ledgers.get(*key)
+    turned: dict[str, bool] = {}
+
+    def drafts(before: Ledger, after: Ledger) -> list[Draft]:
+        # Decided on the ledger actually committed: two deliveries of one STOP confirm once.
+        turned["opted_out"] = not _sms_opt_out(before, message.origination) and _sms_opt_out(after, message.origination)
+        return [Draft("inbound_sms", contact_id, data)]
+
     data = {
         "source": "sms-reply",
         "reply": reply.value,
@@ -80,11 +86,8 @@ def handle_inbound_sms(message: InboundSms, tenant: str, deps: Deps, now: dateti
         "to": message.destination,
     }
     contact_id = f"inbound:{message.message_id or now.isoformat()}"
-    new = record_change(
-        key, deps, now, [Draft("inbound_sms", contact_id, data)], _apply(reply, message.origination, now)
-    )
-    newly_opted_out = reply is Reply.OPT_OUT and not _sms_opt_out(before, message.origination)
-    if newly_opted_out and _sms_opt_out(new, message.origination):
+    record_change(key, deps, now, drafts, _apply(reply, message.origination, now))
+    if turned.get("opted_out"):
         _answer(key, deps, now, contact_id, message.origination, CONFIRMATION, "confirmation")
     elif reply is Reply.HELP:
         _answer(key, deps, now, contact_id, message.origination, HELP, "help")

@@ -14,7 +14,8 @@ from chalicelib.services.writes import Deps
 
 
 def address_key(address: str) -> str:
-    return "addr:" + hashlib.sha256(address.strip().lower().encode()).hexdigest()[:32]
+    """Starts with "@", which no debtor id may (api.SAFE_ID): the API cannot reach address ledgers."""
+    return "@addr:" + hashlib.sha256(address.strip().lower().encode()).hexdigest()[:32]
 
 
 def opt_outs(deps: Deps, tenant: str, address: str) -> tuple[OptOut, ...]:

@@ -40,7 +40,7 @@ def read_token(secret: bytes, token: str) -> tuple[str, str]:
     """(tenant, address); a forged, altered or malformed token is simply not found."""
     payload, _, signature = token.partition(".")
     expected = _b64(hmac.new(secret, payload.encode(), hashlib.sha256).digest())
-    if not payload or not hmac.compare_digest(signature, expected):
+    if not payload or not hmac.compare_digest(signature.encode(), expected.encode()):
         raise NotFoundError("unsubscribe token")
     try:
         data = json.loads(_unb64(payload))

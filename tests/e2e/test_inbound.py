@@ -79,3 +79,42 @@ def test_a_complaint_published_by_ses_suppresses_the_email_address(api, stack):
             break
         time.sleep(0.3)
     assert "us-federal/opt-out-and-prohibited-media" in [r["rule"] for r in status["reasons"]]
+
+
+def test_a_malformed_message_on_the_topic_does_not_hold_back_a_stop(stack):
+    import boto3
+
+    sns = boto3.client(
+        "sns",
+        region_name="us-east-1",
+        endpoint_url=stack.endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    topic = sns.create_topic(Name="gateway-inbound-sms")["TopicArn"]
+    sns.publish(TopicArn=topic, Message="not json at all")
+    number = "+14045550143"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gateway_cli.main",
+            "sms-inbound",
+            "--from",
+            number,
+            "--to",
+            "+18005550100",
+            "--body",
+            "STOP",
+        ],
+        cwd=ROOT,
+        env={**stack.env(), "AWS_ENDPOINT_URL": stack.endpoint},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    deadline, confirmations = time.monotonic() + 15, []
+    while time.monotonic() < deadline and not confirmations:
+        confirmations = [m for m in moto_data(stack.endpoint)["sns"]["SMS"] if m["phone_number"] == number]
+        time.sleep(0.3)
+    assert [m["message"] for m in confirmations] == [inbound.CONFIRMATION]

@@ -61,3 +61,35 @@ def test_help_gets_the_help_text_and_other_replies_are_kept_for_a_human(gateway)
 def test_a_message_that_is_not_an_inbound_sms_is_refused():
     with pytest.raises(inbound.InboundMessageError):
         inbound.parse_two_way_sms('{"hello": 1}')
+
+
+def test_two_deliveries_of_one_stop_at_once_confirm_once(gateway):
+    ledgers, original_get = gateway.deps.ledgers, gateway.deps.ledgers.get
+    state = {"nested": False}
+
+    def get(tenant: str, debtor_id: str):
+        ledger = original_get(tenant, debtor_id)
+        if debtor_id.startswith("@addr:") and not state["nested"]:
+            state["nested"] = True  # SNS delivers the same STOP to a second Lambda meanwhile
+            reply(gateway, "STOP", "m-1")
+        return ledger
+
+    ledgers.get = get
+    reply(gateway, "STOP", "m-1")
+    assert [m[1] for m in sent_sms()] == [inbound.CONFIRMATION]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[]",
+        "null",
+        '{"notificationType": "Bounce", "mail": null, "bounce": null}',
+        '{"notificationType": "Complaint", "complaint": {"complainedRecipients": [{"emailAddress": null}]}}',
+    ],
+)
+def test_malformed_ses_notifications_are_refused_cleanly(text):
+    from chalicelib.services import feedback
+
+    with pytest.raises(feedback.FeedbackMessageError):
+        feedback.parse_ses_notification(text)

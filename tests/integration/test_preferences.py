@@ -83,3 +83,13 @@ def test_a_bad_debtor_id_in_the_path_is_a_400(client):
     response = client.http.get("/v1/debtors/..%2Fx/preferences")
     assert response.status_code in (400, 404)
     assert response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_address_ledgers_are_out_of_the_apis_reach(client):
+    response = client.http.get("/v1/debtors/@addr:0123456789abcdef0123456789abcdef/preferences")
+    assert response.status_code == 400
+
+
+def test_a_malformed_inconvenient_time_is_refused(client):
+    response = send(client, "PUT", {"inconvenient_times": [{"start": "09:00", "end": "12:00abc"}]})
+    assert response.status_code == 400

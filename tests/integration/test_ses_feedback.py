@@ -62,3 +62,20 @@ def test_soft_bounces_suppress_only_after_the_threshold(gateway):
 def test_a_message_that_is_not_ses_feedback_is_refused():
     with pytest.raises(feedback.FeedbackMessageError):
         feedback.parse_ses_notification('{"notificationType": "Delivery"}')
+
+
+def test_soft_bounces_far_apart_or_without_an_id_do_not_add_up(gateway):
+    for n, month in enumerate((1, 3, 5)):  # 3 soft bounces, each outside the others' 30-day window
+        body = {
+            "notificationType": "Bounce",
+            "mail": {"messageId": f"m-{n}"},
+            "bounce": {"bounceType": "Transient", "bouncedRecipients": [{"emailAddress": ADDRESS}]},
+        }
+        assert feedback.handle_ses_notification(json.dumps(body), TENANT, gateway.deps, utc(2026, month, 1)) == []
+    anonymous = {
+        "notificationType": "Bounce",
+        "mail": {},
+        "bounce": {"bounceType": "Transient", "bouncedRecipients": [{"emailAddress": ADDRESS}]},
+    }
+    for _ in range(3):
+        assert feedback.handle_ses_notification(json.dumps(anonymous), TENANT, gateway.deps, NOON_ATLANTA) == []

@@ -110,3 +110,8 @@ def test_every_email_body_ends_with_the_unsubscribe_link(gateway, sent_headers):
     [message] = sent_email()
     assert message.body.endswith(sent_headers[0]["List-Unsubscribe"].strip("<>"))
     assert "To stop emails to this address" in message.body
+
+
+def test_a_non_ascii_token_is_a_404_not_a_500(client):
+    response = client.http.post("/v1/unsubscribe/abc.%C3%A9", headers={"Content-Type": "text/plain"}, body="")
+    assert response.status_code == 404

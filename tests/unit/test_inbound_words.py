@@ -66,3 +66,23 @@ def test_opt_in_and_help(text, kind):
 )
 def test_other_replies_are_left_for_a_human(text):
     assert classify(text) is Reply.UNRECOGNISED
+
+
+@pytest.mark.parametrize("text", ["Stop please", "STOP STOP", "Stop it", "opt out please", "退訂", "ЅТОР", "stop now"])
+def test_keywords_with_filler_words_look_alikes_and_traditional_chinese(text):
+    assert classify(text) is Reply.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Don't stop texting me",
+        "If I don't call you by Friday, charge the card",
+        "When did you stop sending statements?",
+        "Can you please stop by?",
+        "Please don't remove me from the plan",
+        "I can't pay, please don't cancel my plan",
+    ],
+)
+def test_negations_questions_and_conditions_are_not_opt_outs(text):
+    assert classify(text) is Reply.UNRECOGNISED
