@@ -12,7 +12,7 @@ from chalicelib.bootstrap import Gateway, bootstrap
 from chalicelib.domain.model import Channel
 from chalicelib.http import current_request, json_response, route
 from chalicelib.idempotency import make_idempotent
-from chalicelib.services import calls, consent, contacts, dispatch, feedback, ids, inbound, unsubscribe
+from chalicelib.services import audit_read, calls, consent, contacts, dispatch, feedback, ids, inbound, unsubscribe
 
 app = Chalice(app_name="contact-gateway")
 app.register_middleware(observability.http_middleware, "http")
@@ -111,6 +111,20 @@ def preferences(debtor_id: str) -> Response:
         tenant, debtor_id, g.deps, api.utcnow(), change, actor=parsed.actor, reason=parsed.reason
     )
     return json_response(200, body)
+
+
+@route(app, "/v1/audit/events", "GET")
+def audit_events() -> Response:
+    query = api.AuditQuery.from_params(current_request(app).query_params)
+    g = gateway()
+    page = audit_read.events_page(g.settings.default_tenant, query.debtor_id, g.deps, query.cursor, query.limit)
+    return json_response(200, page)
+
+
+@route(app, "/v1/audit/verify", "GET")
+def audit_verify() -> Response:
+    query = api.AuditQuery.from_params(current_request(app).query_params)
+    return json_response(200, audit_read.verify(gateway().settings.default_tenant, query.debtor_id, gateway().deps))
 
 
 UNSUBSCRIBE_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Unsubscribe</title>

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -144,6 +145,21 @@ class PreferencesIn(Preferences):
 
     def patch(self) -> dict[str, Any]:
         return self.model_dump(mode="json", include=self.model_fields_set - {"reason", "actor"})
+
+
+class AuditQuery(_Strict):
+    debtor_id: str = Field(pattern=SAFE_ID)
+    limit: int = Field(default=100, ge=1, le=1000)
+    cursor: int = Field(default=0, ge=0)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str] | None) -> AuditQuery:
+        """Query strings are text: numbers are parsed here, and every problem names its parameter."""
+        try:
+            return cls.model_validate(dict(params or {}), strict=False)
+        except ValidationError as exc:
+            errors = _errors(exc)
+            raise Problem(400, "Invalid query", f"{errors[0]['field']}: {errors[0]['message']}", errors) from None
 
 
 def safe_id(field: str, value: str) -> str:
