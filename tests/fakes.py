@@ -56,9 +56,11 @@ class InMemoryAuditLog:
         for event in events:
             self.events.setdefault((event["tenant"], event["debtor_id"], event["seq"]), copy.deepcopy(event))
 
-    def for_person(self, tenant: str, debtor_id: str, after_seq: int = 0) -> list[dict[str, Any]]:
+    def for_person(
+        self, tenant: str, debtor_id: str, after_seq: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]:
         found = [e for (t, d, s), e in self.events.items() if t == tenant and d == debtor_id and s > after_seq]
-        return sorted(found, key=lambda e: e["seq"])
+        return sorted(found, key=lambda e: e["seq"])[:limit]
 
     def for_contact(self, tenant: str, contact_id: str) -> list[dict[str, Any]]:
         found = [e for (t, _, _), e in self.events.items() if t == tenant and e["contact_id"] == contact_id]

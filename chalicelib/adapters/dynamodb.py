@@ -197,11 +197,15 @@ class DynamoDBAuditLog:
             ConsistentRead=True,
         )
 
-    def for_person(self, tenant: str, debtor_id: str, after_seq: int = 0) -> list[dict[str, Any]]:
+    def for_person(
+        self, tenant: str, debtor_id: str, after_seq: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Oldest first, from ``after_seq``; with ``limit``, reads no more pages than it needs."""
         return self._query(
             KeyConditionExpression="pk = :p AND seq > :s",
             ExpressionAttributeValues={":p": {"S": person_key(tenant, debtor_id)}, ":s": {"N": str(after_seq)}},
             ConsistentRead=True,
+            limit=limit,
         )
 
     def for_contact(self, tenant: str, contact_id: str) -> list[dict[str, Any]]:
@@ -211,10 +215,11 @@ class DynamoDBAuditLog:
             ExpressionAttributeValues={":c": {"S": f"{tenant}#{contact_id}"}},
         )
 
-    def _query(self, **kwargs: Any) -> list[dict[str, Any]]:
+    def _query(self, limit: int | None = None, **kwargs: Any) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
+        pagination = {"MaxItems": limit, "PageSize": min(limit, 1000)} if limit else {}
         with storage_errors():
             paginator = self._client.get_paginator("query")
-            for page in paginator.paginate(TableName=self._table, **kwargs):
+            for page in paginator.paginate(TableName=self._table, PaginationConfig=pagination, **kwargs):
                 events += [json.loads(i["body"]["S"]) for i in page.get("Items", [])]
         return sorted(events, key=lambda e: e.get("seq", 0))

@@ -10,7 +10,7 @@ from chalicelib.services.writes import Deps
 
 def events_page(tenant: str, debtor_id: str, deps: Deps, after_seq: int, limit: int) -> dict[str, Any]:
     """Oldest first; ``cursor`` is the last sequence number returned, or None at the end."""
-    events = deps.audit.for_person(tenant, debtor_id, after_seq=after_seq)[: limit + 1]
+    events = deps.audit.for_person(tenant, debtor_id, after_seq=after_seq, limit=limit + 1)
     page, more = events[:limit], len(events) > limit
     return {"events": page, "cursor": str(page[-1]["seq"]) if more and page else None}
 

@@ -93,3 +93,13 @@ def test_audit_append_is_idempotent_and_queryable(stores):
     assert audit.for_person("t", "p", after_seq=1) == []
     assert audit.for_contact("t", "c-1")[0]["hash"] == ledger.head
     assert audit.for_contact("other-tenant", "c-1") == []
+
+
+def test_a_persons_events_come_oldest_first_and_stop_at_the_limit(stores):
+    ledgers, audit = stores
+    ledger = ledgers.get("t", "p")
+    for n in range(7):
+        ledger = _with_event(ledger, f"c-{n}")
+    audit.append(list(ledger.outbox))
+    assert [e["seq"] for e in audit.for_person("t", "p", after_seq=2, limit=3)] == [3, 4, 5]
+    assert [e["seq"] for e in audit.for_person("t", "p", after_seq=5)] == [6, 7]
