@@ -81,42 +81,28 @@ def _send(request: ContactRequest, deps: Deps) -> str:
 
 def deliver(attempt: Attempt, decision: Decision, deps: Deps, now: datetime, appended: frozenset[int]) -> ContactResult:
     contact_id = attempt.contact_id
+
+    def settle(event: str, data: dict[str, Any], result: Result) -> None:
+        record = lambda led: led.with_result(contact_id, result)  # noqa: E731
+        _settle(attempt, deps, now, [Draft(event, contact_id, data)], record, appended)
+
     if suppression.blocks(deps, attempt.request):
         # An opt-out recorded after the decision was committed: it wins, nothing is sent.
-        data = {"reason": "the address was suppressed after the decision", "suppressed": True}
-        _settle(
-            attempt,
-            deps,
-            now,
-            [Draft(EventType.BLOCKED, contact_id, data)],
-            lambda led: led.with_result(contact_id, Result.FAILED),
-            appended,
+        settle(
+            EventType.BLOCKED,
+            {"reason": "the address was suppressed after the decision", "suppressed": True},
+            Result.FAILED,
         )
         return ContactResult(contact_id, Status.BLOCKED, decision)
     try:
         provider_id = _send(attempt.request, deps)
     except DeliveryOutcomeUnknownError as exc:
         # It may have left: keep counting it, never send it again automatically.
-        data = {"error_code": exc.code, "retryable": False}
-        _settle(
-            attempt,
-            deps,
-            now,
-            [Draft(EventType.UNKNOWN, contact_id, data)],
-            lambda led: led.with_result(contact_id, Result.UNKNOWN),
-            appended,
-        )
+        settle(EventType.UNKNOWN, {"error_code": exc.code, "retryable": False}, Result.UNKNOWN)
         return ContactResult(contact_id, Status.UNKNOWN, decision)
     except DeliveryError as exc:
         return _failed(attempt, decision, deps, now, exc, appended)
-    _settle(
-        attempt,
-        deps,
-        now,
-        [Draft(EventType.SENT, contact_id, {"provider_message_id": provider_id})],
-        lambda led: led.with_result(contact_id, Result.SENT),
-        appended,
-    )
+    settle(EventType.SENT, {"provider_message_id": provider_id}, Result.SENT)
     return ContactResult(contact_id, Status.SENT, decision, provider_id)
 
 

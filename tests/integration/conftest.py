@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib import provision
@@ -18,3 +19,14 @@ def gateway(aws_env: None, policies: PolicySet) -> Iterator[Gateway]:
         clients = Clients(settings)
         provision.ensure_all(clients, settings)
         yield bootstrap(settings=settings, clients=clients, policies=policies)
+
+
+@pytest.fixture
+def client(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
+    """The Chalice app in-process, wired to this test's moto-backed gateway."""
+    import app as gateway_app
+
+    monkeypatch.setattr(gateway_app, "_gateway", gateway)
+    monkeypatch.setattr(gateway_app, "_submit_once", None)
+    with Client(gateway_app.app) as test_client:
+        yield test_client

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from chalice.test import Client
 
-import app as gateway_app
 from tests.integration.aws import sent_sms
 
 SMS = {
@@ -20,14 +18,6 @@ SMS = {
     "location": {"country": "US", "timezone": "Pacific/Kiritimati"},
     "message": {"body": "Reminder. Reply STOP to opt out."},
 }
-
-
-@pytest.fixture
-def client(gateway, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
-    monkeypatch.setattr(gateway_app, "_gateway", gateway)
-    monkeypatch.setattr(gateway_app, "_submit_once", None)
-    with Client(gateway_app.app) as test_client:
-        yield test_client
 
 
 def post(client: Client, body: Any, **headers: str) -> Any:

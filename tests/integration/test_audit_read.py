@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from chalice.test import Client
 
-import app as gateway_app
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
-
-
-@pytest.fixture
-def client(gateway, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
-    monkeypatch.setattr(gateway_app, "_gateway", gateway)
-    with Client(gateway_app.app) as test_client:
-        yield test_client
 
 
 @pytest.fixture

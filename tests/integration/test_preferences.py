@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from chalice.test import Client
 
-import app as gateway_app
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import TENANT, make_request, utc
@@ -17,13 +15,6 @@ from tests.integration.aws import sent_sms
 
 PATH = "/v1/debtors/d-1/preferences"
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
-
-
-@pytest.fixture
-def client(gateway, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
-    monkeypatch.setattr(gateway_app, "_gateway", gateway)
-    with Client(gateway_app.app) as test_client:
-        yield test_client
 
 
 def send(client: Client, method: str, body: Any) -> Any:

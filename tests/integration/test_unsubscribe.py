@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from chalice.test import Client
 
-import app as gateway_app
 from chalicelib.services import unsubscribe
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import make_request, utc
@@ -24,13 +21,6 @@ def email(debtor: str = "d-1"):
         to="debtor@example.com",
         message={"subject": "Reminder", "body": "Payment due. Unsubscribe with the link below."},
     )
-
-
-@pytest.fixture
-def client(gateway, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
-    monkeypatch.setattr(gateway_app, "_gateway", gateway)
-    with Client(gateway_app.app) as test_client:
-        yield test_client
 
 
 @pytest.fixture
