@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from chalicelib.domain.audit import Draft, EventType
@@ -79,12 +80,17 @@ def _send(request: ContactRequest, deps: Deps) -> str:
     return deps.email.send_email(to=request.to, subject=message.subject or "", body=body, headers=headers)
 
 
+def _with_result(contact_id: str, result: Result, ledger: Ledger) -> Ledger:
+    return ledger.with_result(contact_id, result)
+
+
 def deliver(attempt: Attempt, decision: Decision, deps: Deps, now: datetime, appended: frozenset[int]) -> ContactResult:
     contact_id = attempt.contact_id
 
     def settle(event: str, data: dict[str, Any], result: Result) -> None:
-        record = lambda led: led.with_result(contact_id, result)  # noqa: E731
-        _settle(attempt, deps, now, [Draft(event, contact_id, data)], record, appended)
+        _settle(
+            attempt, deps, now, [Draft(event, contact_id, data)], partial(_with_result, contact_id, result), appended
+        )
 
     if suppression.blocks(deps, attempt.request):
         # An opt-out recorded after the decision was committed: it wins, nothing is sent.
