@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from chalice import Chalice, Rate, Response
+from chalice import Chalice, Cron, Rate, Response
 
 from chalicelib import api, observability, provision
 from chalicelib.adapters.errors import storage_errors
@@ -12,7 +13,19 @@ from chalicelib.bootstrap import Gateway, bootstrap
 from chalicelib.domain.model import Channel
 from chalicelib.http import current_request, json_response, route
 from chalicelib.idempotency import make_idempotent
-from chalicelib.services import audit_read, calls, consent, contacts, dispatch, feedback, ids, inbound, unsubscribe
+from chalicelib.services import (
+    audit_read,
+    calls,
+    consent,
+    contacts,
+    dispatch,
+    exports,
+    feedback,
+    ids,
+    inbound,
+    maintenance,
+    unsubscribe,
+)
 
 app = Chalice(app_name="contact-gateway")
 app.register_middleware(observability.http_middleware, "http")
@@ -115,16 +128,49 @@ def preferences(debtor_id: str) -> Response:
 
 @route(app, "/v1/audit/events", "GET")
 def audit_events() -> Response:
-    query = api.AuditQuery.from_params(current_request(app).query_params)
+    params = api.AuditQuery.from_params(current_request(app).query_params)
     g = gateway()
-    page = audit_read.events_page(g.settings.default_tenant, query.debtor_id, g.deps, query.cursor, query.limit)
+    page = audit_read.events_page(
+        g.settings.default_tenant, params.to_query(), g.audit_deps, api.utcnow(), params.cursor
+    )
     return json_response(200, page)
 
 
 @route(app, "/v1/audit/verify", "GET")
 def audit_verify() -> Response:
-    query = api.AuditQuery.from_params(current_request(app).query_params)
-    return json_response(200, audit_read.verify(gateway().settings.default_tenant, query.debtor_id, gateway().deps))
+    """One chain (``debtor_id``), or every chain touched in ``[from, to)`` a page of debtors at a time."""
+    params, g = api.VerifyQuery.from_params(current_request(app).query_params), gateway()
+    tenant = g.settings.default_tenant
+    if params.debtor_id:
+        return json_response(200, audit_read.verify(tenant, params.debtor_id, g.audit_deps))
+    assert params.start and params.end
+    body = audit_read.verify_range(tenant, params.start, params.end, g.audit_deps, params.cursor, params.limit)
+    return json_response(200, body)
+
+
+@route(app, "/v1/exports", "POST")
+def request_export() -> Response:
+    spec = api.parse(api.ExportIn, current_request(app).raw_body).to_spec()
+    g = gateway()
+    body = exports.request_export(g.settings.default_tenant, spec, g.export_deps, api.utcnow())
+    return json_response(202, body, headers={"Location": f"/v1/exports/{body['export_id']}"})
+
+
+@route(app, "/v1/exports/public-key", "GET")
+def export_public_key() -> Response:
+    """The key that signs every export's manifest: check a bundle offline with it."""
+    signer = gateway().export_deps.signer
+    pem = signer.public_key_pem()
+    params = dict(current_request(app).query_params or {})
+    if params.get("format") == "pem":
+        return Response(body=pem, status_code=200, headers={"Content-Type": "application/x-pem-file"})
+    return json_response(200, {"key_id": signer.key_id, "algorithm": signer.ALGORITHM, "public_key_pem": pem})
+
+
+@route(app, "/v1/exports/{export_id}", "GET")
+def export_status(export_id: str) -> Response:
+    export_id, g = api.safe_id("export_id", export_id), gateway()
+    return json_response(200, exports.export_status(g.settings.default_tenant, export_id, g.export_deps, api.utcnow()))
 
 
 UNSUBSCRIBE_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Unsubscribe</title>
@@ -167,3 +213,18 @@ def ses_feedback(event: Any) -> None:
 def dispatcher(event: Any) -> dict[str, Any]:
     report = dispatch.run_dispatcher(gateway().deps, api.utcnow())
     return report.__dict__
+
+
+@app.on_sqs_message(queue=provision.EXPORT_QUEUE, batch_size=1)
+def export_worker(event: Any) -> None:
+    """Builds one export bundle; a redelivered message finds the job finished and does nothing."""
+    for record in event:
+        job = json.loads(record.body)
+        exports.run_export(job["tenant"], job["export_id"], gateway().export_deps, api.utcnow)
+
+
+@app.schedule(Cron(20, 0, "*", "*", "?", "*"))
+def audit_daily(event: Any) -> dict[str, Any]:
+    """Anchor yesterday's chain heads (Object Lock) and extend the retention of events still needed."""
+    g = gateway()
+    return maintenance.audit_pass(g.audit_deps, [g.settings.default_tenant], api.utcnow())

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Any, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, TypeVar
 
 import phonenumbers
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -23,6 +23,8 @@ from chalicelib.domain.model import (
     Result,
 )
 from chalicelib.domain.preferences import Preferences
+from chalicelib.services.audit_read import EventQuery
+from chalicelib.services.exports import ExportSpec
 
 SAFE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 EMAIL = re.compile(
@@ -147,19 +149,117 @@ class PreferencesIn(Preferences):
         return self.model_dump(mode="json", include=self.model_fields_set - {"reason", "actor"})
 
 
-class AuditQuery(_Strict):
-    debtor_id: str = Field(pattern=SAFE_ID)
-    limit: int = Field(default=100, ge=1, le=1000)
-    cursor: int = Field(default=0, ge=0)
+OUTCOME_VALUES = r"^(allow|defer|deny|sent|scheduled|blocked|permitted|refused|failed|unknown)$"
+
+
+def instant(value: Any, *, end: bool) -> datetime | None:
+    """An ISO 8601 instant with its offset, or a date: the start of that UTC day (for ``to``, the end)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    text = str(value).strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+        except ValueError:
+            raise ValueError("not a date (YYYY-MM-DD)") from None
+        return day + timedelta(days=1) if end else day
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("not a date (YYYY-MM-DD) or an ISO 8601 instant") from None
+    if parsed.tzinfo is None:
+        raise ValueError("an instant needs its UTC offset, e.g. 2026-11-28T09:00:00+08:00")
+    return parsed
+
+
+class _Range(_Strict):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+
+    start: datetime | None = Field(default=None, alias="from")
+    end: datetime | None = Field(default=None, alias="to")
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _start(cls, value: Any) -> datetime | None:
+        return instant(value, end=False)
+
+    @field_validator("end", mode="before")
+    @classmethod
+    def _end(cls, value: Any) -> datetime | None:
+        return instant(value, end=True)
 
     @classmethod
-    def from_params(cls, params: Mapping[str, str] | None) -> AuditQuery:
-        """Query strings are text: numbers are parsed here, and every problem names its parameter."""
+    def from_params(cls: type[Q], params: Mapping[str, str] | None) -> Q:
+        """Query strings are text: numbers and instants are parsed here, every problem names its parameter."""
         try:
             return cls.model_validate(dict(params or {}), strict=False)
         except ValidationError as exc:
             errors = _errors(exc)
             raise Problem(400, "Invalid query", f"{errors[0]['field']}: {errors[0]['message']}", errors) from None
+
+
+Q = TypeVar("Q", bound=_Range)
+
+
+class AuditQuery(_Range):
+    debtor_id: str | None = Field(default=None, pattern=SAFE_ID)
+    account_id: str | None = Field(default=None, pattern=SAFE_ID)
+    channel: Channel | None = None
+    outcome: str | None = Field(default=None, pattern=OUTCOME_VALUES)
+    status: str | None = Field(default=None, pattern=OUTCOME_VALUES)  # the same filter, by its other name
+    type: str | None = Field(default=None, pattern=r"^[a-z_]{1,40}$")
+    order: Literal["asc", "desc"] = "asc"
+    limit: int = Field(default=100, ge=1, le=1000)
+    cursor: str | None = Field(default=None, max_length=4096)
+
+    def to_query(self) -> EventQuery:
+        if self.outcome and self.status and self.outcome != self.status:
+            raise Problem(
+                400,
+                "Invalid query",
+                "status: is another name of 'outcome'; give one of them",
+                [{"field": "status", "message": "conflicts with 'outcome'"}],
+            )
+        return EventQuery(
+            debtor_id=self.debtor_id,
+            account_id=self.account_id,
+            channel=self.channel.value if self.channel else None,
+            outcome=self.outcome or self.status,
+            type=self.type,
+            start=self.start,
+            end=self.end,
+            descending=self.order == "desc",
+            limit=self.limit,
+        )
+
+
+class VerifyQuery(_Range):
+    """One chain (``debtor_id``), or every chain touched in ``[from, to)``."""
+
+    debtor_id: str | None = Field(default=None, pattern=SAFE_ID)
+    cursor: str | None = Field(default=None, pattern=SAFE_ID)
+    limit: int = Field(default=200, ge=1, le=1000)
+
+    @model_validator(mode="after")
+    def _one_or_range(self) -> VerifyQuery:
+        if not self.debtor_id and not (self.start and self.end):
+            raise _field_error("debtor_id", "give debtor_id, or 'from' and 'to'")
+        return self
+
+
+class ExportIn(_Range):
+    debtor_id: str | None = Field(default=None, pattern=SAFE_ID)
+    account_id: str | None = Field(default=None, pattern=SAFE_ID)
+    formats: list[Literal["csv", "jsonl", "pdf"]] = Field(min_length=1, max_length=3)
+
+    def to_spec(self) -> ExportSpec:
+        return ExportSpec(
+            debtor_id=self.debtor_id,
+            account_id=self.account_id,
+            start=self.start,
+            end=self.end,
+            formats=tuple(dict.fromkeys(self.formats)),
+        )
 
 
 def safe_id(field: str, value: str) -> str:

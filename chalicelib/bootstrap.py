@@ -14,11 +14,14 @@ import boto3
 from botocore.config import Config
 
 from chalicelib import policy_store
-from chalicelib.adapters.dynamodb import DynamoDBAuditLog, DynamoDBLedger
+from chalicelib.adapters.dynamodb import DynamoDBAuditTrail, DynamoDBLedger
 from chalicelib.adapters.messaging import SesEmailSender, SnsSmsSender
+from chalicelib.adapters.storage import DynamoDBJobs, KmsSigner, S3Objects, SqsQueue
 from chalicelib.domain.policy import PolicySet
 from chalicelib.services import unsubscribe
+from chalicelib.services.audit_read import AuditDeps
 from chalicelib.services.contacts import Deps
+from chalicelib.services.exports import ExportDeps
 from chalicelib.settings import Settings
 
 # Storage calls may be retried by botocore (a retried conditional write is safe: it either
@@ -44,6 +47,18 @@ class Clients:
         return self._client("dynamodb", STORAGE_CONFIG)
 
     @cached_property
+    def s3(self) -> Any:
+        return self._client("s3", STORAGE_CONFIG)
+
+    @cached_property
+    def kms(self) -> Any:
+        return self._client("kms", STORAGE_CONFIG)
+
+    @cached_property
+    def sqs(self) -> Any:
+        return self._client("sqs", STORAGE_CONFIG)
+
+    @cached_property
     def sns(self) -> Any:
         return self._client("sns", PROVIDER_CONFIG)
 
@@ -62,11 +77,35 @@ class Gateway:
     def deps(self) -> Deps:
         return Deps(
             ledgers=DynamoDBLedger(self.clients.dynamodb, self.settings.ledger_table),
-            audit=DynamoDBAuditLog(self.clients.dynamodb, self.settings.audit_table),
+            audit=self.trail,
             sms=SnsSmsSender(self.clients.sns, self.settings.sms_sender_id),
             email=SesEmailSender(self.clients.sesv2, self.settings.ses_sender, self.settings.ses_configuration_set),
             policies=self.policies,
             unsubscribe_headers=self._unsubscribe_headers(),
+        )
+
+    @cached_property
+    def trail(self) -> DynamoDBAuditTrail:
+        return DynamoDBAuditTrail(self.clients.dynamodb, self.settings.audit_table)
+
+    @cached_property
+    def audit_deps(self) -> AuditDeps:
+        return AuditDeps(
+            trail=self.trail,
+            ledgers=self.deps.ledgers,
+            anchors=S3Objects(self.clients.s3, self.settings.anchor_bucket),
+            retention_years=max((p.retention_years for p in self.policies.packs), default=3) + 1,
+        )
+
+    @cached_property
+    def export_deps(self) -> ExportDeps:
+        return ExportDeps(
+            trail=self.trail,
+            jobs=DynamoDBJobs(self.clients.dynamodb, self.settings.jobs_table),
+            queue=SqsQueue(self.clients.sqs, self.settings.export_queue),
+            store=S3Objects(self.clients.s3, self.settings.export_bucket),
+            signer=KmsSigner(self.clients.kms, self.settings.signing_key_id),
+            anchors=self.audit_deps.anchors,
         )
 
     def _unsubscribe_headers(self) -> Callable[[str, str], dict[str, str]] | None:

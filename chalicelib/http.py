@@ -17,7 +17,13 @@ from chalice import Chalice, Response
 from chalice.app import Request
 
 from chalicelib.api import PROBLEM, Problem
-from chalicelib.domain.errors import DuplicateContactError, NotFoundError, StorageUnavailableError
+from chalicelib.domain.errors import (
+    DuplicateContactError,
+    GoneError,
+    InvalidFieldError,
+    NotFoundError,
+    StorageUnavailableError,
+)
 from chalicelib.domain.policy import PolicyError
 from chalicelib.services.calls import InvalidOutcomeError, NotAVoicePermitError
 
@@ -55,6 +61,14 @@ def _as_problem(exc: Exception) -> Problem:
         return exc
     if isinstance(exc, NotFoundError):
         return Problem(404, "Not found", f"no such object: {exc}")
+    if isinstance(exc, GoneError):
+        return Problem(410, "Gone", str(exc))
+    if isinstance(exc, (InvalidOutcomeError, InvalidFieldError)):
+        return Problem(400, "Invalid request", f"{exc.field}: {exc}", [{"field": exc.field, "message": str(exc)}])
+    return _idempotency_problem(exc) or _conflict_problem(exc) or _server_problem(exc)
+
+
+def _idempotency_problem(exc: Exception) -> Problem | None:
     if isinstance(exc, IdempotencyValidationError):
         return Problem(
             422,
@@ -69,8 +83,13 @@ def _as_problem(exc: Exception) -> Problem:
             "a request with this Idempotency-Key is still in progress",
             [{"field": "Idempotency-Key", "message": "in progress"}],
         )
-    if isinstance(exc, InvalidOutcomeError):
-        return Problem(400, "Invalid request body", f"{exc.field}: {exc}", [{"field": exc.field, "message": str(exc)}])
+    if isinstance(exc, IdempotencyPersistenceLayerError):
+        logger.error("idempotency store unavailable: %s", exc)
+        return Problem(503, "Dependency unavailable", "the idempotency store failed; retry with the same key")
+    return None
+
+
+def _conflict_problem(exc: Exception) -> Problem | None:
     if isinstance(exc, NotAVoicePermitError):
         return Problem(409, "Not a voice permit", str(exc), [{"field": "contact_id", "message": str(exc)}])
     if isinstance(exc, DuplicateContactError):
@@ -80,9 +99,10 @@ def _as_problem(exc: Exception) -> Problem:
             f"this Idempotency-Key's request was already handled as {exc}",
             [{"field": "Idempotency-Key", "message": f"already handled: GET /v1/contacts/{exc}"}],
         )
-    if isinstance(exc, IdempotencyPersistenceLayerError):
-        logger.error("idempotency store unavailable: %s", exc)
-        return Problem(503, "Dependency unavailable", "the idempotency store failed; retry with the same key")
+    return None
+
+
+def _server_problem(exc: Exception) -> Problem:
     if isinstance(exc, (StorageUnavailableError, PolicyError)):
         logger.error("dependency unavailable: %s", exc)
         return Problem(503, "Dependency unavailable", "a dependency failed; nothing was sent")

@@ -25,6 +25,7 @@ def table_specs(settings: Settings) -> list[dict[str, Any]]:
     def attrs(**kinds: str) -> list[dict[str, str]]:
         return [{"AttributeName": n, "AttributeType": t} for n, t in kinds.items()]
 
+    audit_keys = {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["tenant", "debtor_id", "hash"]}
     ledger_indexes = [_gsi("due", "due_shard", "due_at"), _gsi("pending", "pending_shard", "pending_since")]
     for index in ledger_indexes:  # the keys to load the ledger by
         index["Projection"] = {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["tenant", "debtor_id"]}
@@ -38,8 +39,27 @@ def table_specs(settings: Settings) -> list[dict[str, Any]]:
         {
             "TableName": settings.audit_table,
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "seq", "KeyType": "RANGE"}],
-            "AttributeDefinitions": attrs(pk="S", seq="N", contact_key="S"),
-            "GlobalSecondaryIndexes": [_gsi("by_contact", "contact_key", "seq")],
+            "AttributeDefinitions": attrs(
+                pk="S",
+                seq="N",
+                contact_key="S",
+                day_key="S",
+                at_key="S",
+                account_key="S",
+                expiry_day="S",
+                expires_at="N",
+            ),
+            "GlobalSecondaryIndexes": [
+                _gsi("by_contact", "contact_key", "seq"),
+                _gsi("by_day", "day_key", "at_key"),  # tenant x UTC day: date ranges without a scan
+                _gsi("by_account", "account_key", "at_key"),  # tenant x debt
+                {**_gsi("by_expiry", "expiry_day", "expires_at"), "Projection": audit_keys},  # retention pass
+            ],
+        },
+        {
+            "TableName": settings.jobs_table,
+            "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+            "AttributeDefinitions": attrs(id="S"),
         },
         {
             "TableName": settings.idempotency_table,
@@ -54,14 +74,14 @@ def ensure_tables(dynamodb: Any, settings: Settings) -> None:
     for spec in table_specs(settings):
         if spec["TableName"] not in existing:
             dynamodb.create_table(BillingMode="PAY_PER_REQUEST", **spec)
-    try:
-        dynamodb.update_time_to_live(
-            TableName=settings.idempotency_table,
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"},
-        )
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ValidationException":  # already enabled
-            raise
+    for table, attribute in ((settings.idempotency_table, "expiration"), (settings.audit_table, "expires_at")):
+        try:
+            dynamodb.update_time_to_live(
+                TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ValidationException":  # already enabled
+                raise
 
 
 def ensure_sender(sesv2: Any, settings: Settings) -> None:
@@ -76,6 +96,8 @@ def ensure_sender(sesv2: Any, settings: Settings) -> None:
 INBOUND_SMS_TOPIC = "gateway-inbound-sms"
 SES_FEEDBACK_TOPIC = "gateway-ses-feedback"
 TOPICS = (INBOUND_SMS_TOPIC, SES_FEEDBACK_TOPIC)
+# Export jobs wait here for their worker (the name the Lambda's SQS trigger is bound to).
+EXPORT_QUEUE = "gateway-exports"
 
 
 def ensure_topics(sns: Any) -> list[str]:
@@ -83,7 +105,38 @@ def ensure_topics(sns: Any) -> list[str]:
     return [sns.create_topic(Name=name)["TopicArn"] for name in TOPICS]
 
 
+def ensure_buckets(s3: Any, settings: Settings) -> None:
+    """The export bucket, and the anchor bucket under Object Lock (anchors can never be rewritten)."""
+    existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
+    if settings.export_bucket not in existing:
+        s3.create_bucket(Bucket=settings.export_bucket)
+    if settings.anchor_bucket not in existing:
+        s3.create_bucket(Bucket=settings.anchor_bucket, ObjectLockEnabledForBucket=True)
+
+
+def ensure_signing_key(kms: Any, settings: Settings) -> str:
+    """An asymmetric key for export signatures, found by its alias."""
+    alias = settings.signing_key_id
+    try:
+        return str(kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"])
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "NotFoundException":
+            raise
+    key = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY", Description="contact gateway exports")
+    key_id = str(key["KeyMetadata"]["KeyId"])
+    if alias.startswith("alias/"):
+        kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    return key_id
+
+
+def ensure_queues(sqs: Any, settings: Settings) -> str:
+    return str(sqs.create_queue(QueueName=settings.export_queue)["QueueUrl"])
+
+
 def ensure_all(clients: Any, settings: Settings) -> None:
     ensure_tables(clients.dynamodb, settings)
     ensure_sender(clients.sesv2, settings)
     ensure_topics(clients.sns)
+    ensure_buckets(clients.s3, settings)
+    ensure_signing_key(clients.kms, settings)
+    ensure_queues(clients.sqs, settings)

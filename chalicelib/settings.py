@@ -22,6 +22,11 @@ class Settings(BaseModel):
     endpoint_url: str | None = None  # moto server locally; unset in AWS
     unsubscribe_secret: str | None = None  # HMAC key of unsubscribe links; no secret, no email
     public_url: str = "http://127.0.0.1:8000"  # where unsubscribe links point
+    jobs_table: str = "gateway-jobs"
+    export_bucket: str = "gateway-exports"
+    anchor_bucket: str = "gateway-anchors"  # Object Lock: daily anchors of the audit chains
+    export_queue: str = "gateway-exports"  # the worker's trigger is bound to this name (provision.EXPORT_QUEUE)
+    signing_key_id: str = "alias/gateway-export-signing"  # asymmetric KMS key (ECC_NIST_P256)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -38,5 +43,10 @@ class Settings(BaseModel):
             "endpoint_url": "AWS_ENDPOINT_URL",
             "unsubscribe_secret": "UNSUBSCRIBE_SECRET",
             "public_url": "PUBLIC_URL",
+            "jobs_table": "JOBS_TABLE",
+            "export_bucket": "EXPORT_BUCKET",
+            "anchor_bucket": "ANCHOR_BUCKET",
+            "export_queue": "EXPORT_QUEUE",
+            "signing_key_id": "SIGNING_KEY_ID",
         }
         return cls(**{field: env[var] for field, var in names.items() if env.get(var)})

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from functools import reduce
+from operator import and_
 from typing import Any
 
+from boto3.dynamodb.conditions import Attr, ConditionExpressionBuilder, Key
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from chalicelib.adapters.errors import storage_errors
+from chalicelib.domain.audit import DEFAULT_RETENTION_DAYS, event_outcome
 from chalicelib.domain.errors import ConflictError, StorageUnavailableError
 from chalicelib.domain.ledger import Deferred, Ledger
 from chalicelib.domain.model import ContactRecord, ContactRequest
@@ -43,7 +47,10 @@ def _ledger_item(ledger: Ledger) -> dict[str, Any]:
         "outbox": json.dumps(list(ledger.outbox)),
         "preferences": ledger.preferences.model_dump_json(),
         "commit_id": ledger.commit_id,
+        "retention_days": ledger.retention_days,
     }
+    if ledger.last_event_at is not None:
+        item["last_event_at"] = ledger.last_event_at.isoformat()
     if ledger.next_due is not None:  # sparse index: only ledgers with deferred contacts
         item.update(due_shard=DUE_SHARD, due_at=utc_key(ledger.next_due))
     if ledger.outbox:  # sparse index: only ledgers whose events may be missing from the audit table
@@ -83,6 +90,8 @@ def _ledger_from(item: dict[str, Any]) -> Ledger:
         outbox=tuple(json.loads(item["outbox"])),
         preferences=Preferences.model_validate_json(item.get("preferences", "{}")),
         commit_id=item.get("commit_id", ""),
+        retention_days=int(item.get("retention_days", DEFAULT_RETENTION_DAYS)),
+        last_event_at=datetime.fromisoformat(item["last_event_at"]) if item.get("last_event_at") else None,
     )
 
 
@@ -149,6 +158,48 @@ class DynamoDBLedger:
         return self._keys("pending", "pending_shard", PENDING_SHARD, "pending_since", before, limit)
 
 
+def day_key(tenant: str, day: date) -> str:
+    return f"{tenant}#{day.isoformat()}"
+
+
+def _expiry(at: datetime, retention_days: int) -> dict[str, Any]:
+    """DynamoDB TTL: ``expires_at`` in epoch seconds; ``expiry_day`` indexes it for the retention pass."""
+    expires = at.astimezone(UTC) + timedelta(days=retention_days)
+    return {"expires_at": int(expires.timestamp()), "expiry_day": expires.date().isoformat()}
+
+
+def audit_item(event: dict[str, Any]) -> dict[str, Any]:
+    """The stored form of an event: its canonical body, plus the attributes its indexes and filters read.
+
+    Only ``body`` is hashed; the other attributes are derived from it, so an edit to one of them
+    cannot hide a change (queries return the body, and verification recomputes its hash).
+    """
+    tenant, debtor_id, seq = event["tenant"], event["debtor_id"], event["seq"]
+    at = datetime.fromisoformat(event["at"])
+    item: dict[str, Any] = {
+        "pk": person_key(tenant, debtor_id),
+        "seq": seq,
+        "tenant": tenant,
+        "debtor_id": debtor_id,
+        "contact_key": f"{tenant}#{event['contact_id']}",
+        "type": event["type"],
+        "at": event["at"],
+        "hash": event["hash"],
+        "day_key": day_key(tenant, at.astimezone(UTC).date()),
+        "at_key": f"{utc_key(at)}#{debtor_id}#{seq:012d}",
+        "body": canonical_json(event),
+        **_expiry(at, int(event.get("retention_days", DEFAULT_RETENTION_DAYS))),
+    }
+    if event.get("account_id"):
+        item["account_key"] = f"{tenant}#{event['account_id']}"
+    if event.get("channel"):
+        item["channel"] = event["channel"]
+    outcome = event_outcome(event)
+    if outcome:
+        item["outcome"] = outcome
+    return item
+
+
 class DynamoDBAuditLog:
     """Append-only: a conditional put per event; never an update or a delete."""
 
@@ -158,15 +209,7 @@ class DynamoDBAuditLog:
 
     def append(self, events: Sequence[dict[str, Any]]) -> None:
         for event in events:
-            item = {
-                "pk": {"S": person_key(event["tenant"], event["debtor_id"])},
-                "seq": {"N": str(event["seq"])},
-                "contact_key": {"S": f"{event['tenant']}#{event['contact_id']}"},
-                "type": {"S": event["type"]},
-                "at": {"S": event["at"]},
-                "hash": {"S": event["hash"]},
-                "body": {"S": canonical_json(event)},
-            }
+            item = {k: _SER.serialize(v) for k, v in audit_item(event).items()}
             try:
                 with storage_errors():
                     self._client.put_item(
@@ -183,9 +226,12 @@ class DynamoDBAuditLog:
         item = {
             "pk": {"S": f"{person_key(tenant, debtor_id)}#incidents"},
             "seq": {"N": str(int(at.timestamp() * 1_000_000))},
+            "tenant": {"S": tenant},
+            "debtor_id": {"S": debtor_id},
             "type": {"S": "incident"},
             "at": {"S": body["at"]},
             "body": {"S": canonical_json(body)},
+            **{k: _SER.serialize(v) for k, v in _expiry(at, DEFAULT_RETENTION_DAYS).items()},
         }
         with storage_errors():
             self._client.put_item(TableName=self._table, Item=item)
@@ -223,3 +269,119 @@ class DynamoDBAuditLog:
             for page in paginator.paginate(TableName=self._table, PaginationConfig=pagination, **kwargs):
                 events += [json.loads(i["body"]["S"]) for i in page.get("Items", [])]
         return sorted(events, key=lambda e: e.get("seq", 0))
+
+
+# What a page of the trail can be read by: the person's partition, or an index by tenant x day or x debt.
+_SELECT_INDEX = {"person": None, "day": "by_day", "account": "by_account"}
+_SELECT_KEYS = {
+    "person": ("pk", "seq"),
+    "day": ("pk", "seq", "day_key", "at_key"),
+    "account": ("pk", "seq", "account_key", "at_key"),
+}
+
+
+class DynamoDBAuditTrail(DynamoDBAuditLog):
+    """The read side: Query on the table's keys and its indexes, never a Scan."""
+
+    def select(
+        self,
+        *,
+        tenant: str,
+        by: str,
+        value: str,
+        at_range: tuple[str, str] | None = None,
+        filters: Mapping[str, str] | None = None,
+        forward: bool = True,
+        start_key: Mapping[str, Any] | None = None,
+        page_size: int = 200,
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        """Events of one partition in key order, as (key, event); ``at_range`` is two ``utc_key`` bounds.
+
+        The key is what a cursor needs to resume right after this event (``start_key``).
+        """
+        partitions = {
+            "person": ("pk", person_key(tenant, value)),
+            "day": ("day_key", f"{tenant}#{value}"),
+            "account": ("account_key", f"{tenant}#{value}"),
+        }
+        partition = partitions[by]
+        key = Key(partition[0]).eq(partition[1])
+        conditions = [Attr(name).eq(v) for name, v in (filters or {}).items()]
+        if at_range and by == "person":
+            conditions.append(Attr("at_key").between(*at_range))
+        elif at_range:
+            key = key & Key("at_key").between(*at_range)
+        builder = ConditionExpressionBuilder()
+        built_key = builder.build_expression(key, is_key_condition=True)
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": built_key.condition_expression,
+            "ExpressionAttributeNames": dict(built_key.attribute_name_placeholders),
+            "ExpressionAttributeValues": dict(built_key.attribute_value_placeholders),
+            "ScanIndexForward": forward,
+            "Limit": page_size,
+        }
+        if conditions:
+            built = builder.build_expression(reduce(and_, conditions))
+            kwargs["FilterExpression"] = built.condition_expression
+            kwargs["ExpressionAttributeNames"].update(built.attribute_name_placeholders)
+            kwargs["ExpressionAttributeValues"].update(built.attribute_value_placeholders)
+        kwargs["ExpressionAttributeValues"] = {
+            k: _SER.serialize(v) for k, v in kwargs["ExpressionAttributeValues"].items()
+        }
+        index = _SELECT_INDEX[by]
+        if index:
+            kwargs["IndexName"] = index
+        names = _SELECT_KEYS[by]
+        start = {k: _SER.serialize(v) for k, v in start_key.items()} if start_key else None
+        while True:
+            with storage_errors():
+                response = self._client.query(**kwargs, **({"ExclusiveStartKey": start} if start else {}))
+            for raw in response.get("Items", []):
+                item = _plain(raw)
+                key_attrs = {n: (int(item[n]) if n == "seq" else item[n]) for n in names}
+                yield key_attrs, json.loads(item["body"])
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return
+
+    def segment(self, tenant: str, debtor_id: str, first_seq: int, last_seq: int) -> Iterator[dict[str, Any]]:
+        """One chain from ``first_seq`` to ``last_seq``, page by page (never the whole chain in memory)."""
+        paginator = self._client.get_paginator("query")
+        with storage_errors():
+            for page in paginator.paginate(
+                TableName=self._table,
+                KeyConditionExpression="pk = :p AND seq BETWEEN :a AND :b",
+                ExpressionAttributeValues={
+                    ":p": {"S": person_key(tenant, debtor_id)},
+                    ":a": {"N": str(first_seq)},
+                    ":b": {"N": str(last_seq)},
+                },
+                ConsistentRead=True,
+                PaginationConfig={"PageSize": 500},
+            ):
+                yield from (json.loads(i["body"]["S"]) for i in page.get("Items", []))
+
+    def extend_retention(self, pk: str, seq: int, expires_at: int) -> None:
+        """The retention pass's only write: a later ``expires_at`` (TTL), never the event itself."""
+        expires = datetime.fromtimestamp(expires_at, UTC)
+        with storage_errors():
+            self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": pk}, "seq": {"N": str(seq)}},
+                UpdateExpression="SET expires_at = :e, expiry_day = :d",
+                ConditionExpression="attribute_exists(pk) AND expires_at < :e",
+                ExpressionAttributeValues={":e": {"N": str(expires_at)}, ":d": {"S": expires.date().isoformat()}},
+            )
+
+    def expiring(self, day: date) -> Iterator[dict[str, Any]]:
+        """Keys of the items whose TTL falls on ``day`` (UTC): pk, seq, tenant, debtor_id, expires_at."""
+        paginator = self._client.get_paginator("query")
+        with storage_errors():
+            for page in paginator.paginate(
+                TableName=self._table,
+                IndexName="by_expiry",
+                KeyConditionExpression="expiry_day = :d",
+                ExpressionAttributeValues={":d": {"S": day.isoformat()}},
+            ):
+                yield from (_plain(i) for i in page.get("Items", []))

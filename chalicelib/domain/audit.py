@@ -11,6 +11,9 @@ from typing import Any
 from chalicelib.domain.policy import canonical_json
 
 GENESIS = "0" * 64
+# Kept at least this long after the last activity when no applicable pack says more (Reg F's 3 years,
+# 12 CFR 1006.100, in days of leap years).
+DEFAULT_RETENTION_DAYS = 3 * 366
 
 
 class EventType:
@@ -26,6 +29,19 @@ class EventType:
     OUTCOME = "outcome"
 
 
+STATUS_TYPES = frozenset(
+    {EventType.SENT, EventType.FAILED, EventType.UNKNOWN, EventType.SCHEDULED, EventType.BLOCKED}
+    | {EventType.PERMITTED, EventType.REFUSED}
+)
+
+
+def event_outcome(event: dict[str, Any]) -> str | None:
+    """What the ``outcome``/``status`` filter matches: a decision's outcome or a contact's status."""
+    if event["type"] == EventType.DECIDED:
+        return str(event["data"].get("outcome") or "") or None
+    return str(event["type"]) if event["type"] in STATUS_TYPES else None
+
+
 @dataclass(frozen=True)
 class Draft:
     """An event before it takes its place in the chain."""
@@ -33,6 +49,8 @@ class Draft:
     type: str
     contact_id: str
     data: dict[str, Any]
+    channel: str | None = None  # set on events of one contact, so the trail can be filtered by them
+    account_id: str | None = None
 
 
 def event_hash(event: dict[str, Any]) -> str:
@@ -48,12 +66,17 @@ def link(
     seq: int,
     head: str,
     at: datetime,
+    retention_days: int = DEFAULT_RETENTION_DAYS,
 ) -> list[dict[str, Any]]:
-    """Chain drafts after ``seq``/``head``; returns complete events with ``prev_hash`` and ``hash``."""
+    """Chain drafts after ``seq``/``head``; returns complete events with ``prev_hash`` and ``hash``.
+
+    ``retention_days`` is how long after the person's last activity the event must be kept: the
+    longest retention of the packs that applied (it only grows, see ``Ledger.with_retention``).
+    """
     events = []
     for draft in drafts:
         seq += 1
-        event = {
+        event: dict[str, Any] = {
             "tenant": tenant,
             "debtor_id": debtor_id,
             "seq": seq,
@@ -61,8 +84,13 @@ def link(
             "contact_id": draft.contact_id,
             "at": at.isoformat(),
             "data": draft.data,
+            "retention_days": retention_days,
             "prev_hash": head,
         }
+        if draft.channel:
+            event["channel"] = draft.channel
+        if draft.account_id:
+            event["account_id"] = draft.account_id
         event["hash"] = head = event_hash(event)
         events.append(event)
     return events

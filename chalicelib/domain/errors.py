@@ -41,3 +41,15 @@ class DeliveryOutcomeUnknownError(DeliveryError):
 
 class DuplicateContactError(GatewayError):
     """A request with this contact id (from its Idempotency-Key) was already handled."""
+
+
+class InvalidFieldError(GatewayError):
+    """A request field that is well-formed but cannot be served (a range too long, a stale cursor)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class GoneError(GatewayError):
+    """The object existed but is no longer available (an export past its expiry)."""

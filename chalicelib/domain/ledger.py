@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.domain.audit import GENESIS, Draft, link
+from chalicelib.domain.audit import DEFAULT_RETENTION_DAYS, GENESIS, Draft, link
 from chalicelib.domain.model import ContactRecord, ContactRequest, RecipientRole, Result
 from chalicelib.domain.preferences import Preferences
 
@@ -38,6 +38,8 @@ class Ledger:
     outbox: tuple[dict[str, Any], ...] = field(default=())  # committed, maybe not yet in the audit table
     preferences: Preferences = Preferences()
     commit_id: str = ""  # written with each commit: tells a retried write that succeeded from a lost race
+    retention_days: int = DEFAULT_RETENTION_DAYS  # the longest retention of any pack that applied so far
+    last_event_at: datetime | None = None  # the person's last activity: retention runs from here
 
     @property
     def next_due(self) -> datetime | None:
@@ -50,11 +52,30 @@ class Ledger:
         return next((d for d in self.deferred if d.contact_id == contact_id), None)
 
     def append(self, drafts: list[Draft], at: datetime) -> tuple[Ledger, list[dict[str, Any]]]:
-        events = link(drafts, tenant=self.tenant, debtor_id=self.debtor_id, seq=self.seq, head=self.head, at=at)
+        events = link(
+            drafts,
+            tenant=self.tenant,
+            debtor_id=self.debtor_id,
+            seq=self.seq,
+            head=self.head,
+            at=at,
+            retention_days=self.retention_days,
+        )
         if not events:
             return self, []
-        updated = replace(self, seq=events[-1]["seq"], head=events[-1]["hash"], outbox=self.outbox + tuple(events))
+        last = at if self.last_event_at is None else max(at, self.last_event_at)
+        updated = replace(
+            self,
+            seq=events[-1]["seq"],
+            head=events[-1]["hash"],
+            outbox=self.outbox + tuple(events),
+            last_event_at=last,
+        )
         return updated, events
+
+    def with_retention(self, days: int) -> Ledger:
+        """Retention only grows: a person once under a 6-year rule stays under it."""
+        return replace(self, retention_days=max(self.retention_days, days))
 
     def with_record(self, record: ContactRecord) -> Ledger:
         others = tuple(r for r in self.history if r.contact_id != record.contact_id)

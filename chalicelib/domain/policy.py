@@ -102,6 +102,11 @@ class PolicySet(BaseModel):
         countries, subdivisions = tuple(countries), tuple(subdivisions)
         return tuple(p for p in self.packs if p.applies(countries, subdivisions, tenant))
 
+    def retention_days(self, pack_ids: Iterable[str]) -> int:
+        """The longest retention of these packs, in days (leap years, so never short)."""
+        years = [p.retention_years for p in self.packs if p.id in set(pack_ids)]
+        return max(years, default=0) * 366
+
     @property
     def longest_window_days(self) -> int:
         days = [getattr(r, "days", 1) for p in self.packs for r in p.rules]

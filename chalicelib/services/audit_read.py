@@ -1,27 +1,196 @@
-"""Reading the audit trail of one person: page through it, and verify it against the ledger's head."""
+"""Reading the audit trail: filtered, paginated queries, and verification of chains against the
+ledger's head and the daily anchors.
+
+Every read is a DynamoDB Query on the table's key (one person) or on an index (tenant x day, tenant
+x debt); none is a Scan, so a query costs what it returns, not what the table holds.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.audit import verify_chain
-from chalicelib.services.writes import Deps
+from chalicelib.domain.errors import InvalidFieldError
+from chalicelib.domain.policy import canonical_json
+from chalicelib.services import anchors
+from chalicelib.services.ports import AuditTrail, LedgerRepository, ObjectStore
+
+MAX_RANGE_DAYS = 366
+DEFAULT_RANGE_DAYS = 30
 
 
-def events_page(tenant: str, debtor_id: str, deps: Deps, after_seq: int, limit: int) -> dict[str, Any]:
-    """Oldest first; ``cursor`` is the last sequence number returned, or None at the end."""
-    events = deps.audit.for_person(tenant, debtor_id, after_seq=after_seq, limit=limit + 1)
-    page, more = events[:limit], len(events) > limit
-    return {"events": page, "cursor": str(page[-1]["seq"]) if more and page else None}
+@dataclass
+class AuditDeps:
+    trail: AuditTrail
+    ledgers: LedgerRepository
+    anchors: ObjectStore | None = None  # the Object Lock bucket; None: anchors are not checked
+    retention_years: int = 10  # how long an anchor is locked
 
 
-def verify(tenant: str, debtor_id: str, deps: Deps) -> dict[str, Any]:
-    """Recompute every hash and link, then check the chain reaches the head the ledger committed.
+@dataclass(frozen=True)
+class EventQuery:
+    debtor_id: str | None = None
+    account_id: str | None = None
+    channel: str | None = None
+    outcome: str | None = None  # a decision's outcome or a contact's status (the ``status`` filter too)
+    type: str | None = None
+    start: datetime | None = None  # inclusive
+    end: datetime | None = None  # exclusive
+    descending: bool = False
+    limit: int = 100
+
+    def fingerprint(self) -> str:
+        """What a cursor is bound to: the same filters, whatever the page size."""
+        fields = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(self).items() if k != "limit"}
+        return hashlib.sha256(canonical_json(fields).encode()).hexdigest()[:16]
+
+
+def utc_bound(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def at_range(start: datetime | None, end: datetime | None) -> tuple[str, str] | None:
+    """``[start, end)`` as bounds on ``at_key`` (``<utc>#<debtor>#<seq>``); '~' sorts after every suffix."""
+    if start is None and end is None:
+        return None
+    low = utc_bound(start) if start else ""
+    high = utc_bound(end - timedelta(microseconds=1)) + "~" if end else "~"
+    return low, high
+
+
+def _bounded(query: EventQuery, now: datetime) -> EventQuery:
+    """A query with neither a debtor nor a debt reads day partitions: its range must be bounded."""
+    if query.start and query.end and query.start >= query.end:
+        raise InvalidFieldError("to", "must be after 'from'")
+    if query.debtor_id or query.account_id:
+        return query
+    end = query.end or now
+    start = query.start or end - timedelta(days=DEFAULT_RANGE_DAYS)
+    if end - start > timedelta(days=MAX_RANGE_DAYS):
+        raise InvalidFieldError("from", f"a range without debtor_id or account_id spans at most {MAX_RANGE_DAYS} days")
+    return EventQuery(**{**asdict(query), "start": start, "end": end})
+
+
+def _days(start: datetime, end: datetime, descending: bool) -> list[date]:
+    first, last = start.astimezone(UTC).date(), (end - timedelta(microseconds=1)).astimezone(UTC).date()
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    return days[::-1] if descending else days
+
+
+def _filters(query: EventQuery, tenant: str, by: str) -> dict[str, str]:
+    filters = {"channel": query.channel, "outcome": query.outcome, "type": query.type}
+    if by == "person" and query.account_id:
+        filters["account_key"] = f"{tenant}#{query.account_id}"
+    return {k: v for k, v in filters.items() if v}
+
+
+def matching(
+    tenant: str, query: EventQuery, trail: AuditTrail, start_key: dict[str, Any] | None = None
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every event the query selects, in order, as (key, event); resumes after ``start_key``."""
+    forward = not query.descending
+    bounds = at_range(query.start, query.end)
+    if query.debtor_id or query.account_id:
+        by = "person" if query.debtor_id else "account"
+        value = str(query.debtor_id or query.account_id)
+        yield from trail.select(
+            tenant=tenant,
+            by=by,
+            value=value,
+            at_range=bounds,
+            filters=_filters(query, tenant, by),
+            forward=forward,
+            start_key=start_key,
+        )
+        return
+    assert query.start and query.end
+    resume_day = start_key["day_key"].split("#", 1)[1] if start_key else None
+    for day in _days(query.start, query.end, query.descending):
+        if resume_day and (day.isoformat() < resume_day if forward else day.isoformat() > resume_day):
+            continue
+        key = start_key if resume_day == day.isoformat() else None
+        yield from trail.select(
+            tenant=tenant,
+            by="day",
+            value=day.isoformat(),
+            at_range=bounds,
+            filters=_filters(query, tenant, "day"),
+            forward=forward,
+            start_key=key,
+        )
+
+
+def _encode_cursor(key: dict[str, Any], query: EventQuery) -> str:
+    raw = json.dumps({"q": query.fingerprint(), "k": key}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, query: EventQuery) -> dict[str, Any]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        key, fingerprint = raw["k"], raw["q"]
+        if not isinstance(key, dict) or not isinstance(key.get("pk"), str) or not isinstance(key.get("seq"), int):
+            raise ValueError("bad key")
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise InvalidFieldError("cursor", "not a cursor this API returned") from None
+    if fingerprint != query.fingerprint():
+        raise InvalidFieldError("cursor", "belongs to a query with other filters")
+    return dict(key)
+
+
+def events_page(
+    tenant: str, query: EventQuery, deps: AuditDeps, now: datetime, cursor: str | None = None
+) -> dict[str, Any]:
+    """One page of events and a cursor to the next one (None at the end); stable under new appends,
+    because a cursor is the key of the last event returned, not an offset."""
+    query = _bounded(query, now)
+    start_key = _decode_cursor(cursor, query) if cursor else None
+    page: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    for item in matching(tenant, query, deps.trail, start_key):
+        page.append(item)
+        if len(page) > query.limit:
+            break
+    more = len(page) > query.limit
+    page = page[: query.limit]
+    return {
+        "events": [event for _, event in page],
+        "cursor": _encode_cursor(page[-1][0], query) if more and page else None,
+        "order": "desc" if query.descending else "asc",
+    }
+
+
+@dataclass
+class AnchorCache:
+    """Anchors read once per verification run (a range touches each day's anchor many times)."""
+
+    store: ObjectStore | None
+    days: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+
+    def get(self, tenant: str, day: str) -> dict[str, Any] | None:
+        if self.store is None:
+            return None
+        if day not in self.days:
+            self.days[day] = anchors.read_anchor(self.store, tenant, day)
+        return self.days[day]
+
+
+def verify(tenant: str, debtor_id: str, deps: AuditDeps, cache: AnchorCache | None = None) -> dict[str, Any]:
+    """Recompute every hash and link, then check the chain reaches the head the ledger committed and
+    every head the daily anchors recorded for it.
 
     A removed, altered or reordered event breaks a link; a removed tail leaves the chain short of
-    the ledger's head (events still in the ledger's outbox are counted as not yet appended).
+    the ledger's head (events still in the ledger's outbox are counted as not yet appended) and of
+    the last anchored head, which nobody can change: the anchor bucket is under Object Lock.
     """
-    events = deps.audit.for_person(tenant, debtor_id)
+    cache = cache or AnchorCache(deps.anchors)
+    events = deps.trail.for_person(tenant, debtor_id)
     ledger = deps.ledgers.get(tenant, debtor_id)
     check = verify_chain(events)
     result: dict[str, Any] = {
@@ -33,6 +202,10 @@ def verify(tenant: str, debtor_id: str, deps: Deps) -> dict[str, Any]:
     if not check.ok:
         broken = next((e for e in events if e.get("seq") == check.broken_at), None)
         return {**result, "broken_at": check.broken_at, "problem": check.problem, "event": broken}
+    anchored = _check_anchors(tenant, debtor_id, events, cache)
+    result["anchors_checked"] = anchored["checked"]
+    if anchored.get("problem"):
+        return {**result, "ok": False, **{k: v for k, v in anchored.items() if k != "checked"}}
     last_seq = events[-1]["seq"] if events else 0
     pending = {e["seq"] for e in ledger.outbox}
     missing = [s for s in range(last_seq + 1, ledger.seq + 1) if s not in pending]
@@ -42,3 +215,61 @@ def verify(tenant: str, debtor_id: str, deps: Deps) -> dict[str, Any]:
     if events and last_seq == ledger.seq and events[-1]["hash"] != ledger.head:
         return {**result, "ok": False, "broken_at": last_seq, "problem": "the last event is not the ledger's head"}
     return {**result, "pending": sorted(pending)}
+
+
+def _check_anchors(tenant: str, debtor_id: str, events: list[dict[str, Any]], cache: AnchorCache) -> dict[str, Any]:
+    """Each day's anchor names the chain's head at the end of that day: that event must be here."""
+    chain = anchors.chain_id(tenant, debtor_id)
+    by_seq = {e["seq"]: e for e in events}
+    days = {datetime.fromisoformat(e["at"]).astimezone(UTC).date().isoformat() for e in events}
+    # A tail removed with its whole days leaves no event to point at them: read the anchors after the last one.
+    days |= set(anchors.days_after(cache.store, tenant, max(days) if days else None))
+    checked = 0
+    for day in sorted(days):
+        anchor = cache.get(tenant, day)
+        if anchor is None:
+            continue
+        if not anchors.digest_ok(anchor):
+            return {"checked": checked, "problem": f"the anchor of {day} does not match its digest", "anchor": day}
+        head = anchors.head_of(anchor, chain)
+        if head is None:
+            continue
+        checked += 1
+        event = by_seq.get(head["seq"])
+        if event is None:
+            problem = f"event {head['seq']}, anchored on {day}, is missing: the chain was cut short"
+            return {"checked": checked, "problem": problem, "broken_at": head["seq"], "anchor": day}
+        if event["hash"] != head["hash"]:
+            problem = f"event {head['seq']} differs from the one anchored on {day}"
+            return {"checked": checked, "problem": problem, "broken_at": head["seq"], "anchor": day, "event": event}
+    return {"checked": checked}
+
+
+def chains_in_range(tenant: str, start: datetime, end: datetime, trail: AuditTrail) -> list[str]:
+    """Debtors whose chains have an event in ``[start, end)``, from the tenant x day index."""
+    query = EventQuery(start=start, end=end)
+    return sorted({event["debtor_id"] for _, event in matching(tenant, query, trail)})
+
+
+def verify_range(
+    tenant: str, start: datetime, end: datetime, deps: AuditDeps, after: str | None = None, limit: int = 200
+) -> dict[str, Any]:
+    """Verify every chain touched in the range, whole; ``after``/``cursor`` page through the debtors."""
+    if start >= end:
+        raise InvalidFieldError("to", "must be after 'from'")
+    if end - start > timedelta(days=MAX_RANGE_DAYS):
+        raise InvalidFieldError("from", f"a verified range spans at most {MAX_RANGE_DAYS} days")
+    debtors = [d for d in chains_in_range(tenant, start, end, deps.trail) if after is None or d > after]
+    cache = AnchorCache(deps.anchors)
+    page = debtors[:limit]
+    results = [verify(tenant, debtor, deps, cache) for debtor in page]
+    failures = [r for r in results if not r["ok"]]
+    return {
+        "ok": not failures,
+        "chains": len(results),
+        "events": sum(r["checked"] for r in results),
+        "anchors_checked": sum(r.get("anchors_checked", 0) for r in results),
+        "failures": failures,
+        "cursor": page[-1] if len(debtors) > limit else None,
+        "remaining": max(len(debtors) - limit, 0),
+    }

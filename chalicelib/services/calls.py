@@ -66,5 +66,11 @@ def record_call_outcome(
             raise NotAVoicePermitError(f"the call's outcome was already reported as {current.result.value}")
         return led.with_record(current.model_copy(update={"result": result, "at": when}))
 
-    record_change((tenant, debtor_id), deps, now, [Draft(EventType.OUTCOME, contact_id, data)], mutate)
+    record_change(
+        (tenant, debtor_id),
+        deps,
+        now,
+        [Draft(EventType.OUTCOME, contact_id, data, record.channel.value, record.account_id)],
+        mutate,
+    )
     return {"contact_id": contact_id, "result": result.value, "at": when.isoformat()}

@@ -94,8 +94,9 @@ def _plan(attempt: Attempt, ledger: Ledger, deps: Deps, now: datetime, trigger: 
     preferences = suppression.with_address(ledger.preferences, suppression.opt_outs(deps, request.tenant, request.to))
     decision = engine.evaluate(request, history, deps.policies, now, preferences)
     status, decision = _status(request, decision, ledger, contact_id)
-    drafts = [Draft(EventType.REQUESTED, contact_id, request_data(request))] if trigger == "api" else []
-    drafts.append(Draft(EventType.DECIDED, contact_id, _decision_data(request, decision, trigger)))
+    facets = (request.channel.value, request.account_id)
+    drafts = [Draft(EventType.REQUESTED, contact_id, request_data(request), *facets)] if trigger == "api" else []
+    drafts.append(Draft(EventType.DECIDED, contact_id, _decision_data(request, decision, trigger), *facets))
     new = ledger.without_deferred(contact_id).pruned(now, deps.policies.longest_window_days)
     if decision.outcome is Outcome.ALLOW:
         result = Result.PLACED if request.channel is Channel.VOICE else Result.PENDING
@@ -115,7 +116,8 @@ def _plan(attempt: Attempt, ledger: Ledger, deps: Deps, now: datetime, trigger: 
         not_before = decision.not_before or now
         new = new.with_deferred(Deferred(contact_id, request, not_before, attempt.deliveries_failed))
     if status is not Status.SENT:
-        drafts.append(Draft(status.value, contact_id, {"not_before": decision_json(decision)["not_before"]}))
+        drafts.append(Draft(status.value, contact_id, {"not_before": decision_json(decision)["not_before"]}, *facets))
+    new = new.with_retention(deps.policies.retention_days(decision.inputs.get("packs", ())))
     new, _events = new.append(drafts, now)
     return new, status, decision
 

@@ -89,7 +89,12 @@ def deliver(attempt: Attempt, decision: Decision, deps: Deps, now: datetime, app
 
     def settle(event: str, data: dict[str, Any], result: Result) -> None:
         _settle(
-            attempt, deps, now, [Draft(event, contact_id, data)], partial(_with_result, contact_id, result), appended
+            attempt,
+            deps,
+            now,
+            [Draft(event, contact_id, data, *_facets(attempt))],
+            partial(_with_result, contact_id, result),
+            appended,
         )
 
     if suppression.blocks(deps, attempt.request):
@@ -112,6 +117,11 @@ def deliver(attempt: Attempt, decision: Decision, deps: Deps, now: datetime, app
     return ContactResult(contact_id, Status.SENT, decision, provider_id)
 
 
+def _facets(attempt: Attempt) -> tuple[str, str]:
+    """Channel and account of the contact, carried on each of its events."""
+    return attempt.request.channel.value, attempt.request.account_id
+
+
 def _failed(
     attempt: Attempt, decision: Decision, deps: Deps, now: datetime, exc: DeliveryError, appended: frozenset[int]
 ) -> ContactResult:
@@ -119,7 +129,7 @@ def _failed(
     contact_id, failures = attempt.contact_id, attempt.deliveries_failed + 1
     retry = not isinstance(exc, PermanentDeliveryError) and failures < MAX_DELIVERY_ATTEMPTS
     data = {"error_code": exc.code, "retryable": retry, "delivery_attempt": failures}
-    drafts = [Draft(EventType.FAILED, contact_id, data)]
+    drafts = [Draft(EventType.FAILED, contact_id, data, *_facets(attempt))]
     retry_at = now + RETRY_DELAY
     if retry:
         drafts.append(
@@ -127,6 +137,7 @@ def _failed(
                 EventType.SCHEDULED,
                 contact_id,
                 {"not_before": decision_json(decision.model_copy(update={"not_before": retry_at}))["not_before"]},
+                *_facets(attempt),
             )
         )
 

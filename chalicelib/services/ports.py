@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from chalicelib.domain.ledger import Ledger
@@ -37,3 +37,71 @@ class SmsSender(Protocol):
 
 class EmailSender(Protocol):
     def send_email(self, *, to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> str: ...
+
+
+class AuditTrail(AuditLog, Protocol):
+    """The read side of the audit table."""
+
+    def select(
+        self,
+        *,
+        tenant: str,
+        by: str,
+        value: str,
+        at_range: tuple[str, str] | None = None,
+        filters: Mapping[str, str] | None = None,
+        forward: bool = True,
+        start_key: Mapping[str, Any] | None = None,
+        page_size: int = 200,
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]: ...
+
+    def segment(self, tenant: str, debtor_id: str, first_seq: int, last_seq: int) -> Iterator[dict[str, Any]]: ...
+
+    def expiring(self, day: date) -> Iterator[dict[str, Any]]: ...
+
+    def extend_retention(self, pk: str, seq: int, expires_at: int) -> None: ...
+
+
+class StreamWriter(Protocol):
+    size: int
+
+    def write(self, data: bytes) -> None: ...
+
+    def close(self) -> str: ...
+
+    def abort(self) -> None: ...
+
+
+class ObjectStore(Protocol):
+    def writer(self, key: str, content_type: str) -> StreamWriter: ...
+
+    def put_locked(self, key: str, body: bytes, retain_until: datetime) -> str | None: ...
+
+    def get_bytes(self, key: str) -> bytes | None: ...
+
+    def get_json(self, key: str) -> dict[str, Any] | None: ...
+
+    def list_keys(self, prefix: str, start_after: str | None = None, limit: int = 1000) -> list[str]: ...
+
+    def presigned_url(self, key: str, expires_in: int) -> str: ...
+
+
+class Signer(Protocol):
+    ALGORITHM: str
+    key_id: str
+
+    def sign_digest(self, digest: bytes) -> bytes: ...
+
+    def public_key_pem(self) -> str: ...
+
+
+class Queue(Protocol):
+    def send(self, message: dict[str, Any]) -> None: ...
+
+
+class Jobs(Protocol):
+    def create(self, job_id: str, job: dict[str, Any]) -> None: ...
+
+    def get(self, job_id: str) -> tuple[dict[str, Any], int] | None: ...
+
+    def update(self, job_id: str, job: dict[str, Any], version: int) -> int: ...

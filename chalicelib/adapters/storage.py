@@ -1,0 +1,211 @@
+"""S3 (anchors, export bundles), KMS (manifest signatures), SQS (export jobs) and the jobs table."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.adapters.errors import error_code, storage_errors
+
+PART_SIZE = 8 * 1024 * 1024  # S3 multipart parts are at least 5 MiB, except the last
+
+
+class S3StreamWriter:
+    """Writes one object in parts as it is produced: memory holds at most one part.
+
+    Counts bytes and computes SHA-256 on the way, so the manifest needs no second read.
+    """
+
+    def __init__(self, client: Any, bucket: str, key: str, content_type: str) -> None:
+        self._client, self._bucket, self._key, self._type = client, bucket, key, content_type
+        self._buffer = bytearray()
+        self._parts: list[dict[str, Any]] = []
+        self._upload_id: str | None = None
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.sha256.update(data)
+        self.size += len(data)
+        self._buffer += data
+        if len(self._buffer) >= PART_SIZE:
+            self._flush_part()
+
+    def _flush_part(self) -> None:
+        with storage_errors():
+            if self._upload_id is None:
+                created = self._client.create_multipart_upload(
+                    Bucket=self._bucket, Key=self._key, ContentType=self._type
+                )
+                self._upload_id = created["UploadId"]
+            number = len(self._parts) + 1
+            part = self._client.upload_part(
+                Bucket=self._bucket,
+                Key=self._key,
+                UploadId=self._upload_id,
+                PartNumber=number,
+                Body=bytes(self._buffer),
+            )
+        self._parts.append({"PartNumber": number, "ETag": part["ETag"]})
+        self._buffer.clear()
+
+    def close(self) -> str:
+        """Finish the object; returns its SHA-256 in hex."""
+        with storage_errors():
+            if self._upload_id is None:
+                self._client.put_object(
+                    Bucket=self._bucket, Key=self._key, Body=bytes(self._buffer), ContentType=self._type
+                )
+            else:
+                if self._buffer:
+                    self._flush_part()
+                self._client.complete_multipart_upload(
+                    Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
+                )
+        self._buffer.clear()
+        return self.sha256.hexdigest()
+
+    def abort(self) -> None:
+        if self._upload_id is not None:
+            with storage_errors():
+                self._client.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)
+
+
+class S3Objects:
+    """One bucket: streamed writes, small JSON objects, presigned downloads."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self._client = client
+        self.bucket = bucket
+
+    def writer(self, key: str, content_type: str) -> S3StreamWriter:
+        return S3StreamWriter(self._client, self.bucket, key, content_type)
+
+    def put_locked(self, key: str, body: bytes, retain_until: datetime) -> str | None:
+        """Write once under Object Lock (compliance mode): nobody can delete or overwrite it before
+        ``retain_until``. Returns the version id."""
+        with storage_errors():
+            response = self._client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=body,
+                ContentType="application/json",
+                ContentMD5=base64.b64encode(hashlib.md5(body).digest()).decode(),  # required with Object Lock
+                ObjectLockMode="COMPLIANCE",
+                ObjectLockRetainUntilDate=retain_until,
+            )
+        return response.get("VersionId")
+
+    def get_bytes(self, key: str) -> bytes | None:
+        with storage_errors():
+            try:
+                response = self._client.get_object(Bucket=self.bucket, Key=key)
+            except ClientError as exc:
+                if error_code(exc) in ("NoSuchKey", "404"):
+                    return None
+                raise
+            return bytes(response["Body"].read())
+
+    def get_json(self, key: str) -> dict[str, Any] | None:
+        data = self.get_bytes(key)
+        return None if data is None else dict(json.loads(data))
+
+    def list_keys(self, prefix: str, start_after: str | None = None, limit: int = 1000) -> list[str]:
+        keys: list[str] = []
+        paginator = self._client.get_paginator("list_objects_v2")
+        extra = {"StartAfter": start_after} if start_after else {}
+        with storage_errors():
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, **extra):
+                keys += [o["Key"] for o in page.get("Contents", [])]
+                if len(keys) >= limit:
+                    break
+        return keys[:limit]
+
+    def presigned_url(self, key: str, expires_in: int) -> str:
+        return str(
+            self._client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
+            )
+        )
+
+
+class KmsSigner:
+    """Signs digests with an asymmetric KMS key (ECC_NIST_P256, ECDSA_SHA_256): the same in AWS and moto,
+    and checkable offline with the public key (``openssl dgst -sha256 -verify``)."""
+
+    ALGORITHM = "ECDSA_SHA_256"
+
+    def __init__(self, client: Any, key_id: str) -> None:
+        self._client = client
+        self.key_id = key_id
+        self._public_pem: str | None = None
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        with storage_errors():
+            response = self._client.sign(
+                KeyId=self.key_id, Message=digest, MessageType="DIGEST", SigningAlgorithm=self.ALGORITHM
+            )
+        return bytes(response["Signature"])  # DER-encoded ECDSA signature
+
+    def public_key_pem(self) -> str:
+        if self._public_pem is None:
+            with storage_errors():
+                der = self._client.get_public_key(KeyId=self.key_id)["PublicKey"]
+            body = base64.encodebytes(der).decode().replace("\n", "")
+            lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+            self._public_pem = "-----BEGIN PUBLIC KEY-----\n" + "\n".join(lines) + "\n-----END PUBLIC KEY-----\n"
+        return self._public_pem
+
+
+class SqsQueue:
+    def __init__(self, client: Any, queue_name: str) -> None:
+        self._client = client
+        self._name = queue_name
+        self._url: str | None = None
+
+    def send(self, message: dict[str, Any]) -> None:
+        with storage_errors():
+            if self._url is None:
+                self._url = self._client.get_queue_url(QueueName=self._name)["QueueUrl"]
+            self._client.send_message(QueueUrl=self._url, MessageBody=json.dumps(message))
+
+
+class DynamoDBJobs:
+    """Long-running jobs (exports): one item per job, state changes conditioned on the state read."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def create(self, job_id: str, job: dict[str, Any]) -> None:
+        with storage_errors():
+            self._client.put_item(
+                TableName=self._table,
+                Item={"id": {"S": job_id}, "job": {"S": json.dumps(job)}, "version": {"N": "1"}},
+                ConditionExpression="attribute_not_exists(id)",
+            )
+
+    def get(self, job_id: str) -> tuple[dict[str, Any], int] | None:
+        with storage_errors():
+            item = self._client.get_item(TableName=self._table, Key={"id": {"S": job_id}}, ConsistentRead=True).get(
+                "Item"
+            )
+        if not item:
+            return None
+        return json.loads(item["job"]["S"]), int(item["version"]["N"])
+
+    def update(self, job_id: str, job: dict[str, Any], version: int) -> int:
+        """Replace the job if nobody changed it since ``version``; raises ConflictError otherwise."""
+        with storage_errors():
+            self._client.put_item(
+                TableName=self._table,
+                Item={"id": {"S": job_id}, "job": {"S": json.dumps(job)}, "version": {"N": str(version + 1)}},
+                ConditionExpression="version = :v",
+                ExpressionAttributeValues={":v": {"N": str(version)}},
+            )
+        return version + 1

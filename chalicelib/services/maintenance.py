@@ -1,0 +1,21 @@
+"""The audit trail's daily pass: anchor the finished days, extend the retention of events still needed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from chalicelib.services import anchors, retention
+from chalicelib.services.audit_read import AuditDeps
+
+
+def audit_pass(deps: AuditDeps, tenants: Iterable[str], now: datetime) -> dict[str, Any]:
+    anchored: dict[str, list[str]] = {}
+    if deps.anchors is not None:
+        retain_days = deps.retention_years * 366
+        for tenant in tenants:
+            anchored[tenant] = anchors.anchor_missing_days(deps.trail, deps.anchors, tenant, now, retain_days)
+    report = retention.extend_retention(deps.trail, deps.ledgers, now)
+    return {"anchored": anchored, "retention": asdict(report)}

@@ -1,0 +1,53 @@
+"""Retention of the audit trail: kept until the person's last activity plus the longest retention of
+the packs that applied, then removed by DynamoDB TTL.
+
+An event is written with ``expires_at`` = its own time + that retention. Later activity moves the
+person's horizon, and the event may not expire before it: this pass, run daily, finds the events
+whose TTL falls in the next weeks and moves ``expires_at`` to the horizon. It is the only write to
+an existing audit item and touches nothing hashed (docs/decisions/0007). A chain links every debt of
+a person, so the whole chain expires together: verification never meets a chain with a hole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from chalicelib.domain.errors import ConflictError
+from chalicelib.services.ports import AuditTrail, LedgerRepository
+
+LOOKAHEAD_DAYS = 30  # a missed run or two cannot let anything expire early
+
+
+@dataclass
+class RetentionReport:
+    checked: int = 0
+    extended: int = 0
+
+
+def horizon(ledgers: LedgerRepository, tenant: str, debtor_id: str, now: datetime) -> int:
+    """Epoch seconds before which nothing of this person may expire."""
+    ledger = ledgers.get(tenant, debtor_id)
+    last = ledger.last_event_at or now  # a ledger from before this field: count from today, never shorter
+    return int((last + timedelta(days=ledger.retention_days)).timestamp())
+
+
+def extend_retention(
+    trail: AuditTrail, ledgers: LedgerRepository, now: datetime, lookahead_days: int = LOOKAHEAD_DAYS
+) -> RetentionReport:
+    report, horizons = RetentionReport(), {}
+    today = now.astimezone(UTC).date()
+    for offset in range(-2, lookahead_days + 1):  # TTL deletes up to two days late: those too
+        for item in list(trail.expiring(today + timedelta(days=offset))):
+            report.checked += 1
+            person = (item["tenant"], item["debtor_id"])
+            if person not in horizons:
+                horizons[person] = horizon(ledgers, *person, now)
+            if horizons[person] <= int(item["expires_at"]):
+                continue
+            try:
+                trail.extend_retention(item["pk"], int(item["seq"]), horizons[person])
+                report.extended += 1
+            except ConflictError:
+                continue  # already extended by an overlapping run
+    return report
