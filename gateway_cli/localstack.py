@@ -23,10 +23,19 @@ import requests
 
 from chalicelib import policy_store, provision
 from chalicelib.bootstrap import Clients, Gateway, bootstrap
-from chalicelib.services import dispatch, feedback, inbound
+from chalicelib.domain.errors import NotFoundError
+from chalicelib.services import dispatch, exports, feedback, inbound, maintenance
 from chalicelib.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
+AUDIT_PASS_INTERVAL = 3600.0  # seconds between anchor + retention passes of the local stack
+
+
+def _from_sns(handler: Callable[[str], str]) -> Callable[[str], str]:
+    """An SQS message from an SNS subscription wraps the published message in an envelope."""
+    return lambda body: handler(json.loads(body)["Message"])
+
+
 BIN = Path(sys.executable).parent
 
 
@@ -150,8 +159,26 @@ class LocalStack:
         session = self.clients().session_factory()
         kwargs = {"region_name": "us-east-1", "endpoint_url": self.endpoint}
         self._sns, self._sqs = session.client("sns", **kwargs), session.client("sqs", **kwargs)
-        queues = {self._subscribe(name): handler for name, handler in self._topic_handlers().items()}
+        queues = {self._subscribe(name): _from_sns(handler) for name, handler in self._topic_handlers().items()}
         threading.Thread(target=self._topic_loop, args=(queues,), daemon=True).start()
+        # Exports get their own worker, as their own Lambda: a long export holds up no reply.
+        exports_url = self._sqs.get_queue_url(QueueName=self.settings().export_queue)["QueueUrl"]
+        threading.Thread(target=self._topic_loop, args=({exports_url: self._export_handler()},), daemon=True).start()
+
+    def _export_handler(self) -> Callable[[str], str]:
+        gateway = self.gateway()
+
+        def run(body: str) -> str:
+            job = json.loads(body)
+            try:
+                done = exports.run_export(
+                    job["tenant"], job["export_id"], gateway.export_deps, lambda: datetime.now(UTC)
+                )
+            except NotFoundError as exc:
+                raise ValueError(f"no such export job: {exc}") from None  # dropped, as the Lambda would after retries
+            return f"export {job['export_id']}: {done['status']}"
+
+        return run
 
     def _topic_loop(self, queues: dict[str, Callable[[str], str]]) -> None:
         while not self._stop.is_set():
@@ -172,7 +199,7 @@ class LocalStack:
             return True
         for message in messages:  # one bad message must not hold back the others
             try:
-                print(handler(json.loads(message["Body"])["Message"]), flush=True)
+                print(handler(message["Body"]), flush=True)
             except (inbound.InboundMessageError, feedback.FeedbackMessageError, ValueError, KeyError) as exc:
                 print(f"topic delivery: dropped a malformed message: {exc}", flush=True)  # as the Lambda drops it
             except Exception as exc:  # noqa: BLE001 - stays queued and is retried, like a failed Lambda
@@ -186,11 +213,17 @@ class LocalStack:
 
     def _dispatch_loop(self) -> None:
         gateway = self.gateway()
+        next_audit_pass = 0.0
         while not self._stop.wait(self.dispatch_interval):
             try:
                 report = dispatch.run_dispatcher(gateway.deps, datetime.now(UTC))
                 if report.dispatched or report.repaired_events:
                     print(f"dispatcher: {report.statuses} repaired={report.repaired_events}", flush=True)
+                if time.monotonic() >= next_audit_pass:  # the daily schedule in AWS; idempotent, so hourly here
+                    tenants = [gateway.settings.default_tenant]
+                    audit = maintenance.audit_pass(gateway.audit_deps, tenants, datetime.now(UTC))
+                    print(f"audit pass: {audit}", flush=True)
+                    next_audit_pass = time.monotonic() + AUDIT_PASS_INTERVAL
             except Exception as exc:  # noqa: BLE001 - the timer keeps going; the next tick retries
                 print(f"dispatcher: tick failed: {exc}", flush=True)
 

@@ -135,7 +135,7 @@ class S3Objects:
 
 
 class KmsSigner:
-    """Signs digests with an asymmetric KMS key (ECC_NIST_P256, ECDSA_SHA_256): the same in AWS and moto,
+    """Signs with an asymmetric KMS key (ECC_NIST_P256, ECDSA_SHA_256): the same in AWS and moto,
     and checkable offline with the public key (``openssl dgst -sha256 -verify``)."""
 
     ALGORITHM = "ECDSA_SHA_256"
@@ -145,10 +145,12 @@ class KmsSigner:
         self.key_id = key_id
         self._public_pem: str | None = None
 
-    def sign_digest(self, digest: bytes) -> bytes:
+    def sign(self, message: bytes) -> bytes:
+        """Sign a short message (KMS hashes it: MessageType RAW, at most 4 KB). RAW, not DIGEST: moto
+        hashes a DIGEST message again, AWS does not, and a signature must verify the same in both."""
         with storage_errors():
             response = self._client.sign(
-                KeyId=self.key_id, Message=digest, MessageType="DIGEST", SigningAlgorithm=self.ALGORITHM
+                KeyId=self.key_id, Message=message, MessageType="RAW", SigningAlgorithm=self.ALGORITHM
             )
         return bytes(response["Signature"])  # DER-encoded ECDSA signature
 

@@ -376,13 +376,22 @@ def write_bundle(
         "files": files,
         "chains": chain_entries,
         "anchors": anchor_entries,
-        "signature": {"file": "manifest.sig", "algorithm": deps.signer.ALGORITHM, "key_id": deps.signer.key_id},
+        "signature": {
+            "file": "manifest.sig",
+            "signed": "manifest.sha256",
+            "algorithm": deps.signer.ALGORITHM,
+            "key_id": deps.signer.key_id,
+        },
     }
     body = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    signature = deps.signer.sign_digest(hashlib.sha256(body).digest())
+    # What is signed: the manifest's SHA-256 in sha256sum's format, so both halves check with stock
+    # tools: `sha256sum -c manifest.sha256` and `openssl dgst -sha256 -verify ... manifest.sha256`.
+    checksum = f"{hashlib.sha256(body).hexdigest()}  manifest.json\n".encode()
+    signature = deps.signer.sign(checksum)
     stored = {}
     for name, data, kind in (
         ("manifest.json", body, "application/json"),
+        ("manifest.sha256", checksum, "text/plain"),
         ("manifest.sig", signature, "application/octet-stream"),
         ("public-key.pem", deps.signer.public_key_pem().encode(), "application/x-pem-file"),
     ):

@@ -1,0 +1,157 @@
+"""An export of 100,000 events streams: its peak memory does not grow with the number of events.
+
+The exporter runs over in-memory stand-ins of its own ports (an audit trail that generates chained
+events on demand and keeps none, a bucket that writes to local files, a local ECDSA key), so what
+``tracemalloc`` measures is the exporter alone: moto would hold every stored byte in this process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tracemalloc
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from chalicelib.domain.audit import Draft, link, verify_chain
+from chalicelib.services import exports
+from tests.conftest import utc
+
+DAY = utc(2026, 3, 2, 0, 0)
+
+
+class GeneratedTrail:
+    """``chains`` debtors with ``per_chain`` events each, all on DAY, rebuilt on every read."""
+
+    def __init__(self, chains: int, per_chain: int) -> None:
+        self.chains, self.per_chain = chains, per_chain
+
+    def chain(self, index: int) -> list[dict[str, Any]]:
+        drafts = [
+            Draft(
+                "decided" if n % 2 else "requested",
+                f"ct_{index}_{n // 2}",
+                {"outcome": "allow", "to": "+14045550100", "policy_version": "ps-test"} if n % 2 else {"to": "x"},
+                "sms",
+                f"acct-{index % 3}",
+            )
+            for n in range(self.per_chain)
+        ]
+        return link(drafts, tenant="t", debtor_id=f"d-{index:06d}", seq=0, head="0" * 64, at=DAY + timedelta(hours=9))
+
+    def select(
+        self, *, tenant: str, by: str, value: str, **kwargs: Any
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        assert by == "day"
+        for index in range(self.chains):
+            for event in self.chain(index):
+                yield {"pk": f"t#{event['debtor_id']}", "seq": event["seq"]}, event
+
+    def segment(self, tenant: str, debtor_id: str, first_seq: int, last_seq: int) -> Iterator[dict[str, Any]]:
+        events = self.chain(int(debtor_id.removeprefix("d-")))
+        yield from events[first_seq - 1 : last_seq]
+
+
+class FileWriter:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = path.open("wb")
+        self._sha = hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self._file.write(data)
+        self._sha.update(data)
+        self.size += len(data)
+
+    def close(self) -> str:
+        self._file.close()
+        return self._sha.hexdigest()
+
+    def abort(self) -> None:
+        self._file.close()
+
+
+class Directory:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def writer(self, key: str, content_type: str) -> FileWriter:
+        return FileWriter(self.root / key)
+
+
+class LocalSigner:
+    ALGORITHM = "ECDSA_SHA_256"
+    key_id = "local-test-key"
+
+    def __init__(self) -> None:
+        self._key = ec.generate_private_key(ec.SECP256R1())
+
+    def sign(self, message: bytes) -> bytes:
+        return self._key.sign(message, ec.ECDSA(hashes.SHA256()))
+
+    def public_key_pem(self) -> str:
+        public = self._key.public_key()
+        return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+def export(chains: int, root: Path, per_chain: int = 100) -> tuple[dict[str, Any], int]:
+    deps = exports.ExportDeps(
+        trail=GeneratedTrail(chains, per_chain),  # type: ignore[arg-type]
+        jobs=None,  # type: ignore[arg-type]
+        queue=None,  # type: ignore[arg-type]
+        store=Directory(root),  # type: ignore[arg-type]
+        signer=LocalSigner(),
+    )
+    spec = exports.ExportSpec(start=DAY, end=DAY + timedelta(days=1), formats=("jsonl", "csv"))
+    tracemalloc.start()
+    try:
+        manifest = exports.write_bundle("t", "ex_memory", spec, deps, datetime(2026, 3, 3, tzinfo=DAY.tzinfo))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return manifest, peak
+
+
+def test_a_100k_event_export_streams_with_memory_independent_of_its_size(tmp_path: Path) -> None:
+    # The same 1,000 chains, ten times longer: what the exporter keeps per chain (the manifest's
+    # entries) is the same, so only holding events could make the peak grow.
+    small, small_peak = export(1000, tmp_path / "small", per_chain=10)  # 10,000 events
+    large, large_peak = export(1000, tmp_path / "large", per_chain=100)  # 100,000 events
+    assert (small["counts"]["events"], large["counts"]["events"]) == (10_000, 100_000)
+    print(f"peak memory: {small_peak / 2**20:.2f} MiB at 10k events, {large_peak / 2**20:.2f} MiB at 100k")
+    assert large_peak < 1.25 * small_peak, (small_peak, large_peak)
+    bundle = tmp_path / "large" / "exports" / "t" / "ex_memory"
+    jsonl = bundle / "events.jsonl"
+    assert jsonl.stat().st_size > 10 * large_peak  # the file is far larger than anything held in memory
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    assert manifest["files"]["events.jsonl"]["sha256"] == hashlib.sha256(jsonl.read_bytes()).hexdigest()
+    assert manifest["files"]["events.csv"]["rows"] == 100_000
+    assert len(manifest["chains"]) == 1000
+
+
+def test_every_exported_chain_links_from_its_first_event_to_its_head(tmp_path: Path) -> None:
+    manifest, _ = export(5, tmp_path)
+    lines = (tmp_path / "exports" / "t" / "ex_memory" / "events.jsonl").read_text().splitlines()
+    events = [json.loads(line) for line in lines]
+    for chain in manifest["chains"]:
+        mine = [e for e in events if e["debtor_id"] == chain["debtor_id"]]
+        assert verify_chain(mine).ok
+        assert (mine[0]["seq"], mine[-1]["hash"]) == (chain["first_seq"], chain["head_hash"])
+
+
+def test_the_manifest_signature_is_over_its_checksum_file(tmp_path: Path) -> None:
+    export(2, tmp_path)
+    bundle = tmp_path / "exports" / "t" / "ex_memory"
+    checksum = (bundle / "manifest.sha256").read_bytes()
+    assert (
+        checksum.decode() == f"{hashlib.sha256((bundle / 'manifest.json').read_bytes()).hexdigest()}  manifest.json\n"
+    )
+    key = serialization.load_pem_public_key((bundle / "public-key.pem").read_bytes())
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    key.verify((bundle / "manifest.sig").read_bytes(), checksum, ec.ECDSA(hashes.SHA256()))
