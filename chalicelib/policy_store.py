@@ -86,3 +86,18 @@ def markdown_table(policy_set: PolicySet) -> str:
             ]
             lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def retention_table(policy_set: PolicySet) -> str:
+    """How long each pack keeps the audit trail after the last activity, and on what basis."""
+    lines = ["| Pack | Years | Basis | Confidence |", "|---|---|---|---|"]
+    for pack in policy_set.packs:
+        source = pack.retention_source
+        cells = [
+            pack.id,
+            str(pack.retention_years),
+            source.citation if source else "-",
+            source.confidence if source else "-",
+        ]
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -63,7 +63,9 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
 
 
 def cmd_policy_table(args: argparse.Namespace) -> int:
-    print(policy_store.markdown_table(policy_store.load_sources()), end="")
+    policy_set = policy_store.load_sources()
+    print(policy_store.markdown_table(policy_set))
+    print(policy_store.retention_table(policy_set), end="")
     return 0
 
 

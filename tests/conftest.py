@@ -72,6 +72,7 @@ def pack_with(*rules: dict[str, Any], pack_id: str = "xx", countries: tuple[str,
         "title": "test pack",
         "applies_to": {"countries": list(countries)},
         "retention_years": 1,
+        "retention_source": {"citation": "test pack", "confidence": "unverified"},
         "sources": [{"citation": "test", "confidence": "high"}],
         "rules": [{"citation": "test", "message": "test rule", **rule} for rule in rules],
     }

@@ -50,7 +50,8 @@ class Pack(BaseModel):
     applies_to: AppliesTo
     holidays: dict[str, str] | None = None  # {"country": "US", "subdivision": "MA"}
     zones: tuple[str, ...] | None = None  # the clock the rules read, when the law names one (Beijing time)
-    retention_years: int = Field(ge=0, le=100)
+    retention_years: int = Field(ge=0, le=100)  # kept this long after the last activity (0: says nothing)
+    retention_source: Source | None = None  # where the period comes from, with its confidence
     sources: tuple[Source, ...] = Field(min_length=1)
     rules: tuple[Rule, ...]
 
@@ -63,6 +64,12 @@ class Pack(BaseModel):
             if rule.id in seen:
                 raise ValueError(f"rules.{index}.id: rule id {rule.id!r} appears twice")
             seen.add(rule.id)
+        return self
+
+    @model_validator(mode="after")
+    def _retention_has_a_source(self) -> Pack:
+        if self.retention_years and self.retention_source is None:
+            raise ValueError("retention_source: required when retention_years is set")
         return self
 
     @model_validator(mode="after")

@@ -303,6 +303,7 @@ EARLY_WINDOW_PACK = {
     "title": "a window that opens inside the US spring-forward gap",
     "applies_to": {"countries": ["US"]},
     "retention_years": 1,
+    "retention_source": {"citation": "test pack", "confidence": "unverified"},
     "sources": [{"citation": "test", "confidence": "unverified"}],
     "rules": [
         {

@@ -42,3 +42,4 @@ def test_the_policies_readme_tables_every_pack_and_rule(policies):
 
     readme = (EXAMPLES[0].parents[1] / "README.md").read_text("utf-8")
     assert policy_store.markdown_table(policies) in readme, "run ./gateway policy table and update policies/README.md"
+    assert policy_store.retention_table(policies) in readme, "run ./gateway policy table and update policies/README.md"

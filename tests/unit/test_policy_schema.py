@@ -15,6 +15,7 @@ PACK: dict[str, Any] = {
     "title": "Test pack",
     "applies_to": {"countries": ["US"]},
     "retention_years": 3,
+    "retention_source": {"citation": "test pack", "confidence": "unverified"},
     "sources": [{"citation": "test", "confidence": "high"}],
     "rules": [
         {
@@ -153,3 +154,11 @@ def test_a_pack_id_used_twice_names_both_files() -> None:
         build_policy_set({"a.yaml": PACK, "b.yaml": copy.deepcopy(PACK)})
 
     assert "a.yaml" in str(error.value) and "b.yaml" in str(error.value)
+
+
+def test_a_retention_period_needs_its_source():
+    pack = {k: v for k, v in copy.deepcopy(PACK).items() if k != "retention_source"}
+    with pytest.raises(PolicyError) as error:
+        build_policy_set({"no-basis.yaml": pack})
+    assert "no-basis.yaml: retention_source: required when retention_years is set" in str(error.value)
+    assert build_policy_set({"ok.yaml": {**pack, "retention_years": 0}}).packs[0].retention_source is None
