@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from chalicelib.domain.audit import verify_chain
@@ -259,11 +259,14 @@ def verify_range(
         raise InvalidFieldError("to", "must be after 'from'")
     if end - start > timedelta(days=MAX_RANGE_DAYS):
         raise InvalidFieldError("from", f"a verified range spans at most {MAX_RANGE_DAYS} days")
-    debtors = [d for d in chains_in_range(tenant, start, end, deps.trail) if after is None or d > after]
+    touched = chains_in_range(tenant, start, end, deps.trail)
+    debtors = [d for d in touched if after is None or d > after]
     cache = AnchorCache(deps.anchors)
     page = debtors[:limit]
     results = [verify(tenant, debtor, deps, cache) for debtor in page]
     failures = [r for r in results if not r["ok"]]
+    if after is None:  # once per run: chains the anchors name that the trail no longer has at all
+        failures += _vanished_chains(tenant, start, end, {anchors.chain_id(tenant, d) for d in touched}, cache)
     return {
         "ok": not failures,
         "chains": len(results),
@@ -273,3 +276,24 @@ def verify_range(
         "cursor": page[-1] if len(debtors) > limit else None,
         "remaining": max(len(debtors) - limit, 0),
     }
+
+
+def _vanished_chains(
+    tenant: str, start: datetime, end: datetime, known: set[str], cache: AnchorCache
+) -> list[dict[str, Any]]:
+    """A chain anchored on a day inside the range must have events that day: if the index finds none,
+    they were removed (with the ledger, or the ledger's head would have told)."""
+    failures = []
+    midnight = datetime.combine(start.astimezone(UTC).date(), time(0), UTC)
+    first = midnight.date() + (timedelta(days=1) if start > midnight else timedelta())
+    last = end.astimezone(UTC).date()  # exclusive: only days wholly inside [start, end)
+    day = first
+    while day < last:
+        anchor = cache.get(tenant, day.isoformat())
+        for head in (anchor or {}).get("heads", []):
+            if head["chain"] not in known:
+                problem = f"a chain anchored on {day} has no events in the trail: they were removed"
+                failures.append({"ok": False, "chain": head["chain"], "anchor": day.isoformat(), "problem": problem})
+                known.add(head["chain"])
+        day += timedelta(days=1)
+    return failures
