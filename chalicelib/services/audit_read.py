@@ -127,22 +127,70 @@ def matching(
         )
 
 
-def _encode_cursor(key: dict[str, Any], query: EventQuery) -> str:
-    raw = json.dumps({"q": query.fingerprint(), "k": key}, separators=(",", ":")).encode()
+def _encode_cursor(key: dict[str, Any], asked: EventQuery, bounded: EventQuery) -> str:
+    payload: dict[str, Any] = {"q": asked.fingerprint(), "k": key}
+    if (bounded.start, bounded.end) != (asked.start, asked.end):
+        # A window the server chose (the last 30 days, up to now): the next pages keep it, however
+        # much later they are asked for, or the cursor would never match the query again.
+        payload["w"] = [
+            bounded.start.isoformat() if bounded.start else None,
+            bounded.end.isoformat() if bounded.end else None,
+        ]
+    raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str, query: EventQuery) -> dict[str, Any]:
+def _window(raw: Any) -> tuple[datetime, datetime] | None:
+    if raw is None:
+        return None
+    start, end = (datetime.fromisoformat(v) for v in raw)
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("naive window")
+    return start, end
+
+
+def _decode_cursor(cursor: str, query: EventQuery) -> tuple[dict[str, Any], tuple[datetime, datetime] | None]:
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        key, fingerprint = raw["k"], raw["q"]
+        key, fingerprint, window = raw["k"], raw["q"], _window(raw.get("w"))
         if not isinstance(key, dict) or not isinstance(key.get("pk"), str) or not isinstance(key.get("seq"), int):
             raise ValueError("bad key")
-    except (ValueError, KeyError, TypeError, binascii.Error):
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
         raise InvalidFieldError("cursor", "not a cursor this API returned") from None
     if fingerprint != query.fingerprint():
         raise InvalidFieldError("cursor", "belongs to a query with other filters")
-    return dict(key)
+    return dict(key), window
+
+
+_CURSOR_KEYS = {"person": ("pk", "seq"), "day": ("pk", "seq", "day_key", "at_key")}
+_CURSOR_KEYS["account"] = ("pk", "seq", "account_key", "at_key")
+
+
+def _check_key(tenant: str, query: EventQuery, key: dict[str, Any]) -> None:
+    """The client holds the cursor and may change it: its key must be one of an item this query reads,
+    or DynamoDB refuses it (a 503) or the day index cannot resume from it (a 500)."""
+    by = "person" if query.debtor_id else "account" if query.account_id else "day"
+    names = _CURSOR_KEYS[by]
+    fits = set(key) == set(names) and all(isinstance(key[n], str) for n in names if n != "seq")
+    if fits and by == "person":
+        fits = key["pk"] == f"{tenant}#{query.debtor_id}"
+    elif fits and by == "account":
+        fits = key["account_key"] == f"{tenant}#{query.account_id}"
+    elif fits and query.start and query.end:
+        days = {f"{tenant}#{day.isoformat()}" for day in _days(query.start, query.end, False)}
+        fits = key["day_key"] in days
+    bounds = at_range(query.start, query.end)
+    if fits and bounds and by != "person":
+        fits = bounds[0] <= key["at_key"] <= bounds[1]
+    if not fits:
+        raise InvalidFieldError("cursor", "not a cursor this API returned")
+
+
+def _within(query: EventQuery, window: tuple[datetime, datetime] | None) -> EventQuery:
+    """The query as asked, in the window its first page was given (bounds it names stay its own)."""
+    if window is None:
+        return query
+    return EventQuery(**{**asdict(query), "start": query.start or window[0], "end": query.end or window[1]})
 
 
 def events_page(
@@ -150,19 +198,21 @@ def events_page(
 ) -> dict[str, Any]:
     """One page of events and a cursor to the next one (None at the end); stable under new appends,
     because a cursor is the key of the last event returned, not an offset."""
-    query = _bounded(query, now)
-    start_key = _decode_cursor(cursor, query) if cursor else None
+    start_key, window = _decode_cursor(cursor, query) if cursor else (None, None)
+    bounded = _bounded(_within(query, window), now)
+    if start_key is not None:
+        _check_key(tenant, bounded, start_key)
     page: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    for item in matching(tenant, query, deps.trail, start_key):
+    for item in matching(tenant, bounded, deps.trail, start_key):
         page.append(item)
-        if len(page) > query.limit:
+        if len(page) > bounded.limit:
             break
-    more = len(page) > query.limit
-    page = page[: query.limit]
+    more = len(page) > bounded.limit
+    page = page[: bounded.limit]
     return {
         "events": [event for _, event in page],
-        "cursor": _encode_cursor(page[-1][0], query) if more and page else None,
-        "order": "desc" if query.descending else "asc",
+        "cursor": _encode_cursor(page[-1][0], query, bounded) if more and page else None,
+        "order": "desc" if bounded.descending else "asc",
     }
 
 
@@ -207,6 +257,12 @@ def verify(tenant: str, debtor_id: str, deps: AuditDeps, cache: AnchorCache | No
     if anchored.get("problem"):
         return {**result, "ok": False, **{k: v for k, v in anchored.items() if k != "checked"}}
     last_seq = events[-1]["seq"] if events else 0
+    if last_seq > ledger.seq:
+        # Read after the events, the ledger is at least as far as any event committed: one past its
+        # head was never committed (a hash holds no secret: anyone can link an event to the end).
+        problem = f"event {ledger.seq + 1} is past the ledger's head at seq {ledger.seq}: it was never committed"
+        extra = next(e for e in events if e["seq"] == ledger.seq + 1)
+        return {**result, "ok": False, "broken_at": ledger.seq + 1, "problem": problem, "event": extra}
     pending = {e["seq"] for e in ledger.outbox}
     missing = [s for s in range(last_seq + 1, ledger.seq + 1) if s not in pending]
     if missing:

@@ -1,0 +1,183 @@
+"""``gateway audit`` and ``gateway export`` against the Chalice app in-process.
+
+The CLI's HTTP session is handed to ``main``; a transport adapter routes its requests to
+``chalice.test.Client`` (the app over moto), so every request, status code and problem body is the
+app's own. Presigned downloads go to moto's S3 as the real ones would.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+from chalice.test import Client
+from requests.structures import CaseInsensitiveDict
+
+from chalicelib.bootstrap import Gateway
+from chalicelib.services import dispatch, exports, maintenance
+from chalicelib.services.contacts import submit_contact
+from gateway_cli.main import main
+from tests.conftest import make_request, utc
+
+URL = "http://gateway.test"
+NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
+
+
+class ChaliceAdapter(requests.adapters.BaseAdapter):
+    def __init__(self, client: Client) -> None:
+        super().__init__()
+        self.client = client
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        parts = urlsplit(request.url)
+        body = request.body.encode() if isinstance(request.body, str) else request.body or b""
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        answer = self.client.http.request(str(request.method), path, headers=dict(request.headers), body=body)
+        response = requests.Response()
+        response.status_code, response.url, response.request = answer.status_code, str(request.url), request
+        response.headers = CaseInsensitiveDict(answer.headers)
+        response._content = answer.body
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def session(client: Client, gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> requests.Session:
+    """The CLI's session, routed to the app; a queued export is built at once, as the SQS worker would."""
+
+    def run_queued_export(response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        if response.request.method == "POST" and response.status_code == 202:
+            export_id = response.json()["export_id"]
+            exports.run_export("local", export_id, gateway.export_deps, lambda: datetime.now(UTC))
+
+    routed = requests.Session()
+    routed.mount(URL, ChaliceAdapter(client))
+    routed.hooks["response"].append(run_queued_export)
+    monkeypatch.setenv("GATEWAY_URL", URL)
+    return routed
+
+
+@pytest.fixture
+def history(gateway: Gateway) -> int:
+    for hour in range(4):
+        submit_contact(make_request(), gateway.deps, NOON_ATLANTA + timedelta(hours=20 * hour))
+    later = NOON_ATLANTA + timedelta(days=5)
+    dispatch.sweep_audit(gateway.deps, later)
+    maintenance.audit_pass(gateway.audit_deps, ["local"], later)
+    return gateway.deps.ledgers.get("local", "d-1").seq
+
+
+def run(session: requests.Session | None, *argv: str) -> int:
+    return main(list(argv), session=session)
+
+
+def test_audit_events_prints_the_debtors_trail_as_a_table(session, history, capsys):
+    assert run(session, "audit", "events", "--debtor", "d-1", "--limit", "3") == 0
+    out, err = capsys.readouterr()
+    header, first, *_ = out.splitlines()
+    assert header.split()[:3] == ["seq", "time", "(UTC)"]
+    assert first.split()[:5] == ["1", "2026-03-02", "17:00:00", "d-1", "requested"]
+    assert "more events: add --all" in err
+
+
+def test_audit_events_all_follows_every_cursor_as_json_lines(session, history, capsys):
+    assert run(session, "audit", "events", "--debtor", "d-1", "--limit", "2", "--all", "--json") == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [e["seq"] for e in events] == list(range(1, history + 1))
+
+
+def test_audit_events_of_an_unknown_debtor_says_so(session, history, capsys):
+    assert run(session, "audit", "events", "--debtor", "d-nobody") == 0
+    assert "no events for debtor d-nobody" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["2026-13-01", "2026-03-01T10:00", "last tuesday"])
+def test_a_bad_date_is_refused_before_any_request(value, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        run(None, "audit", "events", "--from", value)
+    assert exit_.value.code == 2
+    assert "argument --from: " in capsys.readouterr().err
+
+
+def test_audit_verify_of_a_debtor_and_of_a_range_exit_0_when_intact(session, history, capsys):
+    assert run(session, "audit", "verify", "--debtor", "d-1") == 0
+    assert run(session, "audit", "verify", "--from", "2026-03-01", "--to", "2026-03-10") == 0
+    out = capsys.readouterr().out
+    assert f"debtor d-1: {history} events" in out and "1 chains" in out and out.count("ok: every chain verifies") == 2
+
+
+def test_audit_verify_names_a_broken_chain_and_exits_1(session, gateway, history, capsys):
+    table = gateway.settings.audit_table
+    gateway.clients.dynamodb.delete_item(TableName=table, Key={"pk": {"S": "local#d-1"}, "seq": {"N": "2"}})
+    assert run(session, "audit", "verify", "--from", "2026-03-01", "--to", "2026-03-10") == 1
+    assert "BROKEN debtor d-1 at seq 2: expected seq 2, found 3" in capsys.readouterr().out
+
+
+def test_an_export_is_created_downloaded_and_verified_offline(session, client, history, tmp_path, capsys):
+    bundle = tmp_path / "bundle"
+    assert (
+        run(session, "export", "create", "--debtor", "d-1", "--formats", "csv,jsonl,pdf", "--to-dir", str(bundle)) == 0
+    )
+    export_id = capsys.readouterr().out.splitlines()[0]
+    assert {"events.jsonl", "contact-history.pdf", "manifest.json", "manifest.sig"} <= {
+        p.name for p in bundle.iterdir()
+    }
+    key = tmp_path / "gateway.pem"
+    key.write_bytes(client.http.get("/v1/exports/public-key?format=pem").body)
+    assert run(session, "export", "verify", str(bundle), "--public-key", str(key)) == 0
+    again = tmp_path / "again"
+    assert run(session, "export", "download", export_id, "--to", str(again)) == 0
+    assert (again / "events.jsonl").read_bytes() == (bundle / "events.jsonl").read_bytes()
+    (again / "events.jsonl").write_bytes((again / "events.jsonl").read_bytes().replace(b'"seq":2,', b'"seq":9,'))
+    capsys.readouterr()
+    assert run(session, "export", "verify", str(again), "--public-key", str(key)) == 1
+    assert "problem: events.jsonl line 2: debtor d-1 seq 9: expected seq 2" in capsys.readouterr().out
+
+
+def test_an_unknown_export_is_not_found(session, capsys):
+    assert run(session, "export", "status", "ex_nothing_here") == 2
+    assert capsys.readouterr().err == "error: export ex_nothing_here not found\n"
+
+
+def test_an_expired_export_says_when_and_to_request_a_new_one(session, gateway, capsys):
+    spec = exports.ExportSpec(debtor_id="d-1")
+    old = exports.request_export("local", spec, gateway.export_deps, datetime.now(UTC) - timedelta(days=8))
+    assert run(session, "export", "download", old["export_id"], "--to", "unused") == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: export {old['export_id']} expired at ") and err.endswith("; request a new one\n")
+
+
+def test_a_refused_request_shows_the_problems_detail_and_fields(session, capsys):
+    assert run(session, "export", "create", "--formats", "pdf") == 2
+    assert capsys.readouterr().err == (
+        "error: formats: a PDF contact history is made per debtor: give debtor_id (fields: formats)\n"
+    )
+
+
+def test_the_api_key_is_sent_as_a_bearer_token(session, history, monkeypatch):
+    sent: list[str] = []
+    session.hooks["response"].append(lambda r, *a, **k: sent.append(r.request.headers.get("Authorization")))
+    monkeypatch.setenv("GATEWAY_API_KEY", "k-123")
+    assert run(session, "audit", "events", "--debtor", "d-1") == 0
+    assert sent == ["Bearer k-123"]
+
+
+def test_an_unreachable_gateway_asks_whether_the_stack_is_up(capsys):
+    with socket.socket() as probe:  # a port nobody listens on once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert run(None, "audit", "events", "--url", f"http://127.0.0.1:{port}") == 2
+    assert capsys.readouterr().err == f"error: cannot reach the gateway at http://127.0.0.1:{port}: is `make run` up?\n"
+
+
+def test_export_verify_of_a_missing_folder_exits_2(tmp_path: Path, capsys):
+    assert run(None, "export", "verify", str(tmp_path / "nowhere")) == 2
+    assert "not a folder" in capsys.readouterr().err
