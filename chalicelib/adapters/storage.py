@@ -111,20 +111,35 @@ class S3Objects:
                 raise
             return bytes(response["Body"].read())
 
+    def get_original(self, key: str) -> tuple[bytes | None, int]:
+        """The first version ever written under ``key`` (the one Object Lock protects) and how many
+        versions and delete markers the key has: more than one means someone tried to replace it."""
+        with storage_errors():
+            listed = self._client.list_object_versions(Bucket=self.bucket, Prefix=key)
+        versions = [v for v in listed.get("Versions", []) if v["Key"] == key]
+        markers = [m for m in listed.get("DeleteMarkers", []) if m["Key"] == key]
+        if not versions:
+            return None, len(markers)
+        first = min(versions, key=lambda v: (v["LastModified"], v["IsLatest"]))
+        with storage_errors():
+            body = self._client.get_object(Bucket=self.bucket, Key=key, VersionId=first["VersionId"])["Body"].read()
+        return bytes(body), len(versions) + len(markers)
+
     def get_json(self, key: str) -> dict[str, Any] | None:
         data = self.get_bytes(key)
         return None if data is None else dict(json.loads(data))
 
     def list_keys(self, prefix: str, start_after: str | None = None, limit: int = 1000) -> list[str]:
-        keys: list[str] = []
-        paginator = self._client.get_paginator("list_objects_v2")
-        extra = {"StartAfter": start_after} if start_after else {}
+        """Every key ever written under ``prefix``, in order, even those a delete marker now hides."""
+        keys: set[str] = set()
+        paginator = self._client.get_paginator("list_object_versions")
+        extra = {"KeyMarker": start_after} if start_after else {}
         with storage_errors():
             for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, **extra):
-                keys += [o["Key"] for o in page.get("Contents", [])]
-                if len(keys) >= limit:
+                keys |= {v["Key"] for v in page.get("Versions", []) + page.get("DeleteMarkers", [])}
+                if len(keys) > limit:
                     break
-        return keys[:limit]
+        return sorted(keys)[:limit]
 
     def presigned_url(self, key: str, expires_in: int) -> str:
         return str(

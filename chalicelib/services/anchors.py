@@ -61,7 +61,19 @@ def head_of(anchor: dict[str, Any], chain: str) -> dict[str, Any] | None:
 
 
 def read_anchor(store: ObjectStore, tenant: str, day: str) -> dict[str, Any] | None:
-    return store.get_json(anchor_key(tenant, day))
+    """The anchor as first written: a later version or a delete marker (which Object Lock cannot
+    prevent) neither hides nor replaces it, and is reported as ``replaced``."""
+    raw, versions = store.get_original(anchor_key(tenant, day))
+    if raw is None:
+        return None  # never written: under Object Lock a written version cannot be deleted
+    anchor = dict(json.loads(raw))
+    if versions > 1:
+        anchor["replaced"] = versions - 1
+    return anchor
+
+
+def original_bytes(store: ObjectStore, tenant: str, day: str) -> bytes | None:
+    return store.get_original(anchor_key(tenant, day))[0]
 
 
 def days_after(store: ObjectStore | None, tenant: str, day: str | None, limit: int = MAX_TRAILING_ANCHORS) -> list[str]:
@@ -82,7 +94,7 @@ def write_anchor(
         return None
     existing = read_anchor(store, tenant, day.isoformat())
     if existing is not None:
-        return existing
+        return existing  # written once: even a hidden one is not written again
     start = datetime.combine(day, datetime.min.time(), UTC)
     events = (event for _, event in trail.select(tenant=tenant, by="day", value=day.isoformat()))
     anchor = build_anchor(tenant, day, events, now)

@@ -254,8 +254,10 @@ def verify(tenant: str, debtor_id: str, deps: AuditDeps, cache: AnchorCache | No
         return {**result, "broken_at": check.broken_at, "problem": check.problem, "event": broken}
     anchored = _check_anchors(tenant, debtor_id, events, cache)
     result["anchors_checked"] = anchored["checked"]
+    if anchored["warnings"]:
+        result["warnings"] = anchored["warnings"]
     if anchored.get("problem"):
-        return {**result, "ok": False, **{k: v for k, v in anchored.items() if k != "checked"}}
+        return {**result, "ok": False, **{k: v for k, v in anchored.items() if k not in ("checked", "warnings")}}
     last_seq = events[-1]["seq"] if events else 0
     if last_seq > ledger.seq:
         # Read after the events, the ledger is at least as far as any event committed: one past its
@@ -280,13 +282,16 @@ def _check_anchors(tenant: str, debtor_id: str, events: list[dict[str, Any]], ca
     days = {datetime.fromisoformat(e["at"]).astimezone(UTC).date().isoformat() for e in events}
     # A tail removed with its whole days leaves no event to point at them: read the anchors after the last one.
     days |= set(anchors.days_after(cache.store, tenant, max(days) if days else None))
-    checked = 0
+    checked, warnings = 0, list[str]()
     for day in sorted(days):
         anchor = cache.get(tenant, day)
         if anchor is None:
             continue
+        if anchor.get("replaced"):
+            warnings.append(f"the anchor of {day} was overwritten or hidden in its bucket; its locked original is used")
         if not anchors.digest_ok(anchor):
-            return {"checked": checked, "problem": f"the anchor of {day} does not match its digest", "anchor": day}
+            problem = f"the anchor of {day} does not match its digest"
+            return {"checked": checked, "problem": problem, "anchor": day, "warnings": warnings}
         head = anchors.head_of(anchor, chain)
         if head is None:
             continue
@@ -294,11 +299,18 @@ def _check_anchors(tenant: str, debtor_id: str, events: list[dict[str, Any]], ca
         event = by_seq.get(head["seq"])
         if event is None:
             problem = f"event {head['seq']}, anchored on {day}, is missing: the chain was cut short"
-            return {"checked": checked, "problem": problem, "broken_at": head["seq"], "anchor": day}
+            return {
+                "checked": checked,
+                "problem": problem,
+                "broken_at": head["seq"],
+                "anchor": day,
+                "warnings": warnings,
+            }
         if event["hash"] != head["hash"]:
             problem = f"event {head['seq']} differs from the one anchored on {day}"
-            return {"checked": checked, "problem": problem, "broken_at": head["seq"], "anchor": day, "event": event}
-    return {"checked": checked}
+            failure = {"checked": checked, "problem": problem, "broken_at": head["seq"], "anchor": day, "event": event}
+            return {**failure, "warnings": warnings}
+    return {"checked": checked, "warnings": warnings}
 
 
 def chains_in_range(tenant: str, start: datetime, end: datetime, trail: AuditTrail) -> list[str]:

@@ -407,7 +407,7 @@ def _copy_anchors(
     """The anchors of the days the events fall on, copied as they are, so they can be checked offline."""
     entries = []
     for day in sorted(days):
-        raw = deps.anchors.get_bytes(anchors.anchor_key(tenant, day)) if deps.anchors else None
+        raw = anchors.original_bytes(deps.anchors, tenant, day) if deps.anchors else None
         if raw is None:
             continue  # not anchored yet (today, or the pass has not run)
         name = f"anchors/{day}.json"
