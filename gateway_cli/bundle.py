@@ -14,7 +14,8 @@ replace the key too. Compare it with ``GET /v1/exports/public-key``, or pass tha
 
 ``events.jsonl`` is read one line at a time and only a few numbers per chain are kept, so a bundle
 of any size checks in constant memory per chain. A redacted stub (an event of another debt of the
-same person) has no content to hash: its hash is taken as given and checked by the next link.
+same person) carries the SHA-256 of its content instead of the content (``content_hash``): its hash
+recomputes like any other event's, so no link is taken on trust.
 """
 
 from __future__ import annotations
@@ -29,13 +30,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from chalicelib.domain.audit import event_hash
+from chalicelib.domain.audit import CONTENT_KEYS, event_hash
 from chalicelib.services import anchors
 
 BUNDLE_FORMAT = "gateway-export/1"
 CHECKSUM_FILE = "manifest.sha256"
 OWN_FILES = frozenset({"manifest.json", "manifest.sig", CHECKSUM_FILE, "public-key.pem"})
-STUB_KEYS = frozenset({"tenant", "debtor_id", "seq", "type", "at", "prev_hash", "hash", "redacted"})
 CHUNK = 1 << 20
 
 
@@ -334,9 +334,10 @@ def _link_problem(chain: _Chain, event: dict[str, Any]) -> str | None:
     if event.get("prev_hash") != chain.last_hash:
         first = chain.next_seq == chain.first_seq
         return "prev_hash is not the manifest's prev_hash" if first else "prev_hash is not the previous event's hash"
-    if event.get("redacted") is True:
-        extra = sorted(set(event) - STUB_KEYS)
-        return f"a redacted stub carries {', '.join(extra)}" if extra else None
+    if event.get("redacted") is True and (
+        any(k in event for k in CONTENT_KEYS) or not isinstance(event.get("content_hash"), str)
+    ):
+        return "a redacted stub must carry content_hash and none of the content"
     if event_hash(event) != event.get("hash"):
         return "hash does not match the event's content"
     return None

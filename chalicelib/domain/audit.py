@@ -53,9 +53,33 @@ class Draft:
     account_id: str | None = None
 
 
+# What an event says about its contact; hashed on its own, so an event can be shown without it.
+CONTENT_KEYS = ("contact_id", "channel", "account_id", "data")
+
+
+def content_hash(event: dict[str, Any]) -> str:
+    content = {k: event[k] for k in CONTENT_KEYS if k in event}
+    return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
+
+
 def event_hash(event: dict[str, Any]) -> str:
-    body = {k: v for k, v in event.items() if k != "hash"}
+    """SHA-256 over the canonical JSON of the event without ``hash``, its content (contact, channel,
+    debt, data) replaced by the content's own SHA-256 (``content_hash``). Two levels, so an event shown
+    without its content (an export stub: the other fields plus ``content_hash``) still recomputes to
+    the same hash, and no link of a chain has to be taken on trust."""
+    if "content_hash" in event and not any(k in event for k in CONTENT_KEYS):
+        digest = event["content_hash"]
+    else:
+        digest = content_hash(event)
+    body = {k: v for k, v in event.items() if k not in (*CONTENT_KEYS, "hash", "redacted", "content_hash")}
+    body["content_hash"] = digest
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
+
+
+def stub(event: dict[str, Any]) -> dict[str, Any]:
+    """The event without its content: its place in the chain, its type and time, and ``content_hash``."""
+    shown = {k: v for k, v in event.items() if k not in CONTENT_KEYS}
+    return {**shown, "content_hash": content_hash(event), "redacted": True}
 
 
 def link(

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from chalicelib.domain.audit import event_outcome
+from chalicelib.domain.audit import event_outcome, stub
 from chalicelib.domain.errors import (
     ConflictError,
     GoneError,
@@ -203,12 +203,6 @@ def _in_filter(event: dict[str, Any], spec: ExportSpec) -> bool:
     return not spec.account_id or event.get("account_id") == spec.account_id
 
 
-def stub(event: dict[str, Any]) -> dict[str, Any]:
-    """An event outside the filter, inside the exported segment: its links only."""
-    keys = ("tenant", "debtor_id", "seq", "type", "at", "prev_hash", "hash")
-    return {**{k: event[k] for k in keys}, "redacted": True}
-
-
 def csv_row(event: dict[str, Any]) -> dict[str, Any]:
     data = event.get("data", {})
     reasons = data.get("reasons", []) if isinstance(data.get("reasons"), list) else []
@@ -355,6 +349,7 @@ def write_bundle(
         streams.add(event, full)
         if not full:
             tally.redacted += 1
+            tally.days.add(datetime.fromisoformat(event["at"]).astimezone(UTC).date().isoformat())  # its anchor too
             continue
         tally.add(event)
         if tally.events % PROGRESS_EVERY == 0:

@@ -251,11 +251,19 @@ def assert_problem(response: requests.Response, status: int, field: str | None =
     return dict(body)
 
 
-def expected_hash(event: dict[str, Any]) -> str:
-    """SHA-256 over canonical JSON (sorted keys, compact, UTF-8) of the event without ``hash``."""
-    content = {k: v for k, v in event.items() if k != "hash"}
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def _canonical_sha256(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def expected_hash(event: dict[str, Any]) -> str:
+    """SHA-256 over canonical JSON (sorted keys, compact, UTF-8) of the event without ``hash``, with
+    its content (contact_id, channel, account_id, data) replaced by ``content_hash``, the SHA-256 of
+    that content's own canonical JSON."""
+    content_keys = ("contact_id", "channel", "account_id", "data")
+    body = {k: v for k, v in event.items() if k not in (*content_keys, "hash")}
+    body["content_hash"] = _canonical_sha256({k: event[k] for k in content_keys if k in event})
+    return _canonical_sha256(body)
 
 
 def assert_chained(events: list[dict[str, Any]]) -> None:

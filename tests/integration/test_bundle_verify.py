@@ -112,6 +112,22 @@ def test_the_bundle_holds_redacted_stubs_and_still_verifies(bundle):
     assert verify_bundle(bundle).ok
 
 
+def test_an_edited_event_relinked_through_a_stub_is_still_found(bundle):
+    """A stub stands for its content by the content's SHA-256: its hash recomputes, so an event before
+    it cannot be edited by re-hashing it and fixing the stub's prev_hash."""
+    rows = lines(bundle)
+    number = next(n for n in range(1, len(rows)) if b'"redacted":true' in rows[n] and b'"redacted"' not in rows[n - 1])
+    event, after = json.loads(rows[number - 1]), json.loads(rows[number])
+    event["data"] = {**event["data"], "forged": True}
+    event["hash"] = event_hash(event)
+    after["prev_hash"] = event["hash"]
+    rows[number - 1], rows[number] = ((canonical_json(e) + "\n").encode() for e in (event, after))
+    write_lines(bundle, rows)
+    problems = verify_bundle(bundle).problems
+    where = f"events.jsonl line {number + 1}: debtor {after['debtor_id']} seq {after['seq']}"
+    assert f"{where}: hash does not match the event's content" in problems
+
+
 def test_a_changed_byte_in_events_jsonl_names_the_line_debtor_and_seq(bundle):
     rows = lines(bundle)
     number = next(n for n, row in enumerate(rows, start=1) if b"+14045550100" in row)
