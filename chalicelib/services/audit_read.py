@@ -91,6 +91,12 @@ def _filters(query: EventQuery, tenant: str, by: str) -> dict[str, str]:
     return {k: v for k, v in filters.items() if v}
 
 
+def _page_size(query: EventQuery, filters: dict[str, str]) -> int:
+    """Items read per Query: a page and one more when every item read is returned; more with filters
+    (DynamoDB applies them after reading), so a filtered page needs fewer round trips."""
+    return min(query.limit + 1, 1000) if not filters else 200
+
+
 def matching(
     tenant: str, query: EventQuery, trail: AuditTrail, start_key: dict[str, Any] | None = None
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
@@ -108,6 +114,7 @@ def matching(
             filters=_filters(query, tenant, by),
             forward=forward,
             start_key=start_key,
+            page_size=_page_size(query, _filters(query, tenant, by)),
         )
         return
     assert query.start and query.end
@@ -124,6 +131,7 @@ def matching(
             filters=_filters(query, tenant, "day"),
             forward=forward,
             start_key=key,
+            page_size=_page_size(query, _filters(query, tenant, "day")),
         )
 
 
