@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from chalicelib.domain.audit import Draft, link, verify_chain
 from chalicelib.services import exports
+from gateway_cli.bundle import verify_bundle
 from tests.conftest import utc
 
 DAY = utc(2026, 3, 2, 0, 0)
@@ -133,6 +134,8 @@ def test_a_100k_event_export_streams_with_memory_independent_of_its_size(tmp_pat
     assert manifest["files"]["events.jsonl"]["sha256"] == hashlib.sha256(jsonl.read_bytes()).hexdigest()
     assert manifest["files"]["events.csv"]["rows"] == 100_000
     assert len(manifest["chains"]) == 1000
+    checked = verify_bundle(bundle)  # offline, as a regulator would: signature, files, every link
+    assert checked.ok, checked.problems[:5]
 
 
 def test_every_exported_chain_links_from_its_first_event_to_its_head(tmp_path: Path) -> None:
