@@ -7,7 +7,7 @@ from typing import Any
 
 from chalice import Chalice, Cron, Rate, Response
 
-from chalicelib import api, observability, provision
+from chalicelib import api, observability, openapi, provision
 from chalicelib.adapters.errors import storage_errors
 from chalicelib.bootstrap import Gateway, bootstrap
 from chalicelib.domain.model import Channel
@@ -70,6 +70,12 @@ def health() -> Response:
     with storage_errors():  # unreachable or missing table: 503, not 500
         g.clients.dynamodb.describe_table(TableName=g.settings.ledger_table)
     return json_response(200, {"status": "ok", "policy_version": g.policies.version})
+
+
+@route(app, "/v1/openapi.json", "GET")
+def openapi_document() -> Response:
+    """The API's OpenAPI 3.1 document, from the same models the routes parse with."""
+    return json_response(200, openapi.document(gateway().policies.version))
 
 
 @route(app, "/v1/contacts", "POST")

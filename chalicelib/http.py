@@ -138,6 +138,7 @@ def route(
             except Exception as exc:  # noqa: BLE001 - every failure becomes a problem, never a trace
                 return problem_response(_as_problem(exc), request.context.get("path") or request.path)
 
+        wrapped.allowed_methods = methods  # type: ignore[attr-defined]  # what the OpenAPI document lists
         return app.route(path, methods=ALL_METHODS, content_types=["*/*"], **kwargs)(wrapped)
 
     return register
