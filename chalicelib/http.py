@@ -110,6 +110,11 @@ def _server_problem(exc: Exception) -> Problem:
     return Problem(500, "Internal error", "the request failed; its outcome is recorded in the audit trail")
 
 
+# The largest valid request (a 10,000-character message of 4-byte characters, its subject, 4 KB of
+# metadata) fits well inside this; anything bigger is refused before it is parsed.
+MAX_BODY_BYTES = 64 * 1024
+
+
 def route(
     app: Chalice, path: str, *methods: str, any_body: bool = False, **kwargs: Any
 ) -> Callable[[Callable[..., Response]], Any]:
@@ -126,6 +131,13 @@ def route(
             try:
                 if request.method not in methods:
                     raise Problem(405, "Method not allowed", f"{request.method} is not allowed here; use {allowed}")
+                if len(request.raw_body or b"") > MAX_BODY_BYTES:
+                    raise Problem(
+                        413,
+                        "Request body too large",
+                        f"the body is larger than {MAX_BODY_BYTES} bytes",
+                        [{"field": "body", "message": f"at most {MAX_BODY_BYTES} bytes"}],
+                    )
                 content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
                 if not any_body and request.method in ("POST", "PUT", "PATCH") and content_type != "application/json":
                     raise Problem(

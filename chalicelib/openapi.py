@@ -35,7 +35,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 ID_PARAMETER = {"type": "string", "pattern": api.SAFE_ID}
 # Every route answers these when the request is wrong or a dependency is down (chalicelib/http.py).
-COMMON_ERRORS = (400, 405, 415, 503)
+COMMON_ERRORS = (400, 405, 413, 415, 503)
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,17 @@ def test_wrong_method_and_media_type_are_problems(client):
     assert wrong_type.status_code == 415
 
 
+def test_an_oversized_body_is_a_413_and_nothing_is_sent(client):
+    largest = {**SMS, "message": {"body": "逾" * 10_000}, "metadata": {"note": "x" * 4000}}
+    assert len(json.dumps(largest, ensure_ascii=False).encode()) < 64 * 1024  # every valid body fits
+    huge = {**SMS, "metadata": {"note": "x" * (64 * 1024)}}
+    response = post(client, huge)
+    assert response.status_code == 413
+    problem = json.loads(response.body)
+    assert (problem["status"], problem["errors"][0]["field"]) == (413, "body")
+    assert sent_sms() == []
+
+
 def test_dependency_failure_is_503_without_a_trace(client, gateway):
     gateway.clients.dynamodb.delete_table(TableName=gateway.settings.ledger_table)
     response = post(client, SMS)
