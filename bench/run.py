@@ -3,6 +3,8 @@
 - ``engine_decisions_per_s``: pure ``evaluate`` on one core, us-federal, a 50-record voice history.
 - ``local_decision_ratio_10k_vs_empty``: median latency of ``POST /v1/contacts`` on the local stack
   (chalice local + moto server) with 10,000 audit events stored, over the same with none.
+- ``export_peak_memory_ratio_100k_vs_10k``: peak memory (tracemalloc) of building an export bundle of
+  100,000 events over the same 1,000 chains with 10,000 events; and its events per second.
 """
 
 from __future__ import annotations
@@ -120,11 +122,32 @@ def local_decision_ratio(stored: int = 10_000) -> dict[str, float]:
     }
 
 
+def export_memory() -> dict[str, float]:
+    # The exporter over stand-ins of its ports (generated chains, a local directory, a local key), the
+    # same as tests/unit/test_export_memory.py, so tracemalloc sees the exporter and nothing else.
+    import tempfile
+
+    from tests.unit.test_export_memory import export
+
+    with tempfile.TemporaryDirectory() as root:
+        _, small = export(1000, Path(root) / "small", per_chain=10)
+        started = time.perf_counter()
+        _, large = export(1000, Path(root) / "large", per_chain=100)
+        seconds = time.perf_counter() - started
+    return {
+        "export_peak_mib_10k": round(small / 2**20, 2),
+        "export_peak_mib_100k": round(large / 2**20, 2),
+        "export_peak_memory_ratio_100k_vs_10k": round(large / small, 3),
+        "export_events_per_s_traced": round(100_000 / seconds),
+    }
+
+
 def main() -> None:
     results: dict[str, Any] = {
         "machine": f"{platform.machine()} {platform.processor() or ''} python {platform.python_version()}".strip(),
         "engine_decisions_per_s": round(engine_decisions_per_s()),
         **local_decision_ratio(),
+        **export_memory(),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
