@@ -162,14 +162,21 @@ def instant(value: Any, *, end: bool) -> datetime | None:
             day = datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
         except ValueError:
             raise ValueError("not a date (YYYY-MM-DD)") from None
-        return day + timedelta(days=1) if end else day
+        return _in_calendar(day + timedelta(days=1) if end and day.year < 9999 else day)
     try:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError("not a date (YYYY-MM-DD) or an ISO 8601 instant") from None
     if parsed.tzinfo is None:
         raise ValueError("an instant needs its UTC offset, e.g. 2026-11-28T09:00:00+08:00")
-    return parsed
+    return _in_calendar(parsed)
+
+
+def _in_calendar(at: datetime) -> datetime:
+    """Years the trail can hold: ranges are shifted by days and converted to UTC, which must not overflow."""
+    if not 1970 <= at.year <= 9000:
+        raise ValueError("must be between the years 1970 and 9000")
+    return at
 
 
 class _Range(_Strict):

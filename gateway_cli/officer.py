@@ -99,6 +99,11 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         failures = totals["failures"]
         print(f"{totals['chains']} chains, {totals['events']} events, {totals['anchors_checked']} anchored heads")
     for failure in failures:
+        if "debtor_id" not in failure:  # a chain an anchor names and the trail lost whole: known by its chain id
+            print(
+                f"BROKEN chain {failure.get('chain')} (anchored on {failure.get('anchor')}): {failure.get('problem')}"
+            )
+            continue
         print(f"BROKEN debtor {failure['debtor_id']} at seq {failure.get('broken_at')}: {failure.get('problem')}")
     print("ok: every chain verifies" if not failures else f"FAILED: {len(failures)} broken chain(s)")
     return 1 if failures else 0

@@ -154,6 +154,8 @@ def _window(raw: Any) -> tuple[datetime, datetime] | None:
     start, end = (datetime.fromisoformat(v) for v in raw)
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("naive window")
+    if not all(1970 <= at.year <= 9000 for at in (start, end)):  # the calendar api.instant accepts
+        raise ValueError("window out of range")
     return start, end
 
 

@@ -178,6 +178,8 @@ def _finish(deps: ExportDeps, export_id: str, changes: dict[str, Any]) -> None:
         if found is None:
             return
         job, version = found
+        if job["status"] == "done":
+            return  # a worker on a redelivered message finished first: its bundle stands, whole
         try:
             deps.jobs.update(export_id, {**job, **changes}, version)
             return
@@ -224,6 +226,15 @@ def csv_row(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(value: Any) -> Any:
+    """A cell a spreadsheet would run as a formula (``+1404•••0100``, an address ``=cmd|...``) is
+    prefixed with an apostrophe, so it opens as text (OWASP's CSV injection advice)."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 class _CsvWriter:
     def __init__(self, out: StreamWriter) -> None:
         self._out, self._buffer = out, io.StringIO()
@@ -232,7 +243,7 @@ class _CsvWriter:
         self.rows = 0
 
     def write(self, event: dict[str, Any]) -> None:
-        self._writer.writerow(csv_row(event))
+        self._writer.writerow({k: _as_text(v) for k, v in csv_row(event).items()})
         self.rows += 1
         if self._buffer.tell() > 1 << 16:
             self.flush()
@@ -335,10 +346,11 @@ def write_bundle(
     deps: ExportDeps,
     now: datetime,
     progress: Callable[[dict[str, Any]], None] = lambda p: None,
+    prefix: str | None = None,
 ) -> dict[str, Any]:
     """Stream the chains to the bundle's files; returns the manifest (signed and stored) and, under
     ``bundle_files``, the manifest's own files."""
-    prefix = f"exports/{tenant}/{export_id}/"
+    prefix = prefix or f"exports/{tenant}/{export_id}/"
     chains = plan_chains(tenant, spec, deps.trail)
     progress({"events": 0, "chains": 0, "chains_total": len(chains)})
     streams, tally = _Streams(deps.store, prefix, spec.formats), _Tally()
@@ -510,6 +522,9 @@ def run_export(tenant: str, export_id: str, deps: ExportDeps, now: Callable[[], 
         return job
     started = now()
     version = deps.jobs.update(export_id, {**job, "status": "running", "started_at": started.isoformat()}, version)
+    # Each run writes under its own prefix: a message redelivered while a run is still going (its
+    # visibility timeout ran out) starts a second one, and two runs must never mix their files.
+    prefix = f"exports/{tenant}/{export_id}/{started:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}/"
 
     def progress(update: dict[str, Any]) -> None:
         nonlocal version, job
@@ -520,13 +535,12 @@ def run_export(tenant: str, export_id: str, deps: ExportDeps, now: Callable[[], 
             pass  # progress is advisory
 
     try:
-        manifest = write_bundle(tenant, export_id, ExportSpec.from_job(job), deps, started, progress)
+        manifest = write_bundle(tenant, export_id, ExportSpec.from_job(job), deps, started, progress, prefix)
     except Exception as exc:  # recorded on the job for the officer; a redelivery would fail the same way
         logger.exception("export %s failed", export_id)
         failed = {"status": "failed", "error": f"{type(exc).__name__}: the export could not be built; request it again"}
         _finish(deps, export_id, failed)
         return {**job, **failed}
-    prefix = f"exports/{tenant}/{export_id}/"
     listed = {**manifest["files"], **manifest["bundle_files"]}
     files = [{"name": name, "key": prefix + name, **entry} for name, entry in listed.items()]
     done = {

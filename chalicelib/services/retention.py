@@ -38,7 +38,9 @@ def extend_retention(
     report, horizons = RetentionReport(), {}
     today = now.astimezone(UTC).date()
     for offset in range(-2, lookahead_days + 1):  # TTL deletes up to two days late: those too
-        for item in list(trail.expiring(today + timedelta(days=offset))):
+        # Read and extended a page at a time: a big tenant's day is millions of items, and an extended
+        # item leaves the day's partition without disturbing the paging (its key is a position).
+        for item in trail.expiring(today + timedelta(days=offset)):
             report.checked += 1
             person = (item["tenant"], item["debtor_id"])
             if person not in horizons:
