@@ -98,6 +98,8 @@ SES_FEEDBACK_TOPIC = "gateway-ses-feedback"
 TOPICS = (INBOUND_SMS_TOPIC, SES_FEEDBACK_TOPIC)
 # Export jobs wait here for their worker (the name the Lambda's SQS trigger is bound to).
 EXPORT_QUEUE = "gateway-exports"
+EXPORT_VISIBILITY_SECONDS = 960
+EXPORT_BUNDLE_DAYS = 7  # exports.AVAILABLE_FOR
 
 
 def ensure_topics(sns: Any) -> list[str]:
@@ -110,6 +112,20 @@ def ensure_buckets(s3: Any, settings: Settings) -> None:
     existing = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if settings.export_bucket not in existing:
         s3.create_bucket(Bucket=settings.export_bucket)
+    s3.put_bucket_lifecycle_configuration(  # bundles hold message text: gone a day after their links expire
+        Bucket=settings.export_bucket,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "expire-export-bundles",
+                    "Filter": {"Prefix": "exports/"},
+                    "Status": "Enabled",
+                    "Expiration": {"Days": EXPORT_BUNDLE_DAYS + 1},
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                }
+            ]
+        },
+    )
     if settings.anchor_bucket not in existing:
         s3.create_bucket(Bucket=settings.anchor_bucket, ObjectLockEnabledForBucket=True)
 
@@ -130,7 +146,9 @@ def ensure_signing_key(kms: Any, settings: Settings) -> str:
 
 
 def ensure_queues(sqs: Any, settings: Settings) -> str:
-    return str(sqs.create_queue(QueueName=settings.export_queue)["QueueUrl"])
+    # Longer than the worker may run (Lambda's 15 minutes), so a running export is not handed to a second one.
+    attributes = {"VisibilityTimeout": str(EXPORT_VISIBILITY_SECONDS)}
+    return str(sqs.create_queue(QueueName=settings.export_queue, Attributes=attributes)["QueueUrl"])
 
 
 def ensure_all(clients: Any, settings: Settings) -> None:

@@ -181,7 +181,9 @@ def _check_key(tenant: str, query: EventQuery, key: dict[str, Any]) -> None:
     or DynamoDB refuses it (a 503) or the day index cannot resume from it (a 500)."""
     by = "person" if query.debtor_id else "account" if query.account_id else "day"
     names = _CURSOR_KEYS[by]
+    seq = key.get("seq")
     fits = set(key) == set(names) and all(isinstance(key[n], str) for n in names if n != "seq")
+    fits = fits and type(seq) is int and 0 <= seq < 2**53  # a bool is an int; DynamoDB numbers have limits
     if fits and by == "person":
         fits = key["pk"] == f"{tenant}#{query.debtor_id}"
     elif fits and by == "account":

@@ -367,6 +367,16 @@ DAY_QUERY = audit_read.EventQuery(start=utc(2026, 3, 2), end=utc(2026, 3, 9), li
             forged(audit_read.EventQuery(limit=2), {"pk": "local#d-1", "seq": 2}, w=["2020-01-01T00:00:00+00:00"]),
             id="bad-window",
         ),
+        pytest.param(
+            {"debtor_id": "d-1"},
+            forged(audit_read.EventQuery(debtor_id="d-1", limit=2), {"pk": "local#d-1", "seq": True}),
+            id="seq-a-bool",
+        ),
+        pytest.param(
+            {"debtor_id": "d-1"},
+            forged(audit_read.EventQuery(debtor_id="d-1", limit=2), {"pk": "local#d-1", "seq": 10**40}),
+            id="seq-too-large-for-dynamodb",
+        ),
     ],
 )
 def test_a_forged_cursor_is_a_400_not_a_server_error(client, trail, params, cursor):
