@@ -9,6 +9,7 @@ a broken or missing bundle stops it from starting.
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -49,9 +50,12 @@ def publish(source: Path = SOURCE_DIR, bundle: Path = BUNDLE_PATH) -> PolicySet:
     documents = read_documents([source])
     policy_set = build_policy_set(documents)
     payload = {"version": policy_set.version, "documents": documents}
-    tmp = bundle.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False), "utf-8")
-    tmp.replace(bundle)
+    # A temporary name of its own: two publishers at once (two local stacks, a test run) each replace
+    # the bundle whole, and neither renames the other's file away.
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=bundle.parent, suffix=".tmp", delete=False) as tmp:
+        tmp.write(json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False))
+    Path(tmp.name).chmod(0o644)  # readable by the Lambda runtime's user once packaged
+    Path(tmp.name).replace(bundle)
     return policy_set
 
 
