@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from chalicelib.domain.audit import verify_chain
-from chalicelib.domain.errors import InvalidFieldError
+from chalicelib.domain.errors import InvalidFieldError, NotFoundError
 from chalicelib.domain.policy import canonical_json
 from chalicelib.services import anchors
 from chalicelib.services.ports import AuditTrail, LedgerRepository, ObjectStore
@@ -266,6 +266,8 @@ def verify(tenant: str, debtor_id: str, deps: AuditDeps, cache: AnchorCache | No
         return {**result, "broken_at": check.broken_at, "problem": check.problem, "event": broken}
     anchored = _check_anchors(tenant, debtor_id, events, cache)
     result["anchors_checked"] = anchored["checked"]
+    if not events and ledger.version == 0 and not anchored["checked"] and not anchored.get("problem"):
+        raise NotFoundError(f"debtor {debtor_id}: no ledger, no events, no anchored head")
     if anchored["warnings"]:
         result["warnings"] = anchored["warnings"]
     if anchored.get("problem"):

@@ -53,6 +53,8 @@ def _validate(spec: ExportSpec) -> None:
 def request_export(tenant: str, spec: ExportSpec, deps: ExportDeps, now: datetime) -> dict[str, Any]:
     """Record the job and queue it; the caller answers 202 at once."""
     _validate(spec)
+    if spec.debtor_id and not deps.trail.for_person(tenant, spec.debtor_id, limit=1):
+        raise NotFoundError(f"debtor {spec.debtor_id}: nothing was ever recorded for this debtor")
     export_id = deps.new_id(now)
     job = {
         "export_id": export_id,

@@ -147,12 +147,21 @@ def test_an_unknown_export_is_not_found(session, capsys):
     assert capsys.readouterr().err == "error: export ex_nothing_here not found\n"
 
 
-def test_an_expired_export_says_when_and_to_request_a_new_one(session, gateway, capsys):
+def test_an_expired_export_says_when_and_to_request_a_new_one(session, gateway, history, capsys):
     spec = exports.ExportSpec(debtor_id="d-1")
     old = exports.request_export("local", spec, gateway.export_deps, datetime.now(UTC) - timedelta(days=8))
     assert run(session, "export", "download", old["export_id"], "--to", "unused") == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: export {old['export_id']} expired at ") and err.endswith("; request a new one\n")
+
+
+def test_an_unknown_debtor_is_a_clear_error_not_an_empty_ok(session, history, capsys):
+    """Nothing was ever recorded for d-404: verifying or exporting them is an error, never "ok"."""
+    assert run(session, "audit", "verify", "--debtor", "d-404") == 2
+    assert "no such object: debtor d-404" in capsys.readouterr().err
+    assert run(session, "export", "create", "--debtor", "d-404", "--formats", "pdf") == 2
+    assert "debtor d-404: nothing was ever recorded" in capsys.readouterr().err
+    assert run(session, "audit", "verify", "--debtor", "d-1") == 0  # the known one still verifies
 
 
 def test_a_refused_request_shows_the_problems_detail_and_fields(session, capsys):
