@@ -70,9 +70,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("/v1/audit/events", "GET"): Operation("Audit events, filtered and paginated", query=api.AuditQuery),
     ("/v1/audit/verify", "GET"): Operation(
-        "Verify one chain, or every chain touched in a range", query=api.VerifyQuery
+        "Verify one chain, or every chain touched in a range", query=api.VerifyQuery, errors=(404,)
     ),
-    ("/v1/exports", "POST"): Operation("Request a signed export bundle", ok=(202,), body=api.ExportIn),
+    ("/v1/exports", "POST"): Operation("Request a signed export bundle", ok=(202,), body=api.ExportIn, errors=(404,)),
     ("/v1/exports/public-key", "GET"): Operation("The public key that signs export manifests"),
     ("/v1/exports/{export_id}", "GET"): Operation("An export's status and download URLs", errors=(404, 410)),
     ("/v1/unsubscribe/{token}", "GET"): Operation("One-click unsubscribe: the confirmation page", ok_type="text/html"),
