@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
+from moto import mock_aws
 from moto.backends import get_backend
 
+from chalicelib import provision
+from chalicelib.bootstrap import Clients, Gateway, bootstrap
+from chalicelib.domain.policy import PolicySet
+from chalicelib.settings import Settings
+
 ACCOUNT, REGION = "123456789012", "us-east-1"
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@contextmanager
+def module_gateway(policies: PolicySet) -> Iterator[tuple[Gateway, pytest.MonkeyPatch]]:
+    """A provisioned gateway over moto that outlives one test (module-scoped fixtures build costly data
+    once); the patch it yields is undone when the block ends."""
+    with pytest.MonkeyPatch.context() as patch, mock_aws():
+        for name, value in AWS_ENV.items():
+            patch.setenv(name, value)
+        patch.delenv("AWS_ENDPOINT_URL", raising=False)
+        settings = Settings(unsubscribe_secret="integration-test-key")
+        clients = Clients(settings)
+        provision.ensure_all(clients, settings)
+        yield bootstrap(settings=settings, clients=clients, policies=policies), patch
 
 
 def sent_sms() -> list[tuple[str, str]]:

@@ -14,14 +14,12 @@ from urllib.parse import urlencode
 
 import pytest
 from chalice.test import Client
-from moto import mock_aws
 
-from chalicelib import api, provision
-from chalicelib.bootstrap import Clients, bootstrap
+from chalicelib import api
 from chalicelib.services import audit_read, consent
 from chalicelib.services.contacts import submit_contact
-from chalicelib.settings import Settings
 from tests.conftest import make_request, utc
+from tests.integration.aws import module_gateway
 
 MONDAY = utc(2026, 3, 2)  # Atlanta is at UTC-5 this week: 17:00 UTC is noon there
 NOW = utc(2026, 3, 12, 12)
@@ -41,14 +39,6 @@ CONTACTS = [
     (96 + 2, "d-1", "a-1", "voice", "defer"),  # 21:00 in Atlanta: refused
     (96 + 18, "d-2", "a-1", "sms", "defer"),
 ]
-
-
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 
 
 class Clock:
@@ -102,14 +92,7 @@ def stack(policies: Any) -> Iterator[tuple[Any, Client, Clock, list[dict[str, An
     test_audit_query_appends.py), and building the trail is most of their cost."""
     import app as gateway_app
 
-    with pytest.MonkeyPatch.context() as patch, mock_aws():
-        for name, value in AWS_ENV.items():
-            patch.setenv(name, value)
-        patch.delenv("AWS_ENDPOINT_URL", raising=False)
-        settings = Settings(unsubscribe_secret="integration-test-key")
-        clients = Clients(settings)
-        provision.ensure_all(clients, settings)
-        gateway = bootstrap(settings=settings, clients=clients, policies=policies)
+    with module_gateway(policies) as (gateway, patch):
         clock = Clock(NOW)
         patch.setattr(api, "utcnow", clock)
         patch.setattr(gateway_app, "_gateway", gateway)

@@ -15,26 +15,17 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from moto import mock_aws
 
-from chalicelib import provision
-from chalicelib.bootstrap import Clients, bootstrap
 from chalicelib.domain.audit import event_hash
 from chalicelib.domain.policy import PolicySet, canonical_json
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
-from chalicelib.settings import Settings
 from gateway_cli.bundle import verify_bundle
 from tests.conftest import make_request, utc
+from tests.integration.aws import module_gateway
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 LATER = NOON_ATLANTA + timedelta(days=9)
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_SESSION_TOKEN": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
 
 
 @dataclass(frozen=True)
@@ -47,14 +38,7 @@ class Built:
 def built(tmp_path_factory: pytest.TempPathFactory, policies: PolicySet) -> Iterator[Built]:
     """Debt a-1 of two people over five days: d-1 also owes a-0 (those events are stubs), d-2 does not."""
     directory = tmp_path_factory.mktemp("bundle")
-    with pytest.MonkeyPatch.context() as env, mock_aws():
-        for name, value in AWS_ENV.items():
-            env.setenv(name, value)
-        env.delenv("AWS_ENDPOINT_URL", raising=False)
-        settings = Settings(unsubscribe_secret="integration-test-key")
-        clients = Clients(settings)
-        provision.ensure_all(clients, settings)
-        gateway = bootstrap(settings=settings, clients=clients, policies=policies)
+    with module_gateway(policies) as (gateway, _):
         for step in range(6):
             at = NOON_ATLANTA + timedelta(hours=20 * step)
             submit_contact(make_request(account_id=f"a-{step % 2}"), gateway.deps, at)
