@@ -8,9 +8,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from chalicelib.adapters.errors import error_code, storage_errors
+from chalicelib.adapters.errors import storage_errors
 
 PART_SIZE = 8 * 1024 * 1024  # S3 multipart parts are at least 5 MiB, except the last
 
@@ -70,14 +68,9 @@ class S3StreamWriter:
         self._buffer.clear()
         return self.sha256.hexdigest()
 
-    def abort(self) -> None:
-        if self._upload_id is not None:
-            with storage_errors():
-                self._client.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)
-
 
 class S3Objects:
-    """One bucket: streamed writes, small JSON objects, presigned downloads."""
+    """One bucket: streamed writes, locked writes and their first versions, presigned downloads."""
 
     def __init__(self, client: Any, bucket: str) -> None:
         self._client = client
@@ -101,16 +94,6 @@ class S3Objects:
             )
         return response.get("VersionId")
 
-    def get_bytes(self, key: str) -> bytes | None:
-        with storage_errors():
-            try:
-                response = self._client.get_object(Bucket=self.bucket, Key=key)
-            except ClientError as exc:
-                if error_code(exc) in ("NoSuchKey", "404"):
-                    return None
-                raise
-            return bytes(response["Body"].read())
-
     def get_original(self, key: str) -> tuple[bytes | None, int]:
         """The first version ever written under ``key`` (the one Object Lock protects) and how many
         versions and delete markers the key has: more than one means someone tried to replace it."""
@@ -124,10 +107,6 @@ class S3Objects:
         with storage_errors():
             body = self._client.get_object(Bucket=self.bucket, Key=key, VersionId=first["VersionId"])["Body"].read()
         return bytes(body), len(versions) + len(markers)
-
-    def get_json(self, key: str) -> dict[str, Any] | None:
-        data = self.get_bytes(key)
-        return None if data is None else dict(json.loads(data))
 
     def list_keys(self, prefix: str, start_after: str | None = None, limit: int = 1000) -> list[str]:
         """Every key ever written under ``prefix``, in order, even those a delete marker now hides."""

@@ -106,19 +106,21 @@ def matching(
     if query.debtor_id or query.account_id:
         by = "person" if query.debtor_id else "account"
         value = str(query.debtor_id or query.account_id)
+        filters = _filters(query, tenant, by)
         yield from trail.select(
             tenant=tenant,
             by=by,
             value=value,
             at_range=bounds,
-            filters=_filters(query, tenant, by),
+            filters=filters,
             forward=forward,
             start_key=start_key,
-            page_size=_page_size(query, _filters(query, tenant, by)),
+            page_size=_page_size(query, filters),
         )
         return
     assert query.start and query.end
     resume_day = start_key["day_key"].split("#", 1)[1] if start_key else None
+    filters = _filters(query, tenant, "day")
     for day in _days(query.start, query.end, query.descending):
         if resume_day and (day.isoformat() < resume_day if forward else day.isoformat() > resume_day):
             continue
@@ -128,10 +130,10 @@ def matching(
             by="day",
             value=day.isoformat(),
             at_range=bounds,
-            filters=_filters(query, tenant, "day"),
+            filters=filters,
             forward=forward,
             start_key=key,
-            page_size=_page_size(query, _filters(query, tenant, "day")),
+            page_size=_page_size(query, filters),
         )
 
 

@@ -96,6 +96,13 @@ def without_anchors(gateway: Any) -> AuditDeps:
     return AuditDeps(trail=gateway.trail, ledgers=gateway.deps.ledgers, anchors=None)
 
 
+def cut_tail(gateway: Any, events: list[dict[str, Any]], removed: list[dict[str, Any]]) -> None:
+    """Remove the last events from the trail and roll the ledger back to the one before them."""
+    for event in removed:
+        remove(gateway, "d-1", event["seq"])
+    roll_back_ledger(gateway, "d-1", events[len(events) - len(removed) - 1])
+
+
 def on_day(events: list[dict[str, Any]], day: str) -> list[dict[str, Any]]:
     return [e for e in events if datetime.fromisoformat(e["at"]).astimezone(UTC).date().isoformat() == day]
 
@@ -161,10 +168,7 @@ def test_a_forged_event_appended_after_the_ledgers_head_is_found(client, gateway
 def test_a_tail_cut_from_both_trail_and_ledger_is_found_only_by_the_anchor(client, gateway, week, cut):
     events = week["d-1"]
     wednesday = on_day(events, "2026-03-04")
-    removed = wednesday if cut == "whole-last-day" else events[-2:]
-    for event in removed:
-        remove(gateway, "d-1", event["seq"])
-    roll_back_ledger(gateway, "d-1", events[len(events) - len(removed) - 1])
+    cut_tail(gateway, events, wednesday if cut == "whole-last-day" else events[-2:])
 
     unanchored = audit_read.verify("local", "d-1", without_anchors(gateway))
     assert unanchored["ok"] is True  # the chain and the ledger agree: only the anchor remembers
@@ -237,10 +241,7 @@ def test_no_anchor_is_written_before_its_day_is_over_and_settled(gateway):
 
 def test_a_delete_marker_cannot_hide_an_anchor(client, gateway, week):
     events = week["d-1"]
-    wednesday = on_day(events, "2026-03-04")
-    for event in wednesday:
-        remove(gateway, "d-1", event["seq"])
-    roll_back_ledger(gateway, "d-1", events[len(events) - len(wednesday) - 1])
+    cut_tail(gateway, events, on_day(events, "2026-03-04"))
     # Allowed under Object Lock: a delete without a version id only adds a delete marker.
     gateway.clients.s3.delete_object(
         Bucket=gateway.settings.anchor_bucket, Key=anchors.anchor_key("local", "2026-03-04")
@@ -252,12 +253,9 @@ def test_a_delete_marker_cannot_hide_an_anchor(client, gateway, week):
 
 def test_a_newer_version_cannot_replace_an_anchor(client, gateway, week):
     events = week["d-1"]
-    wednesday = on_day(events, "2026-03-04")
-    for event in wednesday:
-        remove(gateway, "d-1", event["seq"])
-    roll_back_ledger(gateway, "d-1", events[len(events) - len(wednesday) - 1])
+    cut_tail(gateway, events, on_day(events, "2026-03-04"))
     key = anchors.anchor_key("local", "2026-03-04")
-    anchor = gateway.audit_deps.anchors.get_json(key)
+    anchor = json.loads(gateway.audit_deps.anchors.get_original(key)[0])
     heads = [h for h in anchor["heads"] if h["chain"] != anchors.chain_id("local", "d-1")]
     forged = {**anchor, "heads": heads, "digest": anchors.digest(heads)}
     gateway.clients.s3.put_object(Bucket=gateway.settings.anchor_bucket, Key=key, Body=json.dumps(forged).encode())

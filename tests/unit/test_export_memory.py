@@ -74,9 +74,6 @@ class FileWriter:
         self._file.close()
         return self._sha.hexdigest()
 
-    def abort(self) -> None:
-        self._file.close()
-
 
 class Directory:
     def __init__(self, root: Path) -> None:
