@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalice import Chalice, Cron, Rate, Response
+from chalice import AuthResponse, Chalice, Cron, Rate, Response
+from chalice.app import AuthRequest
 
 from chalicelib import api, observability, openapi, provision
 from chalicelib.adapters.errors import storage_errors
 from chalicelib.bootstrap import Gateway, bootstrap
+from chalicelib.domain.access import SHARED_SCOPE, Role
+from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.model import Channel
-from chalicelib.http import current_request, json_response, route
+from chalicelib.http import caller, current_request, declared_roles, json_response, route
 from chalicelib.idempotency import make_idempotent
 from chalicelib.services import (
     audit_read,
@@ -23,6 +26,7 @@ from chalicelib.services import (
     feedback,
     ids,
     inbound,
+    keys,
     maintenance,
     unsubscribe,
 )
@@ -43,11 +47,38 @@ def gateway() -> Gateway:
     return _gateway
 
 
+# API Gateway may answer from a cached authorizer result for this long: a revoked key can work for at
+# most this many seconds in AWS (chalice local caches nothing). The result allows every route ("*") and
+# names the principal; each route checks the role itself, so a cached answer is right for any route.
+AUTH_CACHE_SECONDS = 30
+
+SUBMITTER, COMPLIANCE, REGULATOR, ADMIN = Role.SUBMITTER, Role.COMPLIANCE, Role.REGULATOR, Role.ADMIN
+
+
+@app.authorizer(ttl_seconds=AUTH_CACHE_SECONDS)
+def api_key(auth_request: AuthRequest) -> AuthResponse:
+    """``Authorization: Bearer <key>`` -> tenant, role, agency; or why there is no principal."""
+    try:
+        found = keys.authenticate(gateway().keys, auth_request.token or "")
+    except StorageUnavailableError:
+        return AuthResponse(routes=["*"], principal_id="unavailable", context={"status": "unavailable"})
+    if isinstance(found, str):
+        return AuthResponse(routes=["*"], principal_id="anonymous", context={"status": found})
+    context = {"status": "ok", "tenant": found.tenant, "role": found.role.value, "key_id": found.key_id}
+    return AuthResponse(routes=["*"], principal_id=found.key_id, context={**context, "agency": found.agency or ""})
+
+
+def secured(path: str, *methods: str, roles: tuple[Role, ...], **kwargs: Any) -> Any:
+    """A route only keys of ``roles`` may use; the caller's tenant scopes everything it reads or writes."""
+    return route(app, path, *methods, roles=roles, authorizer=api_key, **kwargs)
+
+
 def _submit(payload: dict[str, Any]) -> dict[str, Any]:
     g = gateway()
-    request = api.ContactIn.model_validate(payload["body"], strict=False).to_domain(payload["tenant"])
+    tenant, agency = payload["tenant"], payload.get("agency") or None
+    request = api.ContactIn.model_validate(payload["body"], strict=False).to_domain(tenant, agency)
     key = payload.get("key")
-    contact_id = ids.contact_id_for_key(request.tenant, request.debtor_id, key) if key else None
+    contact_id = ids.contact_id_for_key(tenant, request.debtor_id, key, agency) if key else None
     result = contacts.submit_contact(request, g.deps, api.utcnow(), contact_id=contact_id)
     assert result is not None
     status = 200 if request.channel is Channel.VOICE else 202
@@ -75,14 +106,14 @@ def health() -> Response:
 @route(app, "/v1/openapi.json", "GET")
 def openapi_document() -> Response:
     """The API's OpenAPI 3.1 document, from the same models the routes parse with."""
-    return json_response(200, openapi.document(gateway().policies.version))
+    return json_response(200, openapi.document(gateway().policies.version, declared_roles(app)))
 
 
-@route(app, "/v1/contacts", "POST")
+@secured("/v1/contacts", "POST", roles=(SUBMITTER,))
 def submit() -> Response:
-    request = current_request(app)
+    request, who = current_request(app), caller(current_request(app))
     parsed = api.parse(api.ContactIn, request.raw_body)
-    payload = {"tenant": gateway().settings.default_tenant, "route": "contacts", "body": parsed.model_dump(mode="json")}
+    payload = {"tenant": who.tenant, "agency": who.agency, "route": "contacts", "body": parsed.model_dump(mode="json")}
     key = request.headers.get("idempotency-key")
     if key:
         outcome = submit_idempotently({**payload, "key": key})
@@ -91,10 +122,11 @@ def submit() -> Response:
     return json_response(outcome["status"], outcome["body"])
 
 
-@route(app, "/v1/contacts/evaluate", "POST")
+@secured("/v1/contacts/evaluate", "POST", roles=(SUBMITTER, COMPLIANCE))
 def evaluate() -> Response:
+    who = caller(current_request(app))
     parsed = api.parse(api.EvaluateIn, current_request(app).raw_body)
-    request = parsed.to_domain(gateway().settings.default_tenant)
+    request = parsed.to_domain(who.tenant, who.agency)
     decision = contacts.evaluate_contact(request, gateway().deps, parsed.at or api.utcnow())
     body = {
         **contacts.decision_json(decision),
@@ -105,48 +137,50 @@ def evaluate() -> Response:
     return json_response(200, body)
 
 
-@route(app, "/v1/contacts/{contact_id}", "GET")
+@secured("/v1/contacts/{contact_id}", "GET", roles=(SUBMITTER, COMPLIANCE))
 def get_contact(contact_id: str) -> Response:
-    return json_response(200, contacts.get_contact(gateway().settings.default_tenant, contact_id, gateway().deps))
+    who = caller(current_request(app))
+    return json_response(200, contacts.get_contact(who.tenant, contact_id, gateway().deps, agency=who.agency))
 
 
-@route(app, "/v1/contacts/{contact_id}/outcome", "POST")
+@secured("/v1/contacts/{contact_id}/outcome", "POST", roles=(SUBMITTER,))
 def record_outcome(contact_id: str) -> Response:
+    who = caller(current_request(app))
     parsed = api.parse(api.OutcomeIn, current_request(app).raw_body)
-    tenant = gateway().settings.default_tenant
-    body = calls.record_call_outcome(tenant, contact_id, parsed.result, gateway().deps, api.utcnow(), parsed.at)
+    body = calls.record_call_outcome(
+        who.tenant, contact_id, parsed.result, gateway().deps, api.utcnow(), parsed.at, agency=who.agency
+    )
     return json_response(200, body)
 
 
-@route(app, "/v1/debtors/{debtor_id}/preferences", "GET", "PUT", "PATCH")
+@secured("/v1/debtors/{debtor_id}/preferences", "GET", "PUT", "PATCH", roles=(COMPLIANCE,))
 def preferences(debtor_id: str) -> Response:
     request, g = current_request(app), gateway()
-    debtor_id, tenant = api.safe_id("debtor_id", debtor_id), g.settings.default_tenant
+    debtor_id, who = api.safe_id("debtor_id", debtor_id), caller(request)
     if request.method == "GET":
-        return json_response(200, consent.get_preferences(tenant, debtor_id, g.deps))
+        return json_response(200, consent.get_preferences(who.tenant, debtor_id, g.deps))
     parsed = api.parse(api.PreferencesIn, request.raw_body)
     change = parsed.preferences() if request.method == "PUT" else parsed.patch()
+    actor = parsed.actor or who.actor
     body = consent.change_preferences(
-        tenant, debtor_id, g.deps, api.utcnow(), change, actor=parsed.actor, reason=parsed.reason
+        who.tenant, debtor_id, g.deps, api.utcnow(), change, actor=actor, reason=parsed.reason
     )
     return json_response(200, body)
 
 
-@route(app, "/v1/audit/events", "GET")
+@secured("/v1/audit/events", "GET", roles=(COMPLIANCE,))
 def audit_events() -> Response:
-    params = api.AuditQuery.from_params(current_request(app).query_params)
-    g = gateway()
-    page = audit_read.events_page(
-        g.settings.default_tenant, params.to_query(), g.audit_deps, api.utcnow(), params.cursor
-    )
+    request, g = current_request(app), gateway()
+    params = api.AuditQuery.from_params(request.query_params)
+    page = audit_read.events_page(caller(request).tenant, params.to_query(), g.audit_deps, api.utcnow(), params.cursor)
     return json_response(200, page)
 
 
-@route(app, "/v1/audit/verify", "GET")
+@secured("/v1/audit/verify", "GET", roles=(COMPLIANCE,))
 def audit_verify() -> Response:
     """One chain (``debtor_id``), or every chain touched in ``[from, to)`` a page of debtors at a time."""
-    params, g = api.VerifyQuery.from_params(current_request(app).query_params), gateway()
-    tenant = g.settings.default_tenant
+    request, g = current_request(app), gateway()
+    params, tenant = api.VerifyQuery.from_params(request.query_params), caller(request).tenant
     if params.debtor_id:
         return json_response(200, audit_read.verify(tenant, params.debtor_id, g.audit_deps))
     assert params.start and params.end
@@ -154,15 +188,15 @@ def audit_verify() -> Response:
     return json_response(200, body)
 
 
-@route(app, "/v1/exports", "POST")
+@secured("/v1/exports", "POST", roles=(COMPLIANCE,))
 def request_export() -> Response:
+    who = caller(current_request(app))
     spec = api.parse(api.ExportIn, current_request(app).raw_body).to_spec()
-    g = gateway()
-    body = exports.request_export(g.settings.default_tenant, spec, g.export_deps, api.utcnow())
+    body = exports.request_export(who.tenant, spec, gateway().export_deps, api.utcnow(), requested_by=who.key_id)
     return json_response(202, body, headers={"Location": f"/v1/exports/{body['export_id']}"})
 
 
-@route(app, "/v1/exports/public-key", "GET")
+@secured("/v1/exports/public-key", "GET", roles=(COMPLIANCE, REGULATOR))
 def export_public_key() -> Response:
     """The key that signs every export's manifest: check a bundle offline with it."""
     signer = gateway().export_deps.signer
@@ -173,10 +207,59 @@ def export_public_key() -> Response:
     return json_response(200, {"key_id": signer.key_id, "algorithm": signer.ALGORITHM, "public_key_pem": pem})
 
 
-@route(app, "/v1/exports/{export_id}", "GET")
+@secured("/v1/exports/{export_id}", "GET", roles=(COMPLIANCE, REGULATOR))
 def export_status(export_id: str) -> Response:
-    export_id, g = api.safe_id("export_id", export_id), gateway()
-    return json_response(200, exports.export_status(g.settings.default_tenant, export_id, g.export_deps, api.utcnow()))
+    export_id, g, who = api.safe_id("export_id", export_id), gateway(), caller(current_request(app))
+    regulator = who.key_id if who.role is REGULATOR else None
+    body = exports.export_status(who.tenant, export_id, g.export_deps, api.utcnow(), regulator_key=regulator)
+    return json_response(200, body)
+
+
+@secured("/v1/exports/{export_id}/grants", "POST", roles=(COMPLIANCE,))
+def grant_export(export_id: str) -> Response:
+    """Let one regulator key of this tenant read this export (and nothing else)."""
+    export_id, g, who = api.safe_id("export_id", export_id), gateway(), caller(current_request(app))
+    parsed = api.parse(api.GrantIn, current_request(app).raw_body)
+    body = keys.grant_export(
+        g.keys,
+        g.deps,
+        g.export_deps,
+        api.utcnow(),
+        tenant=who.tenant,
+        export_id=export_id,
+        key_id=parsed.key_id,
+        by=who.actor,
+    )
+    return json_response(200, body)
+
+
+@secured("/v1/keys", "GET", "POST", roles=(ADMIN,))
+def api_keys() -> Response:
+    """An admin lists its tenant's keys, or issues one (shown once, in this answer only)."""
+    request, g = current_request(app), gateway()
+    who = caller(request)
+    if request.method == "GET":
+        return json_response(200, {"keys": keys.list_keys(g.keys, who.tenant)})
+    parsed = api.parse(api.KeyIn, request.raw_body)
+    issued = keys.issue_key(
+        g.keys,
+        g.deps,
+        api.utcnow(),
+        tenant=who.tenant,
+        role=Role(parsed.role),
+        agency=parsed.agency,
+        name=parsed.name,
+        created_by=who.actor,
+    )
+    return json_response(201, {**issued.record, "key": issued.key}, headers={"Cache-Control": "no-store"})
+
+
+@secured("/v1/keys/{key_id}", "DELETE", roles=(ADMIN,))
+def revoke_api_key(key_id: str) -> Response:
+    key_id, g, who = api.safe_id("key_id", key_id), gateway(), caller(current_request(app))
+    return json_response(
+        200, keys.revoke_key(g.keys, g.deps, api.utcnow(), tenant=who.tenant, key_id=key_id, by=who.actor)
+    )
 
 
 UNSUBSCRIBE_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Unsubscribe</title>
@@ -203,14 +286,15 @@ def inbound_sms(event: Any) -> None:
     except inbound.InboundMessageError:
         observability.logger.exception("dropped a message that is not an inbound SMS")
         return
-    inbound.handle_inbound_sms(message, gateway().settings.default_tenant, gateway().deps, api.utcnow())
+    # The gateway's numbers are shared by its tenants: a STOP binds every one of them.
+    inbound.handle_inbound_sms(message, SHARED_SCOPE, gateway().deps, api.utcnow())
 
 
 @app.on_sns_message(topic=provision.SES_FEEDBACK_TOPIC)
 def ses_feedback(event: Any) -> None:
     """SES bounce and complaint notifications: suppress the address for every debtor."""
     try:
-        feedback.handle_ses_notification(event.message, gateway().settings.default_tenant, gateway().deps, api.utcnow())
+        feedback.handle_ses_notification(event.message, SHARED_SCOPE, gateway().deps, api.utcnow())
     except feedback.FeedbackMessageError:
         observability.logger.exception("dropped a message that is not an SES bounce or complaint")
 
@@ -233,4 +317,4 @@ def export_worker(event: Any) -> None:
 def audit_daily(event: Any) -> dict[str, Any]:
     """Anchor yesterday's chain heads (Object Lock) and extend the retention of events still needed."""
     g = gateway()
-    return maintenance.audit_pass(g.audit_deps, [g.settings.default_tenant], api.utcnow())
+    return maintenance.audit_pass(g.audit_deps, maintenance.every_scope(g.keys), api.utcnow())

@@ -107,10 +107,11 @@ class ContactIn(_Strict):
             raise _field_error("metadata", f"is larger than {MAX_METADATA_BYTES} bytes")
         return self
 
-    def to_domain(self, tenant: str) -> ContactRequest:
+    def to_domain(self, tenant: str, agency: str | None = None) -> ContactRequest:
         data = self.model_dump(exclude={"location", "message", "at"})
         return ContactRequest(
             tenant=tenant,
+            agency=agency,
             location=Location(**self.location.model_dump()),
             message=Message(**self.message.model_dump()) if self.message else None,
             **data,
@@ -267,6 +268,18 @@ class ExportIn(_Range):
             end=self.end,
             formats=tuple(dict.fromkeys(self.formats)),
         )
+
+
+class KeyIn(_Strict):
+    """An admin issues a key for the admin's own tenant."""
+
+    role: Literal["submitter", "compliance", "regulator", "admin"]
+    agency: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+    name: str | None = Field(default=None, max_length=128)
+
+
+class GrantIn(_Strict):
+    key_id: str = Field(pattern=r"^k_[0-9a-f]{16}$")
 
 
 def safe_id(field: str, value: str) -> str:

@@ -15,6 +15,7 @@ from botocore.config import Config
 
 from chalicelib import policy_store
 from chalicelib.adapters.dynamodb import DynamoDBAuditTrail, DynamoDBLedger
+from chalicelib.adapters.keys import DynamoDBKeys
 from chalicelib.adapters.messaging import SesEmailSender, SnsSmsSender
 from chalicelib.adapters.storage import DynamoDBJobs, KmsSigner, S3Objects, SqsQueue
 from chalicelib.domain.policy import PolicySet
@@ -83,6 +84,10 @@ class Gateway:
             policies=self.policies,
             unsubscribe_headers=self._unsubscribe_headers(),
         )
+
+    @cached_property
+    def keys(self) -> DynamoDBKeys:
+        return DynamoDBKeys(self.clients.dynamodb, self.settings.keys_table)
 
     @cached_property
     def trail(self) -> DynamoDBAuditTrail:

@@ -17,6 +17,7 @@ from chalice import Chalice, Response
 from chalice.app import Request
 
 from chalicelib.api import PROBLEM, Problem
+from chalicelib.domain.access import AccessError, Principal, Role
 from chalicelib.domain.errors import (
     DuplicateContactError,
     GoneError,
@@ -51,6 +52,8 @@ def problem_response(problem: Problem, instance: str | None = None) -> Response:
     headers: dict[str, str | list[str]] = {"Content-Type": PROBLEM}
     if problem.status == 405:
         headers["Allow"] = problem.detail.rsplit("; use ", 1)[-1]
+    if problem.status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="contact-gateway"'
     return Response(
         body=json.dumps(problem.body(instance), ensure_ascii=False), status_code=problem.status, headers=headers
     )
@@ -63,7 +66,7 @@ def _as_problem(exc: Exception) -> Problem:
         return Problem(404, "Not found", f"no such object: {exc}")
     if isinstance(exc, GoneError):
         return Problem(410, "Gone", str(exc))
-    if isinstance(exc, (InvalidOutcomeError, InvalidFieldError)):
+    if isinstance(exc, (InvalidOutcomeError, InvalidFieldError, AccessError)):
         return Problem(400, "Invalid request", f"{exc.field}: {exc}", [{"field": exc.field, "message": str(exc)}])
     return _idempotency_problem(exc) or _conflict_problem(exc) or _server_problem(exc)
 
@@ -116,19 +119,30 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 def route(
-    app: Chalice, path: str, *methods: str, any_body: bool = False, **kwargs: Any
+    app: Chalice,
+    path: str,
+    *methods: str,
+    roles: tuple[Role, ...] = (),
+    authorizer: Any = None,
+    any_body: bool = False,
+    **kwargs: Any,
 ) -> Callable[[Callable[..., Response]], Any]:
     """Register ``view`` for every method so a wrong one gets a 405 problem, not Chalice's own body.
 
-    A view serving several methods reads ``current_request(app).method``.
+    A route either admits ``roles`` (and carries the ``authorizer`` that names the caller) or is public
+    (no roles, no authorizer). A view serving several methods reads ``current_request(app).method``.
     """
     allowed = ", ".join(methods)
+    if bool(roles) != (authorizer is not None):
+        raise ValueError(f"{path}: a route with roles needs the authorizer, a public one neither")
 
     def register(view: Callable[..., Response]) -> Any:
         @functools.wraps(view)
         def wrapped(*args: Any, **params: Any) -> Response:
             request = current_request(app)
             try:
+                if roles:
+                    admit(request, roles)
                 if request.method not in methods:
                     raise Problem(405, "Method not allowed", f"{request.method} is not allowed here; use {allowed}")
                 if len(request.raw_body or b"") > MAX_BODY_BYTES:
@@ -151,6 +165,75 @@ def route(
                 return problem_response(_as_problem(exc), request.context.get("path") or request.path)
 
         wrapped.allowed_methods = methods  # type: ignore[attr-defined]  # what the OpenAPI document lists
+        wrapped.roles = roles  # type: ignore[attr-defined]
+        if authorizer is not None:
+            kwargs["authorizer"] = authorizer
         return app.route(path, methods=ALL_METHODS, content_types=["*/*"], **kwargs)(wrapped)
 
     return register
+
+
+# Why the authorizer found no principal, as the caller is told (never which tenant a key belonged to).
+UNAUTHENTICATED = {
+    "missing": "send an API key: Authorization: Bearer <key>",
+    "unknown": "this API key is not known",
+    "revoked": "this API key was revoked",
+}
+
+
+def unauthorized(reason: str) -> Problem:
+    detail = UNAUTHENTICATED.get(reason, UNAUTHENTICATED["unknown"])
+    return Problem(401, "Unauthorized", detail, [{"field": "Authorization", "message": detail}])
+
+
+# What API Gateway itself answers before any code of ours runs (no Authorization header at all, or a
+# denied policy): the same problem bodies. `gateway local` serves them; the packaged template sets them
+# as the API's gateway responses.
+GATEWAY_PROBLEMS = {
+    401: unauthorized("missing"),
+    403: Problem(
+        403, "Forbidden", "this API key may not use this route", [{"field": "Authorization", "message": "role"}]
+    ),
+}
+
+
+def caller(request: Request) -> Principal:
+    """The principal the authorizer attached; anything else is no principal at all (401)."""
+    context = request.context.get("authorizer") or {}
+    status = context.get("status")
+    if status == "unavailable":
+        raise StorageUnavailableError("the key store could not be read")
+    if status != "ok":
+        raise unauthorized(str(status or "missing"))
+    try:
+        return Principal(
+            tenant=context["tenant"],
+            role=Role(context["role"]),
+            key_id=context["key_id"],
+            agency=context.get("agency") or None,
+        )
+    except (KeyError, ValueError):
+        raise unauthorized("unknown") from None
+
+
+def admit(request: Request, roles: tuple[Role, ...]) -> Principal:
+    principal = caller(request)
+    if principal.role not in roles:
+        admitted = ", ".join(r.value for r in roles)
+        raise Problem(
+            403,
+            "Forbidden",
+            f"a {principal.role.value} key may not use this route (it admits: {admitted})",
+            [{"field": "Authorization", "message": f"role {principal.role.value} not admitted"}],
+        )
+    return principal
+
+
+def declared_roles(app: Chalice) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(path, method) -> the roles the route admits; public routes admit none (and need no key)."""
+    declared: dict[tuple[str, str], tuple[str, ...]] = {}
+    for path, entries in app.routes.items():
+        view = next(iter(entries.values())).view_function
+        for method in getattr(view, "allowed_methods", ()):
+            declared[(path, method)] = tuple(r.value for r in getattr(view, "roles", ()))
+    return declared

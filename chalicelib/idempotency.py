@@ -21,10 +21,10 @@ Handler = Callable[..., dict[str, Any]]
 
 
 def make_idempotent(handler: Handler, client: Any, table: str) -> tuple[Handler, IdempotencyConfig]:
-    """Wrap ``handler(payload=...)``; the payload is ``{"tenant", "key", "route", "body"}``."""
+    """Wrap ``handler(payload=...)``; the payload is ``{"tenant", "agency", "key", "route", "body"}``."""
     persistence = DynamoDBPersistenceLayer(table_name=table, boto3_client=client)
     config = IdempotencyConfig(
-        event_key_jmespath="[tenant, route, key]",
+        event_key_jmespath="[tenant, agency, route, key]",
         payload_validation_jmespath="body",
         expires_after_seconds=KEY_TTL_SECONDS,
         raise_on_no_idempotency_key=True,

@@ -7,6 +7,7 @@ summaries, path parameters). A test checks that every route of the app is docume
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,6 +76,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/v1/exports", "POST"): Operation("Request a signed export bundle", ok=(202,), body=api.ExportIn, errors=(404,)),
     ("/v1/exports/public-key", "GET"): Operation("The public key that signs export manifests"),
     ("/v1/exports/{export_id}", "GET"): Operation("An export's status and download URLs", errors=(404, 410)),
+    ("/v1/exports/{export_id}/grants", "POST"): Operation(
+        "Let one regulator key read this export", body=api.GrantIn, errors=(404, 410)
+    ),
+    ("/v1/keys", "GET"): Operation("The tenant's API keys (never the keys themselves)"),
+    ("/v1/keys", "POST"): Operation("Issue an API key: shown once, in this answer", ok=(201,), body=api.KeyIn),
+    ("/v1/keys/{key_id}", "DELETE"): Operation("Revoke an API key for good", errors=(404, 409)),
     ("/v1/unsubscribe/{token}", "GET"): Operation("One-click unsubscribe: the confirmation page", ok_type="text/html"),
     ("/v1/unsubscribe/{token}", "POST"): Operation("RFC 8058 one-click unsubscribe", errors=(404,)),
     ("/v1/openapi.json", "GET"): Operation("This document"),
@@ -107,7 +114,20 @@ def _query_parameters(model: type[BaseModel], components: dict[str, Any]) -> lis
     ]
 
 
-def _operation(path: str, method: str, op: Operation, components: dict[str, Any]) -> dict[str, Any]:
+# Operations a key opens answer these too: no key or an unknown or revoked one, or a role not admitted.
+ACCESS_ERRORS = (401, 403)
+SECURITY_SCHEMES = {
+    "apiKey": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key of the gateway (`./gateway keys create`): `Authorization: Bearer <key>`.",
+    }
+}
+
+
+def _operation(
+    path: str, method: str, op: Operation, components: dict[str, Any], roles: tuple[str, ...] = ()
+) -> dict[str, Any]:
     parameters = [
         {"name": part[1:-1], "in": "path", "required": True, "schema": ID_PARAMETER}
         for part in path.split("/")
@@ -125,12 +145,15 @@ def _operation(path: str, method: str, op: Operation, components: dict[str, Any]
     }
     problem = {"description": "Problem", "content": {api.PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
     responses: dict[str, Any] = {str(status): success for status in op.ok}
-    responses.update({str(status): problem for status in sorted({*COMMON_ERRORS, *op.errors})})
+    errors = {*COMMON_ERRORS, *op.errors, *(ACCESS_ERRORS if roles else ())}
+    responses.update({str(status): problem for status in sorted(errors)})
     operation: dict[str, Any] = {
         "operationId": f"{method.lower()}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
-        "summary": op.summary,
+        "summary": op.summary + (f" (roles: {', '.join(roles)})" if roles else ""),
         "parameters": parameters,
         "responses": responses,
+        "security": [{"apiKey": []}] if roles else [],
+        "x-roles": list(roles),
     }
     if op.body:
         operation["requestBody"] = {
@@ -140,11 +163,13 @@ def _operation(path: str, method: str, op: Operation, components: dict[str, Any]
     return operation
 
 
-def document(version: str) -> dict[str, Any]:
+def document(version: str, roles: Mapping[tuple[str, str], tuple[str, ...]] | None = None) -> dict[str, Any]:
+    """``roles``: the roles each route admits, as the app declares them (``chalicelib.http.declared_roles``)."""
     components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
     paths: dict[str, dict[str, Any]] = {}
     for (path, method), op in OPERATIONS.items():
-        paths.setdefault(path, {})[method.lower()] = _operation(path, method, op, components)
+        admitted = (roles or {}).get((path, method), ())
+        paths.setdefault(path, {})[method.lower()] = _operation(path, method, op, components, admitted)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -153,5 +178,5 @@ def document(version: str) -> dict[str, Any]:
             "description": f"Every contact a collection system makes passes here. Policy set {version}.",
         },
         "paths": paths,
-        "components": {"schemas": components},
+        "components": {"schemas": components, "securitySchemes": SECURITY_SCHEMES},
     }

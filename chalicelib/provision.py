@@ -62,6 +62,12 @@ def table_specs(settings: Settings) -> list[dict[str, Any]]:
             "AttributeDefinitions": attrs(id="S"),
         },
         {
+            "TableName": settings.keys_table,
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": attrs(pk="S", tenant="S", key_id="S"),
+            "GlobalSecondaryIndexes": [_gsi("by_tenant", "tenant", "key_id")],
+        },
+        {
             "TableName": settings.idempotency_table,
             "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
             "AttributeDefinitions": attrs(id="S"),

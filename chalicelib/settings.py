@@ -18,11 +18,11 @@ class Settings(BaseModel):
     ses_sender: str = "collections@example.com"
     ses_configuration_set: str | None = None
     sms_sender_id: str | None = None
-    default_tenant: str = "local"
     endpoint_url: str | None = None  # moto server locally; unset in AWS
     unsubscribe_secret: str | None = None  # HMAC key of unsubscribe links; no secret, no email
     public_url: str = "http://127.0.0.1:8000"  # where unsubscribe links point
     jobs_table: str = "gateway-jobs"
+    keys_table: str = "gateway-keys"  # API keys by hash, and the list of tenants
     export_bucket: str = "gateway-exports"
     anchor_bucket: str = "gateway-anchors"  # Object Lock: daily anchors of the audit chains
     export_queue: str = "gateway-exports"  # the worker's trigger is bound to this name (provision.EXPORT_QUEUE)
@@ -39,11 +39,11 @@ class Settings(BaseModel):
             "ses_sender": "SES_SENDER",
             "ses_configuration_set": "SES_CONFIGURATION_SET",
             "sms_sender_id": "SMS_SENDER_ID",
-            "default_tenant": "GATEWAY_TENANT",
             "endpoint_url": "AWS_ENDPOINT_URL",
             "unsubscribe_secret": "UNSUBSCRIBE_SECRET",
             "public_url": "PUBLIC_URL",
             "jobs_table": "JOBS_TABLE",
+            "keys_table": "KEYS_TABLE",
             "export_bucket": "EXPORT_BUCKET",
             "anchor_bucket": "ANCHOR_BUCKET",
             "export_queue": "EXPORT_QUEUE",

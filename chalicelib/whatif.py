@@ -41,6 +41,7 @@ class HistoryItem(BaseModel):
     result: Result
     direction: Direction = Direction.OUTBOUND
     recipient_role: RecipientRole = RecipientRole.DEBTOR
+    agency: str | None = None  # the collection agency that made it (None: the creditor)
 
     @field_validator("result")
     @classmethod
@@ -61,6 +62,7 @@ class Scenario(BaseModel):
     preferences: Preferences = Preferences()
     policies: tuple[str, ...] | None = None
     tenant: str = "whatif"
+    agency: str | None = None  # the collection agency asking (as its API key would say)
     expect: dict[str, Any] | None = None  # used by policies/examples/, ignored here
 
 
@@ -93,7 +95,7 @@ def parse(document: Any) -> Scenario:
 
 def judge(scenario: Scenario, policy_set: PolicySet) -> Decision:
     policies = _policy_subset(policy_set, scenario.policies)
-    request = scenario.request.to_domain(scenario.tenant)
+    request = scenario.request.to_domain(scenario.tenant, scenario.agency)
     return engine.evaluate(request, _records(scenario.history), policies, scenario.at, scenario.preferences)
 
 

@@ -17,18 +17,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import boto3
 import requests
 
 from chalicelib import policy_store, provision
 from chalicelib.bootstrap import Clients, Gateway, bootstrap
+from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.services import dispatch, exports, feedback, inbound, maintenance
 from chalicelib.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 AUDIT_PASS_INTERVAL = 3600.0  # seconds between anchor + retention passes of the local stack
+DEV_TENANT = "demo"
+DEV_KEYS = ROOT / ".gateway" / "dev-keys.json"
 
 
 def _from_sns(handler: Callable[[str], str]) -> Callable[[str], str]:
@@ -63,6 +67,8 @@ class LocalStack:
     port: int = 8000
     dispatch_interval: float = 10.0
     log_dir: Path | None = None
+    keys_path: Path | None = None  # where the dev keys are written (make run: .gateway/dev-keys.json)
+    dev_keys: dict[str, Any] = field(default_factory=dict)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
 
@@ -116,23 +122,40 @@ class LocalStack:
         settings = self.settings()
         provision.ensure_all(self.clients(), settings)
         policy_store.publish()
-        chalice = [
-            str(BIN / "chalice"),
-            "local",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--stage",
-            "dev",
-            "--no-autoreload",
-        ]
-        self._spawn("chalice", chalice)
+        # chalice local, answering as the deployed API does when it has no key (gateway_cli/chalicelocal.py)
+        chalice = [sys.executable, "-m", "gateway_cli.chalicelocal", "--host", "127.0.0.1", "--port", str(self.port)]
+        self._spawn("chalice", [*chalice, "--stage", "dev"])
         _wait_for(f"{self.url}/v1/health", 60, lambda r: r.status_code == 200)
+        self.dev_keys = self.issue_dev_keys()
         if self.dispatch_interval > 0:
             threading.Thread(target=self._dispatch_loop, daemon=True).start()
         self._deliver_topics()
         return self
+
+    def issue_dev_keys(self) -> dict[str, Any]:
+        """Tenant ``demo`` with one key per role, written where the officer's commands and tests find them."""
+        from chalicelib.domain.access import Role
+        from chalicelib.services import keys
+
+        gateway, now = self.gateway(), datetime.now(UTC)
+        issued = {
+            role.value: keys.issue_key(
+                gateway.keys,
+                gateway.deps,
+                now,
+                tenant=DEV_TENANT,
+                role=role,
+                name=f"local {role.value}",
+                created_by="make run",
+            ).key
+            for role in Role
+        }
+        document = {"tenant": DEV_TENANT, "keys": issued}
+        if self.keys_path is not None:
+            self.keys_path.parent.mkdir(parents=True, exist_ok=True)
+            self.keys_path.write_text(json.dumps(document, indent=2) + "\n")
+            self.keys_path.chmod(0o600)
+        return document
 
     def _subscribe(self, topic_name: str) -> str:
         """SNS -> SQS, as in AWS; the loop below hands each message to the handler Lambda would run."""
@@ -144,7 +167,7 @@ class LocalStack:
 
     def _topic_handlers(self) -> dict[str, Callable[[str], str]]:
         gateway = self.gateway()
-        tenant, deps = gateway.settings.default_tenant, gateway.deps
+        tenant, deps = SHARED_SCOPE, gateway.deps  # the stack's numbers and sender are shared by its tenants
 
         def sms(text: str) -> str:
             reply = inbound.handle_inbound_sms(inbound.parse_two_way_sms(text), tenant, deps, datetime.now(UTC))
@@ -220,7 +243,7 @@ class LocalStack:
                 if report.dispatched or report.repaired_events:
                     print(f"dispatcher: {report.statuses} repaired={report.repaired_events}", flush=True)
                 if time.monotonic() >= next_audit_pass:  # the daily schedule in AWS; idempotent, so hourly here
-                    tenants = [gateway.settings.default_tenant]
+                    tenants = maintenance.every_scope(gateway.keys)
                     audit = maintenance.audit_pass(gateway.audit_deps, tenants, datetime.now(UTC))
                     print(f"audit pass: {audit}", flush=True)
                     next_audit_pass = time.monotonic() + AUDIT_PASS_INTERVAL

@@ -16,27 +16,29 @@ from typing import TYPE_CHECKING
 
 from chalicelib import policy_store
 from chalicelib.domain.policy import PolicyError
-from gateway_cli import officer
+from gateway_cli import keys_cli, officer
 from gateway_cli.client import CliError
 
 if TYPE_CHECKING:
     import requests
 
 CURL_EXAMPLE = """\
-  curl -s -X POST {url}/v1/contacts -H 'Content-Type: application/json' -d '{{
+  export KEY=$(python3 -c 'import json; print(json.load(open(".gateway/dev-keys.json"))["keys"]["submitter"])')
+  curl -s -X POST {url}/v1/contacts -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d '{{
     "debtor_id": "d-100", "account_id": "a-100", "channel": "sms", "to": "+16175550100",
     "location": {{"country": "US", "subdivision": "MA"}},
     "message": {{"body": "Your payment of $120 is overdue. Reply STOP to opt out."}}}}'"""
 
 
 def cmd_local(args: argparse.Namespace) -> int:
-    from gateway_cli.localstack import ROOT, LocalStack
+    from gateway_cli.localstack import DEV_KEYS, ROOT, LocalStack
 
     stack = LocalStack(
         moto_port=int(os.environ.get("MOTO_PORT", "5000")),
         port=int(os.environ.get("PORT", "8000")),
         dispatch_interval=float(os.environ.get("DISPATCH_INTERVAL", "10")),
         log_dir=ROOT / ".gateway" / "logs",
+        keys_path=DEV_KEYS,
     )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background
@@ -44,6 +46,9 @@ def cmd_local(args: argparse.Namespace) -> int:
         stack.start()
         print(f"contact gateway ready at {stack.url} (moto server at {stack.endpoint})")
         print(f"logs in {stack.log_dir}; dispatcher every {stack.dispatch_interval:g} s; Ctrl-C stops everything")
+        print(f"tenant {stack.dev_keys['tenant']!r}, one API key per role (also in {DEV_KEYS}):")
+        for role, key in stack.dev_keys["keys"].items():
+            print(f"  {role:<11} {key}")
         print("try:\n" + CURL_EXAMPLE.format(url=stack.url), flush=True)
         while all(p.poll() is None for p in stack.processes):
             time.sleep(0.5)
@@ -210,6 +215,7 @@ def parser() -> argparse.ArgumentParser:
         func=cmd_dispatch
     )
     officer.add_commands(sub)
+    keys_cli.add_commands(sub)
     return root
 
 

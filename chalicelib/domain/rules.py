@@ -139,6 +139,10 @@ class _Counted(BaseRule):
     counts: tuple[Result, ...]
     counted_channels: tuple[Channel, ...] | None = None  # None: the rule's own channels
     directions: tuple[Direction, ...] = (Direction.OUTBOUND,)
+    # A rule of the law that binds each debt collector on its own (Reg F counts per collector): only the
+    # contacts of the collector asking count, and an inbound event not known to be one collector's counts
+    # for all of them. Off: every agency of the creditor counts together, the stricter reading.
+    per_collector: bool = False
 
     def matches(self, record: ContactRecord, request: ContactRequest) -> bool:
         channels = self.counted_channels or self.channels
@@ -148,7 +152,13 @@ class _Counted(BaseRule):
             and record.direction in self.directions
             and (self.key != "debt" or record.account_id == request.account_id)
             and (self.key != "address" or record.to == request.to)
+            and (not self.per_collector or self._same_collector(record, request))
         )
+
+    @staticmethod
+    def _same_collector(record: ContactRecord, request: ContactRequest) -> bool:
+        unattributed = record.direction is Direction.INBOUND and record.agency is None
+        return unattributed or record.agency == request.agency
 
     def counted(self, ctx: Context, record: ContactRecord) -> bool:
         return self.matches(record, ctx.request)

@@ -9,7 +9,7 @@ from chalicelib.domain.audit import Draft, EventType
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import Channel, Result
-from chalicelib.services import ids
+from chalicelib.services import contacts, ids
 from chalicelib.services.contacts import Deps, record_change
 
 CLOCK_SKEW = timedelta(minutes=5)
@@ -36,17 +36,30 @@ def _check_time(when: datetime, permitted_at: datetime, now: datetime) -> None:
 
 
 def record_call_outcome(
-    tenant: str, contact_id: str, result: Result, deps: Deps, now: datetime, at: datetime | None = None
+    tenant: str,
+    contact_id: str,
+    result: Result,
+    deps: Deps,
+    now: datetime,
+    at: datetime | None = None,
+    *,
+    agency: str | None = None,
 ) -> dict[str, Any]:
-    """``not_connected`` stops the call counting as placed; ``conversation`` starts the lockout."""
+    """``not_connected`` stops the call counting as placed; ``conversation`` starts the lockout.
+
+    With ``agency``, only a call that agency was permitted is found.
+    """
     result = Result(result)
     debtor_id = ids.debtor_of(contact_id)
     ledger = deps.ledgers.get(tenant, debtor_id)
     record = ledger.record(contact_id)
     if record is None:
-        if not deps.audit.for_contact(tenant, contact_id):
+        events = deps.audit.for_contact(tenant, contact_id)
+        if not events or (agency is not None and contacts.agency_of(events) != agency):
             raise NotFoundError(contact_id)
         raise NotAVoicePermitError("the call is older than every policy window or was never permitted")
+    if agency is not None and record.agency != agency:
+        raise NotFoundError(contact_id)
     if record.channel is not Channel.VOICE:
         raise NotAVoicePermitError("outcomes are reported for voice permits only")
     when = at or record.at

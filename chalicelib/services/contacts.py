@@ -175,13 +175,20 @@ def evaluate_contact(request: ContactRequest, deps: Deps, at: datetime) -> Decis
     return engine.evaluate(request, ledger.history, deps.policies, at, preferences)
 
 
-def get_contact(tenant: str, contact_id: str, deps: Deps) -> dict[str, Any]:
+def agency_of(events: list[dict[str, Any]]) -> str | None:
+    """The collection agency that asked for the contact (None: the creditor itself)."""
+    decided = (e for e in events if e["type"] in (EventType.REQUESTED, EventType.DECIDED))
+    return next((e["data"].get("agency") for e in decided), None)
+
+
+def get_contact(tenant: str, contact_id: str, deps: Deps, *, agency: str | None = None) -> dict[str, Any]:
+    """A contact's events; with ``agency``, only a contact that agency asked for is found."""
     debtor_id = ids.debtor_of(contact_id)
     ledger = deps.ledgers.get(tenant, debtor_id)
     stored = {e["seq"]: e for e in deps.audit.for_contact(tenant, contact_id)}
     stored.update({e["seq"]: e for e in ledger.outbox if e["contact_id"] == contact_id})
     events = [stored[s] for s in sorted(stored)]
-    if not events:
+    if not events or (agency is not None and agency_of(events) != agency):
         raise NotFoundError(contact_id)
     return {"contact_id": contact_id, "debtor_id": debtor_id, "status": _current_status(events), "events": events}
 

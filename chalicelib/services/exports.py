@@ -50,7 +50,9 @@ def _validate(spec: ExportSpec) -> None:
             )
 
 
-def request_export(tenant: str, spec: ExportSpec, deps: ExportDeps, now: datetime) -> dict[str, Any]:
+def request_export(
+    tenant: str, spec: ExportSpec, deps: ExportDeps, now: datetime, requested_by: str | None = None
+) -> dict[str, Any]:
     """Record the job and queue it; the caller answers 202 at once."""
     _validate(spec)
     if spec.debtor_id and not deps.trail.for_person(tenant, spec.debtor_id, limit=1):
@@ -66,6 +68,8 @@ def request_export(tenant: str, spec: ExportSpec, deps: ExportDeps, now: datetim
         "expires_at": (now + AVAILABLE_FOR).isoformat(),
         "progress": {"events": 0, "chains": 0, "chains_total": None},
     }
+    if requested_by:
+        job["requested_by"] = requested_by
     deps.jobs.create(export_id, job)
     try:
         deps.queue.send({"export_id": export_id, "tenant": tenant})
@@ -82,18 +86,40 @@ def _job(deps: ExportDeps, tenant: str, export_id: str) -> tuple[dict[str, Any],
     return found
 
 
-def export_status(tenant: str, export_id: str, deps: ExportDeps, now: datetime) -> dict[str, Any]:
-    """The job as clients see it; a finished bundle comes with presigned download URLs."""
+def export_status(
+    tenant: str, export_id: str, deps: ExportDeps, now: datetime, *, regulator_key: str | None = None
+) -> dict[str, Any]:
+    """The job as clients see it; a finished bundle comes with presigned download URLs.
+
+    A regulator's key sees only the exports granted to it: any other is not found.
+    """
     job, _version = _job(deps, tenant, export_id)
+    if regulator_key is not None and regulator_key not in job.get("granted_to", ()):
+        raise NotFoundError(export_id)
     if now >= datetime.fromisoformat(job["expires_at"]):
         raise GoneError(f"export {export_id} expired at {job['expires_at']}; request a new one")
     view = {k: job[k] for k in ("export_id", "status", "filter", "formats", "created_at", "expires_at", "progress")}
-    for key in ("counts", "error", "started_at", "finished_at"):
+    for key in ("counts", "error", "started_at", "finished_at", "requested_by", "granted_to"):
         if key in job:
             view[key] = job[key]
     if job["status"] == "done":
         view["files"] = [{**f, "url": deps.store.presigned_url(f["key"], URL_SECONDS)} for f in job["files"]]
     return view
+
+
+def grant(tenant: str, export_id: str, key_id: str, deps: ExportDeps, now: datetime) -> list[str]:
+    """Let one regulator key read this export; returns every key it is granted to."""
+    for _ in range(5):
+        job, version = _job(deps, tenant, export_id)
+        if now >= datetime.fromisoformat(job["expires_at"]):
+            raise GoneError(f"export {export_id} expired at {job['expires_at']}; request a new one")
+        granted = sorted({*job.get("granted_to", ()), key_id})
+        try:
+            deps.jobs.update(export_id, {**job, "granted_to": granted}, version)
+            return granted
+        except ConflictError:
+            continue  # the worker moved the job on: grant on the newer version
+    raise StorageUnavailableError("the export job stayed contended")
 
 
 def _finish(deps: ExportDeps, export_id: str, changes: dict[str, Any]) -> None:

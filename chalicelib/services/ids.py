@@ -19,10 +19,12 @@ def new_contact_id(debtor_id: str, now: datetime) -> str:
     return f"ct_{int(now.timestamp() * 1000):012x}{secrets.token_hex(6)}_{_person(debtor_id)}"
 
 
-def contact_id_for_key(tenant: str, debtor_id: str, key: str) -> str:
+def contact_id_for_key(tenant: str, debtor_id: str, key: str, agency: str | None = None) -> str:
     """The same Idempotency-Key always names the same contact, so a replay whose first response was
-    lost is recognised in the ledger itself, not only in the idempotency store."""
-    digest = hashlib.sha256(f"{tenant}\n{key}".encode()).hexdigest()[:24]
+    lost is recognised in the ledger itself, not only in the idempotency store. Each agency of a
+    creditor has keys of its own: two agencies picking the same key name two contacts."""
+    scope = f"{tenant}\n{agency}" if agency else tenant
+    digest = hashlib.sha256(f"{scope}\n{key}".encode()).hexdigest()[:24]
     return f"ct_{digest}_{_person(debtor_id)}"
 
 

@@ -7,8 +7,15 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.services import anchors, retention
 from chalicelib.services.audit_read import AuditDeps
+from chalicelib.services.ports import KeyStore
+
+
+def every_scope(keys: KeyStore) -> list[str]:
+    """Every tenant ever issued a key, and the shared scope of inbound replies and provider feedback."""
+    return [*keys.tenants(), SHARED_SCOPE]
 
 
 def audit_pass(deps: AuditDeps, tenants: Iterable[str], now: datetime) -> dict[str, Any]:

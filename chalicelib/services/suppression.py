@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
+from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.model import ContactRequest
 from chalicelib.domain.preferences import OptOut, Preferences
 from chalicelib.services.writes import Deps
@@ -19,7 +20,11 @@ def address_key(address: str) -> str:
 
 
 def opt_outs(deps: Deps, tenant: str, address: str) -> tuple[OptOut, ...]:
-    return deps.ledgers.get(tenant, address_key(address)).preferences.opt_outs
+    """The tenant's own (its unsubscribe links) and the shared scope's (STOP replies to the gateway's
+    shared numbers, bounces and complaints on its shared sender): both bind every decision."""
+    key = address_key(address)
+    own = deps.ledgers.get(tenant, key).preferences.opt_outs
+    return own + deps.ledgers.get(SHARED_SCOPE, key).preferences.opt_outs if tenant != SHARED_SCOPE else own
 
 
 def with_address(preferences: Preferences, extra: tuple[OptOut, ...]) -> Preferences:

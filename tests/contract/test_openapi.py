@@ -54,3 +54,30 @@ def test_the_document_is_served(aws_env, policies, monkeypatch):
         response = client.http.get("/v1/openapi.json")
     assert response.status_code == 200
     assert json.loads(response.body)["info"]["description"].endswith("ps-served.")
+
+
+def test_every_route_but_the_public_ones_admits_named_roles_through_the_authorizer():
+    import app as gateway_app
+    from chalicelib.http import declared_roles
+
+    public = {("/v1/health", "GET"), ("/v1/openapi.json", "GET")}
+    public |= {("/v1/unsubscribe/{token}", m) for m in ("GET", "POST")}  # the signed token is the credential
+    declared = declared_roles(gateway_app.app)
+    assert {op for op, roles in declared.items() if not roles} == public
+    for path, entries in gateway_app.app.routes.items():
+        for method, entry in entries.items():
+            protected = any(declared.get((path, m)) for m in entry.view_function.allowed_methods)
+            assert (entry.authorizer is not None) == protected, (path, method)
+
+
+def test_the_document_names_each_operations_roles_and_its_401_and_403():
+    import app as gateway_app
+    from chalicelib.http import declared_roles
+
+    doc = openapi.document("ps-test", declared_roles(gateway_app.app))
+    submit = doc["paths"]["/v1/contacts"]["post"]
+    assert submit["x-roles"] == ["submitter"] and submit["security"] == [{"apiKey": []}]
+    assert {"401", "403"} <= set(submit["responses"])
+    health = doc["paths"]["/v1/health"]["get"]
+    assert health["security"] == [] and "401" not in health["responses"]
+    assert doc["paths"]["/v1/exports/{export_id}"]["get"]["x-roles"] == ["compliance", "regulator"]

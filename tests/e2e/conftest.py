@@ -15,6 +15,7 @@ import requests
 
 from chalicelib.bootstrap import Gateway
 from gateway_cli.localstack import LocalStack, free_port
+from tests.auth import role_for
 
 
 def _tail(path: Path, lines: int = 40) -> str:
@@ -27,7 +28,13 @@ def _tail(path: Path, lines: int = 40) -> str:
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     log_dir = tmp_path_factory.mktemp("e2e-stack-logs")
-    local_stack = LocalStack(moto_port=free_port(), port=free_port(), dispatch_interval=0, log_dir=log_dir)
+    local_stack = LocalStack(
+        moto_port=free_port(),
+        port=free_port(),
+        dispatch_interval=0,
+        log_dir=log_dir,
+        keys_path=log_dir / "dev-keys.json",
+    )
     try:
         local_stack.start()
     except Exception as exc:
@@ -47,11 +54,15 @@ def gateway(stack: LocalStack) -> Gateway:
 
 
 class Client(requests.Session):
-    """``requests`` against the stack's URL; every response is checked: never a 500, never a trace."""
+    """``requests`` against the stack's URL; every response is checked: never a 500, never a trace.
 
-    def __init__(self, base_url: str) -> None:
+    A request that names no ``Authorization`` carries the stack's dev key of the role its route admits
+    (``tests.auth.role_for``); ``keys`` are the ones ``make run`` writes to ``.gateway/dev-keys.json``.
+    """
+
+    def __init__(self, base_url: str, keys: dict[str, str] | None = None) -> None:
         super().__init__()
-        self.base_url = base_url
+        self.base_url, self.keys = base_url, keys or {}
         self.hooks["response"].append(self._check)
 
     @staticmethod
@@ -61,10 +72,13 @@ class Client(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", 30)
-        return super().request(method, f"{self.base_url}{url!s}", *args, **kwargs)
+        headers = dict(kwargs.pop("headers", None) or {})
+        if self.keys and not any(name.lower() == "authorization" for name in headers):
+            headers["Authorization"] = f"Bearer {self.keys[role_for(str(url)).value]}"
+        return super().request(method, f"{self.base_url}{url!s}", *args, headers=headers, **kwargs)
 
 
 @pytest.fixture(scope="session")
 def api(stack: LocalStack) -> Iterator[Client]:
-    with Client(stack.url) as client:
+    with Client(stack.url, stack.dev_keys["keys"]) as client:
         yield client

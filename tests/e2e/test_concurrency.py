@@ -24,6 +24,7 @@ import requests
 
 from chalicelib.domain.audit import verify_chain
 from chalicelib.domain.model import Result
+from gateway_cli.localstack import LocalStack
 from tests.e2e.support import (
     CALL_FREQUENCY,
     NY_NUMBER,
@@ -56,11 +57,11 @@ class Answer:
     resets: int
 
 
-def _post(url: str, body: dict[str, Any]) -> Answer:
-    resets = 0
+def _post(stack: LocalStack, body: dict[str, Any]) -> Answer:
+    resets, headers = 0, {"Authorization": f"Bearer {stack.dev_keys['keys']['submitter']}"}
     while True:
         try:
-            response = requests.post(f"{url}/v1/contacts", json=body, timeout=60)
+            response = requests.post(f"{stack.url}/v1/contacts", json=body, headers=headers, timeout=60)
         except requests.ConnectionError:
             # Reset by the server's kernel before the app read it (backlog full): nothing was handled.
             resets += 1
@@ -73,12 +74,12 @@ def _post(url: str, body: dict[str, Any]) -> Answer:
         )
 
 
-def _burst(url: str, body: dict[str, Any], count: int) -> list[Answer]:
+def _burst(stack: LocalStack, body: dict[str, Any], count: int) -> list[Answer]:
     barrier = Barrier(count)
 
     def one(_: int) -> Answer:
         barrier.wait(timeout=30)  # all requests leave together
-        return _post(url, body)
+        return _post(stack, body)
 
     with ThreadPoolExecutor(max_workers=count) as pool:
         return list(pool.map(one, range(count)))
@@ -115,7 +116,7 @@ def voice_burst(stack, gateway) -> VoiceBurst:
         # refused for quiet hours whatever the minute, and the test still checks the same storage.
         body = voice_body(debtor, NY_NUMBER, location=night_location(now).location)
         expected, rule = 0, QUIET_HOURS
-    answers = _burst(stack.url, body, REQUESTS)
+    answers = _burst(stack, body, REQUESTS)
     stack.dispatch_once()  # the audit sweep; events are normally appended inline already
     return VoiceBurst(
         debtor=debtor,
@@ -198,7 +199,7 @@ def sms_burst(stack, gateway) -> SmsBurst:
     debtor, now = new_debtor(), utcnow()
     number, location = open_message_number(now)  # a US number, or a CN/GB one while every US zone is closed
     body = sms_body(debtor, number, location=location) if location else sms_body(debtor, number)
-    answers = _burst(stack.url, body, REQUESTS)
+    answers = _burst(stack, body, REQUESTS)
     return SmsBurst(
         answers,
         sms_sent(stack.endpoint, debtor),

@@ -10,6 +10,8 @@ from chalicelib import provision
 from chalicelib.bootstrap import Clients, Gateway, bootstrap
 from chalicelib.domain.policy import PolicySet
 from chalicelib.settings import Settings
+from tests.auth import AuthedClient, KeyRing
+from tests.conftest import TENANT
 
 
 @pytest.fixture
@@ -22,11 +24,18 @@ def gateway(aws_env: None, policies: PolicySet) -> Iterator[Gateway]:
 
 
 @pytest.fixture
-def client(gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> Iterator[Client]:
-    """The Chalice app in-process, wired to this test's moto-backed gateway."""
+def ring(gateway: Gateway) -> KeyRing:
+    """Keys of tenant ``local`` (tests.conftest.TENANT), one per role, issued on first use."""
+    return KeyRing(gateway, TENANT)
+
+
+@pytest.fixture
+def client(gateway: Gateway, ring: KeyRing, monkeypatch: pytest.MonkeyPatch) -> Iterator[AuthedClient]:
+    """The Chalice app in-process, wired to this test's moto-backed gateway; requests carry a key of
+    the role each route admits unless they name one."""
     import app as gateway_app
 
     monkeypatch.setattr(gateway_app, "_gateway", gateway)
     monkeypatch.setattr(gateway_app, "_submit_once", None)
     with Client(gateway_app.app) as test_client:
-        yield test_client
+        yield AuthedClient(test_client, ring)

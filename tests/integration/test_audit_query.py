@@ -18,6 +18,7 @@ from chalice.test import Client
 from chalicelib import api
 from chalicelib.services import audit_read, consent
 from chalicelib.services.contacts import submit_contact
+from tests.auth import AuthedClient, KeyRing
 from tests.conftest import make_request, utc
 from tests.integration.aws import module_gateway
 
@@ -99,7 +100,7 @@ def stack(policies: Any) -> Iterator[tuple[Any, Client, Clock, list[dict[str, An
         patch.setattr(gateway_app, "_submit_once", None)
         events = build_trail(gateway)
         with Client(gateway_app.app) as client:
-            yield gateway, client, clock, events
+            yield gateway, AuthedClient(client, KeyRing(gateway, "local")), clock, events
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from chalice.test import Client
 from requests.structures import CaseInsensitiveDict
 
 from chalicelib.bootstrap import Gateway
+from chalicelib.domain.access import Role
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
 from gateway_cli.main import main
@@ -171,12 +172,19 @@ def test_a_refused_request_shows_the_problems_detail_and_fields(session, capsys)
     )
 
 
-def test_the_api_key_is_sent_as_a_bearer_token(session, history, monkeypatch):
+def test_the_api_key_is_sent_as_a_bearer_token(session, history, monkeypatch, ring):
     sent: list[str] = []
     session.hooks["response"].append(lambda r, *a, **k: sent.append(r.request.headers.get("Authorization")))
-    monkeypatch.setenv("GATEWAY_API_KEY", "k-123")
+    key = ring.key(Role.COMPLIANCE)
+    monkeypatch.setenv("GATEWAY_API_KEY", key)
     assert run(session, "audit", "events", "--debtor", "d-1") == 0
-    assert sent == ["Bearer k-123"]
+    assert sent == [f"Bearer {key}"]
+
+
+def test_a_key_of_the_wrong_role_is_refused_with_the_reason(session, history, monkeypatch, ring, capsys):
+    monkeypatch.setenv("GATEWAY_API_KEY", ring.key(Role.SUBMITTER))
+    assert run(session, "audit", "events", "--debtor", "d-1") == 2
+    assert "a submitter key may not use this route" in capsys.readouterr().err
 
 
 def test_an_unreachable_gateway_asks_whether_the_stack_is_up(capsys):

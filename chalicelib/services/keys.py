@@ -1,0 +1,134 @@
+"""API keys: issued once, stored as a hash, revoked for good; every change is an audit event.
+
+A key is shown exactly once, when it is issued. The store keeps its SHA-256 with the tenant, role,
+agency, name, who issued it and when. Authentication looks the hash up (strongly consistent), so a
+revoked key stops working at the next request the authorizer does not answer from its cache.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.access import (
+    ACCESS_CHAIN,
+    KEY_PREFIX,
+    AccessError,
+    Principal,
+    Role,
+    check_issue,
+    key_hash,
+    key_id_of,
+)
+from chalicelib.domain.audit import Draft
+from chalicelib.services import exports
+from chalicelib.services.bundles import ExportDeps
+from chalicelib.services.ports import KeyStore
+from chalicelib.services.writes import Deps, record_change
+
+MAX_KEY_LENGTH = 128
+PUBLIC_FIELDS = ("key_id", "tenant", "role", "agency", "name", "created_by", "created_at", "revoked_at", "revoked_by")
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key: str  # the secret: shown once, never stored
+    record: dict[str, Any]
+
+
+def public(record: dict[str, Any]) -> dict[str, Any]:
+    """What may be shown of a stored key: never its hash."""
+    return {name: record.get(name) for name in PUBLIC_FIELDS}
+
+
+def audit_access(deps: Deps, tenant: str, now: datetime, event: str, subject: str, data: dict[str, Any]) -> None:
+    """Key and grant changes go into the tenant's own chain, beside its debtors' chains."""
+    record_change((tenant, ACCESS_CHAIN), deps, now, [Draft(event, subject, data)], lambda led: led)
+
+
+def issue_key(
+    keys: KeyStore,
+    deps: Deps,
+    now: datetime,
+    *,
+    tenant: str,
+    role: Role,
+    created_by: str,
+    agency: str | None = None,
+    name: str | None = None,
+) -> IssuedKey:
+    check_issue(tenant, role, agency)
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    hashed = key_hash(key)
+    key_id = key_id_of(hashed)
+    record = {
+        "pk": hashed,
+        "key_id": key_id,
+        "tenant": tenant,
+        "role": role.value,
+        "agency": agency,
+        "name": (name or "")[:128] or None,
+        "created_by": created_by,
+        "created_at": now.isoformat(),
+    }
+    keys.put(record)
+    audit_access(deps, tenant, now, "key_created", key_id, public(record))
+    return IssuedKey(key, public(record))
+
+
+def revoke_key(keys: KeyStore, deps: Deps, now: datetime, *, tenant: str, key_id: str, by: str) -> dict[str, Any]:
+    record = keys.find(tenant, key_id)  # another tenant's key is not found
+    keys.revoke(record["pk"], now.isoformat(), by)
+    audit_access(deps, tenant, now, "key_revoked", key_id, {"key_id": key_id, "revoked_by": by})
+    return {**public(record), "revoked_at": now.isoformat(), "revoked_by": by}
+
+
+def list_keys(keys: KeyStore, tenant: str) -> list[dict[str, Any]]:
+    return sorted((public(r) for r in keys.for_tenant(tenant)), key=lambda r: str(r["created_at"]))
+
+
+def authenticate(keys: KeyStore, token: str) -> Principal | str:
+    """The principal the bearer token stands for, or why there is none (``missing``, ``unknown``, ``revoked``)."""
+    scheme, _, key = token.strip().partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return "missing"
+    key = key.strip()
+    if not key.startswith(KEY_PREFIX) or len(key) > MAX_KEY_LENGTH:
+        return "unknown"
+    record = keys.get(key_hash(key))
+    if record is None:
+        return "unknown"
+    if record.get("revoked_at"):
+        return "revoked"
+    return Principal(
+        tenant=record["tenant"], role=Role(record["role"]), key_id=record["key_id"], agency=record.get("agency")
+    )
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise AccessError("role", f"one of {', '.join(r.value for r in Role)}") from None
+
+
+def grant_export(
+    keys: KeyStore,
+    deps: Deps,
+    export_deps: ExportDeps,
+    now: datetime,
+    *,
+    tenant: str,
+    export_id: str,
+    key_id: str,
+    by: str,
+) -> dict[str, Any]:
+    """A compliance officer hands one export to one regulator key of the same tenant."""
+    record = keys.find(tenant, key_id)  # another tenant's key is not found
+    if record["role"] != Role.REGULATOR.value or record.get("revoked_at"):
+        raise AccessError("key_id", "must name a regulator key that is not revoked")
+    granted = exports.grant(tenant, export_id, key_id, export_deps, now)
+    audit_access(deps, tenant, now, "export_granted", export_id, {"export_id": export_id, "key_id": key_id, "by": by})
+    return {"export_id": export_id, "granted_to": granted}
