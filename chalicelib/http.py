@@ -17,7 +17,7 @@ from chalice import Chalice, Response
 from chalice.app import Request
 
 from chalicelib.api import PROBLEM, Problem
-from chalicelib.domain.access import AccessError, Principal, Role
+from chalicelib.domain.access import AccessError, AlreadyRevokedError, Principal, Role
 from chalicelib.domain.errors import (
     DuplicateContactError,
     GoneError,
@@ -93,6 +93,8 @@ def _idempotency_problem(exc: Exception) -> Problem | None:
 
 
 def _conflict_problem(exc: Exception) -> Problem | None:
+    if isinstance(exc, AlreadyRevokedError):
+        return Problem(409, "Already revoked", "this key was revoked before", [{"field": "key_id", "message": "revoked"}])
     if isinstance(exc, NotAVoicePermitError):
         return Problem(409, "Not a voice permit", str(exc), [{"field": "contact_id", "message": str(exc)}])
     if isinstance(exc, DuplicateContactError):

@@ -36,7 +36,7 @@ def _operator() -> str:
 
 
 def _storage(call: Any) -> Any:
-    from chalicelib.domain.access import AccessError
+    from chalicelib.domain.access import AccessError, AlreadyRevokedError
     from chalicelib.domain.errors import ConflictError, NotFoundError, StorageUnavailableError
 
     try:
@@ -45,6 +45,8 @@ def _storage(call: Any) -> Any:
         raise CliError(f"{exc.field}: {exc}") from None
     except NotFoundError as exc:
         raise CliError(f"no such key in this tenant: {exc}") from None
+    except AlreadyRevokedError:
+        raise CliError("this key was revoked before") from None
     except ConflictError as exc:
         raise CliError(str(exc)) from None
     except StorageUnavailableError as exc:

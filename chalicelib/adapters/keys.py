@@ -7,6 +7,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from chalicelib.adapters.errors import storage_errors
+from chalicelib.domain.access import AlreadyRevokedError
 from chalicelib.domain.errors import ConflictError, NotFoundError
 
 _SER, _DES = TypeSerializer(), TypeDeserializer()
@@ -80,7 +81,7 @@ class DynamoDBKeys:
                     ExpressionAttributeValues={":at": {"S": at}, ":by": {"S": by}},
                 )
         except ConflictError:
-            raise ConflictError("already revoked") from None
+            raise AlreadyRevokedError(hashed[:16]) from None
 
     def tenants(self) -> list[str]:
         with storage_errors():

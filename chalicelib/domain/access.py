@@ -33,6 +33,10 @@ class AccessError(Exception):
         self.field = field
 
 
+class AlreadyRevokedError(Exception):
+    """The key was revoked before: a second revocation changes nothing and audits nothing."""
+
+
 @dataclass(frozen=True)
 class Principal:
     """The caller an API key stands for; ``agency`` is set when a collection agency acts for the tenant."""

@@ -1,0 +1,367 @@
+"""Who may do what: every route, driven with every role of its own tenant and of another tenant, with no
+key, an unknown key and a revoked one; agency keys against a sibling agency's contacts.
+
+The matrix is built from the app's own declarations (``chalicelib.http.declared_roles``), so a new route
+that is missing here fails ``test_the_matrix_covers_every_route``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from chalice.test import Client
+
+from chalicelib import api
+from chalicelib.domain import access
+from chalicelib.domain.access import Role
+from chalicelib.domain.errors import GoneError
+from chalicelib.http import declared_roles
+from chalicelib.services import exports, keys
+from tests.auth import KeyRing
+from tests.conftest import TENANT, utc
+from tests.integration.aws import fail_calls, module_gateway
+
+NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
+OTHER = "other-lender"
+JSON = {"Content-Type": "application/json"}
+SMS = {
+    "debtor_id": "d-acc",
+    "account_id": "a-acc",
+    "channel": "sms",
+    "to": "+14045550100",
+    "location": {"country": "US", "subdivision": "GA"},
+    "message": {"body": "Your payment is overdue. Reply STOP to opt out."},
+}
+VOICE = {**SMS, "channel": "voice", "message": None, "debtor_id": "d-voice", "account_id": "a-voice"}
+
+
+@dataclass
+class World:
+    client: Client
+    gateway: Any
+    own: KeyRing
+    other: KeyRing
+    ids: dict[str, str]  # objects of tenant TENANT the routes are driven against
+
+
+def call(world: World, method: str, path: str, body: Any = None, key: str | None = None) -> Any:
+    headers = {**JSON, **({"Authorization": f"Bearer {key}"} if key else {})}
+    raw = json.dumps(body) if body is not None else b""
+    return world.client.http.request(method, path, headers=headers, body=raw)
+
+
+def answer(response: Any) -> dict[str, Any]:
+    return json.loads(response.body) if response.body else {}
+
+
+@pytest.fixture(scope="module")
+def world(policies: Any) -> Iterator[World]:
+    import app as gateway_app
+
+    with module_gateway(policies) as (gateway, patch):
+        patch.setattr(api, "utcnow", lambda: NOON_ATLANTA)
+        patch.setattr(gateway_app, "_gateway", gateway)
+        patch.setattr(gateway_app, "_submit_once", None)
+        own, other = KeyRing(gateway, TENANT), KeyRing(gateway, OTHER)
+        with Client(gateway_app.app) as client:
+            world = World(client, gateway, own, other, {})
+            submitter = own.key(Role.SUBMITTER)
+            sms = answer(call(world, "POST", "/v1/contacts", SMS, submitter))
+            voice = answer(call(world, "POST", "/v1/contacts", VOICE, submitter))
+            agency_sms = answer(call(world, "POST", "/v1/contacts", {**SMS, "account_id": "a-ag"}, agency(own, "a")))
+            assert (sms["status"], voice["status"], agency_sms["status"]) == ("sent", "permitted", "sent")
+            compliance = own.key(Role.COMPLIANCE)
+            export = answer(
+                call(world, "POST", "/v1/exports", {"debtor_id": "d-acc", "formats": ["jsonl"]}, compliance)
+            )
+            exports.run_export(TENANT, export["export_id"], gateway.export_deps, lambda: NOON_ATLANTA)
+            own.key(Role.REGULATOR)
+            world.ids = {
+                "contact": sms["contact_id"],
+                "voice": voice["contact_id"],
+                "agency_contact": agency_sms["contact_id"],
+                "export": export["export_id"],
+                "regulator": key_id_of(own, Role.REGULATOR),
+            }
+            grant = {"key_id": world.ids["regulator"]}
+            granted = call(world, "POST", f"/v1/exports/{export['export_id']}/grants", grant, compliance)
+            assert granted.status_code == 200, granted.body
+            yield world
+
+
+def key_id_of(ring: KeyRing, role: Role) -> str:
+    return access.key_id_of(access.key_hash(ring.key(role)))
+
+
+def agency(ring: KeyRing, name: str) -> str:
+    return ring.key(Role.SUBMITTER, f"agency-{name}")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One route, as a caller of an admitted role would use it on tenant TENANT's objects."""
+
+    path: str
+    body: Any = None
+    ok: int = 200
+    other_tenant: int = 404  # what the same call answers with an admitted key of another tenant
+
+
+def cases(world: World) -> dict[tuple[str, str], Case]:
+    ids = world.ids
+    outcome = {"result": "unanswered", "at": NOON_ATLANTA.isoformat()}
+    spare = f"k_{'0' * 16}"
+    return {
+        ("/v1/contacts", "POST"): Case("/v1/contacts", {**SMS, "debtor_id": "d-new"}, 202, other_tenant=202),
+        ("/v1/contacts/evaluate", "POST"): Case("/v1/contacts/evaluate", SMS, other_tenant=200),
+        ("/v1/contacts/{contact_id}", "GET"): Case(f"/v1/contacts/{ids['contact']}"),
+        ("/v1/contacts/{contact_id}/outcome", "POST"): Case(f"/v1/contacts/{ids['voice']}/outcome", outcome),
+        ("/v1/debtors/{debtor_id}/preferences", "GET"): Case("/v1/debtors/d-acc/preferences", other_tenant=200),
+        ("/v1/debtors/{debtor_id}/preferences", "PUT"): Case(
+            "/v1/debtors/d-pref/preferences", {"inconvenient_times": []}, other_tenant=200
+        ),
+        ("/v1/debtors/{debtor_id}/preferences", "PATCH"): Case(
+            "/v1/debtors/d-pref/preferences", {"inconvenient_times": []}, other_tenant=200
+        ),
+        ("/v1/audit/events", "GET"): Case("/v1/audit/events?debtor_id=d-acc", other_tenant=200),
+        ("/v1/audit/verify", "GET"): Case("/v1/audit/verify?debtor_id=d-acc"),
+        ("/v1/exports", "POST"): Case("/v1/exports", {"debtor_id": "d-acc", "formats": ["jsonl"]}, 202),
+        ("/v1/exports/public-key", "GET"): Case("/v1/exports/public-key", other_tenant=200),
+        ("/v1/exports/{export_id}", "GET"): Case(f"/v1/exports/{ids['export']}"),
+        ("/v1/exports/{export_id}/grants", "POST"): Case(
+            f"/v1/exports/{ids['export']}/grants", {"key_id": ids["regulator"]}
+        ),
+        ("/v1/keys", "GET"): Case("/v1/keys", other_tenant=200),
+        ("/v1/keys", "POST"): Case("/v1/keys", {"role": "submitter", "name": "matrix"}, 201, other_tenant=201),
+        ("/v1/keys/{key_id}", "DELETE"): Case(f"/v1/keys/{spare}", ok=404),  # an unknown key: never revokes one
+    }
+
+
+def test_the_matrix_covers_every_route(world):
+    import app as gateway_app
+
+    secured = {op for op, roles in declared_roles(gateway_app.app).items() if roles}
+    assert set(cases(world)) == secured
+
+
+ROLES = tuple(Role)
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value)
+def test_each_role_of_the_tenant_gets_its_routes_and_a_403_elsewhere(world, role):
+    import app as gateway_app
+
+    roles = declared_roles(gateway_app.app)
+    key = world.own.key(role)
+    wrong = {}
+    for (route, method), case in cases(world).items():
+        response = call(world, method, case.path, case.body, key)
+        admitted = role.value in roles[(route, method)]
+        expected = case.ok if admitted else 403
+        if response.status_code != expected:
+            wrong[(route, method)] = (response.status_code, expected, response.body[:200])
+        if not admitted:
+            assert response.headers["Content-Type"] == "application/problem+json"
+            assert answer(response)["errors"][0]["field"] == "Authorization"
+    assert not wrong
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value)
+def test_another_tenants_keys_never_reach_this_tenants_objects(world, role):
+    import app as gateway_app
+
+    roles = declared_roles(gateway_app.app)
+    key = world.other.key(role)
+    own_hashes = {e["hash"] for e in world.gateway.deps.audit.for_person(TENANT, "d-acc")}
+    own_hashes |= set(world.ids.values())  # contact, export and key ids of this tenant
+    wrong = {}
+    for (route, method), case in cases(world).items():
+        response = call(world, method, case.path, case.body, key)
+        expected = case.other_tenant if role.value in roles[(route, method)] else 403
+        if response.status_code != expected:
+            wrong[(route, method)] = (response.status_code, expected, response.body[:200])
+        shown = {k: v for k, v in answer(response).items() if k != "instance"}  # the problem names the path
+        assert not (own_hashes & set(json.dumps(shown).split('"'))), (route, response.body)
+    assert not wrong
+
+
+@pytest.mark.parametrize(
+    ("header", "detail"),
+    [
+        (None, "send an API key"),
+        ("Bearer", "send an API key"),
+        ("Basic dXNlcjpwYXNz", "send an API key"),
+        ("Bearer cgw_not-a-key-anyone-issued", "not known"),
+        ("Bearer sk_live_looks_like_some_other_key", "not known"),
+        (f"Bearer cgw_{'x' * 400}", "not known"),
+    ],
+)
+def test_no_key_or_an_unknown_key_is_a_401_problem_on_every_secured_route(world, header, detail):
+    for (_route, method), case in cases(world).items():
+        headers = {**JSON, **({"Authorization": header} if header else {"Authorization": ""})}
+        response = world.client.http.request(method, case.path, headers=headers, body=json.dumps(case.body or {}))
+        assert response.status_code == 401, (case.path, response.body)
+        assert response.headers["Content-Type"] == "application/problem+json"
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert detail in answer(response)["detail"]
+
+
+def test_a_revoked_key_is_refused_at_once_and_the_revocation_is_audited(world):
+    admin = world.own.key(Role.ADMIN)
+    issued = answer(call(world, "POST", "/v1/keys", {"role": "compliance", "name": "leaving officer"}, admin))
+    key, key_id = issued["key"], issued["key_id"]
+    assert call(world, "GET", "/v1/audit/events?debtor_id=d-acc", key=key).status_code == 200
+    revoked = call(world, "DELETE", f"/v1/keys/{key_id}", key=admin)
+    assert (revoked.status_code, answer(revoked)["revoked_by"]) == (200, world_actor(world, admin))
+    response = call(world, "GET", "/v1/audit/events?debtor_id=d-acc", key=key)
+    assert (response.status_code, answer(response)["detail"]) == (401, "this API key was revoked")
+    again = call(world, "DELETE", f"/v1/keys/{key_id}", key=admin)
+    assert again.status_code == 409
+    events = world.gateway.deps.audit.for_person(TENANT, "@access")
+    assert [e["type"] for e in events if e["contact_id"] == key_id] == ["key_created", "key_revoked"]
+    assert all(
+        key not in json.dumps(e) and issued["key_id"] in json.dumps(e) for e in events if e["contact_id"] == key_id
+    )
+
+
+def world_actor(world: World, key: str) -> str:
+    return f"key:{access.key_id_of(access.key_hash(key))}"
+
+
+def test_a_key_is_shown_once_and_stored_only_as_its_hash(world):
+    admin = world.own.key(Role.ADMIN)
+    issued = answer(call(world, "POST", "/v1/keys", {"role": "regulator", "name": "examiner"}, admin))
+    assert issued["key"].startswith("cgw_") and len(issued["key"]) >= 40
+    listed = answer(call(world, "GET", "/v1/keys", key=admin))["keys"]
+    assert issued["key_id"] in [k["key_id"] for k in listed]
+    assert issued["key"] not in json.dumps(listed)
+    stored = world.gateway.clients.dynamodb.get_item(
+        TableName=world.gateway.settings.keys_table, Key={"pk": {"S": keys.key_hash(issued["key"])}}
+    )["Item"]
+    assert issued["key"] not in json.dumps(stored)
+    assert stored["created_by"]["S"] == world_actor(world, admin) and stored["role"]["S"] == "regulator"
+
+
+def test_an_admin_cannot_issue_a_key_for_another_tenant_or_revoke_one(world):
+    other_admin = world.other.key(Role.ADMIN)
+    own_compliance_id = next(
+        k["key_id"] for k in keys.list_keys(world.gateway.keys, TENANT) if k["role"] == "compliance"
+    )
+    assert call(world, "DELETE", f"/v1/keys/{own_compliance_id}", key=other_admin).status_code == 404
+    stray = call(world, "POST", "/v1/keys", {"role": "admin", "tenant": TENANT}, other_admin)
+    assert (stray.status_code, answer(stray)["errors"][0]["field"]) == (400, "tenant")
+    listed = answer(call(world, "GET", "/v1/keys", key=other_admin))["keys"]
+    assert {k["tenant"] for k in listed} == {OTHER}
+
+
+def test_a_regulator_reads_only_the_exports_granted_to_its_key(world):
+    granted = call(world, "GET", f"/v1/exports/{world.ids['export']}", key=world.own.key(Role.REGULATOR))
+    assert granted.status_code == 200 and answer(granted)["status"] == "done"
+    compliance = world.own.key(Role.COMPLIANCE)
+    fresh = answer(call(world, "POST", "/v1/exports", {"debtor_id": "d-acc", "formats": ["jsonl"]}, compliance))
+    assert call(world, "GET", f"/v1/exports/{fresh['export_id']}", key=world.own.key(Role.REGULATOR)).status_code == 404
+    # a second regulator key of the same tenant was granted nothing
+    second = keys.issue_key(
+        world.gateway.keys, world.gateway.deps, NOON_ATLANTA, tenant=TENANT, role=Role.REGULATOR, created_by="t"
+    )
+    assert call(world, "GET", f"/v1/exports/{world.ids['export']}", key=second.key).status_code == 404
+    # only regulator keys can be granted to
+    not_regulator = next(k["key_id"] for k in keys.list_keys(world.gateway.keys, TENANT) if k["role"] == "submitter")
+    refused = call(world, "POST", f"/v1/exports/{world.ids['export']}/grants", {"key_id": not_regulator}, compliance)
+    assert (refused.status_code, answer(refused)["errors"][0]["field"]) == (400, "key_id")
+
+
+def test_agency_keys_see_their_own_contacts_and_not_a_sibling_agencys(world):
+    own_contact = world.ids["agency_contact"]
+    assert call(world, "GET", f"/v1/contacts/{own_contact}", key=agency(world.own, "a")).status_code == 200
+    sibling = call(world, "GET", f"/v1/contacts/{own_contact}", key=agency(world.own, "b"))
+    assert (sibling.status_code, sibling.headers["Content-Type"]) == (404, "application/problem+json")
+    # nor the creditor's own contacts
+    assert call(world, "GET", f"/v1/contacts/{world.ids['contact']}", key=agency(world.own, "a")).status_code == 404
+    # the creditor's compliance keys see every agency's
+    assert call(world, "GET", f"/v1/contacts/{own_contact}", key=world.own.key(Role.COMPLIANCE)).status_code == 200
+
+
+def test_an_agency_cannot_report_the_outcome_of_a_sibling_agencys_call(world):
+    body = {**VOICE, "debtor_id": "d-ag-voice", "account_id": "a-ag-voice"}
+    permit = answer(call(world, "POST", "/v1/contacts", body, agency(world.own, "a")))
+    assert permit["status"] == "permitted"
+    outcome = {"result": "conversation", "at": NOON_ATLANTA.isoformat()}
+    path = f"/v1/contacts/{permit['contact_id']}/outcome"
+    assert call(world, "POST", path, outcome, agency(world.own, "b")).status_code == 404
+    assert call(world, "POST", path, outcome, agency(world.own, "a")).status_code == 200
+
+
+def test_agency_keys_are_submitter_keys_only(world):
+    admin = world.own.key(Role.ADMIN)
+    refused = call(world, "POST", "/v1/keys", {"role": "compliance", "agency": "agency-c"}, admin)
+    assert (refused.status_code, answer(refused)["errors"][0]["field"]) == (400, "agency")
+
+
+def test_each_agency_of_a_creditor_counts_its_own_reg_f_calls_in_the_creditors_ledger(world):
+    body = {**VOICE, "debtor_id": "d-regf", "account_id": "a-regf"}
+    first = [answer(call(world, "POST", "/v1/contacts", body, agency(world.own, "a")))["status"] for _ in range(8)]
+    assert first == ["permitted"] * 7 + ["refused"]
+    other = answer(call(world, "POST", "/v1/contacts", body, agency(world.own, "b")))
+    assert other["status"] == "permitted"  # 12 CFR 1006.14(b)(2): "a debt collector ... places"
+    ledger = world.gateway.deps.ledgers.get(TENANT, "d-regf")
+    assert sorted({r.agency for r in ledger.history}) == ["agency-a", "agency-b"]  # one ledger, the creditor's
+
+
+def test_idempotency_keys_of_two_agencies_never_meet(world):
+    body = {**SMS, "debtor_id": "d-idem", "account_id": "a-idem"}
+    headers = {"Idempotency-Key": "campaign-1"}
+    answers = []
+    for name in ("a", "b"):
+        response = world.client.http.post(
+            "/v1/contacts",
+            headers={**JSON, **headers, "Authorization": f"Bearer {agency(world.own, name)}"},
+            body=json.dumps(body),
+        )
+        answers.append(answer(response))
+    assert answers[0]["contact_id"] != answers[1]["contact_id"]
+
+
+def test_the_same_debtor_id_in_two_tenants_is_two_people(world):
+    body = {**SMS, "debtor_id": "d-both", "account_id": "a-both"}
+    mine = answer(call(world, "POST", "/v1/contacts", body, world.own.key(Role.SUBMITTER)))
+    theirs = answer(call(world, "POST", "/v1/contacts", body, world.other.key(Role.SUBMITTER)))
+    assert (mine["status"], theirs["status"]) == ("sent", "sent")  # neither counts against the other
+    own_history = world.gateway.deps.ledgers.get(TENANT, "d-both").history
+    other_history = world.gateway.deps.ledgers.get(OTHER, "d-both").history
+    assert [r.contact_id for r in own_history] == [mine["contact_id"]]
+    assert [r.contact_id for r in other_history] == [theirs["contact_id"]]
+    assert (
+        call(world, "GET", f"/v1/contacts/{mine['contact_id']}", key=world.other.key(Role.COMPLIANCE)).status_code
+        == 404
+    )
+
+
+def test_health_and_the_openapi_document_need_no_key(world):
+    assert world.client.http.get("/v1/health").status_code == 200
+    assert world.client.http.get("/v1/openapi.json").status_code == 200
+
+
+def test_a_key_store_outage_is_a_503_never_an_open_door(world):
+    key = world.own.key(Role.COMPLIANCE)
+    table = world.gateway.settings.keys_table
+    undo = fail_calls(
+        world.gateway.clients.dynamodb, "GetItem", "InternalServerError", lambda p: p["TableName"] == table
+    )
+    try:
+        response = call(world, "GET", "/v1/audit/events?debtor_id=d-acc", key=key)
+    finally:
+        undo()
+    assert (response.status_code, response.headers["Content-Type"]) == (503, "application/problem+json")
+    assert call(world, "GET", "/v1/audit/events?debtor_id=d-acc", key=key).status_code == 200
+
+
+def test_an_export_cannot_be_granted_once_it_expired(world):
+    late = NOON_ATLANTA + exports.AVAILABLE_FOR + timedelta(minutes=1)
+    with pytest.raises(GoneError):
+        exports.grant(TENANT, world.ids["export"], world.ids["regulator"], world.gateway.export_deps, late)

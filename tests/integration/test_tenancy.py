@@ -1,0 +1,123 @@
+"""Tenants sharing one gateway: replies to its shared numbers and feedback on its shared sender bind every
+tenant; the daily pass anchors every tenant's chains; a creditor's house pack caps all its agencies."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from chalicelib import api
+from chalicelib.domain.access import SHARED_SCOPE, Role
+from chalicelib.domain.model import Channel
+from chalicelib.domain.policy import build_policy_set
+from chalicelib.services import maintenance, suppression
+from chalicelib.services.contacts import submit_contact
+from tests.auth import KeyRing
+from tests.conftest import TENANT, make_request, pack_with, utc
+from tests.integration.aws import sent_email, sent_sms
+
+NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
+NUMBER = "+14045550100"
+OTHER = "other-lender"
+
+
+def inbound_event(client: Any, body: str, message_id: str) -> Any:
+    message = {
+        "originationNumber": NUMBER,
+        "destinationNumber": "+18005550100",
+        "messageBody": body,
+        "inboundMessageId": message_id,
+        "messageKeyword": "",
+        "previousPublishedMessageId": "",
+    }
+    return client.events.generate_sns_event(message=json.dumps(message))
+
+
+def test_a_stop_to_the_shared_number_blocks_every_tenant(client, gateway, monkeypatch):
+    monkeypatch.setattr(api, "utcnow", lambda: NOON_ATLANTA)
+    client.lambda_.invoke("inbound_sms", inbound_event(client, "STOP", "m-shared-1"))
+    for tenant in (TENANT, OTHER, "a-tenant-created-later"):
+        result = submit_contact(make_request(tenant=tenant, debtor_id="d-9"), gateway.deps, NOON_ATLANTA)
+        assert result.status == "blocked", tenant
+    assert [m[1] for m in sent_sms()] == [
+        "You will receive no more text messages from us. Reply START to receive them again."
+    ]
+    events = gateway.deps.audit.for_person(SHARED_SCOPE, suppression.address_key(NUMBER))
+    assert [e["type"] for e in events] == ["inbound_sms", "reply_sent"]
+    assert gateway.deps.audit.for_person(TENANT, suppression.address_key(NUMBER)) == []
+
+
+def test_a_complaint_on_the_shared_sender_blocks_email_for_every_tenant(client, gateway, monkeypatch):
+    monkeypatch.setattr(api, "utcnow", lambda: NOON_ATLANTA)
+    complaint = {
+        "notificationType": "Complaint",
+        "mail": {"messageId": "ses-1", "destination": ["jane@example.com"]},
+        "complaint": {"complainedRecipients": [{"emailAddress": "jane@example.com"}]},
+    }
+    client.lambda_.invoke("ses_feedback", client.events.generate_sns_event(message=json.dumps(complaint)))
+    email = {
+        "channel": Channel.EMAIL,
+        "to": "jane@example.com",
+        "message": {"subject": "s", "body": "Pay. Unsubscribe: link"},
+    }
+    for tenant in (TENANT, OTHER):
+        assert submit_contact(make_request(tenant=tenant, **email), gateway.deps, NOON_ATLANTA).status == "blocked"
+    assert sent_email() == []
+
+
+def test_one_tenants_unsubscribe_link_is_that_tenants_alone(gateway):
+    from chalicelib.services import unsubscribe
+
+    secret = gateway.settings.unsubscribe_secret.encode()
+    token = unsubscribe.make_token(secret, TENANT, "jane@example.com")
+    unsubscribe.unsubscribe(secret, token, gateway.deps, NOON_ATLANTA)
+    email = {
+        "channel": Channel.EMAIL,
+        "to": "jane@example.com",
+        "message": {"subject": "s", "body": "Pay. Unsubscribe: link"},
+    }
+    assert submit_contact(make_request(**email), gateway.deps, NOON_ATLANTA).status == "blocked"
+    assert submit_contact(make_request(tenant=OTHER, **email), gateway.deps, NOON_ATLANTA).status == "sent"
+
+
+def test_the_daily_pass_anchors_every_tenant_with_keys_and_the_shared_scope(gateway, ring):
+    KeyRing(gateway, OTHER).key(Role.SUBMITTER)
+    ring.key(Role.SUBMITTER)
+    for tenant in (TENANT, OTHER):
+        submit_contact(make_request(tenant=tenant), gateway.deps, NOON_ATLANTA)
+    scopes = maintenance.every_scope(gateway.keys)
+    assert scopes == sorted([TENANT, OTHER]) + [SHARED_SCOPE]
+    report = maintenance.audit_pass(gateway.audit_deps, scopes, NOON_ATLANTA + timedelta(days=1))
+    assert set(report["anchored"]) == {TENANT, OTHER, SHARED_SCOPE}
+    assert "2026-03-02" in report["anchored"][OTHER]
+
+
+def test_a_creditors_house_pack_caps_all_its_agencies_together(gateway):
+    from chalicelib.domain.policy import PolicySet
+
+    house = pack_with(
+        {
+            "id": "house/one-sms-a-day",
+            "kind": "frequency",
+            "channels": ["sms"],
+            "key": "person",
+            "counts": ["pending", "sent", "delivered", "unknown"],
+            "limit": 1,
+            "period": "calendar_day",
+        },
+        pack_id="house",
+        countries=("*",),
+    )
+    house.update(kind="house", applies_to={"countries": ["*"], "tenants": [TENANT]})
+    documents = {"house.yaml": house, **{f"{p.id}.yaml": p.model_dump(mode="json") for p in gateway.policies.packs}}
+    policies: PolicySet = build_policy_set(documents)
+    deps = type(gateway.deps)(**{**gateway.deps.__dict__, "policies": policies})
+    first = submit_contact(make_request(agency="agency-a"), deps, NOON_ATLANTA)
+    second = submit_contact(make_request(agency="agency-b", account_id="a-2"), deps, NOON_ATLANTA + timedelta(hours=1))
+    assert (first.status, second.status) == ("sent", "scheduled")
+    assert [r.rule for r in second.decision.reasons] == ["house/one-sms-a-day"]
+    # another creditor that did not adopt the pack is not capped by it
+    other = submit_contact(make_request(tenant=OTHER, agency="agency-b"), deps, NOON_ATLANTA)
+    again = submit_contact(make_request(tenant=OTHER, agency="agency-c"), deps, NOON_ATLANTA + timedelta(hours=1))
+    assert (other.status, again.status) == ("sent", "sent")
