@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
@@ -74,9 +76,57 @@ class LocationIn(_Strict):
         return value
 
 
+# C0 controls but tab, line feed and carriage return; DEL; the C1 block. None belongs in a message.
+CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+MAX_METADATA_DEPTH = 4
+MAX_SAFE_INTEGER = 2**53 - 1  # larger integers do not survive a JSON reader that uses doubles
+
+
+def normalized_text(value: str | None) -> str | None:
+    """NFC, so the same words are the same text (content rules, hashes, opt-out phrases); no controls."""
+    if value is None:
+        return None
+    if CONTROLS.search(value):
+        raise ValueError("contains a control character")
+    return unicodedata.normalize("NFC", value)
+
+
+def check_metadata(value: Any, path: str = "metadata", depth: int = 0) -> None:
+    """Free-form, but only what every JSON reader reads the same: finite numbers, safe integers, plain
+    strings and keys, and shallow. It is stored inside the hashed audit events and the export bundles."""
+    if depth > MAX_METADATA_DEPTH:
+        raise _field_error(path, f"nests deeper than {MAX_METADATA_DEPTH} levels")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not 1 <= len(key) <= 64 or CONTROLS.search(key):
+                raise _field_error(path, "keys are 1 to 64 characters without control characters")
+            check_metadata(item, f"{path}.{key}", depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_metadata(item, f"{path}[{index}]", depth + 1)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise _field_error(path, "numbers must be finite")
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INTEGER:
+        raise _field_error(path, f"integers are at most {MAX_SAFE_INTEGER} in size")
+    elif isinstance(value, str) and CONTROLS.search(value):
+        raise _field_error(path, "contains a control character")
+
+
 class MessageIn(_Strict):
     subject: str | None = Field(default=None, max_length=998)
     body: str = Field(min_length=1, max_length=10_000)
+
+    @field_validator("subject")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and ("\n" in value or "\r" in value):
+            raise ValueError("is one line: no line breaks in a subject")
+        return normalized_text(value)
+
+    @field_validator("body")
+    @classmethod
+    def _normalized(cls, value: str) -> str:
+        return normalized_text(value) or value
 
 
 class ContactIn(_Strict):
@@ -105,6 +155,7 @@ class ContactIn(_Strict):
             raise _field_error("message.body", f"is longer than {SMS_MAX} characters for an SMS")
         if len(json.dumps(self.metadata)) > MAX_METADATA_BYTES:
             raise _field_error("metadata", f"is larger than {MAX_METADATA_BYTES} bytes")
+        check_metadata(self.metadata)
         return self
 
     def to_domain(self, tenant: str, agency: str | None = None) -> ContactRequest:
@@ -142,6 +193,11 @@ class PreferencesIn(Preferences):
 
     reason: str | None = Field(default=None, max_length=500)
     actor: str | None = Field(default=None, max_length=128)
+
+    @field_validator("reason", "actor")
+    @classmethod
+    def _normalized(cls, value: str | None) -> str | None:
+        return normalized_text(value)
 
     def preferences(self) -> Preferences:
         return Preferences.model_validate(self.model_dump(exclude={"reason", "actor"}))
@@ -276,6 +332,11 @@ class KeyIn(_Strict):
     role: Literal["submitter", "compliance", "regulator", "admin"]
     agency: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
     name: str | None = Field(default=None, max_length=128)
+
+    @field_validator("name")
+    @classmethod
+    def _normalized(cls, value: str | None) -> str | None:
+        return normalized_text(value)
 
 
 class GrantIn(_Strict):

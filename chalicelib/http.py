@@ -94,7 +94,9 @@ def _idempotency_problem(exc: Exception) -> Problem | None:
 
 def _conflict_problem(exc: Exception) -> Problem | None:
     if isinstance(exc, AlreadyRevokedError):
-        return Problem(409, "Already revoked", "this key was revoked before", [{"field": "key_id", "message": "revoked"}])
+        return Problem(
+            409, "Already revoked", "this key was revoked before", [{"field": "key_id", "message": "revoked"}]
+        )
     if isinstance(exc, NotAVoicePermitError):
         return Problem(409, "Not a voice permit", str(exc), [{"field": "contact_id", "message": str(exc)}])
     if isinstance(exc, DuplicateContactError):

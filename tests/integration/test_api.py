@@ -100,3 +100,48 @@ def test_health_is_503_when_the_ledger_table_is_missing(client, gateway):
     response = client.http.get("/v1/health")
     assert response.status_code == 503
     assert response.headers["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("metadata", "field"),
+    [
+        ('{"x": NaN}', "metadata.x"),
+        ('{"x": Infinity}', "metadata.x"),
+        ('{"x": 1e400}', "metadata.x"),
+        ('{"x": 123456789012345678901234567890}', "metadata.x"),
+        ('{"": 1}', "metadata"),
+        ('{"a\\u0000b": 1}', "metadata"),
+        ('{"x": "\\u0007bell"}', "metadata.x"),
+        ('{"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}', "metadata.a.b.c.d.e"),
+        ("{" + '"x": ' + "[" * 300 + "]" * 300 + "}", "body"),
+    ],
+)
+def test_a_hostile_metadata_object_is_a_400_and_nothing_is_stored(client, gateway, metadata, field):
+    raw = json.dumps(SMS)[:-1] + f', "metadata": {metadata}}}'
+    response = post(client, raw)
+    assert response.status_code == 400, response.body
+    assert field in [e["field"] for e in json.loads(response.body)["errors"]]
+    assert gateway.deps.ledgers.get("local", SMS["debtor_id"]).version == 0
+    assert sent_sms() == []
+
+
+def test_ordinary_metadata_is_kept_in_the_audit_trail_as_sent(client, gateway):
+    metadata = {"campaign": "早安-1", "tier": 2, "score": 0.5, "tags": ["a", {"b": None}], "ok": True}
+    body = json.loads(post(client, {**SMS, "metadata": metadata}).body)
+    [requested] = [e for e in gateway.deps.audit.for_person("local", SMS["debtor_id"]) if e["type"] == "requested"]
+    assert requested["data"]["metadata"] == metadata and body["contact_id"] == requested["contact_id"]
+
+
+def test_text_is_stored_in_one_unicode_form_and_controls_are_refused(client, gateway):
+    decomposed = "Cafe\u0301 due. Reply STOP to opt out."  # e + combining acute: NFC makes it one letter
+    post(client, {**SMS, "message": {"body": decomposed}})
+    [requested] = [e for e in gateway.deps.audit.for_person("local", SMS["debtor_id"]) if e["type"] == "requested"]
+    assert requested["data"]["message"]["body"] == "Caf\u00e9 due. Reply STOP to opt out."
+    for message, field in (
+        ({"body": "bell\u0007 STOP"}, "message.body"),
+        ({"body": "hi STOP", "subject": "a\r\nBcc: x@example.com"}, "message.subject"),
+    ):
+        response = post(
+            client, {**SMS, "debtor_id": "d-ctl", "channel": "email", "to": "a@example.com", "message": message}
+        )
+        assert response.status_code == 400 and field in [e["field"] for e in json.loads(response.body)["errors"]]
