@@ -76,7 +76,8 @@ def secured(path: str, *methods: str, roles: tuple[Role, ...], **kwargs: Any) ->
 def _submit(payload: dict[str, Any]) -> dict[str, Any]:
     g = gateway()
     tenant, agency = payload["tenant"], payload.get("agency") or None
-    request = api.ContactIn.model_validate(payload["body"], strict=False).to_domain(tenant, agency)
+    body = api.ContactIn.model_validate(payload["body"], strict=False)
+    request = body.to_domain(tenant, agency, payload.get("submitted_by"))
     key = payload.get("key")
     contact_id = ids.contact_id_for_key(tenant, request.debtor_id, key, agency) if key else None
     result = contacts.submit_contact(request, g.deps, api.utcnow(), contact_id=contact_id)
@@ -114,6 +115,7 @@ def submit() -> Response:
     request, who = current_request(app), caller(current_request(app))
     parsed = api.parse(api.ContactIn, request.raw_body)
     payload = {"tenant": who.tenant, "agency": who.agency, "route": "contacts", "body": parsed.model_dump(mode="json")}
+    payload["submitted_by"] = who.key_id  # not part of the idempotency key: a replay by another key is a replay
     key = request.headers.get("idempotency-key")
     if key:
         outcome = submit_idempotently({**payload, "key": key})
@@ -161,9 +163,8 @@ def preferences(debtor_id: str) -> Response:
         return json_response(200, consent.get_preferences(who.tenant, debtor_id, g.deps))
     parsed = api.parse(api.PreferencesIn, request.raw_body)
     change = parsed.preferences() if request.method == "PUT" else parsed.patch()
-    actor = parsed.actor or who.actor
     body = consent.change_preferences(
-        who.tenant, debtor_id, g.deps, api.utcnow(), change, actor=actor, reason=parsed.reason
+        who.tenant, debtor_id, g.deps, api.utcnow(), change, actor=parsed.actor, reason=parsed.reason, key_id=who.key_id
     )
     return json_response(200, body)
 
@@ -229,6 +230,16 @@ def grant_export(export_id: str) -> Response:
         export_id=export_id,
         key_id=parsed.key_id,
         by=who.actor,
+    )
+    return json_response(200, body)
+
+
+@secured("/v1/exports/{export_id}/grants/{key_id}", "DELETE", roles=(COMPLIANCE,))
+def withdraw_export_grant(export_id: str, key_id: str) -> Response:
+    export_id, key_id = api.safe_id("export_id", export_id), api.safe_id("key_id", key_id)
+    g, who = gateway(), caller(current_request(app))
+    body = keys.withdraw_grant(
+        g.deps, g.export_deps, api.utcnow(), tenant=who.tenant, export_id=export_id, key_id=key_id, by=who.actor
     )
     return json_response(200, body)
 

@@ -158,11 +158,12 @@ class ContactIn(_Strict):
         check_metadata(self.metadata)
         return self
 
-    def to_domain(self, tenant: str, agency: str | None = None) -> ContactRequest:
+    def to_domain(self, tenant: str, agency: str | None = None, submitted_by: str | None = None) -> ContactRequest:
         data = self.model_dump(exclude={"location", "message", "at"})
         return ContactRequest(
             tenant=tenant,
             agency=agency,
+            submitted_by=submitted_by,
             location=Location(**self.location.model_dump()),
             message=Message(**self.message.model_dump()) if self.message else None,
             **data,

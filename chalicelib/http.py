@@ -190,15 +190,38 @@ def unauthorized(reason: str) -> Problem:
     return Problem(401, "Unauthorized", detail, [{"field": "Authorization", "message": detail}])
 
 
-# What API Gateway itself answers before any code of ours runs (no Authorization header at all, or a
-# denied policy): the same problem bodies. `gateway local` serves them; the packaged template sets them
-# as the API's gateway responses.
+# What API Gateway itself answers before any code of ours runs (no Authorization header at all, a denied
+# policy, an authorizer that failed): the same problem bodies as the routes'. The local stack serves them
+# (gateway_cli/chalicelocal.py); a deployment sets them as the API's gateway responses (gateway_responses).
 GATEWAY_PROBLEMS = {
     401: unauthorized("missing"),
     403: Problem(
         403, "Forbidden", "this API key may not use this route", [{"field": "Authorization", "message": "role"}]
     ),
+    503: Problem(503, "Dependency unavailable", "the key store could not be read; nothing was done"),
 }
+GATEWAY_RESPONSE_TYPES = {401: "UNAUTHORIZED", 403: "ACCESS_DENIED", 503: "AUTHORIZER_FAILURE"}
+
+
+def gateway_responses(rest_api: str = "RestAPI") -> dict[str, Any]:
+    """CloudFormation ``AWS::ApiGateway::GatewayResponse`` resources for the API ``chalice package`` emits
+    (its logical id is ``RestAPI``), so API Gateway's own answers are problem+json too."""
+    resources: dict[str, Any] = {}
+    for status, response_type in GATEWAY_RESPONSE_TYPES.items():
+        headers = {"gatewayresponse.header.Content-Type": f"'{PROBLEM}'"}
+        if status == 401:
+            headers["gatewayresponse.header.WWW-Authenticate"] = "'Bearer realm=\"contact-gateway\"'"
+        resources[f"GatewayResponse{response_type.title().replace('_', '')}"] = {
+            "Type": "AWS::ApiGateway::GatewayResponse",
+            "Properties": {
+                "RestApiId": {"Ref": rest_api},
+                "ResponseType": response_type,
+                "StatusCode": str(status),
+                "ResponseParameters": headers,
+                "ResponseTemplates": {"application/json": json.dumps(GATEWAY_PROBLEMS[status].body())},
+            },
+        }
+    return resources
 
 
 def caller(request: Request) -> Principal:

@@ -105,6 +105,7 @@ def http_middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
     try:
         started = time.perf_counter()
         response = get_response(event)
+        caller = event.context.get("authorizer") or {}  # who asked: tenant, role and key id, never the key
         logger.info(
             "request",
             extra={
@@ -112,6 +113,7 @@ def http_middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
                 "route": event.context.get("resourcePath", event.path),
                 "status": response.status_code,
                 "ms": round((time.perf_counter() - started) * 1000, 1),
+                **{name: caller[name] for name in ("tenant", "role", "key_id", "agency") if caller.get(name)},
             },
         )
     finally:

@@ -79,6 +79,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/v1/exports/{export_id}/grants", "POST"): Operation(
         "Let one regulator key read this export", body=api.GrantIn, errors=(404, 410)
     ),
+    ("/v1/exports/{export_id}/grants/{key_id}", "DELETE"): Operation(
+        "Withdraw a regulator key's access to this export", errors=(404,)
+    ),
     ("/v1/keys", "GET"): Operation("The tenant's API keys (never the keys themselves)"),
     ("/v1/keys", "POST"): Operation("Issue an API key: shown once, in this answer", ok=(201,), body=api.KeyIn),
     ("/v1/keys/{key_id}", "DELETE"): Operation("Revoke an API key for good", errors=(404, 409)),

@@ -36,7 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 class ProblemRequestHandler(ChaliceRequestHandler):
     def _send_error_response(self, error: LocalGatewayException) -> None:
-        problem = GATEWAY_PROBLEMS.get(error.CODE)
+        # chalice local's 500 for an authorizer that answered nothing is API Gateway's AUTHORIZER_FAILURE
+        problem = GATEWAY_PROBLEMS.get(503 if error.CODE == 500 else error.CODE)
         if problem is None:
             super()._send_error_response(error)
             return
@@ -44,7 +45,7 @@ class ProblemRequestHandler(ChaliceRequestHandler):
         if error.CODE == 401:
             headers["WWW-Authenticate"] = 'Bearer realm="contact-gateway"'
         body = json.dumps(problem.body(self.path.split("?", 1)[0])).encode()
-        self._send_http_response(error.CODE, headers, body)
+        self._send_http_response(problem.status, headers, body)
 
 
 def serve(host: str, port: int, stage: str) -> None:

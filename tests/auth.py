@@ -43,6 +43,9 @@ class KeyRing:
             self._keys[(role, agency)] = issued.key
         return self._keys[(role, agency)]
 
+    def issued(self) -> list[str]:
+        return list(self._keys.values())
+
     def bearer(self, role: Role, agency: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key(role, agency)}"}
 

@@ -106,7 +106,8 @@ class ContactRequest(_Frozen):
     purpose: Purpose = Purpose.REMINDER
     days_past_due: int | None = None
     on_blocked: OnBlocked = OnBlocked.DEFER
-    agency: str | None = None
+    agency: str | None = None  # the collection agency asking for the creditor (from its API key)
+    submitted_by: str | None = None  # the API key's id (never the key)
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 

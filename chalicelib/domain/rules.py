@@ -139,9 +139,10 @@ class _Counted(BaseRule):
     counts: tuple[Result, ...]
     counted_channels: tuple[Channel, ...] | None = None  # None: the rule's own channels
     directions: tuple[Direction, ...] = (Direction.OUTBOUND,)
-    # A rule of the law that binds each debt collector on its own (Reg F counts per collector): only the
-    # contacts of the collector asking count, and an inbound event not known to be one collector's counts
-    # for all of them. Off: every agency of the creditor counts together, the stricter reading.
+    # A rule of the law that binds each debt collector on its own (Reg F counts per collector): the contacts
+    # of one named agency do not count against another named agency. Contacts made by the creditor itself
+    # (no agency) count against every agency, and a request of the creditor itself counts every agency's:
+    # a label alone never lowers the count below what one collector would see. Off: all count together.
     per_collector: bool = False
 
     def matches(self, record: ContactRecord, request: ContactRequest) -> bool:
@@ -157,8 +158,7 @@ class _Counted(BaseRule):
 
     @staticmethod
     def _same_collector(record: ContactRecord, request: ContactRequest) -> bool:
-        unattributed = record.direction is Direction.INBOUND and record.agency is None
-        return unattributed or record.agency == request.agency
+        return record.agency is None or request.agency is None or record.agency == request.agency
 
     def counted(self, ctx: Context, record: ContactRecord) -> bool:
         return self.matches(record, ctx.request)

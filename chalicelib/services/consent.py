@@ -33,8 +33,11 @@ def change_preferences(
     source: Source = "api",
     actor: str | None = None,
     reason: str | None = None,
+    key_id: str | None = None,
 ) -> dict[str, Any]:
     """Replace the preferences (a ``Preferences``) or merge top-level fields (a dict, as PATCH does).
+
+    ``actor`` is who the caller says made the change (an agent's name); ``key_id`` is the key that sent it.
 
     Committed in the person's ledger, so every decision after it (submits, the dispatcher's deferred
     contacts, dialer permits) reads it in the same atomic step as the history.
@@ -49,7 +52,8 @@ def change_preferences(
     def drafts(before: Ledger, after: Ledger) -> list[Draft]:
         data = {
             "source": source,
-            "actor": actor,
+            "actor": actor,  # as the caller names the person who made the change
+            "key_id": key_id,  # the API key that made it, as the authorizer named it
             "reason": reason,
             "before": before.preferences.model_dump(mode="json"),
             "after": after.preferences.model_dump(mode="json"),

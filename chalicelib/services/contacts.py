@@ -76,27 +76,35 @@ def _status(request: ContactRequest, decision: Decision, ledger: Ledger, contact
     return Status.BLOCKED, decision
 
 
-def _decision_data(request: ContactRequest, decision: Decision, trigger: str) -> dict[str, Any]:
-    return {
+def _decision_data(
+    request: ContactRequest, decision: Decision, trigger: str, address_opt_outs: list[dict[str, Any]]
+) -> dict[str, Any]:
+    data = {
         "trigger": trigger,
         "account_id": request.account_id,
         "channel": request.channel.value,
         "agency": request.agency,
+        "submitted_by": request.submitted_by,
         **decision_json(decision),
         "policy_version": decision.policy_version,
         "inputs": decision.inputs,
     }
+    if address_opt_outs:
+        data["address_opt_outs"] = address_opt_outs
+    return data
 
 
 def _plan(attempt: Attempt, ledger: Ledger, deps: Deps, now: datetime, trigger: str) -> tuple[Ledger, Status, Decision]:
     request, contact_id = attempt.request, attempt.contact_id
     history = [r for r in ledger.history if r.contact_id != contact_id]
-    preferences = suppression.with_address(ledger.preferences, suppression.opt_outs(deps, request.tenant, request.to))
+    found = suppression.scoped_opt_outs(deps, request.tenant, request.to)
+    preferences = suppression.with_address(ledger.preferences, tuple(o for _scope, o in found))
     decision = engine.evaluate(request, history, deps.policies, now, preferences)
     status, decision = _status(request, decision, ledger, contact_id)
     facets = (request.channel.value, request.account_id)
     drafts = [Draft(EventType.REQUESTED, contact_id, request_data(request), *facets)] if trigger == "api" else []
-    drafts.append(Draft(EventType.DECIDED, contact_id, _decision_data(request, decision, trigger), *facets))
+    data = _decision_data(request, decision, trigger, suppression.evidence(request, found))
+    drafts.append(Draft(EventType.DECIDED, contact_id, data, *facets))
     new = ledger.without_deferred(contact_id).pruned(now, deps.policies.longest_window_days)
     if decision.outcome is Outcome.ALLOW:
         result = Result.PLACED if request.channel is Channel.VOICE else Result.PENDING

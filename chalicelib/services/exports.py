@@ -104,16 +104,21 @@ def export_status(
             view[key] = job[key]
     if job["status"] == "done":
         view["files"] = [{**f, "url": deps.store.presigned_url(f["key"], URL_SECONDS)} for f in job["files"]]
+    if regulator_key is not None:  # who asked for it and who else may read it are the tenant's business
+        view.pop("requested_by", None)
+        view.pop("granted_to", None)
     return view
 
 
-def grant(tenant: str, export_id: str, key_id: str, deps: ExportDeps, now: datetime) -> list[str]:
-    """Let one regulator key read this export; returns every key it is granted to."""
+def grant(
+    tenant: str, export_id: str, key_id: str, deps: ExportDeps, now: datetime, *, withdraw: bool = False
+) -> list[str]:
+    """Let one regulator key read this export (or no longer); returns every key it is granted to."""
     for _ in range(5):
         job, version = _job(deps, tenant, export_id)
-        if now >= datetime.fromisoformat(job["expires_at"]):
+        if now >= datetime.fromisoformat(job["expires_at"]) and not withdraw:
             raise GoneError(f"export {export_id} expired at {job['expires_at']}; request a new one")
-        granted = sorted({*job.get("granted_to", ()), key_id})
+        granted = sorted({*job.get("granted_to", ()), key_id} - ({key_id} if withdraw else set()))
         try:
             deps.jobs.update(export_id, {**job, "granted_to": granted}, version)
             return granted

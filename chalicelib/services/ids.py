@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import secrets
 from datetime import datetime
 
@@ -23,8 +24,8 @@ def contact_id_for_key(tenant: str, debtor_id: str, key: str, agency: str | None
     """The same Idempotency-Key always names the same contact, so a replay whose first response was
     lost is recognised in the ledger itself, not only in the idempotency store. Each agency of a
     creditor has keys of its own: two agencies picking the same key name two contacts."""
-    scope = f"{tenant}\n{agency}" if agency else tenant
-    digest = hashlib.sha256(f"{scope}\n{key}".encode()).hexdigest()[:24]
+    text = json.dumps([tenant, agency, key]) if agency else f"{tenant}\n{key}"  # the latter: ids already issued
+    digest = hashlib.sha256(text.encode()).hexdigest()[:24]
     return f"ct_{digest}_{_person(debtor_id)}"
 
 

@@ -16,6 +16,7 @@ from chalicelib.domain.access import (
     ACCESS_CHAIN,
     KEY_PREFIX,
     AccessError,
+    AlreadyRevokedError,
     Principal,
     Role,
     check_issue,
@@ -23,12 +24,14 @@ from chalicelib.domain.access import (
     key_id_of,
 )
 from chalicelib.domain.audit import Draft
+from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.services import exports
 from chalicelib.services.bundles import ExportDeps
 from chalicelib.services.ports import KeyStore
 from chalicelib.services.writes import Deps, record_change
 
 MAX_KEY_LENGTH = 128
+UNAUDITED = "gateway: its issue could not be audited"
 PUBLIC_FIELDS = ("key_id", "tenant", "role", "agency", "name", "created_by", "created_at", "revoked_at", "revoked_by")
 
 
@@ -74,15 +77,38 @@ def issue_key(
         "created_at": now.isoformat(),
     }
     keys.put(record)
-    audit_access(deps, tenant, now, "key_created", key_id, public(record))
+    try:
+        audit_access(deps, tenant, now, "key_created", key_id, public(record))
+    except StorageUnavailableError:
+        # A key nobody can find in the trail must not open anything: withdrawn before the caller hears.
+        keys.revoke(hashed, now.isoformat(), UNAUDITED)
+        raise
     return IssuedKey(key, public(record))
 
 
 def revoke_key(keys: KeyStore, deps: Deps, now: datetime, *, tenant: str, key_id: str, by: str) -> dict[str, Any]:
+    """Revoked first, then audited; a revocation whose event was lost is audited by the next attempt."""
     record = keys.find(tenant, key_id)  # another tenant's key is not found
-    keys.revoke(record["pk"], now.isoformat(), by)
-    audit_access(deps, tenant, now, "key_revoked", key_id, {"key_id": key_id, "revoked_by": by})
+    try:
+        keys.revoke(record["pk"], now.isoformat(), by)
+    except AlreadyRevokedError:
+        if _audited(deps, tenant, key_id, "key_revoked"):
+            raise
+        stored = keys.get(record["pk"]) or record
+        by, at = str(stored.get("revoked_by") or by), str(stored.get("revoked_at") or now.isoformat())
+        audit_access(deps, tenant, now, "key_revoked", key_id, {"key_id": key_id, "revoked_by": by, "revoked_at": at})
+        return {**public(stored), "revoked_at": at, "revoked_by": by}
+    audit_access(
+        deps, tenant, now, "key_revoked", key_id, {"key_id": key_id, "revoked_by": by, "revoked_at": now.isoformat()}
+    )
     return {**public(record), "revoked_at": now.isoformat(), "revoked_by": by}
+
+
+def _audited(deps: Deps, tenant: str, subject: str, event_type: str) -> bool:
+    """In the audit table, or committed in the access chain's ledger and on its way there."""
+    pending = deps.ledgers.get(tenant, ACCESS_CHAIN).outbox
+    events = [*deps.audit.for_contact(tenant, subject), *(e for e in pending if e["contact_id"] == subject)]
+    return any(e["type"] == event_type for e in events)
 
 
 def list_keys(keys: KeyStore, tenant: str) -> list[dict[str, Any]]:
@@ -131,4 +157,14 @@ def grant_export(
         raise AccessError("key_id", "must name a regulator key that is not revoked")
     granted = exports.grant(tenant, export_id, key_id, export_deps, now)
     audit_access(deps, tenant, now, "export_granted", export_id, {"export_id": export_id, "key_id": key_id, "by": by})
+    return {"export_id": export_id, "granted_to": granted}
+
+
+def withdraw_grant(
+    deps: Deps, export_deps: ExportDeps, now: datetime, *, tenant: str, export_id: str, key_id: str, by: str
+) -> dict[str, Any]:
+    granted = exports.grant(tenant, export_id, key_id, export_deps, now, withdraw=True)
+    audit_access(
+        deps, tenant, now, "export_grant_withdrawn", export_id, {"export_id": export_id, "key_id": key_id, "by": by}
+    )
     return {"export_id": export_id, "granted_to": granted}

@@ -7,6 +7,7 @@ holding its opt-outs as preferences and its own audit chain.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.model import ContactRequest
@@ -19,12 +20,27 @@ def address_key(address: str) -> str:
     return "@addr:" + hashlib.sha256(address.strip().lower().encode()).hexdigest()[:32]
 
 
-def opt_outs(deps: Deps, tenant: str, address: str) -> tuple[OptOut, ...]:
-    """The tenant's own (its unsubscribe links) and the shared scope's (STOP replies to the gateway's
-    shared numbers, bounces and complaints on its shared sender): both bind every decision."""
+def scoped_opt_outs(deps: Deps, tenant: str, address: str) -> list[tuple[str, OptOut]]:
+    """(scope, opt-out): the tenant's own (its unsubscribe links) and the shared scope's (STOP replies to
+    the gateway's shared numbers, bounces and complaints on its shared sender). Both bind every decision."""
     key = address_key(address)
-    own = deps.ledgers.get(tenant, key).preferences.opt_outs
-    return own + deps.ledgers.get(SHARED_SCOPE, key).preferences.opt_outs if tenant != SHARED_SCOPE else own
+    scopes = (tenant,) if tenant == SHARED_SCOPE else (tenant, SHARED_SCOPE)
+    return [(scope, o) for scope in scopes for o in deps.ledgers.get(scope, key).preferences.opt_outs]
+
+
+def opt_outs(deps: Deps, tenant: str, address: str) -> tuple[OptOut, ...]:
+    return tuple(o for _scope, o in scoped_opt_outs(deps, tenant, address))
+
+
+def evidence(request: ContactRequest, found: list[tuple[str, OptOut]]) -> list[dict[str, Any]]:
+    """The address's opt-outs that cover this request, as the decision records them: the tenant's officers
+    see why and since when, and the address chain (``chain``, in ``scope``) holds the reply or feedback."""
+    chain = address_key(request.to)
+    return [
+        {"scope": scope, "chain": chain, "channel": o.channel.value, "at": o.at.isoformat() if o.at else None}
+        for scope, o in found
+        if o.covers(request)
+    ]
 
 
 def with_address(preferences: Preferences, extra: tuple[OptOut, ...]) -> Preferences:

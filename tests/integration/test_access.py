@@ -136,6 +136,7 @@ def cases(world: World) -> dict[tuple[str, str], Case]:
         ("/v1/exports/{export_id}/grants", "POST"): Case(
             f"/v1/exports/{ids['export']}/grants", {"key_id": ids["regulator"]}
         ),
+        ("/v1/exports/{export_id}/grants/{key_id}", "DELETE"): Case(f"/v1/exports/{ids['export']}/grants/{spare}"),
         ("/v1/keys", "GET"): Case("/v1/keys", other_tenant=200),
         ("/v1/keys", "POST"): Case("/v1/keys", {"role": "submitter", "name": "matrix"}, 201, other_tenant=201),
         ("/v1/keys/{key_id}", "DELETE"): Case(f"/v1/keys/{spare}", ok=404),  # an unknown key: never revokes one
@@ -365,3 +366,77 @@ def test_an_export_cannot_be_granted_once_it_expired(world):
     late = NOON_ATLANTA + exports.AVAILABLE_FOR + timedelta(minutes=1)
     with pytest.raises(GoneError):
         exports.grant(TENANT, world.ids["export"], world.ids["regulator"], world.gateway.export_deps, late)
+
+
+def test_a_regulator_sees_neither_who_asked_nor_who_else_may_read(world):
+    regulator = answer(call(world, "GET", f"/v1/exports/{world.ids['export']}", key=world.own.key(Role.REGULATOR)))
+    officer = answer(call(world, "GET", f"/v1/exports/{world.ids['export']}", key=world.own.key(Role.COMPLIANCE)))
+    assert "granted_to" not in regulator and "requested_by" not in regulator
+    assert world.ids["regulator"] in officer["granted_to"] and officer["requested_by"].startswith("k_")
+
+
+def test_a_withdrawn_grant_closes_the_export_to_that_regulator(world):
+    compliance, regulator = world.own.key(Role.COMPLIANCE), world.own.key(Role.REGULATOR)
+    export = answer(call(world, "POST", "/v1/exports", {"debtor_id": "d-acc", "formats": ["jsonl"]}, compliance))
+    path = f"/v1/exports/{export['export_id']}"
+    call(world, "POST", f"{path}/grants", {"key_id": world.ids["regulator"]}, compliance)
+    assert call(world, "GET", path, key=regulator).status_code == 200
+    withdrawn = call(world, "DELETE", f"{path}/grants/{world.ids['regulator']}", key=compliance)
+    assert (withdrawn.status_code, answer(withdrawn)["granted_to"]) == (200, [])
+    assert call(world, "GET", path, key=regulator).status_code == 404
+    events = world.gateway.deps.audit.for_person(TENANT, "@access")
+    assert [e["type"] for e in events if e["contact_id"] == export["export_id"]] == [
+        "export_granted",
+        "export_grant_withdrawn",
+    ]
+
+
+def test_every_event_names_the_key_that_caused_it_whatever_the_body_says(world):
+    submitter, compliance = world.own.key(Role.SUBMITTER), world.own.key(Role.COMPLIANCE)
+    sent = answer(call(world, "POST", "/v1/contacts", {**SMS, "debtor_id": "d-who"}, submitter))
+    body = {"inconvenient_times": [], "actor": "someone-else", "reason": "asked"}
+    call(world, "PUT", "/v1/debtors/d-who/preferences", body, compliance)
+    events = world.gateway.deps.audit.for_person(TENANT, "d-who")
+    requested = next(e for e in events if e["type"] == "requested")
+    decided = next(e for e in events if e["type"] == "decided" and e["contact_id"] == sent["contact_id"])
+    changed = next(e for e in events if e["type"] == "preferences_changed")
+    assert requested["data"]["submitted_by"] == decided["data"]["submitted_by"] == world_actor(world, submitter)[4:]
+    assert (
+        changed["data"]["key_id"] == world_actor(world, compliance)[4:] and changed["data"]["actor"] == "someone-else"
+    )
+
+
+def test_a_key_whose_issue_could_not_be_audited_is_withdrawn_at_once(world):
+    admin = world.own.key(Role.ADMIN)
+    before = {k["key_id"] for k in keys.list_keys(world.gateway.keys, TENANT)}
+    undo = fail_ledger_writes(world)
+    try:
+        failed = call(world, "POST", "/v1/keys", {"role": "admin", "name": "unaudited"}, admin)
+    finally:
+        undo()
+    assert failed.status_code == 503 and "key" not in answer(failed)
+    [new] = [k for k in keys.list_keys(world.gateway.keys, TENANT) if k["key_id"] not in before]
+    assert new["revoked_at"] and new["revoked_by"] == keys.UNAUDITED
+
+
+def test_a_revocation_whose_event_was_lost_is_audited_by_the_next_attempt(world):
+    admin = world.own.key(Role.ADMIN)
+    issued = answer(call(world, "POST", "/v1/keys", {"role": "submitter"}, admin))
+    undo = fail_ledger_writes(world)
+    try:
+        assert call(world, "DELETE", f"/v1/keys/{issued['key_id']}", key=admin).status_code == 503
+    finally:
+        undo()
+    assert call(world, "POST", "/v1/contacts", SMS, issued["key"]).status_code == 401  # revoked all the same
+    retried = call(world, "DELETE", f"/v1/keys/{issued['key_id']}", key=admin)
+    assert retried.status_code == 200
+    assert call(world, "DELETE", f"/v1/keys/{issued['key_id']}", key=admin).status_code == 409
+    events = world.gateway.deps.audit.for_person(TENANT, "@access")
+    assert [e["type"] for e in events if e["contact_id"] == issued["key_id"]] == ["key_created", "key_revoked"]
+
+
+def fail_ledger_writes(world: World) -> Any:
+    table = world.gateway.settings.ledger_table
+    return fail_calls(
+        world.gateway.clients.dynamodb, "PutItem", "InternalServerError", lambda p: p["TableName"] == table
+    )

@@ -122,7 +122,27 @@ def day_of_logs(
     out, err = capfd.readouterr()
     records = [every_logger_at_debug.text, *(r.getMessage() for r in every_logger_at_debug.records)]
     lines = [json.loads(line) for line in written.getvalue().splitlines()]
+    issued.extend(client.ring.issued())
     return [*records, written.getvalue(), out, err], lines
+
+
+issued: list[str] = []  # the API keys the day used, filled by day_of_logs
+
+
+def test_no_log_line_holds_an_api_key_or_its_hash(day_of_logs: tuple[list[str], list[dict[str, Any]]]) -> None:
+    from chalicelib.domain.access import key_hash
+
+    texts, lines = day_of_logs
+    assert issued
+    for text in texts:  # every logger at DEBUG, the SDK's wire dump included
+        assert not [key for key in issued if key in text], text[:2000]
+    # The hash is the key table's key, so the SDK's DEBUG dump (lifted here, held at INFO in the product)
+    # shows it; it opens nothing (the authorizer hashes what it is given). The product's own lines never do.
+    product = json.dumps(lines)
+    assert not [key_hash(k) for k in issued if key_hash(k) in product]
+    requests = [line for line in lines if line["message"] == "request"]
+    assert {line["tenant"] for line in requests} == {"local"}  # who asked is logged by key id, never by key
+    assert all(line["key_id"].startswith("k_") and line["role"] in ("submitter", "compliance") for line in requests)
 
 
 def test_no_log_line_holds_a_number_an_address_or_a_body(day_of_logs: tuple[list[str], list[dict[str, Any]]]) -> None:

@@ -46,6 +46,16 @@ def test_a_stop_to_the_shared_number_blocks_every_tenant(client, gateway, monkey
     events = gateway.deps.audit.for_person(SHARED_SCOPE, suppression.address_key(NUMBER))
     assert [e["type"] for e in events] == ["inbound_sms", "reply_sent"]
     assert gateway.deps.audit.for_person(TENANT, suppression.address_key(NUMBER)) == []
+    # each tenant's own trail says why, since when, and where the reply is kept
+    [decided] = [e for e in gateway.deps.audit.for_person(OTHER, "d-9") if e["type"] == "decided"]
+    assert decided["data"]["address_opt_outs"] == [
+        {
+            "scope": SHARED_SCOPE,
+            "chain": suppression.address_key(NUMBER),
+            "channel": "sms",
+            "at": NOON_ATLANTA.isoformat(),
+        }
+    ]
 
 
 def test_a_complaint_on_the_shared_sender_blocks_email_for_every_tenant(client, gateway, monkeypatch):

@@ -91,3 +91,22 @@ def test_one_broken_person_does_not_stop_the_dispatcher(deps):
     report = dispatch.dispatch_due(deps, utc(2026, 3, 3, 13, 0))
     assert (report.errors, report.statuses) == (1, {"sent": 1})
     assert [m["to"] for m in deps.sms.sent] == ["+14045550100"]
+
+
+def test_api_gateways_own_answers_are_the_same_problems_as_the_routes():
+    import json
+
+    from chalicelib.http import GATEWAY_PROBLEMS, gateway_responses
+
+    resources = gateway_responses()
+    assert {r["Properties"]["ResponseType"] for r in resources.values()} == {
+        "UNAUTHORIZED",
+        "ACCESS_DENIED",
+        "AUTHORIZER_FAILURE",
+    }
+    for resource in resources.values():
+        props = resource["Properties"]
+        body = json.loads(props["ResponseTemplates"]["application/json"])
+        assert body == GATEWAY_PROBLEMS[int(props["StatusCode"])].body()
+        assert props["ResponseParameters"]["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
+        assert props["RestApiId"] == {"Ref": "RestAPI"}
