@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,10 @@ class GatewayClient:
     def from_env(
         cls, url: str | None, env: Mapping[str, str], session: requests.Session | None = None
     ) -> GatewayClient:
-        """``--url``, else ``GATEWAY_URL``, else the local stack; ``GATEWAY_API_KEY`` if set."""
-        return cls(url or env.get("GATEWAY_URL") or DEFAULT_URL, env.get("GATEWAY_API_KEY"), session)
+        """``--url``, else ``GATEWAY_URL``, else the local stack; ``GATEWAY_API_KEY`` if set, else (for the
+        local stack only) the compliance key ``make run`` wrote to ``.gateway/dev-keys.json``."""
+        base = url or env.get("GATEWAY_URL") or DEFAULT_URL
+        return cls(base, env.get("GATEWAY_API_KEY") or (_dev_key() if base == DEFAULT_URL else None), session)
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self._call("GET", path, params=_present(params or {}))
@@ -86,6 +89,16 @@ class GatewayClient:
             raise CliError(f"cannot reach {where}: is `make run` up?") from None
         except requests.Timeout:
             raise CliError(f"{where} did not answer within {TIMEOUT:g} s") from None
+
+
+DEV_KEYS = Path(__file__).resolve().parent.parent / ".gateway" / "dev-keys.json"
+
+
+def _dev_key(role: str = "compliance") -> str | None:
+    try:
+        return str(json.loads(DEV_KEYS.read_text())["keys"][role])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _present(values: Mapping[str, Any]) -> dict[str, Any]:

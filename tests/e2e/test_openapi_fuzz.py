@@ -7,6 +7,9 @@ driven with hypothesis directly: the same generation and the same checks.)"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -27,6 +30,22 @@ CHECKS = [
 ]
 
 
+def checker(operation: Any, url: str, headers: dict[str, str], statuses: set[int]) -> Callable[[], None]:
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def check(case: schemathesis.Case) -> None:
+        response = case.call_and_validate(base_url=url, headers=headers, checks=CHECKS)
+        statuses.add(response.status_code)
+
+    return check
+
+
 def test_generated_requests_get_documented_answers_and_never_a_server_error(stack: LocalStack) -> None:
     schema = schemathesis.openapi.from_url(f"{stack.url}/v1/openapi.json")
     results = list(schema.get_all_operations())
@@ -42,18 +61,7 @@ def test_generated_requests_get_documented_answers_and_never_a_server_error(stac
         roles = operation.definition.raw.get("x-roles") or []
         headers = {"Authorization": f"Bearer {stack.dev_keys['keys'][roles[0]]}"} if roles else {}
 
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            derandomize=True,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        def check(case: schemathesis.Case, headers: dict[str, str] = headers, label: str = operation.label) -> None:
-            response = case.call_and_validate(base_url=stack.url, headers=headers, checks=CHECKS)
-            statuses.setdefault(label, set()).add(response.status_code)
-
+        check = checker(operation, stack.url, headers, statuses.setdefault(operation.label, set()))
         try:
             check()
         except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - gather every operation's failure
