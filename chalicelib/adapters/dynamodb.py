@@ -95,7 +95,7 @@ def _ledger_from(item: dict[str, Any]) -> Ledger:
     )
 
 
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
+def plain_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _DES.deserialize(v) for k, v in item.items()}
 
 
@@ -117,7 +117,7 @@ class DynamoDBLedger:
         if not item:
             return Ledger(tenant=tenant, debtor_id=debtor_id)
         try:
-            return _ledger_from(_plain(item))
+            return _ledger_from(plain_item(item))
         except (KeyError, TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
             # A ledger that cannot be read cannot be counted against: fail closed.
             raise StorageUnavailableError(f"ledger item unreadable: {type(exc).__name__}") from exc
@@ -340,7 +340,7 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
             with storage_errors():
                 response = self._client.query(**kwargs, **({"ExclusiveStartKey": start} if start else {}))
             for raw in response.get("Items", []):
-                item = _plain(raw)
+                item = plain_item(raw)
                 key_attrs = {n: (int(item[n]) if n == "seq" else item[n]) for n in names}
                 yield key_attrs, json.loads(item["body"])
             start = response.get("LastEvaluatedKey")
@@ -386,4 +386,4 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
                 KeyConditionExpression="expiry_day = :d",
                 ExpressionAttributeValues={":d": {"S": day.isoformat()}},
             ):
-                yield from (_plain(i) for i in page.get("Items", []))
+                yield from (plain_item(i) for i in page.get("Items", []))

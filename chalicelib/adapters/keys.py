@@ -6,6 +6,7 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from chalicelib.adapters.dynamodb import plain_item
 from chalicelib.adapters.errors import storage_errors
 from chalicelib.domain.access import AlreadyRevokedError
 from chalicelib.domain.errors import ConflictError, NotFoundError
@@ -13,10 +14,6 @@ from chalicelib.domain.errors import ConflictError, NotFoundError
 _SER, _DES = TypeSerializer(), TypeDeserializer()
 # One item lists every tenant that was ever issued a key, so the daily pass can visit each without a Scan.
 TENANTS_ITEM = {"pk": {"S": "@tenants"}}
-
-
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _DES.deserialize(v) for k, v in item.items()}
 
 
 class DynamoDBKeys:
@@ -42,7 +39,7 @@ class DynamoDBKeys:
         with storage_errors():
             item = self._client.get_item(TableName=self._table, Key={"pk": {"S": hashed}}, ConsistentRead=True)
         found = item.get("Item")
-        return _plain(found) if found and "tenant" in found else None
+        return plain_item(found) if found and "tenant" in found else None
 
     def for_tenant(self, tenant: str) -> list[dict[str, Any]]:
         query: dict[str, Any] = {
@@ -54,7 +51,7 @@ class DynamoDBKeys:
         items: list[dict[str, Any]] = []
         with storage_errors():
             for page in self._client.get_paginator("query").paginate(**query):
-                items += [_plain(i) for i in page["Items"]]
+                items += [plain_item(i) for i in page["Items"]]
         return items
 
     def find(self, tenant: str, key_id: str) -> dict[str, Any]:
@@ -67,7 +64,7 @@ class DynamoDBKeys:
             )
         if not response["Items"]:
             raise NotFoundError(key_id)
-        return _plain(response["Items"][0])
+        return plain_item(response["Items"][0])
 
     def revoke(self, hashed: str, at: str, by: str) -> None:
         """Conditional: revoking twice is a conflict, so the second caller is told, and audits nothing."""

@@ -16,8 +16,9 @@ NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 NUMBER = "+14045550100"
 
 
-def reply(gateway, body: str, message_id: str = "m-1") -> Reply:
-    text = json.dumps(
+def two_way_sms(body: str, message_id: str) -> str:
+    """An inbound SMS as AWS two-way SMS publishes it to the topic."""
+    return json.dumps(
         {
             "originationNumber": NUMBER,
             "destinationNumber": "+18005550100",
@@ -27,6 +28,10 @@ def reply(gateway, body: str, message_id: str = "m-1") -> Reply:
             "previousPublishedMessageId": "",
         }
     )
+
+
+def reply(gateway, body: str, message_id: str = "m-1") -> Reply:
+    text = two_way_sms(body, message_id)
     return inbound.handle_inbound_sms(inbound.parse_two_way_sms(text), TENANT, gateway.deps, NOON_ATLANTA)
 
 

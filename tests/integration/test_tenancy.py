@@ -16,22 +16,14 @@ from chalicelib.services.contacts import submit_contact
 from tests.auth import KeyRing
 from tests.conftest import TENANT, make_request, pack_with, utc
 from tests.integration.aws import sent_email, sent_sms
+from tests.integration.test_inbound_sms import NUMBER, two_way_sms
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
-NUMBER = "+14045550100"
 OTHER = "other-lender"
 
 
 def inbound_event(client: Any, body: str, message_id: str) -> Any:
-    message = {
-        "originationNumber": NUMBER,
-        "destinationNumber": "+18005550100",
-        "messageBody": body,
-        "inboundMessageId": message_id,
-        "messageKeyword": "",
-        "previousPublishedMessageId": "",
-    }
-    return client.events.generate_sns_event(message=json.dumps(message))
+    return client.events.generate_sns_event(message=two_way_sms(body, message_id))
 
 
 def test_a_stop_to_the_shared_number_blocks_every_tenant(client, gateway, monkeypatch):
