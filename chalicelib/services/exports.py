@@ -70,17 +70,24 @@ def request_export(
     }
     if requested_by:
         job["requested_by"] = requested_by
-    deps.jobs.create(export_id, job)
+    deps.jobs.create(job_key(tenant, export_id), job)
     try:
         deps.queue.send({"export_id": export_id, "tenant": tenant})
     except StorageUnavailableError:
-        _finish(deps, export_id, {"status": "failed", "error": "the export could not be queued; request it again"})
+        _finish(
+            deps, tenant, export_id, {"status": "failed", "error": "the export could not be queued; request it again"}
+        )
         raise
     return {"export_id": export_id, "status": "queued"}
 
 
+def job_key(tenant: str, export_id: str) -> str:
+    """Jobs are stored under their tenant: an export id alone never reaches another tenant's job."""
+    return f"{tenant}#{export_id}"
+
+
 def _job(deps: ExportDeps, tenant: str, export_id: str) -> tuple[dict[str, Any], int]:
-    found = deps.jobs.get(export_id)
+    found = deps.jobs.get(job_key(tenant, export_id))
     if found is None or found[0].get("tenant") != tenant:
         raise NotFoundError(export_id)
     return found
@@ -120,23 +127,23 @@ def grant(
             raise GoneError(f"export {export_id} expired at {job['expires_at']}; request a new one")
         granted = sorted({*job.get("granted_to", ()), key_id} - ({key_id} if withdraw else set()))
         try:
-            deps.jobs.update(export_id, {**job, "granted_to": granted}, version)
+            deps.jobs.update(job_key(tenant, export_id), {**job, "granted_to": granted}, version)
             return granted
         except ConflictError:
             continue  # the worker moved the job on: grant on the newer version
     raise StorageUnavailableError("the export job stayed contended")
 
 
-def _finish(deps: ExportDeps, export_id: str, changes: dict[str, Any]) -> None:
+def _finish(deps: ExportDeps, tenant: str, export_id: str, changes: dict[str, Any]) -> None:
     for _ in range(5):
-        found = deps.jobs.get(export_id)
+        found = deps.jobs.get(job_key(tenant, export_id))
         if found is None:
             return
         job, version = found
         if job["status"] == "done":
             return  # a worker on a redelivered message finished first: its bundle stands, whole
         try:
-            deps.jobs.update(export_id, {**job, **changes}, version)
+            deps.jobs.update(job_key(tenant, export_id), {**job, **changes}, version)
             return
         except ConflictError:
             continue
@@ -148,7 +155,9 @@ def run_export(tenant: str, export_id: str, deps: ExportDeps, now: Callable[[], 
     if job["status"] in ("done", "failed"):
         return job
     started = now()
-    version = deps.jobs.update(export_id, {**job, "status": "running", "started_at": started.isoformat()}, version)
+    version = deps.jobs.update(
+        job_key(tenant, export_id), {**job, "status": "running", "started_at": started.isoformat()}, version
+    )
     # Each run writes under its own prefix: a message redelivered while a run is still going (its
     # visibility timeout ran out) starts a second one, and two runs must never mix their files.
     prefix = f"exports/{tenant}/{export_id}/{started:%Y%m%dT%H%M%S}-{secrets.token_hex(4)}/"
@@ -157,7 +166,7 @@ def run_export(tenant: str, export_id: str, deps: ExportDeps, now: Callable[[], 
         nonlocal version, job
         try:
             job = {**job, "status": "running", "progress": update}
-            version = deps.jobs.update(export_id, job, version)
+            version = deps.jobs.update(job_key(tenant, export_id), job, version)
         except ConflictError:
             pass  # progress is advisory
 
@@ -166,7 +175,7 @@ def run_export(tenant: str, export_id: str, deps: ExportDeps, now: Callable[[], 
     except Exception as exc:  # recorded on the job for the officer; a redelivery would fail the same way
         logger.exception("export %s failed", export_id)
         failed = {"status": "failed", "error": f"{type(exc).__name__}: the export could not be built; request it again"}
-        _finish(deps, export_id, failed)
+        _finish(deps, tenant, export_id, failed)
         return {**job, **failed}
     listed = {**manifest["files"], **manifest["bundle_files"]}
     files = [{"name": name, "key": prefix + name, **entry} for name, entry in listed.items()]
@@ -181,5 +190,5 @@ def run_export(tenant: str, export_id: str, deps: ExportDeps, now: Callable[[], 
         },
         "files": files,
     }
-    _finish(deps, export_id, done)
+    _finish(deps, tenant, export_id, done)
     return {**job, **done}

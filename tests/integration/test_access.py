@@ -440,3 +440,18 @@ def fail_ledger_writes(world: World) -> Any:
     return fail_calls(
         world.gateway.clients.dynamodb, "PutItem", "InternalServerError", lambda p: p["TableName"] == table
     )
+
+
+def test_every_stored_item_is_keyed_by_its_tenant(world):
+    """Ledgers, audit events, export jobs and bundles: each key starts with the tenant that owns it. (API
+    keys are found by the hash of the key, and idempotency records by a hash over tenant and key.)"""
+    dynamodb, settings = world.gateway.clients.dynamodb, world.gateway.settings
+    scopes = (f"{TENANT}#", f"{OTHER}#", "_shared#")
+    for table, key in ((settings.ledger_table, "pk"), (settings.audit_table, "pk"), (settings.jobs_table, "id")):
+        items = dynamodb.scan(TableName=table)["Items"]  # a test may scan; the product never does
+        assert items, table
+        assert [i[key]["S"] for i in items if not i[key]["S"].startswith(scopes)] == [], table
+        tenants = {i["tenant"]["S"] for i in items if "tenant" in i}
+        assert all(i[key]["S"].startswith(f"{i['tenant']['S']}#") for i in items if "tenant" in i), tenants
+    objects = world.gateway.clients.s3.list_objects_v2(Bucket=settings.export_bucket).get("Contents", [])
+    assert objects and all(o["Key"].startswith((f"exports/{TENANT}/", f"exports/{OTHER}/")) for o in objects)

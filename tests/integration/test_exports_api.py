@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from chalicelib import api, provision
 from chalicelib.domain.audit import event_hash
-from chalicelib.services import dispatch, maintenance
+from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import make_request, utc
 
@@ -226,7 +226,7 @@ def test_a_redelivered_message_changes_neither_the_job_nor_its_files(client, gat
     export_id = json.loads(response.body)["export_id"]
     bodies = queued(gateway)
     run_worker(client, bodies)
-    job_before = gateway.export_deps.jobs.get(export_id)
+    job_before = gateway.export_deps.jobs.get(exports.job_key("local", export_id))
     s3, bucket = gateway.clients.s3, gateway.settings.export_bucket
     prefix = f"exports/local/{export_id}/"
     objects_before = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]}
@@ -240,7 +240,7 @@ def test_a_redelivered_message_changes_neither_the_job_nor_its_files(client, gat
         run_worker(client, bodies)  # the same message again
     finally:
         s3.meta.events.unregister("before-call.s3.*", record)
-    assert gateway.export_deps.jobs.get(export_id) == job_before
+    assert gateway.export_deps.jobs.get(exports.job_key("local", export_id)) == job_before
     objects_after = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]}
     assert objects_after == objects_before
     assert not {"PutObject", "CreateMultipartUpload", "UploadPart"} & set(calls)
