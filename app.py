@@ -9,15 +9,17 @@ from chalice import AuthResponse, Chalice, Cron, Rate, Response
 from chalice.app import AuthRequest
 
 from chalicelib import api, observability, openapi, provision
+from chalicelib import batch_worker as batch_worker_edge
 from chalicelib.adapters.errors import storage_errors
 from chalicelib.bootstrap import Gateway, bootstrap
 from chalicelib.domain.access import SHARED_SCOPE, Role
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.model import Channel
-from chalicelib.http import caller, current_request, declared_roles, json_response, route
+from chalicelib.http import MAX_BATCH_BODY_BYTES, caller, current_request, declared_roles, json_response, route
 from chalicelib.idempotency import make_idempotent
 from chalicelib.services import (
     audit_read,
+    batches,
     calls,
     consent,
     contacts,
@@ -122,6 +124,31 @@ def submit() -> Response:
     else:
         outcome = _submit(payload)
     return json_response(outcome["status"], outcome["body"])
+
+
+@secured("/v1/contacts/batch", "POST", roles=(SUBMITTER,), max_body=MAX_BATCH_BODY_BYTES)
+def submit_batch() -> Response:
+    """Up to 500 requests, validated together, queued on SQS, decided one by one by the batch worker."""
+    request, g = current_request(app), gateway()
+    who = caller(request)
+    valid, rejected, _accept_valid = api.parse_batch(request.raw_body)
+    body = batches.accept(
+        batches.Caller(who.tenant, who.agency, who.key_id),
+        valid,
+        g.batch_deps,
+        api.utcnow(),
+        idempotency_key=request.headers.get("idempotency-key"),
+        rejected=rejected,
+    )
+    if rejected:
+        body["rejected"] = rejected
+    return json_response(202, body, headers={"Location": f"/v1/contacts/batch/{body['batch_id']}"})
+
+
+@secured("/v1/contacts/batch/{batch_id}", "GET", roles=(SUBMITTER, COMPLIANCE))
+def batch_status(batch_id: str) -> Response:
+    batch_id, who = api.safe_id("batch_id", batch_id), caller(current_request(app))
+    return json_response(200, batches.status(who.tenant, batch_id, gateway().batch_deps, agency=who.agency))
 
 
 @secured("/v1/contacts/evaluate", "POST", roles=(SUBMITTER, COMPLIANCE))
@@ -322,6 +349,13 @@ def export_worker(event: Any) -> None:
     for record in event:
         job = json.loads(record.body)
         exports.run_export(job["tenant"], job["export_id"], gateway().export_deps, api.utcnow)
+
+
+@app.on_sqs_message(queue=provision.BATCH_QUEUE, batch_size=10)
+def batch_worker(event: Any) -> Any:
+    """Ten queued requests of a batch at a time; one that fails does not fail or repeat the others."""
+    g = gateway()
+    return batch_worker_edge.handle_sqs(event.to_dict(), g.batch_deps, g.batch_queue, api.utcnow)
 
 
 @app.schedule(Cron(20, 0, "*", "*", "?", "*"))

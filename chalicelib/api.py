@@ -327,6 +327,55 @@ class ExportIn(_Range):
         )
 
 
+class BatchItemIn(ContactIn):
+    """One request of a batch: the body of ``POST /v1/contacts``, with its own idempotency key if it has one."""
+
+    idempotency_key: str | None = Field(default=None, pattern=SAFE_ID)
+
+
+MAX_BATCH = 500
+MAX_BATCH_ERRORS = 200
+
+
+class BatchIn(_Strict):
+    """Up to 500 requests. Any invalid one refuses the whole batch (400, each error naming its request),
+    unless ``accept_valid``: then the valid ones are queued and the others kept as ``invalid`` results."""
+
+    contacts: list[BatchItemIn] = Field(min_length=1, max_length=MAX_BATCH)
+    accept_valid: bool = False
+
+
+class _BatchEnvelope(_Strict):
+    contacts: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
+    accept_valid: bool = False
+
+
+def parse_batch(raw: str | bytes | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
+    """(valid items as {index, body, idempotency_key}, rejected items as {index, errors}, accept_valid).
+
+    Each request is validated on its own, as ``POST /v1/contacts`` would, so every error names its request
+    (``contacts[3].to``)."""
+    envelope = parse(_BatchEnvelope, raw)
+    valid: list[dict[str, Any]] = []
+    rejected: list[dict[str, Any]] = []
+    for index, item in enumerate(envelope.contacts):
+        try:
+            parsed = BatchItemIn.model_validate_json(json.dumps(item))
+        except ValidationError as exc:
+            named = [{**e, "field": f"contacts[{index}].{e['field']}"} for e in _errors(exc)]
+            rejected.append({"index": index, "errors": named})
+            continue
+        body = parsed.model_dump(mode="json", exclude={"idempotency_key"})
+        valid.append({"index": index, "body": body, "idempotency_key": parsed.idempotency_key})
+    if rejected and not envelope.accept_valid:
+        errors: list[dict[str, str]] = [e for r in rejected for e in r["errors"]]
+        shown = errors[:MAX_BATCH_ERRORS]
+        more = f" (and {len(errors) - len(shown)} more errors)" if len(errors) > len(shown) else ""
+        detail = f"{len(rejected)} of {len(envelope.contacts)} requests are invalid; nothing was queued{more}"
+        raise Problem(400, "Invalid requests in batch", detail, shown)
+    return valid, rejected, envelope.accept_valid
+
+
 class KeyIn(_Strict):
     """An admin issues a key for the admin's own tenant."""
 

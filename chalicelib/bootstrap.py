@@ -14,6 +14,7 @@ import boto3
 from botocore.config import Config
 
 from chalicelib import policy_store
+from chalicelib.adapters.batches import DynamoDBBatches
 from chalicelib.adapters.dynamodb import DynamoDBAuditTrail, DynamoDBLedger
 from chalicelib.adapters.keys import DynamoDBKeys
 from chalicelib.adapters.messaging import SesEmailSender, SnsSmsSender
@@ -21,6 +22,7 @@ from chalicelib.adapters.storage import DynamoDBJobs, KmsSigner, S3Objects, SqsQ
 from chalicelib.domain.policy import PolicySet
 from chalicelib.services import unsubscribe
 from chalicelib.services.audit_read import AuditDeps
+from chalicelib.services.batches import BatchDeps
 from chalicelib.services.contacts import Deps
 from chalicelib.services.exports import ExportDeps
 from chalicelib.settings import Settings
@@ -83,6 +85,18 @@ class Gateway:
             email=SesEmailSender(self.clients.sesv2, self.settings.ses_sender, self.settings.ses_configuration_set),
             policies=self.policies,
             unsubscribe_headers=self._unsubscribe_headers(),
+        )
+
+    @cached_property
+    def batch_queue(self) -> SqsQueue:
+        return SqsQueue(self.clients.sqs, self.settings.batch_queue)
+
+    @cached_property
+    def batch_deps(self) -> BatchDeps:
+        return BatchDeps(
+            contacts=self.deps,
+            store=DynamoDBBatches(self.clients.dynamodb, self.settings.batch_table),
+            queue=self.batch_queue,
         )
 
     @cached_property

@@ -59,6 +59,13 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         errors=(409, 422),
         headers=("Idempotency-Key",),
     ),
+    ("/v1/contacts/batch", "POST"): Operation(
+        "Submit up to 500 contacts: validated together, queued, decided one by one",
+        ok=(202,),
+        body=api.BatchIn,
+        headers=("Idempotency-Key",),
+    ),
+    ("/v1/contacts/batch/{batch_id}", "GET"): Operation("A batch's progress and each request's result", errors=(404,)),
     ("/v1/contacts/evaluate", "POST"): Operation("What-if: the decision at `at`, nothing written", body=api.EvaluateIn),
     ("/v1/contacts/{contact_id}", "GET"): Operation("A contact's status and audit events", errors=(404,)),
     ("/v1/contacts/{contact_id}/outcome", "POST"): Operation(

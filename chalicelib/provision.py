@@ -62,6 +62,11 @@ def table_specs(settings: Settings) -> list[dict[str, Any]]:
             "AttributeDefinitions": attrs(id="S"),
         },
         {
+            "TableName": settings.batch_table,
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "item", "KeyType": "RANGE"}],
+            "AttributeDefinitions": attrs(pk="S", item="N"),
+        },
+        {
             "TableName": settings.keys_table,
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
             "AttributeDefinitions": attrs(pk="S", tenant="S", key_id="S"),
@@ -80,7 +85,8 @@ def ensure_tables(dynamodb: Any, settings: Settings) -> None:
     for spec in table_specs(settings):
         if spec["TableName"] not in existing:
             dynamodb.create_table(BillingMode="PAY_PER_REQUEST", **spec)
-    for table, attribute in ((settings.idempotency_table, "expiration"), (settings.audit_table, "expires_at")):
+    ttl = ((settings.idempotency_table, "expiration"), (settings.audit_table, "expires_at"))
+    for table, attribute in (*ttl, (settings.batch_table, "expires_at")):
         try:
             dynamodb.update_time_to_live(
                 TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
@@ -106,6 +112,9 @@ TOPICS = (INBOUND_SMS_TOPIC, SES_FEEDBACK_TOPIC)
 EXPORT_QUEUE = "gateway-exports"
 EXPORT_VISIBILITY_SECONDS = 960
 EXPORT_BUNDLE_DAYS = 7  # exports.AVAILABLE_FOR
+# Batches of contact requests wait here for their worker (the name the Lambda's SQS trigger is bound to).
+BATCH_QUEUE = "gateway-contact-batches"
+BATCH_VISIBILITY_SECONDS = 120
 
 
 def ensure_topics(sns: Any) -> list[str]:
@@ -154,6 +163,8 @@ def ensure_signing_key(kms: Any, settings: Settings) -> str:
 def ensure_queues(sqs: Any, settings: Settings) -> str:
     # Longer than the worker may run (Lambda's 15 minutes), so a running export is not handed to a second one.
     attributes = {"VisibilityTimeout": str(EXPORT_VISIBILITY_SECONDS)}
+    # A batch worker handles ten requests in well under a minute; a message it failed comes back after this.
+    sqs.create_queue(QueueName=settings.batch_queue, Attributes={"VisibilityTimeout": str(BATCH_VISIBILITY_SECONDS)})
     return str(sqs.create_queue(QueueName=settings.export_queue, Attributes=attributes)["QueueUrl"])
 
 

@@ -23,6 +23,8 @@ class Settings(BaseModel):
     public_url: str = "http://127.0.0.1:8000"  # where unsubscribe links point
     jobs_table: str = "gateway-jobs"
     keys_table: str = "gateway-keys"  # API keys by hash, and the list of tenants
+    batch_table: str = "gateway-batches"  # batches of contact requests and each request's result
+    batch_queue: str = "gateway-contact-batches"  # the batch worker's trigger is bound to this name
     export_bucket: str = "gateway-exports"
     anchor_bucket: str = "gateway-anchors"  # Object Lock: daily anchors of the audit chains
     export_queue: str = "gateway-exports"  # the worker's trigger is bound to this name (provision.EXPORT_QUEUE)
@@ -44,6 +46,8 @@ class Settings(BaseModel):
             "public_url": "PUBLIC_URL",
             "jobs_table": "JOBS_TABLE",
             "keys_table": "KEYS_TABLE",
+            "batch_table": "BATCH_TABLE",
+            "batch_queue": "BATCH_QUEUE",
             "export_bucket": "EXPORT_BUCKET",
             "anchor_bucket": "ANCHOR_BUCKET",
             "export_queue": "EXPORT_QUEUE",

@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 import requests
 
-from chalicelib import policy_store, provision
+from chalicelib import batch_worker, policy_store, provision
 from chalicelib.bootstrap import Clients, Gateway, bootstrap
 from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.errors import NotFoundError
@@ -184,6 +184,8 @@ class LocalStack:
         self._sns, self._sqs = session.client("sns", **kwargs), session.client("sqs", **kwargs)
         queues = {self._subscribe(name): _from_sns(handler) for name, handler in self._topic_handlers().items()}
         threading.Thread(target=self._topic_loop, args=(queues,), daemon=True).start()
+        # Batches of contact requests: the same handler the batch worker Lambda runs, ten at a time.
+        threading.Thread(target=self._batch_loop, daemon=True).start()
         # Exports get their own worker, as their own Lambda: a long export holds up no reply.
         exports_url = self._sqs.get_queue_url(QueueName=self.settings().export_queue)["QueueUrl"]
         threading.Thread(target=self._topic_loop, args=({exports_url: self._export_handler()},), daemon=True).start()
@@ -202,6 +204,28 @@ class LocalStack:
             return f"export {job['export_id']}: {done['status']}"
 
         return run
+
+    def _batch_loop(self) -> None:
+        gateway = self.gateway()
+        url = self._sqs.get_queue_url(QueueName=gateway.settings.batch_queue)["QueueUrl"]
+        arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        while not self._stop.is_set():
+            try:
+                messages = self._sqs.receive_message(
+                    QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["ApproximateReceiveCount"]
+                ).get("Messages", [])
+                if not messages:
+                    self._stop.wait(0.5)
+                    continue
+                event = batch_worker.sqs_event(arn, "us-east-1", messages)
+                batch_worker.handle_sqs(event, gateway.batch_deps, gateway.batch_queue, lambda: datetime.now(UTC))
+                gateway.batch_queue.delete_many([(m["MessageId"], m["ReceiptHandle"]) for m in messages])
+            except batch_worker.BatchIncompleteError as exc:
+                print(f"batch worker: {exc}", flush=True)  # as Lambda: the failed ones come back later
+            except Exception as exc:  # noqa: BLE001 - the next round asks again
+                if not self._stop.is_set():
+                    print(f"batch worker: failed, will retry: {exc}", flush=True)
+                self._stop.wait(0.5)
 
     def _topic_loop(self, queues: dict[str, Callable[[str], str]]) -> None:
         while not self._stop.is_set():

@@ -81,7 +81,9 @@ def world(policies: Any) -> Iterator[World]:
             )
             exports.run_export(TENANT, export["export_id"], gateway.export_deps, lambda: NOON_ATLANTA)
             own.key(Role.REGULATOR)
+            batch = answer(call(world, "POST", "/v1/contacts/batch", {"contacts": [SMS]}, submitter))
             world.ids = {
+                "batch": batch["batch_id"],
                 "contact": sms["contact_id"],
                 "voice": voice["contact_id"],
                 "agency_contact": agency_sms["contact_id"],
@@ -119,6 +121,8 @@ def cases(world: World) -> dict[tuple[str, str], Case]:
     return {
         ("/v1/contacts", "POST"): Case("/v1/contacts", {**SMS, "debtor_id": "d-new"}, 202, other_tenant=202),
         ("/v1/contacts/evaluate", "POST"): Case("/v1/contacts/evaluate", SMS, other_tenant=200),
+        ("/v1/contacts/batch", "POST"): Case("/v1/contacts/batch", {"contacts": [SMS]}, 202, other_tenant=202),
+        ("/v1/contacts/batch/{batch_id}", "GET"): Case(f"/v1/contacts/batch/{ids['batch']}"),
         ("/v1/contacts/{contact_id}", "GET"): Case(f"/v1/contacts/{ids['contact']}"),
         ("/v1/contacts/{contact_id}/outcome", "POST"): Case(f"/v1/contacts/{ids['voice']}/outcome", outcome),
         ("/v1/debtors/{debtor_id}/preferences", "GET"): Case("/v1/debtors/d-acc/preferences", other_tenant=200),

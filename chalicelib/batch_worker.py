@@ -1,0 +1,88 @@
+"""The batch worker's SQS edge: Powertools batch processing, with the partial failures Chalice cannot report.
+
+Chalice's ``on_sqs_message`` trigger is created without ``ReportBatchItemFailures``: whatever the function
+returns, a raise hands every message of the delivery back to SQS, and a return deletes them all. So the
+worker deletes the messages it handled itself, then raises if any failed: only the failed ones come back,
+and no handled request is decided twice. (A redelivered one would find its contact handled all the same:
+its contact id was fixed when the batch was accepted.)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from chalicelib import api
+from chalicelib.domain.model import ContactRequest
+from chalicelib.services import batches
+
+logger = logging.getLogger(__name__)
+
+
+class Deleter(Protocol):
+    def delete_many(self, receipts: list[tuple[str, str]]) -> None: ...
+
+
+class BatchIncompleteError(Exception):
+    """Some requests of the delivery failed and go back to the queue; the others were deleted."""
+
+
+def to_request(message: dict[str, Any]) -> ContactRequest:
+    body = api.ContactIn.model_validate(message["body"], strict=False)
+    return body.to_domain(message["tenant"], message.get("agency"), message.get("submitted_by"))
+
+
+def record_handler(deps: batches.BatchDeps, now: Callable[[], datetime]) -> Callable[[SQSRecord], dict[str, Any]]:
+    def handle(record: SQSRecord) -> dict[str, Any]:
+        message = json.loads(record.body)
+        deliveries = int(record.attributes.approximate_receive_count or 1)
+        try:
+            return batches.process(message, to_request, deps, now())
+        except Exception as exc:
+            if deliveries < batches.MAX_DELIVERIES:
+                raise
+            logger.exception("batch request %s#%s failed on every delivery", message["batch_id"], message["index"])
+            batches.give_up(message, deps, now(), f"{type(exc).__name__}: failed on {deliveries} deliveries")
+            return {"index": message["index"], "status": "failed"}
+
+    return handle
+
+
+def handle_sqs(event: dict[str, Any], deps: batches.BatchDeps, queue: Deleter, now: Callable[[], datetime]) -> Any:
+    """Handle one SQS delivery (the raw Lambda event); see the module docstring for the deletes."""
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    response = process_partial_response(event=event, record_handler=record_handler(deps, now), processor=processor)
+    failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+    if failed:
+        handled = [(r["messageId"], r["receiptHandle"]) for r in event["Records"] if r["messageId"] not in failed]
+        if handled:
+            queue.delete_many(handled)
+        raise BatchIncompleteError(f"{len(failed)} of {len(event['Records'])} requests go back to the queue")
+    return response
+
+
+def sqs_event(queue_arn: str, region: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The Lambda event SQS would deliver for ``messages`` (as ReceiveMessage returns them, attributes
+    included): how the local stack and the tests hand a real delivery to ``handle_sqs``."""
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": m.get("MD5OfBody", ""),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": region,
+            }
+            for m in messages
+        ]
+    }

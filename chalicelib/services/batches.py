@@ -1,0 +1,193 @@
+"""Batch intake: a campaign's contact requests, validated together, queued on SQS, decided one by one.
+
+Each request of a batch has a contact id fixed when the batch is accepted (from its own
+``idempotency_key``, else from the batch id and its index), so a redelivered message, or the same batch
+posted again under the same ``Idempotency-Key``, finds the contact already handled and sends nothing twice.
+Every request goes through the same ``submit_contact`` as ``POST /v1/contacts``: same decision, same
+ledger commit, same audit trail.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from chalicelib.domain.errors import DuplicateContactError, NotFoundError, StorageUnavailableError
+from chalicelib.domain.model import ContactRequest
+from chalicelib.services import contacts, ids
+from chalicelib.services.ports import Queue
+from chalicelib.services.writes import Deps
+
+logger = logging.getLogger(__name__)
+
+MAX_ITEMS = 500
+KEEP_FOR = timedelta(days=7)
+# After this many deliveries a request that keeps failing is recorded as failed (nothing was sent for it:
+# a failure before the commit sends nothing, one after it is the contact's own `failed` or `unknown`).
+MAX_DELIVERIES = 5
+
+
+class BatchStore(Protocol):
+    def create(self, pk: str, header: dict[str, Any], ttl: int) -> bool: ...
+
+    def record(self, pk: str, index: int, result: dict[str, Any], ttl: int) -> bool: ...
+
+    def read(self, pk: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]: ...
+
+
+class BatchQueue(Queue, Protocol):
+    def send_many(self, messages: list[dict[str, Any]]) -> list[int]: ...
+
+
+@dataclass
+class BatchDeps:
+    contacts: Deps
+    store: BatchStore
+    queue: BatchQueue
+
+
+@dataclass(frozen=True)
+class Caller:
+    tenant: str
+    agency: str | None
+    key_id: str
+
+
+def batch_key(tenant: str, batch_id: str) -> str:
+    return f"{tenant}#{batch_id}"
+
+
+def new_batch_id(caller: Caller, idempotency_key: str | None, now: datetime) -> str:
+    """The same Idempotency-Key names the same batch, so a repost queues nothing new."""
+    if idempotency_key:
+        scope = json.dumps([caller.tenant, caller.agency, idempotency_key])
+        return "bt_" + hashlib.sha256(scope.encode()).hexdigest()[:24]
+    return f"bt_{now:%Y%m%d%H%M%S}_{secrets.token_hex(6)}"
+
+
+def _ttl(now: datetime) -> int:
+    return int((now + KEEP_FOR).timestamp())
+
+
+def accept(
+    caller: Caller,
+    bodies: list[dict[str, Any]],
+    deps: BatchDeps,
+    now: datetime,
+    *,
+    idempotency_key: str | None = None,
+    rejected: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Record the batch and queue its valid requests (``bodies``: index, body, item key); 202 at once.
+
+    ``rejected`` are the requests that failed validation, kept in the batch as ``invalid`` results.
+    """
+    batch_id = new_batch_id(caller, idempotency_key, now)
+    pk, total = batch_key(caller.tenant, batch_id), len(bodies) + len(rejected or [])
+    header = {
+        "batch_id": batch_id,
+        "tenant": caller.tenant,
+        "agency": caller.agency,
+        "submitted_by": caller.key_id,
+        "created_at": now.isoformat(),
+        "total": total,
+        "queued": len(bodies),
+        "rejected": len(rejected or []),
+    }
+    if not deps.store.create(pk, header, _ttl(now)):
+        existing, _ = deps.store.read(pk)
+        return {"batch_id": batch_id, "status": "accepted", "total": (existing or header)["total"], "replayed": True}
+    for item in rejected or []:
+        deps.store.record(
+            pk, item["index"], {"index": item["index"], "status": "invalid", "errors": item["errors"]}, _ttl(now)
+        )
+    messages = [_message(caller, batch_id, item) for item in bodies]
+    failed = deps.queue.send_many(messages)
+    for position in failed:  # SQS refused these: recorded, so the batch still completes and says so
+        index = messages[position]["index"]
+        deps.store.record(pk, index, {"index": index, "status": "failed", "error": "could not be queued"}, _ttl(now))
+    return {"batch_id": batch_id, "status": "accepted", "total": total, "queued": len(bodies) - len(failed)}
+
+
+def _message(caller: Caller, batch_id: str, item: dict[str, Any]) -> dict[str, Any]:
+    body, index = item["body"], item["index"]
+    key = item.get("idempotency_key")
+    debtor = body["debtor_id"]
+    contact_id = (
+        ids.contact_id_for_key(caller.tenant, debtor, key, caller.agency)
+        if key
+        else ids.contact_id_for_key(caller.tenant, debtor, f"{batch_id}#{index}", caller.agency)
+    )
+    return {
+        "tenant": caller.tenant,
+        "agency": caller.agency,
+        "submitted_by": caller.key_id,
+        "batch_id": batch_id,
+        "index": index,
+        "contact_id": contact_id,
+        "body": body,
+    }
+
+
+def process(
+    message: dict[str, Any], to_request: Callable[[dict[str, Any]], ContactRequest], deps: BatchDeps, now: datetime
+) -> dict[str, Any]:
+    """Decide one queued request and record its result; a redelivery records nothing twice."""
+    pk, index, contact_id = batch_key(message["tenant"], message["batch_id"]), message["index"], message["contact_id"]
+    request = to_request(message)
+    try:
+        done = contacts.submit_contact(request, deps.contacts, now, contact_id=contact_id)
+        assert done is not None
+        result = _result(index, contact_id, done.to_json(), now)
+    except DuplicateContactError:
+        found = contacts.get_contact(request.tenant, contact_id, deps.contacts)
+        result = {"index": index, "contact_id": contact_id, "status": found["status"], "duplicate": True}
+    deps.store.record(pk, index, result, _ttl(now))
+    return result
+
+
+def give_up(message: dict[str, Any], deps: BatchDeps, now: datetime, error: str) -> None:
+    """A request that failed every delivery: recorded as failed, so its batch completes and says why."""
+    pk, index = batch_key(message["tenant"], message["batch_id"]), message["index"]
+    result = {"index": index, "contact_id": message["contact_id"], "status": "failed", "error": error}
+    deps.store.record(pk, index, result, _ttl(now))
+
+
+def _result(index: int, contact_id: str, answer: dict[str, Any], now: datetime) -> dict[str, Any]:
+    decision = answer["decision"]
+    return {
+        "index": index,
+        "contact_id": contact_id,
+        "status": answer["status"],
+        "outcome": decision["outcome"],
+        "not_before": decision["not_before"],
+        "rules": [r["rule"] for r in decision["reasons"]],
+        "decided_at": now.isoformat(),
+    }
+
+
+def status(tenant: str, batch_id: str, deps: BatchDeps, *, agency: str | None = None) -> dict[str, Any]:
+    """Progress and every result so far; an agency sees only its own batches."""
+    header, results = deps.store.read(batch_key(tenant, batch_id))
+    if header is None or (agency is not None and header.get("agency") != agency):
+        raise NotFoundError(batch_id)
+    counts: dict[str, int] = {}
+    for result in results:
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+    done = len(results)
+    return {
+        "batch_id": batch_id,
+        "status": "done" if done >= header["total"] else "running",
+        "created_at": header["created_at"],
+        "progress": {"total": header["total"], "done": done, "by_status": counts},
+        "results": sorted(results, key=lambda r: r["index"]),
+    }
+
+
+__all__ = ["StorageUnavailableError", "accept", "give_up", "process", "status"]

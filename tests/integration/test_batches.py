@@ -1,0 +1,215 @@
+"""Batch intake in-process over moto: validation of every request, the SQS queue, the batch worker with
+partial failures, redeliveries, replays, and what each key may see."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from chalicelib import api, batch_worker
+from chalicelib.domain.access import Role
+from tests.conftest import utc
+from tests.integration.aws import fail_calls, sent_sms
+
+NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
+JSON = {"Content-Type": "application/json"}
+
+
+def sms(debtor: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "debtor_id": debtor,
+        "account_id": f"a-{debtor}",
+        "channel": "sms",
+        "to": "+14045550100",
+        "location": {"country": "US", "subdivision": "GA"},
+        "message": {"body": "Your payment is overdue. Reply STOP to opt out."},
+        **fields,
+    }
+
+
+@pytest.fixture(autouse=True)
+def noon(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(api, "utcnow", lambda: NOON_ATLANTA)
+
+
+def post_batch(client: Any, body: Any, **headers: str) -> Any:
+    return client.http.post("/v1/contacts/batch", headers={**JSON, **headers}, body=json.dumps(body))
+
+
+def queue(gateway: Any) -> tuple[str, str]:
+    sqs = gateway.clients.sqs
+    url = sqs.get_queue_url(QueueName=gateway.settings.batch_queue)["QueueUrl"]
+    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def deliver(gateway: Any) -> tuple[list[dict[str, Any]], Exception | None]:
+    """One SQS delivery (up to ten messages) through the batch worker, as Lambda would hand it over."""
+    url, arn = queue(gateway)
+    messages = gateway.clients.sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["ApproximateReceiveCount"]
+    ).get("Messages", [])
+    event = batch_worker.sqs_event(arn, "us-east-1", messages)
+    try:
+        batch_worker.handle_sqs(event, gateway.batch_deps, gateway.batch_queue, lambda: NOON_ATLANTA)
+    except batch_worker.BatchIncompleteError as exc:
+        return messages, exc
+    gateway.batch_queue.delete_many([(m["MessageId"], m["ReceiptHandle"]) for m in messages])  # Lambda's own
+    return messages, None
+
+
+def waiting(gateway: Any) -> int:
+    url, _ = queue(gateway)
+    attributes = gateway.clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+def status(client: Any, batch_id: str, **headers: str) -> Any:
+    return client.http.get(f"/v1/contacts/batch/{batch_id}", headers=headers)
+
+
+def test_a_batch_is_queued_decided_one_by_one_and_reported(client, gateway):
+    accepted = post_batch(client, {"contacts": [sms("d-1"), sms("d-2"), sms("d-3", channel="voice", message=None)]})
+    assert accepted.status_code == 202, accepted.body
+    body = json.loads(accepted.body)
+    assert (body["total"], body["queued"]) == (3, 3) and accepted.headers["Location"].endswith(body["batch_id"])
+    running = json.loads(status(client, body["batch_id"]).body)
+    assert (running["status"], running["progress"]["done"]) == ("running", 0)
+    _, error = deliver(gateway)
+    assert error is None and waiting(gateway) == 0
+    done = json.loads(status(client, body["batch_id"]).body)
+    assert done["status"] == "done" and done["progress"]["by_status"] == {"sent": 2, "permitted": 1}
+    assert [r["index"] for r in done["results"]] == [0, 1, 2] and len(sent_sms()) == 2
+    # each result is the contact's own record
+    contact = json.loads(client.http.get(f"/v1/contacts/{done['results'][0]['contact_id']}").body)
+    assert contact["status"] == "sent" and contact["debtor_id"] == "d-1"
+
+
+def test_one_invalid_request_refuses_the_batch_naming_it_and_queues_nothing(client, gateway):
+    response = post_batch(client, {"contacts": [sms("d-1"), sms("d-2", to="+1555"), sms("d-3", colour="red")]})
+    assert response.status_code == 400
+    problem = json.loads(response.body)
+    assert [e["field"] for e in problem["errors"]] == ["contacts[1].to", "contacts[2].colour"]
+    assert "2 of 3 requests are invalid; nothing was queued" in problem["detail"]
+    assert waiting(gateway) == 0
+
+
+def test_accept_valid_queues_the_valid_ones_and_keeps_the_others_as_invalid(client, gateway):
+    response = post_batch(client, {"contacts": [sms("d-1"), sms("d-2", to="+1555")], "accept_valid": True})
+    body = json.loads(response.body)
+    assert (response.status_code, body["queued"], body["rejected"][0]["index"]) == (202, 1, 1)
+    deliver(gateway)
+    done = json.loads(status(client, body["batch_id"]).body)
+    assert done["status"] == "done" and [r["status"] for r in done["results"]] == ["sent", "invalid"]
+    assert done["results"][1]["errors"][0]["field"] == "contacts[1].to"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"contacts": []}, "contacts"),
+        ({"contacts": [sms(f"d-{i}") for i in range(501)]}, "contacts"),
+        ({"contacts": [sms("d-1")], "priority": "high"}, "priority"),
+        ([sms("d-1")], "body"),
+    ],
+)
+def test_a_malformed_batch_is_a_400_naming_the_field(client, gateway, body, field):  # 501: 130 KB, under 5 MB
+    response = post_batch(client, body)
+    assert response.status_code == 400
+    assert field in [e["field"] for e in json.loads(response.body)["errors"]]
+    assert waiting(gateway) == 0
+
+
+def test_a_failing_request_neither_fails_nor_repeats_the_others(client, gateway):
+    body = json.loads(post_batch(client, {"contacts": [sms("d-1"), sms("d-bad"), sms("d-3")]}).body)
+    ledger = gateway.settings.ledger_table
+    undo = fail_calls(
+        gateway.clients.dynamodb,
+        "GetItem",
+        "InternalServerError",
+        lambda p: p["TableName"] == ledger and "d-bad" in p["Key"]["pk"]["S"],
+    )
+    try:
+        messages, error = deliver(gateway)
+    finally:
+        undo()
+    assert len(messages) == 3 and isinstance(error, batch_worker.BatchIncompleteError)
+    assert waiting(gateway) == 1  # only the failed one goes back; the two handled ones were deleted
+    progress = json.loads(status(client, body["batch_id"]).body)["progress"]
+    assert progress == {"total": 3, "done": 2, "by_status": {"sent": 2}} and len(sent_sms()) == 2
+
+
+def test_a_redelivered_request_is_recorded_once_and_sends_nothing_again(client, gateway):
+    body = json.loads(post_batch(client, {"contacts": [sms("d-1")]}).body)
+    url, arn = queue(gateway)
+    [message] = gateway.clients.sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
+    event = batch_worker.sqs_event(arn, "us-east-1", [message])
+    for _ in range(2):  # the first run's delete was lost: SQS delivers the message again
+        batch_worker.handle_sqs(event, gateway.batch_deps, gateway.batch_queue, lambda: NOON_ATLANTA)
+    done = json.loads(status(client, body["batch_id"]).body)
+    assert done["progress"]["by_status"] == {"sent": 1} and len(sent_sms()) == 1
+
+
+def test_a_request_that_fails_every_delivery_is_recorded_as_failed(client, gateway):
+    body = json.loads(post_batch(client, {"contacts": [sms("d-bad")]}).body)
+    ledger = gateway.settings.ledger_table
+    undo = fail_calls(gateway.clients.dynamodb, "GetItem", "InternalServerError", lambda p: p["TableName"] == ledger)
+    url, arn = queue(gateway)
+    try:
+        [message] = gateway.clients.sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
+        message["Attributes"]["ApproximateReceiveCount"] = "5"  # the last delivery before the dead-letter queue
+        batch_worker.handle_sqs(
+            batch_worker.sqs_event(arn, "us-east-1", [message]),
+            gateway.batch_deps,
+            gateway.batch_queue,
+            lambda: NOON_ATLANTA,
+        )
+    finally:
+        undo()
+    [result] = json.loads(status(client, body["batch_id"]).body)["results"]
+    assert result["status"] == "failed" and "5 deliveries" in result["error"] and sent_sms() == []
+
+
+def test_the_same_idempotency_key_queues_a_batch_once(client, gateway):
+    first = json.loads(post_batch(client, {"contacts": [sms("d-1")]}, **{"Idempotency-Key": "campaign-7"}).body)
+    again = json.loads(post_batch(client, {"contacts": [sms("d-1")]}, **{"Idempotency-Key": "campaign-7"}).body)
+    assert first["batch_id"] == again["batch_id"] and again["replayed"] is True
+    assert waiting(gateway) == 1
+
+
+def test_a_request_key_names_the_same_contact_as_a_single_submit_with_that_key(client, gateway):
+    single = json.loads(
+        client.http.post("/v1/contacts", headers={**JSON, "Idempotency-Key": "k-1"}, body=json.dumps(sms("d-1"))).body
+    )
+    body = json.loads(post_batch(client, {"contacts": [{**sms("d-1"), "idempotency_key": "k-1"}]}).body)
+    deliver(gateway)
+    [result] = json.loads(status(client, body["batch_id"]).body)["results"]
+    assert result["contact_id"] == single["contact_id"] and result["duplicate"] is True and len(sent_sms()) == 1
+
+
+def test_batches_are_seen_by_their_tenant_and_agency_only(client, gateway, ring):
+    from tests.auth import KeyRing
+
+    agency_a = ring.bearer(Role.SUBMITTER, "agency-a")
+    body = json.loads(post_batch(client, {"contacts": [sms("d-1")]}, **agency_a).body)
+    assert status(client, body["batch_id"], **agency_a).status_code == 200
+    assert status(client, body["batch_id"], **ring.bearer(Role.SUBMITTER, "agency-b")).status_code == 404
+    assert status(client, body["batch_id"], **ring.bearer(Role.COMPLIANCE)).status_code == 200
+    other = KeyRing(gateway, "other-lender")
+    assert status(client, body["batch_id"], **other.bearer(Role.COMPLIANCE)).status_code == 404
+    deliver(gateway)
+    [record] = gateway.deps.ledgers.get("local", "d-1").history
+    assert record.agency == "agency-a"  # the agency's own requests, in the creditor's ledger
+
+
+def test_long_messages_are_queued_in_sends_sqs_takes(client, gateway):
+    # 27 KB of UTF-8 each: ten of them would be over SendMessageBatch's 256 KB, so they go fewer at a time
+    long = {"body": "您的账单已逾期 Reply STOP to opt out. " + "逾" * 9000}
+    contacts = [sms(f"d-{i}", channel="email", to=f"p{i}@example.com", message=long) for i in range(150)]
+    raw = json.dumps({"contacts": contacts}, ensure_ascii=False)
+    response = client.http.post("/v1/contacts/batch", headers=JSON, body=raw)
+    assert response.status_code == 202, response.body[:300]
+    assert json.loads(response.body)["queued"] == 150 and waiting(gateway) == 150
+    too_big = post_batch(client, {"contacts": [sms("d-1", metadata={"x": "y" * 3000})] * 2000})
+    assert too_big.status_code == 413
