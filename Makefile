@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install bundle run test unit lint format package bench clean
+.PHONY: install bundle run test unit lint format package bench demo clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ unit: install
 
 package: install bundle
 	rm -rf build/package && $(BIN)/chalice package --stage prod build/package
+
+demo: install  # against the running `make run`: opt-outs, then examples/campaign.jsonl, then a summary
+	$(BIN)/python -m gateway_cli.main demo
 
 bench: install bundle
 	$(BIN)/python -m bench.run

@@ -2,9 +2,9 @@
 
 Chalice's ``on_sqs_message`` trigger is created without ``ReportBatchItemFailures``: whatever the function
 returns, a raise hands every message of the delivery back to SQS, and a return deletes them all. So the
-worker deletes the messages it handled itself, then raises if any failed: only the failed ones come back,
-and no handled request is decided twice. (A redelivered one would find its contact handled all the same:
-its contact id was fixed when the batch was accepted.)
+worker deletes the messages it handled itself, then raises if any failed: only the failed ones come back.
+A message carries up to ten requests; a redelivered one skips those whose result is recorded, so no
+handled request is decided twice (nor could it send twice: its contact id was fixed at acceptance).
 """
 
 from __future__ import annotations
@@ -33,23 +33,25 @@ class BatchIncompleteError(Exception):
     """Some requests of the delivery failed and go back to the queue; the others were deleted."""
 
 
-def to_request(message: dict[str, Any]) -> ContactRequest:
-    body = api.ContactIn.model_validate(message["body"], strict=False)
-    return body.to_domain(message["tenant"], message.get("agency"), message.get("submitted_by"))
+def to_request(message: dict[str, Any], body: dict[str, Any]) -> ContactRequest:
+    parsed = api.ContactIn.model_validate(body, strict=False)
+    return parsed.to_domain(message["tenant"], message.get("agency"), message.get("submitted_by"))
 
 
-def record_handler(deps: batches.BatchDeps, now: Callable[[], datetime]) -> Callable[[SQSRecord], dict[str, Any]]:
-    def handle(record: SQSRecord) -> dict[str, Any]:
+def record_handler(deps: batches.BatchDeps, now: Callable[[], datetime]) -> Callable[[SQSRecord], int]:
+    """One message: up to ten requests of one batch. It fails (and comes back) while any of them fails."""
+
+    def handle(record: SQSRecord) -> int:
         message = json.loads(record.body)
         deliveries = int(record.attributes.approximate_receive_count or 1)
-        try:
-            return batches.process(message, to_request, deps, now())
-        except Exception as exc:
-            if deliveries < batches.MAX_DELIVERIES:
-                raise
-            logger.exception("batch request %s#%s failed on every delivery", message["batch_id"], message["index"])
-            batches.give_up(message, deps, now(), f"{type(exc).__name__}: failed on {deliveries} deliveries")
-            return {"index": message["index"], "status": "failed"}
+        failures = batches.process(message, to_request, deps, now, redelivered=deliveries > 1)
+        if failures and deliveries < batches.MAX_DELIVERIES:
+            raise failures[0][1]
+        for queued, exc in failures:  # the last delivery before the dead-letter queue: recorded as failed
+            logger.error("batch request %s#%s failed on every delivery: %s", message["batch_id"], queued["index"], exc)
+            error = f"{type(exc).__name__}: failed on {deliveries} deliveries"
+            batches.give_up(message, queued, deps, now(), error)
+        return len(message["requests"])
 
     return handle
 

@@ -40,12 +40,22 @@ class GatewayClient:
 
     @classmethod
     def from_env(
-        cls, url: str | None, env: Mapping[str, str], session: requests.Session | None = None
+        cls,
+        url: str | None,
+        env: Mapping[str, str],
+        session: requests.Session | None = None,
+        role: str = "compliance",
     ) -> GatewayClient:
         """``--url``, else ``GATEWAY_URL``, else the local stack; ``GATEWAY_API_KEY`` if set, else (for the
-        local stack only) the compliance key ``make run`` wrote to ``.gateway/dev-keys.json``."""
+        local stack only) the key of ``role`` that ``make run`` wrote to ``.gateway/dev-keys.json``."""
         base = url or env.get("GATEWAY_URL") or DEFAULT_URL
-        return cls(base, env.get("GATEWAY_API_KEY") or (_dev_key() if base == DEFAULT_URL else None), session)
+        return cls(base, env.get("GATEWAY_API_KEY") or (_dev_key(role) if base == DEFAULT_URL else None), session)
+
+    def post_with(self, path: str, body: Mapping[str, Any], headers: Mapping[str, str]) -> Any:
+        """POST with extra headers (``Idempotency-Key``)."""
+        response = self._send("POST", self.base_url + path, headers={**self._headers, **headers}, json=body)
+        _raise_for(response)
+        return response.json()
 
     def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
         return self._call("GET", path, params=_present(params or {}))

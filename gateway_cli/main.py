@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib import policy_store
 from chalicelib.domain.policy import PolicyError
-from gateway_cli import keys_cli, officer
+from gateway_cli import campaign, keys_cli, officer
 from gateway_cli.client import CliError
 
 if TYPE_CHECKING:
@@ -216,6 +216,7 @@ def parser() -> argparse.ArgumentParser:
     )
     officer.add_commands(sub)
     keys_cli.add_commands(sub)
+    campaign.add_commands(sub)
     return root
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from chalicelib.domain.errors import DuplicateContactError, NotFoundError, StorageUnavailableError
+from chalicelib.domain.errors import DuplicateContactError, NotFoundError
 from chalicelib.domain.model import ContactRequest
 from chalicelib.services import contacts, ids
 from chalicelib.services.ports import Queue
@@ -31,6 +31,8 @@ KEEP_FOR = timedelta(days=7)
 # After this many deliveries a request that keeps failing is recorded as failed (nothing was sent for it:
 # a failure before the commit sends nothing, one after it is the contact's own `failed` or `unknown`).
 MAX_DELIVERIES = 5
+PER_MESSAGE = 10
+MESSAGE_BYTES = 200_000
 
 
 class BatchStore(Protocol):
@@ -107,55 +109,88 @@ def accept(
         deps.store.record(
             pk, item["index"], {"index": item["index"], "status": "invalid", "errors": item["errors"]}, _ttl(now)
         )
-    messages = [_message(caller, batch_id, item) for item in bodies]
+    messages = _messages(caller, batch_id, bodies)
     failed = deps.queue.send_many(messages)
-    for position in failed:  # SQS refused these: recorded, so the batch still completes and says so
-        index = messages[position]["index"]
+    unqueued = [request["index"] for position in failed for request in messages[position]["requests"]]
+    for index in unqueued:  # SQS refused these: recorded, so the batch still completes and says so
         deps.store.record(pk, index, {"index": index, "status": "failed", "error": "could not be queued"}, _ttl(now))
-    return {"batch_id": batch_id, "status": "accepted", "total": total, "queued": len(bodies) - len(failed)}
+    return {"batch_id": batch_id, "status": "accepted", "total": total, "queued": len(bodies) - len(unqueued)}
 
 
-def _message(caller: Caller, batch_id: str, item: dict[str, Any]) -> dict[str, Any]:
+def _messages(caller: Caller, batch_id: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Up to ten requests a message, and well under SQS's 256 KB: a tenth of the queue's calls and messages."""
+    groups: list[list[dict[str, Any]]] = [[]]
+    size = 0
+    for item in bodies:
+        request = _request(caller, batch_id, item)
+        length = len(json.dumps(request, ensure_ascii=False).encode())
+        if groups[-1] and (len(groups[-1]) == PER_MESSAGE or size + length > MESSAGE_BYTES):
+            groups.append([])
+            size = 0
+        groups[-1].append(request)
+        size += length
+    head = {"tenant": caller.tenant, "agency": caller.agency, "submitted_by": caller.key_id, "batch_id": batch_id}
+    return [{**head, "requests": group} for group in groups if group]
+
+
+def _request(caller: Caller, batch_id: str, item: dict[str, Any]) -> dict[str, Any]:
     body, index = item["body"], item["index"]
-    key = item.get("idempotency_key")
-    debtor = body["debtor_id"]
-    contact_id = (
-        ids.contact_id_for_key(caller.tenant, debtor, key, caller.agency)
-        if key
-        else ids.contact_id_for_key(caller.tenant, debtor, f"{batch_id}#{index}", caller.agency)
-    )
-    return {
-        "tenant": caller.tenant,
-        "agency": caller.agency,
-        "submitted_by": caller.key_id,
-        "batch_id": batch_id,
-        "index": index,
-        "contact_id": contact_id,
-        "body": body,
-    }
+    key = item.get("idempotency_key") or f"{batch_id}#{index}"
+    contact_id = ids.contact_id_for_key(caller.tenant, body["debtor_id"], key, caller.agency)
+    return {"index": index, "contact_id": contact_id, "body": body}
 
 
 def process(
-    message: dict[str, Any], to_request: Callable[[dict[str, Any]], ContactRequest], deps: BatchDeps, now: datetime
+    message: dict[str, Any],
+    to_request: Callable[[dict[str, Any], dict[str, Any]], ContactRequest],
+    deps: BatchDeps,
+    now: Callable[[], datetime],
+    *,
+    redelivered: bool = False,
+) -> list[tuple[dict[str, Any], Exception]]:
+    """Decide each request of one message and record its result; returns the requests that failed.
+
+    A redelivered message skips the requests whose result is already recorded: one request's failure
+    never decides the others twice (and could not send twice: their contact ids are fixed)."""
+    pk = batch_key(message["tenant"], message["batch_id"])
+    done = {r["index"] for r in deps.store.read(pk)[1]} if redelivered else set()
+    failures = []
+    for queued in message["requests"]:
+        if queued["index"] in done:
+            continue
+        try:
+            result = _decide(message, queued, to_request, deps, now())
+        except Exception as exc:  # noqa: BLE001 - reported to the caller, who retries or gives up
+            failures.append((queued, exc))
+            continue
+        deps.store.record(pk, queued["index"], result, _ttl(now()))
+    return failures
+
+
+def _decide(
+    message: dict[str, Any],
+    queued: dict[str, Any],
+    to_request: Callable[[dict[str, Any], dict[str, Any]], ContactRequest],
+    deps: BatchDeps,
+    now: datetime,
 ) -> dict[str, Any]:
-    """Decide one queued request and record its result; a redelivery records nothing twice."""
-    pk, index, contact_id = batch_key(message["tenant"], message["batch_id"]), message["index"], message["contact_id"]
-    request = to_request(message)
+    index, contact_id = queued["index"], queued["contact_id"]
+    request = to_request(message, queued["body"])
     try:
-        done = contacts.submit_contact(request, deps.contacts, now, contact_id=contact_id)
-        assert done is not None
-        result = _result(index, contact_id, done.to_json(), now)
+        answer = contacts.submit_contact(request, deps.contacts, now, contact_id=contact_id)
     except DuplicateContactError:
         found = contacts.get_contact(request.tenant, contact_id, deps.contacts)
-        result = {"index": index, "contact_id": contact_id, "status": found["status"], "duplicate": True}
-    deps.store.record(pk, index, result, _ttl(now))
+        return {"index": index, "contact_id": contact_id, "status": found["status"], "duplicate": True}
+    assert answer is not None
+    result = _result(index, contact_id, answer.to_json(), now)
+    result["packs"] = list(answer.decision.inputs.get("packs", []))  # which jurisdictions decided it
     return result
 
 
-def give_up(message: dict[str, Any], deps: BatchDeps, now: datetime, error: str) -> None:
+def give_up(message: dict[str, Any], queued: dict[str, Any], deps: BatchDeps, now: datetime, error: str) -> None:
     """A request that failed every delivery: recorded as failed, so its batch completes and says why."""
-    pk, index = batch_key(message["tenant"], message["batch_id"]), message["index"]
-    result = {"index": index, "contact_id": message["contact_id"], "status": "failed", "error": error}
+    pk, index = batch_key(message["tenant"], message["batch_id"]), queued["index"]
+    result = {"index": index, "contact_id": queued["contact_id"], "status": "failed", "error": error}
     deps.store.record(pk, index, result, _ttl(now))
 
 
@@ -188,6 +223,3 @@ def status(tenant: str, batch_id: str, deps: BatchDeps, *, agency: str | None = 
         "progress": {"total": header["total"], "done": done, "by_status": counts},
         "results": sorted(results, key=lambda r: r["index"]),
     }
-
-
-__all__ = ["StorageUnavailableError", "accept", "give_up", "process", "status"]

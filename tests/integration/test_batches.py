@@ -11,7 +11,7 @@ import pytest
 from chalicelib import api, batch_worker
 from chalicelib.domain.access import Role
 from tests.conftest import utc
-from tests.integration.aws import fail_calls, sent_sms
+from tests.integration.aws import count_calls, fail_calls, sent_sms
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 JSON = {"Content-Type": "application/json"}
@@ -134,10 +134,22 @@ def test_a_failing_request_neither_fails_nor_repeats_the_others(client, gateway)
         messages, error = deliver(gateway)
     finally:
         undo()
-    assert len(messages) == 3 and isinstance(error, batch_worker.BatchIncompleteError)
-    assert waiting(gateway) == 1  # only the failed one goes back; the two handled ones were deleted
-    progress = json.loads(status(client, body["batch_id"]).body)["progress"]
-    assert progress == {"total": 3, "done": 2, "by_status": {"sent": 2}} and len(sent_sms()) == 2
+    assert len(messages) == 1 and isinstance(error, batch_worker.BatchIncompleteError)  # ten requests a message
+    assert waiting(gateway) == 1  # the message goes back, for its failed request
+    first = json.loads(status(client, body["batch_id"]).body)
+    assert first["progress"] == {"total": 3, "done": 2, "by_status": {"sent": 2}} and len(sent_sms()) == 2
+    # the redelivery decides only the request that failed
+    url, arn = queue(gateway)
+    gateway.clients.sqs.change_message_visibility(
+        QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"], VisibilityTimeout=0
+    )
+    calls = count_calls(gateway.clients.dynamodb)
+    _, error = deliver(gateway)
+    assert error is None and waiting(gateway) == 0
+    done = json.loads(status(client, body["batch_id"]).body)
+    assert done["progress"]["by_status"] == {"sent": 3} and len(sent_sms()) == 3
+    assert [r["decided_at"] for r in done["results"] if r["index"] != 1] == [r["decided_at"] for r in first["results"]]
+    assert calls.count("PutItem") < 10  # one request's commit, appends and result; not three
 
 
 def test_a_redelivered_request_is_recorded_once_and_sends_nothing_again(client, gateway):
@@ -210,6 +222,7 @@ def test_long_messages_are_queued_in_sends_sqs_takes(client, gateway):
     raw = json.dumps({"contacts": contacts}, ensure_ascii=False)
     response = client.http.post("/v1/contacts/batch", headers=JSON, body=raw)
     assert response.status_code == 202, response.body[:300]
-    assert json.loads(response.body)["queued"] == 150 and waiting(gateway) == 150
+    assert json.loads(response.body)["queued"] == 150
+    assert waiting(gateway) == 22  # seven 27 KB requests a message, under SQS's 256 KB
     too_big = post_batch(client, {"contacts": [sms("d-1", metadata={"x": "y" * 3000})] * 2000})
     assert too_big.status_code == 413
