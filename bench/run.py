@@ -1,8 +1,11 @@
 """``make bench``: measurements as ratios within one run (this machine is noisy), written to results.json.
 
 - ``engine_decisions_per_s``: pure ``evaluate`` on one core, us-federal, a 50-record voice history.
-- ``local_decision_ratio_10k_vs_empty``: median latency of ``POST /v1/contacts`` on the local stack
-  (chalice local + moto server) with 10,000 audit events stored, over the same with none.
+- ``local_decision_ratio_100k_vs_empty``: median latency of ``POST /v1/contacts`` on the local stack
+  (chalice local + moto server) with 100,000 audit events stored, over the same with none.
+- ``e2e_overhead_ratio``: that median over a bare SNS ``Publish`` to the same moto server.
+- ``batch_contacts_per_s``: examples/campaign.jsonl through the batch path of the local stack.
+- ``aws_calls_per_sent_contact``, ``capacity_ratio_10k_vs_10``, ``cold_init_ratio``: bench/cost.py.
 - ``export_peak_memory_ratio_100k_vs_10k``: peak memory (tracemalloc) of building an export bundle of
   100,000 events over the same 1,000 chains with 10,000 events; and its events per second.
 """
@@ -71,12 +74,13 @@ def _sms(debtor_id: str) -> dict[str, Any]:
     }
 
 
-def _median_ms(url: str, debtor_id: str, samples: int) -> float:
+def _median_ms(stack: LocalStack, debtor_id: str, samples: int) -> float:
     timings = []
     with requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {stack.dev_keys['keys']['submitter']}"
         for _ in range(samples):
             started = time.perf_counter()
-            response = session.post(f"{url}/v1/contacts", json=_sms(debtor_id), timeout=30)
+            response = session.post(f"{stack.url}/v1/contacts", json=_sms(debtor_id), timeout=30)
             timings.append((time.perf_counter() - started) * 1000)
             response.raise_for_status()
     return statistics.median(timings)
@@ -109,16 +113,53 @@ def _load_audit_events(stack: LocalStack, count: int) -> None:
         client.batch_write_item(RequestItems={table: items})
 
 
-def local_decision_ratio(stored: int = 10_000) -> dict[str, float]:
+def _publish_ms(stack: LocalStack, samples: int) -> float:
+    """A bare SNS Publish of one text to the same moto server: the floor under one sent contact."""
+    sns = stack.clients().sns
+    timings = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        sns.publish(PhoneNumber="+14045550100", Message="Reply STOP to opt out.")
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def _batch_campaign(stack: LocalStack) -> dict[str, Any]:
+    """The shipped campaign through the batch path of the running stack, opt-outs first (``make demo``)."""
+    from gateway_cli import campaign
+    from gateway_cli.client import GatewayClient
+
+    submitter = GatewayClient(stack.url, stack.dev_keys["keys"]["submitter"])
+    requests_, digest = campaign.read_campaign(campaign.CAMPAIGN)
+    started = time.perf_counter()
+    batch_ids = campaign.submit(submitter, requests_, digest, accept_valid=False)
+    results = campaign.wait(submitter, batch_ids, len(requests_))
+    seconds = time.perf_counter() - started
+    statuses: dict[str, int] = {}
+    for result in results:
+        statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+    return {
+        "batch_contacts": len(requests_),
+        "batch_contacts_per_s": round(len(requests_) / seconds, 1),
+        "batch_statuses": statuses,
+    }
+
+
+def local_stack_figures(stored: int = 100_000) -> dict[str, Any]:
     with LocalStack(moto_port=free_port(), port=free_port(), dispatch_interval=0) as stack:
-        _median_ms(stack.url, "warm-up", 20)
-        empty = _median_ms(stack.url, f"bench-{uuid.uuid4().hex[:8]}", SAMPLES)
+        _median_ms(stack, "warm-up", 20)
+        empty = _median_ms(stack, f"bench-{uuid.uuid4().hex[:8]}", SAMPLES)
+        publish = _publish_ms(stack, SAMPLES)
+        batch = _batch_campaign(stack)
         _load_audit_events(stack, stored)
-        full = _median_ms(stack.url, f"bench-{uuid.uuid4().hex[:8]}", SAMPLES)
+        full = _median_ms(stack, f"bench-{uuid.uuid4().hex[:8]}", SAMPLES)
     return {
         "median_ms_empty": round(empty, 2),
         f"median_ms_{stored}": round(full, 2),
-        "local_decision_ratio_10k_vs_empty": round(full / empty, 3),
+        "local_decision_ratio_100k_vs_empty": round(full / empty, 3),
+        "median_ms_bare_publish": round(publish, 2),
+        "e2e_overhead_ratio": round(empty / publish, 1),
+        **batch,
     }
 
 
@@ -143,10 +184,15 @@ def export_memory() -> dict[str, float]:
 
 
 def main() -> None:
+    from bench import cost
+
     results: dict[str, Any] = {
         "machine": f"{platform.machine()} {platform.processor() or ''} python {platform.python_version()}".strip(),
         "engine_decisions_per_s": round(engine_decisions_per_s()),
-        **local_decision_ratio(),
+        **cost.calls_per_sent_contact(),
+        **cost.capacity_ratio(),
+        **cost.cold_init_ratio(),
+        **local_stack_figures(),
         **export_memory(),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }

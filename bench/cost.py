@@ -1,0 +1,245 @@
+"""What one contact costs in AWS calls and DynamoDB capacity, and what a cold start costs.
+
+Capacity is computed from the items' sizes with DynamoDB's own rules (writes in 1 KB units, strongly
+consistent reads in 4 KB units), not taken from moto's ``ConsumedCapacity``, which ignores item size.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+AWS_ENV = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1"}
+PROVIDER_CALLS = {("sns", "Publish"), ("sesv2", "SendEmail")}
+
+
+def attribute_size(value: dict[str, Any]) -> int:
+    """DynamoDB's size of one attribute value (strings and binaries by bytes, numbers about their digits)."""
+    ((kind, raw),) = value.items()
+    if kind == "S":
+        return len(raw.encode())
+    if kind == "N":
+        return math.ceil(len(raw.lstrip("-").replace(".", "")) / 2) + 1
+    if kind == "B":
+        return len(raw)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind in ("SS", "NS", "BS"):
+        return sum(attribute_size({kind[0]: v}) for v in raw)
+    if kind == "L":
+        return 3 + sum(attribute_size(v) + 1 for v in raw)
+    return 3 + sum(len(k.encode()) + attribute_size(v) + 1 for k, v in raw.items())  # M
+
+
+def item_size(item: dict[str, Any]) -> int:
+    return sum(len(name.encode()) + attribute_size(value) for name, value in item.items())
+
+
+class Meter:
+    """Every call a client makes, with the read and write units its items cost."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def attach(self, client: Any) -> None:
+        service = client.meta.service_model.service_name
+
+        def keep(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+            context["bench_params"] = dict(params)  # the call's own parameters, for after-call
+
+        def seen(model: Any, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+            self._seen(service, model.name, context.get("bench_params", {}), parsed)
+
+        client.meta.events.register("provide-client-params.*.*", keep)
+        client.meta.events.register("after-call.*.*", seen)
+
+    def _seen(self, service: str, name: str, params: dict[str, Any], parsed: dict[str, Any]) -> None:
+        entry: dict[str, Any] = {
+            "service": service,
+            "call": name,
+            "table": params.get("TableName"),
+            "rcu": 0.0,
+            "wcu": 0.0,
+        }
+        if name in ("PutItem",):
+            entry["wcu"] = math.ceil(item_size(params["Item"]) / 1024)
+        elif name in ("UpdateItem", "DeleteItem"):
+            entry["wcu"] = max(1, math.ceil(item_size(parsed.get("Attributes") or params.get("Key", {})) / 1024))
+        elif name == "GetItem":
+            size = item_size(parsed.get("Item") or {})
+            units = max(1, math.ceil(size / 4096))
+            entry["rcu"] = units if params.get("ConsistentRead") else units / 2
+        elif name == "Query":
+            size = sum(item_size(i) for i in parsed.get("Items", []))
+            units = max(1, math.ceil(size / 4096))
+            entry["rcu"] = units if params.get("ConsistentRead") else units / 2
+        self.calls.append(entry)
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+    def units(self) -> tuple[float, float]:
+        return sum(c["rcu"] for c in self.calls), sum(c["wcu"] for c in self.calls)
+
+
+@contextmanager
+def gateway_in_process() -> Iterator[Any]:
+    """The composition root over moto in-process, with a meter on every client it builds."""
+    os.environ.update(AWS_ENV)
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    from moto import mock_aws
+
+    from chalicelib import policy_store, provision
+    from chalicelib.bootstrap import Clients, bootstrap
+    from chalicelib.settings import Settings
+
+    with mock_aws():
+        settings = Settings(unsubscribe_secret="bench-only")
+        clients = Clients(settings)
+        provision.ensure_all(clients, settings)
+        gateway = bootstrap(settings=settings, clients=clients, policies=policy_store.load_sources())
+        meter = Meter()
+        for client in (clients.dynamodb, clients.sns, clients.sesv2, clients.sqs):
+            meter.attach(client)
+        yield gateway, meter
+
+
+def calls_per_sent_contact() -> dict[str, Any]:
+    """Every AWS call one sent SMS costs through ``POST /v1/contacts`` with an ``Idempotency-Key``, the
+    authorizer's key lookup included; those before the provider's call are marked."""
+    from chalice.test import Client
+
+    import app as gateway_app
+    from chalicelib import api
+    from chalicelib.domain.access import Role
+    from tests.auth import KeyRing
+    from tests.conftest import utc
+
+    with gateway_in_process() as (gateway, meter):
+        gateway_app._gateway, api.utcnow = gateway, lambda: utc(2026, 3, 2, 17, 0)
+        key = KeyRing(gateway, "bench").key(Role.SUBMITTER)
+        body = {
+            "debtor_id": "d-1",
+            "account_id": "a-1",
+            "channel": "sms",
+            "to": "+14045550100",
+            "location": {"country": "US", "subdivision": "GA"},
+            "message": {"body": "Your payment is overdue. Reply STOP to opt out."},
+        }
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}", "Idempotency-Key": "b-1"}
+        meter.clear()
+        with Client(gateway_app.app) as client:
+            answer = json.loads(client.http.post("/v1/contacts", headers=headers, body=json.dumps(body)).body)
+        assert answer["status"] == "sent", answer
+        names = {v: k for k, v in gateway.settings.model_dump().items() if isinstance(v, str)}
+        listed, before = [], True
+        for call in meter.calls:
+            if (call["service"], call["call"]) in PROVIDER_CALLS:
+                before = False
+            table = names.get(call["table"] or "", "").removesuffix("_table")
+            listed.append(
+                f"{call['service']}.{call['call']}" + (f" ({table})" if table else "") + (" *" if before else "")
+            )
+        return {"aws_calls_per_sent_contact": len(meter.calls), "aws_calls_listed": listed}
+
+
+def capacity_ratio(long_events: int = 10_000, short_events: int = 10) -> dict[str, Any]:
+    """Read and write units of one decision for a person with ``long_events`` past audit events over one
+    with ``short_events``, both with the same recent activity (the last ``short_events`` events, inside the
+    longest policy window); the older history lies before it. Built through the use case itself."""
+    from chalicelib.services.contacts import submit_contact
+    from chalicelib.services.dispatch import sweep_audit
+    from tests.conftest import make_request, utc
+
+    now = utc(2026, 3, 2, 17, 0)
+    recent = [now - timedelta(hours=2 * i + 1) for i in range(math.ceil(short_events / 3))][::-1]
+    with gateway_in_process() as (gateway, meter):
+        window = timedelta(days=gateway.policies.longest_window_days + 3)
+        old = (long_events - short_events) // 3
+        first_day = now - window - timedelta(days=old // 3 + 1)
+        for i in range(old):  # three texts a day, at 13:00, 16:00 and 19:00 UTC (day time in Atlanta)
+            at = first_day.replace(hour=13) + timedelta(days=i // 3, hours=3 * (i % 3))
+            submit_contact(make_request(debtor_id="long"), gateway.deps, at)
+            if i % 3 == 2:  # a day's worth: the sweep (every minute in AWS) trims the outbox
+                sweep_audit(gateway.deps, at)
+        for debtor in ("long", "short"):
+            for at in recent:
+                submit_contact(make_request(debtor_id=debtor), gateway.deps, at)
+        sweep_audit(gateway.deps, now)
+        stored = {d: len(gateway.deps.audit.for_person("local", d)) for d in ("long", "short")}
+        figures = {}
+        for debtor in ("long", "short"):
+            meter.clear()
+            submit_contact(make_request(debtor_id=debtor), gateway.deps, now)
+            figures[debtor] = (len(meter.calls), *meter.units())
+    (long_calls, long_r, long_w), (short_calls, short_r, short_w) = figures["long"], figures["short"]
+    return {
+        "audit_events_stored": stored,
+        "capacity_units_per_decision_long": long_r + long_w,
+        "capacity_units_per_decision_short": short_r + short_w,
+        "capacity_ratio_10k_vs_10": round((long_r + long_w) / (short_r + short_w), 3),
+        "aws_calls_per_decision_long_vs_short": [long_calls, short_calls],
+    }
+
+
+COLD_APP = """
+import time; t = time.perf_counter()
+import app
+from datetime import datetime, UTC
+from chalicelib.domain import engine
+from chalicelib.domain.model import ContactRequest
+g = app.gateway()
+request = ContactRequest(tenant="t", debtor_id="d", account_id="a", channel="sms", to="+14045550100",
+                         location={"country": "US", "subdivision": "GA"}, message={"body": "Reply STOP to opt out."})
+engine.evaluate(request, [], g.policies, datetime(2026, 3, 2, 17, tzinfo=UTC))
+print(time.perf_counter() - t)
+"""
+COLD_BOTO = """
+import time; t = time.perf_counter()
+import boto3; boto3.client("dynamodb", region_name="us-east-1")
+print(time.perf_counter() - t)
+"""
+
+
+def cold_init_ratio(runs: int = 5) -> dict[str, Any]:
+    """Median fresh-process time of importing ``app`` and making its first decision, over importing boto3
+    and building one client; alternated in the same run."""
+    env = {**os.environ, **AWS_ENV, "PYTHONDONTWRITEBYTECODE": "1"}
+
+    def once(code: str) -> float:
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        )
+        return float(out.stdout.strip().splitlines()[-1])
+
+    apps, botos = [], []
+    for _ in range(runs):
+        apps.append(once(COLD_APP))
+        botos.append(once(COLD_BOTO))
+    apps.sort(), botos.sort()
+    app_s, boto_s = apps[runs // 2], botos[runs // 2]
+    return {
+        "cold_init_s_app": round(app_s, 3),
+        "cold_init_s_boto3": round(boto_s, 3),
+        "cold_init_ratio": round(app_s / boto_s, 2),
+    }
+
+
+def main() -> None:
+    started = time.perf_counter()
+    print(json.dumps({**calls_per_sent_contact(), **cold_init_ratio(), **capacity_ratio(1000, 10)}, indent=2))
+    print(f"{time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
