@@ -148,7 +148,8 @@ def submit_batch() -> Response:
 @secured("/v1/contacts/batch/{batch_id}", "GET", roles=(SUBMITTER, COMPLIANCE))
 def batch_status(batch_id: str) -> Response:
     batch_id, who = api.safe_id("batch_id", batch_id), caller(current_request(app))
-    return json_response(200, batches.status(who.tenant, batch_id, gateway().batch_deps, agency=who.agency))
+    body = batches.status(who.tenant, batch_id, gateway().batch_deps, api.utcnow(), agency=who.agency)
+    return json_response(200, body)
 
 
 @secured("/v1/contacts/evaluate", "POST", roles=(SUBMITTER, COMPLIANCE))

@@ -346,24 +346,44 @@ class BatchIn(_Strict):
 
 
 class _BatchEnvelope(_Strict):
-    contacts: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
+    contacts: list[Any] = Field(min_length=1, max_length=MAX_BATCH)
     accept_valid: bool = False
+
+
+MAX_ITEM_ERRORS = 10  # per request: enough to fix it, bounded whatever the request holds
+
+
+def _item_errors(index: int, item: Any, keys: dict[str, int]) -> tuple[BatchItemIn | None, list[dict[str, str]]]:
+    if not isinstance(item, dict):
+        return None, [{"field": f"contacts[{index}]", "message": "must be an object"}]
+    try:
+        parsed = BatchItemIn.model_validate_json(json.dumps(item))
+    except ValidationError as exc:
+        named = [
+            {"field": f"contacts[{index}].{e['field']}"[:200], "message": e["message"][:300]} for e in _errors(exc)
+        ]
+        return None, named[:MAX_ITEM_ERRORS]
+    key = parsed.idempotency_key
+    if key is not None and key in keys:
+        return None, [{"field": f"contacts[{index}].idempotency_key", "message": f"also used by contacts[{keys[key]}]"}]
+    if key is not None:
+        keys[key] = index
+    return parsed, []
 
 
 def parse_batch(raw: str | bytes | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
     """(valid items as {index, body, idempotency_key}, rejected items as {index, errors}, accept_valid).
 
     Each request is validated on its own, as ``POST /v1/contacts`` would, so every error names its request
-    (``contacts[3].to``)."""
+    (``contacts[3].to``); two requests of one batch cannot share an ``idempotency_key``."""
     envelope = parse(_BatchEnvelope, raw)
     valid: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
+    keys: dict[str, int] = {}
     for index, item in enumerate(envelope.contacts):
-        try:
-            parsed = BatchItemIn.model_validate_json(json.dumps(item))
-        except ValidationError as exc:
-            named = [{**e, "field": f"contacts[{index}].{e['field']}"} for e in _errors(exc)]
-            rejected.append({"index": index, "errors": named})
+        parsed, problems = _item_errors(index, item, keys)
+        if parsed is None:
+            rejected.append({"index": index, "errors": problems})
             continue
         body = parsed.model_dump(mode="json", exclude={"idempotency_key"})
         valid.append({"index": index, "body": body, "idempotency_key": parsed.idempotency_key})

@@ -26,6 +26,7 @@ from chalicelib.domain.errors import (
     StorageUnavailableError,
 )
 from chalicelib.domain.policy import PolicyError
+from chalicelib.services.batches import BatchKeyReusedError
 from chalicelib.services.calls import InvalidOutcomeError, NotAVoicePermitError
 
 logger = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def _as_problem(exc: Exception) -> Problem:
 
 
 def _idempotency_problem(exc: Exception) -> Problem | None:
-    if isinstance(exc, IdempotencyValidationError):
+    if isinstance(exc, (IdempotencyValidationError, BatchKeyReusedError)):
         return Problem(
             422,
             "Idempotency key reused",

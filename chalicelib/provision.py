@@ -6,6 +6,7 @@ of their keys and indexes.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -115,6 +116,7 @@ EXPORT_BUNDLE_DAYS = 7  # exports.AVAILABLE_FOR
 # Batches of contact requests wait here for their worker (the name the Lambda's SQS trigger is bound to).
 BATCH_QUEUE = "gateway-contact-batches"
 BATCH_VISIBILITY_SECONDS = 120
+BATCH_MAX_RECEIVES = 6  # one more than the worker's own tries (services.batches.MAX_DELIVERIES)
 
 
 def ensure_topics(sns: Any) -> list[str]:
@@ -163,8 +165,13 @@ def ensure_signing_key(kms: Any, settings: Settings) -> str:
 def ensure_queues(sqs: Any, settings: Settings) -> str:
     # Longer than the worker may run (Lambda's 15 minutes), so a running export is not handed to a second one.
     attributes = {"VisibilityTimeout": str(EXPORT_VISIBILITY_SECONDS)}
-    # A batch worker handles ten requests in well under a minute; a message it failed comes back after this.
-    sqs.create_queue(QueueName=settings.batch_queue, Attributes={"VisibilityTimeout": str(BATCH_VISIBILITY_SECONDS)})
+    # A batch worker handles ten requests in well under a minute; a message it failed comes back after this,
+    # and after the worker's last try (it records what still fails) the queue moves it to the dead letters.
+    dead = sqs.create_queue(QueueName=f"{settings.batch_queue}-dead")["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": dead_arn, "maxReceiveCount": BATCH_MAX_RECEIVES})
+    batch = {"VisibilityTimeout": str(BATCH_VISIBILITY_SECONDS), "RedrivePolicy": redrive}
+    sqs.create_queue(QueueName=settings.batch_queue, Attributes=batch)
     return str(sqs.create_queue(QueueName=settings.export_queue, Attributes=attributes)["QueueUrl"])
 
 

@@ -1,8 +1,9 @@
 """``./gateway submit FILE.jsonl`` and ``./gateway demo``: a campaign through the batch API, then a summary.
 
 A campaign file holds one request a line (the body of ``POST /v1/contacts``, with an optional
-``idempotency_key``). It is posted 500 at a time, each batch under an ``Idempotency-Key`` made of the
-file's SHA-256 and the batch's number, so posting the same file again queues nothing twice.
+``idempotency_key``). It is posted 500 at a time; every request carries an idempotency key (its own, or one
+made from its line) and every batch an ``Idempotency-Key`` made from its requests' keys, so posting the file
+again, whole or with some lines fixed, sends nothing twice.
 """
 
 from __future__ import annotations
@@ -28,15 +29,32 @@ OPT_OUTS = ROOT / "examples" / "campaign-opt-outs.jsonl"
 
 
 def read_campaign(path: Path) -> tuple[list[dict[str, Any]], str]:
+    """The requests, each with an ``idempotency_key`` of its own unless it has one: a hash of its line and
+    of how many identical lines came before it. Fixing one line and posting the file again therefore sends
+    nothing twice; only the fixed request is new."""
     try:
         raw = path.read_bytes()
+        lines = [line.strip() for line in raw.decode("utf-8").splitlines() if line.strip()]
+        requests = [json.loads(line) for line in lines]
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror}") from None
-    lines = [line for line in raw.decode("utf-8").splitlines() if line.strip()]
-    try:
-        return [json.loads(line) for line in lines], hashlib.sha256(raw).hexdigest()[:16]
+    except UnicodeDecodeError:
+        raise CliError(f"{path}: not UTF-8 text") from None
     except ValueError as exc:
         raise CliError(f"{path}: a line is not JSON: {exc}") from None
+    seen: Counter[str] = Counter()
+    for line, request in zip(lines, requests, strict=True):
+        if isinstance(request, dict) and "idempotency_key" not in request:
+            seen[line] += 1
+            digest = hashlib.sha256(f"{seen[line]}:{line}".encode()).hexdigest()[:40]
+            request["idempotency_key"] = f"line-{digest}"
+    return requests, hashlib.sha256(raw).hexdigest()[:16]
+
+
+def _batch_key(chunk: list[dict[str, Any]]) -> str:
+    """A batch is named by what it holds, so a repost of the same requests is the same batch."""
+    keys = [str(r.get("idempotency_key")) if isinstance(r, dict) else json.dumps(r) for r in chunk]
+    return "file-" + hashlib.sha256("\n".join(keys).encode()).hexdigest()[:40]
 
 
 def submit(client: GatewayClient, requests: list[dict[str, Any]], digest: str, accept_valid: bool) -> list[str]:
@@ -44,10 +62,10 @@ def submit(client: GatewayClient, requests: list[dict[str, Any]], digest: str, a
 
     batch_ids = []
     with tqdm(total=len(requests), unit="contact", desc="posting", file=sys.stderr, disable=None) as bar:
-        for number, start in enumerate(range(0, len(requests), BATCH)):
+        for start in range(0, len(requests), BATCH):
             chunk = requests[start : start + BATCH]
             body = {"contacts": chunk, "accept_valid": accept_valid}
-            answer = client.post_with("/v1/contacts/batch", body, {"Idempotency-Key": f"{digest}-{number}"})
+            answer = client.post_with("/v1/contacts/batch", body, {"Idempotency-Key": _batch_key(chunk)})
             batch_ids.append(answer["batch_id"])
             bar.update(len(chunk))
     return batch_ids

@@ -38,6 +38,17 @@ class DynamoDBBatches:
     def create(self, pk: str, header: dict[str, Any], ttl: int) -> bool:
         return self._put(pk, HEADER, header, ttl)
 
+    def replace_header(self, pk: str, header: dict[str, Any], ttl: int) -> None:
+        """The header once every request is queued (or recorded as not queued)."""
+        record = {
+            "pk": {"S": pk},
+            "item": {"N": str(HEADER)},
+            "doc": {"S": json.dumps(header, ensure_ascii=False)},
+            "expires_at": {"N": str(ttl)},
+        }
+        with storage_errors():
+            self._client.put_item(TableName=self._table, Item=record)
+
     def record(self, pk: str, index: int, result: dict[str, Any], ttl: int) -> bool:
         return self._put(pk, index, result, ttl)
 

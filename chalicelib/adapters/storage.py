@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.adapters.errors import storage_errors
+from chalicelib.domain.errors import StorageUnavailableError
 
 PART_SIZE = 8 * 1024 * 1024  # S3 multipart parts are at least 5 MiB, except the last
 
@@ -193,10 +194,15 @@ class SqsQueue:
     def send_many(self, messages: list[dict[str, Any]]) -> list[int]:
         """SendMessageBatch, at most ten and 256 KB a call; returns the indexes of the messages SQS did not take."""
         failed: list[int] = []
-        for chunk in _chunks([json.dumps(m, ensure_ascii=False) for m in messages]):
+        # ASCII bodies: SQS refuses some characters JSON may carry raw (U+FFFE, U+FFFF)
+        for chunk in _chunks([json.dumps(m) for m in messages]):
             entries = [{"Id": str(i), "MessageBody": body} for i, body in chunk]
-            with storage_errors():
-                answer = self._client.send_message_batch(QueueUrl=self._queue_url(), Entries=entries)
+            try:
+                with storage_errors():
+                    answer = self._client.send_message_batch(QueueUrl=self._queue_url(), Entries=entries)
+            except StorageUnavailableError:  # this call's messages were not taken; the others stand
+                failed += [i for i, _body in chunk]
+                continue
             failed += [int(f["Id"]) for f in answer.get("Failed", [])]
         return failed
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from chalicelib.domain.errors import DuplicateContactError, NotFoundError
+from chalicelib.domain.errors import DuplicateContactError, NotFoundError, StorageUnavailableError
 from chalicelib.domain.model import ContactRequest
 from chalicelib.services import contacts, ids
 from chalicelib.services.ports import Queue
@@ -32,6 +32,8 @@ KEEP_FOR = timedelta(days=7)
 # a failure before the commit sends nothing, one after it is the contact's own `failed` or `unknown`).
 MAX_DELIVERIES = 5
 PER_MESSAGE = 10
+# Five deliveries 120 s apart and the decisions themselves: no new result for this long means stuck.
+STALLED_AFTER = timedelta(minutes=30)
 MESSAGE_BYTES = 200_000
 
 
@@ -41,6 +43,8 @@ class BatchStore(Protocol):
     def record(self, pk: str, index: int, result: dict[str, Any], ttl: int) -> bool: ...
 
     def read(self, pk: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]: ...
+
+    def replace_header(self, pk: str, header: dict[str, Any], ttl: int) -> None: ...
 
 
 class BatchQueue(Queue, Protocol):
@@ -92,6 +96,7 @@ def accept(
     """
     batch_id = new_batch_id(caller, idempotency_key, now)
     pk, total = batch_key(caller.tenant, batch_id), len(bodies) + len(rejected or [])
+    fingerprint = hashlib.sha256(json.dumps([bodies, rejected or []], sort_keys=True).encode()).hexdigest()
     header = {
         "batch_id": batch_id,
         "tenant": caller.tenant,
@@ -101,20 +106,47 @@ def accept(
         "total": total,
         "queued": len(bodies),
         "rejected": len(rejected or []),
+        "fingerprint": fingerprint,
+        "state": "queuing",
     }
     if not deps.store.create(pk, header, _ttl(now)):
         existing, _ = deps.store.read(pk)
-        return {"batch_id": batch_id, "status": "accepted", "total": (existing or header)["total"], "replayed": True}
-    for item in rejected or []:
+        if existing is None or existing.get("fingerprint") != fingerprint:
+            raise BatchKeyReusedError(batch_id)
+        if existing.get("state") == "queued":
+            return {"batch_id": batch_id, "status": "accepted", "total": existing["total"], "replayed": True}
+        header = existing  # a first attempt stopped while queuing: queue it all again (contact ids are fixed)
+    return _queue(caller, pk, header, bodies, rejected or [], deps, now)
+
+
+def _queue(
+    caller: Caller,
+    pk: str,
+    header: dict[str, Any],
+    bodies: list[dict[str, Any]],
+    rejected: list[dict[str, Any]],
+    deps: BatchDeps,
+    now: datetime,
+) -> dict[str, Any]:
+    for item in rejected:
         deps.store.record(
             pk, item["index"], {"index": item["index"], "status": "invalid", "errors": item["errors"]}, _ttl(now)
         )
-    messages = _messages(caller, batch_id, bodies)
+    messages = _messages(caller, header["batch_id"], bodies)
     failed = deps.queue.send_many(messages)
     unqueued = [request["index"] for position in failed for request in messages[position]["requests"]]
     for index in unqueued:  # SQS refused these: recorded, so the batch still completes and says so
         deps.store.record(pk, index, {"index": index, "status": "failed", "error": "could not be queued"}, _ttl(now))
-    return {"batch_id": batch_id, "status": "accepted", "total": total, "queued": len(bodies) - len(unqueued)}
+    try:
+        deps.store.replace_header(pk, {**header, "state": "queued"}, _ttl(now))
+    except StorageUnavailableError:  # all is queued: a replay under the same key would only queue it again
+        logger.warning("batch %s queued; its header still says queuing", header["batch_id"])
+    body = {"batch_id": header["batch_id"], "status": "accepted", "total": header["total"]}
+    return {**body, "queued": len(bodies) - len(unqueued)}
+
+
+class BatchKeyReusedError(Exception):
+    """This Idempotency-Key named a batch with other requests: refused, nothing queued."""
 
 
 def _messages(caller: Caller, batch_id: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -123,7 +155,7 @@ def _messages(caller: Caller, batch_id: str, bodies: list[dict[str, Any]]) -> li
     size = 0
     for item in bodies:
         request = _request(caller, batch_id, item)
-        length = len(json.dumps(request, ensure_ascii=False).encode())
+        length = len(json.dumps(request).encode())  # as the queue sends it
         if groups[-1] and (len(groups[-1]) == PER_MESSAGE or size + length > MESSAGE_BYTES):
             groups.append([])
             size = 0
@@ -160,10 +192,9 @@ def process(
             continue
         try:
             result = _decide(message, queued, to_request, deps, now())
+            deps.store.record(pk, queued["index"], result, _ttl(now()))
         except Exception as exc:  # noqa: BLE001 - reported to the caller, who retries or gives up
             failures.append((queued, exc))
-            continue
-        deps.store.record(pk, queued["index"], result, _ttl(now()))
     return failures
 
 
@@ -207,8 +238,10 @@ def _result(index: int, contact_id: str, answer: dict[str, Any], now: datetime) 
     }
 
 
-def status(tenant: str, batch_id: str, deps: BatchDeps, *, agency: str | None = None) -> dict[str, Any]:
-    """Progress and every result so far; an agency sees only its own batches."""
+def status(tenant: str, batch_id: str, deps: BatchDeps, now: datetime, *, agency: str | None = None) -> dict[str, Any]:
+    """Progress and every result so far; an agency sees only its own batches. A batch with no new
+    result for ``STALLED_AFTER`` is ``stalled``: its remaining requests are in the dead-letter queue or
+    were never queued (a first attempt that stopped: post it again with the same Idempotency-Key)."""
     header, results = deps.store.read(batch_key(tenant, batch_id))
     if header is None or (agency is not None and header.get("agency") != agency):
         raise NotFoundError(batch_id)
@@ -216,9 +249,13 @@ def status(tenant: str, batch_id: str, deps: BatchDeps, *, agency: str | None = 
     for result in results:
         counts[result["status"]] = counts.get(result["status"], 0) + 1
     done = len(results)
+    last = max([header["created_at"], *(str(r.get("decided_at", "")) for r in results)])
+    state = "done" if done >= header["total"] else "running"
+    if state == "running" and now - datetime.fromisoformat(last) > STALLED_AFTER:
+        state = "stalled"
     return {
         "batch_id": batch_id,
-        "status": "done" if done >= header["total"] else "running",
+        "status": state,
         "created_at": header["created_at"],
         "progress": {"total": header["total"], "done": done, "by_status": counts},
         "results": sorted(results, key=lambda r: r["index"]),

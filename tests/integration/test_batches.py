@@ -4,6 +4,7 @@ partial failures, redeliveries, replays, and what each key may see."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -216,13 +217,82 @@ def test_batches_are_seen_by_their_tenant_and_agency_only(client, gateway, ring)
 
 
 def test_long_messages_are_queued_in_sends_sqs_takes(client, gateway):
-    # 27 KB of UTF-8 each: ten of them would be over SendMessageBatch's 256 KB, so they go fewer at a time
+    # 54 KB each once escaped: ten of them would be over SendMessageBatch's 256 KB, so they go fewer at a time
     long = {"body": "您的账单已逾期 Reply STOP to opt out. " + "逾" * 9000}
     contacts = [sms(f"d-{i}", channel="email", to=f"p{i}@example.com", message=long) for i in range(150)]
     raw = json.dumps({"contacts": contacts}, ensure_ascii=False)
     response = client.http.post("/v1/contacts/batch", headers=JSON, body=raw)
     assert response.status_code == 202, response.body[:300]
     assert json.loads(response.body)["queued"] == 150
-    assert waiting(gateway) == 22  # seven 27 KB requests a message, under SQS's 256 KB
+    assert waiting(gateway) == 50  # three a message: 54 KB each as the queue sends them (ASCII), under 256 KB
     too_big = post_batch(client, {"contacts": [sms("d-1", metadata={"x": "y" * 3000})] * 2000})
     assert too_big.status_code == 413
+
+
+def test_requests_sqs_did_not_take_are_failed_results_and_the_others_stand(client, gateway):
+    calls = {"n": 0}
+
+    def second_call(params: dict[str, Any]) -> bool:
+        calls["n"] += 1
+        return calls["n"] == 2
+
+    undo = fail_calls(gateway.clients.sqs, "SendMessageBatch", "InternalError", second_call)
+    try:
+        contacts = [sms(f"d-{i}") for i in range(150)]  # 15 messages: two SendMessageBatch calls
+        response = post_batch(client, {"contacts": contacts})
+    finally:
+        undo()
+    body = json.loads(response.body)
+    assert (response.status_code, body["queued"]) == (202, 100)
+    while waiting(gateway):
+        deliver(gateway)
+    done = json.loads(status(client, body["batch_id"]).body)
+    assert done["status"] == "done" and done["progress"]["by_status"] == {"sent": 100, "failed": 50}
+    assert {r["error"] for r in done["results"] if r["status"] == "failed"} == {"could not be queued"}
+
+
+def test_an_idempotency_key_reused_for_other_requests_is_a_422(client, gateway):
+    post_batch(client, {"contacts": [sms("d-1")]}, **{"Idempotency-Key": "campaign-8"})
+    other = post_batch(client, {"contacts": [sms("d-2")]}, **{"Idempotency-Key": "campaign-8"})
+    assert other.status_code == 422 and json.loads(other.body)["errors"][0]["field"] == "Idempotency-Key"
+    assert waiting(gateway) == 1
+
+
+def test_two_requests_of_a_batch_cannot_share_an_idempotency_key(client, gateway):
+    body = {"contacts": [{**sms("d-1"), "idempotency_key": "k"}, {**sms("d-2"), "idempotency_key": "k"}]}
+    response = post_batch(client, body)
+    assert response.status_code == 400
+    assert json.loads(response.body)["errors"] == [
+        {"field": "contacts[1].idempotency_key", "message": "also used by contacts[0]"}
+    ]
+
+
+def test_with_accept_valid_a_request_that_is_not_an_object_is_only_that_requests_problem(client, gateway):
+    response = post_batch(client, {"contacts": [sms("d-1"), "not a request", 7], "accept_valid": True})
+    body = json.loads(response.body)
+    assert (response.status_code, body["queued"], [r["index"] for r in body["rejected"]]) == (202, 1, [1, 2])
+
+
+def test_error_lists_stay_bounded_whatever_a_request_holds(client, gateway):
+    noisy = {**sms("d-2"), **{f"unknown_{i}": i for i in range(800)}}
+    response = post_batch(client, {"contacts": [sms("d-1"), noisy], "accept_valid": True})
+    assert response.status_code == 202
+    [rejected] = json.loads(response.body)["rejected"]
+    assert len(rejected["errors"]) == 10 and len(response.body) < 5000
+
+
+def test_a_batch_with_no_result_for_half_an_hour_is_stalled(client, gateway, monkeypatch):
+    body = json.loads(post_batch(client, {"contacts": [sms("d-1")]}).body)
+    monkeypatch.setattr(api, "utcnow", lambda: NOON_ATLANTA + timedelta(minutes=31))
+    assert json.loads(status(client, body["batch_id"]).body)["status"] == "stalled"
+
+
+def test_the_batch_queue_moves_a_message_to_its_dead_letters_after_the_workers_last_try(gateway):
+    from chalicelib import provision
+    from chalicelib.services import batches
+
+    url, _ = queue(gateway)
+    redrive = gateway.clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]
+    policy = json.loads(redrive["RedrivePolicy"])
+    assert policy["maxReceiveCount"] == provision.BATCH_MAX_RECEIVES > batches.MAX_DELIVERIES
+    assert policy["deadLetterTargetArn"].endswith(f"{gateway.settings.batch_queue}-dead")

@@ -96,3 +96,25 @@ def test_the_shipped_campaign_is_valid_and_covers_every_jurisdiction_and_channel
     assert {r["channel"] for r in requests_} == {"sms", "email", "voice"}
     opted_out = {json.loads(line)["debtor_id"] for line in campaign.OPT_OUTS.read_text().splitlines()}
     assert opted_out & {r["debtor_id"] for r in requests_ if r["channel"] == "sms"}
+
+
+def test_fixing_one_line_and_posting_again_sends_only_the_fixed_request(
+    session, gateway, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setattr(campaign, "BATCH", 3)
+    people = [sms(f"d-{i}") for i in range(5)]
+    broken = [*people[:4], {**people[4], "to": "+1555"}]
+    assert main(["submit", str(write(tmp_path, broken))], session=session) == 2  # the second batch is refused
+    capsys.readouterr()
+    while waiting(gateway):  # the first batch was queued: the worker decides it
+        deliver(gateway)
+    assert len(sent_sms()) == 3
+    assert main(["submit", str(write(tmp_path, people))], session=session) == 0
+    assert "by status: sent 5" in capsys.readouterr().out
+    assert len(sent_sms()) == 5  # the first batch's three were not sent again
+
+
+def test_identical_lines_are_separate_requests(session, tmp_path, capsys):
+    path = write(tmp_path, [sms("d-1"), sms("d-1")])
+    assert main(["submit", str(path)], session=session) == 0
+    assert "by status: sent 2" in capsys.readouterr().out and len(sent_sms()) == 2
