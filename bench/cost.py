@@ -67,7 +67,7 @@ class Meter:
         entry: dict[str, Any] = {
             "service": service,
             "call": name,
-            "table": params.get("TableName"),
+            "table": params.get("TableName") or next(iter(params.get("RequestItems") or {}), None),
             "rcu": 0.0,
             "wcu": 0.0,
         }
@@ -79,6 +79,9 @@ class Meter:
             size = item_size(parsed.get("Item") or {})
             units = max(1, math.ceil(size / 4096))
             entry["rcu"] = units if params.get("ConsistentRead") else units / 2
+        elif name == "BatchGetItem":  # strongly consistent here; each item read is rounded up on its own
+            items = [i for found in (parsed.get("Responses") or {}).values() for i in found]
+            entry["rcu"] = sum(max(1, math.ceil(item_size(i) / 4096)) for i in items) or 1
         elif name == "Query":
             size = sum(item_size(i) for i in parsed.get("Items", []))
             units = max(1, math.ceil(size / 4096))

@@ -20,6 +20,9 @@ class InMemoryLedger:
     def get(self, tenant: str, debtor_id: str) -> Ledger:
         return self._items.get((tenant, debtor_id), Ledger(tenant=tenant, debtor_id=debtor_id))
 
+    def get_many(self, keys: Sequence[tuple[str, str]]) -> list[Ledger]:
+        return [self.get(*key) for key in dict.fromkeys(keys)]
+
     def commit(self, ledger: Ledger, expected_version: int) -> None:
         key = (ledger.tenant, ledger.debtor_id)
         with self._lock:

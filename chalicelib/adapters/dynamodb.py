@@ -114,8 +114,23 @@ class DynamoDBLedger:
                 ConsistentRead=True,
             )
         item = response.get("Item")
-        if not item:
-            return Ledger(tenant=tenant, debtor_id=debtor_id)
+        return self._parse(item) if item else Ledger(tenant=tenant, debtor_id=debtor_id)
+
+    def get_many(self, keys: Sequence[tuple[str, str]]) -> list[Ledger]:
+        """Several ledgers in one strongly consistent BatchGetItem, in the order asked (a missing one is new)."""
+        wanted = {person_key(t, d): (t, d) for t, d in keys}
+        request = {self._table: {"Keys": [{"pk": {"S": pk}} for pk in wanted], "ConsistentRead": True}}
+        found: dict[str, Ledger] = {}
+        while request:
+            with storage_errors():
+                response = self._client.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(self._table, []):
+                found[item["pk"]["S"]] = self._parse(item)
+            request = response.get("UnprocessedKeys") or {}
+        return [found.get(pk) or Ledger(tenant=t, debtor_id=d) for pk, (t, d) in wanted.items()]
+
+    @staticmethod
+    def _parse(item: dict[str, Any]) -> Ledger:
         try:
             return _ledger_from(plain_item(item))
         except (KeyError, TypeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError

@@ -25,7 +25,8 @@ def scoped_opt_outs(deps: Deps, tenant: str, address: str) -> list[tuple[str, Op
     the gateway's shared numbers, bounces and complaints on its shared sender). Both bind every decision."""
     key = address_key(address)
     scopes = (tenant,) if tenant == SHARED_SCOPE else (tenant, SHARED_SCOPE)
-    return [(scope, o) for scope in scopes for o in deps.ledgers.get(scope, key).preferences.opt_outs]
+    ledgers = deps.ledgers.get_many([(scope, key) for scope in scopes])  # one read for both scopes
+    return [(led.tenant, o) for led in ledgers for o in led.preferences.opt_outs]
 
 
 def opt_outs(deps: Deps, tenant: str, address: str) -> tuple[OptOut, ...]:

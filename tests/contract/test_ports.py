@@ -103,3 +103,12 @@ def test_a_persons_events_come_oldest_first_and_stop_at_the_limit(stores):
     audit.append(list(ledger.outbox))
     assert [e["seq"] for e in audit.for_person("t", "p", after_seq=2, limit=3)] == [3, 4, 5]
     assert [e["seq"] for e in audit.for_person("t", "p", after_seq=5)] == [6, 7]
+
+
+def test_get_many_reads_stored_and_new_ledgers_in_the_order_asked(stores):
+    ledgers, _ = stores
+    stored = _with_event(Ledger(tenant="t", debtor_id="d-2"))
+    ledgers.commit(stored, 0)
+    first, second = ledgers.get_many([("t", "d-1"), ("t", "d-2")])
+    assert (first.debtor_id, first.version) == ("d-1", 0)
+    assert (second.debtor_id, second.version, [r.contact_id for r in second.history]) == ("d-2", 1, ["c-1"])
