@@ -133,7 +133,7 @@ def submit_batch() -> Response:
     who = caller(request)
     valid, rejected, _accept_valid = api.parse_batch(request.raw_body)
     body = batches.accept(
-        batches.Caller(who.tenant, who.agency, who.key_id),
+        who,
         valid,
         g.batch_deps,
         api.utcnow(),

@@ -57,7 +57,7 @@ def _batch_key(chunk: list[dict[str, Any]]) -> str:
     return "file-" + hashlib.sha256("\n".join(keys).encode()).hexdigest()[:40]
 
 
-def submit(client: GatewayClient, requests: list[dict[str, Any]], digest: str, accept_valid: bool) -> list[str]:
+def submit(client: GatewayClient, requests: list[dict[str, Any]], accept_valid: bool) -> list[str]:
     from tqdm import tqdm
 
     batch_ids = []
@@ -116,10 +116,10 @@ def summary(requests: list[dict[str, Any]], results: list[dict[str, Any]], batch
 
 def cmd_submit(args: argparse.Namespace) -> int:
     client = GatewayClient.from_env(args.url, os.environ, getattr(args, "session", None), role="submitter")
-    requests, digest = read_campaign(Path(args.file))
+    requests, _digest = read_campaign(Path(args.file))
     if not requests:
         raise CliError(f"{args.file}: no requests")
-    batch_ids = submit(client, requests, digest, args.accept_valid)
+    batch_ids = submit(client, requests, args.accept_valid)
     print(json.dumps({"batches": batch_ids, "requests": len(requests)}))
     if args.no_wait:
         return 0

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from chalicelib.domain.access import Principal
 from chalicelib.domain.errors import DuplicateContactError, NotFoundError, StorageUnavailableError
 from chalicelib.domain.model import ContactRequest
 from chalicelib.services import contacts, ids
@@ -58,18 +59,11 @@ class BatchDeps:
     queue: BatchQueue
 
 
-@dataclass(frozen=True)
-class Caller:
-    tenant: str
-    agency: str | None
-    key_id: str
-
-
 def batch_key(tenant: str, batch_id: str) -> str:
     return f"{tenant}#{batch_id}"
 
 
-def new_batch_id(caller: Caller, idempotency_key: str | None, now: datetime) -> str:
+def new_batch_id(caller: Principal, idempotency_key: str | None, now: datetime) -> str:
     """The same Idempotency-Key names the same batch, so a repost queues nothing new."""
     if idempotency_key:
         scope = json.dumps([caller.tenant, caller.agency, idempotency_key])
@@ -82,7 +76,7 @@ def _ttl(now: datetime) -> int:
 
 
 def accept(
-    caller: Caller,
+    caller: Principal,
     bodies: list[dict[str, Any]],
     deps: BatchDeps,
     now: datetime,
@@ -120,7 +114,7 @@ def accept(
 
 
 def _queue(
-    caller: Caller,
+    caller: Principal,
     pk: str,
     header: dict[str, Any],
     bodies: list[dict[str, Any]],
@@ -149,7 +143,7 @@ class BatchKeyReusedError(Exception):
     """This Idempotency-Key named a batch with other requests: refused, nothing queued."""
 
 
-def _messages(caller: Caller, batch_id: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _messages(caller: Principal, batch_id: str, bodies: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Up to ten requests a message, and well under SQS's 256 KB: a tenth of the queue's calls and messages."""
     groups: list[list[dict[str, Any]]] = [[]]
     size = 0
@@ -165,7 +159,7 @@ def _messages(caller: Caller, batch_id: str, bodies: list[dict[str, Any]]) -> li
     return [{**head, "requests": group} for group in groups if group]
 
 
-def _request(caller: Caller, batch_id: str, item: dict[str, Any]) -> dict[str, Any]:
+def _request(caller: Principal, batch_id: str, item: dict[str, Any]) -> dict[str, Any]:
     body, index = item["body"], item["index"]
     key = item.get("idempotency_key") or f"{batch_id}#{index}"
     contact_id = ids.contact_id_for_key(caller.tenant, body["debtor_id"], key, caller.agency)
