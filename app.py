@@ -9,6 +9,7 @@ from chalice import AuthResponse, Chalice, Cron, Rate, Response
 from chalice.app import AuthRequest
 
 from chalicelib import api, observability, openapi, provision
+from chalicelib import audit_appender
 from chalicelib import batch_worker as batch_worker_edge
 from chalicelib.adapters.errors import storage_errors
 from chalicelib.bootstrap import Gateway, bootstrap
@@ -357,6 +358,16 @@ def batch_worker(event: Any) -> Any:
     """Ten queued requests of a batch at a time; one that fails does not fail or repeat the others."""
     g = gateway()
     return batch_worker_edge.handle_sqs(event.to_dict(), g.batch_deps, g.batch_queue, api.utcnow)
+
+
+@app.on_dynamodb_record(
+    stream_arn=provision.LEDGER_STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON",
+    maximum_batching_window_in_seconds=1,
+)
+def audit_stream(event: Any) -> dict[str, int]:
+    """Appends committed ledgers' events to the audit table (AUDIT_APPEND=stream); a failed batch comes again."""
+    g = gateway()
+    return audit_appender.handle_stream(event.to_dict(), g.deps.ledgers, g.trail)
 
 
 @app.schedule(Cron(20, 0, "*", "*", "?", "*"))

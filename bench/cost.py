@@ -96,7 +96,7 @@ class Meter:
 
 
 @contextmanager
-def gateway_in_process() -> Iterator[Any]:
+def gateway_in_process(audit_append: str = "stream") -> Iterator[Any]:
     """The composition root over moto in-process, with a meter on every client it builds."""
     os.environ.update(AWS_ENV)
     os.environ.pop("AWS_ENDPOINT_URL", None)
@@ -107,7 +107,7 @@ def gateway_in_process() -> Iterator[Any]:
     from chalicelib.settings import Settings
 
     with mock_aws():
-        settings = Settings(unsubscribe_secret="bench-only")
+        settings = Settings(unsubscribe_secret="bench-only", audit_append=audit_append)
         clients = Clients(settings)
         provision.ensure_all(clients, settings)
         gateway = bootstrap(settings=settings, clients=clients, policies=policy_store.load_sources())
@@ -117,9 +117,7 @@ def gateway_in_process() -> Iterator[Any]:
         yield gateway, meter
 
 
-def calls_per_sent_contact() -> dict[str, Any]:
-    """Every AWS call one sent SMS costs through ``POST /v1/contacts`` with an ``Idempotency-Key``, the
-    authorizer's key lookup included; those before the provider's call are marked."""
+def _one_sent_sms(audit_append: str) -> dict[str, Any]:
     from chalice.test import Client
 
     import app as gateway_app
@@ -127,10 +125,14 @@ def calls_per_sent_contact() -> dict[str, Any]:
     from chalicelib.domain.access import Role
     from tests.auth import KeyRing
     from tests.conftest import utc
+    from tests.integration.aws import LedgerStream
 
-    with gateway_in_process() as (gateway, meter):
-        gateway_app._gateway, api.utcnow = gateway, lambda: utc(2026, 3, 2, 17, 0)
+    with gateway_in_process(audit_append) as (gateway, meter):
+        gateway_app._gateway, gateway_app._submit_once = gateway, None
+        api.utcnow = lambda: utc(2026, 3, 2, 17, 0)
         key = KeyRing(gateway, "bench").key(Role.SUBMITTER)
+        stream = LedgerStream(gateway)
+        stream.records()  # the key's own audit events are not the contact's
         body = {
             "debtor_id": "d-1",
             "account_id": "a-1",
@@ -145,15 +147,39 @@ def calls_per_sent_contact() -> dict[str, Any]:
             answer = json.loads(client.http.post("/v1/contacts", headers=headers, body=json.dumps(body)).body)
         assert answer["status"] == "sent", answer
         names = {v: k for k, v in gateway.settings.model_dump().items() if isinstance(v, str)}
-        listed, before = [], True
-        for call in meter.calls:
-            if (call["service"], call["call"]) in PROVIDER_CALLS:
-                before = False
-            table = names.get(call["table"] or "", "").removesuffix("_table")
-            listed.append(
-                f"{call['service']}.{call['call']}" + (f" ({table})" if table else "") + (" *" if before else "")
-            )
-        return {"aws_calls_per_sent_contact": len(meter.calls), "aws_calls_listed": listed}
+
+        def listed(calls: list[dict[str, Any]], before: bool = True) -> list[str]:
+            out = []
+            for call in calls:
+                if (call["service"], call["call"]) in PROVIDER_CALLS:
+                    before = False
+                table = names.get(call["table"] or "", "").removesuffix("_table")
+                out.append(
+                    f"{call['service']}.{call['call']}" + (f" ({table})" if table else "") + (" *" if before else "")
+                )
+            return out
+
+        request_calls = [c for c in meter.calls if c["table"] != gateway.settings.keys_table]
+        authorizer = len(meter.calls) - len(request_calls)
+        meter.clear()
+        if audit_append == "stream":
+            stream.drain()
+        return {"request": listed(request_calls), "authorizer": authorizer, "appender": listed(meter.calls, before=False)}
+
+
+def calls_per_sent_contact() -> dict[str, Any]:
+    """Every AWS call one sent SMS costs through ``POST /v1/contacts`` with an ``Idempotency-Key``: in the
+    contact function (those before the provider's call marked), in the authorizer when API Gateway's cache
+    misses, and in the audit appender off the request path; with AUDIT_APPEND=stream and =inline."""
+    stream, inline = _one_sent_sms("stream"), _one_sent_sms("inline")
+    return {
+        "aws_calls_per_sent_contact": len(stream["request"]),
+        "aws_calls_listed": stream["request"],
+        "aws_calls_authorizer_uncached": stream["authorizer"],
+        "aws_calls_appender_per_sent_contact": len(stream["appender"]),
+        "aws_calls_appender_listed": stream["appender"],
+        "aws_calls_per_sent_contact_inline": len(inline["request"]),
+    }
 
 
 def capacity_ratio(long_events: int = 10_000, short_events: int = 10) -> dict[str, Any]:

@@ -85,6 +85,7 @@ class Gateway:
             email=SesEmailSender(self.clients.sesv2, self.settings.ses_sender, self.settings.ses_configuration_set),
             policies=self.policies,
             unsubscribe_headers=self._unsubscribe_headers(),
+            audit_inline=self.settings.audit_append == "inline",
         )
 
     @cached_property

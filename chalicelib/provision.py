@@ -7,6 +7,7 @@ of their keys and indexes.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -36,6 +37,8 @@ def table_specs(settings: Settings) -> list[dict[str, Any]]:
             "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
             "AttributeDefinitions": attrs(pk="S", due_shard="S", due_at="S", pending_shard="S", pending_since="S"),
             "GlobalSecondaryIndexes": ledger_indexes,
+            # The audit appender reads every committed ledger from here (docs/decisions/0010).
+            "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
         },
         {
             "TableName": settings.audit_table,
@@ -117,6 +120,11 @@ EXPORT_BUNDLE_DAYS = 7  # exports.AVAILABLE_FOR
 BATCH_QUEUE = "gateway-contact-batches"
 BATCH_VISIBILITY_SECONDS = 120
 BATCH_MAX_RECEIVES = 6  # one more than the worker's own tries (services.batches.MAX_DELIVERIES)
+# The ledger table's stream, read by the audit appender. A deployment passes its ARN at packaging time;
+# the local stack polls the stream itself, so it needs none.
+LEDGER_STREAM_ARN = os.environ.get(
+    "LEDGER_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/gateway-ledger/stream/unset"
+)
 
 
 def ensure_topics(sns: Any) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -29,6 +30,9 @@ class Settings(BaseModel):
     anchor_bucket: str = "gateway-anchors"  # Object Lock: daily anchors of the audit chains
     export_queue: str = "gateway-exports"  # the worker's trigger is bound to this name (provision.EXPORT_QUEUE)
     signing_key_id: str = "alias/gateway-export-signing"  # asymmetric KMS key (ECC_NIST_P256)
+    # "inline": each request appends its audit events itself; "stream": the ledger table's stream
+    # appender does, off the request path (docs/decisions/0010). The sweep repairs under both.
+    audit_append: Literal["inline", "stream"] = "inline"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -52,5 +56,6 @@ class Settings(BaseModel):
             "anchor_bucket": "ANCHOR_BUCKET",
             "export_queue": "EXPORT_QUEUE",
             "signing_key_id": "SIGNING_KEY_ID",
+            "audit_append": "AUDIT_APPEND",
         }
         return cls(**{field: env[var] for field, var in names.items() if env.get(var)})

@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 import requests
 
-from chalicelib import batch_worker, policy_store, provision
+from chalicelib import audit_appender, batch_worker, policy_store, provision
 from chalicelib.bootstrap import Clients, Gateway, bootstrap
 from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.errors import NotFoundError
@@ -89,6 +89,7 @@ class LocalStack:
             AWS_DEFAULT_REGION="us-east-1",
             UNSUBSCRIBE_SECRET=os.environ.get("UNSUBSCRIBE_SECRET", "local-stack-only-unsubscribe-key"),
             PUBLIC_URL=f"http://127.0.0.1:{self.port}",
+            AUDIT_APPEND="stream",  # as deployed: the ledger stream's appender, polled below
         )
         return env
 
@@ -186,6 +187,8 @@ class LocalStack:
         threading.Thread(target=self._topic_loop, args=(queues,), daemon=True).start()
         # Batches of contact requests: the same handler the batch worker Lambda runs, ten at a time.
         threading.Thread(target=self._batch_loop, daemon=True).start()
+        # The ledger table's stream: the same handler the audit appender Lambda runs.
+        threading.Thread(target=self._stream_loop, daemon=True).start()
         # Exports get their own worker, as their own Lambda: a long export holds up no reply.
         exports_url = self._sqs.get_queue_url(QueueName=self.settings().export_queue)["QueueUrl"]
         threading.Thread(target=self._topic_loop, args=({exports_url: self._export_handler()},), daemon=True).start()
@@ -226,6 +229,41 @@ class LocalStack:
                 if not self._stop.is_set():
                     print(f"batch worker: failed, will retry: {exc}", flush=True)
                 self._stop.wait(0.5)
+
+    def _stream_loop(self) -> None:
+        """Polls the ledger table's stream as Lambda's event source mapping does, from its oldest record."""
+        gateway = self.gateway()
+        session = self.clients().session_factory()
+        streams = session.client("dynamodbstreams", region_name="us-east-1", endpoint_url=self.endpoint)
+        iterators: dict[str, str] = {}
+        while not self._stop.is_set():
+            try:
+                if not iterators:
+                    iterators = self._stream_iterators(gateway, streams)
+                busy = False
+                for shard, iterator in list(iterators.items()):
+                    page = streams.get_records(ShardIterator=iterator, Limit=100)
+                    if page["Records"]:
+                        busy = True
+                        audit_appender.handle_stream(page, gateway.deps.ledgers, gateway.trail)
+                    iterators[shard] = page.get("NextShardIterator") or iterator
+                if not busy:
+                    self._stop.wait(0.25)
+            except Exception as exc:  # noqa: BLE001 - as Lambda: the same records come again
+                if not self._stop.is_set():
+                    print(f"audit appender: failed, will retry: {exc}", flush=True)
+                self._stop.wait(0.5)  # the failed page is asked for again: its iterator did not move
+
+    def _stream_iterators(self, gateway: Gateway, streams: Any) -> dict[str, str]:
+        table = gateway.clients.dynamodb.describe_table(TableName=gateway.settings.ledger_table)["Table"]
+        arn = table["LatestStreamArn"]
+        shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        return {
+            shard["ShardId"]: streams.get_shard_iterator(
+                StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+            )["ShardIterator"]
+            for shard in shards
+        }
 
     def _topic_loop(self, queues: dict[str, Callable[[str], str]]) -> None:
         while not self._stop.is_set():

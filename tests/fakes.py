@@ -31,6 +31,17 @@ class InMemoryLedger:
                 raise ConflictError("version")
             self._items[key] = Ledger(**{**ledger.__dict__, "version": expected_version + 1})
 
+    def mark_appended(self, tenant: str, debtor_id: str, seq: int) -> None:
+        key = (tenant, debtor_id)
+        with self._lock:
+            current = self._items.get(key)
+            if current is None:
+                return
+            if current.seq == seq:
+                self._items[key] = Ledger(**{**current.__dict__, "appended_seq": seq, "outbox": ()})
+            elif current.appended_seq < seq:
+                self._items[key] = Ledger(**{**current.__dict__, "appended_seq": seq})
+
     def due(self, now: datetime, limit: int) -> list[tuple[str, str]]:
         due = [k for k, led in self._items.items() if led.next_due is not None and led.next_due <= now]
         return due[:limit]
@@ -55,9 +66,11 @@ class InMemoryAuditLog:
     def incidents(self, tenant: str, debtor_id: str) -> list[dict[str, Any]]:
         return [i for i in self.incident_log if (i["tenant"], i["debtor_id"]) == (tenant, debtor_id)]
 
-    def append(self, events: Sequence[dict[str, Any]]) -> None:
+    def append(self, events: Sequence[dict[str, Any]]) -> int:
+        before = len(self.events)
         for event in events:
             self.events.setdefault((event["tenant"], event["debtor_id"], event["seq"]), copy.deepcopy(event))
+        return len(self.events) - before
 
     def for_person(
         self, tenant: str, debtor_id: str, after_seq: int = 0, limit: int | None = None

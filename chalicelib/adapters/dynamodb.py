@@ -48,6 +48,7 @@ def _ledger_item(ledger: Ledger) -> dict[str, Any]:
         "preferences": ledger.preferences.model_dump_json(),
         "commit_id": ledger.commit_id,
         "retention_days": ledger.retention_days,
+        "appended_seq": ledger.appended_seq,
     }
     if ledger.last_event_at is not None:
         item["last_event_at"] = ledger.last_event_at.isoformat()
@@ -92,7 +93,13 @@ def _ledger_from(item: dict[str, Any]) -> Ledger:
         commit_id=item.get("commit_id", ""),
         retention_days=int(item.get("retention_days", DEFAULT_RETENTION_DAYS)),
         last_event_at=datetime.fromisoformat(item["last_event_at"]) if item.get("last_event_at") else None,
+        appended_seq=int(item.get("appended_seq", 0)),
     )
+
+
+def ledger_from_image(image: dict[str, Any]) -> Ledger:
+    """A ledger from a DynamoDB stream record's ``NewImage`` (typed attributes, as the stream sends them)."""
+    return DynamoDBLedger._parse(image)
 
 
 def plain_item(item: dict[str, Any]) -> dict[str, Any]:
@@ -151,6 +158,40 @@ class DynamoDBLedger:
             }
         with storage_errors():
             self._client.put_item(TableName=self._table, Item=item, **condition)
+
+    def mark_appended(self, tenant: str, debtor_id: str, seq: int) -> None:
+        """Note that the events up to ``seq`` are in the audit table, without a new version.
+
+        If the ledger has no newer event, its outbox is emptied and it leaves the ``pending`` index; otherwise
+        only the mark moves, and the next commit drops those events. Neither write touches ``version``, so
+        no decision loses its race to the appender. A commit that read an older mark may write it back: the
+        appender then meets those events again, and its conditional puts are no-ops.
+        """
+        key = {"pk": {"S": person_key(tenant, debtor_id)}}
+        values = {":s": {"N": str(seq)}}
+        try:
+            with storage_errors():
+                self._client.update_item(
+                    TableName=self._table,
+                    Key=key,
+                    UpdateExpression="SET appended_seq = :s, outbox = :empty REMOVE pending_shard, pending_since",
+                    ConditionExpression="attribute_exists(pk) AND seq = :s",
+                    ExpressionAttributeValues={**values, ":empty": {"S": "[]"}},
+                )
+            return
+        except ConflictError:
+            pass  # newer events were committed since: move the mark only
+        try:
+            with storage_errors():
+                self._client.update_item(
+                    TableName=self._table,
+                    Key=key,
+                    UpdateExpression="SET appended_seq = :s",
+                    ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(appended_seq) OR appended_seq < :s)",
+                    ExpressionAttributeValues=values,
+                )
+        except ConflictError:
+            pass  # a later mark is already there
 
     def _keys(
         self, index: str, shard_attr: str, shard: str, sort_attr: str, until: datetime, limit: int
@@ -222,7 +263,9 @@ class DynamoDBAuditLog:
         self._client = client
         self._table = table
 
-    def append(self, events: Sequence[dict[str, Any]]) -> None:
+    def append(self, events: Sequence[dict[str, Any]]) -> int:
+        """Returns how many were not stored before."""
+        stored = 0
         for event in events:
             item = {k: _SER.serialize(v) for k, v in audit_item(event).items()}
             try:
@@ -234,6 +277,8 @@ class DynamoDBAuditLog:
                 # Already appended (a retry or the sweep): a sequence number is only ever given
                 # to one committed event, so the stored one is this one.
                 continue
+            stored += 1
+        return stored
 
     def record_incident(self, tenant: str, debtor_id: str, at: datetime, data: dict[str, Any]) -> None:
         """An attempt that failed before its commit point: kept outside the chain, in its own partition."""

@@ -40,6 +40,7 @@ class Ledger:
     commit_id: str = ""  # written with each commit: tells a retried write that succeeded from a lost race
     retention_days: int = DEFAULT_RETENTION_DAYS  # the longest retention of any pack that applied so far
     last_event_at: datetime | None = None  # the person's last activity: retention runs from here
+    appended_seq: int = 0  # every event up to here is known to be in the audit table (set by the appender)
 
     @property
     def next_due(self) -> datetime | None:
@@ -94,6 +95,12 @@ class Ledger:
     def without_outbox(self, appended: frozenset[int]) -> Ledger:
         """Drop the events known to be in the audit table (by sequence number)."""
         return replace(self, outbox=tuple(e for e in self.outbox if e["seq"] not in appended))
+
+    def trimmed(self) -> Ledger:
+        """Drop the events the appender has marked as appended: what every commit writes."""
+        if not any(e["seq"] <= self.appended_seq for e in self.outbox):
+            return self
+        return replace(self, outbox=tuple(e for e in self.outbox if e["seq"] > self.appended_seq))
 
     def pruned(self, now: datetime, keep_days: int) -> Ledger:
         # Two extra days cover local dates that start before the UTC cutoff in any zone.

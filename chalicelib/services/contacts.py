@@ -19,6 +19,7 @@ from chalicelib.domain.errors import (
     StorageUnavailableError,
 )
 from chalicelib.domain.ledger import MAX_DEFERRED, Deferred, Ledger
+from chalicelib.domain.preferences import OptOut
 from chalicelib.domain.model import (
     Channel,
     ContactRecord,
@@ -94,10 +95,16 @@ def _decision_data(
     return data
 
 
-def _plan(attempt: Attempt, ledger: Ledger, deps: Deps, now: datetime, trigger: str) -> tuple[Ledger, Status, Decision]:
+def _plan(
+    attempt: Attempt,
+    ledger: Ledger,
+    found: list[tuple[str, OptOut]],
+    deps: Deps,
+    now: datetime,
+    trigger: str,
+) -> tuple[Ledger, Status, Decision]:
     request, contact_id = attempt.request, attempt.contact_id
     history = [r for r in ledger.history if r.contact_id != contact_id]
-    found = suppression.scoped_opt_outs(deps, request.tenant, request.to)
     preferences = suppression.with_address(ledger.preferences, tuple(o for _scope, o in found))
     decision = engine.evaluate(request, history, deps.policies, now, preferences)
     status, decision = _status(request, decision, ledger, contact_id)
@@ -149,21 +156,22 @@ def submit_contact(
 
 def _submit(request: ContactRequest, deps: Deps, now: datetime, contact_id: str, trigger: str) -> ContactResult | None:
     for attempt_no in range(MAX_COMMIT_ATTEMPTS):
-        ledger = deps.ledgers.get(request.tenant, request.debtor_id)
+        # One strongly consistent read: the person's ledger and the address's opt-outs in both scopes.
+        ledger, found = suppression.read_with_opt_outs(deps, request.tenant, request.debtor_id, request.to)
         deferral = ledger.deferral(contact_id)
         if trigger == "dispatcher" and deferral is None:
             return None
         if trigger == "api" and _known(ledger, contact_id):
             raise DuplicateContactError(contact_id)
         attempt = Attempt(request, contact_id, deferral.attempts if deferral else 0)
-        new, status, decision = _plan(attempt, ledger, deps, now, trigger)
+        new, status, decision = _plan(attempt, ledger, found, deps, now, trigger)
         try:
-            appended = commit_and_append(ledger, new, deps, now)
+            committed = commit_and_append(ledger, new, deps, now)
         except ConflictError:
             backoff(deps, attempt_no)
             continue
         if status is Status.SENT:
-            return deliver(attempt, decision, deps, now, appended)
+            return deliver(attempt, decision, deps, now, committed)
         return ContactResult(contact_id, status, decision)
     raise StorageUnavailableError("the person's ledger stayed contended; nothing was sent")
 

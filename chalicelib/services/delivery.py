@@ -17,8 +17,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.ledger import Deferred, Ledger
 from chalicelib.domain.model import Channel, ContactRequest, Decision, Result, Status
-from chalicelib.services import suppression
-from chalicelib.services.writes import Deps, record_change, record_incident
+from chalicelib.services.writes import Committed, Deps, record_change, record_incident
 
 RETRY_DELAY = timedelta(minutes=5)
 UNSUBSCRIBE_FOOTER = "To stop emails to this address / 退订此邮箱: {link}"
@@ -84,7 +83,10 @@ def _with_result(contact_id: str, result: Result, ledger: Ledger) -> Ledger:
     return ledger.with_result(contact_id, result)
 
 
-def deliver(attempt: Attempt, decision: Decision, deps: Deps, now: datetime, appended: frozenset[int]) -> ContactResult:
+def deliver(attempt: Attempt, decision: Decision, deps: Deps, now: datetime, committed: Committed) -> ContactResult:
+    """Send what was just committed. The decision read the address's opt-outs strongly consistently one
+    write ago; a STOP recorded within that write's few milliseconds is honoured from the next contact on
+    (docs/decisions/0010)."""
     contact_id = attempt.contact_id
 
     def settle(event: str, data: dict[str, Any], result: Result) -> None:
@@ -94,17 +96,9 @@ def deliver(attempt: Attempt, decision: Decision, deps: Deps, now: datetime, app
             now,
             [Draft(event, contact_id, data, *_facets(attempt))],
             partial(_with_result, contact_id, result),
-            appended,
+            committed,
         )
 
-    if suppression.blocks(deps, attempt.request):
-        # An opt-out recorded after the decision was committed: it wins, nothing is sent.
-        settle(
-            EventType.BLOCKED,
-            {"reason": "the address was suppressed after the decision", "suppressed": True},
-            Result.FAILED,
-        )
-        return ContactResult(contact_id, Status.BLOCKED, decision)
     try:
         provider_id = _send(attempt.request, deps)
     except DeliveryOutcomeUnknownError as exc:
@@ -112,7 +106,7 @@ def deliver(attempt: Attempt, decision: Decision, deps: Deps, now: datetime, app
         settle(EventType.UNKNOWN, {"error_code": exc.code, "retryable": False}, Result.UNKNOWN)
         return ContactResult(contact_id, Status.UNKNOWN, decision)
     except DeliveryError as exc:
-        return _failed(attempt, decision, deps, now, exc, appended)
+        return _failed(attempt, decision, deps, now, exc, committed)
     settle(EventType.SENT, {"provider_message_id": provider_id}, Result.SENT)
     return ContactResult(contact_id, Status.SENT, decision, provider_id)
 
@@ -123,7 +117,7 @@ def _facets(attempt: Attempt) -> tuple[str, str]:
 
 
 def _failed(
-    attempt: Attempt, decision: Decision, deps: Deps, now: datetime, exc: DeliveryError, appended: frozenset[int]
+    attempt: Attempt, decision: Decision, deps: Deps, now: datetime, exc: DeliveryError, committed: Committed
 ) -> ContactResult:
     """The provider certainly did not send it: a retryable error is tried again later, a bounded number of times."""
     contact_id, failures = attempt.contact_id, attempt.deliveries_failed + 1
@@ -145,7 +139,7 @@ def _failed(
         led = led.with_result(contact_id, Result.FAILED)
         return led.with_deferred(Deferred(contact_id, attempt.request, retry_at, failures)) if retry else led
 
-    settled = _settle(attempt, deps, now, drafts, mutate, appended)
+    settled = _settle(attempt, deps, now, drafts, mutate, committed)
     # Scheduled only if the retry really is in the ledger; otherwise it is over, and says so.
     return ContactResult(contact_id, Status.SCHEDULED if retry and settled else Status.FAILED, decision)
 
@@ -156,12 +150,12 @@ def _settle(
     now: datetime,
     drafts: list[Draft],
     mutate: Callable[[Ledger], Ledger],
-    appended: frozenset[int],
+    committed: Committed,
 ) -> bool:
     """Record what the provider did. The send is over by now, so this never raises: a client told
     "failed" after a send would retry and send twice. What cannot be committed is kept as an incident."""
     try:
-        record_change(attempt.key, deps, now, drafts, mutate, appended)
+        record_change(attempt.key, deps, now, drafts, mutate, committed)
     except StorageUnavailableError as exc:
         record_incident(attempt.request, deps, now, attempt.contact_id, "settle", exc, drafts)
         return False

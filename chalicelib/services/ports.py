@@ -16,13 +16,15 @@ class LedgerRepository(Protocol):
 
     def commit(self, ledger: Ledger, expected_version: int) -> None: ...
 
+    def mark_appended(self, tenant: str, debtor_id: str, seq: int) -> None: ...
+
     def due(self, now: datetime, limit: int) -> list[tuple[str, str]]: ...
 
     def with_outbox(self, before: datetime, limit: int) -> list[tuple[str, str]]: ...
 
 
 class AuditLog(Protocol):
-    def append(self, events: Sequence[dict[str, Any]]) -> None: ...
+    def append(self, events: Sequence[dict[str, Any]]) -> int: ...  # how many were new
 
     def for_person(
         self, tenant: str, debtor_id: str, after_seq: int = 0, limit: int | None = None

@@ -10,6 +10,7 @@ import hashlib
 from typing import Any
 
 from chalicelib.domain.access import SHARED_SCOPE
+from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import ContactRequest
 from chalicelib.domain.preferences import OptOut, Preferences
 from chalicelib.services.writes import Deps
@@ -20,13 +21,27 @@ def address_key(address: str) -> str:
     return "@addr:" + hashlib.sha256(address.strip().lower().encode()).hexdigest()[:32]
 
 
+def _scopes(tenant: str, address: str) -> list[tuple[str, str]]:
+    key = address_key(address)
+    return [(tenant, key)] if tenant == SHARED_SCOPE else [(tenant, key), (SHARED_SCOPE, key)]
+
+
+def _found(ledgers: list[Ledger]) -> list[tuple[str, OptOut]]:
+    return [(led.tenant, o) for led in ledgers for o in led.preferences.opt_outs]
+
+
 def scoped_opt_outs(deps: Deps, tenant: str, address: str) -> list[tuple[str, OptOut]]:
     """(scope, opt-out): the tenant's own (its unsubscribe links) and the shared scope's (STOP replies to
     the gateway's shared numbers, bounces and complaints on its shared sender). Both bind every decision."""
-    key = address_key(address)
-    scopes = (tenant,) if tenant == SHARED_SCOPE else (tenant, SHARED_SCOPE)
-    ledgers = deps.ledgers.get_many([(scope, key) for scope in scopes])  # one read for both scopes
-    return [(led.tenant, o) for led in ledgers for o in led.preferences.opt_outs]
+    return _found(deps.ledgers.get_many(_scopes(tenant, address)))  # one read for both scopes
+
+
+def read_with_opt_outs(
+    deps: Deps, tenant: str, debtor_id: str, address: str
+) -> tuple[Ledger, list[tuple[str, OptOut]]]:
+    """The person's ledger and the address's scoped opt-outs, in one strongly consistent BatchGetItem."""
+    person, *addresses = deps.ledgers.get_many([(tenant, debtor_id), *_scopes(tenant, address)])
+    return person, _found(addresses)
 
 
 def opt_outs(deps: Deps, tenant: str, address: str) -> tuple[OptOut, ...]:
@@ -49,6 +64,3 @@ def with_address(preferences: Preferences, extra: tuple[OptOut, ...]) -> Prefere
     return preferences.model_copy(update={"opt_outs": preferences.opt_outs + extra}) if extra else preferences
 
 
-def blocks(deps: Deps, request: ContactRequest) -> bool:
-    """Read again just before a send: an opt-out recorded since the decision still stops it."""
-    return any(o.covers(request) for o in opt_outs(deps, request.tenant, request.to))

@@ -39,6 +39,9 @@ class Deps:
     sleep: Callable[[float], None] = field(default=time.sleep)
     # (tenant, address) -> List-Unsubscribe headers; None: this deployment cannot send email (fail closed)
     unsubscribe_headers: Callable[[str, str], dict[str, str]] | None = None
+    # True: append each commit's events to the audit table at once. False: the ledger table's stream
+    # appender does it off the request path (docs/decisions/0010); the sweep repairs either way.
+    audit_inline: bool = True
 
 
 def backoff(deps: Deps, attempt: int) -> None:
@@ -50,28 +53,41 @@ def request_data(request: ContactRequest) -> dict[str, Any]:
     return request.model_dump(mode="json", exclude={"tenant"})
 
 
-def commit_ledger(deps: Deps, new: Ledger, expected_version: int) -> None:
+def commit_ledger(deps: Deps, new: Ledger, expected_version: int) -> Ledger:
     """A conditional write; a conflict is real only if the stored ledger is not this very commit
-    (botocore may retry a write that did apply, and the retry then fails its own condition)."""
-    new = replace(new, commit_id=secrets.token_hex(8))
+    (botocore may retry a write that did apply, and the retry then fails its own condition).
+
+    Returns the ledger as stored, so the next write of the same request needs no read."""
+    new = replace(new.trimmed(), commit_id=secrets.token_hex(8))
     try:
         deps.ledgers.commit(new, expected_version)
     except ConflictError:
         if deps.ledgers.get(new.tenant, new.debtor_id).commit_id != new.commit_id:
             raise
+    return replace(new, version=expected_version + 1)
 
 
-def commit_and_append(ledger: Ledger, new: Ledger, deps: Deps, now: datetime) -> frozenset[int]:
-    """Commit, then append the new events; returns the sequence numbers known to be appended."""
-    commit_ledger(deps, new, ledger.version)
-    events = new.outbox[len(ledger.outbox) :]
+@dataclass(frozen=True)
+class Committed:
+    """A commit's result: the ledger as stored, and which of its events are known to be in the audit table."""
+
+    ledger: Ledger
+    appended: frozenset[int] = frozenset()
+
+
+def commit_and_append(ledger: Ledger, new: Ledger, deps: Deps, now: datetime) -> Committed:
+    """Commit, then (inline mode) append the new events."""
+    stored = commit_ledger(deps, new, ledger.version)
+    if not deps.audit_inline:
+        return Committed(stored)  # the stream appender takes them from the ledger's new image
+    events = [e for e in stored.outbox if e["seq"] > ledger.seq]
     try:
-        deps.audit.append(list(events))
+        deps.audit.append(events)
     except StorageUnavailableError:
         # The ledger holds them: the sweep appends them later. Nothing is lost.
         logger.warning("audit append left to the sweep: %d events", len(events))
-        return frozenset()
-    return frozenset(e["seq"] for e in events)
+        return Committed(stored)
+    return Committed(stored, frozenset(e["seq"] for e in events))
 
 
 def record_incident(
@@ -104,14 +120,16 @@ def record_change(
     now: datetime,
     drafts: list[Draft] | Callable[[Ledger, Ledger], list[Draft]],
     mutate: Callable[[Ledger], Ledger],
-    appended: frozenset[int] = frozenset(),
+    after: Committed | None = None,
 ) -> Ledger:
     """Commit a change that needs no new decision (a send's result, a call's outcome, a preference).
 
     ``drafts`` may be a function of the ledger read and the changed one, re-run on every retry.
+    ``after``: this request's own commit; the first try builds on it instead of reading the ledger again.
     """
+    appended = after.appended if after else frozenset()
     for attempt_no in range(MAX_COMMIT_ATTEMPTS):
-        ledger = deps.ledgers.get(*key)
+        ledger = after.ledger if after and attempt_no == 0 else deps.ledgers.get(*key)
         changed = mutate(ledger)
         events = drafts(ledger, changed) if callable(drafts) else drafts
         new, _events = changed.without_outbox(appended).append(events, now)

@@ -87,8 +87,8 @@ def test_with_outbox_lists_ledgers_whose_events_may_be_unappended(stores):
 def test_audit_append_is_idempotent_and_queryable(stores):
     ledgers, audit = stores
     ledger = _with_event(ledgers.get("t", "p"))
-    audit.append(list(ledger.outbox))
-    audit.append(list(ledger.outbox))
+    assert audit.append(list(ledger.outbox)) == 1
+    assert audit.append(list(ledger.outbox)) == 0  # already there: not counted, not an error
     assert [e["seq"] for e in audit.for_person("t", "p")] == [1]
     assert audit.for_person("t", "p", after_seq=1) == []
     assert audit.for_contact("t", "c-1")[0]["hash"] == ledger.head
@@ -112,3 +112,28 @@ def test_get_many_reads_stored_and_new_ledgers_in_the_order_asked(stores):
     first, second = ledgers.get_many([("t", "d-1"), ("t", "d-2")])
     assert (first.debtor_id, first.version) == ("d-1", 0)
     assert (second.debtor_id, second.version, [r.contact_id for r in second.history]) == ("d-2", 1, ["c-1"])
+
+
+def test_marking_all_events_appended_empties_the_outbox_without_a_new_version(stores):
+    ledgers, _ = stores
+    ledgers.commit(_with_event(ledgers.get("t", "p")), 0)
+    ledgers.mark_appended("t", "p", 1)
+    marked = ledgers.get("t", "p")
+    assert (marked.version, marked.appended_seq, marked.outbox) == (1, 1, ())
+    assert ledgers.with_outbox(NOW, 10) == []
+    ledgers.commit(_with_event(marked, "c-2"), marked.version)  # the mark does not make a decision lose
+    assert ledgers.get("t", "p").version == 2
+
+
+def test_marking_older_events_keeps_newer_ones_for_the_next_commit_to_trim(stores):
+    ledgers, _ = stores
+    base = ledgers.get("t", "p")
+    ledgers.commit(_with_event(_with_event(base, "c-1"), "c-2"), 0)
+    ledgers.mark_appended("t", "p", 1)
+    ledgers.mark_appended("t", "p", 0)  # a late, older mark does not move it back
+    marked = ledgers.get("t", "p")
+    assert marked.appended_seq == 1 and [e["seq"] for e in marked.outbox] == [1, 2]
+    assert [e["seq"] for e in marked.trimmed().outbox] == [2]
+    assert ledgers.with_outbox(NOW, 10) == [("t", "p")]
+    ledgers.mark_appended("nobody", "p", 1)  # no ledger, nothing created
+    assert ledgers.get("nobody", "p").version == 0

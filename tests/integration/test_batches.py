@@ -127,9 +127,9 @@ def test_a_failing_request_neither_fails_nor_repeats_the_others(client, gateway)
     ledger = gateway.settings.ledger_table
     undo = fail_calls(
         gateway.clients.dynamodb,
-        "GetItem",
+        "BatchGetItem",
         "InternalServerError",
-        lambda p: p["TableName"] == ledger and "d-bad" in p["Key"]["pk"]["S"],
+        lambda p: any("d-bad" in k["pk"]["S"] for k in p["RequestItems"].get(ledger, {}).get("Keys", [])),
     )
     try:
         messages, error = deliver(gateway)
@@ -167,7 +167,9 @@ def test_a_redelivered_request_is_recorded_once_and_sends_nothing_again(client, 
 def test_a_request_that_fails_every_delivery_is_recorded_as_failed(client, gateway):
     body = json.loads(post_batch(client, {"contacts": [sms("d-bad")]}).body)
     ledger = gateway.settings.ledger_table
-    undo = fail_calls(gateway.clients.dynamodb, "GetItem", "InternalServerError", lambda p: p["TableName"] == ledger)
+    undo = fail_calls(
+        gateway.clients.dynamodb, "BatchGetItem", "InternalServerError", lambda p: ledger in p["RequestItems"]
+    )
     url, arn = queue(gateway)
     try:
         [message] = gateway.clients.sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]

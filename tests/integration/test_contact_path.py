@@ -80,7 +80,7 @@ def test_throttled_provider_is_retried_later_by_the_dispatcher(gateway):
 
 
 def test_unreadable_ledger_sends_nothing(gateway):
-    fail_calls(gateway.clients.dynamodb, "GetItem", "InternalServerError")
+    fail_calls(gateway.clients.dynamodb, "BatchGetItem", "InternalServerError")
     with pytest.raises(StorageUnavailableError):
         submit_contact(make_request(), gateway.deps, NOON_ATLANTA)
     assert sent_sms() == []
@@ -129,7 +129,7 @@ def test_not_connected_call_stops_counting(gateway):
 
 
 def test_unreadable_ledger_is_kept_as_an_incident_with_its_reason(gateway):
-    fail_calls(gateway.clients.dynamodb, "GetItem", "InternalServerError")
+    fail_calls(gateway.clients.dynamodb, "BatchGetItem", "InternalServerError")
     with pytest.raises(StorageUnavailableError):
         submit_contact(make_request(), gateway.deps, NOON_ATLANTA)
     [incident] = gateway.deps.audit.incidents(TENANT, "d-1")

@@ -1,0 +1,57 @@
+"""The audit appender: copies each committed ledger's new events into the audit table, off the request path.
+
+A decision commits its events in the person's ledger (the outbox) and returns. The ledger table's stream
+hands every new image to this appender, which puts the events that are not yet marked as appended
+(conditional ``PutItem``s, idempotent by person and sequence number) and then marks them
+(``mark_appended``, which never changes the ledger's version). The sweep repairs whatever the stream missed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from chalicelib.domain.errors import StorageUnavailableError
+from chalicelib.domain.ledger import Ledger
+from chalicelib.services.ports import AuditLog, LedgerRepository
+
+logger = logging.getLogger(__name__)
+
+
+class AppendIncompleteError(Exception):
+    """Some ledgers' events could not be appended; the stream delivers the batch again (appends are no-ops)."""
+
+
+@dataclass
+class AppendReport:
+    ledgers: int = 0  # images with events not yet marked as appended
+    events: int = 0  # events the audit table did not hold before
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def unappended(ledger: Ledger) -> list[dict]:
+    return [e for e in ledger.outbox if e["seq"] > ledger.appended_seq]
+
+
+def append_committed(images: Iterable[Ledger], ledgers: LedgerRepository, audit: AuditLog) -> AppendReport:
+    """Append the events of each person's latest image. A later image holds every unappended event of an
+    earlier one (only the appender's mark trims an outbox), so one per person suffices."""
+    latest = {(led.tenant, led.debtor_id): led for led in images}
+    report = AppendReport()
+    for (tenant, debtor_id), ledger in latest.items():
+        events = unappended(ledger)
+        if not events:
+            continue
+        try:
+            new = audit.append(events)
+            ledgers.mark_appended(tenant, debtor_id, max(e["seq"] for e in events))
+        except StorageUnavailableError:
+            logger.exception("audit append failed for one person; the stream delivers it again")
+            report.failed.append((tenant, debtor_id))
+            continue
+        report.ledgers += 1
+        report.events += new
+    if report.failed:
+        raise AppendIncompleteError(f"{len(report.failed)} of {len(latest)} ledgers not appended")
+    return report

@@ -1,0 +1,125 @@
+"""AUDIT_APPEND=stream: the request path commits events in the ledger; the stream appender puts them in the
+audit table. Driven with moto's real DynamoDB stream of the ledger table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from moto import mock_aws
+
+from chalicelib import provision
+from chalicelib.bootstrap import Clients, Gateway, bootstrap
+from chalicelib.domain.policy import PolicySet
+from chalicelib.services import appender, audit_read
+from chalicelib.services.contacts import submit_contact
+from chalicelib.services.dispatch import sweep_audit
+from chalicelib.settings import Settings
+from tests.conftest import make_request, utc
+from tests.integration.aws import LedgerStream, count_calls, fail_calls, sent_sms
+
+NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
+
+
+@pytest.fixture
+def streaming(aws_env: None, policies: PolicySet) -> Iterator[Gateway]:
+    with mock_aws():
+        settings = Settings(unsubscribe_secret="integration-test-key", audit_append="stream")
+        clients = Clients(settings)
+        provision.ensure_all(clients, settings)
+        yield bootstrap(settings=settings, clients=clients, policies=policies)
+
+
+def _stored(gateway: Gateway, debtor_id: str = "d-1") -> list[int]:
+    return [e["seq"] for e in gateway.trail.for_person("local", debtor_id)]
+
+
+def _ledger_item(gateway: Gateway, debtor_id: str = "d-1") -> dict:
+    return gateway.clients.dynamodb.get_item(
+        TableName=gateway.settings.ledger_table, Key={"pk": {"S": f"local#{debtor_id}"}}, ConsistentRead=True
+    )["Item"]
+
+
+def test_a_sent_sms_costs_four_calls_and_the_appender_completes_the_trail(streaming):
+    stream = LedgerStream(streaming)
+    dynamodb, sns = count_calls(streaming.clients.dynamodb), count_calls(streaming.clients.sns)
+    result = submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
+    assert result.status == "sent" and len(sent_sms()) == 1
+    assert dynamodb == ["BatchGetItem", "PutItem", "PutItem"] and sns == ["Publish"]  # read, commit, outcome
+    assert _stored(streaming) == []  # nothing appended on the request path
+
+    report = stream.drain()
+    assert report == {"ledgers": 1, "events": 3}  # requested and decided (commit), sent (outcome): one image
+    assert _stored(streaming) == [1, 2, 3]
+    item = _ledger_item(streaming)
+    assert json.loads(item["outbox"]["S"]) == [] and "pending_since" not in item
+    assert int(item["appended_seq"]["N"]) == 3 and int(item["version"]["N"]) == 2  # the mark is no new version
+    verdict = audit_read.verify("local", "d-1", streaming.audit_deps)
+    assert verdict["ok"] and verdict["checked"] == 3 and verdict["pending"] == []
+
+
+def test_the_appenders_own_write_and_a_redelivered_batch_append_nothing_twice(streaming):
+    stream = LedgerStream(streaming)
+    submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
+    records = stream.records()
+    assert stream.drain(records)["events"] == 3
+    assert stream.drain(records) == {"ledgers": 1, "events": 0}  # the same images again: conditional no-ops
+    assert stream.drain() == {"ledgers": 0, "events": 0}  # the mark's own stream record
+    assert _stored(streaming) == [1, 2, 3]
+
+
+def test_a_later_commit_drops_what_the_appender_marked(streaming):
+    stream = LedgerStream(streaming)
+    submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
+    stream.drain()
+    submit_contact(make_request(), streaming.deps, utc(2026, 3, 2, 18, 0))
+    outbox = [e["seq"] for e in json.loads(_ledger_item(streaming)["outbox"]["S"])]
+    assert outbox == [4, 5, 6]  # only the second contact's events wait for the appender
+    stream.drain()
+    assert _stored(streaming) == [1, 2, 3, 4, 5, 6]
+
+
+def test_an_audit_outage_fails_the_batch_and_its_redelivery_completes_it(streaming):
+    stream = LedgerStream(streaming)
+    submit_contact(make_request(debtor_id="d-1"), streaming.deps, NOON_ATLANTA)
+    submit_contact(make_request(debtor_id="d-2", to="+14045550101"), streaming.deps, NOON_ATLANTA)
+    records = stream.records()
+    audit = streaming.settings.audit_table
+    undo = fail_calls(
+        streaming.clients.dynamodb,
+        "PutItem",
+        "ProvisionedThroughputExceededException",
+        lambda p: p["TableName"] == audit and p["Item"]["debtor_id"]["S"] == "d-2",
+    )
+    try:
+        with pytest.raises(appender.AppendIncompleteError):
+            stream.drain(records)
+    finally:
+        undo()
+    assert _stored(streaming, "d-1") == [1, 2, 3] and _stored(streaming, "d-2") == []
+    assert "pending_since" in _ledger_item(streaming, "d-2")  # not marked: the sweep would find it too
+    assert stream.drain(records) == {"ledgers": 2, "events": 3}  # d-1's are there already
+    assert _stored(streaming, "d-2") == [1, 2, 3]
+
+
+def test_without_the_stream_the_sweep_appends_after_its_grace(streaming):
+    submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
+    assert sweep_audit(streaming.deps, NOON_ATLANTA) == 0  # the appender is given its grace first
+    assert sweep_audit(streaming.deps, utc(2026, 3, 2, 17, 1)) == 3
+    assert _stored(streaming) == [1, 2, 3] and json.loads(_ledger_item(streaming)["outbox"]["S"]) == []
+
+
+def test_a_contact_reads_whole_before_the_appender_runs(streaming, monkeypatch):
+    import app as gateway_app
+    from chalice.test import Client
+
+    from tests.auth import AuthedClient, KeyRing
+
+    monkeypatch.setattr(gateway_app, "_gateway", streaming)
+    monkeypatch.setattr(gateway_app, "_submit_once", None)
+    result = submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
+    with Client(gateway_app.app) as test_client:
+        client = AuthedClient(test_client, KeyRing(streaming, "local"))
+        body = json.loads(client.http.get(f"/v1/contacts/{result.contact_id}").body)
+    assert [e["type"] for e in body["events"]] == ["requested", "decided", "sent"] and body["status"] == "sent"
