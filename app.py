@@ -8,8 +8,7 @@ from typing import Any
 from chalice import AuthResponse, Chalice, Cron, Rate, Response
 from chalice.app import AuthRequest
 
-from chalicelib import api, observability, openapi, provision
-from chalicelib import audit_appender
+from chalicelib import api, audit_appender, observability, openapi, provision
 from chalicelib import batch_worker as batch_worker_edge
 from chalicelib.adapters.errors import storage_errors
 from chalicelib.bootstrap import Gateway, bootstrap
@@ -361,7 +360,9 @@ def batch_worker(event: Any) -> Any:
 
 
 @app.on_dynamodb_record(
-    stream_arn=provision.LEDGER_STREAM_ARN, batch_size=100, starting_position="TRIM_HORIZON",
+    stream_arn=provision.LEDGER_STREAM_ARN,
+    batch_size=100,
+    starting_position="TRIM_HORIZON",
     maximum_batching_window_in_seconds=1,
 )
 def audit_stream(event: Any) -> dict[str, int]:

@@ -164,7 +164,11 @@ def _one_sent_sms(audit_append: str) -> dict[str, Any]:
         meter.clear()
         if audit_append == "stream":
             stream.drain()
-        return {"request": listed(request_calls), "authorizer": authorizer, "appender": listed(meter.calls, before=False)}
+        return {
+            "request": listed(request_calls),
+            "authorizer": authorizer,
+            "appender": listed(meter.calls, before=False),
+        }
 
 
 def calls_per_sent_contact() -> dict[str, Any]:

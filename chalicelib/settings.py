@@ -58,4 +58,4 @@ class Settings(BaseModel):
             "signing_key_id": "SIGNING_KEY_ID",
             "audit_append": "AUDIT_APPEND",
         }
-        return cls(**{field: env[var] for field, var in names.items() if env.get(var)})
+        return cls.model_validate({field: env[var] for field, var in names.items() if env.get(var)})

@@ -187,7 +187,9 @@ class DynamoDBLedger:
                     TableName=self._table,
                     Key=key,
                     UpdateExpression="SET appended_seq = :s",
-                    ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(appended_seq) OR appended_seq < :s)",
+                    ConditionExpression=(
+                        "attribute_exists(pk) AND (attribute_not_exists(appended_seq) OR appended_seq < :s)"
+                    ),
                     ExpressionAttributeValues=values,
                 )
         except ConflictError:

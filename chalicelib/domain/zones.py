@@ -14,7 +14,6 @@ from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from phonenumbers import geocoder
 from phonenumbers import timezone as phone_timezone
 
 from chalicelib.domain.model import Channel, ContactRequest
@@ -61,6 +60,31 @@ def _subdivision_codes() -> dict[str, dict[str, str]]:
     return dict(json.loads(raw))
 
 
+@cache
+def _nanp_places() -> tuple[int, dict[str, str]]:
+    """+1 number prefix -> subdivision code, from phonenumbers' geocoding data (gateway_cli/area_codes.py)."""
+    table = json.loads(resources.files("chalicelib.domain").joinpath("nanp_places.json").read_text())
+    return int(table["longest"]), dict(table["prefixes"])
+
+
+def _described_code(number: phonenumbers.PhoneNumber) -> str:
+    """The code phonenumbers' geocoder would describe a number's area with ("Boston, MA" -> "MA"), or "".
+
+    The same steps as ``geocoder.description_for_number`` in English (geographic numbers only, longest
+    prefix first), over a table of the +1 prefixes, so the cold start does not load all its geodata."""
+    kind = phonenumbers.number_type(number)
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
+        return ""
+    if not phonenumbers.is_number_type_geographical(kind, number.country_code or 0):
+        return ""
+    longest, prefixes = _nanp_places()
+    digits = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
+    for length in range(min(longest, len(digits)), 0, -1):
+        if digits[:length] in prefixes:
+            return prefixes[digits[:length]]
+    return ""
+
+
 # New York City's area codes: the city has its own rules (6 RCNY 5-77) on top of the state's.
 _NYC_AREA_CODES = frozenset({"212", "332", "347", "646", "718", "917", "929"})
 
@@ -70,8 +94,7 @@ def _number_places(number: phonenumbers.PhoneNumber, country: str | None) -> lis
     names = _subdivision_codes().get(country or "", {})
     if not names:
         return []
-    description = geocoder.description_for_number(number, "en")
-    code = description.rsplit(", ", 1)[1] if ", " in description else names.get(description)
+    code = _described_code(number) if number.country_code == 1 else ""
     places = [f"{country}-{code}"] if code in set(names.values()) else []
     national = str(number.national_number)
     if country == "US" and national[:3] in _NYC_AREA_CODES:

@@ -54,7 +54,7 @@ def record_call_outcome(
     ledger = deps.ledgers.get(tenant, debtor_id)
     record = ledger.record(contact_id)
     if record is None:
-        events = deps.audit.for_contact(tenant, contact_id)
+        events = contacts.contact_events(tenant, contact_id, ledger, deps)
         if not events or (agency is not None and contacts.agency_of(events) != agency):
             raise NotFoundError(contact_id)
         raise NotAVoicePermitError("the call is older than every policy window or was never permitted")

@@ -19,7 +19,6 @@ from chalicelib.domain.errors import (
     StorageUnavailableError,
 )
 from chalicelib.domain.ledger import MAX_DEFERRED, Deferred, Ledger
-from chalicelib.domain.preferences import OptOut
 from chalicelib.domain.model import (
     Channel,
     ContactRecord,
@@ -31,6 +30,7 @@ from chalicelib.domain.model import (
     Result,
     Status,
 )
+from chalicelib.domain.preferences import OptOut
 from chalicelib.services import ids, suppression
 from chalicelib.services.delivery import Attempt, ContactResult, decision_json, deliver
 from chalicelib.services.writes import (
@@ -197,13 +197,17 @@ def agency_of(events: list[dict[str, Any]]) -> str | None:
     return next((e["data"].get("agency") for e in decided), None)
 
 
+def contact_events(tenant: str, contact_id: str, ledger: Ledger, deps: Deps) -> list[dict[str, Any]]:
+    """A contact's events in order: those in the audit table and those the ledger holds for the appender."""
+    stored = {e["seq"]: e for e in deps.audit.for_contact(tenant, contact_id)}
+    stored.update({e["seq"]: e for e in ledger.outbox if e["contact_id"] == contact_id})
+    return [stored[s] for s in sorted(stored)]
+
+
 def get_contact(tenant: str, contact_id: str, deps: Deps, *, agency: str | None = None) -> dict[str, Any]:
     """A contact's events; with ``agency``, only a contact that agency asked for is found."""
     debtor_id = ids.debtor_of(contact_id)
-    ledger = deps.ledgers.get(tenant, debtor_id)
-    stored = {e["seq"]: e for e in deps.audit.for_contact(tenant, contact_id)}
-    stored.update({e["seq"]: e for e in ledger.outbox if e["contact_id"] == contact_id})
-    events = [stored[s] for s in sorted(stored)]
+    events = contact_events(tenant, contact_id, deps.ledgers.get(tenant, debtor_id), deps)
     if not events or (agency is not None and agency_of(events) != agency):
         raise NotFoundError(contact_id)
     return {"contact_id": contact_id, "debtor_id": debtor_id, "status": _current_status(events), "events": events}

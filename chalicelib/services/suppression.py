@@ -62,5 +62,3 @@ def evidence(request: ContactRequest, found: list[tuple[str, OptOut]]) -> list[d
 def with_address(preferences: Preferences, extra: tuple[OptOut, ...]) -> Preferences:
     """The person's preferences plus the opt-outs recorded against the address being contacted."""
     return preferences.model_copy(update={"opt_outs": preferences.opt_outs + extra}) if extra else preferences
-
-

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time as clock
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
@@ -309,3 +310,12 @@ def seed_permit(gateway: Any, body: dict[str, Any], at: datetime) -> str:
     result = submit_contact(request, gateway.deps, at)
     assert result is not None and result.status is Status.PERMITTED, result
     return str(result.contact_id)
+
+
+def appended(gateway: Any, debtor: str, tenant: str = TENANT, timeout: float = 20) -> list[dict[str, Any]]:
+    """The debtor's audit events once the stack's stream appender has caught up with the ledger (its outbox
+    empty), as a compliance officer sees them a moment after the contacts."""
+    deadline = clock.monotonic() + timeout
+    while gateway.deps.ledgers.get(tenant, debtor).outbox and clock.monotonic() < deadline:
+        clock.sleep(0.1)
+    return list(gateway.deps.audit.for_person(tenant, debtor))

@@ -12,18 +12,19 @@ import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from tests.e2e.support import assert_chained, assert_problem, new_debtor, sms_body
+from tests.e2e.support import appended, assert_chained, assert_problem, new_debtor, sms_body
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 
 @pytest.fixture(scope="module")
-def debtor(api) -> str:
+def debtor(api, gateway) -> str:
     """A debtor with three requests: whatever the hour, each is decided and audited."""
     debtor = new_debtor()
     for n in range(3):
         response = api.post("/v1/contacts", json=sms_body(debtor, "+14045550100", account_id=f"acct-{n % 2}"))
         assert response.status_code in (200, 202), response.text
+    appended(gateway, debtor)  # the officer reads the trail once the stream appender has it
     return debtor
 
 

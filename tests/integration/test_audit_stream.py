@@ -111,9 +111,9 @@ def test_without_the_stream_the_sweep_appends_after_its_grace(streaming):
 
 
 def test_a_contact_reads_whole_before_the_appender_runs(streaming, monkeypatch):
-    import app as gateway_app
     from chalice.test import Client
 
+    import app as gateway_app
     from tests.auth import AuthedClient, KeyRing
 
     monkeypatch.setattr(gateway_app, "_gateway", streaming)
@@ -123,3 +123,14 @@ def test_a_contact_reads_whole_before_the_appender_runs(streaming, monkeypatch):
         client = AuthedClient(test_client, KeyRing(streaming, "local"))
         body = json.loads(client.http.get(f"/v1/contacts/{result.contact_id}").body)
     assert [e["type"] for e in body["events"]] == ["requested", "decided", "sent"] and body["status"] == "sent"
+
+
+def test_an_outcome_for_a_refused_call_is_refused_not_lost_before_the_appender_runs(streaming):
+    from chalicelib.services import calls
+
+    night = utc(2026, 3, 3, 3, 0)  # 22:00 in Atlanta
+    request = make_request(channel="voice", on_blocked="reject", message=None)
+    refused = submit_contact(request, streaming.deps, night)
+    assert refused.status == "refused" and _stored(streaming) == []
+    with pytest.raises(calls.NotAVoicePermitError):
+        calls.record_call_outcome("local", refused.contact_id, "conversation", streaming.deps, night)

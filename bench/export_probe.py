@@ -1,0 +1,100 @@
+"""One side of ``export_ratio``, in a fresh process against a running moto server, so its peak RSS is its own.
+
+    python -m bench.export_probe load URL EVENTS   # the events: 1,000 debtors, one UTC day, full audit items
+    python -m bench.export_probe export URL        # the gateway's export of that day (jsonl), as its worker runs it
+    python -m bench.export_probe query URL         # a raw paginated Query of the same events (the by_day index)
+
+Each prints one JSON line: events, seconds of the work itself (not imports and setup), peak RSS in MiB.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+TENANT = "bench"
+DAY = datetime(2026, 3, 2, tzinfo=UTC)
+CHAINS = 1000
+
+
+def _gateway(url: str) -> Any:
+    import boto3
+
+    from chalicelib import policy_store
+    from chalicelib.bootstrap import Clients, bootstrap
+    from chalicelib.settings import Settings
+
+    settings = Settings(endpoint_url=url)
+    session = lambda: boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: E731
+    return bootstrap(settings, Clients(settings, session_factory=session), policy_store.load_sources())
+
+
+def load(url: str, events: int) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeSerializer
+
+    from chalicelib import provision
+    from chalicelib.adapters.dynamodb import audit_item
+    from chalicelib.domain.audit import Draft, link
+
+    gateway, ser = _gateway(url), TypeSerializer()
+    provision.ensure_all(gateway.clients, gateway.settings)
+    table, per_chain = gateway.settings.audit_table, events // CHAINS
+    for index in range(CHAINS):
+        drafts = [
+            Draft("decided" if n % 2 else "requested", f"ct_{index}_{n // 2}", {"n": n}, "sms", f"acct-{index % 3}")
+            for n in range(per_chain)
+        ]
+        chain = link(drafts, tenant=TENANT, debtor_id=f"d-{index:06d}", seq=0, head="0" * 64, at=DAY.replace(hour=9))
+        for start in range(0, len(chain), 25):
+            puts = [
+                {"PutRequest": {"Item": {k: ser.serialize(v) for k, v in audit_item(e).items()}}}
+                for e in chain[start : start + 25]
+            ]
+            request = {table: puts}
+            while request:
+                request = gateway.clients.dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems")
+    return {"events": per_chain * CHAINS, "seconds": 0}
+
+
+def export(url: str) -> dict[str, Any]:
+    from chalicelib.services import exports
+
+    deps = _gateway(url).export_deps
+    started = time.perf_counter()
+    spec = exports.ExportSpec(start=DAY, end=DAY + timedelta(days=1) - timedelta(microseconds=1))
+    export_id = exports.request_export(TENANT, spec, deps, DAY + timedelta(days=2))["export_id"]
+    done = exports.run_export(TENANT, export_id, deps, lambda: datetime.now(UTC))
+    assert done["status"] == "done", done
+    return {"events": done["progress"]["events"], "seconds": round(time.perf_counter() - started, 2)}
+
+
+def query(url: str) -> dict[str, Any]:
+    gateway = _gateway(url)
+    client, count, started = gateway.clients.dynamodb, 0, time.perf_counter()
+    kwargs: dict[str, Any] = {
+        "TableName": gateway.settings.audit_table,
+        "IndexName": "by_day",
+        "KeyConditionExpression": "day_key = :d",
+        "ExpressionAttributeValues": {":d": {"S": f"{TENANT}#{DAY.date().isoformat()}"}},
+    }
+    while True:
+        page = client.query(**kwargs)
+        count += sum(1 for item in page["Items"] if json.loads(item["body"]["S"]))
+        if "LastEvaluatedKey" not in page:
+            return {"events": count, "seconds": round(time.perf_counter() - started, 2)}
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def main() -> None:
+    mode, url = sys.argv[1], sys.argv[2]
+    result = load(url, int(sys.argv[3])) if mode == "load" else export(url) if mode == "export" else query(url)
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({**result, "peak_rss_mib": round(peak_mib, 1)}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Invariant checks over what was stored: was anyone contacted more often, or at other times, than the
+packs allow? Independent of the path that decided: it replays each contact against the rules, in the order
+the person's ledger committed them (the audit chain's order), with every contact committed before it.
+
+Only contacts that went out (or may have: ``unknown``) or were permitted are checked; one that failed at
+the provider contacted nobody. The packs applied are today's; a contact decided under an older version is
+checked against the current one, and a report names the rules it breaks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain import engine
+from chalicelib.domain.audit import EventType
+from chalicelib.domain.model import ContactRecord, ContactRequest, Outcome, Result
+from chalicelib.services import suppression
+from chalicelib.services.writes import Deps
+
+NOT_A_CONTACT = frozenset({Result.FAILED, Result.PENDING})  # never left; a pending one is not settled yet
+
+
+@dataclass(frozen=True)
+class Violation:
+    kind: str  # "over-contact" | "after-opt-out"
+    tenant: str
+    debtor_id: str
+    contact_id: str
+    at: datetime
+    rules: tuple[str, ...]
+    detail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.__dict__, "at": self.at.isoformat(), "rules": list(self.rules)}
+
+
+@dataclass
+class InvariantReport:
+    people: int = 0
+    contacts: int = 0
+    violations: list[Violation] = field(default_factory=list)
+
+
+def _person_events(tenant: str, debtor_id: str, deps: Deps, outbox: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    stored = {e["seq"]: e for e in deps.audit.for_person(tenant, debtor_id)}
+    stored.update({e["seq"]: e for e in outbox})  # committed, not yet appended
+    return [stored[s] for s in sorted(stored)]
+
+
+def check_person(tenant: str, debtor_id: str, deps: Deps) -> tuple[int, list[Violation]]:
+    ledger = deps.ledgers.get(tenant, debtor_id)
+    events = _person_events(tenant, debtor_id, deps, ledger.outbox)
+    requests: dict[str, ContactRequest] = {}
+    committed: dict[str, int] = {}  # contact -> seq of its last "allow"
+    for event in events:
+        if event["type"] == EventType.REQUESTED:
+            requests[event["contact_id"]] = ContactRequest.model_validate({**event["data"], "tenant": tenant})
+        elif event["type"] == EventType.DECIDED and event["data"].get("outcome") == Outcome.ALLOW:
+            committed[event["contact_id"]] = event["seq"]
+    records = sorted((r for r in ledger.history if r.contact_id in committed), key=lambda r: committed[r.contact_id])
+    violations: list[Violation] = []
+    checked = 0
+    for index, record in enumerate(records):
+        request = requests.get(record.contact_id)
+        if request is None or record.result in NOT_A_CONTACT:
+            continue
+        checked += 1
+        before: list[ContactRecord] = records[:index]
+        decision = engine.evaluate(request, before, deps.policies, record.at)
+        if decision.outcome is not Outcome.ALLOW:
+            rules = tuple(r.rule for r in decision.reasons)
+            detail = "; ".join(r.message for r in decision.reasons)
+            violations.append(Violation("over-contact", tenant, debtor_id, record.contact_id, record.at, rules, detail))
+        opted = [o for _scope, o in suppression.scoped_opt_outs(deps, tenant, request.to) if o.covers(request)]
+        opted += [o for o in ledger.preferences.opt_outs if o.covers(request)]
+        if any(o.at is not None and o.at < record.at for o in opted):
+            violations.append(
+                Violation("after-opt-out", tenant, debtor_id, record.contact_id, record.at, (), "opted out before")
+            )
+    return checked, violations
+
+
+def check_people(tenant: str, debtor_ids: Iterable[str], deps: Deps) -> InvariantReport:
+    report = InvariantReport()
+    for debtor_id in dict.fromkeys(debtor_ids):
+        checked, violations = check_person(tenant, debtor_id, deps)
+        report.people += 1
+        report.contacts += checked
+        report.violations += violations
+    return report
