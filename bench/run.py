@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
 import time
@@ -27,7 +28,7 @@ from chalicelib import policy_store
 from chalicelib.domain import engine
 from chalicelib.domain.audit import Draft, link
 from chalicelib.domain.model import ContactRecord, ContactRequest
-from gateway_cli.localstack import LocalStack, free_port
+from gateway_cli.localstack import DEV_TENANT, LocalStack, free_port
 
 HERE = Path(__file__).resolve().parent
 SAMPLES = 150
@@ -124,13 +125,36 @@ def _publish_ms(stack: LocalStack, samples: int) -> float:
     return statistics.median(timings)
 
 
+def _campaign_10k(people: int = 4300) -> list[dict[str, Any]]:
+    """examples/make_campaign.py's mix for ``people`` people (about 10,000 requests), ids of their own."""
+    import random
+    import sys as _sys
+
+    _sys.path.insert(0, str(HERE.parent / "examples"))
+    from make_campaign import requests_for
+
+    rng = random.Random(10_000)
+    found = [r for p in range(people) for r in requests_for(rng, p)]
+    for index, request in enumerate(found):
+        request["debtor_id"] = f"b{request['debtor_id']}"
+        request["idempotency_key"] = f"bench-10k-{index}"
+    return found
+
+
 def _batch_campaign(stack: LocalStack) -> dict[str, Any]:
-    """The shipped campaign through the batch path of the running stack, opt-outs first (``make demo``)."""
+    """A 10,000-contact campaign through the batch path of the running stack (opt-outs of every 17th person
+    first, as ``make demo`` does), then the over-contact check over every person it reached."""
+    from chalicelib.services import invariants
     from gateway_cli import campaign
     from gateway_cli.client import GatewayClient
 
     submitter = GatewayClient(stack.url, stack.dev_keys["keys"]["submitter"])
-    requests_, _digest = campaign.read_campaign(campaign.CAMPAIGN)
+    officer = GatewayClient(stack.url, stack.dev_keys["keys"]["compliance"])
+    requests_ = _campaign_10k()
+    people = sorted({r["debtor_id"] for r in requests_})
+    for debtor in people[::17]:
+        body = {"opt_outs": [{"channel": "sms"}], "reason": "bench: asked not to be texted", "actor": "bench"}
+        officer._call("PUT", f"/v1/debtors/{debtor}/preferences", json=body)
     started = time.perf_counter()
     batch_ids = campaign.submit(submitter, requests_, accept_valid=False)
     results = campaign.wait(submitter, batch_ids, len(requests_))
@@ -138,10 +162,13 @@ def _batch_campaign(stack: LocalStack) -> dict[str, Any]:
     statuses: dict[str, int] = {}
     for result in results:
         statuses[result["status"]] = statuses.get(result["status"], 0) + 1
+    checked = invariants.check_people(DEV_TENANT, people, stack.gateway().deps)
     return {
         "batch_contacts": len(requests_),
         "batch_contacts_per_s": round(len(requests_) / seconds, 1),
         "batch_statuses": statuses,
+        "batch_contacts_checked": checked.contacts,
+        "batch_cap_violations": len(checked.violations),
     }
 
 
@@ -183,6 +210,60 @@ def export_memory() -> dict[str, float]:
     }
 
 
+def _probe(*args: str) -> dict[str, Any]:
+    import subprocess
+    import sys as _sys
+
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    env["AWS_DEFAULT_REGION"] = "us-east-1"
+    out = subprocess.run(
+        [_sys.executable, "-m", "bench.export_probe", *args],
+        cwd=HERE.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def export_figures(events: int = 10_000) -> dict[str, Any]:
+    """The gateway's export of one day (1,000 chains) over a raw paginated Query of the same events, each in
+    a fresh process against one moto server (bench/export_probe.py): time and peak RSS."""
+    import subprocess
+    import sys as _sys
+
+    port = free_port()
+    server = subprocess.Popen(
+        [_sys.executable, "-m", "gateway_cli.motoserver", "-H", "127.0.0.1", "-p", str(port)],
+        cwd=HERE.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(f"{url}/moto-api/", timeout=1)
+                break
+            except requests.RequestException:
+                time.sleep(0.2)
+        _probe("load", url, str(events))
+        first, export, second = _probe("query", url), _probe("export", url), _probe("query", url)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    raw = (first["seconds"] + second["seconds"]) / 2
+    return {
+        "export_events": export["events"],
+        "export_s": export["seconds"],
+        "export_raw_query_s": round(raw, 2),
+        "export_ratio": round(export["seconds"] / raw, 2),
+        "export_peak_rss_mb": export["peak_rss_mib"],
+        "export_raw_query_peak_rss_mb": max(first["peak_rss_mib"], second["peak_rss_mib"]),
+    }
+
+
 def main() -> None:
     from bench import cost
 
@@ -194,6 +275,7 @@ def main() -> None:
         **cost.cold_init_ratio(),
         **local_stack_figures(),
         **export_memory(),
+        **export_figures(),
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
