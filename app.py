@@ -9,7 +9,6 @@ from chalice import AuthResponse, Chalice, Cron, Rate, Response
 from chalice.app import AuthRequest
 
 from chalicelib import api, audit_appender, observability, openapi, provision
-from chalicelib import batch_worker as batch_worker_edge
 from chalicelib.adapters.errors import storage_errors
 from chalicelib.bootstrap import Gateway, bootstrap
 from chalicelib.domain.access import SHARED_SCOPE, Role
@@ -355,6 +354,8 @@ def export_worker(event: Any) -> None:
 @app.on_sqs_message(queue=provision.BATCH_QUEUE, batch_size=10)
 def batch_worker(event: Any) -> Any:
     """Ten queued requests of a batch at a time; one that fails does not fail or repeat the others."""
+    from chalicelib import batch_worker as batch_worker_edge  # Powertools batch: only this function pays its import
+
     g = gateway()
     return batch_worker_edge.handle_sqs(event.to_dict(), g.batch_deps, g.batch_queue, api.utcnow)
 
