@@ -1,8 +1,8 @@
 """One side of ``export_ratio``, in a fresh process against a running moto server, so its peak RSS is its own.
 
-    python -m bench.export_probe load URL EVENTS   # the events: 1,000 debtors, one UTC day, full audit items
+    python -m bench.export_probe load URL EVENTS CHAINS   # the events of CHAINS debtors, one UTC day, full items
     python -m bench.export_probe export URL        # the gateway's export of that day (jsonl), as its worker runs it
-    python -m bench.export_probe query URL         # a raw paginated Query of the same events (the by_day index)
+    python -m bench.export_probe query URL         # a raw paginated Query of the same events' bodies (by_day)
 
 Each prints one JSON line: events, seconds of the work itself (not imports and setup), peak RSS in MiB.
 """
@@ -18,7 +18,6 @@ from typing import Any
 
 TENANT = "bench"
 DAY = datetime(2026, 3, 2, tzinfo=UTC)
-CHAINS = 1000
 
 
 def _gateway(url: str) -> Any:
@@ -33,7 +32,7 @@ def _gateway(url: str) -> Any:
     return bootstrap(settings, Clients(settings, session_factory=session), policy_store.load_sources())
 
 
-def load(url: str, events: int) -> dict[str, Any]:
+def load(url: str, events: int, chains: int) -> dict[str, Any]:
     from boto3.dynamodb.types import TypeSerializer
 
     from chalicelib import provision
@@ -42,8 +41,8 @@ def load(url: str, events: int) -> dict[str, Any]:
 
     gateway, ser = _gateway(url), TypeSerializer()
     provision.ensure_all(gateway.clients, gateway.settings)
-    table, per_chain = gateway.settings.audit_table, events // CHAINS
-    for index in range(CHAINS):
+    table, per_chain = gateway.settings.audit_table, events // chains
+    for index in range(chains):
         drafts = [
             Draft("decided" if n % 2 else "requested", f"ct_{index}_{n // 2}", {"n": n}, "sms", f"acct-{index % 3}")
             for n in range(per_chain)
@@ -57,7 +56,7 @@ def load(url: str, events: int) -> dict[str, Any]:
             request = {table: puts}
             while request:
                 request = gateway.clients.dynamodb.batch_write_item(RequestItems=request).get("UnprocessedItems")
-    return {"events": per_chain * CHAINS, "seconds": 0}
+    return {"events": per_chain * chains, "seconds": 0}
 
 
 def export(url: str) -> dict[str, Any]:
@@ -80,6 +79,7 @@ def query(url: str) -> dict[str, Any]:
         "IndexName": "by_day",
         "KeyConditionExpression": "day_key = :d",
         "ExpressionAttributeValues": {":d": {"S": f"{TENANT}#{DAY.date().isoformat()}"}},
+        "ProjectionExpression": "body",  # what the export needs of each event, no more
     }
     while True:
         page = client.query(**kwargs)
@@ -91,7 +91,7 @@ def query(url: str) -> dict[str, Any]:
 
 def main() -> None:
     mode, url = sys.argv[1], sys.argv[2]
-    result = load(url, int(sys.argv[3])) if mode == "load" else export(url) if mode == "export" else query(url)
+    result = load(url, int(sys.argv[3]), int(sys.argv[4])) if mode == "load" else export(url) if mode == "export" else query(url)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({**result, "peak_rss_mib": round(peak_mib, 1)}))
 

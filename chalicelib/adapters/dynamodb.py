@@ -328,7 +328,9 @@ class DynamoDBAuditLog:
         pagination = {"MaxItems": limit, "PageSize": min(limit, 1000)} if limit else {}
         with storage_errors():
             paginator = self._client.get_paginator("query")
-            for page in paginator.paginate(TableName=self._table, PaginationConfig=pagination, **kwargs):
+            for page in paginator.paginate(
+                TableName=self._table, PaginationConfig=pagination, ProjectionExpression="body", **kwargs
+            ):
                 events += [json.loads(i["body"]["S"]) for i in page.get("Items", [])]
         # In key order, as stored: sorting by the events' own seq would put two swapped events back
         # in place and hide the swap from verification.
@@ -357,11 +359,14 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
         filters: Mapping[str, str] | None = None,
         forward: bool = True,
         start_key: Mapping[str, Any] | None = None,
-        page_size: int = 200,
+        page_size: int | None = 200,
+        bodies: bool = True,
     ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
         """Events of one partition in key order, as (key, event); ``at_range`` is two ``utc_key`` bounds.
 
-        The key is what a cursor needs to resume right after this event (``start_key``).
+        The key is what a cursor needs to resume right after this event (``start_key``). Without ``bodies``
+        each event is only its ``debtor_id`` and ``seq`` (what an export's plan needs), only they travel, and
+        the key is empty.
         """
         partitions = {
             "person": ("pk", person_key(tenant, value)),
@@ -383,7 +388,7 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
             "ExpressionAttributeNames": dict(built_key.attribute_name_placeholders),
             "ExpressionAttributeValues": dict(built_key.attribute_value_placeholders),
             "ScanIndexForward": forward,
-            "Limit": page_size,
+            **({"Limit": page_size} if page_size else {}),  # None: DynamoDB's own 1 MB pages
         }
         if conditions:
             built = builder.build_expression(reduce(and_, conditions))
@@ -397,14 +402,20 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
         if index:
             kwargs["IndexName"] = index
         names = _SELECT_KEYS[by]
+        # Only the body and the keys a cursor needs travel back: the other attributes are derived from the body.
+        projected = {f"#p{i}": n for i, n in enumerate((*names, "body") if bodies else ("debtor_id", "seq"))}
+        kwargs["ProjectionExpression"] = ", ".join(projected)
+        kwargs["ExpressionAttributeNames"].update(projected)
         start = {k: _SER.serialize(v) for k, v in start_key.items()} if start_key else None
         while True:
             with storage_errors():
                 response = self._client.query(**kwargs, **({"ExclusiveStartKey": start} if start else {}))
             for raw in response.get("Items", []):
                 item = plain_item(raw)
-                key_attrs = {n: (int(item[n]) if n == "seq" else item[n]) for n in names}
-                yield key_attrs, json.loads(item["body"])
+                if not bodies:  # no cursor resumes this reading: no keys
+                    yield {}, {"debtor_id": item["debtor_id"], "seq": int(item["seq"])}
+                    continue
+                yield {n: (int(item[n]) if n == "seq" else item[n]) for n in names}, json.loads(item["body"])
             start = response.get("LastEvaluatedKey")
             if not start:
                 return
@@ -422,9 +433,23 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
                     ":b": {"N": str(last_seq)},
                 },
                 ConsistentRead=True,
+                ProjectionExpression="body",
                 PaginationConfig={"PageSize": 500},
             ):
                 yield from (json.loads(i["body"]["S"]) for i in page.get("Items", []))
+
+    def by_keys(self, tenant: str, keys: Sequence[tuple[str, int]]) -> list[dict[str, Any]]:
+        """The events at (debtor_id, seq), up to 100, in one strongly consistent BatchGetItem (and its
+        retries of unprocessed keys); ordered by debtor and seq. A key with no event is simply absent."""
+        wanted = [{"pk": {"S": person_key(tenant, d)}, "seq": {"N": str(s)}} for d, s in keys]
+        request = {self._table: {"Keys": wanted, "ConsistentRead": True, "ProjectionExpression": "body"}}
+        events: list[dict[str, Any]] = []
+        while request:
+            with storage_errors():
+                response = self._client.batch_get_item(RequestItems=request)
+            events += [json.loads(i["body"]["S"]) for i in response.get("Responses", {}).get(self._table, [])]
+            request = response.get("UnprocessedKeys") or {}
+        return sorted(events, key=lambda e: (e["debtor_id"], e["seq"]))
 
     def extend_retention(self, pk: str, seq: int, expires_at: int) -> None:
         """The retention pass's only write: a later ``expires_at`` (TTL), never the event itself."""

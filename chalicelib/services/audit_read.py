@@ -98,9 +98,16 @@ def _page_size(query: EventQuery, filters: dict[str, str]) -> int:
 
 
 def matching(
-    tenant: str, query: EventQuery, trail: AuditTrail, start_key: dict[str, Any] | None = None
+    tenant: str,
+    query: EventQuery,
+    trail: AuditTrail,
+    start_key: dict[str, Any] | None = None,
+    *,
+    bodies: bool = True,
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """Every event the query selects, in order, as (key, event); resumes after ``start_key``."""
+    """Every event the query selects, in order, as (key, event); resumes after ``start_key``. Without
+    ``bodies`` an event is only its ``debtor_id`` and ``seq``, read in DynamoDB's largest pages (1 MB):
+    nobody resumes that reading from a cursor."""
     forward = not query.descending
     bounds = at_range(query.start, query.end)
     if query.debtor_id or query.account_id:
@@ -115,7 +122,8 @@ def matching(
             filters=filters,
             forward=forward,
             start_key=start_key,
-            page_size=_page_size(query, filters),
+            page_size=_page_size(query, filters) if bodies else None,
+            bodies=bodies,
         )
         return
     assert query.start and query.end
@@ -133,7 +141,8 @@ def matching(
             filters=filters,
             forward=forward,
             start_key=key,
-            page_size=_page_size(query, filters),
+            page_size=_page_size(query, filters) if bodies else None,
+            bodies=bodies,
         )
 
 

@@ -97,7 +97,7 @@ def plan_chains(tenant: str, spec: ExportSpec, trail: AuditTrail) -> dict[str, l
     """Debtor -> [first seq, last seq] of the events the filter selects."""
     query = EventQuery(debtor_id=spec.debtor_id, account_id=spec.account_id, start=spec.start, end=spec.end)
     chains: dict[str, list[int]] = {}
-    for _key, event in matching(tenant, query, trail):
+    for _key, event in matching(tenant, query, trail, bodies=False):
         span = chains.setdefault(event["debtor_id"], [event["seq"], event["seq"]])
         span[0], span[1] = min(span[0], event["seq"]), max(span[1], event["seq"])
     return chains
@@ -188,10 +188,28 @@ class _Tally:
         return {"events": self.events, "redacted": self.redacted, "by_channel_and_outcome": nested}
 
 
+SHORT_SEGMENT = 25  # events; shorter segments are read by key, several chains in one call
+KEYS_PER_READ = 100  # BatchGetItem's limit
+
+
 def segments(tenant: str, chains: dict[str, list[int]], trail: AuditTrail) -> Iterator[dict[str, Any]]:
+    """Each chain's segment, chain after chain. Short ones (most debtors have a few events a day) are read
+    by key, up to 100 events of consecutive chains in one BatchGetItem, instead of a Query per chain."""
+    keys: list[tuple[str, int]] = []
     for debtor_id in sorted(chains):
         first, last = chains[debtor_id]
-        yield from trail.segment(tenant, debtor_id, first, last)
+        if last - first + 1 > SHORT_SEGMENT:
+            if keys:
+                yield from trail.by_keys(tenant, keys)
+                keys = []
+            yield from trail.segment(tenant, debtor_id, first, last)
+            continue
+        if len(keys) + last - first + 1 > KEYS_PER_READ:
+            yield from trail.by_keys(tenant, keys)
+            keys = []
+        keys += [(debtor_id, seq) for seq in range(first, last + 1)]
+    if keys:
+        yield from trail.by_keys(tenant, keys)
 
 
 class _Streams:

@@ -56,10 +56,13 @@ class AuditTrail(AuditLog, Protocol):
         filters: Mapping[str, str] | None = None,
         forward: bool = True,
         start_key: Mapping[str, Any] | None = None,
-        page_size: int = 200,
+        page_size: int | None = 200,  # None: DynamoDB's 1 MB pages
+        bodies: bool = True,  # False: each event is only its debtor_id and seq
     ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]: ...
 
     def segment(self, tenant: str, debtor_id: str, first_seq: int, last_seq: int) -> Iterator[dict[str, Any]]: ...
+
+    def by_keys(self, tenant: str, keys: Sequence[tuple[str, int]]) -> list[dict[str, Any]]: ...
 
     def expiring(self, day: date) -> Iterator[dict[str, Any]]: ...
 

@@ -57,6 +57,10 @@ class GeneratedTrail:
         events = self.chain(int(debtor_id.removeprefix("d-")))
         yield from events[first_seq - 1 : last_seq]
 
+    def by_keys(self, tenant: str, keys: list[tuple[str, int]]) -> list[dict[str, Any]]:
+        chains = {d: self.chain(int(d.removeprefix("d-"))) for d, _seq in keys}
+        return [chains[d][seq - 1] for d, seq in sorted(keys)]
+
 
 class FileWriter:
     def __init__(self, path: Path) -> None:
