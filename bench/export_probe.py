@@ -91,7 +91,10 @@ def query(url: str) -> dict[str, Any]:
 
 def main() -> None:
     mode, url = sys.argv[1], sys.argv[2]
-    result = load(url, int(sys.argv[3]), int(sys.argv[4])) if mode == "load" else export(url) if mode == "export" else query(url)
+    if mode == "load":
+        result = load(url, int(sys.argv[3]), int(sys.argv[4]))
+    else:
+        result = export(url) if mode == "export" else query(url)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({**result, "peak_rss_mib": round(peak_mib, 1)}))
 
