@@ -246,7 +246,10 @@ class LocalStack:
                     if page["Records"]:
                         busy = True
                         audit_appender.handle_stream(page, gateway.deps.ledgers, gateway.trail)
-                    iterators[shard] = page.get("NextShardIterator") or iterator
+                    if page.get("NextShardIterator"):
+                        iterators[shard] = page["NextShardIterator"]
+                    else:  # a closed shard: once all are read, the stream is described again
+                        del iterators[shard]
                 if not busy:
                     self._stop.wait(0.25)
             except Exception as exc:  # noqa: BLE001 - as Lambda: the same records come again

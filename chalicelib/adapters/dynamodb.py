@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import reduce
@@ -102,6 +104,24 @@ def ledger_from_image(image: dict[str, Any]) -> Ledger:
     return DynamoDBLedger._parse(image)
 
 
+BATCH_GET_TRIES = 5
+
+
+def _batch_get(client: Any, request: dict[str, Any], table: str) -> list[dict[str, Any]]:
+    """BatchGetItem with its unprocessed keys asked again after a jittered backoff; still unprocessed after
+    a few tries (throttled), it fails: a decision never goes ahead on part of what it must read."""
+    items: list[dict[str, Any]] = []
+    for attempt in range(BATCH_GET_TRIES):
+        with storage_errors():
+            response = client.batch_get_item(RequestItems=request)
+        items += response.get("Responses", {}).get(table, [])
+        request = response.get("UnprocessedKeys") or {}
+        if not request:
+            return items
+        time.sleep(random.uniform(0, 0.05 * 2**attempt))
+    raise StorageUnavailableError("BatchGetItem left keys unprocessed")
+
+
 def plain_item(item: dict[str, Any]) -> dict[str, Any]:
     return {k: _DES.deserialize(v) for k, v in item.items()}
 
@@ -128,12 +148,8 @@ class DynamoDBLedger:
         wanted = {person_key(t, d): (t, d) for t, d in keys}
         request = {self._table: {"Keys": [{"pk": {"S": pk}} for pk in wanted], "ConsistentRead": True}}
         found: dict[str, Ledger] = {}
-        while request:
-            with storage_errors():
-                response = self._client.batch_get_item(RequestItems=request)
-            for item in response.get("Responses", {}).get(self._table, []):
-                found[item["pk"]["S"]] = self._parse(item)
-            request = response.get("UnprocessedKeys") or {}
+        for item in _batch_get(self._client, request, self._table):
+            found[item["pk"]["S"]] = self._parse(item)
         return [found.get(pk) or Ledger(tenant=t, debtor_id=d) for pk, (t, d) in wanted.items()]
 
     @staticmethod
@@ -439,17 +455,15 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
                 yield from (json.loads(i["body"]["S"]) for i in page.get("Items", []))
 
     def by_keys(self, tenant: str, keys: Sequence[tuple[str, int]]) -> list[dict[str, Any]]:
-        """The events at (debtor_id, seq), up to 100, in one strongly consistent BatchGetItem (and its
-        retries of unprocessed keys); ordered by debtor and seq. A key with no event is simply absent."""
+        """The events stored at (debtor_id, seq), up to 100, in one strongly consistent BatchGetItem (and its
+        retries of unprocessed keys), in the order asked. A key with nothing stored is absent. The order is the
+        keys', never the bodies' own seq: two swapped events stay swapped, for verification to see."""
         wanted = [{"pk": {"S": person_key(tenant, d)}, "seq": {"N": str(s)}} for d, s in keys]
-        request = {self._table: {"Keys": wanted, "ConsistentRead": True, "ProjectionExpression": "body"}}
-        events: list[dict[str, Any]] = []
-        while request:
-            with storage_errors():
-                response = self._client.batch_get_item(RequestItems=request)
-            events += [json.loads(i["body"]["S"]) for i in response.get("Responses", {}).get(self._table, [])]
-            request = response.get("UnprocessedKeys") or {}
-        return sorted(events, key=lambda e: (e["debtor_id"], e["seq"]))
+        request = {self._table: {"Keys": wanted, "ConsistentRead": True, "ProjectionExpression": "pk, seq, body"}}
+        found: dict[tuple[str, int], dict[str, Any]] = {}
+        for item in _batch_get(self._client, request, self._table):
+            found[(item["pk"]["S"], int(item["seq"]["N"]))] = json.loads(item["body"]["S"])
+        return [found[k] for d, s in keys if (k := (person_key(tenant, d), s)) in found]
 
     def extend_retention(self, pk: str, seq: int, expires_at: int) -> None:
         """The retention pass's only write: a later ``expires_at`` (TTL), never the event itself."""

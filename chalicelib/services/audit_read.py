@@ -254,9 +254,7 @@ class AnchorCache:
         return self.days[day]
 
 
-def verify(
-    tenant: str, debtor_id: str, deps: AuditDeps, cache: AnchorCache | None = None, *, again: bool = True
-) -> dict[str, Any]:
+def verify(tenant: str, debtor_id: str, deps: AuditDeps, cache: AnchorCache | None = None) -> dict[str, Any]:
     """Recompute every hash and link, then check the chain reaches the head the ledger committed and
     every head the daily anchors recorded for it.
 
@@ -294,9 +292,19 @@ def verify(
         return {**result, "ok": False, "broken_at": ledger.seq + 1, "problem": problem, "event": extra}
     pending = {e["seq"] for e in ledger.outbox}
     missing = [s for s in range(last_seq + 1, ledger.seq + 1) if s not in pending]
-    if missing and again:
-        # The appender may have appended them and emptied the outbox between the two reads: look once more.
-        return verify(tenant, debtor_id, deps, cache, again=False)
+    if missing:
+        # The appender may have appended them and emptied the outbox between the two reads. Read after the
+        # ledger, strongly consistent, the table holds every event the outbox no longer does.
+        later = deps.trail.for_person(tenant, debtor_id, after_seq=last_seq)
+        if later:
+            events = [*events, *later]
+            check = verify_chain(events)
+            if not check.ok:
+                broken = next((e for e in events if e.get("seq") == check.broken_at), None)
+                return {**result, "ok": False, "broken_at": check.broken_at, "problem": check.problem, "event": broken}
+            result["checked"] = check.checked
+            last_seq = events[-1]["seq"]
+            missing = [s for s in range(last_seq + 1, ledger.seq + 1) if s not in pending]
     if missing:
         problem = f"events {missing[0]}..{missing[-1]} are missing: the ledger's head is at seq {ledger.seq}"
         return {**result, "ok": False, "broken_at": missing[0], "problem": problem}

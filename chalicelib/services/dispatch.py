@@ -64,7 +64,7 @@ def _repair_person(deps: Deps, tenant: str, debtor_id: str) -> int:
     present = {e["seq"] for e in deps.audit.for_person(tenant, debtor_id, after_seq=first - 1)}
     missing = [e for e in ledger.outbox if e["seq"] not in present]
     deps.audit.append(missing)
-    deps.ledgers.mark_appended(tenant, debtor_id, max(e["seq"] for e in ledger.outbox))
+    deps.ledgers.mark_appended(tenant, debtor_id, ledger.seq)  # the outbox holds every unappended event
     return len(missing)
 
 

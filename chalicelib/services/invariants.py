@@ -17,6 +17,7 @@ from typing import Any
 from chalicelib.domain import engine
 from chalicelib.domain.audit import EventType
 from chalicelib.domain.model import ContactRecord, ContactRequest, Outcome, Result
+from chalicelib.domain.preferences import Preferences
 from chalicelib.services import suppression
 from chalicelib.services.writes import Deps
 
@@ -69,17 +70,17 @@ def check_person(tenant: str, debtor_id: str, deps: Deps) -> tuple[int, list[Vio
             continue
         checked += 1
         before: list[ContactRecord] = records[:index]
-        decision = engine.evaluate(request, before, deps.policies, record.at)
+        # The opt-outs recorded before this contact, the person's and the address's: the packs' own consent
+        # rules judge them (exempt purposes included). Cease, attorney and inconvenient times are judged at
+        # decision time and are not replayed here (their history is in preferences_changed events).
+        found = suppression.scoped_opt_outs(deps, tenant, request.to)
+        earlier = tuple(o for o in (*ledger.preferences.opt_outs, *(o for _s, o in found)) if o.at and o.at < record.at)
+        decision = engine.evaluate(request, before, deps.policies, record.at, Preferences(opt_outs=earlier))
         if decision.outcome is not Outcome.ALLOW:
             rules = tuple(r.rule for r in decision.reasons)
+            kind = "after-opt-out" if any("opt-out" in r for r in rules) else "over-contact"
             detail = "; ".join(r.message for r in decision.reasons)
-            violations.append(Violation("over-contact", tenant, debtor_id, record.contact_id, record.at, rules, detail))
-        opted = [o for _scope, o in suppression.scoped_opt_outs(deps, tenant, request.to) if o.covers(request)]
-        opted += [o for o in ledger.preferences.opt_outs if o.covers(request)]
-        if any(o.at is not None and o.at < record.at for o in opted):
-            violations.append(
-                Violation("after-opt-out", tenant, debtor_id, record.contact_id, record.at, (), "opted out before")
-            )
+            violations.append(Violation(kind, tenant, debtor_id, record.contact_id, record.at, rules, detail))
     return checked, violations
 
 

@@ -316,6 +316,7 @@ def appended(gateway: Any, debtor: str, tenant: str = TENANT, timeout: float = 2
     """The debtor's audit events once the stack's stream appender has caught up with the ledger (its outbox
     empty), as a compliance officer sees them a moment after the contacts."""
     deadline = clock.monotonic() + timeout
-    while gateway.deps.ledgers.get(tenant, debtor).outbox and clock.monotonic() < deadline:
+    while gateway.deps.ledgers.get(tenant, debtor).outbox:
+        assert clock.monotonic() < deadline, f"the stream appender did not catch up with {debtor} in {timeout} s"
         clock.sleep(0.1)
     return list(gateway.deps.audit.for_person(tenant, debtor))

@@ -134,3 +134,38 @@ def test_an_outcome_for_a_refused_call_is_refused_not_lost_before_the_appender_r
     assert refused.status == "refused" and _stored(streaming) == []
     with pytest.raises(calls.NotAVoicePermitError):
         calls.record_call_outcome("local", refused.contact_id, "conversation", streaming.deps, night)
+
+
+def test_verify_is_not_fooled_by_the_appender_running_between_its_reads(streaming, monkeypatch):
+    stream = LedgerStream(streaming)
+    submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
+    ledgers = streaming.audit_deps.ledgers
+    read = ledgers.get
+
+    def appender_runs_first(tenant, debtor_id):  # verify read the (empty) trail; now the appender runs
+        stream.drain()
+        return read(tenant, debtor_id)
+
+    monkeypatch.setattr(ledgers, "get", appender_runs_first)
+    verdict = audit_read.verify("local", "d-1", streaming.audit_deps)
+    assert verdict["ok"], verdict
+    assert verdict["checked"] == 3 and verdict["pending"] == []
+
+
+def test_an_export_reads_short_chains_in_key_order_and_a_swap_shows(streaming):
+    from chalicelib.domain.audit import verify_chain
+
+    stream = LedgerStream(streaming)
+    submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
+    stream.drain()
+    table = streaming.settings.audit_table
+    dynamodb = streaming.clients.dynamodb
+    items = {
+        s: dynamodb.get_item(TableName=table, Key={"pk": {"S": "local#d-1"}, "seq": {"N": str(s)}})["Item"]
+        for s in (1, 2)
+    }
+    for s, other in ((1, 2), (2, 1)):  # each body moved under the other's key
+        dynamodb.put_item(TableName=table, Item={**items[s], "body": items[other]["body"]})
+    events = streaming.trail.by_keys("local", [("d-1", 1), ("d-1", 2), ("d-1", 3)])
+    assert [e["seq"] for e in events] == [2, 1, 3]  # as stored, not tidied by the bodies' own seq
+    assert not verify_chain(events).ok

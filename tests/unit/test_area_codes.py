@@ -26,9 +26,12 @@ def test_the_committed_table_is_the_one_this_phonenumbers_builds():
 
 def _numbers(seed: int, count: int) -> list[phonenumbers.PhoneNumber]:
     rng = random.Random(seed)
-    areas = sorted({p[1:4] for p in json.loads(area_codes.TABLE.read_text())["prefixes"] if len(p) >= 4})
+    prefixes = sorted(json.loads(area_codes.TABLE.read_text())["prefixes"])
+    areas = sorted({p[1:4] for p in prefixes if len(p) >= 4})
     picked = [f"+1{a}{rng.randint(200, 999)}{rng.randint(0, 9999):04d}" for a in areas for _ in range(3)]
     picked += [f"+1{rng.randint(200, 999)}{rng.randint(200, 999)}{rng.randint(0, 9999):04d}" for _ in range(count)]
+    # one number under every prefix of the table, the 6- and 7-digit exceptions included
+    picked += [f"+{p}{rng.randint(0, 10 ** (11 - len(p)) - 1):0{11 - len(p)}d}" for p in prefixes]
     picked += ["+18005550100", "+18885550100", "+19005550100", "+12125550100", "+14165550100", "+18765550100"]
     return [phonenumbers.parse(n) for n in picked]
 
@@ -41,7 +44,7 @@ def test_the_table_describes_numbers_as_the_geocoder_does(seed):
         for n in numbers
         if zones._described_code(n) != _geocoder_code(n)
     ]
-    assert len(numbers) > 2000 and differ == []
+    assert len(numbers) > 3500 and differ == []
 
 
 def test_cold_imports_leave_the_geocoders_data_unloaded():
