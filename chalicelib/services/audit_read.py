@@ -283,6 +283,13 @@ def verify(tenant: str, debtor_id: str, deps: AuditDeps, cache: AnchorCache | No
         result["warnings"] = anchored["warnings"]
     if anchored.get("problem"):
         return {**result, "ok": False, **{k: v for k, v in anchored.items() if k not in ("checked", "warnings")}}
+    return _reaches_head(tenant, debtor_id, deps, events, ledger, result)
+
+
+def _reaches_head(
+    tenant: str, debtor_id: str, deps: AuditDeps, events: list[dict[str, Any]], ledger: Any, result: dict[str, Any]
+) -> dict[str, Any]:
+    """The chain's events, with those still in the ledger's outbox, end at the head the ledger committed."""
     last_seq = events[-1]["seq"] if events else 0
     if last_seq > ledger.seq:
         # Read after the events, the ledger is at least as far as any event committed: one past its
