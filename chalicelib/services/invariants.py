@@ -17,8 +17,9 @@ from typing import Any
 from chalicelib.domain import engine
 from chalicelib.domain.audit import EventType
 from chalicelib.domain.model import ContactRecord, ContactRequest, Outcome, Result
-from chalicelib.domain.preferences import Preferences
-from chalicelib.services import suppression
+from chalicelib.domain.preferences import OptOut, Preferences
+from chalicelib.services import audit_read, suppression
+from chalicelib.services.ports import AuditTrail
 from chalicelib.services.writes import Deps
 
 NOT_A_CONTACT = frozenset({Result.FAILED, Result.PENDING})  # never left; a pending one is not settled yet
@@ -51,9 +52,7 @@ def _person_events(tenant: str, debtor_id: str, deps: Deps, outbox: Iterable[dic
     return [stored[s] for s in sorted(stored)]
 
 
-def check_person(tenant: str, debtor_id: str, deps: Deps) -> tuple[int, list[Violation]]:
-    ledger = deps.ledgers.get(tenant, debtor_id)
-    events = _person_events(tenant, debtor_id, deps, ledger.outbox)
+def _index(tenant: str, events: Iterable[dict[str, Any]]) -> tuple[dict[str, ContactRequest], dict[str, int]]:
     requests: dict[str, ContactRequest] = {}
     committed: dict[str, int] = {}  # contact -> seq of its last "allow"
     for event in events:
@@ -61,6 +60,23 @@ def check_person(tenant: str, debtor_id: str, deps: Deps) -> tuple[int, list[Vio
             requests[event["contact_id"]] = ContactRequest.model_validate({**event["data"], "tenant": tenant})
         elif event["type"] == EventType.DECIDED and event["data"].get("outcome") == Outcome.ALLOW:
             committed[event["contact_id"]] = event["seq"]
+    return requests, committed
+
+
+def check_person(
+    tenant: str,
+    debtor_id: str,
+    deps: Deps,
+    events: list[dict[str, Any]] | None = None,
+    opt_outs: dict[str, list[tuple[str, OptOut]]] | None = None,
+) -> tuple[int, list[Violation]]:
+    """``events``: the person's events already read (by day, say); read whole from the trail if they miss
+    the request or decision of a contact the ledger still counts. ``opt_outs``: a cache by address."""
+    ledger = deps.ledgers.get(tenant, debtor_id)
+    requests, committed = _index(tenant, [*(events or []), *ledger.outbox])
+    if events is None or any(r.contact_id not in committed or r.contact_id not in requests for r in ledger.history):
+        requests, committed = _index(tenant, _person_events(tenant, debtor_id, deps, ledger.outbox))
+    cache = {} if opt_outs is None else opt_outs
     records = sorted((r for r in ledger.history if r.contact_id in committed), key=lambda r: committed[r.contact_id])
     violations: list[Violation] = []
     checked = 0
@@ -73,7 +89,9 @@ def check_person(tenant: str, debtor_id: str, deps: Deps) -> tuple[int, list[Vio
         # The opt-outs recorded before this contact, the person's and the address's: the packs' own consent
         # rules judge them (exempt purposes included). Cease, attorney and inconvenient times are judged at
         # decision time and are not replayed here (their history is in preferences_changed events).
-        found = suppression.scoped_opt_outs(deps, tenant, request.to)
+        if request.to not in cache:
+            cache[request.to] = suppression.scoped_opt_outs(deps, tenant, request.to)
+        found = cache[request.to]
         earlier = tuple(o for o in (*ledger.preferences.opt_outs, *(o for _s, o in found)) if o.at and o.at < record.at)
         decision = engine.evaluate(request, before, deps.policies, record.at, Preferences(opt_outs=earlier))
         if decision.outcome is not Outcome.ALLOW:
@@ -86,8 +104,27 @@ def check_person(tenant: str, debtor_id: str, deps: Deps) -> tuple[int, list[Vio
 
 def check_people(tenant: str, debtor_ids: Iterable[str], deps: Deps) -> InvariantReport:
     report = InvariantReport()
+    cache: dict[str, list[tuple[str, OptOut]]] = {}
     for debtor_id in dict.fromkeys(debtor_ids):
-        checked, violations = check_person(tenant, debtor_id, deps)
+        checked, violations = check_person(tenant, debtor_id, deps, opt_outs=cache)
+        report.people += 1
+        report.contacts += checked
+        report.violations += violations
+    return report
+
+
+def check_range(tenant: str, start: datetime, end: datetime, deps: Deps, trail: AuditTrail) -> InvariantReport:
+    """Every person with events in [start, end): the events are read a day at a time from the day index
+    (a few large pages, not a Query per person) and grouped by person, so memory follows the events of the
+    range: a tool for an operator's range, not for years at once."""
+    by_person: dict[str, list[dict[str, Any]]] = {}
+    for _key, event in audit_read.matching(tenant, audit_read.EventQuery(start=start, end=end, limit=1000), trail):
+        if not event["debtor_id"].startswith("@"):  # address chains and the access chain hold no contacts
+            by_person.setdefault(event["debtor_id"], []).append(event)
+    report = InvariantReport()
+    cache: dict[str, list[tuple[str, OptOut]]] = {}
+    for debtor_id, events in by_person.items():
+        checked, violations = check_person(tenant, debtor_id, deps, events, cache)
         report.people += 1
         report.contacts += checked
         report.violations += violations

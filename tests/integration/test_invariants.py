@@ -30,6 +30,8 @@ def test_what_the_gateway_permitted_breaks_no_rule(gateway):
     assert [a.status for a in answers].count("permitted") == 7  # Reg F: 7 calls in 7 days
     report = invariants.check_people("local", ["d-1"], gateway.deps)
     assert (report.people, report.contacts, report.violations) == (1, 7, [])
+    ranged = invariants.check_range("local", utc(2026, 3, 2), utc(2026, 3, 6), gateway.deps, gateway.trail)
+    assert (ranged.people, ranged.contacts, ranged.violations) == (1, 7, [])
 
 
 def test_a_contact_that_got_past_the_cap_is_reported_with_its_rule(gateway):
@@ -74,3 +76,5 @@ def test_a_message_after_an_opt_out_is_reported(gateway):
     )
     [violation] = invariants.check_people("local", ["d-1"], gateway.deps).violations
     assert (violation.kind, violation.contact_id) == ("after-opt-out", sent.contact_id)
+    ranged = invariants.check_range("local", utc(2026, 3, 2), utc(2026, 3, 3), gateway.deps, gateway.trail)
+    assert [(v.kind, v.contact_id) for v in ranged.violations] == [("after-opt-out", sent.contact_id)]
