@@ -259,7 +259,10 @@ def export_figures(events: int = 100_000, chains: int = 10_000) -> dict[str, Any
         first, export, second = _probe("query", url), _probe("export", url), _probe("query", url)
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a server holding 100,000 items can be slow to go
+            server.kill()
     raw = (first["seconds"] + second["seconds"]) / 2
     return {
         "export_events": export["events"],
