@@ -126,6 +126,7 @@ class Gateway:
             store=S3Objects(self.clients.s3, self.settings.export_bucket),
             signer=KmsSigner(self.clients.kms, self.settings.signing_key_id),
             anchors=self.audit_deps.anchors,
+            ledgers=self.deps.ledgers,
         )
 
     def _unsubscribe_headers(self) -> Callable[[str, str], dict[str, str]] | None:

@@ -26,7 +26,7 @@ from chalicelib.domain.masking import mask_address
 from chalicelib.domain.policy import canonical_json
 from chalicelib.services import anchors
 from chalicelib.services.audit_read import EventQuery, matching
-from chalicelib.services.ports import AuditTrail, Jobs, ObjectStore, Queue, Signer, StreamWriter
+from chalicelib.services.ports import AuditTrail, Jobs, LedgerRepository, ObjectStore, Queue, Signer, StreamWriter
 
 BUNDLE_FORMAT = "gateway-export/1"
 MAX_PDF_CONTACTS = 5000
@@ -63,6 +63,7 @@ class ExportDeps:
     signer: Signer
     anchors: ObjectStore | None = None
     new_id: Callable[[datetime], str] = field(default=lambda now: f"ex_{now:%Y%m%d%H%M%S}_{secrets.token_hex(5)}")
+    ledgers: LedgerRepository | None = None  # a debtor whose events still wait for the appender is known here
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def request_export(
 ) -> dict[str, Any]:
     """Record the job and queue it; the caller answers 202 at once."""
     _validate(spec)
-    if spec.debtor_id and not deps.trail.for_person(tenant, spec.debtor_id, limit=1):
+    if spec.debtor_id and not _recorded(tenant, spec.debtor_id, deps):
         raise NotFoundError(f"debtor {spec.debtor_id}: nothing was ever recorded for this debtor")
     export_id = deps.new_id(now)
     job = {
@@ -79,6 +79,13 @@ def request_export(
         )
         raise
     return {"export_id": export_id, "status": "queued"}
+
+
+def _recorded(tenant: str, debtor_id: str, deps: ExportDeps) -> bool:
+    """Events in the trail, or a ledger that committed some (the appender may not have appended them yet)."""
+    if deps.trail.for_person(tenant, debtor_id, limit=1):
+        return True
+    return deps.ledgers is not None and deps.ledgers.get(tenant, debtor_id).version > 0
 
 
 def job_key(tenant: str, export_id: str) -> str:

@@ -169,3 +169,15 @@ def test_an_export_reads_short_chains_in_key_order_and_a_swap_shows(streaming):
     events = streaming.trail.by_keys("local", [("d-1", 1), ("d-1", 2), ("d-1", 3)])
     assert [e["seq"] for e in events] == [2, 1, 3]  # as stored, not tidied by the bodies' own seq
     assert not verify_chain(events).ok
+
+
+def test_an_export_of_a_debtor_is_accepted_before_the_appender_runs(streaming):
+    from chalicelib.domain.errors import NotFoundError
+    from chalicelib.services import exports
+
+    submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
+    assert _stored(streaming) == []
+    queued = exports.request_export("local", exports.ExportSpec(debtor_id="d-1"), streaming.export_deps, NOON_ATLANTA)
+    assert queued["status"] == "queued"
+    with pytest.raises(NotFoundError):  # nobody: no events, no ledger
+        exports.request_export("local", exports.ExportSpec(debtor_id="d-9"), streaming.export_deps, NOON_ATLANTA)
