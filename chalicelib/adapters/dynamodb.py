@@ -185,31 +185,34 @@ class DynamoDBLedger:
         """
         key = {"pk": {"S": person_key(tenant, debtor_id)}}
         values = {":s": {"N": str(seq)}}
+        emptied = self._update_if(
+            key,
+            "SET appended_seq = :s, outbox = :empty REMOVE pending_shard, pending_since",
+            "attribute_exists(pk) AND seq = :s",
+            {**values, ":empty": {"S": "[]"}},
+        )
+        if not emptied:  # newer events were committed since: move the mark only, unless a later one is there
+            self._update_if(
+                key,
+                "SET appended_seq = :s",
+                "attribute_exists(pk) AND (attribute_not_exists(appended_seq) OR appended_seq < :s)",
+                values,
+            )
+
+    def _update_if(self, key: dict[str, Any], update: str, condition: str, values: dict[str, Any]) -> bool:
+        """An UpdateItem under ``condition``; False when the condition does not hold."""
         try:
             with storage_errors():
                 self._client.update_item(
                     TableName=self._table,
                     Key=key,
-                    UpdateExpression="SET appended_seq = :s, outbox = :empty REMOVE pending_shard, pending_since",
-                    ConditionExpression="attribute_exists(pk) AND seq = :s",
-                    ExpressionAttributeValues={**values, ":empty": {"S": "[]"}},
-                )
-            return
-        except ConflictError:
-            pass  # newer events were committed since: move the mark only
-        try:
-            with storage_errors():
-                self._client.update_item(
-                    TableName=self._table,
-                    Key=key,
-                    UpdateExpression="SET appended_seq = :s",
-                    ConditionExpression=(
-                        "attribute_exists(pk) AND (attribute_not_exists(appended_seq) OR appended_seq < :s)"
-                    ),
+                    UpdateExpression=update,
+                    ConditionExpression=condition,
                     ExpressionAttributeValues=values,
                 )
         except ConflictError:
-            pass  # a later mark is already there
+            return False
+        return True
 
     def _keys(
         self, index: str, shard_attr: str, shard: str, sort_attr: str, until: datetime, limit: int

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from chalicelib.domain.audit import verify_chain
+from chalicelib.domain.audit import ChainCheck, verify_chain
 from chalicelib.domain.errors import InvalidFieldError, NotFoundError
 from chalicelib.domain.policy import canonical_json
 from chalicelib.services import anchors
@@ -273,8 +273,7 @@ def verify(tenant: str, debtor_id: str, deps: AuditDeps, cache: AnchorCache | No
         "head": {"seq": ledger.seq, "hash": ledger.head},
     }
     if not check.ok:
-        broken = next((e for e in events if e.get("seq") == check.broken_at), None)
-        return {**result, "broken_at": check.broken_at, "problem": check.problem, "event": broken}
+        return _broken(result, events, check)
     anchored = _check_anchors(tenant, debtor_id, events, cache)
     result["anchors_checked"] = anchored["checked"]
     if not events and ledger.version == 0 and not anchored["checked"] and not anchored.get("problem"):
@@ -284,6 +283,12 @@ def verify(tenant: str, debtor_id: str, deps: AuditDeps, cache: AnchorCache | No
     if anchored.get("problem"):
         return {**result, "ok": False, **{k: v for k, v in anchored.items() if k not in ("checked", "warnings")}}
     return _reaches_head(tenant, debtor_id, deps, events, ledger, result)
+
+
+def _broken(result: dict[str, Any], events: list[dict[str, Any]], check: ChainCheck) -> dict[str, Any]:
+    """The verdict on a chain whose hashes or links do not hold, with the event where they stop."""
+    broken = next((e for e in events if e.get("seq") == check.broken_at), None)
+    return {**result, "ok": False, "broken_at": check.broken_at, "problem": check.problem, "event": broken}
 
 
 def _reaches_head(
@@ -307,8 +312,7 @@ def _reaches_head(
             events = [*events, *later]
             check = verify_chain(events)
             if not check.ok:
-                broken = next((e for e in events if e.get("seq") == check.broken_at), None)
-                return {**result, "ok": False, "broken_at": check.broken_at, "problem": check.problem, "event": broken}
+                return _broken(result, events, check)
             result["checked"] = check.checked
             last_seq = events[-1]["seq"]
             missing = [s for s in range(last_seq + 1, ledger.seq + 1) if s not in pending]

@@ -103,10 +103,14 @@ def check_person(
 
 
 def check_people(tenant: str, debtor_ids: Iterable[str], deps: Deps) -> InvariantReport:
+    return _check_all(tenant, ((d, None) for d in dict.fromkeys(debtor_ids)), deps)
+
+
+def _check_all(tenant: str, people: Iterable[tuple[str, list[dict[str, Any]] | None]], deps: Deps) -> InvariantReport:
     report = InvariantReport()
     cache: dict[str, list[tuple[str, OptOut]]] = {}
-    for debtor_id in dict.fromkeys(debtor_ids):
-        checked, violations = check_person(tenant, debtor_id, deps, opt_outs=cache)
+    for debtor_id, events in people:
+        checked, violations = check_person(tenant, debtor_id, deps, events, cache)
         report.people += 1
         report.contacts += checked
         report.violations += violations
@@ -121,11 +125,4 @@ def check_range(tenant: str, start: datetime, end: datetime, deps: Deps, trail: 
     for _key, event in audit_read.matching(tenant, audit_read.EventQuery(start=start, end=end, limit=1000), trail):
         if not event["debtor_id"].startswith("@"):  # address chains and the access chain hold no contacts
             by_person.setdefault(event["debtor_id"], []).append(event)
-    report = InvariantReport()
-    cache: dict[str, list[tuple[str, OptOut]]] = {}
-    for debtor_id, events in by_person.items():
-        checked, violations = check_person(tenant, debtor_id, deps, events, cache)
-        report.people += 1
-        report.contacts += checked
-        report.violations += violations
-    return report
+    return _check_all(tenant, by_person.items(), deps)
