@@ -22,10 +22,12 @@ bundle: chalicelib/policy_bundle.json
 run: install bundle
 	$(BIN)/python -m gateway_cli.main local
 
-lint: install
+lint: install bundle
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/python -m gateway_cli.package --template-only build/template
+	$(BIN)/cfn-lint build/template/sam.json
 
 format: install
 	$(BIN)/ruff format .
@@ -37,8 +39,8 @@ test: install bundle lint
 unit: install
 	$(BIN)/python -m pytest tests/unit
 
-package: install bundle
-	rm -rf build/package && $(BIN)/chalice package --stage prod build/package
+package: install bundle  # build/package/sam.json (SAM, resources merged) and deployment.zip: docs/deploy.md
+	$(BIN)/python -m gateway_cli.package build/package
 
 demo: install  # against the running `make run`: opt-outs, then examples/campaign.jsonl, then a summary
 	$(BIN)/python -m gateway_cli.main demo

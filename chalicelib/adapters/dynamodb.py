@@ -6,6 +6,7 @@ import json
 import random
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from functools import reduce
 from operator import and_
@@ -105,6 +106,7 @@ def ledger_from_image(image: dict[str, Any]) -> Ledger:
 
 
 BATCH_GET_TRIES = 5
+KEY_READERS = 8  # GetItems in flight at once when the audit trail is read by key
 
 
 def _batch_get(client: Any, request: dict[str, Any], table: str) -> list[dict[str, Any]]:
@@ -283,6 +285,7 @@ class DynamoDBAuditLog:
     def __init__(self, client: Any, table: str) -> None:
         self._client = client
         self._table = table
+        self._readers: ThreadPoolExecutor | None = None
 
     def append(self, events: Sequence[dict[str, Any]]) -> int:
         """Returns how many were not stored before."""
@@ -458,26 +461,48 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
                 yield from (json.loads(i["body"]["S"]) for i in page.get("Items", []))
 
     def by_keys(self, tenant: str, keys: Sequence[tuple[str, int]]) -> list[dict[str, Any]]:
-        """The events stored at (debtor_id, seq), up to 100, in one strongly consistent BatchGetItem (and its
-        retries of unprocessed keys), in the order asked. A key with nothing stored is absent. The order is the
-        keys', never the bodies' own seq: two swapped events stay swapped, for verification to see."""
-        wanted = [{"pk": {"S": person_key(tenant, d)}, "seq": {"N": str(s)}} for d, s in keys]
-        request = {self._table: {"Keys": wanted, "ConsistentRead": True, "ProjectionExpression": "pk, seq, body"}}
-        found: dict[tuple[str, int], dict[str, Any]] = {}
-        for item in _batch_get(self._client, request, self._table):
-            found[(item["pk"]["S"], int(item["seq"]["N"]))] = json.loads(item["body"]["S"])
-        return [found[k] for d, s in keys if (k := (person_key(tenant, d), s)) in found]
+        """The events stored at (debtor_id, seq), in the order asked; a key with nothing stored is absent.
 
-    def extend_retention(self, pk: str, seq: int, expires_at: int) -> None:
-        """The retention pass's only write: a later ``expires_at`` (TTL), never the event itself."""
-        expires = datetime.fromtimestamp(expires_at, UTC)
+        Strongly consistent GetItems, a few in flight at once: the audit table's roles may Put, Get and
+        Query, nothing else (docs/decisions/0011), and a GetItem costs the same read units as the item's
+        share of a BatchGetItem. The order is the keys', never the bodies' own seq: two swapped events stay
+        swapped, for verification to see."""
+        if self._readers is None:
+            self._readers = ThreadPoolExecutor(max_workers=KEY_READERS, thread_name_prefix="audit-read")
+        found = self._readers.map(lambda key: self._get_body(person_key(tenant, key[0]), key[1]), keys)
+        return [body for body in list(found) if body is not None]
+
+    def _get_body(self, pk: str, seq: int) -> dict[str, Any] | None:
         with storage_errors():
-            self._client.update_item(
+            item = self._client.get_item(
                 TableName=self._table,
                 Key={"pk": {"S": pk}, "seq": {"N": str(seq)}},
-                UpdateExpression="SET expires_at = :e, expiry_day = :d",
-                ConditionExpression="attribute_exists(pk) AND expires_at < :e",
-                ExpressionAttributeValues={":e": {"N": str(expires_at)}, ":d": {"S": expires.date().isoformat()}},
+                ConsistentRead=True,
+                ProjectionExpression="body",
+            ).get("Item")
+        return json.loads(item["body"]["S"]) if item else None
+
+    def extend_retention(self, pk: str, seq: int, expires_at: int) -> None:
+        """The retention pass's only write: the same item put again with a later ``expires_at`` (TTL).
+
+        A PutItem, not an UpdateItem, so that no role anywhere may update an audit item. The put is
+        conditional on the stored hash and body being the ones just read and on the TTL only moving
+        later: the event itself cannot change, and a concurrent pass's later TTL is never undone."""
+        with storage_errors():
+            item = self._client.get_item(
+                TableName=self._table, Key={"pk": {"S": pk}, "seq": {"N": str(seq)}}, ConsistentRead=True
+            ).get("Item")
+        if item is None:
+            raise ConflictError("the event is gone")
+        expires = datetime.fromtimestamp(expires_at, UTC)
+        renewed = {**item, "expires_at": {"N": str(expires_at)}, "expiry_day": {"S": expires.date().isoformat()}}
+        with storage_errors():
+            self._client.put_item(
+                TableName=self._table,
+                Item=renewed,
+                ConditionExpression="#hash = :hash AND body = :body AND expires_at < :e",
+                ExpressionAttributeNames={"#hash": "hash"},
+                ExpressionAttributeValues={":hash": item["hash"], ":body": item["body"], ":e": {"N": str(expires_at)}},
             )
 
     def expiring(self, day: date) -> Iterator[dict[str, Any]]:

@@ -190,12 +190,13 @@ class _Tally:
 
 
 SHORT_SEGMENT = 25  # events; shorter segments are read by key, several chains in one call
-KEYS_PER_READ = 100  # BatchGetItem's limit
+KEYS_PER_READ = 100  # keys handed to one by_keys call
 
 
 def segments(tenant: str, chains: dict[str, list[int]], trail: AuditTrail) -> Iterator[dict[str, Any]]:
     """Each chain's segment, chain after chain. Short ones (most debtors have a few events a day) are read
-    by key, up to 100 events of consecutive chains in one BatchGetItem, instead of a Query per chain."""
+    by key (GetItems, several in flight), up to 100 events of consecutive chains at a time, instead of a Query
+    per chain."""
     keys: list[tuple[str, int]] = []
     for debtor_id in sorted(chains):
         first, last = chains[debtor_id]

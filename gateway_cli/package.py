@@ -1,0 +1,789 @@
+"""The production package: ``chalice package`` (SAM) merged with every resource the gateway needs.
+
+    python -m gateway_cli.package build/package            # make package: template + deployment.zip
+    python -m gateway_cli.package --template-only build/template   # make lint: the template alone, fast
+    python -m gateway_cli.package --write-policies          # after changing ACCESS: .chalice/policy-*.json
+
+Chalice generates the functions, their triggers and the REST API; ``resources_template()`` adds the
+tables, buckets, topics, queues, keys, SES configuration, alarms and gateway responses, and points each
+function's environment and triggers at them through stage parameters (docs/decisions/0011). The tables'
+keys and indexes come from ``chalicelib.provision.table_specs``, the one description the local stack
+also creates from. Each function has its own role; its policy is ``.chalice/policy-<function>.json``,
+written from ``ACCESS`` below, which a test also checks against the calls each function makes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from chalicelib import http, provision
+from chalicelib.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CHALICE_DIR = ROOT / ".chalice"
+STAGE = "prod"
+NAMESPACE = "ContactGateway"  # POWERTOOLS_METRICS_NAMESPACE of every function
+
+# chalice handler name -> the template's logical id of its function
+FUNCTIONS = {
+    "api_handler": "APIHandler",
+    "api_key": "ApiKey",
+    "inbound_sms": "InboundSms",
+    "ses_feedback": "SesFeedback",
+    "dispatcher": "Dispatcher",
+    "export_worker": "ExportWorker",
+    "batch_worker": "BatchWorker",
+    "audit_stream": "AuditStream",
+    "audit_daily": "AuditDaily",
+}
+ASYNC_FUNCTIONS = ("inbound_sms", "ses_feedback", "dispatcher", "audit_daily")  # invoked by SNS / the schedule
+
+# Settings field -> logical id of the table; its keys and indexes are provision.table_specs'.
+TABLES = {
+    "ledger_table": "LedgerTable",
+    "audit_table": "AuditTable",
+    "jobs_table": "JobsTable",
+    "batch_table": "BatchTable",
+    "keys_table": "KeysTable",
+    "idempotency_table": "IdempotencyTable",
+}
+TTL = {"AuditTable": "expires_at", "IdempotencyTable": "expiration", "BatchTable": "expires_at"}
+
+READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem")  # the ledger is read by key; its indexes by Query
+WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem")
+JOBS = ("dynamodb:GetItem", "dynamodb:PutItem")
+IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")  # Powertools
+# The audit table is append-only: a conditional PutItem adds an event; nothing updates or deletes one.
+AUDIT_WRITE = ("dynamodb:PutItem",)
+AUDIT_READ = ("dynamodb:GetItem", "dynamodb:Query")
+AUDIT_ACTIONS = frozenset({"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"})
+QUEUE_SEND = ("sqs:SendMessage", "sqs:GetQueueUrl")
+QUEUE_RECEIVE = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")  # Lambda's SQS trigger
+SMS = ("sns:Publish",)
+EMAIL = ("ses:SendEmail",)
+KEY_USE = ("kms:Decrypt", "kms:GenerateDataKey")  # SQS and Secrets Manager under the data key
+
+# What each function may do, by logical resource: "Table", "Table/index/name", "Table/stream", "Bucket",
+# "Bucket/*" (objects), "Queue", "Key", and the pseudo-resources "sms" (phone numbers, never a topic),
+# "email" (the sender identity and configuration set), "logs" (the function's own log group).
+ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
+    "api_handler": {
+        "LedgerTable": (*READ, *WRITE, "dynamodb:DescribeTable"),
+        "AuditTable": (*AUDIT_READ, *AUDIT_WRITE),
+        "AuditTable/index/by_contact": ("dynamodb:Query",),
+        "AuditTable/index/by_day": ("dynamodb:Query",),
+        "AuditTable/index/by_account": ("dynamodb:Query",),
+        "IdempotencyTable": IDEMPOTENCY,
+        "KeysTable": ("dynamodb:GetItem", *WRITE),
+        "KeysTable/index/by_tenant": ("dynamodb:Query",),
+        "BatchTable": ("dynamodb:GetItem", "dynamodb:Query", *WRITE),
+        "JobsTable": JOBS,
+        "BatchQueue": QUEUE_SEND,
+        "ExportQueue": QUEUE_SEND,
+        "ExportBucket/*": ("s3:GetObject",),
+        "AnchorBucket": ("s3:ListBucketVersions", "s3:ListBucket"),
+        "AnchorBucket/*": ("s3:GetObject", "s3:GetObjectVersion"),
+        "SigningKey": ("kms:GetPublicKey",),
+        "DataKey": KEY_USE,
+        "sms": SMS,
+        "email": EMAIL,
+    },
+    "api_key": {"KeysTable": ("dynamodb:GetItem",)},
+    "inbound_sms": {
+        "LedgerTable": (*READ, *WRITE),
+        "AuditTable": AUDIT_WRITE,
+        "sms": SMS,
+    },
+    "ses_feedback": {"LedgerTable": (*READ, *WRITE), "AuditTable": AUDIT_WRITE},
+    "dispatcher": {
+        "LedgerTable": (*READ, *WRITE),
+        "LedgerTable/index/due": ("dynamodb:Query",),
+        "LedgerTable/index/pending": ("dynamodb:Query",),
+        "AuditTable": (*AUDIT_READ, *AUDIT_WRITE),
+        "DataKey": KEY_USE,
+        "sms": SMS,
+        "email": EMAIL,
+    },
+    "export_worker": {
+        "LedgerTable": READ,
+        "AuditTable": AUDIT_READ,
+        "AuditTable/index/by_day": ("dynamodb:Query",),
+        "AuditTable/index/by_account": ("dynamodb:Query",),
+        "JobsTable": JOBS,
+        "ExportQueue": QUEUE_RECEIVE,
+        "ExportBucket/*": ("s3:PutObject", "s3:GetObject", "s3:AbortMultipartUpload"),
+        "AnchorBucket": ("s3:ListBucketVersions", "s3:ListBucket"),
+        "AnchorBucket/*": ("s3:GetObject", "s3:GetObjectVersion"),
+        "SigningKey": ("kms:Sign", "kms:GetPublicKey"),
+        "DataKey": KEY_USE,
+    },
+    "batch_worker": {
+        "LedgerTable": (*READ, *WRITE),
+        "AuditTable": AUDIT_WRITE,
+        "IdempotencyTable": IDEMPOTENCY,
+        "BatchTable": ("dynamodb:GetItem", "dynamodb:Query", *WRITE),
+        "BatchQueue": QUEUE_RECEIVE,
+        "DataKey": KEY_USE,
+        "sms": SMS,
+        "email": EMAIL,
+    },
+    "audit_stream": {
+        "LedgerTable": ("dynamodb:UpdateItem",),
+        "LedgerTable/stream": (
+            "dynamodb:DescribeStream",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+            "dynamodb:ListStreams",
+        ),
+        "AuditTable": AUDIT_WRITE,
+        "StreamFailureQueue": ("sqs:SendMessage",),
+        "DataKey": KEY_USE,
+    },
+    "audit_daily": {
+        "LedgerTable": ("dynamodb:GetItem",),
+        "AuditTable": (*AUDIT_READ, *AUDIT_WRITE),
+        "AuditTable/index/by_day": ("dynamodb:Query",),
+        "AuditTable/index/by_expiry": ("dynamodb:Query",),
+        "KeysTable": ("dynamodb:GetItem",),
+        "AnchorBucket": ("s3:ListBucketVersions", "s3:ListBucket"),
+        "AnchorBucket/*": ("s3:PutObject", "s3:PutObjectRetention", "s3:GetObject", "s3:GetObjectVersion"),
+    },
+}
+for _async in ASYNC_FUNCTIONS:  # an invocation that fails every retry lands in the async dead letters
+    ACCESS[_async]["AsyncDeadLetterQueue"] = ("sqs:SendMessage",)
+for _access in ACCESS.values():
+    if any(r in _access for r in ("BatchQueue", "ExportQueue", "StreamFailureQueue", "AsyncDeadLetterQueue")):
+        _access.setdefault("DataKey", KEY_USE)  # the queues are encrypted under the data key
+
+
+def _arn(resource: str) -> Any:
+    """The ARN a policy names for ``resource`` (see ACCESS)."""
+    if resource == "sms":
+        raise ValueError("sms is a NotResource")
+    if resource == "email":
+        ses = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
+        names = ("identity/${SenderDomain}", "identity/${SenderAddress}", "configuration-set/${EmailConfigurationSet}")
+        return [_sub(ses + name) for name in names]
+    base, _, rest = resource.partition("/")
+    if base.endswith("Table"):
+        if rest == "stream":
+            return {"Fn::GetAtt": [base, "StreamArn"]}
+        return {"Fn::GetAtt": [base, "Arn"]} if not rest else {"Fn::Sub": f"${{{base}.Arn}}/{rest}"}
+    if base.endswith("Bucket"):
+        return {"Fn::GetAtt": [base, "Arn"]} if not rest else {"Fn::Sub": f"${{{base}.Arn}}/{rest}"}
+    if base.endswith("Queue"):
+        return {"Fn::GetAtt": [base, "Arn"]}
+    if base.endswith("Key"):
+        return {"Fn::GetAtt": [base, "Arn"]}
+    if base.endswith("Secret"):
+        return {"Ref": base}
+    raise ValueError(f"no ARN for {resource}")
+
+
+def function_name(function: str) -> str:
+    """The deployed name (a ``Fn::Sub`` string): its log group, and the alarms' dimension, follow from it."""
+    return "gateway-${Stage}-" + function.replace("_", "-")
+
+
+def log_group(function: str) -> str:
+    return "/aws/lambda/" + function_name(function)
+
+
+def policy(function: str) -> dict[str, Any]:
+    """The IAM policy document of one function: its log group, then each resource it touches."""
+    logs = {
+        "Sid": "OwnLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": [
+            _sub(f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{log_group(function)}"),
+            _sub(
+                f"arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{log_group(function)}:*"
+            ),
+        ],
+    }
+    statements = [logs]
+    for resource, actions in ACCESS[function].items():
+        sid = "".join(part.title() if part.islower() else part for part in resource.replace("*", "Objects").split("/"))
+        statement: dict[str, Any] = {"Sid": sid.replace("_", ""), "Effect": "Allow", "Action": sorted(set(actions))}
+        if resource == "sms":
+            # SMS goes to a phone number, which has no ARN: any target that is not a topic or an endpoint.
+            statement["NotResource"] = {"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"}
+        else:
+            arn = _arn(resource)
+            statement["Resource"] = arn if isinstance(arn, list) else [arn]
+        statements.append(statement)
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def policy_file(function: str) -> Path:
+    return CHALICE_DIR / f"policy-{function.replace('_', '-')}.json"
+
+
+def write_policies() -> list[Path]:
+    written = []
+    for function in FUNCTIONS:
+        path = policy_file(function)
+        path.write_text(json.dumps(policy(function), indent=2) + "\n")
+        written.append(path)
+    return written
+
+
+def _sub(text: str) -> dict[str, str]:
+    return {"Fn::Sub": text}
+
+
+def _name(suffix: str) -> dict[str, str]:
+    return _sub("gateway-${Stage}-" + suffix)
+
+
+ACCOUNT_ROOT = _sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root")
+KEY_ADMIN = [
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:RotateKeyOnDemand",
+]
+
+
+def _key_policy(use: list[str], services: list[str]) -> dict[str, Any]:
+    # In a key policy "Resource": "*" means this key. The account's IAM policies decide which roles use it.
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "AccountAdministers",
+            "Effect": "Allow",
+            "Principal": {"AWS": ACCOUNT_ROOT},
+            "Action": KEY_ADMIN,
+            "Resource": "*",
+        },
+        {
+            "Sid": "AccountRolesUse",
+            "Effect": "Allow",
+            "Principal": {"AWS": ACCOUNT_ROOT},
+            "Action": use,
+            "Resource": "*",
+        },
+    ]
+    if services:
+        statements.append(
+            {
+                "Sid": "ServicesPublishEncrypted",
+                "Effect": "Allow",
+                "Principal": {"Service": services},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _tables() -> dict[str, Any]:
+    placeholders = Settings.model_validate({field: f"@{field}" for field in TABLES})
+    resources: dict[str, Any] = {}
+    for spec in provision.table_specs(placeholders):
+        field = spec["TableName"].lstrip("@")
+        logical = TABLES[field]
+        properties: dict[str, Any] = {
+            "TableName": _name(field.removesuffix("_table").replace("_", "-")),
+            "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": spec["KeySchema"],
+            "AttributeDefinitions": spec["AttributeDefinitions"],
+            "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+            "DeletionProtectionEnabled": True,
+            "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": {"Ref": "DataKey"}},
+        }
+        if "GlobalSecondaryIndexes" in spec:
+            properties["GlobalSecondaryIndexes"] = spec["GlobalSecondaryIndexes"]
+        if "StreamSpecification" in spec:
+            properties["StreamSpecification"] = {"StreamViewType": spec["StreamSpecification"]["StreamViewType"]}
+        if logical in TTL:
+            properties["TimeToLiveSpecification"] = {"AttributeName": TTL[logical], "Enabled": True}
+        resources[logical] = {
+            "Type": "AWS::DynamoDB::Table",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": properties,
+        }
+    return resources
+
+
+def _bucket(lock: dict[str, Any], lifecycle: list[dict[str, Any]] | None) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "ObjectLockEnabled": True,
+        "ObjectLockConfiguration": {"ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": lock}},
+        "VersioningConfiguration": {"Status": "Enabled"},
+        "BucketEncryption": {
+            "ServerSideEncryptionConfiguration": [
+                {
+                    "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": {"Ref": "DataKey"}},
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+        "PublicAccessBlockConfiguration": {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        },
+        "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+    }
+    if lifecycle:
+        properties["LifecycleConfiguration"] = {"Rules": lifecycle}
+    return {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": properties,
+    }
+
+
+def _tls_only(bucket: str) -> dict[str, Any]:
+    arn = {"Fn::GetAtt": [bucket, "Arn"]}
+    return {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {
+            "Bucket": {"Ref": bucket},
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "TlsOnly",
+                        "Effect": "Deny",
+                        "Principal": {"AWS": "*"},
+                        "Action": "s3:*",
+                        "Resource": [arn, {"Fn::Sub": f"${{{bucket}.Arn}}/*"}],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    }
+                ],
+            },
+        },
+    }
+
+
+def _queue(name: str, visibility: int, dead: str | None = None, receives: int = 0) -> dict[str, Any]:
+    properties: dict[str, Any] = {
+        "QueueName": _name(name),
+        "KmsMasterKeyId": {"Ref": "DataKey"},
+        "MessageRetentionPeriod": 1_209_600 if dead is None else 345_600,  # dead letters: 14 days
+        "VisibilityTimeout": visibility,
+    }
+    if dead:
+        properties["RedrivePolicy"] = {
+            "deadLetterTargetArn": {"Fn::GetAtt": [dead, "Arn"]},
+            "maxReceiveCount": receives,
+        }
+    return {"Type": "AWS::SQS::Queue", "Properties": properties}
+
+
+def _topic(name: str, publisher: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    topic = {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": _name(name), "KmsMasterKeyId": {"Ref": "DataKey"}}}
+    logical = "".join(p.title() for p in name.split("-")) + "Topic"
+    topic_policy = {
+        "Type": "AWS::SNS::TopicPolicy",
+        "Properties": {
+            "Topics": [{"Ref": logical}],
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "ServicePublishes",
+                        "Effect": "Allow",
+                        "Principal": {"Service": publisher},
+                        "Action": "sns:Publish",
+                        "Resource": {"Ref": logical},
+                        "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
+                    }
+                ],
+            },
+        },
+    }
+    return topic, topic_policy
+
+
+def _alarm(description: str, metric: dict[str, Any], threshold: float, periods: int = 1) -> dict[str, Any]:
+    return {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": description,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "Threshold": threshold,
+            "EvaluationPeriods": periods,
+            "Period": 300,
+            "TreatMissingData": "notBreaching",
+            "AlarmActions": [{"Ref": "AlarmTopic"}],
+            "OKActions": [{"Ref": "AlarmTopic"}],
+            **metric,
+        },
+    }
+
+
+def _alarms() -> dict[str, Any]:
+    alarms: dict[str, Any] = {}
+    for function, logical in FUNCTIONS.items():
+        dimension = [{"Name": "FunctionName", "Value": {"Ref": logical}}]
+        for metric in ("Errors", "Throttles"):
+            alarms[f"{logical}{metric}Alarm"] = _alarm(
+                f"{function}: Lambda {metric.lower()} in 5 minutes",
+                {"Namespace": "AWS/Lambda", "MetricName": metric, "Statistic": "Sum", "Dimensions": dimension},
+                1,
+            )
+    for queue in DEAD_LETTER_QUEUES:
+        alarms[f"{queue}DepthAlarm"] = _alarm(
+            f"{queue}: messages the gateway gave up on; read them, fix the cause, redrive",
+            {
+                "Namespace": "AWS/SQS",
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Statistic": "Maximum",
+                "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}],
+            },
+            1,
+        )
+    for table in ("LedgerTable", "AuditTable"):
+        for metric in ("ReadThrottleEvents", "WriteThrottleEvents"):
+            alarms[f"{table}{metric}Alarm"] = _alarm(
+                f"{table}: DynamoDB {metric} (a hot person or a burst above on-demand's ramp)",
+                {
+                    "Namespace": "AWS/DynamoDB",
+                    "MetricName": metric,
+                    "Statistic": "Sum",
+                    "Dimensions": [{"Name": "TableName", "Value": {"Ref": table}}],
+                },
+                1,
+            )
+    alarms["DispatcherLagAlarm"] = _alarm(
+        "deferred contacts sent later than their not_before by more than the threshold",
+        {
+            "Namespace": NAMESPACE,
+            "MetricName": "DispatcherLag",
+            "Statistic": "Maximum",
+            "Dimensions": [{"Name": "service", "Value": "contact-gateway"}],
+        },
+        {"Ref": "DispatcherLagAlarmSeconds"},  # type: ignore[arg-type]
+        2,
+    )
+    alarms["AuditStreamIteratorAgeAlarm"] = _alarm(
+        "the audit appender is behind the ledger stream (the trail lags the decisions)",
+        {
+            "Namespace": "AWS/Lambda",
+            "MetricName": "IteratorAge",
+            "Statistic": "Maximum",
+            "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": "AuditStream"}}],
+        },
+        300_000,
+        2,
+    )
+    return alarms
+
+
+DEAD_LETTER_QUEUES = ("BatchDeadLetterQueue", "ExportDeadLetterQueue", "StreamFailureQueue", "AsyncDeadLetterQueue")
+
+
+def environment() -> dict[str, Any]:
+    """Every function's environment: names of the stage's resources, never literals."""
+    return {
+        "LEDGER_TABLE": {"Ref": "LedgerTable"},
+        "AUDIT_TABLE": {"Ref": "AuditTable"},
+        "IDEMPOTENCY_TABLE": {"Ref": "IdempotencyTable"},
+        "KEYS_TABLE": {"Ref": "KeysTable"},
+        "BATCH_TABLE": {"Ref": "BatchTable"},
+        "JOBS_TABLE": {"Ref": "JobsTable"},
+        "BATCH_QUEUE": {"Fn::GetAtt": ["BatchQueue", "QueueName"]},
+        "EXPORT_QUEUE": {"Fn::GetAtt": ["ExportQueue", "QueueName"]},
+        "EXPORT_BUCKET": {"Ref": "ExportBucket"},
+        "ANCHOR_BUCKET": {"Ref": "AnchorBucket"},
+        "SIGNING_KEY_ID": {"Ref": "SigningKeyAlias"},
+        "SES_SENDER": {"Ref": "SenderAddress"},
+        "SES_CONFIGURATION_SET": {"Ref": "EmailConfigurationSet"},
+        "PUBLIC_URL": {"Ref": "PublicUrl"},
+        "UNSUBSCRIBE_SECRET": _sub("{{resolve:secretsmanager:${UnsubscribeSecret}:SecretString}}"),
+        "AUDIT_APPEND": "stream",
+        "POWERTOOLS_SERVICE_NAME": "contact-gateway",
+        "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
+    }
+
+
+def _functions() -> dict[str, Any]:
+    resources: dict[str, Any] = {}
+    for function, logical in FUNCTIONS.items():
+        properties: dict[str, Any] = {
+            "FunctionName": _sub(function_name(function)),
+            "Environment": {"Variables": environment()},
+        }
+        if function in ASYNC_FUNCTIONS:
+            properties["DeadLetterQueue"] = {
+                "Type": "SQS",
+                "TargetArn": {"Fn::GetAtt": ["AsyncDeadLetterQueue", "Arn"]},
+            }
+        resources[logical] = {"Properties": properties}
+        role = "".join(part.title() for part in function.split("_")) + "Role"
+        xray = _sub("arn:${AWS::Partition}:iam::aws:policy/AWSXRayDaemonWriteAccess")
+        resources[role] = {"Properties": {"ManagedPolicyArns": [xray]}}
+    return resources
+
+
+def events() -> dict[str, tuple[str, dict[str, Any]]]:
+    """Each trigger bound to the stage's resource. Set after merging: chalice names topics and queues by
+    literal ARNs, which a deep merge would mix with these instead of replacing."""
+    return {
+        "InboundSms": ("InboundSmsSnsSubscription", {"Topic": {"Ref": "InboundSmsTopic"}}),
+        "SesFeedback": ("SesFeedbackSnsSubscription", {"Topic": {"Ref": "SesFeedbackTopic"}}),
+        "ExportWorker": ("ExportWorkerSqsEventSource", {"Queue": {"Fn::GetAtt": ["ExportQueue", "Arn"]}}),
+        "BatchWorker": (
+            "BatchWorkerSqsEventSource",
+            {"Queue": {"Fn::GetAtt": ["BatchQueue", "Arn"]}, "FunctionResponseTypes": ["ReportBatchItemFailures"]},
+        ),
+        "AuditStream": (
+            "AuditStreamDynamodbEventSource",
+            {
+                "Stream": {"Fn::GetAtt": ["LedgerTable", "StreamArn"]},
+                # A batch that keeps failing is split to find the bad record, retried a bounded number of
+                # times, then its position goes to StreamFailureQueue; the dispatcher's sweep appends what
+                # the stream gave up on from the ledgers' outboxes, so nothing is lost (decision 0010).
+                "BisectBatchOnFunctionError": True,
+                "MaximumRetryAttempts": 10,
+                "MaximumRecordAgeInSeconds": 21_600,
+                "DestinationConfig": {"OnFailure": {"Destination": {"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}}},
+            },
+        ),
+    }
+
+
+def bind_events(template: dict[str, Any]) -> None:
+    for logical, (event, properties) in events().items():
+        template["Resources"][logical]["Properties"]["Events"][event]["Properties"].update(properties)
+
+
+PARAMETERS = {
+    "Stage": {
+        "Type": "String",
+        "Default": STAGE,
+        "AllowedPattern": "^[a-z][a-z0-9-]{0,19}$",
+        "Description": "names every resource: gateway-<Stage>-ledger, ...",
+    },
+    "SenderDomain": {"Type": "String", "Default": "example.com", "Description": "the SES identity emails come from"},
+    "SenderAddress": {"Type": "String", "Default": "collections@example.com", "Description": "From: of every email"},
+    "PublicUrl": {
+        "Type": "String",
+        "Default": "https://collections.example.com",
+        "Description": "where unsubscribe links point (the API's custom domain)",
+    },
+    "AlarmEmail": {"Type": "String", "Default": "", "Description": "who the alarms mail (empty: nobody)"},
+    "DispatcherLagAlarmSeconds": {
+        "Type": "Number",
+        "Default": 300,
+        "Description": "alarm when a deferred contact goes out this much after its not_before",
+    },
+}
+
+
+def resources_template() -> dict[str, Any]:
+    """The template ``chalice package --merge-template`` merges into its own."""
+    resources: dict[str, Any] = {
+        "DataKey": {
+            "Type": "AWS::KMS::Key",
+            "Properties": {
+                "Description": "contact gateway: tables, buckets, queues, topics, secret",
+                "EnableKeyRotation": True,
+                "KeyPolicy": _key_policy(
+                    [
+                        "kms:Decrypt",
+                        "kms:Encrypt",
+                        "kms:GenerateDataKey",
+                        "kms:ReEncryptFrom",
+                        "kms:ReEncryptTo",
+                        "kms:CreateGrant",
+                    ],
+                    ["sns.amazonaws.com", "ses.amazonaws.com", "sms-voice.amazonaws.com", "cloudwatch.amazonaws.com"],
+                ),
+            },
+        },
+        "SigningKey": {
+            "Type": "AWS::KMS::Key",
+            "Properties": {
+                "Description": "contact gateway: export signatures (ECDSA P-256)",
+                "KeySpec": "ECC_NIST_P256",
+                "KeyUsage": "SIGN_VERIFY",
+                "KeyPolicy": _key_policy(["kms:Sign", "kms:Verify", "kms:GetPublicKey"], []),
+            },
+        },
+        "SigningKeyAlias": {
+            "Type": "AWS::KMS::Alias",
+            "Properties": {
+                "AliasName": _sub("alias/gateway-${Stage}-export-signing"),
+                "TargetKeyId": {"Ref": "SigningKey"},
+            },
+        },
+        **_tables(),
+        "ExportBucket": _bucket(
+            {"Mode": "COMPLIANCE", "Days": provision.EXPORT_BUNDLE_DAYS},
+            [
+                {
+                    "Id": "expire-export-bundles",
+                    "Prefix": "exports/",
+                    "Status": "Enabled",
+                    "ExpirationInDays": provision.EXPORT_BUNDLE_DAYS + 1,
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                }
+            ],
+        ),
+        "ExportBucketPolicy": _tls_only("ExportBucket"),
+        # Anchors carry their own COMPLIANCE retention (services.anchors); the default covers any other write.
+        "AnchorBucket": _bucket({"Mode": "COMPLIANCE", "Years": 7}, None),
+        "AnchorBucketPolicy": _tls_only("AnchorBucket"),
+        "BatchDeadLetterQueue": _queue("contact-batches-dead", 30),
+        "BatchQueue": _queue(
+            "contact-batches", provision.BATCH_VISIBILITY_SECONDS, "BatchDeadLetterQueue", provision.BATCH_MAX_RECEIVES
+        ),
+        "ExportDeadLetterQueue": _queue("exports-dead", 30),
+        "ExportQueue": _queue("exports", provision.EXPORT_VISIBILITY_SECONDS, "ExportDeadLetterQueue", 3),
+        "StreamFailureQueue": _queue("audit-stream-failures", 30),
+        "AsyncDeadLetterQueue": _queue("async-dead", 30),
+        "EmailConfigurationSet": {
+            "Type": "AWS::SES::ConfigurationSet",
+            "Properties": {
+                "Name": _name("email"),
+                "DeliveryOptions": {"TlsPolicy": "REQUIRE"},
+                "ReputationOptions": {"ReputationMetricsEnabled": True},
+                "SendingOptions": {"SendingEnabled": True},
+            },
+        },
+        "EmailFeedbackDestination": {
+            "Type": "AWS::SES::ConfigurationSetEventDestination",
+            "Properties": {
+                "ConfigurationSetName": {"Ref": "EmailConfigurationSet"},
+                "EventDestination": {
+                    "Name": "bounces-and-complaints",
+                    "Enabled": True,
+                    "MatchingEventTypes": ["bounce", "complaint"],
+                    "SnsDestination": {"TopicARN": {"Ref": "SesFeedbackTopic"}},
+                },
+            },
+        },
+        "SenderIdentity": {
+            "Type": "AWS::SES::EmailIdentity",
+            "Properties": {
+                "EmailIdentity": {"Ref": "SenderDomain"},
+                "ConfigurationSetAttributes": {"ConfigurationSetName": {"Ref": "EmailConfigurationSet"}},
+                "DkimSigningAttributes": {"NextSigningKeyLength": "RSA_2048_BIT"},
+            },
+        },
+        "UnsubscribeSecret": {
+            "Type": "AWS::SecretsManager::Secret",
+            "Properties": {
+                "Name": _sub("gateway-${Stage}/unsubscribe"),
+                "Description": "HMAC key of email unsubscribe links (RFC 8058)",
+                "KmsKeyId": {"Ref": "DataKey"},
+                "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
+            },
+        },
+        "AlarmTopic": {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"TopicName": _name("alarms"), "KmsMasterKeyId": {"Ref": "DataKey"}},
+        },
+        "AlarmSubscription": {
+            "Type": "AWS::SNS::Subscription",
+            "Condition": "HasAlarmEmail",
+            "Properties": {"TopicArn": {"Ref": "AlarmTopic"}, "Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}},
+        },
+        **_alarms(),
+        **http.gateway_responses(),
+        **_functions(),
+    }
+    for name, publisher in (("inbound-sms", "sms-voice.amazonaws.com"), ("ses-feedback", "ses.amazonaws.com")):
+        topic, topic_policy = _topic(name, publisher)
+        logical = "".join(p.title() for p in name.split("-")) + "Topic"
+        resources[logical], resources[logical + "Policy"] = topic, topic_policy
+    return {
+        "Parameters": PARAMETERS,
+        "Conditions": {"HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]}},
+        "Resources": resources,
+        "Outputs": {
+            "InboundSmsTopicArn": {
+                "Description": "set as the two-way SMS destination of the gateway's phone numbers",
+                "Value": {"Ref": "InboundSmsTopic"},
+            },
+            "SigningKeyArn": {"Value": {"Fn::GetAtt": ["SigningKey", "Arn"]}},
+            "AlarmTopicArn": {"Value": {"Ref": "AlarmTopic"}},
+        },
+    }
+
+
+def package(out: Path, project: Path = ROOT) -> Path:
+    """``chalice package`` of ``project`` into ``out``, merged with the resources; returns the template."""
+    out = out.resolve()
+    if out.exists():
+        shutil.rmtree(out)
+    merge = project / "build" / "resources.json"
+    merge.parent.mkdir(parents=True, exist_ok=True)
+    merge.write_text(json.dumps(resources_template(), indent=1))
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
+    chalice = Path(sys.executable).with_name("chalice")
+    command = [str(chalice), "package", "--stage", STAGE, "--merge-template", str(merge), str(out)]
+    done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"chalice package failed:\n{done.stdout}\n{done.stderr}")
+    path = out / "sam.json"
+    template = json.loads(path.read_text())
+    bind_events(template)
+    path.write_text(json.dumps(template, indent=2))
+    return path
+
+
+def template_only(out: Path) -> Path:
+    """The same template from a copy of the project without third-party wheels (seconds, not minutes):
+    what cfn-lint and the template tests read. ``package`` builds the deployable zip."""
+    with tempfile.TemporaryDirectory() as scratch:
+        project = Path(scratch) / "project"
+        project.mkdir()
+        shutil.copy(ROOT / "app.py", project)
+        shutil.copytree(ROOT / "chalicelib", project / "chalicelib", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(CHALICE_DIR, project / ".chalice", ignore=shutil.ignore_patterns("deployments", "deployed"))
+        (project / "requirements.txt").write_text("")
+        built = package(Path(scratch) / "out", project)
+        out.mkdir(parents=True, exist_ok=True)
+        target = out / "sam.json"
+        shutil.copy(built, target)
+        shutil.copy(built.with_name("deployment.zip"), out / "deployment.zip")
+    return target
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m gateway_cli.package", description=__doc__.split("\n")[0])
+    parser.add_argument("out", nargs="?", type=Path)
+    parser.add_argument("--template-only", action="store_true", help="no third-party wheels (for linting)")
+    parser.add_argument("--write-policies", action="store_true", help="regenerate .chalice/policy-*.json")
+    args = parser.parse_args(argv)
+    if args.write_policies:
+        for path in write_policies():
+            print(path.relative_to(ROOT))
+        return
+    if args.out is None:
+        parser.error("OUT is required")
+    template = template_only(args.out) if args.template_only else package(args.out)
+    print(template)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""Least privilege that still works: every AWS call each Lambda function makes is granted by its own policy.
+
+Each function's work runs in-process over moto (``AUDIT_APPEND=stream``, as deployed) with a botocore hook
+recording every call, attributed to the function doing it; each call becomes the IAM action and the
+template resource it needs, and must be in ``gateway_cli.package.ACCESS``, from which
+``.chalice/policy-<function>.json`` is written (tests/package checks the files are that)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from moto import mock_aws
+
+from chalicelib import api, batch_worker, provision
+from chalicelib.bootstrap import Clients, Gateway, bootstrap
+from chalicelib.domain.access import Role
+from chalicelib.settings import Settings
+from gateway_cli import package
+from tests.auth import AuthedClient, KeyRing
+from tests.conftest import TENANT, utc
+from tests.integration.aws import LedgerStream
+
+NIGHT_ATLANTA = utc(2026, 3, 2, 7, 0)  # 02:00 in Atlanta: texts are deferred
+NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
+JSON = {"Content-Type": "application/json"}
+
+
+class Calls:
+    """Every call of the watched clients, with the function it was made for."""
+
+    def __init__(self) -> None:
+        self.function: str | None = None
+        self.seen: list[tuple[str, str, str, dict[str, Any]]] = []
+
+    def watch(self, client: Any) -> None:
+        service = client.meta.service_model.service_name
+        client.meta.events.register("provide-client-params.*.*", self._record(service))
+
+    def _record(self, service: str) -> Any:
+        def hook(params: dict[str, Any], model: Any, **_: Any) -> None:
+            if self.function is not None:
+                self.seen.append((self.function, service, model.name, dict(params)))
+
+        return hook
+
+    def as_(self, function: str | None) -> Calls:
+        self._previous, self.function = self.function, function
+        return self
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_: Any) -> None:
+        self.function = self._previous
+
+
+def needs(service: str, operation: str, params: dict[str, Any], settings: Settings) -> list[tuple[str, str]]:  # noqa: C901
+    """(IAM action, template resource) pairs one call needs."""
+    tables = {getattr(settings, field): logical for field, logical in package.TABLES.items()}
+    queues = {
+        settings.batch_queue: "BatchQueue",
+        settings.export_queue: "ExportQueue",
+        f"{settings.batch_queue}-dead": "BatchDeadLetterQueue",
+    }
+    buckets = {settings.export_bucket: "ExportBucket", settings.anchor_bucket: "AnchorBucket"}
+    if service == "dynamodb":
+        if operation in ("BatchGetItem", "BatchWriteItem"):
+            return [(f"dynamodb:{operation}", tables[t]) for t in params["RequestItems"]]
+        table = tables[params["TableName"]]
+        if params.get("IndexName"):
+            table += f"/index/{params['IndexName']}"
+        return [(f"dynamodb:{operation}", table)]
+    if service == "dynamodbstreams":
+        return [(f"dynamodb:{operation}", "LedgerTable/stream")]
+    if service == "sns":
+        assert operation == "Publish" and "PhoneNumber" in params, (operation, params.keys())
+        return [("sns:Publish", "sms")]
+    if service == "sesv2":
+        assert operation == "SendEmail"
+        return [("ses:SendEmail", "email")]
+    if service == "sqs":
+        name = params.get("QueueName") or params["QueueUrl"].rsplit("/", 1)[1]
+        action = operation.removesuffix("Batch")
+        return [(f"sqs:{action}", queues[name])]
+    if service == "s3":
+        bucket = buckets[params["Bucket"]]
+        if operation == "ListObjectVersions":
+            return [("s3:ListBucketVersions", bucket)]
+        if operation.startswith("ListObjects"):
+            return [("s3:ListBucket", bucket)]
+        objects = f"{bucket}/*"
+        if operation in ("PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"):
+            found = [("s3:PutObject", objects)]
+            if "ObjectLockMode" in params:
+                found.append(("s3:PutObjectRetention", objects))
+            return found
+        if operation in ("GetObject", "HeadObject"):
+            return [("s3:GetObjectVersion" if params.get("VersionId") else "s3:GetObject", objects)]
+        return [(f"s3:{operation}", objects)]
+    if service == "kms":
+        return [(f"kms:{operation}", "SigningKey")]
+    raise AssertionError(f"no IAM mapping for {service}.{operation}")
+
+
+@pytest.fixture
+def stack(aws_env: None, policies: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Gateway, Any, Calls]]:
+    import app as gateway_app
+
+    with mock_aws():
+        settings = Settings(unsubscribe_secret="iam-test-key", audit_append="stream")
+        clients = Clients(settings)
+        provision.ensure_all(clients, settings)
+        gateway = bootstrap(settings=settings, clients=clients, policies=policies)
+        calls = Calls()
+        for name in ("dynamodb", "sns", "sesv2", "sqs", "s3", "kms"):
+            calls.watch(getattr(clients, name))
+        monkeypatch.setattr(gateway_app, "_gateway", gateway)
+        monkeypatch.setattr(gateway_app, "_submit_once", None)
+        authenticate = gateway_app.keys.authenticate
+
+        def as_authorizer(*args: Any, **kwargs: Any) -> Any:
+            with calls.as_("api_key"):
+                return authenticate(*args, **kwargs)
+
+        monkeypatch.setattr(gateway_app.keys, "authenticate", as_authorizer)
+        ring = KeyRing(gateway, TENANT)
+        for role in Role:
+            ring.key(role)  # issued before anything is recorded
+        with Client(gateway_app.app) as test_client:
+            yield gateway, AuthedClient(test_client, ring), calls
+
+
+def _post(client: Any, path: str, body: Any) -> dict[str, Any]:
+    response = client.http.post(path, headers=JSON, body=json.dumps(body))
+    assert response.status_code < 300, response.body
+    return dict(json.loads(response.body))
+
+
+def _get(client: Any, path: str) -> dict[str, Any]:
+    response = client.http.get(path)
+    assert response.status_code == 200, response.body
+    return dict(json.loads(response.body))
+
+
+def _sms(debtor: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "debtor_id": debtor,
+        "account_id": "a-1",
+        "channel": "sms",
+        "to": "+14045550100",
+        "location": {"country": "US", "subdivision": "GA"},
+        "message": {"body": "Your payment is overdue. Reply STOP to opt out."},
+        **extra,
+    }
+
+
+def _drain(gateway: Gateway, queue: str, calls: Calls) -> list[dict[str, Any]]:
+    """What Lambda's SQS event source does with the function's role: receive, and delete once handled."""
+    sqs = gateway.clients.sqs
+    with calls.as_(None):  # the event source mapping knows its queue's URL
+        url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    taken: list[dict[str, Any]] = []
+    while messages := sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["ApproximateReceiveCount"]
+    ).get("Messages", []):
+        taken += messages
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)]
+        )
+    return taken
+
+
+def test_each_function_is_granted_every_call_it_makes(stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    gateway, client, calls = stack
+    stream = LedgerStream(gateway)
+    calls.watch(stream.streams)
+    now = [NIGHT_ATLANTA]
+    monkeypatch.setattr(api, "utcnow", lambda: now[0])
+
+    with calls.as_("api_handler"):
+        assert client.http.get("/v1/health").status_code == 200
+        deferred = _post(client, "/v1/contacts", _sms("d-night"))
+        assert deferred["status"] == "scheduled", deferred
+    now[0] = NOON_ATLANTA
+    with calls.as_("api_handler"):
+        sent = _post(client, "/v1/contacts", _sms("d-1"))
+        _post(client, "/v1/contacts", {**_sms("d-1"), "channel": "email", "to": "debtor@example.com"})
+        call = _post(client, "/v1/contacts", {**_sms("d-2"), "channel": "voice", "message": None})
+        _post(client, f"/v1/contacts/{call['contact_id']}/outcome", {"result": "conversation"})
+        _post(client, "/v1/contacts/evaluate", _sms("d-3"))
+        _get(client, f"/v1/contacts/{sent['contact_id']}")
+        batch = _post(client, "/v1/contacts/batch", {"contacts": [_sms("d-4"), _sms("d-5")]})
+        _get(client, f"/v1/contacts/batch/{batch['batch_id']}")
+        _get(client, "/v1/debtors/d-1/preferences")
+        _get(client, "/v1/keys")
+    with calls.as_("audit_stream"):
+        stream.drain()
+    with calls.as_("batch_worker"):
+        messages = _drain(gateway, gateway.settings.batch_queue, calls)
+        arn = "arn:aws:sqs:us-east-1:123456789012:" + gateway.settings.batch_queue
+        event = batch_worker.sqs_event(arn, "us-east-1", messages)
+        batch_worker.handle_sqs(event, gateway.batch_deps, gateway.batch_queue, lambda: NOON_ATLANTA)
+    with calls.as_("inbound_sms"):
+        sms = {"originationNumber": "+14045550100", "destinationNumber": "+18005550100", "messageBody": "STOP"}
+        sms |= {"inboundMessageId": "m-1", "messageKeyword": "", "previousPublishedMessageId": ""}
+        client.lambda_.invoke("inbound_sms", client.events.generate_sns_event(message=json.dumps(sms)))
+    with calls.as_("ses_feedback"):
+        bounce = {"notificationType": "Bounce", "mail": {"messageId": "e-1"}}
+        bounce["bounce"] = {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": "debtor@example.com"}]}
+        client.lambda_.invoke("ses_feedback", client.events.generate_sns_event(message=json.dumps(bounce)))
+    with calls.as_("audit_stream"):
+        stream.drain()
+    with calls.as_("dispatcher"):
+        client.lambda_.invoke("dispatcher", client.events.generate_cw_event("aws.events", "Scheduled Event", {}, []))
+    with calls.as_("audit_stream"):
+        stream.drain()
+    with calls.as_("api_handler"):
+        _get(client, "/v1/audit/events?debtor_id=d-1")
+        _get(client, "/v1/audit/events?from=2026-03-02&to=2026-03-02")
+        _get(client, "/v1/audit/events?account_id=a-1")
+        _get(client, "/v1/audit/verify?debtor_id=d-1")
+        _get(client, "/v1/exports/public-key")
+        export = _post(client, "/v1/exports", {"debtor_id": "d-1", "formats": ["jsonl", "csv", "pdf"]})
+        day_export = _post(client, "/v1/exports", {"from": "2026-03-02", "to": "2026-03-02", "formats": ["jsonl"]})
+    with calls.as_("export_worker"):
+        for message in _drain(gateway, gateway.settings.export_queue, calls):
+            event = client.events.generate_sqs_event(
+                queue_name=provision.EXPORT_QUEUE, message_bodies=[message["Body"]]
+            )
+            client.lambda_.invoke("export_worker", event)
+    with calls.as_("api_handler"):
+        for job in (export, day_export):
+            assert _get(client, f"/v1/exports/{job['export_id']}")["status"] == "done"
+    now[0] = NOON_ATLANTA + timedelta(days=1)
+    with calls.as_("audit_daily"):
+        report = client.lambda_.invoke(
+            "audit_daily", client.events.generate_cw_event("aws.events", "Scheduled", {}, [])
+        )
+        assert report.payload["anchored"][TENANT], report.payload
+    with calls.as_("api_handler"):
+        _get(client, "/v1/audit/verify?debtor_id=d-1")
+
+    missing: set[tuple[str, str, str]] = set()
+    used: dict[str, set[str]] = {}
+    for function, service, operation, params in calls.seen:
+        used.setdefault(function, set()).add(f"{service}.{operation}")
+        for action, resource in needs(service, operation, params, gateway.settings):
+            if action not in package.ACCESS[function].get(resource, ()):
+                missing.add((function, action, resource))
+    if os.environ.get("IAM_UNUSED"):  # IAM_UNUSED=1 pytest -s: the grants these flows did not use
+        granted = {(f, a, r) for f, acc in package.ACCESS.items() for r, acts in acc.items() for a in acts}
+        seen = {(f, a, r) for f, sv, op, p in calls.seen for a, r in needs(sv, op, p, gateway.settings)}
+        print("UNUSED", *sorted(granted - seen), sep="\n")
+    assert not missing, "calls no policy grants:\n" + "\n".join(map(str, sorted(missing)))
+    assert set(used) == set(package.FUNCTIONS), set(package.FUNCTIONS) - set(used)  # every function did work
