@@ -8,7 +8,7 @@ from typing import Any
 from chalice import AuthResponse, Chalice, Cron, Rate, Response
 from chalice.app import AuthRequest
 
-from chalicelib import api, audit_appender, observability, openapi, provision
+from chalicelib import api, audit_appender, observability, openapi, provision, telemetry
 from chalicelib.adapters.errors import storage_errors
 from chalicelib.bootstrap import Gateway, bootstrap
 from chalicelib.domain.access import SHARED_SCOPE, Role
@@ -34,6 +34,9 @@ from chalicelib.services import (
 
 app = Chalice(app_name="contact-gateway")
 app.register_middleware(observability.http_middleware, "http")
+app.register_middleware(
+    telemetry.trace_middleware(lambda: app.lambda_context.function_name if app.lambda_context else "local"), "all"
+)
 
 _gateway: Gateway | None = None
 _submit_once: Any = None
@@ -340,6 +343,7 @@ def ses_feedback(event: Any) -> None:
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def dispatcher(event: Any) -> dict[str, Any]:
     report = dispatch.run_dispatcher(gateway().deps, api.utcnow())
+    telemetry.record_dispatch(report.dispatched, report.lag_seconds)
     return report.__dict__
 
 

@@ -13,9 +13,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from chalicelib import policy_store
+from chalicelib import policy_store, telemetry
 from chalicelib.adapters.batches import DynamoDBBatches
-from chalicelib.adapters.dynamodb import DynamoDBAuditTrail, DynamoDBLedger
+from chalicelib.adapters.dynamodb import DynamoDBAuditLog, DynamoDBAuditTrail, DynamoDBLedger
 from chalicelib.adapters.keys import DynamoDBKeys
 from chalicelib.adapters.messaging import SesEmailSender, SnsSmsSender
 from chalicelib.adapters.storage import DynamoDBJobs, KmsSigner, S3Objects, SqsQueue
@@ -86,6 +86,7 @@ class Gateway:
             policies=self.policies,
             unsubscribe_headers=self._unsubscribe_headers(),
             audit_inline=self.settings.audit_append == "inline",
+            observe=telemetry.record_decision,
         )
 
     @cached_property
@@ -137,6 +138,21 @@ class Gateway:
         return lambda tenant, address: unsubscribe.headers(key, url, tenant, address)
 
 
+ADAPTERS = (
+    DynamoDBLedger,
+    DynamoDBAuditLog,
+    DynamoDBAuditTrail,
+    DynamoDBKeys,
+    DynamoDBBatches,
+    DynamoDBJobs,
+    SnsSmsSender,
+    SesEmailSender,
+    S3Objects,
+    KmsSigner,
+    SqsQueue,
+)
+
+
 def bootstrap(
     settings: Settings | None = None,
     clients: Clients | None = None,
@@ -144,6 +160,8 @@ def bootstrap(
 ) -> Gateway:
     """Build the gateway; a broken or missing policy bundle raises here, before anything is sent."""
     settings = settings or Settings.from_env()
+    for adapter in ADAPTERS:  # in Lambda with tracing on: a subsegment per adapter call
+        telemetry.traced(adapter)
     return Gateway(
         settings=settings,
         clients=clients or Clients(settings),

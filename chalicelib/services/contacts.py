@@ -148,10 +148,13 @@ def submit_contact(
     """Decide, reserve atomically, then send. ``None`` when a deferred contact was taken by another run."""
     contact_id = contact_id or deps.new_id(request.debtor_id, now)
     try:
-        return _submit(request, deps, now, contact_id, trigger)
+        result = _submit(request, deps, now, contact_id, trigger)
     except StorageUnavailableError as exc:
         record_incident(request, deps, now, contact_id, trigger, exc)
         raise
+    if result is not None:
+        deps.observe(result, request, trigger)
+    return result
 
 
 def _submit(request: ContactRequest, deps: Deps, now: datetime, contact_id: str, trigger: str) -> ContactResult | None:

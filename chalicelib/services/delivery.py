@@ -30,6 +30,7 @@ class ContactResult:
     status: Status
     decision: Decision
     provider_message_id: str | None = None
+    error_code: str | None = None  # the provider's, when it refused or did not answer
 
     def to_json(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -104,7 +105,7 @@ def deliver(attempt: Attempt, decision: Decision, deps: Deps, now: datetime, com
     except DeliveryOutcomeUnknownError as exc:
         # It may have left: keep counting it, never send it again automatically.
         settle(EventType.UNKNOWN, {"error_code": exc.code, "retryable": False}, Result.UNKNOWN)
-        return ContactResult(contact_id, Status.UNKNOWN, decision)
+        return ContactResult(contact_id, Status.UNKNOWN, decision, error_code=exc.code)
     except DeliveryError as exc:
         return _failed(attempt, decision, deps, now, exc, committed)
     settle(EventType.SENT, {"provider_message_id": provider_id}, Result.SENT)
@@ -141,7 +142,8 @@ def _failed(
 
     settled = _settle(attempt, deps, now, drafts, mutate, committed)
     # Scheduled only if the retry really is in the ledger; otherwise it is over, and says so.
-    return ContactResult(contact_id, Status.SCHEDULED if retry and settled else Status.FAILED, decision)
+    status = Status.SCHEDULED if retry and settled else Status.FAILED
+    return ContactResult(contact_id, status, decision, error_code=exc.code)
 
 
 def _settle(

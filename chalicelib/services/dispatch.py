@@ -19,6 +19,7 @@ class DispatchReport:
     statuses: dict[str, int] = field(default_factory=dict)
     repaired_events: int = 0
     errors: int = 0
+    lag_seconds: float = 0.0  # how late the latest-sent of the due contacts this run handled went out
 
 
 def dispatch_due(deps: Deps, now: datetime, limit: int = 200) -> DispatchReport:
@@ -42,6 +43,7 @@ def _dispatch_person(deps: Deps, tenant: str, debtor_id: str, now: datetime, rep
         result = submit_contact(item.request, deps, now, contact_id=item.contact_id, trigger="dispatcher")
         if result is not None:
             report.dispatched += 1
+            report.lag_seconds = max(report.lag_seconds, (now - item.not_before).total_seconds())
             report.statuses[result.status.value] = report.statuses.get(result.status.value, 0) + 1
 
 

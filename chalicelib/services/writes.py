@@ -42,6 +42,8 @@ class Deps:
     # True: append each commit's events to the audit table at once. False: the ledger table's stream
     # appender does it off the request path (docs/decisions/0010); the sweep repairs either way.
     audit_inline: bool = True
+    # Told of every decision submit makes (result, request, trigger): the metrics (chalicelib.telemetry).
+    observe: Callable[[Any, ContactRequest, str], None] = field(default=lambda result, request, trigger: None)
 
 
 def backoff(deps: Deps, attempt: int) -> None:

@@ -1,0 +1,103 @@
+"""Metrics and traces: Powertools Metrics (CloudWatch embedded metric format) and Powertools Tracer (X-Ray).
+
+Metrics, namespace ``POWERTOOLS_METRICS_NAMESPACE`` (``ContactGateway``), dimension ``service`` on each:
+
+- ``Decisions`` by ``channel`` and ``outcome`` (sent, scheduled, blocked, permitted, refused, failed, unknown);
+- ``DecisionReasons`` by ``outcome`` and ``reason`` (the rule id), one per reason a decision gave;
+- ``Deferrals`` by ``channel``: contacts scheduled for a later instant (time rules, or a retry);
+- ``SendFailures`` by ``channel``, ``outcome`` and ``error_code`` (the provider's);
+- ``DispatcherLag`` (seconds): how long after its ``not_before`` the latest deferred contact a dispatcher run
+  handled went out; ``DispatcherRuns`` and ``Dispatched`` count the runs and what they handled.
+
+Each is its own EMF line (``single_metric``): the dimension sets differ, and a line per decision is written
+when it is made, whatever the handler. Nothing personal is a dimension: no debtor, address or tenant.
+
+Traces: in Lambda with active tracing, each handler runs in a ``## <function>`` subsegment and each public
+method of the adapters in its own (``traced``); boto3 calls are patched by Powertools. Responses and
+errors are not captured as metadata, as they may hold personal data. Outside Lambda (tests, ``chalice
+local``) Powertools disables the tracer, and ``traced`` leaves classes as they are.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from aws_lambda_powertools import Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+from chalicelib.domain.model import ContactRequest, Status
+
+if TYPE_CHECKING:
+    from chalicelib.services.delivery import ContactResult
+
+SERVICE = "contact-gateway"
+tracer = Tracer(service=SERVICE)
+T = TypeVar("T")
+
+
+def _namespace() -> str:
+    return os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ContactGateway")
+
+
+def emit(name: str, value: float, unit: MetricUnit = MetricUnit.Count, **dimensions: str) -> None:
+    with single_metric(
+        name=name,
+        unit=unit,
+        value=value,
+        namespace=_namespace(),
+        default_dimensions={"service": SERVICE, **dimensions},
+    ):
+        pass
+
+
+def record_decision(result: ContactResult, request: ContactRequest, trigger: str) -> None:
+    """The metrics of one decision (``Deps.observe``)."""
+    channel, outcome = request.channel.value, result.status.value
+    emit("Decisions", 1, channel=channel, outcome=outcome)
+    for reason in result.decision.reasons:
+        emit("DecisionReasons", 1, outcome=outcome, reason=reason.rule)
+    if result.status is Status.SCHEDULED:
+        emit("Deferrals", 1, channel=channel)
+    if result.status in (Status.FAILED, Status.UNKNOWN) or result.error_code:
+        emit("SendFailures", 1, channel=channel, outcome=outcome, error_code=result.error_code or "none")
+
+
+def record_dispatch(dispatched: int, lag_seconds: float) -> None:
+    emit("DispatcherRuns", 1)
+    emit("Dispatched", dispatched)
+    if dispatched:
+        emit("DispatcherLag", lag_seconds, MetricUnit.Seconds)
+
+
+def traced(cls: type[T], trace: Tracer | None = None) -> type[T]:
+    """``cls`` with each public method in a subsegment of its own, when tracing is on."""
+    trace = trace or tracer
+    if trace.disabled or vars(cls).get("_traced"):
+        return cls
+    cls._traced = True  # type: ignore[attr-defined]
+    for name, method in list(vars(cls).items()):
+        if name.startswith("_") or not inspect.isfunction(method):
+            continue
+        wrapped = trace.capture_method(method, capture_response=False, capture_error=False)
+        setattr(cls, name, wrapped)
+    return cls
+
+
+def trace_middleware(function_name: Callable[[], str], trace: Tracer | None = None) -> Callable[..., Any]:
+    """A Chalice middleware (every event type): the handler's work in ``## <function>``."""
+    trace = trace or tracer
+    cold = [True]
+
+    def middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
+        if trace.disabled:
+            return get_response(event)
+        with trace.provider.in_subsegment(name=f"## {function_name()}") as subsegment:
+            subsegment.put_annotation(key="ColdStart", value=cold[0])
+            subsegment.put_annotation(key="Service", value=SERVICE)
+            cold[0] = False
+            return get_response(event)
+
+    return middleware
