@@ -81,7 +81,7 @@ def traced(cls: type[T], trace: Tracer | None = None) -> type[T]:
     for name, method in list(vars(cls).items()):
         if name.startswith("_") or not inspect.isfunction(method):
             continue
-        wrapped = trace.capture_method(method, capture_response=False, capture_error=False)
+        wrapped = trace.capture_method(capture_response=False, capture_error=False)(method)
         setattr(cls, name, wrapped)
     return cls
 

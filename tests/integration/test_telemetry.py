@@ -105,14 +105,17 @@ class FakeTrace:
         yield FakeSubsegment(name, self.log)
         self.log.append(("exit", name))
 
-    def capture_method(self, method: Any, capture_response: bool, capture_error: bool) -> Any:
+    def capture_method(self, capture_response: bool, capture_error: bool) -> Any:
         assert capture_response is False and capture_error is False  # no personal data in traces
 
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self.in_subsegment(f"## {method.__qualname__}"):
-                return method(*args, **kwargs)
+        def decorate(method: Any) -> Any:
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                with self.in_subsegment(f"## {method.__qualname__}"):
+                    return method(*args, **kwargs)
 
-        return wrapper
+            return wrapper
+
+        return decorate
 
 
 def test_adapters_and_handlers_run_in_subsegments_when_tracing_is_on() -> None:
