@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from chalicelib import policy_store, telemetry
+from chalicelib import faults, policy_store, telemetry
 from chalicelib.adapters.batches import DynamoDBBatches
 from chalicelib.adapters.dynamodb import DynamoDBAuditLog, DynamoDBAuditTrail, DynamoDBLedger
 from chalicelib.adapters.keys import DynamoDBKeys
@@ -30,8 +30,10 @@ from chalicelib.settings import Settings
 # Storage calls may be retried by botocore (a retried conditional write is safe: it either
 # applied once or fails its condition). Provider calls are not: a retried Publish after a read
 # timeout could send twice, so the gateway handles their retries itself (docs/decisions/0003).
-STORAGE_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
-PROVIDER_CONFIG = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=2, read_timeout=10)
+# ``total_max_attempts`` counts the first attempt; botocore's ``max_attempts`` counts retries only (with
+# ``max_attempts: 1`` a Publish whose answer was lost went out twice: tests/integration/test_faults.py).
+STORAGE_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2, read_timeout=5)
+PROVIDER_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=2, read_timeout=10)
 
 
 @dataclass
@@ -41,9 +43,19 @@ class Clients:
 
     def _client(self, service: str, config: Config) -> Any:
         session = self.session_factory()
-        return session.client(
+        client = session.client(
             service, region_name=self.settings.region, endpoint_url=self.settings.endpoint_url, config=config
         )
+        return self.faults.attach(client) if self.faults is not None else client
+
+    @cached_property
+    def faults(self) -> faults.FaultInjector | None:
+        """GATEWAY_FAULTS: only against a local endpoint; a deployment that asks for faults does not start."""
+        if not self.settings.faults:
+            return None
+        if not faults.is_local(self.settings.endpoint_url):
+            raise ValueError("GATEWAY_FAULTS is for the local stack only (AWS_ENDPOINT_URL on 127.0.0.1)")
+        return faults.from_spec(self.settings.faults, self.settings.faults_seed)
 
     @cached_property
     def dynamodb(self) -> Any:

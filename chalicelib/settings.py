@@ -33,6 +33,10 @@ class Settings(BaseModel):
     # "inline": each request appends its audit events itself; "stream": the ledger table's stream
     # appender does, off the request path (docs/decisions/0010). The sweep repairs under both.
     audit_append: Literal["inline", "stream"] = "inline"
+    # Faults injected into this process's AWS clients (chalicelib/faults.py): the soak on the local stack.
+    # Refused unless endpoint_url is a local one.
+    faults: str | None = None
+    faults_seed: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -57,5 +61,7 @@ class Settings(BaseModel):
             "export_queue": "EXPORT_QUEUE",
             "signing_key_id": "SIGNING_KEY_ID",
             "audit_append": "AUDIT_APPEND",
+            "faults": "GATEWAY_FAULTS",
+            "faults_seed": "GATEWAY_FAULTS_SEED",
         }
         return cls.model_validate({field: env[var] for field, var in names.items() if env.get(var)})
