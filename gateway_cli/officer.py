@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from gateway_cli import invariants_cli
 from gateway_cli.client import DEFAULT_URL, ApiError, CliError, GatewayClient
 
 EVENT_COLUMNS = ("seq", "time (UTC)", "debtor", "type", "channel", "outcome", "contact id", "hash")
@@ -238,6 +239,7 @@ def _add_audit(sub: Any, http: argparse.ArgumentParser) -> None:
     verify.add_argument("--from", dest="start", type=_when, help="every chain touched from this date or instant")
     verify.add_argument("--to", dest="end", type=_when, help="... until this one")
     verify.set_defaults(func=cmd_audit_verify)
+    invariants_cli.add_command(audit)
 
 
 def _add_export(sub: Any, http: argparse.ArgumentParser) -> None:

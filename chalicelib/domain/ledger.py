@@ -16,6 +16,9 @@ from chalicelib.domain.model import ContactRecord, ContactRequest, RecipientRole
 from chalicelib.domain.preferences import Preferences
 
 MAX_DEFERRED = 50
+# A message reserved this long ago whose send never recorded its outcome: the function that sent it died
+# (no Lambda runs longer than 15 minutes). The dispatcher settles it as ``unknown``: it may have left.
+SETTLE_AFTER = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,13 @@ class Ledger:
 
     @property
     def next_due(self) -> datetime | None:
-        return min((d.not_before for d in self.deferred), default=None)
+        """When the dispatcher must look at this person: a deferred contact, or a reservation to settle."""
+        unsettled = (r.at + SETTLE_AFTER for r in self.history if r.result is Result.PENDING)
+        return min((*(d.not_before for d in self.deferred), *unsettled), default=None)
+
+    def unsettled(self, now: datetime) -> list[ContactRecord]:
+        """Reservations whose send stopped before recording what the provider did (see SETTLE_AFTER)."""
+        return [r for r in self.history if r.result is Result.PENDING and r.at + SETTLE_AFTER <= now]
 
     def record(self, contact_id: str) -> ContactRecord | None:
         return next((r for r in self.history if r.contact_id == contact_id), None)

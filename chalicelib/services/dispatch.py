@@ -6,7 +6,13 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from chalicelib.domain.audit import Draft, EventType
+from chalicelib.domain.ledger import Ledger
+from chalicelib.domain.model import Result
 from chalicelib.services.contacts import Deps, submit_contact
+from chalicelib.services.writes import record_change
+
+NO_OUTCOME = "NoOutcomeRecorded"  # the error code of a reservation settled as unknown
 
 logger = logging.getLogger(__name__)
 
@@ -19,6 +25,7 @@ class DispatchReport:
     statuses: dict[str, int] = field(default_factory=dict)
     repaired_events: int = 0
     errors: int = 0
+    settled_unknown: int = 0  # reservations whose sender died before recording the provider's answer
     lag_seconds: float = 0.0  # how late the latest-sent of the due contacts this run handled went out
 
 
@@ -45,6 +52,29 @@ def _dispatch_person(deps: Deps, tenant: str, debtor_id: str, now: datetime, rep
             report.dispatched += 1
             report.lag_seconds = max(report.lag_seconds, (now - item.not_before).total_seconds())
             report.statuses[result.status.value] = report.statuses.get(result.status.value, 0) + 1
+    report.settled_unknown += _settle_unsettled(deps, tenant, debtor_id, now)
+
+
+def _settle_unsettled(deps: Deps, tenant: str, debtor_id: str, now: datetime) -> int:
+    """A reservation still pending long after its send began: its process died between committing the
+    reservation and recording the provider's answer. The message may have left, so it becomes
+    ``unknown``: it keeps counting toward caps and is never sent again (docs/decisions/0003)."""
+    stale = deps.ledgers.get(tenant, debtor_id).unsettled(now)
+    if not stale:
+        return 0
+
+    def drafts(_read: Ledger, _changed: Ledger) -> list[Draft]:
+        data = {"error_code": NO_OUTCOME, "retryable": False}
+        return [Draft(EventType.UNKNOWN, r.contact_id, data, r.channel.value, r.account_id) for r in stale]
+
+    def mutate(ledger: Ledger) -> Ledger:
+        for record in stale:
+            if (current := ledger.record(record.contact_id)) is not None and current.result is Result.PENDING:
+                ledger = ledger.with_result(record.contact_id, Result.UNKNOWN)
+        return ledger
+
+    record_change((tenant, debtor_id), deps, now, drafts, mutate)
+    return len(stale)
 
 
 def sweep_audit(deps: Deps, now: datetime, limit: int = 200) -> int:

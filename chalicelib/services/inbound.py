@@ -95,7 +95,12 @@ def handle_inbound_sms(message: InboundSms, tenant: str, deps: Deps, now: dateti
 
 
 def _answer(key: tuple[str, str], deps: Deps, now: datetime, contact_id: str, to: str, text: str, kind: str) -> None:
-    """One exempt reply, audited with the provider's id or its error (never retried: at most once)."""
+    """One exempt reply, audited with the provider's id or its error (never retried: at most once).
+
+    Its intent is committed before the send (``reply_pending``): a process that dies after the provider
+    took the message leaves an audited reply, not a message nobody recorded."""
+    pending = {"kind": kind, "exempt": True, "to": to, "body": text}
+    record_change(key, deps, now, [Draft("reply_pending", contact_id, pending)], lambda led: led)
     try:
         data: dict[str, Any] = {
             "kind": kind,

@@ -2,6 +2,11 @@
 packs allow? Independent of the path that decided: it replays each contact against the rules, in the order
 the person's ledger committed them (the audit chain's order), with every contact committed before it.
 
+``check_invariants`` adds what an operator paged at night asks next (``./gateway audit check-invariants``):
+every message the provider sent without a ``sent`` event (or an ``unknown`` one for its address), every
+``sent`` event without a message, every deferred contact past due and not handled, every committed event
+the audit table still lacks past the sweep's grace, and every broken chain.
+
 Only contacts that went out (or may have: ``unknown``) or were permitted are checked; one that failed at
 the provider contacted nobody. The packs applied are today's; a contact decided under an older version is
 checked against the current one, and a report names the rules it breaks.
@@ -9,25 +14,31 @@ checked against the current one, and a report names the rules it breaks.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain import engine
 from chalicelib.domain.audit import EventType
+from chalicelib.domain.masking import mask_address
 from chalicelib.domain.model import ContactRecord, ContactRequest, Outcome, Result
 from chalicelib.domain.preferences import OptOut, Preferences
 from chalicelib.services import audit_read, suppression
 from chalicelib.services.ports import AuditTrail
 from chalicelib.services.writes import Deps
 
-NOT_A_CONTACT = frozenset({Result.FAILED, Result.PENDING})  # never left; a pending one is not settled yet
+# Never left. A pending reservation may have: its send began, and it counts until it is settled.
+NOT_A_CONTACT = frozenset({Result.FAILED})
+GRACE = timedelta(minutes=10)  # the dispatcher runs every minute; the sweep takes outboxes 30 s old
 
 
 @dataclass(frozen=True)
 class Violation:
-    kind: str  # "over-contact" | "after-opt-out"
+    # over-contact | after-opt-out | message-without-sent | sent-without-message | deferred-past-due |
+    # audit-pending | chain-break
+    kind: str
     tenant: str
     debtor_id: str
     contact_id: str
@@ -117,12 +128,134 @@ def _check_all(tenant: str, people: Iterable[tuple[str, list[dict[str, Any]] | N
     return report
 
 
+def _events_by_chain(tenant: str, start: datetime, end: datetime, trail: AuditTrail) -> dict[str, list[dict[str, Any]]]:
+    by_chain: dict[str, list[dict[str, Any]]] = {}
+    for _key, event in audit_read.matching(tenant, audit_read.EventQuery(start=start, end=end, limit=1000), trail):
+        by_chain.setdefault(event["debtor_id"], []).append(event)
+    return by_chain
+
+
+def _people(by_chain: dict[str, list[dict[str, Any]]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    # address chains (@addr:...) and the access chain hold no contacts of a person
+    return [(chain, events) for chain, events in by_chain.items() if not chain.startswith("@")]
+
+
 def check_range(tenant: str, start: datetime, end: datetime, deps: Deps, trail: AuditTrail) -> InvariantReport:
     """Every person with events in [start, end): the events are read a day at a time from the day index
     (a few large pages, not a Query per person) and grouped by person, so memory follows the events of the
     range: a tool for an operator's range, not for years at once."""
-    by_person: dict[str, list[dict[str, Any]]] = {}
-    for _key, event in audit_read.matching(tenant, audit_read.EventQuery(start=start, end=end, limit=1000), trail):
-        if not event["debtor_id"].startswith("@"):  # address chains and the access chain hold no contacts
-            by_person.setdefault(event["debtor_id"], []).append(event)
-    return _check_all(tenant, by_person.items(), deps)
+    return _check_all(tenant, _people(_events_by_chain(tenant, start, end, trail)), deps)
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """One message the provider says it sent (moto's lists locally; delivery logs in AWS)."""
+
+    message_id: str
+    channel: str  # sms | email
+    to: str
+    body: str = ""
+
+
+def check_invariants(
+    tenants: Iterable[str],
+    start: datetime,
+    end: datetime,
+    now: datetime,
+    deps: Deps,
+    audit: audit_read.AuditDeps,
+    sent: list[SentMessage] | None,
+) -> InvariantReport:
+    """Every invariant over [start, end) for ``tenants`` (the shared scope of inbound replies included).
+    ``sent``: the provider's own list; ``None`` where there is none to read, and those two checks are off."""
+    report = InvariantReport()
+    sent_events: dict[str, tuple[str, str, str]] = {}  # provider message id -> tenant, chain, contact
+    unknown: list[tuple[str, str]] = []  # (address, body) of contacts that may have left
+    for tenant in tenants:
+        by_chain = _events_by_chain(tenant, start, end, audit.trail)
+        merged = _check_all(tenant, _people(by_chain), deps)
+        report.people += merged.people
+        report.contacts += merged.contacts
+        report.violations += merged.violations
+        cache = audit_read.AnchorCache(audit.anchors)
+        for chain, events in by_chain.items():
+            _collect_sends(tenant, chain, events, deps, sent_events, unknown)
+            result = audit_read.verify(tenant, chain, audit, cache)
+            if not result["ok"]:
+                detail = json.dumps({k: v for k, v in result.items() if k not in ("head",)}, default=str)[:500]
+                report.violations.append(Violation("chain-break", tenant, chain, "", now, (), detail))
+    if sent is not None:
+        report.violations += _match_sends(sent, sent_events, unknown, now)
+    report.violations += _stuck(deps, now)
+    return report
+
+
+def _collect_sends(
+    tenant: str,
+    chain: str,
+    events: list[dict[str, Any]],
+    deps: Deps,
+    sent_events: dict[str, tuple[str, str, str]],
+    unknown: list[tuple[str, str]],
+) -> None:
+    unknown_ids = {e["contact_id"] for e in events if e["type"] == EventType.UNKNOWN}
+    answered = {e["contact_id"] for e in events if e["type"] in ("reply_sent", "reply_failed")}
+    for event in events:
+        if event["type"] in (EventType.SENT, "reply_sent") and event["data"].get("provider_message_id"):
+            sent_events[event["data"]["provider_message_id"]] = (tenant, chain, event["contact_id"])
+        elif event["type"] == "reply_pending" and event["contact_id"] not in answered:
+            unknown.append((event["data"]["to"], event["data"]["body"]))  # its process died after the send
+    if not unknown_ids:
+        return
+    requested = [e for e in _person_events(tenant, chain, deps, ()) if e["type"] == EventType.REQUESTED]
+    for event in requested:
+        if event["contact_id"] in unknown_ids:
+            data = event["data"]
+            unknown.append((data.get("to", ""), (data.get("message") or {}).get("body", "")))
+
+
+def _match_sends(
+    sent: list[SentMessage], sent_events: dict[str, tuple[str, str, str]], unknown: list[tuple[str, str]], now: datetime
+) -> list[Violation]:
+    violations: list[Violation] = []
+    ids = {m.message_id for m in sent}
+    for message in sent:
+        if message.message_id in sent_events:
+            continue
+        # An unknown contact's message has no id on our side: matched by its address (and text, for SMS).
+        match = next(
+            (u for u in unknown if u[0] == message.to and (message.channel == "email" or u[1] == message.body)), None
+        )
+        if match is not None:
+            unknown.remove(match)
+            continue
+        detail = f"{message.channel} {message.message_id} to {mask_address(message.to)}: no sent or unknown event"
+        violations.append(Violation("message-without-sent", "", "", "", now, (), detail))
+    for message_id, (tenant, chain, contact_id) in sent_events.items():
+        if message_id not in ids:
+            detail = f"sent event names {message_id}, which the provider never sent"
+            violations.append(Violation("sent-without-message", tenant, chain, contact_id, now, (), detail))
+    return violations
+
+
+def _stuck(deps: Deps, now: datetime) -> list[Violation]:
+    """Deferred contacts (and unsettled reservations) past due, and committed events not yet appended,
+    both older than the dispatcher's and the sweep's grace: nothing handled them."""
+    found = []
+    for tenant, debtor_id in deps.ledgers.due(now - GRACE, 1000):
+        ledger = deps.ledgers.get(tenant, debtor_id)
+        late = [d.contact_id for d in ledger.deferred if d.not_before <= now - GRACE]
+        late += [r.contact_id for r in ledger.unsettled(now - GRACE)]
+        for contact_id in late:
+            found.append(Violation("deferred-past-due", tenant, debtor_id, contact_id, now, (), "due, not handled"))
+    for tenant, debtor_id in deps.ledgers.with_outbox(now - GRACE, 1000):
+        outbox = deps.ledgers.get(tenant, debtor_id).outbox
+        if not outbox:
+            continue
+        first = min(e["seq"] for e in outbox)
+        present = {e["seq"] for e in deps.audit.for_person(tenant, debtor_id, after_seq=first - 1)}
+        missing = sorted(e["seq"] for e in outbox if e["seq"] not in present)
+        if missing:
+            detail = f"committed events {missing} are not in the audit table past the sweep's grace"
+            found.append(Violation("audit-pending", tenant, debtor_id, "", now, (), detail))
+    return found

@@ -44,8 +44,8 @@ def test_stop_suppresses_the_number_for_every_debtor_and_is_confirmed_once(gatew
         assert result.status == "blocked"
     assert len(sent_sms()) == 1
     events = gateway.deps.audit.for_person(TENANT, suppression.address_key(NUMBER))
-    assert [e["type"] for e in events] == ["inbound_sms", "reply_sent", "inbound_sms"]
-    assert events[1]["data"]["exempt"] is True
+    assert [e["type"] for e in events] == ["inbound_sms", "reply_pending", "reply_sent", "inbound_sms"]
+    assert events[1]["data"]["exempt"] is True and events[2]["data"]["exempt"] is True
 
 
 def test_start_opts_back_in(gateway):

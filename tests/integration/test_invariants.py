@@ -78,3 +78,70 @@ def test_a_message_after_an_opt_out_is_reported(gateway):
     assert (violation.kind, violation.contact_id) == ("after-opt-out", sent.contact_id)
     ranged = invariants.check_range("local", utc(2026, 3, 2), utc(2026, 3, 3), gateway.deps, gateway.trail)
     assert [(v.kind, v.contact_id) for v in ranged.violations] == [("after-opt-out", sent.contact_id)]
+
+
+# -- check_invariants: sends against the provider's lists, stuck work, chains ---------------------------
+
+
+def _full(gateway, now, sent):
+    from chalicelib.domain.access import SHARED_SCOPE
+
+    start = now - timedelta(days=2)
+    return invariants.check_invariants(
+        ["local", SHARED_SCOPE], start, now, now, gateway.deps, gateway.audit_deps, sent
+    ).violations
+
+
+def _provider():
+    from gateway_cli.motoserver import sent_messages
+
+    return [invariants.SentMessage(**m) for m in sent_messages()]
+
+
+def test_every_send_matches_the_provider_list_both_ways(gateway):
+    sent = submit_contact(make_request(debtor_id="d-5"), gateway.deps, NOON_ATLANTA)
+    later = NOON_ATLANTA + timedelta(hours=1)
+    assert _full(gateway, later, _provider()) == []
+    gateway.clients.sns.publish(PhoneNumber="+14045550199", Message="sent around the gateway")
+    (stray,) = _full(gateway, later, _provider())
+    assert stray.kind == "message-without-sent" and "+1404" in stray.detail and "0199" in stray.detail
+    missing = [m for m in _provider() if m.message_id != sent.provider_message_id]
+    kinds = sorted(v.kind for v in _full(gateway, later, missing))
+    assert kinds == ["message-without-sent", "sent-without-message"]
+    assert _full(gateway, later, None) == []  # no provider list (AWS): those two checks are off
+
+
+def test_a_deferred_contact_nobody_handled_is_reported_until_the_dispatcher_runs(gateway):
+    from chalicelib.services import dispatch
+
+    night = utc(2026, 3, 2, 7, 0)
+    deferred = submit_contact(make_request(debtor_id="d-6"), gateway.deps, night)
+    due = deferred.decision.not_before
+    assert _full(gateway, due + timedelta(minutes=5), _provider()) == []  # within the grace
+    (late,) = _full(gateway, due + timedelta(minutes=30), _provider())
+    assert (late.kind, late.contact_id) == ("deferred-past-due", deferred.contact_id)
+    dispatch.run_dispatcher(gateway.deps, due + timedelta(minutes=30))
+    assert _full(gateway, due + timedelta(minutes=31), _provider()) == []
+
+
+def test_events_the_audit_table_lacks_and_a_broken_chain_are_reported(gateway):
+    from dataclasses import replace as replace_settings
+
+    from chalicelib.services.writes import Deps
+
+    stream_deps: Deps = replace_settings(gateway.deps, audit_inline=False)  # committed, never appended
+    submit_contact(make_request(debtor_id="d-7"), stream_deps, NOON_ATLANTA)
+    kinds = {v.kind for v in _full(gateway, NOON_ATLANTA + timedelta(minutes=30), _provider())}
+    assert "audit-pending" in kinds
+    submit_contact(make_request(debtor_id="d-8"), gateway.deps, NOON_ATLANTA)
+    table = gateway.settings.audit_table
+    item = gateway.clients.dynamodb.get_item(TableName=table, Key={"pk": {"S": "local#d-8"}, "seq": {"N": "1"}})
+    body = item["Item"]["body"]["S"].replace("d-8", "d-X", 1)
+    gateway.clients.dynamodb.update_item(
+        TableName=table,
+        Key={"pk": {"S": "local#d-8"}, "seq": {"N": "1"}},
+        UpdateExpression="SET body = :b",
+        ExpressionAttributeValues={":b": {"S": body}},
+    )
+    broken = [v for v in _full(gateway, NOON_ATLANTA + timedelta(minutes=30), _provider()) if v.kind == "chain-break"]
+    assert [v.debtor_id for v in broken] == ["d-8"]

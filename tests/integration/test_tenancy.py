@@ -36,7 +36,7 @@ def test_a_stop_to_the_shared_number_blocks_every_tenant(client, gateway, monkey
         "You will receive no more text messages from us. Reply START to receive them again."
     ]
     events = gateway.deps.audit.for_person(SHARED_SCOPE, suppression.address_key(NUMBER))
-    assert [e["type"] for e in events] == ["inbound_sms", "reply_sent"]
+    assert [e["type"] for e in events] == ["inbound_sms", "reply_pending", "reply_sent"]
     assert gateway.deps.audit.for_person(TENANT, suppression.address_key(NUMBER)) == []
     # each tenant's own trail says why, since when, and where the reply is kept
     [decided] = [e for e in gateway.deps.audit.for_person(OTHER, "d-9") if e["type"] == "decided"]

@@ -1,0 +1,205 @@
+"""A process that dies between any two steps of submit, dispatch, inbound and export, then what comes after
+it (the client's retry, the queue's redelivery, the stream, the dispatcher a minute later): nothing sent
+twice, nothing sent without its audit record, no deferred contact lost, no audit event lost.
+
+Each flow runs once to list its AWS calls; then, for every call k, a fresh stack runs it again and dies
+right after call k (``crash-after``: the call's effect is stored, nothing after it runs). The end state is
+read from the tables and moto's sent lists, and the invariant checker must find nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from chalicelib import provision
+from chalicelib.bootstrap import Clients, Gateway, bootstrap
+from chalicelib.domain.access import SHARED_SCOPE
+from chalicelib.domain.errors import DuplicateContactError
+from chalicelib.faults import Crash, FaultInjector
+from chalicelib.services import dispatch, exports, inbound, invariants
+from chalicelib.services.bundles import ExportSpec
+from chalicelib.services.contacts import submit_contact
+from chalicelib.settings import Settings
+from gateway_cli.motoserver import sent_messages
+from tests.conftest import TENANT, make_request, utc
+from tests.integration.aws import LedgerStream
+
+NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
+NIGHT_ATLANTA = utc(2026, 3, 2, 7, 0)
+CONTACT = "ct_crash_test_0001"  # what the client's Idempotency-Key gives, on every retry
+NUMBER = "+14045550100"
+
+
+@contextmanager
+def stack(policies: Any) -> Iterator[tuple[Gateway, FaultInjector, LedgerStream]]:
+    with mock_aws():
+        settings = Settings(unsubscribe_secret="crash-test-key", audit_append="stream")
+        clients = Clients(settings)
+        provision.ensure_all(clients, settings)
+        gateway = bootstrap(settings=settings, clients=clients, policies=policies)
+        injector = FaultInjector()
+        for name in ("dynamodb", "sns", "sesv2", "s3", "sqs", "kms"):
+            injector.attach(getattr(clients, name))
+        yield gateway, injector, LedgerStream(gateway)
+
+
+def recover(gateway: Gateway, stream: LedgerStream, at: Any) -> None:
+    """What the platform does next: the stream hands over what was committed, the dispatcher runs."""
+    stream.drain()
+    for minutes in (1, 16, 30):  # past the sweep's grace and the reservations' settling time
+        dispatch.run_dispatcher(gateway.deps, at + timedelta(minutes=minutes))
+        stream.drain()
+
+
+def assert_invariants(gateway: Gateway, at: Any) -> None:
+    sent = [invariants.SentMessage(**m) for m in sent_messages()]
+    now = at + timedelta(hours=1)
+    report = invariants.check_invariants(
+        [TENANT, SHARED_SCOPE], at - timedelta(days=1), now, now, gateway.deps, gateway.audit_deps, sent
+    )
+    assert report.violations == [], [v.to_json() for v in report.violations]
+
+
+def texts_to(number: str) -> list[str]:
+    return [m["body"] for m in sent_messages() if m["to"] == number]
+
+
+def crash_points(policies: Any, setup: Callable[..., Any], flow: Callable[..., Any]) -> int:
+    """How many AWS calls ``flow`` makes after ``setup``."""
+    with stack(policies) as (gateway, injector, stream):
+        state = setup(gateway, stream)
+        injector.calls.clear()
+        flow(gateway, state)
+        return len(injector.calls)
+
+
+def run_crashing(policies: Any, setup: Callable[..., Any], flow: Callable[..., Any], k: int) -> Any:
+    """A fresh stack; ``flow`` dies right after its k-th call. Yields the stack for the checks."""
+    gateway_stack = stack(policies)
+    gateway, injector, stream = gateway_stack.__enter__()
+    state = setup(gateway, stream)
+    injector.add("crash-after", skip=k - 1, times=1)
+    with pytest.raises(Crash):
+        flow(gateway, state)
+    injector.clear()
+    return gateway_stack, gateway, stream, state
+
+
+def _submit(gateway: Gateway, _state: Any) -> Any:
+    return submit_contact(make_request(debtor_id="d-1"), gateway.deps, NOON_ATLANTA, contact_id=CONTACT)
+
+
+def _nothing(_gateway: Gateway, _stream: LedgerStream) -> None:
+    return None
+
+
+SUBMIT_CALLS = 4  # checked below: read, commit, Publish, outcome
+
+
+def test_submit_lists_its_steps(policies) -> None:
+    assert crash_points(policies, _nothing, _submit) == SUBMIT_CALLS
+
+
+@pytest.mark.parametrize("k", range(1, SUBMIT_CALLS + 1))
+def test_a_submit_that_dies_after_any_step(policies, k) -> None:
+    gateway_stack, gateway, stream, _ = run_crashing(policies, _nothing, _submit, k)
+    try:
+        # The client saw no answer and retries with the same Idempotency-Key (the same contact id).
+        try:
+            retried = submit_contact(make_request(debtor_id="d-1"), gateway.deps, NOON_ATLANTA, contact_id=CONTACT)
+        except DuplicateContactError:
+            retried = None  # the first attempt's reservation stands: 409, the contact is that one
+        recover(gateway, stream, NOON_ATLANTA)
+        ledger = gateway.deps.ledgers.get(TENANT, "d-1")
+        (record,) = [r for r in ledger.history if r.contact_id == CONTACT]
+        if k == 1:  # died before its reservation was committed: the retry is a first attempt
+            assert retried is not None and record.result.value == "sent" and len(texts_to(NUMBER)) == 1
+        elif k in (2, 3):
+            # Died between the reservation and the outcome: nobody can tell whether the message left (after
+            # call 2 it had not, after call 3 it had). The retry is refused (409, that contact), the
+            # dispatcher settles the reservation as "unknown", it counts toward caps, and nothing resends it.
+            assert retried is None and record.result.value == "unknown"
+            assert len(texts_to(NUMBER)) == (0 if k == 2 else 1)
+        else:  # the outcome was stored: the retry is refused, the contact went out once
+            assert retried is None and record.result.value == "sent" and len(texts_to(NUMBER)) == 1
+        assert_invariants(gateway, NOON_ATLANTA)
+    finally:
+        gateway_stack.__exit__(None, None, None)
+
+
+def _deferred(gateway: Gateway, stream: LedgerStream) -> Any:
+    result = submit_contact(make_request(debtor_id="d-2"), gateway.deps, NIGHT_ATLANTA)
+    stream.drain()
+    assert result is not None and result.decision.not_before is not None
+    return result.decision.not_before
+
+
+def _dispatch(gateway: Gateway, due: Any) -> Any:
+    return dispatch.run_dispatcher(gateway.deps, due + timedelta(seconds=30))
+
+
+def test_a_dispatcher_run_that_dies_after_any_step(policies) -> None:
+    calls = crash_points(policies, _deferred, _dispatch)
+    assert calls >= 4
+    for k in range(1, calls + 1):
+        gateway_stack, gateway, stream, due = run_crashing(policies, _deferred, _dispatch, k)
+        try:
+            recover(gateway, stream, due)
+            assert len(texts_to(NUMBER)) <= 1, k  # sent once at most
+            ledger = gateway.deps.ledgers.get(TENANT, "d-2")
+            assert not ledger.deferred, k  # not lost: handled by a later run
+            assert [r.result.value for r in ledger.history] in (["sent"], ["unknown"]), k
+            assert_invariants(gateway, due)
+        finally:
+            gateway_stack.__exit__(None, None, None)
+
+
+def _stop(gateway: Gateway, _state: Any) -> Any:
+    text = json.dumps({"originationNumber": NUMBER, "destinationNumber": "+18005550100", "messageBody": "STOP"})
+    return inbound.handle_inbound_sms(inbound.parse_two_way_sms(text), SHARED_SCOPE, gateway.deps, NOON_ATLANTA)
+
+
+def test_an_inbound_stop_that_dies_after_any_step(policies) -> None:
+    calls = crash_points(policies, _nothing, _stop)
+    for k in range(1, calls + 1):
+        gateway_stack, gateway, stream, _ = run_crashing(policies, _nothing, _stop, k)
+        try:
+            _stop(gateway, None)  # SNS delivers it again after the failed invocation
+            recover(gateway, stream, NOON_ATLANTA)
+            assert len(texts_to(NUMBER)) <= 1, k  # one confirmation at most
+            after = submit_contact(make_request(debtor_id="d-3"), gateway.deps, NOON_ATLANTA + timedelta(hours=1))
+            assert after is not None and after.status.value == "blocked", k  # the STOP holds
+            assert_invariants(gateway, NOON_ATLANTA)
+        finally:
+            gateway_stack.__exit__(None, None, None)
+
+
+def _exportable(gateway: Gateway, stream: LedgerStream) -> Any:
+    submit_contact(make_request(debtor_id="d-4"), gateway.deps, NOON_ATLANTA)
+    stream.drain()
+    job = exports.request_export(
+        TENANT, ExportSpec(debtor_id="d-4", formats=("jsonl",)), gateway.export_deps, NOON_ATLANTA
+    )
+    return job["export_id"]
+
+
+def _export(gateway: Gateway, export_id: str) -> Any:
+    return exports.run_export(TENANT, export_id, gateway.export_deps, lambda: NOON_ATLANTA + timedelta(minutes=1))
+
+
+def test_an_export_that_dies_after_any_step(policies) -> None:
+    calls = crash_points(policies, _exportable, _export)
+    for k in range(1, calls + 1):
+        gateway_stack, gateway, _stream, export_id = run_crashing(policies, _exportable, _export, k)
+        try:
+            job = _export(gateway, export_id)  # SQS redelivers the message after the visibility timeout
+            assert job["status"] == "done", (k, job)
+            assert job["counts"]["events"] >= 3
+        finally:
+            gateway_stack.__exit__(None, None, None)
