@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install bundle run test unit lint format package bench demo clean
+.PHONY: install bundle run test unit lint format package bench soak demo clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,9 @@ demo: install  # against the running `make run`: opt-outs, then examples/campaig
 
 bench: install bundle
 	$(BIN)/python -m bench.run
+
+soak: install bundle  # SOAK_SECONDS (180), SOAK_CLIENTS, SOAK_API_PROCESSES, SOAK_FAULTS, SOAK_SEED: bench/soak.py
+	$(BIN)/python -m bench.soak
 
 clean:
 	rm -rf $(VENV) build chalicelib/policy_bundle.json .gateway

@@ -21,6 +21,7 @@ as they would meet the real thing:
 from __future__ import annotations
 
 import json
+import logging
 import random
 import threading
 from collections import Counter
@@ -31,6 +32,7 @@ from typing import Any
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
 
+logger = logging.getLogger(__name__)
 KINDS = (
     "throttle",
     "server-error",
@@ -204,8 +206,10 @@ class FaultInjector:
         return None
 
     def _count(self, call: _Call, rule: Rule) -> None:
+        key = f"{rule.kind} {call.service}.{call.operation}"
         with self._lock:
-            self.injected[f"{rule.kind} {call.service}.{call.operation}"] += 1
+            self.injected[key] += 1
+        logger.warning("fault injected: %s", key)
 
 
 def _matches(rule: Rule, call: _Call) -> bool:

@@ -70,6 +70,7 @@ class LocalStack:
     keys_path: Path | None = None  # where the dev keys are written (make run: .gateway/dev-keys.json)
     dev_keys: dict[str, Any] = field(default_factory=dict)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    api_env: dict[str, str] = field(default_factory=dict)  # only the API processes get these (the soak's faults)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -109,9 +110,19 @@ class LocalStack:
     def gateway(self) -> Gateway:
         return bootstrap(settings=self.settings(), clients=self.clients())
 
-    def _spawn(self, name: str, args: list[str]) -> None:
+    def _spawn(self, name: str, args: list[str], extra: dict[str, str] | None = None) -> None:
         out = open(self.log_dir / f"{name}.log", "wb") if self.log_dir else subprocess.DEVNULL  # noqa: SIM115
-        self.processes.append(subprocess.Popen(args, cwd=ROOT, env=self.env(), stdout=out, stderr=subprocess.STDOUT))
+        env = {**self.env(), **(extra or {})}
+        self.processes.append(subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT))
+
+    def spawn_api(self, port: int) -> str:
+        """One more ``chalice local`` on ``port`` against this stack's moto server: a separate process with
+        its own clients and caches, as another Lambda instance would be. Returns its URL."""
+        chalice = [sys.executable, "-m", "gateway_cli.chalicelocal", "--host", "127.0.0.1", "--port", str(port)]
+        self._spawn(f"chalice-{port}", [*chalice, "--stage", "dev"], {**self.api_env, "PUBLIC_URL": self.url})
+        url = f"http://127.0.0.1:{port}"
+        _wait_for(f"{url}/v1/health", 60, lambda r: r.status_code == 200)
+        return url
 
     def start(self) -> LocalStack:
         if self.log_dir:

@@ -165,6 +165,7 @@ def check_invariants(
     deps: Deps,
     audit: audit_read.AuditDeps,
     sent: list[SentMessage] | None,
+    grace: timedelta = GRACE,
 ) -> InvariantReport:
     """Every invariant over [start, end) for ``tenants`` (the shared scope of inbound replies included).
     ``sent``: the provider's own list; ``None`` where there is none to read, and those two checks are off."""
@@ -186,7 +187,7 @@ def check_invariants(
                 report.violations.append(Violation("chain-break", tenant, chain, "", now, (), detail))
     if sent is not None:
         report.violations += _match_sends(sent, sent_events, unknown, now)
-    report.violations += _stuck(deps, now)
+    report.violations += _stuck(deps, now, grace)
     return report
 
 
@@ -238,17 +239,17 @@ def _match_sends(
     return violations
 
 
-def _stuck(deps: Deps, now: datetime) -> list[Violation]:
+def _stuck(deps: Deps, now: datetime, grace: timedelta) -> list[Violation]:
     """Deferred contacts (and unsettled reservations) past due, and committed events not yet appended,
     both older than the dispatcher's and the sweep's grace: nothing handled them."""
     found = []
-    for tenant, debtor_id in deps.ledgers.due(now - GRACE, 1000):
+    for tenant, debtor_id in deps.ledgers.due(now - grace, 1000):
         ledger = deps.ledgers.get(tenant, debtor_id)
-        late = [d.contact_id for d in ledger.deferred if d.not_before <= now - GRACE]
-        late += [r.contact_id for r in ledger.unsettled(now - GRACE)]
+        late = [d.contact_id for d in ledger.deferred if d.not_before <= now - grace]
+        late += [r.contact_id for r in ledger.unsettled(now - grace)]
         for contact_id in late:
             found.append(Violation("deferred-past-due", tenant, debtor_id, contact_id, now, (), "due, not handled"))
-    for tenant, debtor_id in deps.ledgers.with_outbox(now - GRACE, 1000):
+    for tenant, debtor_id in deps.ledgers.with_outbox(now - grace, 1000):
         outbox = deps.ledgers.get(tenant, debtor_id).outbox
         if not outbox:
             continue

@@ -32,6 +32,7 @@ from tests.e2e.support import (
     QUIET_HOURS,
     TENANT,
     appended,
+    local,
     new_debtor,
     night_location,
     open_message_number,
@@ -227,3 +228,78 @@ def test_concurrent_sms_are_answered_and_audited_as_sent_exactly_when_sent(sms_b
     assert {m["message_id"] for m in sms_burst.delivered} == sms_burst.answered_sent
     sent_events = {e["data"]["provider_message_id"] for e in sms_burst.events if e["type"] == "sent"}
     assert sent_events == sms_burst.answered_sent
+
+
+# -- many processes, like Lambda -----------------------------------------------------------------------
+# The burst above goes to one chalice local (one process, its threads). Here three API processes, each with
+# its own AWS clients and caches as separate Lambda instances have, are hit by three client processes at
+# the same instant: nothing in one process can be what keeps the cap, only DynamoDB's conditions.
+
+API_PROCESSES = 3
+PER_PROCESS = 12
+AU_NUMBER = "+61255500100"  # ACMA's fictitious range
+AU_WEEKLY = 3  # au/contacts-per-week
+
+
+def _fire(url: str, key: str, body: dict[str, Any], count: int, start_at: float) -> list[tuple[int, dict[str, Any]]]:
+    """One client process: waits for the shared instant, then sends ``count`` requests at once."""
+    time.sleep(max(0.0, start_at - time.time()))
+    headers = {"Authorization": f"Bearer {key}"}
+
+    def one(_: int) -> tuple[int, dict[str, Any]]:
+        for attempt in range(20):
+            try:
+                answer = requests.post(f"{url}/v1/contacts", json=body, headers=headers, timeout=60)
+                return answer.status_code, answer.json()
+            except requests.ConnectionError:  # reset before the app read it: nothing was handled
+                time.sleep(0.05 * (attempt + 1))
+        raise RuntimeError("no answer")
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+@pytest.fixture(scope="module")
+def processes_burst(stack, gateway):
+    import multiprocessing
+
+    from gateway_cli.localstack import free_port
+
+    spawned_from = len(stack.processes)
+    urls = [stack.url] + [stack.spawn_api(free_port()) for _ in range(API_PROCESSES - 1)]
+    debtor, now = new_debtor(), utcnow()
+    number, sydney = open_number(now), local(now, "Australia/Sydney")
+    if number:
+        body, expected = voice_body(debtor, number), CAP
+    elif sydney.weekday() < 5 and 9 <= sydney.hour < 20:
+        # No US zone is open: texts to Sydney, where au/contacts-per-week allows 3 a week per debt.
+        location = {"country": "AU", "subdivision": "NSW"}
+        body, expected = sms_body(debtor, AU_NUMBER, location=location), AU_WEEKLY
+    else:
+        body, expected = voice_body(debtor, NY_NUMBER, location=night_location(now).location), 0
+    key = stack.dev_keys["keys"]["submitter"]
+    start_at = time.time() + 3  # every process has started by then
+    try:
+        with multiprocessing.get_context("spawn").Pool(API_PROCESSES) as pool:
+            parts = pool.starmap(_fire, [(url, key, body, PER_PROCESS, start_at) for url in urls])
+    finally:
+        for process in stack.processes[spawned_from:]:
+            process.terminate()
+        del stack.processes[spawned_from:]
+    answers = [a for part in parts for a in part]
+    events = appended(gateway, debtor)
+    return debtor, expected, answers, gateway.deps.ledgers.get(TENANT, debtor), events
+
+
+def test_the_cap_holds_across_processes(processes_burst):
+    _debtor, expected, answers, ledger, events = processes_burst
+    assert all(status in (200, 202, 503) for status, _ in answers), answers
+    decided = [body for status, body in answers if status in (200, 202)]
+    permitted = {b["contact_id"] for b in decided if b["status"] in ("permitted", "sent")}
+    assert len(permitted) == expected, Counter(b["status"] for b in decided)
+    assert {r.contact_id for r in ledger.history} == permitted
+    sent = {b["contact_id"] for b in decided if b["status"] == "sent"}
+    # one commit per decided request (and one per send's outcome), none lost, none doubled
+    assert ledger.version == len(decided) + len(sent)
+    assert {e["contact_id"] for e in events if e["type"] in ("permitted", "sent")} == permitted
+    assert verify_chain(events).ok

@@ -1,0 +1,20 @@
+"""The soak, short (seconds, fixed seed), on its own local stack: several API processes injecting faults into
+their AWS calls, several client processes, then the invariant checker over everything. ``make soak`` runs
+the long one (bench/soak.py, bench/README.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import soak
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("soak")]
+
+
+def test_a_short_soak_under_faults_breaks_no_invariant() -> None:
+    result = soak.run(seconds=8, clients=2, api_processes=2, seed=11, out=None, use_running=False)
+    assert result["requests_served"] > 50, result
+    assert sum(result["faults_injected"].values()) > 0, result  # the faults did happen
+    assert not [k for k in result["answers"] if k.startswith("5") and k != "503"], result["answers"]
+    assert result["people_checked"] > 0
+    assert result["invariant_violations"] == 0, result["violation_details"]
