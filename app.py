@@ -60,7 +60,7 @@ SUBMITTER, COMPLIANCE, REGULATOR, ADMIN = Role.SUBMITTER, Role.COMPLIANCE, Role.
 
 
 @app.authorizer(ttl_seconds=AUTH_CACHE_SECONDS)
-def api_key(auth_request: AuthRequest) -> AuthResponse:
+def bearer_auth(auth_request: AuthRequest) -> AuthResponse:
     """``Authorization: Bearer <key>`` -> tenant, role, agency; or why there is no principal."""
     try:
         found = keys.authenticate(gateway().keys, auth_request.token or "")
@@ -74,7 +74,7 @@ def api_key(auth_request: AuthRequest) -> AuthResponse:
 
 def secured(path: str, *methods: str, roles: tuple[Role, ...], **kwargs: Any) -> Any:
     """A route only keys of ``roles`` may use; the caller's tenant scopes everything it reads or writes."""
-    return route(app, path, *methods, roles=roles, authorizer=api_key, **kwargs)
+    return route(app, path, *methods, roles=roles, authorizer=bearer_auth, **kwargs)
 
 
 def _submit(payload: dict[str, Any]) -> dict[str, Any]:

@@ -237,6 +237,7 @@ def run(
             gateway.audit_deps,
             sent,
             grace=timedelta(seconds=60),
+            every_message=own,  # a stack of its own: every message the provider sent is the soak's
         )
     finally:
         stack.stop()  # the API processes it spawned; and the whole stack if it started it

@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
@@ -43,7 +44,6 @@ KINDS = (
     "crash-before",
     "crash-after",
 )
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 
 
 class Crash(BaseException):
@@ -264,4 +264,7 @@ def from_spec(spec: str, seed: int = 0) -> FaultInjector:
 
 
 def is_local(endpoint_url: str | None) -> bool:
-    return bool(endpoint_url) and any(f"//{host}" in str(endpoint_url) for host in LOCAL_HOSTS)
+    if not endpoint_url:
+        return False
+    host = urlsplit(endpoint_url).hostname or ""
+    return host in ("127.0.0.1", "localhost", "::1")

@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ NAMESPACE = "ContactGateway"  # POWERTOOLS_METRICS_NAMESPACE of every function
 # chalice handler name -> the template's logical id of its function
 FUNCTIONS = {
     "api_handler": "APIHandler",
-    "api_key": "ApiKey",
+    "bearer_auth": "BearerAuth",
     "inbound_sms": "InboundSms",
     "ses_feedback": "SesFeedback",
     "dispatcher": "Dispatcher",
@@ -96,7 +97,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "sms": SMS,
         "email": EMAIL,
     },
-    "api_key": {"KeysTable": ("dynamodb:GetItem",)},
+    "bearer_auth": {"KeysTable": ("dynamodb:GetItem",)},
     "inbound_sms": {
         "LedgerTable": (*READ, *WRITE),
         "AuditTable": AUDIT_WRITE,
@@ -130,7 +131,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "AuditTable": AUDIT_WRITE,
         "IdempotencyTable": IDEMPOTENCY,
         "BatchTable": ("dynamodb:GetItem", "dynamodb:Query", *WRITE),
-        "BatchQueue": QUEUE_RECEIVE,
+        "BatchQueue": (*QUEUE_RECEIVE, "sqs:GetQueueUrl"),  # it deletes what it handled when others failed
         "DataKey": KEY_USE,
         "sms": SMS,
         "email": EMAIL,
@@ -160,8 +161,10 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
 for _async in ASYNC_FUNCTIONS:  # an invocation that fails every retry lands in the async dead letters
     ACCESS[_async]["AsyncDeadLetterQueue"] = ("sqs:SendMessage",)
 for _access in ACCESS.values():
-    if any(r in _access for r in ("BatchQueue", "ExportQueue", "StreamFailureQueue", "AsyncDeadLetterQueue")):
-        _access.setdefault("DataKey", KEY_USE)  # the queues are encrypted under the data key
+    # Tables, buckets and queues are encrypted under the data key: DynamoDB checks the caller's Decrypt on
+    # it, S3 and SQS need GenerateDataKey to write. A role that only reads tables gets Decrypt alone.
+    writes = any(a.endswith(("PutItem", "UpdateItem", "SendMessage", "PutObject")) for a in chain(*_access.values()))
+    _access.setdefault("DataKey", KEY_USE if writes else ("kms:Decrypt",))
 
 
 def _arn(resource: str) -> Any:
@@ -174,8 +177,8 @@ def _arn(resource: str) -> Any:
         return [_sub(ses + name) for name in names]
     base, _, rest = resource.partition("/")
     if base.endswith("Table"):
-        if rest == "stream":
-            return {"Fn::GetAtt": [base, "StreamArn"]}
+        if rest == "stream":  # the table's streams, as AWS's own example for a stream-triggered Lambda
+            return {"Fn::Sub": f"${{{base}.Arn}}/stream/*"}
         return {"Fn::GetAtt": [base, "Arn"]} if not rest else {"Fn::Sub": f"${{{base}.Arn}}/{rest}"}
     if base.endswith("Bucket"):
         return {"Fn::GetAtt": [base, "Arn"]} if not rest else {"Fn::Sub": f"${{{base}.Arn}}/{rest}"}

@@ -496,13 +496,18 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
             raise ConflictError("the event is gone")
         expires = datetime.fromtimestamp(expires_at, UTC)
         renewed = {**item, "expires_at": {"N": str(expires_at)}, "expiry_day": {"S": expires.date().isoformat()}}
+        values = {":body": item["body"], ":e": {"N": str(expires_at)}}
+        if "hash" in item:  # a chain event
+            same, values[":hash"] = "#hash = :hash", item["hash"]
+        else:  # an incident: kept outside the chain, with no hash
+            same = "attribute_not_exists(#hash)"
         with storage_errors():
             self._client.put_item(
                 TableName=self._table,
                 Item=renewed,
-                ConditionExpression="#hash = :hash AND body = :body AND expires_at < :e",
+                ConditionExpression=f"{same} AND body = :body AND expires_at < :e",
                 ExpressionAttributeNames={"#hash": "hash"},
-                ExpressionAttributeValues={":hash": item["hash"], ":body": item["body"], ":e": {"N": str(expires_at)}},
+                ExpressionAttributeValues=values,
             )
 
     def expiring(self, day: date) -> Iterator[dict[str, Any]]:

@@ -153,7 +153,10 @@ def submit_contact(
         record_incident(request, deps, now, contact_id, trigger, exc)
         raise
     if result is not None:
-        deps.observe(result, request, trigger)
+        try:
+            deps.observe(result, request, trigger)
+        except Exception:  # noqa: BLE001 - metrics never turn a decision (or a send) into an error
+            logger.exception("the metrics of a decision could not be written")
     return result
 
 

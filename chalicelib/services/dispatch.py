@@ -45,6 +45,7 @@ def dispatch_due(deps: Deps, now: datetime, limit: int = 200) -> DispatchReport:
 
 
 def _dispatch_person(deps: Deps, tenant: str, debtor_id: str, now: datetime, report: DispatchReport) -> None:
+    report.settled_unknown += _settle_unsettled(deps, tenant, debtor_id, now)  # first: a failing send below
     ledger = deps.ledgers.get(tenant, debtor_id)
     for item in [d for d in ledger.deferred if d.not_before <= now]:
         result = submit_contact(item.request, deps, now, contact_id=item.contact_id, trigger="dispatcher")
@@ -52,29 +53,30 @@ def _dispatch_person(deps: Deps, tenant: str, debtor_id: str, now: datetime, rep
             report.dispatched += 1
             report.lag_seconds = max(report.lag_seconds, (now - item.not_before).total_seconds())
             report.statuses[result.status.value] = report.statuses.get(result.status.value, 0) + 1
-    report.settled_unknown += _settle_unsettled(deps, tenant, debtor_id, now)
 
 
 def _settle_unsettled(deps: Deps, tenant: str, debtor_id: str, now: datetime) -> int:
     """A reservation still pending long after its send began: its process died between committing the
     reservation and recording the provider's answer. The message may have left, so it becomes
     ``unknown``: it keeps counting toward caps and is never sent again (docs/decisions/0003)."""
-    stale = deps.ledgers.get(tenant, debtor_id).unsettled(now)
-    if not stale:
+    if not deps.ledgers.get(tenant, debtor_id).unsettled(now):
         return 0
+    settled: list[str] = []
 
-    def drafts(_read: Ledger, _changed: Ledger) -> list[Draft]:
+    def drafts(read: Ledger, _changed: Ledger) -> list[Draft]:
+        # From the ledger this try read: a run that overlaps this one, or a late outcome, leaves nothing to do.
+        stale = read.unsettled(now)
+        settled[:] = [r.contact_id for r in stale]
         data = {"error_code": NO_OUTCOME, "retryable": False}
         return [Draft(EventType.UNKNOWN, r.contact_id, data, r.channel.value, r.account_id) for r in stale]
 
     def mutate(ledger: Ledger) -> Ledger:
-        for record in stale:
-            if (current := ledger.record(record.contact_id)) is not None and current.result is Result.PENDING:
-                ledger = ledger.with_result(record.contact_id, Result.UNKNOWN)
+        for record in ledger.unsettled(now):
+            ledger = ledger.with_result(record.contact_id, Result.UNKNOWN)
         return ledger
 
     record_change((tenant, debtor_id), deps, now, drafts, mutate)
-    return len(stale)
+    return len(settled)
 
 
 def sweep_audit(deps: Deps, now: datetime, limit: int = 200) -> int:

@@ -31,6 +31,7 @@ from chalicelib.services.writes import Deps
 
 # Never left. A pending reservation may have: its send began, and it counts until it is settled.
 NOT_A_CONTACT = frozenset({Result.FAILED})
+STUCK_LIMIT = 10_000  # people read from each of the due and pending indexes: an operator's run, not a scan
 GRACE = timedelta(minutes=10)  # the dispatcher runs every minute; the sweep takes outboxes 30 s old
 
 
@@ -166,12 +167,18 @@ def check_invariants(
     audit: audit_read.AuditDeps,
     sent: list[SentMessage] | None,
     grace: timedelta = GRACE,
+    every_message: bool = False,
 ) -> InvariantReport:
     """Every invariant over [start, end) for ``tenants`` (the shared scope of inbound replies included).
-    ``sent``: the provider's own list; ``None`` where there is none to read, and those two checks are off."""
+
+    ``sent``: the provider's own list; ``None`` where there is none to read, and those two checks are off.
+    The list holds every message ever sent, so by default only messages to addresses the range's events
+    name are matched. ``every_message``: the list covers exactly this scope (a fresh stack, the soak), and a
+    message to an address nobody in the trail has is reported too."""
     report = InvariantReport()
     sent_events: dict[str, tuple[str, str, str]] = {}  # provider message id -> tenant, chain, contact
     unknown: list[tuple[str, str]] = []  # (address, body) of contacts that may have left
+    addresses: set[str] = set()  # every address the range's events name
     for tenant in tenants:
         by_chain = _events_by_chain(tenant, start, end, audit.trail)
         merged = _check_all(tenant, _people(by_chain), deps)
@@ -180,12 +187,14 @@ def check_invariants(
         report.violations += merged.violations
         cache = audit_read.AnchorCache(audit.anchors)
         for chain, events in by_chain.items():
-            _collect_sends(tenant, chain, events, deps, sent_events, unknown)
+            _collect_sends(tenant, chain, events, deps, sent_events, unknown, addresses)
             result = audit_read.verify(tenant, chain, audit, cache)
             if not result["ok"]:
                 detail = json.dumps({k: v for k, v in result.items() if k not in ("head",)}, default=str)[:500]
                 report.violations.append(Violation("chain-break", tenant, chain, "", now, (), detail))
     if sent is not None:
+        if not every_message:
+            sent = [m for m in sent if m.to in addresses]
         report.violations += _match_sends(sent, sent_events, unknown, now)
     report.violations += _stuck(deps, now, grace)
     return report
@@ -198,21 +207,40 @@ def _collect_sends(
     deps: Deps,
     sent_events: dict[str, tuple[str, str, str]],
     unknown: list[tuple[str, str]],
+    addresses: set[str],
 ) -> None:
     unknown_ids = {e["contact_id"] for e in events if e["type"] == EventType.UNKNOWN}
+    outbox: tuple[dict[str, Any], ...] = ()
+    if not chain.startswith("@"):  # a reservation still pending (in flight, or its sender died) may have left
+        ledger = deps.ledgers.get(tenant, chain)
+        outbox = ledger.outbox
+        unknown_ids |= {r.contact_id for r in ledger.history if r.result is Result.PENDING}
+    addresses.update(_addresses(events))
     answered = {e["contact_id"] for e in events if e["type"] in ("reply_sent", "reply_failed")}
     for event in events:
         if event["type"] in (EventType.SENT, "reply_sent") and event["data"].get("provider_message_id"):
             sent_events[event["data"]["provider_message_id"]] = (tenant, chain, event["contact_id"])
         elif event["type"] == "reply_pending" and event["contact_id"] not in answered:
             unknown.append((event["data"]["to"], event["data"]["body"]))  # its process died after the send
-    if not unknown_ids:
-        return
-    requested = [e for e in _person_events(tenant, chain, deps, ()) if e["type"] == EventType.REQUESTED]
-    for event in requested:
-        if event["contact_id"] in unknown_ids:
-            data = event["data"]
-            unknown.append((data.get("to", ""), (data.get("message") or {}).get("body", "")))
+    if unknown_ids:
+        unknown += _requested_to(tenant, chain, deps, outbox, unknown_ids)
+
+
+def _requested_to(
+    tenant: str, chain: str, deps: Deps, outbox: tuple[dict[str, Any], ...], contacts: set[str]
+) -> list[tuple[str, str]]:
+    """(address, text) of the contacts' requests, read from the whole chain and the ledger's outbox."""
+    requested = [e for e in _person_events(tenant, chain, deps, outbox) if e["type"] == EventType.REQUESTED]
+    return [
+        (e["data"].get("to", ""), (e["data"].get("message") or {}).get("body", ""))
+        for e in requested
+        if e["contact_id"] in contacts
+    ]
+
+
+def _addresses(events: list[dict[str, Any]]) -> set[str]:
+    named = (e["data"].get(field) for e in events for field in ("to", "address"))
+    return {address for address in named if isinstance(address, str)}
 
 
 def _match_sends(
@@ -243,13 +271,13 @@ def _stuck(deps: Deps, now: datetime, grace: timedelta) -> list[Violation]:
     """Deferred contacts (and unsettled reservations) past due, and committed events not yet appended,
     both older than the dispatcher's and the sweep's grace: nothing handled them."""
     found = []
-    for tenant, debtor_id in deps.ledgers.due(now - grace, 1000):
+    for tenant, debtor_id in deps.ledgers.due(now - grace, STUCK_LIMIT):
         ledger = deps.ledgers.get(tenant, debtor_id)
         late = [d.contact_id for d in ledger.deferred if d.not_before <= now - grace]
         late += [r.contact_id for r in ledger.unsettled(now - grace)]
         for contact_id in late:
             found.append(Violation("deferred-past-due", tenant, debtor_id, contact_id, now, (), "due, not handled"))
-    for tenant, debtor_id in deps.ledgers.with_outbox(now - grace, 1000):
+    for tenant, debtor_id in deps.ledgers.with_outbox(now - grace, STUCK_LIMIT):
         outbox = deps.ledgers.get(tenant, debtor_id).outbox
         if not outbox:
             continue

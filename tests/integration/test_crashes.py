@@ -61,7 +61,14 @@ def assert_invariants(gateway: Gateway, at: Any) -> None:
     sent = [invariants.SentMessage(**m) for m in sent_messages()]
     now = at + timedelta(hours=1)
     report = invariants.check_invariants(
-        [TENANT, SHARED_SCOPE], at - timedelta(days=1), now, now, gateway.deps, gateway.audit_deps, sent
+        [TENANT, SHARED_SCOPE],
+        at - timedelta(days=1),
+        now,
+        now,
+        gateway.deps,
+        gateway.audit_deps,
+        sent,
+        every_message=True,
     )
     assert report.violations == [], [v.to_json() for v in report.violations]
 
@@ -203,3 +210,20 @@ def test_an_export_that_dies_after_any_step(policies) -> None:
             assert job["counts"]["events"] >= 3
         finally:
             gateway_stack.__exit__(None, None, None)
+
+
+def test_two_overlapping_runs_settle_a_dead_reservation_once(policies) -> None:
+    gateway_stack, gateway, stream, _ = run_crashing(policies, _nothing, _submit, 2)  # died after reserving
+    try:
+        later = NOON_ATLANTA + timedelta(minutes=20)
+        first = dispatch.run_dispatcher(gateway.deps, later)
+        second = dispatch.run_dispatcher(gateway.deps, later)  # a retried or duplicated schedule event
+        assert (first.settled_unknown, second.settled_unknown) == (1, 0)
+        ledger = gateway.deps.ledgers.get(TENANT, "d-1")
+        unknowns = [e for e in ledger.outbox if e["type"] == "unknown"]
+        stream.drain()
+        stored = [e for e in gateway.trail.for_person(TENANT, "d-1") if e["type"] == "unknown"]
+        assert len(unknowns) + len(stored) >= 1 and len(stored) == 1
+        assert ledger.next_due is None  # nothing keeps the person due
+    finally:
+        gateway_stack.__exit__(None, None, None)

@@ -145,7 +145,9 @@ def test_faults_from_the_environment_only_against_a_local_endpoint() -> None:
         from_spec("crash-after:dynamodb:PutItem:1")
     with pytest.raises(ValueError):
         from_spec("explode:dynamodb")
-    assert is_local("http://127.0.0.1:5000") and not is_local(None) and not is_local("https://dynamodb.aws")
+    assert is_local("http://127.0.0.1:5000") and is_local("http://localhost:5000")
+    assert not is_local(None) and not is_local("https://dynamodb.aws")
+    assert not is_local("https://localhost.example.com") and not is_local("https://x.com/?//127.0.0.1")
 
 
 def test_a_deployment_asking_for_faults_does_not_start() -> None:

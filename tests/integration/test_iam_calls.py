@@ -69,13 +69,16 @@ def needs(service: str, operation: str, params: dict[str, Any], settings: Settin
         f"{settings.batch_queue}-dead": "BatchDeadLetterQueue",
     }
     buckets = {settings.export_bucket: "ExportBucket", settings.anchor_bucket: "AnchorBucket"}
+    # Every table, bucket and queue is encrypted under DataKey: DynamoDB checks the caller's kms:Decrypt,
+    # S3 and SQS writes need kms:GenerateDataKey and reads kms:Decrypt.
+    decrypt, generate = ("kms:Decrypt", "DataKey"), ("kms:GenerateDataKey", "DataKey")
     if service == "dynamodb":
         if operation in ("BatchGetItem", "BatchWriteItem"):
-            return [(f"dynamodb:{operation}", tables[t]) for t in params["RequestItems"]]
+            return [decrypt, *((f"dynamodb:{operation}", tables[t]) for t in params["RequestItems"])]
         table = tables[params["TableName"]]
         if params.get("IndexName"):
             table += f"/index/{params['IndexName']}"
-        return [(f"dynamodb:{operation}", table)]
+        return [decrypt, (f"dynamodb:{operation}", table)]
     if service == "dynamodbstreams":
         return [(f"dynamodb:{operation}", "LedgerTable/stream")]
     if service == "sns":
@@ -87,7 +90,8 @@ def needs(service: str, operation: str, params: dict[str, Any], settings: Settin
     if service == "sqs":
         name = params.get("QueueName") or params["QueueUrl"].rsplit("/", 1)[1]
         action = operation.removesuffix("Batch")
-        return [(f"sqs:{action}", queues[name])]
+        key_use = [generate, decrypt] if action == "SendMessage" else [decrypt]
+        return [*key_use, (f"sqs:{action}", queues[name])]
     if service == "s3":
         bucket = buckets[params["Bucket"]]
         if operation == "ListObjectVersions":
@@ -96,12 +100,12 @@ def needs(service: str, operation: str, params: dict[str, Any], settings: Settin
             return [("s3:ListBucket", bucket)]
         objects = f"{bucket}/*"
         if operation in ("PutObject", "CreateMultipartUpload", "UploadPart", "CompleteMultipartUpload"):
-            found = [("s3:PutObject", objects)]
+            found = [generate, decrypt, ("s3:PutObject", objects)]
             if "ObjectLockMode" in params:
                 found.append(("s3:PutObjectRetention", objects))
             return found
         if operation in ("GetObject", "HeadObject"):
-            return [("s3:GetObjectVersion" if params.get("VersionId") else "s3:GetObject", objects)]
+            return [decrypt, ("s3:GetObjectVersion" if params.get("VersionId") else "s3:GetObject", objects)]
         return [(f"s3:{operation}", objects)]
     if service == "kms":
         return [(f"kms:{operation}", "SigningKey")]
@@ -125,7 +129,7 @@ def stack(aws_env: None, policies: Any, monkeypatch: pytest.MonkeyPatch) -> Iter
         authenticate = gateway_app.keys.authenticate
 
         def as_authorizer(*args: Any, **kwargs: Any) -> Any:
-            with calls.as_("api_key"):
+            with calls.as_("bearer_auth"):
                 return authenticate(*args, **kwargs)
 
         monkeypatch.setattr(gateway_app.keys, "authenticate", as_authorizer)

@@ -88,7 +88,7 @@ def _full(gateway, now, sent):
 
     start = now - timedelta(days=2)
     return invariants.check_invariants(
-        ["local", SHARED_SCOPE], start, now, now, gateway.deps, gateway.audit_deps, sent
+        ["local", SHARED_SCOPE], start, now, now, gateway.deps, gateway.audit_deps, sent, every_message=True
     ).violations
 
 

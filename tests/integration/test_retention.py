@@ -181,3 +181,37 @@ def test_only_expires_at_and_its_index_day_change(gateway):
     after = gateway.clients.dynamodb.get_item(TableName=table, Key=key)["Item"]
     changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
     assert changed == {"expires_at", "expiry_day"}
+
+
+def test_an_incident_near_its_expiry_is_extended_and_stops_nothing(gateway):
+    """Incidents have no hash (they stand outside the chain) and share the expiry index with events: the pass
+    extends them too, and one item it cannot handle never stops it for the others."""
+    early, _ = early_and_late(gateway, FIRST + timedelta(days=100))
+    gateway.trail.record_incident("local", "d-1", FIRST, {"reason": "storage unavailable"})
+    first_expiry = FIRST + timedelta(days=3 * 366)
+    report = maintenance.audit_pass(gateway.audit_deps, ["local"], first_expiry - timedelta(days=10))
+    assert report["retention"]["errors"] == 0
+    assert report["retention"]["extended"] == len(early) + 1  # the incident too
+    (incident,) = gateway.trail.incidents("local", "d-1")
+    assert incident["data"] == {"reason": "storage unavailable"}
+
+
+def test_a_tampered_event_is_not_extended(gateway):
+    early, _ = early_and_late(gateway, FIRST + timedelta(days=100))
+    table, seq = gateway.settings.audit_table, early[0]
+    key = {"pk": {"S": "local#d-1"}, "seq": {"N": str(seq)}}
+    stored = gateway.clients.dynamodb.get_item(TableName=table, Key=key)["Item"]
+    real_get = gateway.clients.dynamodb.get_item
+
+    def edited_between(**kwargs: Any) -> Any:  # the item changes after the pass read it
+        answer = real_get(**kwargs)
+        if kwargs.get("Key") == key:
+            gateway.clients.dynamodb.put_item(TableName=table, Item={**stored, "body": {"S": "{}"}})
+        return answer
+
+    gateway.clients.dynamodb.get_item = edited_between
+    try:
+        with pytest.raises(ConflictError):
+            gateway.trail.extend_retention("local#d-1", seq, int(stored["expires_at"]["N"]) + 86400)
+    finally:
+        gateway.clients.dynamodb.get_item = real_get

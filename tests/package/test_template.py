@@ -184,6 +184,21 @@ def test_functions_name_the_stage_resources_and_triggers_are_bound_to_them(templ
         assert literal not in text
 
 
+def test_the_api_has_the_bearer_authorizer_cached_30_seconds(template) -> None:
+    import app
+
+    definition = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    authorizer = definition["securityDefinitions"]["bearer_auth"]
+    assert authorizer["type"] == "apiKey" and authorizer["name"] == "Authorization"
+    assert authorizer["x-amazon-apigateway-authtype"] == "custom"
+    assert authorizer["x-amazon-apigateway-authorizer"]["authorizerResultTtlInSeconds"] == app.AUTH_CACHE_SECONDS
+    secured = [
+        m for path in definition["paths"].values() for m in path.values() if isinstance(m, dict) and "security" in m
+    ]
+    assert secured and all(m["security"] == [{"bearer_auth": []}] for m in secured)
+    assert "api_key" not in definition["securityDefinitions"]  # chalice's usage-plan key: never wanted
+
+
 def test_keys_ses_and_gateway_responses(template) -> None:
     resources = template["Resources"]
     assert resources["SigningKey"]["Properties"]["KeySpec"] == "ECC_NIST_P256"
