@@ -95,6 +95,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/v1/unsubscribe/{token}", "GET"): Operation("One-click unsubscribe: the confirmation page", ok_type="text/html"),
     ("/v1/unsubscribe/{token}", "POST"): Operation("RFC 8058 one-click unsubscribe", errors=(404,)),
     ("/v1/openapi.json", "GET"): Operation("This document"),
+    ("/console", "GET"): Operation(
+        "The compliance console: a page over this API, used with the officer's key", ok_type="text/html"
+    ),
+    ("/console/{asset}", "GET"): Operation(
+        "The console's script, styles and string catalogues", errors=(404,), ok_type="text/plain"
+    ),
 }
 
 

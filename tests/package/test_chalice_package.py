@@ -14,6 +14,7 @@ def test_deployment_zip_carries_the_validated_policy_bundle(packaged: Path, temp
         bundle = json.loads(zipped.read("chalicelib/policy_bundle.json"))
         names = set(zipped.namelist())
     assert "app.py" in names and "chalicelib/domain/subdivision_zones.json" in names
+    assert {"chalicelib/console/index.html", "chalicelib/console/i18n/zh.json"} <= names  # the console
     assert bundle["version"] == policies.version
     extracted = tmp_path / "policy_bundle.json"
     extracted.write_text(json.dumps(bundle))
