@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install bundle run test unit lint format package bench soak demo clean
+.PHONY: install browser bundle run test unit lint format package bench soak demo clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The console's browser tests drive Debian's Chromium (tests/e2e/test_console.py); installed when missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 chalicelib/policy_bundle.json: $(STAMP) $(wildcard policies/*.yaml)
 	$(BIN)/python -m gateway_cli.main policy publish
@@ -33,7 +39,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install bundle lint
+test: install browser bundle lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 unit: install
