@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from chalice import AuthResponse, Chalice, Cron, Rate, Response
 from chalice.app import AuthRequest
 
-from chalicelib import api, audit_appender, observability, openapi, provision, telemetry
+from chalicelib import api, audit_appender, console, observability, openapi, provision, telemetry
 from chalicelib.adapters.errors import storage_errors
 from chalicelib.bootstrap import Gateway, bootstrap
 from chalicelib.domain.access import SHARED_SCOPE, Role
@@ -304,39 +303,18 @@ def revoke_api_key(key_id: str) -> Response:
     )
 
 
-CONSOLE_DIR = Path(__file__).resolve().parent / "chalicelib" / "console"
-# The console's files, by the name the page asks for: nothing else under /console is served.
-CONSOLE_ASSETS = {
-    "console.js": ("console.js", "text/javascript; charset=utf-8"),
-    "console.css": ("console.css", "text/css; charset=utf-8"),
-    "en.json": ("i18n/en.json", "application/json; charset=utf-8"),
-    "zh.json": ("i18n/zh.json", "application/json; charset=utf-8"),
-}
-CONSOLE_HEADERS = {
-    # Its own script and styles only; the API on the same origin; export files from their presigned host.
-    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; connect-src 'self' https: http://127.0.0.1:* http://localhost:*; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-}
-
-
 @route(app, "/console", "GET")
 def console_page() -> Response:
     """The compliance console: a page over the public API, with the officer's own key."""
-    body = (CONSOLE_DIR / "index.html").read_text(encoding="utf-8")
-    return Response(body=body, status_code=200, headers={"Content-Type": "text/html; charset=utf-8", **CONSOLE_HEADERS})
+    return console.page()
 
 
 @route(app, "/console/{asset}", "GET")
 def console_asset(asset: str) -> Response:
-    if asset not in CONSOLE_ASSETS:
+    found = console.asset(asset)
+    if found is None:
         raise api.Problem(404, "Not found", f"the console has no file {asset!r}")
-    name, kind = CONSOLE_ASSETS[asset]
-    body = (CONSOLE_DIR / name).read_text(encoding="utf-8")
-    return Response(body=body, status_code=200, headers={"Content-Type": kind, **CONSOLE_HEADERS})
+    return found
 
 
 UNSUBSCRIBE_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Unsubscribe</title>

@@ -184,7 +184,7 @@ def settle(gateway: Any, seconds: float) -> None:
 
     deadline = time.time() + seconds
     while time.time() < deadline:
-        pending = invariants._stuck(gateway.deps, datetime.now(UTC) + timedelta(days=1), timedelta(days=1))
+        pending = invariants.stuck_work(gateway.deps, datetime.now(UTC) + timedelta(days=1), timedelta(days=1))
         if not [v for v in pending if v.kind == "audit-pending"]:
             return
         time.sleep(1)

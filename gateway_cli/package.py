@@ -176,19 +176,11 @@ def _arn(resource: str) -> Any:
         names = ("identity/${SenderDomain}", "identity/${SenderAddress}", "configuration-set/${EmailConfigurationSet}")
         return [_sub(ses + name) for name in names]
     base, _, rest = resource.partition("/")
-    if base.endswith("Table"):
-        if rest == "stream":  # the table's streams, as AWS's own example for a stream-triggered Lambda
-            return {"Fn::Sub": f"${{{base}.Arn}}/stream/*"}
-        return {"Fn::GetAtt": [base, "Arn"]} if not rest else {"Fn::Sub": f"${{{base}.Arn}}/{rest}"}
-    if base.endswith("Bucket"):
-        return {"Fn::GetAtt": [base, "Arn"]} if not rest else {"Fn::Sub": f"${{{base}.Arn}}/{rest}"}
-    if base.endswith("Queue"):
-        return {"Fn::GetAtt": [base, "Arn"]}
-    if base.endswith("Key"):
-        return {"Fn::GetAtt": [base, "Arn"]}
-    if base.endswith("Secret"):
-        return {"Ref": base}
-    raise ValueError(f"no ARN for {resource}")
+    if not base.endswith(("Table", "Bucket", "Queue", "Key")):
+        raise ValueError(f"no ARN for {resource}")
+    if rest == "stream":  # the table's streams, as AWS's own example for a stream-triggered Lambda
+        rest = "stream/*"
+    return {"Fn::Sub": f"${{{base}.Arn}}/{rest}"} if rest else {"Fn::GetAtt": [base, "Arn"]}
 
 
 def function_name(function: str) -> str:
@@ -505,12 +497,7 @@ DEAD_LETTER_QUEUES = ("BatchDeadLetterQueue", "ExportDeadLetterQueue", "StreamFa
 def environment() -> dict[str, Any]:
     """Every function's environment: names of the stage's resources, never literals."""
     return {
-        "LEDGER_TABLE": {"Ref": "LedgerTable"},
-        "AUDIT_TABLE": {"Ref": "AuditTable"},
-        "IDEMPOTENCY_TABLE": {"Ref": "IdempotencyTable"},
-        "KEYS_TABLE": {"Ref": "KeysTable"},
-        "BATCH_TABLE": {"Ref": "BatchTable"},
-        "JOBS_TABLE": {"Ref": "JobsTable"},
+        **{field.upper(): {"Ref": logical} for field, logical in TABLES.items()},  # LEDGER_TABLE, ...
         "BATCH_QUEUE": {"Fn::GetAtt": ["BatchQueue", "QueueName"]},
         "EXPORT_QUEUE": {"Fn::GetAtt": ["ExportQueue", "QueueName"]},
         "EXPORT_BUCKET": {"Ref": "ExportBucket"},

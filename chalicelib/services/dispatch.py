@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from chalicelib.domain.audit import Draft, EventType
 from chalicelib.domain.ledger import Ledger
@@ -45,8 +46,9 @@ def dispatch_due(deps: Deps, now: datetime, limit: int = 200) -> DispatchReport:
 
 
 def _dispatch_person(deps: Deps, tenant: str, debtor_id: str, now: datetime, report: DispatchReport) -> None:
-    report.settled_unknown += _settle_unsettled(deps, tenant, debtor_id, now)  # first: a failing send below
     ledger = deps.ledgers.get(tenant, debtor_id)
+    if ledger.unsettled(now):  # first: a failing send below must not keep them unsettled
+        report.settled_unknown += _settle_unsettled(deps, tenant, debtor_id, now)
     for item in [d for d in ledger.deferred if d.not_before <= now]:
         result = submit_contact(item.request, deps, now, contact_id=item.contact_id, trigger="dispatcher")
         if result is not None:
@@ -59,8 +61,6 @@ def _settle_unsettled(deps: Deps, tenant: str, debtor_id: str, now: datetime) ->
     """A reservation still pending long after its send began: its process died between committing the
     reservation and recording the provider's answer. The message may have left, so it becomes
     ``unknown``: it keeps counting toward caps and is never sent again (docs/decisions/0003)."""
-    if not deps.ledgers.get(tenant, debtor_id).unsettled(now):
-        return 0
     settled: list[str] = []
 
     def drafts(read: Ledger, _changed: Ledger) -> list[Draft]:
@@ -90,13 +90,20 @@ def sweep_audit(deps: Deps, now: datetime, limit: int = 200) -> int:
     return repaired
 
 
+def unappended(deps: Deps, ledger: Ledger) -> list[dict[str, Any]]:
+    """The events of ``ledger``'s outbox the audit table does not hold yet."""
+    if not ledger.outbox:
+        return []
+    first = min(e["seq"] for e in ledger.outbox)
+    present = {e["seq"] for e in deps.audit.for_person(ledger.tenant, ledger.debtor_id, after_seq=first - 1)}
+    return [e for e in ledger.outbox if e["seq"] not in present]
+
+
 def _repair_person(deps: Deps, tenant: str, debtor_id: str) -> int:
     ledger = deps.ledgers.get(tenant, debtor_id)
     if not ledger.outbox:
         return 0
-    first = min(e["seq"] for e in ledger.outbox)
-    present = {e["seq"] for e in deps.audit.for_person(tenant, debtor_id, after_seq=first - 1)}
-    missing = [e for e in ledger.outbox if e["seq"] not in present]
+    missing = unappended(deps, ledger)
     deps.audit.append(missing)
     deps.ledgers.mark_appended(tenant, debtor_id, ledger.seq)  # the outbox holds every unappended event
     return len(missing)

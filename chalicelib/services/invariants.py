@@ -25,7 +25,7 @@ from chalicelib.domain.audit import EventType
 from chalicelib.domain.masking import mask_address
 from chalicelib.domain.model import ContactRecord, ContactRequest, Outcome, Result
 from chalicelib.domain.preferences import OptOut, Preferences
-from chalicelib.services import audit_read, suppression
+from chalicelib.services import audit_read, dispatch, suppression
 from chalicelib.services.ports import AuditTrail
 from chalicelib.services.writes import Deps
 
@@ -196,7 +196,7 @@ def check_invariants(
         if not every_message:
             sent = [m for m in sent if m.to in addresses]
         report.violations += _match_sends(sent, sent_events, unknown, now)
-    report.violations += _stuck(deps, now, grace)
+    report.violations += stuck_work(deps, now, grace)
     return report
 
 
@@ -267,7 +267,7 @@ def _match_sends(
     return violations
 
 
-def _stuck(deps: Deps, now: datetime, grace: timedelta) -> list[Violation]:
+def stuck_work(deps: Deps, now: datetime, grace: timedelta) -> list[Violation]:
     """Deferred contacts (and unsettled reservations) past due, and committed events not yet appended,
     both older than the dispatcher's and the sweep's grace: nothing handled them."""
     found = []
@@ -278,12 +278,7 @@ def _stuck(deps: Deps, now: datetime, grace: timedelta) -> list[Violation]:
         for contact_id in late:
             found.append(Violation("deferred-past-due", tenant, debtor_id, contact_id, now, (), "due, not handled"))
     for tenant, debtor_id in deps.ledgers.with_outbox(now - grace, STUCK_LIMIT):
-        outbox = deps.ledgers.get(tenant, debtor_id).outbox
-        if not outbox:
-            continue
-        first = min(e["seq"] for e in outbox)
-        present = {e["seq"] for e in deps.audit.for_person(tenant, debtor_id, after_seq=first - 1)}
-        missing = sorted(e["seq"] for e in outbox if e["seq"] not in present)
+        missing = sorted(e["seq"] for e in dispatch.unappended(deps, deps.ledgers.get(tenant, debtor_id)))
         if missing:
             detail = f"committed events {missing} are not in the audit table past the sweep's grace"
             found.append(Violation("audit-pending", tenant, debtor_id, "", now, (), detail))

@@ -41,6 +41,20 @@ def module_gateway(policies: PolicySet) -> Iterator[tuple[Gateway, pytest.Monkey
         yield bootstrap(settings=settings, clients=clients, policies=policies), patch
 
 
+GATEWAY_CLIENTS = ("dynamodb", "sns", "sesv2", "s3", "sqs", "kms")  # every AWS client the gateway makes
+
+
+@contextmanager
+def stream_gateway(policies: PolicySet, secret: str) -> Iterator[Gateway]:
+    """A provisioned gateway over moto (inside the caller's AWS env) whose audit events are appended from the
+    ledger stream, as deployed (``AUDIT_APPEND=stream``); drain the stream with ``LedgerStream``."""
+    with mock_aws():
+        settings = Settings(unsubscribe_secret=secret, audit_append="stream")
+        clients = Clients(settings)
+        provision.ensure_all(clients, settings)
+        yield bootstrap(settings=settings, clients=clients, policies=policies)
+
+
 def sent_sms() -> list[tuple[str, str]]:
     return list(get_backend("sns")[ACCOUNT][REGION].sms_messages.values())
 

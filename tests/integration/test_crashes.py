@@ -15,20 +15,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
-from chalicelib import provision
-from chalicelib.bootstrap import Clients, Gateway, bootstrap
+from chalicelib.bootstrap import Gateway
 from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.errors import DuplicateContactError
 from chalicelib.faults import Crash, FaultInjector
 from chalicelib.services import dispatch, exports, inbound, invariants
 from chalicelib.services.bundles import ExportSpec
 from chalicelib.services.contacts import submit_contact
-from chalicelib.settings import Settings
 from gateway_cli.motoserver import sent_messages
 from tests.conftest import TENANT, make_request, utc
-from tests.integration.aws import LedgerStream
+from tests.integration.aws import GATEWAY_CLIENTS, LedgerStream, stream_gateway
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 NIGHT_ATLANTA = utc(2026, 3, 2, 7, 0)
@@ -38,14 +35,10 @@ NUMBER = "+14045550100"
 
 @contextmanager
 def stack(policies: Any) -> Iterator[tuple[Gateway, FaultInjector, LedgerStream]]:
-    with mock_aws():
-        settings = Settings(unsubscribe_secret="crash-test-key", audit_append="stream")
-        clients = Clients(settings)
-        provision.ensure_all(clients, settings)
-        gateway = bootstrap(settings=settings, clients=clients, policies=policies)
+    with stream_gateway(policies, "crash-test-key") as gateway:
         injector = FaultInjector()
-        for name in ("dynamodb", "sns", "sesv2", "s3", "sqs", "kms"):
-            injector.attach(getattr(clients, name))
+        for name in GATEWAY_CLIENTS:
+            injector.attach(getattr(gateway.clients, name))
         yield gateway, injector, LedgerStream(gateway)
 
 

@@ -15,7 +15,7 @@ from chalicelib.faults import Crash, FaultInjector, from_spec, is_local
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import TENANT, make_request, utc
-from tests.integration.aws import sent_email, sent_sms
+from tests.integration.aws import GATEWAY_CLIENTS, sent_email, sent_sms
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 
@@ -23,7 +23,7 @@ NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 @pytest.fixture
 def faults(gateway) -> FaultInjector:
     injector = FaultInjector(seed=1)
-    for name in ("dynamodb", "sns", "sesv2", "s3", "sqs", "kms"):
+    for name in GATEWAY_CLIENTS:
         injector.attach(getattr(gateway.clients, name))
     return injector
 

@@ -15,16 +15,15 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
-from moto import mock_aws
 
 from chalicelib import api, batch_worker, provision
-from chalicelib.bootstrap import Clients, Gateway, bootstrap
+from chalicelib.bootstrap import Gateway
 from chalicelib.domain.access import Role
 from chalicelib.settings import Settings
 from gateway_cli import package
 from tests.auth import AuthedClient, KeyRing
 from tests.conftest import TENANT, utc
-from tests.integration.aws import LedgerStream
+from tests.integration.aws import GATEWAY_CLIENTS, LedgerStream, stream_gateway
 
 NIGHT_ATLANTA = utc(2026, 3, 2, 7, 0)  # 02:00 in Atlanta: texts are deferred
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
@@ -116,14 +115,10 @@ def needs(service: str, operation: str, params: dict[str, Any], settings: Settin
 def stack(aws_env: None, policies: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Gateway, Any, Calls]]:
     import app as gateway_app
 
-    with mock_aws():
-        settings = Settings(unsubscribe_secret="iam-test-key", audit_append="stream")
-        clients = Clients(settings)
-        provision.ensure_all(clients, settings)
-        gateway = bootstrap(settings=settings, clients=clients, policies=policies)
+    with stream_gateway(policies, "iam-test-key") as gateway:
         calls = Calls()
-        for name in ("dynamodb", "sns", "sesv2", "sqs", "s3", "kms"):
-            calls.watch(getattr(clients, name))
+        for name in GATEWAY_CLIENTS:
+            calls.watch(getattr(gateway.clients, name))
         monkeypatch.setattr(gateway_app, "_gateway", gateway)
         monkeypatch.setattr(gateway_app, "_submit_once", None)
         authenticate = gateway_app.keys.authenticate
