@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -99,7 +100,13 @@ class Gateway:
             unsubscribe_headers=self._unsubscribe_headers(),
             audit_inline=self.settings.audit_append == "inline",
             observe=telemetry.record_decision,
+            permit_for=timedelta(seconds=self.settings.voice_permit_seconds),
+            outcome_deadline=timedelta(seconds=self.settings.outcome_deadline_seconds),
         )
+
+    def now(self) -> datetime:
+        """This deployment's clock: the real one, or the local stack's chosen one (GATEWAY_CLOCK_AT)."""
+        return datetime.now(UTC) + self.settings.clock_offset
 
     @cached_property
     def batch_queue(self) -> SqsQueue:
@@ -172,6 +179,8 @@ def bootstrap(
 ) -> Gateway:
     """Build the gateway; a broken or missing policy bundle raises here, before anything is sent."""
     settings = settings or Settings.from_env()
+    if settings.clock_offset_seconds and not faults.is_local(settings.endpoint_url):
+        raise ValueError("GATEWAY_CLOCK_AT is for the local stack only (AWS_ENDPOINT_URL on 127.0.0.1)")
     for adapter in ADAPTERS:  # in Lambda with tracing on: a subsegment per adapter call
         telemetry.traced(adapter)
     return Gateway(

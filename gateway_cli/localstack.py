@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from chalicelib.bootstrap import Clients, Gateway, bootstrap
 from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.services import dispatch, exports, feedback, inbound, maintenance
-from chalicelib.settings import Settings
+from chalicelib.settings import Settings, clock_offset
 
 ROOT = Path(__file__).resolve().parent.parent
 AUDIT_PASS_INTERVAL = 3600.0  # seconds between anchor + retention passes of the local stack
@@ -71,7 +71,18 @@ class LocalStack:
     dev_keys: dict[str, Any] = field(default_factory=dict)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     api_env: dict[str, str] = field(default_factory=dict)  # only the API processes get these (the soak's faults)
+    # Seconds the stack's clock runs ahead of the real one; None: from GATEWAY_CLOCK_AT, read once, here.
+    # Every process of the stack is given this same offset, so they all run on one clock.
+    clock_offset: float | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        if self.clock_offset is None:
+            clock_at = os.environ.get("GATEWAY_CLOCK_AT")
+            self.clock_offset = clock_offset(clock_at, datetime.now(UTC)) if clock_at else 0.0
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.clock_offset or 0.0)
 
     @property
     def endpoint(self) -> str:
@@ -82,7 +93,9 @@ class LocalStack:
         return f"http://127.0.0.1:{self.port}"
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GATEWAY_CLOCK_"))}
+        if self.clock_offset:
+            env["GATEWAY_CLOCK_OFFSET_SECONDS"] = repr(self.clock_offset)
         env.update(
             AWS_ENDPOINT_URL=self.endpoint,
             AWS_ACCESS_KEY_ID="testing",
@@ -149,7 +162,7 @@ class LocalStack:
         from chalicelib.domain.access import Role
         from chalicelib.services import keys
 
-        gateway, now = self.gateway(), datetime.now(UTC)
+        gateway, now = self.gateway(), self.now()
         issued = {
             role.value: keys.issue_key(
                 gateway.keys,
@@ -182,11 +195,11 @@ class LocalStack:
         tenant, deps = SHARED_SCOPE, gateway.deps  # the stack's numbers and sender are shared by its tenants
 
         def sms(text: str) -> str:
-            reply = inbound.handle_inbound_sms(inbound.parse_two_way_sms(text), tenant, deps, datetime.now(UTC))
+            reply = inbound.handle_inbound_sms(inbound.parse_two_way_sms(text), tenant, deps, self.now())
             return f"inbound sms: {reply.value}"
 
         def ses(text: str) -> str:
-            return f"ses feedback: suppressed {feedback.handle_ses_notification(text, tenant, deps, datetime.now(UTC))}"
+            return f"ses feedback: suppressed {feedback.handle_ses_notification(text, tenant, deps, self.now())}"
 
         return {provision.INBOUND_SMS_TOPIC: sms, provision.SES_FEEDBACK_TOPIC: ses}
 
@@ -210,9 +223,7 @@ class LocalStack:
         def run(body: str) -> str:
             job = json.loads(body)
             try:
-                done = exports.run_export(
-                    job["tenant"], job["export_id"], gateway.export_deps, lambda: datetime.now(UTC)
-                )
+                done = exports.run_export(job["tenant"], job["export_id"], gateway.export_deps, self.now)
             except NotFoundError as exc:
                 raise ValueError(f"no such export job: {exc}") from None  # dropped, as the Lambda would after retries
             return f"export {job['export_id']}: {done['status']}"
@@ -232,7 +243,7 @@ class LocalStack:
                     self._stop.wait(0.5)
                     continue
                 event = batch_worker.sqs_event(arn, "us-east-1", messages)
-                batch_worker.handle_sqs(event, gateway.batch_deps, gateway.batch_queue, lambda: datetime.now(UTC))
+                batch_worker.handle_sqs(event, gateway.batch_deps, gateway.batch_queue, self.now)
                 gateway.batch_queue.delete_many([(m["MessageId"], m["ReceiptHandle"]) for m in messages])
             except batch_worker.BatchIncompleteError as exc:
                 print(f"batch worker: {exc}", flush=True)  # as Lambda: the failed ones come back later
@@ -308,19 +319,19 @@ class LocalStack:
         return not messages
 
     def dispatch_once(self) -> dispatch.DispatchReport:
-        return dispatch.run_dispatcher(self.gateway().deps, datetime.now(UTC))
+        return dispatch.run_dispatcher(self.gateway().deps, self.now())
 
     def _dispatch_loop(self) -> None:
         gateway = self.gateway()
         next_audit_pass = 0.0
         while not self._stop.wait(self.dispatch_interval):
             try:
-                report = dispatch.run_dispatcher(gateway.deps, datetime.now(UTC))
+                report = dispatch.run_dispatcher(gateway.deps, self.now())
                 if report.dispatched or report.repaired_events:
                     print(f"dispatcher: {report.statuses} repaired={report.repaired_events}", flush=True)
                 if time.monotonic() >= next_audit_pass:  # the daily schedule in AWS; idempotent, so hourly here
                     tenants = maintenance.every_scope(gateway.keys)
-                    audit = maintenance.audit_pass(gateway.audit_deps, tenants, datetime.now(UTC))
+                    audit = maintenance.audit_pass(gateway.audit_deps, tenants, self.now())
                     print(f"audit pass: {audit}", flush=True)
                     next_audit_pass = time.monotonic() + AUDIT_PASS_INTERVAL
             except Exception as exc:  # noqa: BLE001 - the timer keeps going; the next tick retries

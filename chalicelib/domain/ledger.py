@@ -19,6 +19,19 @@ MAX_DEFERRED = 50
 # A message reserved this long ago whose send never recorded its outcome: the function that sent it died
 # (no Lambda runs longer than 15 minutes). The dispatcher settles it as ``unknown``: it may have left.
 SETTLE_AFTER = timedelta(minutes=15)
+# The defaults of VOICE_PERMIT_SECONDS and OUTCOME_DEADLINE_SECONDS: a dialer places a permitted call
+# within seconds, and reports its outcome once the call ends.
+VOICE_PERMIT = timedelta(minutes=2)
+OUTCOME_DEADLINE = timedelta(hours=1)
+
+
+def settle_at(record: ContactRecord) -> datetime | None:
+    """When a reservation still waiting for its result is settled as ``unknown`` by the dispatcher."""
+    if record.result is Result.PENDING:
+        return record.at + SETTLE_AFTER
+    if record.result is Result.PLACED:
+        return record.outcome_due or record.at + OUTCOME_DEADLINE
+    return None
 
 
 @dataclass(frozen=True)
@@ -48,12 +61,13 @@ class Ledger:
     @property
     def next_due(self) -> datetime | None:
         """When the dispatcher must look at this person: a deferred contact, or a reservation to settle."""
-        unsettled = (r.at + SETTLE_AFTER for r in self.history if r.result is Result.PENDING)
+        unsettled = (due for r in self.history if (due := settle_at(r)) is not None)
         return min((*(d.not_before for d in self.deferred), *unsettled), default=None)
 
     def unsettled(self, now: datetime) -> list[ContactRecord]:
-        """Reservations whose send stopped before recording what the provider did (see SETTLE_AFTER)."""
-        return [r for r in self.history if r.result is Result.PENDING and r.at + SETTLE_AFTER <= now]
+        """Reservations whose send stopped before recording what the provider did (see SETTLE_AFTER), and
+        permitted calls whose outcome the dialer did not report in time."""
+        return [r for r in self.history if (due := settle_at(r)) is not None and due <= now]
 
     def record(self, contact_id: str) -> ContactRecord | None:
         return next((r for r in self.history if r.contact_id == contact_id), None)

@@ -106,7 +106,7 @@ def _plan(
     request, contact_id = attempt.request, attempt.contact_id
     history = [r for r in ledger.history if r.contact_id != contact_id]
     preferences = suppression.with_address(ledger.preferences, tuple(o for _scope, o in found))
-    decision = engine.evaluate(request, history, deps.policies, now, preferences)
+    decision = engine.evaluate(request, history, deps.policies, now, preferences, permit_for=deps.permit_for)
     status, decision = _status(request, decision, ledger, contact_id)
     facets = (request.channel.value, request.account_id)
     drafts = [Draft(EventType.REQUESTED, contact_id, request_data(request), *facets)] if trigger == "api" else []
@@ -114,19 +114,7 @@ def _plan(
     drafts.append(Draft(EventType.DECIDED, contact_id, data, *facets))
     new = ledger.without_deferred(contact_id).pruned(now, deps.policies.longest_window_days)
     if decision.outcome is Outcome.ALLOW:
-        result = Result.PLACED if request.channel is Channel.VOICE else Result.PENDING
-        new = new.with_record(
-            ContactRecord(
-                contact_id=contact_id,
-                at=now,
-                channel=request.channel,
-                account_id=request.account_id,
-                to=request.to,
-                result=result,
-                agency=request.agency,
-                recipient_role=request.recipient_role,
-            )
-        )
+        new = new.with_record(_reservation(request, contact_id, decision, deps, now))
     if status is Status.SCHEDULED:
         not_before = decision.not_before or now
         new = new.with_deferred(Deferred(contact_id, request, not_before, attempt.deliveries_failed))
@@ -135,6 +123,26 @@ def _plan(
     new = new.with_retention(deps.policies.retention_days(decision.inputs.get("packs", ())))
     new, _events = new.append(drafts, now)
     return new, status, decision
+
+
+def _reservation(
+    request: ContactRequest, contact_id: str, decision: Decision, deps: Deps, now: datetime
+) -> ContactRecord:
+    """The allowed contact as the ledger counts it until its result is known: a call ``placed`` (until its
+    outcome is reported, or settled ``unknown`` past the deadline), a message ``pending``."""
+    voice = request.channel is Channel.VOICE
+    return ContactRecord(
+        contact_id=contact_id,
+        at=now,
+        channel=request.channel,
+        account_id=request.account_id,
+        to=request.to,
+        result=Result.PLACED if voice else Result.PENDING,
+        agency=request.agency,
+        recipient_role=request.recipient_role,
+        valid_until=decision.valid_until,
+        outcome_due=now + deps.outcome_deadline if voice else None,
+    )
 
 
 def submit_contact(
@@ -186,7 +194,8 @@ def _known(ledger: Ledger, contact_id: str) -> bool:
     return bool(
         ledger.record(contact_id)
         or ledger.deferral(contact_id)
-        or any(e["contact_id"] == contact_id for e in ledger.outbox)
+        # An incident names the contact it could not commit: a retry of that contact is still a first try.
+        or any(e["contact_id"] == contact_id and e["type"] != EventType.INCIDENT for e in ledger.outbox)
     )
 
 

@@ -9,11 +9,12 @@ from typing import Any
 
 from chalicelib.domain.audit import Draft, EventType
 from chalicelib.domain.ledger import Ledger
-from chalicelib.domain.model import Result
+from chalicelib.domain.model import ContactRecord, Result
 from chalicelib.services.contacts import Deps, submit_contact
 from chalicelib.services.writes import record_change
 
 NO_OUTCOME = "NoOutcomeRecorded"  # the error code of a reservation settled as unknown
+NO_CALL_OUTCOME = "NoCallOutcomeReported"  # a permitted call whose outcome did not come by its deadline
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,13 @@ def _dispatch_person(deps: Deps, tenant: str, debtor_id: str, now: datetime, rep
             report.statuses[result.status.value] = report.statuses.get(result.status.value, 0) + 1
 
 
+def _settled_data(record: ContactRecord) -> dict[str, Any]:
+    if record.result is Result.PLACED:  # the dialer never reported what became of a permitted call
+        due = (record.outcome_due or record.at).isoformat()
+        return {"error_code": NO_CALL_OUTCOME, "retryable": False, "outcome_due": due, "counts_as": "worst case"}
+    return {"error_code": NO_OUTCOME, "retryable": False}
+
+
 def _settle_unsettled(deps: Deps, tenant: str, debtor_id: str, now: datetime) -> int:
     """A reservation still pending long after its send began: its process died between committing the
     reservation and recording the provider's answer. The message may have left, so it becomes
@@ -67,8 +75,7 @@ def _settle_unsettled(deps: Deps, tenant: str, debtor_id: str, now: datetime) ->
         # From the ledger this try read: a run that overlaps this one, or a late outcome, leaves nothing to do.
         stale = read.unsettled(now)
         settled[:] = [r.contact_id for r in stale]
-        data = {"error_code": NO_OUTCOME, "retryable": False}
-        return [Draft(EventType.UNKNOWN, r.contact_id, data, r.channel.value, r.account_id) for r in stale]
+        return [Draft(EventType.UNKNOWN, r.contact_id, _settled_data(r), r.channel.value, r.account_id) for r in stale]
 
     def mutate(ledger: Ledger) -> Ledger:
         for record in ledger.unsettled(now):
