@@ -22,8 +22,8 @@ from typing import Any
 
 from chalicelib.domain import engine
 from chalicelib.domain.audit import EventType
-from chalicelib.domain.masking import mask_address
 from chalicelib.domain.ledger import Ledger
+from chalicelib.domain.masking import mask_address
 from chalicelib.domain.model import Channel, ContactRecord, ContactRequest, Outcome, Result
 from chalicelib.domain.preferences import OptOut, Preferences
 from chalicelib.services import audit_read, calls, dispatch, suppression
