@@ -18,14 +18,15 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from chalicelib.adapters.errors import storage_errors
 from chalicelib.domain.audit import DEFAULT_RETENTION_DAYS, event_outcome
 from chalicelib.domain.errors import ConflictError, StorageUnavailableError
-from chalicelib.domain.ledger import Deferred, Ledger
+from chalicelib.domain.ledger import INDEX_SHARDS, Deferred, Ledger, index_shard
 from chalicelib.domain.model import ContactRecord, ContactRequest
 from chalicelib.domain.policy import canonical_json
 from chalicelib.domain.preferences import Preferences
 
 _SER, _DES = TypeSerializer(), TypeDeserializer()
-DUE_SHARD = "due"
-PENDING_SHARD = "pending"
+# Before the indexes were sharded, every ledger sat on these two keys. Readers still query them, so a deployed
+# table moves by itself: each ledger takes its shard at its next commit (docs/decisions/0013).
+LEGACY_SHARD = {"due": "due", "pending": "pending"}
 
 
 def utc_key(at: datetime) -> str:
@@ -37,7 +38,11 @@ def person_key(tenant: str, debtor_id: str) -> str:
     return f"{tenant}#{debtor_id}"
 
 
-def _ledger_item(ledger: Ledger) -> dict[str, Any]:
+def shard_key(index: str, shard: int) -> str:
+    return f"{index}#{shard}"
+
+
+def _ledger_item(ledger: Ledger, shards: int = INDEX_SHARDS) -> dict[str, Any]:
     item: dict[str, Any] = {
         "pk": person_key(ledger.tenant, ledger.debtor_id),
         "tenant": ledger.tenant,
@@ -55,11 +60,12 @@ def _ledger_item(ledger: Ledger) -> dict[str, Any]:
     }
     if ledger.last_event_at is not None:
         item["last_event_at"] = ledger.last_event_at.isoformat()
+    shard = index_shard(ledger.tenant, ledger.debtor_id, shards)
     if ledger.next_due is not None:  # sparse index: only ledgers with deferred contacts
-        item.update(due_shard=DUE_SHARD, due_at=utc_key(ledger.next_due))
+        item.update(due_shard=shard_key("due", shard), due_at=utc_key(ledger.next_due))
     if ledger.outbox:  # sparse index: only ledgers whose events may be missing from the audit table
         item.update(
-            pending_shard=PENDING_SHARD,
+            pending_shard=shard_key("pending", shard),
             pending_since=utc_key(min(datetime.fromisoformat(e["at"]) for e in ledger.outbox)),
         )
     return item
@@ -131,9 +137,10 @@ def plain_item(item: dict[str, Any]) -> dict[str, Any]:
 class DynamoDBLedger:
     """One item per tenant x person; every write is conditioned on the version read."""
 
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: Any, table: str, shards: int = INDEX_SHARDS) -> None:
         self._client = client
         self._table = table
+        self.shards = shards
 
     def get(self, tenant: str, debtor_id: str) -> Ledger:
         with storage_errors():
@@ -163,7 +170,7 @@ class DynamoDBLedger:
             raise StorageUnavailableError(f"ledger item unreadable: {type(exc).__name__}") from exc
 
     def commit(self, ledger: Ledger, expected_version: int) -> None:
-        item = {k: _SER.serialize(v) for k, v in _ledger_item(ledger).items()}
+        item = {k: _SER.serialize(v) for k, v in _ledger_item(ledger, self.shards).items()}
         item["version"] = {"N": str(expected_version + 1)}
         # The version condition is what makes caps hold across concurrent Lambdas: a writer that
         # read an older ledger loses, re-reads and re-evaluates.
@@ -216,25 +223,49 @@ class DynamoDBLedger:
             return False
         return True
 
-    def _keys(
-        self, index: str, shard_attr: str, shard: str, sort_attr: str, until: datetime, limit: int
-    ) -> list[tuple[str, str]]:
-        with storage_errors():
-            response = self._client.query(
-                TableName=self._table,
-                IndexName=index,
-                KeyConditionExpression="#s = :s AND #t <= :t",
-                ExpressionAttributeNames={"#s": shard_attr, "#t": sort_attr},
-                ExpressionAttributeValues={":s": {"S": shard}, ":t": {"S": utc_key(until)}},
-                Limit=limit,
-            )
-        return [(i["tenant"]["S"], i["debtor_id"]["S"]) for i in response.get("Items", [])]
+    def _keys(self, index: str, shard: str, until: datetime, limit: int) -> list[tuple[str, str, datetime]]:
+        """(tenant, debtor, instant) of one shard of a sparse index, up to ``until``, oldest first."""
+        sort = {"due": "due_at", "pending": "pending_since"}[index]
+        found: list[tuple[str, str, datetime]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": "#s = :s AND #t <= :t",
+            "ExpressionAttributeNames": {"#s": f"{index}_shard", "#t": sort},
+            "ExpressionAttributeValues": {":s": {"S": shard}, ":t": {"S": utc_key(until)}},
+        }
+        while len(found) < limit:
+            with storage_errors():
+                response = self._client.query(**kwargs, Limit=limit - len(found))
+            found += [(i["tenant"]["S"], i["debtor_id"]["S"], _from_key(i[sort]["S"])) for i in response["Items"]]
+            if "LastEvaluatedKey" not in response:
+                break
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return found
+
+    def _merged(self, index: str, until: datetime, limit: int) -> list[tuple[str, str]]:
+        """Every shard (and the legacy key), merged oldest first: the dispatcher's and the checker's reads."""
+        shards = [LEGACY_SHARD[index], *(shard_key(index, k) for k in range(self.shards))]
+        found = sorted((f for shard in shards for f in self._keys(index, shard, until, limit)), key=lambda f: f[2])
+        return [(tenant, debtor_id) for tenant, debtor_id, _at in found[:limit]]
 
     def due(self, now: datetime, limit: int) -> list[tuple[str, str]]:
-        return self._keys("due", "due_shard", DUE_SHARD, "due_at", now, limit)
+        return self._merged("due", now, limit)
 
     def with_outbox(self, before: datetime, limit: int) -> list[tuple[str, str]]:
-        return self._keys("pending", "pending_shard", PENDING_SHARD, "pending_since", before, limit)
+        return self._merged("pending", before, limit)
+
+    def shard_due(self, shard: int | None, until: datetime, limit: int) -> list[tuple[str, str, datetime]]:
+        """One shard's people due by ``until``, with the instant each is due (None: the legacy key)."""
+        return self._keys("due", LEGACY_SHARD["due"] if shard is None else shard_key("due", shard), until, limit)
+
+    def shard_with_outbox(self, shard: int | None, before: datetime, limit: int) -> list[tuple[str, str]]:
+        key = LEGACY_SHARD["pending"] if shard is None else shard_key("pending", shard)
+        return [(tenant, debtor_id) for tenant, debtor_id, _at in self._keys("pending", key, before, limit)]
+
+
+def _from_key(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 def day_key(tenant: str, day: date) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from moto import mock_aws
@@ -12,7 +13,7 @@ from chalicelib.adapters.dynamodb import DynamoDBAuditLog, DynamoDBLedger
 from chalicelib.bootstrap import Clients
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import ConflictError
-from chalicelib.domain.ledger import Deferred, Ledger
+from chalicelib.domain.ledger import Deferred, Ledger, index_shard
 from chalicelib.domain.model import ContactRecord
 from chalicelib.settings import Settings
 from tests.conftest import make_request, utc
@@ -31,7 +32,7 @@ def stores(request, aws_env) -> Iterator[tuple[object, object]]:
         clients = Clients(settings)
         provision.ensure_tables(clients.dynamodb, settings)
         yield (
-            DynamoDBLedger(clients.dynamodb, settings.ledger_table),
+            DynamoDBLedger(clients.dynamodb, settings.ledger_table, InMemoryLedger.shards),
             DynamoDBAuditLog(clients.dynamodb, settings.audit_table),
         )
 
@@ -72,6 +73,26 @@ def test_due_lists_ledgers_with_deferred_contacts_due_by_now(stores):
     assert ledgers.due(utc(2026, 5, 5, 11, 59), 10) == []
     assert ledgers.due(utc(2026, 5, 5, 12, 0), 10) == [("t", "p")]
     assert ledgers.get("t", "p").deferred[0].request.debtor_id == "p"
+
+
+def test_due_people_are_spread_over_shards_and_merged_in_due_order(stores):
+    ledgers, _ = stores
+    people = [f"p{i}" for i in range(12)]
+    for i, person in enumerate(people):
+        at = utc(2026, 5, 5, 12, 0) + timedelta(minutes=11 - i)  # the last committed is due first
+        ledgers.commit(
+            ledgers.get("t", person).with_deferred(Deferred(f"c-{i}", make_request(debtor_id=person), at)), 0
+        )
+    until = utc(2026, 5, 5, 13, 0)
+    by_shard = {k: ledgers.shard_due(k, until, 100) for k in range(ledgers.shards)}
+    assert sum(1 for found in by_shard.values() if found) > 1  # not one key for everyone
+    for shard, found in by_shard.items():
+        assert [at for _t, _p, at in found] == sorted(at for _t, _p, at in found)
+        assert all(index_shard("t", p, ledgers.shards) == shard for _t, p, _at in found)
+    assert sorted(p for found in by_shard.values() for _t, p, _at in found) == sorted(people)
+    assert ledgers.shard_due(None, until, 100) == []  # the key of before the sharding holds nobody new
+    assert ledgers.due(until, 100) == [("t", p) for p in reversed(people)]  # every shard, merged by due time
+    assert ledgers.due(until, 3) == [("t", p) for p in reversed(people)][:3]
 
 
 def test_with_outbox_lists_ledgers_whose_events_may_be_unappended(stores):
