@@ -360,9 +360,26 @@ def ses_feedback(event: Any) -> None:
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def dispatcher(event: Any) -> dict[str, Any]:
-    report = dispatch.run_dispatcher(gateway().deps, now())
-    telemetry.record_dispatch(report.dispatched, report.lag_seconds)
-    return report.__dict__
+    """One message per shard of the due and pending indexes: the dispatch workers do the work in parallel."""
+    g = gateway()
+    return {"shards_queued": dispatch.tick(g.deps, g.dispatch_queue, now())}
+
+
+@app.on_sqs_message(queue=provision.DISPATCH_QUEUE, batch_size=10)
+def dispatch_worker(event: Any) -> None:
+    """Shard messages enqueue their due people; people messages send their due contacts. Handling a message
+    twice, or beside another worker, sends nothing twice (each contact is a conditional commit)."""
+    g, failed = gateway(), 0
+    for record in event:
+        try:
+            report = dispatch.handle_message(json.loads(record.body), g.deps, g.dispatch_queue, now())
+        except Exception:  # noqa: BLE001 - the others of the delivery still run; this one comes back
+            observability.logger.exception("a dispatch message failed; it comes back from the queue")
+            failed += 1
+            continue
+        telemetry.record_dispatch(report.dispatched, report.lag_seconds)
+    if failed:
+        raise dispatch.DispatchIncompleteError(f"{failed} dispatch messages go back to the queue")
 
 
 @app.on_sqs_message(queue=provision.EXPORT_QUEUE, batch_size=1)

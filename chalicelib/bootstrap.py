@@ -92,7 +92,7 @@ class Gateway:
     @cached_property
     def deps(self) -> Deps:
         return Deps(
-            ledgers=DynamoDBLedger(self.clients.dynamodb, self.settings.ledger_table),
+            ledgers=DynamoDBLedger(self.clients.dynamodb, self.settings.ledger_table, self.settings.index_shards),
             audit=self.trail,
             sms=SnsSmsSender(self.clients.sns, self.settings.sms_sender_id),
             email=SesEmailSender(self.clients.sesv2, self.settings.ses_sender, self.settings.ses_configuration_set),
@@ -111,6 +111,10 @@ class Gateway:
     @cached_property
     def batch_queue(self) -> SqsQueue:
         return SqsQueue(self.clients.sqs, self.settings.batch_queue)
+
+    @cached_property
+    def dispatch_queue(self) -> SqsQueue:
+        return SqsQueue(self.clients.sqs, self.settings.dispatch_queue)
 
     @cached_property
     def batch_deps(self) -> BatchDeps:

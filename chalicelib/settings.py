@@ -9,6 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib.domain.ledger import INDEX_SHARDS
+
 
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -41,6 +43,8 @@ class Settings(BaseModel):
     # How far this process's clock runs ahead of the real one: the local stack run as if at GATEWAY_CLOCK_AT
     # (every process of one stack gets the same offset). Refused unless endpoint_url is a local one.
     clock_offset_seconds: float = 0.0
+    dispatch_queue: str = "gateway-dispatch"  # shard and people messages of the dispatcher's fan-out
+    index_shards: int = Field(default=INDEX_SHARDS, ge=1, le=4096)  # the ledger's sparse indexes, spread
     voice_permit_seconds: int = Field(default=120, gt=0)  # a permit lasts this long at most
     outcome_deadline_seconds: int = Field(default=3600, gt=0)  # no outcome by then: settled as unknown
 
@@ -74,6 +78,8 @@ class Settings(BaseModel):
             "faults": "GATEWAY_FAULTS",
             "faults_seed": "GATEWAY_FAULTS_SEED",
             "clock_offset_seconds": "GATEWAY_CLOCK_OFFSET_SECONDS",
+            "dispatch_queue": "DISPATCH_QUEUE",
+            "index_shards": "INDEX_SHARDS",
             "voice_permit_seconds": "VOICE_PERMIT_SECONDS",
             "outcome_deadline_seconds": "OUTCOME_DEADLINE_SECONDS",
         }

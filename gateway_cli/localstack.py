@@ -66,6 +66,7 @@ class LocalStack:
     moto_port: int = 5000
     port: int = 8000
     dispatch_interval: float = 10.0
+    dispatch_workers: int = 4  # threads polling the dispatch queue, as parallel Lambda instances would
     log_dir: Path | None = None
     keys_path: Path | None = None  # where the dev keys are written (make run: .gateway/dev-keys.json)
     dev_keys: dict[str, Any] = field(default_factory=dict)
@@ -105,6 +106,8 @@ class LocalStack:
             PUBLIC_URL=f"http://127.0.0.1:{self.port}",
             AUDIT_APPEND="stream",  # as deployed: the ledger stream's appender, polled below
         )
+        # Fewer shards than a deployment's default: every tick queries each one, on one moto server.
+        env.setdefault("INDEX_SHARDS", "8")
         return env
 
     def settings(self) -> Settings:
@@ -153,9 +156,16 @@ class LocalStack:
         _wait_for(f"{self.url}/v1/health", 60, lambda r: r.status_code == 200)
         self.dev_keys = self.issue_dev_keys()
         if self.dispatch_interval > 0:
-            threading.Thread(target=self._dispatch_loop, daemon=True).start()
+            self.start_schedule()
         self._deliver_topics()
         return self
+
+    def start_schedule(self) -> None:
+        """The dispatcher's tick every ``dispatch_interval`` seconds, and ``dispatch_workers`` threads taking
+        the dispatch queue (``chalice local`` runs no schedules and no SQS triggers)."""
+        threading.Thread(target=self._dispatch_loop, daemon=True).start()
+        for _ in range(self.dispatch_workers):
+            threading.Thread(target=self._dispatch_worker_loop, daemon=True).start()
 
     def issue_dev_keys(self) -> dict[str, Any]:
         """Tenant ``demo`` with one key per role, written where the officer's commands and tests find them."""
@@ -322,13 +332,12 @@ class LocalStack:
         return dispatch.run_dispatcher(self.gateway().deps, self.now())
 
     def _dispatch_loop(self) -> None:
+        """The schedule's tick: one message per shard on the dispatch queue (the workers below take them)."""
         gateway = self.gateway()
         next_audit_pass = 0.0
         while not self._stop.wait(self.dispatch_interval):
             try:
-                report = dispatch.run_dispatcher(gateway.deps, self.now())
-                if report.dispatched or report.repaired_events:
-                    print(f"dispatcher: {report.statuses} repaired={report.repaired_events}", flush=True)
+                dispatch.tick(gateway.deps, gateway.dispatch_queue, self.now())
                 if time.monotonic() >= next_audit_pass:  # the daily schedule in AWS; idempotent, so hourly here
                     tenants = maintenance.every_scope(gateway.keys)
                     audit = maintenance.audit_pass(gateway.audit_deps, tenants, self.now())
@@ -336,6 +345,31 @@ class LocalStack:
                     next_audit_pass = time.monotonic() + AUDIT_PASS_INTERVAL
             except Exception as exc:  # noqa: BLE001 - the timer keeps going; the next tick retries
                 print(f"dispatcher: tick failed: {exc}", flush=True)
+
+    def _dispatch_worker_loop(self) -> None:
+        """One dispatch worker: what Lambda's SQS trigger hands ``app.dispatch_worker``, through the same
+        ``dispatch.handle_message``. A message that fails stays on the queue and comes back."""
+        gateway = self.gateway()
+        url = self._sqs.get_queue_url(QueueName=gateway.settings.dispatch_queue)["QueueUrl"]
+        while not self._stop.is_set():
+            try:
+                messages = self._sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+                if not messages:
+                    self._stop.wait(0.5)
+                    continue
+                handled = []
+                for message in messages:
+                    report = dispatch.handle_message(
+                        json.loads(message["Body"]), gateway.deps, gateway.dispatch_queue, self.now()
+                    )
+                    handled.append((message["MessageId"], message["ReceiptHandle"]))
+                    if report.dispatched or report.repaired_events:
+                        print(f"dispatcher: {report.statuses} repaired={report.repaired_events}", flush=True)
+                gateway.dispatch_queue.delete_many(handled)
+            except Exception as exc:  # noqa: BLE001 - the message comes back; the next round asks again
+                if not self._stop.is_set():
+                    print(f"dispatch worker: failed, will retry: {exc}", flush=True)
+                self._stop.wait(0.5)
 
     def stop(self) -> None:
         self._stop.set()
