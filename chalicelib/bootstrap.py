@@ -16,7 +16,7 @@ from botocore.config import Config
 
 from chalicelib import faults, policy_store, telemetry
 from chalicelib.adapters.batches import DynamoDBBatches
-from chalicelib.adapters.dynamodb import DynamoDBAuditLog, DynamoDBAuditTrail, DynamoDBLedger
+from chalicelib.adapters.dynamodb import AuditShards, DynamoDBAuditLog, DynamoDBAuditTrail, DynamoDBLedger
 from chalicelib.adapters.keys import DynamoDBKeys
 from chalicelib.adapters.messaging import SesEmailSender, SnsSmsSender
 from chalicelib.adapters.storage import DynamoDBJobs, KmsSigner, S3Objects, SqsQueue
@@ -130,7 +130,8 @@ class Gateway:
 
     @cached_property
     def trail(self) -> DynamoDBAuditTrail:
-        return DynamoDBAuditTrail(self.clients.dynamodb, self.settings.audit_table)
+        shards = AuditShards(day=self.settings.day_shards, expiry=self.settings.index_shards)
+        return DynamoDBAuditTrail(self.clients.dynamodb, self.settings.audit_table, shards)
 
     @cached_property
     def audit_deps(self) -> AuditDeps:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chalicelib.domain.ledger import INDEX_SHARDS
+from chalicelib.domain.ledger import DAY_SHARDS, INDEX_SHARDS
 
 
 class Settings(BaseModel):
@@ -44,7 +44,8 @@ class Settings(BaseModel):
     # (every process of one stack gets the same offset). Refused unless endpoint_url is a local one.
     clock_offset_seconds: float = 0.0
     dispatch_queue: str = "gateway-dispatch"  # shard and people messages of the dispatcher's fan-out
-    index_shards: int = Field(default=INDEX_SHARDS, ge=1, le=4096)  # the ledger's sparse indexes, spread
+    index_shards: int = Field(default=INDEX_SHARDS, ge=1, le=4096)  # ledger indexes and by_expiry, spread
+    day_shards: int = Field(default=DAY_SHARDS, ge=1, le=1024)  # the audit table's tenant x day index, spread
     voice_permit_seconds: int = Field(default=120, gt=0)  # a permit lasts this long at most
     outcome_deadline_seconds: int = Field(default=3600, gt=0)  # no outcome by then: settled as unknown
 
@@ -80,6 +81,7 @@ class Settings(BaseModel):
             "clock_offset_seconds": "GATEWAY_CLOCK_OFFSET_SECONDS",
             "dispatch_queue": "DISPATCH_QUEUE",
             "index_shards": "INDEX_SHARDS",
+            "day_shards": "DAY_SHARDS",
             "voice_permit_seconds": "VOICE_PERMIT_SECONDS",
             "outcome_deadline_seconds": "OUTCOME_DEADLINE_SECONDS",
         }

@@ -108,6 +108,7 @@ class LocalStack:
         )
         # Fewer shards than a deployment's default: every tick queries each one, on one moto server.
         env.setdefault("INDEX_SHARDS", "8")
+        env.setdefault("DAY_SHARDS", "4")
         return env
 
     def settings(self) -> Settings:

@@ -30,6 +30,9 @@ OUTCOME_DEADLINE = timedelta(hours=1)
 # partition key is shared by a whole deployment. At ~3 index writes per sent contact, a shard takes ~330 sent
 # contacts/s before it reaches DynamoDB's 1,000 writes/s per partition; 512 shards, ~170,000 a second.
 INDEX_SHARDS = 512
+# The audit table's ``by_day`` key (tenant x day) spreads over this many shards (DAY_SHARDS): a sent contact
+# writes ~5 units there, so one shard takes ~200 sent contacts/s of one tenant; 64 shards, ~12,800.
+DAY_SHARDS = 64
 
 
 def index_shard(tenant: str, debtor_id: str, shards: int) -> int:

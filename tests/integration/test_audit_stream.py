@@ -25,7 +25,9 @@ NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 @pytest.fixture
 def streaming(aws_env: None, policies: PolicySet) -> Iterator[Gateway]:
     with mock_aws():
-        settings = Settings(unsubscribe_secret="integration-test-key", audit_append="stream", index_shards=4)
+        settings = Settings(
+            unsubscribe_secret="integration-test-key", audit_append="stream", index_shards=4, day_shards=4
+        )
         clients = Clients(settings)
         provision.ensure_all(clients, settings)
         yield bootstrap(settings=settings, clients=clients, policies=policies)
