@@ -22,6 +22,7 @@ from chalicelib.domain.ledger import Deferred, Ledger
 from chalicelib.domain.model import ContactRecord, ContactRequest
 from chalicelib.domain.policy import canonical_json
 from chalicelib.domain.preferences import Preferences
+from chalicelib.domain.recipients import SentTo
 
 _SER, _DES = TypeSerializer(), TypeDeserializer()
 DUE_SHARD = "due"
@@ -53,6 +54,10 @@ def _ledger_item(ledger: Ledger) -> dict[str, Any]:
         "retention_days": ledger.retention_days,
         "appended_seq": ledger.appended_seq,
     }
+    if ledger.recent_contacts:  # address ledgers only
+        item["recent_contacts"] = json.dumps([s.to_json() for s in ledger.recent_contacts])
+    if ledger.replies_seen:
+        item["replies_seen"] = json.dumps(list(ledger.replies_seen))
     if ledger.last_event_at is not None:
         item["last_event_at"] = ledger.last_event_at.isoformat()
     if ledger.next_due is not None:  # sparse index: only ledgers with deferred contacts
@@ -97,6 +102,8 @@ def _ledger_from(item: dict[str, Any]) -> Ledger:
         retention_days=int(item.get("retention_days", DEFAULT_RETENTION_DAYS)),
         last_event_at=datetime.fromisoformat(item["last_event_at"]) if item.get("last_event_at") else None,
         appended_seq=int(item.get("appended_seq", 0)),
+        recent_contacts=tuple(SentTo.from_json(s) for s in json.loads(item.get("recent_contacts", "[]"))),
+        replies_seen=tuple(json.loads(item.get("replies_seen", "[]"))),
     )
 
 
