@@ -1,6 +1,7 @@
 """What a reply changes for the debtors it answers: cease binds each debtor recently texted at the
 address (all their debts, Reg F's exempt notices still pass); wrong party suppresses the address for
-the debtor whose message it answered only (a reassigned or shared number may belong to another one).
+the debtor whose message it answered only (a reassigned or shared number may belong to another one);
+a dispute opens a review on that debtor's chain (chalicelib.services.disputes).
 
 Each change is committed in the debtor's own ledger, with a ``preferences_changed`` event on their
 chain naming the reply, its words and the contact it answered. A change already in force changes
@@ -20,6 +21,7 @@ from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import Channel
 from chalicelib.domain.preferences import OptOut, PerDebt, Preferences
 from chalicelib.domain.recipients import SentTo, debtors, latest
+from chalicelib.services import disputes
 from chalicelib.services.writes import Deps, record_change
 
 PREFERENCES_CHANGED = "preferences_changed"  # the same event a consent change through the API records
@@ -59,6 +61,9 @@ def apply(
     found: Classification, number: str, message_id: str, contacts: tuple[SentTo, ...], deps: Deps, now: datetime
 ) -> None:
     """Commit the reply's change in each answered debtor's ledger (nothing for other intents)."""
+    if found.reply is Reply.DISPUTE:
+        for sent in contacts:
+            disputes.open_dispute(sent, found, message_id, deps, now)
     change = CHANGES.get(found.reply)
     if change is None:
         return

@@ -40,6 +40,11 @@ def address_events(gateway: Any) -> list[dict[str, Any]]:
     return gateway.deps.audit.for_person(SHARED_SCOPE, suppression.address_key(NUMBER))
 
 
+def post(client: Any, path: str, body: dict[str, Any]) -> Any:
+    """A compliance officer's POST (tests.auth picks the role by path)."""
+    return client.http.request("POST", path, headers={"Content-Type": "application/json"}, body=json.dumps(body))
+
+
 def voice(purpose: str = "reminder", debtor_id: str = "d-1", tenant: str = TENANT) -> dict[str, Any]:
     return {"channel": "voice", "message": None, "purpose": purpose, "debtor_id": debtor_id, "tenant": tenant}
 
@@ -126,3 +131,29 @@ def test_every_reply_is_on_the_chain_with_its_intent_and_the_words_that_decided_
     ]
     assert data[1]["set_aside"] == "dont stop the reminders"
     assert decide(gateway)[0] == "blocked"
+
+
+def test_a_dispute_opens_a_review_a_compliance_key_closes_with_a_reason(gateway, client):
+    answered = text(gateway)
+    assert reply(gateway, "我已经还款了", "m-dispute") is Reply.DISPUTE
+    reply(gateway, "我已经还款了", "m-dispute")  # delivered again: one dispute
+    opened = [e for e in gateway.deps.audit.for_person(TENANT, "d-1") if e["type"] == "dispute_opened"]
+    assert len(opened) == 1 and opened[0]["data"]["answered_contact_id"] == answered
+    dispute_id = opened[0]["data"]["dispute_id"]
+    assert decide(gateway)[0] == "sent"  # a dispute alone revokes nothing
+
+    path = f"/v1/debtors/d-1/disputes/{dispute_id}/resolve"
+    assert post(client, path, {}).status_code == 400  # a reason is required
+    assert post(client, "/v1/debtors/d-1/disputes/dp_0000000000000000/resolve", {"reason": "x"}).status_code == 404
+    response = post(client, path, {"reason": "payment found on 2026-02-27", "actor": "officer 7"})
+    assert response.status_code == 200 and json.loads(response.body)["status"] == "resolved"
+    assert post(client, path, {"reason": "again"}).status_code == 409
+    resolved = [e for e in gateway.deps.audit.for_person(TENANT, "d-1") if e["type"] == "dispute_resolved"]
+    assert len(resolved) == 1
+    data = resolved[0]["data"]
+    assert (data["reason"], data["actor"], data["dispute_id"]) == (
+        "payment found on 2026-02-27",
+        "officer 7",
+        dispute_id,
+    )
+    assert data["key_id"]
