@@ -24,6 +24,7 @@ from chalicelib.services import (
     consent,
     contacts,
     dispatch,
+    disputes,
     exports,
     feedback,
     ids,
@@ -201,6 +202,24 @@ def preferences(debtor_id: str) -> Response:
     change = parsed.preferences() if request.method == "PUT" else parsed.patch()
     body = consent.change_preferences(
         who.tenant, debtor_id, g.deps, now(), change, actor=parsed.actor, reason=parsed.reason, key_id=who.key_id
+    )
+    return json_response(200, body)
+
+
+@secured("/v1/debtors/{debtor_id}/disputes/{dispute_id}/resolve", "POST", roles=(COMPLIANCE,))
+def resolve_dispute(debtor_id: str, dispute_id: str) -> Response:
+    request, who = current_request(app), caller(current_request(app))
+    debtor_id, dispute_id = api.safe_id("debtor_id", debtor_id), api.safe_id("dispute_id", dispute_id)
+    parsed = api.parse(api.ResolutionIn, request.raw_body)
+    body = disputes.resolve(
+        who.tenant,
+        debtor_id,
+        dispute_id,
+        parsed.reason,
+        gateway().deps,
+        api.utcnow(),
+        key_id=who.key_id,
+        actor=parsed.actor,
     )
     return json_response(200, body)
 

@@ -24,6 +24,7 @@ from chalicelib.domain.ledger import DAY_SHARDS, INDEX_SHARDS, Deferred, Ledger,
 from chalicelib.domain.model import ContactRecord, ContactRequest
 from chalicelib.domain.policy import canonical_json
 from chalicelib.domain.preferences import Preferences
+from chalicelib.domain.recipients import SentTo
 
 _SER, _DES = TypeSerializer(), TypeDeserializer()
 # Before the indexes were sharded, every ledger sat on these two keys. Readers still query them, so a deployed
@@ -60,6 +61,10 @@ def _ledger_item(ledger: Ledger, shards: int = INDEX_SHARDS) -> dict[str, Any]:
         "retention_days": ledger.retention_days,
         "appended_seq": ledger.appended_seq,
     }
+    if ledger.recent_contacts:  # address ledgers only
+        item["recent_contacts"] = json.dumps([s.to_json() for s in ledger.recent_contacts])
+    if ledger.replies_seen:
+        item["replies_seen"] = json.dumps(list(ledger.replies_seen))
     if ledger.last_event_at is not None:
         item["last_event_at"] = ledger.last_event_at.isoformat()
     shard = index_shard(ledger.tenant, ledger.debtor_id, shards)
@@ -105,6 +110,8 @@ def _ledger_from(item: dict[str, Any]) -> Ledger:
         retention_days=int(item.get("retention_days", DEFAULT_RETENTION_DAYS)),
         last_event_at=datetime.fromisoformat(item["last_event_at"]) if item.get("last_event_at") else None,
         appended_seq=int(item.get("appended_seq", 0)),
+        recent_contacts=tuple(SentTo.from_json(s) for s in json.loads(item.get("recent_contacts", "[]"))),
+        replies_seen=tuple(json.loads(item.get("replies_seen", "[]"))),
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from chalicelib.domain.audit import DEFAULT_RETENTION_DAYS, GENESIS, Draft, link
 from chalicelib.domain.model import ContactRecord, ContactRequest, RecipientRole, Result
 from chalicelib.domain.preferences import Preferences
+from chalicelib.domain.recipients import SentTo
 
 MAX_DEFERRED = 50
 # A message reserved this long ago whose send never recorded its outcome: the function that sent it died
@@ -73,6 +74,9 @@ class Ledger:
     retention_days: int = DEFAULT_RETENTION_DAYS  # the longest retention of any pack that applied so far
     last_event_at: datetime | None = None  # the person's last activity: retention runs from here
     appended_seq: int = 0  # every event up to here is known to be in the audit table (set by the appender)
+    # An address's ledger only: the recent contacts sent to it, and the inbound replies already handled.
+    recent_contacts: tuple[SentTo, ...] = ()
+    replies_seen: tuple[str, ...] = ()
 
     @property
     def next_due(self) -> datetime | None:

@@ -31,7 +31,7 @@ from chalicelib.domain.model import (
     Status,
 )
 from chalicelib.domain.preferences import OptOut
-from chalicelib.services import ids, suppression
+from chalicelib.services import ids, recipients, suppression
 from chalicelib.services.delivery import Attempt, ContactResult, decision_json, deliver
 from chalicelib.services.writes import (
     MAX_COMMIT_ATTEMPTS,
@@ -171,7 +171,7 @@ def submit_contact(
 def _submit(request: ContactRequest, deps: Deps, now: datetime, contact_id: str, trigger: str) -> ContactResult | None:
     for attempt_no in range(MAX_COMMIT_ATTEMPTS):
         # One strongly consistent read: the person's ledger and the address's opt-outs in both scopes.
-        ledger, found = suppression.read_with_opt_outs(deps, request.tenant, request.debtor_id, request.to)
+        ledger, found, address = suppression.read_with_opt_outs(deps, request.tenant, request.debtor_id, request.to)
         deferral = ledger.deferral(contact_id)
         if trigger == "dispatcher" and deferral is None:
             return None
@@ -185,6 +185,8 @@ def _submit(request: ContactRequest, deps: Deps, now: datetime, contact_id: str,
             backoff(deps, attempt_no)
             continue
         if status is Status.SENT:
+            if request.channel is Channel.SMS:  # a reply to this text will know whom it answers
+                recipients.remember(request, contact_id, address, deps, now)
             return deliver(attempt, decision, deps, now, committed)
         return ContactResult(contact_id, status, decision)
     raise StorageUnavailableError("the person's ledger stayed contended; nothing was sent")

@@ -15,6 +15,7 @@ from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import ConflictError
 from chalicelib.domain.ledger import Deferred, Ledger, index_shard
 from chalicelib.domain.model import ContactRecord
+from chalicelib.domain.recipients import SentTo
 from chalicelib.settings import Settings
 from tests.conftest import make_request, utc
 from tests.fakes import InMemoryAuditLog, InMemoryLedger
@@ -158,3 +159,11 @@ def test_marking_older_events_keeps_newer_ones_for_the_next_commit_to_trim(store
     assert ledgers.with_outbox(NOW, 10) == [("t", "p")]
     ledgers.mark_appended("nobody", "p", 1)  # no ledger, nothing created
     assert ledgers.get("nobody", "p").version == 0
+
+
+def test_an_address_ledger_keeps_whom_it_was_texted_about_and_the_replies_it_handled(stores):
+    ledgers, _ = stores
+    sent = SentTo("t", "d-1", "ct_1", "a-1", NOW, third_party=True)
+    ledgers.commit(Ledger(tenant="t", debtor_id="@addr:x", recent_contacts=(sent,), replies_seen=("m-1",)), 0)
+    stored = ledgers.get("t", "@addr:x")
+    assert (stored.recent_contacts, stored.replies_seen) == ((sent,), ("m-1",))
