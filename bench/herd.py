@@ -121,7 +121,7 @@ def drain(stack: Any, debtors: list[str], marker: str, workers: int, timeout: fl
 MODEL = {
     "people": 1_000_000,
     "dispatch_concurrency": 1000,  # ScalingConfig.MaximumConcurrency of the dispatch worker's event source
-    "shards": 512,
+    "shards": 768,
     "ms_per_person": 4 * 8 + 25,  # read ledger, commit, record: ~8 ms each, and an SNS Publish ~25 ms
     "ms_per_shard_page": 20,  # a Query page of up to 1 MB (~6,000 keys) of one shard
     "ms_per_enqueue_call": 15,  # SendMessageBatch of ten messages of ten people
