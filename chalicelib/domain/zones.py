@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from phonenumbers import timezone as phone_timezone
 
+from chalicelib.domain import number_zones
 from chalicelib.domain.model import Channel, ContactRequest
 
 _UNKNOWN_ZONE = "Etc/Unknown"
@@ -52,6 +53,16 @@ def _country_zones() -> dict[str, tuple[str, ...]]:
 def _subdivision_zones() -> dict[str, tuple[str, ...]]:
     raw = resources.files("chalicelib.domain").joinpath("subdivision_zones.json").read_text()
     return {key: tuple(zones) for key, zones in json.loads(raw).items()}
+
+
+def country_zones(country: str) -> tuple[str, ...]:
+    """Every zone tzdata's zone.tab gives the country ("US" -> 29 zones); empty if it names none."""
+    return _country_zones().get(country, ())
+
+
+def subdivision_zones(subdivision: str) -> tuple[str, ...]:
+    """The zones of a subdivision ("US-FL") in subdivision_zones.json; empty if it has none."""
+    return _subdivision_zones().get(subdivision, ())
 
 
 @cache
@@ -134,9 +145,21 @@ def _phone_sources(request: ContactRequest) -> tuple[list[str], str | None, list
     number = phone_number(request.to)
     if number is None:
         return [], None, []
-    zones = [z for z in phone_timezone.time_zones_for_number(number) if z != _UNKNOWN_ZONE]
     country = phonenumbers.region_code_for_number(number)
-    return zones, country, _number_places(number, country)
+    return _number_zones(number, country), country, _number_places(number, country)
+
+
+def _number_zones(number: phonenumbers.PhoneNumber, country: str | None) -> list[str]:
+    """phonenumbers' zones for the number, with every zone of the places its prefix serves; a number with no
+    geography (a mobile in most countries), or whose prefix the tables lack, may be anywhere in its country."""
+    named = [z for z in phone_timezone.time_zones_for_number(number) if z != _UNKNOWN_ZONE]
+    code = number.country_code or 0
+    geographic = phonenumbers.is_number_type_geographical(phonenumbers.number_type(number), code)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    listed = number_zones.prefix_zones(e164) if geographic else None
+    if listed is None and (not geographic or number_zones.covers(code, country)):
+        listed = country_zones(country or "")
+    return list(dict.fromkeys([*named, *(listed or ())]))
 
 
 def resolve(request: ContactRequest) -> Candidates:
