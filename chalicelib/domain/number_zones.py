@@ -2,7 +2,7 @@
 
 phonenumbers names one zone for an area code that spans two (850: Tallahassee Eastern, Pensacola Central).
 The tables name every zone of every place a prefix serves, one file per calling code so that a +1 lookup
-reads only the +1 table (41 KB), and never phonenumbers' geocoder.
+reads only the +1 table (84 KB), and never phonenumbers' geocoder.
 """
 
 from __future__ import annotations

@@ -84,6 +84,16 @@ def test_no_area_code_has_fewer_zones_than_the_places_a_second_source_says_it_se
     assert missing == {}
 
 
+def test_every_zone_in_the_tables_is_a_zone_the_gateway_knows() -> None:
+    from chalicelib.domain.zones import is_known_zone
+
+    names = {
+        zone for code in ("1", "61", "62", "86") for zones in number_zones._table(code)[1].values() for zone in zones
+    }
+
+    assert len(names) > 40 and sorted(n for n in names if not is_known_zone(n)) == []
+
+
 def test_every_us_and_canadian_area_code_has_its_own_row() -> None:
     nanp = json.loads(builder.DOMAIN.joinpath("nanp_places.json").read_text())["prefixes"]
     areas = {p[:4] for p in nanp if len(p) >= 4 and region_of(p[1:4]) in ("US", "CA")}
