@@ -25,11 +25,16 @@ REVIEWED = Path(__file__).with_name("area_zones_reviewed.json")
 # Calling codes whose countries span zones, with the country when the code has one.
 CALLING_CODES = {"1": None, "61": "AU", "62": "ID", "86": "CN"}
 NANP_COUNTRIES = ("US", "CA")  # the other +1 countries have one zone each: phonenumbers names it
-# Australia's landline area codes and the states they serve, as GeoNames' codes (01 ACT, 02 NSW, 03 NT,
-# 04 QLD, 05 SA, 06 TAS, 07 VIC, 08 WA): the geocoder names exchanges without a state, and many names recur
-# across states. Border exchanges: Wodonga (VIC) is on 02, the Riverina (NSW) on 03, Tweed Heads (NSW) on 07,
-# Broken Hill (NSW) on 08.
+# Australia's landline area codes (and 08's blocks) with the states they serve, as GeoNames' codes (01 ACT,
+# 02 NSW, 03 NT, 04 QLD, 05 SA, 06 TAS, 07 VIC, 08 WA): the geocoder names exchanges without a state, and
+# many names recur across states. Border exchanges: Wodonga (VIC) is on 02, the Riverina (NSW) on 03, the
+# Tweed (NSW) on 07, Broken Hill (NSW) on 08 80. 08 5, 6 and 9 are Western Australia (and its territories).
 AU_AREAS = {"612": ("01", "02", "07"), "613": ("02", "06", "07"), "617": ("02", "04"), "618": ("02", "03", "05", "08")}
+# Islands whose own exchanges the geocoder names ("Lord Howe Island", "Christmas Island", "Cocos Island"): a
+# prefix named for them gets their zone; an exchange named otherwise is not on them, so their zones are not
+# among those an area code gives its unnamed exchanges (at 20:30 in Sydney it is 21:00 on Lord Howe).
+ISLANDS = frozenset({"Australia/Lord_Howe", "Indian/Christmas", "Indian/Cocos"})
+AU_AREAS |= {"6185": ("08",), "6186": ("08",), "6187": ("03", "05"), "6188": ("02", "03", "05"), "6189": ("08",)}
 
 
 @dataclass(frozen=True)
@@ -62,18 +67,39 @@ def other_place(description: str, country: str, country_names: set[str]) -> Plac
 
 
 def area_of(prefix: str) -> str:
-    """The area code's prefix, where one is fixed-length (NANP's three digits, Australia's one)."""
-    return prefix[:4] if prefix.startswith("1") else prefix[:3] if prefix.startswith("61") else ""
+    """The area code's prefix, where one is fixed-length: NANP's three digits, Australia's area and block."""
+    return prefix[:4] if prefix[:1] == "1" or prefix[:4] in AU_AREAS else prefix[:3] if prefix[:2] == "61" else ""
 
 
-def zones_of(prefix: str, place: Place) -> frozenset[str]:
-    """The place's zones from GeoNames, where it is found: within its state or province in the NANP, within
-    its area code's states in Australia, anywhere in its country elsewhere."""
+Named = dict[str, dict[str, frozenset[str]]]  # calling code -> place name (places.normal) -> zones
+
+
+def phonenumbers_places() -> Named:
+    """Zones phonenumbers gives the exact prefix of a place its geocoder names ("Lord Howe Island"), for the
+    places GeoNames lacks (fewer than 500 people, or an external territory such as Christmas Island), outside
+    the NANP, where a name without its state would be ambiguous."""
+    from phonenumbers.geodata import GEOCODE_DATA
+    from phonenumbers.tzdata import TIMEZONE_DATA
+
+    found: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for prefix, zones in TIMEZONE_DATA.items():
+        name = GEOCODE_DATA.get(prefix, {}).get("en", "")
+        code = next((c for c in CALLING_CODES if prefix.startswith(c)), None)
+        if code and code != "1" and name and "/" not in name:  # the NANP's unnamed places get their area's
+            found[code][places.normal(name.split(", ")[0])] |= set(zones) - {"Etc/Unknown"}
+    return {code: {name: frozenset(z) for name, z in names.items() if z} for code, names in found.items()}
+
+
+def zones_of(prefix: str, place: Place, also: Named) -> tuple[frozenset[str], bool]:
+    """The place's zones, and whether every place it names was found: within its state or province in the
+    NANP, within its area code's states in Australia, anywhere in its country elsewhere."""
     if place.city is None:
-        return frozenset()
+        return frozenset(), False
+    named = also.get(next(c for c in CALLING_CODES if prefix.startswith(c)), {})
     if place.country in NANP_COUNTRIES:
-        return places.zones_of(place.country, (place.region or "",), place.city)
-    return places.zones_of(place.country, AU_AREAS.get(area_of(prefix)), place.city)
+        return places.zones_of(place.country, (place.region or "",), place.city, named)
+    states = AU_AREAS.get(prefix[:4]) or AU_AREAS.get(prefix[:3])
+    return places.zones_of(place.country, states, place.city, named)
 
 
 def described_places() -> dict[str, Place]:
@@ -110,21 +136,24 @@ def prefix_zones(described: dict[str, Place]) -> dict[str, frozenset[str]]:
     phonenumbers' own zones are not in it: the gateway adds them to the table's for every number."""
     from chalicelib.domain.zones import country_zones
 
-    known = {p: zones for p, x in described.items() if (zones := zones_of(p, x))}
+    also = phonenumbers_places()
+    found = {p: zones_of(p, x, also) for p, x in described.items()}
+    known = {p: zones for p, (zones, whole) in found.items() if whole}
+    partly = {p: zones for p, (zones, whole) in found.items() if zones and not whole}  # "Forster/Lord Howe/…"
     under: dict[str, set[str]] = defaultdict(set)  # prefix -> zones of the places under it
     regions: dict[tuple[str, str | None], set[str]] = defaultdict(set)  # (country, region) -> places' zones
-    for prefix, zones in known.items():
-        regions[(described[prefix].country, described[prefix].region)] |= zones
+    for prefix, zones in [*known.items(), *partly.items()]:
+        regions[(described[prefix].country, described[prefix].region)] |= zones - ISLANDS
         for length in range(1, len(prefix)):
-            under[prefix[:length]] |= zones
+            under[prefix[:length]] |= zones - ISLANDS
 
     def unknown(prefix: str, place: Place) -> set[str] | frozenset[str]:
         """A region, or a place GeoNames lacks: the places under it, its area code's, its region's."""
         region = regions.get((place.country, place.region)) if place.region else None
         return under.get(prefix) or under.get(area_of(prefix)) or region or region_zones(place)
 
-    table = {p: frozenset(known.get(p) or unknown(p, x)) for p, x in described.items()}
-    areas = {p[:4] for p, x in described.items() if x.country in NANP_COUNTRIES} | set(AU_AREAS)
+    table = {p: known.get(p) or partly.get(p, frozenset()) | frozenset(unknown(p, x)) for p, x in described.items()}
+    areas = {p[:4] for p, x in described.items() if x.country in NANP_COUNTRIES} | set(AU_AREAS)  # unnamed exchanges
     reviewed = json.loads(REVIEWED.read_text())["areas"]
     for area in areas:
         table[area] = table.get(area, frozenset(under[area])) | frozenset(reviewed.get(area, {}))

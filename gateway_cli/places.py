@@ -10,7 +10,7 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from functools import cache
 from importlib import resources
 
@@ -53,13 +53,17 @@ def _indexes() -> tuple[Index, Index]:
     return own, other
 
 
-def zones_of(country: str, regions: Collection[str] | None, name: str) -> frozenset[str]:
-    """Every zone of the places so named in ``country`` (and in one of ``regions``); empty if none.
-
-    "Bandung/Cimahi" is every zone of both, and empty unless both are found."""
+def zones_of(
+    country: str, regions: Collection[str] | None, name: str, also: Mapping[str, frozenset[str]]
+) -> tuple[frozenset[str], bool]:
+    """The zones of the places so named in ``country`` (and in one of ``regions``), and whether GeoNames found
+    each ("Bandung/Cimahi" is both). ``also`` gives zones of places GeoNames may lack (by ``normal`` name):
+    they are added, but such a place still counts as not found, so that its area's zones are added too."""
     admin1 = None if regions is None else {_ADMIN1.get(country, {}).get(r, r) for r in regions}
-    parts = [_place_zones(country, admin1, part.removeprefix("Greater ")) for part in name.split("/")]
-    return frozenset().union(*parts) if all(parts) else frozenset()
+    parts = [part.removeprefix("Greater ") for part in name.split("/")]
+    found = [_place_zones(country, admin1, part) for part in parts]
+    added = [also.get(normal(part), frozenset()) for part, zones in zip(parts, found, strict=True) if not zones]
+    return frozenset().union(*found, *added), all(found)
 
 
 def _place_zones(country: str, admin1: set[str] | None, name: str) -> frozenset[str]:

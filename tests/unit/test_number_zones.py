@@ -116,6 +116,8 @@ def test_a_named_exchange_is_in_its_places_zone_alone(to: str, zone: str) -> Non
     [
         ("+61880801234", "Australia/Broken_Hill"),  # 08 covers Broken Hill (NSW, on Adelaide time)
         ("+61889991234", "Australia/Darwin"),  # 08 covers Darwin: no daylight saving, unlike Adelaide
+        ("+61255760000", "Australia/Lord_Howe"),  # "Forster/…/Lord Howe Island/…": every place of the list
+        ("+61851001000", "Indian/Christmas"),  # an external territory GeoNames files under another country
         ("+62967123456", "Asia/Jayapura"),
         ("+869915551234", "Asia/Urumqi"),  # Urumqi: Xinjiang time as well as Beijing time
     ],
@@ -128,6 +130,13 @@ def test_an_australian_area_code_has_every_zone_of_its_places() -> None:
     area_08 = number_zones.prefix_zones("+618") or ()
 
     assert {"Australia/Adelaide", "Australia/Perth", "Australia/Darwin", "Australia/Broken_Hill"} <= set(area_08)
+
+
+def test_a_western_australian_block_gets_no_zone_of_the_east_or_of_the_islands() -> None:
+    unnamed_wa = set(number_zones.prefix_zones("+6189") or ())
+
+    assert "Australia/Perth" in unnamed_wa
+    assert not unnamed_wa & {"Australia/Sydney", "Australia/Darwin", "Australia/Lord_Howe", "Indian/Cocos"}
 
 
 @pytest.mark.parametrize("to", ["+628121234567", "+61412345678", "+18005550100"])
