@@ -67,8 +67,11 @@ def other_place(description: str, country: str, country_names: set[str]) -> Plac
 
 
 def area_of(prefix: str) -> str:
-    """The area code's prefix, where one is fixed-length: NANP's three digits, Australia's area and block."""
-    return prefix[:4] if prefix[:1] == "1" or prefix[:4] in AU_AREAS else prefix[:3] if prefix[:2] == "61" else ""
+    """The numbering area a prefix is in: NANP's area code, Australia's area or 08 block, Indonesia's region
+    (its area codes' first digit: 6 and 7 Sumatra, 9 Maluku and Papua, ...)."""
+    if prefix[:1] == "1" or prefix[:4] in AU_AREAS:
+        return prefix[:4]
+    return prefix[:3] if prefix[:2] in ("61", "62") else ""
 
 
 Named = dict[str, dict[str, frozenset[str]]]  # calling code -> place name (places.normal) -> zones
@@ -153,7 +156,9 @@ def prefix_zones(described: dict[str, Place]) -> dict[str, frozenset[str]]:
         return under.get(prefix) or under.get(area_of(prefix)) or region or region_zones(place)
 
     table = {p: known.get(p) or partly.get(p, frozenset()) | frozenset(unknown(p, x)) for p, x in described.items()}
-    areas = {p[:4] for p, x in described.items() if x.country in NANP_COUNTRIES} | set(AU_AREAS)  # unnamed exchanges
+    areas = {area_of(p) for p, x in described.items() if x.country in (*NANP_COUNTRIES, "AU", "ID")} | set(
+        AU_AREAS
+    )  # unnamed exchanges
     reviewed = json.loads(REVIEWED.read_text())["areas"]
     for area in areas:
         table[area] = table.get(area, frozenset(under[area])) | frozenset(reviewed.get(area, {}))
