@@ -78,15 +78,20 @@ def _nanp_places() -> tuple[int, dict[str, str]]:
     return int(table["longest"]), dict(table["prefixes"])
 
 
-def _described_code(number: phonenumbers.PhoneNumber) -> str:
+def _geographic(number: phonenumbers.PhoneNumber) -> bool:
+    """Whether the number's type has a place (a fixed line; a mobile in a few countries, the NANP's)."""
+    kind = phonenumbers.number_type(number)
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
+        return False
+    return bool(phonenumbers.is_number_type_geographical(kind, number.country_code or 0))
+
+
+def _described_code(number: phonenumbers.PhoneNumber, geographic: bool | None = None) -> str:
     """The code phonenumbers' geocoder would describe a number's area with ("Boston, MA" -> "MA"), or "".
 
     The same steps as ``geocoder.description_for_number`` in English (geographic numbers only, longest
     prefix first), over a table of the +1 prefixes, so the cold start does not load all its geodata."""
-    kind = phonenumbers.number_type(number)
-    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
-        return ""
-    if not phonenumbers.is_number_type_geographical(kind, number.country_code or 0):
+    if not (_geographic(number) if geographic is None else geographic):
         return ""
     longest, prefixes = _nanp_places()
     digits = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
@@ -100,12 +105,12 @@ def _described_code(number: phonenumbers.PhoneNumber) -> str:
 _NYC_AREA_CODES = frozenset({"212", "332", "347", "646", "718", "917", "929"})
 
 
-def _number_places(number: phonenumbers.PhoneNumber, country: str | None) -> list[str]:
+def _number_places(number: phonenumbers.PhoneNumber, country: str | None, geographic: bool) -> list[str]:
     """Subdivision (``US-MA``) and locality (``US-NY-NYC``) of a +1 number, from its geography."""
     names = _subdivision_codes().get(country or "", {})
     if not names:
         return []
-    code = _described_code(number) if number.country_code == 1 else ""
+    code = _described_code(number, geographic) if number.country_code == 1 else ""
     places = [f"{country}-{code}"] if code in set(names.values()) else []
     national = str(number.national_number)
     if country == "US" and national[:3] in _NYC_AREA_CODES:
@@ -146,15 +151,15 @@ def _phone_sources(request: ContactRequest) -> tuple[list[str], str | None, list
     if number is None:
         return [], None, []
     country = phonenumbers.region_code_for_number(number)
-    return _number_zones(number, country), country, _number_places(number, country)
+    geographic = _geographic(number)
+    return _number_zones(number, country, geographic), country, _number_places(number, country, geographic)
 
 
-def _number_zones(number: phonenumbers.PhoneNumber, country: str | None) -> list[str]:
+def _number_zones(number: phonenumbers.PhoneNumber, country: str | None, geographic: bool) -> list[str]:
     """phonenumbers' zones for the number, with every zone of the places its prefix serves; a number with no
     geography (a mobile in most countries), or whose prefix the tables lack, may be anywhere in its country."""
     named = [z for z in phone_timezone.time_zones_for_number(number) if z != _UNKNOWN_ZONE]
     code = number.country_code or 0
-    geographic = phonenumbers.is_number_type_geographical(phonenumbers.number_type(number), code)
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     listed = number_zones.prefix_zones(e164) if geographic else None
     if listed is None and (not geographic or number_zones.covers(code, country)):
