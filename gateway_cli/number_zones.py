@@ -133,6 +133,15 @@ def region_zones(place: Place) -> frozenset[str]:
     return frozenset(subdivision_zones(f"{place.country}-{place.region}") or country_zones(place.country))
 
 
+def elsewhere(place: Place) -> frozenset[str]:
+    """Canada has no second source here: a place GeoNames files under another province ("Lloydminster, SK" is
+    Alberta's, on Alberta time) also gets the zones of the places so named anywhere in Canada. For that
+    prefix only: a guess by name does not widen its area."""
+    if place.country != "CA" or place.city is None:
+        return frozenset()
+    return places.zones_of(place.country, None, place.city, {})[0]
+
+
 def prefix_zones(described: dict[str, Place]) -> dict[str, frozenset[str]]:
     """Zones of every described prefix, of the NANP and Australian area codes, and of each country code.
 
@@ -150,12 +159,12 @@ def prefix_zones(described: dict[str, Place]) -> dict[str, frozenset[str]]:
         for length in range(1, len(prefix)):
             under[prefix[:length]] |= zones - ISLANDS
 
-    def unknown(prefix: str, place: Place) -> set[str] | frozenset[str]:
+    def unknown(prefix: str, place: Place) -> frozenset[str]:
         """A region, or a place GeoNames lacks: the places under it, its area code's, its region's."""
         region = regions.get((place.country, place.region)) if place.region else None
-        return under.get(prefix) or under.get(area_of(prefix)) or region or region_zones(place)
+        return frozenset(under.get(prefix) or under.get(area_of(prefix)) or region or region_zones(place))
 
-    table = {p: known.get(p) or partly.get(p, frozenset()) | frozenset(unknown(p, x)) for p, x in described.items()}
+    table = {p: known.get(p) or partly.get(p, frozenset()) | unknown(p, x) | elsewhere(x) for p, x in described.items()}
     areas = {area_of(p) for p, x in described.items() if x.country in (*NANP_COUNTRIES, "AU", "ID")} | set(
         AU_AREAS
     )  # unnamed exchanges

@@ -114,6 +114,7 @@ def test_a_named_exchange_is_in_its_places_zone_alone(to: str, zone: str) -> Non
 @pytest.mark.parametrize(
     ("to", "zone"),
     [
+        ("+13068251234", "America/Edmonton"),  # "Lloydminster, SK": the city keeps Alberta's time
         ("+61880801234", "Australia/Broken_Hill"),  # 08 covers Broken Hill (NSW, on Adelaide time)
         ("+61889991234", "Australia/Darwin"),  # 08 covers Darwin: no daylight saving, unlike Adelaide
         ("+61255760000", "Australia/Lord_Howe"),  # "Forster/…/Lord Howe Island/…": every place of the list
