@@ -30,6 +30,12 @@ NANP_COUNTRIES = ("US", "CA")  # the other +1 countries have one zone each: phon
 # many names recur across states. Border exchanges: Wodonga (VIC) is on 02, the Riverina (NSW) on 03, the
 # Tweed (NSW) on 07, Broken Hill (NSW) on 08 80. 08 5, 6 and 9 are Western Australia (and its territories).
 AU_AREAS = {"612": ("01", "02", "07"), "613": ("02", "06", "07"), "617": ("02", "04"), "618": ("02", "03", "05", "08")}
+# Canadian places on another clock than their area code's others, whose exchanges the geocoder does not
+# name (no second source checks Canada here): Blanc-Sablon (Atlantic, no DST) and the Magdalen Islands
+# (Atlantic) on eastern Quebec's codes; Creighton (Central, with DST) and Lloydminster (Alberta's time) on
+# Saskatchewan's.
+_EAST_QC, _SK = ("America/Blanc-Sablon", "America/Halifax"), ("America/Winnipeg", "America/Edmonton")
+CA_AREAS = {"1418": _EAST_QC, "1581": _EAST_QC, "1367": _EAST_QC, "1306": _SK, "1639": _SK, "1474": _SK}
 # Islands whose own exchanges the geocoder names ("Lord Howe Island", "Christmas Island", "Cocos Island"): a
 # prefix named for them gets their zone; an exchange named otherwise is not on them, so their zones are not
 # among those an area code gives its unnamed exchanges (at 20:30 in Sydney it is 21:00 on Lord Howe).
@@ -170,7 +176,8 @@ def prefix_zones(described: dict[str, Place]) -> dict[str, frozenset[str]]:
     )  # unnamed exchanges
     reviewed = json.loads(REVIEWED.read_text())["areas"]
     for area in areas:
-        table[area] = table.get(area, frozenset(under[area])) | frozenset(reviewed.get(area, {}))
+        extra = frozenset(reviewed.get(area, {})) | frozenset(CA_AREAS.get(area, ()))
+        table[area] = table.get(area, frozenset(under[area])) | extra
     for code, country in CALLING_CODES.items():
         if country:
             table[code] = frozenset(country_zones(country))

@@ -66,6 +66,8 @@ def test_allows_a_call_to_850_at_8am_central(policies: PolicySet) -> None:
 SPLIT_AREA_CODES = {
     "850": (EASTERN, CENTRAL),  # Tallahassee / Pensacola
     "807": ("America/Toronto", "America/Winnipeg", "America/Atikokan"),  # Thunder Bay / Kenora / Atikokan
+    "418": ("America/Toronto", "America/Halifax", "America/Blanc-Sablon"),  # Quebec City / Magdalen Is.
+    "306": ("America/Regina", "America/Winnipeg", "America/Edmonton"),  # Regina / Creighton / Lloydminster
     "812": (EASTERN, CENTRAL),  # Indiana: Bloomington / Evansville
     "219": (EASTERN, CENTRAL),  # Indiana: Gary is Central
     "574": (EASTERN, CENTRAL),  # Indiana: South Bend / Knox (Starke County)
