@@ -51,8 +51,8 @@ package: install bundle  # build/package/sam.json (SAM, resources merged) and de
 demo: install  # against the running `make run`: opt-outs, then examples/campaign.jsonl, then a summary
 	$(BIN)/python -m gateway_cli.main demo
 
-bench: install bundle
-	$(BIN)/python -m bench.run
+bench: install bundle  # ONLY=part[,part]: one part (bench/run.py names them), e.g. make bench ONLY=replies
+	$(BIN)/python -m bench.run $(if $(ONLY),--only $(ONLY))
 
 soak: install bundle  # SOAK_SECONDS (180), SOAK_CLIENTS, SOAK_API_PROCESSES, SOAK_FAULTS, SOAK_SEED: bench/soak.py
 	$(BIN)/python -m bench.soak

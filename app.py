@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from chalice import AuthResponse, Chalice, Cron, Rate, Response
@@ -23,6 +24,7 @@ from chalicelib.services import (
     consent,
     contacts,
     dispatch,
+    disputes,
     exports,
     feedback,
     ids,
@@ -49,6 +51,11 @@ def gateway() -> Gateway:
     if _gateway is None:
         _gateway = bootstrap()
     return _gateway
+
+
+def now() -> datetime:
+    """The route clock: the real time, or the local stack's chosen one (GATEWAY_CLOCK_AT)."""
+    return api.utcnow() + gateway().settings.clock_offset
 
 
 # API Gateway may answer from a cached authorizer result for this long: a revoked key can work for at
@@ -84,7 +91,7 @@ def _submit(payload: dict[str, Any]) -> dict[str, Any]:
     request = body.to_domain(tenant, agency, payload.get("submitted_by"))
     key = payload.get("key")
     contact_id = ids.contact_id_for_key(tenant, request.debtor_id, key, agency) if key else None
-    result = contacts.submit_contact(request, g.deps, api.utcnow(), contact_id=contact_id)
+    result = contacts.submit_contact(request, g.deps, now(), contact_id=contact_id)
     assert result is not None
     status = 200 if request.channel is Channel.VOICE else 202
     return {"status": status, "body": result.to_json()}
@@ -138,7 +145,7 @@ def submit_batch() -> Response:
         who,
         valid,
         g.batch_deps,
-        api.utcnow(),
+        now(),
         idempotency_key=request.headers.get("idempotency-key"),
         rejected=rejected,
     )
@@ -150,7 +157,7 @@ def submit_batch() -> Response:
 @secured("/v1/contacts/batch/{batch_id}", "GET", roles=(SUBMITTER, COMPLIANCE))
 def batch_status(batch_id: str) -> Response:
     batch_id, who = api.safe_id("batch_id", batch_id), caller(current_request(app))
-    body = batches.status(who.tenant, batch_id, gateway().batch_deps, api.utcnow(), agency=who.agency)
+    body = batches.status(who.tenant, batch_id, gateway().batch_deps, now(), agency=who.agency)
     return json_response(200, body)
 
 
@@ -159,7 +166,7 @@ def evaluate() -> Response:
     who = caller(current_request(app))
     parsed = api.parse(api.EvaluateIn, current_request(app).raw_body)
     request = parsed.to_domain(who.tenant, who.agency)
-    decision = contacts.evaluate_contact(request, gateway().deps, parsed.at or api.utcnow())
+    decision = contacts.evaluate_contact(request, gateway().deps, parsed.at or now())
     body = {
         **contacts.decision_json(decision),
         "policy_version": decision.policy_version,
@@ -180,7 +187,7 @@ def record_outcome(contact_id: str) -> Response:
     who = caller(current_request(app))
     parsed = api.parse(api.OutcomeIn, current_request(app).raw_body)
     body = calls.record_call_outcome(
-        who.tenant, contact_id, parsed.result, gateway().deps, api.utcnow(), parsed.at, agency=who.agency
+        who.tenant, contact_id, parsed.result, gateway().deps, now(), parsed.at, agency=who.agency
     )
     return json_response(200, body)
 
@@ -194,7 +201,25 @@ def preferences(debtor_id: str) -> Response:
     parsed = api.parse(api.PreferencesIn, request.raw_body)
     change = parsed.preferences() if request.method == "PUT" else parsed.patch()
     body = consent.change_preferences(
-        who.tenant, debtor_id, g.deps, api.utcnow(), change, actor=parsed.actor, reason=parsed.reason, key_id=who.key_id
+        who.tenant, debtor_id, g.deps, now(), change, actor=parsed.actor, reason=parsed.reason, key_id=who.key_id
+    )
+    return json_response(200, body)
+
+
+@secured("/v1/debtors/{debtor_id}/disputes/{dispute_id}/resolve", "POST", roles=(COMPLIANCE,))
+def resolve_dispute(debtor_id: str, dispute_id: str) -> Response:
+    request, who = current_request(app), caller(current_request(app))
+    debtor_id, dispute_id = api.safe_id("debtor_id", debtor_id), api.safe_id("dispute_id", dispute_id)
+    parsed = api.parse(api.ResolutionIn, request.raw_body)
+    body = disputes.resolve(
+        who.tenant,
+        debtor_id,
+        dispute_id,
+        parsed.reason,
+        gateway().deps,
+        api.utcnow(),
+        key_id=who.key_id,
+        actor=parsed.actor,
     )
     return json_response(200, body)
 
@@ -203,7 +228,7 @@ def preferences(debtor_id: str) -> Response:
 def audit_events() -> Response:
     request, g = current_request(app), gateway()
     params = api.AuditQuery.from_params(request.query_params)
-    page = audit_read.events_page(caller(request).tenant, params.to_query(), g.audit_deps, api.utcnow(), params.cursor)
+    page = audit_read.events_page(caller(request).tenant, params.to_query(), g.audit_deps, now(), params.cursor)
     return json_response(200, page)
 
 
@@ -223,7 +248,7 @@ def audit_verify() -> Response:
 def request_export() -> Response:
     who = caller(current_request(app))
     spec = api.parse(api.ExportIn, current_request(app).raw_body).to_spec()
-    body = exports.request_export(who.tenant, spec, gateway().export_deps, api.utcnow(), requested_by=who.key_id)
+    body = exports.request_export(who.tenant, spec, gateway().export_deps, now(), requested_by=who.key_id)
     return json_response(202, body, headers={"Location": f"/v1/exports/{body['export_id']}"})
 
 
@@ -242,7 +267,7 @@ def export_public_key() -> Response:
 def export_status(export_id: str) -> Response:
     export_id, g, who = api.safe_id("export_id", export_id), gateway(), caller(current_request(app))
     regulator = who.key_id if who.role is REGULATOR else None
-    body = exports.export_status(who.tenant, export_id, g.export_deps, api.utcnow(), regulator_key=regulator)
+    body = exports.export_status(who.tenant, export_id, g.export_deps, now(), regulator_key=regulator)
     return json_response(200, body)
 
 
@@ -255,7 +280,7 @@ def grant_export(export_id: str) -> Response:
         g.keys,
         g.deps,
         g.export_deps,
-        api.utcnow(),
+        now(),
         tenant=who.tenant,
         export_id=export_id,
         key_id=parsed.key_id,
@@ -269,7 +294,7 @@ def withdraw_export_grant(export_id: str, key_id: str) -> Response:
     export_id, key_id = api.safe_id("export_id", export_id), api.safe_id("key_id", key_id)
     g, who = gateway(), caller(current_request(app))
     body = keys.withdraw_grant(
-        g.deps, g.export_deps, api.utcnow(), tenant=who.tenant, export_id=export_id, key_id=key_id, by=who.actor
+        g.deps, g.export_deps, now(), tenant=who.tenant, export_id=export_id, key_id=key_id, by=who.actor
     )
     return json_response(200, body)
 
@@ -285,7 +310,7 @@ def api_keys() -> Response:
     issued = keys.issue_key(
         g.keys,
         g.deps,
-        api.utcnow(),
+        now(),
         tenant=who.tenant,
         role=Role(parsed.role),
         agency=parsed.agency,
@@ -298,9 +323,7 @@ def api_keys() -> Response:
 @secured("/v1/keys/{key_id}", "DELETE", roles=(ADMIN,))
 def revoke_api_key(key_id: str) -> Response:
     key_id, g, who = api.safe_id("key_id", key_id), gateway(), caller(current_request(app))
-    return json_response(
-        200, keys.revoke_key(g.keys, g.deps, api.utcnow(), tenant=who.tenant, key_id=key_id, by=who.actor)
-    )
+    return json_response(200, keys.revoke_key(g.keys, g.deps, now(), tenant=who.tenant, key_id=key_id, by=who.actor))
 
 
 @route(app, "/console", "GET")
@@ -329,7 +352,7 @@ def unsubscribe_link(token: str) -> Response:
     secret = (gateway().settings.unsubscribe_secret or "").encode()
     if not secret:
         raise api.Problem(404, "Not found", "unsubscribe links are not configured here")
-    address = unsubscribe.unsubscribe(secret, token, gateway().deps, api.utcnow())
+    address = unsubscribe.unsubscribe(secret, token, gateway().deps, now())
     return json_response(200, {"unsubscribed": True, "channel": "email", "address": address})
 
 
@@ -342,23 +365,40 @@ def inbound_sms(event: Any) -> None:
         observability.logger.exception("dropped a message that is not an inbound SMS")
         return
     # The gateway's numbers are shared by its tenants: a STOP binds every one of them.
-    inbound.handle_inbound_sms(message, SHARED_SCOPE, gateway().deps, api.utcnow())
+    inbound.handle_inbound_sms(message, SHARED_SCOPE, gateway().deps, now())
 
 
 @app.on_sns_message(topic=provision.SES_FEEDBACK_TOPIC)
 def ses_feedback(event: Any) -> None:
     """SES bounce and complaint notifications: suppress the address for every debtor."""
     try:
-        feedback.handle_ses_notification(event.message, SHARED_SCOPE, gateway().deps, api.utcnow())
+        feedback.handle_ses_notification(event.message, SHARED_SCOPE, gateway().deps, now())
     except feedback.FeedbackMessageError:
         observability.logger.exception("dropped a message that is not an SES bounce or complaint")
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def dispatcher(event: Any) -> dict[str, Any]:
-    report = dispatch.run_dispatcher(gateway().deps, api.utcnow())
-    telemetry.record_dispatch(report.dispatched, report.lag_seconds)
-    return report.__dict__
+    """One message per shard of the due and pending indexes: the dispatch workers do the work in parallel."""
+    g = gateway()
+    return {"shards_queued": dispatch.tick(g.deps, g.dispatch_queue, now())}
+
+
+@app.on_sqs_message(queue=provision.DISPATCH_QUEUE, batch_size=10)
+def dispatch_worker(event: Any) -> None:
+    """Shard messages enqueue their due people; people messages send their due contacts. Handling a message
+    twice, or beside another worker, sends nothing twice (each contact is a conditional commit)."""
+    g, failed = gateway(), 0
+    for record in event:
+        try:
+            report = dispatch.handle_message(json.loads(record.body), g.deps, g.dispatch_queue, now())
+        except Exception:  # noqa: BLE001 - the others of the delivery still run; this one comes back
+            observability.logger.exception("a dispatch message failed; it comes back from the queue")
+            failed += 1
+            continue
+        telemetry.record_dispatch(report.dispatched, report.lag_seconds)
+    if failed:
+        raise dispatch.DispatchIncompleteError(f"{failed} dispatch messages go back to the queue")
 
 
 @app.on_sqs_message(queue=provision.EXPORT_QUEUE, batch_size=1)
@@ -366,7 +406,7 @@ def export_worker(event: Any) -> None:
     """Builds one export bundle; a redelivered message finds the job finished and does nothing."""
     for record in event:
         job = json.loads(record.body)
-        exports.run_export(job["tenant"], job["export_id"], gateway().export_deps, api.utcnow)
+        exports.run_export(job["tenant"], job["export_id"], gateway().export_deps, now)
 
 
 @app.on_sqs_message(queue=provision.BATCH_QUEUE, batch_size=10)
@@ -375,7 +415,7 @@ def batch_worker(event: Any) -> Any:
     from chalicelib import batch_worker as batch_worker_edge  # Powertools batch: only this function pays its import
 
     g = gateway()
-    return batch_worker_edge.handle_sqs(event.to_dict(), g.batch_deps, g.batch_queue, api.utcnow)
+    return batch_worker_edge.handle_sqs(event.to_dict(), g.batch_deps, g.batch_queue, now)
 
 
 @app.on_dynamodb_record(
@@ -394,4 +434,4 @@ def audit_stream(event: Any) -> dict[str, int]:
 def audit_daily(event: Any) -> dict[str, Any]:
     """Anchor yesterday's chain heads (Object Lock) and extend the retention of events still needed."""
     g = gateway()
-    return maintenance.audit_pass(g.audit_deps, maintenance.every_scope(g.keys), api.utcnow())
+    return maintenance.audit_pass(g.audit_deps, maintenance.every_scope(g.keys), now())

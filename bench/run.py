@@ -6,6 +6,7 @@
 - ``e2e_overhead_ratio``: that median over a bare SNS ``Publish`` to the same moto server.
 - ``batch_contacts_per_s``: examples/campaign.jsonl through the batch path of the local stack.
 - ``aws_calls_per_sent_contact``, ``capacity_ratio_10k_vs_10``, ``cold_init_ratio``: bench/cost.py.
+- ``reply_opt_out_recall``, ``reply_false_opt_out_rate``: bench/replies.py, on the labelled replies.
 - ``export_peak_memory_ratio_100k_vs_10k``: peak memory (tracemalloc) of building an export bundle of
   100,000 events over the same 1,000 chains with 10,000 events; and its events per second.
 """
@@ -178,12 +179,18 @@ def _batch_campaign(stack: LocalStack) -> dict[str, Any]:
     }
 
 
+def batch_figures() -> dict[str, Any]:
+    """The campaign through the batch path on a local stack of its own (``make bench ONLY=batch``)."""
+    with LocalStack(moto_port=free_port(), port=free_port(), dispatch_interval=0) as stack:
+        _median_ms(stack, "warm-up", 5)
+        return _batch_campaign(stack)
+
+
 def local_stack_figures(stored: int = 100_000) -> dict[str, Any]:
     with LocalStack(moto_port=free_port(), port=free_port(), dispatch_interval=0) as stack:
         _median_ms(stack, "warm-up", 20)
         empty = _median_ms(stack, f"bench-{uuid.uuid4().hex[:8]}", SAMPLES)
         publish = _publish_ms(stack, SAMPLES)
-        batch = _batch_campaign(stack)
         _load_audit_events(stack, stored)
         full = _median_ms(stack, f"bench-{uuid.uuid4().hex[:8]}", SAMPLES)
     return {
@@ -192,7 +199,6 @@ def local_stack_figures(stored: int = 100_000) -> dict[str, Any]:
         "local_decision_ratio_100k_vs_empty": round(full / empty, 3),
         "median_ms_bare_publish": round(publish, 2),
         "e2e_overhead_ratio": round(empty / publish, 1),
-        **batch,
     }
 
 
@@ -275,26 +281,44 @@ def export_figures(events: int = 100_000, chains: int = 10_000) -> dict[str, Any
     }
 
 
-def main() -> None:
-    from bench import cost
+def _parts() -> dict[str, Any]:
+    """Each part of the bench by name, in the order a full run takes them (``make bench ONLY=name,...``)."""
+    from bench import cost, heat, herd, replies
 
-    results: dict[str, Any] = {
-        "machine": f"{platform.machine()} {platform.processor() or ''} python {platform.python_version()}".strip(),
+    return {
+        "engine": lambda: {"engine_decisions_per_s": round(engine_decisions_per_s())},
+        "calls": cost.calls_per_sent_contact,
+        "capacity": cost.capacity_ratio,
+        "cold": cost.cold_init_ratio,
+        "local": local_stack_figures,
+        "batch": batch_figures,
+        "export_memory": export_memory,
+        "export": export_figures,
+        "replies": replies.reply_figures,
+        "heat": heat.run,
+        "herd": herd.run,
     }
-    steps = (
-        lambda: {"engine_decisions_per_s": round(engine_decisions_per_s())},
-        cost.calls_per_sent_contact,
-        cost.capacity_ratio,
-        cost.cold_init_ratio,
-        local_stack_figures,
-        export_memory,
-        export_figures,
-    )
-    for step in steps:  # each figure is kept as soon as it is measured
-        results.update(step())
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="bench.run")
+    parser.add_argument("--only", default="", help="comma-separated parts: " + ", ".join(_parts()))
+    only = [p for p in parser.parse_args(argv).only.split(",") if p]
+    parts = _parts()
+    unknown = sorted(set(only) - set(parts))
+    if unknown:
+        parser.error(f"unknown part(s): {', '.join(unknown)}")
+    path = HERE / "results.json"
+    # A partial run updates the figures it measures and keeps the others.
+    results: dict[str, Any] = json.loads(path.read_text()) if only and path.exists() else {}
+    results["machine"] = f"{platform.machine()} {platform.processor() or ''} python {platform.python_version()}".strip()
+    for name in only or list(parts):  # each figure is kept as soon as it is measured
+        results.update(parts[name]())
         results["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        (HERE / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-        print(json.dumps(results, indent=2), flush=True)
+        path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+        print(json.dumps(results, indent=2, ensure_ascii=False), flush=True)
 
 
 if __name__ == "__main__":

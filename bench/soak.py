@@ -8,9 +8,13 @@ own AWS calls at the rates of ``SOAK_FAULTS`` (chalicelib/faults.py). Only Dynam
 cap here. Then the stack is given time to settle (the stream appender, the dispatcher), and
 ``check_invariants`` runs over everything, with moto's lists of sent messages.
 
-It uses the stack ``make run`` brought up if one answers on ``GATEWAY_URL`` (127.0.0.1:8000, moto on
-``MOTO_PORT``), and otherwise starts its own. It prints error rates by kind and p50/p99 latency, writes
-``bench/soak.json``, and ends with ``requests served: N`` and ``invariant violations: N``. It exits 1 when
+It runs on a stack of its own in phases (``SOAK_SECONDS`` split across them): for each, every process of the
+stack runs as if at the phase's instant (GATEWAY_CLOCK_AT's offset), chosen so that every pack's calling window
+is open in at least one phase: China's morning, Europe, the US afternoon, Australia's morning. ``SOAK_AT``
+runs one phase at that instant instead. So what it checks does not depend on the hour it runs. Per phase it
+prints ``phase NAME at INSTANT``, ``calls permitted: N`` and ``conversations reported: N``; then error
+rates by kind and p50/p99 latency, writes ``bench/soak.json``, and ends with ``requests served: N`` and
+``invariant violations: N``. It exits 1 when
 a violation is found, or when any answer was a 5xx other than 503.
 """
 
@@ -143,9 +147,12 @@ def _client(  # noqa: C901 - one branch per kind of request in the campaign
             )
             if status == 200 and answer and answer.get("status") == "permitted":
                 calls.append(answer["contact_id"])
+                tally.outcomes["calls-permitted"] += 1
         elif roll < 0.83 and calls:
             result = rng.choice(("conversation", "unanswered", "voicemail", "not_connected"))
             status, answer = ask("POST", f"/v1/contacts/{calls.pop()}/outcome", {"result": result})
+            if status == 200 and result == "conversation":
+                tally.outcomes["conversations-reported"] += 1
         elif roll < 0.88:
             reply = {"originationNumber": number(debtor), "destinationNumber": "+18005550100", "messageBody": "STOP"}
             reply |= {"inboundMessageId": str(uuid.uuid4()), "messageKeyword": "STOP", "previousPublishedMessageId": ""}
@@ -164,20 +171,6 @@ def _percentile(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1) if ordered else 0.0
 
 
-def _running_stack() -> Any:
-    from gateway_cli.localstack import DEV_KEYS, LocalStack
-
-    url = os.environ.get("GATEWAY_URL", "http://127.0.0.1:8000")
-    try:
-        if requests.get(f"{url}/v1/health", timeout=2).status_code != 200 or not DEV_KEYS.exists():
-            return None
-    except requests.RequestException:
-        return None
-    stack = LocalStack(moto_port=int(os.environ.get("MOTO_PORT", "5000")), port=int(url.rsplit(":", 1)[1]))
-    stack.dev_keys = json.loads(DEV_KEYS.read_text())
-    return stack
-
-
 def settle(gateway: Any, seconds: float) -> None:
     """Wait for the stack's appender and sweep to put every committed event in the audit table."""
     from chalicelib.services import invariants
@@ -190,28 +183,37 @@ def settle(gateway: Any, seconds: float) -> None:
         time.sleep(1)
 
 
-def run(
-    seconds: float = 180,
-    clients: int = 4,
-    api_processes: int = 3,
-    seed: int = 7,
-    faults: str = DEFAULT_FAULTS,
-    out: Path | None = ROOT / "bench" / "soak.json",
-    use_running: bool = True,
-) -> dict[str, Any]:
-    from chalicelib import provision
-    from chalicelib.services import invariants, maintenance
-    from gateway_cli.localstack import LocalStack, free_port
-    from gateway_cli.motoserver import SENT_PATH
+@dataclass(frozen=True)
+class Phase:
+    """The stack runs as if at ``at`` (GATEWAY_CLOCK_AT's offset) while the clients post."""
 
-    stack, own = (_running_stack() if use_running else None), False
-    if stack is None:
-        logs = Path(tempfile.mkdtemp(prefix="soak-"))
-        stack = LocalStack(moto_port=free_port(), port=free_port(), dispatch_interval=2, log_dir=logs).start()
-        own = True
-    stack.api_env = {"GATEWAY_FAULTS": faults, "GATEWAY_FAULTS_SEED": str(seed)}
-    stack.log_dir = stack.log_dir or Path(tempfile.mkdtemp(prefix="soak-api-"))
-    started = datetime.now(UTC)
+    name: str
+    at: datetime
+
+
+# A Wednesday and Thursday with no public holiday in any pack's country, in increasing order, so that the
+# stack's clock only moves forward: each phase opens the calling window of some packs.
+PHASES = (
+    Phase("china-morning", datetime(2026, 3, 11, 1, 30, tzinfo=UTC)),  # 09:30 Beijing, 07:00 Delhi
+    Phase("europe", datetime(2026, 3, 11, 10, 0, tzinfo=UTC)),  # 10:00 London, 18:00 Beijing
+    Phase("us-afternoon", datetime(2026, 3, 11, 19, 0, tzinfo=UTC)),  # 15:00 New York, 12:00 Los Angeles
+    Phase("australia-morning", datetime(2026, 3, 11, 23, 30, tzinfo=UTC)),  # 10:30 Sydney, Thursday
+)
+
+
+def phases_from_env() -> tuple[Phase, ...]:
+    """``SOAK_AT``: one phase at that instant; otherwise every phase above."""
+    at = os.environ.get("SOAK_AT")
+    return (Phase("at", datetime.fromisoformat(at.replace("Z", "+00:00"))),) if at else PHASES
+
+
+def _run_phase(stack: Any, phase: Phase, seconds: float, clients: int, api_processes: int, seed: int) -> Tally:
+    """Point the stack's clock at the phase, start its API processes, let the clients post, stop them."""
+    from chalicelib import provision
+    from gateway_cli.localstack import free_port
+
+    stack.clock_offset = (phase.at - datetime.now(UTC)).total_seconds()
+    spawned_from = len(stack.processes)
     try:
         urls = [stack.spawn_api(free_port()) for _ in range(api_processes)]
         topic = f"arn:aws:sns:us-east-1:123456789012:{provision.INBOUND_SMS_TOPIC}"
@@ -220,14 +222,51 @@ def run(
         jobs = [(i, seed, deadline, urls, key, stack.endpoint, topic) for i in range(clients)]
         with multiprocessing.get_context("spawn").Pool(clients) as pool:
             tallies = pool.starmap(_client, jobs)
-        tally = Tally()
-        for part in tallies:
+    finally:
+        for process in stack.processes[spawned_from:]:
+            process.terminate()
+            process.wait(timeout=10)
+        del stack.processes[spawned_from:]
+    tally = Tally()
+    for part in tallies:
+        tally.merge(part)
+    print(f"phase {phase.name} at {phase.at.isoformat().replace('+00:00', 'Z')}", flush=True)
+    print(f"calls permitted: {tally.outcomes['calls-permitted']}", flush=True)
+    print(f"conversations reported: {tally.outcomes['conversations-reported']}", flush=True)
+    return tally
+
+
+def run(
+    seconds: float = 180,
+    clients: int = 4,
+    api_processes: int = 3,
+    seed: int = 7,
+    faults: str = DEFAULT_FAULTS,
+    out: Path | None = ROOT / "bench" / "soak.json",
+    phases: tuple[Phase, ...] = PHASES,
+) -> dict[str, Any]:
+    """The soak on a stack of its own: every process of it (API, workers, dispatcher) runs on the phase's
+    clock, so what it checks does not depend on the hour it runs."""
+    from chalicelib.services import invariants, maintenance
+    from gateway_cli.localstack import LocalStack, free_port
+    from gateway_cli.motoserver import SENT_PATH
+
+    logs = Path(tempfile.mkdtemp(prefix="soak-"))
+    first = (phases[0].at - datetime.now(UTC)).total_seconds()
+    stack = LocalStack(moto_port=free_port(), port=free_port(), dispatch_interval=2, log_dir=logs, clock_offset=first)
+    stack.start()
+    stack.api_env = {"GATEWAY_FAULTS": faults, "GATEWAY_FAULTS_SEED": str(seed)}
+    started, tally, per_phase = stack.now(), Tally(), {}
+    try:
+        for phase in phases:
+            part = _run_phase(stack, phase, seconds / len(phases), clients, api_processes, seed)
             tally.merge(part)
+            per_phase[phase.name] = {"at": phase.at.isoformat(), **{k: part.outcomes[k] for k in PHASE_COUNTS}}
         gateway = stack.gateway()
         settle(gateway, 90)
         time.sleep(2 * max(stack.dispatch_interval, 1) + 1)  # one more dispatcher run for what came due
         sent = [invariants.SentMessage(**m) for m in requests.get(stack.endpoint + SENT_PATH, timeout=60).json()]
-        now = datetime.now(UTC)
+        now = stack.now()
         report = invariants.check_invariants(
             maintenance.every_scope(gateway.keys),
             started - timedelta(days=1),
@@ -237,10 +276,33 @@ def run(
             gateway.audit_deps,
             sent,
             grace=timedelta(seconds=60),
-            every_message=own,  # a stack of its own: every message the provider sent is the soak's
+            every_message=True,  # a stack of its own: every message the provider sent is the soak's
         )
     finally:
-        stack.stop()  # the API processes it spawned; and the whole stack if it started it
+        stack.stop()
+    return _result(_head(seconds, clients, api_processes, seed, faults, per_phase), tally, stack, report, sent, out)
+
+
+PHASE_COUNTS = ("calls-permitted", "conversations-reported")
+
+
+def _head(
+    seconds: float, clients: int, api_processes: int, seed: int, faults: str, phases: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": seconds,
+        "client_processes": clients,
+        "api_processes": api_processes,
+        "seed": seed,
+        "faults": faults,
+        "phases": phases,
+    }
+
+
+def _result(
+    head: dict[str, Any], tally: Tally, stack: Any, report: Any, sent: list[Any], out: Path | None
+) -> dict[str, Any]:
     injected: Counter[str] = Counter()
     for log in stack.log_dir.glob("chalice-*.log"):
         for line in log.read_text(errors="replace").splitlines():
@@ -250,13 +312,7 @@ def run(
     total = sum(tally.statuses.values())
     kinds = Counter(v.kind for v in report.violations)
     result = {
-        "measured_at": started.isoformat(timespec="seconds"),
-        "seconds": seconds,
-        "client_processes": clients,
-        "api_processes": api_processes,
-        "seed": seed,
-        "faults": faults,
-        "own_stack": own,
+        **head,
         "requests_served": served,
         "error_rates": {k: round(n / total, 4) for k, n in sorted(tally.statuses.items())} if total else {},
         "answers": dict(sorted(tally.statuses.items())),
@@ -266,6 +322,7 @@ def run(
         "people_checked": report.people,
         "contacts_checked": report.contacts,
         "messages_sent": len(sent),
+        "calls_without_reported_outcome": len(report.unreported_calls),
         "violations": dict(kinds),
         "violation_details": [v.to_json() for v in report.violations[:20]],
         "invariant_violations": len(report.violations),
@@ -304,6 +361,7 @@ def main() -> int:
         api_processes=int(os.environ.get("SOAK_API_PROCESSES", "3")),
         seed=int(os.environ.get("SOAK_SEED", "7")),
         faults=os.environ.get("SOAK_FAULTS", DEFAULT_FAULTS),
+        phases=phases_from_env(),
     )
     print_result(result)
     broken = [k for k in result["answers"] if k.startswith("5") and k != "503"]

@@ -413,6 +413,18 @@ class GrantIn(_Strict):
     key_id: str = Field(pattern=r"^k_[0-9a-f]{16}$")
 
 
+class ResolutionIn(_Strict):
+    """How a compliance officer closes a dispute's review: the reason is required and audited."""
+
+    reason: str = Field(min_length=1, max_length=500)
+    actor: str | None = Field(default=None, max_length=128)
+
+    @field_validator("reason", "actor")
+    @classmethod
+    def _normalized(cls, value: str | None) -> str | None:
+        return normalized_text(value)
+
+
 def safe_id(field: str, value: str) -> str:
     """Ids in a path follow the same alphabet as in a body."""
     if not re.match(SAFE_ID, value):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -15,7 +16,7 @@ from botocore.config import Config
 
 from chalicelib import faults, policy_store, telemetry
 from chalicelib.adapters.batches import DynamoDBBatches
-from chalicelib.adapters.dynamodb import DynamoDBAuditLog, DynamoDBAuditTrail, DynamoDBLedger
+from chalicelib.adapters.dynamodb import AuditShards, DynamoDBAuditLog, DynamoDBAuditTrail, DynamoDBLedger
 from chalicelib.adapters.keys import DynamoDBKeys
 from chalicelib.adapters.messaging import SesEmailSender, SnsSmsSender
 from chalicelib.adapters.storage import DynamoDBJobs, KmsSigner, S3Objects, SqsQueue
@@ -91,7 +92,7 @@ class Gateway:
     @cached_property
     def deps(self) -> Deps:
         return Deps(
-            ledgers=DynamoDBLedger(self.clients.dynamodb, self.settings.ledger_table),
+            ledgers=DynamoDBLedger(self.clients.dynamodb, self.settings.ledger_table, self.settings.index_shards),
             audit=self.trail,
             sms=SnsSmsSender(self.clients.sns, self.settings.sms_sender_id),
             email=SesEmailSender(self.clients.sesv2, self.settings.ses_sender, self.settings.ses_configuration_set),
@@ -99,11 +100,21 @@ class Gateway:
             unsubscribe_headers=self._unsubscribe_headers(),
             audit_inline=self.settings.audit_append == "inline",
             observe=telemetry.record_decision,
+            permit_for=timedelta(seconds=self.settings.voice_permit_seconds),
+            outcome_deadline=timedelta(seconds=self.settings.outcome_deadline_seconds),
         )
+
+    def now(self) -> datetime:
+        """This deployment's clock: the real one, or the local stack's chosen one (GATEWAY_CLOCK_AT)."""
+        return datetime.now(UTC) + self.settings.clock_offset
 
     @cached_property
     def batch_queue(self) -> SqsQueue:
         return SqsQueue(self.clients.sqs, self.settings.batch_queue)
+
+    @cached_property
+    def dispatch_queue(self) -> SqsQueue:
+        return SqsQueue(self.clients.sqs, self.settings.dispatch_queue)
 
     @cached_property
     def batch_deps(self) -> BatchDeps:
@@ -119,7 +130,8 @@ class Gateway:
 
     @cached_property
     def trail(self) -> DynamoDBAuditTrail:
-        return DynamoDBAuditTrail(self.clients.dynamodb, self.settings.audit_table)
+        shards = AuditShards(day=self.settings.day_shards, expiry=self.settings.index_shards)
+        return DynamoDBAuditTrail(self.clients.dynamodb, self.settings.audit_table, shards)
 
     @cached_property
     def audit_deps(self) -> AuditDeps:
@@ -172,6 +184,8 @@ def bootstrap(
 ) -> Gateway:
     """Build the gateway; a broken or missing policy bundle raises here, before anything is sent."""
     settings = settings or Settings.from_env()
+    if settings.clock_offset_seconds and not faults.is_local(settings.endpoint_url):
+        raise ValueError("GATEWAY_CLOCK_AT is for the local stack only (AWS_ENDPOINT_URL on 127.0.0.1)")
     for adapter in ADAPTERS:  # in Lambda with tracing on: a subsegment per adapter call
         telemetry.traced(adapter)
     return Gateway(

@@ -28,6 +28,7 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.policy import PolicyError
 from chalicelib.services.batches import BatchKeyReusedError
 from chalicelib.services.calls import InvalidOutcomeError, NotAVoicePermitError
+from chalicelib.services.disputes import DisputeResolvedError
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,13 @@ def _conflict_problem(exc: Exception) -> Problem | None:
     if isinstance(exc, AlreadyRevokedError):
         return Problem(
             409, "Already revoked", "this key was revoked before", [{"field": "key_id", "message": "revoked"}]
+        )
+    if isinstance(exc, DisputeResolvedError):
+        return Problem(
+            409,
+            "Already resolved",
+            f"dispute {exc} was resolved before",
+            [{"field": "dispute_id", "message": "resolved"}],
         )
     if isinstance(exc, NotAVoicePermitError):
         return Problem(409, "Not a voice permit", str(exc), [{"field": "contact_id", "message": str(exc)}])

@@ -76,6 +76,11 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/v1/debtors/{debtor_id}/preferences", "PATCH"): Operation(
         "Replace the named parts of the consent state", body=api.PreferencesIn
     ),
+    ("/v1/debtors/{debtor_id}/disputes/{dispute_id}/resolve", "POST"): Operation(
+        "Close the review of a dispute a reply raised, with the reason (audited)",
+        body=api.ResolutionIn,
+        errors=(404, 409),
+    ),
     ("/v1/audit/events", "GET"): Operation("Audit events, filtered and paginated", query=api.AuditQuery),
     ("/v1/audit/verify", "GET"): Operation(
         "Verify one chain, or every chain touched in a range", query=api.VerifyQuery, errors=(404,)

@@ -120,6 +120,10 @@ EXPORT_BUNDLE_DAYS = 7  # exports.AVAILABLE_FOR
 BATCH_QUEUE = "gateway-contact-batches"
 BATCH_VISIBILITY_SECONDS = 120
 BATCH_MAX_RECEIVES = 6  # one more than the worker's own tries (services.batches.MAX_DELIVERIES)
+# The dispatcher's fan-out: shard messages from the schedule, people messages from the shards (services.dispatch).
+DISPATCH_QUEUE = "gateway-dispatch"
+DISPATCH_VISIBILITY_SECONDS = 300  # ten people, or one shard's enqueueing, take seconds
+DISPATCH_MAX_RECEIVES = 5  # then the dead letters; the next tick finds every person still due anyway
 # The ledger table's stream, read by the audit appender. A deployment passes its ARN at packaging time;
 # the local stack polls the stream itself, so it needs none.
 LEDGER_STREAM_ARN = os.environ.get(
@@ -180,6 +184,11 @@ def ensure_queues(sqs: Any, settings: Settings) -> str:
     redrive = json.dumps({"deadLetterTargetArn": dead_arn, "maxReceiveCount": BATCH_MAX_RECEIVES})
     batch = {"VisibilityTimeout": str(BATCH_VISIBILITY_SECONDS), "RedrivePolicy": redrive}
     sqs.create_queue(QueueName=settings.batch_queue, Attributes=batch)
+    dispatch_dead = sqs.create_queue(QueueName=f"{settings.dispatch_queue}-dead")["QueueUrl"]
+    attrs = sqs.get_queue_attributes(QueueUrl=dispatch_dead, AttributeNames=["QueueArn"])["Attributes"]
+    redrive = json.dumps({"deadLetterTargetArn": attrs["QueueArn"], "maxReceiveCount": DISPATCH_MAX_RECEIVES})
+    dispatch = {"VisibilityTimeout": str(DISPATCH_VISIBILITY_SECONDS), "RedrivePolicy": redrive}
+    sqs.create_queue(QueueName=settings.dispatch_queue, Attributes=dispatch)
     return str(sqs.create_queue(QueueName=settings.export_queue, Attributes=attributes)["QueueUrl"])
 
 

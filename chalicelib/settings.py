@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Literal
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.domain.ledger import DAY_SHARDS, INDEX_SHARDS
 
 
 class Settings(BaseModel):
@@ -37,6 +40,18 @@ class Settings(BaseModel):
     # Refused unless endpoint_url is a local one.
     faults: str | None = None
     faults_seed: int = 0
+    # How far this process's clock runs ahead of the real one: the local stack run as if at GATEWAY_CLOCK_AT
+    # (every process of one stack gets the same offset). Refused unless endpoint_url is a local one.
+    clock_offset_seconds: float = 0.0
+    dispatch_queue: str = "gateway-dispatch"  # shard and people messages of the dispatcher's fan-out
+    index_shards: int = Field(default=INDEX_SHARDS, ge=1, le=4096)  # ledger indexes and by_expiry, spread
+    day_shards: int = Field(default=DAY_SHARDS, ge=1, le=1024)  # the audit table's tenant x day index, spread
+    voice_permit_seconds: int = Field(default=120, gt=0)  # a permit lasts this long at most
+    outcome_deadline_seconds: int = Field(default=3600, gt=0)  # no outcome by then: settled as unknown
+
+    @property
+    def clock_offset(self) -> timedelta:
+        return timedelta(seconds=self.clock_offset_seconds)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -63,5 +78,22 @@ class Settings(BaseModel):
             "audit_append": "AUDIT_APPEND",
             "faults": "GATEWAY_FAULTS",
             "faults_seed": "GATEWAY_FAULTS_SEED",
+            "clock_offset_seconds": "GATEWAY_CLOCK_OFFSET_SECONDS",
+            "dispatch_queue": "DISPATCH_QUEUE",
+            "index_shards": "INDEX_SHARDS",
+            "day_shards": "DAY_SHARDS",
+            "voice_permit_seconds": "VOICE_PERMIT_SECONDS",
+            "outcome_deadline_seconds": "OUTCOME_DEADLINE_SECONDS",
         }
-        return cls.model_validate({field: env[var] for field, var in names.items() if env.get(var)})
+        values: dict[str, Any] = {field: env[var] for field, var in names.items() if env.get(var)}
+        if "clock_offset_seconds" not in values and env.get("GATEWAY_CLOCK_AT"):
+            values["clock_offset_seconds"] = clock_offset(env["GATEWAY_CLOCK_AT"], datetime.now(UTC))
+        return cls.model_validate(values)
+
+
+def clock_offset(clock_at: str, now: datetime) -> float:
+    """Seconds from ``now`` to GATEWAY_CLOCK_AT (an ISO instant with its offset, or Z)."""
+    at = datetime.fromisoformat(clock_at)
+    if at.tzinfo is None:
+        raise ValueError(f"GATEWAY_CLOCK_AT must be an instant with its UTC offset, not {clock_at!r}")
+    return (at - now).total_seconds()

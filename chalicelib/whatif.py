@@ -13,6 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError, fiel
 from chalicelib.api import ContactIn
 from chalicelib.domain import engine
 from chalicelib.domain.model import (
+    MESSAGE_RESULTS,
     VOICE_RESULTS,
     Channel,
     ContactRecord,
@@ -24,7 +25,12 @@ from chalicelib.domain.model import (
 from chalicelib.domain.policy import PolicySet, build_policy_set
 from chalicelib.domain.preferences import Preferences
 
-MESSAGE_RESULTS = frozenset({Result.SENT, Result.DELIVERED, Result.FAILED, Result.BOUNCED})
+# A history may hold what is not known yet: a call still ``placed``, a message ``pending``, or ``unknown``.
+_RESULTS = {
+    Channel.VOICE: VOICE_RESULTS | {Result.PLACED, Result.UNKNOWN},
+    Channel.SMS: MESSAGE_RESULTS | {Result.PENDING, Result.UNKNOWN},
+    Channel.EMAIL: MESSAGE_RESULTS | {Result.PENDING, Result.UNKNOWN},
+}
 
 
 class ScenarioError(ValueError):
@@ -47,8 +53,7 @@ class HistoryItem(BaseModel):
     @classmethod
     def _result_fits_channel(cls, value: Result, info: Any) -> Result:
         channel = info.data.get("channel")
-        allowed = VOICE_RESULTS if channel is Channel.VOICE else MESSAGE_RESULTS
-        if channel is not None and value not in allowed:
+        if channel is not None and value not in _RESULTS[channel]:
             raise ValueError(f"{value.value!r} is not a result of a {channel.value} contact")
         return value
 

@@ -69,6 +69,8 @@ def cmd_check_invariants(args: argparse.Namespace) -> int:
         "contacts": report.contacts,
         "provider_lists": "checked" if sent is not None else "not available (no provider list in AWS)",
         "violations": kinds,
+        # permitted calls whose outcome the dialer never reported: settled unknown, counted as the worst case
+        "calls_without_reported_outcome": report.unreported_calls,
     }
     if args.json:
         print(json.dumps({"summary": summary}))

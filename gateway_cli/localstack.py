@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from chalicelib.bootstrap import Clients, Gateway, bootstrap
 from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.services import dispatch, exports, feedback, inbound, maintenance
-from chalicelib.settings import Settings
+from chalicelib.settings import Settings, clock_offset
 
 ROOT = Path(__file__).resolve().parent.parent
 AUDIT_PASS_INTERVAL = 3600.0  # seconds between anchor + retention passes of the local stack
@@ -66,12 +66,24 @@ class LocalStack:
     moto_port: int = 5000
     port: int = 8000
     dispatch_interval: float = 10.0
+    dispatch_workers: int = 4  # threads polling the dispatch queue, as parallel Lambda instances would
     log_dir: Path | None = None
     keys_path: Path | None = None  # where the dev keys are written (make run: .gateway/dev-keys.json)
     dev_keys: dict[str, Any] = field(default_factory=dict)
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     api_env: dict[str, str] = field(default_factory=dict)  # only the API processes get these (the soak's faults)
+    # Seconds the stack's clock runs ahead of the real one; None: from GATEWAY_CLOCK_AT, read once, here.
+    # Every process of the stack is given this same offset, so they all run on one clock.
+    clock_offset: float | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        if self.clock_offset is None:
+            clock_at = os.environ.get("GATEWAY_CLOCK_AT")
+            self.clock_offset = clock_offset(clock_at, datetime.now(UTC)) if clock_at else 0.0
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.clock_offset or 0.0)
 
     @property
     def endpoint(self) -> str:
@@ -82,7 +94,9 @@ class LocalStack:
         return f"http://127.0.0.1:{self.port}"
 
     def env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "GATEWAY_CLOCK_"))}
+        if self.clock_offset:
+            env["GATEWAY_CLOCK_OFFSET_SECONDS"] = repr(self.clock_offset)
         env.update(
             AWS_ENDPOINT_URL=self.endpoint,
             AWS_ACCESS_KEY_ID="testing",
@@ -92,6 +106,9 @@ class LocalStack:
             PUBLIC_URL=f"http://127.0.0.1:{self.port}",
             AUDIT_APPEND="stream",  # as deployed: the ledger stream's appender, polled below
         )
+        # Fewer shards than a deployment's default: every tick queries each one, on one moto server.
+        env.setdefault("INDEX_SHARDS", "8")
+        env.setdefault("DAY_SHARDS", "4")
         return env
 
     def settings(self) -> Settings:
@@ -140,16 +157,23 @@ class LocalStack:
         _wait_for(f"{self.url}/v1/health", 60, lambda r: r.status_code == 200)
         self.dev_keys = self.issue_dev_keys()
         if self.dispatch_interval > 0:
-            threading.Thread(target=self._dispatch_loop, daemon=True).start()
+            self.start_schedule()
         self._deliver_topics()
         return self
+
+    def start_schedule(self) -> None:
+        """The dispatcher's tick every ``dispatch_interval`` seconds, and ``dispatch_workers`` threads taking
+        the dispatch queue (``chalice local`` runs no schedules and no SQS triggers)."""
+        threading.Thread(target=self._dispatch_loop, daemon=True).start()
+        for _ in range(self.dispatch_workers):
+            threading.Thread(target=self._dispatch_worker_loop, daemon=True).start()
 
     def issue_dev_keys(self) -> dict[str, Any]:
         """Tenant ``demo`` with one key per role, written where the officer's commands and tests find them."""
         from chalicelib.domain.access import Role
         from chalicelib.services import keys
 
-        gateway, now = self.gateway(), datetime.now(UTC)
+        gateway, now = self.gateway(), self.now()
         issued = {
             role.value: keys.issue_key(
                 gateway.keys,
@@ -182,11 +206,11 @@ class LocalStack:
         tenant, deps = SHARED_SCOPE, gateway.deps  # the stack's numbers and sender are shared by its tenants
 
         def sms(text: str) -> str:
-            reply = inbound.handle_inbound_sms(inbound.parse_two_way_sms(text), tenant, deps, datetime.now(UTC))
+            reply = inbound.handle_inbound_sms(inbound.parse_two_way_sms(text), tenant, deps, self.now())
             return f"inbound sms: {reply.value}"
 
         def ses(text: str) -> str:
-            return f"ses feedback: suppressed {feedback.handle_ses_notification(text, tenant, deps, datetime.now(UTC))}"
+            return f"ses feedback: suppressed {feedback.handle_ses_notification(text, tenant, deps, self.now())}"
 
         return {provision.INBOUND_SMS_TOPIC: sms, provision.SES_FEEDBACK_TOPIC: ses}
 
@@ -210,9 +234,7 @@ class LocalStack:
         def run(body: str) -> str:
             job = json.loads(body)
             try:
-                done = exports.run_export(
-                    job["tenant"], job["export_id"], gateway.export_deps, lambda: datetime.now(UTC)
-                )
+                done = exports.run_export(job["tenant"], job["export_id"], gateway.export_deps, self.now)
             except NotFoundError as exc:
                 raise ValueError(f"no such export job: {exc}") from None  # dropped, as the Lambda would after retries
             return f"export {job['export_id']}: {done['status']}"
@@ -232,7 +254,7 @@ class LocalStack:
                     self._stop.wait(0.5)
                     continue
                 event = batch_worker.sqs_event(arn, "us-east-1", messages)
-                batch_worker.handle_sqs(event, gateway.batch_deps, gateway.batch_queue, lambda: datetime.now(UTC))
+                batch_worker.handle_sqs(event, gateway.batch_deps, gateway.batch_queue, self.now)
                 gateway.batch_queue.delete_many([(m["MessageId"], m["ReceiptHandle"]) for m in messages])
             except batch_worker.BatchIncompleteError as exc:
                 print(f"batch worker: {exc}", flush=True)  # as Lambda: the failed ones come back later
@@ -308,23 +330,47 @@ class LocalStack:
         return not messages
 
     def dispatch_once(self) -> dispatch.DispatchReport:
-        return dispatch.run_dispatcher(self.gateway().deps, datetime.now(UTC))
+        return dispatch.run_dispatcher(self.gateway().deps, self.now())
 
     def _dispatch_loop(self) -> None:
+        """The schedule's tick: one message per shard on the dispatch queue (the workers below take them)."""
         gateway = self.gateway()
         next_audit_pass = 0.0
         while not self._stop.wait(self.dispatch_interval):
             try:
-                report = dispatch.run_dispatcher(gateway.deps, datetime.now(UTC))
-                if report.dispatched or report.repaired_events:
-                    print(f"dispatcher: {report.statuses} repaired={report.repaired_events}", flush=True)
+                dispatch.tick(gateway.deps, gateway.dispatch_queue, self.now())
                 if time.monotonic() >= next_audit_pass:  # the daily schedule in AWS; idempotent, so hourly here
                     tenants = maintenance.every_scope(gateway.keys)
-                    audit = maintenance.audit_pass(gateway.audit_deps, tenants, datetime.now(UTC))
+                    audit = maintenance.audit_pass(gateway.audit_deps, tenants, self.now())
                     print(f"audit pass: {audit}", flush=True)
                     next_audit_pass = time.monotonic() + AUDIT_PASS_INTERVAL
             except Exception as exc:  # noqa: BLE001 - the timer keeps going; the next tick retries
                 print(f"dispatcher: tick failed: {exc}", flush=True)
+
+    def _dispatch_worker_loop(self) -> None:
+        """One dispatch worker: what Lambda's SQS trigger hands ``app.dispatch_worker``, through the same
+        ``dispatch.handle_message``. A message that fails stays on the queue and comes back."""
+        gateway = self.gateway()
+        url = self._sqs.get_queue_url(QueueName=gateway.settings.dispatch_queue)["QueueUrl"]
+        while not self._stop.is_set():
+            try:
+                messages = self._sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+                if not messages:
+                    self._stop.wait(0.5)
+                    continue
+                handled = []
+                for message in messages:
+                    report = dispatch.handle_message(
+                        json.loads(message["Body"]), gateway.deps, gateway.dispatch_queue, self.now()
+                    )
+                    handled.append((message["MessageId"], message["ReceiptHandle"]))
+                    if report.dispatched or report.repaired_events:
+                        print(f"dispatcher: {report.statuses} repaired={report.repaired_events}", flush=True)
+                gateway.dispatch_queue.delete_many(handled)
+            except Exception as exc:  # noqa: BLE001 - the message comes back; the next round asks again
+                if not self._stop.is_set():
+                    print(f"dispatch worker: failed, will retry: {exc}", flush=True)
+                self._stop.wait(0.5)
 
     def stop(self) -> None:
         self._stop.set()

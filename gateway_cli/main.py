@@ -46,6 +46,8 @@ def cmd_local(args: argparse.Namespace) -> int:
         stack.start()
         print(f"contact gateway ready at {stack.url} (moto server at {stack.endpoint})")
         print(f"logs in {stack.log_dir}; dispatcher every {stack.dispatch_interval:g} s; Ctrl-C stops everything")
+        if stack.clock_offset:
+            print(f"clock (GATEWAY_CLOCK_AT): every process of the stack runs from {stack.now():%Y-%m-%dT%H:%M:%SZ}")
         print(f"tenant {stack.dev_keys['tenant']!r}, one API key per role (also in {DEV_KEYS}):")
         for role, key in stack.dev_keys["keys"].items():
             print(f"  {role:<11} {key}")

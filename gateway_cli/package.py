@@ -40,6 +40,7 @@ FUNCTIONS = {
     "inbound_sms": "InboundSms",
     "ses_feedback": "SesFeedback",
     "dispatcher": "Dispatcher",
+    "dispatch_worker": "DispatchWorker",
     "export_worker": "ExportWorker",
     "batch_worker": "BatchWorker",
     "audit_stream": "AuditStream",
@@ -104,11 +105,13 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "sms": SMS,
     },
     "ses_feedback": {"LedgerTable": (*READ, *WRITE), "AuditTable": AUDIT_WRITE},
-    "dispatcher": {
+    "dispatcher": {"DispatchQueue": QUEUE_SEND},  # the schedule only enqueues the shards
+    "dispatch_worker": {
         "LedgerTable": (*READ, *WRITE),
         "LedgerTable/index/due": ("dynamodb:Query",),
         "LedgerTable/index/pending": ("dynamodb:Query",),
         "AuditTable": (*AUDIT_READ, *AUDIT_WRITE),
+        "DispatchQueue": (*QUEUE_RECEIVE, *QUEUE_SEND),  # a shard message enqueues its due people
         "DataKey": KEY_USE,
         "sms": SMS,
         "email": EMAIL,
@@ -491,7 +494,13 @@ def _alarms() -> dict[str, Any]:
     return alarms
 
 
-DEAD_LETTER_QUEUES = ("BatchDeadLetterQueue", "ExportDeadLetterQueue", "StreamFailureQueue", "AsyncDeadLetterQueue")
+DEAD_LETTER_QUEUES = (
+    "BatchDeadLetterQueue",
+    "DispatchDeadLetterQueue",
+    "ExportDeadLetterQueue",
+    "StreamFailureQueue",
+    "AsyncDeadLetterQueue",
+)
 
 
 def environment() -> dict[str, Any]:
@@ -499,6 +508,7 @@ def environment() -> dict[str, Any]:
     return {
         **{field.upper(): {"Ref": logical} for field, logical in TABLES.items()},  # LEDGER_TABLE, ...
         "BATCH_QUEUE": {"Fn::GetAtt": ["BatchQueue", "QueueName"]},
+        "DISPATCH_QUEUE": {"Fn::GetAtt": ["DispatchQueue", "QueueName"]},
         "EXPORT_QUEUE": {"Fn::GetAtt": ["ExportQueue", "QueueName"]},
         "EXPORT_BUCKET": {"Ref": "ExportBucket"},
         "ANCHOR_BUCKET": {"Ref": "AnchorBucket"},
@@ -539,6 +549,7 @@ def events() -> dict[str, tuple[str, dict[str, Any]]]:
         "InboundSms": ("InboundSmsSnsSubscription", {"Topic": {"Ref": "InboundSmsTopic"}}),
         "SesFeedback": ("SesFeedbackSnsSubscription", {"Topic": {"Ref": "SesFeedbackTopic"}}),
         "ExportWorker": ("ExportWorkerSqsEventSource", {"Queue": {"Fn::GetAtt": ["ExportQueue", "Arn"]}}),
+        "DispatchWorker": ("DispatchWorkerSqsEventSource", {"Queue": {"Fn::GetAtt": ["DispatchQueue", "Arn"]}}),
         "BatchWorker": (
             "BatchWorkerSqsEventSource",
             {"Queue": {"Fn::GetAtt": ["BatchQueue", "Arn"]}, "FunctionResponseTypes": ["ReportBatchItemFailures"]},
@@ -645,6 +656,13 @@ def resources_template() -> dict[str, Any]:
         "BatchDeadLetterQueue": _queue("contact-batches-dead", 30),
         "BatchQueue": _queue(
             "contact-batches", provision.BATCH_VISIBILITY_SECONDS, "BatchDeadLetterQueue", provision.BATCH_MAX_RECEIVES
+        ),
+        "DispatchDeadLetterQueue": _queue("dispatch-dead", 30),
+        "DispatchQueue": _queue(
+            "dispatch",
+            provision.DISPATCH_VISIBILITY_SECONDS,
+            "DispatchDeadLetterQueue",
+            provision.DISPATCH_MAX_RECEIVES,
         ),
         "ExportDeadLetterQueue": _queue("exports-dead", 30),
         "ExportQueue": _queue("exports", provision.EXPORT_VISIBILITY_SECONDS, "ExportDeadLetterQueue", 3),

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.errors import ConflictError, PermanentDeliveryError
-from chalicelib.domain.ledger import Ledger
+from chalicelib.domain.ledger import Ledger, index_shard
 
 
 class InMemoryLedger:
@@ -42,17 +42,32 @@ class InMemoryLedger:
             elif current.appended_seq < seq:
                 self._items[key] = Ledger(**{**current.__dict__, "appended_seq": seq})
 
+    shards = 4
+
+    def _due(self, until: datetime) -> list[tuple[str, str, datetime]]:
+        found = [(*k, led.next_due) for k, led in self._items.items() if led.next_due and led.next_due <= until]
+        return sorted(found, key=lambda f: f[2])
+
+    def _pending(self, before: datetime) -> list[tuple[str, str]]:
+        def since(led: Ledger) -> datetime:
+            return min(datetime.fromisoformat(e["at"]) for e in led.outbox)
+
+        return [k for k, led in self._items.items() if led.outbox and since(led) <= before]
+
+    def _in(self, shard: int | None, key: tuple[str, str]) -> bool:
+        return shard is not None and index_shard(*key, self.shards) == shard
+
     def due(self, now: datetime, limit: int) -> list[tuple[str, str]]:
-        due = [k for k, led in self._items.items() if led.next_due is not None and led.next_due <= now]
-        return due[:limit]
+        return [(t, d) for t, d, _at in self._due(now)][:limit]
 
     def with_outbox(self, before: datetime, limit: int) -> list[tuple[str, str]]:
-        pending = [
-            k
-            for k, led in self._items.items()
-            if led.outbox and min(datetime.fromisoformat(e["at"]) for e in led.outbox) <= before
-        ]
-        return pending[:limit]
+        return self._pending(before)[:limit]
+
+    def shard_due(self, shard: int | None, until: datetime, limit: int) -> list[tuple[str, str, datetime]]:
+        return [f for f in self._due(until) if self._in(shard, f[:2])][:limit]
+
+    def shard_with_outbox(self, shard: int | None, before: datetime, limit: int) -> list[tuple[str, str]]:
+        return [k for k in self._pending(before) if self._in(shard, k)][:limit]
 
 
 class InMemoryAuditLog:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 import random
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import reduce
 from operator import and_
@@ -18,14 +20,16 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from chalicelib.adapters.errors import storage_errors
 from chalicelib.domain.audit import DEFAULT_RETENTION_DAYS, event_outcome
 from chalicelib.domain.errors import ConflictError, StorageUnavailableError
-from chalicelib.domain.ledger import Deferred, Ledger
+from chalicelib.domain.ledger import DAY_SHARDS, INDEX_SHARDS, Deferred, Ledger, index_shard
 from chalicelib.domain.model import ContactRecord, ContactRequest
 from chalicelib.domain.policy import canonical_json
 from chalicelib.domain.preferences import Preferences
+from chalicelib.domain.recipients import SentTo
 
 _SER, _DES = TypeSerializer(), TypeDeserializer()
-DUE_SHARD = "due"
-PENDING_SHARD = "pending"
+# Before the indexes were sharded, every ledger sat on these two keys. Readers still query them, so a deployed
+# table moves by itself: each ledger takes its shard at its next commit (docs/decisions/0014).
+LEGACY_SHARD = {"due": "due", "pending": "pending"}
 
 
 def utc_key(at: datetime) -> str:
@@ -37,7 +41,11 @@ def person_key(tenant: str, debtor_id: str) -> str:
     return f"{tenant}#{debtor_id}"
 
 
-def _ledger_item(ledger: Ledger) -> dict[str, Any]:
+def shard_key(index: str, shard: int) -> str:
+    return f"{index}#{shard}"
+
+
+def _ledger_item(ledger: Ledger, shards: int = INDEX_SHARDS) -> dict[str, Any]:
     item: dict[str, Any] = {
         "pk": person_key(ledger.tenant, ledger.debtor_id),
         "tenant": ledger.tenant,
@@ -53,13 +61,18 @@ def _ledger_item(ledger: Ledger) -> dict[str, Any]:
         "retention_days": ledger.retention_days,
         "appended_seq": ledger.appended_seq,
     }
+    if ledger.recent_contacts:  # address ledgers only
+        item["recent_contacts"] = json.dumps([s.to_json() for s in ledger.recent_contacts])
+    if ledger.replies_seen:
+        item["replies_seen"] = json.dumps(list(ledger.replies_seen))
     if ledger.last_event_at is not None:
         item["last_event_at"] = ledger.last_event_at.isoformat()
+    shard = index_shard(ledger.tenant, ledger.debtor_id, shards)
     if ledger.next_due is not None:  # sparse index: only ledgers with deferred contacts
-        item.update(due_shard=DUE_SHARD, due_at=utc_key(ledger.next_due))
+        item.update(due_shard=shard_key("due", shard), due_at=utc_key(ledger.next_due))
     if ledger.outbox:  # sparse index: only ledgers whose events may be missing from the audit table
         item.update(
-            pending_shard=PENDING_SHARD,
+            pending_shard=shard_key("pending", shard),
             pending_since=utc_key(min(datetime.fromisoformat(e["at"]) for e in ledger.outbox)),
         )
     return item
@@ -97,6 +110,8 @@ def _ledger_from(item: dict[str, Any]) -> Ledger:
         retention_days=int(item.get("retention_days", DEFAULT_RETENTION_DAYS)),
         last_event_at=datetime.fromisoformat(item["last_event_at"]) if item.get("last_event_at") else None,
         appended_seq=int(item.get("appended_seq", 0)),
+        recent_contacts=tuple(SentTo.from_json(s) for s in json.loads(item.get("recent_contacts", "[]"))),
+        replies_seen=tuple(json.loads(item.get("replies_seen", "[]"))),
     )
 
 
@@ -131,9 +146,10 @@ def plain_item(item: dict[str, Any]) -> dict[str, Any]:
 class DynamoDBLedger:
     """One item per tenant x person; every write is conditioned on the version read."""
 
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: Any, table: str, shards: int = INDEX_SHARDS) -> None:
         self._client = client
         self._table = table
+        self.shards = shards
 
     def get(self, tenant: str, debtor_id: str) -> Ledger:
         with storage_errors():
@@ -163,7 +179,7 @@ class DynamoDBLedger:
             raise StorageUnavailableError(f"ledger item unreadable: {type(exc).__name__}") from exc
 
     def commit(self, ledger: Ledger, expected_version: int) -> None:
-        item = {k: _SER.serialize(v) for k, v in _ledger_item(ledger).items()}
+        item = {k: _SER.serialize(v) for k, v in _ledger_item(ledger, self.shards).items()}
         item["version"] = {"N": str(expected_version + 1)}
         # The version condition is what makes caps hold across concurrent Lambdas: a writer that
         # read an older ledger loses, re-reads and re-evaluates.
@@ -216,38 +232,74 @@ class DynamoDBLedger:
             return False
         return True
 
-    def _keys(
-        self, index: str, shard_attr: str, shard: str, sort_attr: str, until: datetime, limit: int
-    ) -> list[tuple[str, str]]:
-        with storage_errors():
-            response = self._client.query(
-                TableName=self._table,
-                IndexName=index,
-                KeyConditionExpression="#s = :s AND #t <= :t",
-                ExpressionAttributeNames={"#s": shard_attr, "#t": sort_attr},
-                ExpressionAttributeValues={":s": {"S": shard}, ":t": {"S": utc_key(until)}},
-                Limit=limit,
-            )
-        return [(i["tenant"]["S"], i["debtor_id"]["S"]) for i in response.get("Items", [])]
+    def _keys(self, index: str, shard: str, until: datetime, limit: int) -> list[tuple[str, str, datetime]]:
+        """(tenant, debtor, instant) of one shard of a sparse index, up to ``until``, oldest first."""
+        sort = {"due": "due_at", "pending": "pending_since"}[index]
+        found: list[tuple[str, str, datetime]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": "#s = :s AND #t <= :t",
+            "ExpressionAttributeNames": {"#s": f"{index}_shard", "#t": sort},
+            "ExpressionAttributeValues": {":s": {"S": shard}, ":t": {"S": utc_key(until)}},
+        }
+        while len(found) < limit:
+            with storage_errors():
+                response = self._client.query(**kwargs, Limit=limit - len(found))
+            found += [(i["tenant"]["S"], i["debtor_id"]["S"], _from_key(i[sort]["S"])) for i in response["Items"]]
+            if "LastEvaluatedKey" not in response:
+                break
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return found
+
+    def _merged(self, index: str, until: datetime, limit: int) -> list[tuple[str, str]]:
+        """Every shard (and the legacy key), merged oldest first: the dispatcher's and the checker's reads."""
+        shards = [LEGACY_SHARD[index], *(shard_key(index, k) for k in range(self.shards))]
+        found = sorted((f for shard in shards for f in self._keys(index, shard, until, limit)), key=lambda f: f[2])
+        return [(tenant, debtor_id) for tenant, debtor_id, _at in found[:limit]]
 
     def due(self, now: datetime, limit: int) -> list[tuple[str, str]]:
-        return self._keys("due", "due_shard", DUE_SHARD, "due_at", now, limit)
+        return self._merged("due", now, limit)
 
     def with_outbox(self, before: datetime, limit: int) -> list[tuple[str, str]]:
-        return self._keys("pending", "pending_shard", PENDING_SHARD, "pending_since", before, limit)
+        return self._merged("pending", before, limit)
+
+    def shard_due(self, shard: int | None, until: datetime, limit: int) -> list[tuple[str, str, datetime]]:
+        """One shard's people due by ``until``, with the instant each is due (None: the legacy key)."""
+        return self._keys("due", LEGACY_SHARD["due"] if shard is None else shard_key("due", shard), until, limit)
+
+    def shard_with_outbox(self, shard: int | None, before: datetime, limit: int) -> list[tuple[str, str]]:
+        key = LEGACY_SHARD["pending"] if shard is None else shard_key("pending", shard)
+        return [(tenant, debtor_id) for tenant, debtor_id, _at in self._keys("pending", key, before, limit)]
 
 
-def day_key(tenant: str, day: date) -> str:
-    return f"{tenant}#{day.isoformat()}"
+def _from_key(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
-def _expiry(at: datetime, retention_days: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class AuditShards:
+    """How the audit table's shared index keys spread: ``by_day`` (tenant x day) over ``day`` shards, so one
+    tenant's busy day is not one partition; ``by_expiry`` (a day of the whole deployment) over ``expiry``.
+    A person's events all take one shard (a hash of the person). Keys of before the sharding (no ``#k``
+    suffix) are still read, so stored events stay found (docs/decisions/0015)."""
+
+    day: int = DAY_SHARDS
+    expiry: int = INDEX_SHARDS
+
+
+def day_key(tenant: str, day: date, shard: int | None = None) -> str:
+    return f"{tenant}#{day.isoformat()}" + ("" if shard is None else f"#{shard}")
+
+
+def _expiry(at: datetime, retention_days: int, shard: int | None = None) -> dict[str, Any]:
     """DynamoDB TTL: ``expires_at`` in epoch seconds; ``expiry_day`` indexes it for the retention pass."""
     expires = at.astimezone(UTC) + timedelta(days=retention_days)
-    return {"expires_at": int(expires.timestamp()), "expiry_day": expires.date().isoformat()}
+    suffix = "" if shard is None else f"#{shard}"
+    return {"expires_at": int(expires.timestamp()), "expiry_day": expires.date().isoformat() + suffix}
 
 
-def audit_item(event: dict[str, Any]) -> dict[str, Any]:
+def audit_item(event: dict[str, Any], shards: AuditShards = AuditShards()) -> dict[str, Any]:
     """The stored form of an event: its canonical body, plus the attributes its indexes and filters read.
 
     Only ``body`` is hashed; the other attributes are derived from it, so an edit to one of them
@@ -264,10 +316,14 @@ def audit_item(event: dict[str, Any]) -> dict[str, Any]:
         "type": event["type"],
         "at": event["at"],
         "hash": event["hash"],
-        "day_key": day_key(tenant, at.astimezone(UTC).date()),
+        "day_key": day_key(tenant, at.astimezone(UTC).date(), index_shard(tenant, debtor_id, shards.day)),
         "at_key": f"{utc_key(at)}#{debtor_id}#{seq:012d}",
         "body": canonical_json(event),
-        **_expiry(at, int(event.get("retention_days", DEFAULT_RETENTION_DAYS))),
+        **_expiry(
+            at,
+            int(event.get("retention_days", DEFAULT_RETENTION_DAYS)),
+            index_shard(tenant, debtor_id, shards.expiry),
+        ),
     }
     if event.get("account_id"):
         item["account_key"] = f"{tenant}#{event['account_id']}"
@@ -282,16 +338,17 @@ def audit_item(event: dict[str, Any]) -> dict[str, Any]:
 class DynamoDBAuditLog:
     """Append-only: a conditional put per event; never an update or a delete."""
 
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: Any, table: str, shards: AuditShards = AuditShards()) -> None:
         self._client = client
         self._table = table
         self._readers: ThreadPoolExecutor | None = None
+        self.shards = shards
 
     def append(self, events: Sequence[dict[str, Any]]) -> int:
         """Returns how many were not stored before."""
         stored = 0
         for event in events:
-            item = {k: _SER.serialize(v) for k, v in audit_item(event).items()}
+            item = {k: _SER.serialize(v) for k, v in audit_item(event, self.shards).items()}
             try:
                 with storage_errors():
                     self._client.put_item(
@@ -315,7 +372,12 @@ class DynamoDBAuditLog:
             "type": {"S": "incident"},
             "at": {"S": body["at"]},
             "body": {"S": canonical_json(body)},
-            **{k: _SER.serialize(v) for k, v in _expiry(at, DEFAULT_RETENTION_DAYS).items()},
+            **{
+                k: _SER.serialize(v)
+                for k, v in _expiry(
+                    at, DEFAULT_RETENTION_DAYS, index_shard(tenant, debtor_id, self.shards.expiry)
+                ).items()
+            },
         }
         with storage_errors():
             self._client.put_item(TableName=self._table, Item=item)
@@ -388,14 +450,40 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
 
         The key is what a cursor needs to resume right after this event (``start_key``). Without ``bodies``
         each event is only its ``debtor_id`` and ``seq`` (what an export's plan needs), only they travel, and
-        the key is empty.
+        the key is empty. A day is read from every shard of it at once, merged in ``at_key`` order (unique:
+        it ends with the person and the sequence number), and resumes after the cursor's ``at_key``.
         """
-        partitions = {
-            "person": ("pk", person_key(tenant, value)),
-            "day": ("day_key", f"{tenant}#{value}"),
-            "account": ("account_key", f"{tenant}#{value}"),
-        }
-        partition = partitions[by]
+        args = (filters, forward, page_size, bodies)
+        if by != "day":
+            column = "pk" if by == "person" else "account_key"
+            value = person_key(tenant, value) if by == "person" else f"{tenant}#{value}"
+            yield from self._partition(by, (column, value), at_range, *args, start_key=start_key)
+            return
+        after = str(start_key["at_key"]) if start_key else None
+        if after:  # the cursor's own event comes again at the bound, and is skipped below
+            low, high = at_range or ("", "\uffff")
+            at_range = (max(low, after), high) if forward else (low, min(high, after))
+        day = date.fromisoformat(value)
+        keys = [day_key(tenant, day), *(day_key(tenant, day, k) for k in range(self.shards.day))]
+        shards = [self._partition(by, ("day_key", k), at_range, *args) for k in keys]
+        merged = heapq.merge(
+            *shards, key=lambda pair: str(pair[0].get("at_key") or pair[1]["at_key"]), reverse=not forward
+        )
+        for found, event in merged:
+            if after is None or found.get("at_key") != after:
+                yield found, {k: v for k, v in event.items() if k != "at_key"} if not bodies else event
+
+    def _partition(
+        self,
+        by: str,
+        partition: tuple[str, str],
+        at_range: tuple[str, str] | None,
+        filters: Mapping[str, str] | None,
+        forward: bool,
+        page_size: int | None,
+        bodies: bool,
+        start_key: Mapping[str, Any] | None = None,
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
         key = Key(partition[0]).eq(partition[1])
         conditions = [Attr(name).eq(v) for name, v in (filters or {}).items()]
         if at_range and by == "person":
@@ -425,7 +513,9 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
             kwargs["IndexName"] = index
         names = _SELECT_KEYS[by]
         # Only the body and the keys a cursor needs travel back: the other attributes are derived from the body.
-        projected = {f"#p{i}": n for i, n in enumerate((*names, "body") if bodies else ("debtor_id", "seq"))}
+        # Without bodies, a day's reading still needs ``at_key`` to merge its shards in order.
+        thin = ("debtor_id", "seq", "at_key") if by == "day" else ("debtor_id", "seq")
+        projected = {f"#p{i}": n for i, n in enumerate((*names, "body") if bodies else thin)}
         kwargs["ProjectionExpression"] = ", ".join(projected)
         kwargs["ExpressionAttributeNames"].update(projected)
         start = {k: _SER.serialize(v) for k, v in start_key.items()} if start_key else None
@@ -435,7 +525,8 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
             for raw in response.get("Items", []):
                 item = plain_item(raw)
                 if not bodies:  # no cursor resumes this reading: no keys
-                    yield {}, {"debtor_id": item["debtor_id"], "seq": int(item["seq"])}
+                    thin_event = {"debtor_id": item["debtor_id"], "seq": int(item["seq"])}
+                    yield {}, ({**thin_event, "at_key": item["at_key"]} if "at_key" in item else thin_event)
                     continue
                 yield {n: (int(item[n]) if n == "seq" else item[n]) for n in names}, json.loads(item["body"])
             start = response.get("LastEvaluatedKey")
@@ -495,7 +586,8 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
         if item is None:
             raise ConflictError("the event is gone")
         expires = datetime.fromtimestamp(expires_at, UTC)
-        renewed = {**item, "expires_at": {"N": str(expires_at)}, "expiry_day": {"S": expires.date().isoformat()}}
+        shard = index_shard(item["tenant"]["S"], item["debtor_id"]["S"], self.shards.expiry)
+        renewed = {**item, "expires_at": {"N": str(expires_at)}, "expiry_day": {"S": f"{expires.date()}#{shard}"}}
         values = {":body": item["body"], ":e": {"N": str(expires_at)}}
         if "hash" in item:  # a chain event
             same, values[":hash"] = "#hash = :hash", item["hash"]
@@ -511,13 +603,15 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
             )
 
     def expiring(self, day: date) -> Iterator[dict[str, Any]]:
-        """Keys of the items whose TTL falls on ``day`` (UTC): pk, seq, tenant, debtor_id, expires_at."""
+        """Keys of the items whose TTL falls on ``day`` (UTC): pk, seq, tenant, debtor_id, expires_at; every
+        shard of the day in turn, and the key of before the sharding."""
         paginator = self._client.get_paginator("query")
-        with storage_errors():
-            for page in paginator.paginate(
-                TableName=self._table,
-                IndexName="by_expiry",
-                KeyConditionExpression="expiry_day = :d",
-                ExpressionAttributeValues={":d": {"S": day.isoformat()}},
-            ):
-                yield from (plain_item(i) for i in page.get("Items", []))
+        for key in (day.isoformat(), *(f"{day}#{k}" for k in range(self.shards.expiry))):
+            with storage_errors():
+                for page in paginator.paginate(
+                    TableName=self._table,
+                    IndexName="by_expiry",
+                    KeyConditionExpression="expiry_day = :d",
+                    ExpressionAttributeValues={":d": {"S": key}},
+                ):
+                    yield from (plain_item(i) for i in page.get("Items", []))

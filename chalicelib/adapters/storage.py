@@ -191,12 +191,18 @@ class SqsQueue:
         with storage_errors():
             self._client.send_message(QueueUrl=self._queue_url(), MessageBody=json.dumps(message))
 
-    def send_many(self, messages: list[dict[str, Any]]) -> list[int]:
-        """SendMessageBatch, at most ten and 256 KB a call; returns the indexes of the messages SQS did not take."""
+    def send_many(self, messages: list[dict[str, Any]], delays: list[int] | None = None) -> list[int]:
+        """SendMessageBatch, at most ten and 256 KB a call; returns the indexes of the messages SQS did not take.
+
+        ``delays``: seconds each message stays invisible (0-900)."""
         failed: list[int] = []
         # ASCII bodies: SQS refuses some characters JSON may carry raw (U+FFFE, U+FFFF)
         for chunk in _chunks([json.dumps(m) for m in messages]):
-            entries = [{"Id": str(i), "MessageBody": body} for i, body in chunk]
+            entries: list[dict[str, Any]] = [{"Id": str(i), "MessageBody": body} for i, body in chunk]
+            if delays is not None:
+                entries = [
+                    {**entry, "DelaySeconds": delays[i]} for entry, (i, _body) in zip(entries, chunk, strict=True)
+                ]
             try:
                 with storage_errors():
                     answer = self._client.send_message_batch(QueueUrl=self._queue_url(), Entries=entries)

@@ -92,8 +92,16 @@ function decisionOf(event) {
   return data.outcome || event.type;
 }
 
+function flagsOf(data) {
+  const flags = [];
+  if (data.placed_without_valid_permit) flags.push(t("flag.withoutPermit", { until: data.valid_until }));
+  if (data.error_code === "NoCallOutcomeReported") flags.push(t("flag.noOutcome", { due: data.outcome_due }));
+  return flags;
+}
+
 function reasonsOf(event) {
-  return ((event.data || {}).reasons || []).map((r) => `${r.rule}: ${r.message} [${r.citation}]`);
+  const data = event.data || {};
+  return [...flagsOf(data), ...(data.reasons || []).map((r) => `${r.rule}: ${r.message} [${r.citation}]`)];
 }
 
 function remember(events) {

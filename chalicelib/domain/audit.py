@@ -27,6 +27,7 @@ class EventType:
     PERMITTED = "permitted"
     REFUSED = "refused"
     OUTCOME = "outcome"
+    INCIDENT = "incident"  # an attempt that could not be committed, kept with its reason
 
 
 STATUS_TYPES = frozenset(

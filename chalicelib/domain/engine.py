@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import zones as zone_resolution
-from chalicelib.domain.model import ContactRecord, ContactRequest, Decision, Outcome, Reason
+from chalicelib.domain.model import Channel, ContactRecord, ContactRequest, Decision, Outcome, Reason
 from chalicelib.domain.policy import Pack, PolicySet
 from chalicelib.domain.preferences import Preferences
 from chalicelib.domain.rules import BaseRule, Context
@@ -78,6 +78,15 @@ def next_allowed(checks: Sequence[tuple[BaseRule, Context]], now: datetime) -> d
     return None
 
 
+def permit_end(checks: Sequence[tuple[BaseRule, Context]], now: datetime, length: timedelta) -> datetime:
+    """When a permit given at ``now`` lapses: after ``length``, and never past the first instant at which
+    any rule's verdict may change (a window's edge in any candidate zone, a local midnight, a consent's
+    end). Between boundaries every verdict holds, so the whole permit is as allowed as ``now`` was."""
+    end = now + length
+    edges = (b for rule, ctx in checks for b in rule.boundaries(ctx, now, end) if now < b <= end)
+    return min(edges, default=end)
+
+
 def _inputs(checks: Sequence[tuple[BaseRule, Context]], now: datetime) -> dict[str, object]:
     found = {rule.id: rule.inputs(ctx, now) for rule, ctx in checks}
     return {rule_id: values for rule_id, values in found.items() if values}
@@ -89,16 +98,25 @@ def evaluate(
     policy_set: PolicySet,
     now: datetime,
     preferences: Preferences | None = None,
+    permit_for: timedelta | None = None,
 ) -> Decision:
-    """Decide ``allow``, ``defer`` (with the exact earliest instant) or ``deny``, with reasons."""
+    """Decide ``allow``, ``defer`` (with the exact earliest instant) or ``deny``, with reasons.
+
+    ``permit_for``: an allowed call's permit lasts this long at most (``Decision.valid_until``)."""
     candidates = zone_resolution.resolve(request)
     known = tuple(ZoneInfo(z) for z in candidates.zones if zone_resolution.is_known_zone(z))
     inputs: dict[str, object] = {**candidates.as_inputs(), "evaluated_at": now.isoformat()}
 
-    def decide(outcome: Outcome, reasons: Sequence[Reason], not_before: datetime | None = None) -> Decision:
+    def decide(
+        outcome: Outcome,
+        reasons: Sequence[Reason],
+        not_before: datetime | None = None,
+        valid_until: datetime | None = None,
+    ) -> Decision:
         return Decision(
             outcome=outcome,
             not_before=not_before,
+            valid_until=valid_until,
             reasons=tuple(reasons),
             policy_version=policy_set.version,
             inputs=inputs,
@@ -117,7 +135,9 @@ def evaluate(
         found = violations(checks, now)
         inputs["rules"] = _inputs(checks, now)
         if not found:
-            return decide(Outcome.ALLOW, [])
+            voice = permit_for is not None and request.channel is Channel.VOICE
+            until = permit_end(checks, now, permit_for) if voice and permit_for is not None else None
+            return decide(Outcome.ALLOW, [], valid_until=until)
         reasons = [_reason(rule, detail) for rule, detail in found]
         if any(rule.is_permanent for rule, _ in found):
             return decide(Outcome.DENY, reasons)

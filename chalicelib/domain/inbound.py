@@ -1,15 +1,33 @@
-"""Reading an inbound SMS reply: opt-out, opt-in, help, or something for a human.
+"""Reading an inbound SMS reply as the person means it: opt-out, cease, wrong party, dispute, opt-in, help.
 
-Case-, width-, space- and punctuation-insensitive (NFKC folds full-width letters and digits), with
-the carrier keywords, the TCPA per-se revocation words (47 CFR 64.1200(a)(10)), the Chinese ones
-(退订, TD, T, 取消) and phrases a reasonable person would read as "stop".
+Over-contact is the violation: between opt-out and "something for a human", opt out (a lost message
+is late; a message after STOP is a violation). A reply that contains a revocation word counts even when
+it says more, except under a clear negation (reply_words). Every result names the words that decided it.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
+from dataclasses import dataclass
 from enum import StrEnum
+
+from chalicelib.domain import reply_text
+from chalicelib.domain.reply_words import (
+    CEASE,
+    DISPUTE,
+    FILLER,
+    HELP_WORDS,
+    IDIOM_AFTER,
+    IDIOM_BEFORE,
+    NEGATION,
+    NOT_NEGATION,
+    OPT_IN_WORDS,
+    OPT_OUT,
+    OPT_OUT_WORDS,
+    WRONG_PARTY,
+    ZH_FILLER,
+    ZH_NEGATION,
+)
 
 
 class Reply(StrEnum):
@@ -17,65 +35,91 @@ class Reply(StrEnum):
     OPT_IN = "opt_in"
     HELP = "help"
     UNRECOGNISED = "unrecognised"
+    CEASE = "cease"
+    WRONG_PARTY = "wrong_party"
+    DISPUTE = "dispute"
 
 
-OPT_OUT_WORDS = frozenset(
-    {"stop", "stopall", "quit", "end", "revoke", "optout", "cancel", "unsubscribe", "退订", "退訂", "td", "t", "取消"}
+REVOCATIONS = frozenset({Reply.OPT_OUT, Reply.CEASE})
+_CALLS = re.compile(r"call|phon|电话|打")
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What a reply means, the words that decided it, and a revocation a negation or idiom set aside."""
+
+    reply: Reply
+    matched: str | None = None
+    set_aside: str | None = None
+
+    @property
+    def about_calls(self) -> bool:
+        """The person named calls ("stop calling me", 别打电话): the number's voice opt-out too."""
+        return self.matched is not None and bool(_CALLS.search(self.matched))
+
+
+_TABLES = (
+    (Reply.CEASE, tuple(re.compile(p) for p in CEASE)),
+    (Reply.OPT_OUT, tuple(re.compile(p) for p in OPT_OUT)),
+    (Reply.WRONG_PARTY, tuple(re.compile(p) for p in WRONG_PARTY)),
+    (Reply.DISPUTE, tuple(re.compile(p) for p in DISPUTE)),
 )
-OPT_IN_WORDS = frozenset({"start", "unstop"})
-HELP_WORDS = frozenset({"help", "info", "帮助"})
-# Words that may stand beside a keyword without changing it: "stop please", "STOP STOP", "opt out now".
-FILLER_WORDS = frozenset({"please", "pls", "it", "now", "thanks", "thank", "you", "all", "me", "out", "opt"})
-OPT_OUT_PHRASES = (
-    r"\bstop (texting|messaging|contacting|calling|sending)\b",
-    r"\bplease stop\b",
-    r"\b(do not|don t|dont) (text|message|contact|call) me\b",  # punctuation is folded: don't -> don t
-    r"\bno more (texts|messages)\b",
-    r"\bleave me alone\b",
-    r"\bremove me\b",
-    r"\bunsubscribe me\b",
-    r"\bopt me out\b",
-    r"不要再发",
-    r"别再发",
-)
-# A phrase right after a negation, or in a question or condition, is not a request to stop.
-NEGATED = re.compile(r"\b(don t|do not|dont|never|not) (\w+ )?$")
-NOT_A_REQUEST = re.compile(r"\b(if|when|why|can you|could you|would you|did you)\b")
-# Look-alike letters from other scripts that NFKC leaves alone (Cyrillic, Greek).
-CONFUSABLES = str.maketrans("ЅТОРАЕСНКМХВІЈѕтораесхкміјΤΟΡΑΕΗΚΜΧΒΙ", "STOPAECHKMXBIJstopaecxkmijTOPAEHKMXBI")
 
 
-def _folded(body: str) -> str:
-    text = unicodedata.normalize("NFKC", body).translate(CONFUSABLES).casefold()
-    text = "".join(" " if unicodedata.category(c)[0] in "PSZC" else c for c in text)
-    return " ".join(text.split())
-
-
-def _phrase_opt_out(text: str) -> bool:
-    if NOT_A_REQUEST.search(text):
+def _set_aside(clause: str, match: re.Match[str]) -> bool:
+    before, after = clause[: match.start()], clause[match.end() :]
+    if NOT_NEGATION.search(before):
         return False
-    for pattern in OPT_OUT_PHRASES:
-        for match in re.finditer(pattern, text):
-            if not NEGATED.search(text[: match.start()]):
-                return True
-    return False
+    if re.match(r"[\u3400-\u9fff]", match.group()):
+        return bool(ZH_NEGATION.search(before))
+    return bool(NEGATION.search(before) or IDIOM_AFTER.match(after) or IDIOM_BEFORE.search(before))
 
 
-def _keywords_only(text: str, keywords: frozenset[str]) -> bool:
-    words = re.sub(r"\bopt out\b", "optout", text).split()
-    if "".join(words) in keywords:  # "opt out", "S T O P"
-        return True
-    return any(w in keywords for w in words) and all(w in keywords or w in FILLER_WORDS for w in words)
+def _context(clause: str, match: re.Match[str]) -> str:
+    """The match and the two words after it: "stop calling me", enough to tell what was revoked."""
+    tail = clause[match.end() :].split()[:2]
+    return " ".join([match.group(), *tail]) if match.group().isascii() else match.group()
+
+
+def _find(clauses: list[str]) -> tuple[dict[Reply, str], str | None]:
+    found: dict[Reply, str] = {}
+    set_aside: str | None = None
+    for reply, patterns in _TABLES:
+        for clause in clauses:
+            for pattern in patterns:
+                for match in pattern.finditer(clause):
+                    if _set_aside(clause, match):
+                        set_aside = set_aside or clause
+                    else:
+                        found.setdefault(reply, _context(clause, match))
+    return found, set_aside
+
+
+def _only(words: list[str], joined: str, keywords: frozenset[str]) -> str | None:
+    """The keyword when the reply is that keyword alone, with filler: "Stop please", "S T O P", "取消吧"."""
+    if joined in keywords or ZH_FILLER.sub("", joined) in keywords:
+        return joined if joined in keywords else ZH_FILLER.sub("", joined)
+    hits = [w for w in words if w in keywords]
+    return " ".join(hits) if hits and all(w in keywords or w in FILLER for w in words) else None
+
+
+def classify_reply(body: str) -> Classification:
+    clauses, joined = reply_text.clauses(body), reply_text.joined(body)
+    words = " ".join(clauses).split()
+    keyword = _only([w for w in words if w != "t"], joined, OPT_OUT_WORDS) or (joined if joined == "t" else None)
+    found, set_aside = _find(clauses)
+    if Reply.CEASE in found:
+        return Classification(Reply.CEASE, found[Reply.CEASE])
+    if keyword or Reply.OPT_OUT in found:
+        return Classification(Reply.OPT_OUT, keyword or found[Reply.OPT_OUT])
+    for reply in (Reply.WRONG_PARTY, Reply.DISPUTE):
+        if reply in found:
+            return Classification(reply, found[reply])
+    for reply, keywords in ((Reply.OPT_IN, OPT_IN_WORDS), (Reply.HELP, HELP_WORDS)):
+        if matched := _only(words, joined, keywords):
+            return Classification(reply, matched)
+    return Classification(Reply.UNRECOGNISED, None, set_aside)
 
 
 def classify(body: str) -> Reply:
-    text = _folded(body)
-    if _keywords_only(text, OPT_OUT_WORDS - {"t"}) or text.replace(" ", "") in OPT_OUT_WORDS:
-        return Reply.OPT_OUT
-    if _keywords_only(text, OPT_IN_WORDS):
-        return Reply.OPT_IN
-    if _keywords_only(text, HELP_WORDS):
-        return Reply.HELP
-    if _phrase_opt_out(text):
-        return Reply.OPT_OUT
-    return Reply.UNRECOGNISED
+    return classify_reply(body).reply

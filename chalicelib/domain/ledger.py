@@ -7,6 +7,7 @@ is pruned, so the ledger's size does not grow with the person's total history.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,11 +15,40 @@ from typing import Any
 from chalicelib.domain.audit import DEFAULT_RETENTION_DAYS, GENESIS, Draft, link
 from chalicelib.domain.model import ContactRecord, ContactRequest, RecipientRole, Result
 from chalicelib.domain.preferences import Preferences
+from chalicelib.domain.recipients import SentTo
 
 MAX_DEFERRED = 50
 # A message reserved this long ago whose send never recorded its outcome: the function that sent it died
 # (no Lambda runs longer than 15 minutes). The dispatcher settles it as ``unknown``: it may have left.
 SETTLE_AFTER = timedelta(minutes=15)
+# The defaults of VOICE_PERMIT_SECONDS and OUTCOME_DEADLINE_SECONDS: a dialer places a permitted call
+# within seconds, and reports its outcome once the call ends.
+VOICE_PERMIT = timedelta(minutes=2)
+OUTCOME_DEADLINE = timedelta(hours=1)
+
+
+# How many shards the ledger's sparse indexes (``due``, ``pending``) spread over by default (INDEX_SHARDS): no
+# partition key is shared by a whole deployment. At ~3 index writes per sent contact, a shard takes ~330 sent
+# contacts/s before it reaches DynamoDB's 1,000 writes/s per partition; 512 shards, ~170,000 a second.
+INDEX_SHARDS = 512
+# The audit table's ``by_day`` key (tenant x day) spreads over this many shards (DAY_SHARDS): a sent contact
+# writes ~5 units there, so one shard takes ~200 sent contacts/s of one tenant; 64 shards, ~12,800.
+DAY_SHARDS = 64
+
+
+def index_shard(tenant: str, debtor_id: str, shards: int) -> int:
+    """The shard of a person's ledger in the sparse indexes: stable, and spread evenly by a hash."""
+    digest = hashlib.sha256(f"{tenant}#{debtor_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % shards
+
+
+def settle_at(record: ContactRecord) -> datetime | None:
+    """When a reservation still waiting for its result is settled as ``unknown`` by the dispatcher."""
+    if record.result is Result.PENDING:
+        return record.at + SETTLE_AFTER
+    if record.result is Result.PLACED:
+        return record.outcome_due or record.at + OUTCOME_DEADLINE
+    return None
 
 
 @dataclass(frozen=True)
@@ -44,16 +74,20 @@ class Ledger:
     retention_days: int = DEFAULT_RETENTION_DAYS  # the longest retention of any pack that applied so far
     last_event_at: datetime | None = None  # the person's last activity: retention runs from here
     appended_seq: int = 0  # every event up to here is known to be in the audit table (set by the appender)
+    # An address's ledger only: the recent contacts sent to it, and the inbound replies already handled.
+    recent_contacts: tuple[SentTo, ...] = ()
+    replies_seen: tuple[str, ...] = ()
 
     @property
     def next_due(self) -> datetime | None:
         """When the dispatcher must look at this person: a deferred contact, or a reservation to settle."""
-        unsettled = (r.at + SETTLE_AFTER for r in self.history if r.result is Result.PENDING)
+        unsettled = (due for r in self.history if (due := settle_at(r)) is not None)
         return min((*(d.not_before for d in self.deferred), *unsettled), default=None)
 
     def unsettled(self, now: datetime) -> list[ContactRecord]:
-        """Reservations whose send stopped before recording what the provider did (see SETTLE_AFTER)."""
-        return [r for r in self.history if r.result is Result.PENDING and r.at + SETTLE_AFTER <= now]
+        """Reservations whose send stopped before recording what the provider did (see SETTLE_AFTER), and
+        permitted calls whose outcome the dialer did not report in time."""
+        return [r for r in self.history if (due := settle_at(r)) is not None and due <= now]
 
     def record(self, contact_id: str) -> ContactRecord | None:
         return next((r for r in self.history if r.contact_id == contact_id), None)

@@ -70,6 +70,10 @@ class Result(StrEnum):
 
 
 VOICE_RESULTS = frozenset({Result.NOT_CONNECTED, Result.UNANSWERED, Result.VOICEMAIL, Result.CONVERSATION})
+MESSAGE_RESULTS = frozenset({Result.SENT, Result.DELIVERED, Result.FAILED, Result.BOUNCED})
+# Results that are not final: a permitted call not yet reported (or settled ``unknown`` when no report came),
+# a message the provider has not answered for, or may or may not have sent.
+UNRESOLVED = frozenset({Result.PLACED, Result.PENDING, Result.UNKNOWN})
 
 
 class Direction(StrEnum):
@@ -123,6 +127,24 @@ class ContactRecord(_Frozen):
     direction: Direction = Direction.OUTBOUND
     agency: str | None = None
     recipient_role: RecipientRole = RecipientRole.DEBTOR
+    valid_until: datetime | None = None  # a voice permit: the dialer may place the call until then
+    outcome_due: datetime | None = None  # a voice permit: no outcome reported by then, it is settled unknown
+
+    @property
+    def unresolved(self) -> bool:
+        return self.result in UNRESOLVED
+
+
+def possible_results(record: ContactRecord) -> frozenset[Result]:
+    """Every result a record may turn out to have: what rules count it as until it is known.
+
+    A call without a reported outcome may have been a conversation; a message in flight may have been
+    delivered. Counting a record whenever any of these is counted makes each rule see the worst case.
+    """
+    if not record.unresolved:
+        return frozenset({record.result})
+    finals = VOICE_RESULTS if record.channel is Channel.VOICE else MESSAGE_RESULTS
+    return frozenset({record.result, *finals})
 
 
 class Reason(_Frozen):
@@ -137,3 +159,4 @@ class Decision(_Frozen):
     reasons: tuple[Reason, ...] = ()
     policy_version: str
     inputs: dict[str, Any] = Field(default_factory=dict)
+    valid_until: datetime | None = None  # an allowed call: place it before this instant, or ask again

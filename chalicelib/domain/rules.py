@@ -23,6 +23,7 @@ from chalicelib.domain.model import (
     Direction,
     Purpose,
     Result,
+    possible_results,
 )
 from chalicelib.domain.preferences import Preferences
 
@@ -148,7 +149,8 @@ class _Counted(BaseRule):
     def matches(self, record: ContactRecord, request: ContactRequest) -> bool:
         channels = self.counted_channels or self.channels
         return (
-            record.result in self.counts
+            # A result not yet known counts when anything it may turn out to be counts (the worst case).
+            not possible_results(record).isdisjoint(self.counts)
             and record.channel in channels
             and record.direction in self.directions
             and (self.key != "debt" or record.account_id == request.account_id)
@@ -163,15 +165,29 @@ class _Counted(BaseRule):
     def counted(self, ctx: Context, record: ContactRecord) -> bool:
         return self.matches(record, ctx.request)
 
-    def local_dates(self, ctx: Context, zone: ZoneInfo, at: datetime) -> list[date]:
+    def dated(self, ctx: Context, zone: ZoneInfo) -> list[tuple[date, ContactRecord]]:
+        """The counted records with their local date in ``zone``.
+
+        Every record counts, even one stamped after the instant judged: a concurrent request may have
+        reserved a contact a few milliseconds after this one started deciding."""
         key = (self.id, zone.key)
         if key not in ctx.memo:  # the matching records, once per evaluation
             matched = [r for r in ctx.history if self.counted(ctx, r)]
-            ctx.memo[key] = [(r.at, localtime.local_date(r.at, zone)) for r in matched]
-        pairs: list[tuple[datetime, date]] = ctx.memo[key]  # type: ignore[assignment]
-        # Every record counts, even one stamped after ``at``: a concurrent request may have reserved
-        # a contact a few milliseconds after this one started deciding.
-        return [day for _when, day in pairs]
+            ctx.memo[key] = [(localtime.local_date(r.at, zone), r) for r in matched]
+        return ctx.memo[key]  # type: ignore[return-value]
+
+
+def _unresolved_note(records: Iterable[ContactRecord]) -> str:
+    pending = sum(1 for r in records if r.unresolved)
+    if not pending:
+        return ""
+    verb = "has" if pending == 1 else "have"
+    return f"; {pending} of them {verb} no reported outcome and counts as the worst it can turn out to be"
+
+
+def _unresolved_detail(record: ContactRecord, zone: ZoneInfo) -> str:
+    what = "a call permitted" if record.channel is Channel.VOICE else "a message sent"
+    return f": {what} at {record.at.astimezone(zone):%H:%M} ({zone.key}) has no reported outcome"
 
 
 class FrequencyRule(_Counted):
@@ -194,10 +210,11 @@ class FrequencyRule(_Counted):
             return [(first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1))]
         return [(day, day)]
 
-    def _worst(self, ctx: Context, zone: ZoneInfo, at: datetime) -> int:
-        dates = self.local_dates(ctx, zone, at)
+    def _worst(self, ctx: Context, zone: ZoneInfo, at: datetime) -> list[ContactRecord]:
+        """The counted records of the fullest window that holds ``at``."""
+        dated = self.dated(ctx, zone)
         day = localtime.local_date(at, zone)
-        return max(sum(1 for d in dates if lo <= d <= hi) for lo, hi in self._windows(day))
+        return max(([r for d, r in dated if lo <= d <= hi] for lo, hi in self._windows(day)), key=len)
 
     def _consented(self, ctx: Context, at: datetime) -> bool:
         return self.consent_exempts and any(c.active(ctx.request, at) for c in ctx.preferences.consents)
@@ -209,13 +226,14 @@ class FrequencyRule(_Counted):
         if self._consented(ctx, at):
             return None
         for zone in ctx.zones:
-            count = self._worst(ctx, zone, at)
-            if count >= self.limit:
-                return f"{count} counted in the window (limit {self.limit}) in {zone.key}"
+            records = self._worst(ctx, zone, at)
+            if len(records) >= self.limit:
+                note = _unresolved_note(records)
+                return f"{len(records)} counted in the window (limit {self.limit}) in {zone.key}{note}"
         return None
 
     def inputs(self, ctx: Context, at: datetime) -> dict[str, object]:
-        return {z.key: self._worst(ctx, z, at) for z in ctx.zones}
+        return {z.key: len(self._worst(ctx, z, at)) for z in ctx.zones}
 
     def boundaries(self, ctx: Context, start: datetime, end: datetime) -> Iterable[datetime]:
         yield from super().boundaries(ctx, start, end)
@@ -231,18 +249,22 @@ class LockoutRule(_Counted):
     days: int = Field(ge=1, le=366)
     directions: tuple[Direction, ...] = (Direction.OUTBOUND, Direction.INBOUND)
 
-    def _last(self, ctx: Context, zone: ZoneInfo, at: datetime) -> date | None:
+    def _last(self, ctx: Context, zone: ZoneInfo, at: datetime) -> tuple[date, ContactRecord] | None:
+        """The latest counted event up to ``at``'s day; on one day, a known result before a pending one."""
         today = localtime.local_date(at, zone)
-        dates = [d for d in self.local_dates(ctx, zone, at) if d <= today]
-        return max(dates) if dates else None
+        dated = [(d, r) for d, r in self.dated(ctx, zone) if d <= today]
+        return max(dated, key=lambda pair: (pair[0], not pair[1].unresolved), default=None)
 
     def violation(self, ctx: Context, at: datetime) -> str | None:
         for zone in ctx.zones:
-            last = self._last(ctx, zone, at)
-            if last is not None and (localtime.local_date(at, zone) - last).days < self.days:
+            found = self._last(ctx, zone, at)
+            if found is not None and (localtime.local_date(at, zone) - found[0]).days < self.days:
+                last, record = found
                 until = last + timedelta(days=self.days)
-                return f"locked after {last.isoformat()} until {until.isoformat()} in {zone.key}"
+                pending = _unresolved_detail(record, zone) if record.unresolved else ""
+                return f"locked after {last.isoformat()} until {until.isoformat()} in {zone.key}{pending}"
         return None
 
     def inputs(self, ctx: Context, at: datetime) -> dict[str, object]:
-        return {z.key: str(self._last(ctx, z, at)) for z in ctx.zones}
+        found = {z.key: self._last(ctx, z, at) for z in ctx.zones}
+        return {zone: str(pair[0] if pair else None) for zone, pair in found.items()}

@@ -11,6 +11,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -127,7 +128,7 @@ def matching(
         )
         return
     assert query.start and query.end
-    resume_day = start_key["day_key"].split("#", 1)[1] if start_key else None
+    resume_day = start_key["day_key"].split("#")[1] if start_key else None  # tenant#day, or tenant#day#shard
     filters = _filters(query, tenant, "day")
     for day in _days(query.start, query.end, query.descending):
         if resume_day and (day.isoformat() < resume_day if forward else day.isoformat() > resume_day):
@@ -201,7 +202,7 @@ def _check_key(tenant: str, query: EventQuery, key: dict[str, Any]) -> None:
         fits = key["account_key"] == f"{tenant}#{query.account_id}"
     elif fits and query.start and query.end:
         days = {f"{tenant}#{day.isoformat()}" for day in _days(query.start, query.end, False)}
-        fits = key["day_key"] in days
+        fits = re.sub(r"#\d{1,4}$", "", key["day_key"]) in days  # a day's shard, or the day before sharding
     bounds = at_range(query.start, query.end)
     if fits and bounds and by != "person":
         fits = bounds[0] <= key["at_key"] <= bounds[1]

@@ -8,7 +8,7 @@ from typing import Any
 from chalicelib.domain.audit import Draft, EventType
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.domain.ledger import Ledger
-from chalicelib.domain.model import Channel, Result
+from chalicelib.domain.model import Channel, ContactRecord, Result
 from chalicelib.services import contacts, ids
 from chalicelib.services.contacts import Deps, record_change
 
@@ -25,6 +25,20 @@ class InvalidOutcomeError(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+# A permitted call waits for its outcome while ``placed``; one the dispatcher settled as ``unknown`` (no report
+# came in time) still takes a late report: the real result replaces ``unknown``, and both stay in the trail.
+AWAITING = frozenset({Result.PLACED, Result.UNKNOWN})
+WITHOUT_VALID_PERMIT = "placed_without_valid_permit"
+
+
+def _permit_check(record: ContactRecord, when: datetime) -> dict[str, Any]:
+    """A call whose outcome is dated after its permit lapsed was placed without a valid permit: flagged."""
+    if record.valid_until is None:
+        return {}
+    flag = {"valid_until": record.valid_until.isoformat()}
+    return {**flag, WITHOUT_VALID_PERMIT: True} if when > record.valid_until else flag
 
 
 def _check_time(when: datetime, permitted_at: datetime, now: datetime) -> None:
@@ -63,19 +77,20 @@ def record_call_outcome(
     if record.channel is not Channel.VOICE:
         raise NotAVoicePermitError("outcomes are reported for voice permits only")
     when = at or record.at
-    if record.result is not Result.PLACED:
+    if record.result not in AWAITING:
         if record.result is result:
             return {"contact_id": contact_id, "result": result.value, "at": record.at.isoformat()}
         # An outcome is final: a second one could lift a lockout the first one started.
         raise NotAVoicePermitError(f"the call's outcome was already reported as {record.result.value}")
     _check_time(when, record.at, now)
     data = {"result": result.value, "at": when.isoformat(), "previous_result": record.result.value}
+    data.update(_permit_check(record, when))
 
     def mutate(led: Ledger) -> Ledger:
         current = led.record(contact_id)
         if current is None:
             return led
-        if current.result is not Result.PLACED:  # another report won the race: outcomes are final
+        if current.result not in AWAITING:  # another report won the race: outcomes are final
             raise NotAVoicePermitError(f"the call's outcome was already reported as {current.result.value}")
         return led.with_record(current.model_copy(update={"result": result, "at": when}))
 

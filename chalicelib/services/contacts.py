@@ -31,7 +31,7 @@ from chalicelib.domain.model import (
     Status,
 )
 from chalicelib.domain.preferences import OptOut
-from chalicelib.services import ids, suppression
+from chalicelib.services import ids, recipients, suppression
 from chalicelib.services.delivery import Attempt, ContactResult, decision_json, deliver
 from chalicelib.services.writes import (
     MAX_COMMIT_ATTEMPTS,
@@ -106,7 +106,7 @@ def _plan(
     request, contact_id = attempt.request, attempt.contact_id
     history = [r for r in ledger.history if r.contact_id != contact_id]
     preferences = suppression.with_address(ledger.preferences, tuple(o for _scope, o in found))
-    decision = engine.evaluate(request, history, deps.policies, now, preferences)
+    decision = engine.evaluate(request, history, deps.policies, now, preferences, permit_for=deps.permit_for)
     status, decision = _status(request, decision, ledger, contact_id)
     facets = (request.channel.value, request.account_id)
     drafts = [Draft(EventType.REQUESTED, contact_id, request_data(request), *facets)] if trigger == "api" else []
@@ -114,19 +114,7 @@ def _plan(
     drafts.append(Draft(EventType.DECIDED, contact_id, data, *facets))
     new = ledger.without_deferred(contact_id).pruned(now, deps.policies.longest_window_days)
     if decision.outcome is Outcome.ALLOW:
-        result = Result.PLACED if request.channel is Channel.VOICE else Result.PENDING
-        new = new.with_record(
-            ContactRecord(
-                contact_id=contact_id,
-                at=now,
-                channel=request.channel,
-                account_id=request.account_id,
-                to=request.to,
-                result=result,
-                agency=request.agency,
-                recipient_role=request.recipient_role,
-            )
-        )
+        new = new.with_record(_reservation(request, contact_id, decision, deps, now))
     if status is Status.SCHEDULED:
         not_before = decision.not_before or now
         new = new.with_deferred(Deferred(contact_id, request, not_before, attempt.deliveries_failed))
@@ -135,6 +123,26 @@ def _plan(
     new = new.with_retention(deps.policies.retention_days(decision.inputs.get("packs", ())))
     new, _events = new.append(drafts, now)
     return new, status, decision
+
+
+def _reservation(
+    request: ContactRequest, contact_id: str, decision: Decision, deps: Deps, now: datetime
+) -> ContactRecord:
+    """The allowed contact as the ledger counts it until its result is known: a call ``placed`` (until its
+    outcome is reported, or settled ``unknown`` past the deadline), a message ``pending``."""
+    voice = request.channel is Channel.VOICE
+    return ContactRecord(
+        contact_id=contact_id,
+        at=now,
+        channel=request.channel,
+        account_id=request.account_id,
+        to=request.to,
+        result=Result.PLACED if voice else Result.PENDING,
+        agency=request.agency,
+        recipient_role=request.recipient_role,
+        valid_until=decision.valid_until,
+        outcome_due=now + deps.outcome_deadline if voice else None,
+    )
 
 
 def submit_contact(
@@ -163,7 +171,7 @@ def submit_contact(
 def _submit(request: ContactRequest, deps: Deps, now: datetime, contact_id: str, trigger: str) -> ContactResult | None:
     for attempt_no in range(MAX_COMMIT_ATTEMPTS):
         # One strongly consistent read: the person's ledger and the address's opt-outs in both scopes.
-        ledger, found = suppression.read_with_opt_outs(deps, request.tenant, request.debtor_id, request.to)
+        ledger, found, address = suppression.read_with_opt_outs(deps, request.tenant, request.debtor_id, request.to)
         deferral = ledger.deferral(contact_id)
         if trigger == "dispatcher" and deferral is None:
             return None
@@ -177,6 +185,8 @@ def _submit(request: ContactRequest, deps: Deps, now: datetime, contact_id: str,
             backoff(deps, attempt_no)
             continue
         if status is Status.SENT:
+            if request.channel is Channel.SMS:  # a reply to this text will know whom it answers
+                recipients.remember(request, contact_id, address, deps, now)
             return deliver(attempt, decision, deps, now, committed)
         return ContactResult(contact_id, status, decision)
     raise StorageUnavailableError("the person's ledger stayed contended; nothing was sent")
@@ -186,7 +196,8 @@ def _known(ledger: Ledger, contact_id: str) -> bool:
     return bool(
         ledger.record(contact_id)
         or ledger.deferral(contact_id)
-        or any(e["contact_id"] == contact_id for e in ledger.outbox)
+        # An incident names the contact it could not commit: a retry of that contact is still a first try.
+        or any(e["contact_id"] == contact_id and e["type"] != EventType.INCIDENT for e in ledger.outbox)
     )
 
 

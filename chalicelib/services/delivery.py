@@ -41,15 +41,24 @@ class ContactResult:
         }
         if self.provider_message_id:
             body["provider_message_id"] = self.provider_message_id
+        if self.decision.valid_until is not None:  # a voice permit: the dialer places the call before this
+            body["valid_until"] = _instant(self.decision.valid_until)
         return body
 
 
+def _instant(at: datetime) -> str:
+    return at.isoformat().replace("+00:00", "Z")
+
+
 def decision_json(decision: Decision) -> dict[str, Any]:
-    return {
+    body = {
         "outcome": decision.outcome.value,
-        "not_before": decision.not_before.isoformat().replace("+00:00", "Z") if decision.not_before else None,
+        "not_before": _instant(decision.not_before) if decision.not_before else None,
         "reasons": [r.model_dump() for r in decision.reasons],
     }
+    if decision.valid_until is not None:
+        body["valid_until"] = _instant(decision.valid_until)
+    return body
 
 
 @dataclass(frozen=True)

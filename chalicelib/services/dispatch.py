@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.domain.audit import Draft, EventType
 from chalicelib.domain.ledger import Ledger
-from chalicelib.domain.model import Result
+from chalicelib.domain.model import ContactRecord, Result
 from chalicelib.services.contacts import Deps, submit_contact
 from chalicelib.services.writes import record_change
 
 NO_OUTCOME = "NoOutcomeRecorded"  # the error code of a reservation settled as unknown
+NO_CALL_OUTCOME = "NoCallOutcomeReported"  # a permitted call whose outcome did not come by its deadline
 
 logger = logging.getLogger(__name__)
 
@@ -27,6 +29,7 @@ class DispatchReport:
     repaired_events: int = 0
     errors: int = 0
     settled_unknown: int = 0  # reservations whose sender died before recording the provider's answer
+    enqueued: int = 0  # people a shard message put on the queue
     lag_seconds: float = 0.0  # how late the latest-sent of the due contacts this run handled went out
 
 
@@ -57,6 +60,13 @@ def _dispatch_person(deps: Deps, tenant: str, debtor_id: str, now: datetime, rep
             report.statuses[result.status.value] = report.statuses.get(result.status.value, 0) + 1
 
 
+def _settled_data(record: ContactRecord) -> dict[str, Any]:
+    if record.result is Result.PLACED:  # the dialer never reported what became of a permitted call
+        due = (record.outcome_due or record.at).isoformat()
+        return {"error_code": NO_CALL_OUTCOME, "retryable": False, "outcome_due": due, "counts_as": "worst case"}
+    return {"error_code": NO_OUTCOME, "retryable": False}
+
+
 def _settle_unsettled(deps: Deps, tenant: str, debtor_id: str, now: datetime) -> int:
     """A reservation still pending long after its send began: its process died between committing the
     reservation and recording the provider's answer. The message may have left, so it becomes
@@ -67,8 +77,7 @@ def _settle_unsettled(deps: Deps, tenant: str, debtor_id: str, now: datetime) ->
         # From the ledger this try read: a run that overlaps this one, or a late outcome, leaves nothing to do.
         stale = read.unsettled(now)
         settled[:] = [r.contact_id for r in stale]
-        data = {"error_code": NO_OUTCOME, "retryable": False}
-        return [Draft(EventType.UNKNOWN, r.contact_id, data, r.channel.value, r.account_id) for r in stale]
+        return [Draft(EventType.UNKNOWN, r.contact_id, _settled_data(r), r.channel.value, r.account_id) for r in stale]
 
     def mutate(ledger: Ledger) -> Ledger:
         for record in ledger.unsettled(now):
@@ -107,6 +116,71 @@ def _repair_person(deps: Deps, tenant: str, debtor_id: str) -> int:
     deps.audit.append(missing)
     deps.ledgers.mark_appended(tenant, debtor_id, ledger.seq)  # the outbox holds every unappended event
     return len(missing)
+
+
+# --- the fan-out: the schedule enqueues the shards, SQS-triggered workers dispatch them in parallel --------
+
+# A tick looks this far ahead: what falls due before the next tick (a minute) is enqueued now, with a delay,
+# so a contact leaves seconds after its ``not_before``, not up to a tick later.
+LOOKAHEAD = timedelta(seconds=75)
+MAX_DELAY_SECONDS = 900  # SQS's own limit on a message's delay
+PEOPLE_PER_MESSAGE = 10
+SHARD_LIMIT = 10_000  # people of one shard a tick enqueues; the rest are found by the next tick
+
+
+class DispatchIncompleteError(Exception):
+    """Some messages of a delivery failed: SQS hands the delivery back (the handled ones are no-ops then)."""
+
+
+class Queue(Protocol):
+    def send_many(self, messages: list[dict[str, Any]], delays: list[int] | None = None) -> list[int]: ...
+
+
+def tick(deps: Deps, queue: Queue, now: datetime) -> int:
+    """The schedule's whole work: one message per shard of the sparse indexes (and their key from before the
+    sharding). Returns how many SQS took; a shard whose message it refused waits for the next tick."""
+    shards: list[int | None] = [None, *range(deps.ledgers.shards)]
+    messages = [{"kind": "shard", "shard": shard, "at": now.isoformat()} for shard in shards]
+    failed = queue.send_many(messages)
+    if failed:
+        logger.warning("%d shard messages not queued; the next tick takes them", len(failed))
+    return len(messages) - len(failed)
+
+
+def handle_message(message: dict[str, Any], deps: Deps, queue: Queue, now: datetime) -> DispatchReport:
+    """One message of the dispatch queue. Any of them may come twice, or overlap another worker's: each
+    contact is sent by a conditional commit on its person's ledger, once, and never before its time."""
+    if message.get("kind") == "shard":
+        return _enqueue_shard(message.get("shard"), deps, queue, now)
+    report = DispatchReport()
+    for tenant, debtor_id in message.get("people", []):
+        try:
+            _dispatch_person(deps, tenant, debtor_id, now, report)
+        except Exception:  # noqa: BLE001 - the contact stays deferred; the next tick finds it again
+            logger.exception("dispatch failed for one person; their contacts stay deferred")
+            report.errors += 1
+    return report
+
+
+def _enqueue_shard(shard: int | None, deps: Deps, queue: Queue, now: datetime) -> DispatchReport:
+    """The people of one shard due before the next tick, ten a message, each message delayed until its last
+    person is due; then the shard's ledgers whose events the audit table may lack are repaired."""
+    due = deps.ledgers.shard_due(shard, now + LOOKAHEAD, SHARD_LIMIT)
+    groups = [due[i : i + PEOPLE_PER_MESSAGE] for i in range(0, len(due), PEOPLE_PER_MESSAGE)]
+    messages = [{"kind": "people", "people": [[t, d] for t, d, _at in group]} for group in groups]
+    delays = [_delay(max(at for _t, _d, at in group), now) for group in groups]
+    failed = queue.send_many(messages, delays) if messages else []
+    report = DispatchReport(enqueued=sum(len(g) for i, g in enumerate(groups) if i not in set(failed)))
+    for tenant, debtor_id in deps.ledgers.shard_with_outbox(shard, now - SWEEP_GRACE, 200):
+        try:
+            report.repaired_events += _repair_person(deps, tenant, debtor_id)
+        except Exception:  # noqa: BLE001 - the ledger keeps the events; the next tick tries again
+            logger.exception("audit repair failed for one person")
+    return report
+
+
+def _delay(due: datetime, now: datetime) -> int:
+    return max(0, min(MAX_DELAY_SECONDS, math.ceil((due - now).total_seconds())))
 
 
 def run_dispatcher(deps: Deps, now: datetime) -> DispatchReport:

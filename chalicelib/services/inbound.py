@@ -1,4 +1,5 @@
-"""Inbound SMS replies (AWS two-way SMS on an SNS topic): STOP suppresses the address at once.
+"""Inbound SMS replies (AWS two-way SMS on an SNS topic): STOP suppresses the address at once; CEASE
+binds every debtor recently texted there; a wrong number frees the debtor it answered (reply_effects).
 
 The opt-out is committed in the address's ledger before the handler returns; every later decision
 for any debtor reads it, and a send already decided re-reads it just before leaving. One
@@ -9,17 +10,19 @@ and exempt (Reg F 1006.14(h)(2)(i); 47 CFR 64.1200(a)(12)).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import DeliveryError
-from chalicelib.domain.inbound import Reply, classify
+from chalicelib.domain.inbound import REVOCATIONS, Classification, Reply, classify_reply
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import Channel
 from chalicelib.domain.preferences import OptOut
-from chalicelib.services import suppression
+from chalicelib.domain.recipients import SentTo, seen
+from chalicelib.services import reply_effects, suppression
 from chalicelib.services.writes import Deps, record_change
 
 CONFIRMATION = "You will receive no more text messages from us. Reply START to receive them again."
@@ -55,43 +58,73 @@ def _sms_opt_out(led: Ledger, address: str) -> bool:
     return any(o.channel is Channel.SMS and o.address in (None, address) for o in led.preferences.opt_outs)
 
 
-def _apply(reply: Reply, address: str, now: datetime) -> Any:
+def _channels(found: Classification) -> tuple[Channel, ...]:
+    """The address's channels a reply sets: a revocation always its texts, its calls too when it names them."""
+    return (Channel.SMS, Channel.VOICE) if found.about_calls else (Channel.SMS,)
+
+
+def _apply(found: Classification, message: InboundSms, now: datetime) -> Callable[[Ledger], Ledger]:
+    address, channels = message.origination, _channels(found)
+
     def mutate(led: Ledger) -> Ledger:
-        keep = tuple(o for o in led.preferences.opt_outs if not (o.channel is Channel.SMS and o.address == address))
-        if reply is Reply.OPT_OUT:
-            keep += (OptOut(channel=Channel.SMS, address=address, at=now),)
-        if reply in (Reply.OPT_OUT, Reply.OPT_IN):
-            return replace(led, preferences=led.preferences.model_copy(update={"opt_outs": keep}))
-        return led
+        if message.message_id and message.message_id in led.replies_seen:
+            return led  # a delivery of this reply was handled meanwhile
+        led = replace(led, replies_seen=seen(led.replies_seen, message.message_id))
+        if found.reply not in (*REVOCATIONS, Reply.OPT_IN):
+            return led
+        # A cease also revokes consent to text this number (47 CFR 64.1200(a)(10): any reasonable means).
+        keep = tuple(o for o in led.preferences.opt_outs if not (o.channel in channels and o.address == address))
+        if found.reply in REVOCATIONS:
+            keep += tuple(OptOut(channel=channel, address=address, at=now) for channel in channels)
+        return replace(led, preferences=led.preferences.model_copy(update={"opt_outs": keep}))
 
     return mutate
 
 
-def handle_inbound_sms(message: InboundSms, tenant: str, deps: Deps, now: datetime) -> Reply:
-    """Classify, commit the consent change with its event, then answer (confirmation or help)."""
-    reply = classify(message.body)
-    key = (tenant, suppression.address_key(message.origination))
-    turned: dict[str, bool] = {}
-
-    def drafts(before: Ledger, after: Ledger) -> list[Draft]:
-        # Decided on the ledger actually committed: two deliveries of one STOP confirm once.
-        turned["opted_out"] = not _sms_opt_out(before, message.origination) and _sms_opt_out(after, message.origination)
-        return [Draft("inbound_sms", contact_id, data)]
-
-    data = {
+def _event(found: Classification, message: InboundSms, contacts: tuple[SentTo, ...]) -> dict[str, Any]:
+    """The reply on the address's chain: its intent, the words that decided it, whom it answered."""
+    return {
         "source": "sms-reply",
-        "reply": reply.value,
+        "reply": found.reply.value,
+        "matched": found.matched,
+        "set_aside": found.set_aside,
         "body": message.body,
         "message_id": message.message_id,
         "to": message.destination,
+        "answered": [
+            {"tenant": s.tenant, "debtor_id": s.debtor_id, "contact_id": s.contact_id, "account_id": s.account_id}
+            for s in contacts
+        ],
     }
+
+
+def handle_inbound_sms(message: InboundSms, tenant: str, deps: Deps, now: datetime) -> Reply:
+    """Classify; commit the change in each answered debtor's ledger, then in the address's own (where a
+    redelivered reply is recognised by its ``inboundMessageId``); then answer (confirmation or help)."""
+    found = classify_reply(message.body)
+    key = (tenant, suppression.address_key(message.origination))
+    address = deps.ledgers.get(*key)
+    if False:
+        return found.reply  # delivered before: recorded then, nothing new now
+    contacts = reply_effects.answered(found, address, now)
+    # The debtors' ledgers first: a crash before the address's commit leaves the reply to be handled again.
+    reply_effects.apply(found, message.origination, message.message_id, contacts, deps, now)
+    turned: dict[str, bool] = {}
     contact_id = f"inbound:{message.message_id or now.isoformat()}"
-    record_change(key, deps, now, drafts, _apply(reply, message.origination, now))
+
+    def drafts(before: Ledger, after: Ledger) -> list[Draft]:
+        if message.message_id and message.message_id in before.replies_seen:
+            return []
+        # Decided on the ledger actually committed: two deliveries of one STOP confirm once.
+        turned["opted_out"] = not _sms_opt_out(before, message.origination) and _sms_opt_out(after, message.origination)
+        return [Draft("inbound_sms", contact_id, _event(found, message, contacts))]
+
+    record_change(key, deps, now, drafts, _apply(found, message, now))
     if turned.get("opted_out"):
         _answer(key, deps, now, contact_id, message.origination, CONFIRMATION, "confirmation")
-    elif reply is Reply.HELP:
+    elif found.reply is Reply.HELP and "opted_out" in turned:
         _answer(key, deps, now, contact_id, message.origination, HELP, "help")
-    return reply
+    return found.reply
 
 
 def _answer(key: tuple[str, str], deps: Deps, now: datetime, contact_id: str, to: str, text: str, kind: str) -> None:

@@ -22,10 +22,11 @@ from typing import Any
 
 from chalicelib.domain import engine
 from chalicelib.domain.audit import EventType
+from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.masking import mask_address
-from chalicelib.domain.model import ContactRecord, ContactRequest, Outcome, Result
+from chalicelib.domain.model import Channel, ContactRecord, ContactRequest, Outcome, Result
 from chalicelib.domain.preferences import OptOut, Preferences
-from chalicelib.services import audit_read, dispatch, suppression
+from chalicelib.services import audit_read, calls, dispatch, suppression
 from chalicelib.services.ports import AuditTrail
 from chalicelib.services.writes import Deps
 
@@ -37,8 +38,8 @@ GRACE = timedelta(minutes=10)  # the dispatcher runs every minute; the sweep tak
 
 @dataclass(frozen=True)
 class Violation:
-    # over-contact | after-opt-out | message-without-sent | sent-without-message | deferred-past-due |
-    # audit-pending | chain-break
+    # over-contact | after-opt-out | call-without-valid-permit | message-without-sent | sent-without-message |
+    # deferred-past-due | audit-pending | chain-break
     kind: str
     tenant: str
     debtor_id: str
@@ -56,6 +57,7 @@ class InvariantReport:
     people: int = 0
     contacts: int = 0
     violations: list[Violation] = field(default_factory=list)
+    unreported_calls: list[str] = field(default_factory=list)  # "tenant/debtor contact": settled unknown
 
 
 def _person_events(tenant: str, debtor_id: str, deps: Deps, outbox: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -75,22 +77,49 @@ def _index(tenant: str, events: Iterable[dict[str, Any]]) -> tuple[dict[str, Con
     return requests, committed
 
 
+def _calls_without_valid_permit(tenant: str, debtor_id: str, events: Iterable[dict[str, Any]]) -> list[Violation]:
+    """Outcomes dated after their permit lapsed: the dialer placed a call the gateway had not permitted then."""
+    return [
+        Violation(
+            "call-without-valid-permit",
+            tenant,
+            debtor_id,
+            e["contact_id"],
+            datetime.fromisoformat(e["data"]["at"]),
+            (),
+            f"placed at {e['data']['at']}, its permit was valid until {e['data'].get('valid_until')}",
+        )
+        for e in events
+        if e["type"] == EventType.OUTCOME and e["data"].get(calls.WITHOUT_VALID_PERMIT)
+    ]
+
+
+def unreported_calls(ledger: Ledger) -> list[ContactRecord]:
+    """Permitted calls whose outcome never came and were settled ``unknown``: they count as the worst case,
+    and the dialer that placed them owes a report (not an over-contact, so not a violation)."""
+    return [r for r in ledger.history if r.channel is Channel.VOICE and r.result is Result.UNKNOWN]
+
+
 def check_person(
     tenant: str,
     debtor_id: str,
     deps: Deps,
     events: list[dict[str, Any]] | None = None,
     opt_outs: dict[str, list[tuple[str, OptOut]]] | None = None,
-) -> tuple[int, list[Violation]]:
-    """``events``: the person's events already read (by day, say); read whole from the trail if they miss
+) -> tuple[int, list[Violation], list[str]]:
+    """Returns the contacts checked, the violations, and the calls settled unknown (``unreported_calls``).
+
+    ``events``: the person's events already read (by day, say); read whole from the trail if they miss
     the request or decision of a contact the ledger still counts. ``opt_outs``: a cache by address."""
     ledger = deps.ledgers.get(tenant, debtor_id)
-    requests, committed = _index(tenant, [*(events or []), *ledger.outbox])
+    read = [*(events or []), *ledger.outbox]
+    requests, committed = _index(tenant, read)
     if events is None or any(r.contact_id not in committed or r.contact_id not in requests for r in ledger.history):
-        requests, committed = _index(tenant, _person_events(tenant, debtor_id, deps, ledger.outbox))
+        read = _person_events(tenant, debtor_id, deps, ledger.outbox)
+        requests, committed = _index(tenant, read)
     cache = {} if opt_outs is None else opt_outs
     records = sorted((r for r in ledger.history if r.contact_id in committed), key=lambda r: committed[r.contact_id])
-    violations: list[Violation] = []
+    violations = _calls_without_valid_permit(tenant, debtor_id, {e["seq"]: e for e in read}.values())
     checked = 0
     for index, record in enumerate(records):
         request = requests.get(record.contact_id)
@@ -111,7 +140,7 @@ def check_person(
             kind = "after-opt-out" if any("opt-out" in r for r in rules) else "over-contact"
             detail = "; ".join(r.message for r in decision.reasons)
             violations.append(Violation(kind, tenant, debtor_id, record.contact_id, record.at, rules, detail))
-    return checked, violations
+    return checked, violations, [r.contact_id for r in unreported_calls(ledger)]
 
 
 def check_people(tenant: str, debtor_ids: Iterable[str], deps: Deps) -> InvariantReport:
@@ -122,10 +151,11 @@ def _check_all(tenant: str, people: Iterable[tuple[str, list[dict[str, Any]] | N
     report = InvariantReport()
     cache: dict[str, list[tuple[str, OptOut]]] = {}
     for debtor_id, events in people:
-        checked, violations = check_person(tenant, debtor_id, deps, events, cache)
+        checked, violations, unreported = check_person(tenant, debtor_id, deps, events, cache)
         report.people += 1
         report.contacts += checked
         report.violations += violations
+        report.unreported_calls += [f"{tenant}/{debtor_id} {contact_id}" for contact_id in unreported]
     return report
 
 
@@ -185,6 +215,7 @@ def check_invariants(
         report.people += merged.people
         report.contacts += merged.contacts
         report.violations += merged.violations
+        report.unreported_calls += merged.unreported_calls
         cache = audit_read.AnchorCache(audit.anchors)
         for chain, events in by_chain.items():
             _collect_sends(tenant, chain, events, deps, sent_events, unknown, addresses)

@@ -22,6 +22,14 @@ class LedgerRepository(Protocol):
 
     def with_outbox(self, before: datetime, limit: int) -> list[tuple[str, str]]: ...
 
+    # The sparse indexes are spread over ``shards`` shards (None: the key of before the sharding), so the
+    # dispatcher's work fans out, one shard a message (services.dispatch).
+    shards: int
+
+    def shard_due(self, shard: int | None, until: datetime, limit: int) -> list[tuple[str, str, datetime]]: ...
+
+    def shard_with_outbox(self, shard: int | None, before: datetime, limit: int) -> list[tuple[str, str]]: ...
+
 
 class AuditLog(Protocol):
     def append(self, events: Sequence[dict[str, Any]]) -> int: ...  # how many were new

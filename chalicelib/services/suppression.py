@@ -38,10 +38,11 @@ def scoped_opt_outs(deps: Deps, tenant: str, address: str) -> list[tuple[str, Op
 
 def read_with_opt_outs(
     deps: Deps, tenant: str, debtor_id: str, address: str
-) -> tuple[Ledger, list[tuple[str, OptOut]]]:
-    """The person's ledger and the address's scoped opt-outs, in one strongly consistent BatchGetItem."""
+) -> tuple[Ledger, list[tuple[str, OptOut]], Ledger]:
+    """The person's ledger, the address's scoped opt-outs and its shared-scope ledger (where replies land
+    and which keeps who was texted there), in one strongly consistent BatchGetItem."""
     person, *addresses = deps.ledgers.get_many([(tenant, debtor_id), *_scopes(tenant, address)])
-    return person, _found(addresses)
+    return person, _found(addresses), addresses[-1]
 
 
 def opt_outs(deps: Deps, tenant: str, address: str) -> tuple[OptOut, ...]:

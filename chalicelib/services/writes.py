@@ -12,12 +12,12 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.domain.audit import Draft
+from chalicelib.domain.audit import Draft, EventType
 from chalicelib.domain.errors import ConflictError, StorageUnavailableError
-from chalicelib.domain.ledger import Ledger
+from chalicelib.domain.ledger import OUTCOME_DEADLINE, VOICE_PERMIT, Ledger
 from chalicelib.domain.model import ContactRequest
 from chalicelib.domain.policy import PolicySet
 from chalicelib.services import ids
@@ -44,6 +44,11 @@ class Deps:
     audit_inline: bool = True
     # Told of every decision submit makes (result, request, trigger): the metrics (chalicelib.telemetry).
     observe: Callable[[Any, ContactRequest, str], None] = field(default=lambda result, request, trigger: None)
+    # A voice permit lasts this long at most (VOICE_PERMIT_SECONDS), never past a rule's boundary.
+    permit_for: timedelta = VOICE_PERMIT
+    # A permit whose outcome is not reported this long after it was given is settled as unknown
+    # (OUTCOME_DEADLINE_SECONDS); it keeps counting as the worst it can turn out to be.
+    outcome_deadline: timedelta = OUTCOME_DEADLINE
 
 
 def backoff(deps: Deps, attempt: int) -> None:
@@ -101,7 +106,12 @@ def record_incident(
     exc: Exception,
     events: list[Draft] | None = None,
 ) -> None:
-    """Keep an attempt that could not be committed, with its reason (and the events it could not record)."""
+    """Keep an attempt that could not be committed, with its reason (and the events it could not record).
+
+    It reaches the trail as every event does: through the person's ledger (and the appender). When the ledger
+    cannot take it either, it is kept outside the chain in the person's incident partition; when that fails
+    too, the log line is the only record. Never raises: a failure while recording a failure must not turn
+    the caller's 503 into anything else."""
     data: dict[str, Any] = {
         "contact_id": contact_id,
         "trigger": trigger,
@@ -110,10 +120,16 @@ def record_incident(
     }
     if events:
         data["unrecorded_events"] = [{"type": d.type, "data": d.data} for d in events]
+    draft = Draft(EventType.INCIDENT, contact_id, data, request.channel.value, request.account_id)
+    try:
+        record_change((request.tenant, request.debtor_id), deps, now, [draft], lambda ledger: ledger)
+        return
+    except Exception:  # noqa: BLE001 - storage is failing; try the partition outside the chain
+        logger.warning("incident not committed to the ledger: %s", exc)
     try:
         deps.audit.record_incident(request.tenant, request.debtor_id, now, data)
-    except StorageUnavailableError:
-        logger.error("incident not stored: %s", exc)  # the log line is then the only record
+    except Exception:  # noqa: BLE001 - nothing is sent either way; the log line is then the only record
+        logger.error("incident not stored: %s", exc)
 
 
 def record_change(

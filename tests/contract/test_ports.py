@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from moto import mock_aws
@@ -12,8 +13,9 @@ from chalicelib.adapters.dynamodb import DynamoDBAuditLog, DynamoDBLedger
 from chalicelib.bootstrap import Clients
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import ConflictError
-from chalicelib.domain.ledger import Deferred, Ledger
+from chalicelib.domain.ledger import Deferred, Ledger, index_shard
 from chalicelib.domain.model import ContactRecord
+from chalicelib.domain.recipients import SentTo
 from chalicelib.settings import Settings
 from tests.conftest import make_request, utc
 from tests.fakes import InMemoryAuditLog, InMemoryLedger
@@ -31,7 +33,7 @@ def stores(request, aws_env) -> Iterator[tuple[object, object]]:
         clients = Clients(settings)
         provision.ensure_tables(clients.dynamodb, settings)
         yield (
-            DynamoDBLedger(clients.dynamodb, settings.ledger_table),
+            DynamoDBLedger(clients.dynamodb, settings.ledger_table, InMemoryLedger.shards),
             DynamoDBAuditLog(clients.dynamodb, settings.audit_table),
         )
 
@@ -72,6 +74,26 @@ def test_due_lists_ledgers_with_deferred_contacts_due_by_now(stores):
     assert ledgers.due(utc(2026, 5, 5, 11, 59), 10) == []
     assert ledgers.due(utc(2026, 5, 5, 12, 0), 10) == [("t", "p")]
     assert ledgers.get("t", "p").deferred[0].request.debtor_id == "p"
+
+
+def test_due_people_are_spread_over_shards_and_merged_in_due_order(stores):
+    ledgers, _ = stores
+    people = [f"p{i}" for i in range(12)]
+    for i, person in enumerate(people):
+        at = utc(2026, 5, 5, 12, 0) + timedelta(minutes=11 - i)  # the last committed is due first
+        ledgers.commit(
+            ledgers.get("t", person).with_deferred(Deferred(f"c-{i}", make_request(debtor_id=person), at)), 0
+        )
+    until = utc(2026, 5, 5, 13, 0)
+    by_shard = {k: ledgers.shard_due(k, until, 100) for k in range(ledgers.shards)}
+    assert sum(1 for found in by_shard.values() if found) > 1  # not one key for everyone
+    for shard, found in by_shard.items():
+        assert [at for _t, _p, at in found] == sorted(at for _t, _p, at in found)
+        assert all(index_shard("t", p, ledgers.shards) == shard for _t, p, _at in found)
+    assert sorted(p for found in by_shard.values() for _t, p, _at in found) == sorted(people)
+    assert ledgers.shard_due(None, until, 100) == []  # the key of before the sharding holds nobody new
+    assert ledgers.due(until, 100) == [("t", p) for p in reversed(people)]  # every shard, merged by due time
+    assert ledgers.due(until, 3) == [("t", p) for p in reversed(people)][:3]
 
 
 def test_with_outbox_lists_ledgers_whose_events_may_be_unappended(stores):
@@ -137,3 +159,11 @@ def test_marking_older_events_keeps_newer_ones_for_the_next_commit_to_trim(store
     assert ledgers.with_outbox(NOW, 10) == [("t", "p")]
     ledgers.mark_appended("nobody", "p", 1)  # no ledger, nothing created
     assert ledgers.get("nobody", "p").version == 0
+
+
+def test_an_address_ledger_keeps_whom_it_was_texted_about_and_the_replies_it_handled(stores):
+    ledgers, _ = stores
+    sent = SentTo("t", "d-1", "ct_1", "a-1", NOW, third_party=True)
+    ledgers.commit(Ledger(tenant="t", debtor_id="@addr:x", recent_contacts=(sent,), replies_seen=("m-1",)), 0)
+    stored = ledgers.get("t", "@addr:x")
+    assert (stored.recent_contacts, stored.replies_seen) == ((sent,), ("m-1",))

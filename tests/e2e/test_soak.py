@@ -11,9 +11,15 @@ from bench import soak
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("soak")]
 
 
+US_AFTERNOON = next(p for p in soak.PHASES if p.name == "us-afternoon")
+
+
 def test_a_short_soak_under_faults_breaks_no_invariant() -> None:
-    result = soak.run(seconds=8, clients=2, api_processes=2, seed=11, out=None, use_running=False)
+    # Run as if at 15:00 in New York whatever the hour: US calls are permitted, so the caps, the lockout and
+    # pending outcomes are really exercised (a soak at night would refuse every call and prove nothing).
+    result = soak.run(seconds=10, clients=2, api_processes=2, seed=11, out=None, phases=(US_AFTERNOON,))
     assert result["requests_served"] > 50, result
+    assert result["phases"]["us-afternoon"]["calls-permitted"] > 0, result
     assert sum(result["faults_injected"].values()) > 0, result  # the faults did happen
     assert not [k for k in result["answers"] if k.startswith("5") and k != "503"], result["answers"]
     assert result["people_checked"] > 0

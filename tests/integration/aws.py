@@ -35,7 +35,7 @@ def module_gateway(policies: PolicySet) -> Iterator[tuple[Gateway, pytest.Monkey
         for name, value in AWS_ENV.items():
             patch.setenv(name, value)
         patch.delenv("AWS_ENDPOINT_URL", raising=False)
-        settings = Settings(unsubscribe_secret="integration-test-key")
+        settings = Settings(unsubscribe_secret="integration-test-key", index_shards=4, day_shards=4)
         clients = Clients(settings)
         provision.ensure_all(clients, settings)
         yield bootstrap(settings=settings, clients=clients, policies=policies), patch
@@ -49,7 +49,7 @@ def stream_gateway(policies: PolicySet, secret: str) -> Iterator[Gateway]:
     """A provisioned gateway over moto (inside the caller's AWS env) whose audit events are appended from the
     ledger stream, as deployed (``AUDIT_APPEND=stream``); drain the stream with ``LedgerStream``."""
     with mock_aws():
-        settings = Settings(unsubscribe_secret=secret, audit_append="stream")
+        settings = Settings(unsubscribe_secret=secret, audit_append="stream", index_shards=4, day_shards=4)
         clients = Clients(settings)
         provision.ensure_all(clients, settings)
         yield bootstrap(settings=settings, clients=clients, policies=policies)

@@ -17,7 +17,7 @@ from tests.conftest import TENANT
 @pytest.fixture
 def gateway(aws_env: None, policies: PolicySet) -> Iterator[Gateway]:
     with mock_aws():
-        settings = Settings(unsubscribe_secret="integration-test-key")
+        settings = Settings(unsubscribe_secret="integration-test-key", index_shards=4, day_shards=4)
         clients = Clients(settings)
         provision.ensure_all(clients, settings)
         yield bootstrap(settings=settings, clients=clients, policies=policies)

@@ -25,7 +25,9 @@ NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 @pytest.fixture
 def streaming(aws_env: None, policies: PolicySet) -> Iterator[Gateway]:
     with mock_aws():
-        settings = Settings(unsubscribe_secret="integration-test-key", audit_append="stream")
+        settings = Settings(
+            unsubscribe_secret="integration-test-key", audit_append="stream", index_shards=4, day_shards=4
+        )
         clients = Clients(settings)
         provision.ensure_all(clients, settings)
         yield bootstrap(settings=settings, clients=clients, policies=policies)
@@ -41,12 +43,13 @@ def _ledger_item(gateway: Gateway, debtor_id: str = "d-1") -> dict:
     )["Item"]
 
 
-def test_a_sent_sms_costs_four_calls_and_the_appender_completes_the_trail(streaming):
+def test_a_sent_sms_costs_five_calls_and_the_appender_completes_the_trail(streaming):
     stream = LedgerStream(streaming)
     dynamodb, sns = count_calls(streaming.clients.dynamodb), count_calls(streaming.clients.sns)
     result = submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
     assert result.status == "sent" and len(sent_sms()) == 1
-    assert dynamodb == ["BatchGetItem", "PutItem", "PutItem"] and sns == ["Publish"]  # read, commit, outcome
+    # read, commit, whom the address was texted about (so a reply knows whom it answers), outcome
+    assert dynamodb == ["BatchGetItem", "PutItem", "PutItem", "PutItem"] and sns == ["Publish"]
     assert _stored(streaming) == []  # nothing appended on the request path
 
     report = stream.drain()

@@ -6,7 +6,7 @@ import pytest
 
 from chalicelib.domain.audit import verify_chain
 from chalicelib.domain.errors import StorageUnavailableError
-from chalicelib.services import dispatch
+from chalicelib.services import dispatch, ids
 from chalicelib.services.calls import record_call_outcome
 from chalicelib.services.contacts import get_contact, submit_contact
 from tests.conftest import TENANT, make_request, utc
@@ -121,20 +121,34 @@ def test_not_connected_call_stops_counting(gateway):
     for day in range(1, 8):
         permit = submit_contact(voice, gateway.deps, utc(2026, 4, day, 15, 0))
         assert permit.status == "permitted"
-    record_call_outcome(TENANT, permit.contact_id, "not_connected", gateway.deps, utc(2026, 4, 7, 15, 5))
-    assert submit_contact(voice, gateway.deps, utc(2026, 4, 7, 16, 0)).status == "permitted"
+        result = "not_connected" if day == 7 else "unanswered"
+        record_call_outcome(TENANT, permit.contact_id, result, gateway.deps, utc(2026, 4, day, 15, 5))
+    again = submit_contact(voice, gateway.deps, utc(2026, 4, 7, 16, 0))
+    assert again.status == "permitted"
+    record_call_outcome(TENANT, again.contact_id, "unanswered", gateway.deps, utc(2026, 4, 7, 16, 5))
     eighth = submit_contact(voice, gateway.deps, utc(2026, 4, 7, 17, 0))
     assert eighth.status == "refused"
     assert eighth.decision.not_before == utc(2026, 4, 8, 12, 0)
 
 
-def test_unreadable_ledger_is_kept_as_an_incident_with_its_reason(gateway):
+def test_unreadable_ledger_is_kept_as_an_incident_on_the_chain_with_its_reason(gateway):
     fail_calls(gateway.clients.dynamodb, "BatchGetItem", "InternalServerError")
     with pytest.raises(StorageUnavailableError):
         submit_contact(make_request(), gateway.deps, NOON_ATLANTA)
-    [incident] = gateway.deps.audit.incidents(TENANT, "d-1")
+    [incident] = [e for e in gateway.deps.audit.for_person(TENANT, "d-1") if e["type"] == "incident"]
     assert "InternalServerError" in incident["data"]["reason"]
     assert incident["data"]["request"]["to"] == "+14045550100"
+    assert gateway.deps.audit.incidents(TENANT, "d-1") == []  # the chain took it: nothing outside
+
+
+def test_a_contact_whose_commit_failed_is_sent_on_its_retry(gateway):
+    contact_id = ids.contact_id_for_key(TENANT, "d-1", "retry-me")
+    heal = fail_calls(gateway.clients.dynamodb, "BatchGetItem", "InternalServerError")
+    with pytest.raises(StorageUnavailableError):
+        submit_contact(make_request(), gateway.deps, NOON_ATLANTA, contact_id=contact_id)
+    heal()
+    retried = submit_contact(make_request(), gateway.deps, NOON_ATLANTA, contact_id=contact_id)
+    assert retried.status == "sent"
 
 
 def test_corrupt_ledger_item_fails_closed(gateway):

@@ -99,7 +99,7 @@ def _nothing(_gateway: Gateway, _stream: LedgerStream) -> None:
     return None
 
 
-SUBMIT_CALLS = 4  # checked below: read, commit, Publish, outcome
+SUBMIT_CALLS = 5  # checked below: read, commit, whom the number was texted about, Publish, outcome
 
 
 def test_submit_lists_its_steps(policies) -> None:
@@ -120,12 +120,12 @@ def test_a_submit_that_dies_after_any_step(policies, k) -> None:
         (record,) = [r for r in ledger.history if r.contact_id == CONTACT]
         if k == 1:  # died before its reservation was committed: the retry is a first attempt
             assert retried is not None and record.result.value == "sent" and len(texts_to(NUMBER)) == 1
-        elif k in (2, 3):
+        elif k in (2, 3, 4):
             # Died between the reservation and the outcome: nobody can tell whether the message left (after
-            # call 2 it had not, after call 3 it had). The retry is refused (409, that contact), the
+            # calls 2 and 3 it had not, after call 4 it had). The retry is refused (409, that contact), the
             # dispatcher settles the reservation as "unknown", it counts toward caps, and nothing resends it.
             assert retried is None and record.result.value == "unknown"
-            assert len(texts_to(NUMBER)) == (0 if k == 2 else 1)
+            assert len(texts_to(NUMBER)) == (1 if k == 4 else 0)
         else:  # the outcome was stored: the retry is refused, the contact went out once
             assert retried is None and record.result.value == "sent" and len(texts_to(NUMBER)) == 1
         assert_invariants(gateway, NOON_ATLANTA)
@@ -175,6 +175,36 @@ def test_an_inbound_stop_that_dies_after_any_step(policies) -> None:
             assert len(texts_to(NUMBER)) <= 1, k  # one confirmation at most
             after = submit_contact(make_request(debtor_id="d-3"), gateway.deps, NOON_ATLANTA + timedelta(hours=1))
             assert after is not None and after.status.value == "blocked", k  # the STOP holds
+            assert_invariants(gateway, NOON_ATLANTA)
+        finally:
+            gateway_stack.__exit__(None, None, None)
+
+
+def _texted(gateway: Gateway, stream: LedgerStream) -> None:
+    submit_contact(make_request(debtor_id="d-5"), gateway.deps, NOON_ATLANTA)
+    stream.drain()
+
+
+def _cease(gateway: Gateway, _state: Any) -> Any:
+    text = json.dumps({"originationNumber": NUMBER, "destinationNumber": "+1800", "messageBody": "CEASE",
+                       "inboundMessageId": "m-cease"})  # fmt: skip
+    at = NOON_ATLANTA + timedelta(minutes=5)
+    return inbound.handle_inbound_sms(inbound.parse_two_way_sms(text), SHARED_SCOPE, gateway.deps, at)
+
+
+def test_an_inbound_cease_that_dies_after_any_step_binds_the_debtor_once_redelivered(policies) -> None:
+    calls = crash_points(policies, _texted, _cease)
+    for k in range(1, calls + 1):
+        gateway_stack, gateway, stream, _ = run_crashing(policies, _texted, _cease, k)
+        try:
+            _cease(gateway, None)  # SNS delivers it again after the failed invocation
+            _cease(gateway, None)  # and once more: nothing new
+            recover(gateway, stream, NOON_ATLANTA)
+            voice = make_request(debtor_id="d-5", channel="voice", message=None)
+            after = submit_contact(voice, gateway.deps, NOON_ATLANTA + timedelta(hours=1))
+            assert after is not None and after.status.value == "refused", k  # the cease holds
+            changes = [e for e in gateway.deps.audit.for_person(TENANT, "d-5") if e["type"] == "preferences_changed"]
+            assert len(changes) == 1, k
             assert_invariants(gateway, NOON_ATLANTA)
         finally:
             gateway_stack.__exit__(None, None, None)

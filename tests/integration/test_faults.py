@@ -55,8 +55,19 @@ def test_storage_throttled_past_its_three_attempts_sends_nothing_and_keeps_an_in
     assert faults.injected == {"throttle dynamodb.BatchGetItem": 3}  # standard mode, 3 attempts in all
     assert sent_sms() == []
     faults.clear()
-    (incident,) = gateway.trail.incidents(TENANT, "d-2")
-    assert "BatchGetItem" in incident["data"]["reason"] or incident["data"]["reason"]
+    (incident,) = [e for e in gateway.trail.for_person(TENANT, "d-2") if e["type"] == "incident"]
+    assert incident["data"]["reason"]
+
+
+def test_a_failure_while_recording_the_incident_still_answers_unavailable(gateway, faults) -> None:
+    # The incident's own writes meet a lost race on every put (ledger and audit table): the caller is still
+    # told "unavailable", nothing is sent, and nothing but StorageUnavailableError escapes.
+    gateway.deps.sleep = lambda _seconds: None
+    faults.add("throttle", "dynamodb", "BatchGetItem", when=on_ledger(gateway), times=None)
+    faults.add("conflict", "dynamodb", "PutItem", times=None)
+    with pytest.raises(StorageUnavailableError):
+        submit_contact(make_request(debtor_id="d-9"), gateway.deps, NOON_ATLANTA)
+    assert sent_sms() == []
 
 
 def test_a_5xx_from_dynamodb_is_retried(gateway, faults) -> None:

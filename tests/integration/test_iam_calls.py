@@ -66,6 +66,7 @@ def needs(service: str, operation: str, params: dict[str, Any], settings: Settin
         settings.batch_queue: "BatchQueue",
         settings.export_queue: "ExportQueue",
         f"{settings.batch_queue}-dead": "BatchDeadLetterQueue",
+        settings.dispatch_queue: "DispatchQueue",
     }
     buckets = {settings.export_bucket: "ExportBucket", settings.anchor_bucket: "AnchorBucket"}
     # Every table, bucket and queue is encrypted under DataKey: DynamoDB checks the caller's kms:Decrypt,
@@ -217,6 +218,13 @@ def test_each_function_is_granted_every_call_it_makes(stack, monkeypatch: pytest
         stream.drain()
     with calls.as_("dispatcher"):
         client.lambda_.invoke("dispatcher", client.events.generate_cw_event("aws.events", "Scheduled Event", {}, []))
+    with calls.as_("dispatch_worker"):  # the shard messages, then the people messages they enqueued
+        for _round in range(2):
+            for message in _drain(gateway, gateway.settings.dispatch_queue, calls):
+                event = client.events.generate_sqs_event(
+                    queue_name=provision.DISPATCH_QUEUE, message_bodies=[message["Body"]]
+                )
+                client.lambda_.invoke("dispatch_worker", event)
     with calls.as_("audit_stream"):
         stream.drain()
     with calls.as_("api_handler"):

@@ -15,14 +15,17 @@ NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 
 
 def _calls(gateway, count: int, debtor_id: str = "d-1"):
-    return [
-        submit_contact(
-            make_request(debtor_id=debtor_id, channel="voice", message=None),
-            gateway.deps,
-            NOON_ATLANTA + timedelta(hours=i % 3, days=i // 3),
-        )
-        for i in range(count)
-    ]
+    """Calls the dialer places and reports as unanswered (an unreported one would lock the debt)."""
+    from chalicelib.services import calls
+
+    answers = []
+    for i in range(count):
+        at = NOON_ATLANTA + timedelta(hours=i % 3, days=i // 3)
+        answer = submit_contact(make_request(debtor_id=debtor_id, channel="voice", message=None), gateway.deps, at)
+        if answer.status == "permitted":
+            calls.record_call_outcome("local", answer.contact_id, Result.UNANSWERED, gateway.deps, at)
+        answers.append(answer)
+    return answers
 
 
 def test_what_the_gateway_permitted_breaks_no_rule(gateway):
@@ -145,3 +148,23 @@ def test_events_the_audit_table_lacks_and_a_broken_chain_are_reported(gateway):
     )
     broken = [v for v in _full(gateway, NOON_ATLANTA + timedelta(minutes=30), _provider()) if v.kind == "chain-break"]
     assert [v.debtor_id for v in broken] == ["d-8"]
+
+
+def test_a_call_placed_after_its_permit_lapsed_is_reported(gateway):
+    from chalicelib.services import calls
+
+    permit = submit_contact(make_request(channel="voice", message=None), gateway.deps, NOON_ATLANTA)
+    lapsed = permit.decision.valid_until + timedelta(seconds=5)
+    calls.record_call_outcome("local", permit.contact_id, Result.UNANSWERED, gateway.deps, lapsed, lapsed)
+    report = invariants.check_people("local", ["d-1"], gateway.deps)
+    assert [(v.kind, v.contact_id) for v in report.violations] == [("call-without-valid-permit", permit.contact_id)]
+
+
+def test_a_call_whose_outcome_never_came_is_listed_not_counted_as_a_violation(gateway):
+    from chalicelib.services import dispatch
+
+    permit = submit_contact(make_request(channel="voice", message=None), gateway.deps, NOON_ATLANTA)
+    dispatch.run_dispatcher(gateway.deps, NOON_ATLANTA + gateway.deps.outcome_deadline)
+    report = invariants.check_people("local", ["d-1"], gateway.deps)
+    assert report.violations == []
+    assert report.unreported_calls == [f"local/d-1 {permit.contact_id}"]

@@ -43,7 +43,8 @@ def items(gateway: Any, debtor: str) -> list[dict[str, Any]]:
         {
             "seq": int(i["seq"]["N"]),
             "expires_at": int(i["expires_at"]["N"]),
-            "expiry_day": i["expiry_day"]["S"],
+            "expiry_day": i["expiry_day"]["S"].split("#")[0],  # the day; its shard follows a '#'
+            "shard": i["expiry_day"]["S"].split("#")[1],
             "body": i["body"]["S"],
         }
         for i in response["Items"]

@@ -1,0 +1,80 @@
+"""Disputes raised by a reply ("not my debt", 我已经还款了): opened on the debtor's chain for review, closed
+by a compliance officer with a reason. Both are audit events of the dispute (``dispute:<id>``).
+
+The id follows from the reply's ``inboundMessageId``, so a redelivered reply opens nothing new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.audit import Draft
+from chalicelib.domain.errors import GatewayError, NotFoundError
+from chalicelib.domain.inbound import Classification
+from chalicelib.domain.ledger import Ledger
+from chalicelib.domain.recipients import SentTo
+from chalicelib.services.contacts import contact_events
+from chalicelib.services.writes import Deps, record_change
+
+OPENED = "dispute_opened"
+RESOLVED = "dispute_resolved"
+
+
+class DisputeResolvedError(GatewayError):
+    """The dispute's review was closed before: a second resolution changes nothing."""
+
+
+def dispute_id(message_id: str, now: datetime) -> str:
+    return "dp_" + hashlib.sha256((message_id or now.isoformat()).encode()).hexdigest()[:16]
+
+
+def _events(tenant: str, dispute: str, ledger: Ledger, deps: Deps) -> list[dict[str, Any]]:
+    return contact_events(tenant, f"dispute:{dispute}", ledger, deps)
+
+
+def open_dispute(sent: SentTo, found: Classification, message_id: str, deps: Deps, now: datetime) -> None:
+    """Record the dispute on the chain of the debtor whose text the reply answered."""
+    dispute = dispute_id(message_id, now)
+    data = {
+        "dispute_id": dispute,
+        "source": "sms-reply",
+        "message_id": message_id,
+        "matched": found.matched,
+        "answered_contact_id": sent.contact_id,
+        "account_id": sent.account_id,
+    }
+
+    def drafts(before: Ledger, _after: Ledger) -> list[Draft]:
+        if _events(sent.tenant, dispute, before, deps):
+            return []  # opened by an earlier delivery of this reply
+        return [Draft(OPENED, f"dispute:{dispute}", data, "sms", sent.account_id)]
+
+    record_change((sent.tenant, sent.debtor_id), deps, now, drafts, lambda led: led)
+
+
+def resolve(
+    tenant: str,
+    debtor_id: str,
+    dispute: str,
+    reason: str,
+    deps: Deps,
+    now: datetime,
+    *,
+    key_id: str | None = None,
+    actor: str | None = None,
+) -> dict[str, Any]:
+    """Close the review with the officer's reason (audited). Unknown: NotFoundError; closed: DisputeResolvedError."""
+
+    def drafts(before: Ledger, _after: Ledger) -> list[Draft]:
+        events = _events(tenant, dispute, before, deps)
+        if not any(e["type"] == OPENED for e in events):
+            raise NotFoundError(f"dispute {dispute}")
+        if any(e["type"] == RESOLVED for e in events):
+            raise DisputeResolvedError(dispute)
+        data = {"dispute_id": dispute, "reason": reason, "actor": actor, "key_id": key_id}
+        return [Draft(RESOLVED, f"dispute:{dispute}", data)]
+
+    record_change((tenant, debtor_id), deps, now, drafts, lambda led: led)
+    return {"dispute_id": dispute, "debtor_id": debtor_id, "status": "resolved", "reason": reason}

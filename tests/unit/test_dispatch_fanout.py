@@ -1,0 +1,101 @@
+"""The dispatcher's fan-out over a queue: the tick enqueues shards, shards enqueue their due people with a delay,
+workers send them. Overlapping ticks, messages delivered twice and workers racing each other send every
+contact of a herd exactly once, and none before its ``not_before``."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain.model import Result
+from chalicelib.services import dispatch
+from chalicelib.services.contacts import Deps, submit_contact
+from tests.conftest import TENANT, make_request, utc
+
+NIGHT_ATLANTA = utc(2026, 3, 2, 11, 0)  # 06:00 EST: texts wait until 08:00
+EIGHT_ATLANTA = utc(2026, 3, 2, 13, 0)
+HERD = 120
+
+
+class DelayQueue:
+    """SQS as the dispatcher uses it: messages become visible after their delay, on the test's clock."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[datetime, dict[str, Any]]] = []
+        self.now = NIGHT_ATLANTA
+        self.lock = threading.Lock()
+        self.delays: list[int] = []
+
+    def send_many(self, messages: list[dict[str, Any]], delays: list[int] | None = None) -> list[int]:
+        with self.lock:
+            for i, message in enumerate(messages):
+                delay = delays[i] if delays else 0
+                self.delays.append(delay)
+                self.messages.append((self.now + timedelta(seconds=delay), message))
+        return []
+
+    def receive(self, now: datetime) -> list[tuple[datetime, dict[str, Any]]]:
+        with self.lock:
+            visible = [m for m in self.messages if m[0] <= now]
+            self.messages = [m for m in self.messages if m[0] > now]
+        return visible
+
+
+def herd(deps: Deps) -> list[str]:
+    debtors = [f"d-{i}" for i in range(HERD)]
+    for debtor in debtors:
+        result = submit_contact(
+            make_request(debtor_id=debtor, to=f"+1404555{1000 + int(debtor[2:]):04d}"), deps, NIGHT_ATLANTA
+        )
+        assert result.status == "scheduled" and result.decision.not_before == EIGHT_ATLANTA
+    return debtors
+
+
+def test_a_herd_leaves_once_each_and_not_early_under_overlapping_ticks_and_redeliveries(deps: Deps) -> None:
+    debtors, queue = herd(deps), DelayQueue()
+    for offset in (-40, -30):  # two ticks before 08:00, overlapping: both enqueue the whole herd
+        queue.now = EIGHT_ATLANTA + timedelta(seconds=offset)
+        assert dispatch.tick(deps, queue, queue.now) == deps.ledgers.shards + 1
+        for _visible, shard in queue.receive(queue.now):
+            dispatch.handle_message(shard, deps, queue, queue.now)
+    assert max(queue.delays) <= dispatch.MAX_DELAY_SECONDS and any(d > 0 for d in queue.delays)
+    early = queue.receive(EIGHT_ATLANTA - timedelta(seconds=1))
+    assert early == []  # each people message is delayed until its people are due
+
+    people = queue.receive(EIGHT_ATLANTA)
+    deliveries = [message for _visible, message in people] * 2  # every message delivered twice
+    with ThreadPoolExecutor(max_workers=4) as workers:  # four workers racing on the same people
+        list(workers.map(lambda m: dispatch.handle_message(m, deps, queue, EIGHT_ATLANTA), deliveries))
+
+    sent_to = Counter(m["to"] for m in deps.sms.sent)
+    assert len(sent_to) == HERD and set(sent_to.values()) == {1}
+    for debtor in debtors:
+        ledger = deps.ledgers.get(TENANT, debtor)
+        assert ledger.deferred == ()
+        (record,) = ledger.history
+        assert record.result is Result.SENT and record.at >= EIGHT_ATLANTA
+
+
+def test_a_worker_that_gets_its_message_early_sends_nothing_and_the_next_tick_finds_the_person(deps: Deps) -> None:
+    herd(deps)
+    queue = DelayQueue()
+    early = EIGHT_ATLANTA - timedelta(seconds=5)
+    message = {"kind": "people", "people": [[TENANT, "d-0"]]}
+    report = dispatch.handle_message(message, deps, queue, early)
+    assert report.dispatched == 0 and deps.sms.sent == []
+    queue.now = EIGHT_ATLANTA
+    dispatch.tick(deps, queue, queue.now)
+    for _visible, shard in queue.receive(queue.now):
+        dispatch.handle_message(shard, deps, queue, queue.now)
+    found = {p for _v, m in queue.receive(queue.now) for p in map(tuple, m["people"])}
+    assert (TENANT, "d-0") in found and len(found) == HERD
+
+
+def test_shard_messages_name_every_shard_and_the_key_from_before_the_sharding(deps: Deps) -> None:
+    queue = DelayQueue()
+    dispatch.tick(deps, queue, NIGHT_ATLANTA)
+    shards = [m["shard"] for _v, m in queue.receive(NIGHT_ATLANTA)]
+    assert shards == [None, *range(deps.ledgers.shards)]
