@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from phonenumbers import timezone as phone_timezone
 
+from chalicelib.domain import number_zones
 from chalicelib.domain.model import Channel, ContactRequest
 
 _UNKNOWN_ZONE = "Etc/Unknown"
@@ -54,6 +55,16 @@ def _subdivision_zones() -> dict[str, tuple[str, ...]]:
     return {key: tuple(zones) for key, zones in json.loads(raw).items()}
 
 
+def country_zones(country: str) -> tuple[str, ...]:
+    """Every zone tzdata's zone.tab gives the country ("US" -> 29 zones); empty if it names none."""
+    return _country_zones().get(country, ())
+
+
+def subdivision_zones(subdivision: str) -> tuple[str, ...]:
+    """The zones of a subdivision ("US-FL") in subdivision_zones.json; empty if it has none."""
+    return _subdivision_zones().get(subdivision, ())
+
+
 @cache
 def _subdivision_codes() -> dict[str, dict[str, str]]:
     raw = resources.files("chalicelib.domain").joinpath("subdivision_names.json").read_text()
@@ -67,15 +78,20 @@ def _nanp_places() -> tuple[int, dict[str, str]]:
     return int(table["longest"]), dict(table["prefixes"])
 
 
-def _described_code(number: phonenumbers.PhoneNumber) -> str:
+def _geographic(number: phonenumbers.PhoneNumber) -> bool:
+    """Whether the number's type has a place (a fixed line; a mobile in a few countries, the NANP's)."""
+    kind = phonenumbers.number_type(number)
+    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
+        return False
+    return bool(phonenumbers.is_number_type_geographical(kind, number.country_code or 0))
+
+
+def _described_code(number: phonenumbers.PhoneNumber, geographic: bool | None = None) -> str:
     """The code phonenumbers' geocoder would describe a number's area with ("Boston, MA" -> "MA"), or "".
 
     The same steps as ``geocoder.description_for_number`` in English (geographic numbers only, longest
     prefix first), over a table of the +1 prefixes, so the cold start does not load all its geodata."""
-    kind = phonenumbers.number_type(number)
-    if kind == phonenumbers.PhoneNumberType.UNKNOWN:
-        return ""
-    if not phonenumbers.is_number_type_geographical(kind, number.country_code or 0):
+    if not (_geographic(number) if geographic is None else geographic):
         return ""
     longest, prefixes = _nanp_places()
     digits = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)[1:]
@@ -89,12 +105,12 @@ def _described_code(number: phonenumbers.PhoneNumber) -> str:
 _NYC_AREA_CODES = frozenset({"212", "332", "347", "646", "718", "917", "929"})
 
 
-def _number_places(number: phonenumbers.PhoneNumber, country: str | None) -> list[str]:
+def _number_places(number: phonenumbers.PhoneNumber, country: str | None, geographic: bool) -> list[str]:
     """Subdivision (``US-MA``) and locality (``US-NY-NYC``) of a +1 number, from its geography."""
     names = _subdivision_codes().get(country or "", {})
     if not names:
         return []
-    code = _described_code(number) if number.country_code == 1 else ""
+    code = _described_code(number, geographic) if number.country_code == 1 else ""
     places = [f"{country}-{code}"] if code in set(names.values()) else []
     national = str(number.national_number)
     if country == "US" and national[:3] in _NYC_AREA_CODES:
@@ -134,9 +150,21 @@ def _phone_sources(request: ContactRequest) -> tuple[list[str], str | None, list
     number = phone_number(request.to)
     if number is None:
         return [], None, []
-    zones = [z for z in phone_timezone.time_zones_for_number(number) if z != _UNKNOWN_ZONE]
     country = phonenumbers.region_code_for_number(number)
-    return zones, country, _number_places(number, country)
+    geographic = _geographic(number)
+    return _number_zones(number, country, geographic), country, _number_places(number, country, geographic)
+
+
+def _number_zones(number: phonenumbers.PhoneNumber, country: str | None, geographic: bool) -> list[str]:
+    """phonenumbers' zones for the number, with every zone of the places its prefix serves; a number with no
+    geography (a mobile in most countries), or whose prefix the tables lack, may be anywhere in its country."""
+    named = [z for z in phone_timezone.time_zones_for_number(number) if z != _UNKNOWN_ZONE]
+    code = number.country_code or 0
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    listed = number_zones.prefix_zones(e164) if geographic else None
+    if listed is None and (not geographic or number_zones.covers(code, country)):
+        listed = country_zones(country or "")
+    return list(dict.fromkeys([*named, *(listed or ())]))
 
 
 def resolve(request: ContactRequest) -> Candidates:
