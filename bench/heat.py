@@ -200,9 +200,9 @@ def _figures(meter: HeatMeter, per_tenant: Counter[str], settings: Any) -> dict[
             for w in sorted({w for w, _v, _t in meter.keys if "/" in w})
         },
         "hottest_key_tenant": "/".join(hot_tenant_key),
-        "hottest_key_share_tenant": round(hot_tenant_units / tenant_total, 3),
+        "hottest_key_share_tenant": round(hot_tenant_units / tenant_total, 5),
         "hottest_key_deployment": "/".join(hot_shared_key),
-        "hottest_key_share_deployment": round(hot_shared_units / writes, 3),
+        "hottest_key_share_deployment": round(hot_shared_units / writes, 5),
         "partition_bound_sent_per_s_tenant": round(PARTITION_WCU * per_tenant[tenant] / hot_tenant_units),
         "partition_bound_sent_per_s_deployment": round(PARTITION_WCU * sent / hot_shared_units)
         if hot_shared_units
