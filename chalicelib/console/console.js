@@ -234,15 +234,20 @@ async function timeline() {
   $("#timeline").hidden = false;
   if (!events.length) { $("#chart").textContent = t("timeline.empty"); return; }
   chart(events);
-  const prefs = await api("GET", `v1/debtors/${encodeURIComponent(debtor)}/preferences`);
-  const now = [];
-  for (const optOut of prefs.opt_outs || []) now.push(`opt-out ${optOut.channel || ""} ${mask(optOut.address || "")} ${optOut.at || ""}`);
-  if (prefs.cease) now.push(`cease ${JSON.stringify(prefs.cease)}`);
-  if (prefs.attorney) now.push(`attorney ${JSON.stringify(prefs.attorney)}`);
-  for (const item of prefs.inconvenient_times || []) now.push(`inconvenient ${JSON.stringify(item)}`);
+  const answer = await api("GET", `v1/debtors/${encodeURIComponent(debtor)}/preferences`);
+  const now = consentNow(answer.preferences || {});
   $("#consent").replaceChildren(...(now.length ? now : [t("consent.none")]).map(listItem));
   const changes = events.filter((e) => /preferences|opt|cease|attorney/.test(e.type));
   $("#consent-history").replaceChildren(...changes.map((e) => listItem(`${e.at} ${e.type} ${JSON.stringify(e.data)}`)));
+}
+
+function consentNow(prefs) {
+  const now = [];
+  for (const optOut of prefs.opt_outs || []) now.push(`opt-out ${optOut.channel || ""} ${mask(optOut.address || "")} ${optOut.at || ""}`);
+  if ((prefs.cease || []).length) now.push(`cease ${JSON.stringify(prefs.cease)}`);
+  if ((prefs.attorney || []).length) now.push(`attorney ${JSON.stringify(prefs.attorney)}`);
+  for (const item of prefs.inconvenient_times || []) now.push(`inconvenient ${JSON.stringify(item)}`);
+  return now;
 }
 
 function listItem(text) {
