@@ -4,11 +4,12 @@ exempt notices still allowed), wrong party (that debtor only), a reply delivered
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.inbound import Reply
-from chalicelib.services import inbound, suppression
+from chalicelib.services import dispatch, inbound, suppression
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import TENANT, make_request, utc
 from tests.integration.aws import sent_sms
@@ -21,11 +22,11 @@ OPT_OUT_RULE = "us-federal/opt-out-and-prohibited-media"
 DISPUTE_RULE = "us-federal/dispute-hold"
 
 
-def reply(gateway: Any, body: str, message_id: str = "m-1") -> Reply:
+def reply(gateway: Any, body: str, message_id: str = "m-1", at: datetime = LATER) -> Reply:
     """An inbound SMS as AWS two-way SMS publishes it, handled as app.py does (the shared scope)."""
     text = json.dumps({"originationNumber": NUMBER, "destinationNumber": "+18005550100", "messageBody": body,
                        "inboundMessageId": message_id})  # fmt: skip
-    return inbound.handle_inbound_sms(inbound.parse_two_way_sms(text), SHARED_SCOPE, gateway.deps, LATER)
+    return inbound.handle_inbound_sms(inbound.parse_two_way_sms(text), SHARED_SCOPE, gateway.deps, at)
 
 
 def text(gateway: Any, **fields: Any) -> str:
@@ -204,3 +205,13 @@ def test_replacing_the_preferences_neither_sets_nor_lifts_a_dispute(gateway, cli
     lifted = json.dumps({"disputes": []})
     assert client.http.request("PUT", path, headers=headers, body=lifted).status_code == 400
     assert len(gateway.deps.ledgers.get(TENANT, "d-1").preferences.disputes) == 1
+
+
+def test_a_text_deferred_before_the_dispute_is_blocked_when_the_dispatcher_sends_it(gateway):
+    text(gateway)
+    night = submit_contact(make_request(), gateway.deps, utc(2026, 3, 3, 3, 0))  # 22:00 in Atlanta: deferred
+    assert night.status.value == "scheduled"
+    reply(gateway, "not my debt", "m-night", at=utc(2026, 3, 3, 4, 0))
+    report = dispatch.dispatch_due(gateway.deps, utc(2026, 3, 3, 14, 0))
+    assert report.statuses == {"blocked": 1}
+    assert len(sent_sms()) == 1  # only the noon text left
