@@ -24,7 +24,7 @@ from chalicelib.domain.model import (
     RecipientRole,
     Result,
 )
-from chalicelib.domain.preferences import Preferences
+from chalicelib.domain.preferences import Preferences, StatedPreferences
 from chalicelib.services.audit_read import EventQuery
 from chalicelib.services.exports import ExportSpec
 
@@ -187,8 +187,11 @@ class OutcomeIn(_Strict):
         return value
 
 
-class PreferencesIn(Preferences):
-    """PUT replaces the preferences, PATCH replaces only the top-level fields it names."""
+class PreferencesIn(StatedPreferences):
+    """PUT replaces the preferences, PATCH replaces only the top-level fields it names.
+
+    Open disputes are not among them: only resolving a dispute (its own audited route) closes one, so
+    a PUT cannot lift a dispute's hold by leaving it out (extra fields are refused)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

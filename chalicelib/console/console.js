@@ -87,9 +87,16 @@ function localTime(at, zones) {
   }).join("; ");
 }
 
+// Event types with a label of their own; the others are shown as recorded (officers search by them).
+const LABELLED = new Set(["dispute_opened", "dispute_resolved"]);
+
+function typeOf(type) {
+  return LABELLED.has(type) ? t(`type.${type}`) : type;
+}
+
 function decisionOf(event) {
   const data = event.data || {};
-  return data.outcome || event.type;
+  return data.outcome || typeOf(event.type);
 }
 
 function flagsOf(data) {
@@ -99,9 +106,16 @@ function flagsOf(data) {
   return flags;
 }
 
+function disputeOf(event) {
+  const data = event.data || {};
+  if (event.type === "dispute_opened") return [t("dispute.opened", { id: data.dispute_id, account: data.account_id, matched: data.matched })];
+  if (event.type === "dispute_resolved") return [t("dispute.resolved", { id: data.dispute_id, reason: data.reason })];
+  return [];
+}
+
 function reasonsOf(event) {
   const data = event.data || {};
-  return [...flagsOf(data), ...(data.reasons || []).map((r) => `${r.rule}: ${r.message} [${r.citation}]`)];
+  return [...flagsOf(data), ...disputeOf(event), ...(data.reasons || []).map((r) => `${r.rule}: ${r.message} [${r.citation}]`)];
 }
 
 function remember(events) {
@@ -120,7 +134,7 @@ function row(event) {
     localTime(event.at, state.zones[event.contact_id]),
     event.debtor_id,
     event.channel || "",
-    event.type,
+    typeOf(event.type),
     mask(state.zones[`to:${event.contact_id}`]),
     decisionOf(event),
     reasonsOf(event).join("\n"),
@@ -234,15 +248,23 @@ async function timeline() {
   $("#timeline").hidden = false;
   if (!events.length) { $("#chart").textContent = t("timeline.empty"); return; }
   chart(events);
-  const prefs = await api("GET", `v1/debtors/${encodeURIComponent(debtor)}/preferences`);
-  const now = [];
-  for (const optOut of prefs.opt_outs || []) now.push(`opt-out ${optOut.channel || ""} ${mask(optOut.address || "")} ${optOut.at || ""}`);
-  if (prefs.cease) now.push(`cease ${JSON.stringify(prefs.cease)}`);
-  if (prefs.attorney) now.push(`attorney ${JSON.stringify(prefs.attorney)}`);
-  for (const item of prefs.inconvenient_times || []) now.push(`inconvenient ${JSON.stringify(item)}`);
+  const answer = await api("GET", `v1/debtors/${encodeURIComponent(debtor)}/preferences`);
+  const now = consentNow(answer.preferences || {});
   $("#consent").replaceChildren(...(now.length ? now : [t("consent.none")]).map(listItem));
-  const changes = events.filter((e) => /preferences|opt|cease|attorney/.test(e.type));
-  $("#consent-history").replaceChildren(...changes.map((e) => listItem(`${e.at} ${e.type} ${JSON.stringify(e.data)}`)));
+  const changes = events.filter((e) => /preferences|opt|cease|attorney|dispute/.test(e.type));
+  $("#consent-history").replaceChildren(...changes.map((e) => listItem(`${e.at} ${typeOf(e.type)} ${JSON.stringify(e.data)}`)));
+}
+
+function consentNow(prefs) {
+  const now = [];
+  for (const dispute of prefs.disputes || []) {
+    now.push(t("consent.dispute", { id: dispute.dispute_id, account: dispute.account_id, since: dispute.opened_at }));
+  }
+  for (const optOut of prefs.opt_outs || []) now.push(`opt-out ${optOut.channel || ""} ${mask(optOut.address || "")} ${optOut.at || ""}`);
+  if ((prefs.cease || []).length) now.push(`cease ${JSON.stringify(prefs.cease)}`);
+  if ((prefs.attorney || []).length) now.push(`attorney ${JSON.stringify(prefs.attorney)}`);
+  for (const item of prefs.inconvenient_times || []) now.push(`inconvenient ${JSON.stringify(item)}`);
+  return now;
 }
 
 function listItem(text) {

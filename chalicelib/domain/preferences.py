@@ -1,4 +1,5 @@
-"""What the person asked for: opt-outs, cease, attorney, prohibited media, inconvenient times, consent.
+"""What the person asked for: opt-outs, cease, attorney, prohibited media, inconvenient times, consent;
+and the disputes they raised that are still open.
 
 One consent record per person, kept in the ledger so every decision reads it in the same atomic step
 as the history. The same shape is what ``./gateway whatif`` takes as ``preferences``.
@@ -66,9 +67,38 @@ class Consent(_Item):
         )
 
 
-class Preferences(_Item):
+class OpenDispute(_Item):
+    """A dispute the person raised about a debt ("not my debt"), open until a compliance officer resolves it."""
+
+    dispute_id: str = Field(min_length=1)
+    account_id: str = ALL
+    opened_at: AwareDatetime
+
+    def covers(self, request: ContactRequest) -> bool:
+        return self.account_id in (ALL, request.account_id)
+
+
+class StatedPreferences(_Item):
+    """What the person stated: the part an officer sets through the preferences API."""
+
     opt_outs: tuple[OptOut, ...] = ()
     cease: tuple[PerDebt, ...] = ()
     attorney: tuple[PerDebt, ...] = ()
     inconvenient_times: tuple[InconvenientTime, ...] = ()
     consents: tuple[Consent, ...] = ()
+
+
+class Preferences(StatedPreferences):
+    """The stated preferences and the open disputes. Disputes are opened by a reply and closed only by
+    ``POST .../disputes/{id}/resolve`` (each with its own audit event), never by replacing preferences."""
+
+    disputes: tuple[OpenDispute, ...] = ()  # absent in ledgers stored before disputes were state
+
+    def with_dispute(self, dispute: OpenDispute) -> Preferences:
+        if any(d.dispute_id == dispute.dispute_id for d in self.disputes):
+            return self
+        return self.model_copy(update={"disputes": (*self.disputes, dispute)})
+
+    def without_dispute(self, dispute_id: str) -> Preferences:
+        kept = tuple(d for d in self.disputes if d.dispute_id != dispute_id)
+        return self.model_copy(update={"disputes": kept}) if len(kept) != len(self.disputes) else self

@@ -14,15 +14,16 @@ _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 
 
 class ConsentRule(BaseRule):
-    """One kind of consent state: ``opt_out``, ``cease``, ``attorney`` or ``inconvenient_times``.
+    """One kind of consent state: ``opt_out``, ``cease``, ``attorney``, ``inconvenient_times`` or ``dispute``.
 
     ``exempt_purposes`` pass anyway (Reg F 1006.6(c)(2): a cease still admits the three narrow
     notices; 1006.14(h)(2)(iii): a message required by law may use a prohibited medium); the
-    decision records the override.
+    decision records the override. ``dispute`` holds every contact about a debt whose dispute is
+    still open (15 U.S.C. 1692g(b)): only resolving the dispute lifts it, so no waiting satisfies it.
     """
 
     kind: Literal["consent"]
-    check: Literal["opt_out", "cease", "attorney", "inconvenient_times"]
+    check: Literal["opt_out", "cease", "attorney", "inconvenient_times", "dispute"]
     exempt_purposes: tuple[Purpose, ...] = ()
 
     @property
@@ -51,6 +52,8 @@ class ConsentRule(BaseRule):
             return "the person is represented by an attorney for this debt"
         if self.check == "inconvenient_times":
             return self._inconvenient(ctx, at)
+        if self.check == "dispute":
+            return _disputed(ctx)
         return None
 
     def _inconvenient(self, ctx: Context, at: datetime) -> str | None:
@@ -72,3 +75,11 @@ class ConsentRule(BaseRule):
                     yield localtime.instant(day, localtime.parse_clock(window.start), zone)
                     if window.end != "24:00":
                         yield localtime.instant(day, localtime.parse_clock(window.end), zone)
+
+
+def _disputed(ctx: Context) -> str | None:
+    found = next((d for d in ctx.preferences.disputes if d.covers(ctx.request)), None)
+    if found is None:
+        return None
+    since = found.opened_at.isoformat().replace("+00:00", "Z")
+    return f"dispute {found.dispute_id} about account {found.account_id} is open since {since}: held until reviewed"

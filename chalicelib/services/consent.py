@@ -44,10 +44,7 @@ def change_preferences(
     """
 
     def mutate(led: Ledger) -> Ledger:
-        if isinstance(change, Preferences):
-            return replace(led, preferences=change)
-        merged = {**led.preferences.model_dump(mode="json"), **change}
-        return replace(led, preferences=Preferences.model_validate(merged))
+        return replace(led, preferences=_changed(led.preferences, change))
 
     def drafts(before: Ledger, after: Ledger) -> list[Draft]:
         data = {
@@ -62,3 +59,12 @@ def change_preferences(
 
     new = record_change((tenant, debtor_id), deps, now, drafts, mutate)
     return preferences_view(debtor_id, new.preferences)
+
+
+def _changed(current: Preferences, change: Preferences | dict[str, Any]) -> Preferences:
+    """The new preferences; the open disputes are kept whatever the change says (only a resolution closes
+    one, with its own event), so replacing the preferences never lifts a dispute's hold."""
+    if isinstance(change, Preferences):
+        return change.model_copy(update={"disputes": current.disputes})
+    merged = {**current.model_dump(mode="json"), **change}
+    return Preferences.model_validate(merged).model_copy(update={"disputes": current.disputes})

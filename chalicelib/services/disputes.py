@@ -1,12 +1,17 @@
 """Disputes raised by a reply ("not my debt", 我已经还款了): opened on the debtor's chain for review, closed
 by a compliance officer with a reason. Both are audit events of the dispute (``dispute:<id>``).
 
+An open dispute is also state: the debtor's preferences hold it (id, account, since when) from the same
+ledger commit as ``dispute_opened`` until the one of ``dispute_resolved``, so every later decision sees it
+atomically (a pack's ``consent`` rule with ``check: dispute`` holds the debt meanwhile).
+
 The id follows from the reply's ``inboundMessageId``, so a redelivered reply opens nothing new.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +19,7 @@ from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import GatewayError, NotFoundError
 from chalicelib.domain.inbound import Classification
 from chalicelib.domain.ledger import Ledger
+from chalicelib.domain.preferences import ALL, OpenDispute
 from chalicelib.domain.recipients import SentTo
 from chalicelib.services.contacts import contact_events
 from chalicelib.services.writes import Deps, record_change
@@ -45,13 +51,20 @@ def open_dispute(sent: SentTo, found: Classification, message_id: str, deps: Dep
         "answered_contact_id": sent.contact_id,
         "account_id": sent.account_id,
     }
+    # An answered text without an account (never expected) holds every debt: fail closed.
+    held = OpenDispute(dispute_id=dispute, account_id=sent.account_id or ALL, opened_at=now)
 
-    def drafts(before: Ledger, _after: Ledger) -> list[Draft]:
-        if _events(sent.tenant, dispute, before, deps):
-            return []  # opened by an earlier delivery of this reply
+    def mutate(led: Ledger) -> Ledger:
+        if _events(sent.tenant, dispute, led, deps):
+            return led  # opened by an earlier delivery of this reply (and maybe resolved since)
+        return replace(led, preferences=led.preferences.with_dispute(held))
+
+    def drafts(before: Ledger, after: Ledger) -> list[Draft]:
+        if before.preferences == after.preferences:
+            return []
         return [Draft(OPENED, f"dispute:{dispute}", data, "sms", sent.account_id)]
 
-    record_change((sent.tenant, sent.debtor_id), deps, now, drafts, lambda led: led)
+    record_change((sent.tenant, sent.debtor_id), deps, now, drafts, mutate)
 
 
 def resolve(
@@ -76,5 +89,8 @@ def resolve(
         data = {"dispute_id": dispute, "reason": reason, "actor": actor, "key_id": key_id}
         return [Draft(RESOLVED, f"dispute:{dispute}", data)]
 
-    record_change((tenant, debtor_id), deps, now, drafts, lambda led: led)
+    def mutate(led: Ledger) -> Ledger:
+        return replace(led, preferences=led.preferences.without_dispute(dispute))
+
+    record_change((tenant, debtor_id), deps, now, drafts, mutate)
     return {"dispute_id": dispute, "debtor_id": debtor_id, "status": "resolved", "reason": reason}

@@ -4,11 +4,12 @@ exempt notices still allowed), wrong party (that debtor only), a reply delivered
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.inbound import Reply
-from chalicelib.services import inbound, suppression
+from chalicelib.services import dispatch, inbound, suppression
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import TENANT, make_request, utc
 from tests.integration.aws import sent_sms
@@ -18,13 +19,14 @@ LATER = utc(2026, 3, 2, 18, 0)
 NUMBER = "+14045550100"
 CEASE_RULE = "us-federal/cease"
 OPT_OUT_RULE = "us-federal/opt-out-and-prohibited-media"
+DISPUTE_RULE = "us-federal/dispute-hold"
 
 
-def reply(gateway: Any, body: str, message_id: str = "m-1") -> Reply:
+def reply(gateway: Any, body: str, message_id: str = "m-1", at: datetime = LATER) -> Reply:
     """An inbound SMS as AWS two-way SMS publishes it, handled as app.py does (the shared scope)."""
     text = json.dumps({"originationNumber": NUMBER, "destinationNumber": "+18005550100", "messageBody": body,
                        "inboundMessageId": message_id})  # fmt: skip
-    return inbound.handle_inbound_sms(inbound.parse_two_way_sms(text), SHARED_SCOPE, gateway.deps, LATER)
+    return inbound.handle_inbound_sms(inbound.parse_two_way_sms(text), SHARED_SCOPE, gateway.deps, at)
 
 
 def text(gateway: Any, **fields: Any) -> str:
@@ -142,7 +144,6 @@ def test_a_dispute_opens_a_review_a_compliance_key_closes_with_a_reason(gateway,
     opened = [e for e in gateway.deps.audit.for_person(TENANT, "d-1") if e["type"] == "dispute_opened"]
     assert len(opened) == 1 and opened[0]["data"]["answered_contact_id"] == answered
     dispute_id = opened[0]["data"]["dispute_id"]
-    assert decide(gateway)[0] == "sent"  # a dispute alone revokes nothing
 
     path = f"/v1/debtors/d-1/disputes/{dispute_id}/resolve"
     assert post(client, path, {}).status_code == 400  # a reason is required
@@ -159,3 +160,60 @@ def test_a_dispute_opens_a_review_a_compliance_key_closes_with_a_reason(gateway,
         dispute_id,
     )
     assert data["key_id"]
+
+
+def opened_dispute(gateway: Any) -> str:
+    [opened] = [e for e in gateway.deps.audit.for_person(TENANT, "d-1") if e["type"] == "dispute_opened"]
+    return str(opened["data"]["dispute_id"])
+
+
+def test_a_disputed_debt_is_held_until_the_dispute_is_resolved(gateway, client):
+    text(gateway)
+    assert reply(gateway, "This is not my debt", "m-not-mine") is Reply.DISPUTE
+    dispute_id = opened_dispute(gateway)
+    status, rules = decide(gateway)
+    assert status == "blocked" and rules == [DISPUTE_RULE]
+    assert decide(gateway, **voice())[0] == "refused"  # every channel of that debt
+    assert decide(gateway, account_id="a-2")[0] == "sent"  # another debt of the person is not disputed
+    assert decide(gateway, **voice("legal_notice"))[0] == "permitted"
+
+    path = f"/v1/debtors/d-1/disputes/{dispute_id}/resolve"
+    assert post(client, path, {"reason": "account statement sent to the debtor"}).status_code == 200
+    assert decide(gateway)[0] == "sent"
+
+
+def test_the_open_dispute_is_in_the_ledger_from_the_commit_of_its_event_to_the_one_of_its_resolution(gateway, client):
+    text(gateway)
+    reply(gateway, "not my debt", "m-state")
+    dispute_id = opened_dispute(gateway)
+    [held] = gateway.deps.ledgers.get(TENANT, "d-1").preferences.disputes
+    assert (held.dispute_id, held.account_id, held.opened_at) == (dispute_id, "a-1", LATER)
+    shown = json.loads(client.http.get("/v1/debtors/d-1/preferences").body)["preferences"]
+    assert shown["disputes"][0]["dispute_id"] == dispute_id  # the console reads it here
+    post(client, f"/v1/debtors/d-1/disputes/{dispute_id}/resolve", {"reason": "verified"})
+    assert gateway.deps.ledgers.get(TENANT, "d-1").preferences.disputes == ()
+    reply(gateway, "not my debt", "m-state")  # the same reply again: the resolved dispute stays closed
+    assert gateway.deps.ledgers.get(TENANT, "d-1").preferences.disputes == ()
+
+
+def test_replacing_the_preferences_neither_sets_nor_lifts_a_dispute(gateway, client):
+    text(gateway)
+    reply(gateway, "not my debt", "m-put")
+    path = "/v1/debtors/d-1/preferences"
+    headers = {"Content-Type": "application/json"}
+    for method in ("PUT", "PATCH"):
+        assert client.http.request(method, path, headers=headers, body=json.dumps({"cease": []})).status_code == 200
+        assert decide(gateway)[0] == "blocked", method  # the hold outlives a replacement that leaves it out
+    lifted = json.dumps({"disputes": []})
+    assert client.http.request("PUT", path, headers=headers, body=lifted).status_code == 400
+    assert len(gateway.deps.ledgers.get(TENANT, "d-1").preferences.disputes) == 1
+
+
+def test_a_text_deferred_before_the_dispute_is_blocked_when_the_dispatcher_sends_it(gateway):
+    text(gateway)
+    night = submit_contact(make_request(), gateway.deps, utc(2026, 3, 3, 3, 0))  # 22:00 in Atlanta: deferred
+    assert night.status.value == "scheduled"
+    reply(gateway, "not my debt", "m-night", at=utc(2026, 3, 3, 4, 0))
+    report = dispatch.dispatch_due(gateway.deps, utc(2026, 3, 3, 14, 0))
+    assert report.statuses == {"blocked": 1}
+    assert len(sent_sms()) == 1  # only the noon text left
