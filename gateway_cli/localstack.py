@@ -351,10 +351,11 @@ class LocalStack:
         """One dispatch worker: what Lambda's SQS trigger hands ``app.dispatch_worker``, through the same
         ``dispatch.handle_message``. A message that fails stays on the queue and comes back."""
         gateway = self.gateway()
-        url = self._sqs.get_queue_url(QueueName=gateway.settings.dispatch_queue)["QueueUrl"]
+        sqs, url = gateway.clients.sqs, ""  # its own client: the stack's are made after the workers start
         while not self._stop.is_set():
             try:
-                messages = self._sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+                url = url or sqs.get_queue_url(QueueName=gateway.settings.dispatch_queue)["QueueUrl"]
+                messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
                 if not messages:
                     self._stop.wait(0.5)
                     continue
