@@ -263,8 +263,9 @@ def run(
             tally.merge(part)
             per_phase[phase.name] = {"at": phase.at.isoformat(), **{k: part.outcomes[k] for k in PHASE_COUNTS}}
         gateway = stack.gateway()
+        time.sleep(2 * max(stack.dispatch_interval, 1) + 1)  # one more tick and its workers for what came due
+        stack.stop_schedule()  # then nothing leaves while the checker compares the provider's list with the trail
         settle(gateway, 90)
-        time.sleep(2 * max(stack.dispatch_interval, 1) + 1)  # one more dispatcher run for what came due
         sent = [invariants.SentMessage(**m) for m in requests.get(stack.endpoint + SENT_PATH, timeout=60).json()]
         now = stack.now()
         report = invariants.check_invariants(

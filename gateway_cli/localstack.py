@@ -76,6 +76,8 @@ class LocalStack:
     # Every process of the stack is given this same offset, so they all run on one clock.
     clock_offset: float | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
+    _schedule_stop: threading.Event = field(default_factory=threading.Event)
+    _schedule: list[threading.Thread] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.clock_offset is None:
@@ -164,9 +166,18 @@ class LocalStack:
     def start_schedule(self) -> None:
         """The dispatcher's tick every ``dispatch_interval`` seconds, and ``dispatch_workers`` threads taking
         the dispatch queue (``chalice local`` runs no schedules and no SQS triggers)."""
-        threading.Thread(target=self._dispatch_loop, daemon=True).start()
-        for _ in range(self.dispatch_workers):
-            threading.Thread(target=self._dispatch_worker_loop, daemon=True).start()
+        self._schedule_stop.clear()
+        loops = [self._dispatch_loop] + [self._dispatch_worker_loop] * self.dispatch_workers
+        self._schedule = [threading.Thread(target=loop, daemon=True) for loop in loops]
+        for thread in self._schedule:
+            thread.start()
+
+    def stop_schedule(self) -> None:
+        """No more ticks, and the workers finish the message in hand: nothing leaves while a checker reads."""
+        self._schedule_stop.set()
+        for thread in self._schedule:
+            thread.join(timeout=60)
+        self._schedule = []
 
     def issue_dev_keys(self) -> dict[str, Any]:
         """Tenant ``demo`` with one key per role, written where the officer's commands and tests find them."""
@@ -336,7 +347,7 @@ class LocalStack:
         """The schedule's tick: one message per shard on the dispatch queue (the workers below take them)."""
         gateway = self.gateway()
         next_audit_pass = 0.0
-        while not self._stop.wait(self.dispatch_interval):
+        while not self._stop.wait(self.dispatch_interval) and not self._schedule_stop.is_set():
             try:
                 dispatch.tick(gateway.deps, gateway.dispatch_queue, self.now())
                 if time.monotonic() >= next_audit_pass:  # the daily schedule in AWS; idempotent, so hourly here
@@ -352,7 +363,7 @@ class LocalStack:
         ``dispatch.handle_message``. A message that fails stays on the queue and comes back."""
         gateway = self.gateway()
         sqs, url = gateway.clients.sqs, ""  # its own client: the stack's are made after the workers start
-        while not self._stop.is_set():
+        while not self._stop.is_set() and not self._schedule_stop.is_set():
             try:
                 url = url or sqs.get_queue_url(QueueName=gateway.settings.dispatch_queue)["QueueUrl"]
                 messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
