@@ -349,7 +349,9 @@ class LocalStack:
         next_audit_pass = 0.0
         while not self._stop.wait(self.dispatch_interval) and not self._schedule_stop.is_set():
             try:
-                dispatch.tick(gateway.deps, gateway.dispatch_queue, self.now())
+                dispatch.tick(
+                    gateway.deps, gateway.dispatch_queue, self.now(), timedelta(seconds=self.dispatch_interval)
+                )
                 if time.monotonic() >= next_audit_pass:  # the daily schedule in AWS; idempotent, so hourly here
                     tenants = maintenance.every_scope(gateway.keys)
                     audit = maintenance.audit_pass(gateway.audit_deps, tenants, self.now())

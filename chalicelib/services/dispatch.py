@@ -48,8 +48,11 @@ def dispatch_due(deps: Deps, now: datetime, limit: int = 200) -> DispatchReport:
     return report
 
 
-def _dispatch_person(deps: Deps, tenant: str, debtor_id: str, now: datetime, report: DispatchReport) -> None:
+def _dispatch_person(deps: Deps, tenant: str, debtor_id: str, now: datetime, report: DispatchReport) -> bool:
+    """Settle what is past its deadline and send what is due; False when nothing of the person was due yet."""
     ledger = deps.ledgers.get(tenant, debtor_id)
+    if ledger.next_due is not None and ledger.next_due > now:
+        return False
     if ledger.unsettled(now):  # first: a failing send below must not keep them unsettled
         report.settled_unknown += _settle_unsettled(deps, tenant, debtor_id, now)
     for item in [d for d in ledger.deferred if d.not_before <= now]:
@@ -58,6 +61,7 @@ def _dispatch_person(deps: Deps, tenant: str, debtor_id: str, now: datetime, rep
             report.dispatched += 1
             report.lag_seconds = max(report.lag_seconds, (now - item.not_before).total_seconds())
             report.statuses[result.status.value] = report.statuses.get(result.status.value, 0) + 1
+    return True
 
 
 def _settled_data(record: ContactRecord) -> dict[str, Any]:
@@ -120,9 +124,14 @@ def _repair_person(deps: Deps, tenant: str, debtor_id: str) -> int:
 
 # --- the fan-out: the schedule enqueues the shards, SQS-triggered workers dispatch them in parallel --------
 
-# A tick looks this far ahead: what falls due before the next tick (a minute) is enqueued now, with a delay,
-# so a contact leaves seconds after its ``not_before``, not up to a tick later.
-LOOKAHEAD = timedelta(seconds=75)
+# A tick enqueues the people due from its own instant until the next tick (``interval``, a minute in AWS) and a
+# margin for a late tick, each message delayed until due: a contact leaves seconds after its ``not_before``. Each
+# due instant falls in one tick's window (two at the margins), so a backlog that outlasts a tick is not enqueued
+# again by every later tick; what no window took (a lost message, a tick that never ran) is enqueued again once
+# it is STRAGGLER overdue.
+TICK = timedelta(minutes=1)
+MARGIN = timedelta(seconds=15)
+STRAGGLER = timedelta(minutes=2)
 MAX_DELAY_SECONDS = 900  # SQS's own limit on a message's delay
 PEOPLE_PER_MESSAGE = 10
 SHARD_LIMIT = 10_000  # people of one shard a tick enqueues; the rest are found by the next tick
@@ -136,11 +145,12 @@ class Queue(Protocol):
     def send_many(self, messages: list[dict[str, Any]], delays: list[int] | None = None) -> list[int]: ...
 
 
-def tick(deps: Deps, queue: Queue, now: datetime) -> int:
+def tick(deps: Deps, queue: Queue, now: datetime, interval: timedelta = TICK) -> int:
     """The schedule's whole work: one message per shard of the sparse indexes (and their key from before the
     sharding). Returns how many SQS took; a shard whose message it refused waits for the next tick."""
     shards: list[int | None] = [None, *range(deps.ledgers.shards)]
-    messages = [{"kind": "shard", "shard": shard, "at": now.isoformat()} for shard in shards]
+    window = {"at": now.isoformat(), "until": (now + interval + MARGIN).isoformat()}
+    messages = [{"kind": "shard", "shard": shard, **window} for shard in shards]
     failed = queue.send_many(messages)
     if failed:
         logger.warning("%d shard messages not queued; the next tick takes them", len(failed))
@@ -151,21 +161,37 @@ def handle_message(message: dict[str, Any], deps: Deps, queue: Queue, now: datet
     """One message of the dispatch queue. Any of them may come twice, or overlap another worker's: each
     contact is sent by a conditional commit on its person's ledger, once, and never before its time."""
     if message.get("kind") == "shard":
-        return _enqueue_shard(message.get("shard"), deps, queue, now)
-    report = DispatchReport()
+        return _enqueue_shard(message, deps, queue, now)
+    report, early = DispatchReport(), []
     for tenant, debtor_id in message.get("people", []):
         try:
-            _dispatch_person(deps, tenant, debtor_id, now, report)
-        except Exception:  # noqa: BLE001 - the contact stays deferred; the next tick finds it again
+            if not _dispatch_person(deps, tenant, debtor_id, now, report):
+                early.append((tenant, debtor_id))
+        except Exception:  # noqa: BLE001 - the contact stays deferred; a later tick finds it again
             logger.exception("dispatch failed for one person; their contacts stay deferred")
             report.errors += 1
+    if early:  # a message that came before its people were due: they go back, delayed until due
+        _requeue(early, deps, queue, now)
     return report
 
 
-def _enqueue_shard(shard: int | None, deps: Deps, queue: Queue, now: datetime) -> DispatchReport:
-    """The people of one shard due before the next tick, ten a message, each message delayed until its last
-    person is due; then the shard's ledgers whose events the audit table may lack are repaired."""
-    due = deps.ledgers.shard_due(shard, now + LOOKAHEAD, SHARD_LIMIT)
+def _requeue(people: list[tuple[str, str]], deps: Deps, queue: Queue, now: datetime) -> None:
+    due = [(t, d, led.next_due) for t, d in people if (led := deps.ledgers.get(t, d)).next_due is not None]
+    soon = [(t, d, at) for t, d, at in due if at <= now + timedelta(seconds=MAX_DELAY_SECONDS)]
+    if soon:
+        queue.send_many(
+            [{"kind": "people", "people": [[t, d] for t, d, _at in soon]}], [_delay(max(a for *_, a in soon), now)]
+        )
+
+
+def _enqueue_shard(message: dict[str, Any], deps: Deps, queue: Queue, now: datetime) -> DispatchReport:
+    """The people of one shard due in the tick's window (or straggling), ten a message, each message delayed
+    until its last person is due; then the shard's ledgers whose events the audit table may lack are repaired."""
+    shard = message.get("shard")
+    at = datetime.fromisoformat(message["at"]) if "at" in message else now
+    until = datetime.fromisoformat(message["until"]) if "until" in message else now + TICK + MARGIN
+    found = deps.ledgers.shard_due(shard, until, SHARD_LIMIT)
+    due = [f for f in found if f[2] >= at or f[2] <= at - STRAGGLER or "until" not in message]
     groups = [due[i : i + PEOPLE_PER_MESSAGE] for i in range(0, len(due), PEOPLE_PER_MESSAGE)]
     messages = [{"kind": "people", "people": [[t, d] for t, d, _at in group]} for group in groups]
     delays = [_delay(max(at for _t, _d, at in group), now) for group in groups]

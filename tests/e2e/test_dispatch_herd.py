@@ -36,7 +36,7 @@ def test_worker_processes_send_a_herd_once_each_and_never_early(stack, gateway) 
         jobs = pool.starmap_async(herd.worker, [(env, until)] * WORKERS)
         ticks = 0
         while time.time() < until:
-            dispatch.tick(gateway.deps, gateway.dispatch_queue, clock())  # every 2 s: ticks overlap
+            dispatch.tick(gateway.deps, gateway.dispatch_queue, clock(), timedelta(seconds=2))  # every 2 s
             ticks += 1
             if clock() > herd.HERD_AT and herd.tally(gateway, stack.endpoint, debtors, marker)["herd_missing"] == 0:
                 break

@@ -79,19 +79,34 @@ def test_a_herd_leaves_once_each_and_not_early_under_overlapping_ticks_and_redel
         assert record.result is Result.SENT and record.at >= EIGHT_ATLANTA
 
 
-def test_a_worker_that_gets_its_message_early_sends_nothing_and_the_next_tick_finds_the_person(deps: Deps) -> None:
+def test_a_message_that_comes_early_sends_nothing_and_goes_back_delayed_until_due(deps: Deps) -> None:
     herd(deps)
     queue = DelayQueue()
-    early = EIGHT_ATLANTA - timedelta(seconds=5)
-    message = {"kind": "people", "people": [[TENANT, "d-0"]]}
-    report = dispatch.handle_message(message, deps, queue, early)
+    queue.now = early = EIGHT_ATLANTA - timedelta(seconds=5)
+    report = dispatch.handle_message({"kind": "people", "people": [[TENANT, "d-0"]]}, deps, queue, early)
     assert report.dispatched == 0 and deps.sms.sent == []
-    queue.now = EIGHT_ATLANTA
-    dispatch.tick(deps, queue, queue.now)
-    for _visible, shard in queue.receive(queue.now):
-        dispatch.handle_message(shard, deps, queue, queue.now)
-    found = {p for _v, m in queue.receive(queue.now) for p in map(tuple, m["people"])}
-    assert (TENANT, "d-0") in found and len(found) == HERD
+    assert queue.receive(EIGHT_ATLANTA - timedelta(seconds=1)) == []
+    [(_visible, again)] = queue.receive(EIGHT_ATLANTA)
+    assert again["people"] == [[TENANT, "d-0"]]
+    assert dispatch.handle_message(again, deps, queue, EIGHT_ATLANTA).dispatched == 1
+
+
+def test_a_backlog_is_not_enqueued_again_by_every_tick_but_stragglers_are(deps: Deps) -> None:
+    herd(deps)
+    queue = DelayQueue()
+
+    def people_enqueued_by_tick_at(at: datetime) -> int:
+        queue.now = at
+        dispatch.tick(deps, queue, at)
+        for _visible, shard in [m for m in queue.receive(at) if m[1]["kind"] == "shard"]:
+            dispatch.handle_message(shard, deps, queue, at)
+        people = [m for m in queue.messages if m[1]["kind"] == "people"]
+        queue.messages = []
+        return sum(len(m["people"]) for _v, m in people)
+
+    assert people_enqueued_by_tick_at(EIGHT_ATLANTA - timedelta(seconds=30)) == HERD  # due inside its window
+    assert people_enqueued_by_tick_at(EIGHT_ATLANTA + timedelta(seconds=30)) == 0  # still due: already enqueued
+    assert people_enqueued_by_tick_at(EIGHT_ATLANTA + dispatch.STRAGGLER) == HERD  # never sent: taken again
 
 
 def test_shard_messages_name_every_shard_and_the_key_from_before_the_sharding(deps: Deps) -> None:
