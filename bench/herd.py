@@ -69,14 +69,27 @@ def worker(env: dict[str, str], until: float) -> int:
     sqs, handled = gateway.clients.sqs, 0
     url = sqs.get_queue_url(QueueName=gateway.settings.dispatch_queue)["QueueUrl"]
     while time.time() < until:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        try:
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        except Exception:  # noqa: BLE001 - a busy moto server: ask again, as Lambda's poller would
+            continue
         if not messages:
             time.sleep(0.2)
             continue
+        done = []
         for message in messages:
-            dispatch.handle_message(json.loads(message["Body"]), gateway.deps, gateway.dispatch_queue, gateway.now())
+            try:  # a message that fails stays on the queue and comes back, as with Lambda's SQS trigger
+                dispatch.handle_message(
+                    json.loads(message["Body"]), gateway.deps, gateway.dispatch_queue, gateway.now()
+                )
+            except Exception:  # noqa: BLE001
+                continue
+            done.append((message["MessageId"], message["ReceiptHandle"]))
             handled += 1
-        gateway.dispatch_queue.delete_many([(m["MessageId"], m["ReceiptHandle"]) for m in messages])
+        try:
+            gateway.dispatch_queue.delete_many(done)
+        except Exception:  # noqa: BLE001 - they come back and find their people sent
+            pass
     return handled
 
 

@@ -131,7 +131,8 @@ def _repair_person(deps: Deps, tenant: str, debtor_id: str) -> int:
 # it is STRAGGLER overdue.
 TICK = timedelta(minutes=1)
 MARGIN = timedelta(seconds=15)
-STRAGGLER = timedelta(minutes=2)
+STRAGGLER = timedelta(minutes=2)  # a window's people not sent by then are enqueued once more, by one tick
+ABANDONED = timedelta(minutes=15)  # past this, every tick takes them: a backlog this old is an incident
 MAX_DELAY_SECONDS = 900  # SQS's own limit on a message's delay
 PEOPLE_PER_MESSAGE = 10
 SHARD_LIMIT = 10_000  # people of one shard a tick enqueues; the rest are found by the next tick
@@ -191,7 +192,12 @@ def _enqueue_shard(message: dict[str, Any], deps: Deps, queue: Queue, now: datet
     at = datetime.fromisoformat(message["at"]) if "at" in message else now
     until = datetime.fromisoformat(message["until"]) if "until" in message else now + TICK + MARGIN
     found = deps.ledgers.shard_due(shard, until, SHARD_LIMIT)
-    due = [f for f in found if f[2] >= at or f[2] <= at - STRAGGLER or "until" not in message]
+    again = (at - STRAGGLER - (until - at), at - STRAGGLER)  # the window of the tick two minutes before
+    due = [
+        f
+        for f in found
+        if f[2] >= at or again[0] < f[2] <= again[1] or f[2] <= at - ABANDONED or "until" not in message
+    ]
     groups = [due[i : i + PEOPLE_PER_MESSAGE] for i in range(0, len(due), PEOPLE_PER_MESSAGE)]
     messages = [{"kind": "people", "people": [[t, d] for t, d, _at in group]} for group in groups]
     delays = [_delay(max(at for _t, _d, at in group), now) for group in groups]

@@ -107,6 +107,8 @@ def test_a_backlog_is_not_enqueued_again_by_every_tick_but_stragglers_are(deps: 
     assert people_enqueued_by_tick_at(EIGHT_ATLANTA - timedelta(seconds=30)) == HERD  # due inside its window
     assert people_enqueued_by_tick_at(EIGHT_ATLANTA + timedelta(seconds=30)) == 0  # still due: already enqueued
     assert people_enqueued_by_tick_at(EIGHT_ATLANTA + dispatch.STRAGGLER) == HERD  # never sent: taken again
+    assert people_enqueued_by_tick_at(EIGHT_ATLANTA + dispatch.STRAGGLER + timedelta(minutes=2)) == 0  # once
+    assert people_enqueued_by_tick_at(EIGHT_ATLANTA + dispatch.ABANDONED) == HERD  # then by every tick
 
 
 def test_shard_messages_name_every_shard_and_the_key_from_before_the_sharding(deps: Deps) -> None:
