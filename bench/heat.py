@@ -57,10 +57,9 @@ class HeatMeter(Meter):
         self.calls[-1]["wcu"] = units
         self.keys[(table, _text(new[key_names[0]]), _tenant(new))] += units
         for index in spec.get("GlobalSecondaryIndexes", []):
-            for where, value, cost in _index_writes(index, key_names, old, new):
+            for _kind, value, cost in _index_writes(index, key_names, old, new):
                 self.keys[(f"{table}/{index['IndexName']}", value, _tenant(new))] += cost
                 self.calls[-1]["wcu"] += cost
-                del where
 
 
 def _text(value: dict[str, Any]) -> str:

@@ -48,11 +48,12 @@ def dispatch_due(deps: Deps, now: datetime, limit: int = 200) -> DispatchReport:
     return report
 
 
-def _dispatch_person(deps: Deps, tenant: str, debtor_id: str, now: datetime, report: DispatchReport) -> bool:
-    """Settle what is past its deadline and send what is due; False when nothing of the person was due yet."""
+def _dispatch_person(deps: Deps, tenant: str, debtor_id: str, now: datetime, report: DispatchReport) -> datetime | None:
+    """Settle what is past its deadline and send what is due; when nothing of the person was due yet, the
+    instant it will be (from the ledger already read: the caller puts the person back without reading again)."""
     ledger = deps.ledgers.get(tenant, debtor_id)
     if ledger.next_due is not None and ledger.next_due > now:
-        return False
+        return ledger.next_due
     if ledger.unsettled(now):  # first: a failing send below must not keep them unsettled
         report.settled_unknown += _settle_unsettled(deps, tenant, debtor_id, now)
     for item in [d for d in ledger.deferred if d.not_before <= now]:
@@ -61,7 +62,7 @@ def _dispatch_person(deps: Deps, tenant: str, debtor_id: str, now: datetime, rep
             report.dispatched += 1
             report.lag_seconds = max(report.lag_seconds, (now - item.not_before).total_seconds())
             report.statuses[result.status.value] = report.statuses.get(result.status.value, 0) + 1
-    return True
+    return None
 
 
 def _settled_data(record: ContactRecord) -> dict[str, Any]:
@@ -166,19 +167,19 @@ def handle_message(message: dict[str, Any], deps: Deps, queue: Queue, now: datet
     report, early = DispatchReport(), []
     for tenant, debtor_id in message.get("people", []):
         try:
-            if not _dispatch_person(deps, tenant, debtor_id, now, report):
-                early.append((tenant, debtor_id))
+            due = _dispatch_person(deps, tenant, debtor_id, now, report)
+            if due is not None:
+                early.append((tenant, debtor_id, due))
         except Exception:  # noqa: BLE001 - the contact stays deferred; a later tick finds it again
             logger.exception("dispatch failed for one person; their contacts stay deferred")
             report.errors += 1
     if early:  # a message that came before its people were due: they go back, delayed until due
-        _requeue(early, deps, queue, now)
+        _requeue(early, queue, now)
     return report
 
 
-def _requeue(people: list[tuple[str, str]], deps: Deps, queue: Queue, now: datetime) -> None:
-    due = [(t, d, led.next_due) for t, d in people if (led := deps.ledgers.get(t, d)).next_due is not None]
-    soon = [(t, d, at) for t, d, at in due if at <= now + timedelta(seconds=MAX_DELAY_SECONDS)]
+def _requeue(people: list[tuple[str, str, datetime]], queue: Queue, now: datetime) -> None:
+    soon = [(t, d, at) for t, d, at in people if at <= now + timedelta(seconds=MAX_DELAY_SECONDS)]
     if soon:
         queue.send_many(
             [{"kind": "people", "people": [[t, d] for t, d, _at in soon]}], [_delay(max(a for *_, a in soon), now)]
