@@ -14,7 +14,7 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "policies" / "examples"
 
 def test_there_are_examples_for_every_jurisdiction_with_numbers():
     names = " ".join(p.name for p in EXAMPLES)
-    for prefix in ("regf-6b1i", "regf-14b2i", "cn-", "au-", "ca-qc", "ph-", "us-ma"):
+    for prefix in ("regf-6b1i", "regf-14b2i", "cn-", "au-", "ca-qc", "ph-", "us-ma", "us-fl", "us-wv", "us-dc"):
         assert prefix in names
 
 
