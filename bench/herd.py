@@ -134,10 +134,10 @@ def drain(stack: Any, debtors: list[str], marker: str, workers: int, timeout: fl
         jobs = pool.starmap_async(worker, [(env, until)] * workers)
         while time.time() < until and sent_count(stack.endpoint, marker) < len(debtors):
             time.sleep(2)  # one request for moto's list: reading every ledger here would slow the workers
-        done = tally(gateway, stack.endpoint, debtors, marker)
-        pool.terminate()
+        stack.stop_schedule()
+        pool.terminate()  # the tally reads every ledger: alone on the moto server, not beside idle pollers
         del jobs
-    return done
+    return tally(gateway, stack.endpoint, debtors, marker)
 
 
 # The model of 1,000,000 people due at one instant in AWS (bench/README.md gives the reasoning). Per-call
