@@ -549,10 +549,21 @@ def events() -> dict[str, tuple[str, dict[str, Any]]]:
         "InboundSms": ("InboundSmsSnsSubscription", {"Topic": {"Ref": "InboundSmsTopic"}}),
         "SesFeedback": ("SesFeedbackSnsSubscription", {"Topic": {"Ref": "SesFeedbackTopic"}}),
         "ExportWorker": ("ExportWorkerSqsEventSource", {"Queue": {"Fn::GetAtt": ["ExportQueue", "Arn"]}}),
-        "DispatchWorker": ("DispatchWorkerSqsEventSource", {"Queue": {"Fn::GetAtt": ["DispatchQueue", "Arn"]}}),
+        # The two workers a campaign scales: their concurrency is the stage's, set by parameter (docs/scaling.md).
+        "DispatchWorker": (
+            "DispatchWorkerSqsEventSource",
+            {
+                "Queue": {"Fn::GetAtt": ["DispatchQueue", "Arn"]},
+                "ScalingConfig": {"MaximumConcurrency": {"Ref": "DispatchConcurrency"}},
+            },
+        ),
         "BatchWorker": (
             "BatchWorkerSqsEventSource",
-            {"Queue": {"Fn::GetAtt": ["BatchQueue", "Arn"]}, "FunctionResponseTypes": ["ReportBatchItemFailures"]},
+            {
+                "Queue": {"Fn::GetAtt": ["BatchQueue", "Arn"]},
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                "ScalingConfig": {"MaximumConcurrency": {"Ref": "BatchConcurrency"}},
+            },
         ),
         "AuditStream": (
             "AuditStreamDynamodbEventSource",
@@ -594,6 +605,20 @@ PARAMETERS = {
         "Type": "Number",
         "Default": 300,
         "Description": "alarm when a deferred contact goes out this much after its not_before",
+    },
+    "DispatchConcurrency": {
+        "Type": "Number",
+        "Default": 1000,
+        "MinValue": 2,
+        "MaxValue": 1000,
+        "Description": "most dispatch workers at once: how fast an 08:00 herd drains (docs/scaling.md)",
+    },
+    "BatchConcurrency": {
+        "Type": "Number",
+        "Default": 200,
+        "MinValue": 2,
+        "MaxValue": 1000,
+        "Description": "most batch workers at once: how fast posted campaigns are decided (docs/scaling.md)",
     },
 }
 

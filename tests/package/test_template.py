@@ -176,6 +176,10 @@ def test_functions_name_the_stage_resources_and_triggers_are_bound_to_them(templ
     assert events["BatchWorker"]["Queue"] == {"Fn::GetAtt": ["BatchQueue", "Arn"]}
     assert events["BatchWorker"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert events["ExportWorker"]["Queue"] == {"Fn::GetAtt": ["ExportQueue", "Arn"]}
+    # the two workers a campaign scales take their concurrency from the stage's parameters
+    for logical, parameter in (("DispatchWorker", "DispatchConcurrency"), ("BatchWorker", "BatchConcurrency")):
+        assert events[logical]["ScalingConfig"] == {"MaximumConcurrency": {"Ref": parameter}}
+        assert 2 <= template["Parameters"][parameter]["Default"] <= 1000
     assert events["InboundSms"]["Topic"] == {"Ref": "InboundSmsTopic"}
     assert events["SesFeedback"]["Topic"] == {"Ref": "SesFeedbackTopic"}
     assert events["Dispatcher"]["Schedule"] == "rate(1 minute)"
