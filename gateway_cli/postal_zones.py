@@ -158,8 +158,10 @@ def _extra_zones(subdivision_zones: tuple[str, ...], zones: set[str]) -> list[st
     return extra
 
 
-def build() -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """The postal table, and the zones each subdivision's postal codes add to its listed ones."""
+def build() -> tuple[dict[str, Any], dict[str, dict[str, list[str]]]]:
+    """The postal table; per subdivision, the zones its postal codes name beyond its listed ones
+    (``names``: a finer field naming one agrees with it), and those on a clock they do not bound (``adds``:
+    the subdivision alone counts them too)."""
     from chalicelib.domain.zones import subdivision_zones
 
     places: list[tuple[str, tuple[str, ...]]] = []
@@ -182,21 +184,25 @@ def build() -> tuple[dict[str, Any], dict[str, list[str]]]:
     by_subdivision: dict[str, set[str]] = {}
     for subdivision, zones in places:
         by_subdivision.setdefault(subdivision, set()).update(zones)
-    extra = {s: _extra_zones(subdivision_zones(s), z) for s, z in sorted(by_subdivision.items()) if s}
+    extra = {
+        s: {"adds": _extra_zones(subdivision_zones(s), z), "names": sorted(z - set(subdivision_zones(s)))}
+        for s, z in sorted(by_subdivision.items())
+        if s and z - set(subdivision_zones(s))
+    }
     return {
         "places": [[subdivision, list(zones)] for subdivision, zones in places],
         "US": {prefix: [palette, "".join(block)] for prefix, (palette, block) in blocks.items()},
         "CA": ca,
         "AU": au,
-    }, {s: zones for s, zones in extra.items() if zones}
+    }, extra
 
 
 def main() -> None:
     table, extra = build()
     TABLE.write_text(json.dumps(table, separators=(",", ":"), sort_keys=True) + "\n")
-    EXTRA.write_text(json.dumps(extra, indent=0, sort_keys=True) + "\n")
+    EXTRA.write_text(json.dumps(extra, separators=(",", ":"), sort_keys=True) + "\n")
     print(f"{TABLE.name}: {len(table['places'])} places, {len(table['US'])} ZIP blocks, {TABLE.stat().st_size} bytes")
-    print(f"{EXTRA.name}: zones added to subdivisions:", json.dumps(extra))
+    print(f"{EXTRA.name}: zones added to subdivisions:", json.dumps({s: e["adds"] for s, e in extra.items()}))
 
 
 if __name__ == "__main__":

@@ -79,16 +79,21 @@ def lookup(country: str, postal_code: str) -> PostalPlace | None:
 
 
 @cache
-def _extra() -> dict[str, tuple[str, ...]]:
+def _extra() -> dict[str, dict[str, tuple[str, ...]]]:
     raw = resources.files("chalicelib.domain").joinpath("postal_subdivision_zones.json").read_text()
-    return {subdivision: tuple(zones) for subdivision, zones in json.loads(raw).items()}
+    return {sub: {key: tuple(zones) for key, zones in kinds.items()} for sub, kinds in json.loads(raw).items()}
 
 
 def extra_zones(subdivision: str) -> tuple[str, ...]:
     """Zones of the subdivision's postal codes whose clocks its listed zones do not bound (NSW: Lord Howe)."""
-    return _extra().get(subdivision, ())
+    return _extra().get(subdivision, {}).get("adds", ())
 
 
-def country_extra_zones(country: str) -> frozenset[str]:
-    """The extra zones of every subdivision of the country (Puerto Rico's for US ZIPs)."""
-    return frozenset(z for sub, zones in _extra().items() if sub.startswith(f"{country}-") for z in zones)
+def named_zones(subdivision: str) -> tuple[str, ...]:
+    """Every zone the subdivision's postal codes name beyond its listed ones (AK: Juneau, Nome, ...)."""
+    return _extra().get(subdivision, {}).get("names", ())
+
+
+def country_named_zones(country: str) -> frozenset[str]:
+    """The zones the country's postal codes name beyond its subdivisions' listed ones (US: Puerto Rico's)."""
+    return frozenset(z for sub, kinds in _extra().items() if sub.startswith(f"{country}-") for z in kinds["names"])
