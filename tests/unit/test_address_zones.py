@@ -237,3 +237,39 @@ def test_a_nanp_mobile_keeps_its_area_codes_zones() -> None:
         "America/New_York",
         "America/Los_Angeles",
     }
+
+
+# --- the edge: the API, what-if scenarios and the OpenAPI document accept it ------------------------------
+
+
+def test_the_api_accepts_any_plausible_postal_code_and_rejects_other_text() -> None:
+    from pydantic import ValidationError
+
+    from chalicelib.api import LocationIn
+
+    assert LocationIn(country="US", postal_code="02139-4307").postal_code == "02139-4307"
+    assert LocationIn(country="US", postal_code="not-a-zip").postal_code == "not-a-zip"  # falls back later
+    for bad in ("", "<script>", "1" * 17, "02139\n"):
+        with pytest.raises(ValidationError):
+            LocationIn(country="US", postal_code=bad)
+
+
+def test_a_what_if_scenario_with_an_unknown_postal_code_says_it_fell_back(policies: PolicySet) -> None:
+    from chalicelib import whatif
+
+    request = {"debtor_id": "d1", "account_id": "a1", "channel": "voice", "to": EASTERN_MOBILE}
+    document = {
+        "at": "2026-03-02T12:30:00Z",
+        "request": {**request, "location": {"country": "US", "postal_code": "00000", "subdivision": "FL"}},
+    }
+    answer = whatif.run(document, policies)
+    assert answer["outcome"] == "defer"
+    assert set(answer["zones"]) == {"America/New_York", "America/Chicago"}
+    assert "not used" in answer["reasons"][-1]["message"]
+
+
+def test_the_openapi_document_describes_postal_code() -> None:
+    from chalicelib import openapi
+
+    properties = openapi.document("test")["components"]["schemas"]["LocationIn"]["properties"]
+    assert "postal_code" in properties and "ZIP" in properties["postal_code"]["description"]
