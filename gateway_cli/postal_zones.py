@@ -112,14 +112,28 @@ AU_RANGES: tuple[tuple[int, int, str, tuple[str, ...]], ...] = (
 )
 
 
-def zip_places() -> dict[str, tuple[str, str]]:
-    """ZIP -> (state, zone) for every ZIP whose zone ``zipcodes`` gives as an IANA name tzdata ships."""
+# ZIPs where a second source (GeoNames, through ``make bench ONLY=window``) names another clock than
+# ``zipcodes``: both count until one is shown wrong. Phenix City, Smiths Station, Lanett and Valley keep
+# Eastern time by custom (the Columbus, GA area), Alabama's law Central: all of Russell and Chambers
+# counties. GeoNames puts Vincennes, IN on Central (Knox County went back to Eastern in 2007).
+REVIEWED_COUNTIES = {("AL", "Russell County"): "America/New_York", ("AL", "Chambers County"): "America/New_York"}
+REVIEWED_ZIPS = {"36877": "America/New_York", "47591": "America/Chicago"}
+
+
+def reviewed_zone(row: dict[str, Any]) -> str | None:
+    """The zone a second source adds to a ``zipcodes`` row, if any."""
+    return REVIEWED_ZIPS.get(row["zip_code"]) or REVIEWED_COUNTIES.get((row["state"], row["county"]))
+
+
+def zip_places() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """ZIP -> (state, zones) for every ZIP whose zone ``zipcodes`` gives as an IANA name tzdata ships:
+    its zone first, then any a reviewed second source adds."""
     import zipcodes
 
     from chalicelib.domain.zones import is_known_zone
 
     return {
-        row["zip_code"]: (row["state"], row["timezone"])
+        row["zip_code"]: (row["state"], (row["timezone"], *filter(None, [reviewed_zone(row)])))
         for row in zipcodes.list_all()
         if row["timezone"] and is_known_zone(row["timezone"])
     }
@@ -173,9 +187,9 @@ def build() -> tuple[dict[str, Any], dict[str, dict[str, list[str]]]]:
         return places.index(key)
 
     blocks: dict[str, tuple[list[int], list[str]]] = {}
-    for code, (state, zone) in sorted(zip_places().items()):
+    for code, (state, zip_zones) in sorted(zip_places().items()):
         palette, block = blocks.setdefault(code[:3], ([], [ABSENT] * 100))
-        place = index("US", state, (zone,))
+        place = index("US", state, zip_zones)
         if place not in palette:
             palette.append(place)
         block[int(code[3:])] = ALPHABET[palette.index(place)]

@@ -273,3 +273,12 @@ def test_the_openapi_document_describes_postal_code() -> None:
 
     properties = openapi.document("test")["components"]["schemas"]["LocationIn"]["properties"]
     assert "postal_code" in properties and "ZIP" in properties["postal_code"]["description"]
+
+
+def test_phenix_city_keeps_both_clocks_and_alabama_alone_counts_eastern_too() -> None:
+    """Alabama's law is Central; Phenix City keeps Eastern by custom (a second source found it)."""
+    assert zones_of(voice("+12025550100", country="US", subdivision="AL", postal_code="36867")) == {
+        "America/Chicago",
+        "America/New_York",
+    }
+    assert "America/New_York" in zones.resolve(voice(country="US", subdivision="AL")).address.sources
