@@ -28,7 +28,6 @@ class Field:
 class Address:
     locations: tuple[tuple[Field, ...], ...]  # each: its most specific field first, then those it agrees with
     notes: tuple[str, ...] = ()  # contradictions and fallbacks, for the decision's inputs and reasons
-    contradicted: bool = False
     sources: dict[str, list[str]] = field(default_factory=dict)  # zone -> the fields that name it
 
     @property
@@ -103,6 +102,5 @@ def locate(loc: Location, subdivision_zones: tuple[str, ...], country_zones: tup
     return Address(
         locations=tuple(tuple(location) for location in locations),
         notes=tuple(notes),
-        contradicted=len(locations) > 1,
         sources=sources,
     )
