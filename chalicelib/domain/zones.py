@@ -148,7 +148,8 @@ def phone_number(to: str) -> phonenumbers.PhoneNumber | None:
 
 def _phone_sources(request: ContactRequest, address_known: bool) -> tuple[list[str], str | None, list[str]]:
     """Zones, country and places the recipient's number points to (nothing for email). A number with no
-    geography (most mobiles outside the NANP) says only its country: its zones count only with no address."""
+    geography (most mobiles outside the NANP) says only its country: its zones count only with no address
+    (or, through the country, with an address elsewhere)."""
     if request.channel is Channel.EMAIL:
         return [], None, []
     number = phone_number(request.to)
@@ -159,7 +160,11 @@ def _phone_sources(request: ContactRequest, address_known: bool) -> tuple[list[s
     places = _number_places(number, country, geographic)
     if address_known and not geographic:
         return [], country, places
-    return _number_zones(number, country, geographic), country, places
+    zones = _number_zones(number, country, geographic)
+    # A prefix the tables give every zone of its country (an Indonesian mobile) says no more than its
+    # country either. NANP numbers keep their area codes' zones, as the Reg F commentary uses them.
+    whole = number.country_code != 1 and set(country_zones(country or "")) <= set(zones)
+    return ([] if address_known and whole else zones), country, places
 
 
 def _number_zones(number: phonenumbers.PhoneNumber, country: str | None, geographic: bool) -> list[str]:
