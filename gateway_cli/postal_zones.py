@@ -4,8 +4,8 @@ US ZIP codes come from the ``zipcodes`` package (one zone per ZIP, as its data s
 every entry against it). Canada and Australia have no such package here: their rules below are the
 places where a province or state spans clocks, by forward sortation area (FSA) and postcode, from the
 provinces' and states' time laws as tzdata's zone.tab describes them. Where a code covers places on two
-clocks, it gets both (fail closed). Every other pack's country has one zone, or no table (the address
-then falls back to its subdivision).
+clocks, it gets both (fail closed). Indonesia's codes by island group. Every other pack's country has one
+zone (China's pack keeps Beijing time), so its postal codes say nothing of time.
 
     python -m gateway_cli.postal_zones   # after upgrading zipcodes or editing the rules below
 """
@@ -110,6 +110,17 @@ AU_RANGES: tuple[tuple[int, int, str, tuple[str, ...]], ...] = (
     (6799, 6799, "", ("Indian/Cocos",)),
     (7000, 7999, "TAS", ("Australia/Hobart",)),
 )
+# Indonesia's five-digit codes by island group (no province: the gateway lists none for Indonesia). Java
+# and Sumatra (1-6) keep Western time, Bali, Nusa Tenggara (8) and Sulawesi (90-96) Central, Maluku and
+# Papua (97-99) Eastern; Kalimantan (7) has provinces on Western and Central time, so both.
+_WIB, _WITA, _WIT = "Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"
+ID_RANGES: tuple[tuple[int, int, str, tuple[str, ...]], ...] = (
+    (10000, 69999, "", (_WIB,)),
+    (70000, 79999, "", (_WIB, _WITA)),
+    (80000, 89999, "", (_WITA,)),
+    (90000, 96999, "", (_WITA,)),
+    (97000, 99999, "", (_WIT,)),
+)
 
 
 # ZIPs where a second source (GeoNames, through ``make bench ONLY=window``) names another clock than
@@ -195,6 +206,7 @@ def build() -> tuple[dict[str, Any], dict[str, dict[str, list[str]]]]:
         block[int(code[3:])] = ALPHABET[palette.index(place)]
     ca = {prefix: index("CA", state, zones) for prefix, (state, zones) in CA_RULES.items()}
     au = [[lo, hi, index("AU", state, zones)] for lo, hi, state, zones in AU_RANGES]
+    id_ = [[lo, hi, index("ID", state, zones)] for lo, hi, state, zones in ID_RANGES]
     by_subdivision: dict[str, set[str]] = {}
     for subdivision, zones in places:
         by_subdivision.setdefault(subdivision, set()).update(zones)
@@ -208,6 +220,7 @@ def build() -> tuple[dict[str, Any], dict[str, dict[str, list[str]]]]:
         "US": {prefix: [palette, "".join(block)] for prefix, (palette, block) in blocks.items()},
         "CA": ca,
         "AU": au,
+        "ID": id_,
     }, extra
 
 

@@ -1,8 +1,9 @@
 """The subdivision and time zones of a postal code, from the table gateway_cli/postal_zones.py builds.
 
-US ZIP codes (5 digits or ZIP+4), Canadian postal codes (by their forward sortation area) and Australian
-postcodes. The table (110 KB) is read on the first address that carries a postal code, never at import; the
-zones a subdivision's postal codes add to it are a small file of their own.
+US ZIP codes (5 digits or ZIP+4), Canadian postal codes (by their forward sortation area), Australian
+postcodes and Indonesian postal codes (by island group). The table (110 KB) is read on the first address
+that carries a postal code, never at import; the zones a subdivision's postal codes add to it are a small
+file of their own.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ _FORMATS = {
     "US": re.compile(r"(\d{5})(?:-?\d{4})?"),
     "CA": re.compile(r"([ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z])(?: ?\d[ABCEGHJ-NPRSTV-Z]\d)?"),
     "AU": re.compile(r"(\d{4})"),
+    "ID": re.compile(r"(\d{5})"),
 }
 
 
@@ -58,17 +60,18 @@ def _ca(fsa: str) -> PostalPlace | None:
     return None if prefix is None else _place(rules[prefix])
 
 
-def _au(code: str) -> PostalPlace | None:
+def _ranges(country: str, code: str) -> PostalPlace | None:
+    """The narrowest listed range of the country that holds the code."""
     number = int(code)
-    ranges = [(hi - lo, place) for lo, hi, place in _table()["AU"] if lo <= number <= hi]
+    ranges = [(hi - lo, place) for lo, hi, place in _table()[country] if lo <= number <= hi]
     return _place(min(ranges)[1]) if ranges else None
 
 
-_LOOKUPS = {"US": _us, "CA": _ca, "AU": _au}
+_LOOKUPS = {"US": _us, "CA": _ca, "AU": lambda code: _ranges("AU", code), "ID": lambda code: _ranges("ID", code)}
 
 
 def has_table(country: str) -> bool:
-    """Whether postal codes of the country are looked up (US, CA, AU)."""
+    """Whether postal codes of the country are looked up (US, CA, AU, ID)."""
     return country in _LOOKUPS
 
 

@@ -282,3 +282,24 @@ def test_phenix_city_keeps_both_clocks_and_alabama_alone_counts_eastern_too() ->
         "America/New_York",
     }
     assert "America/New_York" in zones.resolve(voice(country="US", subdivision="AL")).address.sources
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("10110", {"Asia/Jakarta"}),
+        ("80361", {"Asia/Makassar"}),
+        ("99351", {"Asia/Jayapura"}),
+        ("75123", {"Asia/Jakarta", "Asia/Makassar"}),
+    ],
+)  # Jakarta, Bali, Papua, Kalimantan (both clocks)
+def test_an_indonesian_postal_code_narrows_the_country_to_its_island_groups_clock(
+    code: str, expected: set[str]
+) -> None:
+    assert zones_of(voice("+6281234567890", country="ID", postal_code=code)) == expected
+    assert len(zones_of(voice("+6281234567890", country="ID"))) == 4
+
+
+def test_an_indonesian_mobile_whose_prefix_spans_the_country_adds_no_zone_to_a_known_address() -> None:
+    assert zones_of(voice("+6281234567890", country="ID", timezone="Asia/Jayapura")) == {"Asia/Jayapura"}
+    assert len(zones_of(voice("+6281234567890"))) == 4
