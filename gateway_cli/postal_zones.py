@@ -32,7 +32,7 @@ _TOR, _WPG = "America/Toronto", "America/Winnipeg"
 # Eastern Standard all year; Thunder Bay's rural P0T and the far north's P0V mix both clocks.
 # Quebec: Blanc-Sablon's Lower North Shore (G0G) keeps Atlantic Standard; the Magdalen Islands (G4T) keep
 # Atlantic time. BC: the East Kootenays (V0A, V0B, V1A, V1C) keep Mountain time, Creston and the Peace
-# River (V0C, V1G, V1J) Mountain Standard all year. Labrador (A0P, A2V) keeps Atlantic time, its south
+# River (V0C, V1G, V1J) Mountain Standard all year. Labrador (A0P, A0R, A2V) keeps Atlantic time, its south
 # coast (A0K, shared with Newfoundland's Northern Peninsula) Newfoundland time. Saskatchewan's Lloydminster
 # (S9V) keeps Alberta's time, Creighton (S0P) Central with DST. Nunavut: Baffin (X0A, with Resolute on
 # Central), Kivalliq (X0C, with Coral Harbour on Eastern Standard), Kitikmeot (X0B).
@@ -40,6 +40,7 @@ CA_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "A": ("NL", ("America/St_Johns",)),
     "A0K": ("NL", ("America/St_Johns", "America/Goose_Bay")),
     "A0P": ("NL", ("America/Goose_Bay", "America/St_Johns")),
+    "A0R": ("NL", ("America/Goose_Bay", "America/St_Johns")),
     "A2V": ("NL", ("America/Goose_Bay",)),
     "B": ("NS", ("America/Halifax",)),
     "C": ("PE", ("America/Halifax",)),
