@@ -32,12 +32,15 @@ class Candidates:
     address: address.Address = address.Address(locations=())
 
     def as_inputs(self) -> dict[str, object]:
+        # zone_sources already says which field decided; the address's locations are written only when
+        # something needs saying (a contradiction, an unused postal code): every audit event carries them.
+        notes = {"address": self.address.as_inputs()} if self.address.notes else {}
         return {
             "zones": list(self.zones),
             "zone_sources": {z: sorted(s) for z, s in self.sources.items()},
             "countries": list(self.countries),
             "subdivisions": list(self.subdivisions),
-            "address": self.address.as_inputs(),
+            **notes,
         }
 
 

@@ -303,3 +303,7 @@ def test_an_indonesian_postal_code_narrows_the_country_to_its_island_groups_cloc
 def test_an_indonesian_mobile_whose_prefix_spans_the_country_adds_no_zone_to_a_known_address() -> None:
     assert zones_of(voice("+6281234567890", country="ID", timezone="Asia/Jayapura")) == {"Asia/Jayapura"}
     assert len(zones_of(voice("+6281234567890"))) == 4
+
+
+def test_an_address_with_nothing_to_say_adds_nothing_to_the_audited_inputs() -> None:
+    assert "address" not in zones.resolve(voice(country="US", subdivision="GA", postal_code="30303")).as_inputs()
