@@ -92,7 +92,7 @@ def locate(loc: Location, subdivision_zones: tuple[str, ...], country_zones: tup
             location.append(each)
         if not agreeing:
             if locations:
-                heads = ", ".join(f"{loc[0].name}={loc[0].value}" for loc in locations)
+                heads = ", ".join(f"{other[0].name}={other[0].value}" for other in locations)
                 notes.append(f"{each.name}={each.value} contradicts {heads}: both are locations, both count")
             locations.append([each])
     sources: dict[str, list[str]] = {}
