@@ -233,7 +233,8 @@ from chalicelib.domain import engine
 from chalicelib.domain.model import ContactRequest
 g = app.gateway()
 request = ContactRequest(tenant="t", debtor_id="d", account_id="a", channel="sms", to="+14045550100",
-                         location={"country": "US", "subdivision": "GA"}, message={"body": "Reply STOP to opt out."})
+                         location={"country": "US", "subdivision": "GA", "postal_code": "30303"},
+                         message={"body": "Reply STOP to opt out."})
 engine.evaluate(request, [], g.policies, datetime(2026, 3, 2, 17, tzinfo=UTC))
 print(time.perf_counter() - t)
 """

@@ -9,6 +9,7 @@
 - ``reply_opt_out_recall``, ``reply_false_opt_out_rate``: bench/replies.py, on the labelled replies.
 - ``export_peak_memory_ratio_100k_vs_10k``: peak memory (tracemalloc) of building an export bundle of
   100,000 events over the same 1,000 chains with 10,000 events; and its events per second.
+- ``window_minutes_kept_ratio`` (and ``_subdivision_only``), ``window_minutes_violating``: bench/window.py.
 """
 
 from __future__ import annotations
@@ -283,7 +284,7 @@ def export_figures(events: int = 100_000, chains: int = 10_000) -> dict[str, Any
 
 def _parts() -> dict[str, Any]:
     """Each part of the bench by name, in the order a full run takes them (``make bench ONLY=name,...``)."""
-    from bench import cost, heat, herd, replies
+    from bench import cost, heat, herd, replies, window
 
     return {
         "engine": lambda: {"engine_decisions_per_s": round(engine_decisions_per_s())},
@@ -297,6 +298,7 @@ def _parts() -> dict[str, Any]:
         "replies": replies.reply_figures,
         "heat": heat.run,
         "herd": herd.run,
+        "window": window.run,
     }
 
 

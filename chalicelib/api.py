@@ -67,6 +67,14 @@ class LocationIn(_Strict):
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     subdivision: str | None = Field(default=None, pattern=r"^[A-Z0-9]{1,3}$")
     timezone: str | None = Field(default=None, max_length=64)
+    # Any country's; read for US (ZIP, ZIP+4), CA and AU. One that is unknown or malformed is kept and
+    # not used: the subdivision decides, and the decision says so (never a wider window than its own).
+    postal_code: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$",
+        description="postal code of the address: US ZIP or ZIP+4, Canadian postal code or FSA, Australian "
+        "postcode; an unknown one falls back to the subdivision",
+    )
 
     @field_validator("timezone")
     @classmethod

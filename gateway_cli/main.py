@@ -26,7 +26,7 @@ CURL_EXAMPLE = """\
   export KEY=$(python3 -c 'import json; print(json.load(open(".gateway/dev-keys.json"))["keys"]["submitter"])')
   curl -s -X POST {url}/v1/contacts -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d '{{
     "debtor_id": "d-100", "account_id": "a-100", "channel": "sms", "to": "+16175550100",
-    "location": {{"country": "US", "subdivision": "MA"}},
+    "location": {{"country": "US", "subdivision": "MA", "postal_code": "02108"}},
     "message": {{"body": "Your payment of $120 is overdue. Reply STOP to opt out."}}}}'"""
 
 

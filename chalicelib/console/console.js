@@ -335,6 +335,8 @@ async function whatIf() {
   const location = {};
   if (form.country) location.country = form.country.toUpperCase();
   if (form.subdivision) location.subdivision = form.subdivision.toUpperCase();
+  if (form.postal_code.trim()) location.postal_code = form.postal_code.trim();
+  if (form.timezone.trim()) location.timezone = form.timezone.trim();
   if (Object.keys(location).length) body.location = location;
   if (form.channel !== "voice") body.message = { body: form.message || "A reminder about your account. Reply STOP to opt out." };
   body.at = new Date(form.at).toISOString();

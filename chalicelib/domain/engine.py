@@ -29,11 +29,20 @@ NO_TIME = Reason(
     citation="house rule: bounded search",
     message=f"no instant within {HORIZON.days} days satisfies every rule",
 )
+ADDRESS_CITATION = "12 CFR 1006.6(b)(1)(i), comment 6(b)(1)(i)-2; house rule: the looser field is never trusted"
 POLICY_FAULT = Reason(
     rule="gateway/policy-error",
     citation="house rule: fail closed",
     message="a rule could not be evaluated; nothing is sent on a broken policy",
 )
+
+
+def _address_reasons(candidates: zone_resolution.Candidates) -> list[Reason]:
+    """Why the address gave more zones than its finest field (a contradiction, an unusable postal code)."""
+    notes = candidates.address.notes
+    if not notes:
+        return []
+    return [Reason(rule="gateway/address", citation=ADDRESS_CITATION, message="; ".join(notes))]
 
 
 def _reason(rule: BaseRule, detail: str) -> Reason:
@@ -113,11 +122,14 @@ def evaluate(
         not_before: datetime | None = None,
         valid_until: datetime | None = None,
     ) -> Decision:
+        # An allowed decision has no reasons; one the rules blocked also says why the address counted as it did.
+        ruled = outcome is not Outcome.ALLOW and not {NO_ZONE, NO_POLICY} & set(reasons)
+        notes = _address_reasons(candidates) if ruled else []
         return Decision(
             outcome=outcome,
             not_before=not_before,
             valid_until=valid_until,
-            reasons=tuple(reasons),
+            reasons=(*reasons, *notes),
             policy_version=policy_set.version,
             inputs=inputs,
         )

