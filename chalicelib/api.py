@@ -145,7 +145,7 @@ class ContactIn(_Strict):
     @model_validator(mode="after")
     def _channel_fields(self) -> ContactIn:
         if self.channel is Channel.EMAIL:
-            if not EMAIL.match(self.to):
+            if not EMAIL.fullmatch(self.to):
                 raise _field_error("to", "must be an email address for channel 'email'")
         elif not _is_e164(self.to):
             raise _field_error("to", f"must be a valid E.164 phone number for channel '{self.channel.value}'")
@@ -430,7 +430,7 @@ class ResolutionIn(_Strict):
 
 def safe_id(field: str, value: str) -> str:
     """Ids in a path follow the same alphabet as in a body."""
-    if not re.match(SAFE_ID, value):
+    if not re.fullmatch(SAFE_ID, value):
         raise Problem(400, "Invalid path", f"{field}: not a valid id", [{"field": field, "message": "not a valid id"}])
     return value
 
