@@ -14,6 +14,7 @@ import phonenumbers
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chalicelib.domain import zones
+from chalicelib.domain.addresses import EMAIL
 from chalicelib.domain.model import (
     Channel,
     ContactRequest,
@@ -29,9 +30,6 @@ from chalicelib.services.audit_read import EventQuery
 from chalicelib.services.exports import ExportSpec
 
 SAFE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
-EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
-)
 SMS_MAX = 1600
 PROBLEM = "application/problem+json"
 MAX_METADATA_BYTES = 4096
