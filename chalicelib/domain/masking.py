@@ -98,7 +98,7 @@ def mask_fields(value: Any, key: str = "") -> Any:
     if isinstance(value, str):
         return mask_text(value)
     if isinstance(value, BaseException):
-        return mask_text(f"{type(value).__name__}: {value}")
+        return mask_text(f"{type(value).__name__}: {provider_error_text(value) or value}")
     if isinstance(value, Mapping):
         return {k: mask_fields(v, str(k)) for k, v in value.items()}
     if type(value) is list:
@@ -106,6 +106,18 @@ def mask_fields(value: Any, key: str = "") -> Any:
     if type(value) is tuple:  # a log record's args
         return tuple(mask_fields(v) for v in value)
     return value
+
+
+def provider_error_text(exc: BaseException) -> str | None:
+    """A provider's error (botocore's ``ClientError`` shape: a ``response`` with an ``Error``) named by its code
+    and operation. Its message is the provider's free text (a number, an account, a carrier's rule), which no
+    mask can be sure to follow, so it is never written; ``None`` for any other exception."""
+    response = getattr(exc, "response", None)
+    error = response.get("Error") if isinstance(response, Mapping) else None
+    if not isinstance(error, Mapping):
+        return None
+    operation = getattr(exc, "operation_name", None) or "unknown"
+    return f"({error.get('Code', 'Unknown')}) when calling the {operation} operation (provider text not logged)"
 
 
 def _mask_match(match: re.Match[str]) -> str:

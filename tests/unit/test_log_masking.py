@@ -204,3 +204,38 @@ def test_the_sdk_wire_loggers_never_follow_the_root_logger_down_to_debug() -> No
 def test_masking_twice_reads_the_same_as_masking_once(text: str) -> None:
     once = mask_text(text)
     assert mask_text(once) == once
+
+
+def provider_error(text: str) -> Exception:
+    from botocore.exceptions import ClientError
+
+    response: Any = {"Error": {"Code": "InvalidParameterValue", "Message": text}}
+    return ClientError(response, "Publish")
+
+
+def test_a_providers_error_text_is_never_logged_only_its_code_and_operation(written: io.StringIO) -> None:
+    text = "Invalid parameter: PhoneNumber Reason: account acme-prod-7 blocked by carrier rule 42"
+    try:
+        try:
+            raise provider_error(text)
+        except Exception as exc:
+            raise RuntimeError("delivery outcome unknown") from exc
+    except RuntimeError:
+        observability.logger.exception("send failed")
+    observability.logger.error("provider said: %s", provider_error(text))
+    out = written.getvalue()
+    assert "carrier rule" not in out and "acme-prod-7" not in out
+    failed, said = powertools_lines(out)
+    assert "InvalidParameterValue" in failed["exception"] and "Publish" in failed["exception"]
+    assert "RuntimeError: delivery outcome unknown" in failed["exception"]
+    assert "InvalidParameterValue" in said["message"]
+
+
+def test_other_loggers_never_write_a_providers_error_text(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="some.library")
+    error = provider_error("Throttled for tenant " + "acme-prod-7")  # not in the traceback's source line
+    try:
+        raise error
+    except Exception:
+        logging.getLogger("some.library").exception("failed")
+    assert "acme-prod-7" not in caplog.text and "InvalidParameterValue" in caplog.text
