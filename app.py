@@ -352,8 +352,11 @@ def unsubscribe_link(token: str) -> Response:
     secret = (gateway().settings.unsubscribe_secret or "").encode()
     if not secret:
         raise api.Problem(404, "Not found", "unsubscribe links are not configured here")
-    address = unsubscribe.unsubscribe(secret, token, gateway().deps, now())
-    return json_response(200, {"unsubscribed": True, "channel": "email", "address": address})
+    done = unsubscribe.unsubscribe(secret, token, gateway().deps, now())
+    answer = {"unsubscribed": True, "channel": "email", "address": done.address, "changed": done.changed}
+    if not done.changed:
+        answer["detail"] = "this address was already unsubscribed; nothing was changed or recorded"
+    return json_response(200, answer)
 
 
 @app.on_sns_message(topic=provision.INBOUND_SMS_TOPIC)
