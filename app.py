@@ -197,7 +197,9 @@ def preferences(debtor_id: str) -> Response:
     request, g = current_request(app), gateway()
     debtor_id, who = api.safe_id("debtor_id", debtor_id), caller(request)
     if request.method == "GET":
-        return json_response(200, consent.get_preferences(who.tenant, debtor_id, g.deps))
+        query: dict[str, str] = dict(request.query_params or {})
+        addresses = api.addresses_param(query.get("addresses"), consent.MAX_ADDRESSES)
+        return json_response(200, consent.get_preferences(who.tenant, debtor_id, g.deps, addresses))
     parsed = api.parse(api.PreferencesIn, request.raw_body)
     change = parsed.preferences() if request.method == "PUT" else parsed.patch()
     body = consent.change_preferences(

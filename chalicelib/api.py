@@ -208,6 +208,27 @@ class PreferencesIn(StatedPreferences):
         return self.model_dump(mode="json", include=self.model_fields_set - {"reason", "actor"})
 
 
+class PreferencesQuery(BaseModel):
+    """What the OpenAPI document shows of ``GET .../preferences``'s query (parsed by ``addresses_param``)."""
+
+    addresses: str | None = Field(
+        default=None,
+        max_length=16_000,
+        description="more of the person's addresses (E.164 numbers, emails), comma-separated, whose "
+        "suppressions to report beside the ones of the addresses in the person's ledger",
+    )
+
+
+def addresses_param(value: str | None, limit: int) -> tuple[str, ...]:
+    """``?addresses=+14045550100,jane@example.com``: phone numbers (E.164) and email addresses."""
+    addresses = tuple(a.strip() for a in (value or "").split(",") if a.strip())
+    bad = next((a for a in addresses if not (_is_e164(a) or EMAIL.fullmatch(a))), None)
+    message = f"at most {limit}" if len(addresses) > limit else "not an E.164 number or an email address"
+    if bad is not None or len(addresses) > limit:
+        raise Problem(400, "Invalid query", f"addresses: {message}", [{"field": "addresses", "message": message}])
+    return addresses
+
+
 OUTCOME_VALUES = r"^(allow|defer|deny|sent|scheduled|blocked|permitted|refused|failed|unknown)$"
 
 

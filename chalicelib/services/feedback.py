@@ -17,7 +17,7 @@ from typing import Any
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import Channel, ContactRecord, Result
-from chalicelib.domain.preferences import OptOut
+from chalicelib.domain.preferences import OptOut, OptOutSource
 from chalicelib.services import suppression
 from chalicelib.services.writes import Deps, record_change
 
@@ -50,8 +50,9 @@ def parse_ses_notification(text: str) -> tuple[str, str, list[str], str]:
     return kind, bounce_type, addresses, message_id
 
 
-def _suppressed(led: Ledger, address: str) -> Ledger:
-    opt_out = OptOut(channel=Channel.EMAIL, address=address)
+def _suppressed(led: Ledger, address: str, kind: str, now: datetime) -> Ledger:
+    source: OptOutSource = "ses-complaint" if kind == "complaint" else "ses-bounce"
+    opt_out = OptOut(channel=Channel.EMAIL, address=address, at=now, source=source)
     return replace(
         led, preferences=led.preferences.model_copy(update={"opt_outs": (*led.preferences.opt_outs, opt_out)})
     )
@@ -66,7 +67,7 @@ def _mutation(kind: str, bounce_type: str, address: str, message_id: str, now: d
         if _is_suppressed(led, address):
             return led  # feedback about an address suppressed already changes nothing
         if kind == "complaint" or bounce_type == "Permanent":
-            return _suppressed(led, address)
+            return _suppressed(led, address, kind, now)
         if not message_id:  # a redelivery could not be told from a new bounce: not counted
             return led
         bounce = ContactRecord(
@@ -79,7 +80,7 @@ def _mutation(kind: str, bounce_type: str, address: str, message_id: str, now: d
         )
         led = led.pruned(now, SOFT_BOUNCE_WINDOW_DAYS).with_record(bounce)  # one id counts once
         soft = sum(1 for r in led.history if r.result is Result.BOUNCED)
-        return _suppressed(led, address) if soft >= SOFT_BOUNCE_LIMIT else led
+        return _suppressed(led, address, kind, now) if soft >= SOFT_BOUNCE_LIMIT else led
 
     return mutate
 

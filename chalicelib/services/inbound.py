@@ -69,7 +69,9 @@ def _opt_outs(found: Classification, opt_outs: tuple[OptOut, ...], address: str,
     channels = _channels(found)
     if found.reply in REVOCATIONS:
         have = {o.channel for o in opt_outs if o.address == address}
-        return opt_outs + tuple(OptOut(channel=c, address=address, at=now) for c in channels if c not in have)
+        return opt_outs + tuple(
+            OptOut(channel=c, address=address, at=now, source="sms-reply") for c in channels if c not in have
+        )
     return tuple(o for o in opt_outs if not (o.channel in channels and o.address == address))
 
 

@@ -68,7 +68,10 @@ def unsubscribe(secret: bytes, token: str, deps: Deps, now: datetime) -> Unsubsc
     def mutate(led: Ledger) -> Ledger:
         if any(o.channel is Channel.EMAIL and o.address == address for o in led.preferences.opt_outs):
             return led
-        opt_outs = (*led.preferences.opt_outs, OptOut(channel=Channel.EMAIL, address=address, at=now))
+        opt_outs = (
+            *led.preferences.opt_outs,
+            OptOut(channel=Channel.EMAIL, address=address, at=now, source="email-unsubscribe"),
+        )
         return replace(led, preferences=led.preferences.model_copy(update={"opt_outs": opt_outs}))
 
     data = {"source": "email-unsubscribe", "channel": "email"}
