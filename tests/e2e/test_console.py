@@ -71,7 +71,7 @@ def seeded(stack, gateway) -> str:
     return debtor
 
 
-RESTRICTED_NUMBER = "+14045550177"  # a number no other e2e test texts: its STOP binds every debtor
+RESTRICTED_NUMBER = "+14045550166"  # a number no other test texts: its STOP binds every debtor
 
 
 @pytest.fixture(scope="module")
@@ -249,7 +249,7 @@ def test_the_timeline_shows_each_restriction_in_words(browser, stack, restricted
     items = shown.splitlines()
     assert any(i.startswith("Cease") and "acct-1" in i for i in items), shown
     assert any(i.startswith("Attorney") and "every account" in i for i in items), shown
-    assert any(i.startswith("STOP") and "+1404•••0177" in i and "texts" in i for i in items), shown
+    assert any(i.startswith("STOP") and "+1404•••0166" in i and "texts" in i for i in items), shown
     assert any(i.startswith("Unsubscribed") and f"{restricted[:1]}•••" in i for i in items), shown
     assert "No opt-outs" not in shown and "{" not in shown and "}" not in shown  # words, not JSON
     assert RESTRICTED_NUMBER not in shown and f"{restricted}@example.com" not in shown  # masked
