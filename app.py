@@ -197,7 +197,9 @@ def preferences(debtor_id: str) -> Response:
     request, g = current_request(app), gateway()
     debtor_id, who = api.safe_id("debtor_id", debtor_id), caller(request)
     if request.method == "GET":
-        return json_response(200, consent.get_preferences(who.tenant, debtor_id, g.deps))
+        query: dict[str, str] = dict(request.query_params or {})
+        addresses = api.addresses_param(query.get("addresses"), consent.MAX_ADDRESSES)
+        return json_response(200, consent.get_preferences(who.tenant, debtor_id, g.deps, addresses))
     parsed = api.parse(api.PreferencesIn, request.raw_body)
     change = parsed.preferences() if request.method == "PUT" else parsed.patch()
     body = consent.change_preferences(
@@ -352,8 +354,11 @@ def unsubscribe_link(token: str) -> Response:
     secret = (gateway().settings.unsubscribe_secret or "").encode()
     if not secret:
         raise api.Problem(404, "Not found", "unsubscribe links are not configured here")
-    address = unsubscribe.unsubscribe(secret, token, gateway().deps, now())
-    return json_response(200, {"unsubscribed": True, "channel": "email", "address": address})
+    done = unsubscribe.unsubscribe(secret, token, gateway().deps, now())
+    answer = {"unsubscribed": True, "channel": "email", "address": done.address, "changed": done.changed}
+    if not done.changed:
+        answer["detail"] = "this address was already unsubscribed; nothing was changed or recorded"
+    return json_response(200, answer)
 
 
 @app.on_sns_message(topic=provision.INBOUND_SMS_TOPIC)

@@ -14,6 +14,7 @@ import phonenumbers
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chalicelib.domain import zones
+from chalicelib.domain.addresses import EMAIL
 from chalicelib.domain.model import (
     Channel,
     ContactRequest,
@@ -29,9 +30,6 @@ from chalicelib.services.audit_read import EventQuery
 from chalicelib.services.exports import ExportSpec
 
 SAFE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
-EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
-)
 SMS_MAX = 1600
 PROBLEM = "application/problem+json"
 MAX_METADATA_BYTES = 4096
@@ -153,7 +151,7 @@ class ContactIn(_Strict):
     @model_validator(mode="after")
     def _channel_fields(self) -> ContactIn:
         if self.channel is Channel.EMAIL:
-            if not EMAIL.match(self.to):
+            if not EMAIL.fullmatch(self.to):
                 raise _field_error("to", "must be an email address for channel 'email'")
         elif not _is_e164(self.to):
             raise _field_error("to", f"must be a valid E.164 phone number for channel '{self.channel.value}'")
@@ -216,6 +214,27 @@ class PreferencesIn(StatedPreferences):
 
     def patch(self) -> dict[str, Any]:
         return self.model_dump(mode="json", include=self.model_fields_set - {"reason", "actor"})
+
+
+class PreferencesQuery(BaseModel):
+    """What the OpenAPI document shows of ``GET .../preferences``'s query (parsed by ``addresses_param``)."""
+
+    addresses: str | None = Field(
+        default=None,
+        max_length=16_000,
+        description="more of the person's addresses (E.164 numbers, emails), comma-separated, whose "
+        "suppressions to report beside the ones of the addresses in the person's ledger",
+    )
+
+
+def addresses_param(value: str | None, limit: int) -> tuple[str, ...]:
+    """``?addresses=+14045550100,jane@example.com``: phone numbers (E.164) and email addresses."""
+    addresses = tuple(a.strip() for a in (value or "").split(",") if a.strip())
+    bad = next((a for a in addresses if not (_is_e164(a) or EMAIL.fullmatch(a))), None)
+    message = f"at most {limit}" if len(addresses) > limit else "not an E.164 number or an email address"
+    if bad is not None or len(addresses) > limit:
+        raise Problem(400, "Invalid query", f"addresses: {message}", [{"field": "addresses", "message": message}])
+    return addresses
 
 
 OUTCOME_VALUES = r"^(allow|defer|deny|sent|scheduled|blocked|permitted|refused|failed|unknown)$"
@@ -438,7 +457,7 @@ class ResolutionIn(_Strict):
 
 def safe_id(field: str, value: str) -> str:
     """Ids in a path follow the same alphabet as in a body."""
-    if not re.match(SAFE_ID, value):
+    if not re.fullmatch(SAFE_ID, value):
         raise Problem(400, "Invalid path", f"{field}: not a valid id", [{"field": field, "message": "not a valid id"}])
     return value
 

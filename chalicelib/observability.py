@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -35,15 +36,35 @@ from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 from aws_lambda_powertools.logging.types import LogRecord
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
-from chalicelib.domain.masking import mask_addresses, mask_fields, mask_text
+from chalicelib.domain.masking import mask_addresses, mask_fields, mask_text, provider_error_text
 
 WIRE_LOGGERS = ("botocore", "boto3", "urllib3", "s3transfer")
 MAX_CORRELATION_ID = 128
-_TRACEBACKS = logging.Formatter()
+
+
+def format_exception(exc_info: Any) -> str:
+    """A masked traceback in which each provider error of the chain shows its code, never its text."""
+    _, exc, tb = exc_info
+    formatted = traceback.TracebackException(type(exc), exc, tb, compact=True)
+    _name_provider_errors(formatted, exc)
+    return mask_text("".join(formatted.format()).rstrip("\n"))
+
+
+def _name_provider_errors(formatted: traceback.TracebackException | None, exc: BaseException | None) -> None:
+    if formatted is None or exc is None:
+        return
+    text = provider_error_text(exc)
+    if text is not None:
+        formatted._str = text  # type: ignore[attr-defined]  # what format_exception_only writes after the name
+    _name_provider_errors(formatted.__cause__, exc.__cause__)
+    _name_provider_errors(formatted.__context__, exc.__context__)
 
 
 class MaskingFormatter(LambdaPowertoolsFormatter):
     """Powertools' JSON lines, with bodies masked by key and addresses masked everywhere."""
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging.Formatter's name
+        return format_exception(ei)
 
     def serialize(self, log: LogRecord) -> str:
         # "message" is the line's own text, not a body: its value is masked, not replaced
@@ -62,7 +83,7 @@ def mask_record(record: logging.LogRecord) -> None:
         record.args = mask_fields(record.args)
         record.msg, record.args = mask_text(_message(record)), ()
     if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
-        record.exc_text = mask_text(_TRACEBACKS.formatException(record.exc_info))
+        record.exc_text = format_exception(record.exc_info)
 
 
 def _message(record: logging.LogRecord) -> str:

@@ -71,7 +71,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/v1/contacts/{contact_id}/outcome", "POST"): Operation(
         "Report a permitted call's outcome", body=api.OutcomeIn, errors=(404, 409)
     ),
-    ("/v1/debtors/{debtor_id}/preferences", "GET"): Operation("The person's consent state"),
+    ("/v1/debtors/{debtor_id}/preferences", "GET"): Operation(
+        "The person's consent state, and the suppressions (STOP, unsubscribe, bounce) of their addresses",
+        query=api.PreferencesQuery,
+    ),
     ("/v1/debtors/{debtor_id}/preferences", "PUT"): Operation("Replace the consent state", body=api.PreferencesIn),
     ("/v1/debtors/{debtor_id}/preferences", "PATCH"): Operation(
         "Replace the named parts of the consent state", body=api.PreferencesIn

@@ -150,17 +150,21 @@ class LocalStack:
             "moto", [sys.executable, "-m", "gateway_cli.motoserver", "-H", "127.0.0.1", "-p", str(self.moto_port)]
         )
         _wait_for(f"{self.endpoint}/moto-api/", 30, lambda r: r.status_code == 200)
+        if self.keys_path is not None:
+            self.keys_path.unlink(missing_ok=True)  # a previous run's keys name keys this stack does not have
         settings = self.settings()
         provision.ensure_all(self.clients(), settings)
         policy_store.publish()
-        # chalice local, answering as the deployed API does when it has no key (gateway_cli/chalicelocal.py)
-        chalice = [sys.executable, "-m", "gateway_cli.chalicelocal", "--host", "127.0.0.1", "--port", str(self.port)]
-        self._spawn("chalice", [*chalice, "--stage", "dev"])
-        _wait_for(f"{self.url}/v1/health", 60, lambda r: r.status_code == 200)
+        # Everything else is ready before the API starts, so that health answering 200 means all is ready:
+        # a script that polls it and then reads the keys file finds this run's keys.
         self.dev_keys = self.issue_dev_keys()
         if self.dispatch_interval > 0:
             self.start_schedule()
         self._deliver_topics()
+        # chalice local, answering as the deployed API does when it has no key (gateway_cli/chalicelocal.py)
+        chalice = [sys.executable, "-m", "gateway_cli.chalicelocal", "--host", "127.0.0.1", "--port", str(self.port)]
+        self._spawn("chalice", [*chalice, "--stage", "dev"])
+        _wait_for(f"{self.url}/v1/health", 60, lambda r: r.status_code == 200)
         return self
 
     def start_schedule(self) -> None:

@@ -586,6 +586,31 @@ def bind_events(template: dict[str, Any]) -> None:
         template["Resources"][logical]["Properties"]["Events"][event]["Properties"].update(properties)
 
 
+# Requests per second (and burst) for each route anyone may call. The unsubscribe link, health, the OpenAPI
+# document and the console's files need no key, so nothing else bounds how fast a stranger may call them;
+# at the stage, a flood of them is refused with 429 before it reaches a Lambda or a table, and cannot use up
+# the account's limit that every keyed route shares.
+PUBLIC_RATE_LIMIT = 20
+PUBLIC_BURST_LIMIT = 40
+
+
+def throttle_public_routes(template: dict[str, Any]) -> None:
+    """A stage throttle on every method that carries no authorizer (read from the API's own definition)."""
+    api = template["Resources"]["RestAPI"]["Properties"]
+    settings = [
+        {
+            "ResourcePath": "/" + path.lstrip("/").replace("/", "~1"),
+            "HttpMethod": verb.upper(),
+            "ThrottlingRateLimit": PUBLIC_RATE_LIMIT,
+            "ThrottlingBurstLimit": PUBLIC_BURST_LIMIT,
+        }
+        for path, methods in sorted(api["DefinitionBody"]["paths"].items())
+        for verb, method in sorted(methods.items())
+        if isinstance(method, dict) and "security" not in method and verb != "options"
+    ]
+    api["MethodSettings"] = settings
+
+
 PARAMETERS = {
     "Stage": {
         "Type": "String",
@@ -780,6 +805,7 @@ def package(out: Path, project: Path = ROOT) -> Path:
     path = out / "sam.json"
     template = json.loads(path.read_text())
     bind_events(template)
+    throttle_public_routes(template)
     path.write_text(json.dumps(template, indent=2))
     return path
 

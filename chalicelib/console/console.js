@@ -242,28 +242,86 @@ function chart(events) {
   $("#chart").innerHTML = svg.join("") + `<p>${legend}</p>`;
 }
 
+// A STOP or an unsubscribe binds an address, not a person: the API is also asked about every address
+// this debtor's events name, so one suppressed long ago (and blocked since) is still shown.
+const MAX_ADDRESSES = 50;
+
+function addressesOf(events) {
+  const seen = new Map();
+  for (const event of events) {
+    const to = (event.data || {}).to;
+    if (typeof to === "string" && to && !seen.has(to.toLowerCase())) seen.set(to.toLowerCase(), to);
+  }
+  return [...seen.values()].slice(0, MAX_ADDRESSES);
+}
+
 async function timeline() {
   const debtor = $("#timeline-debtor").value.trim();
   const events = await allEvents(debtor);
   $("#timeline").hidden = false;
-  if (!events.length) { $("#chart").textContent = t("timeline.empty"); return; }
-  chart(events);
-  const answer = await api("GET", `v1/debtors/${encodeURIComponent(debtor)}/preferences`);
-  const now = consentNow(answer.preferences || {});
+  if (events.length) chart(events); else $("#chart").textContent = t("timeline.empty");
+  const addresses = addressesOf(events);
+  const query = addresses.length ? `?${new URLSearchParams({ addresses: addresses.join(",") })}` : "";
+  const answer = await api("GET", `v1/debtors/${encodeURIComponent(debtor)}/preferences${query}`);
+  const now = consentNow(answer.preferences || {}, answer.address_suppressions || []);
   $("#consent").replaceChildren(...(now.length ? now : [t("consent.none")]).map(listItem));
-  const changes = events.filter((e) => /preferences|opt|cease|attorney|dispute/.test(e.type));
-  $("#consent-history").replaceChildren(...changes.map((e) => listItem(`${e.at} ${typeOf(e.type)} ${JSON.stringify(e.data)}`)));
+  const changes = events.filter((e) => /preferences|opt|cease|attorney|dispute|unsubscribed/.test(e.type));
+  $("#consent-history").replaceChildren(...changes.map((e) => listItem(changeOf(e))));
 }
 
-function consentNow(prefs) {
+function changeOf(event) {
+  const data = event.data || {};
+  const parts = [event.at, typeOf(event.type), data.source, data.actor, data.reason].filter(Boolean);
+  return parts.join(" · ");
+}
+
+function since(at) {
+  if (!at) return t("consent.undated");
+  const when = new Date(at);
+  return Number.isNaN(when.getTime()) ? at : `${when.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
+function accountOf(item) {
+  return !item.account_id || item.account_id === "*" ? t("consent.everyAccount") : item.account_id;
+}
+
+function channelOf(channel) {
+  return t(`channel.${channel}`);
+}
+
+function optOutOf(optOut) {
+  const values = { channel: channelOf(optOut.channel), address: mask(optOut.address || ""), since: since(optOut.at) };
+  return optOut.address ? t("consent.optOut", values) : t("consent.prohibitedMedium", values);
+}
+
+function suppressionOf(found) {
+  const source = ["sms-reply", "email-unsubscribe", "ses-bounce", "ses-complaint"].includes(found.source) ? found.source : "other";
+  return t(`suppressed.${source}`, {
+    channel: channelOf(found.channel),
+    address: mask(found.address || ""),
+    since: since(found.at),
+    scope: t(`scope.${found.scope === "shared" ? "shared" : "tenant"}`),
+  });
+}
+
+function consentNow(prefs, suppressions) {
   const now = [];
   for (const dispute of prefs.disputes || []) {
     now.push(t("consent.dispute", { id: dispute.dispute_id, account: dispute.account_id, since: dispute.opened_at }));
   }
-  for (const optOut of prefs.opt_outs || []) now.push(`opt-out ${optOut.channel || ""} ${mask(optOut.address || "")} ${optOut.at || ""}`);
-  if ((prefs.cease || []).length) now.push(`cease ${JSON.stringify(prefs.cease)}`);
-  if ((prefs.attorney || []).length) now.push(`attorney ${JSON.stringify(prefs.attorney)}`);
-  for (const item of prefs.inconvenient_times || []) now.push(`inconvenient ${JSON.stringify(item)}`);
+  for (const cease of prefs.cease || []) now.push(t("consent.cease", { account: accountOf(cease), since: since(cease.at) }));
+  for (const attorney of prefs.attorney || []) {
+    now.push(t("consent.attorney", { account: accountOf(attorney), since: since(attorney.at) }));
+  }
+  for (const optOut of prefs.opt_outs || []) now.push(optOutOf(optOut));
+  for (const found of suppressions) now.push(suppressionOf(found));
+  for (const item of prefs.inconvenient_times || []) {
+    const days = (item.days || []).map((day) => t(`day.${day}`)).join(", ") || t("consent.everyDay");
+    now.push(t("consent.inconvenient", { start: item.start, end: item.end, days }));
+  }
+  for (const consent of prefs.consents || []) {
+    now.push(t("consent.consent", { channel: channelOf(consent.channel), account: accountOf(consent), start: since(consent.start), until: since(consent.until) }));
+  }
   return now;
 }
 

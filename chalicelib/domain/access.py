@@ -65,7 +65,7 @@ def key_id_of(hashed: str) -> str:
 
 
 def check_tenant(field: str, value: str) -> str:
-    if not TENANT_ID.match(value):
+    if not TENANT_ID.fullmatch(value):
         raise AccessError(field, "lowercase letters, digits and '-', at most 63, starting with a letter or digit")
     return value
 

@@ -23,13 +23,24 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
+from chalicelib.domain.addresses import EMAIL_LOCAL_CHARS
+
 BODY_KEYS = frozenset({"body", "subject", "message", "messagebody", "text", "html"})
 
+# A local part: every character the API accepts (so ``x=jane{doe}`` and ``o'brien`` are masked whole), any
+# letter (``张三``), and the mask's own dot (a line masked twice reads the same). URL-encoded (``%40``), "="
+# and "&" separate a query's fields instead: an address's own would be written %3D and %26.
+_LOCAL = rf"[\w•{EMAIL_LOCAL_CHARS}]"
+_ENCODED_LOCAL = r"[\w.+%•-]"
 _ADDRESS = re.compile(
     # the look-behinds make each run of characters a single attempt: linear time on long lines
-    r"(?<![\w.+%•-])(?P<email>[\w.+%•-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+)"
-    r"|(?<![0-9])(?P<phone>(?:\+|%2[bB])[1-9](?:[ -]?[0-9]){6,14})(?![0-9])"
+    rf"(?<!{_LOCAL})(?P<email>{_LOCAL}+@[\w-]+(?:\.[\w-]+)+)"
+    rf"|(?<!{_ENCODED_LOCAL})(?P<encoded>{_ENCODED_LOCAL}+%40[\w-]+(?:\.[\w-]+)+)"
+    # people write numbers grouped by spaces, hyphens, dots and brackets: +1 (404) 555-0100, +1.404.555.0100
+    r"|(?<![0-9])(?P<phone>(?:\+|%2[bB])[1-9](?:[ .()-]{0,2}[0-9]){6,14})(?![0-9])"
 )
+# characters that open a quotation or a group before an address are shown, not counted as its first letter
+_OPENERS = "'`{"
 # a quote may be escaped (JSON inside a JSON string: \"body\": \"…\"); a value ends at its own quote
 _BODY_PAIR = re.compile(
     r"""(?P<key>(?<!\\)(?P<q>\\*["'])(?:body|subject|message|messagebody|text|html)(?P=q)\s*:\s*)"""
@@ -87,7 +98,7 @@ def mask_fields(value: Any, key: str = "") -> Any:
     if isinstance(value, str):
         return mask_text(value)
     if isinstance(value, BaseException):
-        return mask_text(f"{type(value).__name__}: {value}")
+        return mask_text(f"{type(value).__name__}: {provider_error_text(value) or value}")
     if isinstance(value, Mapping):
         return {k: mask_fields(v, str(k)) for k, v in value.items()}
     if type(value) is list:
@@ -97,12 +108,27 @@ def mask_fields(value: Any, key: str = "") -> Any:
     return value
 
 
+def provider_error_text(exc: BaseException) -> str | None:
+    """A provider's error (botocore's ``ClientError`` shape: a ``response`` with an ``Error``) named by its code
+    and operation. Its message is the provider's free text (a number, an account, a carrier's rule), which no
+    mask can be sure to follow, so it is never written; ``None`` for any other exception."""
+    response = getattr(exc, "response", None)
+    error = response.get("Error") if isinstance(response, Mapping) else None
+    if not isinstance(error, Mapping):
+        return None
+    operation = getattr(exc, "operation_name", None) or "unknown"
+    return f"({error.get('Code', 'Unknown')}) when calling the {operation} operation (provider text not logged)"
+
+
 def _mask_match(match: re.Match[str]) -> str:
-    if match["email"]:
-        if "•" in match["email"]:
-            return match["email"]  # masked already: a line masked twice reads the same
-        return mask_address(unquote(match["email"]) if "%" in match["email"] else match["email"])
-    return mask_phone(match["phone"])
+    if match["phone"]:
+        return mask_phone(match["phone"])
+    email = match["email"] or match["encoded"]
+    if "•" in email:
+        return email  # masked already: a line masked twice reads the same
+    address = email.lstrip(_OPENERS)
+    opener = email[: len(email) - len(address)]
+    return opener + mask_address(unquote(address) if match["encoded"] else address)
 
 
 def _mask_pair(match: re.Match[str]) -> str:

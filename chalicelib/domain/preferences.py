@@ -21,10 +21,16 @@ class _Item(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+OptOutSource = Literal["sms-reply", "email-unsubscribe", "ses-bounce", "ses-complaint"]
+
+
 class OptOut(_Item):
     channel: Channel
     address: str | None = None  # None: the whole channel (a prohibited medium)
     at: AwareDatetime | None = None
+    # What suppressed an address (officers read it in the console); None: stated through the API, or
+    # recorded before opt-outs kept their source.
+    source: OptOutSource | None = None
 
     def covers(self, request: ContactRequest) -> bool:
         same_address = self.address is None or self.address.strip().lower() == request.to.strip().lower()

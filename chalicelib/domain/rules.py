@@ -100,7 +100,7 @@ class QuietHoursRule(BaseRule):
     def _windows_well_formed(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
         for windows in value.values():
             for window in windows:
-                if not _WINDOW.match(window) or window[:5] >= window[6:]:
+                if not _WINDOW.fullmatch(window) or window[:5] >= window[6:]:
                     raise ValueError(f"window {window!r} is not HH:MM-HH:MM with start < end")
         if "default" not in value and len(value) < 4:
             raise ValueError("give 'default' or all of weekday, saturday, sunday, holiday")

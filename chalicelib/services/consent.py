@@ -9,6 +9,7 @@ from typing import Any, Literal
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.preferences import Preferences
+from chalicelib.services import suppression
 from chalicelib.services.contacts import Deps, record_change
 
 PREFERENCES_CHANGED = "preferences_changed"
@@ -19,8 +20,28 @@ def preferences_view(debtor_id: str, preferences: Preferences) -> dict[str, Any]
     return {"debtor_id": debtor_id, "preferences": preferences.model_dump(mode="json")}
 
 
-def get_preferences(tenant: str, debtor_id: str, deps: Deps) -> dict[str, Any]:
-    return preferences_view(debtor_id, deps.ledgers.get(tenant, debtor_id).preferences)
+MAX_ADDRESSES = 50  # two scopes each: one BatchGetItem holds 100 keys
+
+
+def get_preferences(tenant: str, debtor_id: str, deps: Deps, addresses: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The person's own preferences, and beside them the suppressions of their addresses (those in the
+    ledger, then ``addresses``): a STOP or an unsubscribe binds the address, not the person, and is kept
+    in the address's own ledger."""
+    person = deps.ledgers.get(tenant, debtor_id)
+    view = preferences_view(debtor_id, person.preferences)
+    view["address_suppressions"] = suppression.suppressions(deps, tenant, _addresses(person, addresses))
+    return view
+
+
+def _addresses(person: Ledger, named: tuple[str, ...]) -> list[str]:
+    known = (
+        *(r.to for r in person.history),
+        *(d.request.to for d in person.deferred),
+        *(o.address for o in person.preferences.opt_outs),
+        *named,
+    )
+    unique = {a.strip().lower(): a for a in reversed(known) if a}  # one per address, in first-seen order
+    return list(reversed(unique.values()))[:MAX_ADDRESSES]
 
 
 def change_preferences(

@@ -1,12 +1,15 @@
 """SES bounce and complaint notifications: the email address is suppressed for every debtor.
 
 A hard (permanent) bounce or a complaint suppresses at once; soft (transient) bounces are counted in
-the address's ledger and suppress once ``SOFT_BOUNCE_LIMIT`` fall within the ledger's window.
+the address's ledger and suppress once ``SOFT_BOUNCE_LIMIT`` fall within the ledger's window. Feedback
+that changes nothing (any feedback about an address suppressed already, a soft bounce without an id)
+records nothing: a chain kept for years holds changes, not repetitions.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -14,7 +17,7 @@ from typing import Any
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import Channel, ContactRecord, Result
-from chalicelib.domain.preferences import OptOut
+from chalicelib.domain.preferences import OptOut, OptOutSource
 from chalicelib.services import suppression
 from chalicelib.services.writes import Deps, record_change
 
@@ -47,19 +50,24 @@ def parse_ses_notification(text: str) -> tuple[str, str, list[str], str]:
     return kind, bounce_type, addresses, message_id
 
 
-def _suppressed(led: Ledger, address: str) -> Ledger:
-    if any(o.channel is Channel.EMAIL and o.address == address for o in led.preferences.opt_outs):
-        return led
-    opt_out = OptOut(channel=Channel.EMAIL, address=address)
+def _suppressed(led: Ledger, address: str, kind: str, now: datetime) -> Ledger:
+    source: OptOutSource = "ses-complaint" if kind == "complaint" else "ses-bounce"
+    opt_out = OptOut(channel=Channel.EMAIL, address=address, at=now, source=source)
     return replace(
         led, preferences=led.preferences.model_copy(update={"opt_outs": (*led.preferences.opt_outs, opt_out)})
     )
 
 
+def _is_suppressed(led: Ledger, address: str) -> bool:
+    return any(o.channel is Channel.EMAIL and o.address == address for o in led.preferences.opt_outs)
+
+
 def _mutation(kind: str, bounce_type: str, address: str, message_id: str, now: datetime) -> Any:
     def mutate(led: Ledger) -> Ledger:
+        if _is_suppressed(led, address):
+            return led  # feedback about an address suppressed already changes nothing
         if kind == "complaint" or bounce_type == "Permanent":
-            return _suppressed(led, address)
+            return _suppressed(led, address, kind, now)
         if not message_id:  # a redelivery could not be told from a new bounce: not counted
             return led
         bounce = ContactRecord(
@@ -72,9 +80,13 @@ def _mutation(kind: str, bounce_type: str, address: str, message_id: str, now: d
         )
         led = led.pruned(now, SOFT_BOUNCE_WINDOW_DAYS).with_record(bounce)  # one id counts once
         soft = sum(1 for r in led.history if r.result is Result.BOUNCED)
-        return _suppressed(led, address) if soft >= SOFT_BOUNCE_LIMIT else led
+        return _suppressed(led, address, kind, now) if soft >= SOFT_BOUNCE_LIMIT else led
 
     return mutate
+
+
+def _if_changed(draft: Draft) -> Callable[[Ledger, Ledger], list[Draft]]:
+    return lambda before, after: [draft] if after != before else []
 
 
 def handle_ses_notification(text: str, tenant: str, deps: Deps, now: datetime) -> list[str]:
@@ -85,13 +97,8 @@ def handle_ses_notification(text: str, tenant: str, deps: Deps, now: datetime) -
     for address in addresses:
         key = (tenant, suppression.address_key(address))
         data = {"source": source, "kind": kind, "bounce_type": bounce_type or None, "message_id": message_id}
-        new = record_change(
-            key,
-            deps,
-            now,
-            [Draft("ses_feedback", f"ses:{message_id}", data)],
-            _mutation(kind, bounce_type, address, message_id, now),
-        )
-        if any(o.channel is Channel.EMAIL and o.address == address for o in new.preferences.opt_outs):
+        mutate = _mutation(kind, bounce_type, address, message_id, now)
+        new = record_change(key, deps, now, _if_changed(Draft("ses_feedback", f"ses:{message_id}", data)), mutate)
+        if _is_suppressed(new, address):
             suppressed.append(address)
     return suppressed

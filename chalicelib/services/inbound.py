@@ -63,20 +63,33 @@ def _channels(found: Classification) -> tuple[Channel, ...]:
     return (Channel.SMS, Channel.VOICE) if found.about_calls else (Channel.SMS,)
 
 
-def _apply(found: Classification, message: InboundSms, now: datetime) -> Callable[[Ledger], Ledger]:
-    address, channels = message.origination, _channels(found)
+def _opt_outs(found: Classification, opt_outs: tuple[OptOut, ...], address: str, now: datetime) -> tuple[OptOut, ...]:
+    """The address's opt-outs after the reply. A revocation adds only the channels not yet opted out, so a
+    repeated STOP keeps the first one's time; START removes them."""
+    channels = _channels(found)
+    if found.reply in REVOCATIONS:
+        have = {o.channel for o in opt_outs if o.address == address}
+        return opt_outs + tuple(
+            OptOut(channel=c, address=address, at=now, source="sms-reply") for c in channels if c not in have
+        )
+    return tuple(o for o in opt_outs if not (o.channel in channels and o.address == address))
+
+
+def _apply(
+    found: Classification, message: InboundSms, now: datetime, debtors_changed: bool
+) -> Callable[[Ledger], Ledger]:
+    address = message.origination
 
     def mutate(led: Ledger) -> Ledger:
         if message.message_id and message.message_id in led.replies_seen:
             return led  # a delivery of this reply was handled meanwhile
-        led = replace(led, replies_seen=seen(led.replies_seen, message.message_id))
-        if found.reply not in (*REVOCATIONS, Reply.OPT_IN):
-            return led
-        # A cease also revokes consent to text this number (47 CFR 64.1200(a)(10): any reasonable means).
-        keep = tuple(o for o in led.preferences.opt_outs if not (o.channel in channels and o.address == address))
-        if found.reply in REVOCATIONS:
-            keep += tuple(OptOut(channel=channel, address=address, at=now) for channel in channels)
-        return replace(led, preferences=led.preferences.model_copy(update={"opt_outs": keep}))
+        if found.reply in (*REVOCATIONS, Reply.OPT_IN):
+            # A cease also revokes consent to text this number (47 CFR 64.1200(a)(10): any reasonable means).
+            opt_outs = _opt_outs(found, led.preferences.opt_outs, address, now)
+            if opt_outs == led.preferences.opt_outs and not debtors_changed:
+                return led  # a STOP, START or cease already in force: it changes nothing and records nothing
+            led = replace(led, preferences=led.preferences.model_copy(update={"opt_outs": opt_outs}))
+        return replace(led, replies_seen=seen(led.replies_seen, message.message_id))
 
     return mutate
 
@@ -108,18 +121,18 @@ def handle_inbound_sms(message: InboundSms, tenant: str, deps: Deps, now: dateti
         return found.reply  # delivered before: recorded then, nothing new now
     contacts = reply_effects.answered(found, address, now)
     # The debtors' ledgers first: a crash before the address's commit leaves the reply to be handled again.
-    reply_effects.apply(found, message.origination, message.message_id, contacts, deps, now)
+    debtors_changed = reply_effects.apply(found, message.origination, message.message_id, contacts, deps, now)
     turned: dict[str, bool] = {}
     contact_id = f"inbound:{message.message_id or now.isoformat()}"
 
     def drafts(before: Ledger, after: Ledger) -> list[Draft]:
-        if message.message_id and message.message_id in before.replies_seen:
-            return []
+        if after == before:
+            return []  # delivered before, or a change already in force
         # Decided on the ledger actually committed: two deliveries of one STOP confirm once.
         turned["opted_out"] = not _sms_opt_out(before, message.origination) and _sms_opt_out(after, message.origination)
         return [Draft("inbound_sms", contact_id, _event(found, message, contacts))]
 
-    record_change(key, deps, now, drafts, _apply(found, message, now))
+    record_change(key, deps, now, drafts, _apply(found, message, now, debtors_changed))
     if turned.get("opted_out"):
         _answer(key, deps, now, contact_id, message.origination, CONFIRMATION, "confirmation")
     elif found.reply is Reply.HELP and "opted_out" in turned:

@@ -59,16 +59,17 @@ CHANGES: dict[Reply, Callable[[Preferences, str, datetime], Preferences]] = {
 
 def apply(
     found: Classification, number: str, message_id: str, contacts: tuple[SentTo, ...], deps: Deps, now: datetime
-) -> None:
-    """Commit the reply's change in each answered debtor's ledger (nothing for other intents)."""
+) -> bool:
+    """Commit the reply's change in each answered debtor's ledger (nothing for other intents). True when
+    any debtor's ledger changed."""
     if found.reply is Reply.DISPUTE:
         for sent in contacts:
             disputes.open_dispute(sent, found, message_id, deps, now)
     change = CHANGES.get(found.reply)
     if change is None:
-        return
-    for sent in contacts:
-        _commit(sent, found, number, message_id, change, deps, now)
+        return False
+    changed = [_commit(sent, found, number, message_id, change, deps, now) for sent in contacts]  # every one
+    return any(changed)
 
 
 def _commit(
@@ -79,12 +80,15 @@ def _commit(
     change: Callable[[Preferences, str, datetime], Preferences],
     deps: Deps,
     now: datetime,
-) -> None:
+) -> bool:
+    changed = {"now": False}
+
     def mutate(led: Ledger) -> Ledger:
         return replace(led, preferences=change(led.preferences, number, now))
 
     def drafts(before: Ledger, after: Ledger) -> list[Draft]:
-        if before.preferences == after.preferences:
+        changed["now"] = before.preferences != after.preferences
+        if not changed["now"]:
             return []
         data: dict[str, Any] = {
             "source": "sms-reply",
@@ -99,3 +103,4 @@ def _commit(
         return [Draft(PREFERENCES_CHANGED, f"preferences:{sent.debtor_id}", data)]
 
     record_change((sent.tenant, sent.debtor_id), deps, now, drafts, mutate)
+    return changed["now"]

@@ -60,6 +60,25 @@ def evidence(request: ContactRequest, found: list[tuple[str, OptOut]]) -> list[d
     ]
 
 
+def suppressions(deps: Deps, tenant: str, addresses: list[str]) -> list[dict[str, Any]]:
+    """The opt-outs recorded against each address (STOP, unsubscribe, bounce, complaint), in the tenant's
+    scope and the shared one, in one strongly consistent read; what the console shows beside a debtor's own."""
+    keys = [scope for address in addresses for scope in _scopes(tenant, address)]
+    if not keys:
+        return []
+    return [
+        {
+            "address": o.address,
+            "channel": o.channel.value,
+            "source": o.source,
+            "scope": "shared" if led.tenant == SHARED_SCOPE else "tenant",
+            "at": o.model_dump(mode="json")["at"],
+        }
+        for led in deps.ledgers.get_many(keys)
+        for o in led.preferences.opt_outs
+    ]
+
+
 def with_address(preferences: Preferences, extra: tuple[OptOut, ...]) -> Preferences:
     """The person's preferences plus the opt-outs recorded against the address being contacted."""
     return preferences.model_copy(update={"opt_outs": preferences.opt_outs + extra}) if extra else preferences

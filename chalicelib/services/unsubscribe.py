@@ -11,7 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from chalicelib.domain.audit import Draft
@@ -54,17 +54,33 @@ def headers(secret: bytes, public_url: str, tenant: str, address: str) -> dict[s
     return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
-def unsubscribe(secret: bytes, token: str, deps: Deps, now: datetime) -> str:
-    """Suppress the token's address for email, for every debtor; idempotent. Returns the address."""
+@dataclass(frozen=True)
+class Unsubscribed:
+    address: str
+    changed: bool  # False: the address was suppressed already, and nothing was recorded
+
+
+def unsubscribe(secret: bytes, token: str, deps: Deps, now: datetime) -> Unsubscribed:
+    """Suppress the token's address for email, for every debtor. The link is public and may be replayed any
+    number of times: only the first use changes anything, so only the first is audited."""
     tenant, address = read_token(secret, token)
 
     def mutate(led: Ledger) -> Ledger:
         if any(o.channel is Channel.EMAIL and o.address == address for o in led.preferences.opt_outs):
             return led
-        opt_outs = (*led.preferences.opt_outs, OptOut(channel=Channel.EMAIL, address=address, at=now))
+        opt_outs = (
+            *led.preferences.opt_outs,
+            OptOut(channel=Channel.EMAIL, address=address, at=now, source="email-unsubscribe"),
+        )
         return replace(led, preferences=led.preferences.model_copy(update={"opt_outs": opt_outs}))
 
     data = {"source": "email-unsubscribe", "channel": "email"}
     key = (tenant, suppression.address_key(address))
-    record_change(key, deps, now, [Draft("unsubscribed", f"unsubscribe:{key[1]}", data)], mutate)
-    return address
+    changed = {"now": False}
+
+    def drafts(before: Ledger, after: Ledger) -> list[Draft]:
+        changed["now"] = after != before
+        return [Draft("unsubscribed", f"unsubscribe:{key[1]}", data)] if changed["now"] else []
+
+    record_change(key, deps, now, drafts, mutate)
+    return Unsubscribed(address, changed["now"])

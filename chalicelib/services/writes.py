@@ -144,12 +144,16 @@ def record_change(
 
     ``drafts`` may be a function of the ledger read and the changed one, re-run on every retry.
     ``after``: this request's own commit; the first try builds on it instead of reading the ledger again.
+    A change that changes nothing and has no event to record writes nothing (a replayed link, a repeated
+    STOP): the ledger read is returned as it is.
     """
     appended = after.appended if after else frozenset()
     for attempt_no in range(MAX_COMMIT_ATTEMPTS):
         ledger = after.ledger if after and attempt_no == 0 else deps.ledgers.get(*key)
         changed = mutate(ledger)
         events = drafts(ledger, changed) if callable(drafts) else drafts
+        if not events and changed == ledger:
+            return ledger
         new, _events = changed.without_outbox(appended).append(events, now)
         try:
             commit_and_append(ledger.without_outbox(appended), new, deps, now)

@@ -44,7 +44,8 @@ def test_stop_suppresses_the_number_for_every_debtor_and_is_confirmed_once(gatew
         assert result.status == "blocked"
     assert len(sent_sms()) == 1
     events = gateway.deps.audit.for_person(TENANT, suppression.address_key(NUMBER))
-    assert [e["type"] for e in events] == ["inbound_sms", "reply_pending", "reply_sent", "inbound_sms"]
+    # the repeated STOP changed nothing, so it recorded nothing
+    assert [e["type"] for e in events] == ["inbound_sms", "reply_pending", "reply_sent"]
     assert events[1]["data"]["exempt"] is True and events[2]["data"]["exempt"] is True
 
 
@@ -52,6 +53,29 @@ def test_start_opts_back_in(gateway):
     reply(gateway, "退订")
     reply(gateway, "START", "m-2")
     assert submit_contact(make_request(), gateway.deps, NOON_ATLANTA).status == "sent"
+
+
+def test_a_repeated_stop_keeps_the_first_opt_out_and_records_nothing(gateway):
+    reply(gateway, "STOP")
+    key = (TENANT, suppression.address_key(NUMBER))
+    first = gateway.deps.ledgers.get(*key)
+    later = utc(2026, 3, 3, 17, 0)
+    for n in range(3):
+        text = two_way_sms("STOP", f"m-again-{n}")
+        inbound.handle_inbound_sms(inbound.parse_two_way_sms(text), TENANT, gateway.deps, later)
+    again = gateway.deps.ledgers.get(*key)
+    assert again.seq == first.seq and again.preferences == first.preferences  # the opt-out keeps its time
+
+
+def test_a_start_without_an_opt_out_records_nothing(gateway):
+    for n in range(3):
+        assert reply(gateway, "START", f"m-{n}") is Reply.OPT_IN
+    assert gateway.deps.audit.for_person(TENANT, suppression.address_key(NUMBER)) == []
+    reply(gateway, "STOP", "m-stop")
+    reply(gateway, "START", "m-start")
+    reply(gateway, "START", "m-start-again")
+    events = gateway.deps.audit.for_person(TENANT, suppression.address_key(NUMBER))
+    assert [e["data"].get("reply") for e in events if e["type"] == "inbound_sms"] == ["opt_out", "opt_in"]
 
 
 def test_help_gets_the_help_text_and_other_replies_are_kept_for_a_human(gateway):

@@ -84,3 +84,39 @@ def test_address_ledgers_are_out_of_the_apis_reach(client):
 def test_a_malformed_inconvenient_time_is_refused(client):
     response = send(client, "PUT", {"inconvenient_times": [{"start": "09:00", "end": "12:00abc"}]})
     assert response.status_code == 400
+
+
+def test_the_answer_names_the_suppressions_of_the_debtors_addresses(client, gateway):
+    from chalicelib.domain.access import SHARED_SCOPE
+    from chalicelib.services import inbound, unsubscribe
+
+    email = make_request(
+        channel="email",
+        to="jane@example.com",
+        message={"subject": "Hi", "body": "Due. Unsubscribe with the link below."},
+    )
+    for request in (make_request(), email):
+        submit_contact(request, gateway.deps, NOON_ATLANTA)
+    stop = {"originationNumber": "+14045550100", "destinationNumber": "+18005550100", "messageBody": "STOP"}
+    inbound.handle_inbound_sms(inbound.parse_two_way_sms(json.dumps(stop)), SHARED_SCOPE, gateway.deps, NOON_ATLANTA)
+    token = unsubscribe.make_token(b"integration-test-key", TENANT, "jane@example.com")
+    unsubscribe.unsubscribe(b"integration-test-key", token, gateway.deps, NOON_ATLANTA)
+    answer = json.loads(client.http.get(PATH).body)
+    assert answer["preferences"]["opt_outs"] == []  # the debtor's own: none; the addresses' are beside them
+    found = {(s["address"], s["channel"], s["source"], s["scope"]) for s in answer["address_suppressions"]}
+    assert found == {
+        ("+14045550100", "sms", "sms-reply", "shared"),
+        ("jane@example.com", "email", "email-unsubscribe", "tenant"),
+    }
+    assert all(s["at"] == "2026-03-02T17:00:00Z" for s in answer["address_suppressions"])
+
+
+def test_addresses_named_in_the_query_are_checked_too_and_a_bad_one_is_a_problem(client, gateway):
+    from chalicelib.services import unsubscribe
+
+    token = unsubscribe.make_token(b"integration-test-key", TENANT, "old@example.com")
+    unsubscribe.unsubscribe(b"integration-test-key", token, gateway.deps, NOON_ATLANTA)
+    answer = json.loads(client.http.get(f"{PATH}?addresses=old%40example.com,%2B14045550100").body)
+    assert [s["address"] for s in answer["address_suppressions"]] == ["old@example.com"]
+    bad = client.http.get(f"{PATH}?addresses=not-an-address")
+    assert bad.status_code == 400 and json.loads(bad.body)["errors"][0]["field"] == "addresses"

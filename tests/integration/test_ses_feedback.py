@@ -79,3 +79,17 @@ def test_soft_bounces_far_apart_or_without_an_id_do_not_add_up(gateway):
     }
     for _ in range(3):
         assert feedback.handle_ses_notification(json.dumps(anonymous), TENANT, gateway.deps, NOON_ATLANTA) == []
+
+
+@pytest.mark.parametrize(("kind", "bounce_type"), [("bounce", "Permanent"), ("complaint", ""), ("bounce", "Transient")])
+def test_feedback_on_an_already_suppressed_address_records_nothing(gateway, kind, bounce_type):
+    from chalicelib.services import suppression
+
+    notify(gateway, "complaint", "", "m-first")
+    key = (TENANT, suppression.address_key(ADDRESS))
+    first = gateway.deps.ledgers.get(*key)
+    for n in range(3):
+        assert notify(gateway, kind, bounce_type, f"m-again-{n}") == [ADDRESS]
+    again = gateway.deps.ledgers.get(*key)
+    assert again.seq == first.seq and again.version == first.version
+    assert [e["type"] for e in gateway.deps.audit.for_person(TENANT, key[1])] == ["ses_feedback"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib.services import unsubscribe
+from chalicelib.services import suppression, unsubscribe
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import make_request, utc
 
@@ -105,3 +105,15 @@ def test_every_email_body_ends_with_the_unsubscribe_link(gateway, sent_headers):
 def test_a_non_ascii_token_is_a_404_not_a_500(client):
     response = client.http.post("/v1/unsubscribe/abc.%C3%A9", headers={"Content-Type": "text/plain"}, body="")
     assert response.status_code == 404
+
+
+def test_replaying_the_link_records_nothing_and_says_so(client, gateway, sent_headers):
+    submit_contact(email(), gateway.deps, NOON_ATLANTA)
+    token = _token(sent_headers[0])
+    post = {"headers": {"Content-Type": "application/x-www-form-urlencoded"}, "body": "List-Unsubscribe=One-Click"}
+    answers = [json.loads(client.http.post(f"/v1/unsubscribe/{token}", **post).body) for _ in range(5)]
+    assert answers[0]["changed"] is True
+    assert all(a["unsubscribed"] is True and a["changed"] is False for a in answers[1:])
+    assert "already" in answers[-1]["detail"]
+    chain = gateway.deps.audit.for_person("local", suppression.address_key("debtor@example.com"))
+    assert [e["type"] for e in chain] == ["unsubscribed"]

@@ -217,3 +217,21 @@ def test_keys_ses_and_gateway_responses(template) -> None:
         assert resources[name] == response
     for name, parameter in template["Parameters"].items():
         assert name in package.PARAMETERS and parameter == package.PARAMETERS[name]
+
+
+def test_every_unauthenticated_route_is_throttled_at_the_stage(template) -> None:
+    """The unsubscribe link, health, the OpenAPI document and the console answer anyone: each has a rate and
+    burst limit of its own at the stage, below the account's, so a flood of them cannot starve the API."""
+    api = template["Resources"]["RestAPI"]["Properties"]
+    public = {
+        (path, verb.upper())
+        for path, methods in api["DefinitionBody"]["paths"].items()
+        for verb, method in methods.items()
+        if isinstance(method, dict) and "security" not in method and verb != "options"
+    }
+    assert ("/v1/unsubscribe/{token}", "POST") in public and ("/v1/health", "GET") in public
+    settings = {(s["ResourcePath"], s["HttpMethod"]): s for s in api["MethodSettings"]}
+    for path, verb in public:
+        setting = settings[("/" + path.lstrip("/").replace("/", "~1"), verb)]
+        assert 0 < setting["ThrottlingRateLimit"] <= package.PUBLIC_RATE_LIMIT
+        assert 0 < setting["ThrottlingBurstLimit"] <= package.PUBLIC_BURST_LIMIT

@@ -33,6 +33,15 @@ BODY = 'Secret-body-123 您的账单已逾期. Say "hi"'
         ("Destination=jane.doe%2Bx%40example.com", f"Destination={MASKED_EMAIL}"),
         ("张三@例子.中国", "张•••@例子.中国"),
         ("+14045550100@sms.example.com", "+•••0@sms.example.com"),
+        # every local part the API accepts (api.EMAIL) is masked whole, not from its last odd character on
+        ("x=jane{doe}@corp.example.com", "x•••}@corp.example.com"),
+        ("from o'brien.patrick@corp.example.com.", "from o•••k@corp.example.com."),
+        ("to 'jane.doe@example.com'", "to 'j•••e@example.com'"),  # a repr's quote stays outside
+        ("a!b#c$d&e*f/g?h^i`j|k~l@example.com", "a•••l@example.com"),
+        # written the way people write numbers
+        ("call +1 (404) 555-0100 today", f"call {MASKED_NUMBER} today"),
+        ("call +1.404.555.0100.", f"call {MASKED_NUMBER}."),
+        ("(+1 404.555.0100)", f"({MASKED_NUMBER})"),
     ],
 )
 def test_numbers_and_addresses_are_masked_wherever_they_are_written(text: str, masked: str) -> None:
@@ -52,6 +61,15 @@ def test_numbers_and_addresses_are_masked_wherever_they_are_written(text: str, m
 )
 def test_times_ids_and_non_numbers_are_left_alone(text: str) -> None:
     assert mask_addresses(text) == text
+
+
+def test_every_address_the_api_accepts_is_masked_whole() -> None:
+    from chalicelib.api import EMAIL as API_EMAIL
+
+    for address in ("x=jane{doe}@corp.example.com", "o'brien.patrick@corp.example.com", "a.b-c_d@e.example"):
+        assert API_EMAIL.fullmatch(address)
+        local = address.split("@")[0]
+        assert local[1:-1] not in mask_addresses(f"to {address} and <{address}>")
 
 
 def test_mask_address_renders_reports_as_before() -> None:
@@ -186,3 +204,38 @@ def test_the_sdk_wire_loggers_never_follow_the_root_logger_down_to_debug() -> No
 def test_masking_twice_reads_the_same_as_masking_once(text: str) -> None:
     once = mask_text(text)
     assert mask_text(once) == once
+
+
+def provider_error(text: str) -> Exception:
+    from botocore.exceptions import ClientError
+
+    response: Any = {"Error": {"Code": "InvalidParameterValue", "Message": text}}
+    return ClientError(response, "Publish")
+
+
+def test_a_providers_error_text_is_never_logged_only_its_code_and_operation(written: io.StringIO) -> None:
+    text = "Invalid parameter: PhoneNumber Reason: account acme-prod-7 blocked by carrier rule 42"
+    try:
+        try:
+            raise provider_error(text)
+        except Exception as exc:
+            raise RuntimeError("delivery outcome unknown") from exc
+    except RuntimeError:
+        observability.logger.exception("send failed")
+    observability.logger.error("provider said: %s", provider_error(text))
+    out = written.getvalue()
+    assert "carrier rule" not in out and "acme-prod-7" not in out
+    failed, said = powertools_lines(out)
+    assert "InvalidParameterValue" in failed["exception"] and "Publish" in failed["exception"]
+    assert "RuntimeError: delivery outcome unknown" in failed["exception"]
+    assert "InvalidParameterValue" in said["message"]
+
+
+def test_other_loggers_never_write_a_providers_error_text(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="some.library")
+    error = provider_error("Throttled for tenant " + "acme-prod-7")  # not in the traceback's source line
+    try:
+        raise error
+    except Exception:
+        logging.getLogger("some.library").exception("failed")
+    assert "acme-prod-7" not in caplog.text and "InvalidParameterValue" in caplog.text
