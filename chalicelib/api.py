@@ -24,7 +24,7 @@ from chalicelib.domain.model import (
     RecipientRole,
     Result,
 )
-from chalicelib.domain.pacing import MAX_RATE
+from chalicelib.domain.pacing import MAX_RATE, MIN_RATE
 from chalicelib.domain.preferences import Preferences, StatedPreferences
 from chalicelib.services.audit_read import EventQuery
 from chalicelib.services.exports import ExportSpec
@@ -416,8 +416,8 @@ class KeyIn(_Strict):
 class SettingsIn(_Strict):
     """A change of the caller's tenant's settings: the fields sent are set, null clears one."""
 
-    sms_rate_per_second: float | None = Field(default=None, gt=0, le=MAX_RATE)
-    email_rate_per_second: float | None = Field(default=None, gt=0, le=MAX_RATE)
+    sms_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
+    email_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
 
     @model_validator(mode="after")
     def _something(self) -> SettingsIn:

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.ledger import DAY_SHARDS, INDEX_SHARDS
-from chalicelib.domain.pacing import MAX_RATE
+from chalicelib.domain.pacing import MAX_RATE, MIN_RATE
 
 
 class Settings(BaseModel):
@@ -52,8 +52,8 @@ class Settings(BaseModel):
     # The providers' sending rates for this deployment (the SNS account's SMS messages per second, the SES
     # sending rate): contacts are paced at them, a tenant's own settings only lower them. None: not paced
     # (docs/decisions/0017).
-    sms_rate_per_second: float | None = Field(default=None, gt=0, le=MAX_RATE)
-    email_rate_per_second: float | None = Field(default=None, gt=0, le=MAX_RATE)
+    sms_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
+    email_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
     pacing_shards: int = Field(default=8, ge=1, le=256)  # counters one deployment-wide rate is spread over
 
     @property

@@ -17,6 +17,7 @@ from chalicelib.domain.model import Channel, Reason
 # The channels a provider sends for, and the tenant setting naming each one's rate.
 RATE_FIELDS = {Channel.SMS: "sms_rate_per_second", Channel.EMAIL: "email_rate_per_second"}
 MAX_RATE = 10_000.0  # per second: above any SNS or SES account quota
+MIN_RATE = 0.01  # per second: one message every 100 s; slots stay within the calendar for any herd
 # A slot at most this far away is waited for in place (no deferral, no second decision of the contact);
 # a slot further away reschedules the contact to it.
 WAIT = timedelta(seconds=1)
@@ -36,8 +37,8 @@ class TenantSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    sms_rate_per_second: float | None = Field(default=None, gt=0, le=MAX_RATE)
-    email_rate_per_second: float | None = Field(default=None, gt=0, le=MAX_RATE)
+    sms_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
+    email_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
 
     def rate(self, channel: Channel) -> float | None:
         name = RATE_FIELDS.get(channel)
