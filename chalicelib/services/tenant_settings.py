@@ -1,7 +1,7 @@
 """A tenant's settings (``/v1/settings``): read, changed by its admin, every change audited before/after.
 
-Today they hold the tenant's own sending rates (docs/decisions/0017); later settings are added to
-``domain.pacing.TenantSettings``' neighbours the same way: a field, its check, its reader.
+Today they hold the tenant's own sending rates (docs/decisions/0017). A later setting is a field of
+``domain.pacing.TenantSettings`` (and of ``api.SettingsIn``), its check here, and the path that reads it.
 """
 
 from __future__ import annotations
