@@ -31,6 +31,7 @@ from chalicelib.services import (
     inbound,
     keys,
     maintenance,
+    tenant_settings,
     unsubscribe,
 )
 
@@ -326,6 +327,20 @@ def api_keys() -> Response:
 def revoke_api_key(key_id: str) -> Response:
     key_id, g, who = api.safe_id("key_id", key_id), gateway(), caller(current_request(app))
     return json_response(200, keys.revoke_key(g.keys, g.deps, now(), tenant=who.tenant, key_id=key_id, by=who.actor))
+
+
+@secured("/v1/settings", "GET", "PATCH", roles=(ADMIN,))
+def settings() -> Response:
+    """An admin reads or changes its tenant's settings (its own sending rates); each change is audited."""
+    request, g = current_request(app), gateway()
+    who, limits = caller(request), g.pacing.rates
+    if request.method == "GET":
+        return json_response(200, tenant_settings.read_settings(g.tenant_settings, who.tenant, limits))
+    patch = api.parse(api.SettingsIn, request.raw_body).patch()
+    body = tenant_settings.change_settings(
+        g.tenant_settings, g.deps, now(), tenant=who.tenant, patch=patch, by=who.actor, limits=limits
+    )
+    return json_response(200, body)
 
 
 @route(app, "/console", "GET")

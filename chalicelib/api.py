@@ -25,6 +25,7 @@ from chalicelib.domain.model import (
     RecipientRole,
     Result,
 )
+from chalicelib.domain.pacing import MAX_RATE, MIN_RATE
 from chalicelib.domain.preferences import Preferences, StatedPreferences
 from chalicelib.services.audit_read import EventQuery
 from chalicelib.services.exports import ExportSpec
@@ -437,6 +438,22 @@ class KeyIn(_Strict):
     @classmethod
     def _normalized(cls, value: str | None) -> str | None:
         return normalized_text(value)
+
+
+class SettingsIn(_Strict):
+    """A change of the caller's tenant's settings: the fields sent are set, null clears one."""
+
+    sms_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
+    email_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
+
+    @model_validator(mode="after")
+    def _something(self) -> SettingsIn:
+        if not self.model_fields_set:
+            raise _field_error("body", "name at least one setting")
+        return self
+
+    def patch(self) -> dict[str, Any]:
+        return self.model_dump(include=self.model_fields_set)
 
 
 class GrantIn(_Strict):

@@ -19,13 +19,16 @@ from chalicelib.adapters.batches import DynamoDBBatches
 from chalicelib.adapters.dynamodb import AuditShards, DynamoDBAuditLog, DynamoDBAuditTrail, DynamoDBLedger
 from chalicelib.adapters.keys import DynamoDBKeys
 from chalicelib.adapters.messaging import SesEmailSender, SnsSmsSender
+from chalicelib.adapters.pacing import DynamoDBPacer, DynamoDBTenantSettings
 from chalicelib.adapters.storage import DynamoDBJobs, KmsSigner, S3Objects, SqsQueue
+from chalicelib.domain.model import Channel
 from chalicelib.domain.policy import PolicySet
-from chalicelib.services import unsubscribe
+from chalicelib.services import dispatch, unsubscribe
 from chalicelib.services.audit_read import AuditDeps
 from chalicelib.services.batches import BatchDeps
 from chalicelib.services.contacts import Deps
 from chalicelib.services.exports import ExportDeps
+from chalicelib.services.pacing import Pacing
 from chalicelib.settings import Settings
 
 # Storage calls may be retried by botocore (a retried conditional write is safe: it either
@@ -102,7 +105,20 @@ class Gateway:
             observe=telemetry.record_decision,
             permit_for=timedelta(seconds=self.settings.voice_permit_seconds),
             outcome_deadline=timedelta(seconds=self.settings.outcome_deadline_seconds),
+            pacing=self.pacing,
+            wake=lambda tenant, debtor_id, at: dispatch.wake(self.dispatch_queue, tenant, debtor_id, at, self.now()),
         )
+
+    @cached_property
+    def tenant_settings(self) -> DynamoDBTenantSettings:
+        return DynamoDBTenantSettings(self.clients.dynamodb, self.settings.keys_table)
+
+    @cached_property
+    def pacing(self) -> Pacing:
+        """Every sending path's slots: SMS_RATE_PER_SECOND, EMAIL_RATE_PER_SECOND and each tenant's settings."""
+        rates = {Channel.SMS: self.settings.sms_rate_per_second, Channel.EMAIL: self.settings.email_rate_per_second}
+        pacer = DynamoDBPacer(self.clients.dynamodb, self.settings.keys_table)
+        return Pacing(pacer, self.tenant_settings, rates, self.settings.pacing_shards)
 
     def now(self) -> datetime:
         """This deployment's clock: the real one, or the local stack's chosen one (GATEWAY_CLOCK_AT)."""
@@ -174,6 +190,8 @@ ADAPTERS = (
     S3Objects,
     KmsSigner,
     SqsQueue,
+    DynamoDBPacer,
+    DynamoDBTenantSettings,
 )
 
 

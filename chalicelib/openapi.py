@@ -100,6 +100,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/v1/keys", "GET"): Operation("The tenant's API keys (never the keys themselves)"),
     ("/v1/keys", "POST"): Operation("Issue an API key: shown once, in this answer", ok=(201,), body=api.KeyIn),
     ("/v1/keys/{key_id}", "DELETE"): Operation("Revoke an API key for good", errors=(404, 409)),
+    ("/v1/settings", "GET"): Operation("The tenant's settings (its own sending rates) and the deployment's limits"),
+    ("/v1/settings", "PATCH"): Operation(
+        "Change the named settings (null clears one); audited with before and after", body=api.SettingsIn
+    ),
     ("/v1/unsubscribe/{token}", "GET"): Operation("One-click unsubscribe: the confirmation page", ok_type="text/html"),
     ("/v1/unsubscribe/{token}", "POST"): Operation("RFC 8058 one-click unsubscribe", errors=(404,)),
     ("/v1/openapi.json", "GET"): Operation("This document"),

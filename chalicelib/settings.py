@@ -10,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.domain.ledger import DAY_SHARDS, INDEX_SHARDS
+from chalicelib.domain.pacing import MAX_RATE, MIN_RATE
 
 
 class Settings(BaseModel):
@@ -48,6 +49,12 @@ class Settings(BaseModel):
     day_shards: int = Field(default=DAY_SHARDS, ge=1, le=1024)  # the audit table's tenant x day index, spread
     voice_permit_seconds: int = Field(default=120, gt=0)  # a permit lasts this long at most
     outcome_deadline_seconds: int = Field(default=3600, gt=0)  # no outcome by then: settled as unknown
+    # The providers' sending rates for this deployment (the SNS account's SMS messages per second, the SES
+    # sending rate): contacts are paced at them, a tenant's own settings only lower them. None: not paced
+    # (docs/decisions/0017).
+    sms_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
+    email_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
+    pacing_shards: int = Field(default=8, ge=1, le=256)  # counters one deployment-wide rate is spread over
 
     @property
     def clock_offset(self) -> timedelta:
@@ -84,6 +91,9 @@ class Settings(BaseModel):
             "day_shards": "DAY_SHARDS",
             "voice_permit_seconds": "VOICE_PERMIT_SECONDS",
             "outcome_deadline_seconds": "OUTCOME_DEADLINE_SECONDS",
+            "sms_rate_per_second": "SMS_RATE_PER_SECOND",
+            "email_rate_per_second": "EMAIL_RATE_PER_SECOND",
+            "pacing_shards": "PACING_SHARDS",
         }
         values: dict[str, Any] = {field: env[var] for field, var in names.items() if env.get(var)}
         if "clock_offset_seconds" not in values and env.get("GATEWAY_CLOCK_AT"):

@@ -69,6 +69,8 @@ AUDIT_READ = ("dynamodb:GetItem", "dynamodb:Query")
 AUDIT_ACTIONS = frozenset({"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"})
 QUEUE_SEND = ("sqs:SendMessage", "sqs:GetQueueUrl")
 QUEUE_RECEIVE = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")  # Lambda's SQS trigger
+# A tenant's settings are read, a pacing counter takes a slot: items of the keys table (docs/decisions/0017).
+PACING = ("dynamodb:GetItem", "dynamodb:UpdateItem")
 SMS = ("sns:Publish",)
 EMAIL = ("ses:SendEmail",)
 KEY_USE = ("kms:Decrypt", "kms:GenerateDataKey")  # SQS and Secrets Manager under the data key
@@ -90,6 +92,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "JobsTable": JOBS,
         "BatchQueue": QUEUE_SEND,
         "ExportQueue": QUEUE_SEND,
+        "DispatchQueue": QUEUE_SEND,  # a contact paced to a near slot is put on it (docs/decisions/0017)
         "ExportBucket/*": ("s3:GetObject",),
         "AnchorBucket": ("s3:ListBucketVersions", "s3:ListBucket"),
         "AnchorBucket/*": ("s3:GetObject", "s3:GetObjectVersion"),
@@ -112,6 +115,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "LedgerTable/index/pending": ("dynamodb:Query",),
         "AuditTable": (*AUDIT_READ, *AUDIT_WRITE),
         "DispatchQueue": (*QUEUE_RECEIVE, *QUEUE_SEND),  # a shard message enqueues its due people
+        "KeysTable": PACING,
         "DataKey": KEY_USE,
         "sms": SMS,
         "email": EMAIL,
@@ -135,6 +139,8 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "IdempotencyTable": IDEMPOTENCY,
         "BatchTable": ("dynamodb:GetItem", "dynamodb:Query", *WRITE),
         "BatchQueue": (*QUEUE_RECEIVE, "sqs:GetQueueUrl"),  # it deletes what it handled when others failed
+        "KeysTable": PACING,
+        "DispatchQueue": QUEUE_SEND,  # a contact paced to a near slot is put on it
         "DataKey": KEY_USE,
         "sms": SMS,
         "email": EMAIL,
@@ -518,6 +524,8 @@ def environment() -> dict[str, Any]:
         "PUBLIC_URL": {"Ref": "PublicUrl"},
         "UNSUBSCRIBE_SECRET": _sub("{{resolve:secretsmanager:${UnsubscribeSecret}:SecretString}}"),
         "AUDIT_APPEND": "stream",
+        "SMS_RATE_PER_SECOND": {"Ref": "SmsRatePerSecond"},
+        "EMAIL_RATE_PER_SECOND": {"Ref": "EmailRatePerSecond"},
         "POWERTOOLS_SERVICE_NAME": "contact-gateway",
         "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
     }
@@ -626,6 +634,19 @@ PARAMETERS = {
         "Description": "where unsubscribe links point (the API's custom domain)",
     },
     "AlarmEmail": {"Type": "String", "Default": "", "Description": "who the alarms mail (empty: nobody)"},
+    # The account's quotas: the gateway paces every sending function below them (docs/decisions/0017).
+    "SmsRatePerSecond": {
+        "Type": "String",
+        "Default": "20",
+        "AllowedPattern": "^([0-9]+(\\.[0-9]+)?)?$",
+        "Description": "SNS SMS messages per second of the account (its MPS quota); empty: not paced",
+    },
+    "EmailRatePerSecond": {
+        "Type": "String",
+        "Default": "14",
+        "AllowedPattern": "^([0-9]+(\\.[0-9]+)?)?$",
+        "Description": "the SES account's maximum sending rate per second; empty: not paced",
+    },
     "DispatcherLagAlarmSeconds": {
         "Type": "Number",
         "Default": 300,

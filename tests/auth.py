@@ -18,6 +18,7 @@ from chalicelib.services import keys
 # The first prefix a path starts with names the role its client sends.
 ROLE_BY_PATH = (
     ("/v1/keys", Role.ADMIN),
+    ("/v1/settings", Role.ADMIN),
     ("/v1/contacts", Role.SUBMITTER),
     ("/v1/", Role.COMPLIANCE),
 )

@@ -10,6 +10,7 @@ from typing import Any
 
 from chalicelib.domain.errors import ConflictError, PermanentDeliveryError
 from chalicelib.domain.ledger import Ledger, index_shard
+from chalicelib.domain.pacing import take_slot
 
 
 class InMemoryLedger:
@@ -122,3 +123,34 @@ class RecordingEmailSender:
             raise self.fail_with
         self.sent.append({"to": to, "subject": subject, "body": body, "headers": dict(headers or {})})
         return f"email-{len(self.sent)}"
+
+
+class InMemoryPacer:
+    """GCRA counters, as DynamoDBPacer keeps them; ``taken`` lists every slot handed out, by key."""
+
+    def __init__(self) -> None:
+        self._tat: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self.taken: dict[str, list[float]] = {}
+
+    def take(self, key: str, interval: float, now: float) -> float:
+        with self._lock:
+            slot, self._tat[key] = take_slot(self._tat.get(key), now, interval)
+            self.taken.setdefault(key, []).append(slot)
+            return slot
+
+
+class InMemorySettingsStore:
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[dict[str, Any], int]] = {}
+        self.reads = 0
+
+    def get(self, tenant: str) -> tuple[dict[str, Any], int]:
+        self.reads += 1
+        stored, version = self._items.get(tenant, ({}, 0))
+        return copy.deepcopy(stored), version
+
+    def put(self, tenant: str, settings: dict[str, Any], expected_version: int) -> None:
+        if self._items.get(tenant, ({}, 0))[1] != expected_version:
+            raise ConflictError(tenant)
+        self._items[tenant] = (copy.deepcopy(settings), expected_version + 1)

@@ -84,6 +84,7 @@ def _deferred_json(item: Deferred) -> dict[str, Any]:
         "request": item.request.model_dump(mode="json"),
         "not_before": item.not_before.isoformat(),
         "attempts": item.attempts,
+        **({"paced": True} if item.paced else {}),  # a provider slot it holds (docs/decisions/0017)
     }
 
 
@@ -101,6 +102,7 @@ def _ledger_from(item: dict[str, Any]) -> Ledger:
                 request=ContactRequest.model_validate(d["request"]),
                 not_before=datetime.fromisoformat(d["not_before"]),
                 attempts=d["attempts"],
+                paced=d.get("paced", False),
             )
             for d in json.loads(item["deferred"])
         ),

@@ -20,6 +20,7 @@ from chalicelib.domain.errors import (
     PermanentDeliveryError,
     RetryableDeliveryError,
     StorageUnavailableError,
+    ThrottledDeliveryError,
 )
 
 T = TypeVar("T")
@@ -67,7 +68,7 @@ def delivery_call(call: Callable[[], T], permanent_codes: frozenset[str]) -> T:
         if code in permanent_codes:
             raise PermanentDeliveryError(code) from exc
         if code in THROTTLING_CODES:
-            raise RetryableDeliveryError(code) from exc
+            raise ThrottledDeliveryError(code) from exc
         raise DeliveryOutcomeUnknownError(code) from exc
     except NOT_SENT as exc:
         raise RetryableDeliveryError(type(exc).__name__) from exc

@@ -31,6 +31,10 @@ class RetryableDeliveryError(DeliveryError):
     """Throttled or temporarily unavailable: the provider certainly did not send it."""
 
 
+class ThrottledDeliveryError(RetryableDeliveryError):
+    """The provider refused for its sending rate before doing anything: rescheduled, however often."""
+
+
 class PermanentDeliveryError(DeliveryError):
     """Rejected for good (invalid address, opted out at the provider, unverified sender)."""
 

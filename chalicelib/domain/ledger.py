@@ -59,6 +59,7 @@ class Deferred:
     request: ContactRequest
     not_before: datetime
     attempts: int = 0  # delivery attempts that failed retryably
+    paced: bool = False  # not_before is a provider slot this contact holds: it does not queue for one again
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ decision and its reservation are committed in the ledger, so there is never an u
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain import engine
@@ -30,6 +30,7 @@ from chalicelib.domain.model import (
     Result,
     Status,
 )
+from chalicelib.domain.pacing import HELD_SLOT_GRACE, PACED, WAIT
 from chalicelib.domain.preferences import OptOut
 from chalicelib.services import ids, recipients, suppression
 from chalicelib.services.delivery import Attempt, ContactResult, decision_json, deliver
@@ -64,6 +65,10 @@ TOO_MANY_DEFERRED = Reason(
 )
 
 
+# A slot closer than this is the present (an idle counter's slot is the instant it was asked at).
+PRESENT = timedelta(milliseconds=1)
+
+
 def _status(request: ContactRequest, decision: Decision, ledger: Ledger, contact_id: str) -> tuple[Status, Decision]:
     if request.channel is Channel.VOICE:
         return (Status.PERMITTED if decision.outcome is Outcome.ALLOW else Status.REFUSED), decision
@@ -75,6 +80,15 @@ def _status(request: ContactRequest, decision: Decision, ledger: Ledger, contact
             return Status.BLOCKED, blocked
         return Status.SCHEDULED, decision
     return Status.BLOCKED, decision
+
+
+def _paced(decision: Decision, ledger: Ledger, contact_id: str, slot: datetime) -> tuple[Status, Decision]:
+    """An allowed message whose provider slot is ahead: rescheduled to it, whatever ``on_blocked`` says
+    (pacing is no rule's refusal). Only the ledger's bound on deferrals can refuse it."""
+    if len(ledger.deferred) >= MAX_DEFERRED and ledger.deferral(contact_id) is None:
+        return Status.BLOCKED, decision.model_copy(update={"reasons": (*decision.reasons, TOO_MANY_DEFERRED)})
+    update = {"outcome": Outcome.DEFER, "not_before": slot, "reasons": (*decision.reasons, PACED)}
+    return Status.SCHEDULED, decision.model_copy(update=update)
 
 
 def _decision_data(
@@ -102,12 +116,16 @@ def _plan(
     deps: Deps,
     now: datetime,
     trigger: str,
+    slot: datetime | None = None,
 ) -> tuple[Ledger, Status, Decision]:
+    """``slot``: the provider slot an allowed message must wait for (it is rescheduled to it)."""
     request, contact_id = attempt.request, attempt.contact_id
     history = [r for r in ledger.history if r.contact_id != contact_id]
     preferences = suppression.with_address(ledger.preferences, tuple(o for _scope, o in found))
     decision = engine.evaluate(request, history, deps.policies, now, preferences, permit_for=deps.permit_for)
     status, decision = _status(request, decision, ledger, contact_id)
+    if slot is not None and status is Status.SENT:
+        status, decision = _paced(decision, ledger, contact_id, slot)
     facets = (request.channel.value, request.account_id)
     drafts = [Draft(EventType.REQUESTED, contact_id, request_data(request), *facets)] if trigger == "api" else []
     data = _decision_data(request, decision, trigger, suppression.evidence(request, found))
@@ -117,7 +135,8 @@ def _plan(
         new = new.with_record(_reservation(request, contact_id, decision, deps, now))
     if status is Status.SCHEDULED:
         not_before = decision.not_before or now
-        new = new.with_deferred(Deferred(contact_id, request, not_before, attempt.deliveries_failed))
+        held = PACED in decision.reasons  # the slot is this contact's: it does not queue for another
+        new = new.with_deferred(Deferred(contact_id, request, not_before, attempt.deliveries_failed, paced=held))
     if status is not Status.SENT:
         drafts.append(Draft(status.value, contact_id, {"not_before": decision_json(decision)["not_before"]}, *facets))
     new = new.with_retention(deps.policies.retention_days(decision.inputs.get("packs", ())))
@@ -169,6 +188,7 @@ def submit_contact(
 
 
 def _submit(request: ContactRequest, deps: Deps, now: datetime, contact_id: str, trigger: str) -> ContactResult | None:
+    held: datetime | None = None  # the provider slot this contact took or kept, once it has one
     for attempt_no in range(MAX_COMMIT_ATTEMPTS):
         # One strongly consistent read: the person's ledger and the address's opt-outs in both scopes.
         ledger, found, address = suppression.read_with_opt_outs(deps, request.tenant, request.debtor_id, request.to)
@@ -178,18 +198,51 @@ def _submit(request: ContactRequest, deps: Deps, now: datetime, contact_id: str,
         if trigger == "api" and _known(ledger, contact_id):
             raise DuplicateContactError(contact_id)
         attempt = Attempt(request, contact_id, deferral.attempts if deferral else 0)
+        held = held or _kept_slot(deferral, now)
         new, status, decision = _plan(attempt, ledger, found, deps, now, trigger)
+        if status is Status.SENT:
+            held = held or _take_slot(request, deps, now)
+            if held is not None and held - now > PRESENT:
+                if held - now <= WAIT:  # cheaper than a deferral: wait, then decide again at the slot
+                    deps.sleep((held - now).total_seconds())
+                    now = held
+                    continue
+                new, status, decision = _plan(attempt, ledger, found, deps, now, trigger, held)
         try:
             committed = commit_and_append(ledger, new, deps, now)
         except ConflictError:
             backoff(deps, attempt_no)
             continue
+        _wake_if_paced(deps, request, status, decision)
         if status is Status.SENT:
             if request.channel is Channel.SMS:  # a reply to this text will know whom it answers
                 recipients.remember(request, contact_id, address, deps, now)
             return deliver(attempt, decision, deps, now, committed)
         return ContactResult(contact_id, status, decision)
     raise StorageUnavailableError("the person's ledger stayed contended; nothing was sent")
+
+
+def _kept_slot(deferral: Deferred | None, now: datetime) -> datetime | None:
+    """The slot a contact rescheduled by pacing holds, unless it is found too late to keep it."""
+    if deferral is None or not deferral.paced or now - deferral.not_before > HELD_SLOT_GRACE:
+        return None
+    return deferral.not_before
+
+
+def _take_slot(request: ContactRequest, deps: Deps, now: datetime) -> datetime | None:
+    if deps.pacing is None or request.channel is Channel.VOICE:
+        return None
+    return deps.pacing.slot(request, now)
+
+
+def _wake_if_paced(deps: Deps, request: ContactRequest, status: Status, decision: Decision) -> None:
+    """A contact rescheduled to its slot goes on the dispatch queue: a tick may have looked already."""
+    if status is not Status.SCHEDULED or PACED not in decision.reasons or decision.not_before is None:
+        return
+    try:
+        deps.wake(request.tenant, request.debtor_id, decision.not_before)
+    except Exception:  # noqa: BLE001 - the deferral is committed: a dispatcher tick finds it later
+        logger.warning("a paced contact was not put on the dispatch queue; a tick finds it")
 
 
 def _known(ledger: Ledger, contact_id: str) -> bool:

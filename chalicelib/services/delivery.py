@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,14 +15,18 @@ from chalicelib.domain.errors import (
     DeliveryOutcomeUnknownError,
     PermanentDeliveryError,
     StorageUnavailableError,
+    ThrottledDeliveryError,
 )
 from chalicelib.domain.ledger import Deferred, Ledger
 from chalicelib.domain.model import Channel, ContactRequest, Decision, Result, Status
 from chalicelib.services.writes import Committed, Deps, record_change, record_incident
 
 RETRY_DELAY = timedelta(minutes=5)
+THROTTLE_PAUSE = timedelta(seconds=1)  # a throttled message is tried again no sooner than this
 UNSUBSCRIBE_FOOTER = "To stop emails to this address / 退订此邮箱: {link}"
 MAX_DELIVERY_ATTEMPTS = 3
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -129,12 +134,17 @@ def _facets(attempt: Attempt) -> tuple[str, str]:
 def _failed(
     attempt: Attempt, decision: Decision, deps: Deps, now: datetime, exc: DeliveryError, committed: Committed
 ) -> ContactResult:
-    """The provider certainly did not send it: a retryable error is tried again later, a bounded number of times."""
-    contact_id, failures = attempt.contact_id, attempt.deliveries_failed + 1
-    retry = not isinstance(exc, PermanentDeliveryError) and failures < MAX_DELIVERY_ATTEMPTS
-    data = {"error_code": exc.code, "retryable": retry, "delivery_attempt": failures}
+    """The provider certainly did not send it: a retryable error is tried again later, a bounded number of
+    times; a throttle is rescheduled every time (to the channel's next slot when it is paced) and counts
+    toward no bound, since it says only that the provider was busy (docs/decisions/0017)."""
+    contact_id, throttled = attempt.contact_id, isinstance(exc, ThrottledDeliveryError)
+    failures = attempt.deliveries_failed + (0 if throttled else 1)
+    retry = throttled or (not isinstance(exc, PermanentDeliveryError) and failures < MAX_DELIVERY_ATTEMPTS)
+    data = {"error_code": exc.code, "retryable": retry, "delivery_attempt": attempt.deliveries_failed + 1}
+    if throttled:
+        data["throttled"] = True
     drafts = [Draft(EventType.FAILED, contact_id, data, *_facets(attempt))]
-    retry_at = now + RETRY_DELAY
+    retry_at, paced = _retry_at(attempt.request, deps, now, throttled)
     if retry:
         drafts.append(
             Draft(
@@ -147,12 +157,36 @@ def _failed(
 
     def mutate(led: Ledger) -> Ledger:
         led = led.with_result(contact_id, Result.FAILED)
-        return led.with_deferred(Deferred(contact_id, attempt.request, retry_at, failures)) if retry else led
+        deferred = Deferred(contact_id, attempt.request, retry_at, failures, paced=paced)
+        return led.with_deferred(deferred) if retry else led
 
     settled = _settle(attempt, deps, now, drafts, mutate, committed)
+    if retry and settled and paced:
+        _wake(attempt, deps, retry_at)
     # Scheduled only if the retry really is in the ledger; otherwise it is over, and says so.
     status = Status.SCHEDULED if retry and settled else Status.FAILED
     return ContactResult(contact_id, status, decision, error_code=exc.code)
+
+
+def _retry_at(request: ContactRequest, deps: Deps, now: datetime, throttled: bool) -> tuple[datetime, bool]:
+    """When to try a retryable failure again, and whether that instant is a provider slot it holds."""
+    if not throttled or deps.pacing is None:
+        return now + RETRY_DELAY, False
+    try:
+        slot = deps.pacing.slot(request, now)
+    except Exception:  # noqa: BLE001 - after a send attempt nothing raises; the plain delay still reschedules
+        logger.warning("no pacing slot for a throttled message; it is tried again after the retry delay")
+        return now + RETRY_DELAY, False
+    if slot is None:
+        return now + RETRY_DELAY, False
+    return max(slot, now + THROTTLE_PAUSE), True
+
+
+def _wake(attempt: Attempt, deps: Deps, at: datetime) -> None:
+    try:
+        deps.wake(attempt.request.tenant, attempt.request.debtor_id, at)
+    except Exception:  # noqa: BLE001 - the retry is committed: a dispatcher tick finds it later
+        logger.warning("a throttled contact was not put on the dispatch queue; a tick finds it")
 
 
 def _settle(

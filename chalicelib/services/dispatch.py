@@ -178,6 +178,12 @@ def handle_message(message: dict[str, Any], deps: Deps, queue: Queue, now: datet
     return report
 
 
+def wake(queue: Queue, tenant: str, debtor_id: str, at: datetime, now: datetime) -> None:
+    """One person rescheduled to a near instant (a provider slot), on the queue delayed until then: the tick
+    whose window held that instant may have looked already. Further away than SQS delays, the ticks find it."""
+    _requeue([(tenant, debtor_id, at)], queue, now)
+
+
 def _requeue(people: list[tuple[str, str, datetime]], queue: Queue, now: datetime) -> None:
     soon = [(t, d, at) for t, d, at in people if at <= now + timedelta(seconds=MAX_DELAY_SECONDS)]
     if soon:

@@ -9,6 +9,20 @@ from typing import Any, Protocol
 from chalicelib.domain.ledger import Ledger
 
 
+class Pacer(Protocol):
+    """Shared counters of provider slots (docs/decisions/0017)."""
+
+    def take(self, key: str, interval: float, now: float) -> float: ...  # a slot, epoch seconds
+
+
+class SettingsStore(Protocol):
+    """Each tenant's settings (``/v1/settings``) and their version, for a conditional change."""
+
+    def get(self, tenant: str) -> tuple[dict[str, Any], int]: ...
+
+    def put(self, tenant: str, settings: dict[str, Any], expected_version: int) -> None: ...
+
+
 class LedgerRepository(Protocol):
     def get(self, tenant: str, debtor_id: str) -> Ledger: ...
 

@@ -21,6 +21,7 @@ from chalicelib.domain.ledger import OUTCOME_DEADLINE, VOICE_PERMIT, Ledger
 from chalicelib.domain.model import ContactRequest
 from chalicelib.domain.policy import PolicySet
 from chalicelib.services import ids
+from chalicelib.services.pacing import Pacing
 from chalicelib.services.ports import AuditLog, EmailSender, LedgerRepository, SmsSender
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,11 @@ class Deps:
     # A permit whose outcome is not reported this long after it was given is settled as unknown
     # (OUTCOME_DEADLINE_SECONDS); it keeps counting as the worst it can turn out to be.
     outcome_deadline: timedelta = OUTCOME_DEADLINE
+    # Provider slots under the deployment's and each tenant's sending rates; None: nothing is paced.
+    pacing: Pacing | None = None
+    # (tenant, debtor_id, at): puts a person rescheduled to a near instant on the dispatch queue, delayed
+    # until then; the dispatcher's ticks find the person anyway, later (docs/decisions/0017).
+    wake: Callable[[str, str, datetime], None] = field(default=lambda tenant, debtor_id, at: None)
 
 
 def backoff(deps: Deps, attempt: int) -> None:

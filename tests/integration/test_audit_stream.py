@@ -45,6 +45,7 @@ def _ledger_item(gateway: Gateway, debtor_id: str = "d-1") -> dict:
 
 def test_a_sent_sms_costs_five_calls_and_the_appender_completes_the_trail(streaming):
     stream = LedgerStream(streaming)
+    streaming.deps.pacing.tenant("local", NOON_ATLANTA)  # the tenant's settings: one GetItem a minute, not a send
     dynamodb, sns = count_calls(streaming.clients.dynamodb), count_calls(streaming.clients.sns)
     result = submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
     assert result.status == "sent" and len(sent_sms()) == 1

@@ -19,6 +19,8 @@ from chalice.test import Client
 from chalicelib import api, batch_worker, provision
 from chalicelib.bootstrap import Gateway
 from chalicelib.domain.access import Role
+from chalicelib.domain.model import Channel
+from chalicelib.services import pacing
 from chalicelib.settings import Settings
 from gateway_cli import package
 from tests.auth import AuthedClient, KeyRing
@@ -182,14 +184,22 @@ def test_each_function_is_granted_every_call_it_makes(stack, monkeypatch: pytest
     calls.watch(stream.streams)
     now = [NIGHT_ATLANTA]
     monkeypatch.setattr(api, "utcnow", lambda: now[0])
+    # Every sending function takes slots and reads its tenant's settings (docs/decisions/0017); the tenant's
+    # own rate below reschedules some contacts, woken on the dispatch queue.
+    gateway.pacing.rates = {Channel.SMS: 1000.0, Channel.EMAIL: 1000.0}
+    monkeypatch.setattr(pacing, "SETTINGS_TTL", timedelta(0))
 
     with calls.as_("api_handler"):
         assert client.http.get("/v1/health").status_code == 200
+        _get(client, "/v1/settings")
+        patched = client.http.patch("/v1/settings", headers=JSON, body=json.dumps({"sms_rate_per_second": 0.1}))
+        assert patched.status_code == 200, patched.body
         deferred = _post(client, "/v1/contacts", _sms("d-night"))
         assert deferred["status"] == "scheduled", deferred
     now[0] = NOON_ATLANTA
     with calls.as_("api_handler"):
         sent = _post(client, "/v1/contacts", _sms("d-1"))
+        assert _post(client, "/v1/contacts", _sms("d-6"))["status"] == "scheduled"  # paced: 10 s later
         _post(client, "/v1/contacts", {**_sms("d-1"), "channel": "email", "to": "debtor@example.com"})
         call = _post(client, "/v1/contacts", {**_sms("d-2"), "channel": "voice", "message": None})
         _post(client, f"/v1/contacts/{call['contact_id']}/outcome", {"result": "conversation"})
