@@ -293,6 +293,11 @@ class DynamoDBLedger:
         return [(tenant, debtor_id) for tenant, debtor_id, _at in self._keys("pending", key, before, limit)]
 
 
+def _thin(item: dict[str, Any]) -> dict[str, Any]:
+    thin_event = {"debtor_id": item["debtor_id"], "seq": int(item["seq"])}
+    return {**thin_event, "at_key": item["at_key"]} if "at_key" in item else thin_event
+
+
 def _from_key(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
@@ -421,11 +426,40 @@ class DynamoDBAuditLog:
         )
 
     def for_contact(self, tenant: str, contact_id: str) -> list[dict[str, Any]]:
-        return self._query(
-            IndexName="by_contact",
-            KeyConditionExpression="contact_key = :c",
-            ExpressionAttributeValues={":c": {"S": f"{tenant}#{contact_id}"}},
-        )
+        """The index holds keys only (docs/decisions/0016): its keys, in seq order, then each body by key."""
+        keys: list[tuple[str, int]] = []
+        with storage_errors():
+            for page in self._client.get_paginator("query").paginate(
+                TableName=self._table,
+                IndexName="by_contact",
+                KeyConditionExpression="contact_key = :c",
+                ExpressionAttributeValues={":c": {"S": f"{tenant}#{contact_id}"}},
+                ProjectionExpression="pk, seq",
+            ):
+                keys += [(i["pk"]["S"], int(i["seq"]["N"])) for i in page.get("Items", [])]
+        return [body for body in self._bodies(keys) if body is not None]
+
+    def _bodies(self, keys: Sequence[tuple[str, int]], consistent: bool = False) -> list[dict[str, Any] | None]:
+        """The bodies at (pk, seq), in the order asked, a few GetItems in flight (the audit table's roles may
+        not BatchGetItem, docs/decisions/0011); None where nothing is stored (expired by TTL since)."""
+        if self._readers is None:
+            self._readers = ThreadPoolExecutor(max_workers=KEY_READERS, thread_name_prefix="audit-read")
+        return list(self._readers.map(lambda key: self._get_body(*key, consistent=consistent), keys))
+
+    def _get_body(self, pk: str, seq: int, consistent: bool = True) -> dict[str, Any] | None:
+        """An eventually consistent read costs half; an item an index already showed is nearly always there,
+        and when a replica lags, a strongly consistent read settles it."""
+        for strong in (True,) if consistent else (False, True):
+            with storage_errors():
+                item = self._client.get_item(
+                    TableName=self._table,
+                    Key={"pk": {"S": pk}, "seq": {"N": str(seq)}},
+                    ConsistentRead=strong,
+                    ProjectionExpression="body",
+                ).get("Item")
+            if item:
+                return dict(json.loads(item["body"]["S"]))
+        return None
 
     def _query(self, limit: int | None = None, **kwargs: Any) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
@@ -533,22 +567,26 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
             kwargs["IndexName"] = index
         names = _SELECT_KEYS[by]
         # Only the body and the keys a cursor needs travel back: the other attributes are derived from the body.
-        # Without bodies, a day's reading still needs ``at_key`` to merge its shards in order.
+        # Without bodies, a day's reading still needs ``at_key`` to merge its shards in order. An index holds
+        # no body (docs/decisions/0016): its page's bodies are read from the table by key.
         thin = ("debtor_id", "seq", "at_key") if by == "day" else ("debtor_id", "seq")
-        projected = {f"#p{i}": n for i, n in enumerate((*names, "body") if bodies else thin)}
+        by_key = bodies and index is not None
+        projected = {f"#p{i}": n for i, n in enumerate(names if by_key else (*names, "body") if bodies else thin)}
         kwargs["ProjectionExpression"] = ", ".join(projected)
         kwargs["ExpressionAttributeNames"].update(projected)
         start = {k: _SER.serialize(v) for k, v in start_key.items()} if start_key else None
         while True:
             with storage_errors():
                 response = self._client.query(**kwargs, **({"ExclusiveStartKey": start} if start else {}))
-            for raw in response.get("Items", []):
-                item = plain_item(raw)
-                if not bodies:  # no cursor resumes this reading: no keys
-                    thin_event = {"debtor_id": item["debtor_id"], "seq": int(item["seq"])}
-                    yield {}, ({**thin_event, "at_key": item["at_key"]} if "at_key" in item else thin_event)
-                    continue
-                yield {n: (int(item[n]) if n == "seq" else item[n]) for n in names}, json.loads(item["body"])
+            items = [plain_item(raw) for raw in response.get("Items", [])]
+            if not bodies:  # no cursor resumes this reading: no keys
+                yield from (({}, _thin(item)) for item in items)
+            else:
+                found = self._bodies([(i["pk"], int(i["seq"])) for i in items]) if by_key else None
+                for n, item in enumerate(items):
+                    body = found[n] if found is not None else json.loads(item["body"])
+                    if body is not None:  # None: expired (TTL) between the index's page and the read by key
+                        yield {k: (int(item[k]) if k == "seq" else item[k]) for k in names}, body
             start = response.get("LastEvaluatedKey")
             if not start:
                 return
@@ -578,20 +616,8 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
         Query, nothing else (docs/decisions/0011), and a GetItem costs the same read units as the item's
         share of a BatchGetItem. The order is the keys', never the bodies' own seq: two swapped events stay
         swapped, for verification to see."""
-        if self._readers is None:
-            self._readers = ThreadPoolExecutor(max_workers=KEY_READERS, thread_name_prefix="audit-read")
-        found = self._readers.map(lambda key: self._get_body(person_key(tenant, key[0]), key[1]), keys)
-        return [body for body in list(found) if body is not None]
-
-    def _get_body(self, pk: str, seq: int) -> dict[str, Any] | None:
-        with storage_errors():
-            item = self._client.get_item(
-                TableName=self._table,
-                Key={"pk": {"S": pk}, "seq": {"N": str(seq)}},
-                ConsistentRead=True,
-                ProjectionExpression="body",
-            ).get("Item")
-        return json.loads(item["body"]["S"]) if item else None
+        found = self._bodies([(person_key(tenant, debtor_id), seq) for debtor_id, seq in keys], consistent=True)
+        return [body for body in found if body is not None]
 
     def extend_retention(self, pk: str, seq: int, expires_at: int) -> None:
         """The retention pass's only write: the same item put again with a later ``expires_at`` (TTL).
