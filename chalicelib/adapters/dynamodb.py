@@ -70,7 +70,7 @@ def _ledger_item(ledger: Ledger, shards: int = INDEX_SHARDS) -> dict[str, Any]:
     if ledger.last_event_at is not None:
         item["last_event_at"] = ledger.last_event_at.isoformat()
     shard = index_shard(ledger.tenant, ledger.debtor_id, shards)
-    if ledger.next_due is not None:  # sparse index: only ledgers with deferred contacts
+    if ledger.next_due is not None and _due_at_commit(ledger, ledger.next_due):  # sparse: work due
         item.update(due_shard=shard_key("due", shard), due_at=utc_key(ledger.next_due))
     if ledger.outbox:  # sparse index: only ledgers whose events may be missing from the audit table
         item.update(
@@ -78,6 +78,21 @@ def _ledger_item(ledger: Ledger, shards: int = INDEX_SHARDS) -> dict[str, Any]:
             pending_since=utc_key(min(datetime.fromisoformat(e["at"]) for e in ledger.outbox)),
         )
     return item
+
+
+# The appender marks a commit within seconds, the sweep within a minute or two (dispatch.SWEEP_GRACE and its tick).
+HANDOFF = timedelta(minutes=5)
+
+
+def _due_at_commit(ledger: Ledger, due: datetime) -> bool:
+    """Whether the commit itself puts the ledger on ``due``. A send's reservation (settled 15 minutes on, or
+    by the outcome a moment later) is due only if the send dies; while the outbox is unappended the ledger is
+    on ``pending`` anyway, and the appender's mark moves it to ``due`` (``mark_appended``). That spares a
+    sent text a put and a delete on ``due`` (docs/decisions/0016). Deferrals, and anything due before the
+    mark is sure to come, are put on ``due`` at once, as before."""
+    if ledger.deferred or not ledger.outbox or ledger.last_event_at is None:
+        return True
+    return due <= ledger.last_event_at + HANDOFF
 
 
 def pack_outbox(outbox: Sequence[dict[str, Any]]) -> str | bytes:
@@ -218,28 +233,33 @@ class DynamoDBLedger:
         with storage_errors():
             self._client.put_item(TableName=self._table, Item=item, **condition)
 
-    def mark_appended(self, tenant: str, debtor_id: str, seq: int) -> None:
+    def mark_appended(self, image: Ledger, seq: int) -> None:
         """Note that the events up to ``seq`` are in the audit table, without a new version.
 
         If the ledger has no newer event, its outbox is emptied and it leaves the ``pending`` index; otherwise
         only the mark moves, and the next commit drops those events. Neither write touches ``version``, so
         no decision loses its race to the appender. A commit that read an older mark may write it back: the
         appender then meets those events again, and its conditional puts are no-ops.
+
+        A send's reservation waited in ``pending``, not ``due`` (``_due_at_commit``): leaving ``pending``, the
+        ledger enters ``due`` at ``image``'s next due instant, on the condition that ``image`` is still the
+        stored version, so the dispatcher always has the person on one index or the other.
         """
-        key = {"pk": {"S": person_key(tenant, debtor_id)}}
-        values = {":s": {"N": str(seq)}}
-        emptied = self._update_if(
-            key,
-            "SET appended_seq = :s, outbox = :empty REMOVE pending_shard, pending_since",
-            "attribute_exists(pk) AND seq = :s",
-            {**values, ":empty": {"S": "[]"}},
-        )
+        key = {"pk": {"S": person_key(image.tenant, image.debtor_id)}}
+        values = {":s": {"N": str(seq)}, ":empty": {"S": "[]"}}
+        update, condition = "SET appended_seq = :s, outbox = :empty", "attribute_exists(pk) AND seq = :s"
+        due = image.next_due if image.seq == seq else None
+        if due is not None:
+            shard = shard_key("due", index_shard(image.tenant, image.debtor_id, self.shards))
+            values.update({":ds": {"S": shard}, ":da": {"S": utc_key(due)}, ":v": {"N": str(image.version)}})
+            update, condition = f"{update}, due_shard = :ds, due_at = :da", f"{condition} AND version = :v"
+        emptied = self._update_if(key, f"{update} REMOVE pending_shard, pending_since", condition, values)
         if not emptied:  # newer events were committed since: move the mark only, unless a later one is there
             self._update_if(
                 key,
                 "SET appended_seq = :s",
                 "attribute_exists(pk) AND (attribute_not_exists(appended_seq) OR appended_seq < :s)",
-                values,
+                {":s": values[":s"]},
             )
 
     def _update_if(self, key: dict[str, Any], update: str, condition: str, values: dict[str, Any]) -> bool:

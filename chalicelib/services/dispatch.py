@@ -119,7 +119,7 @@ def _repair_person(deps: Deps, tenant: str, debtor_id: str) -> int:
         return 0
     missing = unappended(deps, ledger)
     deps.audit.append(missing)
-    deps.ledgers.mark_appended(tenant, debtor_id, ledger.seq)  # the outbox holds every unappended event
+    deps.ledgers.mark_appended(ledger, ledger.seq)  # the outbox holds every unappended event
     return len(missing)
 
 
