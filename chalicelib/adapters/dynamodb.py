@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import reduce
+from itertools import islice
 from operator import and_
 from typing import Any
 
@@ -162,6 +163,7 @@ def ledger_from_image(image: dict[str, Any]) -> Ledger:
 
 BATCH_GET_TRIES = 5
 KEY_READERS = 8  # GetItems in flight at once when the audit trail is read by key
+BODY_BATCH = 4 * KEY_READERS  # bodies read at a time after an index's keys: at most this many read and not taken
 
 
 def _batch_get(client: Any, request: dict[str, Any], table: str) -> list[dict[str, Any]]:
@@ -490,7 +492,7 @@ class DynamoDBAuditLog:
         not BatchGetItem, docs/decisions/0011); None where nothing is stored (expired by TTL since)."""
         if self._readers is None:
             self._readers = ThreadPoolExecutor(max_workers=KEY_READERS, thread_name_prefix="audit-read")
-        return list(self._readers.map(lambda key: self._get_body(*key, consistent=consistent), keys))
+        return list(self._readers.map(lambda key: self._get_body(key[0], key[1], consistent=consistent), keys))
 
     def _get_body(self, pk: str, seq: int, consistent: bool = True) -> dict[str, Any] | None:
         """An eventually consistent read costs half; an item an index already showed is nearly always there,
@@ -557,7 +559,8 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
         if by != "day":
             column = "pk" if by == "person" else "account_key"
             value = person_key(tenant, value) if by == "person" else f"{tenant}#{value}"
-            yield from self._partition(by, (column, value), at_range, *args, start_key=start_key)
+            events = self._partition(by, (column, value), at_range, *args, start_key=start_key)
+            yield from self._filled(events) if bodies and by != "person" else events
             return
         after = str(start_key["at_key"]) if start_key else None
         if after:  # the cursor's own event comes again at the bound, and is skipped below
@@ -569,9 +572,24 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
         merged = heapq.merge(
             *shards, key=lambda pair: str(pair[0].get("at_key") or pair[1]["at_key"]), reverse=not forward
         )
-        for found, event in merged:
-            if after is None or found.get("at_key") != after:
-                yield found, {k: v for k, v in event.items() if k != "at_key"} if not bodies else event
+        picked = ((found, event) for found, event in merged if after is None or found.get("at_key") != after)
+        if bodies:
+            yield from self._filled(picked)
+            return
+        for found, event in picked:
+            yield found, {k: v for k, v in event.items() if k != "at_key"}
+
+    def _filled(
+        self, picked: Iterator[tuple[dict[str, Any], dict[str, Any]]]
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        """An index's events, in order, with their bodies read from the table by key: only those the reader
+        takes, a batch at a time (a day's merge reads a page from each of its shards, and most of those
+        entries are never taken), the batch's GetItems in flight together."""
+        while batch := list(islice(picked, BODY_BATCH)):
+            found = self._bodies([(ref["pk"], int(ref["seq"])) for _key, ref in batch])
+            for (key, _ref), body in zip(batch, found, strict=True):
+                if body is not None:  # None: expired (TTL) between the index's page and the read by key
+                    yield key, body
 
     def _partition(
         self,
@@ -624,15 +642,12 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
         while True:
             with storage_errors():
                 response = self._client.query(**kwargs, **({"ExclusiveStartKey": start} if start else {}))
-            items = [plain_item(raw) for raw in response.get("Items", [])]
-            if not bodies:  # no cursor resumes this reading: no keys
-                yield from (({}, _thin(item)) for item in items)
-            else:
-                found = self._bodies([(i["pk"], int(i["seq"])) for i in items]) if by_key else None
-                for n, item in enumerate(items):
-                    body = found[n] if found is not None else _parse_body(item["body"])
-                    if body is not None:  # None: expired (TTL) between the index's page and the read by key
-                        yield {k: (int(item[k]) if k == "seq" else item[k]) for k in names}, body
+            for item in (plain_item(raw) for raw in response.get("Items", [])):
+                if not bodies:  # no cursor resumes this reading: no keys
+                    yield {}, _thin(item)
+                    continue
+                key = {k: (int(item[k]) if k == "seq" else item[k]) for k in names}
+                yield key, (key if by_key else _parse_body(item["body"]))  # by key: ``_filled`` reads the body
             start = response.get("LastEvaluatedKey")
             if not start:
                 return

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chalicelib.adapters.dynamodb import audit_item
+from chalicelib.adapters.dynamodb import BODY_BATCH, audit_item
 from chalicelib.domain.ledger import index_shard
 from chalicelib.services import audit_read
 from chalicelib.services.contacts import submit_contact
@@ -59,3 +59,14 @@ def test_events_under_the_day_key_of_before_the_sharding_are_still_read(gateway)
         TableName=gateway.settings.audit_table, Item={k: ser.serialize(v) for k, v in item.items()}
     )
     assert "legacy" in {e["debtor_id"] for e in pages(gateway, DAY)}
+
+
+def test_a_page_reads_the_bodies_of_the_events_it_returns_not_of_every_shards_page(gateway) -> None:
+    """The day index holds no body (docs/decisions/0016): a page of 7 reads its bodies by key, a batch at a
+    time, and never the bodies of the other entries its shards' Queries returned."""
+    seed(gateway, 40)
+    reads: list[str] = []
+    gateway.clients.dynamodb.meta.events.register("before-call.dynamodb.GetItem", lambda **_: reads.append("get"))
+    page = audit_read.events_page("local", DAY, gateway.audit_deps, MORNING + timedelta(days=1), None)
+    assert len(page["events"]) == 7 and page["cursor"]
+    assert len(reads) <= BODY_BATCH < 3 * 40
