@@ -64,7 +64,7 @@ def table_specs(settings: Settings) -> list[dict[str, Any]]:
             # Keys and what a query filters on, never the body: a whole item in an index cost a sent text
             # six write units more; readers take the bodies from the table by key (docs/decisions/0016).
             "GlobalSecondaryIndexes": [
-                {**_gsi("by_contact", "contact_key", "seq"), "Projection": _include("debtor_id")},
+                {**_gsi("by_contact", "contact_key", "seq"), "Projection": _include("debtor_id", "contact_run")},
                 # tenant x UTC day: date ranges without a scan
                 {**_gsi("by_day", "day_key", "at_key"), "Projection": _include(*AUDIT_FILTERED, "account_key")},
                 {**_gsi("by_account", "account_key", "at_key"), "Projection": _include(*AUDIT_FILTERED)},  # x debt

@@ -117,6 +117,21 @@ def test_audit_append_is_idempotent_and_queryable(stores):
     assert audit.for_contact("other-tenant", "c-1") == []
 
 
+def test_a_contacts_events_are_found_once_each_whatever_the_appends_stopped_at(stores):
+    """Runs of a contact's events are indexed once (docs/decisions/0016): an append that stopped after the
+    first event of its run, then the whole run again, leaves every event found, once."""
+    ledgers, audit = stores
+    ledger = ledgers.get("t", "p")
+    for contact_id in ("c-1", "c-1", "c-2", "c-1", "c-1"):
+        ledger = _with_event(ledger, contact_id)
+    events = list(ledger.outbox)
+    assert audit.append(events[:1]) == 1
+    assert audit.append(events) == 4
+    assert [e["seq"] for e in audit.for_contact("t", "c-1")] == [1, 2, 4, 5]
+    assert [e["seq"] for e in audit.for_contact("t", "c-2")] == [3]
+    assert [e["seq"] for e in audit.for_person("t", "p")] == [1, 2, 3, 4, 5]
+
+
 def test_a_persons_events_come_oldest_first_and_stop_at_the_limit(stores):
     ledgers, audit = stores
     ledger = ledgers.get("t", "p")
