@@ -48,7 +48,7 @@ def shard_key(index: str, shard: int) -> str:
     return f"{index}#{shard}"
 
 
-def _ledger_item(ledger: Ledger, shards: int = INDEX_SHARDS) -> dict[str, Any]:
+def _ledger_item(ledger: Ledger, shards: int = INDEX_SHARDS, handoff: bool = False) -> dict[str, Any]:
     item: dict[str, Any] = {
         "pk": person_key(ledger.tenant, ledger.debtor_id),
         "tenant": ledger.tenant,
@@ -71,7 +71,7 @@ def _ledger_item(ledger: Ledger, shards: int = INDEX_SHARDS) -> dict[str, Any]:
     if ledger.last_event_at is not None:
         item["last_event_at"] = ledger.last_event_at.isoformat()
     shard = index_shard(ledger.tenant, ledger.debtor_id, shards)
-    if ledger.next_due is not None and _due_at_commit(ledger, ledger.next_due):  # sparse: work due
+    if ledger.next_due is not None and (not handoff or _due_at_commit(ledger, ledger.next_due)):  # sparse: work due
         item.update(due_shard=shard_key("due", shard), due_at=utc_key(ledger.next_due))
     if ledger.outbox:  # sparse index: only ledgers whose events may be missing from the audit table
         item.update(
@@ -188,10 +188,14 @@ def plain_item(item: dict[str, Any]) -> dict[str, Any]:
 class DynamoDBLedger:
     """One item per tenant x person; every write is conditioned on the version read."""
 
-    def __init__(self, client: Any, table: str, shards: int = INDEX_SHARDS) -> None:
+    def __init__(self, client: Any, table: str, shards: int = INDEX_SHARDS, handoff: bool = False) -> None:
+        """``handoff``: the stream appender marks every commit within seconds (``AUDIT_APPEND=stream``), so a
+        send's reservation may wait for its mark to reach ``due`` (``_due_at_commit``). Inline appends leave
+        the marking to the sweep: there every reservation goes on ``due`` at its commit, as before."""
         self._client = client
         self._table = table
         self.shards = shards
+        self.handoff = handoff
 
     def get(self, tenant: str, debtor_id: str) -> Ledger:
         with storage_errors():
@@ -221,7 +225,7 @@ class DynamoDBLedger:
             raise StorageUnavailableError(f"ledger item unreadable: {type(exc).__name__}") from exc
 
     def commit(self, ledger: Ledger, expected_version: int) -> None:
-        item = {k: _SER.serialize(v) for k, v in _ledger_item(ledger, self.shards).items()}
+        item = {k: _SER.serialize(v) for k, v in _ledger_item(ledger, self.shards, self.handoff).items()}
         item["version"] = {"N": str(expected_version + 1)}
         # The version condition is what makes caps hold across concurrent Lambdas: a writer that
         # read an older ledger loses, re-reads and re-evaluates.

@@ -33,7 +33,7 @@ def stores(request, aws_env) -> Iterator[tuple[object, object]]:
         clients = Clients(settings)
         provision.ensure_tables(clients.dynamodb, settings)
         yield (
-            DynamoDBLedger(clients.dynamodb, settings.ledger_table, InMemoryLedger.shards),
+            DynamoDBLedger(clients.dynamodb, settings.ledger_table, InMemoryLedger.shards, handoff=True),
             DynamoDBAuditLog(clients.dynamodb, settings.audit_table),
         )
 

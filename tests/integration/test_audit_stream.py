@@ -53,6 +53,8 @@ def test_a_sent_sms_costs_five_calls_and_the_appender_completes_the_trail(stream
     # read, commit, whom the address was texted about (so a reply knows whom it answers), outcome
     assert dynamodb == ["BatchGetItem", "PutItem", "PutItem", "PutItem"] and sns == ["Publish"]
     assert _stored(streaming) == []  # nothing appended on the request path
+    # the send's reservation waits on pending with its events, never on due (docs/decisions/0016)
+    assert "due_at" not in _ledger_item(streaming) and "pending_since" in _ledger_item(streaming)
 
     report = stream.drain()
     assert report == {"ledgers": 1, "events": 3}  # requested and decided (commit), sent (outcome): one image
