@@ -217,6 +217,9 @@ def _delay(due: datetime, now: datetime) -> int:
 
 
 def run_dispatcher(deps: Deps, now: datetime) -> DispatchReport:
+    # The sweep first: the mark it writes may put a send's reservation on ``due`` (docs/decisions/0016), and
+    # this run then settles it instead of the next.
+    repaired = sweep_audit(deps, now)
     report = dispatch_due(deps, now)
-    report.repaired_events = sweep_audit(deps, now)
+    report.repaired_events = repaired
     return report
