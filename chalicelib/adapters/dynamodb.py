@@ -413,7 +413,7 @@ def audit_item(event: dict[str, Any], shards: AuditShards = AuditShards(), run: 
             index_shard(tenant, debtor_id, shards.expiry),
         ),
     }
-    if run:  # a run's first event (``run`` events from here on), or one of its own; 0: a run's later event
+    if run:  # the first of ``run`` consecutive events of its contact (1: alone); 0: a later one of a run
         item["contact_key"] = f"{tenant}#{event['contact_id']}"
     if run > 1:
         item["contact_run"] = run
