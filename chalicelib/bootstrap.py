@@ -95,7 +95,12 @@ class Gateway:
     @cached_property
     def deps(self) -> Deps:
         return Deps(
-            ledgers=DynamoDBLedger(self.clients.dynamodb, self.settings.ledger_table, self.settings.index_shards),
+            ledgers=DynamoDBLedger(
+                self.clients.dynamodb,
+                self.settings.ledger_table,
+                self.settings.index_shards,
+                handoff=self.settings.audit_append == "stream",
+            ),
             audit=self.trail,
             sms=SnsSmsSender(self.clients.sns, self.settings.sms_sender_id),
             email=SesEmailSender(self.clients.sesv2, self.settings.ses_sender, self.settings.ses_configuration_set),

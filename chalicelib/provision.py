@@ -23,11 +23,19 @@ def _gsi(name: str, hash_key: str, range_key: str) -> dict[str, Any]:
     }
 
 
+# What an audit query filters on (services.audit_read), and the debtor an export's plan reads.
+AUDIT_FILTERED = ("debtor_id", "type", "channel", "outcome")
+
+
+def _include(*attributes: str) -> dict[str, Any]:
+    return {"ProjectionType": "INCLUDE", "NonKeyAttributes": list(attributes)}
+
+
 def table_specs(settings: Settings) -> list[dict[str, Any]]:
     def attrs(**kinds: str) -> list[dict[str, str]]:
         return [{"AttributeName": n, "AttributeType": t} for n, t in kinds.items()]
 
-    audit_keys = {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["tenant", "debtor_id", "hash"]}
+    audit_keys = _include("tenant", "debtor_id", "hash")
     ledger_indexes = [_gsi("due", "due_shard", "due_at"), _gsi("pending", "pending_shard", "pending_since")]
     for index in ledger_indexes:  # the keys to load the ledger by
         index["Projection"] = {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["tenant", "debtor_id"]}
@@ -53,10 +61,13 @@ def table_specs(settings: Settings) -> list[dict[str, Any]]:
                 expiry_day="S",
                 expires_at="N",
             ),
+            # Keys and what a query filters on, never the body: a whole item in an index cost a sent text
+            # six write units more; readers take the bodies from the table by key (docs/decisions/0016).
             "GlobalSecondaryIndexes": [
-                _gsi("by_contact", "contact_key", "seq"),
-                _gsi("by_day", "day_key", "at_key"),  # tenant x UTC day: date ranges without a scan
-                _gsi("by_account", "account_key", "at_key"),  # tenant x debt
+                {**_gsi("by_contact", "contact_key", "seq"), "Projection": _include("debtor_id", "contact_run")},
+                # tenant x UTC day: date ranges without a scan
+                {**_gsi("by_day", "day_key", "at_key"), "Projection": _include(*AUDIT_FILTERED, "account_key")},
+                {**_gsi("by_account", "account_key", "at_key"), "Projection": _include(*AUDIT_FILTERED)},  # x debt
                 {**_gsi("by_expiry", "expiry_day", "expires_at"), "Projection": audit_keys},  # retention pass
             ],
         },

@@ -32,8 +32,8 @@ class InMemoryLedger:
                 raise ConflictError("version")
             self._items[key] = Ledger(**{**ledger.__dict__, "version": expected_version + 1})
 
-    def mark_appended(self, tenant: str, debtor_id: str, seq: int) -> None:
-        key = (tenant, debtor_id)
+    def mark_appended(self, image: Ledger, seq: int) -> None:
+        key = (image.tenant, image.debtor_id)
         with self._lock:
             current = self._items.get(key)
             if current is None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import heapq
 import json
 import random
 import time
+import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import reduce
+from itertools import islice
 from operator import and_
 from typing import Any
 
@@ -45,7 +48,7 @@ def shard_key(index: str, shard: int) -> str:
     return f"{index}#{shard}"
 
 
-def _ledger_item(ledger: Ledger, shards: int = INDEX_SHARDS) -> dict[str, Any]:
+def _ledger_item(ledger: Ledger, shards: int = INDEX_SHARDS, handoff: bool = False) -> dict[str, Any]:
     item: dict[str, Any] = {
         "pk": person_key(ledger.tenant, ledger.debtor_id),
         "tenant": ledger.tenant,
@@ -55,7 +58,7 @@ def _ledger_item(ledger: Ledger, shards: int = INDEX_SHARDS) -> dict[str, Any]:
         "head": ledger.head,
         "history": json.dumps([r.model_dump(mode="json") for r in ledger.history]),
         "deferred": json.dumps([_deferred_json(d) for d in ledger.deferred]),
-        "outbox": json.dumps(list(ledger.outbox)),
+        "outbox": pack_outbox(ledger.outbox),
         "preferences": ledger.preferences.model_dump_json(),
         "commit_id": ledger.commit_id,
         "retention_days": ledger.retention_days,
@@ -68,7 +71,7 @@ def _ledger_item(ledger: Ledger, shards: int = INDEX_SHARDS) -> dict[str, Any]:
     if ledger.last_event_at is not None:
         item["last_event_at"] = ledger.last_event_at.isoformat()
     shard = index_shard(ledger.tenant, ledger.debtor_id, shards)
-    if ledger.next_due is not None:  # sparse index: only ledgers with deferred contacts
+    if ledger.next_due is not None and (not handoff or _due_at_commit(ledger, ledger.next_due)):  # sparse: work due
         item.update(due_shard=shard_key("due", shard), due_at=utc_key(ledger.next_due))
     if ledger.outbox:  # sparse index: only ledgers whose events may be missing from the audit table
         item.update(
@@ -76,6 +79,42 @@ def _ledger_item(ledger: Ledger, shards: int = INDEX_SHARDS) -> dict[str, Any]:
             pending_since=utc_key(min(datetime.fromisoformat(e["at"]) for e in ledger.outbox)),
         )
     return item
+
+
+# The appender marks a commit within seconds, the sweep within a minute or two (dispatch.SWEEP_GRACE and its tick).
+HANDOFF = timedelta(minutes=5)
+
+
+def _due_at_commit(ledger: Ledger, due: datetime) -> bool:
+    """Whether the commit itself puts the ledger on ``due``. A send's reservation (settled 15 minutes on, or
+    by the outcome a moment later) is due only if the send dies; while the outbox is unappended the ledger is
+    on ``pending`` anyway, and the appender's mark moves it to ``due`` (``mark_appended``). That spares a
+    sent text a put and a delete on ``due`` (docs/decisions/0016). Deferrals, and anything due before the
+    mark is sure to come, are put on ``due`` at once, as before."""
+    if ledger.deferred or not ledger.outbox or ledger.last_event_at is None:
+        return True
+    return due <= ledger.last_event_at + HANDOFF
+
+
+def pack_outbox(outbox: Sequence[dict[str, Any]]) -> str | bytes:
+    """The outbox as stored: compressed JSON. Its events are the ledger's bulk (~2 KB for a sent text's three,
+    ~0.8 KB compressed), and every ledger write pays for the whole item, so this is a write unit on each of a
+    sent text's three ledger writes (docs/decisions/0016). An empty outbox stays the text ``[]``."""
+    text = json.dumps(list(outbox), separators=(",", ":"))
+    return zlib.compress(text.encode(), 9) if outbox else text
+
+
+def unpack_outbox(stored: Any) -> tuple[dict[str, Any], ...]:
+    """Either form: compressed bytes, or the JSON text every ledger held before (and an empty one holds)."""
+    return tuple(_inflated(stored))
+
+
+def _inflated(stored: Any) -> Any:
+    """JSON stored as text, or compressed (bytes, or boto3's ``Binary``)."""
+    if isinstance(stored, str):
+        return json.loads(stored)
+    raw = stored.value if hasattr(stored, "value") else stored
+    return json.loads(zlib.decompress(bytes(raw)))
 
 
 def _deferred_json(item: Deferred) -> dict[str, Any]:
@@ -106,7 +145,7 @@ def _ledger_from(item: dict[str, Any]) -> Ledger:
             )
             for d in json.loads(item["deferred"])
         ),
-        outbox=tuple(json.loads(item["outbox"])),
+        outbox=unpack_outbox(item["outbox"]),
         preferences=Preferences.model_validate_json(item.get("preferences", "{}")),
         commit_id=item.get("commit_id", ""),
         retention_days=int(item.get("retention_days", DEFAULT_RETENTION_DAYS)),
@@ -118,12 +157,15 @@ def _ledger_from(item: dict[str, Any]) -> Ledger:
 
 
 def ledger_from_image(image: dict[str, Any]) -> Ledger:
-    """A ledger from a DynamoDB stream record's ``NewImage`` (typed attributes, as the stream sends them)."""
-    return DynamoDBLedger._parse(image)
+    """A ledger from a DynamoDB stream record's ``NewImage`` (typed attributes, as the stream sends them).
+    Lambda's event carries binary attributes as base64 text; boto3's stream client hands them decoded."""
+    decoded = {k: {"B": base64.b64decode(v["B"])} if isinstance(v.get("B"), str) else v for k, v in image.items()}
+    return DynamoDBLedger._parse(decoded)
 
 
 BATCH_GET_TRIES = 5
 KEY_READERS = 8  # GetItems in flight at once when the audit trail is read by key
+BODY_BATCH = 4 * KEY_READERS  # bodies read at a time after an index's keys: at most this many read and not taken
 
 
 def _batch_get(client: Any, request: dict[str, Any], table: str) -> list[dict[str, Any]]:
@@ -148,10 +190,14 @@ def plain_item(item: dict[str, Any]) -> dict[str, Any]:
 class DynamoDBLedger:
     """One item per tenant x person; every write is conditioned on the version read."""
 
-    def __init__(self, client: Any, table: str, shards: int = INDEX_SHARDS) -> None:
+    def __init__(self, client: Any, table: str, shards: int = INDEX_SHARDS, handoff: bool = False) -> None:
+        """``handoff``: the stream appender marks every commit within seconds (``AUDIT_APPEND=stream``), so a
+        send's reservation may wait for its mark to reach ``due`` (``_due_at_commit``). Inline appends leave
+        the marking to the sweep: there every reservation goes on ``due`` at its commit, as before."""
         self._client = client
         self._table = table
         self.shards = shards
+        self.handoff = handoff
 
     def get(self, tenant: str, debtor_id: str) -> Ledger:
         with storage_errors():
@@ -181,7 +227,7 @@ class DynamoDBLedger:
             raise StorageUnavailableError(f"ledger item unreadable: {type(exc).__name__}") from exc
 
     def commit(self, ledger: Ledger, expected_version: int) -> None:
-        item = {k: _SER.serialize(v) for k, v in _ledger_item(ledger, self.shards).items()}
+        item = {k: _SER.serialize(v) for k, v in _ledger_item(ledger, self.shards, self.handoff).items()}
         item["version"] = {"N": str(expected_version + 1)}
         # The version condition is what makes caps hold across concurrent Lambdas: a writer that
         # read an older ledger loses, re-reads and re-evaluates.
@@ -195,28 +241,33 @@ class DynamoDBLedger:
         with storage_errors():
             self._client.put_item(TableName=self._table, Item=item, **condition)
 
-    def mark_appended(self, tenant: str, debtor_id: str, seq: int) -> None:
+    def mark_appended(self, image: Ledger, seq: int) -> None:
         """Note that the events up to ``seq`` are in the audit table, without a new version.
 
         If the ledger has no newer event, its outbox is emptied and it leaves the ``pending`` index; otherwise
         only the mark moves, and the next commit drops those events. Neither write touches ``version``, so
         no decision loses its race to the appender. A commit that read an older mark may write it back: the
         appender then meets those events again, and its conditional puts are no-ops.
+
+        A send's reservation waited in ``pending``, not ``due`` (``_due_at_commit``): leaving ``pending``, the
+        ledger enters ``due`` at ``image``'s next due instant, on the condition that ``image`` is still the
+        stored version, so the dispatcher always has the person on one index or the other.
         """
-        key = {"pk": {"S": person_key(tenant, debtor_id)}}
-        values = {":s": {"N": str(seq)}}
-        emptied = self._update_if(
-            key,
-            "SET appended_seq = :s, outbox = :empty REMOVE pending_shard, pending_since",
-            "attribute_exists(pk) AND seq = :s",
-            {**values, ":empty": {"S": "[]"}},
-        )
+        key = {"pk": {"S": person_key(image.tenant, image.debtor_id)}}
+        values = {":s": {"N": str(seq)}, ":empty": {"S": "[]"}}
+        update, condition = "SET appended_seq = :s, outbox = :empty", "attribute_exists(pk) AND seq = :s"
+        due = image.next_due if image.seq == seq else None
+        if due is not None:
+            shard = shard_key("due", index_shard(image.tenant, image.debtor_id, self.shards))
+            values.update({":ds": {"S": shard}, ":da": {"S": utc_key(due)}, ":v": {"N": str(image.version)}})
+            update, condition = f"{update}, due_shard = :ds, due_at = :da", f"{condition} AND version = :v"
+        emptied = self._update_if(key, f"{update} REMOVE pending_shard, pending_since", condition, values)
         if not emptied:  # newer events were committed since: move the mark only, unless a later one is there
             self._update_if(
                 key,
                 "SET appended_seq = :s",
                 "attribute_exists(pk) AND (attribute_not_exists(appended_seq) OR appended_seq < :s)",
-                values,
+                {":s": values[":s"]},
             )
 
     def _update_if(self, key: dict[str, Any], update: str, condition: str, values: dict[str, Any]) -> bool:
@@ -275,6 +326,11 @@ class DynamoDBLedger:
         return [(tenant, debtor_id) for tenant, debtor_id, _at in self._keys("pending", key, before, limit)]
 
 
+def _thin(item: dict[str, Any]) -> dict[str, Any]:
+    thin_event = {"debtor_id": item["debtor_id"], "seq": int(item["seq"])}
+    return {**thin_event, "at_key": item["at_key"]} if "at_key" in item else thin_event
+
+
 def _from_key(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
@@ -301,7 +357,40 @@ def _expiry(at: datetime, retention_days: int, shard: int | None = None) -> dict
     return {"expires_at": int(expires.timestamp()), "expiry_day": expires.date().isoformat() + suffix}
 
 
-def audit_item(event: dict[str, Any], shards: AuditShards = AuditShards()) -> dict[str, Any]:
+def pack_body(text: str) -> bytes:
+    """An event's canonical JSON as stored: compressed. A sent text's events are 0.8-1.2 KB stored whole;
+    compressed, each fits one write unit (docs/decisions/0016). The hash is over the text, not these bytes."""
+    return zlib.compress(text.encode(), 9)
+
+
+def read_body(value: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored ``body`` attribute (typed, as the client returns it): compressed bytes, or the JSON text
+    every event held before."""
+    return _parse_body(value["S"] if "S" in value else value["B"])
+
+
+def body_text(value: Mapping[str, Any]) -> str:
+    """The canonical JSON a stored ``body`` attribute holds, in either form."""
+    return str(value["S"]) if "S" in value else zlib.decompress(bytes(value["B"])).decode()
+
+
+def _parse_body(stored: Any) -> dict[str, Any]:
+    return dict(_inflated(stored))
+
+
+def _contact_run(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The leading events of one contact: one person's, in consecutive sequence numbers."""
+    run = [events[0]]
+    for event in events[1:]:
+        last = run[-1]
+        same = all(event[k] == last[k] for k in ("tenant", "debtor_id", "contact_id"))
+        if not same or event["seq"] != last["seq"] + 1:
+            break
+        run.append(event)
+    return run
+
+
+def audit_item(event: dict[str, Any], shards: AuditShards = AuditShards(), run: int = 1) -> dict[str, Any]:
     """The stored form of an event: its canonical body, plus the attributes its indexes and filters read.
 
     Only ``body`` is hashed; the other attributes are derived from it, so an edit to one of them
@@ -314,19 +403,22 @@ def audit_item(event: dict[str, Any], shards: AuditShards = AuditShards()) -> di
         "seq": seq,
         "tenant": tenant,
         "debtor_id": debtor_id,
-        "contact_key": f"{tenant}#{event['contact_id']}",
         "type": event["type"],
         "at": event["at"],
         "hash": event["hash"],
         "day_key": day_key(tenant, at.astimezone(UTC).date(), index_shard(tenant, debtor_id, shards.day)),
         "at_key": f"{utc_key(at)}#{debtor_id}#{seq:012d}",
-        "body": canonical_json(event),
+        "body": pack_body(canonical_json(event)),
         **_expiry(
             at,
             int(event.get("retention_days", DEFAULT_RETENTION_DAYS)),
             index_shard(tenant, debtor_id, shards.expiry),
         ),
     }
+    if run:  # the first of ``run`` consecutive events of its contact (1: alone); 0: a later one of a run
+        item["contact_key"] = f"{tenant}#{event['contact_id']}"
+    if run > 1:
+        item["contact_run"] = run
     if event.get("account_id"):
         item["account_key"] = f"{tenant}#{event['account_id']}"
     if event.get("channel"):
@@ -347,21 +439,36 @@ class DynamoDBAuditLog:
         self.shards = shards
 
     def append(self, events: Sequence[dict[str, Any]]) -> int:
-        """Returns how many were not stored before."""
-        stored = 0
-        for event in events:
-            item = {k: _SER.serialize(v) for k, v in audit_item(event, self.shards).items()}
-            try:
-                with storage_errors():
-                    self._client.put_item(
-                        TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"
-                    )
-            except ConflictError:
-                # Already appended (a retry or the sweep): a sequence number is only ever given
-                # to one committed event, so the stored one is this one.
+        """Returns how many were not stored before.
+
+        A contact's consecutive events (its commit and its outcome, in one batch of the appender) enter
+        ``by_contact`` once, on the first, which names how many follow (``contact_run``): a sent text's three
+        events cost that index one write, not three (docs/decisions/0016). Only a leader this call stored
+        leads: if it was there already, the next event leads what follows, so no event is left unindexed.
+        """
+        stored, rest = 0, list(events)
+        while rest:
+            run = _contact_run(rest)
+            if not self._put(audit_item(run[0], self.shards, run=len(run))):
+                rest = rest[1:]
                 continue
-            stored += 1
+            stored += 1 + sum(self._put(audit_item(e, self.shards, run=0)) for e in run[1:])
+            rest = rest[len(run) :]
         return stored
+
+    def _put(self, item: dict[str, Any]) -> bool:
+        try:
+            with storage_errors():
+                self._client.put_item(
+                    TableName=self._table,
+                    Item={k: _SER.serialize(v) for k, v in item.items()},
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+        except ConflictError:
+            # Already appended (a retry or the sweep): a sequence number is only ever given
+            # to one committed event, so the stored one is this one.
+            return False
+        return True
 
     def record_incident(self, tenant: str, debtor_id: str, at: datetime, data: dict[str, Any]) -> None:
         """An attempt that failed before its commit point: kept outside the chain, in its own partition."""
@@ -403,11 +510,44 @@ class DynamoDBAuditLog:
         )
 
     def for_contact(self, tenant: str, contact_id: str) -> list[dict[str, Any]]:
-        return self._query(
-            IndexName="by_contact",
-            KeyConditionExpression="contact_key = :c",
-            ExpressionAttributeValues={":c": {"S": f"{tenant}#{contact_id}"}},
-        )
+        """The index holds keys only, one entry a run of the contact's events (docs/decisions/0016): its
+        entries in seq order, each run's events, then each body by key."""
+        keys: dict[tuple[str, int], None] = {}  # runs may overlap (an append that stopped half-way): once each
+        with storage_errors():
+            for page in self._client.get_paginator("query").paginate(
+                TableName=self._table,
+                IndexName="by_contact",
+                KeyConditionExpression="contact_key = :c",
+                ExpressionAttributeValues={":c": {"S": f"{tenant}#{contact_id}"}},
+                ProjectionExpression="pk, seq, contact_run",
+            ):
+                for i in page.get("Items", []):
+                    first, run = int(i["seq"]["N"]), int(i.get("contact_run", {}).get("N", 1))
+                    keys.update(((i["pk"]["S"], seq), None) for seq in range(first, first + run))
+        found = self._bodies(list(keys))
+        return [body for body in found if body is not None and body.get("contact_id") == contact_id]
+
+    def _bodies(self, keys: Sequence[tuple[str, int]], consistent: bool = False) -> list[dict[str, Any] | None]:
+        """The bodies at (pk, seq), in the order asked, a few GetItems in flight (the audit table's roles may
+        not BatchGetItem, docs/decisions/0011); None where nothing is stored (expired by TTL since)."""
+        if self._readers is None:
+            self._readers = ThreadPoolExecutor(max_workers=KEY_READERS, thread_name_prefix="audit-read")
+        return list(self._readers.map(lambda key: self._get_body(key[0], key[1], consistent=consistent), keys))
+
+    def _get_body(self, pk: str, seq: int, consistent: bool = True) -> dict[str, Any] | None:
+        """An eventually consistent read costs half; an item an index already showed is nearly always there,
+        and when a replica lags, a strongly consistent read settles it."""
+        for strong in (True,) if consistent else (False, True):
+            with storage_errors():
+                item = self._client.get_item(
+                    TableName=self._table,
+                    Key={"pk": {"S": pk}, "seq": {"N": str(seq)}},
+                    ConsistentRead=strong,
+                    ProjectionExpression="body",
+                ).get("Item")
+            if item:
+                return read_body(item["body"])
+        return None
 
     def _query(self, limit: int | None = None, **kwargs: Any) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
@@ -417,7 +557,7 @@ class DynamoDBAuditLog:
             for page in paginator.paginate(
                 TableName=self._table, PaginationConfig=pagination, ProjectionExpression="body", **kwargs
             ):
-                events += [json.loads(i["body"]["S"]) for i in page.get("Items", [])]
+                events += [read_body(i["body"]) for i in page.get("Items", [])]
         # In key order, as stored: sorting by the events' own seq would put two swapped events back
         # in place and hide the swap from verification.
         return events
@@ -459,7 +599,8 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
         if by != "day":
             column = "pk" if by == "person" else "account_key"
             value = person_key(tenant, value) if by == "person" else f"{tenant}#{value}"
-            yield from self._partition(by, (column, value), at_range, *args, start_key=start_key)
+            events = self._partition(by, (column, value), at_range, *args, start_key=start_key)
+            yield from self._filled(events) if bodies and by != "person" else events
             return
         after = str(start_key["at_key"]) if start_key else None
         if after:  # the cursor's own event comes again at the bound, and is skipped below
@@ -471,9 +612,24 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
         merged = heapq.merge(
             *shards, key=lambda pair: str(pair[0].get("at_key") or pair[1]["at_key"]), reverse=not forward
         )
-        for found, event in merged:
-            if after is None or found.get("at_key") != after:
-                yield found, {k: v for k, v in event.items() if k != "at_key"} if not bodies else event
+        picked = ((found, event) for found, event in merged if after is None or found.get("at_key") != after)
+        if bodies:
+            yield from self._filled(picked)
+            return
+        for found, event in picked:
+            yield found, {k: v for k, v in event.items() if k != "at_key"}
+
+    def _filled(
+        self, picked: Iterator[tuple[dict[str, Any], dict[str, Any]]]
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        """An index's events, in order, with their bodies read from the table by key: only those the reader
+        takes, a batch at a time (a day's merge reads a page from each of its shards, and most of those
+        entries are never taken), the batch's GetItems in flight together."""
+        while batch := list(islice(picked, BODY_BATCH)):
+            found = self._bodies([(ref["pk"], int(ref["seq"])) for _key, ref in batch])
+            for (key, _ref), body in zip(batch, found, strict=True):
+                if body is not None:  # None: expired (TTL) between the index's page and the read by key
+                    yield key, body
 
     def _partition(
         self,
@@ -515,22 +671,23 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
             kwargs["IndexName"] = index
         names = _SELECT_KEYS[by]
         # Only the body and the keys a cursor needs travel back: the other attributes are derived from the body.
-        # Without bodies, a day's reading still needs ``at_key`` to merge its shards in order.
+        # Without bodies, a day's reading still needs ``at_key`` to merge its shards in order. An index holds
+        # no body (docs/decisions/0016): its page's bodies are read from the table by key.
         thin = ("debtor_id", "seq", "at_key") if by == "day" else ("debtor_id", "seq")
-        projected = {f"#p{i}": n for i, n in enumerate((*names, "body") if bodies else thin)}
+        by_key = bodies and index is not None
+        projected = {f"#p{i}": n for i, n in enumerate(names if by_key else (*names, "body") if bodies else thin)}
         kwargs["ProjectionExpression"] = ", ".join(projected)
         kwargs["ExpressionAttributeNames"].update(projected)
         start = {k: _SER.serialize(v) for k, v in start_key.items()} if start_key else None
         while True:
             with storage_errors():
                 response = self._client.query(**kwargs, **({"ExclusiveStartKey": start} if start else {}))
-            for raw in response.get("Items", []):
-                item = plain_item(raw)
+            for item in (plain_item(raw) for raw in response.get("Items", [])):
                 if not bodies:  # no cursor resumes this reading: no keys
-                    thin_event = {"debtor_id": item["debtor_id"], "seq": int(item["seq"])}
-                    yield {}, ({**thin_event, "at_key": item["at_key"]} if "at_key" in item else thin_event)
+                    yield {}, _thin(item)
                     continue
-                yield {n: (int(item[n]) if n == "seq" else item[n]) for n in names}, json.loads(item["body"])
+                key = {k: (int(item[k]) if k == "seq" else item[k]) for k in names}
+                yield key, (key if by_key else _parse_body(item["body"]))  # by key: ``_filled`` reads the body
             start = response.get("LastEvaluatedKey")
             if not start:
                 return
@@ -551,7 +708,7 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
                 ProjectionExpression="body",
                 PaginationConfig={"PageSize": 500},
             ):
-                yield from (json.loads(i["body"]["S"]) for i in page.get("Items", []))
+                yield from (read_body(i["body"]) for i in page.get("Items", []))
 
     def by_keys(self, tenant: str, keys: Sequence[tuple[str, int]]) -> list[dict[str, Any]]:
         """The events stored at (debtor_id, seq), in the order asked; a key with nothing stored is absent.
@@ -560,20 +717,8 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
         Query, nothing else (docs/decisions/0011), and a GetItem costs the same read units as the item's
         share of a BatchGetItem. The order is the keys', never the bodies' own seq: two swapped events stay
         swapped, for verification to see."""
-        if self._readers is None:
-            self._readers = ThreadPoolExecutor(max_workers=KEY_READERS, thread_name_prefix="audit-read")
-        found = self._readers.map(lambda key: self._get_body(person_key(tenant, key[0]), key[1]), keys)
-        return [body for body in list(found) if body is not None]
-
-    def _get_body(self, pk: str, seq: int) -> dict[str, Any] | None:
-        with storage_errors():
-            item = self._client.get_item(
-                TableName=self._table,
-                Key={"pk": {"S": pk}, "seq": {"N": str(seq)}},
-                ConsistentRead=True,
-                ProjectionExpression="body",
-            ).get("Item")
-        return json.loads(item["body"]["S"]) if item else None
+        found = self._bodies([(person_key(tenant, debtor_id), seq) for debtor_id, seq in keys], consistent=True)
+        return [body for body in found if body is not None]
 
     def extend_retention(self, pk: str, seq: int, expires_at: int) -> None:
         """The retention pass's only write: the same item put again with a later ``expires_at`` (TTL).

@@ -45,7 +45,7 @@ def append_committed(images: Iterable[Ledger], ledgers: LedgerRepository, audit:
             continue
         try:
             new = audit.append(events)
-            ledgers.mark_appended(tenant, debtor_id, max(e["seq"] for e in events))
+            ledgers.mark_appended(ledger, max(e["seq"] for e in events))
         except StorageUnavailableError:
             logger.exception("audit append failed for one person; the stream delivers it again")
             report.failed.append((tenant, debtor_id))

@@ -119,7 +119,7 @@ def _repair_person(deps: Deps, tenant: str, debtor_id: str) -> int:
         return 0
     missing = unappended(deps, ledger)
     deps.audit.append(missing)
-    deps.ledgers.mark_appended(tenant, debtor_id, ledger.seq)  # the outbox holds every unappended event
+    deps.ledgers.mark_appended(ledger, ledger.seq)  # the outbox holds every unappended event
     return len(missing)
 
 
@@ -223,6 +223,9 @@ def _delay(due: datetime, now: datetime) -> int:
 
 
 def run_dispatcher(deps: Deps, now: datetime) -> DispatchReport:
+    # The sweep first: the mark it writes may put a send's reservation on ``due`` (docs/decisions/0016), and
+    # this run then settles it instead of the next.
+    repaired = sweep_audit(deps, now)
     report = dispatch_due(deps, now)
-    report.repaired_events = sweep_audit(deps, now)
+    report.repaired_events = repaired
     return report

@@ -33,7 +33,7 @@ def stores(request, aws_env) -> Iterator[tuple[object, object]]:
         clients = Clients(settings)
         provision.ensure_tables(clients.dynamodb, settings)
         yield (
-            DynamoDBLedger(clients.dynamodb, settings.ledger_table, InMemoryLedger.shards),
+            DynamoDBLedger(clients.dynamodb, settings.ledger_table, InMemoryLedger.shards, handoff=True),
             DynamoDBAuditLog(clients.dynamodb, settings.audit_table),
         )
 
@@ -117,6 +117,21 @@ def test_audit_append_is_idempotent_and_queryable(stores):
     assert audit.for_contact("other-tenant", "c-1") == []
 
 
+def test_a_contacts_events_are_found_once_each_whatever_the_appends_stopped_at(stores):
+    """Runs of a contact's events are indexed once (docs/decisions/0016): an append that stopped after the
+    first event of its run, then the whole run again, leaves every event found, once."""
+    ledgers, audit = stores
+    ledger = ledgers.get("t", "p")
+    for contact_id in ("c-1", "c-1", "c-2", "c-1", "c-1"):
+        ledger = _with_event(ledger, contact_id)
+    events = list(ledger.outbox)
+    assert audit.append(events[:1]) == 1
+    assert audit.append(events) == 4
+    assert [e["seq"] for e in audit.for_contact("t", "c-1")] == [1, 2, 4, 5]
+    assert [e["seq"] for e in audit.for_contact("t", "c-2")] == [3]
+    assert [e["seq"] for e in audit.for_person("t", "p")] == [1, 2, 3, 4, 5]
+
+
 def test_a_persons_events_come_oldest_first_and_stop_at_the_limit(stores):
     ledgers, audit = stores
     ledger = ledgers.get("t", "p")
@@ -139,7 +154,7 @@ def test_get_many_reads_stored_and_new_ledgers_in_the_order_asked(stores):
 def test_marking_all_events_appended_empties_the_outbox_without_a_new_version(stores):
     ledgers, _ = stores
     ledgers.commit(_with_event(ledgers.get("t", "p")), 0)
-    ledgers.mark_appended("t", "p", 1)
+    ledgers.mark_appended(ledgers.get("t", "p"), 1)
     marked = ledgers.get("t", "p")
     assert (marked.version, marked.appended_seq, marked.outbox) == (1, 1, ())
     assert ledgers.with_outbox(NOW, 10) == []
@@ -147,17 +162,31 @@ def test_marking_all_events_appended_empties_the_outbox_without_a_new_version(st
     assert ledgers.get("t", "p").version == 2
 
 
+def test_a_sends_reservation_is_always_on_the_dispatchers_index_or_the_sweeps(stores):
+    """The commit may leave a reservation to the appender's mark (docs/decisions/0016): until the mark the
+    person is on the sweep's index, after it on the dispatcher's, at the settle time and not before."""
+    ledgers, _ = stores
+    record = ContactRecord(contact_id="c-1", at=NOW, channel="sms", account_id="a-1", result="pending")
+    ledger = ledgers.get("t", "p").with_record(record).append([Draft("decided", "c-1", {"n": 1})], NOW)[0]
+    ledgers.commit(ledger, 0)
+    settle = NOW + timedelta(minutes=15)
+    assert ("t", "p") in [*ledgers.due(settle, 10), *ledgers.with_outbox(NOW, 10)]
+    ledgers.mark_appended(ledgers.get("t", "p"), 1)
+    assert ledgers.with_outbox(NOW, 10) == [] and ledgers.due(settle, 10) == [("t", "p")]
+    assert ledgers.due(settle - timedelta(seconds=1), 10) == []
+
+
 def test_marking_older_events_keeps_newer_ones_for_the_next_commit_to_trim(stores):
     ledgers, _ = stores
     base = ledgers.get("t", "p")
     ledgers.commit(_with_event(_with_event(base, "c-1"), "c-2"), 0)
-    ledgers.mark_appended("t", "p", 1)
-    ledgers.mark_appended("t", "p", 0)  # a late, older mark does not move it back
+    ledgers.mark_appended(ledgers.get("t", "p"), 1)
+    ledgers.mark_appended(ledgers.get("t", "p"), 0)  # a late, older mark does not move it back
     marked = ledgers.get("t", "p")
     assert marked.appended_seq == 1 and [e["seq"] for e in marked.outbox] == [1, 2]
     assert [e["seq"] for e in marked.trimmed().outbox] == [2]
     assert ledgers.with_outbox(NOW, 10) == [("t", "p")]
-    ledgers.mark_appended("nobody", "p", 1)  # no ledger, nothing created
+    ledgers.mark_appended(Ledger(tenant="nobody", debtor_id="p"), 1)  # no ledger, nothing created
     assert ledgers.get("nobody", "p").version == 0
 
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chalicelib.adapters.dynamodb import audit_item
+from boto3.dynamodb.types import TypeSerializer
+
+from chalicelib.adapters.dynamodb import BODY_BATCH, audit_item
 from chalicelib.domain.ledger import index_shard
+from chalicelib.domain.policy import canonical_json
 from chalicelib.services import audit_read
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import make_request, utc
@@ -52,10 +55,38 @@ def test_events_under_the_day_key_of_before_the_sharding_are_still_read(gateway)
     old = {**event, "debtor_id": "legacy", "seq": 1}
     item = audit_item(old)
     item["day_key"] = "local#2026-03-12"  # as written before the sharding
-    from boto3.dynamodb.types import TypeSerializer
-
     ser = TypeSerializer()
     gateway.clients.dynamodb.put_item(
         TableName=gateway.settings.audit_table, Item={k: ser.serialize(v) for k, v in item.items()}
     )
     assert "legacy" in {e["debtor_id"] for e in pages(gateway, DAY)}
+
+
+def test_a_page_reads_the_bodies_of_the_events_it_returns_not_of_every_shards_page(gateway) -> None:
+    """The day index holds no body (docs/decisions/0016): a page of 7 reads its bodies by key, a batch at a
+    time, and never the bodies of the other entries its shards' Queries returned."""
+    seed(gateway, 40)
+    reads: list[str] = []
+    gateway.clients.dynamodb.meta.events.register("before-call.dynamodb.GetItem", lambda **_: reads.append("get"))
+    page = audit_read.events_page("local", DAY, gateway.audit_deps, MORNING + timedelta(days=1), None)
+    assert len(page["events"]) == 7 and page["cursor"]
+    assert len(reads) <= BODY_BATCH < 3 * 40
+
+
+def test_events_stored_before_compression_and_runs_read_as_they_were(gateway) -> None:
+    """Bodies as JSON text and ``contact_key`` on every event: how the table held them before."""
+    seed(gateway, 1)
+    events = gateway.deps.audit.for_person("local", "s-0")
+    ser, table = TypeSerializer(), gateway.settings.audit_table
+    for event in events:
+        item = {
+            **audit_item({**event, "debtor_id": "old"}, gateway.trail.shards),
+            "body": canonical_json({**event, "debtor_id": "old"}),
+        }
+        item["pk"] = "local#old"
+        gateway.clients.dynamodb.put_item(TableName=table, Item={k: ser.serialize(v) for k, v in item.items()})
+    contact_id = events[0]["contact_id"]
+    found = [e for e in gateway.deps.audit.for_contact("local", contact_id) if e["debtor_id"] == "old"]
+    assert [e["seq"] for e in found] == [e["seq"] for e in events]
+    day = [e for e in pages(gateway, DAY) if e["debtor_id"] == "old"]
+    assert [e["seq"] for e in day] == [e["seq"] for e in events]

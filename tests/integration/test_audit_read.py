@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from chalice.test import Client
 
+from chalicelib.adapters.dynamodb import read_body
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import make_request, utc
@@ -48,7 +49,7 @@ def test_an_intact_chain_verifies_up_to_the_ledgers_head(client, history):
 def test_an_altered_event_is_found_and_named(client, gateway, history):
     table = gateway.settings.audit_table
     item = gateway.clients.dynamodb.get_item(TableName=table, Key={"pk": {"S": "local#d-1"}, "seq": {"N": "3"}})["Item"]
-    body = json.loads(item["body"]["S"])
+    body = read_body(item["body"])
     body["data"]["provider_message_id"] = "forged"
     item["body"] = {"S": json.dumps(body)}
     gateway.clients.dynamodb.put_item(TableName=table, Item=item)

@@ -3,6 +3,7 @@ audit table. Driven with moto's real DynamoDB stream of the ledger table."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 
@@ -10,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from chalicelib import provision
+from chalicelib.adapters.dynamodb import ledger_from_image, unpack_outbox
 from chalicelib.bootstrap import Clients, Gateway, bootstrap
 from chalicelib.domain.policy import PolicySet
 from chalicelib.services import appender, audit_read
@@ -52,6 +54,8 @@ def test_a_sent_sms_costs_five_calls_and_the_appender_completes_the_trail(stream
     # read, commit, whom the address was texted about (so a reply knows whom it answers), outcome
     assert dynamodb == ["BatchGetItem", "PutItem", "PutItem", "PutItem"] and sns == ["Publish"]
     assert _stored(streaming) == []  # nothing appended on the request path
+    # the send's reservation waits on pending with its events, never on due (docs/decisions/0016)
+    assert "due_at" not in _ledger_item(streaming) and "pending_since" in _ledger_item(streaming)
 
     report = stream.drain()
     assert report == {"ledgers": 1, "events": 3}  # requested and decided (commit), sent (outcome): one image
@@ -73,12 +77,23 @@ def test_the_appenders_own_write_and_a_redelivered_batch_append_nothing_twice(st
     assert _stored(streaming) == [1, 2, 3]
 
 
+def test_the_outbox_is_stored_compressed_and_read_from_a_lambda_event(streaming):
+    submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
+    item = _ledger_item(streaming)
+    stored = item["outbox"]["B"]
+    assert len(stored) < len(json.dumps(list(unpack_outbox(stored)))) / 2  # the write units it saves
+    event_image = {**item, "outbox": {"B": base64.b64encode(stored).decode()}}  # as Lambda's event carries it
+    assert [e["seq"] for e in ledger_from_image(event_image).outbox] == [1, 2, 3]
+    legacy = {**item, "outbox": {"S": json.dumps(list(unpack_outbox(stored)))}}  # a ledger of before
+    assert [e["seq"] for e in ledger_from_image(legacy).outbox] == [1, 2, 3]
+
+
 def test_a_later_commit_drops_what_the_appender_marked(streaming):
     stream = LedgerStream(streaming)
     submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
     stream.drain()
     submit_contact(make_request(), streaming.deps, utc(2026, 3, 2, 18, 0))
-    outbox = [e["seq"] for e in json.loads(_ledger_item(streaming)["outbox"]["S"])]
+    outbox = [e["seq"] for e in unpack_outbox(_ledger_item(streaming)["outbox"]["B"])]
     assert outbox == [4, 5, 6]  # only the second contact's events wait for the appender
     stream.drain()
     assert _stored(streaming) == [1, 2, 3, 4, 5, 6]

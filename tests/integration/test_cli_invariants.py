@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from chalicelib.adapters.dynamodb import body_text
 from chalicelib.services.contacts import submit_contact
 from gateway_cli.main import main
 from tests.conftest import make_request, utc
@@ -26,7 +27,7 @@ def test_clean_tables_pass_and_a_tampered_event_is_named(gateway, capsys):
     assert out.rstrip().endswith("invariant violations: 0")
     assert '"people": 2' in out and '"contacts": 2' in out and "not available" in out  # no provider list in AWS
     table, key = gateway.settings.audit_table, {"pk": {"S": "local#d-2"}, "seq": {"N": "2"}}
-    body = gateway.clients.dynamodb.get_item(TableName=table, Key=key)["Item"]["body"]["S"]
+    body = body_text(gateway.clients.dynamodb.get_item(TableName=table, Key=key)["Item"]["body"])
     gateway.clients.dynamodb.update_item(
         TableName=table,
         Key=key,

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from chalicelib.adapters.dynamodb import body_text
 from chalicelib.domain.errors import ConflictError
 from chalicelib.services import audit_read, dispatch, maintenance
 from chalicelib.services.contacts import submit_contact
@@ -45,7 +46,7 @@ def items(gateway: Any, debtor: str) -> list[dict[str, Any]]:
             "expires_at": int(i["expires_at"]["N"]),
             "expiry_day": i["expiry_day"]["S"].split("#")[0],  # the day; its shard follows a '#'
             "shard": i["expiry_day"]["S"].split("#")[1],
-            "body": i["body"]["S"],
+            "body": body_text(i["body"]),
         }
         for i in response["Items"]
     ]
