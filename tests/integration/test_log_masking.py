@@ -156,7 +156,9 @@ def test_the_logs_were_captured_and_show_the_masked_forms(day_of_logs: tuple[lis
     texts, lines = day_of_logs
     everything = "\n".join(texts)
     assert MASKED_NUMBER in everything and MASKED_EMAIL in everything
-    assert "•••(" in everything  # a body, recognised by its key and replaced
+    # a body, recognised by its key and replaced: the SNS request's form body (audit and ledger items carry
+    # theirs compressed, so the SDK's dump of a DynamoDB write shows no text to mask)
+    assert "'body': '•••'" in everything
     assert "Making request for OperationModel(name=Publish)" in everything  # the SDK's DEBUG dump was captured
     requests = [line for line in lines if line["message"] == "request"]
     assert len(requests) == 5 and {line["correlation_id"] for line in requests} == {CORRELATION_ID}
