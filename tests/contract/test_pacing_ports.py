@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from moto import mock_aws
 
-from chalicelib import provision
 from chalicelib.adapters.pacing import DynamoDBPacer, DynamoDBTenantSettings
-from chalicelib.bootstrap import Clients
 from chalicelib.domain.errors import ConflictError
-from chalicelib.settings import Settings
+from tests.contract.support import dynamodb_tables
 from tests.fakes import InMemoryPacer, InMemorySettingsStore
 
 T0 = 1_800_000_000.0
@@ -22,10 +19,7 @@ def stores(request, aws_env) -> Iterator[tuple[object, object]]:
     if request.param == "memory":
         yield InMemoryPacer(), InMemorySettingsStore()
         return
-    with mock_aws():
-        settings = Settings()
-        clients = Clients(settings)
-        provision.ensure_tables(clients.dynamodb, settings)
+    with dynamodb_tables() as (settings, clients):
         yield (
             DynamoDBPacer(clients.dynamodb, settings.keys_table),
             DynamoDBTenantSettings(clients.dynamodb, settings.keys_table),

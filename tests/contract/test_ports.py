@@ -6,18 +6,15 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from moto import mock_aws
 
-from chalicelib import provision
 from chalicelib.adapters.dynamodb import DynamoDBAuditLog, DynamoDBLedger
-from chalicelib.bootstrap import Clients
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import ConflictError
 from chalicelib.domain.ledger import Deferred, Ledger, index_shard
 from chalicelib.domain.model import ContactRecord
 from chalicelib.domain.recipients import SentTo
-from chalicelib.settings import Settings
 from tests.conftest import make_request, utc
+from tests.contract.support import dynamodb_tables
 from tests.fakes import InMemoryAuditLog, InMemoryLedger
 
 NOW = utc(2026, 5, 4, 15, 0)
@@ -28,10 +25,7 @@ def stores(request, aws_env) -> Iterator[tuple[object, object]]:
     if request.param == "memory":
         yield InMemoryLedger(), InMemoryAuditLog()
         return
-    with mock_aws():
-        settings = Settings()
-        clients = Clients(settings)
-        provision.ensure_tables(clients.dynamodb, settings)
+    with dynamodb_tables() as (settings, clients):
         yield (
             DynamoDBLedger(clients.dynamodb, settings.ledger_table, InMemoryLedger.shards, handoff=True),
             DynamoDBAuditLog(clients.dynamodb, settings.audit_table),

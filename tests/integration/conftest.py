@@ -9,9 +9,11 @@ from moto import mock_aws
 from chalicelib import provision
 from chalicelib.bootstrap import Clients, Gateway, bootstrap
 from chalicelib.domain.policy import PolicySet
+from chalicelib.faults import FaultInjector
 from chalicelib.settings import Settings
 from tests.auth import AuthedClient, KeyRing
 from tests.conftest import TENANT
+from tests.integration.aws import GATEWAY_CLIENTS
 
 
 @pytest.fixture
@@ -39,3 +41,12 @@ def client(gateway: Gateway, ring: KeyRing, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(gateway_app, "_submit_once", None)
     with Client(gateway_app.app) as test_client:
         yield AuthedClient(test_client, ring)
+
+
+@pytest.fixture
+def faults(gateway: Gateway) -> FaultInjector:
+    """Faults injected by error code into every client of the gateway (chalicelib/faults.py), seeded."""
+    injector = FaultInjector(seed=1)
+    for name in GATEWAY_CLIENTS:
+        injector.attach(getattr(gateway.clients, name))
+    return injector

@@ -11,21 +11,13 @@ import pytest
 
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.model import Result, Status
-from chalicelib.faults import Crash, FaultInjector, from_spec, is_local
+from chalicelib.faults import Crash, from_spec, is_local
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import TENANT, make_request, utc
-from tests.integration.aws import GATEWAY_CLIENTS, sent_email, sent_sms
+from tests.integration.aws import sent_email, sent_sms
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
-
-
-@pytest.fixture
-def faults(gateway) -> FaultInjector:
-    injector = FaultInjector(seed=1)
-    for name in GATEWAY_CLIENTS:
-        injector.attach(getattr(gateway.clients, name))
-    return injector
 
 
 def on_ledger(gateway):

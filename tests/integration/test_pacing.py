@@ -5,24 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from chalicelib.domain.model import Channel, Result, Status
-from chalicelib.faults import FaultInjector
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import TENANT, make_request, utc
-from tests.integration.aws import GATEWAY_CLIENTS, sent_sms
+from tests.integration.aws import sent_sms
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
-
-
-@pytest.fixture
-def faults(gateway) -> FaultInjector:
-    injector = FaultInjector(seed=1)
-    for name in GATEWAY_CLIENTS:
-        injector.attach(getattr(gateway.clients, name))
-    return injector
 
 
 def queued(gateway) -> int:
