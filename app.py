@@ -9,13 +9,23 @@ from typing import Any
 from chalice import AuthResponse, Chalice, Cron, Rate, Response
 from chalice.app import AuthRequest
 
-from chalicelib import api, audit_appender, console, observability, openapi, provision, telemetry
+from chalicelib import audit_appender, console, observability, provision, telemetry
 from chalicelib.adapters.errors import storage_errors
 from chalicelib.bootstrap import Gateway, bootstrap
 from chalicelib.domain.access import SHARED_SCOPE, Role
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.model import Channel
-from chalicelib.http import MAX_BATCH_BODY_BYTES, caller, current_request, declared_roles, json_response, route
+from chalicelib.http import (
+    MAX_BATCH_BODY_BYTES,
+    Problem,
+    caller,
+    current_request,
+    declared_roles,
+    json_response,
+    models,
+    openapi,
+    route,
+)
 from chalicelib.idempotency import make_idempotent
 from chalicelib.services import (
     audit_read,
@@ -56,7 +66,7 @@ def gateway() -> Gateway:
 
 def now() -> datetime:
     """The route clock: the real time, or the local stack's chosen one (GATEWAY_CLOCK_AT)."""
-    return api.utcnow() + gateway().settings.clock_offset
+    return models.utcnow() + gateway().settings.clock_offset
 
 
 # API Gateway may answer from a cached authorizer result for this long: a revoked key can work for at
@@ -88,7 +98,7 @@ def secured(path: str, *methods: str, roles: tuple[Role, ...], **kwargs: Any) ->
 def _submit(payload: dict[str, Any]) -> dict[str, Any]:
     g = gateway()
     tenant, agency = payload["tenant"], payload.get("agency") or None
-    body = api.ContactIn.model_validate(payload["body"], strict=False)
+    body = models.ContactIn.model_validate(payload["body"], strict=False)
     request = body.to_domain(tenant, agency, payload.get("submitted_by"))
     key = payload.get("key")
     contact_id = ids.contact_id_for_key(tenant, request.debtor_id, key, agency) if key else None
@@ -125,7 +135,7 @@ def openapi_document() -> Response:
 @secured("/v1/contacts", "POST", roles=(SUBMITTER,))
 def submit() -> Response:
     request, who = current_request(app), caller(current_request(app))
-    parsed = api.parse(api.ContactIn, request.raw_body)
+    parsed = models.parse(models.ContactIn, request.raw_body)
     payload = {"tenant": who.tenant, "agency": who.agency, "route": "contacts", "body": parsed.model_dump(mode="json")}
     payload["submitted_by"] = who.key_id  # not part of the idempotency key: a replay by another key is a replay
     key = request.headers.get("idempotency-key")
@@ -141,7 +151,7 @@ def submit_batch() -> Response:
     """Up to 500 requests, validated together, queued on SQS, decided one by one by the batch worker."""
     request, g = current_request(app), gateway()
     who = caller(request)
-    valid, rejected, _accept_valid = api.parse_batch(request.raw_body)
+    valid, rejected, _accept_valid = models.parse_batch(request.raw_body)
     body = batches.accept(
         who,
         valid,
@@ -157,7 +167,7 @@ def submit_batch() -> Response:
 
 @secured("/v1/contacts/batch/{batch_id}", "GET", roles=(SUBMITTER, COMPLIANCE))
 def batch_status(batch_id: str) -> Response:
-    batch_id, who = api.safe_id("batch_id", batch_id), caller(current_request(app))
+    batch_id, who = models.safe_id("batch_id", batch_id), caller(current_request(app))
     body = batches.status(who.tenant, batch_id, gateway().batch_deps, now(), agency=who.agency)
     return json_response(200, body)
 
@@ -165,7 +175,7 @@ def batch_status(batch_id: str) -> Response:
 @secured("/v1/contacts/evaluate", "POST", roles=(SUBMITTER, COMPLIANCE))
 def evaluate() -> Response:
     who = caller(current_request(app))
-    parsed = api.parse(api.EvaluateIn, current_request(app).raw_body)
+    parsed = models.parse(models.EvaluateIn, current_request(app).raw_body)
     request = parsed.to_domain(who.tenant, who.agency)
     decision = contacts.evaluate_contact(request, gateway().deps, parsed.at or now())
     body = {
@@ -186,7 +196,7 @@ def get_contact(contact_id: str) -> Response:
 @secured("/v1/contacts/{contact_id}/outcome", "POST", roles=(SUBMITTER,))
 def record_outcome(contact_id: str) -> Response:
     who = caller(current_request(app))
-    parsed = api.parse(api.OutcomeIn, current_request(app).raw_body)
+    parsed = models.parse(models.OutcomeIn, current_request(app).raw_body)
     body = calls.record_call_outcome(
         who.tenant, contact_id, parsed.result, gateway().deps, now(), parsed.at, agency=who.agency
     )
@@ -196,12 +206,12 @@ def record_outcome(contact_id: str) -> Response:
 @secured("/v1/debtors/{debtor_id}/preferences", "GET", "PUT", "PATCH", roles=(COMPLIANCE,))
 def preferences(debtor_id: str) -> Response:
     request, g = current_request(app), gateway()
-    debtor_id, who = api.safe_id("debtor_id", debtor_id), caller(request)
+    debtor_id, who = models.safe_id("debtor_id", debtor_id), caller(request)
     if request.method == "GET":
         query: dict[str, str] = dict(request.query_params or {})
-        addresses = api.addresses_param(query.get("addresses"), consent.MAX_ADDRESSES)
+        addresses = models.addresses_param(query.get("addresses"), consent.MAX_ADDRESSES)
         return json_response(200, consent.get_preferences(who.tenant, debtor_id, g.deps, addresses))
-    parsed = api.parse(api.PreferencesIn, request.raw_body)
+    parsed = models.parse(models.PreferencesIn, request.raw_body)
     change = parsed.preferences() if request.method == "PUT" else parsed.patch()
     body = consent.change_preferences(
         who.tenant, debtor_id, g.deps, now(), change, actor=parsed.actor, reason=parsed.reason, key_id=who.key_id
@@ -212,15 +222,15 @@ def preferences(debtor_id: str) -> Response:
 @secured("/v1/debtors/{debtor_id}/disputes/{dispute_id}/resolve", "POST", roles=(COMPLIANCE,))
 def resolve_dispute(debtor_id: str, dispute_id: str) -> Response:
     request, who = current_request(app), caller(current_request(app))
-    debtor_id, dispute_id = api.safe_id("debtor_id", debtor_id), api.safe_id("dispute_id", dispute_id)
-    parsed = api.parse(api.ResolutionIn, request.raw_body)
+    debtor_id, dispute_id = models.safe_id("debtor_id", debtor_id), models.safe_id("dispute_id", dispute_id)
+    parsed = models.parse(models.ResolutionIn, request.raw_body)
     body = disputes.resolve(
         who.tenant,
         debtor_id,
         dispute_id,
         parsed.reason,
         gateway().deps,
-        api.utcnow(),
+        models.utcnow(),
         key_id=who.key_id,
         actor=parsed.actor,
     )
@@ -230,7 +240,7 @@ def resolve_dispute(debtor_id: str, dispute_id: str) -> Response:
 @secured("/v1/audit/events", "GET", roles=(COMPLIANCE,))
 def audit_events() -> Response:
     request, g = current_request(app), gateway()
-    params = api.AuditQuery.from_params(request.query_params)
+    params = models.AuditQuery.from_params(request.query_params)
     page = audit_read.events_page(caller(request).tenant, params.to_query(), g.audit_deps, now(), params.cursor)
     return json_response(200, page)
 
@@ -239,7 +249,7 @@ def audit_events() -> Response:
 def audit_verify() -> Response:
     """One chain (``debtor_id``), or every chain touched in ``[from, to)`` a page of debtors at a time."""
     request, g = current_request(app), gateway()
-    params, tenant = api.VerifyQuery.from_params(request.query_params), caller(request).tenant
+    params, tenant = models.VerifyQuery.from_params(request.query_params), caller(request).tenant
     if params.debtor_id:
         return json_response(200, audit_read.verify(tenant, params.debtor_id, g.audit_deps))
     assert params.start and params.end
@@ -250,7 +260,7 @@ def audit_verify() -> Response:
 @secured("/v1/exports", "POST", roles=(COMPLIANCE,))
 def request_export() -> Response:
     who = caller(current_request(app))
-    spec = api.parse(api.ExportIn, current_request(app).raw_body).to_spec()
+    spec = models.parse(models.ExportIn, current_request(app).raw_body).to_spec()
     body = exports.request_export(who.tenant, spec, gateway().export_deps, now(), requested_by=who.key_id)
     return json_response(202, body, headers={"Location": f"/v1/exports/{body['export_id']}"})
 
@@ -268,7 +278,7 @@ def export_public_key() -> Response:
 
 @secured("/v1/exports/{export_id}", "GET", roles=(COMPLIANCE, REGULATOR))
 def export_status(export_id: str) -> Response:
-    export_id, g, who = api.safe_id("export_id", export_id), gateway(), caller(current_request(app))
+    export_id, g, who = models.safe_id("export_id", export_id), gateway(), caller(current_request(app))
     regulator = who.key_id if who.role is REGULATOR else None
     body = exports.export_status(who.tenant, export_id, g.export_deps, now(), regulator_key=regulator)
     return json_response(200, body)
@@ -277,8 +287,8 @@ def export_status(export_id: str) -> Response:
 @secured("/v1/exports/{export_id}/grants", "POST", roles=(COMPLIANCE,))
 def grant_export(export_id: str) -> Response:
     """Let one regulator key of this tenant read this export (and nothing else)."""
-    export_id, g, who = api.safe_id("export_id", export_id), gateway(), caller(current_request(app))
-    parsed = api.parse(api.GrantIn, current_request(app).raw_body)
+    export_id, g, who = models.safe_id("export_id", export_id), gateway(), caller(current_request(app))
+    parsed = models.parse(models.GrantIn, current_request(app).raw_body)
     body = keys.grant_export(
         g.keys,
         g.deps,
@@ -294,7 +304,7 @@ def grant_export(export_id: str) -> Response:
 
 @secured("/v1/exports/{export_id}/grants/{key_id}", "DELETE", roles=(COMPLIANCE,))
 def withdraw_export_grant(export_id: str, key_id: str) -> Response:
-    export_id, key_id = api.safe_id("export_id", export_id), api.safe_id("key_id", key_id)
+    export_id, key_id = models.safe_id("export_id", export_id), models.safe_id("key_id", key_id)
     g, who = gateway(), caller(current_request(app))
     body = keys.withdraw_grant(
         g.deps, g.export_deps, now(), tenant=who.tenant, export_id=export_id, key_id=key_id, by=who.actor
@@ -309,7 +319,7 @@ def api_keys() -> Response:
     who = caller(request)
     if request.method == "GET":
         return json_response(200, {"keys": keys.list_keys(g.keys, who.tenant)})
-    parsed = api.parse(api.KeyIn, request.raw_body)
+    parsed = models.parse(models.KeyIn, request.raw_body)
     issued = keys.issue_key(
         g.keys,
         g.deps,
@@ -325,7 +335,7 @@ def api_keys() -> Response:
 
 @secured("/v1/keys/{key_id}", "DELETE", roles=(ADMIN,))
 def revoke_api_key(key_id: str) -> Response:
-    key_id, g, who = api.safe_id("key_id", key_id), gateway(), caller(current_request(app))
+    key_id, g, who = models.safe_id("key_id", key_id), gateway(), caller(current_request(app))
     return json_response(200, keys.revoke_key(g.keys, g.deps, now(), tenant=who.tenant, key_id=key_id, by=who.actor))
 
 
@@ -336,7 +346,7 @@ def settings() -> Response:
     who, limits = caller(request), g.pacing.rates
     if request.method == "GET":
         return json_response(200, tenant_settings.read_settings(g.tenant_settings, who.tenant, limits))
-    patch = api.parse(api.SettingsIn, request.raw_body).patch()
+    patch = models.parse(models.SettingsIn, request.raw_body).patch()
     body = tenant_settings.change_settings(
         g.tenant_settings, g.deps, now(), tenant=who.tenant, patch=patch, by=who.actor, limits=limits
     )
@@ -353,7 +363,7 @@ def console_page() -> Response:
 def console_asset(asset: str) -> Response:
     found = console.asset(asset)
     if found is None:
-        raise api.Problem(404, "Not found", f"the console has no file {asset!r}")
+        raise Problem(404, "Not found", f"the console has no file {asset!r}")
     return found
 
 
@@ -368,7 +378,7 @@ def unsubscribe_link(token: str) -> Response:
         return Response(body=UNSUBSCRIBE_PAGE, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
     secret = (gateway().settings.unsubscribe_secret or "").encode()
     if not secret:
-        raise api.Problem(404, "Not found", "unsubscribe links are not configured here")
+        raise Problem(404, "Not found", "unsubscribe links are not configured here")
     done = unsubscribe.unsubscribe(secret, token, gateway().deps, now())
     answer = {"unsubscribed": True, "channel": "email", "address": done.address, "changed": done.changed}
     if not done.changed:

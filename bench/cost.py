@@ -121,8 +121,8 @@ def _one_sent_sms(audit_append: str) -> dict[str, Any]:
     from chalice.test import Client
 
     import app as gateway_app
-    from chalicelib import api
     from chalicelib.domain.access import Role
+    from chalicelib.http import models as api
     from tests.auth import KeyRing
     from tests.conftest import utc
     from tests.integration.aws import LedgerStream

@@ -127,8 +127,9 @@ def run(contacts: int = int(os.environ.get("HEAT_CONTACTS", "10000"))) -> dict[s
     from chalice.test import Client
 
     import app as gateway_app
-    from chalicelib import api, provision
+    from chalicelib import provision
     from chalicelib.domain.access import Role
+    from chalicelib.http import models as api
     from tests.auth import KeyRing
     from tests.conftest import utc
     from tests.integration.aws import LedgerStream

@@ -18,8 +18,8 @@ from typing import Any, Protocol
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from chalicelib import api
 from chalicelib.domain.model import ContactRequest
+from chalicelib.http import models as api
 from chalicelib.services import batches
 
 logger = logging.getLogger(__name__)

@@ -28,8 +28,8 @@ from chalice.local import (
     LocalGatewayException,
 )
 
-from chalicelib.api import PROBLEM
 from chalicelib.http import GATEWAY_PROBLEMS
+from chalicelib.http.problems import PROBLEM
 
 ROOT = Path(__file__).resolve().parent.parent
 

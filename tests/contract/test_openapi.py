@@ -6,7 +6,7 @@ import json
 
 from chalice.test import Client
 
-from chalicelib import openapi
+from chalicelib.http import openapi
 
 
 def served_operations() -> set[tuple[str, str]]:

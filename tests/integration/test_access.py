@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from chalicelib import api
 from chalicelib.domain import access
 from chalicelib.domain.access import SHARED_SCOPE, Role
 from chalicelib.domain.errors import GoneError
 from chalicelib.http import declared_roles
+from chalicelib.http import models as api
 from chalicelib.services import disputes, exports, inbound, keys
 from tests.auth import KeyRing
 from tests.conftest import TENANT, utc

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pytest
 from chalice.test import Client
 
-from chalicelib import api
+from chalicelib.http import models as api
 from chalicelib.services import audit_read, consent
 from chalicelib.services.contacts import submit_contact
 from tests.auth import AuthedClient, KeyRing

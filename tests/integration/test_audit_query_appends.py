@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from chalicelib import api
+from chalicelib.http import models as api
 from tests.integration.test_audit_query import (
     LISTINGS,
     NOW,

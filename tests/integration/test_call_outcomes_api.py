@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import api
+from chalicelib.http import models as api
 from tests.conftest import utc
 
 NOON_ATLANTA = utc(2026, 3, 16, 16, 2)  # Monday 12:02 EDT

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import requests
 
-from chalicelib import api
 from chalicelib.domain.access import Role
+from chalicelib.http import models as api
 from gateway_cli import campaign
 from gateway_cli.main import main
 from tests.integration.aws import sent_sms

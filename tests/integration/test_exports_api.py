@@ -20,8 +20,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from chalicelib import api, provision
+from chalicelib import provision
 from chalicelib.domain.audit import event_hash
+from chalicelib.http import models as api
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import make_request, utc

@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from chalicelib import api, batch_worker, provision
+from chalicelib import batch_worker, provision
 from chalicelib.bootstrap import Gateway
 from chalicelib.domain.access import Role
 from chalicelib.domain.model import Channel
+from chalicelib.http import models as api
 from chalicelib.services import pacing
 from chalicelib.settings import Settings
 from gateway_cli import package

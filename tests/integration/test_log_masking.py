@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from chalicelib import api, observability
+from chalicelib import observability
+from chalicelib.http import models as api
 from chalicelib.services import exports
 from tests.conftest import utc
 

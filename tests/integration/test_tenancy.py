@@ -7,10 +7,10 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from chalicelib import api
 from chalicelib.domain.access import SHARED_SCOPE, Role
 from chalicelib.domain.model import Channel
 from chalicelib.domain.policy import build_policy_set
+from chalicelib.http import models as api
 from chalicelib.services import maintenance, suppression
 from chalicelib.services.contacts import submit_contact
 from tests.auth import KeyRing

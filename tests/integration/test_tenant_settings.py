@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib import api
 from chalicelib.domain.access import ACCESS_CHAIN, Role
 from chalicelib.domain.model import Channel, Status
+from chalicelib.http import models as api
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import TENANT, make_request, utc

@@ -13,7 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from chalicelib import api
+from chalicelib.http import models
+from chalicelib.http.problems import PROBLEM
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -34,7 +35,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         },
     },
 }
-ID_PARAMETER = {"type": "string", "pattern": api.SAFE_ID}
+ID_PARAMETER = {"type": "string", "pattern": models.SAFE_ID}
 # Every route answers these when the request is wrong or a dependency is down (chalicelib/http.py).
 COMMON_ERRORS = (400, 405, 413, 415, 503)
 
@@ -55,54 +56,58 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("/v1/contacts", "POST"): Operation(
         "Submit one contact: decide, reserve, send or defer",
         ok=(200, 202),
-        body=api.ContactIn,
+        body=models.ContactIn,
         errors=(409, 422),
         headers=("Idempotency-Key",),
     ),
     ("/v1/contacts/batch", "POST"): Operation(
         "Submit up to 500 contacts: validated together, queued, decided one by one",
         ok=(202,),
-        body=api.BatchIn,
+        body=models.BatchIn,
         headers=("Idempotency-Key",),
     ),
     ("/v1/contacts/batch/{batch_id}", "GET"): Operation("A batch's progress and each request's result", errors=(404,)),
-    ("/v1/contacts/evaluate", "POST"): Operation("What-if: the decision at `at`, nothing written", body=api.EvaluateIn),
+    ("/v1/contacts/evaluate", "POST"): Operation(
+        "What-if: the decision at `at`, nothing written", body=models.EvaluateIn
+    ),
     ("/v1/contacts/{contact_id}", "GET"): Operation("A contact's status and audit events", errors=(404,)),
     ("/v1/contacts/{contact_id}/outcome", "POST"): Operation(
-        "Report a permitted call's outcome", body=api.OutcomeIn, errors=(404, 409)
+        "Report a permitted call's outcome", body=models.OutcomeIn, errors=(404, 409)
     ),
     ("/v1/debtors/{debtor_id}/preferences", "GET"): Operation(
         "The person's consent state, and the suppressions (STOP, unsubscribe, bounce) of their addresses",
-        query=api.PreferencesQuery,
+        query=models.PreferencesQuery,
     ),
-    ("/v1/debtors/{debtor_id}/preferences", "PUT"): Operation("Replace the consent state", body=api.PreferencesIn),
+    ("/v1/debtors/{debtor_id}/preferences", "PUT"): Operation("Replace the consent state", body=models.PreferencesIn),
     ("/v1/debtors/{debtor_id}/preferences", "PATCH"): Operation(
-        "Replace the named parts of the consent state", body=api.PreferencesIn
+        "Replace the named parts of the consent state", body=models.PreferencesIn
     ),
     ("/v1/debtors/{debtor_id}/disputes/{dispute_id}/resolve", "POST"): Operation(
         "Close the review of a dispute a reply raised, with the reason (audited)",
-        body=api.ResolutionIn,
+        body=models.ResolutionIn,
         errors=(404, 409),
     ),
-    ("/v1/audit/events", "GET"): Operation("Audit events, filtered and paginated", query=api.AuditQuery),
+    ("/v1/audit/events", "GET"): Operation("Audit events, filtered and paginated", query=models.AuditQuery),
     ("/v1/audit/verify", "GET"): Operation(
-        "Verify one chain, or every chain touched in a range", query=api.VerifyQuery, errors=(404,)
+        "Verify one chain, or every chain touched in a range", query=models.VerifyQuery, errors=(404,)
     ),
-    ("/v1/exports", "POST"): Operation("Request a signed export bundle", ok=(202,), body=api.ExportIn, errors=(404,)),
+    ("/v1/exports", "POST"): Operation(
+        "Request a signed export bundle", ok=(202,), body=models.ExportIn, errors=(404,)
+    ),
     ("/v1/exports/public-key", "GET"): Operation("The public key that signs export manifests"),
     ("/v1/exports/{export_id}", "GET"): Operation("An export's status and download URLs", errors=(404, 410)),
     ("/v1/exports/{export_id}/grants", "POST"): Operation(
-        "Let one regulator key read this export", body=api.GrantIn, errors=(404, 410)
+        "Let one regulator key read this export", body=models.GrantIn, errors=(404, 410)
     ),
     ("/v1/exports/{export_id}/grants/{key_id}", "DELETE"): Operation(
         "Withdraw a regulator key's access to this export", errors=(404,)
     ),
     ("/v1/keys", "GET"): Operation("The tenant's API keys (never the keys themselves)"),
-    ("/v1/keys", "POST"): Operation("Issue an API key: shown once, in this answer", ok=(201,), body=api.KeyIn),
+    ("/v1/keys", "POST"): Operation("Issue an API key: shown once, in this answer", ok=(201,), body=models.KeyIn),
     ("/v1/keys/{key_id}", "DELETE"): Operation("Revoke an API key for good", errors=(404, 409)),
     ("/v1/settings", "GET"): Operation("The tenant's settings (its own sending rates) and the deployment's limits"),
     ("/v1/settings", "PATCH"): Operation(
-        "Change the named settings (null clears one); audited with before and after", body=api.SettingsIn
+        "Change the named settings (null clears one); audited with before and after", body=models.SettingsIn
     ),
     ("/v1/unsubscribe/{token}", "GET"): Operation("One-click unsubscribe: the confirmation page", ok_type="text/html"),
     ("/v1/unsubscribe/{token}", "POST"): Operation("RFC 8058 one-click unsubscribe", errors=(404,)),
@@ -171,7 +176,7 @@ def _operation(
         "description": "OK",
         "content": {op.ok_type: {"schema": {"type": "object"} if "json" in op.ok_type else {"type": "string"}}},
     }
-    problem = {"description": "Problem", "content": {api.PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    problem = {"description": "Problem", "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}}
     responses: dict[str, Any] = {str(status): success for status in op.ok}
     errors = {*COMMON_ERRORS, *op.errors, *(ACCESS_ERRORS if roles else ())}
     responses.update({str(status): problem for status in sorted(errors)})
