@@ -27,7 +27,7 @@ from chalicelib.domain.model import (
 )
 from chalicelib.domain.pacing import MAX_RATE, MIN_RATE
 from chalicelib.domain.preferences import Preferences, StatedPreferences
-from chalicelib.http.problems import Problem
+from chalicelib.http.problems import InvalidJsonError, Problem
 from chalicelib.services.audit_read import EventQuery
 from chalicelib.services.exports import ExportSpec
 
@@ -503,14 +503,10 @@ def parse(model: type[M], raw: str | bytes | None) -> M:
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
+        malformed = next((e for e in exc.errors() if e["type"] == "json_invalid"), None)
+        if malformed is not None:
+            raise InvalidJsonError(malformed["msg"]) from None
         errors = _errors(exc)
-        if any(e["message"].startswith("Invalid JSON") for e in errors):
-            raise Problem(
-                400,
-                "Malformed JSON",
-                "the request body is not valid JSON",
-                [{"field": "body", "message": errors[0]["message"]}],
-            ) from None
         first = errors[0]
         raise Problem(400, "Invalid request body", f"{first['field']}: {first['message']}", errors) from None
 

@@ -13,7 +13,7 @@ from chalice.app import Request
 
 from chalicelib.domain.access import Principal, Role
 from chalicelib.domain.errors import StorageUnavailableError
-from chalicelib.http.problems import PROBLEM, Problem, as_problem, problem_response, unauthorized
+from chalicelib.http.problems import PROBLEM, MethodNotAllowed, Problem, as_problem, problem_response, unauthorized
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 
@@ -55,7 +55,6 @@ def route(
     A route either admits ``roles`` (and carries the ``authorizer`` that names the caller) or is public
     (no roles, no authorizer). A view serving several methods reads ``current_request(app).method``.
     """
-    allowed = ", ".join(methods)
     if bool(roles) != (authorizer is not None):
         raise ValueError(f"{path}: a route with roles needs the authorizer, a public one neither")
 
@@ -67,7 +66,7 @@ def route(
                 if roles:
                     admit(request, roles)
                 if request.method not in methods:
-                    raise Problem(405, "Method not allowed", f"{request.method} is not allowed here; use {allowed}")
+                    raise MethodNotAllowed(request.method, methods)
                 if len(request.raw_body or b"") > max_body:
                     raise Problem(
                         413,
