@@ -17,10 +17,11 @@ from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.model import Channel
 from chalicelib.http import (
     MAX_BATCH_BODY_BYTES,
+    Operation,
     Problem,
     caller,
     current_request,
-    declared_roles,
+    declared,
     json_response,
     models,
     openapi,
@@ -90,9 +91,9 @@ def bearer_auth(auth_request: AuthRequest) -> AuthResponse:
     return AuthResponse(routes=["*"], principal_id=found.key_id, context={**context, "agency": found.agency or ""})
 
 
-def secured(path: str, *methods: str, roles: tuple[Role, ...], **kwargs: Any) -> Any:
+def secured(path: str, *operations: Operation, roles: tuple[Role, ...], **kwargs: Any) -> Any:
     """A route only keys of ``roles`` may use; the caller's tenant scopes everything it reads or writes."""
-    return route(app, path, *methods, roles=roles, authorizer=bearer_auth, **kwargs)
+    return route(app, path, *operations, roles=roles, authorizer=bearer_auth, **kwargs)
 
 
 def _submit(payload: dict[str, Any]) -> dict[str, Any]:
@@ -118,7 +119,7 @@ def submit_idempotently(payload: dict[str, Any]) -> dict[str, Any]:
     return dict(_submit_once(payload=payload))
 
 
-@route(app, "/v1/health", "GET")
+@route(app, "/v1/health", Operation("GET", "Ready: tables reachable, policy bundle loaded"))
 def health() -> Response:
     g = gateway()
     with storage_errors():  # unreachable or missing table: 503, not 500
@@ -126,13 +127,24 @@ def health() -> Response:
     return json_response(200, {"status": "ok", "policy_version": g.policies.version})
 
 
-@route(app, "/v1/openapi.json", "GET")
+@route(app, "/v1/openapi.json", Operation("GET", "This document"))
 def openapi_document() -> Response:
     """The API's OpenAPI 3.1 document, from the same models the routes parse with."""
-    return json_response(200, openapi.document(gateway().policies.version, declared_roles(app)))
+    return json_response(200, openapi.document(gateway().policies.version, declared(app)))
 
 
-@secured("/v1/contacts", "POST", roles=(SUBMITTER,))
+@secured(
+    "/v1/contacts",
+    Operation(
+        "POST",
+        "Submit one contact: decide, reserve, send or defer",
+        ok=(200, 202),
+        body=models.ContactIn,
+        errors=(409, 422),
+        headers=("Idempotency-Key",),
+    ),
+    roles=(SUBMITTER,),
+)
 def submit() -> Response:
     request, who = current_request(app), caller(current_request(app))
     parsed = models.parse(models.ContactIn, request.raw_body)
@@ -146,7 +158,18 @@ def submit() -> Response:
     return json_response(outcome["status"], outcome["body"])
 
 
-@secured("/v1/contacts/batch", "POST", roles=(SUBMITTER,), max_body=MAX_BATCH_BODY_BYTES)
+@secured(
+    "/v1/contacts/batch",
+    Operation(
+        "POST",
+        "Submit up to 500 contacts: validated together, queued, decided one by one",
+        ok=(202,),
+        body=models.BatchIn,
+        headers=("Idempotency-Key",),
+    ),
+    roles=(SUBMITTER,),
+    max_body=MAX_BATCH_BODY_BYTES,
+)
 def submit_batch() -> Response:
     """Up to 500 requests, validated together, queued on SQS, decided one by one by the batch worker."""
     request, g = current_request(app), gateway()
@@ -165,14 +188,22 @@ def submit_batch() -> Response:
     return json_response(202, body, headers={"Location": f"/v1/contacts/batch/{body['batch_id']}"})
 
 
-@secured("/v1/contacts/batch/{batch_id}", "GET", roles=(SUBMITTER, COMPLIANCE))
+@secured(
+    "/v1/contacts/batch/{batch_id}",
+    Operation("GET", "A batch's progress and each request's result", errors=(404,)),
+    roles=(SUBMITTER, COMPLIANCE),
+)
 def batch_status(batch_id: str) -> Response:
     batch_id, who = models.safe_id("batch_id", batch_id), caller(current_request(app))
     body = batches.status(who.tenant, batch_id, gateway().batch_deps, now(), agency=who.agency)
     return json_response(200, body)
 
 
-@secured("/v1/contacts/evaluate", "POST", roles=(SUBMITTER, COMPLIANCE))
+@secured(
+    "/v1/contacts/evaluate",
+    Operation("POST", "What-if: the decision at `at`, nothing written", body=models.EvaluateIn),
+    roles=(SUBMITTER, COMPLIANCE),
+)
 def evaluate() -> Response:
     who = caller(current_request(app))
     parsed = models.parse(models.EvaluateIn, current_request(app).raw_body)
@@ -187,13 +218,21 @@ def evaluate() -> Response:
     return json_response(200, body)
 
 
-@secured("/v1/contacts/{contact_id}", "GET", roles=(SUBMITTER, COMPLIANCE))
+@secured(
+    "/v1/contacts/{contact_id}",
+    Operation("GET", "A contact's status and audit events", errors=(404,)),
+    roles=(SUBMITTER, COMPLIANCE),
+)
 def get_contact(contact_id: str) -> Response:
     who = caller(current_request(app))
     return json_response(200, contacts.get_contact(who.tenant, contact_id, gateway().deps, agency=who.agency))
 
 
-@secured("/v1/contacts/{contact_id}/outcome", "POST", roles=(SUBMITTER,))
+@secured(
+    "/v1/contacts/{contact_id}/outcome",
+    Operation("POST", "Report a permitted call's outcome", body=models.OutcomeIn, errors=(404, 409)),
+    roles=(SUBMITTER,),
+)
 def record_outcome(contact_id: str) -> Response:
     who = caller(current_request(app))
     parsed = models.parse(models.OutcomeIn, current_request(app).raw_body)
@@ -203,7 +242,17 @@ def record_outcome(contact_id: str) -> Response:
     return json_response(200, body)
 
 
-@secured("/v1/debtors/{debtor_id}/preferences", "GET", "PUT", "PATCH", roles=(COMPLIANCE,))
+@secured(
+    "/v1/debtors/{debtor_id}/preferences",
+    Operation(
+        "GET",
+        "The person's consent state, and the suppressions (STOP, unsubscribe, bounce) of their addresses",
+        query=models.PreferencesQuery,
+    ),
+    Operation("PUT", "Replace the consent state", body=models.PreferencesIn),
+    Operation("PATCH", "Replace the named parts of the consent state", body=models.PreferencesIn),
+    roles=(COMPLIANCE,),
+)
 def preferences(debtor_id: str) -> Response:
     request, g = current_request(app), gateway()
     debtor_id, who = models.safe_id("debtor_id", debtor_id), caller(request)
@@ -219,7 +268,16 @@ def preferences(debtor_id: str) -> Response:
     return json_response(200, body)
 
 
-@secured("/v1/debtors/{debtor_id}/disputes/{dispute_id}/resolve", "POST", roles=(COMPLIANCE,))
+@secured(
+    "/v1/debtors/{debtor_id}/disputes/{dispute_id}/resolve",
+    Operation(
+        "POST",
+        "Close the review of a dispute a reply raised, with the reason (audited)",
+        body=models.ResolutionIn,
+        errors=(404, 409),
+    ),
+    roles=(COMPLIANCE,),
+)
 def resolve_dispute(debtor_id: str, dispute_id: str) -> Response:
     request, who = current_request(app), caller(current_request(app))
     debtor_id, dispute_id = models.safe_id("debtor_id", debtor_id), models.safe_id("dispute_id", dispute_id)
@@ -237,7 +295,11 @@ def resolve_dispute(debtor_id: str, dispute_id: str) -> Response:
     return json_response(200, body)
 
 
-@secured("/v1/audit/events", "GET", roles=(COMPLIANCE,))
+@secured(
+    "/v1/audit/events",
+    Operation("GET", "Audit events, filtered and paginated", query=models.AuditQuery),
+    roles=(COMPLIANCE,),
+)
 def audit_events() -> Response:
     request, g = current_request(app), gateway()
     params = models.AuditQuery.from_params(request.query_params)
@@ -245,7 +307,11 @@ def audit_events() -> Response:
     return json_response(200, page)
 
 
-@secured("/v1/audit/verify", "GET", roles=(COMPLIANCE,))
+@secured(
+    "/v1/audit/verify",
+    Operation("GET", "Verify one chain, or every chain touched in a range", query=models.VerifyQuery, errors=(404,)),
+    roles=(COMPLIANCE,),
+)
 def audit_verify() -> Response:
     """One chain (``debtor_id``), or every chain touched in ``[from, to)`` a page of debtors at a time."""
     request, g = current_request(app), gateway()
@@ -257,7 +323,11 @@ def audit_verify() -> Response:
     return json_response(200, body)
 
 
-@secured("/v1/exports", "POST", roles=(COMPLIANCE,))
+@secured(
+    "/v1/exports",
+    Operation("POST", "Request a signed export bundle", ok=(202,), body=models.ExportIn, errors=(404,)),
+    roles=(COMPLIANCE,),
+)
 def request_export() -> Response:
     who = caller(current_request(app))
     spec = models.parse(models.ExportIn, current_request(app).raw_body).to_spec()
@@ -265,7 +335,11 @@ def request_export() -> Response:
     return json_response(202, body, headers={"Location": f"/v1/exports/{body['export_id']}"})
 
 
-@secured("/v1/exports/public-key", "GET", roles=(COMPLIANCE, REGULATOR))
+@secured(
+    "/v1/exports/public-key",
+    Operation("GET", "The public key that signs export manifests"),
+    roles=(COMPLIANCE, REGULATOR),
+)
 def export_public_key() -> Response:
     """The key that signs every export's manifest: check a bundle offline with it."""
     signer = gateway().export_deps.signer
@@ -276,7 +350,11 @@ def export_public_key() -> Response:
     return json_response(200, {"key_id": signer.key_id, "algorithm": signer.ALGORITHM, "public_key_pem": pem})
 
 
-@secured("/v1/exports/{export_id}", "GET", roles=(COMPLIANCE, REGULATOR))
+@secured(
+    "/v1/exports/{export_id}",
+    Operation("GET", "An export's status and download URLs", errors=(404, 410)),
+    roles=(COMPLIANCE, REGULATOR),
+)
 def export_status(export_id: str) -> Response:
     export_id, g, who = models.safe_id("export_id", export_id), gateway(), caller(current_request(app))
     regulator = who.key_id if who.role is REGULATOR else None
@@ -284,7 +362,11 @@ def export_status(export_id: str) -> Response:
     return json_response(200, body)
 
 
-@secured("/v1/exports/{export_id}/grants", "POST", roles=(COMPLIANCE,))
+@secured(
+    "/v1/exports/{export_id}/grants",
+    Operation("POST", "Let one regulator key read this export", body=models.GrantIn, errors=(404, 410)),
+    roles=(COMPLIANCE,),
+)
 def grant_export(export_id: str) -> Response:
     """Let one regulator key of this tenant read this export (and nothing else)."""
     export_id, g, who = models.safe_id("export_id", export_id), gateway(), caller(current_request(app))
@@ -302,7 +384,11 @@ def grant_export(export_id: str) -> Response:
     return json_response(200, body)
 
 
-@secured("/v1/exports/{export_id}/grants/{key_id}", "DELETE", roles=(COMPLIANCE,))
+@secured(
+    "/v1/exports/{export_id}/grants/{key_id}",
+    Operation("DELETE", "Withdraw a regulator key's access to this export", errors=(404,)),
+    roles=(COMPLIANCE,),
+)
 def withdraw_export_grant(export_id: str, key_id: str) -> Response:
     export_id, key_id = models.safe_id("export_id", export_id), models.safe_id("key_id", key_id)
     g, who = gateway(), caller(current_request(app))
@@ -312,7 +398,12 @@ def withdraw_export_grant(export_id: str, key_id: str) -> Response:
     return json_response(200, body)
 
 
-@secured("/v1/keys", "GET", "POST", roles=(ADMIN,))
+@secured(
+    "/v1/keys",
+    Operation("GET", "The tenant's API keys (never the keys themselves)"),
+    Operation("POST", "Issue an API key: shown once, in this answer", ok=(201,), body=models.KeyIn),
+    roles=(ADMIN,),
+)
 def api_keys() -> Response:
     """An admin lists its tenant's keys, or issues one (shown once, in this answer only)."""
     request, g = current_request(app), gateway()
@@ -333,13 +424,20 @@ def api_keys() -> Response:
     return json_response(201, {**issued.record, "key": issued.key}, headers={"Cache-Control": "no-store"})
 
 
-@secured("/v1/keys/{key_id}", "DELETE", roles=(ADMIN,))
+@secured("/v1/keys/{key_id}", Operation("DELETE", "Revoke an API key for good", errors=(404, 409)), roles=(ADMIN,))
 def revoke_api_key(key_id: str) -> Response:
     key_id, g, who = models.safe_id("key_id", key_id), gateway(), caller(current_request(app))
     return json_response(200, keys.revoke_key(g.keys, g.deps, now(), tenant=who.tenant, key_id=key_id, by=who.actor))
 
 
-@secured("/v1/settings", "GET", "PATCH", roles=(ADMIN,))
+@secured(
+    "/v1/settings",
+    Operation("GET", "The tenant's settings (its own sending rates) and the deployment's limits"),
+    Operation(
+        "PATCH", "Change the named settings (null clears one); audited with before and after", body=models.SettingsIn
+    ),
+    roles=(ADMIN,),
+)
 def settings() -> Response:
     """An admin reads or changes its tenant's settings (its own sending rates); each change is audited."""
     request, g = current_request(app), gateway()
@@ -353,13 +451,21 @@ def settings() -> Response:
     return json_response(200, body)
 
 
-@route(app, "/console", "GET")
+@route(
+    app,
+    "/console",
+    Operation("GET", "The compliance console: a page over this API, used with the officer's key", ok_type="text/html"),
+)
 def console_page() -> Response:
     """The compliance console: a page over the public API, with the officer's own key."""
     return console.page()
 
 
-@route(app, "/console/{asset}", "GET")
+@route(
+    app,
+    "/console/{asset}",
+    Operation("GET", "The console's script, styles and string catalogues", errors=(404,), ok_type="text/plain"),
+)
 def console_asset(asset: str) -> Response:
     found = console.asset(asset)
     if found is None:
@@ -371,7 +477,13 @@ UNSUBSCRIBE_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><titl
 <form method="post"><p>Stop emails to this address?</p><button type="submit">Unsubscribe</button></form></html>"""
 
 
-@route(app, "/v1/unsubscribe/{token}", "GET", "POST", any_body=True)
+@route(
+    app,
+    "/v1/unsubscribe/{token}",
+    Operation("GET", "One-click unsubscribe: the confirmation page", ok_type="text/html"),
+    Operation("POST", "RFC 8058 one-click unsubscribe", errors=(404,)),
+    any_body=True,
+)
 def unsubscribe_link(token: str) -> Response:
     """RFC 8058 one-click: mail clients POST; a person following the link gets a button (GET changes nothing)."""
     if current_request(app).method == "GET":

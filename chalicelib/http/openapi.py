@@ -1,20 +1,20 @@
 """The OpenAPI 3.1 document of the HTTP API, generated from the pydantic models the routes parse with.
 
 Bodies and query parameters come from the models themselves (``model_json_schema``), so the document
-cannot drift from what the routes accept; the table below adds what a model cannot say (statuses,
-summaries, path parameters). A test checks that every route of the app is documented here.
+cannot drift from what the routes accept; each route's ``Operation`` (declared where the route is, in
+app.py) adds what a model cannot say: summaries, statuses, headers. Path parameters come from the path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel
 
 from chalicelib.http import models
 from chalicelib.http.problems import PROBLEM
+from chalicelib.http.routing import Declared, Operation
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -36,89 +36,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     },
 }
 ID_PARAMETER = {"type": "string", "pattern": models.SAFE_ID}
-# Every route answers these when the request is wrong or a dependency is down (chalicelib/http.py).
+# Every route answers these when the request is wrong or a dependency is down (chalicelib/http/routing.py).
 COMMON_ERRORS = (400, 405, 413, 415, 503)
-
-
-@dataclass(frozen=True)
-class Operation:
-    summary: str
-    ok: tuple[int, ...] = (200,)
-    body: type[BaseModel] | None = None
-    query: type[BaseModel] | None = None
-    errors: tuple[int, ...] = ()
-    ok_type: str = "application/json"
-    headers: tuple[str, ...] = field(default=())
-
-
-OPERATIONS: dict[tuple[str, str], Operation] = {
-    ("/v1/health", "GET"): Operation("Ready: tables reachable, policy bundle loaded"),
-    ("/v1/contacts", "POST"): Operation(
-        "Submit one contact: decide, reserve, send or defer",
-        ok=(200, 202),
-        body=models.ContactIn,
-        errors=(409, 422),
-        headers=("Idempotency-Key",),
-    ),
-    ("/v1/contacts/batch", "POST"): Operation(
-        "Submit up to 500 contacts: validated together, queued, decided one by one",
-        ok=(202,),
-        body=models.BatchIn,
-        headers=("Idempotency-Key",),
-    ),
-    ("/v1/contacts/batch/{batch_id}", "GET"): Operation("A batch's progress and each request's result", errors=(404,)),
-    ("/v1/contacts/evaluate", "POST"): Operation(
-        "What-if: the decision at `at`, nothing written", body=models.EvaluateIn
-    ),
-    ("/v1/contacts/{contact_id}", "GET"): Operation("A contact's status and audit events", errors=(404,)),
-    ("/v1/contacts/{contact_id}/outcome", "POST"): Operation(
-        "Report a permitted call's outcome", body=models.OutcomeIn, errors=(404, 409)
-    ),
-    ("/v1/debtors/{debtor_id}/preferences", "GET"): Operation(
-        "The person's consent state, and the suppressions (STOP, unsubscribe, bounce) of their addresses",
-        query=models.PreferencesQuery,
-    ),
-    ("/v1/debtors/{debtor_id}/preferences", "PUT"): Operation("Replace the consent state", body=models.PreferencesIn),
-    ("/v1/debtors/{debtor_id}/preferences", "PATCH"): Operation(
-        "Replace the named parts of the consent state", body=models.PreferencesIn
-    ),
-    ("/v1/debtors/{debtor_id}/disputes/{dispute_id}/resolve", "POST"): Operation(
-        "Close the review of a dispute a reply raised, with the reason (audited)",
-        body=models.ResolutionIn,
-        errors=(404, 409),
-    ),
-    ("/v1/audit/events", "GET"): Operation("Audit events, filtered and paginated", query=models.AuditQuery),
-    ("/v1/audit/verify", "GET"): Operation(
-        "Verify one chain, or every chain touched in a range", query=models.VerifyQuery, errors=(404,)
-    ),
-    ("/v1/exports", "POST"): Operation(
-        "Request a signed export bundle", ok=(202,), body=models.ExportIn, errors=(404,)
-    ),
-    ("/v1/exports/public-key", "GET"): Operation("The public key that signs export manifests"),
-    ("/v1/exports/{export_id}", "GET"): Operation("An export's status and download URLs", errors=(404, 410)),
-    ("/v1/exports/{export_id}/grants", "POST"): Operation(
-        "Let one regulator key read this export", body=models.GrantIn, errors=(404, 410)
-    ),
-    ("/v1/exports/{export_id}/grants/{key_id}", "DELETE"): Operation(
-        "Withdraw a regulator key's access to this export", errors=(404,)
-    ),
-    ("/v1/keys", "GET"): Operation("The tenant's API keys (never the keys themselves)"),
-    ("/v1/keys", "POST"): Operation("Issue an API key: shown once, in this answer", ok=(201,), body=models.KeyIn),
-    ("/v1/keys/{key_id}", "DELETE"): Operation("Revoke an API key for good", errors=(404, 409)),
-    ("/v1/settings", "GET"): Operation("The tenant's settings (its own sending rates) and the deployment's limits"),
-    ("/v1/settings", "PATCH"): Operation(
-        "Change the named settings (null clears one); audited with before and after", body=models.SettingsIn
-    ),
-    ("/v1/unsubscribe/{token}", "GET"): Operation("One-click unsubscribe: the confirmation page", ok_type="text/html"),
-    ("/v1/unsubscribe/{token}", "POST"): Operation("RFC 8058 one-click unsubscribe", errors=(404,)),
-    ("/v1/openapi.json", "GET"): Operation("This document"),
-    ("/console", "GET"): Operation(
-        "The compliance console: a page over this API, used with the officer's key", ok_type="text/html"
-    ),
-    ("/console/{asset}", "GET"): Operation(
-        "The console's script, styles and string catalogues", errors=(404,), ok_type="text/plain"
-    ),
-}
 
 
 def _schema(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
@@ -158,9 +77,8 @@ SECURITY_SCHEMES = {
 }
 
 
-def _operation(
-    path: str, method: str, op: Operation, components: dict[str, Any], roles: tuple[str, ...] = ()
-) -> dict[str, Any]:
+def _operation(path: str, op: Operation, components: dict[str, Any], roles: tuple[str, ...] = ()) -> dict[str, Any]:
+    method = op.method
     parameters = [
         {"name": part[1:-1], "in": "path", "required": True, "schema": ID_PARAMETER}
         for part in path.split("/")
@@ -196,13 +114,13 @@ def _operation(
     return operation
 
 
-def document(version: str, roles: Mapping[tuple[str, str], tuple[str, ...]] | None = None) -> dict[str, Any]:
-    """``roles``: the roles each route admits, as the app declares them (``chalicelib.http.declared_roles``)."""
+def document(version: str, routes: Iterable[Declared]) -> dict[str, Any]:
+    """``routes``: the operations the app declares (``chalicelib.http.routing.declared``) and their roles."""
     components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
     paths: dict[str, dict[str, Any]] = {}
-    for (path, method), op in OPERATIONS.items():
-        admitted = (roles or {}).get((path, method), ())
-        paths.setdefault(path, {})[method.lower()] = _operation(path, method, op, components, admitted)
+    for found in routes:
+        operation = _operation(found.path, found.operation, components, found.roles)
+        paths.setdefault(found.path, {})[found.operation.method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {

@@ -6,10 +6,12 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from chalice import Chalice, Response
 from chalice.app import Request
+from pydantic import BaseModel
 
 from chalicelib.domain.access import Principal, Role
 from chalicelib.domain.errors import StorageUnavailableError
@@ -40,10 +42,60 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_BATCH_BODY_BYTES = 5 * 1024 * 1024
 
 
+@dataclass(frozen=True)
+class Operation:
+    """One method of a route, as the OpenAPI document describes it: declared once, where the route is.
+
+    ``ok``: the success statuses; ``body``/``query``: the models the view parses the body or the query
+    with; ``errors``: the problems it answers beyond every route's own; ``headers``: request headers it reads.
+    """
+
+    method: str
+    summary: str
+    ok: tuple[int, ...] = (200,)
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    errors: tuple[int, ...] = ()
+    ok_type: str = "application/json"
+    headers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Declared:
+    """A registered route's operation and the roles that may call it (none: a public route)."""
+
+    path: str
+    operation: Operation
+    roles: tuple[str, ...]
+
+
+def _check(request: Request, methods: tuple[str, ...], roles: tuple[Role, ...], max_body: int, any_body: bool) -> None:
+    """What every route refuses before its view runs: no principal or role, a method, a size, a media type."""
+    if roles:
+        admit(request, roles)
+    if request.method not in methods:
+        raise MethodNotAllowed(request.method, methods)
+    if len(request.raw_body or b"") > max_body:
+        raise Problem(
+            413,
+            "Request body too large",
+            f"the body is larger than {max_body} bytes",
+            [{"field": "body", "message": f"at most {max_body} bytes"}],
+        )
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if not any_body and request.method in ("POST", "PUT", "PATCH") and content_type != "application/json":
+        raise Problem(
+            415,
+            "Unsupported media type",
+            "send the body as application/json",
+            [{"field": "Content-Type", "message": "must be application/json"}],
+        )
+
+
 def route(
     app: Chalice,
     path: str,
-    *methods: str,
+    *operations: Operation,
     roles: tuple[Role, ...] = (),
     authorizer: Any = None,
     any_body: bool = False,
@@ -54,7 +106,11 @@ def route(
 
     A route either admits ``roles`` (and carries the ``authorizer`` that names the caller) or is public
     (no roles, no authorizer). A view serving several methods reads ``current_request(app).method``.
+    Each method the view serves is one ``Operation``: what the OpenAPI document says of it.
     """
+    methods = tuple(op.method for op in operations)
+    if not methods or len(set(methods)) != len(methods):
+        raise ValueError(f"{path}: a route declares one operation for each method it serves")
     if bool(roles) != (authorizer is not None):
         raise ValueError(f"{path}: a route with roles needs the authorizer, a public one neither")
 
@@ -63,30 +119,13 @@ def route(
         def wrapped(*args: Any, **params: Any) -> Response:
             request = current_request(app)
             try:
-                if roles:
-                    admit(request, roles)
-                if request.method not in methods:
-                    raise MethodNotAllowed(request.method, methods)
-                if len(request.raw_body or b"") > max_body:
-                    raise Problem(
-                        413,
-                        "Request body too large",
-                        f"the body is larger than {max_body} bytes",
-                        [{"field": "body", "message": f"at most {max_body} bytes"}],
-                    )
-                content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-                if not any_body and request.method in ("POST", "PUT", "PATCH") and content_type != "application/json":
-                    raise Problem(
-                        415,
-                        "Unsupported media type",
-                        "send the body as application/json",
-                        [{"field": "Content-Type", "message": "must be application/json"}],
-                    )
+                _check(request, methods, roles, max_body, any_body)
                 return view(*args, **params)
             except Exception as exc:  # noqa: BLE001 - every failure becomes a problem, never a trace
                 return problem_response(as_problem(exc), request.context.get("path") or request.path)
 
-        wrapped.allowed_methods = methods  # type: ignore[attr-defined]  # what the OpenAPI document lists
+        wrapped.allowed_methods = methods  # type: ignore[attr-defined]
+        wrapped.operations = operations  # type: ignore[attr-defined]  # what the OpenAPI document lists
         wrapped.roles = roles  # type: ignore[attr-defined]
         if authorizer is not None:
             kwargs["authorizer"] = authorizer
@@ -161,11 +200,16 @@ def admit(request: Request, roles: tuple[Role, ...]) -> Principal:
     return principal
 
 
-def declared_roles(app: Chalice) -> dict[tuple[str, str], tuple[str, ...]]:
-    """(path, method) -> the roles the route admits; public routes admit none (and need no key)."""
-    declared: dict[tuple[str, str], tuple[str, ...]] = {}
+def declared(app: Chalice) -> list[Declared]:
+    """Every operation of every route ``route`` registered on ``app``, in the order they were registered."""
+    found: list[Declared] = []
     for path, entries in app.routes.items():
         view = next(iter(entries.values())).view_function
-        for method in getattr(view, "allowed_methods", ()):
-            declared[(path, method)] = tuple(r.value for r in getattr(view, "roles", ()))
-    return declared
+        roles = tuple(r.value for r in getattr(view, "roles", ()))
+        found += [Declared(path, op, roles) for op in getattr(view, "operations", ())]
+    return found
+
+
+def declared_roles(app: Chalice) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(path, method) -> the roles the route admits; public routes admit none (and need no key)."""
+    return {(d.path, d.operation.method): d.roles for d in declared(app)}

@@ -269,9 +269,10 @@ def test_a_what_if_scenario_with_an_unknown_postal_code_says_it_fell_back(polici
 
 
 def test_the_openapi_document_describes_postal_code() -> None:
-    from chalicelib.http import openapi
+    import app
+    from chalicelib.http import declared, openapi
 
-    properties = openapi.document("test")["components"]["schemas"]["LocationIn"]["properties"]
+    properties = openapi.document("test", declared(app.app))["components"]["schemas"]["LocationIn"]["properties"]
     assert "postal_code" in properties and "ZIP" in properties["postal_code"]["description"]
 
 
