@@ -11,7 +11,7 @@ from chalice.app import AuthRequest
 
 from chalicelib import audit_appender, console, observability, provision, telemetry
 from chalicelib.adapters.errors import storage_errors
-from chalicelib.bootstrap import Gateway, bootstrap
+from chalicelib.bootstrap import Runtime, bootstrap
 from chalicelib.domain.access import SHARED_SCOPE, Role
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.model import Channel
@@ -52,22 +52,22 @@ app.register_middleware(
     telemetry.trace_middleware(lambda: app.lambda_context.function_name if app.lambda_context else "local"), "all"
 )
 
-_gateway: Gateway | None = None
+_runtime: Runtime | None = None
 _submit_once: Any = None
 _idempotency_config: Any = None
 
 
-def gateway() -> Gateway:
+def runtime() -> Runtime:
     """Built on first use, then kept for the life of the function instance."""
-    global _gateway
-    if _gateway is None:
-        _gateway = bootstrap()
-    return _gateway
+    global _runtime
+    if _runtime is None:
+        _runtime = bootstrap()
+    return _runtime
 
 
 def now() -> datetime:
     """The route clock: the real time, or the local stack's chosen one (GATEWAY_CLOCK_AT)."""
-    return models.utcnow() + gateway().settings.clock_offset
+    return models.utcnow() + runtime().settings.clock_offset
 
 
 # API Gateway may answer from a cached authorizer result for this long: a revoked key can work for at
@@ -82,7 +82,7 @@ SUBMITTER, COMPLIANCE, REGULATOR, ADMIN = Role.SUBMITTER, Role.COMPLIANCE, Role.
 def bearer_auth(auth_request: AuthRequest) -> AuthResponse:
     """``Authorization: Bearer <key>`` -> tenant, role, agency; or why there is no principal."""
     try:
-        found = keys.authenticate(gateway().keys, auth_request.token or "")
+        found = keys.authenticate(runtime().keys, auth_request.token or "")
     except StorageUnavailableError:
         return AuthResponse(routes=["*"], principal_id="unavailable", context={"status": "unavailable"})
     if isinstance(found, str):
@@ -97,7 +97,7 @@ def secured(path: str, *operations: Operation, roles: tuple[Role, ...], **kwargs
 
 
 def _submit(payload: dict[str, Any]) -> dict[str, Any]:
-    g = gateway()
+    g = runtime()
     tenant, agency = payload["tenant"], payload.get("agency") or None
     body = models.ContactIn.model_validate(payload["body"], strict=False)
     request = body.to_domain(tenant, agency, payload.get("submitted_by"))
@@ -112,7 +112,7 @@ def _submit(payload: dict[str, Any]) -> dict[str, Any]:
 def submit_idempotently(payload: dict[str, Any]) -> dict[str, Any]:
     global _submit_once, _idempotency_config
     if _submit_once is None:
-        g = gateway()
+        g = runtime()
         _submit_once, _idempotency_config = make_idempotent(_submit, g.clients.dynamodb, g.settings.idempotency_table)
     if app.lambda_context is not None:
         _idempotency_config.register_lambda_context(app.lambda_context)
@@ -121,7 +121,7 @@ def submit_idempotently(payload: dict[str, Any]) -> dict[str, Any]:
 
 @route(app, "/v1/health", Operation("GET", "Ready: tables reachable, policy bundle loaded"))
 def health() -> Response:
-    g = gateway()
+    g = runtime()
     with storage_errors():  # unreachable or missing table: 503, not 500
         g.clients.dynamodb.describe_table(TableName=g.settings.ledger_table)
     return json_response(200, {"status": "ok", "policy_version": g.policies.version})
@@ -130,7 +130,7 @@ def health() -> Response:
 @route(app, "/v1/openapi.json", Operation("GET", "This document"))
 def openapi_document() -> Response:
     """The API's OpenAPI 3.1 document, from the same models the routes parse with."""
-    return json_response(200, openapi.document(gateway().policies.version, declared(app)))
+    return json_response(200, openapi.document(runtime().policies.version, declared(app)))
 
 
 @secured(
@@ -172,7 +172,7 @@ def submit() -> Response:
 )
 def submit_batch() -> Response:
     """Up to 500 requests, validated together, queued on SQS, decided one by one by the batch worker."""
-    request, g = current_request(app), gateway()
+    request, g = current_request(app), runtime()
     who = caller(request)
     valid, rejected, _accept_valid = models.parse_batch(request.raw_body)
     body = batches.accept(
@@ -195,7 +195,7 @@ def submit_batch() -> Response:
 )
 def batch_status(batch_id: str) -> Response:
     batch_id, who = models.safe_id("batch_id", batch_id), caller(current_request(app))
-    body = batches.status(who.tenant, batch_id, gateway().batch_deps, now(), agency=who.agency)
+    body = batches.status(who.tenant, batch_id, runtime().batch_deps, now(), agency=who.agency)
     return json_response(200, body)
 
 
@@ -208,7 +208,7 @@ def evaluate() -> Response:
     who = caller(current_request(app))
     parsed = models.parse(models.EvaluateIn, current_request(app).raw_body)
     request = parsed.to_domain(who.tenant, who.agency)
-    decision = contacts.evaluate_contact(request, gateway().deps, parsed.at or now())
+    decision = contacts.evaluate_contact(request, runtime().deps, parsed.at or now())
     body = {
         **contacts.decision_json(decision),
         "policy_version": decision.policy_version,
@@ -225,7 +225,7 @@ def evaluate() -> Response:
 )
 def get_contact(contact_id: str) -> Response:
     who = caller(current_request(app))
-    return json_response(200, contacts.get_contact(who.tenant, contact_id, gateway().deps, agency=who.agency))
+    return json_response(200, contacts.get_contact(who.tenant, contact_id, runtime().deps, agency=who.agency))
 
 
 @secured(
@@ -237,7 +237,7 @@ def record_outcome(contact_id: str) -> Response:
     who = caller(current_request(app))
     parsed = models.parse(models.OutcomeIn, current_request(app).raw_body)
     body = calls.record_call_outcome(
-        who.tenant, contact_id, parsed.result, gateway().deps, now(), parsed.at, agency=who.agency
+        who.tenant, contact_id, parsed.result, runtime().deps, now(), parsed.at, agency=who.agency
     )
     return json_response(200, body)
 
@@ -254,7 +254,7 @@ def record_outcome(contact_id: str) -> Response:
     roles=(COMPLIANCE,),
 )
 def preferences(debtor_id: str) -> Response:
-    request, g = current_request(app), gateway()
+    request, g = current_request(app), runtime()
     debtor_id, who = models.safe_id("debtor_id", debtor_id), caller(request)
     if request.method == "GET":
         query: dict[str, str] = dict(request.query_params or {})
@@ -287,7 +287,7 @@ def resolve_dispute(debtor_id: str, dispute_id: str) -> Response:
         debtor_id,
         dispute_id,
         parsed.reason,
-        gateway().deps,
+        runtime().deps,
         models.utcnow(),
         key_id=who.key_id,
         actor=parsed.actor,
@@ -301,7 +301,7 @@ def resolve_dispute(debtor_id: str, dispute_id: str) -> Response:
     roles=(COMPLIANCE,),
 )
 def audit_events() -> Response:
-    request, g = current_request(app), gateway()
+    request, g = current_request(app), runtime()
     params = models.AuditQuery.from_params(request.query_params)
     page = audit_read.events_page(caller(request).tenant, params.to_query(), g.audit_deps, now(), params.cursor)
     return json_response(200, page)
@@ -314,7 +314,7 @@ def audit_events() -> Response:
 )
 def audit_verify() -> Response:
     """One chain (``debtor_id``), or every chain touched in ``[from, to)`` a page of debtors at a time."""
-    request, g = current_request(app), gateway()
+    request, g = current_request(app), runtime()
     params, tenant = models.VerifyQuery.from_params(request.query_params), caller(request).tenant
     if params.debtor_id:
         return json_response(200, audit_read.verify(tenant, params.debtor_id, g.audit_deps))
@@ -331,7 +331,7 @@ def audit_verify() -> Response:
 def request_export() -> Response:
     who = caller(current_request(app))
     spec = models.parse(models.ExportIn, current_request(app).raw_body).to_spec()
-    body = exports.request_export(who.tenant, spec, gateway().export_deps, now(), requested_by=who.key_id)
+    body = exports.request_export(who.tenant, spec, runtime().export_deps, now(), requested_by=who.key_id)
     return json_response(202, body, headers={"Location": f"/v1/exports/{body['export_id']}"})
 
 
@@ -342,7 +342,7 @@ def request_export() -> Response:
 )
 def export_public_key() -> Response:
     """The key that signs every export's manifest: check a bundle offline with it."""
-    signer = gateway().export_deps.signer
+    signer = runtime().export_deps.signer
     pem = signer.public_key_pem()
     params = dict(current_request(app).query_params or {})
     if params.get("format") == "pem":
@@ -356,7 +356,7 @@ def export_public_key() -> Response:
     roles=(COMPLIANCE, REGULATOR),
 )
 def export_status(export_id: str) -> Response:
-    export_id, g, who = models.safe_id("export_id", export_id), gateway(), caller(current_request(app))
+    export_id, g, who = models.safe_id("export_id", export_id), runtime(), caller(current_request(app))
     regulator = who.key_id if who.role is REGULATOR else None
     body = exports.export_status(who.tenant, export_id, g.export_deps, now(), regulator_key=regulator)
     return json_response(200, body)
@@ -369,7 +369,7 @@ def export_status(export_id: str) -> Response:
 )
 def grant_export(export_id: str) -> Response:
     """Let one regulator key of this tenant read this export (and nothing else)."""
-    export_id, g, who = models.safe_id("export_id", export_id), gateway(), caller(current_request(app))
+    export_id, g, who = models.safe_id("export_id", export_id), runtime(), caller(current_request(app))
     parsed = models.parse(models.GrantIn, current_request(app).raw_body)
     body = keys.grant_export(
         g.keys,
@@ -391,7 +391,7 @@ def grant_export(export_id: str) -> Response:
 )
 def withdraw_export_grant(export_id: str, key_id: str) -> Response:
     export_id, key_id = models.safe_id("export_id", export_id), models.safe_id("key_id", key_id)
-    g, who = gateway(), caller(current_request(app))
+    g, who = runtime(), caller(current_request(app))
     body = keys.withdraw_grant(
         g.deps, g.export_deps, now(), tenant=who.tenant, export_id=export_id, key_id=key_id, by=who.actor
     )
@@ -406,7 +406,7 @@ def withdraw_export_grant(export_id: str, key_id: str) -> Response:
 )
 def api_keys() -> Response:
     """An admin lists its tenant's keys, or issues one (shown once, in this answer only)."""
-    request, g = current_request(app), gateway()
+    request, g = current_request(app), runtime()
     who = caller(request)
     if request.method == "GET":
         return json_response(200, {"keys": keys.list_keys(g.keys, who.tenant)})
@@ -426,7 +426,7 @@ def api_keys() -> Response:
 
 @secured("/v1/keys/{key_id}", Operation("DELETE", "Revoke an API key for good", errors=(404, 409)), roles=(ADMIN,))
 def revoke_api_key(key_id: str) -> Response:
-    key_id, g, who = models.safe_id("key_id", key_id), gateway(), caller(current_request(app))
+    key_id, g, who = models.safe_id("key_id", key_id), runtime(), caller(current_request(app))
     return json_response(200, keys.revoke_key(g.keys, g.deps, now(), tenant=who.tenant, key_id=key_id, by=who.actor))
 
 
@@ -440,7 +440,7 @@ def revoke_api_key(key_id: str) -> Response:
 )
 def settings() -> Response:
     """An admin reads or changes its tenant's settings (its own sending rates); each change is audited."""
-    request, g = current_request(app), gateway()
+    request, g = current_request(app), runtime()
     who, limits = caller(request), g.pacing.rates
     if request.method == "GET":
         return json_response(200, tenant_settings.read_settings(g.tenant_settings, who.tenant, limits))
@@ -488,10 +488,10 @@ def unsubscribe_link(token: str) -> Response:
     """RFC 8058 one-click: mail clients POST; a person following the link gets a button (GET changes nothing)."""
     if current_request(app).method == "GET":
         return Response(body=UNSUBSCRIBE_PAGE, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
-    secret = (gateway().settings.unsubscribe_secret or "").encode()
+    secret = (runtime().settings.unsubscribe_secret or "").encode()
     if not secret:
         raise Problem(404, "Not found", "unsubscribe links are not configured here")
-    done = unsubscribe.unsubscribe(secret, token, gateway().deps, now())
+    done = unsubscribe.unsubscribe(secret, token, runtime().deps, now())
     answer = {"unsubscribed": True, "channel": "email", "address": done.address, "changed": done.changed}
     if not done.changed:
         answer["detail"] = "this address was already unsubscribed; nothing was changed or recorded"
@@ -507,14 +507,14 @@ def inbound_sms(event: Any) -> None:
         observability.logger.exception("dropped a message that is not an inbound SMS")
         return
     # The gateway's numbers are shared by its tenants: a STOP binds every one of them.
-    inbound.handle_inbound_sms(message, SHARED_SCOPE, gateway().deps, now())
+    inbound.handle_inbound_sms(message, SHARED_SCOPE, runtime().deps, now())
 
 
 @app.on_sns_message(topic=provision.SES_FEEDBACK_TOPIC)
 def ses_feedback(event: Any) -> None:
     """SES bounce and complaint notifications: suppress the address for every debtor."""
     try:
-        feedback.handle_ses_notification(event.message, SHARED_SCOPE, gateway().deps, now())
+        feedback.handle_ses_notification(event.message, SHARED_SCOPE, runtime().deps, now())
     except feedback.FeedbackMessageError:
         observability.logger.exception("dropped a message that is not an SES bounce or complaint")
 
@@ -522,7 +522,7 @@ def ses_feedback(event: Any) -> None:
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def dispatcher(event: Any) -> dict[str, Any]:
     """One message per shard of the due and pending indexes: the dispatch workers do the work in parallel."""
-    g = gateway()
+    g = runtime()
     return {"shards_queued": dispatch.tick(g.deps, g.dispatch_queue, now())}
 
 
@@ -530,7 +530,7 @@ def dispatcher(event: Any) -> dict[str, Any]:
 def dispatch_worker(event: Any) -> None:
     """Shard messages enqueue their due people; people messages send their due contacts. Handling a message
     twice, or beside another worker, sends nothing twice (each contact is a conditional commit)."""
-    g, failed = gateway(), 0
+    g, failed = runtime(), 0
     for record in event:
         try:
             report = dispatch.handle_message(json.loads(record.body), g.deps, g.dispatch_queue, now())
@@ -548,7 +548,7 @@ def export_worker(event: Any) -> None:
     """Builds one export bundle; a redelivered message finds the job finished and does nothing."""
     for record in event:
         job = json.loads(record.body)
-        exports.run_export(job["tenant"], job["export_id"], gateway().export_deps, now)
+        exports.run_export(job["tenant"], job["export_id"], runtime().export_deps, now)
 
 
 @app.on_sqs_message(queue=provision.BATCH_QUEUE, batch_size=10)
@@ -556,7 +556,7 @@ def batch_worker(event: Any) -> Any:
     """Ten queued requests of a batch at a time; one that fails does not fail or repeat the others."""
     from chalicelib import batch_worker as batch_worker_edge  # Powertools batch: only this function pays its import
 
-    g = gateway()
+    g = runtime()
     return batch_worker_edge.handle_sqs(event.to_dict(), g.batch_deps, g.batch_queue, now)
 
 
@@ -568,12 +568,12 @@ def batch_worker(event: Any) -> Any:
 )
 def audit_stream(event: Any) -> dict[str, int]:
     """Appends committed ledgers' events to the audit table (AUDIT_APPEND=stream); a failed batch comes again."""
-    g = gateway()
+    g = runtime()
     return audit_appender.handle_stream(event.to_dict(), g.deps.ledgers, g.trail)
 
 
 @app.schedule(Cron(20, 0, "*", "*", "?", "*"))
 def audit_daily(event: Any) -> dict[str, Any]:
     """Anchor yesterday's chain heads (Object Lock) and extend the retention of events still needed."""
-    g = gateway()
+    g = runtime()
     return maintenance.audit_pass(g.audit_deps, maintenance.every_scope(g.keys), now())

@@ -128,7 +128,7 @@ def _one_sent_sms(audit_append: str) -> dict[str, Any]:
     from tests.integration.aws import LedgerStream
 
     with gateway_in_process(audit_append) as (gateway, meter):
-        gateway_app._gateway, gateway_app._submit_once = gateway, None
+        gateway_app._runtime, gateway_app._submit_once = gateway, None
         api.utcnow = lambda: utc(2026, 3, 2, 17, 0)
         key = KeyRing(gateway, "bench").key(Role.SUBMITTER)
         stream = LedgerStream(gateway)
@@ -231,7 +231,7 @@ import app
 from datetime import datetime, UTC
 from chalicelib.domain import engine
 from chalicelib.domain.model import ContactRequest
-g = app.gateway()
+g = app.runtime()
 request = ContactRequest(tenant="t", debtor_id="d", account_id="a", channel="sms", to="+14045550100",
                          location={"country": "US", "subdivision": "GA", "postal_code": "30303"},
                          message={"body": "Reply STOP to opt out."})

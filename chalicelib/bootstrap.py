@@ -87,7 +87,10 @@ class Clients:
 
 
 @dataclass
-class Gateway:
+class Runtime:
+    """What a function runs with: settings, clients, policies, and the adapters and use-case dependencies
+    built from them on first use."""
+
     settings: Settings
     clients: Clients
     policies: PolicySet
@@ -204,14 +207,14 @@ def bootstrap(
     settings: Settings | None = None,
     clients: Clients | None = None,
     policies: PolicySet | None = None,
-) -> Gateway:
-    """Build the gateway; a broken or missing policy bundle raises here, before anything is sent."""
+) -> Runtime:
+    """Build the runtime; a broken or missing policy bundle raises here, before anything is sent."""
     settings = settings or Settings.from_env()
     if settings.clock_offset_seconds and not faults.is_local(settings.endpoint_url):
         raise ValueError("GATEWAY_CLOCK_AT is for the local stack only (AWS_ENDPOINT_URL on 127.0.0.1)")
     for adapter in ADAPTERS:  # in Lambda with tracing on: a subsegment per adapter call
         telemetry.traced(adapter)
-    return Gateway(
+    return Runtime(
         settings=settings,
         clients=clients or Clients(settings),
         policies=policies or policy_store.load_bundle(),

@@ -23,7 +23,7 @@ import boto3
 import requests
 
 from chalicelib import audit_appender, batch_worker, policy_store, provision
-from chalicelib.bootstrap import Clients, Gateway, bootstrap
+from chalicelib.bootstrap import Clients, Runtime, bootstrap
 from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.services import dispatch, exports, feedback, inbound, maintenance
@@ -126,7 +126,7 @@ class LocalStack:
             ),
         )
 
-    def gateway(self) -> Gateway:
+    def gateway(self) -> Runtime:
         return bootstrap(settings=self.settings(), clients=self.clients())
 
     def _spawn(self, name: str, args: list[str], extra: dict[str, str] | None = None) -> None:
@@ -305,7 +305,7 @@ class LocalStack:
                     print(f"audit appender: failed, will retry: {exc}", flush=True)
                 self._stop.wait(0.5)  # the failed page is asked for again: its iterator did not move
 
-    def _stream_iterators(self, gateway: Gateway, streams: Any) -> dict[str, str]:
+    def _stream_iterators(self, gateway: Runtime, streams: Any) -> dict[str, str]:
         table = gateway.clients.dynamodb.describe_table(TableName=gateway.settings.ledger_table)["Table"]
         arn = table["LatestStreamArn"]
         shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]

@@ -66,7 +66,7 @@ def test_the_document_is_served(aws_env, policies, monkeypatch):
 
         policies = policies_
 
-    monkeypatch.setattr(gateway_app, "_gateway", Stub())
+    monkeypatch.setattr(gateway_app, "_runtime", Stub())
     with Client(gateway_app.app) as client:
         response = client.http.get("/v1/openapi.json")
     assert response.status_code == 200

@@ -68,7 +68,7 @@ def world(policies: Any) -> Iterator[World]:
 
     with module_gateway(policies) as (gateway, patch):
         patch.setattr(api, "utcnow", lambda: NOON_ATLANTA)
-        patch.setattr(gateway_app, "_gateway", gateway)
+        patch.setattr(gateway_app, "_runtime", gateway)
         patch.setattr(gateway_app, "_submit_once", None)
         own, other = KeyRing(gateway, TENANT), KeyRing(gateway, OTHER)
         with Client(gateway_app.app) as client:

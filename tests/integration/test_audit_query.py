@@ -96,7 +96,7 @@ def stack(policies: Any) -> Iterator[tuple[Any, Client, Clock, list[dict[str, An
     with module_gateway(policies) as (gateway, patch):
         clock = Clock(NOW)
         patch.setattr(api, "utcnow", clock)
-        patch.setattr(gateway_app, "_gateway", gateway)
+        patch.setattr(gateway_app, "_runtime", gateway)
         patch.setattr(gateway_app, "_submit_once", None)
         events = build_trail(gateway)
         with Client(gateway_app.app) as client:

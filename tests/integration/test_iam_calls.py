@@ -17,7 +17,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import batch_worker, provision
-from chalicelib.bootstrap import Gateway
+from chalicelib.bootstrap import Runtime
 from chalicelib.domain.access import Role
 from chalicelib.domain.model import Channel
 from chalicelib.http import models as api
@@ -116,14 +116,14 @@ def needs(service: str, operation: str, params: dict[str, Any], settings: Settin
 
 
 @pytest.fixture
-def stack(aws_env: None, policies: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Gateway, Any, Calls]]:
+def stack(aws_env: None, policies: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Runtime, Any, Calls]]:
     import app as gateway_app
 
     with stream_gateway(policies, "iam-test-key") as gateway:
         calls = Calls()
         for name in GATEWAY_CLIENTS:
             calls.watch(getattr(gateway.clients, name))
-        monkeypatch.setattr(gateway_app, "_gateway", gateway)
+        monkeypatch.setattr(gateway_app, "_runtime", gateway)
         monkeypatch.setattr(gateway_app, "_submit_once", None)
         authenticate = gateway_app.keys.authenticate
 
@@ -163,7 +163,7 @@ def _sms(debtor: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _drain(gateway: Gateway, queue: str, calls: Calls) -> list[dict[str, Any]]:
+def _drain(gateway: Runtime, queue: str, calls: Calls) -> list[dict[str, Any]]:
     """What Lambda's SQS event source does with the function's role: receive, and delete once handled."""
     sqs = gateway.clients.sqs
     with calls.as_(None):  # the event source mapping knows its queue's URL
