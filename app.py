@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +16,6 @@ from chalicelib.adapters.errors import storage_errors
 from chalicelib.bootstrap import Runtime, bootstrap
 from chalicelib.domain.access import SHARED_SCOPE, Role
 from chalicelib.domain.errors import StorageUnavailableError
-from chalicelib.domain.model import Channel
 from chalicelib.http import (
     MAX_BATCH_BODY_BYTES,
     Operation,
@@ -27,7 +28,6 @@ from chalicelib.http import (
     openapi,
     route,
 )
-from chalicelib.idempotency import make_idempotent
 from chalicelib.services import (
     audit_read,
     batches,
@@ -38,7 +38,6 @@ from chalicelib.services import (
     disputes,
     exports,
     feedback,
-    ids,
     inbound,
     keys,
     maintenance,
@@ -53,8 +52,6 @@ app.register_middleware(
 )
 
 _runtime: Runtime | None = None
-_submit_once: Any = None
-_idempotency_config: Any = None
 
 
 def runtime() -> Runtime:
@@ -65,9 +62,20 @@ def runtime() -> Runtime:
     return _runtime
 
 
+@contextmanager
+def using(built: Runtime) -> Iterator[Runtime]:
+    """Every route and trigger runs with ``built`` (a test's or a bench's runtime) until the block ends."""
+    global _runtime
+    before, _runtime = _runtime, built
+    try:
+        yield built
+    finally:
+        _runtime = before
+
+
 def now() -> datetime:
-    """The route clock: the real time, or the local stack's chosen one (GATEWAY_CLOCK_AT)."""
-    return models.utcnow() + runtime().settings.clock_offset
+    """The runtime's clock: the real time, or the local stack's chosen one (GATEWAY_CLOCK_AT)."""
+    return runtime().now()
 
 
 # API Gateway may answer from a cached authorizer result for this long: a revoked key can work for at
@@ -94,29 +102,6 @@ def bearer_auth(auth_request: AuthRequest) -> AuthResponse:
 def secured(path: str, *operations: Operation, roles: tuple[Role, ...], **kwargs: Any) -> Any:
     """A route only keys of ``roles`` may use; the caller's tenant scopes everything it reads or writes."""
     return route(app, path, *operations, roles=roles, authorizer=bearer_auth, **kwargs)
-
-
-def _submit(payload: dict[str, Any]) -> dict[str, Any]:
-    g = runtime()
-    tenant, agency = payload["tenant"], payload.get("agency") or None
-    body = models.ContactIn.model_validate(payload["body"], strict=False)
-    request = body.to_domain(tenant, agency, payload.get("submitted_by"))
-    key = payload.get("key")
-    contact_id = ids.contact_id_for_key(tenant, request.debtor_id, key, agency) if key else None
-    result = contacts.submit_contact(request, g.deps, now(), contact_id=contact_id)
-    assert result is not None
-    status = 200 if request.channel is Channel.VOICE else 202
-    return {"status": status, "body": result.to_json()}
-
-
-def submit_idempotently(payload: dict[str, Any]) -> dict[str, Any]:
-    global _submit_once, _idempotency_config
-    if _submit_once is None:
-        g = runtime()
-        _submit_once, _idempotency_config = make_idempotent(_submit, g.clients.dynamodb, g.settings.idempotency_table)
-    if app.lambda_context is not None:
-        _idempotency_config.register_lambda_context(app.lambda_context)
-    return dict(_submit_once(payload=payload))
 
 
 @route(app, "/v1/health", Operation("GET", "Ready: tables reachable, policy bundle loaded"))
@@ -152,9 +137,9 @@ def submit() -> Response:
     payload["submitted_by"] = who.key_id  # not part of the idempotency key: a replay by another key is a replay
     key = request.headers.get("idempotency-key")
     if key:
-        outcome = submit_idempotently({**payload, "key": key})
+        outcome = runtime().submit_once({**payload, "key": key}, app.lambda_context)
     else:
-        outcome = _submit(payload)
+        outcome = runtime().submit(payload)
     return json_response(outcome["status"], outcome["body"])
 
 
@@ -288,7 +273,7 @@ def resolve_dispute(debtor_id: str, dispute_id: str) -> Response:
         dispute_id,
         parsed.reason,
         runtime().deps,
-        models.utcnow(),
+        now(),
         key_id=who.key_id,
         actor=parsed.actor,
     )

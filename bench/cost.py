@@ -122,14 +122,12 @@ def _one_sent_sms(audit_append: str) -> dict[str, Any]:
 
     import app as gateway_app
     from chalicelib.domain.access import Role
-    from chalicelib.http import models as api
     from tests.auth import KeyRing
     from tests.conftest import utc
     from tests.integration.aws import LedgerStream
 
-    with gateway_in_process(audit_append) as (gateway, meter):
-        gateway_app._runtime, gateway_app._submit_once = gateway, None
-        api.utcnow = lambda: utc(2026, 3, 2, 17, 0)
+    with gateway_in_process(audit_append) as (gateway, meter), gateway_app.using(gateway):
+        gateway.clock = lambda: utc(2026, 3, 2, 17, 0)
         key = KeyRing(gateway, "bench").key(Role.SUBMITTER)
         stream = LedgerStream(gateway)
         stream.records()  # the key's own audit events are not the contact's

@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from chalicelib import faults, policy_store, telemetry
+from chalicelib import faults, idempotency, policy_store, telemetry
 from chalicelib.adapters.batches import DynamoDBBatches
 from chalicelib.adapters.dynamodb import AuditShards, DynamoDBAuditLog, DynamoDBAuditTrail, DynamoDBLedger
 from chalicelib.adapters.keys import DynamoDBKeys
@@ -94,6 +94,7 @@ class Runtime:
     settings: Settings
     clients: Clients
     policies: PolicySet
+    clock: Callable[[], datetime]
 
     @cached_property
     def deps(self) -> Deps:
@@ -130,7 +131,16 @@ class Runtime:
 
     def now(self) -> datetime:
         """This deployment's clock: the real one, or the local stack's chosen one (GATEWAY_CLOCK_AT)."""
-        return datetime.now(UTC) + self.settings.clock_offset
+        return self.clock()
+
+    def submit(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """One contact submitted now: ``{"status", "body"}`` (``chalicelib.idempotency.submit``)."""
+        return idempotency.submit(payload, self.deps, self.now())
+
+    @cached_property
+    def submit_once(self) -> idempotency.IdempotentSubmit:
+        """``submit`` once per tenant and ``Idempotency-Key``, its answers kept in the idempotency table."""
+        return idempotency.IdempotentSubmit(self.submit, self.clients.dynamodb, self.settings.idempotency_table)
 
     @cached_property
     def batch_queue(self) -> SqsQueue:
@@ -203,12 +213,21 @@ ADAPTERS = (
 )
 
 
+def system_clock(offset: timedelta = timedelta(0)) -> Callable[[], datetime]:
+    """The real time in UTC, moved by the local stack's chosen offset (GATEWAY_CLOCK_AT; none when deployed)."""
+    return lambda: datetime.now(UTC) + offset
+
+
 def bootstrap(
     settings: Settings | None = None,
     clients: Clients | None = None,
     policies: PolicySet | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> Runtime:
-    """Build the runtime; a broken or missing policy bundle raises here, before anything is sent."""
+    """Build the runtime; a broken or missing policy bundle raises here, before anything is sent.
+
+    ``clock``: what every route and trigger reads as now; by default the real time (with the local stack's
+    offset). Tests and bench pass a fixed one."""
     settings = settings or Settings.from_env()
     if settings.clock_offset_seconds and not faults.is_local(settings.endpoint_url):
         raise ValueError("GATEWAY_CLOCK_AT is for the local stack only (AWS_ENDPOINT_URL on 127.0.0.1)")
@@ -218,4 +237,5 @@ def bootstrap(
         settings=settings,
         clients=clients or Clients(settings),
         policies=policies or policy_store.load_bundle(),
+        clock=clock or system_clock(settings.clock_offset),
     )

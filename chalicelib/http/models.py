@@ -509,7 +509,3 @@ def parse(model: type[M], raw: str | bytes | None) -> M:
         errors = _errors(exc)
         first = errors[0]
         raise Problem(400, "Invalid request body", f"{first['field']}: {first['message']}", errors) from None
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any, cast
 
 import pytest
 from chalice import Chalice
@@ -57,7 +58,7 @@ def test_the_document_is_valid_openapi_3_1_and_uses_the_route_models():
     assert wanted <= names
 
 
-def test_the_document_is_served(aws_env, policies, monkeypatch):
+def test_the_document_is_served(aws_env, policies):
     import app as gateway_app
 
     class Stub:
@@ -66,8 +67,7 @@ def test_the_document_is_served(aws_env, policies, monkeypatch):
 
         policies = policies_
 
-    monkeypatch.setattr(gateway_app, "_runtime", Stub())
-    with Client(gateway_app.app) as client:
+    with gateway_app.using(cast(Any, Stub())), Client(gateway_app.app) as client:
         response = client.http.get("/v1/openapi.json")
     assert response.status_code == 200
     assert json.loads(response.body)["info"]["description"].endswith("ps-served.")

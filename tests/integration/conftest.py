@@ -32,14 +32,12 @@ def ring(gateway: Runtime) -> KeyRing:
 
 
 @pytest.fixture
-def client(gateway: Runtime, ring: KeyRing, monkeypatch: pytest.MonkeyPatch) -> Iterator[AuthedClient]:
+def client(gateway: Runtime, ring: KeyRing) -> Iterator[AuthedClient]:
     """The Chalice app in-process, wired to this test's moto-backed gateway; requests carry a key of
     the role each route admits unless they name one."""
     import app as gateway_app
 
-    monkeypatch.setattr(gateway_app, "_runtime", gateway)
-    monkeypatch.setattr(gateway_app, "_submit_once", None)
-    with Client(gateway_app.app) as test_client:
+    with gateway_app.using(gateway), Client(gateway_app.app) as test_client:
         yield AuthedClient(test_client, ring)
 
 

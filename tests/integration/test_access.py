@@ -20,7 +20,6 @@ from chalicelib.domain import access
 from chalicelib.domain.access import SHARED_SCOPE, Role
 from chalicelib.domain.errors import GoneError
 from chalicelib.http import declared_roles
-from chalicelib.http import models as api
 from chalicelib.services import disputes, exports, inbound, keys
 from tests.auth import KeyRing
 from tests.conftest import TENANT, utc
@@ -67,11 +66,9 @@ def world(policies: Any) -> Iterator[World]:
     import app as gateway_app
 
     with module_gateway(policies) as (gateway, patch):
-        patch.setattr(api, "utcnow", lambda: NOON_ATLANTA)
-        patch.setattr(gateway_app, "_runtime", gateway)
-        patch.setattr(gateway_app, "_submit_once", None)
+        gateway.clock = lambda: NOON_ATLANTA
         own, other = KeyRing(gateway, TENANT), KeyRing(gateway, OTHER)
-        with Client(gateway_app.app) as client:
+        with gateway_app.using(gateway), Client(gateway_app.app) as client:
             world = World(client, gateway, own, other, {})
             submitter = own.key(Role.SUBMITTER)
             sms = answer(call(world, "POST", "/v1/contacts", SMS, submitter))

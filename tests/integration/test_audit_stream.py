@@ -129,16 +129,14 @@ def test_without_the_stream_the_sweep_appends_after_its_grace(streaming):
     assert _stored(streaming) == [1, 2, 3] and json.loads(_ledger_item(streaming)["outbox"]["S"]) == []
 
 
-def test_a_contact_reads_whole_before_the_appender_runs(streaming, monkeypatch):
+def test_a_contact_reads_whole_before_the_appender_runs(streaming):
     from chalice.test import Client
 
     import app as gateway_app
     from tests.auth import AuthedClient, KeyRing
 
-    monkeypatch.setattr(gateway_app, "_runtime", streaming)
-    monkeypatch.setattr(gateway_app, "_submit_once", None)
     result = submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
-    with Client(gateway_app.app) as test_client:
+    with gateway_app.using(streaming), Client(gateway_app.app) as test_client:
         client = AuthedClient(test_client, KeyRing(streaming, "local"))
         body = json.loads(client.http.get(f"/v1/contacts/{result.contact_id}").body)
     assert [e["type"] for e in body["events"]] == ["requested", "decided", "sent"] and body["status"] == "sent"

@@ -29,7 +29,7 @@ def session(client: Any, gateway: Any, ring: Any, monkeypatch: pytest.MonkeyPatc
             while waiting(gateway):
                 deliver(gateway)
 
-    monkeypatch.setattr(api, "utcnow", lambda: NOON_ATLANTA)
+    gateway.clock = lambda: NOON_ATLANTA
     routed = requests.Session()
     routed.mount(URL, ChaliceAdapter(client))
     routed.hooks["response"].append(drain)

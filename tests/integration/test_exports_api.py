@@ -22,7 +22,6 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from chalicelib import provision
 from chalicelib.domain.audit import event_hash
-from chalicelib.http import models as api
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import make_request, utc
@@ -53,9 +52,9 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+def clock(gateway: Any) -> Clock:
     clock = Clock()
-    monkeypatch.setattr(api, "utcnow", clock)
+    gateway.clock = clock
     return clock
 
 

@@ -20,7 +20,6 @@ from chalicelib import batch_worker, provision
 from chalicelib.bootstrap import Runtime
 from chalicelib.domain.access import Role
 from chalicelib.domain.model import Channel
-from chalicelib.http import models as api
 from chalicelib.services import pacing
 from chalicelib.settings import Settings
 from gateway_cli import package
@@ -123,8 +122,6 @@ def stack(aws_env: None, policies: Any, monkeypatch: pytest.MonkeyPatch) -> Iter
         calls = Calls()
         for name in GATEWAY_CLIENTS:
             calls.watch(getattr(gateway.clients, name))
-        monkeypatch.setattr(gateway_app, "_runtime", gateway)
-        monkeypatch.setattr(gateway_app, "_submit_once", None)
         authenticate = gateway_app.keys.authenticate
 
         def as_authorizer(*args: Any, **kwargs: Any) -> Any:
@@ -135,7 +132,7 @@ def stack(aws_env: None, policies: Any, monkeypatch: pytest.MonkeyPatch) -> Iter
         ring = KeyRing(gateway, TENANT)
         for role in Role:
             ring.key(role)  # issued before anything is recorded
-        with Client(gateway_app.app) as test_client:
+        with gateway_app.using(gateway), Client(gateway_app.app) as test_client:
             yield gateway, AuthedClient(test_client, ring), calls
 
 
@@ -184,7 +181,7 @@ def test_each_function_is_granted_every_call_it_makes(stack, monkeypatch: pytest
     stream = LedgerStream(gateway)
     calls.watch(stream.streams)
     now = [NIGHT_ATLANTA]
-    monkeypatch.setattr(api, "utcnow", lambda: now[0])
+    gateway.clock = lambda: now[0]
     # Every sending function takes slots and reads its tenant's settings (docs/decisions/0017); the tenant's
     # own rate below reschedules some contacts, woken on the dispatch queue.
     gateway.pacing.rates = {Channel.SMS: 1000.0, Channel.EMAIL: 1000.0}

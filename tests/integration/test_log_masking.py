@@ -13,7 +13,6 @@ import pytest
 from chalice.test import Client
 
 from chalicelib import observability
-from chalicelib.http import models as api
 from chalicelib.services import exports
 from tests.conftest import utc
 
@@ -94,7 +93,7 @@ def day_of_logs(
     """
     written = io.StringIO()
     monkeypatch.setattr(observability.logger.registered_handler, "stream", written)
-    monkeypatch.setattr(api, "utcnow", lambda: NOON_ATLANTA)
+    gateway.clock = lambda: NOON_ATLANTA
     sms = post(client, "/v1/contacts", contact())
     email = post(
         client,
