@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -13,13 +11,14 @@ from chalice.app import AuthRequest
 
 from chalicelib import audit_appender, console, observability, provision, telemetry
 from chalicelib.adapters.errors import storage_errors
-from chalicelib.bootstrap import Runtime, bootstrap
+from chalicelib.bootstrap import LazyRuntime, bootstrap
 from chalicelib.domain.access import SHARED_SCOPE, Role
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.http import (
     MAX_BATCH_BODY_BYTES,
     Operation,
     Problem,
+    authorizer_answer,
     caller,
     current_request,
     declared,
@@ -51,26 +50,8 @@ app.register_middleware(
     telemetry.trace_middleware(lambda: app.lambda_context.function_name if app.lambda_context else "local"), "all"
 )
 
-_runtime: Runtime | None = None
-
-
-def runtime() -> Runtime:
-    """Built on first use, then kept for the life of the function instance."""
-    global _runtime
-    if _runtime is None:
-        _runtime = bootstrap()
-    return _runtime
-
-
-@contextmanager
-def using(built: Runtime) -> Iterator[Runtime]:
-    """Every route and trigger runs with ``built`` (a test's or a bench's runtime) until the block ends."""
-    global _runtime
-    before, _runtime = _runtime, built
-    try:
-        yield built
-    finally:
-        _runtime = before
+runtime = LazyRuntime(bootstrap)  # what every route and trigger runs with
+using = runtime.using  # ``with app.using(built):`` serves a test's or a bench's runtime for the block
 
 
 def now() -> datetime:
@@ -79,8 +60,7 @@ def now() -> datetime:
 
 
 # API Gateway may answer from a cached authorizer result for this long: a revoked key can work for at
-# most this many seconds in AWS (chalice local caches nothing). The result allows every route ("*") and
-# names the principal; each route checks the role itself, so a cached answer is right for any route.
+# most this many seconds in AWS (chalice local caches nothing). The answer is right for any route.
 AUTH_CACHE_SECONDS = 30
 
 SUBMITTER, COMPLIANCE, REGULATOR, ADMIN = Role.SUBMITTER, Role.COMPLIANCE, Role.REGULATOR, Role.ADMIN
@@ -90,13 +70,9 @@ SUBMITTER, COMPLIANCE, REGULATOR, ADMIN = Role.SUBMITTER, Role.COMPLIANCE, Role.
 def bearer_auth(auth_request: AuthRequest) -> AuthResponse:
     """``Authorization: Bearer <key>`` -> tenant, role, agency; or why there is no principal."""
     try:
-        found = keys.authenticate(runtime().keys, auth_request.token or "")
+        return authorizer_answer(keys.authenticate(runtime().keys, auth_request.token or ""))
     except StorageUnavailableError:
-        return AuthResponse(routes=["*"], principal_id="unavailable", context={"status": "unavailable"})
-    if isinstance(found, str):
-        return AuthResponse(routes=["*"], principal_id="anonymous", context={"status": found})
-    context = {"status": "ok", "tenant": found.tenant, "role": found.role.value, "key_id": found.key_id}
-    return AuthResponse(routes=["*"], principal_id=found.key_id, context={**context, "agency": found.agency or ""})
+        return authorizer_answer(None)
 
 
 def secured(path: str, *operations: Operation, roles: tuple[Role, ...], **kwargs: Any) -> Any:

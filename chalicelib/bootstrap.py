@@ -5,7 +5,8 @@ Nothing here runs at import: ``chalice local``, moto and cold starts all rely on
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -239,3 +240,25 @@ def bootstrap(
         policies=policies or policy_store.load_bundle(),
         clock=clock or system_clock(settings.clock_offset),
     )
+
+
+class LazyRuntime:
+    """The runtime a function instance runs with: built on first use, then kept for the instance's life.
+    ``using`` lends another one (a test's, a bench's) for a block and puts the first one back."""
+
+    def __init__(self, build: Callable[[], Runtime] = bootstrap) -> None:
+        self._build = build
+        self._built: Runtime | None = None
+
+    def __call__(self) -> Runtime:
+        if self._built is None:
+            self._built = self._build()
+        return self._built
+
+    @contextmanager
+    def using(self, built: Runtime) -> Iterator[Runtime]:
+        before, self._built = self._built, built
+        try:
+            yield built
+        finally:
+            self._built = before

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from chalice import Chalice, Response
+from chalice import AuthResponse, Chalice, Response
 from chalice.app import Request
 from pydantic import BaseModel
 
@@ -166,6 +166,18 @@ def gateway_responses(rest_api: str = "RestAPI") -> dict[str, Any]:
             },
         }
     return resources
+
+
+def authorizer_answer(found: Principal | str | None) -> AuthResponse:
+    """What the authorizer tells API Gateway, and ``caller`` reads back: the principal; or why there is none
+    (a reason of ``UNAUTHENTICATED``); or None, the key store could not be read. The answer allows every
+    route ("*"): each route checks the role itself, so a cached answer is right for any route."""
+    if found is None:
+        return AuthResponse(routes=["*"], principal_id="unavailable", context={"status": "unavailable"})
+    if isinstance(found, str):
+        return AuthResponse(routes=["*"], principal_id="anonymous", context={"status": found})
+    context = {"status": "ok", "tenant": found.tenant, "role": found.role.value, "key_id": found.key_id}
+    return AuthResponse(routes=["*"], principal_id=found.key_id, context={**context, "agency": found.agency or ""})
 
 
 def caller(request: Request) -> Principal:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import boto3
+import pytest
 from moto import mock_aws
 
 from chalicelib.bootstrap import bootstrap, system_clock
@@ -35,6 +36,7 @@ def test_the_app_serves_a_given_runtime_for_the_block_and_then_the_one_before(po
         assert app.runtime() is first and app.now() == NOON
 
 
+@pytest.mark.filterwarnings("ignore:Couldn't determine the remaining time left")  # no Lambda context here
 def test_stored_replay_keys_keep_the_name_they_were_first_stored_under(aws_env) -> None:
     """Powertools names a key after the function it wraps: a deployment that renamed it would not find the
     records of replays sent before it, and would submit them again."""
