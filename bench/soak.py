@@ -210,7 +210,7 @@ def phases_from_env() -> tuple[Phase, ...]:
 def _run_phase(stack: Any, phase: Phase, seconds: float, clients: int, api_processes: int, seed: int) -> Tally:
     """Point the stack's clock at the phase, start its API processes, let the clients post, stop them."""
     from chalicelib import provision
-    from gateway_cli.localstack import free_port
+    from tools.local.stack import free_port
 
     stack.clock_offset = (phase.at - datetime.now(UTC)).total_seconds()
     spawned_from = len(stack.processes)
@@ -248,8 +248,8 @@ def run(
     """The soak on a stack of its own: every process of it (API, workers, dispatcher) runs on the phase's
     clock, so what it checks does not depend on the hour it runs."""
     from chalicelib.services import invariants, maintenance
-    from gateway_cli.localstack import LocalStack, free_port
-    from gateway_cli.motoserver import SENT_PATH
+    from tools.local.motoserver import SENT_PATH
+    from tools.local.stack import LocalStack, free_port
 
     logs = Path(tempfile.mkdtemp(prefix="soak-"))
     first = (phases[0].at - datetime.now(UTC)).total_seconds()

@@ -2,7 +2,7 @@
 
 Each function's work runs in-process over moto (``AUDIT_APPEND=stream``, as deployed) with a botocore hook
 recording every call, attributed to the function doing it; each call becomes the IAM action and the
-template resource it needs, and must be in ``gateway_cli.package.ACCESS``, from which
+template resource it needs, and must be in ``tools.infra.package.ACCESS``, from which
 ``.chalice/policy-<function>.json`` is written (tests/package checks the files are that)."""
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from chalicelib.domain.access import Role
 from chalicelib.domain.model import Channel
 from chalicelib.services import pacing
 from chalicelib.settings import Settings
-from gateway_cli import package
 from tests.auth import AuthedClient, KeyRing
 from tests.conftest import TENANT, utc
 from tests.integration.aws import GATEWAY_CLIENTS, LedgerStream, stream_gateway
+from tools.infra import package
 
 NIGHT_ATLANTA = utc(2026, 3, 2, 7, 0)  # 02:00 in Atlanta: texts are deferred
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)

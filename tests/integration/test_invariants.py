@@ -97,7 +97,7 @@ def _full(gateway, now, sent):
 
 
 def _provider():
-    from gateway_cli.motoserver import sent_messages
+    from tools.local.motoserver import sent_messages
 
     return [invariants.SentMessage(**m) for m in sent_messages()]
 

@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib import http, provision
 from chalicelib.settings import Settings
-from gateway_cli import package
+from tools.infra import package
 
 
 def _of_type(template: dict[str, Any], kind: str) -> dict[str, Any]:

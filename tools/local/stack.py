@@ -28,8 +28,8 @@ from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.services import dispatch, exports, feedback, inbound, maintenance
 from chalicelib.settings import Settings, clock_offset
+from tools import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 AUDIT_PASS_INTERVAL = 3600.0  # seconds between anchor + retention passes of the local stack
 DEV_TENANT = "demo"
 DEV_KEYS = ROOT / ".gateway" / "dev-keys.json"
@@ -137,7 +137,7 @@ class LocalStack:
     def spawn_api(self, port: int) -> str:
         """One more ``chalice local`` on ``port`` against this stack's moto server: a separate process with
         its own clients and caches, as another Lambda instance would be. Returns its URL."""
-        chalice = [sys.executable, "-m", "gateway_cli.chalicelocal", "--host", "127.0.0.1", "--port", str(port)]
+        chalice = [sys.executable, "-m", "tools.local.chalicelocal", "--host", "127.0.0.1", "--port", str(port)]
         self._spawn(f"chalice-{port}", [*chalice, "--stage", "dev"], {**self.api_env, "PUBLIC_URL": self.url})
         url = f"http://127.0.0.1:{port}"
         _wait_for(f"{url}/v1/health", 60, lambda r: r.status_code == 200)
@@ -147,7 +147,7 @@ class LocalStack:
         if self.log_dir:
             self.log_dir.mkdir(parents=True, exist_ok=True)
         self._spawn(
-            "moto", [sys.executable, "-m", "gateway_cli.motoserver", "-H", "127.0.0.1", "-p", str(self.moto_port)]
+            "moto", [sys.executable, "-m", "tools.local.motoserver", "-H", "127.0.0.1", "-p", str(self.moto_port)]
         )
         _wait_for(f"{self.endpoint}/moto-api/", 30, lambda r: r.status_code == 200)
         if self.keys_path is not None:
@@ -161,8 +161,8 @@ class LocalStack:
         if self.dispatch_interval > 0:
             self.start_schedule()
         self._deliver_topics()
-        # chalice local, answering as the deployed API does when it has no key (gateway_cli/chalicelocal.py)
-        chalice = [sys.executable, "-m", "gateway_cli.chalicelocal", "--host", "127.0.0.1", "--port", str(self.port)]
+        # chalice local, answering as the deployed API does when it has no key (tools/local/chalicelocal.py)
+        chalice = [sys.executable, "-m", "tools.local.chalicelocal", "--host", "127.0.0.1", "--port", str(self.port)]
         self._spawn("chalice", [*chalice, "--stage", "dev"])
         _wait_for(f"{self.url}/v1/health", 60, lambda r: r.status_code == 200)
         return self

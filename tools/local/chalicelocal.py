@@ -7,7 +7,7 @@ with fixed bodies of its own, so this entry point serves the same app through Ch
 and request handler, changing only how those two answers are written. Everything else (routing, the
 authorizer, thread-local requests) is Chalice's.
 
-    python -m gateway_cli.chalicelocal --host 127.0.0.1 --port 8000 --stage dev
+    python -m tools.local.chalicelocal --host 127.0.0.1 --port 8000 --stage dev
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import sys
-from pathlib import Path
 
 from chalice.cli.factory import CLIFactory
 from chalice.local import (
@@ -30,8 +29,7 @@ from chalice.local import (
 
 from chalicelib.api import PROBLEM
 from chalicelib.http import GATEWAY_PROBLEMS
-
-ROOT = Path(__file__).resolve().parent.parent
+from tools import ROOT
 
 
 class ProblemRequestHandler(ChaliceRequestHandler):

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from chalicelib import policy_store
 from chalicelib.domain.policy import PolicyError
-from gateway_cli import campaign, keys_cli, officer
-from gateway_cli.client import CliError
+from tools.cli import campaign, keys_cli, officer
+from tools.cli.client import CliError
 
 if TYPE_CHECKING:
     import requests
@@ -31,7 +31,7 @@ CURL_EXAMPLE = """\
 
 
 def cmd_local(args: argparse.Namespace) -> int:
-    from gateway_cli.localstack import DEV_KEYS, ROOT, LocalStack
+    from tools.local.stack import DEV_KEYS, ROOT, LocalStack
 
     stack = LocalStack(
         moto_port=int(os.environ.get("MOTO_PORT", "5000")),
