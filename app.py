@@ -9,7 +9,7 @@ from typing import Any
 from chalice import AuthResponse, Chalice, Cron, Rate, Response
 from chalice.app import AuthRequest
 
-from chalicelib import api, audit_appender, console, observability, openapi, provision, telemetry
+from chalicelib import api, audit_appender, console, observability, openapi, resources, telemetry
 from chalicelib.adapters.errors import storage_errors
 from chalicelib.bootstrap import Gateway, bootstrap
 from chalicelib.domain.access import SHARED_SCOPE, Role
@@ -34,6 +34,7 @@ from chalicelib.services import (
     tenant_settings,
     unsubscribe,
 )
+from chalicelib.settings import ledger_stream_arn
 
 app = Chalice(app_name="contact-gateway")
 app.register_middleware(observability.http_middleware, "http")
@@ -376,7 +377,7 @@ def unsubscribe_link(token: str) -> Response:
     return json_response(200, answer)
 
 
-@app.on_sns_message(topic=provision.INBOUND_SMS_TOPIC)
+@app.on_sns_message(topic=resources.INBOUND_SMS_TOPIC)
 def inbound_sms(event: Any) -> None:
     """A reply to one of our texts: STOP, 退订, HELP, START, or anything else (kept for a human)."""
     try:
@@ -388,7 +389,7 @@ def inbound_sms(event: Any) -> None:
     inbound.handle_inbound_sms(message, SHARED_SCOPE, gateway().deps, now())
 
 
-@app.on_sns_message(topic=provision.SES_FEEDBACK_TOPIC)
+@app.on_sns_message(topic=resources.SES_FEEDBACK_TOPIC)
 def ses_feedback(event: Any) -> None:
     """SES bounce and complaint notifications: suppress the address for every debtor."""
     try:
@@ -404,7 +405,7 @@ def dispatcher(event: Any) -> dict[str, Any]:
     return {"shards_queued": dispatch.tick(g.deps, g.dispatch_queue, now())}
 
 
-@app.on_sqs_message(queue=provision.DISPATCH_QUEUE, batch_size=10)
+@app.on_sqs_message(queue=resources.DISPATCH_QUEUE, batch_size=10)
 def dispatch_worker(event: Any) -> None:
     """Shard messages enqueue their due people; people messages send their due contacts. Handling a message
     twice, or beside another worker, sends nothing twice (each contact is a conditional commit)."""
@@ -421,7 +422,7 @@ def dispatch_worker(event: Any) -> None:
         raise dispatch.DispatchIncompleteError(f"{failed} dispatch messages go back to the queue")
 
 
-@app.on_sqs_message(queue=provision.EXPORT_QUEUE, batch_size=1)
+@app.on_sqs_message(queue=resources.EXPORT_QUEUE, batch_size=1)
 def export_worker(event: Any) -> None:
     """Builds one export bundle; a redelivered message finds the job finished and does nothing."""
     for record in event:
@@ -429,7 +430,7 @@ def export_worker(event: Any) -> None:
         exports.run_export(job["tenant"], job["export_id"], gateway().export_deps, now)
 
 
-@app.on_sqs_message(queue=provision.BATCH_QUEUE, batch_size=10)
+@app.on_sqs_message(queue=resources.BATCH_QUEUE, batch_size=10)
 def batch_worker(event: Any) -> Any:
     """Ten queued requests of a batch at a time; one that fails does not fail or repeat the others."""
     from chalicelib import batch_worker as batch_worker_edge  # Powertools batch: only this function pays its import
@@ -439,7 +440,7 @@ def batch_worker(event: Any) -> Any:
 
 
 @app.on_dynamodb_record(
-    stream_arn=provision.LEDGER_STREAM_ARN,
+    stream_arn=ledger_stream_arn(),
     batch_size=100,
     starting_position="TRIM_HORIZON",
     maximum_batching_window_in_seconds=1,

@@ -209,14 +209,14 @@ def phases_from_env() -> tuple[Phase, ...]:
 
 def _run_phase(stack: Any, phase: Phase, seconds: float, clients: int, api_processes: int, seed: int) -> Tally:
     """Point the stack's clock at the phase, start its API processes, let the clients post, stop them."""
-    from chalicelib import provision
+    from chalicelib import resources
     from tools.local.stack import free_port
 
     stack.clock_offset = (phase.at - datetime.now(UTC)).total_seconds()
     spawned_from = len(stack.processes)
     try:
         urls = [stack.spawn_api(free_port()) for _ in range(api_processes)]
-        topic = f"arn:aws:sns:us-east-1:123456789012:{provision.INBOUND_SMS_TOPIC}"
+        topic = f"arn:aws:sns:us-east-1:123456789012:{resources.INBOUND_SMS_TOPIC}"
         deadline = time.time() + seconds
         key = stack.dev_keys["keys"]["submitter"]
         jobs = [(i, seed, deadline, urls, key, stack.endpoint, topic) for i in range(clients)]

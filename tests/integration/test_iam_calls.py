@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from chalicelib import api, batch_worker, provision
+from chalicelib import api, batch_worker, resources
 from chalicelib.bootstrap import Gateway
 from chalicelib.domain.access import Role
 from chalicelib.domain.model import Channel
@@ -232,7 +232,7 @@ def test_each_function_is_granted_every_call_it_makes(stack, monkeypatch: pytest
         for _round in range(2):
             for message in _drain(gateway, gateway.settings.dispatch_queue, calls):
                 event = client.events.generate_sqs_event(
-                    queue_name=provision.DISPATCH_QUEUE, message_bodies=[message["Body"]]
+                    queue_name=resources.DISPATCH_QUEUE, message_bodies=[message["Body"]]
                 )
                 client.lambda_.invoke("dispatch_worker", event)
     with calls.as_("audit_stream"):
@@ -248,7 +248,7 @@ def test_each_function_is_granted_every_call_it_makes(stack, monkeypatch: pytest
     with calls.as_("export_worker"):
         for message in _drain(gateway, gateway.settings.export_queue, calls):
             event = client.events.generate_sqs_event(
-                queue_name=provision.EXPORT_QUEUE, message_bodies=[message["Body"]]
+                queue_name=resources.EXPORT_QUEUE, message_bodies=[message["Body"]]
             )
             client.lambda_.invoke("export_worker", event)
     with calls.as_("api_handler"):

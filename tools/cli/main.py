@@ -122,7 +122,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
 
 def cmd_sms_inbound(args: argparse.Namespace) -> int:
     """Publish a reply to the local inbound topic exactly as AWS two-way SMS would."""
-    from chalicelib import provision
+    from chalicelib import resources
 
     message = {
         "originationNumber": args.from_number,
@@ -132,14 +132,14 @@ def cmd_sms_inbound(args: argparse.Namespace) -> int:
         "inboundMessageId": str(uuid.uuid4()),
         "previousPublishedMessageId": "",
     }
-    published = _publish(provision.INBOUND_SMS_TOPIC, message)
+    published = _publish(resources.INBOUND_SMS_TOPIC, message)
     print(json.dumps({"published": published, "inboundMessageId": message["inboundMessageId"]}))
     return 0
 
 
 def cmd_ses_feedback(args: argparse.Namespace) -> int:
     """Publish an SES bounce or complaint notification to the local feedback topic, as SES would."""
-    from chalicelib import provision
+    from chalicelib import resources
 
     mail = {"messageId": str(uuid.uuid4()), "destination": [args.email]}
     if args.type == "bounce":
@@ -157,7 +157,7 @@ def cmd_ses_feedback(args: argparse.Namespace) -> int:
             "mail": mail,
             "complaint": {"complainedRecipients": [{"emailAddress": args.email}]},
         }
-    print(json.dumps({"published": _publish(provision.SES_FEEDBACK_TOPIC, message)}))
+    print(json.dumps({"published": _publish(resources.SES_FEEDBACK_TOPIC, message)}))
     return 0
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 import requests
 
-from chalicelib import audit_appender, batch_worker, policy_store, provision
+from chalicelib import audit_appender, batch_worker, policy_store, provision, resources
 from chalicelib.bootstrap import Clients, Gateway, bootstrap
 from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.errors import NotFoundError
@@ -227,7 +227,7 @@ class LocalStack:
         def ses(text: str) -> str:
             return f"ses feedback: suppressed {feedback.handle_ses_notification(text, tenant, deps, self.now())}"
 
-        return {provision.INBOUND_SMS_TOPIC: sms, provision.SES_FEEDBACK_TOPIC: ses}
+        return {resources.INBOUND_SMS_TOPIC: sms, resources.SES_FEEDBACK_TOPIC: ses}
 
     def _deliver_topics(self) -> None:
         session = self.clients().session_factory()
