@@ -417,7 +417,7 @@ def dispatch_worker(event: Any) -> None:
             observability.logger.exception("a dispatch message failed; it comes back from the queue")
             failed += 1
             continue
-        telemetry.record_dispatch(report.dispatched, report.lag_seconds)
+        g.metrics.record_dispatch(report.dispatched, report.lag_seconds)
     if failed:
         raise dispatch.DispatchIncompleteError(f"{failed} dispatch messages go back to the queue")
 

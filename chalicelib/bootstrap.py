@@ -107,12 +107,16 @@ class Gateway:
             policies=self.policies,
             unsubscribe_headers=self._unsubscribe_headers(),
             audit_inline=self.settings.audit_append == "inline",
-            observe=telemetry.record_decision,
+            observe=self.metrics.record_decision,
             permit_for=timedelta(seconds=self.settings.voice_permit_seconds),
             outcome_deadline=timedelta(seconds=self.settings.outcome_deadline_seconds),
             pacing=self.pacing,
             wake=lambda tenant, debtor_id, at: dispatch.wake(self.dispatch_queue, tenant, debtor_id, at, self.now()),
         )
+
+    @cached_property
+    def metrics(self) -> telemetry.Metrics:
+        return telemetry.Metrics(self.settings.metrics_namespace)
 
     @cached_property
     def tenant_settings(self) -> DynamoDBTenantSettings:

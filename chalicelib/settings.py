@@ -57,6 +57,7 @@ class Settings(BaseModel):
     sms_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
     email_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
     pacing_shards: int = Field(default=8, ge=1, le=256)  # counters one deployment-wide rate is spread over
+    metrics_namespace: str = "ContactGateway"  # CloudWatch namespace of the metrics (telemetry.Metrics)
 
     @property
     def clock_offset(self) -> timedelta:
@@ -96,6 +97,7 @@ class Settings(BaseModel):
             "sms_rate_per_second": "SMS_RATE_PER_SECOND",
             "email_rate_per_second": "EMAIL_RATE_PER_SECOND",
             "pacing_shards": "PACING_SHARDS",
+            "metrics_namespace": "POWERTOOLS_METRICS_NAMESPACE",
         }
         values: dict[str, Any] = {field: env[var] for field, var in names.items() if env.get(var)}
         if "clock_offset_seconds" not in values and env.get("GATEWAY_CLOCK_AT"):
