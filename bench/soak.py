@@ -4,7 +4,7 @@ Several client processes post for ``SOAK_SECONDS`` (default 180): texts, emails,
 what-ifs and reads, bursts for a few hot debtors, duplicate ``Idempotency-Key``s, and STOP replies arriving
 mid-flight through the inbound topic. Requests go to several ``chalice local`` processes (``SOAK_API_PROCESSES``),
 each with its own AWS clients and caches, like separate Lambda instances, and each injecting faults into its
-own AWS calls at the rates of ``SOAK_FAULTS`` (chalicelib/faults.py). Only DynamoDB's conditions can keep a
+own AWS calls at the rates of ``SOAK_FAULTS`` (tools/local/faults.py). Only DynamoDB's conditions can keep a
 cap here. Then the stack is given time to settle (the stream appender, the dispatcher), and
 ``check_invariants`` runs over everything, with moto's lists of sent messages.
 

@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,8 +40,8 @@ class Settings(BaseModel):
     # "inline": each request appends its audit events itself; "stream": the ledger table's stream
     # appender does, off the request path (docs/decisions/0010). The sweep repairs under both.
     audit_append: Literal["inline", "stream"] = "inline"
-    # Faults injected into this process's AWS clients (chalicelib/faults.py): the soak on the local stack.
-    # Refused unless endpoint_url is a local one.
+    # Faults injected into this process's AWS clients by the local stack's entry points (tools/local/faults.py):
+    # the soak. Refused unless endpoint_url is a local one.
     faults: str | None = None
     faults_seed: int = 0
     # How far this process's clock runs ahead of the real one: the local stack run as if at GATEWAY_CLOCK_AT
@@ -122,3 +123,11 @@ def ledger_stream_arn(env: Mapping[str, str] | None = None) -> str:
     package`` does); the packaged template binds that trigger to the stage's ledger table anyway."""
     env = os.environ if env is None else env
     return env.get("LEDGER_STREAM_ARN") or UNSET_LEDGER_STREAM
+
+
+def is_local(endpoint_url: str | None) -> bool:
+    """An endpoint on this machine (moto server): what the local-only settings require."""
+    if not endpoint_url:
+        return False
+    host = urlsplit(endpoint_url).hostname or ""
+    return host in ("127.0.0.1", "localhost", "::1")

@@ -29,6 +29,7 @@ from chalicelib.domain.errors import NotFoundError
 from chalicelib.services import dispatch, exports, feedback, inbound, maintenance
 from chalicelib.settings import Settings, clock_offset
 from tools import ROOT
+from tools.local import faults
 
 AUDIT_PASS_INTERVAL = 3600.0  # seconds between anchor + retention passes of the local stack
 DEV_TENANT = "demo"
@@ -117,13 +118,15 @@ class LocalStack:
         return Settings.from_env(self.env())
 
     def clients(self) -> Clients:
-        """Clients of this process that talk to the stack's moto server, whatever this process's env says."""
-        env = self.env()
+        """Clients of this process that talk to the stack's moto server, whatever this process's env says; with
+        the faults of GATEWAY_FAULTS, if set, injected into them."""
+        env, settings = self.env(), self.settings()
         return Clients(
-            self.settings(),
+            settings,
             session_factory=lambda: boto3.session.Session(
                 aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"]
             ),
+            wrap=faults.client_wrap(settings),
         )
 
     def gateway(self) -> Gateway:
