@@ -147,7 +147,7 @@ def _campaign_10k(people: int = 4300) -> list[dict[str, Any]]:
 def _batch_campaign(stack: LocalStack) -> dict[str, Any]:
     """A 10,000-contact campaign through the batch path of the running stack (opt-outs of every 17th person
     first, as ``make demo`` does), then the over-contact check over every person it reached."""
-    from chalicelib.services import invariants
+    from tools import invariants
     from tools.cli import campaign
     from tools.cli.client import GatewayClient
 

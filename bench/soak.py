@@ -173,7 +173,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 def settle(gateway: Any, seconds: float) -> None:
     """Wait for the stack's appender and sweep to put every committed event in the audit table."""
-    from chalicelib.services import invariants
+    from tools import invariants
 
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -247,7 +247,8 @@ def run(
 ) -> dict[str, Any]:
     """The soak on a stack of its own: every process of it (API, workers, dispatcher) runs on the phase's
     clock, so what it checks does not depend on the hour it runs."""
-    from chalicelib.services import invariants, maintenance
+    from chalicelib.services import maintenance
+    from tools import invariants
     from tools.local.motoserver import SENT_PATH
     from tools.local.stack import LocalStack, free_port
 

@@ -13,10 +13,10 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.backends import get_backend
 
-from chalicelib import provision
 from chalicelib.bootstrap import Clients, Gateway, bootstrap
 from chalicelib.domain.policy import PolicySet
 from chalicelib.settings import Settings
+from tools.local import provision
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 AWS_ENV = {

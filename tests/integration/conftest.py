@@ -6,13 +6,13 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
-from chalicelib import provision
 from chalicelib.bootstrap import Clients, Gateway, bootstrap
 from chalicelib.domain.policy import PolicySet
 from chalicelib.settings import Settings
 from tests.auth import AuthedClient, KeyRing
 from tests.conftest import TENANT
 from tests.integration.aws import GATEWAY_CLIENTS
+from tools.local import provision
 from tools.local.faults import FaultInjector
 
 

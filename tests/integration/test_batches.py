@@ -290,8 +290,8 @@ def test_a_batch_with_no_result_for_half_an_hour_is_stalled(client, gateway, mon
 
 
 def test_the_batch_queue_moves_a_message_to_its_dead_letters_after_the_workers_last_try(gateway):
-    from chalicelib import provision
     from chalicelib.services import batches
+    from tools.local import provision
 
     url, _ = queue(gateway)
     redrive = gateway.clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]

@@ -19,11 +19,12 @@ import pytest
 from chalicelib.bootstrap import Gateway
 from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.errors import DuplicateContactError
-from chalicelib.services import dispatch, exports, inbound, invariants
+from chalicelib.services import dispatch, exports, inbound
 from chalicelib.services.bundles import ExportSpec
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import TENANT, make_request, utc
 from tests.integration.aws import GATEWAY_CLIENTS, LedgerStream, stream_gateway
+from tools import invariants
 from tools.local.faults import Crash, FaultInjector
 from tools.local.motoserver import sent_messages
 

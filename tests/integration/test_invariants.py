@@ -8,9 +8,10 @@ from datetime import timedelta
 
 from chalicelib.adapters.dynamodb import body_text
 from chalicelib.domain.model import ContactRecord, Result
-from chalicelib.services import inbound, invariants
+from chalicelib.services import inbound
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import make_request, utc
+from tools import invariants
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 

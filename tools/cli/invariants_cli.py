@@ -20,7 +20,7 @@ from tools.cli.client import CliError
 
 
 def provider_sent(endpoint: str | None) -> list[Any] | None:
-    from chalicelib.services.invariants import SentMessage
+    from tools.invariants import SentMessage
     from tools.local.motoserver import SENT_PATH
 
     if not endpoint:
@@ -42,7 +42,8 @@ def _day(text: str) -> datetime:
 
 def cmd_check_invariants(args: argparse.Namespace) -> int:
     from chalicelib.domain.errors import StorageUnavailableError
-    from chalicelib.services import invariants, maintenance
+    from chalicelib.services import maintenance
+    from tools import invariants
     from tools.cli.keys_cli import _gateway
 
     now = datetime.now(UTC)

@@ -104,7 +104,7 @@ def cmd_policy_publish(args: argparse.Namespace) -> int:
 def cmd_whatif(args: argparse.Namespace) -> int:
     import yaml
 
-    from chalicelib import whatif
+    from tools import whatif
 
     try:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")

@@ -7,7 +7,7 @@
 Chalice generates the functions, their triggers and the REST API; ``resources_template()`` adds the
 tables, buckets, topics, queues, keys, SES configuration, alarms and gateway responses, and points each
 function's environment and triggers at them through stage parameters (docs/decisions/0011). The tables'
-keys and indexes come from ``chalicelib.provision.table_specs``, the one description the local stack
+keys and indexes come from ``tools.local.provision.table_specs``, the one description the local stack
 also creates from. Each function has its own role; its policy is ``.chalice/policy-<function>.json``,
 written from ``ACCESS`` below, which a test also checks against the calls each function makes.
 """
@@ -25,9 +25,10 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from chalicelib import http, provision
+from chalicelib import http
 from chalicelib.settings import Settings
 from tools import ROOT
+from tools.local import provision
 
 CHALICE_DIR = ROOT / ".chalice"
 STAGE = "prod"

@@ -22,14 +22,14 @@ from typing import Any
 import boto3
 import requests
 
-from chalicelib import audit_appender, batch_worker, policy_store, provision, resources
+from chalicelib import audit_appender, batch_worker, policy_store, resources
 from chalicelib.bootstrap import Clients, Gateway, bootstrap
 from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.services import dispatch, exports, feedback, inbound, maintenance
 from chalicelib.settings import Settings, clock_offset
 from tools import ROOT
-from tools.local import faults
+from tools.local import faults, provision
 
 AUDIT_PASS_INTERVAL = 3600.0  # seconds between anchor + retention passes of the local stack
 DEV_TENANT = "demo"
