@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib import api, batch_worker
+from chalicelib import api
 from chalicelib.domain.access import Role
+from chalicelib.entrypoints import batch_worker
 from tests.conftest import utc
 from tests.integration.aws import count_calls, fail_calls, sent_sms
 

@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from chalicelib import api, batch_worker, resources
+from chalicelib import api, resources
 from chalicelib.bootstrap import Gateway
 from chalicelib.domain.access import Role
 from chalicelib.domain.model import Channel
+from chalicelib.entrypoints import batch_worker
 from chalicelib.services import pacing
 from chalicelib.settings import Settings
 from tests.auth import AuthedClient, KeyRing
