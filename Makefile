@@ -21,18 +21,18 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 chalicelib/policy_bundle.json: $(STAMP) $(wildcard policies/*.yaml)
-	$(BIN)/python -m gateway_cli.main policy publish
+	$(BIN)/python -m tools.cli.main policy publish
 
 bundle: chalicelib/policy_bundle.json
 
 run: install bundle
-	$(BIN)/python -m gateway_cli.main local
+	$(BIN)/python -m tools.cli.main local
 
 lint: install bundle
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m gateway_cli.package --template-only build/template
+	$(BIN)/python -m tools.infra.package --template-only build/template
 	$(BIN)/cfn-lint build/template/sam.json
 
 format: install
@@ -46,10 +46,10 @@ unit: install
 	$(BIN)/python -m pytest tests/unit
 
 package: install bundle  # build/package/sam.json (SAM, resources merged) and deployment.zip: docs/deploy.md
-	$(BIN)/python -m gateway_cli.package build/package
+	$(BIN)/python -m tools.infra.package build/package
 
 demo: install  # against the running `make run`: opt-outs, then examples/campaign.jsonl, then a summary
-	$(BIN)/python -m gateway_cli.main demo
+	$(BIN)/python -m tools.cli.main demo
 
 bench: install bundle  # ONLY=part[,part]: one part (bench/run.py names them), e.g. make bench ONLY=replies
 	$(BIN)/python -m bench.run $(if $(ONLY),--only $(ONLY))

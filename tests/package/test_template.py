@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from chalicelib import http, provision
+from chalicelib import http
 from chalicelib.settings import Settings
-from gateway_cli import package
+from tools.infra import package
+from tools.local import provision
 
 
 def _of_type(template: dict[str, Any], kind: str) -> dict[str, Any]:

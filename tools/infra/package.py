@@ -1,13 +1,13 @@
 """The production package: ``chalice package`` (SAM) merged with every resource the gateway needs.
 
-    python -m gateway_cli.package build/package            # make package: template + deployment.zip
-    python -m gateway_cli.package --template-only build/template   # make lint: the template alone, fast
-    python -m gateway_cli.package --write-policies          # after changing ACCESS: .chalice/policy-*.json
+    python -m tools.infra.package build/package            # make package: template + deployment.zip
+    python -m tools.infra.package --template-only build/template   # make lint: the template alone, fast
+    python -m tools.infra.package --write-policies          # after changing ACCESS: .chalice/policy-*.json
 
 Chalice generates the functions, their triggers and the REST API; ``resources_template()`` adds the
 tables, buckets, topics, queues, keys, SES configuration, alarms and gateway responses, and points each
 function's environment and triggers at them through stage parameters (docs/decisions/0011). The tables'
-keys and indexes come from ``chalicelib.provision.table_specs``, the one description the local stack
+keys and indexes come from ``tools.local.provision.table_specs``, the one description the local stack
 also creates from. Each function has its own role; its policy is ``.chalice/policy-<function>.json``,
 written from ``ACCESS`` below, which a test also checks against the calls each function makes.
 """
@@ -25,10 +25,11 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from chalicelib import http, provision
+from chalicelib import http
 from chalicelib.settings import Settings
+from tools import ROOT
+from tools.local import provision
 
-ROOT = Path(__file__).resolve().parent.parent
 CHALICE_DIR = ROOT / ".chalice"
 STAGE = "prod"
 NAMESPACE = "ContactGateway"  # POWERTOOLS_METRICS_NAMESPACE of every function
@@ -850,7 +851,7 @@ def template_only(out: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m gateway_cli.package", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.infra.package", description=__doc__.split("\n")[0])
     parser.add_argument("out", nargs="?", type=Path)
     parser.add_argument("--template-only", action="store_true", help="no third-party wheels (for linting)")
     parser.add_argument("--write-policies", action="store_true", help="regenerate .chalice/policy-*.json")
