@@ -236,3 +236,32 @@ def test_every_unauthenticated_route_is_throttled_at_the_stage(template) -> None
         setting = settings[("/" + path.lstrip("/").replace("/", "~1"), verb)]
         assert 0 < setting["ThrottlingRateLimit"] <= package.PUBLIC_RATE_LIMIT
         assert 0 < setting["ThrottlingBurstLimit"] <= package.PUBLIC_BURST_LIMIT
+
+
+@pytest.mark.parametrize(
+    ("topic", "publisher"),
+    [("InboundSmsTopic", "sms-voice.amazonaws.com"), ("SesFeedbackTopic", "ses.amazonaws.com")],
+)
+def test_only_the_service_may_publish_to_the_inbound_and_feedback_topics(template, topic, publisher) -> None:
+    """A role of the account that IAM lets publish could forge a START that undoes a STOP: the topic's own
+    policy allows its service alone, from this account, and denies every principal that is not a service."""
+    (topic_policy,) = [
+        p for p in _of_type(template, "AWS::SNS::TopicPolicy").values() if p["Properties"]["Topics"] == [{"Ref": topic}]
+    ]
+    statements = {s["Effect"]: s for s in topic_policy["Properties"]["PolicyDocument"]["Statement"]}
+    assert set(statements) == {"Allow", "Deny"}
+    allow, deny = statements["Allow"], statements["Deny"]
+    assert allow["Principal"] == {"Service": publisher}
+    assert allow["Action"] == "sns:Publish" and allow["Resource"] == {"Ref": topic}
+    assert allow["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    assert deny["Principal"] in ("*", {"AWS": "*"})
+    assert deny["Action"] == "sns:Publish" and deny["Resource"] == {"Ref": topic}
+    assert deny["Condition"] == {"Bool": {"aws:PrincipalIsAWSService": "false"}}
+    # the function the topic triggers is the one it was written for
+    subscribed = {
+        logical
+        for logical, function in _of_type(template, "AWS::Serverless::Function").items()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "SNS" and event["Properties"]["Topic"] == {"Ref": topic}
+    }
+    assert subscribed == {topic.removesuffix("Topic")}

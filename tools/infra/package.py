@@ -418,7 +418,20 @@ def _topic(name: str, publisher: str) -> tuple[dict[str, Any], dict[str, Any]]:
                         "Action": "sns:Publish",
                         "Resource": {"Ref": logical},
                         "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
-                    }
+                    },
+                    {
+                        # A forged START from a role of the account would undo a STOP. The key is true only
+                        # for a call made by a service principal itself and false for every IAM user and
+                        # role, whatever their IAM policies allow. "Bool", not "BoolIfExists": an unsigned
+                        # request carries no key but no statement allows it, while a service's request
+                        # that lacked the key would be refused and an inbound STOP lost.
+                        "Sid": "NoOtherPublisher",
+                        "Effect": "Deny",
+                        "Principal": {"AWS": "*"},
+                        "Action": "sns:Publish",
+                        "Resource": {"Ref": logical},
+                        "Condition": {"Bool": {"aws:PrincipalIsAWSService": "false"}},
+                    },
                 ],
             },
         },
