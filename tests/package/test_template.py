@@ -265,3 +265,62 @@ def test_only_the_service_may_publish_to_the_inbound_and_feedback_topics(templat
         if event["Type"] == "SNS" and event["Properties"]["Topic"] == {"Ref": topic}
     }
     assert subscribed == {topic.removesuffix("Topic")}
+
+
+def _async_functions(template: dict[str, Any]) -> set[str]:
+    """Functions some event invokes asynchronously: an SNS topic or the schedule."""
+    return {
+        logical
+        for logical, function in _of_type(template, "AWS::Serverless::Function").items()
+        if any(e["Type"] in ("SNS", "Schedule") for e in function["Properties"].get("Events", {}).values())
+    }
+
+
+def _grants(template: dict[str, Any], logical: str, resource: str) -> set[str]:
+    function = template["Resources"][logical]
+    role = template["Resources"][function["Properties"]["Role"]["Fn::GetAtt"][0]]
+    return {
+        action
+        for s in _statements(role)
+        if any(_mentions(r, resource) for r in _listed(s.get("Resource", [])))
+        for action in _listed(s["Action"])
+    }
+
+
+def test_an_event_that_fails_every_retry_lands_in_the_async_dead_letter_queue(template) -> None:
+    """A STOP whose handler fails three times is kept, not dropped: every function that SNS or the schedule
+    invokes sends what it gives up on to an encrypted queue its role may write to, and an alarm watches it."""
+    asynchronous = _async_functions(template)
+    assert asynchronous == {package.FUNCTIONS[f] for f in package.ASYNC_FUNCTIONS}
+    assert {"InboundSms", "SesFeedback", "Dispatcher", "AuditDaily"} <= asynchronous
+    queue = template["Resources"]["AsyncDeadLetterQueue"]["Properties"]
+    assert queue["KmsMasterKeyId"] == {"Ref": "DataKey"}
+    assert queue["MessageRetentionPeriod"] == 1_209_600  # the longest SQS keeps a message: 14 days
+    for logical in asynchronous:
+        dead = template["Resources"][logical]["Properties"]["DeadLetterQueue"]
+        assert dead == {"Type": "SQS", "TargetArn": {"Fn::GetAtt": ["AsyncDeadLetterQueue", "Arn"]}}
+        assert "sqs:SendMessage" in _grants(template, logical, "AsyncDeadLetterQueue"), logical
+        assert "kms:GenerateDataKey" in _grants(template, logical, "DataKey"), logical  # to write to it
+    assert "AsyncDeadLetterQueue" in package.DEAD_LETTER_QUEUES  # and so has a depth alarm
+
+
+def test_environment_variables_are_encrypted_under_the_data_key_each_role_may_decrypt(template) -> None:
+    for logical, function in _of_type(template, "AWS::Serverless::Function").items():
+        assert function["Properties"]["KmsKeyArn"] == {"Fn::GetAtt": ["DataKey", "Arn"]}
+        assert "kms:Decrypt" in _grants(template, logical, "DataKey"), logical
+
+
+def test_stops_and_bounces_have_concurrency_of_their_own(template) -> None:
+    """A dispatch herd may take the Region's whole concurrency; the handlers that record STOPs, bounces and
+    complaints keep a reserve, so a STOP is recorded before more texts go out."""
+    functions = _of_type(template, "AWS::Serverless::Function")
+    reserved = {logical for logical, f in functions.items() if "ReservedConcurrentExecutions" in f["Properties"]}
+    assert reserved == {"InboundSms", "SesFeedback"}
+    for logical in reserved:
+        assert functions[logical]["Properties"]["ReservedConcurrentExecutions"] == {"Ref": "InboundConcurrency"}
+    parameter = template["Parameters"]["InboundConcurrency"]
+    assert 1 <= parameter["MinValue"] <= parameter["Default"] <= 100
+
+
+def test_the_api_stage_is_traced_like_every_function(template) -> None:
+    assert template["Resources"]["RestAPI"]["Properties"]["TracingEnabled"] is True

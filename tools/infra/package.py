@@ -48,6 +48,9 @@ FUNCTIONS = {
     "audit_daily": "AuditDaily",
 }
 ASYNC_FUNCTIONS = ("inbound_sms", "ses_feedback", "dispatcher", "audit_daily")  # invoked by SNS / the schedule
+# Concurrency reserved for the handlers of STOPs, bounces and complaints: a dispatch herd may hold the rest of
+# the Region's, and a STOP recorded late lets texts go out after it (docs/decisions/0023).
+RESERVED = ("inbound_sms", "ses_feedback")
 
 # Settings field -> logical id of the table; its keys and indexes are provision.table_specs'.
 TABLES = {
@@ -551,7 +554,11 @@ def _functions() -> dict[str, Any]:
         properties: dict[str, Any] = {
             "FunctionName": _sub(function_name(function)),
             "Environment": {"Variables": environment()},
+            # Under the data key, not Lambda's own: reading the variables takes kms:Decrypt on it too.
+            "KmsKeyArn": {"Fn::GetAtt": ["DataKey", "Arn"]},
         }
+        if function in RESERVED:
+            properties["ReservedConcurrentExecutions"] = {"Ref": "InboundConcurrency"}
         if function in ASYNC_FUNCTIONS:
             properties["DeadLetterQueue"] = {
                 "Type": "SQS",
@@ -680,6 +687,13 @@ PARAMETERS = {
         "MaxValue": 1000,
         "Description": "most batch workers at once: how fast posted campaigns are decided (docs/scaling.md)",
     },
+    "InboundConcurrency": {
+        "Type": "Number",
+        "Default": 10,
+        "MinValue": 1,
+        "MaxValue": 1000,
+        "Description": "concurrency reserved for each of the inbound-SMS and SES-feedback handlers (decision 0023)",
+    },
 }
 
 
@@ -803,6 +817,7 @@ def resources_template() -> dict[str, Any]:
         **_alarms(),
         **http.gateway_responses(),
         **_functions(),
+        "RestAPI": {"Properties": {"TracingEnabled": True}},  # X-Ray from the stage on, as every function
     }
     for name, publisher in (("inbound-sms", "sms-voice.amazonaws.com"), ("ses-feedback", "ses.amazonaws.com")):
         topic, topic_policy = _topic(name, publisher)
