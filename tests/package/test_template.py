@@ -11,7 +11,8 @@ import pytest
 
 from chalicelib import http
 from chalicelib.settings import Settings
-from tools.infra import package
+from tools import ROOT
+from tools.infra import findings, package
 from tools.local import provision
 
 
@@ -324,3 +325,23 @@ def test_stops_and_bounces_have_concurrency_of_their_own(template) -> None:
 
 def test_the_api_stage_is_traced_like_every_function(template) -> None:
     assert template["Resources"]["RestAPI"]["Properties"]["TracingEnabled"] is True
+
+
+def test_every_scanner_skip_is_argued_in_the_decision_record(template) -> None:
+    """checkov skips only what docs/decisions/0023 argues, on the resources it names, each with its reason."""
+    record = (ROOT / "docs" / "decisions" / "0023-scanner-findings.md").read_text()
+    skipped: dict[str, set[str]] = {}
+    for logical, resource in template["Resources"].items():
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
+            assert skip["id"] in record, skip["id"]
+            assert "0023" in skip["comment"] and len(skip["comment"]) > 40, (logical, skip)
+            skipped.setdefault(skip["id"], set()).add(logical)
+    functions = set(package.FUNCTIONS.values())
+    assert skipped == {
+        findings.VPC: functions,
+        findings.DEAD_LETTERS: functions - _async_functions(template),
+        findings.RESERVED_CONCURRENCY: functions - {"InboundSms", "SesFeedback"},
+        findings.API_ACCESS_LOG: {"RestAPI"},
+        findings.API_CACHE: {"RestAPI"},
+        findings.BUCKET_ACCESS_LOG: {"ExportBucket", "AnchorBucket"},
+    }

@@ -28,6 +28,7 @@ from typing import Any
 from chalicelib import http
 from chalicelib.settings import Settings
 from tools import ROOT
+from tools.infra import findings
 from tools.local import provision
 
 CHALICE_DIR = ROOT / ".chalice"
@@ -856,6 +857,7 @@ def package(out: Path, project: Path = ROOT) -> Path:
     template = json.loads(path.read_text())
     bind_events(template)
     throttle_public_routes(template)
+    findings.skip_argued(template)
     path.write_text(json.dumps(template, indent=2))
     return path
 
