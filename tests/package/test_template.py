@@ -305,6 +305,32 @@ def test_an_event_that_fails_every_retry_lands_in_the_async_dead_letter_queue(te
     assert "AsyncDeadLetterQueue" in package.DEAD_LETTER_QUEUES  # and so has a depth alarm
 
 
+def test_what_sns_cannot_deliver_from_the_inbound_and_feedback_topics_is_kept(template) -> None:
+    """Before Lambda's retries there is SNS's delivery: a message it cannot hand to the function goes to a
+    queue only SNS may write to, and only from the two topics."""
+    functions = _of_type(template, "AWS::Serverless::Function")
+    for logical in ("InboundSms", "SesFeedback"):
+        (event,) = functions[logical]["Properties"]["Events"].values()
+        assert event["Properties"]["RedrivePolicy"] == {
+            "deadLetterTargetArn": {"Fn::GetAtt": ["UndeliveredQueue", "Arn"]}
+        }
+    (queue_policy,) = _of_type(template, "AWS::SQS::QueuePolicy").values()
+    assert queue_policy["Properties"]["Queues"] == [{"Ref": "UndeliveredQueue"}]
+    (statement,) = queue_policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "sns.amazonaws.com"} and statement["Action"] == "sqs:SendMessage"
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": [{"Ref": "InboundSmsTopic"}, {"Ref": "SesFeedbackTopic"}]}
+    }
+    assert template["Resources"]["UndeliveredQueue"]["Properties"]["KmsMasterKeyId"] == {"Ref": "DataKey"}
+    (services,) = [
+        s["Principal"]["Service"]
+        for s in template["Resources"]["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
+        if s["Sid"] == "ServicesPublishEncrypted"
+    ]
+    assert "sns.amazonaws.com" in services  # SNS encrypts what it puts on the queue
+    assert "UndeliveredQueue" in package.DEAD_LETTER_QUEUES
+
+
 def test_environment_variables_are_encrypted_under_the_data_key_each_role_may_decrypt(template) -> None:
     for logical, function in _of_type(template, "AWS::Serverless::Function").items():
         assert function["Properties"]["KmsKeyArn"] == {"Fn::GetAtt": ["DataKey", "Arn"]}

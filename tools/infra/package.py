@@ -524,6 +524,7 @@ DEAD_LETTER_QUEUES = (
     "ExportDeadLetterQueue",
     "StreamFailureQueue",
     "AsyncDeadLetterQueue",
+    "UndeliveredQueue",
 )
 
 
@@ -572,12 +573,40 @@ def _functions() -> dict[str, Any]:
     return resources
 
 
+UNDELIVERED = {"RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["UndeliveredQueue", "Arn"]}}}
+TOPICS = ("InboundSmsTopic", "SesFeedbackTopic")  # a service publishes to each; the gateway subscribes
+
+
+def _undelivered_policy() -> dict[str, Any]:
+    """SNS may put on the queue what it could not deliver from the gateway's two topics, and nothing else."""
+    return {
+        "Type": "AWS::SQS::QueuePolicy",
+        "Properties": {
+            "Queues": [{"Ref": "UndeliveredQueue"}],
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "TopicsDeadLetter",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "sns.amazonaws.com"},
+                        "Action": "sqs:SendMessage",
+                        "Resource": {"Fn::GetAtt": ["UndeliveredQueue", "Arn"]},
+                        "Condition": {"ArnEquals": {"aws:SourceArn": [{"Ref": topic} for topic in TOPICS]}},
+                    }
+                ],
+            },
+        },
+    }
+
+
 def events() -> dict[str, tuple[str, dict[str, Any]]]:
     """Each trigger bound to the stage's resource. Set after merging: chalice names topics and queues by
     literal ARNs, which a deep merge would mix with these instead of replacing."""
     return {
-        "InboundSms": ("InboundSmsSnsSubscription", {"Topic": {"Ref": "InboundSmsTopic"}}),
-        "SesFeedback": ("SesFeedbackSnsSubscription", {"Topic": {"Ref": "SesFeedbackTopic"}}),
+        # What SNS cannot hand to the function at all (its endpoint gone or refusing) is kept as well.
+        "InboundSms": ("InboundSmsSnsSubscription", {"Topic": {"Ref": "InboundSmsTopic"}, **UNDELIVERED}),
+        "SesFeedback": ("SesFeedbackSnsSubscription", {"Topic": {"Ref": "SesFeedbackTopic"}, **UNDELIVERED}),
         "ExportWorker": ("ExportWorkerSqsEventSource", {"Queue": {"Fn::GetAtt": ["ExportQueue", "Arn"]}}),
         # The two workers a campaign scales: their concurrency is the stage's, set by parameter (docs/scaling.md).
         "DispatchWorker": (
@@ -768,6 +797,8 @@ def resources_template() -> dict[str, Any]:
         "ExportQueue": _queue("exports", provision.EXPORT_VISIBILITY_SECONDS, "ExportDeadLetterQueue", 3),
         "StreamFailureQueue": _queue("audit-stream-failures", 30),
         "AsyncDeadLetterQueue": _queue("async-dead", 30),
+        "UndeliveredQueue": _queue("sns-undelivered", 30),  # SNS's own dead letters: raw SNS messages
+        "UndeliveredQueuePolicy": _undelivered_policy(),
         "EmailConfigurationSet": {
             "Type": "AWS::SES::ConfigurationSet",
             "Properties": {
