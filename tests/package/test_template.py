@@ -371,3 +371,15 @@ def test_every_scanner_skip_is_argued_in_the_decision_record(template) -> None:
         findings.API_CACHE: {"RestAPI"},
         findings.BUCKET_ACCESS_LOG: {"ExportBucket", "AnchorBucket"},
     }
+
+
+def test_make_lint_scans_this_template_with_the_pinned_checkov_of_its_own_virtualenv() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    lint = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    assert "$(CHECKOV_STAMP)" in lint.splitlines()[0]  # a fresh clone's make test installs it
+    command = " ".join(lint.replace("\\\n", " ").split())
+    assert "$(CHECKOV_VENV)/bin/checkov --file build/template/sam.json --framework cloudformation" in command
+    assert "--soft-fail" not in command  # a finding fails the build
+    assert "CHECKOV_VENV := .venv-checkov" in makefile
+    pins = [line for line in (ROOT / "requirements-checkov.txt").read_text().splitlines() if line[:1].isalnum()]
+    assert len(pins) == 1 and pins[0].startswith("checkov==3.")
