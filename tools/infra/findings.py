@@ -34,7 +34,7 @@ NO_DEAD_LETTERS = {
     "ExportWorker": _SQS.format(queue="ExportDeadLetterQueue"),
     "AuditStream": "stream event source: a batch that keeps failing goes to StreamFailureQueue (0010, 0023)",
 }
-_API = "behind the stage's throttles; a reserve would idle capacity and a cap refuse calls the Region can serve (0023)"
+_API = "behind API Gateway's throttles; a reserve would idle capacity, a cap refuse calls the Region can serve (0023)"
 _SCALED = "SQS event source capped by its MaximumConcurrency ({parameter}), which reserves nothing while idle (0023)"
 # Function -> why it reserves no concurrency (the inbound-SMS and SES-feedback handlers do: package.RESERVED).
 NO_RESERVED_CONCURRENCY = {
@@ -50,7 +50,7 @@ NO_RESERVED_CONCURRENCY = {
 API = {
     API_ACCESS_LOG: (
         "access logs need the Region's API Gateway CloudWatch role, an account-wide setting this stack "
-        "must not own; each keyed request's outcome is in the audit trail (decision 0023)"
+        "must not own; contact requests, decisions and consent changes are audit events (decision 0023)"
     ),
     API_CACHE: (
         "answers follow the ledger at the moment they are read (a STOP shows at once); a cache would serve "
