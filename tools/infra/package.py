@@ -28,6 +28,7 @@ from typing import Any
 from chalicelib import http
 from chalicelib.settings import Settings
 from tools import ROOT
+from tools.infra import findings
 from tools.local import provision
 
 CHALICE_DIR = ROOT / ".chalice"
@@ -48,6 +49,9 @@ FUNCTIONS = {
     "audit_daily": "AuditDaily",
 }
 ASYNC_FUNCTIONS = ("inbound_sms", "ses_feedback", "dispatcher", "audit_daily")  # invoked by SNS / the schedule
+# Concurrency reserved for the handlers of STOPs, bounces and complaints: a dispatch herd may hold the rest of
+# the Region's, and a STOP recorded late lets texts go out after it (docs/decisions/0023).
+RESERVED = ("inbound_sms", "ses_feedback")
 
 # Settings field -> logical id of the table; its keys and indexes are provision.table_specs'.
 TABLES = {
@@ -418,7 +422,20 @@ def _topic(name: str, publisher: str) -> tuple[dict[str, Any], dict[str, Any]]:
                         "Action": "sns:Publish",
                         "Resource": {"Ref": logical},
                         "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
-                    }
+                    },
+                    {
+                        # A forged START from a role of the account would undo a STOP. The key is true only
+                        # for a call made by a service principal itself and false for every IAM user and
+                        # role, whatever their IAM policies allow. "Bool", not "BoolIfExists": an unsigned
+                        # request carries no key but no statement allows it, while a service's request
+                        # that lacked the key would be refused and an inbound STOP lost.
+                        "Sid": "NoOtherPublisher",
+                        "Effect": "Deny",
+                        "Principal": {"AWS": "*"},
+                        "Action": "sns:Publish",
+                        "Resource": {"Ref": logical},
+                        "Condition": {"Bool": {"aws:PrincipalIsAWSService": "false"}},
+                    },
                 ],
             },
         },
@@ -507,6 +524,7 @@ DEAD_LETTER_QUEUES = (
     "ExportDeadLetterQueue",
     "StreamFailureQueue",
     "AsyncDeadLetterQueue",
+    "UndeliveredQueue",
 )
 
 
@@ -538,7 +556,11 @@ def _functions() -> dict[str, Any]:
         properties: dict[str, Any] = {
             "FunctionName": _sub(function_name(function)),
             "Environment": {"Variables": environment()},
+            # Under the data key, not Lambda's own: reading the variables takes kms:Decrypt on it too.
+            "KmsKeyArn": {"Fn::GetAtt": ["DataKey", "Arn"]},
         }
+        if function in RESERVED:
+            properties["ReservedConcurrentExecutions"] = {"Ref": "InboundConcurrency"}
         if function in ASYNC_FUNCTIONS:
             properties["DeadLetterQueue"] = {
                 "Type": "SQS",
@@ -551,12 +573,40 @@ def _functions() -> dict[str, Any]:
     return resources
 
 
+UNDELIVERED = {"RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["UndeliveredQueue", "Arn"]}}}
+TOPICS = ("InboundSmsTopic", "SesFeedbackTopic")  # a service publishes to each; the gateway subscribes
+
+
+def _undelivered_policy() -> dict[str, Any]:
+    """SNS may put on the queue what it could not deliver from the gateway's two topics, and nothing else."""
+    return {
+        "Type": "AWS::SQS::QueuePolicy",
+        "Properties": {
+            "Queues": [{"Ref": "UndeliveredQueue"}],
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "TopicsDeadLetter",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "sns.amazonaws.com"},
+                        "Action": "sqs:SendMessage",
+                        "Resource": {"Fn::GetAtt": ["UndeliveredQueue", "Arn"]},
+                        "Condition": {"ArnEquals": {"aws:SourceArn": [{"Ref": topic} for topic in TOPICS]}},
+                    }
+                ],
+            },
+        },
+    }
+
+
 def events() -> dict[str, tuple[str, dict[str, Any]]]:
     """Each trigger bound to the stage's resource. Set after merging: chalice names topics and queues by
     literal ARNs, which a deep merge would mix with these instead of replacing."""
     return {
-        "InboundSms": ("InboundSmsSnsSubscription", {"Topic": {"Ref": "InboundSmsTopic"}}),
-        "SesFeedback": ("SesFeedbackSnsSubscription", {"Topic": {"Ref": "SesFeedbackTopic"}}),
+        # What SNS cannot hand to the function at all (its endpoint gone or refusing) is kept as well.
+        "InboundSms": ("InboundSmsSnsSubscription", {"Topic": {"Ref": "InboundSmsTopic"}, **UNDELIVERED}),
+        "SesFeedback": ("SesFeedbackSnsSubscription", {"Topic": {"Ref": "SesFeedbackTopic"}, **UNDELIVERED}),
         "ExportWorker": ("ExportWorkerSqsEventSource", {"Queue": {"Fn::GetAtt": ["ExportQueue", "Arn"]}}),
         # The two workers a campaign scales: their concurrency is the stage's, set by parameter (docs/scaling.md).
         "DispatchWorker": (
@@ -667,6 +717,13 @@ PARAMETERS = {
         "MaxValue": 1000,
         "Description": "most batch workers at once: how fast posted campaigns are decided (docs/scaling.md)",
     },
+    "InboundConcurrency": {
+        "Type": "Number",
+        "Default": 10,
+        "MinValue": 1,
+        "MaxValue": 1000,
+        "Description": "concurrency reserved for each of the inbound-SMS and SES-feedback handlers (decision 0023)",
+    },
 }
 
 
@@ -740,6 +797,8 @@ def resources_template() -> dict[str, Any]:
         "ExportQueue": _queue("exports", provision.EXPORT_VISIBILITY_SECONDS, "ExportDeadLetterQueue", 3),
         "StreamFailureQueue": _queue("audit-stream-failures", 30),
         "AsyncDeadLetterQueue": _queue("async-dead", 30),
+        "UndeliveredQueue": _queue("sns-undelivered", 30),  # SNS's own dead letters: raw SNS messages
+        "UndeliveredQueuePolicy": _undelivered_policy(),
         "EmailConfigurationSet": {
             "Type": "AWS::SES::ConfigurationSet",
             "Properties": {
@@ -790,6 +849,7 @@ def resources_template() -> dict[str, Any]:
         **_alarms(),
         **http.gateway_responses(),
         **_functions(),
+        "RestAPI": {"Properties": {"TracingEnabled": True}},  # X-Ray from the stage on, as every function
     }
     for name, publisher in (("inbound-sms", "sms-voice.amazonaws.com"), ("ses-feedback", "ses.amazonaws.com")):
         topic, topic_policy = _topic(name, publisher)
@@ -828,6 +888,7 @@ def package(out: Path, project: Path = ROOT) -> Path:
     template = json.loads(path.read_text())
     bind_events(template)
     throttle_public_routes(template)
+    findings.skip_argued(template)
     path.write_text(json.dumps(template, indent=2))
     return path
 
