@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -21,6 +21,9 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalicelib.domain.model import ContactRequest
 from chalicelib.http import models as api
 from chalicelib.services import batches
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +70,11 @@ def handle_sqs(event: dict[str, Any], deps: batches.BatchDeps, queue: Deleter, n
             queue.delete_many(handled)
         raise BatchIncompleteError(f"{len(failed)} of {len(event['Records'])} requests go back to the queue")
     return response
+
+
+def batch_worker(event: dict[str, Any], g: Runtime, now: Callable[[], datetime]) -> Any:
+    """The batch queue's trigger: ten queued requests of a batch at a time (the raw Lambda event)."""
+    return handle_sqs(event, g.batch_deps, g.batch_queue, now)
 
 
 def sqs_event(queue_arn: str, region: str, messages: list[dict[str, Any]]) -> dict[str, Any]:
