@@ -5,7 +5,8 @@ Nothing here runs at import: ``chalice local``, moto and cold starts all rely on
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -14,7 +15,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from chalicelib import policy_store, telemetry
+from chalicelib import idempotency, policy_store, telemetry
 from chalicelib.adapters.batches import DynamoDBBatches
 from chalicelib.adapters.dynamodb import AuditShards, DynamoDBAuditLog, DynamoDBAuditTrail, DynamoDBLedger
 from chalicelib.adapters.keys import DynamoDBKeys
@@ -85,10 +86,14 @@ class Clients:
 
 
 @dataclass
-class Gateway:
+class Runtime:
+    """What a function runs with: settings, clients, policies, and the adapters and use-case dependencies
+    built from them on first use."""
+
     settings: Settings
     clients: Clients
     policies: PolicySet
+    clock: Callable[[], datetime]
 
     @cached_property
     def deps(self) -> Deps:
@@ -129,7 +134,16 @@ class Gateway:
 
     def now(self) -> datetime:
         """This deployment's clock: the real one, or the local stack's chosen one (GATEWAY_CLOCK_AT)."""
-        return datetime.now(UTC) + self.settings.clock_offset
+        return self.clock()
+
+    def submit(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """One contact submitted now: ``{"status", "body"}`` (``chalicelib.idempotency.submit``)."""
+        return idempotency.submit(payload, self.deps, self.now())
+
+    @cached_property
+    def submit_once(self) -> idempotency.IdempotentSubmit:
+        """``submit`` once per tenant and ``Idempotency-Key``, its answers kept in the idempotency table."""
+        return idempotency.IdempotentSubmit(self.submit, self.clients.dynamodb, self.settings.idempotency_table)
 
     @cached_property
     def batch_queue(self) -> SqsQueue:
@@ -202,12 +216,21 @@ ADAPTERS = (
 )
 
 
+def system_clock(offset: timedelta = timedelta(0)) -> Callable[[], datetime]:
+    """The real time in UTC, moved by the local stack's chosen offset (GATEWAY_CLOCK_AT; none when deployed)."""
+    return lambda: datetime.now(UTC) + offset
+
+
 def bootstrap(
     settings: Settings | None = None,
     clients: Clients | None = None,
     policies: PolicySet | None = None,
-) -> Gateway:
-    """Build the gateway; a broken or missing policy bundle raises here, before anything is sent."""
+    clock: Callable[[], datetime] | None = None,
+) -> Runtime:
+    """Build the runtime; a broken or missing policy bundle raises here, before anything is sent.
+
+    ``clock``: what every route and trigger reads as now; by default the real time (with the local stack's
+    offset). Tests and bench pass a fixed one."""
     settings = settings or Settings.from_env()
     local_only = {"GATEWAY_CLOCK_AT": settings.clock_offset_seconds, "GATEWAY_FAULTS": settings.faults}
     for name, value in local_only.items():  # a deployment that asks for either does not start
@@ -215,8 +238,31 @@ def bootstrap(
             raise ValueError(f"{name} is for the local stack only (AWS_ENDPOINT_URL on 127.0.0.1)")
     for adapter in ADAPTERS:  # in Lambda with tracing on: a subsegment per adapter call
         telemetry.traced(adapter)
-    return Gateway(
+    return Runtime(
         settings=settings,
         clients=clients or Clients(settings, wrap=client_wrap),
         policies=policies or policy_store.load_bundle(),
+        clock=clock or system_clock(settings.clock_offset),
     )
+
+
+class LazyRuntime:
+    """The runtime a function instance runs with: built on first use, then kept for the instance's life.
+    ``using`` lends another one (a test's, a bench's) for a block and puts the first one back."""
+
+    def __init__(self, build: Callable[[], Runtime] = bootstrap) -> None:
+        self._build = build
+        self._built: Runtime | None = None
+
+    def __call__(self) -> Runtime:
+        if self._built is None:
+            self._built = self._build()
+        return self._built
+
+    @contextmanager
+    def using(self, built: Runtime) -> Iterator[Runtime]:
+        before, self._built = self._built, built
+        try:
+            yield built
+        finally:
+            self._built = before

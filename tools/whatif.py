@@ -10,7 +10,6 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError, field_validator
 
-from chalicelib.api import ContactIn
 from chalicelib.domain import engine
 from chalicelib.domain.model import (
     MESSAGE_RESULTS,
@@ -24,6 +23,7 @@ from chalicelib.domain.model import (
 )
 from chalicelib.domain.policy import PolicySet, build_policy_set
 from chalicelib.domain.preferences import Preferences
+from chalicelib.http.models import ContactIn
 
 # A history may hold what is not known yet: a call still ``placed``, a message ``pending``, or ``unknown``.
 _RESULTS = {

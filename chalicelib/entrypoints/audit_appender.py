@@ -16,7 +16,7 @@ from chalicelib.services import appender
 from chalicelib.services.ports import AuditLog, LedgerRepository
 
 if TYPE_CHECKING:
-    from chalicelib.bootstrap import Gateway
+    from chalicelib.bootstrap import Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,6 @@ def handle_stream(event: dict[str, Any], ledgers: LedgerRepository, audit: Audit
     return {"ledgers": report.ledgers, "events": report.events}
 
 
-def audit_stream(event: dict[str, Any], g: Gateway) -> dict[str, int]:
+def audit_stream(event: dict[str, Any], g: Runtime) -> dict[str, int]:
     """The ledger stream's trigger (AUDIT_APPEND=stream): a batch that raises is delivered again."""
     return handle_stream(event, g.deps.ledgers, g.trail)

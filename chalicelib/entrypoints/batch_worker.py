@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from chalicelib import api
 from chalicelib.domain.model import ContactRequest
+from chalicelib.http import models as api
 from chalicelib.services import batches
 
 if TYPE_CHECKING:
-    from chalicelib.bootstrap import Gateway
+    from chalicelib.bootstrap import Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def handle_sqs(event: dict[str, Any], deps: batches.BatchDeps, queue: Deleter, n
     return response
 
 
-def batch_worker(event: dict[str, Any], g: Gateway, now: Callable[[], datetime]) -> Any:
+def batch_worker(event: dict[str, Any], g: Runtime, now: Callable[[], datetime]) -> Any:
     """The batch queue's trigger: ten queued requests of a batch at a time (the raw Lambda event)."""
     return handle_sqs(event, g.batch_deps, g.batch_queue, now)
 

@@ -11,10 +11,10 @@ from chalicelib import observability
 from chalicelib.services import dispatch, exports
 
 if TYPE_CHECKING:
-    from chalicelib.bootstrap import Gateway
+    from chalicelib.bootstrap import Runtime
 
 
-def dispatch_worker(bodies: Iterable[str], g: Gateway, now: Callable[[], datetime]) -> list[dispatch.DispatchReport]:
+def dispatch_worker(bodies: Iterable[str], g: Runtime, now: Callable[[], datetime]) -> list[dispatch.DispatchReport]:
     """Shard messages enqueue their due people; people messages send their due contacts. Handling a message
     twice, or beside another worker, sends nothing twice (each contact is a conditional commit). A message
     that fails does not stop the others; then the delivery is handed back whole (``DispatchIncompleteError``)."""
@@ -33,7 +33,7 @@ def dispatch_worker(bodies: Iterable[str], g: Gateway, now: Callable[[], datetim
     return reports
 
 
-def export_worker(bodies: Iterable[str], g: Gateway, now: Callable[[], datetime]) -> list[dict[str, Any]]:
+def export_worker(bodies: Iterable[str], g: Runtime, now: Callable[[], datetime]) -> list[dict[str, Any]]:
     """Builds each export bundle; a redelivered message finds the job finished and does nothing."""
     done = []
     for body in bodies:

@@ -17,10 +17,10 @@ from chalicelib.domain.inbound import Reply
 from chalicelib.services import feedback, inbound
 
 if TYPE_CHECKING:
-    from chalicelib.bootstrap import Gateway
+    from chalicelib.bootstrap import Runtime
 
 
-def inbound_sms(message: str, g: Gateway, now: Callable[[], datetime]) -> Reply | None:
+def inbound_sms(message: str, g: Runtime, now: Callable[[], datetime]) -> Reply | None:
     """A reply to one of our texts: STOP, 退订, HELP, START, or anything else (kept for a human)."""
     try:
         parsed = inbound.parse_two_way_sms(message)
@@ -31,7 +31,7 @@ def inbound_sms(message: str, g: Gateway, now: Callable[[], datetime]) -> Reply 
     return inbound.handle_inbound_sms(parsed, SHARED_SCOPE, g.deps, now())
 
 
-def ses_feedback(message: str, g: Gateway, now: Callable[[], datetime]) -> list[str] | None:
+def ses_feedback(message: str, g: Runtime, now: Callable[[], datetime]) -> list[str] | None:
     """SES bounce and complaint notifications: suppress the address for every debtor; the addresses suppressed."""
     try:
         return feedback.handle_ses_notification(message, SHARED_SCOPE, g.deps, now())

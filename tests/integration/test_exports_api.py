@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from chalicelib import api, resources
+from chalicelib import resources
 from chalicelib.domain.audit import event_hash
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
@@ -52,9 +52,9 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+def clock(gateway: Any) -> Clock:
     clock = Clock()
-    monkeypatch.setattr(api, "utcnow", clock)
+    gateway.clock = clock
     return clock
 
 

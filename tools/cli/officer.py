@@ -26,7 +26,7 @@ WAIT_SECONDS = 900.0
 
 def _when(text: str) -> str:
     """``--from``/``--to``: checked here with the gateway's own rule, sent as typed."""
-    from chalicelib.api import instant
+    from chalicelib.http.models import instant
 
     try:
         instant(text, end=False)

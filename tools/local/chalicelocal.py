@@ -29,8 +29,8 @@ from chalice.local import (
 )
 
 from chalicelib import bootstrap as root
-from chalicelib.api import PROBLEM
 from chalicelib.http import GATEWAY_PROBLEMS
+from chalicelib.http.problems import PROBLEM
 from chalicelib.settings import Settings
 from tools import ROOT
 from tools.local import faults

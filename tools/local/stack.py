@@ -23,7 +23,7 @@ import boto3
 import requests
 
 from chalicelib import policy_store, resources
-from chalicelib.bootstrap import Clients, Gateway, bootstrap
+from chalicelib.bootstrap import Clients, Runtime, bootstrap
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.entrypoints import audit_appender, batch_worker, queues, topics
 from chalicelib.services import dispatch, maintenance
@@ -50,7 +50,7 @@ def _from_sns(handler: Callable[[str], str]) -> Callable[[str], str]:
     return handle
 
 
-def topic_handlers(gateway: Gateway, now: Callable[[], datetime]) -> dict[str, Callable[[str], str]]:
+def topic_handlers(gateway: Runtime, now: Callable[[], datetime]) -> dict[str, Callable[[str], str]]:
     """Each topic's published message to what its function runs in AWS (chalicelib/entrypoints/topics.py):
     a message the handler drops is dropped here too, and one whose handling fails stays queued."""
 
@@ -157,7 +157,7 @@ class LocalStack:
             wrap=faults.client_wrap(settings),
         )
 
-    def gateway(self) -> Gateway:
+    def gateway(self) -> Runtime:
         return bootstrap(settings=self.settings(), clients=self.clients())
 
     def _spawn(self, name: str, args: list[str], extra: dict[str, str] | None = None) -> None:
@@ -322,7 +322,7 @@ class LocalStack:
                     print(f"audit appender: failed, will retry: {exc}", flush=True)
                 self._stop.wait(0.5)  # the failed page is asked for again: its iterator did not move
 
-    def _stream_iterators(self, gateway: Gateway, streams: Any) -> dict[str, str]:
+    def _stream_iterators(self, gateway: Runtime, streams: Any) -> dict[str, str]:
         table = gateway.clients.dynamodb.describe_table(TableName=gateway.settings.ledger_table)["Table"]
         arn = table["LatestStreamArn"]
         shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]

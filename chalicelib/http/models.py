@@ -1,4 +1,4 @@
-"""The HTTP edge: request models, field-named validation errors, RFC 9457 problem responses."""
+"""Request models of the HTTP edge and their parse helpers: every error names its field."""
 
 from __future__ import annotations
 
@@ -27,35 +27,13 @@ from chalicelib.domain.model import (
 )
 from chalicelib.domain.pacing import MAX_RATE, MIN_RATE
 from chalicelib.domain.preferences import Preferences, StatedPreferences
+from chalicelib.http.problems import InvalidJsonError, Problem
 from chalicelib.services.audit_read import EventQuery
 from chalicelib.services.exports import ExportSpec
 
 SAFE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 SMS_MAX = 1600
-PROBLEM = "application/problem+json"
 MAX_METADATA_BYTES = 4096
-
-
-class Problem(Exception):
-    """An RFC 9457 problem; ``errors`` names each offending field."""
-
-    def __init__(self, status: int, title: str, detail: str, errors: list[dict[str, str]] | None = None) -> None:
-        super().__init__(detail)
-        self.status, self.title, self.detail, self.errors = status, title, detail, errors or []
-
-    def body(self, instance: str | None = None) -> dict[str, Any]:
-        slug = self.title.lower().replace(" ", "-")
-        body: dict[str, Any] = {
-            "type": f"https://gateway.example/problems/{slug}",
-            "title": self.title,
-            "status": self.status,
-            "detail": self.detail,
-        }
-        if instance:
-            body["instance"] = instance
-        if self.errors:
-            body["errors"] = self.errors
-        return body
 
 
 class _Strict(BaseModel):
@@ -525,17 +503,9 @@ def parse(model: type[M], raw: str | bytes | None) -> M:
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
+        malformed = next((e for e in exc.errors() if e["type"] == "json_invalid"), None)
+        if malformed is not None:
+            raise InvalidJsonError(malformed["msg"]) from None
         errors = _errors(exc)
-        if any(e["message"].startswith("Invalid JSON") for e in errors):
-            raise Problem(
-                400,
-                "Malformed JSON",
-                "the request body is not valid JSON",
-                [{"field": "body", "message": errors[0]["message"]}],
-            ) from None
         first = errors[0]
         raise Problem(400, "Invalid request body", f"{first['field']}: {first['message']}", errors) from None
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
