@@ -12,8 +12,8 @@ from typing import Any
 from chalicelib.adapters.dynamodb import ledger_from_image
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.ledger import Ledger
+from chalicelib.domain.ports import AuditLog, LedgerRepository
 from chalicelib.services import appender
-from chalicelib.services.ports import AuditLog, LedgerRepository
 
 logger = logging.getLogger(__name__)
 

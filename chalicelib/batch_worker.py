@@ -13,20 +13,17 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib import api
 from chalicelib.domain.model import ContactRequest
+from chalicelib.domain.ports import Deleter
 from chalicelib.services import batches
 
 logger = logging.getLogger(__name__)
-
-
-class Deleter(Protocol):
-    def delete_many(self, receipts: list[tuple[str, str]]) -> None: ...
 
 
 class BatchIncompleteError(Exception):

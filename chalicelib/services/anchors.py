@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.policy import canonical_json
-from chalicelib.services.ports import AuditTrail, ObjectStore
+from chalicelib.domain.ports import AuditTrail, ObjectStore
 
 FORMAT = "gateway-anchor/1"
 # An anchor is written once its day is over and the sweep has had time to append late events.

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.ledger import Ledger
-from chalicelib.services.ports import AuditLog, LedgerRepository
+from chalicelib.domain.ports import AuditLog, LedgerRepository
 
 logger = logging.getLogger(__name__)
 

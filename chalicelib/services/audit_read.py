@@ -20,8 +20,8 @@ from typing import Any
 from chalicelib.domain.audit import ChainCheck, verify_chain
 from chalicelib.domain.errors import InvalidFieldError, NotFoundError
 from chalicelib.domain.policy import canonical_json
+from chalicelib.domain.ports import AuditTrail, LedgerRepository, ObjectStore
 from chalicelib.services import anchors
-from chalicelib.services.ports import AuditTrail, LedgerRepository, ObjectStore
 
 MAX_RANGE_DAYS = 366
 DEFAULT_RANGE_DAYS = 30

@@ -16,13 +16,13 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain.access import Principal
 from chalicelib.domain.errors import DuplicateContactError, NotFoundError, StorageUnavailableError
 from chalicelib.domain.model import ContactRequest
+from chalicelib.domain.ports import BatchQueue, BatchStore
 from chalicelib.services import contacts, ids
-from chalicelib.services.ports import Queue
 from chalicelib.services.writes import Deps
 
 logger = logging.getLogger(__name__)
@@ -36,20 +36,6 @@ PER_MESSAGE = 10
 # Five deliveries 120 s apart and the decisions themselves: no new result for this long means stuck.
 STALLED_AFTER = timedelta(minutes=30)
 MESSAGE_BYTES = 200_000
-
-
-class BatchStore(Protocol):
-    def create(self, pk: str, header: dict[str, Any], ttl: int) -> bool: ...
-
-    def record(self, pk: str, index: int, result: dict[str, Any], ttl: int) -> bool: ...
-
-    def read(self, pk: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]: ...
-
-    def replace_header(self, pk: str, header: dict[str, Any], ttl: int) -> None: ...
-
-
-class BatchQueue(Queue, Protocol):
-    def send_many(self, messages: list[dict[str, Any]]) -> list[int]: ...
 
 
 @dataclass

@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo
 from chalicelib.domain.audit import event_outcome, stub
 from chalicelib.domain.masking import mask_address
 from chalicelib.domain.policy import canonical_json
+from chalicelib.domain.ports import AuditTrail, Jobs, LedgerRepository, ObjectStore, Queue, Signer, StreamWriter
 from chalicelib.services import anchors
 from chalicelib.services.audit_read import EventQuery, matching
-from chalicelib.services.ports import AuditTrail, Jobs, LedgerRepository, ObjectStore, Queue, Signer, StreamWriter
 
 BUNDLE_FORMAT = "gateway-export/1"
 MAX_PDF_CONTACTS = 5000

@@ -25,9 +25,9 @@ from chalicelib.domain.audit import EventType
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.masking import mask_address
 from chalicelib.domain.model import Channel, ContactRecord, ContactRequest, Outcome, Result
+from chalicelib.domain.ports import AuditTrail
 from chalicelib.domain.preferences import OptOut, Preferences
 from chalicelib.services import audit_read, calls, dispatch, suppression
-from chalicelib.services.ports import AuditTrail
 from chalicelib.services.writes import Deps
 
 # Never left. A pending reservation may have: its send began, and it counts until it is settled.

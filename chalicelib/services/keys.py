@@ -25,9 +25,9 @@ from chalicelib.domain.access import (
 )
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import StorageUnavailableError
+from chalicelib.domain.ports import KeyStore
 from chalicelib.services import exports
 from chalicelib.services.bundles import ExportDeps
-from chalicelib.services.ports import KeyStore
 from chalicelib.services.writes import Deps, record_change
 
 MAX_KEY_LENGTH = 128

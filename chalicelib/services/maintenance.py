@@ -8,9 +8,9 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.access import SHARED_SCOPE
+from chalicelib.domain.ports import KeyStore
 from chalicelib.services import anchors, retention
 from chalicelib.services.audit_read import AuditDeps
-from chalicelib.services.ports import KeyStore
 
 
 def every_scope(keys: KeyStore) -> list[str]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.domain.errors import ConflictError
-from chalicelib.services.ports import AuditTrail, LedgerRepository
+from chalicelib.domain.ports import AuditTrail, LedgerRepository
 
 logger = logging.getLogger(__name__)
 LOOKAHEAD_DAYS = 30  # a missed run or two cannot let anything expire early

@@ -13,8 +13,8 @@ from typing import Any
 from chalicelib.domain.errors import ConflictError, InvalidFieldError, StorageUnavailableError
 from chalicelib.domain.model import Channel
 from chalicelib.domain.pacing import RATE_FIELDS, TenantSettings
+from chalicelib.domain.ports import SettingsStore
 from chalicelib.services.keys import audit_access
-from chalicelib.services.ports import SettingsStore
 from chalicelib.services.writes import Deps
 
 SUBJECT = "settings"  # the access chain's subject of every change

@@ -20,9 +20,9 @@ from chalicelib.domain.errors import ConflictError, StorageUnavailableError
 from chalicelib.domain.ledger import OUTCOME_DEADLINE, VOICE_PERMIT, Ledger
 from chalicelib.domain.model import ContactRequest
 from chalicelib.domain.policy import PolicySet
+from chalicelib.domain.ports import AuditLog, EmailSender, LedgerRepository, SmsSender
 from chalicelib.services import ids
 from chalicelib.services.pacing import Pacing
-from chalicelib.services.ports import AuditLog, EmailSender, LedgerRepository, SmsSender
 
 logger = logging.getLogger(__name__)
 

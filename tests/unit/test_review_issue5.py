@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from chalicelib.domain.ledger import Ledger
+from chalicelib.domain.ports import AuditTrail
 from chalicelib.services import retention
-from chalicelib.services.ports import AuditTrail
 from tests.fakes import InMemoryLedger
 
 NOW = datetime(2029, 3, 1, 0, 20, tzinfo=UTC)

@@ -1,4 +1,7 @@
-"""Ports the use cases need; adapters implement them over AWS, tests over memory."""
+"""Ports the use cases need; adapters implement them over AWS, tests over memory.
+
+They speak only of domain types and the standard library (tests/unit/test_domain_purity.py).
+"""
 
 from __future__ import annotations
 
@@ -146,3 +149,21 @@ class KeyStore(Protocol):
     def revoke(self, hashed: str, at: str, by: str) -> None: ...
 
     def tenants(self) -> list[str]: ...
+
+
+class BatchStore(Protocol):
+    def create(self, pk: str, header: dict[str, Any], ttl: int) -> bool: ...
+
+    def record(self, pk: str, index: int, result: dict[str, Any], ttl: int) -> bool: ...
+
+    def read(self, pk: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]: ...
+
+    def replace_header(self, pk: str, header: dict[str, Any], ttl: int) -> None: ...
+
+
+class BatchQueue(Queue, Protocol):
+    def send_many(self, messages: list[dict[str, Any]]) -> list[int]: ...
+
+
+class Deleter(Protocol):
+    def delete_many(self, receipts: list[tuple[str, str]]) -> None: ...
