@@ -447,7 +447,7 @@ def batch_worker(event: Any) -> Any:
 def audit_stream(event: Any) -> dict[str, int]:
     """Appends committed ledgers' events to the audit table (AUDIT_APPEND=stream); a failed batch comes again."""
     g = gateway()
-    return audit_appender.handle_stream(event.to_dict(), g.deps.ledgers, g.trail)
+    return audit_appender.handle_stream(event.to_dict(), g.deps.ledgers, g.audit)
 
 
 @app.schedule(Cron(20, 0, "*", "*", "?", "*"))

@@ -22,6 +22,7 @@ from chalicelib import api
 from chalicelib.domain.model import ContactRequest
 from chalicelib.domain.ports import Deleter
 from chalicelib.services import batches
+from chalicelib.services.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ def to_request(message: dict[str, Any], body: dict[str, Any]) -> ContactRequest:
     return parsed.to_domain(message["tenant"], message.get("agency"), message.get("submitted_by"))
 
 
-def record_handler(deps: batches.BatchDeps, now: Callable[[], datetime]) -> Callable[[SQSRecord], int]:
+def record_handler(deps: UnitOfWork, now: Callable[[], datetime]) -> Callable[[SQSRecord], int]:
     """One message: up to ten requests of one batch. It fails (and comes back) while any of them fails."""
 
     def handle(record: SQSRecord) -> int:
@@ -53,7 +54,7 @@ def record_handler(deps: batches.BatchDeps, now: Callable[[], datetime]) -> Call
     return handle
 
 
-def handle_sqs(event: dict[str, Any], deps: batches.BatchDeps, queue: Deleter, now: Callable[[], datetime]) -> Any:
+def handle_sqs(event: dict[str, Any], deps: UnitOfWork, queue: Deleter, now: Callable[[], datetime]) -> Any:
     """Handle one SQS delivery (the raw Lambda event); see the module docstring for the deletes."""
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     response = process_partial_response(event=event, record_handler=record_handler(deps, now), processor=processor)

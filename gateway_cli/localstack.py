@@ -293,7 +293,7 @@ class LocalStack:
                     page = streams.get_records(ShardIterator=iterator, Limit=100)
                     if page["Records"]:
                         busy = True
-                        audit_appender.handle_stream(page, gateway.deps.ledgers, gateway.trail)
+                        audit_appender.handle_stream(page, gateway.deps.ledgers, gateway.audit)
                     if page.get("NextShardIterator"):
                         iterators[shard] = page["NextShardIterator"]
                     else:  # a closed shard: once all are read, the stream is described again

@@ -27,8 +27,8 @@ from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.ports import KeyStore
 from chalicelib.services import exports
-from chalicelib.services.bundles import ExportDeps
-from chalicelib.services.writes import Deps, record_change
+from chalicelib.services.unit_of_work import UnitOfWork
+from chalicelib.services.writes import record_change
 
 MAX_KEY_LENGTH = 128
 UNAUDITED = "gateway: its issue could not be audited"
@@ -46,14 +46,14 @@ def public(record: dict[str, Any]) -> dict[str, Any]:
     return {name: record.get(name) for name in PUBLIC_FIELDS}
 
 
-def audit_access(deps: Deps, tenant: str, now: datetime, event: str, subject: str, data: dict[str, Any]) -> None:
+def audit_access(deps: UnitOfWork, tenant: str, now: datetime, event: str, subject: str, data: dict[str, Any]) -> None:
     """Key and grant changes go into the tenant's own chain, beside its debtors' chains."""
     record_change((tenant, ACCESS_CHAIN), deps, now, [Draft(event, subject, data)], lambda led: led)
 
 
 def issue_key(
     keys: KeyStore,
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
     *,
     tenant: str,
@@ -86,7 +86,7 @@ def issue_key(
     return IssuedKey(key, public(record))
 
 
-def revoke_key(keys: KeyStore, deps: Deps, now: datetime, *, tenant: str, key_id: str, by: str) -> dict[str, Any]:
+def revoke_key(keys: KeyStore, deps: UnitOfWork, now: datetime, *, tenant: str, key_id: str, by: str) -> dict[str, Any]:
     """Revoked first, then audited; a revocation whose event was lost is audited by the next attempt."""
     record = keys.find(tenant, key_id)  # another tenant's key is not found
     try:
@@ -104,7 +104,7 @@ def revoke_key(keys: KeyStore, deps: Deps, now: datetime, *, tenant: str, key_id
     return {**public(record), "revoked_at": now.isoformat(), "revoked_by": by}
 
 
-def _audited(deps: Deps, tenant: str, subject: str, event_type: str) -> bool:
+def _audited(deps: UnitOfWork, tenant: str, subject: str, event_type: str) -> bool:
     """In the audit table, or committed in the access chain's ledger and on its way there."""
     pending = deps.ledgers.get(tenant, ACCESS_CHAIN).outbox
     events = [*deps.audit.for_contact(tenant, subject), *(e for e in pending if e["contact_id"] == subject)]
@@ -142,8 +142,8 @@ def parse_role(value: str) -> Role:
 
 def grant_export(
     keys: KeyStore,
-    deps: Deps,
-    export_deps: ExportDeps,
+    deps: UnitOfWork,
+    export_deps: UnitOfWork,
     now: datetime,
     *,
     tenant: str,
@@ -161,7 +161,7 @@ def grant_export(
 
 
 def withdraw_grant(
-    deps: Deps, export_deps: ExportDeps, now: datetime, *, tenant: str, export_id: str, key_id: str, by: str
+    deps: UnitOfWork, export_deps: UnitOfWork, now: datetime, *, tenant: str, export_id: str, key_id: str, by: str
 ) -> dict[str, Any]:
     granted = exports.grant(tenant, export_id, key_id, export_deps, now, withdraw=True)
     audit_access(
