@@ -12,7 +12,7 @@ from typing import Any
 from chalicelib.adapters.dynamodb import ledger_from_image
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.ledger import Ledger
-from chalicelib.domain.ports import AuditLog, LedgerRepository
+from chalicelib.domain.ports import AuditAppend, Outbox
 from chalicelib.services import appender
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,6 @@ def images(records: list[dict[str, Any]]) -> list[Ledger]:
     return found
 
 
-def handle_stream(event: dict[str, Any], ledgers: LedgerRepository, audit: AuditLog) -> dict[str, int]:
+def handle_stream(event: dict[str, Any], ledgers: Outbox, audit: AuditAppend) -> dict[str, int]:
     report = appender.append_committed(images(event.get("Records", [])), ledgers, audit)
     return {"ledgers": report.ledgers, "events": report.events}

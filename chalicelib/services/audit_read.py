@@ -20,7 +20,7 @@ from typing import Any
 from chalicelib.domain.audit import ChainCheck, verify_chain
 from chalicelib.domain.errors import InvalidFieldError, NotFoundError
 from chalicelib.domain.policy import canonical_json
-from chalicelib.domain.ports import AuditTrail, ObjectStore
+from chalicelib.domain.ports import AuditQuery, LockedObjects
 from chalicelib.services import anchors
 from chalicelib.services.unit_of_work import UnitOfWork
 
@@ -94,7 +94,7 @@ def _page_size(query: EventQuery, filters: dict[str, str]) -> int:
 def matching(
     tenant: str,
     query: EventQuery,
-    trail: AuditTrail,
+    audit: AuditQuery,
     start_key: dict[str, Any] | None = None,
     *,
     bodies: bool = True,
@@ -108,7 +108,7 @@ def matching(
         by = "person" if query.debtor_id else "account"
         value = str(query.debtor_id or query.account_id)
         filters = _filters(query, tenant, by)
-        yield from trail.select(
+        yield from audit.select(
             tenant=tenant,
             by=by,
             value=value,
@@ -127,7 +127,7 @@ def matching(
         if resume_day and (day.isoformat() < resume_day if forward else day.isoformat() > resume_day):
             continue
         key = start_key if resume_day == day.isoformat() else None
-        yield from trail.select(
+        yield from audit.select(
             tenant=tenant,
             by="day",
             value=day.isoformat(),
@@ -237,7 +237,7 @@ def events_page(
 class AnchorCache:
     """Anchors read once per verification run (a range touches each day's anchor many times)."""
 
-    store: ObjectStore | None
+    store: LockedObjects | None
     days: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
     def get(self, tenant: str, day: str) -> dict[str, Any] | None:
@@ -356,10 +356,10 @@ def _check_anchors(tenant: str, debtor_id: str, events: list[dict[str, Any]], ca
     return {"checked": checked, "warnings": warnings}
 
 
-def chains_in_range(tenant: str, start: datetime, end: datetime, trail: AuditTrail) -> list[str]:
+def chains_in_range(tenant: str, start: datetime, end: datetime, audit: AuditQuery) -> list[str]:
     """Debtors whose chains have an event in ``[start, end)``, from the tenant x day index."""
     query = EventQuery(start=start, end=end)
-    return sorted({event["debtor_id"] for _, event in matching(tenant, query, trail)})
+    return sorted({event["debtor_id"] for _, event in matching(tenant, query, audit)})
 
 
 def verify_range(

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from chalicelib.domain.audit import event_outcome, stub
 from chalicelib.domain.masking import mask_address
 from chalicelib.domain.policy import canonical_json
-from chalicelib.domain.ports import AuditTrail, ObjectStore, StreamWriter
+from chalicelib.domain.ports import AuditQuery, ExportFiles, StreamWriter
 from chalicelib.services import anchors
 from chalicelib.services.audit_read import EventQuery, matching
 from chalicelib.services.unit_of_work import UnitOfWork
@@ -82,11 +82,11 @@ class ExportSpec:
         )
 
 
-def plan_chains(tenant: str, spec: ExportSpec, trail: AuditTrail) -> dict[str, list[int]]:
+def plan_chains(tenant: str, spec: ExportSpec, audit: AuditQuery) -> dict[str, list[int]]:
     """Debtor -> [first seq, last seq] of the events the filter selects."""
     query = EventQuery(debtor_id=spec.debtor_id, account_id=spec.account_id, start=spec.start, end=spec.end)
     chains: dict[str, list[int]] = {}
-    for _key, event in matching(tenant, query, trail, bodies=False):
+    for _key, event in matching(tenant, query, audit, bodies=False):
         span = chains.setdefault(event["debtor_id"], [event["seq"], event["seq"]])
         span[0], span[1] = min(span[0], event["seq"]), max(span[1], event["seq"])
     return chains
@@ -181,7 +181,7 @@ SHORT_SEGMENT = 25  # events; shorter segments are read by key, several chains i
 KEYS_PER_READ = 100  # keys handed to one by_keys call
 
 
-def segments(tenant: str, chains: dict[str, list[int]], trail: AuditTrail) -> Iterator[dict[str, Any]]:
+def segments(tenant: str, chains: dict[str, list[int]], audit: AuditQuery) -> Iterator[dict[str, Any]]:
     """Each chain's segment, chain after chain. Short ones (most debtors have a few events a day) are read
     by key (GetItems, several in flight), up to 100 events of consecutive chains at a time, instead of a Query
     per chain."""
@@ -190,22 +190,22 @@ def segments(tenant: str, chains: dict[str, list[int]], trail: AuditTrail) -> It
         first, last = chains[debtor_id]
         if last - first + 1 > SHORT_SEGMENT:
             if keys:
-                yield from trail.by_keys(tenant, keys)
+                yield from audit.by_keys(tenant, keys)
                 keys = []
-            yield from trail.segment(tenant, debtor_id, first, last)
+            yield from audit.segment(tenant, debtor_id, first, last)
             continue
         if len(keys) + last - first + 1 > KEYS_PER_READ:
-            yield from trail.by_keys(tenant, keys)
+            yield from audit.by_keys(tenant, keys)
             keys = []
         keys += [(debtor_id, seq) for seq in range(first, last + 1)]
     if keys:
-        yield from trail.by_keys(tenant, keys)
+        yield from audit.by_keys(tenant, keys)
 
 
 class _Streams:
     """The bundle's event files, written as the events go by."""
 
-    def __init__(self, store: ObjectStore, prefix: str, formats: tuple[str, ...]) -> None:
+    def __init__(self, store: ExportFiles, prefix: str, formats: tuple[str, ...]) -> None:
         self.jsonl = store.writer(prefix + "events.jsonl", FILE_TYPES["events.jsonl"]) if "jsonl" in formats else None
         self.csv = store.writer(prefix + "events.csv", FILE_TYPES["events.csv"]) if "csv" in formats else None
         self.table = _CsvWriter(self.csv) if self.csv else None
@@ -371,7 +371,7 @@ class _ReportRows:
 
     def write(
         self,
-        store: ObjectStore,
+        store: ExportFiles,
         prefix: str,
         tenant: str,
         export_id: str,

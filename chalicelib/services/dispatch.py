@@ -6,11 +6,12 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain.audit import Draft, EventType
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import ContactRecord, Result
+from chalicelib.domain.ports import Queue
 from chalicelib.services.contacts import submit_contact
 from chalicelib.services.unit_of_work import UnitOfWork
 from chalicelib.services.writes import record_change
@@ -144,10 +145,6 @@ SHARD_LIMIT = 10_000  # people of one shard a tick enqueues; the rest are found 
 
 class DispatchIncompleteError(Exception):
     """Some messages of a delivery failed: SQS hands the delivery back (the handled ones are no-ops then)."""
-
-
-class Queue(Protocol):
-    def send_many(self, messages: list[dict[str, Any]], delays: list[int] | None = None) -> list[int]: ...
 
 
 def tick(deps: UnitOfWork, queue: Queue, now: datetime, interval: timedelta = TICK) -> int:

@@ -25,7 +25,7 @@ from chalicelib.domain.audit import EventType
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.masking import mask_address
 from chalicelib.domain.model import Channel, ContactRecord, ContactRequest, Outcome, Result
-from chalicelib.domain.ports import AuditTrail
+from chalicelib.domain.ports import AuditQuery
 from chalicelib.domain.preferences import OptOut, Preferences
 from chalicelib.services import audit_read, calls, dispatch, suppression
 from chalicelib.services.unit_of_work import UnitOfWork
@@ -163,9 +163,9 @@ def _check_all(
     return report
 
 
-def _events_by_chain(tenant: str, start: datetime, end: datetime, trail: AuditTrail) -> dict[str, list[dict[str, Any]]]:
+def _events_by_chain(tenant: str, start: datetime, end: datetime, audit: AuditQuery) -> dict[str, list[dict[str, Any]]]:
     by_chain: dict[str, list[dict[str, Any]]] = {}
-    for _key, event in audit_read.matching(tenant, audit_read.EventQuery(start=start, end=end, limit=1000), trail):
+    for _key, event in audit_read.matching(tenant, audit_read.EventQuery(start=start, end=end, limit=1000), audit):
         by_chain.setdefault(event["debtor_id"], []).append(event)
     return by_chain
 
@@ -175,11 +175,11 @@ def _people(by_chain: dict[str, list[dict[str, Any]]]) -> list[tuple[str, list[d
     return [(chain, events) for chain, events in by_chain.items() if not chain.startswith("@")]
 
 
-def check_range(tenant: str, start: datetime, end: datetime, deps: UnitOfWork, trail: AuditTrail) -> InvariantReport:
+def check_range(tenant: str, start: datetime, end: datetime, deps: UnitOfWork, audit: AuditQuery) -> InvariantReport:
     """Every person with events in [start, end): the events are read a day at a time from the day index
     (a few large pages, not a Query per person) and grouped by person, so memory follows the events of the
     range: a tool for an operator's range, not for years at once."""
-    return _check_all(tenant, _people(_events_by_chain(tenant, start, end, trail)), deps)
+    return _check_all(tenant, _people(_events_by_chain(tenant, start, end, audit)), deps)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from chalicelib.domain.access import (
 )
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import StorageUnavailableError
-from chalicelib.domain.ports import KeyStore
+from chalicelib.domain.ports import KeyLookup, KeyRegistry, KeyStore
 from chalicelib.services import exports
 from chalicelib.services.unit_of_work import UnitOfWork
 from chalicelib.services.writes import record_change
@@ -52,7 +52,7 @@ def audit_access(deps: UnitOfWork, tenant: str, now: datetime, event: str, subje
 
 
 def issue_key(
-    keys: KeyStore,
+    keys: KeyRegistry,
     deps: UnitOfWork,
     now: datetime,
     *,
@@ -111,11 +111,11 @@ def _audited(deps: UnitOfWork, tenant: str, subject: str, event_type: str) -> bo
     return any(e["type"] == event_type for e in events)
 
 
-def list_keys(keys: KeyStore, tenant: str) -> list[dict[str, Any]]:
+def list_keys(keys: KeyRegistry, tenant: str) -> list[dict[str, Any]]:
     return sorted((public(r) for r in keys.for_tenant(tenant)), key=lambda r: str(r["created_at"]))
 
 
-def authenticate(keys: KeyStore, token: str) -> Principal | str:
+def authenticate(keys: KeyLookup, token: str) -> Principal | str:
     """The principal the bearer token stands for, or why there is none (``missing``, ``unknown``, ``revoked``)."""
     scheme, _, key = token.strip().partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
@@ -141,7 +141,7 @@ def parse_role(value: str) -> Role:
 
 
 def grant_export(
-    keys: KeyStore,
+    keys: KeyLookup,
     deps: UnitOfWork,
     export_deps: UnitOfWork,
     now: datetime,

@@ -8,12 +8,12 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.access import SHARED_SCOPE
-from chalicelib.domain.ports import KeyStore
+from chalicelib.domain.ports import KeyRegistry
 from chalicelib.services import anchors, retention
 from chalicelib.services.unit_of_work import UnitOfWork
 
 
-def every_scope(keys: KeyStore) -> list[str]:
+def every_scope(keys: KeyRegistry) -> list[str]:
     """Every tenant ever issued a key, and the shared scope of inbound replies and provider feedback."""
     return [*keys.tenants(), SHARED_SCOPE]
 

@@ -18,12 +18,12 @@ from chalicelib.domain.model import ContactRequest
 from chalicelib.domain.policy import PolicySet
 from chalicelib.domain.ports import (
     AuditTrail,
-    BatchQueue,
     BatchStore,
     EmailSender,
+    ExportFiles,
     Jobs,
     LedgerRepository,
-    ObjectStore,
+    LockedObjects,
     Queue,
     Signer,
     SmsSender,
@@ -44,12 +44,12 @@ class UnitOfWork:
     email: EmailSender
     policies: PolicySet
     batches: BatchStore
-    batch_queue: BatchQueue
+    batch_queue: Queue
     jobs: Jobs  # export jobs
     export_queue: Queue
-    export_files: ObjectStore  # the export bucket
+    export_files: ExportFiles
     signer: Signer  # signs export manifests
-    anchors: ObjectStore | None = None  # the Object Lock bucket; None: anchors are not checked
+    anchors: LockedObjects | None = None  # the Object Lock bucket; None: anchors are not checked
     retention_years: int = 10  # how long an anchor is locked
     new_id: Callable[[str, datetime], str] = field(default=ids.new_contact_id)
     new_export_id: Callable[[datetime], str] = field(default=new_export_id)
