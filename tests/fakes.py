@@ -7,9 +7,9 @@ import hashlib
 import io
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from chalicelib.domain.access import AlreadyRevokedError
+from chalicelib.domain.audit import DEFAULT_RETENTION_DAYS, event_outcome
 from chalicelib.domain.errors import ConflictError, NotFoundError, PermanentDeliveryError
 from chalicelib.domain.ledger import Ledger, index_shard
 from chalicelib.domain.pacing import take_slot
@@ -82,10 +83,13 @@ class InMemoryLedger:
         return [k for k in self._pending(before) if self._in(shard, k)][:limit]
 
 
-class InMemoryAuditLog:
+class InMemoryAuditTrail:
+    """The audit table as DynamoDBAuditTrail reads and writes it: each event once, by person and sequence."""
+
     def __init__(self) -> None:
         self.events: dict[tuple[str, str, int], dict[str, Any]] = {}
         self.incident_log: list[dict[str, Any]] = []
+        self.expires: dict[tuple[str, str, int], int] = {}
 
     def record_incident(self, tenant: str, debtor_id: str, at: datetime, data: dict[str, Any]) -> None:
         self.incident_log.append({"tenant": tenant, "debtor_id": debtor_id, "at": at.isoformat(), "data": data})
@@ -96,7 +100,13 @@ class InMemoryAuditLog:
     def append(self, events: Sequence[dict[str, Any]]) -> int:
         before = len(self.events)
         for event in events:
-            self.events.setdefault((event["tenant"], event["debtor_id"], event["seq"]), copy.deepcopy(event))
+            key = (event["tenant"], event["debtor_id"], event["seq"])
+            if key not in self.events:
+                self.events[key] = copy.deepcopy(event)
+                at = datetime.fromisoformat(event["at"]) + timedelta(
+                    days=int(event.get("retention_days", DEFAULT_RETENTION_DAYS))
+                )
+                self.expires[key] = int(at.timestamp())
         return len(self.events) - before
 
     def for_person(
@@ -108,6 +118,83 @@ class InMemoryAuditLog:
     def for_contact(self, tenant: str, contact_id: str) -> list[dict[str, Any]]:
         found = [e for (t, _, _), e in self.events.items() if t == tenant and e["contact_id"] == contact_id]
         return sorted(found, key=lambda e: e["seq"])
+
+    @staticmethod
+    def _at_key(event: dict[str, Any]) -> str:
+        at = datetime.fromisoformat(event["at"]).astimezone(UTC)
+        return f"{at:%Y-%m-%dT%H:%M:%S.%f}Z#{event['debtor_id']}#{event['seq']:012d}"
+
+    def _partition(self, tenant: str, by: str, value: str) -> list[dict[str, Any]]:
+        mine = [e for (t, _, _), e in self.events.items() if t == tenant]
+        if by == "person":
+            return sorted((e for e in mine if e["debtor_id"] == value), key=lambda e: e["seq"])
+        if by == "day":
+            chosen = [e for e in mine if self._at_key(e).startswith(value)]
+        else:
+            chosen = [e for e in mine if e.get("account_id") == value]
+        return sorted(chosen, key=self._at_key)
+
+    @staticmethod
+    def _attributes(tenant: str, event: dict[str, Any]) -> dict[str, Any]:
+        account = f"{tenant}#{event['account_id']}" if event.get("account_id") else None
+        return {
+            "channel": event.get("channel"),
+            "outcome": event_outcome(event),
+            "type": event["type"],
+            "account_key": account,
+        }
+
+    def select(
+        self,
+        *,
+        tenant: str,
+        by: str,
+        value: str,
+        at_range: tuple[str, str] | None = None,
+        filters: Mapping[str, str] | None = None,
+        forward: bool = True,
+        start_key: Mapping[str, Any] | None = None,
+        page_size: int | None = 200,
+        bodies: bool = True,
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        events = self._partition(tenant, by, value)
+        if at_range:
+            events = [e for e in events if at_range[0] <= self._at_key(e) <= at_range[1]]
+        for name, wanted in (filters or {}).items():
+            events = [e for e in events if self._attributes(tenant, e)[name] == wanted]
+        events = events if forward else events[::-1]
+        keys = [{"pk": f"{tenant}#{e['debtor_id']}", "seq": e["seq"], "at_key": self._at_key(e)} for e in events]
+        start = keys.index(dict(start_key)) + 1 if start_key else 0
+        for key, event in zip(keys[start:], events[start:], strict=True):
+            yield (
+                (key, copy.deepcopy(event)) if bodies else ({}, {"debtor_id": event["debtor_id"], "seq": event["seq"]})
+            )
+
+    def segment(self, tenant: str, debtor_id: str, first_seq: int, last_seq: int) -> Iterator[dict[str, Any]]:
+        yield from (e for e in self.for_person(tenant, debtor_id, first_seq - 1) if e["seq"] <= last_seq)
+
+    def by_keys(self, tenant: str, keys: Sequence[tuple[str, int]]) -> list[dict[str, Any]]:
+        return [copy.deepcopy(self.events[(tenant, d, s)]) for d, s in keys if (tenant, d, s) in self.events]
+
+    def expiring(self, day: date) -> Iterator[dict[str, Any]]:
+        for (tenant, debtor_id, seq), expires_at in list(self.expires.items()):
+            if datetime.fromtimestamp(expires_at, UTC).date() == day:
+                yield {
+                    "pk": f"{tenant}#{debtor_id}",
+                    "seq": seq,
+                    "tenant": tenant,
+                    "debtor_id": debtor_id,
+                    "expires_at": expires_at,
+                }
+
+    def extend_retention(self, pk: str, seq: int, expires_at: int) -> None:
+        tenant, debtor_id = pk.split("#", 1)
+        key = (tenant, debtor_id, seq)
+        if key not in self.expires:
+            raise ConflictError("the event is gone")
+        if self.expires[key] >= expires_at:
+            raise ConflictError("a later retention is kept")
+        self.expires[key] = expires_at
 
 
 class RecordingSmsSender:
@@ -126,7 +213,7 @@ class RecordingSmsSender:
 
 class RecordingEmailSender:
     def __init__(self) -> None:
-        self.sent: list[dict[str, str]] = []
+        self.sent: list[dict[str, Any]] = []
         self.fail_with: Exception | None = None
 
     def send_email(self, *, to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> str:
@@ -326,7 +413,7 @@ class Fakes:
     """One fake of each port, for a unit of work with nothing real in it."""
 
     ledgers: InMemoryLedger = field(default_factory=InMemoryLedger)
-    audit: InMemoryAuditLog = field(default_factory=InMemoryAuditLog)
+    audit: InMemoryAuditTrail = field(default_factory=InMemoryAuditTrail)
     sms: RecordingSmsSender = field(default_factory=RecordingSmsSender)
     email: RecordingEmailSender = field(default_factory=RecordingEmailSender)
     batches: InMemoryBatches = field(default_factory=InMemoryBatches)
