@@ -21,10 +21,11 @@ from tests.conftest import utc
 from tests.fakes import InMemoryObjects, LocalSigner
 
 RETAIN = utc(2036, 1, 1)
+UnderTest = tuple[Any, Callable[[str], bytes], Signer]
 
 
 @pytest.fixture(params=["memory", "aws"])
-def objects(request: pytest.FixtureRequest, aws_env: None) -> Iterator[tuple[Any, Callable[[str], bytes], Signer]]:
+def objects(request: pytest.FixtureRequest, aws_env: None) -> Iterator[UnderTest]:
     """The bucket (as export files and as locked objects), a reader of what a key holds now, the signer."""
     if request.param == "memory":
         fake = InMemoryObjects()
@@ -43,7 +44,7 @@ def objects(request: pytest.FixtureRequest, aws_env: None) -> Iterator[tuple[Any
         yield bucket, read, KmsSigner(clients.kms, settings.signing_key_id)
 
 
-def test_a_streamed_file_holds_what_was_written_and_its_digest(objects) -> None:
+def test_a_streamed_file_holds_what_was_written_and_its_digest(objects: UnderTest) -> None:
     bucket, read, _ = objects
     writer = bucket.writer("exports/t/ex_1/events.jsonl", "application/x-ndjson")
     for line in (b'{"seq": 1}\n', b'{"seq": 2}\n'):
@@ -54,7 +55,7 @@ def test_a_streamed_file_holds_what_was_written_and_its_digest(objects) -> None:
     assert "exports/t/ex_1/events.jsonl" in bucket.presigned_url("exports/t/ex_1/events.jsonl", 3600)
 
 
-def test_a_locked_object_reads_back_as_first_written_and_a_second_write_shows(objects) -> None:
+def test_a_locked_object_reads_back_as_first_written_and_a_second_write_shows(objects: UnderTest) -> None:
     bucket, _, _ = objects
     assert bucket.get_original("anchors/t/2026-03-02.json") == (None, 0)
     assert bucket.put_locked("anchors/t/2026-03-02.json", b'{"first": true}', RETAIN)
@@ -63,7 +64,7 @@ def test_a_locked_object_reads_back_as_first_written_and_a_second_write_shows(ob
     assert bucket.get_original("anchors/t/2026-03-02.json") == (b'{"first": true}', 2)
 
 
-def test_locked_keys_are_listed_in_order_after_a_key_and_up_to_a_limit(objects) -> None:
+def test_locked_keys_are_listed_in_order_after_a_key_and_up_to_a_limit(objects: UnderTest) -> None:
     bucket, _, _ = objects
     for day in ("2026-03-03", "2026-03-01", "2026-03-02"):
         bucket.put_locked(f"anchors/t/{day}.json", b"{}", RETAIN)
@@ -74,7 +75,7 @@ def test_locked_keys_are_listed_in_order_after_a_key_and_up_to_a_limit(objects) 
     assert bucket.list_keys("anchors/t/", limit=2) == days[:2]
 
 
-def test_a_signature_verifies_with_the_public_key_it_publishes(objects) -> None:
+def test_a_signature_verifies_with_the_public_key_it_publishes(objects: UnderTest) -> None:
     _, _, signer = objects
     assert signer.ALGORITHM == "ECDSA_SHA_256" and signer.key_id
     key = serialization.load_pem_public_key(signer.public_key_pem().encode())

@@ -16,10 +16,11 @@ from chalicelib.settings import Settings
 from tests.fakes import RecordingQueue
 
 Received = Callable[[], list[tuple[tuple[str, str], dict[str, Any]]]]
+UnderTest = tuple[Any, Received, Callable[[], int]]
 
 
 @pytest.fixture(params=["memory", "sqs"])
-def queue(request: pytest.FixtureRequest, aws_env: None) -> Iterator[tuple[Any, Received, Callable[[], int]]]:
+def queue(request: pytest.FixtureRequest, aws_env: None) -> Iterator[UnderTest]:
     """The queue; what a worker receives from it now ((message id, receipt), message), each message once;
     and how many messages are not deleted yet."""
     if request.param == "memory":
@@ -56,7 +57,7 @@ def queue(request: pytest.FixtureRequest, aws_env: None) -> Iterator[tuple[Any, 
         yield SqsQueue(clients.sqs, settings.export_queue), receive, pending
 
 
-def test_messages_sent_one_or_many_at_a_time_are_received_once_each_as_sent(queue) -> None:
+def test_messages_sent_one_or_many_at_a_time_are_received_once_each_as_sent(queue: UnderTest) -> None:
     port, receive, _ = queue
     port.send({"export_id": "ex_1", "tenant": "t", "text": "café"})
     assert port.send_many([{"n": n} for n in range(12)]) == []  # more than one call's ten
@@ -67,14 +68,14 @@ def test_messages_sent_one_or_many_at_a_time_are_received_once_each_as_sent(queu
     assert receive() == []
 
 
-def test_a_delayed_message_is_not_received_before_its_delay(queue) -> None:
+def test_a_delayed_message_is_not_received_before_its_delay(queue: UnderTest) -> None:
     port, receive, pending = queue
     assert port.send_many([{"n": 1}, {"n": 2}], delays=[0, 900]) == []
     assert [m for _receipt, m in receive()] == [{"n": 1}]
     assert pending() == 2
 
 
-def test_a_deleted_message_is_gone_and_the_others_stay(queue) -> None:
+def test_a_deleted_message_is_gone_and_the_others_stay(queue: UnderTest) -> None:
     port, receive, pending = queue
     port.send_many([{"n": n} for n in range(13)])
     received = receive()

@@ -17,19 +17,19 @@ from chalicelib.services.contacts import submit_contact
 from chalicelib.services.pacing import SETTINGS_TTL, Pacing
 from chalicelib.services.unit_of_work import UnitOfWork
 from tests.conftest import TENANT, make_request, utc
-from tests.fakes import InMemoryPacer, InMemorySettingsStore, RecordingQueue
+from tests.fakes import InMemoryPacer, InMemorySettingsStore, RecordingQueue, RecordingSmsSender
 from tests.unit.test_dispatch_fanout import EIGHT_ATLANTA, HERD, NIGHT_ATLANTA, herd
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 RATE = 10.0
 
 
-class ThrottlingSmsSender:
+class ThrottlingSmsSender(RecordingSmsSender):
     """An SNS whose real quota is ``limit`` texts a second of ``clock``: above it, ``Throttling``."""
 
     def __init__(self, clock: list[datetime], limit: int) -> None:
+        super().__init__()
         self.clock, self.limit = clock, limit
-        self.sent: list[dict[str, str]] = []
         self.per_second: Counter[datetime] = Counter()
         self.throttled = 0
 
@@ -39,8 +39,7 @@ class ThrottlingSmsSender:
             self.throttled += 1
             raise ThrottledDeliveryError("Throttling")
         self.per_second[second] += 1
-        self.sent.append({"to": to, "body": body})
-        return f"sms-{len(self.sent)}"
+        return super().send_sms(to=to, body=body)
 
 
 def paced(deps: UnitOfWork, rate: float = RATE, store: InMemorySettingsStore | None = None) -> Pacing:
