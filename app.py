@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from chalice import AuthResponse, Chalice, Cron, Rate, Response
 from chalice.app import AuthRequest
 
-from chalicelib import api, audit_appender, console, observability, openapi, provision, telemetry
+from chalicelib import api, console, observability, openapi, resources, telemetry
 from chalicelib.adapters.errors import storage_errors
 from chalicelib.bootstrap import Gateway, bootstrap
-from chalicelib.domain.access import SHARED_SCOPE, Role
+from chalicelib.domain.access import Role
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.model import Channel
+from chalicelib.entrypoints import audit_appender, queues, topics
 from chalicelib.http import MAX_BATCH_BODY_BYTES, caller, current_request, declared_roles, json_response, route
 from chalicelib.idempotency import make_idempotent
 from chalicelib.services import (
@@ -26,14 +26,13 @@ from chalicelib.services import (
     dispatch,
     disputes,
     exports,
-    feedback,
     ids,
-    inbound,
     keys,
     maintenance,
     tenant_settings,
     unsubscribe,
 )
+from chalicelib.settings import ledger_stream_arn
 
 app = Chalice(app_name="contact-gateway")
 app.register_middleware(observability.http_middleware, "http")
@@ -376,25 +375,16 @@ def unsubscribe_link(token: str) -> Response:
     return json_response(200, answer)
 
 
-@app.on_sns_message(topic=provision.INBOUND_SMS_TOPIC)
+@app.on_sns_message(topic=resources.INBOUND_SMS_TOPIC)
 def inbound_sms(event: Any) -> None:
     """A reply to one of our texts: STOP, 退订, HELP, START, or anything else (kept for a human)."""
-    try:
-        message = inbound.parse_two_way_sms(event.message)
-    except inbound.InboundMessageError:
-        observability.logger.exception("dropped a message that is not an inbound SMS")
-        return
-    # The gateway's numbers are shared by its tenants: a STOP binds every one of them.
-    inbound.handle_inbound_sms(message, SHARED_SCOPE, gateway().deps, now())
+    topics.inbound_sms(event.message, gateway(), now)
 
 
-@app.on_sns_message(topic=provision.SES_FEEDBACK_TOPIC)
+@app.on_sns_message(topic=resources.SES_FEEDBACK_TOPIC)
 def ses_feedback(event: Any) -> None:
     """SES bounce and complaint notifications: suppress the address for every debtor."""
-    try:
-        feedback.handle_ses_notification(event.message, SHARED_SCOPE, gateway().deps, now())
-    except feedback.FeedbackMessageError:
-        observability.logger.exception("dropped a message that is not an SES bounce or complaint")
+    topics.ses_feedback(event.message, gateway(), now)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
@@ -404,50 +394,35 @@ def dispatcher(event: Any) -> dict[str, Any]:
     return {"shards_queued": dispatch.tick(g.deps, g.dispatch_queue, now())}
 
 
-@app.on_sqs_message(queue=provision.DISPATCH_QUEUE, batch_size=10)
+@app.on_sqs_message(queue=resources.DISPATCH_QUEUE, batch_size=10)
 def dispatch_worker(event: Any) -> None:
-    """Shard messages enqueue their due people; people messages send their due contacts. Handling a message
-    twice, or beside another worker, sends nothing twice (each contact is a conditional commit)."""
-    g, failed = gateway(), 0
-    for record in event:
-        try:
-            report = dispatch.handle_message(json.loads(record.body), g.deps, g.dispatch_queue, now())
-        except Exception:  # noqa: BLE001 - the others of the delivery still run; this one comes back
-            observability.logger.exception("a dispatch message failed; it comes back from the queue")
-            failed += 1
-            continue
-        telemetry.record_dispatch(report.dispatched, report.lag_seconds)
-    if failed:
-        raise dispatch.DispatchIncompleteError(f"{failed} dispatch messages go back to the queue")
+    """Shard messages enqueue their due people; people messages send their due contacts."""
+    queues.dispatch_worker([record.body for record in event], gateway(), now)
 
 
-@app.on_sqs_message(queue=provision.EXPORT_QUEUE, batch_size=1)
+@app.on_sqs_message(queue=resources.EXPORT_QUEUE, batch_size=1)
 def export_worker(event: Any) -> None:
     """Builds one export bundle; a redelivered message finds the job finished and does nothing."""
-    for record in event:
-        job = json.loads(record.body)
-        exports.run_export(job["tenant"], job["export_id"], gateway().export_deps, now)
+    queues.export_worker([record.body for record in event], gateway(), now)
 
 
-@app.on_sqs_message(queue=provision.BATCH_QUEUE, batch_size=10)
+@app.on_sqs_message(queue=resources.BATCH_QUEUE, batch_size=10)
 def batch_worker(event: Any) -> Any:
     """Ten queued requests of a batch at a time; one that fails does not fail or repeat the others."""
-    from chalicelib import batch_worker as batch_worker_edge  # Powertools batch: only this function pays its import
+    from chalicelib.entrypoints import batch_worker as batches_entry  # Powertools batch: only this function pays
 
-    g = gateway()
-    return batch_worker_edge.handle_sqs(event.to_dict(), g.batch_deps, g.batch_queue, now)
+    return batches_entry.batch_worker(event.to_dict(), gateway(), now)
 
 
 @app.on_dynamodb_record(
-    stream_arn=provision.LEDGER_STREAM_ARN,
+    stream_arn=ledger_stream_arn(),
     batch_size=100,
     starting_position="TRIM_HORIZON",
     maximum_batching_window_in_seconds=1,
 )
 def audit_stream(event: Any) -> dict[str, int]:
     """Appends committed ledgers' events to the audit table (AUDIT_APPEND=stream); a failed batch comes again."""
-    g = gateway()
-    return audit_appender.handle_stream(event.to_dict(), g.deps.ledgers, g.audit)
+    return audit_appender.audit_stream(event.to_dict(), gateway())
 
 
 @app.schedule(Cron(20, 0, "*", "*", "?", "*"))

@@ -102,9 +102,10 @@ def gateway_in_process(audit_append: str = "stream") -> Iterator[Any]:
     os.environ.pop("AWS_ENDPOINT_URL", None)
     from moto import mock_aws
 
-    from chalicelib import policy_store, provision
+    from chalicelib import policy_store
     from chalicelib.bootstrap import Clients, bootstrap
     from chalicelib.settings import Settings
+    from tools.local import provision
 
     with mock_aws():
         settings = Settings(unsubscribe_secret="bench-only", audit_append=audit_append)

@@ -14,7 +14,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from chalicelib import faults, policy_store, telemetry
+from chalicelib import policy_store, telemetry
 from chalicelib.adapters.batches import DynamoDBBatches
 from chalicelib.adapters.dynamodb import AuditShards, DynamoDBAuditLog, DynamoDBAuditTrail, DynamoDBLedger
 from chalicelib.adapters.keys import DynamoDBKeys
@@ -26,7 +26,7 @@ from chalicelib.domain.policy import PolicySet
 from chalicelib.services import dispatch, unsubscribe
 from chalicelib.services.pacing import Pacing
 from chalicelib.services.unit_of_work import UnitOfWork
-from chalicelib.settings import Settings
+from chalicelib.settings import Settings, is_local
 
 # Storage calls may be retried by botocore (a retried conditional write is safe: it either
 # applied once or fails its condition). Provider calls are not: a retried Publish after a read
@@ -35,6 +35,12 @@ from chalicelib.settings import Settings
 # ``max_attempts: 1`` a Publish whose answer was lost went out twice: tests/integration/test_faults.py).
 STORAGE_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, connect_timeout=2, read_timeout=5)
 PROVIDER_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=2, read_timeout=10)
+
+
+# What each client ``bootstrap()`` makes passes through, when it is given no clients. Nothing sets it in AWS,
+# where no tool is deployed; a local entry point sets it before it serves the app (tools/local/chalicelocal.py:
+# the fault injector of GATEWAY_FAULTS). Tests and the local stack's loops pass ``Clients(wrap=...)`` instead.
+client_wrap: Callable[[Any], Any] | None = None
 
 
 class _OnFirstUse:
@@ -53,22 +59,14 @@ class _OnFirstUse:
 class Clients:
     settings: Settings
     session_factory: Callable[[], Any] = field(default=boto3.session.Session)
+    wrap: Callable[[Any], Any] | None = None  # each client as it is made (the local stack's fault injector)
 
     def _client(self, service: str, config: Config) -> Any:
         session = self.session_factory()
         client = session.client(
             service, region_name=self.settings.region, endpoint_url=self.settings.endpoint_url, config=config
         )
-        return self.faults.attach(client) if self.faults is not None else client
-
-    @cached_property
-    def faults(self) -> faults.FaultInjector | None:
-        """GATEWAY_FAULTS: only against a local endpoint; a deployment that asks for faults does not start."""
-        if not self.settings.faults:
-            return None
-        if not faults.is_local(self.settings.endpoint_url):
-            raise ValueError("GATEWAY_FAULTS is for the local stack only (AWS_ENDPOINT_URL on 127.0.0.1)")
-        return faults.from_spec(self.settings.faults, self.settings.faults_seed)
+        return self.wrap(client) if self.wrap is not None else client
 
     def on_first_use(self, service: str) -> Any:
         """The client of ``service``, made on its first call: a function that never exports makes no S3 or
@@ -131,7 +129,7 @@ class Gateway:
             retention_years=max((p.retention_years for p in self.policies.packs), default=3) + 1,
             unsubscribe_headers=self._unsubscribe_headers(),
             audit_inline=self.settings.audit_append == "inline",
-            observe=telemetry.record_decision,
+            observe=self.metrics.record_decision,
             permit_for=timedelta(seconds=self.settings.voice_permit_seconds),
             outcome_deadline=timedelta(seconds=self.settings.outcome_deadline_seconds),
             pacing=self.pacing,
@@ -140,6 +138,10 @@ class Gateway:
 
     # The names the app's routes and handlers use for the unit of work.
     audit_deps = export_deps = batch_deps = property(lambda self: self.deps)
+
+    @cached_property
+    def metrics(self) -> telemetry.Metrics:
+        return telemetry.Metrics(self.settings.metrics_namespace)
 
     @cached_property
     def tenant_settings(self) -> DynamoDBTenantSettings:
@@ -205,12 +207,14 @@ def bootstrap(
 ) -> Gateway:
     """Build the gateway; a broken or missing policy bundle raises here, before anything is sent."""
     settings = settings or Settings.from_env()
-    if settings.clock_offset_seconds and not faults.is_local(settings.endpoint_url):
-        raise ValueError("GATEWAY_CLOCK_AT is for the local stack only (AWS_ENDPOINT_URL on 127.0.0.1)")
+    local_only = {"GATEWAY_CLOCK_AT": settings.clock_offset_seconds, "GATEWAY_FAULTS": settings.faults}
+    for name, value in local_only.items():  # a deployment that asks for either does not start
+        if value and not is_local(settings.endpoint_url):
+            raise ValueError(f"{name} is for the local stack only (AWS_ENDPOINT_URL on 127.0.0.1)")
     for adapter in ADAPTERS:  # in Lambda with tracing on: a subsegment per adapter call
         telemetry.traced(adapter)
     return Gateway(
         settings=settings,
-        clients=clients or Clients(settings),
+        clients=clients or Clients(settings, wrap=client_wrap),
         policies=policies or policy_store.load_bundle(),
     )

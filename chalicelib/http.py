@@ -204,7 +204,7 @@ def unauthorized(reason: str) -> Problem:
 
 # What API Gateway itself answers before any code of ours runs (no Authorization header at all, a denied
 # policy, an authorizer that failed): the same problem bodies as the routes'. The local stack serves them
-# (gateway_cli/chalicelocal.py); a deployment sets them as the API's gateway responses (gateway_responses).
+# (tools/local/chalicelocal.py); a deployment sets them as the API's gateway responses (gateway_responses).
 GATEWAY_PROBLEMS = {
     401: unauthorized("missing"),
     403: Problem(

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from chalicelib import provision
 from chalicelib.adapters.messaging import SesEmailSender, SnsSmsSender
 from chalicelib.bootstrap import Clients
 from chalicelib.domain.errors import PermanentDeliveryError
 from chalicelib.domain.ports import EmailSender, SmsSender
 from chalicelib.settings import Settings
 from tests.fakes import RecordingEmailSender, RecordingSmsSender
+from tools.local import provision
 
 
 @pytest.fixture(params=["memory", "aws"])

@@ -12,13 +12,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from moto import mock_aws
 
-from chalicelib import provision
 from chalicelib.adapters.storage import KmsSigner, S3Objects
 from chalicelib.bootstrap import Clients
 from chalicelib.domain.ports import Signer
 from chalicelib.settings import Settings
 from tests.conftest import utc
 from tests.fakes import InMemoryObjects, LocalSigner
+from tools.local import provision
 
 RETAIN = utc(2036, 1, 1)
 UnderTest = tuple[Any, Callable[[str], bytes], Signer]

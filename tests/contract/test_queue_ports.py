@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from chalicelib import provision
 from chalicelib.adapters.storage import SqsQueue
 from chalicelib.bootstrap import Clients
 from chalicelib.settings import Settings
 from tests.fakes import RecordingQueue
+from tools.local import provision
 
 Received = Callable[[], list[tuple[tuple[str, str], dict[str, Any]]]]
 UnderTest = tuple[Any, Received, Callable[[], int]]

@@ -14,8 +14,8 @@ import pytest
 import requests
 
 from chalicelib.bootstrap import Gateway
-from gateway_cli.localstack import LocalStack, free_port
 from tests.auth import role_for
+from tools.local.stack import LocalStack, free_port
 
 
 def _tail(path: Path, lines: int = 40) -> str:

@@ -35,7 +35,7 @@ import phonenumbers
 import requests
 from phonenumbers import timezone as phone_timezone
 
-TENANT = "demo"  # the local stack's tenant (gateway_cli.localstack.DEV_TENANT)
+TENANT = "demo"  # the local stack's tenant (tools.local.stack.DEV_TENANT)
 PROBLEM = "application/problem+json"
 GENESIS = "0" * 64
 OPENS, CLOSES = time(8), time(21)  # policies/us-federal.yaml, quiet hours "08:00-21:00"

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
 from chalicelib import openapi
-from gateway_cli.localstack import LocalStack
+from tools.local.stack import LocalStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 EXAMPLES = 12

@@ -13,10 +13,10 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.backends import get_backend
 
-from chalicelib import provision
 from chalicelib.bootstrap import Clients, Gateway, bootstrap
 from chalicelib.domain.policy import PolicySet
 from chalicelib.settings import Settings
+from tools.local import provision
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 AWS_ENV = {
@@ -107,7 +107,7 @@ class LedgerStream:
         return page["Records"]
 
     def drain(self, records: list[dict[str, Any]] | None = None) -> dict[str, int]:
-        from chalicelib import audit_appender
+        from chalicelib.entrypoints import audit_appender
 
         records = self.records() if records is None else records
         return audit_appender.handle_stream({"Records": records}, self.gateway.deps.ledgers, self.gateway.audit)

@@ -6,14 +6,14 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
-from chalicelib import provision
 from chalicelib.bootstrap import Clients, Gateway, bootstrap
 from chalicelib.domain.policy import PolicySet
-from chalicelib.faults import FaultInjector
 from chalicelib.settings import Settings
 from tests.auth import AuthedClient, KeyRing
 from tests.conftest import TENANT
 from tests.integration.aws import GATEWAY_CLIENTS
+from tools.local import provision
+from tools.local.faults import FaultInjector
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def client(gateway: Gateway, ring: KeyRing, monkeypatch: pytest.MonkeyPatch) -> 
 
 @pytest.fixture
 def faults(gateway: Gateway) -> FaultInjector:
-    """Faults injected by error code into every client of the gateway (chalicelib/faults.py), seeded."""
+    """Faults injected by error code into every client of the gateway (tools/local/faults.py), seeded."""
     injector = FaultInjector(seed=1)
     for name in GATEWAY_CLIENTS:
         injector.attach(getattr(gateway.clients, name))

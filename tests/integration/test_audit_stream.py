@@ -10,7 +10,6 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from chalicelib import provision
 from chalicelib.adapters.dynamodb import ledger_from_image, unpack_outbox
 from chalicelib.bootstrap import Clients, Gateway, bootstrap
 from chalicelib.domain.policy import PolicySet
@@ -20,6 +19,7 @@ from chalicelib.services.dispatch import sweep_audit
 from chalicelib.settings import Settings
 from tests.conftest import make_request, utc
 from tests.integration.aws import LedgerStream, count_calls, fail_calls, sent_sms
+from tools.local import provision
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib import api, batch_worker
+from chalicelib import api
 from chalicelib.domain.access import Role
+from chalicelib.entrypoints import batch_worker
 from tests.conftest import utc
 from tests.integration.aws import count_calls, fail_calls, sent_sms
 
@@ -290,8 +291,8 @@ def test_a_batch_with_no_result_for_half_an_hour_is_stalled(client, gateway, mon
 
 
 def test_the_batch_queue_moves_a_message_to_its_dead_letters_after_the_workers_last_try(gateway):
-    from chalicelib import provision
     from chalicelib.services import batches
+    from tools.local import provision
 
     url, _ = queue(gateway)
     redrive = gateway.clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]

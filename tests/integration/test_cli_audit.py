@@ -23,8 +23,8 @@ from chalicelib.bootstrap import Gateway
 from chalicelib.domain.access import Role
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
-from gateway_cli.main import main
 from tests.conftest import make_request, utc
+from tools.cli.main import main
 
 URL = "http://gateway.test"
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)

@@ -12,11 +12,11 @@ import requests
 
 from chalicelib import api
 from chalicelib.domain.access import Role
-from gateway_cli import campaign
-from gateway_cli.main import main
 from tests.integration.aws import sent_sms
 from tests.integration.test_batches import NOON_ATLANTA, deliver, sms, waiting
 from tests.integration.test_cli_audit import URL, ChaliceAdapter
+from tools.cli import campaign
+from tools.cli.main import main
 
 
 @pytest.fixture

@@ -19,13 +19,14 @@ import pytest
 from chalicelib.bootstrap import Gateway
 from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.errors import DuplicateContactError
-from chalicelib.faults import Crash, FaultInjector
-from chalicelib.services import dispatch, exports, inbound, invariants
+from chalicelib.services import dispatch, exports, inbound
 from chalicelib.services.bundles import ExportSpec
 from chalicelib.services.contacts import submit_contact
-from gateway_cli.motoserver import sent_messages
 from tests.conftest import TENANT, make_request, utc
 from tests.integration.aws import GATEWAY_CLIENTS, LedgerStream, stream_gateway
+from tools import invariants
+from tools.local.faults import Crash, FaultInjector
+from tools.local.motoserver import sent_messages
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 NIGHT_ATLANTA = utc(2026, 3, 2, 7, 0)

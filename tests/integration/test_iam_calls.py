@@ -2,7 +2,7 @@
 
 Each function's work runs in-process over moto (``AUDIT_APPEND=stream``, as deployed) with a botocore hook
 recording every call, attributed to the function doing it; each call becomes the IAM action and the
-template resource it needs, and must be in ``gateway_cli.package.ACCESS``, from which
+template resource it needs, and must be in ``tools.infra.package.ACCESS``, from which
 ``.chalice/policy-<function>.json`` is written (tests/package checks the files are that)."""
 
 from __future__ import annotations
@@ -16,16 +16,17 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from chalicelib import api, batch_worker, provision
+from chalicelib import api, resources
 from chalicelib.bootstrap import Gateway
 from chalicelib.domain.access import Role
 from chalicelib.domain.model import Channel
+from chalicelib.entrypoints import batch_worker
 from chalicelib.services import pacing
 from chalicelib.settings import Settings
-from gateway_cli import package
 from tests.auth import AuthedClient, KeyRing
 from tests.conftest import TENANT, utc
 from tests.integration.aws import GATEWAY_CLIENTS, LedgerStream, stream_gateway
+from tools.infra import package
 
 NIGHT_ATLANTA = utc(2026, 3, 2, 7, 0)  # 02:00 in Atlanta: texts are deferred
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
@@ -232,7 +233,7 @@ def test_each_function_is_granted_every_call_it_makes(stack, monkeypatch: pytest
         for _round in range(2):
             for message in _drain(gateway, gateway.settings.dispatch_queue, calls):
                 event = client.events.generate_sqs_event(
-                    queue_name=provision.DISPATCH_QUEUE, message_bodies=[message["Body"]]
+                    queue_name=resources.DISPATCH_QUEUE, message_bodies=[message["Body"]]
                 )
                 client.lambda_.invoke("dispatch_worker", event)
     with calls.as_("audit_stream"):
@@ -248,7 +249,7 @@ def test_each_function_is_granted_every_call_it_makes(stack, monkeypatch: pytest
     with calls.as_("export_worker"):
         for message in _drain(gateway, gateway.settings.export_queue, calls):
             event = client.events.generate_sqs_event(
-                queue_name=provision.EXPORT_QUEUE, message_bodies=[message["Body"]]
+                queue_name=resources.EXPORT_QUEUE, message_bodies=[message["Body"]]
             )
             client.lambda_.invoke("export_worker", event)
     with calls.as_("api_handler"):

@@ -255,7 +255,7 @@ def test_the_api_accepts_any_plausible_postal_code_and_rejects_other_text() -> N
 
 
 def test_a_what_if_scenario_with_an_unknown_postal_code_says_it_fell_back(policies: PolicySet) -> None:
-    from chalicelib import whatif
+    from tools import whatif
 
     request = {"debtor_id": "d1", "account_id": "a1", "channel": "voice", "to": EASTERN_MOBILE}
     document = {

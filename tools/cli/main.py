@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from chalicelib import policy_store
 from chalicelib.domain.policy import PolicyError
-from gateway_cli import campaign, keys_cli, officer
-from gateway_cli.client import CliError
+from tools.cli import campaign, keys_cli, officer
+from tools.cli.client import CliError
 
 if TYPE_CHECKING:
     import requests
@@ -31,7 +31,7 @@ CURL_EXAMPLE = """\
 
 
 def cmd_local(args: argparse.Namespace) -> int:
-    from gateway_cli.localstack import DEV_KEYS, ROOT, LocalStack
+    from tools.local.stack import DEV_KEYS, ROOT, LocalStack
 
     stack = LocalStack(
         moto_port=int(os.environ.get("MOTO_PORT", "5000")),
@@ -104,7 +104,7 @@ def cmd_policy_publish(args: argparse.Namespace) -> int:
 def cmd_whatif(args: argparse.Namespace) -> int:
     import yaml
 
-    from chalicelib import whatif
+    from tools import whatif
 
     try:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
@@ -122,7 +122,7 @@ def cmd_whatif(args: argparse.Namespace) -> int:
 
 def cmd_sms_inbound(args: argparse.Namespace) -> int:
     """Publish a reply to the local inbound topic exactly as AWS two-way SMS would."""
-    from chalicelib import provision
+    from chalicelib import resources
 
     message = {
         "originationNumber": args.from_number,
@@ -132,14 +132,14 @@ def cmd_sms_inbound(args: argparse.Namespace) -> int:
         "inboundMessageId": str(uuid.uuid4()),
         "previousPublishedMessageId": "",
     }
-    published = _publish(provision.INBOUND_SMS_TOPIC, message)
+    published = _publish(resources.INBOUND_SMS_TOPIC, message)
     print(json.dumps({"published": published, "inboundMessageId": message["inboundMessageId"]}))
     return 0
 
 
 def cmd_ses_feedback(args: argparse.Namespace) -> int:
     """Publish an SES bounce or complaint notification to the local feedback topic, as SES would."""
-    from chalicelib import provision
+    from chalicelib import resources
 
     mail = {"messageId": str(uuid.uuid4()), "destination": [args.email]}
     if args.type == "bounce":
@@ -157,7 +157,7 @@ def cmd_ses_feedback(args: argparse.Namespace) -> int:
             "mail": mail,
             "complaint": {"complainedRecipients": [{"emailAddress": args.email}]},
         }
-    print(json.dumps({"published": _publish(provision.SES_FEEDBACK_TOPIC, message)}))
+    print(json.dumps({"published": _publish(resources.SES_FEEDBACK_TOPIC, message)}))
     return 0
 
 

@@ -5,9 +5,10 @@ authorizer's policy denies (403), before any function runs; the packaged templat
 responses to the problem bodies of ``chalicelib.http.GATEWAY_PROBLEMS``. ``chalice local`` answers them
 with fixed bodies of its own, so this entry point serves the same app through Chalice's own local server
 and request handler, changing only how those two answers are written. Everything else (routing, the
-authorizer, thread-local requests) is Chalice's.
+authorizer, thread-local requests) is Chalice's. Before it serves, it hands the composition root the fault
+injector of GATEWAY_FAULTS, if set (the soak's API processes).
 
-    python -m gateway_cli.chalicelocal --host 127.0.0.1 --port 8000 --stage dev
+    python -m tools.local.chalicelocal --host 127.0.0.1 --port 8000 --stage dev
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import json
 import logging
 import os
 import sys
-from pathlib import Path
 
 from chalice.cli.factory import CLIFactory
 from chalice.local import (
@@ -28,10 +28,12 @@ from chalice.local import (
     LocalGatewayException,
 )
 
+from chalicelib import bootstrap as root
 from chalicelib.api import PROBLEM
 from chalicelib.http import GATEWAY_PROBLEMS
-
-ROOT = Path(__file__).resolve().parent.parent
+from chalicelib.settings import Settings
+from tools import ROOT
+from tools.local import faults
 
 
 class ProblemRequestHandler(ChaliceRequestHandler):
@@ -48,8 +50,14 @@ class ProblemRequestHandler(ChaliceRequestHandler):
         self._send_http_response(problem.status, headers, body)
 
 
+def inject_faults(settings: Settings) -> None:
+    """GATEWAY_FAULTS into every AWS client the app's composition root makes in this process (none unset)."""
+    root.client_wrap = faults.client_wrap(settings)
+
+
 def serve(host: str, port: int, stage: str) -> None:
     os.environ["AWS_CHALICE_CLI_MODE"] = "true"  # as the chalice command sets it
+    inject_faults(Settings.from_env())
     logging.basicConfig(stream=sys.stdout, level=logging.INFO, format="%(message)s")  # as `chalice local` does
     config = CLIFactory(str(ROOT), environ=os.environ).create_config_obj(chalice_stage_name=stage)
     app = config.chalice_app

@@ -7,13 +7,16 @@ idempotent, so a batch that raises is delivered again and what was appended is s
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.adapters.dynamodb import ledger_from_image
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.ports import AuditAppend, Outbox
 from chalicelib.services import appender
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Gateway
 
 logger = logging.getLogger(__name__)
 
@@ -37,3 +40,8 @@ def images(records: list[dict[str, Any]]) -> list[Ledger]:
 def handle_stream(event: dict[str, Any], ledgers: Outbox, audit: AuditAppend) -> dict[str, int]:
     report = appender.append_committed(images(event.get("Records", [])), ledgers, audit)
     return {"ledgers": report.ledgers, "events": report.events}
+
+
+def audit_stream(event: dict[str, Any], g: Gateway) -> dict[str, int]:
+    """The ledger stream's trigger (AUDIT_APPEND=stream): a batch that raises is delivered again."""
+    return handle_stream(event, g.deps.ledgers, g.audit)

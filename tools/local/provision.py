@@ -7,11 +7,11 @@ of their keys and indexes.
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from chalicelib import resources
 from chalicelib.settings import Settings
 
 
@@ -119,32 +119,21 @@ def ensure_sender(sesv2: Any, settings: Settings) -> None:
             raise
 
 
-# Inbound SMS replies and SES bounce/complaint notifications arrive on these topics.
-INBOUND_SMS_TOPIC = "gateway-inbound-sms"
-SES_FEEDBACK_TOPIC = "gateway-ses-feedback"
-TOPICS = (INBOUND_SMS_TOPIC, SES_FEEDBACK_TOPIC)
-# Export jobs wait here for their worker (the name the Lambda's SQS trigger is bound to).
-EXPORT_QUEUE = "gateway-exports"
+# Export jobs wait for their worker on resources.EXPORT_QUEUE.
 EXPORT_VISIBILITY_SECONDS = 960
 EXPORT_BUNDLE_DAYS = 7  # exports.AVAILABLE_FOR
-# Batches of contact requests wait here for their worker (the name the Lambda's SQS trigger is bound to).
-BATCH_QUEUE = "gateway-contact-batches"
+# Batches of contact requests wait for their worker on resources.BATCH_QUEUE.
 BATCH_VISIBILITY_SECONDS = 120
 BATCH_MAX_RECEIVES = 6  # one more than the worker's own tries (services.batches.MAX_DELIVERIES)
-# The dispatcher's fan-out: shard messages from the schedule, people messages from the shards (services.dispatch).
-DISPATCH_QUEUE = "gateway-dispatch"
+# The dispatcher's fan-out on resources.DISPATCH_QUEUE: shard messages from the schedule, people messages from
+# the shards (services.dispatch).
 DISPATCH_VISIBILITY_SECONDS = 300  # ten people, or one shard's enqueueing, take seconds
 DISPATCH_MAX_RECEIVES = 5  # then the dead letters; the next tick finds every person still due anyway
-# The ledger table's stream, read by the audit appender. A deployment passes its ARN at packaging time;
-# the local stack polls the stream itself, so it needs none.
-LEDGER_STREAM_ARN = os.environ.get(
-    "LEDGER_STREAM_ARN", "arn:aws:dynamodb:us-east-1:000000000000:table/gateway-ledger/stream/unset"
-)
 
 
 def ensure_topics(sns: Any) -> list[str]:
     """CreateTopic is idempotent for the same name and attributes; returns the topic ARNs."""
-    return [sns.create_topic(Name=name)["TopicArn"] for name in TOPICS]
+    return [sns.create_topic(Name=name)["TopicArn"] for name in resources.TOPICS]
 
 
 def ensure_buckets(s3: Any, settings: Settings) -> None:

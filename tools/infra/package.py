@@ -1,13 +1,13 @@
 """The production package: ``chalice package`` (SAM) merged with every resource the gateway needs.
 
-    python -m gateway_cli.package build/package            # make package: template + deployment.zip
-    python -m gateway_cli.package --template-only build/template   # make lint: the template alone, fast
-    python -m gateway_cli.package --write-policies          # after changing ACCESS: .chalice/policy-*.json
+    python -m tools.infra.package build/package            # make package: template + deployment.zip
+    python -m tools.infra.package --template-only build/template   # make lint: the template alone, fast
+    python -m tools.infra.package --write-policies          # after changing ACCESS: .chalice/policy-*.json
 
 Chalice generates the functions, their triggers and the REST API; ``resources_template()`` adds the
 tables, buckets, topics, queues, keys, SES configuration, alarms and gateway responses, and points each
 function's environment and triggers at them through stage parameters (docs/decisions/0011). The tables'
-keys and indexes come from ``chalicelib.provision.table_specs``, the one description the local stack
+keys and indexes come from ``tools.local.provision.table_specs``, the one description the local stack
 also creates from. Each function has its own role; its policy is ``.chalice/policy-<function>.json``,
 written from ``ACCESS`` below, which a test also checks against the calls each function makes.
 """
@@ -25,10 +25,12 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from chalicelib import http, provision
+from chalicelib import http
 from chalicelib.settings import Settings
+from tools import ROOT
+from tools.infra import findings
+from tools.local import provision
 
-ROOT = Path(__file__).resolve().parent.parent
 CHALICE_DIR = ROOT / ".chalice"
 STAGE = "prod"
 NAMESPACE = "ContactGateway"  # POWERTOOLS_METRICS_NAMESPACE of every function
@@ -47,6 +49,9 @@ FUNCTIONS = {
     "audit_daily": "AuditDaily",
 }
 ASYNC_FUNCTIONS = ("inbound_sms", "ses_feedback", "dispatcher", "audit_daily")  # invoked by SNS / the schedule
+# Concurrency reserved for the handlers of STOPs, bounces and complaints: a dispatch herd may hold the rest of
+# the Region's, and a STOP recorded late lets texts go out after it (docs/decisions/0023).
+RESERVED = ("inbound_sms", "ses_feedback")
 
 # Settings field -> logical id of the table; its keys and indexes are provision.table_specs'.
 TABLES = {
@@ -417,7 +422,20 @@ def _topic(name: str, publisher: str) -> tuple[dict[str, Any], dict[str, Any]]:
                         "Action": "sns:Publish",
                         "Resource": {"Ref": logical},
                         "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
-                    }
+                    },
+                    {
+                        # A forged START from a role of the account would undo a STOP. The key is true only
+                        # for a call made by a service principal itself and false for every IAM user and
+                        # role, whatever their IAM policies allow. "Bool", not "BoolIfExists": an unsigned
+                        # request carries no key but no statement allows it, while a service's request
+                        # that lacked the key would be refused and an inbound STOP lost.
+                        "Sid": "NoOtherPublisher",
+                        "Effect": "Deny",
+                        "Principal": {"AWS": "*"},
+                        "Action": "sns:Publish",
+                        "Resource": {"Ref": logical},
+                        "Condition": {"Bool": {"aws:PrincipalIsAWSService": "false"}},
+                    },
                 ],
             },
         },
@@ -506,6 +524,7 @@ DEAD_LETTER_QUEUES = (
     "ExportDeadLetterQueue",
     "StreamFailureQueue",
     "AsyncDeadLetterQueue",
+    "UndeliveredQueue",
 )
 
 
@@ -537,7 +556,11 @@ def _functions() -> dict[str, Any]:
         properties: dict[str, Any] = {
             "FunctionName": _sub(function_name(function)),
             "Environment": {"Variables": environment()},
+            # Under the data key, not Lambda's own: reading the variables takes kms:Decrypt on it too.
+            "KmsKeyArn": {"Fn::GetAtt": ["DataKey", "Arn"]},
         }
+        if function in RESERVED:
+            properties["ReservedConcurrentExecutions"] = {"Ref": "InboundConcurrency"}
         if function in ASYNC_FUNCTIONS:
             properties["DeadLetterQueue"] = {
                 "Type": "SQS",
@@ -550,12 +573,40 @@ def _functions() -> dict[str, Any]:
     return resources
 
 
+UNDELIVERED = {"RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["UndeliveredQueue", "Arn"]}}}
+TOPICS = ("InboundSmsTopic", "SesFeedbackTopic")  # a service publishes to each; the gateway subscribes
+
+
+def _undelivered_policy() -> dict[str, Any]:
+    """SNS may put on the queue what it could not deliver from the gateway's two topics, and nothing else."""
+    return {
+        "Type": "AWS::SQS::QueuePolicy",
+        "Properties": {
+            "Queues": [{"Ref": "UndeliveredQueue"}],
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "TopicsDeadLetter",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "sns.amazonaws.com"},
+                        "Action": "sqs:SendMessage",
+                        "Resource": {"Fn::GetAtt": ["UndeliveredQueue", "Arn"]},
+                        "Condition": {"ArnEquals": {"aws:SourceArn": [{"Ref": topic} for topic in TOPICS]}},
+                    }
+                ],
+            },
+        },
+    }
+
+
 def events() -> dict[str, tuple[str, dict[str, Any]]]:
     """Each trigger bound to the stage's resource. Set after merging: chalice names topics and queues by
     literal ARNs, which a deep merge would mix with these instead of replacing."""
     return {
-        "InboundSms": ("InboundSmsSnsSubscription", {"Topic": {"Ref": "InboundSmsTopic"}}),
-        "SesFeedback": ("SesFeedbackSnsSubscription", {"Topic": {"Ref": "SesFeedbackTopic"}}),
+        # What SNS cannot hand to the function at all (its endpoint gone or refusing) is kept as well.
+        "InboundSms": ("InboundSmsSnsSubscription", {"Topic": {"Ref": "InboundSmsTopic"}, **UNDELIVERED}),
+        "SesFeedback": ("SesFeedbackSnsSubscription", {"Topic": {"Ref": "SesFeedbackTopic"}, **UNDELIVERED}),
         "ExportWorker": ("ExportWorkerSqsEventSource", {"Queue": {"Fn::GetAtt": ["ExportQueue", "Arn"]}}),
         # The two workers a campaign scales: their concurrency is the stage's, set by parameter (docs/scaling.md).
         "DispatchWorker": (
@@ -666,6 +717,13 @@ PARAMETERS = {
         "MaxValue": 1000,
         "Description": "most batch workers at once: how fast posted campaigns are decided (docs/scaling.md)",
     },
+    "InboundConcurrency": {
+        "Type": "Number",
+        "Default": 10,
+        "MinValue": 1,
+        "MaxValue": 1000,
+        "Description": "concurrency reserved for each of the inbound-SMS and SES-feedback handlers (decision 0023)",
+    },
 }
 
 
@@ -739,6 +797,8 @@ def resources_template() -> dict[str, Any]:
         "ExportQueue": _queue("exports", provision.EXPORT_VISIBILITY_SECONDS, "ExportDeadLetterQueue", 3),
         "StreamFailureQueue": _queue("audit-stream-failures", 30),
         "AsyncDeadLetterQueue": _queue("async-dead", 30),
+        "UndeliveredQueue": _queue("sns-undelivered", 30),  # SNS's own dead letters: raw SNS messages
+        "UndeliveredQueuePolicy": _undelivered_policy(),
         "EmailConfigurationSet": {
             "Type": "AWS::SES::ConfigurationSet",
             "Properties": {
@@ -789,6 +849,7 @@ def resources_template() -> dict[str, Any]:
         **_alarms(),
         **http.gateway_responses(),
         **_functions(),
+        "RestAPI": {"Properties": {"TracingEnabled": True}},  # X-Ray from the stage on, as every function
     }
     for name, publisher in (("inbound-sms", "sms-voice.amazonaws.com"), ("ses-feedback", "ses.amazonaws.com")):
         topic, topic_policy = _topic(name, publisher)
@@ -827,6 +888,7 @@ def package(out: Path, project: Path = ROOT) -> Path:
     template = json.loads(path.read_text())
     bind_events(template)
     throttle_public_routes(template)
+    findings.skip_argued(template)
     path.write_text(json.dumps(template, indent=2))
     return path
 
@@ -850,7 +912,7 @@ def template_only(out: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m gateway_cli.package", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.infra.package", description=__doc__.split("\n")[0])
     parser.add_argument("out", nargs="?", type=Path)
     parser.add_argument("--template-only", action="store_true", help="no third-party wheels (for linting)")
     parser.add_argument("--write-policies", action="store_true", help="regenerate .chalice/policy-*.json")

@@ -16,12 +16,12 @@ from typing import Any
 
 import requests
 
-from gateway_cli.client import CliError
+from tools.cli.client import CliError
 
 
 def provider_sent(endpoint: str | None) -> list[Any] | None:
-    from chalicelib.services.invariants import SentMessage
-    from gateway_cli.motoserver import SENT_PATH
+    from tools.invariants import SentMessage
+    from tools.local.motoserver import SENT_PATH
 
     if not endpoint:
         return None
@@ -42,8 +42,9 @@ def _day(text: str) -> datetime:
 
 def cmd_check_invariants(args: argparse.Namespace) -> int:
     from chalicelib.domain.errors import StorageUnavailableError
-    from chalicelib.services import invariants, maintenance
-    from gateway_cli.keys_cli import _gateway
+    from chalicelib.services import maintenance
+    from tools import invariants
+    from tools.cli.keys_cli import _gateway
 
     now = datetime.now(UTC)
     end = _day(args.to) + (timedelta(days=1) if len(args.to) == 10 else timedelta()) if args.to else now

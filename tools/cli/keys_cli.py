@@ -15,14 +15,14 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway_cli.client import CliError
+from tools.cli.client import CliError
 
 ROLES = ("submitter", "compliance", "regulator", "admin")
 LIST_ROW = "{:20}  {:10}  {:14}  {:24}  {:25}  {}"
 
 
 def _gateway(args: argparse.Namespace) -> Any:
-    from gateway_cli.localstack import LocalStack
+    from tools.local.stack import LocalStack
 
     if args.local:
         return LocalStack(moto_port=int(os.environ.get("MOTO_PORT", "5000"))).gateway()

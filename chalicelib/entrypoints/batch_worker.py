@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -23,6 +23,9 @@ from chalicelib.domain.model import ContactRequest
 from chalicelib.domain.ports import Deleter
 from chalicelib.services import batches
 from chalicelib.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Gateway
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +68,11 @@ def handle_sqs(event: dict[str, Any], deps: UnitOfWork, queue: Deleter, now: Cal
             queue.delete_many(handled)
         raise BatchIncompleteError(f"{len(failed)} of {len(event['Records'])} requests go back to the queue")
     return response
+
+
+def batch_worker(event: dict[str, Any], g: Gateway, now: Callable[[], datetime]) -> Any:
+    """The batch queue's trigger: ten queued requests of a batch at a time (the raw Lambda event)."""
+    return handle_sqs(event, g.deps, g.batch_queue, now)
 
 
 def sqs_event(queue_arn: str, region: str, messages: list[dict[str, Any]]) -> dict[str, Any]:

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from gateway_cli import invariants_cli
-from gateway_cli.client import DEFAULT_URL, ApiError, CliError, GatewayClient
+from tools.cli import invariants_cli
+from tools.cli.client import DEFAULT_URL, ApiError, CliError, GatewayClient
 
 EVENT_COLUMNS = ("seq", "time (UTC)", "debtor", "type", "channel", "outcome", "contact id", "hash")
 EVENT_ROW = "{:>6}  {:19}  {:14}  {:10}  {:7}  {:9}  {:34}  {}"
@@ -198,7 +198,7 @@ def cmd_export_download(args: argparse.Namespace) -> int:
 
 
 def cmd_export_verify(args: argparse.Namespace) -> int:
-    from gateway_cli.bundle import verify_bundle
+    from tools.cli.bundle import verify_bundle
 
     directory = Path(args.bundle_dir)
     if not directory.is_dir():

@@ -7,7 +7,7 @@ provinces' and states' time laws as tzdata's zone.tab describes them. Where a co
 clocks, it gets both (fail closed). Indonesia's codes by island group. Every other pack's country has one
 zone (China's pack keeps Beijing time), so its postal codes say nothing of time.
 
-    python -m gateway_cli.postal_zones   # after upgrading zipcodes or editing the rules below
+    python -m tools.data.postal_zones   # after upgrading zipcodes or editing the rules below
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.postal import ABSENT, ALPHABET
+from tools import ROOT
 
-DOMAIN = Path(__file__).resolve().parent.parent / "chalicelib" / "domain"
+DOMAIN = ROOT / "chalicelib" / "domain"
 TABLE = DOMAIN / "postal_zones.json"
 # Small, read by every address with a subdivision: the big table is read only for a postal code.
 EXTRA = DOMAIN / "postal_subdivision_zones.json"

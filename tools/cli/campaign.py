@@ -18,12 +18,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from gateway_cli.client import CliError, GatewayClient
+from tools import ROOT
+from tools.cli.client import CliError, GatewayClient
 
 BATCH = 500
 WAIT_SECONDS = 1800.0
 POLL_SECONDS = 2.0
-ROOT = Path(__file__).resolve().parent.parent
 CAMPAIGN = ROOT / "examples" / "campaign.jsonl"
 OPT_OUTS = ROOT / "examples" / "campaign-opt-outs.jsonl"
 

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import requests
 
+from tools import ROOT
+
 DEFAULT_URL = "http://127.0.0.1:8000"
 TIMEOUT = 30.0
 CHUNK = 1 << 16
@@ -101,7 +103,7 @@ class GatewayClient:
             raise CliError(f"{where} did not answer within {TIMEOUT:g} s") from None
 
 
-DEV_KEYS = Path(__file__).resolve().parent.parent / ".gateway" / "dev-keys.json"
+DEV_KEYS = ROOT / ".gateway" / "dev-keys.json"
 
 
 def _dev_key(role: str = "compliance") -> str | None:

@@ -22,22 +22,51 @@ from typing import Any
 import boto3
 import requests
 
-from chalicelib import audit_appender, batch_worker, policy_store, provision
+from chalicelib import policy_store, resources
 from chalicelib.bootstrap import Clients, Gateway, bootstrap
-from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.errors import NotFoundError
-from chalicelib.services import dispatch, exports, feedback, inbound, maintenance
+from chalicelib.entrypoints import audit_appender, batch_worker, queues, topics
+from chalicelib.services import dispatch, maintenance
 from chalicelib.settings import Settings, clock_offset
+from tools import ROOT
+from tools.local import faults, provision
 
-ROOT = Path(__file__).resolve().parent.parent
 AUDIT_PASS_INTERVAL = 3600.0  # seconds between anchor + retention passes of the local stack
 DEV_TENANT = "demo"
 DEV_KEYS = ROOT / ".gateway" / "dev-keys.json"
 
 
 def _from_sns(handler: Callable[[str], str]) -> Callable[[str], str]:
-    """An SQS message from an SNS subscription wraps the published message in an envelope."""
-    return lambda body: handler(json.loads(body)["Message"])
+    """An SQS message from an SNS subscription wraps the published message in an envelope; the topic's handler
+    gets the published message, as Lambda's SNS trigger would give it. No envelope: dropped."""
+
+    def handle(body: str) -> str:
+        try:
+            message = json.loads(body)["Message"]
+        except (ValueError, KeyError, TypeError) as exc:
+            return f"topic delivery: dropped a message without an SNS envelope: {exc!r}"
+        return handler(message)
+
+    return handle
+
+
+def topic_handlers(gateway: Gateway, now: Callable[[], datetime]) -> dict[str, Callable[[str], str]]:
+    """Each topic's published message to what its function runs in AWS (chalicelib/entrypoints/topics.py):
+    a message the handler drops is dropped here too, and one whose handling fails stays queued."""
+
+    def sms(message: str) -> str:
+        reply = topics.inbound_sms(message, gateway, now)
+        return f"inbound sms: {reply.value}" if reply is not None else "inbound sms: dropped, not an inbound SMS"
+
+    def ses(message: str) -> str:
+        suppressed = topics.ses_feedback(message, gateway, now)
+        return (
+            "ses feedback: dropped, not SES feedback"
+            if suppressed is None
+            else f"ses feedback: suppressed {suppressed}"
+        )
+
+    return {resources.INBOUND_SMS_TOPIC: sms, resources.SES_FEEDBACK_TOPIC: ses}
 
 
 BIN = Path(sys.executable).parent
@@ -117,13 +146,15 @@ class LocalStack:
         return Settings.from_env(self.env())
 
     def clients(self) -> Clients:
-        """Clients of this process that talk to the stack's moto server, whatever this process's env says."""
-        env = self.env()
+        """Clients of this process that talk to the stack's moto server, whatever this process's env says; with
+        the faults of GATEWAY_FAULTS, if set, injected into them."""
+        env, settings = self.env(), self.settings()
         return Clients(
-            self.settings(),
+            settings,
             session_factory=lambda: boto3.session.Session(
                 aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"]
             ),
+            wrap=faults.client_wrap(settings),
         )
 
     def gateway(self) -> Gateway:
@@ -137,7 +168,7 @@ class LocalStack:
     def spawn_api(self, port: int) -> str:
         """One more ``chalice local`` on ``port`` against this stack's moto server: a separate process with
         its own clients and caches, as another Lambda instance would be. Returns its URL."""
-        chalice = [sys.executable, "-m", "gateway_cli.chalicelocal", "--host", "127.0.0.1", "--port", str(port)]
+        chalice = [sys.executable, "-m", "tools.local.chalicelocal", "--host", "127.0.0.1", "--port", str(port)]
         self._spawn(f"chalice-{port}", [*chalice, "--stage", "dev"], {**self.api_env, "PUBLIC_URL": self.url})
         url = f"http://127.0.0.1:{port}"
         _wait_for(f"{url}/v1/health", 60, lambda r: r.status_code == 200)
@@ -147,7 +178,7 @@ class LocalStack:
         if self.log_dir:
             self.log_dir.mkdir(parents=True, exist_ok=True)
         self._spawn(
-            "moto", [sys.executable, "-m", "gateway_cli.motoserver", "-H", "127.0.0.1", "-p", str(self.moto_port)]
+            "moto", [sys.executable, "-m", "tools.local.motoserver", "-H", "127.0.0.1", "-p", str(self.moto_port)]
         )
         _wait_for(f"{self.endpoint}/moto-api/", 30, lambda r: r.status_code == 200)
         if self.keys_path is not None:
@@ -161,8 +192,8 @@ class LocalStack:
         if self.dispatch_interval > 0:
             self.start_schedule()
         self._deliver_topics()
-        # chalice local, answering as the deployed API does when it has no key (gateway_cli/chalicelocal.py)
-        chalice = [sys.executable, "-m", "gateway_cli.chalicelocal", "--host", "127.0.0.1", "--port", str(self.port)]
+        # chalice local, answering as the deployed API does when it has no key (tools/local/chalicelocal.py)
+        chalice = [sys.executable, "-m", "tools.local.chalicelocal", "--host", "127.0.0.1", "--port", str(self.port)]
         self._spawn("chalice", [*chalice, "--stage", "dev"])
         _wait_for(f"{self.url}/v1/health", 60, lambda r: r.status_code == 200)
         return self
@@ -216,24 +247,12 @@ class LocalStack:
         self._sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=attributes["QueueArn"])
         return str(queue_url)
 
-    def _topic_handlers(self) -> dict[str, Callable[[str], str]]:
-        gateway = self.gateway()
-        tenant, deps = SHARED_SCOPE, gateway.deps  # the stack's numbers and sender are shared by its tenants
-
-        def sms(text: str) -> str:
-            reply = inbound.handle_inbound_sms(inbound.parse_two_way_sms(text), tenant, deps, self.now())
-            return f"inbound sms: {reply.value}"
-
-        def ses(text: str) -> str:
-            return f"ses feedback: suppressed {feedback.handle_ses_notification(text, tenant, deps, self.now())}"
-
-        return {provision.INBOUND_SMS_TOPIC: sms, provision.SES_FEEDBACK_TOPIC: ses}
-
     def _deliver_topics(self) -> None:
         session = self.clients().session_factory()
         kwargs = {"region_name": "us-east-1", "endpoint_url": self.endpoint}
         self._sns, self._sqs = session.client("sns", **kwargs), session.client("sqs", **kwargs)
-        queues = {self._subscribe(name): _from_sns(handler) for name, handler in self._topic_handlers().items()}
+        handlers = topic_handlers(self.gateway(), self.now)
+        queues = {self._subscribe(name): _from_sns(handler) for name, handler in handlers.items()}
         threading.Thread(target=self._topic_loop, args=(queues,), daemon=True).start()
         # Batches of contact requests: the same handler the batch worker Lambda runs, ten at a time.
         threading.Thread(target=self._batch_loop, daemon=True).start()
@@ -247,12 +266,11 @@ class LocalStack:
         gateway = self.gateway()
 
         def run(body: str) -> str:
-            job = json.loads(body)
             try:
-                done = exports.run_export(job["tenant"], job["export_id"], gateway.export_deps, self.now)
-            except NotFoundError as exc:
-                raise ValueError(f"no such export job: {exc}") from None  # dropped, as the Lambda would after retries
-            return f"export {job['export_id']}: {done['status']}"
+                (done,) = queues.export_worker([body], gateway, self.now)
+            except NotFoundError as exc:  # dropped, as the queue's redrive would after the Lambda's retries
+                return f"export: dropped, no such export job: {exc}"
+            return f"export {done['export_id']}: {done['status']}"
 
         return run
 
@@ -268,8 +286,7 @@ class LocalStack:
                 if not messages:
                     self._stop.wait(0.5)
                     continue
-                event = batch_worker.sqs_event(arn, "us-east-1", messages)
-                batch_worker.handle_sqs(event, gateway.batch_deps, gateway.batch_queue, self.now)
+                batch_worker.batch_worker(batch_worker.sqs_event(arn, "us-east-1", messages), gateway, self.now)
                 gateway.batch_queue.delete_many([(m["MessageId"], m["ReceiptHandle"]) for m in messages])
             except batch_worker.BatchIncompleteError as exc:
                 print(f"batch worker: {exc}", flush=True)  # as Lambda: the failed ones come back later
@@ -293,7 +310,7 @@ class LocalStack:
                     page = streams.get_records(ShardIterator=iterator, Limit=100)
                     if page["Records"]:
                         busy = True
-                        audit_appender.handle_stream(page, gateway.deps.ledgers, gateway.audit)
+                        audit_appender.audit_stream(page, gateway)
                     if page.get("NextShardIterator"):
                         iterators[shard] = page["NextShardIterator"]
                     else:  # a closed shard: once all are read, the stream is described again
@@ -336,8 +353,6 @@ class LocalStack:
         for message in messages:  # one bad message must not hold back the others
             try:
                 print(handler(message["Body"]), flush=True)
-            except (inbound.InboundMessageError, feedback.FeedbackMessageError, ValueError, KeyError) as exc:
-                print(f"topic delivery: dropped a malformed message: {exc}", flush=True)  # as the Lambda drops it
             except Exception as exc:  # noqa: BLE001 - stays queued and is retried, like a failed Lambda
                 print(f"topic delivery: failed, will retry: {exc}", flush=True)
                 continue
@@ -366,7 +381,8 @@ class LocalStack:
 
     def _dispatch_worker_loop(self) -> None:
         """One dispatch worker: what Lambda's SQS trigger hands ``app.dispatch_worker``, through the same
-        ``dispatch.handle_message``. A message that fails stays on the queue and comes back."""
+        ``entrypoints.queues.dispatch_worker``. A delivery with a failed message stays on the queue and comes
+        back whole, as in AWS (handling a message again sends nothing twice)."""
         gateway = self.gateway()
         sqs, url = gateway.clients.sqs, ""  # its own client: the stack's are made after the workers start
         while not self._stop.is_set() and not self._schedule_stop.is_set():
@@ -376,15 +392,11 @@ class LocalStack:
                 if not messages:
                     self._stop.wait(0.5)
                     continue
-                handled = []
-                for message in messages:
-                    report = dispatch.handle_message(
-                        json.loads(message["Body"]), gateway.deps, gateway.dispatch_queue, self.now()
-                    )
-                    handled.append((message["MessageId"], message["ReceiptHandle"]))
+                reports = queues.dispatch_worker([m["Body"] for m in messages], gateway, self.now)
+                for report in reports:
                     if report.dispatched or report.repaired_events:
                         print(f"dispatcher: {report.statuses} repaired={report.repaired_events}", flush=True)
-                gateway.dispatch_queue.delete_many(handled)
+                gateway.dispatch_queue.delete_many([(m["MessageId"], m["ReceiptHandle"]) for m in messages])
             except Exception as exc:  # noqa: BLE001 - the message comes back; the next round asks again
                 if not self._stop.is_set():
                     print(f"dispatch worker: failed, will retry: {exc}", flush=True)

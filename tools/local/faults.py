@@ -1,6 +1,7 @@
 """Faults injected into the gateway's own AWS clients, through botocore's event hooks: for the tests, and
-for the soak on the local stack (``GATEWAY_FAULTS``). Never in AWS: ``Clients`` installs an injector only
-when ``AWS_ENDPOINT_URL`` names a local endpoint (moto).
+for the soak on the local stack (``GATEWAY_FAULTS``). Never in AWS: no tool is deployed, and the local
+entry points hand the composition root an injector (``client_wrap``) only when ``AWS_ENDPOINT_URL`` names a
+local endpoint (moto).
 
 Each fault happens where the real one would, so botocore's own retries and the gateway's handling meet it
 as they would meet the real thing:
@@ -28,10 +29,11 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectTimeoutError, ReadTimeoutError
+
+from chalicelib.settings import Settings, is_local
 
 logger = logging.getLogger(__name__)
 KINDS = (
@@ -263,8 +265,11 @@ def from_spec(spec: str, seed: int = 0) -> FaultInjector:
     return injector
 
 
-def is_local(endpoint_url: str | None) -> bool:
-    if not endpoint_url:
-        return False
-    host = urlsplit(endpoint_url).hostname or ""
-    return host in ("127.0.0.1", "localhost", "::1")
+def client_wrap(settings: Settings) -> Callable[[Any], Any] | None:
+    """GATEWAY_FAULTS as what each of the composition root's clients passes through (``Clients.wrap``): one
+    injector, seeded with GATEWAY_FAULTS_SEED. Only against a local endpoint (AWS_ENDPOINT_URL on 127.0.0.1)."""
+    if not settings.faults:
+        return None
+    if not is_local(settings.endpoint_url):
+        raise ValueError("GATEWAY_FAULTS is for the local stack only (AWS_ENDPOINT_URL on 127.0.0.1)")
+    return from_spec(settings.faults, settings.faults_seed).attach

@@ -2,16 +2,17 @@
 geocoding data. The gateway reads this small table instead of importing ``phonenumbers.geocoder``, which
 loads every language's geodata (a third of a cold start) to answer one question for +1 numbers.
 
-    python -m gateway_cli.area_codes      # after upgrading phonenumbers; tests/unit/test_area_codes.py checks it
+    python -m tools.data.area_codes      # after upgrading phonenumbers; tests/unit/test_area_codes.py checks it
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
-TABLE = Path(__file__).resolve().parent.parent / "chalicelib" / "domain" / "nanp_places.json"
+from tools import ROOT
+
+TABLE = ROOT / "chalicelib" / "domain" / "nanp_places.json"
 NAMES = TABLE.with_name("subdivision_names.json")
 
 
