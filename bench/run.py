@@ -169,7 +169,7 @@ def _batch_campaign(stack: LocalStack) -> dict[str, Any]:
     while gateway.deps.ledgers.with_outbox(datetime.now(UTC), 1):  # the appender has every event
         time.sleep(0.5)
     window = (started_at - timedelta(minutes=1), datetime.now(UTC) + timedelta(minutes=1))
-    checked = invariants.check_range(DEV_TENANT, *window, gateway.deps, gateway.trail)
+    checked = invariants.check_range(DEV_TENANT, *window, gateway.deps, gateway.audit)
     return {
         "batch_contacts": len(requests_),
         "batch_contacts_per_s": round(len(requests_) / seconds, 1),

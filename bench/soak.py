@@ -275,7 +275,6 @@ def run(
             now + timedelta(seconds=1),
             now,
             gateway.deps,
-            gateway.audit_deps,
             sent,
             grace=timedelta(seconds=60),
             every_message=True,  # a stack of its own: every message the provider sent is the soak's

@@ -25,11 +25,8 @@ from chalicelib.adapters.storage import DynamoDBJobs, KmsSigner, S3Objects, SqsQ
 from chalicelib.domain.model import Channel
 from chalicelib.domain.policy import PolicySet
 from chalicelib.services import dispatch, unsubscribe
-from chalicelib.services.audit_read import AuditDeps
-from chalicelib.services.batches import BatchDeps
-from chalicelib.services.contacts import Deps
-from chalicelib.services.exports import ExportDeps
 from chalicelib.services.pacing import Pacing
+from chalicelib.services.unit_of_work import UnitOfWork
 from chalicelib.settings import Settings, is_local
 
 # Storage calls may be retried by botocore (a retried conditional write is safe: it either
@@ -47,6 +44,18 @@ PROVIDER_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 1}, 
 client_wrap: Callable[[Any], Any] | None = None
 
 
+class _OnFirstUse:
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+
+    @cached_property
+    def _client(self) -> Any:
+        return self._make()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
 @dataclass
 class Clients:
     settings: Settings
@@ -59,6 +68,11 @@ class Clients:
             service, region_name=self.settings.region, endpoint_url=self.settings.endpoint_url, config=config
         )
         return self.wrap(client) if self.wrap is not None else client
+
+    def on_first_use(self, service: str) -> Any:
+        """The client of ``service``, made on its first call: a function that never exports makes no S3 or
+        KMS client (each costs a cold start tens of milliseconds)."""
+        return _OnFirstUse(lambda: getattr(self, service))
 
     @cached_property
     def dynamodb(self) -> Any:
@@ -96,18 +110,28 @@ class Runtime:
     clock: Callable[[], datetime]
 
     @cached_property
-    def deps(self) -> Deps:
-        return Deps(
+    def deps(self) -> UnitOfWork:
+        """Every use case's ports, built once; a client is made on its first call (``Clients.on_first_use``)."""
+        lazy = self.clients.on_first_use
+        return UnitOfWork(
             ledgers=DynamoDBLedger(
                 self.clients.dynamodb,
                 self.settings.ledger_table,
                 self.settings.index_shards,
                 handoff=self.settings.audit_append == "stream",
             ),
-            audit=self.trail,
+            audit=self.audit,
             sms=SnsSmsSender(self.clients.sns, self.settings.sms_sender_id),
             email=SesEmailSender(self.clients.sesv2, self.settings.ses_sender, self.settings.ses_configuration_set),
             policies=self.policies,
+            batches=DynamoDBBatches(self.clients.dynamodb, self.settings.batch_table),
+            batch_queue=self.batch_queue,
+            jobs=DynamoDBJobs(self.clients.dynamodb, self.settings.jobs_table),
+            export_queue=SqsQueue(lazy("sqs"), self.settings.export_queue),
+            export_files=S3Objects(lazy("s3"), self.settings.export_bucket),
+            signer=KmsSigner(lazy("kms"), self.settings.signing_key_id),
+            anchors=S3Objects(lazy("s3"), self.settings.anchor_bucket),
+            retention_years=max((p.retention_years for p in self.policies.packs), default=3) + 1,
             unsubscribe_headers=self._unsubscribe_headers(),
             audit_inline=self.settings.audit_append == "inline",
             observe=self.metrics.record_decision,
@@ -116,6 +140,9 @@ class Runtime:
             pacing=self.pacing,
             wake=lambda tenant, debtor_id, at: dispatch.wake(self.dispatch_queue, tenant, debtor_id, at, self.now()),
         )
+
+    # The names the app's routes and handlers use for the unit of work.
+    audit_deps = export_deps = batch_deps = property(lambda self: self.deps)
 
     @cached_property
     def metrics(self) -> telemetry.Metrics:
@@ -154,42 +181,13 @@ class Runtime:
         return SqsQueue(self.clients.sqs, self.settings.dispatch_queue)
 
     @cached_property
-    def batch_deps(self) -> BatchDeps:
-        return BatchDeps(
-            contacts=self.deps,
-            store=DynamoDBBatches(self.clients.dynamodb, self.settings.batch_table),
-            queue=self.batch_queue,
-        )
-
-    @cached_property
     def keys(self) -> DynamoDBKeys:
         return DynamoDBKeys(self.clients.dynamodb, self.settings.keys_table)
 
     @cached_property
-    def trail(self) -> DynamoDBAuditTrail:
+    def audit(self) -> DynamoDBAuditTrail:
         shards = AuditShards(day=self.settings.day_shards, expiry=self.settings.index_shards)
         return DynamoDBAuditTrail(self.clients.dynamodb, self.settings.audit_table, shards)
-
-    @cached_property
-    def audit_deps(self) -> AuditDeps:
-        return AuditDeps(
-            trail=self.trail,
-            ledgers=self.deps.ledgers,
-            anchors=S3Objects(self.clients.s3, self.settings.anchor_bucket),
-            retention_years=max((p.retention_years for p in self.policies.packs), default=3) + 1,
-        )
-
-    @cached_property
-    def export_deps(self) -> ExportDeps:
-        return ExportDeps(
-            trail=self.trail,
-            jobs=DynamoDBJobs(self.clients.dynamodb, self.settings.jobs_table),
-            queue=SqsQueue(self.clients.sqs, self.settings.export_queue),
-            store=S3Objects(self.clients.s3, self.settings.export_bucket),
-            signer=KmsSigner(self.clients.kms, self.settings.signing_key_id),
-            anchors=self.audit_deps.anchors,
-            ledgers=self.deps.ledgers,
-        )
 
     def _unsubscribe_headers(self) -> Callable[[str, str], dict[str, str]] | None:
         secret = self.settings.unsubscribe_secret

@@ -25,10 +25,10 @@ from chalicelib.domain.audit import EventType
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.masking import mask_address
 from chalicelib.domain.model import Channel, ContactRecord, ContactRequest, Outcome, Result
+from chalicelib.domain.ports import AuditQuery
 from chalicelib.domain.preferences import OptOut, Preferences
 from chalicelib.services import audit_read, calls, dispatch, suppression
-from chalicelib.services.ports import AuditTrail
-from chalicelib.services.writes import Deps
+from chalicelib.services.unit_of_work import UnitOfWork
 
 # Never left. A pending reservation may have: its send began, and it counts until it is settled.
 NOT_A_CONTACT = frozenset({Result.FAILED})
@@ -60,7 +60,9 @@ class InvariantReport:
     unreported_calls: list[str] = field(default_factory=list)  # "tenant/debtor contact": settled unknown
 
 
-def _person_events(tenant: str, debtor_id: str, deps: Deps, outbox: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def _person_events(
+    tenant: str, debtor_id: str, deps: UnitOfWork, outbox: Iterable[dict[str, Any]]
+) -> list[dict[str, Any]]:
     stored = {e["seq"]: e for e in deps.audit.for_person(tenant, debtor_id)}
     stored.update({e["seq"]: e for e in outbox})  # committed, not yet appended
     return [stored[s] for s in sorted(stored)]
@@ -103,7 +105,7 @@ def unreported_calls(ledger: Ledger) -> list[ContactRecord]:
 def check_person(
     tenant: str,
     debtor_id: str,
-    deps: Deps,
+    deps: UnitOfWork,
     events: list[dict[str, Any]] | None = None,
     opt_outs: dict[str, list[tuple[str, OptOut]]] | None = None,
 ) -> tuple[int, list[Violation], list[str]]:
@@ -143,11 +145,13 @@ def check_person(
     return checked, violations, [r.contact_id for r in unreported_calls(ledger)]
 
 
-def check_people(tenant: str, debtor_ids: Iterable[str], deps: Deps) -> InvariantReport:
+def check_people(tenant: str, debtor_ids: Iterable[str], deps: UnitOfWork) -> InvariantReport:
     return _check_all(tenant, ((d, None) for d in dict.fromkeys(debtor_ids)), deps)
 
 
-def _check_all(tenant: str, people: Iterable[tuple[str, list[dict[str, Any]] | None]], deps: Deps) -> InvariantReport:
+def _check_all(
+    tenant: str, people: Iterable[tuple[str, list[dict[str, Any]] | None]], deps: UnitOfWork
+) -> InvariantReport:
     report = InvariantReport()
     cache: dict[str, list[tuple[str, OptOut]]] = {}
     for debtor_id, events in people:
@@ -159,9 +163,9 @@ def _check_all(tenant: str, people: Iterable[tuple[str, list[dict[str, Any]] | N
     return report
 
 
-def _events_by_chain(tenant: str, start: datetime, end: datetime, trail: AuditTrail) -> dict[str, list[dict[str, Any]]]:
+def _events_by_chain(tenant: str, start: datetime, end: datetime, audit: AuditQuery) -> dict[str, list[dict[str, Any]]]:
     by_chain: dict[str, list[dict[str, Any]]] = {}
-    for _key, event in audit_read.matching(tenant, audit_read.EventQuery(start=start, end=end, limit=1000), trail):
+    for _key, event in audit_read.matching(tenant, audit_read.EventQuery(start=start, end=end, limit=1000), audit):
         by_chain.setdefault(event["debtor_id"], []).append(event)
     return by_chain
 
@@ -171,11 +175,11 @@ def _people(by_chain: dict[str, list[dict[str, Any]]]) -> list[tuple[str, list[d
     return [(chain, events) for chain, events in by_chain.items() if not chain.startswith("@")]
 
 
-def check_range(tenant: str, start: datetime, end: datetime, deps: Deps, trail: AuditTrail) -> InvariantReport:
+def check_range(tenant: str, start: datetime, end: datetime, deps: UnitOfWork, audit: AuditQuery) -> InvariantReport:
     """Every person with events in [start, end): the events are read a day at a time from the day index
     (a few large pages, not a Query per person) and grouped by person, so memory follows the events of the
     range: a tool for an operator's range, not for years at once."""
-    return _check_all(tenant, _people(_events_by_chain(tenant, start, end, trail)), deps)
+    return _check_all(tenant, _people(_events_by_chain(tenant, start, end, audit)), deps)
 
 
 @dataclass(frozen=True)
@@ -193,8 +197,7 @@ def check_invariants(
     start: datetime,
     end: datetime,
     now: datetime,
-    deps: Deps,
-    audit: audit_read.AuditDeps,
+    deps: UnitOfWork,
     sent: list[SentMessage] | None,
     grace: timedelta = GRACE,
     every_message: bool = False,
@@ -210,16 +213,16 @@ def check_invariants(
     unknown: list[tuple[str, str]] = []  # (address, body) of contacts that may have left
     addresses: set[str] = set()  # every address the range's events name
     for tenant in tenants:
-        by_chain = _events_by_chain(tenant, start, end, audit.trail)
+        by_chain = _events_by_chain(tenant, start, end, deps.audit)
         merged = _check_all(tenant, _people(by_chain), deps)
         report.people += merged.people
         report.contacts += merged.contacts
         report.violations += merged.violations
         report.unreported_calls += merged.unreported_calls
-        cache = audit_read.AnchorCache(audit.anchors)
+        cache = audit_read.AnchorCache(deps.anchors)
         for chain, events in by_chain.items():
             _collect_sends(tenant, chain, events, deps, sent_events, unknown, addresses)
-            result = audit_read.verify(tenant, chain, audit, cache)
+            result = audit_read.verify(tenant, chain, deps, cache)
             if not result["ok"]:
                 detail = json.dumps({k: v for k, v in result.items() if k not in ("head",)}, default=str)[:500]
                 report.violations.append(Violation("chain-break", tenant, chain, "", now, (), detail))
@@ -235,7 +238,7 @@ def _collect_sends(
     tenant: str,
     chain: str,
     events: list[dict[str, Any]],
-    deps: Deps,
+    deps: UnitOfWork,
     sent_events: dict[str, tuple[str, str, str]],
     unknown: list[tuple[str, str]],
     addresses: set[str],
@@ -258,7 +261,7 @@ def _collect_sends(
 
 
 def _requested_to(
-    tenant: str, chain: str, deps: Deps, outbox: tuple[dict[str, Any], ...], contacts: set[str]
+    tenant: str, chain: str, deps: UnitOfWork, outbox: tuple[dict[str, Any], ...], contacts: set[str]
 ) -> list[tuple[str, str]]:
     """(address, text) of the contacts' requests, read from the whole chain and the ledger's outbox."""
     requested = [e for e in _person_events(tenant, chain, deps, outbox) if e["type"] == EventType.REQUESTED]
@@ -298,7 +301,7 @@ def _match_sends(
     return violations
 
 
-def stuck_work(deps: Deps, now: datetime, grace: timedelta) -> list[Violation]:
+def stuck_work(deps: UnitOfWork, now: datetime, grace: timedelta) -> list[Violation]:
     """Deferred contacts (and unsettled reservations) past due, and committed events not yet appended,
     both older than the dispatcher's and the sweep's grace: nothing handled them."""
     found = []

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.adapters.dynamodb import ledger_from_image
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.ledger import Ledger
+from chalicelib.domain.ports import AuditAppend, Outbox
 from chalicelib.services import appender
-from chalicelib.services.ports import AuditLog, LedgerRepository
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Runtime
@@ -37,11 +37,11 @@ def images(records: list[dict[str, Any]]) -> list[Ledger]:
     return found
 
 
-def handle_stream(event: dict[str, Any], ledgers: LedgerRepository, audit: AuditLog) -> dict[str, int]:
+def handle_stream(event: dict[str, Any], ledgers: Outbox, audit: AuditAppend) -> dict[str, int]:
     report = appender.append_committed(images(event.get("Records", [])), ledgers, audit)
     return {"ledgers": report.ledgers, "events": report.events}
 
 
 def audit_stream(event: dict[str, Any], g: Runtime) -> dict[str, int]:
     """The ledger stream's trigger (AUDIT_APPEND=stream): a batch that raises is delivered again."""
-    return handle_stream(event, g.deps.ledgers, g.trail)
+    return handle_stream(event, g.deps.ledgers, g.audit)

@@ -13,23 +13,21 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from chalicelib.domain.model import ContactRequest
+from chalicelib.domain.ports import Deleter
 from chalicelib.http import models as api
 from chalicelib.services import batches
+from chalicelib.services.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Runtime
 
 logger = logging.getLogger(__name__)
-
-
-class Deleter(Protocol):
-    def delete_many(self, receipts: list[tuple[str, str]]) -> None: ...
 
 
 class BatchIncompleteError(Exception):
@@ -41,7 +39,7 @@ def to_request(message: dict[str, Any], body: dict[str, Any]) -> ContactRequest:
     return parsed.to_domain(message["tenant"], message.get("agency"), message.get("submitted_by"))
 
 
-def record_handler(deps: batches.BatchDeps, now: Callable[[], datetime]) -> Callable[[SQSRecord], int]:
+def record_handler(deps: UnitOfWork, now: Callable[[], datetime]) -> Callable[[SQSRecord], int]:
     """One message: up to ten requests of one batch. It fails (and comes back) while any of them fails."""
 
     def handle(record: SQSRecord) -> int:
@@ -59,7 +57,7 @@ def record_handler(deps: batches.BatchDeps, now: Callable[[], datetime]) -> Call
     return handle
 
 
-def handle_sqs(event: dict[str, Any], deps: batches.BatchDeps, queue: Deleter, now: Callable[[], datetime]) -> Any:
+def handle_sqs(event: dict[str, Any], deps: UnitOfWork, queue: Deleter, now: Callable[[], datetime]) -> Any:
     """Handle one SQS delivery (the raw Lambda event); see the module docstring for the deletes."""
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     response = process_partial_response(event=event, record_handler=record_handler(deps, now), processor=processor)
@@ -74,7 +72,7 @@ def handle_sqs(event: dict[str, Any], deps: batches.BatchDeps, queue: Deleter, n
 
 def batch_worker(event: dict[str, Any], g: Runtime, now: Callable[[], datetime]) -> Any:
     """The batch queue's trigger: ten queued requests of a batch at a time (the raw Lambda event)."""
-    return handle_sqs(event, g.batch_deps, g.batch_queue, now)
+    return handle_sqs(event, g.deps, g.batch_queue, now)
 
 
 def sqs_event(queue_arn: str, region: str, messages: list[dict[str, Any]]) -> dict[str, Any]:

@@ -38,5 +38,5 @@ def export_worker(bodies: Iterable[str], g: Runtime, now: Callable[[], datetime]
     done = []
     for body in bodies:
         job = json.loads(body)
-        done.append(exports.run_export(job["tenant"], job["export_id"], g.export_deps, now))
+        done.append(exports.run_export(job["tenant"], job["export_id"], g.deps, now))
     return done

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.ledger import Ledger
-from chalicelib.services.ports import AuditLog, LedgerRepository
+from chalicelib.domain.ports import AuditAppend, Outbox
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def unappended(ledger: Ledger) -> list[dict]:
     return [e for e in ledger.outbox if e["seq"] > ledger.appended_seq]
 
 
-def append_committed(images: Iterable[Ledger], ledgers: LedgerRepository, audit: AuditLog) -> AppendReport:
+def append_committed(images: Iterable[Ledger], ledgers: Outbox, audit: AuditAppend) -> AppendReport:
     """Append the events of each person's latest image. A later image holds every unappended event of an
     earlier one (only the appender's mark trims an outbox), so one per person suffices."""
     latest = {(led.tenant, led.debtor_id): led for led in images}

@@ -13,7 +13,6 @@ import csv
 import hashlib
 import io
 import json
-import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,9 +23,10 @@ from zoneinfo import ZoneInfo
 from chalicelib.domain.audit import event_outcome, stub
 from chalicelib.domain.masking import mask_address
 from chalicelib.domain.policy import canonical_json
+from chalicelib.domain.ports import AuditQuery, ExportFiles, StreamWriter
 from chalicelib.services import anchors
 from chalicelib.services.audit_read import EventQuery, matching
-from chalicelib.services.ports import AuditTrail, Jobs, LedgerRepository, ObjectStore, Queue, Signer, StreamWriter
+from chalicelib.services.unit_of_work import UnitOfWork
 
 BUNDLE_FORMAT = "gateway-export/1"
 MAX_PDF_CONTACTS = 5000
@@ -52,18 +52,6 @@ FILE_TYPES = {
     "events.csv": "text/csv; charset=utf-8",
     "contact-history.pdf": "application/pdf",
 }
-
-
-@dataclass
-class ExportDeps:
-    trail: AuditTrail
-    jobs: Jobs
-    queue: Queue
-    store: ObjectStore  # the export bucket
-    signer: Signer
-    anchors: ObjectStore | None = None
-    new_id: Callable[[datetime], str] = field(default=lambda now: f"ex_{now:%Y%m%d%H%M%S}_{secrets.token_hex(5)}")
-    ledgers: LedgerRepository | None = None  # a debtor whose events still wait for the appender is known here
 
 
 @dataclass(frozen=True)
@@ -94,11 +82,11 @@ class ExportSpec:
         )
 
 
-def plan_chains(tenant: str, spec: ExportSpec, trail: AuditTrail) -> dict[str, list[int]]:
+def plan_chains(tenant: str, spec: ExportSpec, audit: AuditQuery) -> dict[str, list[int]]:
     """Debtor -> [first seq, last seq] of the events the filter selects."""
     query = EventQuery(debtor_id=spec.debtor_id, account_id=spec.account_id, start=spec.start, end=spec.end)
     chains: dict[str, list[int]] = {}
-    for _key, event in matching(tenant, query, trail, bodies=False):
+    for _key, event in matching(tenant, query, audit, bodies=False):
         span = chains.setdefault(event["debtor_id"], [event["seq"], event["seq"]])
         span[0], span[1] = min(span[0], event["seq"]), max(span[1], event["seq"])
     return chains
@@ -193,7 +181,7 @@ SHORT_SEGMENT = 25  # events; shorter segments are read by key, several chains i
 KEYS_PER_READ = 100  # keys handed to one by_keys call
 
 
-def segments(tenant: str, chains: dict[str, list[int]], trail: AuditTrail) -> Iterator[dict[str, Any]]:
+def segments(tenant: str, chains: dict[str, list[int]], audit: AuditQuery) -> Iterator[dict[str, Any]]:
     """Each chain's segment, chain after chain. Short ones (most debtors have a few events a day) are read
     by key (GetItems, several in flight), up to 100 events of consecutive chains at a time, instead of a Query
     per chain."""
@@ -202,22 +190,22 @@ def segments(tenant: str, chains: dict[str, list[int]], trail: AuditTrail) -> It
         first, last = chains[debtor_id]
         if last - first + 1 > SHORT_SEGMENT:
             if keys:
-                yield from trail.by_keys(tenant, keys)
+                yield from audit.by_keys(tenant, keys)
                 keys = []
-            yield from trail.segment(tenant, debtor_id, first, last)
+            yield from audit.segment(tenant, debtor_id, first, last)
             continue
         if len(keys) + last - first + 1 > KEYS_PER_READ:
-            yield from trail.by_keys(tenant, keys)
+            yield from audit.by_keys(tenant, keys)
             keys = []
         keys += [(debtor_id, seq) for seq in range(first, last + 1)]
     if keys:
-        yield from trail.by_keys(tenant, keys)
+        yield from audit.by_keys(tenant, keys)
 
 
 class _Streams:
     """The bundle's event files, written as the events go by."""
 
-    def __init__(self, store: ObjectStore, prefix: str, formats: tuple[str, ...]) -> None:
+    def __init__(self, store: ExportFiles, prefix: str, formats: tuple[str, ...]) -> None:
         self.jsonl = store.writer(prefix + "events.jsonl", FILE_TYPES["events.jsonl"]) if "jsonl" in formats else None
         self.csv = store.writer(prefix + "events.csv", FILE_TYPES["events.csv"]) if "csv" in formats else None
         self.table = _CsvWriter(self.csv) if self.csv else None
@@ -266,7 +254,7 @@ def write_bundle(
     tenant: str,
     export_id: str,
     spec: ExportSpec,
-    deps: ExportDeps,
+    deps: UnitOfWork,
     now: datetime,
     progress: Callable[[dict[str, Any]], None] = lambda p: None,
     prefix: str | None = None,
@@ -274,11 +262,11 @@ def write_bundle(
     """Stream the chains to the bundle's files; returns the manifest (signed and stored) and, under
     ``bundle_files``, the manifest's own files."""
     prefix = prefix or f"exports/{tenant}/{export_id}/"
-    chains = plan_chains(tenant, spec, deps.trail)
+    chains = plan_chains(tenant, spec, deps.audit)
     progress({"events": 0, "chains": 0, "chains_total": len(chains)})
-    streams, tally = _Streams(deps.store, prefix, spec.formats), _Tally()
+    streams, tally = _Streams(deps.export_files, prefix, spec.formats), _Tally()
     chain_entries: list[dict[str, Any]] = []
-    for event in segments(tenant, chains, deps.trail):
+    for event in segments(tenant, chains, deps.audit):
         _chain_entry(chain_entries, tenant, event)
         full = _in_filter(event, spec)
         streams.add(event, full)
@@ -291,7 +279,9 @@ def write_bundle(
             progress({"events": tally.events, "chains": len(chain_entries), "chains_total": len(chains)})
     files = streams.close(tally)
     if streams.report is not None:
-        files["contact-history.pdf"] = streams.report.write(deps.store, prefix, tenant, export_id, spec, tally, now)
+        files["contact-history.pdf"] = streams.report.write(
+            deps.export_files, prefix, tenant, export_id, spec, tally, now
+        )
     anchor_entries = _copy_anchors(tenant, tally.days, deps, prefix, files)
     manifest = {
         "format": BUNDLE_FORMAT,
@@ -325,14 +315,14 @@ def write_bundle(
         ("manifest.sig", signature, "application/octet-stream"),
         ("public-key.pem", deps.signer.public_key_pem().encode(), "application/x-pem-file"),
     ):
-        writer = deps.store.writer(prefix + name, kind)
+        writer = deps.export_files.writer(prefix + name, kind)
         writer.write(data)
         stored[name] = {"sha256": writer.close(), "bytes": len(data)}
     return {**manifest, "bundle_files": stored}
 
 
 def _copy_anchors(
-    tenant: str, days: set[str], deps: ExportDeps, prefix: str, files: dict[str, dict[str, Any]]
+    tenant: str, days: set[str], deps: UnitOfWork, prefix: str, files: dict[str, dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """The anchors of the days the events fall on, copied as they are, so they can be checked offline."""
     entries = []
@@ -341,7 +331,7 @@ def _copy_anchors(
         if raw is None:
             continue  # not anchored yet (today, or the pass has not run)
         name = f"anchors/{day}.json"
-        writer = deps.store.writer(prefix + name, "application/json")
+        writer = deps.export_files.writer(prefix + name, "application/json")
         writer.write(raw)
         files[name] = {"sha256": writer.close(), "bytes": len(raw)}
         entries.append({"day": day, "file": name, "digest": json.loads(raw)["digest"]})
@@ -381,7 +371,7 @@ class _ReportRows:
 
     def write(
         self,
-        store: ObjectStore,
+        store: ExportFiles,
         prefix: str,
         tenant: str,
         export_id: str,

@@ -10,7 +10,8 @@ from chalicelib.domain.errors import NotFoundError
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import Channel, ContactRecord, Result
 from chalicelib.services import contacts, ids
-from chalicelib.services.contacts import Deps, record_change
+from chalicelib.services.contacts import record_change
+from chalicelib.services.unit_of_work import UnitOfWork
 
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -53,7 +54,7 @@ def record_call_outcome(
     tenant: str,
     contact_id: str,
     result: Result,
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
     at: datetime | None = None,
     *,

@@ -34,9 +34,9 @@ from chalicelib.domain.pacing import HELD_SLOT_GRACE, PACED, WAIT
 from chalicelib.domain.preferences import OptOut
 from chalicelib.services import ids, recipients, suppression
 from chalicelib.services.delivery import Attempt, ContactResult, decision_json, deliver
+from chalicelib.services.unit_of_work import UnitOfWork
 from chalicelib.services.writes import (
     MAX_COMMIT_ATTEMPTS,
-    Deps,
     backoff,
     commit_and_append,
     commit_ledger,
@@ -47,7 +47,6 @@ from chalicelib.services.writes import (
 
 __all__ = [
     "ContactResult",
-    "Deps",
     "commit_ledger",
     "decision_json",
     "evaluate_contact",
@@ -113,7 +112,7 @@ def _plan(
     attempt: Attempt,
     ledger: Ledger,
     found: list[tuple[str, OptOut]],
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
     trigger: str,
     slot: datetime | None = None,
@@ -145,7 +144,7 @@ def _plan(
 
 
 def _reservation(
-    request: ContactRequest, contact_id: str, decision: Decision, deps: Deps, now: datetime
+    request: ContactRequest, contact_id: str, decision: Decision, deps: UnitOfWork, now: datetime
 ) -> ContactRecord:
     """The allowed contact as the ledger counts it until its result is known: a call ``placed`` (until its
     outcome is reported, or settled ``unknown`` past the deadline), a message ``pending``."""
@@ -166,7 +165,7 @@ def _reservation(
 
 def submit_contact(
     request: ContactRequest,
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
     *,
     contact_id: str | None = None,
@@ -187,7 +186,9 @@ def submit_contact(
     return result
 
 
-def _submit(request: ContactRequest, deps: Deps, now: datetime, contact_id: str, trigger: str) -> ContactResult | None:
+def _submit(
+    request: ContactRequest, deps: UnitOfWork, now: datetime, contact_id: str, trigger: str
+) -> ContactResult | None:
     held: datetime | None = None  # the provider slot this contact took or kept, once it has one
     for attempt_no in range(MAX_COMMIT_ATTEMPTS):
         # One strongly consistent read: the person's ledger and the address's opt-outs in both scopes.
@@ -229,13 +230,13 @@ def _kept_slot(deferral: Deferred | None, now: datetime) -> datetime | None:
     return deferral.not_before
 
 
-def _take_slot(request: ContactRequest, deps: Deps, now: datetime) -> datetime | None:
+def _take_slot(request: ContactRequest, deps: UnitOfWork, now: datetime) -> datetime | None:
     if deps.pacing is None or request.channel is Channel.VOICE:
         return None
     return deps.pacing.slot(request, now)
 
 
-def _wake_if_paced(deps: Deps, request: ContactRequest, status: Status, decision: Decision) -> None:
+def _wake_if_paced(deps: UnitOfWork, request: ContactRequest, status: Status, decision: Decision) -> None:
     """A contact rescheduled to its slot goes on the dispatch queue: a tick may have looked already."""
     if status is not Status.SCHEDULED or PACED not in decision.reasons or decision.not_before is None:
         return
@@ -254,7 +255,7 @@ def _known(ledger: Ledger, contact_id: str) -> bool:
     )
 
 
-def evaluate_contact(request: ContactRequest, deps: Deps, at: datetime) -> Decision:
+def evaluate_contact(request: ContactRequest, deps: UnitOfWork, at: datetime) -> Decision:
     """What-if on stored history: the decision at ``at``, nothing written."""
     ledger = deps.ledgers.get(request.tenant, request.debtor_id)
     preferences = suppression.with_address(ledger.preferences, suppression.opt_outs(deps, request.tenant, request.to))
@@ -267,14 +268,14 @@ def agency_of(events: list[dict[str, Any]]) -> str | None:
     return next((e["data"].get("agency") for e in decided), None)
 
 
-def contact_events(tenant: str, contact_id: str, ledger: Ledger, deps: Deps) -> list[dict[str, Any]]:
+def contact_events(tenant: str, contact_id: str, ledger: Ledger, deps: UnitOfWork) -> list[dict[str, Any]]:
     """A contact's events in order: those in the audit table and those the ledger holds for the appender."""
     stored = {e["seq"]: e for e in deps.audit.for_contact(tenant, contact_id)}
     stored.update({e["seq"]: e for e in ledger.outbox if e["contact_id"] == contact_id})
     return [stored[s] for s in sorted(stored)]
 
 
-def get_contact(tenant: str, contact_id: str, deps: Deps, *, agency: str | None = None) -> dict[str, Any]:
+def get_contact(tenant: str, contact_id: str, deps: UnitOfWork, *, agency: str | None = None) -> dict[str, Any]:
     """A contact's events; with ``agency``, only a contact that agency asked for is found."""
     debtor_id = ids.debtor_of(contact_id)
     events = contact_events(tenant, contact_id, deps.ledgers.get(tenant, debtor_id), deps)

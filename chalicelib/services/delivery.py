@@ -19,7 +19,8 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.ledger import Deferred, Ledger
 from chalicelib.domain.model import Channel, ContactRequest, Decision, Result, Status
-from chalicelib.services.writes import Committed, Deps, record_change, record_incident
+from chalicelib.services.unit_of_work import UnitOfWork
+from chalicelib.services.writes import Committed, record_change, record_incident
 
 RETRY_DELAY = timedelta(minutes=5)
 THROTTLE_PAUSE = timedelta(seconds=1)  # a throttled message is tried again no sooner than this
@@ -79,7 +80,7 @@ class Attempt:
         return self.request.tenant, self.request.debtor_id
 
 
-def _send(request: ContactRequest, deps: Deps) -> str:
+def _send(request: ContactRequest, deps: UnitOfWork) -> str:
     message = request.message
     if message is None:
         raise PermanentDeliveryError("MessageMissing", "no message to send")
@@ -98,7 +99,9 @@ def _with_result(contact_id: str, result: Result, ledger: Ledger) -> Ledger:
     return ledger.with_result(contact_id, result)
 
 
-def deliver(attempt: Attempt, decision: Decision, deps: Deps, now: datetime, committed: Committed) -> ContactResult:
+def deliver(
+    attempt: Attempt, decision: Decision, deps: UnitOfWork, now: datetime, committed: Committed
+) -> ContactResult:
     """Send what was just committed. The decision read the address's opt-outs strongly consistently one
     write ago; a STOP recorded within that write's few milliseconds is honoured from the next contact on
     (docs/decisions/0010)."""
@@ -132,7 +135,7 @@ def _facets(attempt: Attempt) -> tuple[str, str]:
 
 
 def _failed(
-    attempt: Attempt, decision: Decision, deps: Deps, now: datetime, exc: DeliveryError, committed: Committed
+    attempt: Attempt, decision: Decision, deps: UnitOfWork, now: datetime, exc: DeliveryError, committed: Committed
 ) -> ContactResult:
     """The provider certainly did not send it: a retryable error is tried again later, a bounded number of
     times; a throttle is rescheduled every time (to the channel's next slot when it is paced) and counts
@@ -168,7 +171,7 @@ def _failed(
     return ContactResult(contact_id, status, decision, error_code=exc.code)
 
 
-def _retry_at(request: ContactRequest, deps: Deps, now: datetime, throttled: bool) -> tuple[datetime, bool]:
+def _retry_at(request: ContactRequest, deps: UnitOfWork, now: datetime, throttled: bool) -> tuple[datetime, bool]:
     """When to try a retryable failure again, and whether that instant is a provider slot it holds."""
     if not throttled or deps.pacing is None:
         return now + RETRY_DELAY, False
@@ -182,7 +185,7 @@ def _retry_at(request: ContactRequest, deps: Deps, now: datetime, throttled: boo
     return max(slot, now + THROTTLE_PAUSE), True
 
 
-def _wake(attempt: Attempt, deps: Deps, at: datetime) -> None:
+def _wake(attempt: Attempt, deps: UnitOfWork, at: datetime) -> None:
     try:
         deps.wake(attempt.request.tenant, attempt.request.debtor_id, at)
     except Exception:  # noqa: BLE001 - the retry is committed: a dispatcher tick finds it later
@@ -191,7 +194,7 @@ def _wake(attempt: Attempt, deps: Deps, at: datetime) -> None:
 
 def _settle(
     attempt: Attempt,
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
     drafts: list[Draft],
     mutate: Callable[[Ledger], Ledger],

@@ -22,7 +22,8 @@ from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.preferences import ALL, OpenDispute
 from chalicelib.domain.recipients import SentTo
 from chalicelib.services.contacts import contact_events
-from chalicelib.services.writes import Deps, record_change
+from chalicelib.services.unit_of_work import UnitOfWork
+from chalicelib.services.writes import record_change
 
 OPENED = "dispute_opened"
 RESOLVED = "dispute_resolved"
@@ -36,11 +37,11 @@ def dispute_id(message_id: str, now: datetime) -> str:
     return "dp_" + hashlib.sha256((message_id or now.isoformat()).encode()).hexdigest()[:16]
 
 
-def _events(tenant: str, dispute: str, ledger: Ledger, deps: Deps) -> list[dict[str, Any]]:
+def _events(tenant: str, dispute: str, ledger: Ledger, deps: UnitOfWork) -> list[dict[str, Any]]:
     return contact_events(tenant, f"dispute:{dispute}", ledger, deps)
 
 
-def open_dispute(sent: SentTo, found: Classification, message_id: str, deps: Deps, now: datetime) -> None:
+def open_dispute(sent: SentTo, found: Classification, message_id: str, deps: UnitOfWork, now: datetime) -> None:
     """Record the dispute on the chain of the debtor whose text the reply answered."""
     dispute = dispute_id(message_id, now)
     data = {
@@ -72,7 +73,7 @@ def resolve(
     debtor_id: str,
     dispute: str,
     reason: str,
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
     *,
     key_id: str | None = None,

@@ -19,7 +19,8 @@ from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import Channel, ContactRecord, Result
 from chalicelib.domain.preferences import OptOut, OptOutSource
 from chalicelib.services import suppression
-from chalicelib.services.writes import Deps, record_change
+from chalicelib.services.unit_of_work import UnitOfWork
+from chalicelib.services.writes import record_change
 
 SOFT_BOUNCE_LIMIT = 3
 SOFT_BOUNCE_WINDOW_DAYS = 30
@@ -89,7 +90,7 @@ def _if_changed(draft: Draft) -> Callable[[Ledger, Ledger], list[Draft]]:
     return lambda before, after: [draft] if after != before else []
 
 
-def handle_ses_notification(text: str, tenant: str, deps: Deps, now: datetime) -> list[str]:
+def handle_ses_notification(text: str, tenant: str, deps: UnitOfWork, now: datetime) -> list[str]:
     """Record the feedback against each address it names; returns the addresses now suppressed."""
     kind, bounce_type, addresses, message_id = parse_ses_notification(text)
     source = "ses-complaint" if kind == "complaint" else "ses-bounce"

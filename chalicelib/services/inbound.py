@@ -23,7 +23,8 @@ from chalicelib.domain.model import Channel
 from chalicelib.domain.preferences import OptOut
 from chalicelib.domain.recipients import SentTo, seen
 from chalicelib.services import reply_effects, suppression
-from chalicelib.services.writes import Deps, record_change
+from chalicelib.services.unit_of_work import UnitOfWork
+from chalicelib.services.writes import record_change
 
 CONFIRMATION = "You will receive no more text messages from us. Reply START to receive them again."
 HELP = "Collections messages. Reply STOP to opt out. For help with your account, call the number on your statement."
@@ -111,7 +112,7 @@ def _event(found: Classification, message: InboundSms, contacts: tuple[SentTo, .
     }
 
 
-def handle_inbound_sms(message: InboundSms, tenant: str, deps: Deps, now: datetime) -> Reply:
+def handle_inbound_sms(message: InboundSms, tenant: str, deps: UnitOfWork, now: datetime) -> Reply:
     """Classify; commit the change in each answered debtor's ledger, then in the address's own (where a
     redelivered reply is recognised by its ``inboundMessageId``); then answer (confirmation or help)."""
     found = classify_reply(message.body)
@@ -140,7 +141,9 @@ def handle_inbound_sms(message: InboundSms, tenant: str, deps: Deps, now: dateti
     return found.reply
 
 
-def _answer(key: tuple[str, str], deps: Deps, now: datetime, contact_id: str, to: str, text: str, kind: str) -> None:
+def _answer(
+    key: tuple[str, str], deps: UnitOfWork, now: datetime, contact_id: str, to: str, text: str, kind: str
+) -> None:
     """One exempt reply, audited with the provider's id or its error (never retried: at most once).
 
     Its intent is committed before the send (``reply_pending``): a process that dies after the provider

@@ -25,10 +25,10 @@ from chalicelib.domain.access import (
 )
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import StorageUnavailableError
+from chalicelib.domain.ports import KeyLookup, KeyRegistry, KeyStore
 from chalicelib.services import exports
-from chalicelib.services.bundles import ExportDeps
-from chalicelib.services.ports import KeyStore
-from chalicelib.services.writes import Deps, record_change
+from chalicelib.services.unit_of_work import UnitOfWork
+from chalicelib.services.writes import record_change
 
 MAX_KEY_LENGTH = 128
 UNAUDITED = "gateway: its issue could not be audited"
@@ -46,14 +46,14 @@ def public(record: dict[str, Any]) -> dict[str, Any]:
     return {name: record.get(name) for name in PUBLIC_FIELDS}
 
 
-def audit_access(deps: Deps, tenant: str, now: datetime, event: str, subject: str, data: dict[str, Any]) -> None:
+def audit_access(deps: UnitOfWork, tenant: str, now: datetime, event: str, subject: str, data: dict[str, Any]) -> None:
     """Key and grant changes go into the tenant's own chain, beside its debtors' chains."""
     record_change((tenant, ACCESS_CHAIN), deps, now, [Draft(event, subject, data)], lambda led: led)
 
 
 def issue_key(
-    keys: KeyStore,
-    deps: Deps,
+    keys: KeyRegistry,
+    deps: UnitOfWork,
     now: datetime,
     *,
     tenant: str,
@@ -86,7 +86,7 @@ def issue_key(
     return IssuedKey(key, public(record))
 
 
-def revoke_key(keys: KeyStore, deps: Deps, now: datetime, *, tenant: str, key_id: str, by: str) -> dict[str, Any]:
+def revoke_key(keys: KeyStore, deps: UnitOfWork, now: datetime, *, tenant: str, key_id: str, by: str) -> dict[str, Any]:
     """Revoked first, then audited; a revocation whose event was lost is audited by the next attempt."""
     record = keys.find(tenant, key_id)  # another tenant's key is not found
     try:
@@ -104,18 +104,18 @@ def revoke_key(keys: KeyStore, deps: Deps, now: datetime, *, tenant: str, key_id
     return {**public(record), "revoked_at": now.isoformat(), "revoked_by": by}
 
 
-def _audited(deps: Deps, tenant: str, subject: str, event_type: str) -> bool:
+def _audited(deps: UnitOfWork, tenant: str, subject: str, event_type: str) -> bool:
     """In the audit table, or committed in the access chain's ledger and on its way there."""
     pending = deps.ledgers.get(tenant, ACCESS_CHAIN).outbox
     events = [*deps.audit.for_contact(tenant, subject), *(e for e in pending if e["contact_id"] == subject)]
     return any(e["type"] == event_type for e in events)
 
 
-def list_keys(keys: KeyStore, tenant: str) -> list[dict[str, Any]]:
+def list_keys(keys: KeyRegistry, tenant: str) -> list[dict[str, Any]]:
     return sorted((public(r) for r in keys.for_tenant(tenant)), key=lambda r: str(r["created_at"]))
 
 
-def authenticate(keys: KeyStore, token: str) -> Principal | str:
+def authenticate(keys: KeyLookup, token: str) -> Principal | str:
     """The principal the bearer token stands for, or why there is none (``missing``, ``unknown``, ``revoked``)."""
     scheme, _, key = token.strip().partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
@@ -141,9 +141,9 @@ def parse_role(value: str) -> Role:
 
 
 def grant_export(
-    keys: KeyStore,
-    deps: Deps,
-    export_deps: ExportDeps,
+    keys: KeyLookup,
+    deps: UnitOfWork,
+    export_deps: UnitOfWork,
     now: datetime,
     *,
     tenant: str,
@@ -161,7 +161,7 @@ def grant_export(
 
 
 def withdraw_grant(
-    deps: Deps, export_deps: ExportDeps, now: datetime, *, tenant: str, export_id: str, key_id: str, by: str
+    deps: UnitOfWork, export_deps: UnitOfWork, now: datetime, *, tenant: str, export_id: str, key_id: str, by: str
 ) -> dict[str, Any]:
     granted = exports.grant(tenant, export_id, key_id, export_deps, now, withdraw=True)
     audit_access(

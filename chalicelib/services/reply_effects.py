@@ -22,7 +22,8 @@ from chalicelib.domain.model import Channel
 from chalicelib.domain.preferences import OptOut, PerDebt, Preferences
 from chalicelib.domain.recipients import SentTo, debtors, latest
 from chalicelib.services import disputes
-from chalicelib.services.writes import Deps, record_change
+from chalicelib.services.unit_of_work import UnitOfWork
+from chalicelib.services.writes import record_change
 
 PREFERENCES_CHANGED = "preferences_changed"  # the same event a consent change through the API records
 
@@ -58,7 +59,7 @@ CHANGES: dict[Reply, Callable[[Preferences, str, datetime], Preferences]] = {
 
 
 def apply(
-    found: Classification, number: str, message_id: str, contacts: tuple[SentTo, ...], deps: Deps, now: datetime
+    found: Classification, number: str, message_id: str, contacts: tuple[SentTo, ...], deps: UnitOfWork, now: datetime
 ) -> bool:
     """Commit the reply's change in each answered debtor's ledger (nothing for other intents). True when
     any debtor's ledger changed."""
@@ -78,7 +79,7 @@ def _commit(
     number: str,
     message_id: str,
     change: Callable[[Preferences, str, datetime], Preferences],
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
 ) -> bool:
     changed = {"now": False}

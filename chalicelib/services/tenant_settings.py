@@ -13,9 +13,9 @@ from typing import Any
 from chalicelib.domain.errors import ConflictError, InvalidFieldError, StorageUnavailableError
 from chalicelib.domain.model import Channel
 from chalicelib.domain.pacing import RATE_FIELDS, TenantSettings
+from chalicelib.domain.ports import SettingsStore
 from chalicelib.services.keys import audit_access
-from chalicelib.services.ports import SettingsStore
-from chalicelib.services.writes import Deps
+from chalicelib.services.unit_of_work import UnitOfWork
 
 SUBJECT = "settings"  # the access chain's subject of every change
 EVENT = "settings_changed"
@@ -43,7 +43,7 @@ def check_limits(settings: TenantSettings, limits: Mapping[Channel, float | None
 
 def change_settings(
     store: SettingsStore,
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
     *,
     tenant: str,
@@ -71,7 +71,7 @@ def change_settings(
 
 def _audit(
     store: SettingsStore,
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
     tenant: str,
     change: tuple[TenantSettings, TenantSettings, int],

@@ -9,55 +9,23 @@ from __future__ import annotations
 import logging
 import random
 import secrets
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.audit import Draft, EventType
 from chalicelib.domain.errors import ConflictError, StorageUnavailableError
-from chalicelib.domain.ledger import OUTCOME_DEADLINE, VOICE_PERMIT, Ledger
+from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import ContactRequest
-from chalicelib.domain.policy import PolicySet
-from chalicelib.services import ids
-from chalicelib.services.pacing import Pacing
-from chalicelib.services.ports import AuditLog, EmailSender, LedgerRepository, SmsSender
+from chalicelib.services.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
 MAX_COMMIT_ATTEMPTS = 30  # with jittered backoff: ~2 s of contention before giving up
 
 
-@dataclass
-class Deps:
-    ledgers: LedgerRepository
-    audit: AuditLog
-    sms: SmsSender
-    email: EmailSender
-    policies: PolicySet
-    new_id: Callable[[str, datetime], str] = field(default=ids.new_contact_id)
-    sleep: Callable[[float], None] = field(default=time.sleep)
-    # (tenant, address) -> List-Unsubscribe headers; None: this deployment cannot send email (fail closed)
-    unsubscribe_headers: Callable[[str, str], dict[str, str]] | None = None
-    # True: append each commit's events to the audit table at once. False: the ledger table's stream
-    # appender does it off the request path (docs/decisions/0010); the sweep repairs either way.
-    audit_inline: bool = True
-    # Told of every decision submit makes (result, request, trigger): the metrics (chalicelib.telemetry).
-    observe: Callable[[Any, ContactRequest, str], None] = field(default=lambda result, request, trigger: None)
-    # A voice permit lasts this long at most (VOICE_PERMIT_SECONDS), never past a rule's boundary.
-    permit_for: timedelta = VOICE_PERMIT
-    # A permit whose outcome is not reported this long after it was given is settled as unknown
-    # (OUTCOME_DEADLINE_SECONDS); it keeps counting as the worst it can turn out to be.
-    outcome_deadline: timedelta = OUTCOME_DEADLINE
-    # Provider slots under the deployment's and each tenant's sending rates; None: nothing is paced.
-    pacing: Pacing | None = None
-    # (tenant, debtor_id, at): puts a person rescheduled to a near instant on the dispatch queue, delayed
-    # until then; the dispatcher's ticks find the person anyway, later (docs/decisions/0017).
-    wake: Callable[[str, str, datetime], None] = field(default=lambda tenant, debtor_id, at: None)
-
-
-def backoff(deps: Deps, attempt: int) -> None:
+def backoff(deps: UnitOfWork, attempt: int) -> None:
     """Jittered exponential backoff after a version conflict, so contenders spread out."""
     deps.sleep(random.uniform(0, min(0.25, 0.004 * 2**attempt)))
 
@@ -66,7 +34,7 @@ def request_data(request: ContactRequest) -> dict[str, Any]:
     return request.model_dump(mode="json", exclude={"tenant"})
 
 
-def commit_ledger(deps: Deps, new: Ledger, expected_version: int) -> Ledger:
+def commit_ledger(deps: UnitOfWork, new: Ledger, expected_version: int) -> Ledger:
     """A conditional write; a conflict is real only if the stored ledger is not this very commit
     (botocore may retry a write that did apply, and the retry then fails its own condition).
 
@@ -88,7 +56,7 @@ class Committed:
     appended: frozenset[int] = frozenset()
 
 
-def commit_and_append(ledger: Ledger, new: Ledger, deps: Deps, now: datetime) -> Committed:
+def commit_and_append(ledger: Ledger, new: Ledger, deps: UnitOfWork, now: datetime) -> Committed:
     """Commit, then (inline mode) append the new events."""
     stored = commit_ledger(deps, new, ledger.version)
     if not deps.audit_inline:
@@ -105,7 +73,7 @@ def commit_and_append(ledger: Ledger, new: Ledger, deps: Deps, now: datetime) ->
 
 def record_incident(
     request: ContactRequest,
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
     contact_id: str,
     trigger: str,
@@ -140,7 +108,7 @@ def record_incident(
 
 def record_change(
     key: tuple[str, str],
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
     drafts: list[Draft] | Callable[[Ledger, Ledger], list[Draft]],
     mutate: Callable[[Ledger], Ledger],

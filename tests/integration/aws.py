@@ -110,4 +110,4 @@ class LedgerStream:
         from chalicelib.entrypoints import audit_appender
 
         records = self.records() if records is None else records
-        return audit_appender.handle_stream({"Records": records}, self.gateway.deps.ledgers, self.gateway.trail)
+        return audit_appender.handle_stream({"Records": records}, self.gateway.deps.ledgers, self.gateway.audit)

@@ -79,7 +79,7 @@ def world(policies: Any) -> Iterator[World]:
             export = answer(
                 call(world, "POST", "/v1/exports", {"debtor_id": "d-acc", "formats": ["jsonl"]}, compliance)
             )
-            exports.run_export(TENANT, export["export_id"], gateway.export_deps, lambda: NOON_ATLANTA)
+            exports.run_export(TENANT, export["export_id"], gateway.deps, lambda: NOON_ATLANTA)
             own.key(Role.REGULATOR)
             reply = {"originationNumber": SMS["to"], "destinationNumber": "+1800", "messageBody": "not my debt",
                      "inboundMessageId": "m-matrix"}  # fmt: skip
@@ -387,7 +387,7 @@ def test_a_key_store_outage_is_a_503_never_an_open_door(world):
 def test_an_export_cannot_be_granted_once_it_expired(world):
     late = NOON_ATLANTA + exports.AVAILABLE_FOR + timedelta(minutes=1)
     with pytest.raises(GoneError):
-        exports.grant(TENANT, world.ids["export"], world.ids["regulator"], world.gateway.export_deps, late)
+        exports.grant(TENANT, world.ids["export"], world.ids["regulator"], world.gateway.deps, late)
 
 
 def test_a_regulator_sees_neither_who_asked_nor_who_else_may_read(world):

@@ -67,7 +67,7 @@ def contact(gateway: Any, hours: float, debtor: str, account: str, channel: str,
 
 def stored(gateway: Any) -> list[dict[str, Any]]:
     """Every event, read the plain way, in the order a query by time answers: UTC time, debtor, seq."""
-    events = [e for d in PHONES for e in gateway.trail.for_person("local", d)]
+    events = [e for d in PHONES for e in gateway.audit.for_person("local", d)]
     return sorted(events, key=order_key)
 
 
@@ -458,7 +458,7 @@ def test_every_read_of_the_trail_is_a_query(client, gateway, trail, clock):
         assert json.loads(client.http.get("/v1/audit/verify?debtor_id=d-1").body)["ok"] is True
         verified = json.loads(client.http.get("/v1/audit/verify?" + urlencode(WEEK_PARAMS)).body)
         assert verified["ok"] is True and verified["chains"] == 2
-        audit_read.verify_range("local", MONDAY, NOW, gateway.audit_deps)
+        audit_read.verify_range("local", MONDAY, NOW, gateway.deps)
     finally:
         gateway.clients.dynamodb.meta.events.unregister("before-call.dynamodb.*", record)
     assert operations.count("Query") > 50

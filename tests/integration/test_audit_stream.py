@@ -36,7 +36,7 @@ def streaming(aws_env: None, policies: PolicySet) -> Iterator[Runtime]:
 
 
 def _stored(gateway: Runtime, debtor_id: str = "d-1") -> list[int]:
-    return [e["seq"] for e in gateway.trail.for_person("local", debtor_id)]
+    return [e["seq"] for e in gateway.audit.for_person("local", debtor_id)]
 
 
 def _ledger_item(gateway: Runtime, debtor_id: str = "d-1") -> dict:
@@ -63,7 +63,7 @@ def test_a_sent_sms_costs_five_calls_and_the_appender_completes_the_trail(stream
     item = _ledger_item(streaming)
     assert json.loads(item["outbox"]["S"]) == [] and "pending_since" not in item
     assert int(item["appended_seq"]["N"]) == 3 and int(item["version"]["N"]) == 2  # the mark is no new version
-    verdict = audit_read.verify("local", "d-1", streaming.audit_deps)
+    verdict = audit_read.verify("local", "d-1", streaming.deps)
     assert verdict["ok"] and verdict["checked"] == 3 and verdict["pending"] == []
 
 
@@ -156,7 +156,7 @@ def test_an_outcome_for_a_refused_call_is_refused_not_lost_before_the_appender_r
 def test_verify_is_not_fooled_by_the_appender_running_between_its_reads(streaming, monkeypatch):
     stream = LedgerStream(streaming)
     submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
-    ledgers = streaming.audit_deps.ledgers
+    ledgers = streaming.deps.ledgers
     read = ledgers.get
 
     def appender_runs_first(tenant, debtor_id):  # verify read the (empty) trail; now the appender runs
@@ -164,7 +164,7 @@ def test_verify_is_not_fooled_by_the_appender_running_between_its_reads(streamin
         return read(tenant, debtor_id)
 
     monkeypatch.setattr(ledgers, "get", appender_runs_first)
-    verdict = audit_read.verify("local", "d-1", streaming.audit_deps)
+    verdict = audit_read.verify("local", "d-1", streaming.deps)
     assert verdict["ok"], verdict
     assert verdict["checked"] == 3 and verdict["pending"] == []
 
@@ -183,7 +183,7 @@ def test_an_export_reads_short_chains_in_key_order_and_a_swap_shows(streaming):
     }
     for s, other in ((1, 2), (2, 1)):  # each body moved under the other's key
         dynamodb.put_item(TableName=table, Item={**items[s], "body": items[other]["body"]})
-    events = streaming.trail.by_keys("local", [("d-1", 1), ("d-1", 2), ("d-1", 3)])
+    events = streaming.audit.by_keys("local", [("d-1", 1), ("d-1", 2), ("d-1", 3)])
     assert [e["seq"] for e in events] == [2, 1, 3]  # as stored, not tidied by the bodies' own seq
     assert not verify_chain(events).ok
 
@@ -194,7 +194,7 @@ def test_an_export_of_a_debtor_is_accepted_before_the_appender_runs(streaming):
 
     submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
     assert _stored(streaming) == []
-    queued = exports.request_export("local", exports.ExportSpec(debtor_id="d-1"), streaming.export_deps, NOON_ATLANTA)
+    queued = exports.request_export("local", exports.ExportSpec(debtor_id="d-1"), streaming.deps, NOON_ATLANTA)
     assert queued["status"] == "queued"
     with pytest.raises(NotFoundError):  # nobody: no events, no ledger
-        exports.request_export("local", exports.ExportSpec(debtor_id="d-9"), streaming.export_deps, NOON_ATLANTA)
+        exports.request_export("local", exports.ExportSpec(debtor_id="d-9"), streaming.deps, NOON_ATLANTA)

@@ -53,7 +53,7 @@ def deliver(gateway: Any) -> tuple[list[dict[str, Any]], Exception | None]:
     ).get("Messages", [])
     event = batch_worker.sqs_event(arn, "us-east-1", messages)
     try:
-        batch_worker.handle_sqs(event, gateway.batch_deps, gateway.batch_queue, lambda: NOON_ATLANTA)
+        batch_worker.handle_sqs(event, gateway.deps, gateway.batch_queue, lambda: NOON_ATLANTA)
     except batch_worker.BatchIncompleteError as exc:
         return messages, exc
     gateway.batch_queue.delete_many([(m["MessageId"], m["ReceiptHandle"]) for m in messages])  # Lambda's own
@@ -159,7 +159,7 @@ def test_a_redelivered_request_is_recorded_once_and_sends_nothing_again(client, 
     [message] = gateway.clients.sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
     event = batch_worker.sqs_event(arn, "us-east-1", [message])
     for _ in range(2):  # the first run's delete was lost: SQS delivers the message again
-        batch_worker.handle_sqs(event, gateway.batch_deps, gateway.batch_queue, lambda: NOON_ATLANTA)
+        batch_worker.handle_sqs(event, gateway.deps, gateway.batch_queue, lambda: NOON_ATLANTA)
     done = json.loads(status(client, body["batch_id"]).body)
     assert done["progress"]["by_status"] == {"sent": 1} and len(sent_sms()) == 1
 
@@ -176,7 +176,7 @@ def test_a_request_that_fails_every_delivery_is_recorded_as_failed(client, gatew
         message["Attributes"]["ApproximateReceiveCount"] = "5"  # the last delivery before the dead-letter queue
         batch_worker.handle_sqs(
             batch_worker.sqs_event(arn, "us-east-1", [message]),
-            gateway.batch_deps,
+            gateway.deps,
             gateway.batch_queue,
             lambda: NOON_ATLANTA,
         )

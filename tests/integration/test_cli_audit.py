@@ -57,7 +57,7 @@ def session(client: Client, gateway: Runtime, monkeypatch: pytest.MonkeyPatch) -
     def run_queued_export(response: requests.Response, *args: Any, **kwargs: Any) -> None:
         if response.request.method == "POST" and response.status_code == 202:
             export_id = response.json()["export_id"]
-            exports.run_export("local", export_id, gateway.export_deps, lambda: datetime.now(UTC))
+            exports.run_export("local", export_id, gateway.deps, lambda: datetime.now(UTC))
 
     routed = requests.Session()
     routed.mount(URL, ChaliceAdapter(client))
@@ -72,7 +72,7 @@ def history(gateway: Runtime) -> int:
         submit_contact(make_request(), gateway.deps, NOON_ATLANTA + timedelta(hours=20 * hour))
     later = NOON_ATLANTA + timedelta(days=5)
     dispatch.sweep_audit(gateway.deps, later)
-    maintenance.audit_pass(gateway.audit_deps, ["local"], later)
+    maintenance.audit_pass(gateway.deps, ["local"], later)
     return gateway.deps.ledgers.get("local", "d-1").seq
 
 
@@ -150,7 +150,7 @@ def test_an_unknown_export_is_not_found(session, capsys):
 
 def test_an_expired_export_says_when_and_to_request_a_new_one(session, gateway, history, capsys):
     spec = exports.ExportSpec(debtor_id="d-1")
-    old = exports.request_export("local", spec, gateway.export_deps, datetime.now(UTC) - timedelta(days=8))
+    old = exports.request_export("local", spec, gateway.deps, datetime.now(UTC) - timedelta(days=8))
     assert run(session, "export", "download", old["export_id"], "--to", "unused") == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: export {old['export_id']} expired at ") and err.endswith("; request a new one\n")

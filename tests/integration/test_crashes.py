@@ -60,7 +60,6 @@ def assert_invariants(gateway: Runtime, at: Any) -> None:
         now,
         now,
         gateway.deps,
-        gateway.audit_deps,
         sent,
         every_message=True,
     )
@@ -216,14 +215,12 @@ def test_an_inbound_cease_that_dies_after_any_step_binds_the_debtor_once_redeliv
 def _exportable(gateway: Runtime, stream: LedgerStream) -> Any:
     submit_contact(make_request(debtor_id="d-4"), gateway.deps, NOON_ATLANTA)
     stream.drain()
-    job = exports.request_export(
-        TENANT, ExportSpec(debtor_id="d-4", formats=("jsonl",)), gateway.export_deps, NOON_ATLANTA
-    )
+    job = exports.request_export(TENANT, ExportSpec(debtor_id="d-4", formats=("jsonl",)), gateway.deps, NOON_ATLANTA)
     return job["export_id"]
 
 
 def _export(gateway: Runtime, export_id: str) -> Any:
-    return exports.run_export(TENANT, export_id, gateway.export_deps, lambda: NOON_ATLANTA + timedelta(minutes=1))
+    return exports.run_export(TENANT, export_id, gateway.deps, lambda: NOON_ATLANTA + timedelta(minutes=1))
 
 
 def test_an_export_that_dies_after_any_step(policies) -> None:
@@ -248,7 +245,7 @@ def test_two_overlapping_runs_settle_a_dead_reservation_once(policies) -> None:
         ledger = gateway.deps.ledgers.get(TENANT, "d-1")
         unknowns = [e for e in ledger.outbox if e["type"] == "unknown"]
         stream.drain()
-        stored = [e for e in gateway.trail.for_person(TENANT, "d-1") if e["type"] == "unknown"]
+        stored = [e for e in gateway.audit.for_person(TENANT, "d-1") if e["type"] == "unknown"]
         assert len(unknowns) + len(stored) >= 1 and len(stored) == 1
         assert ledger.next_due is None  # nothing keeps the person due
     finally:

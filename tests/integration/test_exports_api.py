@@ -69,8 +69,8 @@ def history(gateway: Any, clock: Clock) -> dict[str, list[dict[str, Any]]]:
         submit_contact(make_request(**fields), gateway.deps, MONDAY + timedelta(hours=hours))
     submit_contact(make_request(debtor_id="d-2", to="+14045550111"), gateway.deps, MONDAY + timedelta(hours=19))
     dispatch.sweep_audit(gateway.deps, NOW)
-    maintenance.audit_pass(gateway.audit_deps, ["local"], NOW)
-    return {d: gateway.trail.for_person("local", d) for d in ("d-1", "d-2")}
+    maintenance.audit_pass(gateway.deps, ["local"], NOW)
+    return {d: gateway.audit.for_person("local", d) for d in ("d-1", "d-2")}
 
 
 def post(client: Client, body: Any) -> Any:
@@ -226,7 +226,7 @@ def test_a_redelivered_message_changes_neither_the_job_nor_its_files(client, gat
     export_id = json.loads(response.body)["export_id"]
     bodies = queued(gateway)
     run_worker(client, bodies)
-    job_before = gateway.export_deps.jobs.get(exports.job_key("local", export_id))
+    job_before = gateway.deps.jobs.get(exports.job_key("local", export_id))
     s3, bucket = gateway.clients.s3, gateway.settings.export_bucket
     prefix = f"exports/local/{export_id}/"
     objects_before = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]}
@@ -240,7 +240,7 @@ def test_a_redelivered_message_changes_neither_the_job_nor_its_files(client, gat
         run_worker(client, bodies)  # the same message again
     finally:
         s3.meta.events.unregister("before-call.s3.*", record)
-    assert gateway.export_deps.jobs.get(exports.job_key("local", export_id)) == job_before
+    assert gateway.deps.jobs.get(exports.job_key("local", export_id)) == job_before
     objects_after = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]}
     assert objects_after == objects_before
     assert not {"PutObject", "CreateMultipartUpload", "UploadPart"} & set(calls)

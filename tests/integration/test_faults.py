@@ -48,7 +48,7 @@ def test_storage_throttled_past_its_three_attempts_sends_nothing_and_keeps_an_in
     assert faults.injected == {"throttle dynamodb.BatchGetItem": 3}  # standard mode, 3 attempts in all
     assert sent_sms() == []
     faults.clear()
-    (incident,) = [e for e in gateway.trail.for_person(TENANT, "d-2") if e["type"] == "incident"]
+    (incident,) = [e for e in gateway.audit.for_person(TENANT, "d-2") if e["type"] == "incident"]
     assert incident["data"]["reason"]
 
 
@@ -92,7 +92,7 @@ def test_sns_throttled_is_not_retried_by_botocore_but_rescheduled_and_sent_once_
     result = submit_contact(make_request(debtor_id="d-6"), gateway.deps, NOON_ATLANTA)
     assert result is not None and result.status is Status.SCHEDULED and result.error_code == "Throttling"
     assert faults.injected == {"throttle sns.Publish": 1} and sent_sms() == []  # one attempt only
-    events = [e["type"] for e in gateway.trail.for_person(TENANT, "d-6")]
+    events = [e["type"] for e in gateway.audit.for_person(TENANT, "d-6")]
     assert "failed" in events and events[-1] == "scheduled"
     report = dispatch.run_dispatcher(gateway.deps, NOON_ATLANTA + timedelta(minutes=6))
     assert report.dispatched == 1 and len(sent_sms()) == 1
@@ -114,7 +114,7 @@ def test_sns_timeout_after_the_request_reached_it_is_unknown_and_never_resent(ga
         dispatch.run_dispatcher(gateway.deps, NOON_ATLANTA + timedelta(minutes=minutes))
     assert len(sent_sms()) == 1  # and nothing sends it again
     assert result_of(gateway, "d-8")[1] == {result.contact_id: Result.UNKNOWN}  # it counts toward caps
-    (unknown,) = [e for e in gateway.trail.for_person(TENANT, "d-8") if e["type"] == "unknown"]
+    (unknown,) = [e for e in gateway.audit.for_person(TENANT, "d-8") if e["type"] == "unknown"]
     assert unknown["data"]["retryable"] is False
 
 
@@ -131,7 +131,7 @@ def test_ses_rejecting_an_address_is_failed_with_its_code_and_never_retried(gate
     assert result is not None and result.status is Status.FAILED and result.error_code == "MessageRejected"
     dispatch.run_dispatcher(gateway.deps, NOON_ATLANTA + timedelta(minutes=30))
     assert faults.injected == {"refuse sesv2.SendEmail": 1} and sent_email() == []
-    (failed,) = [e for e in gateway.trail.for_person(TENANT, "d-10") if e["type"] == "failed"]
+    (failed,) = [e for e in gateway.audit.for_person(TENANT, "d-10") if e["type"] == "failed"]
     assert failed["data"] == {"error_code": "MessageRejected", "retryable": False, "delivery_attempt": 1}
 
 

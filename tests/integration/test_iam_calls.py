@@ -214,7 +214,7 @@ def test_each_function_is_granted_every_call_it_makes(stack, monkeypatch: pytest
         messages = _drain(gateway, gateway.settings.batch_queue, calls)
         arn = "arn:aws:sqs:us-east-1:123456789012:" + gateway.settings.batch_queue
         event = batch_worker.sqs_event(arn, "us-east-1", messages)
-        batch_worker.handle_sqs(event, gateway.batch_deps, gateway.batch_queue, lambda: NOON_ATLANTA)
+        batch_worker.handle_sqs(event, gateway.deps, gateway.batch_queue, lambda: NOON_ATLANTA)
     with calls.as_("inbound_sms"):
         sms = {"originationNumber": "+14045550100", "destinationNumber": "+18005550100", "messageBody": "STOP"}
         sms |= {"inboundMessageId": "m-1", "messageKeyword": "", "previousPublishedMessageId": ""}

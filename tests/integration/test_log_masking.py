@@ -117,7 +117,7 @@ def day_of_logs(
 
     requested = post(client, "/v1/exports", {"debtor_id": "d-1", "formats": ["jsonl", "csv", "pdf"]})
     export_id = json.loads(requested.body)["export_id"]
-    assert exports.run_export("local", export_id, gateway.export_deps, lambda: NOON_ATLANTA)["status"] == "done"
+    assert exports.run_export("local", export_id, gateway.deps, lambda: NOON_ATLANTA)["status"] == "done"
 
     out, err = capfd.readouterr()
     records = [every_logger_at_debug.text, *(r.getMessage() for r in every_logger_at_debug.records)]

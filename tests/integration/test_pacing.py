@@ -44,7 +44,7 @@ def test_pacing_under_a_provider_throttle(gateway, faults) -> None:
     assert len(sent_sms()) == 1
     ledger = gateway.deps.ledgers.get(TENANT, "d-t")
     assert ledger.deferred == () and [r.result for r in ledger.history] == [Result.SENT]
-    types = [e["type"] for e in gateway.trail.for_person(TENANT, "d-t")]
+    types = [e["type"] for e in gateway.audit.for_person(TENANT, "d-t")]
     assert types.count("failed") == 4 and types.count("scheduled") == 4 and types[-1] == "sent"
     assert queued(gateway) == 4  # each reschedule was put on the dispatch queue, delayed until its slot
 

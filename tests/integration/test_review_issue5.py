@@ -31,7 +31,7 @@ def _history(gateway: Runtime, **fields: Any) -> None:
     for step in range(3):
         submit_contact(make_request(**fields), gateway.deps, NOON_ATLANTA + timedelta(hours=20 * step))
     dispatch.sweep_audit(gateway.deps, LATER)
-    maintenance.audit_pass(gateway.audit_deps, ["local"], LATER)
+    maintenance.audit_pass(gateway.deps, ["local"], LATER)
 
 
 # --- a date or an instant at the edge of the calendar is a 400, not a 500 ----------------------
@@ -81,8 +81,8 @@ def test_no_cell_of_events_csv_starts_a_spreadsheet_formula(gateway: Runtime):
     )
     dispatch.sweep_audit(gateway.deps, LATER)
     spec = exports.ExportSpec(debtor_id="d-1", formats=("csv",))
-    export_id = exports.request_export("local", spec, gateway.export_deps, LATER)["export_id"]
-    job = exports.run_export("local", export_id, gateway.export_deps, lambda: LATER)
+    export_id = exports.request_export("local", spec, gateway.deps, LATER)["export_id"]
+    job = exports.run_export("local", export_id, gateway.deps, lambda: LATER)
     [listed] = [f for f in job["files"] if f["name"] == "events.csv"]
     raw = gateway.clients.s3.get_object(Bucket=gateway.settings.export_bucket, Key=listed["key"])["Body"].read()
     rows = list(csv.DictReader(io.StringIO(raw.decode())))
@@ -114,7 +114,7 @@ class _SignsAfterAnotherWorker:
 
 def test_two_workers_on_a_redelivered_message_leave_a_bundle_that_verifies(gateway: Runtime, tmp_path: Path):
     _history(gateway)
-    deps = gateway.export_deps
+    deps = gateway.deps
     spec = exports.ExportSpec(debtor_id="d-1", formats=("jsonl", "csv", "pdf"))
     export_id = exports.request_export("local", spec, deps, LATER)["export_id"]
 
@@ -137,7 +137,7 @@ def test_two_workers_on_a_redelivered_message_leave_a_bundle_that_verifies(gatew
 
 def test_a_worker_that_fails_after_another_finished_leaves_the_job_done(gateway: Runtime):
     _history(gateway)
-    deps = gateway.export_deps
+    deps = gateway.deps
     export_id = exports.request_export("local", exports.ExportSpec(debtor_id="d-1"), deps, LATER)["export_id"]
 
     class FailsAfterAnotherWorker(_SignsAfterAnotherWorker):
@@ -161,7 +161,7 @@ def test_cli_range_verify_reports_a_chain_the_trail_lost_entirely(session, gatew
     for debtor in ("d-1", "d-2"):
         submit_contact(make_request(debtor_id=debtor), gateway.deps, NOON_ATLANTA)
     dispatch.sweep_audit(gateway.deps, LATER)
-    maintenance.audit_pass(gateway.audit_deps, ["local"], LATER)
+    maintenance.audit_pass(gateway.deps, ["local"], LATER)
     dynamodb, settings = gateway.clients.dynamodb, gateway.settings
     for event in gateway.deps.audit.for_person("local", "d-2"):
         key = {"pk": {"S": "local#d-2"}, "seq": {"N": str(event["seq"])}}

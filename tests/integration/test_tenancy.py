@@ -89,7 +89,7 @@ def test_the_daily_pass_anchors_every_tenant_with_keys_and_the_shared_scope(gate
         submit_contact(make_request(tenant=tenant), gateway.deps, NOON_ATLANTA)
     scopes = maintenance.every_scope(gateway.keys)
     assert scopes == sorted([TENANT, OTHER]) + [SHARED_SCOPE]
-    report = maintenance.audit_pass(gateway.audit_deps, scopes, NOON_ATLANTA + timedelta(days=1))
+    report = maintenance.audit_pass(gateway.deps, scopes, NOON_ATLANTA + timedelta(days=1))
     assert set(report["anchored"]) == {TENANT, OTHER, SHARED_SCOPE}
     assert "2026-03-02" in report["anchored"][OTHER]
 

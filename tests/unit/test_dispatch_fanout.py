@@ -4,47 +4,23 @@ contact of a herd exactly once, and none before its ``not_before``."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
 
 from chalicelib.domain.model import Result
 from chalicelib.services import dispatch
-from chalicelib.services.contacts import Deps, submit_contact
+from chalicelib.services.contacts import submit_contact
+from chalicelib.services.unit_of_work import UnitOfWork
 from tests.conftest import TENANT, make_request, utc
+from tests.fakes import RecordingQueue
 
 NIGHT_ATLANTA = utc(2026, 3, 2, 11, 0)  # 06:00 EST: texts wait until 08:00
 EIGHT_ATLANTA = utc(2026, 3, 2, 13, 0)
 HERD = 120
 
 
-class DelayQueue:
-    """SQS as the dispatcher uses it: messages become visible after their delay, on the test's clock."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[datetime, dict[str, Any]]] = []
-        self.now = NIGHT_ATLANTA
-        self.lock = threading.Lock()
-        self.delays: list[int] = []
-
-    def send_many(self, messages: list[dict[str, Any]], delays: list[int] | None = None) -> list[int]:
-        with self.lock:
-            for i, message in enumerate(messages):
-                delay = delays[i] if delays else 0
-                self.delays.append(delay)
-                self.messages.append((self.now + timedelta(seconds=delay), message))
-        return []
-
-    def receive(self, now: datetime) -> list[tuple[datetime, dict[str, Any]]]:
-        with self.lock:
-            visible = [m for m in self.messages if m[0] <= now]
-            self.messages = [m for m in self.messages if m[0] > now]
-        return visible
-
-
-def herd(deps: Deps) -> list[str]:
+def herd(deps: UnitOfWork) -> list[str]:
     debtors = [f"d-{i}" for i in range(HERD)]
     for debtor in debtors:
         result = submit_contact(
@@ -54,8 +30,8 @@ def herd(deps: Deps) -> list[str]:
     return debtors
 
 
-def test_a_herd_leaves_once_each_and_not_early_under_overlapping_ticks_and_redeliveries(deps: Deps) -> None:
-    debtors, queue = herd(deps), DelayQueue()
+def test_a_herd_leaves_once_each_and_not_early_under_overlapping_ticks_and_redeliveries(deps: UnitOfWork) -> None:
+    debtors, queue = herd(deps), RecordingQueue(NIGHT_ATLANTA)
     for offset in (-40, -30):  # two ticks before 08:00, overlapping: both enqueue the whole herd
         queue.now = EIGHT_ATLANTA + timedelta(seconds=offset)
         assert dispatch.tick(deps, queue, queue.now) == deps.ledgers.shards + 1
@@ -79,9 +55,9 @@ def test_a_herd_leaves_once_each_and_not_early_under_overlapping_ticks_and_redel
         assert record.result is Result.SENT and record.at >= EIGHT_ATLANTA
 
 
-def test_a_message_that_comes_early_sends_nothing_and_goes_back_delayed_until_due(deps: Deps) -> None:
+def test_a_message_that_comes_early_sends_nothing_and_goes_back_delayed_until_due(deps: UnitOfWork) -> None:
     herd(deps)
-    queue = DelayQueue()
+    queue = RecordingQueue(NIGHT_ATLANTA)
     queue.now = early = EIGHT_ATLANTA - timedelta(seconds=5)
     report = dispatch.handle_message({"kind": "people", "people": [[TENANT, "d-0"]]}, deps, queue, early)
     assert report.dispatched == 0 and deps.sms.sent == []
@@ -91,9 +67,9 @@ def test_a_message_that_comes_early_sends_nothing_and_goes_back_delayed_until_du
     assert dispatch.handle_message(again, deps, queue, EIGHT_ATLANTA).dispatched == 1
 
 
-def test_a_backlog_is_not_enqueued_again_by_every_tick_but_stragglers_are(deps: Deps) -> None:
+def test_a_backlog_is_not_enqueued_again_by_every_tick_but_stragglers_are(deps: UnitOfWork) -> None:
     herd(deps)
-    queue = DelayQueue()
+    queue = RecordingQueue(NIGHT_ATLANTA)
 
     def people_enqueued_by_tick_at(at: datetime) -> int:
         queue.now = at
@@ -111,8 +87,8 @@ def test_a_backlog_is_not_enqueued_again_by_every_tick_but_stragglers_are(deps: 
     assert people_enqueued_by_tick_at(EIGHT_ATLANTA + dispatch.ABANDONED) == HERD  # then by every tick
 
 
-def test_shard_messages_name_every_shard_and_the_key_from_before_the_sharding(deps: Deps) -> None:
-    queue = DelayQueue()
+def test_shard_messages_name_every_shard_and_the_key_from_before_the_sharding(deps: UnitOfWork) -> None:
+    queue = RecordingQueue(NIGHT_ATLANTA)
     dispatch.tick(deps, queue, NIGHT_ATLANTA)
     shards = [m["shard"] for _v, m in queue.receive(NIGHT_ATLANTA)]
     assert shards == [None, *range(deps.ledgers.shards)]

@@ -87,3 +87,15 @@ def test_the_checker_allows_the_datetime_time_class() -> None:
 def test_every_domain_module_is_checked() -> None:
     names = {p.name for p in DOMAIN.glob("*.py")}
     assert {"engine.py", "rules.py", "zones.py", "localtime.py", "policy.py", "audit.py", "ledger.py"} <= names
+
+
+def test_the_ports_speak_only_of_domain_types_and_the_standard_library() -> None:
+    import sys
+
+    tree = ast.parse((DOMAIN / "ports.py").read_text())
+    imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    outside = [
+        m for m in imported if not m.startswith("chalicelib.domain.") and m.split(".")[0] not in sys.stdlib_module_names
+    ]
+    assert [m for m in outside if m != "__future__"] == []

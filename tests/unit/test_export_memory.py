@@ -18,9 +18,11 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from chalicelib import policy_store
 from chalicelib.domain.audit import Draft, link, verify_chain
 from chalicelib.services import exports
 from tests.conftest import utc
+from tests.fakes import InMemoryObjects, unit_of_work
 from tools.cli.bundle import verify_bundle
 
 DAY = utc(2026, 3, 2, 0, 0)
@@ -62,53 +64,12 @@ class GeneratedTrail:
         return [chains[d][seq - 1] for d, seq in sorted(keys)]
 
 
-class FileWriter:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = path.open("wb")
-        self._sha = hashlib.sha256()
-        self.size = 0
-
-    def write(self, data: bytes) -> None:
-        self._file.write(data)
-        self._sha.update(data)
-        self.size += len(data)
-
-    def close(self) -> str:
-        self._file.close()
-        return self._sha.hexdigest()
-
-
-class Directory:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def writer(self, key: str, content_type: str) -> FileWriter:
-        return FileWriter(self.root / key)
-
-
-class LocalSigner:
-    ALGORITHM = "ECDSA_SHA_256"
-    key_id = "local-test-key"
-
-    def __init__(self) -> None:
-        self._key = ec.generate_private_key(ec.SECP256R1())
-
-    def sign(self, message: bytes) -> bytes:
-        return self._key.sign(message, ec.ECDSA(hashes.SHA256()))
-
-    def public_key_pem(self) -> str:
-        public = self._key.public_key()
-        return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-
-
 def export(chains: int, root: Path, per_chain: int = 100) -> tuple[dict[str, Any], int]:
-    deps = exports.ExportDeps(
-        trail=GeneratedTrail(chains, per_chain),  # type: ignore[arg-type]
-        jobs=None,  # type: ignore[arg-type]
-        queue=None,  # type: ignore[arg-type]
-        store=Directory(root),  # type: ignore[arg-type]
-        signer=LocalSigner(),
+    deps = unit_of_work(
+        policy_store.load_sources(),
+        audit=GeneratedTrail(chains, per_chain),
+        export_files=InMemoryObjects(root),
+        anchors=None,
     )
     spec = exports.ExportSpec(start=DAY, end=DAY + timedelta(days=1), formats=("jsonl", "csv"))
     tracemalloc.start()

@@ -54,7 +54,7 @@ def cmd_check_invariants(args: argparse.Namespace) -> int:
     try:
         tenants = args.tenant or maintenance.every_scope(gateway.keys)
         sent = provider_sent(endpoint)
-        report = invariants.check_invariants(tenants, start, end, now, gateway.deps, gateway.audit_deps, sent)
+        report = invariants.check_invariants(tenants, start, end, now, gateway.deps, sent)
     except StorageUnavailableError as exc:
         raise CliError(f"the tables could not be read ({exc}): is `make run` up, or AWS configured?") from None
     kinds: dict[str, int] = {}
