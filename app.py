@@ -138,7 +138,7 @@ def submit_batch() -> Response:
     body = batches.accept(
         who,
         valid,
-        g.batch_deps,
+        g.deps,
         now(),
         idempotency_key=request.headers.get("idempotency-key"),
         rejected=rejected,
@@ -155,7 +155,7 @@ def submit_batch() -> Response:
 )
 def batch_status(batch_id: str) -> Response:
     batch_id, who = models.safe_id("batch_id", batch_id), caller(current_request(app))
-    body = batches.status(who.tenant, batch_id, runtime().batch_deps, now(), agency=who.agency)
+    body = batches.status(who.tenant, batch_id, runtime().deps, now(), agency=who.agency)
     return json_response(200, body)
 
 
@@ -263,7 +263,7 @@ def resolve_dispute(debtor_id: str, dispute_id: str) -> Response:
 def audit_events() -> Response:
     request, g = current_request(app), runtime()
     params = models.AuditQuery.from_params(request.query_params)
-    page = audit_read.events_page(caller(request).tenant, params.to_query(), g.audit_deps, now(), params.cursor)
+    page = audit_read.events_page(caller(request).tenant, params.to_query(), g.deps, now(), params.cursor)
     return json_response(200, page)
 
 
@@ -277,9 +277,9 @@ def audit_verify() -> Response:
     request, g = current_request(app), runtime()
     params, tenant = models.VerifyQuery.from_params(request.query_params), caller(request).tenant
     if params.debtor_id:
-        return json_response(200, audit_read.verify(tenant, params.debtor_id, g.audit_deps))
+        return json_response(200, audit_read.verify(tenant, params.debtor_id, g.deps))
     assert params.start and params.end
-    body = audit_read.verify_range(tenant, params.start, params.end, g.audit_deps, params.cursor, params.limit)
+    body = audit_read.verify_range(tenant, params.start, params.end, g.deps, params.cursor, params.limit)
     return json_response(200, body)
 
 
@@ -291,7 +291,7 @@ def audit_verify() -> Response:
 def request_export() -> Response:
     who = caller(current_request(app))
     spec = models.parse(models.ExportIn, current_request(app).raw_body).to_spec()
-    body = exports.request_export(who.tenant, spec, runtime().export_deps, now(), requested_by=who.key_id)
+    body = exports.request_export(who.tenant, spec, runtime().deps, now(), requested_by=who.key_id)
     return json_response(202, body, headers={"Location": f"/v1/exports/{body['export_id']}"})
 
 
@@ -302,7 +302,7 @@ def request_export() -> Response:
 )
 def export_public_key() -> Response:
     """The key that signs every export's manifest: check a bundle offline with it."""
-    signer = runtime().export_deps.signer
+    signer = runtime().deps.signer
     pem = signer.public_key_pem()
     params = dict(current_request(app).query_params or {})
     if params.get("format") == "pem":
@@ -318,7 +318,7 @@ def export_public_key() -> Response:
 def export_status(export_id: str) -> Response:
     export_id, g, who = models.safe_id("export_id", export_id), runtime(), caller(current_request(app))
     regulator = who.key_id if who.role is REGULATOR else None
-    body = exports.export_status(who.tenant, export_id, g.export_deps, now(), regulator_key=regulator)
+    body = exports.export_status(who.tenant, export_id, g.deps, now(), regulator_key=regulator)
     return json_response(200, body)
 
 
@@ -334,7 +334,6 @@ def grant_export(export_id: str) -> Response:
     body = keys.grant_export(
         g.keys,
         g.deps,
-        g.export_deps,
         now(),
         tenant=who.tenant,
         export_id=export_id,
@@ -352,9 +351,7 @@ def grant_export(export_id: str) -> Response:
 def withdraw_export_grant(export_id: str, key_id: str) -> Response:
     export_id, key_id = models.safe_id("export_id", export_id), models.safe_id("key_id", key_id)
     g, who = runtime(), caller(current_request(app))
-    body = keys.withdraw_grant(
-        g.deps, g.export_deps, now(), tenant=who.tenant, export_id=export_id, key_id=key_id, by=who.actor
-    )
+    body = keys.withdraw_grant(g.deps, now(), tenant=who.tenant, export_id=export_id, key_id=key_id, by=who.actor)
     return json_response(200, body)
 
 
@@ -512,4 +509,4 @@ def audit_stream(event: Any) -> dict[str, int]:
 def audit_daily(event: Any) -> dict[str, Any]:
     """Anchor yesterday's chain heads (Object Lock) and extend the retention of events still needed."""
     g = runtime()
-    return maintenance.audit_pass(g.audit_deps, maintenance.every_scope(g.keys), now())
+    return maintenance.audit_pass(g.deps, maintenance.every_scope(g.keys), now())

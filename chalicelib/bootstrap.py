@@ -142,7 +142,6 @@ class Runtime:
         )
 
     # The names the app's routes and handlers use for the unit of work.
-    audit_deps = export_deps = batch_deps = property(lambda self: self.deps)
 
     @cached_property
     def metrics(self) -> telemetry.Metrics:

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 from chalicelib.domain.model import Channel
 from chalicelib.http.models import ContactIn
 from chalicelib.services import contacts, ids
-from chalicelib.services.contacts import Deps
+from chalicelib.services.unit_of_work import UnitOfWork
 
 KEY_TTL_SECONDS = 24 * 3600
 # Powertools names each stored key after the function it wraps ("<function>.<module>.<qualname>#<hash>").
@@ -45,7 +45,7 @@ def make_idempotent(handler: Handler, client: Any, table: str) -> tuple[Handler,
     return wrapped, config
 
 
-def submit(payload: dict[str, Any], deps: Deps, now: datetime) -> dict[str, Any]:
+def submit(payload: dict[str, Any], deps: UnitOfWork, now: datetime) -> dict[str, Any]:
     """One ``POST /v1/contacts`` as the replay store keeps its answer: ``{"status", "body"}``."""
     tenant, agency = payload["tenant"], payload.get("agency") or None
     body = ContactIn.model_validate(payload["body"], strict=False)

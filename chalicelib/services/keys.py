@@ -143,7 +143,6 @@ def parse_role(value: str) -> Role:
 def grant_export(
     keys: KeyLookup,
     deps: UnitOfWork,
-    export_deps: UnitOfWork,
     now: datetime,
     *,
     tenant: str,
@@ -155,15 +154,15 @@ def grant_export(
     record = keys.find(tenant, key_id)  # another tenant's key is not found
     if record["role"] != Role.REGULATOR.value or record.get("revoked_at"):
         raise AccessError("key_id", "must name a regulator key that is not revoked")
-    granted = exports.grant(tenant, export_id, key_id, export_deps, now)
+    granted = exports.grant(tenant, export_id, key_id, deps, now)
     audit_access(deps, tenant, now, "export_granted", export_id, {"export_id": export_id, "key_id": key_id, "by": by})
     return {"export_id": export_id, "granted_to": granted}
 
 
 def withdraw_grant(
-    deps: UnitOfWork, export_deps: UnitOfWork, now: datetime, *, tenant: str, export_id: str, key_id: str, by: str
+    deps: UnitOfWork, now: datetime, *, tenant: str, export_id: str, key_id: str, by: str
 ) -> dict[str, Any]:
-    granted = exports.grant(tenant, export_id, key_id, export_deps, now, withdraw=True)
+    granted = exports.grant(tenant, export_id, key_id, deps, now, withdraw=True)
     audit_access(
         deps, tenant, now, "export_grant_withdrawn", export_id, {"export_id": export_id, "key_id": key_id, "by": by}
     )

@@ -373,7 +373,7 @@ class LocalStack:
                 )
                 if time.monotonic() >= next_audit_pass:  # the daily schedule in AWS; idempotent, so hourly here
                     tenants = maintenance.every_scope(gateway.keys)
-                    audit = maintenance.audit_pass(gateway.audit_deps, tenants, self.now())
+                    audit = maintenance.audit_pass(gateway.deps, tenants, self.now())
                     print(f"audit pass: {audit}", flush=True)
                     next_audit_pass = time.monotonic() + AUDIT_PASS_INTERVAL
             except Exception as exc:  # noqa: BLE001 - the timer keeps going; the next tick retries
