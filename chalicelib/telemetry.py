@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from chalicelib.domain.model import ContactRequest, Status
+from chalicelib.domain.events import Status
+from chalicelib.domain.model import ContactRequest
 
 if TYPE_CHECKING:
     from chalicelib.services.delivery import ContactResult

@@ -8,32 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from chalicelib.domain.events import STATUS_TYPES, EventType
 from chalicelib.domain.policy import canonical_json
 
 GENESIS = "0" * 64
 # Kept at least this long after the last activity when no applicable pack says more (Reg F's 3 years,
 # 12 CFR 1006.100, in days of leap years).
 DEFAULT_RETENTION_DAYS = 3 * 366
-
-
-class EventType:
-    REQUESTED = "requested"
-    DECIDED = "decided"
-    SENT = "sent"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
-    SCHEDULED = "scheduled"
-    BLOCKED = "blocked"
-    PERMITTED = "permitted"
-    REFUSED = "refused"
-    OUTCOME = "outcome"
-    INCIDENT = "incident"  # an attempt that could not be committed, kept with its reason
-
-
-STATUS_TYPES = frozenset(
-    {EventType.SENT, EventType.FAILED, EventType.UNKNOWN, EventType.SCHEDULED, EventType.BLOCKED}
-    | {EventType.PERMITTED, EventType.REFUSED}
-)
 
 
 def event_outcome(event: dict[str, Any]) -> str | None:

@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.audit import event_outcome, stub
+from chalicelib.domain.events import EventType
 from chalicelib.domain.masking import mask_address
 from chalicelib.domain.policy import canonical_json
 from chalicelib.services import anchors
@@ -121,7 +122,7 @@ def csv_row(event: dict[str, Any]) -> dict[str, Any]:
         "account_id": event.get("account_id", ""),
         "channel": event.get("channel", ""),
         "outcome": event_outcome(event) or "",
-        "to_masked": mask_address(data.get("to")) if event["type"] == "requested" else "",
+        "to_masked": mask_address(data.get("to")) if event["type"] == EventType.REQUESTED else "",
         "policy_version": data.get("policy_version", ""),
         "rules": "; ".join(str(r.get("rule", "")) for r in reasons),
         "citations": "; ".join(str(r.get("citation", "")) for r in reasons),
@@ -367,14 +368,14 @@ class _ReportRows:
             {"at": event["at"], "channel": event["channel"], "account_id": event.get("account_id"), "to": ""},
         )
         data = event.get("data", {})
-        if event["type"] == "requested":
+        if event["type"] == EventType.REQUESTED:
             row["to"] = data.get("to") or ""
             row["message"] = (data.get("message") or {}).get("body", "")
-        elif event["type"] == "decided":
+        elif event["type"] == EventType.DECIDED:
             row.update(at=event["at"], outcome=data.get("outcome", ""), reasons=data.get("reasons", []))
             row["zones"] = data.get("inputs", {}).get("zones", [])
             row.setdefault("status", "sent" if data.get("outcome") == "allow" else "")
-        elif event["type"] == "outcome":
+        elif event["type"] == EventType.OUTCOME:
             row["status"] = data.get("result", "")
         elif event_outcome(event):
             row["status"] = event["type"]

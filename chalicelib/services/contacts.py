@@ -11,25 +11,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain import engine
-from chalicelib.domain.audit import Draft, EventType
+from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import (
     ConflictError,
     DuplicateContactError,
     NotFoundError,
     StorageUnavailableError,
 )
+from chalicelib.domain.events import STATUS_TYPES, EventType, Status
 from chalicelib.domain.ledger import MAX_DEFERRED, Deferred, Ledger
-from chalicelib.domain.model import (
-    Channel,
-    ContactRecord,
-    ContactRequest,
-    Decision,
-    OnBlocked,
-    Outcome,
-    Reason,
-    Result,
-    Status,
-)
+from chalicelib.domain.model import Channel, ContactRecord, ContactRequest, Decision, OnBlocked, Outcome, Reason, Result
 from chalicelib.domain.pacing import HELD_SLOT_GRACE, PACED, WAIT
 from chalicelib.domain.preferences import OptOut
 from chalicelib.services import ids, recipients, suppression
@@ -283,9 +274,6 @@ def get_contact(tenant: str, contact_id: str, deps: Deps, *, agency: str | None 
     return {"contact_id": contact_id, "debtor_id": debtor_id, "status": _current_status(events), "events": events}
 
 
-_STATUS_EVENTS = {s.value for s in Status}
-
-
 def _current_status(events: list[dict[str, Any]]) -> str:
-    statuses = [e["type"] for e in events if e["type"] in _STATUS_EVENTS]
+    statuses = [e["type"] for e in events if e["type"] in STATUS_TYPES]
     return statuses[-1] if statuses else "received"

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from chalicelib.domain.audit import Draft, EventType
+from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import (
     DeliveryError,
     DeliveryOutcomeUnknownError,
@@ -17,8 +17,9 @@ from chalicelib.domain.errors import (
     StorageUnavailableError,
     ThrottledDeliveryError,
 )
+from chalicelib.domain.events import EventType, Status
 from chalicelib.domain.ledger import Deferred, Ledger
-from chalicelib.domain.model import Channel, ContactRequest, Decision, Result, Status
+from chalicelib.domain.model import Channel, ContactRequest, Decision, Result
 from chalicelib.services.writes import Committed, Deps, record_change, record_incident
 
 RETRY_DELAY = timedelta(minutes=5)

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain import engine
-from chalicelib.domain.audit import EventType
+from chalicelib.domain.events import EventType
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.masking import mask_address
 from chalicelib.domain.model import Channel, ContactRecord, ContactRequest, Outcome, Result
@@ -247,11 +247,11 @@ def _collect_sends(
         outbox = ledger.outbox
         unknown_ids |= {r.contact_id for r in ledger.history if r.result is Result.PENDING}
     addresses.update(_addresses(events))
-    answered = {e["contact_id"] for e in events if e["type"] in ("reply_sent", "reply_failed")}
+    answered = {e["contact_id"] for e in events if e["type"] in (EventType.REPLY_SENT, EventType.REPLY_FAILED)}
     for event in events:
-        if event["type"] in (EventType.SENT, "reply_sent") and event["data"].get("provider_message_id"):
+        if event["type"] in (EventType.SENT, EventType.REPLY_SENT) and event["data"].get("provider_message_id"):
             sent_events[event["data"]["provider_message_id"]] = (tenant, chain, event["contact_id"])
-        elif event["type"] == "reply_pending" and event["contact_id"] not in answered:
+        elif event["type"] == EventType.REPLY_PENDING and event["contact_id"] not in answered:
             unknown.append((event["data"]["to"], event["data"]["body"]))  # its process died after the send
     if unknown_ids:
         unknown += _requested_to(tenant, chain, deps, outbox, unknown_ids)

@@ -25,6 +25,7 @@ from chalicelib.domain.access import (
 )
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import StorageUnavailableError
+from chalicelib.domain.events import EventType
 from chalicelib.services import exports
 from chalicelib.services.bundles import ExportDeps
 from chalicelib.services.ports import KeyStore
@@ -78,7 +79,7 @@ def issue_key(
     }
     keys.put(record)
     try:
-        audit_access(deps, tenant, now, "key_created", key_id, public(record))
+        audit_access(deps, tenant, now, EventType.KEY_CREATED, key_id, public(record))
     except StorageUnavailableError:
         # A key nobody can find in the trail must not open anything: withdrawn before the caller hears.
         keys.revoke(hashed, now.isoformat(), UNAUDITED)
@@ -92,14 +93,21 @@ def revoke_key(keys: KeyStore, deps: Deps, now: datetime, *, tenant: str, key_id
     try:
         keys.revoke(record["pk"], now.isoformat(), by)
     except AlreadyRevokedError:
-        if _audited(deps, tenant, key_id, "key_revoked"):
+        if _audited(deps, tenant, key_id, EventType.KEY_REVOKED):
             raise
         stored = keys.get(record["pk"]) or record
         by, at = str(stored.get("revoked_by") or by), str(stored.get("revoked_at") or now.isoformat())
-        audit_access(deps, tenant, now, "key_revoked", key_id, {"key_id": key_id, "revoked_by": by, "revoked_at": at})
+        audit_access(
+            deps, tenant, now, EventType.KEY_REVOKED, key_id, {"key_id": key_id, "revoked_by": by, "revoked_at": at}
+        )
         return {**public(stored), "revoked_at": at, "revoked_by": by}
     audit_access(
-        deps, tenant, now, "key_revoked", key_id, {"key_id": key_id, "revoked_by": by, "revoked_at": now.isoformat()}
+        deps,
+        tenant,
+        now,
+        EventType.KEY_REVOKED,
+        key_id,
+        {"key_id": key_id, "revoked_by": by, "revoked_at": now.isoformat()},
     )
     return {**public(record), "revoked_at": now.isoformat(), "revoked_by": by}
 
@@ -156,7 +164,9 @@ def grant_export(
     if record["role"] != Role.REGULATOR.value or record.get("revoked_at"):
         raise AccessError("key_id", "must name a regulator key that is not revoked")
     granted = exports.grant(tenant, export_id, key_id, export_deps, now)
-    audit_access(deps, tenant, now, "export_granted", export_id, {"export_id": export_id, "key_id": key_id, "by": by})
+    audit_access(
+        deps, tenant, now, EventType.EXPORT_GRANTED, export_id, {"export_id": export_id, "key_id": key_id, "by": by}
+    )
     return {"export_id": export_id, "granted_to": granted}
 
 
@@ -165,6 +175,11 @@ def withdraw_grant(
 ) -> dict[str, Any]:
     granted = exports.grant(tenant, export_id, key_id, export_deps, now, withdraw=True)
     audit_access(
-        deps, tenant, now, "export_grant_withdrawn", export_id, {"export_id": export_id, "key_id": key_id, "by": by}
+        deps,
+        tenant,
+        now,
+        EventType.EXPORT_GRANT_WITHDRAWN,
+        export_id,
+        {"export_id": export_id, "key_id": key_id, "by": by},
     )
     return {"export_id": export_id, "granted_to": granted}

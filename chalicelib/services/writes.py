@@ -15,8 +15,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.domain.audit import Draft, EventType
+from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import ConflictError, StorageUnavailableError
+from chalicelib.domain.events import EventType
 from chalicelib.domain.ledger import OUTCOME_DEADLINE, VOICE_PERMIT, Ledger
 from chalicelib.domain.model import ContactRequest
 from chalicelib.domain.policy import PolicySet

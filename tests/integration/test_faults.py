@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.domain.errors import StorageUnavailableError
-from chalicelib.domain.model import Result, Status
+from chalicelib.domain.events import Status
+from chalicelib.domain.model import Result
 from chalicelib.faults import Crash, from_spec, is_local
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chalicelib.domain.model import Channel, Result, Status
+from chalicelib.domain.events import Status
+from chalicelib.domain.model import Channel, Result
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import TENANT, make_request, utc

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.errors import ThrottledDeliveryError
-from chalicelib.domain.model import Channel, Result, Status
+from chalicelib.domain.events import Status
+from chalicelib.domain.model import Channel, Result
 from chalicelib.domain.pacing import PACED, shards_for
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import Deps, submit_contact
