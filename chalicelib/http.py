@@ -27,7 +27,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.policy import PolicyError
 from chalicelib.services.batches import BatchKeyReusedError
-from chalicelib.services.calls import InvalidOutcomeError, NotAVoicePermitError
+from chalicelib.services.calls import InvalidOutcomeError, NotAVoicePermitError, OutcomeAlreadyReportedError
 from chalicelib.services.disputes import DisputeResolvedError
 
 logger = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def _conflict_problem(exc: Exception) -> Problem | None:
             f"dispute {exc} was resolved before",
             [{"field": "dispute_id", "message": "resolved"}],
         )
-    if isinstance(exc, NotAVoicePermitError):
+    if isinstance(exc, (NotAVoicePermitError, OutcomeAlreadyReportedError)):  # one answer, as before
         return Problem(409, "Not a voice permit", str(exc), [{"field": "contact_id", "message": str(exc)}])
     if isinstance(exc, DuplicateContactError):
         return Problem(
