@@ -214,5 +214,5 @@ def bootstrap(
     return Gateway(
         settings=settings,
         clients=clients or Clients(settings),
-        policies=policies or policy_store.load_bundle(),
+        policies=policies or policy_store.load_policy_bundle(),
     )

@@ -27,7 +27,7 @@ from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.events import EventType
 from chalicelib.services import exports
-from chalicelib.services.bundles import ExportDeps
+from chalicelib.services.export_bundle import ExportDeps
 from chalicelib.services.ports import KeyStore
 from chalicelib.services.writes import Deps, record_change
 

@@ -21,8 +21,8 @@ from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.errors import DuplicateContactError
 from chalicelib.faults import Crash, FaultInjector
 from chalicelib.services import dispatch, exports, inbound, invariants
-from chalicelib.services.bundles import ExportSpec
 from chalicelib.services.contacts import submit_contact
+from chalicelib.services.export_bundle import ExportSpec
 from gateway_cli.motoserver import sent_messages
 from tests.conftest import TENANT, make_request, utc
 from tests.integration.aws import GATEWAY_CLIENTS, LedgerStream, stream_gateway

@@ -29,7 +29,7 @@ from chalicelib.services import anchors
 from chalicelib.services.audit_read import EventQuery, matching
 from chalicelib.services.ports import AuditTrail, Jobs, LedgerRepository, ObjectStore, Queue, Signer, StreamWriter
 
-BUNDLE_FORMAT = "gateway-export/1"
+EXPORT_BUNDLE_FORMAT = "gateway-export/1"
 MAX_PDF_CONTACTS = 5000
 PROGRESS_EVERY = 2000  # events between progress updates of the job
 CSV_COLUMNS = (
@@ -263,7 +263,7 @@ def _chain_entry(entries: list[dict[str, Any]], tenant: str, event: dict[str, An
     entries[-1].update(last_seq=event["seq"], head_hash=event["hash"], events=entries[-1]["events"] + 1)
 
 
-def write_bundle(
+def write_export_bundle(
     tenant: str,
     export_id: str,
     spec: ExportSpec,
@@ -295,7 +295,7 @@ def write_bundle(
         files["contact-history.pdf"] = streams.report.write(deps.store, prefix, tenant, export_id, spec, tally, now)
     anchor_entries = _copy_anchors(tenant, tally.days, deps, prefix, files)
     manifest = {
-        "format": BUNDLE_FORMAT,
+        "format": EXPORT_BUNDLE_FORMAT,
         "export_id": export_id,
         "tenant": tenant,
         "created_at": now.isoformat(),
