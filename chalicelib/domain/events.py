@@ -7,6 +7,7 @@ its status members from ``Status`` and ``STATUS_TYPES`` is derived, checked when
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any, NotRequired, TypedDict
 
 from chalicelib.domain.model import Outcome
 
@@ -62,3 +63,38 @@ STATUS_TYPES = frozenset(EventType(status.value) for status in Status)
 # What the audit trail's ``outcome``/``status`` filter matches: a decision's outcome or a contact's status.
 OUTCOME_FILTER_VALUES = (*(o.value for o in Outcome), *(s.value for s in Status))
 OUTCOME_FILTER_PATTERN = "^(" + "|".join(OUTCOME_FILTER_VALUES) + ")$"
+
+
+class AuditEvent(TypedDict):
+    """One link of a person's hash chain, as ``audit.link`` makes it and the audit table stores it.
+
+    Its fields are what ``audit.event_hash`` covers: any key added here changes every hash, so none is.
+    """
+
+    tenant: str
+    debtor_id: str  # or the tenant's access chain (``ACCESS_CHAIN``)
+    seq: int
+    type: str  # an ``EventType``; stored and read back as its text
+    contact_id: str  # the contact, or what the event is about (``preferences:<debtor>``, ``dispute:<id>``)
+    at: str  # ISO 8601 with its offset
+    data: dict[str, Any]
+    prev_hash: str
+    hash: str
+    retention_days: NotRequired[int]  # absent on events stored before retention was recorded
+    channel: NotRequired[str]  # set on the events of one contact, so the trail can be filtered by them
+    account_id: NotRequired[str]
+
+
+class AuditEventStub(TypedDict):
+    """An event shown without its content (an export stub): the chain still verifies through ``content_hash``."""
+
+    tenant: str
+    debtor_id: str
+    seq: int
+    type: str
+    at: str
+    prev_hash: str
+    hash: str
+    retention_days: NotRequired[int]
+    content_hash: str
+    redacted: bool

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.domain import engine
 from chalicelib.domain.audit import Draft
@@ -18,7 +18,7 @@ from chalicelib.domain.errors import (
     NotFoundError,
     StorageUnavailableError,
 )
-from chalicelib.domain.events import STATUS_TYPES, EventType, Status
+from chalicelib.domain.events import STATUS_TYPES, AuditEvent, EventType, Status
 from chalicelib.domain.ledger import MAX_DEFERRED, Deferred, Ledger
 from chalicelib.domain.model import Channel, ContactRecord, ContactRequest, Decision, OnBlocked, Outcome, Reason, Result
 from chalicelib.domain.pacing import HELD_SLOT_GRACE, PACED, WAIT
@@ -129,7 +129,9 @@ def _plan(
         held = PACED in decision.reasons  # the slot is this contact's: it does not queue for another
         new = new.with_deferred(Deferred(contact_id, request, not_before, attempt.deliveries_failed, paced=held))
     if status is not Status.SENT:
-        drafts.append(Draft(status.value, contact_id, {"not_before": decision_json(decision)["not_before"]}, *facets))
+        drafts.append(
+            Draft(EventType(status), contact_id, {"not_before": decision_json(decision)["not_before"]}, *facets)
+        )
     new = new.with_retention(deps.policies.retention_days(decision.inputs.get("packs", ())))
     new, _events = new.append(drafts, now)
     return new, status, decision
@@ -252,15 +254,15 @@ def evaluate_contact(request: ContactRequest, deps: Deps, at: datetime) -> Decis
     return engine.evaluate(request, ledger.history, deps.policies, at, preferences)
 
 
-def agency_of(events: list[dict[str, Any]]) -> str | None:
+def agency_of(events: list[AuditEvent]) -> str | None:
     """The collection agency that asked for the contact (None: the creditor itself)."""
     decided = (e for e in events if e["type"] in (EventType.REQUESTED, EventType.DECIDED))
     return next((e["data"].get("agency") for e in decided), None)
 
 
-def contact_events(tenant: str, contact_id: str, ledger: Ledger, deps: Deps) -> list[dict[str, Any]]:
+def contact_events(tenant: str, contact_id: str, ledger: Ledger, deps: Deps) -> list[AuditEvent]:
     """A contact's events in order: those in the audit table and those the ledger holds for the appender."""
-    stored = {e["seq"]: e for e in deps.audit.for_contact(tenant, contact_id)}
+    stored = {e["seq"]: e for e in cast(list[AuditEvent], deps.audit.for_contact(tenant, contact_id))}  # untyped port
     stored.update({e["seq"]: e for e in ledger.outbox if e["contact_id"] == contact_id})
     return [stored[s] for s in sorted(stored)]
 
@@ -274,6 +276,6 @@ def get_contact(tenant: str, contact_id: str, deps: Deps, *, agency: str | None 
     return {"contact_id": contact_id, "debtor_id": debtor_id, "status": _current_status(events), "events": events}
 
 
-def _current_status(events: list[dict[str, Any]]) -> str:
+def _current_status(events: list[AuditEvent]) -> str:
     statuses = [e["type"] for e in events if e["type"] in STATUS_TYPES]
     return statuses[-1] if statuses else "received"

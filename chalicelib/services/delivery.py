@@ -105,7 +105,7 @@ def deliver(attempt: Attempt, decision: Decision, deps: Deps, now: datetime, com
     (docs/decisions/0010)."""
     contact_id = attempt.contact_id
 
-    def settle(event: str, data: dict[str, Any], result: Result) -> None:
+    def settle(event: EventType, data: dict[str, Any], result: Result) -> None:
         _settle(
             attempt,
             deps,

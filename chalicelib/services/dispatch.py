@@ -6,10 +6,10 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from chalicelib.domain.audit import Draft
-from chalicelib.domain.events import EventType
+from chalicelib.domain.events import AuditEvent, EventType
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import ContactRecord, Result
 from chalicelib.services.contacts import Deps, submit_contact
@@ -105,7 +105,7 @@ def sweep_audit(deps: Deps, now: datetime, limit: int = 200) -> int:
     return repaired
 
 
-def unappended(deps: Deps, ledger: Ledger) -> list[dict[str, Any]]:
+def unappended(deps: Deps, ledger: Ledger) -> list[AuditEvent]:
     """The events of ``ledger``'s outbox the audit table does not hold yet."""
     if not ledger.outbox:
         return []
@@ -119,7 +119,7 @@ def _repair_person(deps: Deps, tenant: str, debtor_id: str) -> int:
     if not ledger.outbox:
         return 0
     missing = unappended(deps, ledger)
-    deps.audit.append(missing)
+    deps.audit.append(cast(list[dict[str, Any]], missing))  # untyped port
     deps.ledgers.mark_appended(ledger, ledger.seq)  # the outbox holds every unappended event
     return len(missing)
 

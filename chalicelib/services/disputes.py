@@ -17,7 +17,7 @@ from typing import Any
 
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import GatewayError, NotFoundError
-from chalicelib.domain.events import EventType
+from chalicelib.domain.events import AuditEvent, EventType
 from chalicelib.domain.inbound import Classification
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.preferences import ALL, OpenDispute
@@ -34,7 +34,7 @@ def dispute_id(message_id: str, now: datetime) -> str:
     return "dp_" + hashlib.sha256((message_id or now.isoformat()).encode()).hexdigest()[:16]
 
 
-def _events(tenant: str, dispute: str, ledger: Ledger, deps: Deps) -> list[dict[str, Any]]:
+def _events(tenant: str, dispute: str, ledger: Ledger, deps: Deps) -> list[AuditEvent]:
     return contact_events(tenant, f"dispute:{dispute}", ledger, deps)
 
 

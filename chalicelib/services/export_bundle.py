@@ -18,11 +18,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.audit import event_outcome, stub
-from chalicelib.domain.events import EventType
+from chalicelib.domain.events import AuditEvent, EventType
 from chalicelib.domain.masking import mask_address
 from chalicelib.domain.policy import canonical_json
 from chalicelib.services import anchors
@@ -105,12 +105,12 @@ def plan_chains(tenant: str, spec: ExportSpec, trail: AuditTrail) -> dict[str, l
     return chains
 
 
-def _in_filter(event: dict[str, Any], spec: ExportSpec) -> bool:
+def _in_filter(event: AuditEvent, spec: ExportSpec) -> bool:
     """Inside a chain's segment every event is in range; only another debt's events are left out."""
     return not spec.account_id or event.get("account_id") == spec.account_id
 
 
-def csv_row(event: dict[str, Any]) -> dict[str, Any]:
+def csv_row(event: AuditEvent) -> dict[str, Any]:
     data = event.get("data", {})
     reasons = data.get("reasons", []) if isinstance(data.get("reasons"), list) else []
     return {
@@ -147,7 +147,7 @@ class _CsvWriter:
         self._writer.writeheader()
         self.rows = 0
 
-    def write(self, event: dict[str, Any]) -> None:
+    def write(self, event: AuditEvent) -> None:
         self._writer.writerow({k: _as_text(v) for k, v in csv_row(event).items()})
         self.rows += 1
         if self._buffer.tell() > 1 << 16:
@@ -169,7 +169,7 @@ class _Tally:
     last_at: str | None = None
     days: set[str] = field(default_factory=set)
 
-    def add(self, event: dict[str, Any]) -> None:
+    def add(self, event: AuditEvent) -> None:
         self.events += 1
         outcome = event_outcome(event)
         if outcome:
@@ -194,7 +194,7 @@ SHORT_SEGMENT = 25  # events; shorter segments are read by key, several chains i
 KEYS_PER_READ = 100  # keys handed to one by_keys call
 
 
-def segments(tenant: str, chains: dict[str, list[int]], trail: AuditTrail) -> Iterator[dict[str, Any]]:
+def segments(tenant: str, chains: dict[str, list[int]], trail: AuditTrail) -> Iterator[AuditEvent]:
     """Each chain's segment, chain after chain. Short ones (most debtors have a few events a day) are read
     by key (GetItems, several in flight), up to 100 events of consecutive chains at a time, instead of a Query
     per chain."""
@@ -203,16 +203,16 @@ def segments(tenant: str, chains: dict[str, list[int]], trail: AuditTrail) -> It
         first, last = chains[debtor_id]
         if last - first + 1 > SHORT_SEGMENT:
             if keys:
-                yield from trail.by_keys(tenant, keys)
+                yield from cast(list[AuditEvent], trail.by_keys(tenant, keys))  # untyped port
                 keys = []
-            yield from trail.segment(tenant, debtor_id, first, last)
+            yield from cast(Iterator[AuditEvent], trail.segment(tenant, debtor_id, first, last))  # untyped port
             continue
         if len(keys) + last - first + 1 > KEYS_PER_READ:
-            yield from trail.by_keys(tenant, keys)
+            yield from cast(list[AuditEvent], trail.by_keys(tenant, keys))  # untyped port
             keys = []
         keys += [(debtor_id, seq) for seq in range(first, last + 1)]
     if keys:
-        yield from trail.by_keys(tenant, keys)
+        yield from cast(list[AuditEvent], trail.by_keys(tenant, keys))  # untyped port
 
 
 class _Streams:
@@ -224,7 +224,7 @@ class _Streams:
         self.table = _CsvWriter(self.csv) if self.csv else None
         self.report = _ReportRows() if "pdf" in formats else None
 
-    def add(self, event: dict[str, Any], full: bool) -> None:
+    def add(self, event: AuditEvent, full: bool) -> None:
         if self.jsonl:
             self.jsonl.write((canonical_json(event if full else stub(event)) + "\n").encode("utf-8"))
         if not full:
@@ -248,7 +248,7 @@ class _Streams:
         return files
 
 
-def _chain_entry(entries: list[dict[str, Any]], tenant: str, event: dict[str, Any]) -> None:
+def _chain_entry(entries: list[dict[str, Any]], tenant: str, event: AuditEvent) -> None:
     """What the manifest says of each chain: the segment exported, its first link and its head."""
     if not entries or entries[-1]["debtor_id"] != event["debtor_id"]:
         entries.append(
@@ -356,7 +356,7 @@ class _ReportRows:
         self.rows: dict[str, dict[str, Any]] = {}
         self.omitted: set[str] = set()
 
-    def add(self, event: dict[str, Any]) -> None:
+    def add(self, event: AuditEvent) -> None:
         contact = event["contact_id"]
         if not event.get("channel") or contact in self.omitted:
             return  # not an event of one contact (preferences, inbound replies)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.domain.access import (
     ACCESS_CHAIN,
@@ -25,7 +25,7 @@ from chalicelib.domain.access import (
 )
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import StorageUnavailableError
-from chalicelib.domain.events import EventType
+from chalicelib.domain.events import AuditEvent, EventType
 from chalicelib.services import exports
 from chalicelib.services.export_bundle import ExportDeps
 from chalicelib.services.ports import KeyStore
@@ -47,7 +47,7 @@ def public(record: dict[str, Any]) -> dict[str, Any]:
     return {name: record.get(name) for name in PUBLIC_FIELDS}
 
 
-def audit_access(deps: Deps, tenant: str, now: datetime, event: str, subject: str, data: dict[str, Any]) -> None:
+def audit_access(deps: Deps, tenant: str, now: datetime, event: EventType, subject: str, data: dict[str, Any]) -> None:
     """Key and grant changes go into the tenant's own chain, beside its debtors' chains."""
     record_change((tenant, ACCESS_CHAIN), deps, now, [Draft(event, subject, data)], lambda led: led)
 
@@ -115,7 +115,8 @@ def revoke_key(keys: KeyStore, deps: Deps, now: datetime, *, tenant: str, key_id
 def _audited(deps: Deps, tenant: str, subject: str, event_type: str) -> bool:
     """In the audit table, or committed in the access chain's ledger and on its way there."""
     pending = deps.ledgers.get(tenant, ACCESS_CHAIN).outbox
-    events = [*deps.audit.for_contact(tenant, subject), *(e for e in pending if e["contact_id"] == subject)]
+    stored = cast(list[AuditEvent], deps.audit.for_contact(tenant, subject))  # untyped port
+    events = [*stored, *(e for e in pending if e["contact_id"] == subject)]
     return any(e["type"] == event_type for e in events)
 
 

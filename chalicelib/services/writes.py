@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import ConflictError, StorageUnavailableError
@@ -96,7 +96,7 @@ def commit_and_append(ledger: Ledger, new: Ledger, deps: Deps, now: datetime) ->
         return Committed(stored)  # the stream appender takes them from the ledger's new image
     events = [e for e in stored.outbox if e["seq"] > ledger.seq]
     try:
-        deps.audit.append(events)
+        deps.audit.append(cast(list[dict[str, Any]], events))  # untyped port
     except StorageUnavailableError:
         # The ledger holds them: the sweep appends them later. Nothing is lost.
         logger.warning("audit append left to the sweep: %d events", len(events))
