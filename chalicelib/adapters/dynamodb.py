@@ -123,7 +123,7 @@ def _deferred_json(item: Deferred) -> dict[str, Any]:
         "contact_id": item.contact_id,
         "request": item.request.model_dump(mode="json"),
         "not_before": item.not_before.isoformat(),
-        "attempts": item.attempts,
+        "attempts": item.deliveries_failed,  # the stored name
         **({"paced": True} if item.paced else {}),  # a provider slot it holds (docs/decisions/0017)
     }
 
@@ -141,7 +141,7 @@ def _ledger_from(item: dict[str, Any]) -> Ledger:
                 contact_id=d["contact_id"],
                 request=ContactRequest.model_validate(d["request"]),
                 not_before=datetime.fromisoformat(d["not_before"]),
-                attempts=d["attempts"],
+                deliveries_failed=d["attempts"],
                 paced=d.get("paced", False),
             )
             for d in json.loads(item["deferred"])
@@ -173,14 +173,14 @@ def _batch_get(client: Any, request: dict[str, Any], table: str) -> list[dict[st
     """BatchGetItem with its unprocessed keys asked again after a jittered backoff; still unprocessed after
     a few tries (throttled), it fails: a decision never goes ahead on part of what it must read."""
     items: list[dict[str, Any]] = []
-    for attempt in range(BATCH_GET_TRIES):
+    for try_no in range(BATCH_GET_TRIES):
         with storage_errors():
             response = client.batch_get_item(RequestItems=request)
         items += response.get("Responses", {}).get(table, [])
         request = response.get("UnprocessedKeys") or {}
         if not request:
             return items
-        time.sleep(random.uniform(0, 0.05 * 2**attempt))
+        time.sleep(random.uniform(0, 0.05 * 2**try_no))
     raise StorageUnavailableError("BatchGetItem left keys unprocessed")
 
 
@@ -472,7 +472,7 @@ class DynamoDBAuditLog:
         return True
 
     def record_incident(self, tenant: str, debtor_id: str, at: datetime, data: dict[str, Any]) -> None:
-        """An attempt that failed before its commit point: kept outside the chain, in its own partition."""
+        """A contact request that failed before its commit point: kept outside the chain, in its own partition."""
         body = {"tenant": tenant, "debtor_id": debtor_id, "type": "incident", "at": at.isoformat(), "data": data}
         item = {
             "pk": {"S": f"{person_key(tenant, debtor_id)}#incidents"},

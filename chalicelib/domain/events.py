@@ -38,7 +38,7 @@ class EventType(StrEnum):
     FAILED = Status.FAILED.value
     UNKNOWN = Status.UNKNOWN.value
     OUTCOME = "outcome"  # a call's reported outcome
-    INCIDENT = "incident"  # an attempt that could not be committed, kept with its reason
+    INCIDENT = "incident"  # a contact request that could not be committed, kept with its reason
     # what the person said or did, and the answers to it
     INBOUND_SMS = "inbound_sms"
     REPLY_PENDING = "reply_pending"

@@ -58,7 +58,7 @@ class Deferred:
     contact_id: str
     request: ContactRequest
     not_before: datetime
-    attempts: int = 0  # delivery attempts that failed retryably
+    deliveries_failed: int = 0  # hand-offs of this send to the provider that failed retryably (stored as "attempts")
     paced: bool = False  # not_before is a provider slot this contact holds: it does not queue for one again
 
 

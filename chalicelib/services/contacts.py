@@ -24,9 +24,9 @@ from chalicelib.domain.model import Channel, ContactRecord, ContactRequest, Deci
 from chalicelib.domain.pacing import HELD_SLOT_GRACE, PACED, WAIT
 from chalicelib.domain.preferences import OptOut
 from chalicelib.services import ids, recipients, suppression
-from chalicelib.services.delivery import Attempt, ContactResult, decision_json, deliver
+from chalicelib.services.delivery import ContactResult, Handling, decision_json, deliver
 from chalicelib.services.writes import (
-    MAX_COMMIT_ATTEMPTS,
+    MAX_COMMIT_TRIES,
     Deps,
     backoff,
     commit_and_append,
@@ -101,7 +101,7 @@ def _decision_data(
 
 
 def _plan(
-    attempt: Attempt,
+    handling: Handling,
     ledger: Ledger,
     found: list[tuple[str, OptOut]],
     deps: Deps,
@@ -110,7 +110,7 @@ def _plan(
     slot: datetime | None = None,
 ) -> tuple[Ledger, Status, Decision]:
     """``slot``: the provider slot an allowed message must wait for (it is rescheduled to it)."""
-    request, contact_id = attempt.request, attempt.contact_id
+    request, contact_id = handling.request, handling.contact_id
     history = [r for r in ledger.history if r.contact_id != contact_id]
     preferences = suppression.with_address(ledger.preferences, tuple(o for _scope, o in found))
     decision = engine.evaluate(request, history, deps.policies, now, preferences, permit_for=deps.permit_for)
@@ -127,7 +127,7 @@ def _plan(
     if status is Status.SCHEDULED:
         not_before = decision.not_before or now
         held = PACED in decision.reasons  # the slot is this contact's: it does not queue for another
-        new = new.with_deferred(Deferred(contact_id, request, not_before, attempt.deliveries_failed, paced=held))
+        new = new.with_deferred(Deferred(contact_id, request, not_before, handling.deliveries_failed, paced=held))
     if status is not Status.SENT:
         drafts.append(
             Draft(EventType(status), contact_id, {"not_before": decision_json(decision)["not_before"]}, *facets)
@@ -182,7 +182,7 @@ def submit_contact(
 
 def _submit(request: ContactRequest, deps: Deps, now: datetime, contact_id: str, trigger: str) -> ContactResult | None:
     held: datetime | None = None  # the provider slot this contact took or kept, once it has one
-    for attempt_no in range(MAX_COMMIT_ATTEMPTS):
+    for try_no in range(MAX_COMMIT_TRIES):
         # One strongly consistent read: the person's ledger and the address's opt-outs in both scopes.
         ledger, found, address = suppression.read_with_opt_outs(deps, request.tenant, request.debtor_id, request.to)
         deferral = ledger.deferral(contact_id)
@@ -190,9 +190,9 @@ def _submit(request: ContactRequest, deps: Deps, now: datetime, contact_id: str,
             return None
         if trigger == "api" and _known(ledger, contact_id):
             raise DuplicateContactError(contact_id)
-        attempt = Attempt(request, contact_id, deferral.attempts if deferral else 0)
+        handling = Handling(request, contact_id, deferral.deliveries_failed if deferral else 0)
         held = held or _kept_slot(deferral, now)
-        new, status, decision = _plan(attempt, ledger, found, deps, now, trigger)
+        new, status, decision = _plan(handling, ledger, found, deps, now, trigger)
         if status is Status.SENT:
             held = held or _take_slot(request, deps, now)
             if held is not None and held - now > PRESENT:
@@ -200,17 +200,17 @@ def _submit(request: ContactRequest, deps: Deps, now: datetime, contact_id: str,
                     deps.sleep((held - now).total_seconds())
                     now = held
                     continue
-                new, status, decision = _plan(attempt, ledger, found, deps, now, trigger, held)
+                new, status, decision = _plan(handling, ledger, found, deps, now, trigger, held)
         try:
             committed = commit_and_append(ledger, new, deps, now)
         except ConflictError:
-            backoff(deps, attempt_no)
+            backoff(deps, try_no)
             continue
         _wake_if_paced(deps, request, status, decision)
         if status is Status.SENT:
             if request.channel is Channel.SMS:  # a reply to this text will know whom it answers
                 recipients.remember(request, contact_id, address, deps, now)
-            return deliver(attempt, decision, deps, now, committed)
+            return deliver(handling, decision, deps, now, committed)
         return ContactResult(contact_id, status, decision)
     raise StorageUnavailableError("the person's ledger stayed contended; nothing was sent")
 

@@ -88,7 +88,7 @@ def issue_key(
 
 
 def revoke_key(keys: KeyStore, deps: Deps, now: datetime, *, tenant: str, key_id: str, by: str) -> dict[str, Any]:
-    """Revoked first, then audited; a revocation whose event was lost is audited by the next attempt."""
+    """Revoked first, then audited; a revocation whose event was lost is audited by the next revocation asked for."""
     record = keys.find(tenant, key_id)  # another tenant's key is not found
     try:
         keys.revoke(record["pk"], now.isoformat(), by)

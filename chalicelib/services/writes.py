@@ -27,7 +27,7 @@ from chalicelib.services.ports import AuditLog, EmailSender, LedgerRepository, S
 
 logger = logging.getLogger(__name__)
 
-MAX_COMMIT_ATTEMPTS = 30  # with jittered backoff: ~2 s of contention before giving up
+MAX_COMMIT_TRIES = 30  # with jittered backoff: ~2 s of contention before giving up
 
 
 @dataclass
@@ -58,9 +58,9 @@ class Deps:
     wake: Callable[[str, str, datetime], None] = field(default=lambda tenant, debtor_id, at: None)
 
 
-def backoff(deps: Deps, attempt: int) -> None:
+def backoff(deps: Deps, try_no: int) -> None:
     """Jittered exponential backoff after a version conflict, so contenders spread out."""
-    deps.sleep(random.uniform(0, min(0.25, 0.004 * 2**attempt)))
+    deps.sleep(random.uniform(0, min(0.25, 0.004 * 2**try_no)))
 
 
 def request_data(request: ContactRequest) -> dict[str, Any]:
@@ -113,7 +113,7 @@ def record_incident(
     exc: Exception,
     events: list[Draft] | None = None,
 ) -> None:
-    """Keep an attempt that could not be committed, with its reason (and the events it could not record).
+    """Keep a contact request that could not be committed, with its reason (and the events it could not record).
 
     It reaches the trail as every event does: through the person's ledger (and the appender). When the ledger
     cannot take it either, it is kept outside the chain in the person's incident partition; when that fails
@@ -155,8 +155,8 @@ def record_change(
     STOP): the ledger read is returned as it is.
     """
     appended = after.appended if after else frozenset()
-    for attempt_no in range(MAX_COMMIT_ATTEMPTS):
-        ledger = after.ledger if after and attempt_no == 0 else deps.ledgers.get(*key)
+    for try_no in range(MAX_COMMIT_TRIES):
+        ledger = after.ledger if after and try_no == 0 else deps.ledgers.get(*key)
         changed = mutate(ledger)
         events = drafts(ledger, changed) if callable(drafts) else drafts
         if not events and changed == ledger:
@@ -165,7 +165,7 @@ def record_change(
         try:
             commit_and_append(ledger.without_outbox(appended), new, deps, now)
         except ConflictError:
-            backoff(deps, attempt_no)
+            backoff(deps, try_no)
             continue
         return new
     raise StorageUnavailableError("the person's ledger stayed contended")
