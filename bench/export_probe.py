@@ -35,9 +35,9 @@ def _gateway(url: str) -> Any:
 def load(url: str, events: int, chains: int) -> dict[str, Any]:
     from boto3.dynamodb.types import TypeSerializer
 
-    from chalicelib import provision
     from chalicelib.adapters.dynamodb import audit_item
     from chalicelib.domain.audit import Draft, link
+    from tools.local import provision
 
     gateway, ser = _gateway(url), TypeSerializer()
     provision.ensure_all(gateway.clients, gateway.settings)

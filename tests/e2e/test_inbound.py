@@ -11,8 +11,8 @@ import boto3
 import pytest
 
 from chalicelib.services import inbound
-from gateway_cli.localstack import ROOT, LocalStack
 from tests.e2e.support import moto_data, new_debtor, sms_body
+from tools.local.stack import ROOT, LocalStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -21,7 +21,7 @@ def gateway_command(stack: LocalStack, *args: str) -> str:
     """Run ./gateway's module against this stack's moto server, as a person would against make run."""
     env = {**stack.env(), "AWS_ENDPOINT_URL": stack.endpoint}
     done = subprocess.run(
-        [sys.executable, "-m", "gateway_cli.main", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "tools.cli.main", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
     return done.stdout
 

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from chalicelib import api
 from chalicelib.domain import access
 from chalicelib.domain.access import SHARED_SCOPE, Role
 from chalicelib.domain.errors import GoneError
@@ -67,11 +66,9 @@ def world(policies: Any) -> Iterator[World]:
     import app as gateway_app
 
     with module_gateway(policies) as (gateway, patch):
-        patch.setattr(api, "utcnow", lambda: NOON_ATLANTA)
-        patch.setattr(gateway_app, "_gateway", gateway)
-        patch.setattr(gateway_app, "_submit_once", None)
+        gateway.clock = lambda: NOON_ATLANTA
         own, other = KeyRing(gateway, TENANT), KeyRing(gateway, OTHER)
-        with Client(gateway_app.app) as client:
+        with gateway_app.using(gateway), Client(gateway_app.app) as client:
             world = World(client, gateway, own, other, {})
             submitter = own.key(Role.SUBMITTER)
             sms = answer(call(world, "POST", "/v1/contacts", SMS, submitter))

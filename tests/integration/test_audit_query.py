@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 import pytest
 from chalice.test import Client
 
-from chalicelib import api
 from chalicelib.services import audit_read, consent
 from chalicelib.services.contacts import submit_contact
 from tests.auth import AuthedClient, KeyRing
@@ -43,7 +42,7 @@ CONTACTS = [
 
 
 class Clock:
-    """What ``api.utcnow`` answers in these tests; ``advance`` moves it between requests."""
+    """What the runtime's clock answers in these tests; ``advance`` moves it between requests."""
 
     def __init__(self, now: datetime) -> None:
         self.now = now
@@ -95,11 +94,9 @@ def stack(policies: Any) -> Iterator[tuple[Any, Client, Clock, list[dict[str, An
 
     with module_gateway(policies) as (gateway, patch):
         clock = Clock(NOW)
-        patch.setattr(api, "utcnow", clock)
-        patch.setattr(gateway_app, "_gateway", gateway)
-        patch.setattr(gateway_app, "_submit_once", None)
+        gateway.clock = clock
         events = build_trail(gateway)
-        with Client(gateway_app.app) as client:
+        with gateway_app.using(gateway), Client(gateway_app.app) as client:
             yield gateway, AuthedClient(client, KeyRing(gateway, "local")), clock, events
 
 

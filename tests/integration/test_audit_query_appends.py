@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import pytest
 
-from chalicelib import api
 from tests.integration.test_audit_query import (
     LISTINGS,
     NOW,
@@ -21,8 +20,8 @@ from tests.integration.test_audit_query import (
 
 
 @pytest.fixture
-def trail(gateway, monkeypatch):
-    monkeypatch.setattr(api, "utcnow", Clock(NOW))
+def trail(gateway):
+    gateway.clock = Clock(NOW)
     return build_trail(gateway)
 
 

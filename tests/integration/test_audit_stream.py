@@ -10,9 +10,8 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from chalicelib import provision
 from chalicelib.adapters.dynamodb import ledger_from_image, unpack_outbox
-from chalicelib.bootstrap import Clients, Gateway, bootstrap
+from chalicelib.bootstrap import Clients, Runtime, bootstrap
 from chalicelib.domain.policy import PolicySet
 from chalicelib.services import appender, audit_read
 from chalicelib.services.contacts import submit_contact
@@ -20,12 +19,13 @@ from chalicelib.services.dispatch import sweep_audit
 from chalicelib.settings import Settings
 from tests.conftest import make_request, utc
 from tests.integration.aws import LedgerStream, count_calls, fail_calls, sent_sms
+from tools.local import provision
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 
 
 @pytest.fixture
-def streaming(aws_env: None, policies: PolicySet) -> Iterator[Gateway]:
+def streaming(aws_env: None, policies: PolicySet) -> Iterator[Runtime]:
     with mock_aws():
         settings = Settings(
             unsubscribe_secret="integration-test-key", audit_append="stream", index_shards=4, day_shards=4
@@ -35,11 +35,11 @@ def streaming(aws_env: None, policies: PolicySet) -> Iterator[Gateway]:
         yield bootstrap(settings=settings, clients=clients, policies=policies)
 
 
-def _stored(gateway: Gateway, debtor_id: str = "d-1") -> list[int]:
+def _stored(gateway: Runtime, debtor_id: str = "d-1") -> list[int]:
     return [e["seq"] for e in gateway.trail.for_person("local", debtor_id)]
 
 
-def _ledger_item(gateway: Gateway, debtor_id: str = "d-1") -> dict:
+def _ledger_item(gateway: Runtime, debtor_id: str = "d-1") -> dict:
     return gateway.clients.dynamodb.get_item(
         TableName=gateway.settings.ledger_table, Key={"pk": {"S": f"local#{debtor_id}"}}, ConsistentRead=True
     )["Item"]
@@ -129,16 +129,14 @@ def test_without_the_stream_the_sweep_appends_after_its_grace(streaming):
     assert _stored(streaming) == [1, 2, 3] and json.loads(_ledger_item(streaming)["outbox"]["S"]) == []
 
 
-def test_a_contact_reads_whole_before_the_appender_runs(streaming, monkeypatch):
+def test_a_contact_reads_whole_before_the_appender_runs(streaming):
     from chalice.test import Client
 
     import app as gateway_app
     from tests.auth import AuthedClient, KeyRing
 
-    monkeypatch.setattr(gateway_app, "_gateway", streaming)
-    monkeypatch.setattr(gateway_app, "_submit_once", None)
     result = submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
-    with Client(gateway_app.app) as test_client:
+    with gateway_app.using(streaming), Client(gateway_app.app) as test_client:
         client = AuthedClient(test_client, KeyRing(streaming, "local"))
         body = json.loads(client.http.get(f"/v1/contacts/{result.contact_id}").body)
     assert [e["type"] for e in body["events"]] == ["requested", "decided", "sent"] and body["status"] == "sent"

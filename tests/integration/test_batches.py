@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib import api, batch_worker
 from chalicelib.domain.access import Role
+from chalicelib.entrypoints import batch_worker
 from tests.conftest import utc
 from tests.integration.aws import count_calls, fail_calls, sent_sms
 
@@ -31,8 +31,8 @@ def sms(debtor: str, **fields: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(autouse=True)
-def noon(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(api, "utcnow", lambda: NOON_ATLANTA)
+def noon(gateway: Any) -> None:
+    gateway.clock = lambda: NOON_ATLANTA
 
 
 def post_batch(client: Any, body: Any, **headers: str) -> Any:
@@ -283,15 +283,15 @@ def test_error_lists_stay_bounded_whatever_a_request_holds(client, gateway):
     assert len(rejected["errors"]) == 10 and len(response.body) < 5000
 
 
-def test_a_batch_with_no_result_for_half_an_hour_is_stalled(client, gateway, monkeypatch):
+def test_a_batch_with_no_result_for_half_an_hour_is_stalled(client, gateway):
     body = json.loads(post_batch(client, {"contacts": [sms("d-1")]}).body)
-    monkeypatch.setattr(api, "utcnow", lambda: NOON_ATLANTA + timedelta(minutes=31))
+    gateway.clock = lambda: NOON_ATLANTA + timedelta(minutes=31)
     assert json.loads(status(client, body["batch_id"]).body)["status"] == "stalled"
 
 
 def test_the_batch_queue_moves_a_message_to_its_dead_letters_after_the_workers_last_try(gateway):
-    from chalicelib import provision
     from chalicelib.services import batches
+    from tools.local import provision
 
     url, _ = queue(gateway)
     redrive = gateway.clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]

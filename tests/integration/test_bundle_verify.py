@@ -20,9 +20,9 @@ from chalicelib.domain.audit import event_hash
 from chalicelib.domain.policy import PolicySet, canonical_json
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
-from gateway_cli.bundle import verify_bundle
 from tests.conftest import make_request, utc
 from tests.integration.aws import module_gateway
+from tools.cli.bundle import verify_bundle
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 LATER = NOON_ATLANTA + timedelta(days=9)

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from chalicelib import api
 from tests.conftest import utc
 
 NOON_ATLANTA = utc(2026, 3, 16, 16, 2)  # Monday 12:02 EDT
@@ -27,9 +26,9 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+def clock(gateway: Any) -> Clock:
     now = Clock()
-    monkeypatch.setattr(api, "utcnow", now)
+    gateway.clock = now
     return now
 
 

@@ -19,12 +19,12 @@ import requests
 from chalice.test import Client
 from requests.structures import CaseInsensitiveDict
 
-from chalicelib.bootstrap import Gateway
+from chalicelib.bootstrap import Runtime
 from chalicelib.domain.access import Role
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
-from gateway_cli.main import main
 from tests.conftest import make_request, utc
+from tools.cli.main import main
 
 URL = "http://gateway.test"
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
@@ -51,7 +51,7 @@ class ChaliceAdapter(requests.adapters.BaseAdapter):
 
 
 @pytest.fixture
-def session(client: Client, gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> requests.Session:
+def session(client: Client, gateway: Runtime, monkeypatch: pytest.MonkeyPatch) -> requests.Session:
     """The CLI's session, routed to the app; a queued export is built at once, as the SQS worker would."""
 
     def run_queued_export(response: requests.Response, *args: Any, **kwargs: Any) -> None:
@@ -67,7 +67,7 @@ def session(client: Client, gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -
 
 
 @pytest.fixture
-def history(gateway: Gateway) -> int:
+def history(gateway: Runtime) -> int:
     for hour in range(4):
         submit_contact(make_request(), gateway.deps, NOON_ATLANTA + timedelta(hours=20 * hour))
     later = NOON_ATLANTA + timedelta(days=5)

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 import requests
 
-from chalicelib import api
 from chalicelib.domain.access import Role
-from gateway_cli import campaign
-from gateway_cli.main import main
+from chalicelib.http import models as api
 from tests.integration.aws import sent_sms
 from tests.integration.test_batches import NOON_ATLANTA, deliver, sms, waiting
 from tests.integration.test_cli_audit import URL, ChaliceAdapter
+from tools.cli import campaign
+from tools.cli.main import main
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def session(client: Any, gateway: Any, ring: Any, monkeypatch: pytest.MonkeyPatc
             while waiting(gateway):
                 deliver(gateway)
 
-    monkeypatch.setattr(api, "utcnow", lambda: NOON_ATLANTA)
+    gateway.clock = lambda: NOON_ATLANTA
     routed = requests.Session()
     routed.mount(URL, ChaliceAdapter(client))
     routed.hooks["response"].append(drain)

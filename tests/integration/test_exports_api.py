@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from chalicelib import api, provision
+from chalicelib import resources
 from chalicelib.domain.audit import event_hash
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
@@ -52,9 +52,9 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+def clock(gateway: Any) -> Clock:
     clock = Clock()
-    monkeypatch.setattr(api, "utcnow", clock)
+    gateway.clock = clock
     return clock
 
 
@@ -86,7 +86,7 @@ def get(client: Client, path: str, status: int = 200) -> dict[str, Any]:
 def queued(gateway: Any) -> list[str]:
     """Take every message off the export queue, as the SQS trigger would."""
     sqs = gateway.clients.sqs
-    url = sqs.get_queue_url(QueueName=provision.EXPORT_QUEUE)["QueueUrl"]
+    url = sqs.get_queue_url(QueueName=resources.EXPORT_QUEUE)["QueueUrl"]
     bodies = []
     while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
         for message in messages:
@@ -98,7 +98,7 @@ def queued(gateway: Any) -> list[str]:
 def run_worker(client: Client, bodies: list[str]) -> None:
     """The Lambda function bound to the queue, invoked with an SQS event, one message at a time."""
     for body in bodies:
-        event = client.events.generate_sqs_event(queue_name=provision.EXPORT_QUEUE, message_bodies=[body])
+        event = client.events.generate_sqs_event(queue_name=resources.EXPORT_QUEUE, message_bodies=[body])
         client.lambda_.invoke("export_worker", event)
 
 

@@ -12,11 +12,12 @@ import pytest
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.events import Status
 from chalicelib.domain.model import Result
-from chalicelib.faults import Crash, from_spec, is_local
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
+from chalicelib.settings import Settings, is_local
 from tests.conftest import TENANT, make_request, utc
 from tests.integration.aws import sent_email, sent_sms
+from tools.local.faults import Crash, FaultInjector, client_wrap, from_spec
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 
@@ -154,9 +155,26 @@ def test_faults_from_the_environment_only_against_a_local_endpoint() -> None:
     assert not is_local("https://localhost.example.com") and not is_local("https://x.com/?//127.0.0.1")
 
 
-def test_a_deployment_asking_for_faults_does_not_start() -> None:
-    from chalicelib.bootstrap import Clients
-    from chalicelib.settings import Settings
+def test_a_deployment_asking_for_faults_does_not_start(policies) -> None:
+    from chalicelib.bootstrap import bootstrap
 
-    with pytest.raises(ValueError):
-        _ = Clients(Settings(faults="throttle:dynamodb")).dynamodb
+    with pytest.raises(ValueError, match="GATEWAY_FAULTS"):
+        bootstrap(Settings(faults="throttle:dynamodb"), policies=policies)
+    with pytest.raises(ValueError, match="GATEWAY_FAULTS"):
+        client_wrap(Settings(faults="throttle:dynamodb", endpoint_url="https://dynamodb.us-east-1.amazonaws.com"))
+
+
+def test_the_local_server_injects_its_faults_into_the_apps_clients(policies, monkeypatch) -> None:
+    """tools/local/chalicelocal.py hands GATEWAY_FAULTS to the composition root before it serves the app."""
+    from chalicelib import bootstrap as root
+    from tools.local import chalicelocal
+
+    monkeypatch.setattr(root, "client_wrap", None)  # restored after: the hook is this process's
+    local = Settings(faults="throttle:dynamodb:*:0.5", faults_seed=7, endpoint_url="http://127.0.0.1:5000")
+    chalicelocal.inject_faults(local)
+    wrap = root.bootstrap(local, policies=policies).clients.wrap
+    injector = getattr(wrap, "__self__", None)
+    assert isinstance(injector, FaultInjector) and injector.seed == 7
+    assert [(r.kind, r.service, r.rate) for r in injector.rules] == [("throttle", "dynamodb", 0.5)]
+    chalicelocal.inject_faults(Settings(endpoint_url="http://127.0.0.1:5000"))  # no GATEWAY_FAULTS: none
+    assert root.bootstrap(local, policies=policies).clients.wrap is None

@@ -8,9 +8,10 @@ from datetime import timedelta
 
 from chalicelib.adapters.dynamodb import body_text
 from chalicelib.domain.model import ContactRecord, Result
-from chalicelib.services import inbound, invariants
+from chalicelib.services import inbound
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import make_request, utc
+from tools import invariants
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 
@@ -97,7 +98,7 @@ def _full(gateway, now, sent):
 
 
 def _provider():
-    from gateway_cli.motoserver import sent_messages
+    from tools.local.motoserver import sent_messages
 
     return [invariants.SentMessage(**m) for m in sent_messages()]
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from chalicelib import api, observability
+from chalicelib import observability
 from chalicelib.services import exports
 from tests.conftest import utc
 
@@ -93,7 +93,7 @@ def day_of_logs(
     """
     written = io.StringIO()
     monkeypatch.setattr(observability.logger.registered_handler, "stream", written)
-    monkeypatch.setattr(api, "utcnow", lambda: NOON_ATLANTA)
+    gateway.clock = lambda: NOON_ATLANTA
     sms = post(client, "/v1/contacts", contact())
     email = post(
         client,

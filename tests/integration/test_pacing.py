@@ -1,4 +1,4 @@
-"""Pacing over moto: SNS throttles injected by error code (chalicelib/faults.py) reschedule a contact to the
+"""Pacing over moto: SNS throttles injected by error code (tools/local/faults.py) reschedule a contact to the
 channel's next slot, through the dispatch queue, however often they come; it leaves once (docs/decisions/0017)."""
 
 from __future__ import annotations

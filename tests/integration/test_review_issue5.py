@@ -15,19 +15,19 @@ import pytest
 import requests
 from chalice.test import Client
 
-from chalicelib.bootstrap import Gateway
+from chalicelib.bootstrap import Runtime
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.audit_read import EventQuery
 from chalicelib.services.contacts import submit_contact
-from gateway_cli.bundle import verify_bundle
 from tests.conftest import make_request, utc
 from tests.integration.test_cli_audit import run, session  # noqa: F401 - the CLI routed to the app
+from tools.cli.bundle import verify_bundle
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 LATER = NOON_ATLANTA + timedelta(days=2)
 
 
-def _history(gateway: Gateway, **fields: Any) -> None:
+def _history(gateway: Runtime, **fields: Any) -> None:
     for step in range(3):
         submit_contact(make_request(**fields), gateway.deps, NOON_ATLANTA + timedelta(hours=20 * step))
     dispatch.sweep_audit(gateway.deps, LATER)
@@ -72,7 +72,7 @@ def test_a_cursor_whose_window_is_off_the_calendar_is_a_400_not_a_500(client: Cl
 # --- events.csv opens in a spreadsheet as data, never as a formula ------------------------------
 
 
-def test_no_cell_of_events_csv_starts_a_spreadsheet_formula(gateway: Gateway):
+def test_no_cell_of_events_csv_starts_a_spreadsheet_formula(gateway: Runtime):
     _history(gateway)
     submit_contact(
         make_request(channel="email", to="=cmd|'/Ccalc'!A0@example.com", message={"subject": "s", "body": "b"}),
@@ -112,7 +112,7 @@ class _SignsAfterAnotherWorker:
         return str(self.inner.public_key_pem())
 
 
-def test_two_workers_on_a_redelivered_message_leave_a_bundle_that_verifies(gateway: Gateway, tmp_path: Path):
+def test_two_workers_on_a_redelivered_message_leave_a_bundle_that_verifies(gateway: Runtime, tmp_path: Path):
     _history(gateway)
     deps = gateway.export_deps
     spec = exports.ExportSpec(debtor_id="d-1", formats=("jsonl", "csv", "pdf"))
@@ -135,7 +135,7 @@ def test_two_workers_on_a_redelivered_message_leave_a_bundle_that_verifies(gatew
     assert report.problems == []
 
 
-def test_a_worker_that_fails_after_another_finished_leaves_the_job_done(gateway: Gateway):
+def test_a_worker_that_fails_after_another_finished_leaves_the_job_done(gateway: Runtime):
     _history(gateway)
     deps = gateway.export_deps
     export_id = exports.request_export("local", exports.ExportSpec(debtor_id="d-1"), deps, LATER)["export_id"]
@@ -157,7 +157,7 @@ def test_a_worker_that_fails_after_another_finished_leaves_the_job_done(gateway:
 # --- the CLI reports a vanished chain instead of crashing on it ---------------------------------
 
 
-def test_cli_range_verify_reports_a_chain_the_trail_lost_entirely(session, gateway: Gateway, capsys):  # noqa: F811
+def test_cli_range_verify_reports_a_chain_the_trail_lost_entirely(session, gateway: Runtime, capsys):  # noqa: F811
     for debtor in ("d-1", "d-2"):
         submit_contact(make_request(debtor_id=debtor), gateway.deps, NOON_ATLANTA)
     dispatch.sweep_audit(gateway.deps, LATER)
