@@ -238,7 +238,7 @@ def bootstrap(
     return Runtime(
         settings=settings,
         clients=clients or Clients(settings, wrap=client_wrap),
-        policies=policies or policy_store.load_bundle(),
+        policies=policies or policy_store.load_policy_bundle(),
         clock=clock or system_clock(settings.clock_offset),
     )
 

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from chalicelib.domain.model import ContactRequest, Status
+from chalicelib.domain.events import Status
+from chalicelib.domain.model import ContactRequest
 
 if TYPE_CHECKING:
     from chalicelib.services.delivery import ContactResult
@@ -56,7 +57,7 @@ class Metrics:
             pass
 
     def record_decision(self, result: ContactResult, request: ContactRequest, trigger: str) -> None:
-        """The metrics of one decision (``Deps.observe``)."""
+        """The metrics of one decision (``UnitOfWork.observe``)."""
         channel, outcome = request.channel.value, result.status.value
         self.emit("Decisions", 1, channel=channel, outcome=outcome)
         for reason in result.decision.reasons:

@@ -18,10 +18,10 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.domain import engine
-from chalicelib.domain.audit import EventType
+from chalicelib.domain.events import AuditEvent, EventType
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.masking import mask_address
 from chalicelib.domain.model import Channel, ContactRecord, ContactRequest, Outcome, Result
@@ -60,15 +60,13 @@ class InvariantReport:
     unreported_calls: list[str] = field(default_factory=list)  # "tenant/debtor contact": settled unknown
 
 
-def _person_events(
-    tenant: str, debtor_id: str, deps: UnitOfWork, outbox: Iterable[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    stored = {e["seq"]: e for e in deps.audit.for_person(tenant, debtor_id)}
+def _person_events(tenant: str, debtor_id: str, deps: UnitOfWork, outbox: Iterable[AuditEvent]) -> list[AuditEvent]:
+    stored = {e["seq"]: e for e in cast(list[AuditEvent], deps.audit.for_person(tenant, debtor_id))}  # untyped port
     stored.update({e["seq"]: e for e in outbox})  # committed, not yet appended
     return [stored[s] for s in sorted(stored)]
 
 
-def _index(tenant: str, events: Iterable[dict[str, Any]]) -> tuple[dict[str, ContactRequest], dict[str, int]]:
+def _index(tenant: str, events: Iterable[AuditEvent]) -> tuple[dict[str, ContactRequest], dict[str, int]]:
     requests: dict[str, ContactRequest] = {}
     committed: dict[str, int] = {}  # contact -> seq of its last "allow"
     for event in events:
@@ -79,7 +77,7 @@ def _index(tenant: str, events: Iterable[dict[str, Any]]) -> tuple[dict[str, Con
     return requests, committed
 
 
-def _calls_without_valid_permit(tenant: str, debtor_id: str, events: Iterable[dict[str, Any]]) -> list[Violation]:
+def _calls_without_valid_permit(tenant: str, debtor_id: str, events: Iterable[AuditEvent]) -> list[Violation]:
     """Outcomes dated after their permit lapsed: the dialer placed a call the gateway had not permitted then."""
     return [
         Violation(
@@ -106,7 +104,7 @@ def check_person(
     tenant: str,
     debtor_id: str,
     deps: UnitOfWork,
-    events: list[dict[str, Any]] | None = None,
+    events: list[AuditEvent] | None = None,
     opt_outs: dict[str, list[tuple[str, OptOut]]] | None = None,
 ) -> tuple[int, list[Violation], list[str]]:
     """Returns the contacts checked, the violations, and the calls settled unknown (``unreported_calls``).
@@ -149,9 +147,7 @@ def check_people(tenant: str, debtor_ids: Iterable[str], deps: UnitOfWork) -> In
     return _check_all(tenant, ((d, None) for d in dict.fromkeys(debtor_ids)), deps)
 
 
-def _check_all(
-    tenant: str, people: Iterable[tuple[str, list[dict[str, Any]] | None]], deps: UnitOfWork
-) -> InvariantReport:
+def _check_all(tenant: str, people: Iterable[tuple[str, list[AuditEvent] | None]], deps: UnitOfWork) -> InvariantReport:
     report = InvariantReport()
     cache: dict[str, list[tuple[str, OptOut]]] = {}
     for debtor_id, events in people:
@@ -163,14 +159,14 @@ def _check_all(
     return report
 
 
-def _events_by_chain(tenant: str, start: datetime, end: datetime, audit: AuditQuery) -> dict[str, list[dict[str, Any]]]:
-    by_chain: dict[str, list[dict[str, Any]]] = {}
+def _events_by_chain(tenant: str, start: datetime, end: datetime, audit: AuditQuery) -> dict[str, list[AuditEvent]]:
+    by_chain: dict[str, list[AuditEvent]] = {}
     for _key, event in audit_read.matching(tenant, audit_read.EventQuery(start=start, end=end, limit=1000), audit):
-        by_chain.setdefault(event["debtor_id"], []).append(event)
+        by_chain.setdefault(event["debtor_id"], []).append(cast(AuditEvent, event))  # untyped port
     return by_chain
 
 
-def _people(by_chain: dict[str, list[dict[str, Any]]]) -> list[tuple[str, list[dict[str, Any]]]]:
+def _people(by_chain: dict[str, list[AuditEvent]]) -> list[tuple[str, list[AuditEvent]]]:
     # address chains (@addr:...) and the access chain hold no contacts of a person
     return [(chain, events) for chain, events in by_chain.items() if not chain.startswith("@")]
 
@@ -237,31 +233,31 @@ def check_invariants(
 def _collect_sends(
     tenant: str,
     chain: str,
-    events: list[dict[str, Any]],
+    events: list[AuditEvent],
     deps: UnitOfWork,
     sent_events: dict[str, tuple[str, str, str]],
     unknown: list[tuple[str, str]],
     addresses: set[str],
 ) -> None:
     unknown_ids = {e["contact_id"] for e in events if e["type"] == EventType.UNKNOWN}
-    outbox: tuple[dict[str, Any], ...] = ()
+    outbox: tuple[AuditEvent, ...] = ()
     if not chain.startswith("@"):  # a reservation still pending (in flight, or its sender died) may have left
         ledger = deps.ledgers.get(tenant, chain)
         outbox = ledger.outbox
         unknown_ids |= {r.contact_id for r in ledger.history if r.result is Result.PENDING}
     addresses.update(_addresses(events))
-    answered = {e["contact_id"] for e in events if e["type"] in ("reply_sent", "reply_failed")}
+    answered = {e["contact_id"] for e in events if e["type"] in (EventType.REPLY_SENT, EventType.REPLY_FAILED)}
     for event in events:
-        if event["type"] in (EventType.SENT, "reply_sent") and event["data"].get("provider_message_id"):
+        if event["type"] in (EventType.SENT, EventType.REPLY_SENT) and event["data"].get("provider_message_id"):
             sent_events[event["data"]["provider_message_id"]] = (tenant, chain, event["contact_id"])
-        elif event["type"] == "reply_pending" and event["contact_id"] not in answered:
+        elif event["type"] == EventType.REPLY_PENDING and event["contact_id"] not in answered:
             unknown.append((event["data"]["to"], event["data"]["body"]))  # its process died after the send
     if unknown_ids:
         unknown += _requested_to(tenant, chain, deps, outbox, unknown_ids)
 
 
 def _requested_to(
-    tenant: str, chain: str, deps: UnitOfWork, outbox: tuple[dict[str, Any], ...], contacts: set[str]
+    tenant: str, chain: str, deps: UnitOfWork, outbox: tuple[AuditEvent, ...], contacts: set[str]
 ) -> list[tuple[str, str]]:
     """(address, text) of the contacts' requests, read from the whole chain and the ledger's outbox."""
     requested = [e for e in _person_events(tenant, chain, deps, outbox) if e["type"] == EventType.REQUESTED]
@@ -272,7 +268,7 @@ def _requested_to(
     ]
 
 
-def _addresses(events: list[dict[str, Any]]) -> set[str]:
+def _addresses(events: list[AuditEvent]) -> set[str]:
     named = (e["data"].get(field) for e in events for field in ("to", "address"))
     return {address for address in named if isinstance(address, str)}
 

@@ -15,6 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from chalicelib.domain import zones
 from chalicelib.domain.addresses import EMAIL
+from chalicelib.domain.events import OUTCOME_FILTER_PATTERN
 from chalicelib.domain.model import (
     Channel,
     ContactRequest,
@@ -216,7 +217,7 @@ def addresses_param(value: str | None, limit: int) -> tuple[str, ...]:
     return addresses
 
 
-OUTCOME_VALUES = r"^(allow|defer|deny|sent|scheduled|blocked|permitted|refused|failed|unknown)$"
+OUTCOME_VALUES = OUTCOME_FILTER_PATTERN
 
 
 def instant(value: Any, *, end: bool) -> datetime | None:

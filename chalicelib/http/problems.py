@@ -24,7 +24,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.policy import PolicyError
 from chalicelib.services.batches import BatchKeyReusedError
-from chalicelib.services.calls import InvalidOutcomeError, NotAVoicePermitError
+from chalicelib.services.calls import InvalidOutcomeError, NotAVoicePermitError, OutcomeAlreadyReportedError
 from chalicelib.services.disputes import DisputeResolvedError
 
 logger = logging.getLogger("chalicelib.http")  # one logger for the edge, whichever module logs
@@ -165,6 +165,9 @@ PROBLEMS: dict[type[Exception], Callable[[Any], Problem]] = {
         409, "Already resolved", f"dispute {exc} was resolved before", [{"field": "dispute_id", "message": "resolved"}]
     ),
     NotAVoicePermitError: lambda exc: Problem(
+        409, "Not a voice permit", str(exc), [{"field": "contact_id", "message": str(exc)}]
+    ),
+    OutcomeAlreadyReportedError: lambda exc: Problem(  # the answer it gave when it was NotAVoicePermitError
         409, "Not a voice permit", str(exc), [{"field": "contact_id", "message": str(exc)}]
     ),
     DuplicateContactError: _already_handled,

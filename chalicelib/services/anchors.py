@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
+from chalicelib.domain.events import AuditEvent
 from chalicelib.domain.policy import canonical_json
 from chalicelib.domain.ports import AuditQuery, LockedObjects
 
@@ -34,7 +36,7 @@ def digest(heads: list[dict[str, Any]]) -> str:
     return hashlib.sha256(canonical_json(heads).encode()).hexdigest()
 
 
-def build_anchor(tenant: str, day: date, events: Any, created_at: datetime) -> dict[str, Any]:
+def build_anchor(tenant: str, day: date, events: Iterable[AuditEvent], created_at: datetime) -> dict[str, Any]:
     """From the day's events (any order), the last event of each chain: its seq and hash."""
     last: dict[str, tuple[int, str]] = {}
     for event in events:
@@ -98,7 +100,8 @@ def write_anchor(
     if existing is not None:
         return existing  # written once: even a hidden one is not written again
     start = datetime.combine(day, datetime.min.time(), UTC)
-    events = (event for _, event in audit.select(tenant=tenant, by="day", value=day.isoformat()))
+    selected = audit.select(tenant=tenant, by="day", value=day.isoformat())
+    events = (cast(AuditEvent, event) for _, event in selected)  # untyped port
     anchor = build_anchor(tenant, day, events, now)
     if not anchor["heads"]:
         return None  # nothing happened that day: nothing to anchor

@@ -15,10 +15,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.domain.audit import ChainCheck, verify_chain
 from chalicelib.domain.errors import InvalidFieldError, NotFoundError
+from chalicelib.domain.events import AuditEvent
+from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.policy import canonical_json
 from chalicelib.domain.ports import AuditQuery, LockedObjects
 from chalicelib.services import anchors
@@ -257,7 +259,7 @@ def verify(tenant: str, debtor_id: str, deps: UnitOfWork, cache: AnchorCache | N
     the last anchored head, which nobody can change: the anchor bucket is under Object Lock.
     """
     cache = cache or AnchorCache(deps.anchors)
-    events = deps.audit.for_person(tenant, debtor_id)
+    events = cast(list[AuditEvent], deps.audit.for_person(tenant, debtor_id))  # untyped port
     ledger = deps.ledgers.get(tenant, debtor_id)
     check = verify_chain(events)
     result: dict[str, Any] = {
@@ -279,14 +281,14 @@ def verify(tenant: str, debtor_id: str, deps: UnitOfWork, cache: AnchorCache | N
     return _reaches_head(tenant, debtor_id, deps, events, ledger, result)
 
 
-def _broken(result: dict[str, Any], events: list[dict[str, Any]], check: ChainCheck) -> dict[str, Any]:
+def _broken(result: dict[str, Any], events: list[AuditEvent], check: ChainCheck) -> dict[str, Any]:
     """The verdict on a chain whose hashes or links do not hold, with the event where they stop."""
     broken = next((e for e in events if e.get("seq") == check.broken_at), None)
     return {**result, "ok": False, "broken_at": check.broken_at, "problem": check.problem, "event": broken}
 
 
 def _reaches_head(
-    tenant: str, debtor_id: str, deps: UnitOfWork, events: list[dict[str, Any]], ledger: Any, result: dict[str, Any]
+    tenant: str, debtor_id: str, deps: UnitOfWork, events: list[AuditEvent], ledger: Ledger, result: dict[str, Any]
 ) -> dict[str, Any]:
     """The chain's events, with those still in the ledger's outbox, end at the head the ledger committed."""
     last_seq = events[-1]["seq"] if events else 0
@@ -301,7 +303,7 @@ def _reaches_head(
     if missing:
         # The appender may have appended them and emptied the outbox between the two reads. Read after the
         # ledger, strongly consistent, the table holds every event the outbox no longer does.
-        later = deps.audit.for_person(tenant, debtor_id, after_seq=last_seq)
+        later = cast(list[AuditEvent], deps.audit.for_person(tenant, debtor_id, after_seq=last_seq))  # untyped port
         if later:
             events = [*events, *later]
             check = verify_chain(events)
@@ -318,7 +320,7 @@ def _reaches_head(
     return {**result, "pending": sorted(pending)}
 
 
-def _check_anchors(tenant: str, debtor_id: str, events: list[dict[str, Any]], cache: AnchorCache) -> dict[str, Any]:
+def _check_anchors(tenant: str, debtor_id: str, events: list[AuditEvent], cache: AnchorCache) -> dict[str, Any]:
     """Each day's anchor names the chain's head at the end of that day: that event must be here."""
     chain = anchors.chain_id(tenant, debtor_id)
     by_seq = {e["seq"]: e for e in events}

@@ -86,7 +86,7 @@ def accept(
             raise BatchKeyReusedError(batch_id)
         if existing.get("state") == "queued":
             return {"batch_id": batch_id, "status": "accepted", "total": existing["total"], "replayed": True}
-        header = existing  # a first attempt stopped while queuing: queue it all again (contact ids are fixed)
+        header = existing  # a first run stopped while queuing: queue it all again (contact ids are fixed)
     return _queue(caller, pk, header, bodies, rejected or [], deps, now)
 
 
@@ -212,7 +212,7 @@ def _result(index: int, contact_id: str, answer: dict[str, Any], now: datetime) 
 def status(tenant: str, batch_id: str, deps: UnitOfWork, now: datetime, *, agency: str | None = None) -> dict[str, Any]:
     """Progress and every result so far; an agency sees only its own batches. A batch with no new
     result for ``STALLED_AFTER`` is ``stalled``: its remaining requests are in the dead-letter queue or
-    were never queued (a first attempt that stopped: post it again with the same Idempotency-Key)."""
+    were never queued (a first run that stopped: post it again with the same Idempotency-Key)."""
     header, results = deps.batches.read(batch_key(tenant, batch_id))
     if header is None or (agency is not None and header.get("agency") != agency):
         raise NotFoundError(batch_id)

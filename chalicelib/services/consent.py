@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any, Literal
 
 from chalicelib.domain.audit import Draft
+from chalicelib.domain.events import EventType
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.preferences import Preferences
 from chalicelib.services import suppression
 from chalicelib.services.contacts import record_change
 from chalicelib.services.unit_of_work import UnitOfWork
 
-PREFERENCES_CHANGED = "preferences_changed"
 Source = Literal["api", "sms-reply", "email-unsubscribe", "ses-bounce", "ses-complaint"]
 
 
@@ -77,7 +77,7 @@ def change_preferences(
             "before": before.preferences.model_dump(mode="json"),
             "after": after.preferences.model_dump(mode="json"),
         }
-        return [Draft(PREFERENCES_CHANGED, f"preferences:{debtor_id}", data)]
+        return [Draft(EventType.PREFERENCES_CHANGED, f"preferences:{debtor_id}", data)]
 
     new = record_change((tenant, debtor_id), deps, now, drafts, mutate)
     return preferences_view(debtor_id, new.preferences)

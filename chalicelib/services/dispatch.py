@@ -6,9 +6,10 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from chalicelib.domain.audit import Draft, EventType
+from chalicelib.domain.audit import Draft
+from chalicelib.domain.events import AuditEvent, EventType
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import ContactRecord, Result
 from chalicelib.domain.ports import Queue
@@ -108,7 +109,7 @@ def sweep_audit(deps: UnitOfWork, now: datetime, limit: int = 200) -> int:
     return repaired
 
 
-def unappended(deps: UnitOfWork, ledger: Ledger) -> list[dict[str, Any]]:
+def unappended(deps: UnitOfWork, ledger: Ledger) -> list[AuditEvent]:
     """The events of ``ledger``'s outbox the audit table does not hold yet."""
     if not ledger.outbox:
         return []
@@ -122,7 +123,7 @@ def _repair_person(deps: UnitOfWork, tenant: str, debtor_id: str) -> int:
     if not ledger.outbox:
         return 0
     missing = unappended(deps, ledger)
-    deps.audit.append(missing)
+    deps.audit.append(cast(list[dict[str, Any]], missing))  # untyped port
     deps.ledgers.mark_appended(ledger, ledger.seq)  # the outbox holds every unappended event
     return len(missing)
 

@@ -1,7 +1,7 @@
-"""Exports: a regulator-ready bundle of contact histories, requested over HTTP, built asynchronously.
+"""Exports: a regulator-ready export bundle of contact histories, requested over HTTP, built asynchronously.
 
-The request is recorded as a job and queued (SQS); the queue's worker builds the bundle
-(``services.bundles``) and records its files on the job, whose status hands out presigned URLs.
+The request is recorded as a job and queued (SQS); the queue's worker builds the export bundle
+(``services.export_bundle``) and records its files on the job, whose status hands out presigned URLs.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from chalicelib.domain.errors import (
     StorageUnavailableError,
 )
 from chalicelib.services.audit_read import MAX_RANGE_DAYS
-from chalicelib.services.bundles import ExportSpec, write_bundle
+from chalicelib.services.export_bundle import ExportSpec, write_export_bundle
 from chalicelib.services.unit_of_work import UnitOfWork
 
-__all__ = ["ExportSpec", "export_status", "request_export", "run_export", "write_bundle"]
+__all__ = ["ExportSpec", "export_status", "request_export", "run_export", "write_export_bundle"]
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ def run_export(tenant: str, export_id: str, deps: UnitOfWork, now: Callable[[], 
             pass  # progress is advisory
 
     try:
-        manifest = write_bundle(tenant, export_id, ExportSpec.from_job(job), deps, started, progress, prefix)
+        manifest = write_export_bundle(tenant, export_id, ExportSpec.from_job(job), deps, started, progress, prefix)
     except Exception as exc:  # recorded on the job for the officer; a redelivery would fail the same way
         logger.exception("export %s failed", export_id)
         failed = {"status": "failed", "error": f"{type(exc).__name__}: the export could not be built; request it again"}

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.audit import Draft
+from chalicelib.domain.events import EventType
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import Channel, ContactRecord, Result
 from chalicelib.domain.preferences import OptOut, OptOutSource
@@ -99,7 +100,9 @@ def handle_ses_notification(text: str, tenant: str, deps: UnitOfWork, now: datet
         key = (tenant, suppression.address_key(address))
         data = {"source": source, "kind": kind, "bounce_type": bounce_type or None, "message_id": message_id}
         mutate = _mutation(kind, bounce_type, address, message_id, now)
-        new = record_change(key, deps, now, _if_changed(Draft("ses_feedback", f"ses:{message_id}", data)), mutate)
+        new = record_change(
+            key, deps, now, _if_changed(Draft(EventType.SES_FEEDBACK, f"ses:{message_id}", data)), mutate
+        )
         if _is_suppressed(new, address):
             suppressed.append(address)
     return suppressed

@@ -17,6 +17,7 @@ from typing import Any
 
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import DeliveryError
+from chalicelib.domain.events import EventType
 from chalicelib.domain.inbound import REVOCATIONS, Classification, Reply, classify_reply
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import Channel
@@ -131,7 +132,7 @@ def handle_inbound_sms(message: InboundSms, tenant: str, deps: UnitOfWork, now: 
             return []  # delivered before, or a change already in force
         # Decided on the ledger actually committed: two deliveries of one STOP confirm once.
         turned["opted_out"] = not _sms_opt_out(before, message.origination) and _sms_opt_out(after, message.origination)
-        return [Draft("inbound_sms", contact_id, _event(found, message, contacts))]
+        return [Draft(EventType.INBOUND_SMS, contact_id, _event(found, message, contacts))]
 
     record_change(key, deps, now, drafts, _apply(found, message, now, debtors_changed))
     if turned.get("opted_out"):
@@ -149,14 +150,14 @@ def _answer(
     Its intent is committed before the send (``reply_pending``): a process that dies after the provider
     took the message leaves an audited reply, not a message nobody recorded."""
     pending = {"kind": kind, "exempt": True, "to": to, "body": text}
-    record_change(key, deps, now, [Draft("reply_pending", contact_id, pending)], lambda led: led)
+    record_change(key, deps, now, [Draft(EventType.REPLY_PENDING, contact_id, pending)], lambda led: led)
     try:
         data: dict[str, Any] = {
             "kind": kind,
             "exempt": True,
             "provider_message_id": deps.sms.send_sms(to=to, body=text),
         }
-        event = "reply_sent"
+        event = EventType.REPLY_SENT
     except DeliveryError as exc:
-        data, event = {"kind": kind, "exempt": True, "error_code": exc.code}, "reply_failed"
+        data, event = {"kind": kind, "exempt": True, "error_code": exc.code}, EventType.REPLY_FAILED
     record_change(key, deps, now, [Draft(event, contact_id, data)], lambda led: led)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.domain.access import (
     ACCESS_CHAIN,
@@ -25,6 +25,7 @@ from chalicelib.domain.access import (
 )
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import StorageUnavailableError
+from chalicelib.domain.events import AuditEvent, EventType
 from chalicelib.domain.ports import KeyLookup, KeyRegistry, KeyStore
 from chalicelib.services import exports
 from chalicelib.services.unit_of_work import UnitOfWork
@@ -46,7 +47,9 @@ def public(record: dict[str, Any]) -> dict[str, Any]:
     return {name: record.get(name) for name in PUBLIC_FIELDS}
 
 
-def audit_access(deps: UnitOfWork, tenant: str, now: datetime, event: str, subject: str, data: dict[str, Any]) -> None:
+def audit_access(
+    deps: UnitOfWork, tenant: str, now: datetime, event: EventType, subject: str, data: dict[str, Any]
+) -> None:
     """Key and grant changes go into the tenant's own chain, beside its debtors' chains."""
     record_change((tenant, ACCESS_CHAIN), deps, now, [Draft(event, subject, data)], lambda led: led)
 
@@ -78,7 +81,7 @@ def issue_key(
     }
     keys.put(record)
     try:
-        audit_access(deps, tenant, now, "key_created", key_id, public(record))
+        audit_access(deps, tenant, now, EventType.KEY_CREATED, key_id, public(record))
     except StorageUnavailableError:
         # A key nobody can find in the trail must not open anything: withdrawn before the caller hears.
         keys.revoke(hashed, now.isoformat(), UNAUDITED)
@@ -87,19 +90,26 @@ def issue_key(
 
 
 def revoke_key(keys: KeyStore, deps: UnitOfWork, now: datetime, *, tenant: str, key_id: str, by: str) -> dict[str, Any]:
-    """Revoked first, then audited; a revocation whose event was lost is audited by the next attempt."""
+    """Revoked first, then audited; a revocation whose event was lost is audited by the next revocation asked for."""
     record = keys.find(tenant, key_id)  # another tenant's key is not found
     try:
         keys.revoke(record["pk"], now.isoformat(), by)
     except AlreadyRevokedError:
-        if _audited(deps, tenant, key_id, "key_revoked"):
+        if _audited(deps, tenant, key_id, EventType.KEY_REVOKED):
             raise
         stored = keys.get(record["pk"]) or record
         by, at = str(stored.get("revoked_by") or by), str(stored.get("revoked_at") or now.isoformat())
-        audit_access(deps, tenant, now, "key_revoked", key_id, {"key_id": key_id, "revoked_by": by, "revoked_at": at})
+        audit_access(
+            deps, tenant, now, EventType.KEY_REVOKED, key_id, {"key_id": key_id, "revoked_by": by, "revoked_at": at}
+        )
         return {**public(stored), "revoked_at": at, "revoked_by": by}
     audit_access(
-        deps, tenant, now, "key_revoked", key_id, {"key_id": key_id, "revoked_by": by, "revoked_at": now.isoformat()}
+        deps,
+        tenant,
+        now,
+        EventType.KEY_REVOKED,
+        key_id,
+        {"key_id": key_id, "revoked_by": by, "revoked_at": now.isoformat()},
     )
     return {**public(record), "revoked_at": now.isoformat(), "revoked_by": by}
 
@@ -107,7 +117,8 @@ def revoke_key(keys: KeyStore, deps: UnitOfWork, now: datetime, *, tenant: str, 
 def _audited(deps: UnitOfWork, tenant: str, subject: str, event_type: str) -> bool:
     """In the audit table, or committed in the access chain's ledger and on its way there."""
     pending = deps.ledgers.get(tenant, ACCESS_CHAIN).outbox
-    events = [*deps.audit.for_contact(tenant, subject), *(e for e in pending if e["contact_id"] == subject)]
+    stored = cast(list[AuditEvent], deps.audit.for_contact(tenant, subject))  # untyped port
+    events = [*stored, *(e for e in pending if e["contact_id"] == subject)]
     return any(e["type"] == event_type for e in events)
 
 
@@ -155,7 +166,9 @@ def grant_export(
     if record["role"] != Role.REGULATOR.value or record.get("revoked_at"):
         raise AccessError("key_id", "must name a regulator key that is not revoked")
     granted = exports.grant(tenant, export_id, key_id, deps, now)
-    audit_access(deps, tenant, now, "export_granted", export_id, {"export_id": export_id, "key_id": key_id, "by": by})
+    audit_access(
+        deps, tenant, now, EventType.EXPORT_GRANTED, export_id, {"export_id": export_id, "key_id": key_id, "by": by}
+    )
     return {"export_id": export_id, "granted_to": granted}
 
 
@@ -164,6 +177,11 @@ def withdraw_grant(
 ) -> dict[str, Any]:
     granted = exports.grant(tenant, export_id, key_id, deps, now, withdraw=True)
     audit_access(
-        deps, tenant, now, "export_grant_withdrawn", export_id, {"export_id": export_id, "key_id": key_id, "by": by}
+        deps,
+        tenant,
+        now,
+        EventType.EXPORT_GRANT_WITHDRAWN,
+        export_id,
+        {"export_id": export_id, "key_id": key_id, "by": by},
     )
     return {"export_id": export_id, "granted_to": granted}

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.audit import Draft
+from chalicelib.domain.events import EventType
 from chalicelib.domain.inbound import Classification, Reply
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import Channel
@@ -24,8 +25,6 @@ from chalicelib.domain.recipients import SentTo, debtors, latest
 from chalicelib.services import disputes
 from chalicelib.services.unit_of_work import UnitOfWork
 from chalicelib.services.writes import record_change
-
-PREFERENCES_CHANGED = "preferences_changed"  # the same event a consent change through the API records
 
 
 def answered(found: Classification, address: Ledger, now: datetime) -> tuple[SentTo, ...]:
@@ -101,7 +100,7 @@ def _commit(
             "before": before.preferences.model_dump(mode="json"),
             "after": after.preferences.model_dump(mode="json"),
         }
-        return [Draft(PREFERENCES_CHANGED, f"preferences:{sent.debtor_id}", data)]
+        return [Draft(EventType.PREFERENCES_CHANGED, f"preferences:{sent.debtor_id}", data)]
 
     record_change((sent.tenant, sent.debtor_id), deps, now, drafts, mutate)
     return changed["now"]

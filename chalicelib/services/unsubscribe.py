@@ -16,6 +16,7 @@ from datetime import datetime
 
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import NotFoundError
+from chalicelib.domain.events import EventType
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import Channel
 from chalicelib.domain.preferences import OptOut
@@ -81,7 +82,7 @@ def unsubscribe(secret: bytes, token: str, deps: UnitOfWork, now: datetime) -> U
 
     def drafts(before: Ledger, after: Ledger) -> list[Draft]:
         changed["now"] = after != before
-        return [Draft("unsubscribed", f"unsubscribe:{key[1]}", data)] if changed["now"] else []
+        return [Draft(EventType.UNSUBSCRIBED, f"unsubscribe:{key[1]}", data)] if changed["now"] else []
 
     record_change(key, deps, now, drafts, mutate)
     return Unsubscribed(address, changed["now"])

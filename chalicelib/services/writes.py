@@ -12,22 +12,23 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from chalicelib.domain.audit import Draft, EventType
+from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import ConflictError, StorageUnavailableError
+from chalicelib.domain.events import EventType
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import ContactRequest
 from chalicelib.services.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
-MAX_COMMIT_ATTEMPTS = 30  # with jittered backoff: ~2 s of contention before giving up
+MAX_COMMIT_TRIES = 30  # with jittered backoff: ~2 s of contention before giving up
 
 
-def backoff(deps: UnitOfWork, attempt: int) -> None:
+def backoff(deps: UnitOfWork, try_no: int) -> None:
     """Jittered exponential backoff after a version conflict, so contenders spread out."""
-    deps.sleep(random.uniform(0, min(0.25, 0.004 * 2**attempt)))
+    deps.sleep(random.uniform(0, min(0.25, 0.004 * 2**try_no)))
 
 
 def request_data(request: ContactRequest) -> dict[str, Any]:
@@ -63,7 +64,7 @@ def commit_and_append(ledger: Ledger, new: Ledger, deps: UnitOfWork, now: dateti
         return Committed(stored)  # the stream appender takes them from the ledger's new image
     events = [e for e in stored.outbox if e["seq"] > ledger.seq]
     try:
-        deps.audit.append(events)
+        deps.audit.append(cast(list[dict[str, Any]], events))  # untyped port
     except StorageUnavailableError:
         # The ledger holds them: the sweep appends them later. Nothing is lost.
         logger.warning("audit append left to the sweep: %d events", len(events))
@@ -80,7 +81,7 @@ def record_incident(
     exc: Exception,
     events: list[Draft] | None = None,
 ) -> None:
-    """Keep an attempt that could not be committed, with its reason (and the events it could not record).
+    """Keep a contact request that could not be committed, with its reason (and the events it could not record).
 
     It reaches the trail as every event does: through the person's ledger (and the appender). When the ledger
     cannot take it either, it is kept outside the chain in the person's incident partition; when that fails
@@ -122,8 +123,8 @@ def record_change(
     STOP): the ledger read is returned as it is.
     """
     appended = after.appended if after else frozenset()
-    for attempt_no in range(MAX_COMMIT_ATTEMPTS):
-        ledger = after.ledger if after and attempt_no == 0 else deps.ledgers.get(*key)
+    for try_no in range(MAX_COMMIT_TRIES):
+        ledger = after.ledger if after and try_no == 0 else deps.ledgers.get(*key)
         changed = mutate(ledger)
         events = drafts(ledger, changed) if callable(drafts) else drafts
         if not events and changed == ledger:
@@ -132,7 +133,7 @@ def record_change(
         try:
             commit_and_append(ledger.without_outbox(appended), new, deps, now)
         except ConflictError:
-            backoff(deps, attempt_no)
+            backoff(deps, try_no)
             continue
         return new
     raise StorageUnavailableError("the person's ledger stayed contended")

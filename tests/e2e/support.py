@@ -302,7 +302,7 @@ def release(gateway: Any, debtor: str, contact_id: str) -> Any:
 
 def seed_permit(gateway: Any, body: dict[str, Any], at: datetime) -> str:
     """Grant a voice permit at a past instant ``at`` through the submit use case; returns its id."""
-    from chalicelib.domain.model import Status
+    from chalicelib.domain.events import Status
     from chalicelib.http import models as api
     from chalicelib.services.contacts import submit_contact
 

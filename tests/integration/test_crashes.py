@@ -20,8 +20,8 @@ from chalicelib.bootstrap import Runtime
 from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.errors import DuplicateContactError
 from chalicelib.services import dispatch, exports, inbound
-from chalicelib.services.bundles import ExportSpec
 from chalicelib.services.contacts import submit_contact
+from chalicelib.services.export_bundle import ExportSpec
 from tests.conftest import TENANT, make_request, utc
 from tests.integration.aws import GATEWAY_CLIENTS, LedgerStream, stream_gateway
 from tools import invariants

@@ -10,7 +10,8 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.domain.errors import StorageUnavailableError
-from chalicelib.domain.model import Result, Status
+from chalicelib.domain.events import Status
+from chalicelib.domain.model import Result
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
 from chalicelib.settings import Settings, is_local

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from chalicelib.domain.model import Channel, Result, Status
+from chalicelib.domain.events import Status
+from chalicelib.domain.model import Channel, Result
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import TENANT, make_request, utc
@@ -30,7 +31,7 @@ def test_pacing_under_a_provider_throttle(gateway, faults) -> None:
     at = NOON_ATLANTA
     for _ in range(3):
         (deferral,) = gateway.deps.ledgers.get(TENANT, "d-t").deferred
-        assert deferral.paced and deferral.attempts == 0
+        assert deferral.paced and deferral.deliveries_failed == 0
         assert timedelta(seconds=1) <= deferral.not_before - at <= timedelta(seconds=5)  # the next slot
         assert dispatch.dispatch_due(gateway.deps, deferral.not_before - timedelta(milliseconds=1)).dispatched == 0
         at = deferral.not_before

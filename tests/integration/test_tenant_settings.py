@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.access import ACCESS_CHAIN, Role
-from chalicelib.domain.model import Channel, Status
+from chalicelib.domain.events import Status
+from chalicelib.domain.model import Channel
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
 from tests.conftest import TENANT, make_request, utc

@@ -21,7 +21,7 @@ def test_deployment_zip_carries_the_validated_policy_bundle(packaged: Path, temp
     assert bundle["version"] == policies.version
     extracted = tmp_path / "policy_bundle.json"
     extracted.write_text(json.dumps(bundle))
-    assert policy_store.load_bundle(extracted).version == policies.version
+    assert policy_store.load_policy_bundle(extracted).version == policies.version
     functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Function"]
     assert functions and all(f["Properties"]["CodeUri"] == "./deployment.zip" for f in functions)
 

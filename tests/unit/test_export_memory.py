@@ -74,7 +74,7 @@ def export(chains: int, root: Path, per_chain: int = 100) -> tuple[dict[str, Any
     spec = exports.ExportSpec(start=DAY, end=DAY + timedelta(days=1), formats=("jsonl", "csv"))
     tracemalloc.start()
     try:
-        manifest = exports.write_bundle("t", "ex_memory", spec, deps, datetime(2026, 3, 3, tzinfo=DAY.tzinfo))
+        manifest = exports.write_export_bundle("t", "ex_memory", spec, deps, datetime(2026, 3, 3, tzinfo=DAY.tzinfo))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.errors import ThrottledDeliveryError
-from chalicelib.domain.model import Channel, Result, Status
+from chalicelib.domain.events import Status
+from chalicelib.domain.model import Channel, Result
 from chalicelib.domain.pacing import PACED, shards_for
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
@@ -112,11 +113,11 @@ def test_a_throttle_without_pacing_is_retried_later_and_never_counts_toward_the_
     first = submit_contact(make_request(), deps, NOON_ATLANTA)
     assert first is not None and first.status is Status.SCHEDULED
     at = NOON_ATLANTA
-    for _ in range(5):  # more throttles than MAX_DELIVERY_ATTEMPTS: still rescheduled each time
+    for _ in range(5):  # more throttles than MAX_DELIVERIES: still rescheduled each time
         at += timedelta(minutes=6)
         dispatch.dispatch_due(deps, at)
         (deferral,) = deps.ledgers.get(TENANT, "d-1").deferred
-        assert deferral.attempts == 0 and deferral.not_before == at + timedelta(minutes=5)
+        assert deferral.deliveries_failed == 0 and deferral.not_before == at + timedelta(minutes=5)
     deps.sms.fail_with = None
     dispatch.dispatch_due(deps, at + timedelta(minutes=6))
     assert len(deps.sms.sent) == 1 and deps.ledgers.get(TENANT, "d-1").deferred == ()

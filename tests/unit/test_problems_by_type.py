@@ -33,7 +33,7 @@ from chalicelib.http.problems import (
     unauthorized,
 )
 from chalicelib.services.batches import BatchKeyReusedError
-from chalicelib.services.calls import InvalidOutcomeError, NotAVoicePermitError
+from chalicelib.services.calls import InvalidOutcomeError, NotAVoicePermitError, OutcomeAlreadyReportedError
 from chalicelib.services.disputes import DisputeResolvedError
 
 
@@ -91,6 +91,7 @@ STATUSES: list[tuple[Exception, int]] = [
     (AlreadyRevokedError("k_1"), 409),
     (DisputeResolvedError("dp-1"), 409),
     (NotAVoicePermitError("c-1 is an SMS"), 409),
+    (OutcomeAlreadyReportedError("already reported as conversation"), 409),
     (DuplicateContactError("c-1"), 409),
     (StorageUnavailableError("throttled"), 503),
     (PolicyError("no bundle"), 503),

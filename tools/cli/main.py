@@ -93,7 +93,7 @@ def cmd_policy_publish(args: argparse.Namespace) -> int:
         json.dumps(
             {
                 "version": policy_set.version,
-                "bundle": str(policy_store.BUNDLE_PATH),
+                "bundle": str(policy_store.POLICY_BUNDLE_PATH),
                 "packs": [p.id for p in policy_set.packs],
             }
         )

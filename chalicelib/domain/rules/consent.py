@@ -8,7 +8,7 @@ from typing import Literal
 
 from chalicelib.domain import localtime
 from chalicelib.domain.model import Purpose
-from chalicelib.domain.rules import BaseRule, Context
+from chalicelib.domain.rules.base import BaseRule, Context
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 

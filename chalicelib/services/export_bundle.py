@@ -17,10 +17,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.audit import event_outcome, stub
+from chalicelib.domain.events import AuditEvent, EventType
 from chalicelib.domain.masking import mask_address
 from chalicelib.domain.policy import canonical_json
 from chalicelib.domain.ports import AuditQuery, ExportFiles, StreamWriter
@@ -28,7 +29,7 @@ from chalicelib.services import anchors
 from chalicelib.services.audit_read import EventQuery, matching
 from chalicelib.services.unit_of_work import UnitOfWork
 
-BUNDLE_FORMAT = "gateway-export/1"
+EXPORT_BUNDLE_FORMAT = "gateway-export/1"
 MAX_PDF_CONTACTS = 5000
 PROGRESS_EVERY = 2000  # events between progress updates of the job
 CSV_COLUMNS = (
@@ -92,12 +93,12 @@ def plan_chains(tenant: str, spec: ExportSpec, audit: AuditQuery) -> dict[str, l
     return chains
 
 
-def _in_filter(event: dict[str, Any], spec: ExportSpec) -> bool:
+def _in_filter(event: AuditEvent, spec: ExportSpec) -> bool:
     """Inside a chain's segment every event is in range; only another debt's events are left out."""
     return not spec.account_id or event.get("account_id") == spec.account_id
 
 
-def csv_row(event: dict[str, Any]) -> dict[str, Any]:
+def csv_row(event: AuditEvent) -> dict[str, Any]:
     data = event.get("data", {})
     reasons = data.get("reasons", []) if isinstance(data.get("reasons"), list) else []
     return {
@@ -109,7 +110,7 @@ def csv_row(event: dict[str, Any]) -> dict[str, Any]:
         "account_id": event.get("account_id", ""),
         "channel": event.get("channel", ""),
         "outcome": event_outcome(event) or "",
-        "to_masked": mask_address(data.get("to")) if event["type"] == "requested" else "",
+        "to_masked": mask_address(data.get("to")) if event["type"] == EventType.REQUESTED else "",
         "policy_version": data.get("policy_version", ""),
         "rules": "; ".join(str(r.get("rule", "")) for r in reasons),
         "citations": "; ".join(str(r.get("citation", "")) for r in reasons),
@@ -134,7 +135,7 @@ class _CsvWriter:
         self._writer.writeheader()
         self.rows = 0
 
-    def write(self, event: dict[str, Any]) -> None:
+    def write(self, event: AuditEvent) -> None:
         self._writer.writerow({k: _as_text(v) for k, v in csv_row(event).items()})
         self.rows += 1
         if self._buffer.tell() > 1 << 16:
@@ -156,7 +157,7 @@ class _Tally:
     last_at: str | None = None
     days: set[str] = field(default_factory=set)
 
-    def add(self, event: dict[str, Any]) -> None:
+    def add(self, event: AuditEvent) -> None:
         self.events += 1
         outcome = event_outcome(event)
         if outcome:
@@ -181,7 +182,7 @@ SHORT_SEGMENT = 25  # events; shorter segments are read by key, several chains i
 KEYS_PER_READ = 100  # keys handed to one by_keys call
 
 
-def segments(tenant: str, chains: dict[str, list[int]], audit: AuditQuery) -> Iterator[dict[str, Any]]:
+def segments(tenant: str, chains: dict[str, list[int]], audit: AuditQuery) -> Iterator[AuditEvent]:
     """Each chain's segment, chain after chain. Short ones (most debtors have a few events a day) are read
     by key (GetItems, several in flight), up to 100 events of consecutive chains at a time, instead of a Query
     per chain."""
@@ -190,16 +191,16 @@ def segments(tenant: str, chains: dict[str, list[int]], audit: AuditQuery) -> It
         first, last = chains[debtor_id]
         if last - first + 1 > SHORT_SEGMENT:
             if keys:
-                yield from audit.by_keys(tenant, keys)
+                yield from cast(list[AuditEvent], audit.by_keys(tenant, keys))  # untyped port
                 keys = []
-            yield from audit.segment(tenant, debtor_id, first, last)
+            yield from cast(Iterator[AuditEvent], audit.segment(tenant, debtor_id, first, last))  # untyped port
             continue
         if len(keys) + last - first + 1 > KEYS_PER_READ:
-            yield from audit.by_keys(tenant, keys)
+            yield from cast(list[AuditEvent], audit.by_keys(tenant, keys))  # untyped port
             keys = []
         keys += [(debtor_id, seq) for seq in range(first, last + 1)]
     if keys:
-        yield from audit.by_keys(tenant, keys)
+        yield from cast(list[AuditEvent], audit.by_keys(tenant, keys))  # untyped port
 
 
 class _Streams:
@@ -211,7 +212,7 @@ class _Streams:
         self.table = _CsvWriter(self.csv) if self.csv else None
         self.report = _ReportRows() if "pdf" in formats else None
 
-    def add(self, event: dict[str, Any], full: bool) -> None:
+    def add(self, event: AuditEvent, full: bool) -> None:
         if self.jsonl:
             self.jsonl.write((canonical_json(event if full else stub(event)) + "\n").encode("utf-8"))
         if not full:
@@ -235,7 +236,7 @@ class _Streams:
         return files
 
 
-def _chain_entry(entries: list[dict[str, Any]], tenant: str, event: dict[str, Any]) -> None:
+def _chain_entry(entries: list[dict[str, Any]], tenant: str, event: AuditEvent) -> None:
     """What the manifest says of each chain: the segment exported, its first link and its head."""
     if not entries or entries[-1]["debtor_id"] != event["debtor_id"]:
         entries.append(
@@ -250,7 +251,7 @@ def _chain_entry(entries: list[dict[str, Any]], tenant: str, event: dict[str, An
     entries[-1].update(last_seq=event["seq"], head_hash=event["hash"], events=entries[-1]["events"] + 1)
 
 
-def write_bundle(
+def write_export_bundle(
     tenant: str,
     export_id: str,
     spec: ExportSpec,
@@ -284,7 +285,7 @@ def write_bundle(
         )
     anchor_entries = _copy_anchors(tenant, tally.days, deps, prefix, files)
     manifest = {
-        "format": BUNDLE_FORMAT,
+        "format": EXPORT_BUNDLE_FORMAT,
         "export_id": export_id,
         "tenant": tenant,
         "created_at": now.isoformat(),
@@ -345,7 +346,7 @@ class _ReportRows:
         self.rows: dict[str, dict[str, Any]] = {}
         self.omitted: set[str] = set()
 
-    def add(self, event: dict[str, Any]) -> None:
+    def add(self, event: AuditEvent) -> None:
         contact = event["contact_id"]
         if not event.get("channel") or contact in self.omitted:
             return  # not an event of one contact (preferences, inbound replies)
@@ -357,14 +358,14 @@ class _ReportRows:
             {"at": event["at"], "channel": event["channel"], "account_id": event.get("account_id"), "to": ""},
         )
         data = event.get("data", {})
-        if event["type"] == "requested":
+        if event["type"] == EventType.REQUESTED:
             row["to"] = data.get("to") or ""
             row["message"] = (data.get("message") or {}).get("body", "")
-        elif event["type"] == "decided":
+        elif event["type"] == EventType.DECIDED:
             row.update(at=event["at"], outcome=data.get("outcome", ""), reasons=data.get("reasons", []))
             row["zones"] = data.get("inputs", {}).get("zones", [])
             row.setdefault("status", "sent" if data.get("outcome") == "allow" else "")
-        elif event["type"] == "outcome":
+        elif event["type"] == EventType.OUTCOME:
             row["status"] = data.get("result", "")
         elif event_outcome(event):
             row["status"] = event["type"]
