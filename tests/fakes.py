@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from chalicelib.domain.access import AlreadyRevokedError
 from chalicelib.domain.audit import DEFAULT_RETENTION_DAYS, event_outcome
 from chalicelib.domain.errors import ConflictError, NotFoundError, PermanentDeliveryError
+from chalicelib.domain.events import AuditEvent
 from chalicelib.domain.ledger import Ledger, index_shard
 from chalicelib.domain.pacing import take_slot
 from chalicelib.domain.policy import PolicySet
@@ -87,7 +88,7 @@ class InMemoryAuditTrail:
     """The audit table as DynamoDBAuditTrail reads and writes it: each event once, by person and sequence."""
 
     def __init__(self) -> None:
-        self.events: dict[tuple[str, str, int], dict[str, Any]] = {}
+        self.events: dict[tuple[str, str, int], AuditEvent] = {}
         self.incident_log: list[dict[str, Any]] = []
         self.expires: dict[tuple[str, str, int], int] = {}
 
@@ -97,7 +98,7 @@ class InMemoryAuditTrail:
     def incidents(self, tenant: str, debtor_id: str) -> list[dict[str, Any]]:
         return [i for i in self.incident_log if (i["tenant"], i["debtor_id"]) == (tenant, debtor_id)]
 
-    def append(self, events: Sequence[dict[str, Any]]) -> int:
+    def append(self, events: Sequence[AuditEvent]) -> int:
         before = len(self.events)
         for event in events:
             key = (event["tenant"], event["debtor_id"], event["seq"])
@@ -109,22 +110,20 @@ class InMemoryAuditTrail:
                 self.expires[key] = int(at.timestamp())
         return len(self.events) - before
 
-    def for_person(
-        self, tenant: str, debtor_id: str, after_seq: int = 0, limit: int | None = None
-    ) -> list[dict[str, Any]]:
+    def for_person(self, tenant: str, debtor_id: str, after_seq: int = 0, limit: int | None = None) -> list[AuditEvent]:
         found = [e for (t, d, s), e in self.events.items() if t == tenant and d == debtor_id and s > after_seq]
         return sorted(found, key=lambda e: e["seq"])[:limit]
 
-    def for_contact(self, tenant: str, contact_id: str) -> list[dict[str, Any]]:
+    def for_contact(self, tenant: str, contact_id: str) -> list[AuditEvent]:
         found = [e for (t, _, _), e in self.events.items() if t == tenant and e["contact_id"] == contact_id]
         return sorted(found, key=lambda e: e["seq"])
 
     @staticmethod
-    def _at_key(event: dict[str, Any]) -> str:
+    def _at_key(event: AuditEvent) -> str:
         at = datetime.fromisoformat(event["at"]).astimezone(UTC)
         return f"{at:%Y-%m-%dT%H:%M:%S.%f}Z#{event['debtor_id']}#{event['seq']:012d}"
 
-    def _partition(self, tenant: str, by: str, value: str) -> list[dict[str, Any]]:
+    def _partition(self, tenant: str, by: str, value: str) -> list[AuditEvent]:
         mine = [e for (t, _, _), e in self.events.items() if t == tenant]
         if by == "person":
             return sorted((e for e in mine if e["debtor_id"] == value), key=lambda e: e["seq"])
@@ -135,7 +134,7 @@ class InMemoryAuditTrail:
         return sorted(chosen, key=self._at_key)
 
     @staticmethod
-    def _attributes(tenant: str, event: dict[str, Any]) -> dict[str, Any]:
+    def _attributes(tenant: str, event: AuditEvent) -> dict[str, Any]:
         account = f"{tenant}#{event['account_id']}" if event.get("account_id") else None
         return {
             "channel": event.get("channel"),
@@ -167,13 +166,15 @@ class InMemoryAuditTrail:
         start = keys.index(dict(start_key)) + 1 if start_key else 0
         for key, event in zip(keys[start:], events[start:], strict=True):
             yield (
-                (key, copy.deepcopy(event)) if bodies else ({}, {"debtor_id": event["debtor_id"], "seq": event["seq"]})
+                (key, dict(copy.deepcopy(event)))
+                if bodies
+                else ({}, {"debtor_id": event["debtor_id"], "seq": event["seq"]})
             )
 
-    def segment(self, tenant: str, debtor_id: str, first_seq: int, last_seq: int) -> Iterator[dict[str, Any]]:
+    def segment(self, tenant: str, debtor_id: str, first_seq: int, last_seq: int) -> Iterator[AuditEvent]:
         yield from (e for e in self.for_person(tenant, debtor_id, first_seq - 1) if e["seq"] <= last_seq)
 
-    def by_keys(self, tenant: str, keys: Sequence[tuple[str, int]]) -> list[dict[str, Any]]:
+    def by_keys(self, tenant: str, keys: Sequence[tuple[str, int]]) -> list[AuditEvent]:
         return [copy.deepcopy(self.events[(tenant, d, s)]) for d, s in keys if (tenant, d, s) in self.events]
 
     def expiring(self, day: date) -> Iterator[dict[str, Any]]:

@@ -61,7 +61,7 @@ class InvariantReport:
 
 
 def _person_events(tenant: str, debtor_id: str, deps: UnitOfWork, outbox: Iterable[AuditEvent]) -> list[AuditEvent]:
-    stored = {e["seq"]: e for e in cast(list[AuditEvent], deps.audit.for_person(tenant, debtor_id))}  # untyped port
+    stored = {e["seq"]: e for e in deps.audit.for_person(tenant, debtor_id)}
     stored.update({e["seq"]: e for e in outbox})  # committed, not yet appended
     return [stored[s] for s in sorted(stored)]
 
@@ -162,7 +162,7 @@ def _check_all(tenant: str, people: Iterable[tuple[str, list[AuditEvent] | None]
 def _events_by_chain(tenant: str, start: datetime, end: datetime, audit: AuditQuery) -> dict[str, list[AuditEvent]]:
     by_chain: dict[str, list[AuditEvent]] = {}
     for _key, event in audit_read.matching(tenant, audit_read.EventQuery(start=start, end=end, limit=1000), audit):
-        by_chain.setdefault(event["debtor_id"], []).append(cast(AuditEvent, event))  # untyped port
+        by_chain.setdefault(event["debtor_id"], []).append(cast(AuditEvent, event))  # with bodies: whole events
     return by_chain
 
 

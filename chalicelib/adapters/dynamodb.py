@@ -370,6 +370,11 @@ def read_body(value: Mapping[str, Any]) -> dict[str, Any]:
     return _parse_body(value["S"] if "S" in value else value["B"])
 
 
+def as_event(body: dict[str, Any]) -> AuditEvent:
+    """A stored body, read back: the event the chain appended (its hash is checked by the readers)."""
+    return cast(AuditEvent, body)
+
+
 def body_text(value: Mapping[str, Any]) -> str:
     """The canonical JSON a stored ``body`` attribute holds, in either form."""
     return str(value["S"]) if "S" in value else zlib.decompress(bytes(value["B"])).decode()
@@ -439,7 +444,7 @@ class DynamoDBAuditLog:
         self._readers: ThreadPoolExecutor | None = None
         self.shards = shards
 
-    def append(self, events: Sequence[dict[str, Any]]) -> int:
+    def append(self, events: Sequence[AuditEvent]) -> int:
         """Returns how many were not stored before.
 
         A contact's consecutive events (its commit and its outcome, in one batch of the appender) enter
@@ -501,16 +506,16 @@ class DynamoDBAuditLog:
 
     def for_person(
         self, tenant: str, debtor_id: str, after_seq: int = 0, limit: int | None = None
-    ) -> list[dict[str, Any]]:
+    ) -> list[AuditEvent]:
         """Oldest first, from ``after_seq``; with ``limit``, reads no more pages than it needs."""
-        return self._query(
+        return self._events(
             KeyConditionExpression="pk = :p AND seq > :s",
             ExpressionAttributeValues={":p": {"S": person_key(tenant, debtor_id)}, ":s": {"N": str(after_seq)}},
             ConsistentRead=True,
             limit=limit,
         )
 
-    def for_contact(self, tenant: str, contact_id: str) -> list[dict[str, Any]]:
+    def for_contact(self, tenant: str, contact_id: str) -> list[AuditEvent]:
         """The index holds keys only, one entry a run of the contact's events (docs/decisions/0016): its
         entries in seq order, each run's events, then each body by key."""
         keys: dict[tuple[str, int], None] = {}  # runs may overlap (an append that stopped half-way): once each
@@ -526,7 +531,7 @@ class DynamoDBAuditLog:
                     first, run = int(i["seq"]["N"]), int(i.get("contact_run", {}).get("N", 1))
                     keys.update(((i["pk"]["S"], seq), None) for seq in range(first, first + run))
         found = self._bodies(list(keys))
-        return [body for body in found if body is not None and body.get("contact_id") == contact_id]
+        return [as_event(body) for body in found if body is not None and body.get("contact_id") == contact_id]
 
     def _bodies(self, keys: Sequence[tuple[str, int]], consistent: bool = False) -> list[dict[str, Any] | None]:
         """The bodies at (pk, seq), in the order asked, a few GetItems in flight (the audit table's roles may
@@ -549,6 +554,9 @@ class DynamoDBAuditLog:
             if item:
                 return read_body(item["body"])
         return None
+
+    def _events(self, limit: int | None = None, **kwargs: Any) -> list[AuditEvent]:
+        return [as_event(body) for body in self._query(limit, **kwargs)]
 
     def _query(self, limit: int | None = None, **kwargs: Any) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
@@ -693,7 +701,7 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
             if not start:
                 return
 
-    def segment(self, tenant: str, debtor_id: str, first_seq: int, last_seq: int) -> Iterator[dict[str, Any]]:
+    def segment(self, tenant: str, debtor_id: str, first_seq: int, last_seq: int) -> Iterator[AuditEvent]:
         """One chain from ``first_seq`` to ``last_seq``, page by page (never the whole chain in memory)."""
         paginator = self._client.get_paginator("query")
         with storage_errors():
@@ -709,9 +717,9 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
                 ProjectionExpression="body",
                 PaginationConfig={"PageSize": 500},
             ):
-                yield from (read_body(i["body"]) for i in page.get("Items", []))
+                yield from (as_event(read_body(i["body"])) for i in page.get("Items", []))
 
-    def by_keys(self, tenant: str, keys: Sequence[tuple[str, int]]) -> list[dict[str, Any]]:
+    def by_keys(self, tenant: str, keys: Sequence[tuple[str, int]]) -> list[AuditEvent]:
         """The events stored at (debtor_id, seq), in the order asked; a key with nothing stored is absent.
 
         Strongly consistent GetItems, a few in flight at once: the audit table's roles may Put, Get and
@@ -719,7 +727,7 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
         share of a BatchGetItem. The order is the keys', never the bodies' own seq: two swapped events stay
         swapped, for verification to see."""
         found = self._bodies([(person_key(tenant, debtor_id), seq) for debtor_id, seq in keys], consistent=True)
-        return [body for body in found if body is not None]
+        return [as_event(body) for body in found if body is not None]
 
     def extend_retention(self, pk: str, seq: int, expires_at: int) -> None:
         """The retention pass's only write: the same item put again with a later ``expires_at`` (TTL).

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from chalicelib.domain.events import AuditEvent
 from chalicelib.domain.ledger import Ledger
 
 # -- the ledger table ----------------------------------------------------------------------------------
@@ -60,7 +61,7 @@ class LedgerRepository(Ledgers, Outbox, DueIndex, Protocol):
 class AuditAppend(Protocol):
     """Writing audit events: appended once each, and incidents kept outside the chain."""
 
-    def append(self, events: Sequence[dict[str, Any]]) -> int: ...  # how many were new
+    def append(self, events: Sequence[AuditEvent]) -> int: ...  # how many were new
 
     def record_incident(self, tenant: str, debtor_id: str, at: datetime, data: dict[str, Any]) -> None: ...
 
@@ -70,9 +71,9 @@ class AuditHistory(Protocol):
 
     def for_person(
         self, tenant: str, debtor_id: str, after_seq: int = 0, limit: int | None = None
-    ) -> list[dict[str, Any]]: ...
+    ) -> list[AuditEvent]: ...
 
-    def for_contact(self, tenant: str, contact_id: str) -> list[dict[str, Any]]: ...
+    def for_contact(self, tenant: str, contact_id: str) -> list[AuditEvent]: ...
 
 
 class AuditQuery(Protocol):
@@ -89,12 +90,12 @@ class AuditQuery(Protocol):
         forward: bool = True,
         start_key: Mapping[str, Any] | None = None,
         page_size: int | None = 200,  # None: DynamoDB's 1 MB pages
-        bodies: bool = True,  # False: each event is only its debtor_id and seq
+        bodies: bool = True,  # False: each event is only its debtor_id and seq, not an AuditEvent
     ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]: ...
 
-    def segment(self, tenant: str, debtor_id: str, first_seq: int, last_seq: int) -> Iterator[dict[str, Any]]: ...
+    def segment(self, tenant: str, debtor_id: str, first_seq: int, last_seq: int) -> Iterator[AuditEvent]: ...
 
-    def by_keys(self, tenant: str, keys: Sequence[tuple[str, int]]) -> list[dict[str, Any]]: ...
+    def by_keys(self, tenant: str, keys: Sequence[tuple[str, int]]) -> list[AuditEvent]: ...
 
 
 class AuditRetention(Protocol):

@@ -101,7 +101,7 @@ def write_anchor(
         return existing  # written once: even a hidden one is not written again
     start = datetime.combine(day, datetime.min.time(), UTC)
     selected = audit.select(tenant=tenant, by="day", value=day.isoformat())
-    events = (cast(AuditEvent, event) for _, event in selected)  # untyped port
+    events = (cast(AuditEvent, event) for _, event in selected)  # select with bodies: whole events
     anchor = build_anchor(tenant, day, events, now)
     if not anchor["heads"]:
         return None  # nothing happened that day: nothing to anchor

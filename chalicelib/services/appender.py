@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, cast
 
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.events import AuditEvent
@@ -46,7 +45,7 @@ def append_committed(images: Iterable[Ledger], ledgers: Outbox, audit: AuditAppe
         if not events:
             continue
         try:
-            new = audit.append(cast(list[dict[str, Any]], events))  # untyped port
+            new = audit.append(events)
             ledgers.mark_appended(ledger, max(e["seq"] for e in events))
         except StorageUnavailableError:
             logger.exception("audit append failed for one person; the stream delivers it again")

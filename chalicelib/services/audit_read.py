@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, cast
+from typing import Any
 
 from chalicelib.domain.audit import ChainCheck, verify_chain
 from chalicelib.domain.errors import InvalidFieldError, NotFoundError
@@ -259,7 +259,7 @@ def verify(tenant: str, debtor_id: str, deps: UnitOfWork, cache: AnchorCache | N
     the last anchored head, which nobody can change: the anchor bucket is under Object Lock.
     """
     cache = cache or AnchorCache(deps.anchors)
-    events = cast(list[AuditEvent], deps.audit.for_person(tenant, debtor_id))  # untyped port
+    events = deps.audit.for_person(tenant, debtor_id)
     ledger = deps.ledgers.get(tenant, debtor_id)
     check = verify_chain(events)
     result: dict[str, Any] = {
@@ -303,7 +303,7 @@ def _reaches_head(
     if missing:
         # The appender may have appended them and emptied the outbox between the two reads. Read after the
         # ledger, strongly consistent, the table holds every event the outbox no longer does.
-        later = cast(list[AuditEvent], deps.audit.for_person(tenant, debtor_id, after_seq=last_seq))  # untyped port
+        later = deps.audit.for_person(tenant, debtor_id, after_seq=last_seq)
         if later:
             events = [*events, *later]
             check = verify_chain(events)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from chalicelib.domain import engine
 from chalicelib.domain.audit import Draft
@@ -263,7 +263,7 @@ def agency_of(events: list[AuditEvent]) -> str | None:
 
 def contact_events(tenant: str, contact_id: str, ledger: Ledger, deps: UnitOfWork) -> list[AuditEvent]:
     """A contact's events in order: those in the audit table and those the ledger holds for the appender."""
-    stored = {e["seq"]: e for e in cast(list[AuditEvent], deps.audit.for_contact(tenant, contact_id))}  # untyped port
+    stored = {e["seq"]: e for e in deps.audit.for_contact(tenant, contact_id)}
     stored.update({e["seq"]: e for e in ledger.outbox if e["contact_id"] == contact_id})
     return [stored[s] for s in sorted(stored)]
 

@@ -6,7 +6,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.events import AuditEvent, EventType
@@ -123,7 +123,7 @@ def _repair_person(deps: UnitOfWork, tenant: str, debtor_id: str) -> int:
     if not ledger.outbox:
         return 0
     missing = unappended(deps, ledger)
-    deps.audit.append(cast(list[dict[str, Any]], missing))  # untyped port
+    deps.audit.append(missing)
     deps.ledgers.mark_appended(ledger, ledger.seq)  # the outbox holds every unappended event
     return len(missing)
 

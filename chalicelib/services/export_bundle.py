@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.audit import event_outcome, stub
@@ -191,16 +191,16 @@ def segments(tenant: str, chains: dict[str, list[int]], audit: AuditQuery) -> It
         first, last = chains[debtor_id]
         if last - first + 1 > SHORT_SEGMENT:
             if keys:
-                yield from cast(list[AuditEvent], audit.by_keys(tenant, keys))  # untyped port
+                yield from audit.by_keys(tenant, keys)
                 keys = []
-            yield from cast(Iterator[AuditEvent], audit.segment(tenant, debtor_id, first, last))  # untyped port
+            yield from audit.segment(tenant, debtor_id, first, last)
             continue
         if len(keys) + last - first + 1 > KEYS_PER_READ:
-            yield from cast(list[AuditEvent], audit.by_keys(tenant, keys))  # untyped port
+            yield from audit.by_keys(tenant, keys)
             keys = []
         keys += [(debtor_id, seq) for seq in range(first, last + 1)]
     if keys:
-        yield from cast(list[AuditEvent], audit.by_keys(tenant, keys))  # untyped port
+        yield from audit.by_keys(tenant, keys)
 
 
 class _Streams:

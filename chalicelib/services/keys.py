@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from chalicelib.domain.access import (
     ACCESS_CHAIN,
@@ -25,7 +25,7 @@ from chalicelib.domain.access import (
 )
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import StorageUnavailableError
-from chalicelib.domain.events import AuditEvent, EventType
+from chalicelib.domain.events import EventType
 from chalicelib.domain.ports import KeyLookup, KeyRegistry, KeyStore
 from chalicelib.services import exports
 from chalicelib.services.unit_of_work import UnitOfWork
@@ -117,7 +117,7 @@ def revoke_key(keys: KeyStore, deps: UnitOfWork, now: datetime, *, tenant: str, 
 def _audited(deps: UnitOfWork, tenant: str, subject: str, event_type: str) -> bool:
     """In the audit table, or committed in the access chain's ledger and on its way there."""
     pending = deps.ledgers.get(tenant, ACCESS_CHAIN).outbox
-    stored = cast(list[AuditEvent], deps.audit.for_contact(tenant, subject))  # untyped port
+    stored = deps.audit.for_contact(tenant, subject)
     events = [*stored, *(e for e in pending if e["contact_id"] == subject)]
     return any(e["type"] == event_type for e in events)
 

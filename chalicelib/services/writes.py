@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import ConflictError, StorageUnavailableError
@@ -64,7 +64,7 @@ def commit_and_append(ledger: Ledger, new: Ledger, deps: UnitOfWork, now: dateti
         return Committed(stored)  # the stream appender takes them from the ledger's new image
     events = [e for e in stored.outbox if e["seq"] > ledger.seq]
     try:
-        deps.audit.append(cast(list[dict[str, Any]], events))  # untyped port
+        deps.audit.append(events)
     except StorageUnavailableError:
         # The ledger holds them: the sweep appends them later. Nothing is lost.
         logger.warning("audit append left to the sweep: %d events", len(events))
