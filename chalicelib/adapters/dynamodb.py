@@ -504,9 +504,7 @@ class DynamoDBAuditLog:
             ConsistentRead=True,
         )
 
-    def for_person(
-        self, tenant: str, debtor_id: str, after_seq: int = 0, limit: int | None = None
-    ) -> list[AuditEvent]:
+    def for_person(self, tenant: str, debtor_id: str, after_seq: int = 0, limit: int | None = None) -> list[AuditEvent]:
         """Oldest first, from ``after_seq``; with ``limit``, reads no more pages than it needs."""
         return self._events(
             KeyConditionExpression="pk = :p AND seq > :s",
