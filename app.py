@@ -33,6 +33,7 @@ from chalicelib.services import (
     calls,
     consent,
     contacts,
+    disclosure,
     dispatch,
     disputes,
     exports,
@@ -115,7 +116,8 @@ def submit() -> Response:
         outcome = runtime().submit_once({**payload, "key": key}, app.lambda_context)
     else:
         outcome = runtime().submit(payload)
-    return json_response(outcome["status"], outcome["body"])
+    # Told at the edge, so a replay of an answer stored before agencies were told less is told the same way.
+    return json_response(outcome["status"], disclosure.submission(who.agency, outcome["body"], runtime().policies))
 
 
 @secured(
@@ -175,7 +177,7 @@ def evaluate() -> Response:
         "zones": decision.inputs.get("zones", []),
         "inputs": decision.inputs,
     }
-    return json_response(200, body)
+    return json_response(200, disclosure.evaluation(who.agency, body, runtime().policies))
 
 
 @secured(
@@ -184,8 +186,9 @@ def evaluate() -> Response:
     roles=(SUBMITTER, COMPLIANCE),
 )
 def get_contact(contact_id: str) -> Response:
-    who = caller(current_request(app))
-    return json_response(200, contacts.get_contact(who.tenant, contact_id, runtime().deps, agency=who.agency))
+    who, g = caller(current_request(app)), runtime()
+    body = contacts.get_contact(who.tenant, contact_id, g.deps, agency=who.agency)
+    return json_response(200, disclosure.contact(who.agency, body, g.policies))
 
 
 @secured(
