@@ -48,6 +48,7 @@ class SecretsManagerUnsubscribeKeys:
         # One provider per label: Powertools caches by name alone, whatever VersionStage is asked for.
         self._current = SecretsProvider(boto3_client=client)
         self._previous = SecretsProvider(boto3_client=client)
+        self._no_previous_for: bytes | None = None  # the current value last seen with no previous one
         self._no_previous_until = float("-inf")
 
     def signing(self) -> bytes:
@@ -58,11 +59,13 @@ class SecretsManagerUnsubscribeKeys:
 
     def checking(self) -> tuple[bytes, ...]:
         current = self.signing()
-        if self._monotonic() < self._no_previous_until:
+        if self._no_previous_for == current and self._monotonic() < self._no_previous_until:
             return (current,)
         previous = self._get(self._previous, "AWSPREVIOUS")
-        if previous is None:  # never rotated: remembered as long as a value would be
-            self._no_previous_until = self._monotonic() + self._max_age
+        if previous is None:
+            # Never rotated: remembered as long as a value is cached, and only while the current value is
+            # the same (a rotation read since brings its previous value in at once).
+            self._no_previous_for, self._no_previous_until = current, self._monotonic() + self._max_age
             return (current,)
         return (current, previous)
 

@@ -136,3 +136,17 @@ def test_the_secret_arn_is_used_before_the_plain_variable(aws_env: None, policie
         assert bootstrap(settings=Settings(), policies=policies).unsubscribe_keys is None
         env = Settings.from_env({"UNSUBSCRIBE_SECRET_ARN": arn})
         assert env.unsubscribe_secret_arn == arn
+
+
+def test_a_rotation_read_brings_the_previous_key_in_at_once(aws: Clients) -> None:
+    """An instance that learnt "never rotated" keeps no stale belief once it reads a new current value."""
+    arn = aws.secretsmanager.create_secret(Name=NAME, SecretString="first-key")["ARN"]
+    clock = [0.0]
+    keys = SecretsManagerUnsubscribeKeys(aws.secretsmanager, arn, max_age=300, monotonic=lambda: clock[0])
+    old_link = unsubscribe.make_token(keys.signing(), TENANT, "jane@example.com")
+    clock[0] = 250.0
+    assert keys.checking() == (b"first-key",)  # never rotated, as of now
+    aws.secretsmanager.put_secret_value(SecretId=arn, SecretString="second-key")
+    keys._current.clear_cache()  # the current value's cache expired (Powertools keeps its own clock)
+    assert keys.checking() == (b"second-key", b"first-key")
+    assert unsubscribe.read_token(keys.checking(), old_link) == (TENANT, "jane@example.com")
