@@ -448,10 +448,10 @@ def unsubscribe_link(token: str) -> Response:
     """RFC 8058 one-click: mail clients POST; a person following the link gets a button (GET changes nothing)."""
     if current_request(app).method == "GET":
         return Response(body=UNSUBSCRIBE_PAGE, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
-    secret = (runtime().settings.unsubscribe_secret or "").encode()
-    if not secret:
+    keys = runtime().unsubscribe_keys
+    if keys is None:
         raise Problem(404, "Not found", "unsubscribe links are not configured here")
-    done = unsubscribe.unsubscribe(secret, token, runtime().deps, now())
+    done = unsubscribe.unsubscribe(keys.checking(), token, runtime().deps, now())
     answer = {"unsubscribed": True, "channel": "email", "address": done.address, "changed": done.changed}
     if not done.changed:
         answer["detail"] = "this address was already unsubscribed; nothing was changed or recorded"

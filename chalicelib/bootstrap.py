@@ -21,9 +21,11 @@ from chalicelib.adapters.dynamodb import AuditShards, DynamoDBAuditLog, DynamoDB
 from chalicelib.adapters.keys import DynamoDBKeys
 from chalicelib.adapters.messaging import SesEmailSender, SnsSmsSender
 from chalicelib.adapters.pacing import DynamoDBPacer, DynamoDBTenantSettings
+from chalicelib.adapters.secrets import SecretsManagerUnsubscribeKeys, StaticUnsubscribeKeys
 from chalicelib.adapters.storage import DynamoDBJobs, KmsSigner, S3Objects, SqsQueue
 from chalicelib.domain.model import Channel
 from chalicelib.domain.policy import PolicySet
+from chalicelib.domain.ports import UnsubscribeKeys
 from chalicelib.services import dispatch, unsubscribe
 from chalicelib.services.pacing import Pacing
 from chalicelib.services.unit_of_work import UnitOfWork
@@ -97,6 +99,10 @@ class Clients:
     @cached_property
     def sesv2(self) -> Any:
         return self._client("sesv2", PROVIDER_CONFIG)
+
+    @cached_property
+    def secretsmanager(self) -> Any:
+        return self._client("secretsmanager", STORAGE_CONFIG)
 
 
 @dataclass
@@ -188,12 +194,24 @@ class Runtime:
         shards = AuditShards(day=self.settings.day_shards, expiry=self.settings.index_shards)
         return DynamoDBAuditTrail(self.clients.dynamodb, self.settings.audit_table, shards)
 
+    @cached_property
+    def unsubscribe_keys(self) -> UnsubscribeKeys | None:
+        """The unsubscribe links' keys: the secret named by UNSUBSCRIBE_SECRET_ARN, read at run time and
+        cached (deployed), else UNSUBSCRIBE_SECRET (the local stack, tests); None: no email is sent."""
+        if self.settings.unsubscribe_secret_arn:
+            return SecretsManagerUnsubscribeKeys(
+                self.clients.on_first_use("secretsmanager"), self.settings.unsubscribe_secret_arn
+            )
+        if self.settings.unsubscribe_secret:
+            return StaticUnsubscribeKeys(self.settings.unsubscribe_secret)
+        return None
+
     def _unsubscribe_headers(self) -> Callable[[str, str], dict[str, str]] | None:
-        secret = self.settings.unsubscribe_secret
-        if not secret:
+        keys, url = self.unsubscribe_keys, self.settings.public_url
+        if keys is None:
             return None
-        key, url = secret.encode(), self.settings.public_url
-        return lambda tenant, address: unsubscribe.headers(key, url, tenant, address)
+        # The key is read at each send (from the cache): a rotation reaches the next email.
+        return lambda tenant, address: unsubscribe.headers(keys.signing(), url, tenant, address)
 
 
 ADAPTERS = (
@@ -210,6 +228,7 @@ ADAPTERS = (
     SqsQueue,
     DynamoDBPacer,
     DynamoDBTenantSettings,
+    SecretsManagerUnsubscribeKeys,
 )
 
 

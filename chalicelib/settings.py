@@ -28,6 +28,9 @@ class Settings(BaseModel):
     sms_sender_id: str | None = None
     endpoint_url: str | None = None  # moto server locally; unset in AWS
     unsubscribe_secret: str | None = None  # HMAC key of unsubscribe links; no secret, no email
+    # The Secrets Manager secret holding that key, read at run time and rotatable (deployed); before
+    # UNSUBSCRIBE_SECRET when both are set (docs/decisions/0027).
+    unsubscribe_secret_arn: str | None = None
     public_url: str = "http://127.0.0.1:8000"  # where unsubscribe links point
     jobs_table: str = resources.JOBS_TABLE
     keys_table: str = resources.KEYS_TABLE
@@ -77,6 +80,7 @@ class Settings(BaseModel):
             "sms_sender_id": "SMS_SENDER_ID",
             "endpoint_url": "AWS_ENDPOINT_URL",
             "unsubscribe_secret": "UNSUBSCRIBE_SECRET",
+            "unsubscribe_secret_arn": "UNSUBSCRIBE_SECRET_ARN",
             "public_url": "PUBLIC_URL",
             "jobs_table": "JOBS_TABLE",
             "keys_table": "KEYS_TABLE",

@@ -15,6 +15,10 @@ class StorageUnavailableError(GatewayError):
     """The ledger or audit store could not be read or written; nothing may be sent."""
 
 
+class SecretUnavailableError(GatewayError):
+    """A secret (the unsubscribe links' key) could not be read: nothing that needs it may go ahead."""
+
+
 class NotFoundError(GatewayError):
     """The named object does not exist for this tenant."""
 

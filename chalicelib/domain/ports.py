@@ -240,3 +240,15 @@ class Signer(Protocol):
     def sign(self, message: bytes) -> bytes: ...
 
     def public_key_pem(self) -> str: ...
+
+
+# -- the unsubscribe secret ----------------------------------------------------------------------------
+
+
+class UnsubscribeKeys(Protocol):
+    """The HMAC keys of unsubscribe links: the current one signs; the current one, then the one before the
+    last rotation, check. Either raises ``SecretUnavailableError`` when the secret cannot be read."""
+
+    def signing(self) -> bytes: ...
+
+    def checking(self) -> tuple[bytes, ...]: ...

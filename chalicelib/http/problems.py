@@ -20,6 +20,7 @@ from chalicelib.domain.errors import (
     GoneError,
     InvalidFieldError,
     NotFoundError,
+    SecretUnavailableError,
     StorageUnavailableError,
 )
 from chalicelib.domain.policy import PolicyError
@@ -137,6 +138,11 @@ def _dependency_down(exc: Exception) -> Problem:
     return Problem(503, "Dependency unavailable", "a dependency failed; nothing was sent")
 
 
+def _secret_down(exc: Exception) -> Problem:
+    logger.error("secret unavailable: %s", exc)
+    return Problem(503, "Dependency unavailable", "a secret could not be read; nothing was changed, retry later")
+
+
 def _already_handled(exc: Exception) -> Problem:
     return Problem(
         409,
@@ -172,6 +178,7 @@ PROBLEMS: dict[type[Exception], Callable[[Any], Problem]] = {
     ),
     DuplicateContactError: _already_handled,
     StorageUnavailableError: _dependency_down,
+    SecretUnavailableError: _secret_down,
     PolicyError: _dependency_down,
 }
 

@@ -14,6 +14,8 @@ from chalicelib.domain.errors import (
     DeliveryError,
     DeliveryOutcomeUnknownError,
     PermanentDeliveryError,
+    RetryableDeliveryError,
+    SecretUnavailableError,
     StorageUnavailableError,
     ThrottledDeliveryError,
 )
@@ -89,7 +91,10 @@ def _send(request: ContactRequest, deps: UnitOfWork) -> str:
     if deps.unsubscribe_headers is None:
         # RFC 8058 one-click unsubscribe is part of every email; without its secret, no email leaves.
         raise PermanentDeliveryError("UnsubscribeNotConfigured", "no unsubscribe secret")
-    headers = deps.unsubscribe_headers(request.tenant, request.to)
+    try:
+        headers = deps.unsubscribe_headers(request.tenant, request.to)
+    except SecretUnavailableError as exc:  # fail closed: no link, no email; tried again like a provider outage
+        raise RetryableDeliveryError("UnsubscribeKeyUnavailable", "the unsubscribe secret could not be read") from exc
     link = headers["List-Unsubscribe"].strip("<>")
     body = f"{message.body}\n\n{UNSUBSCRIBE_FOOTER.format(link=link)}"  # the notice is in every email
     return deps.email.send_email(to=request.to, subject=message.subject or "", body=body, headers=headers)

@@ -1,7 +1,8 @@
 """One-click email unsubscribe (RFC 8058): signed, unguessable tokens that name one address.
 
 A token is ``<payload>.<signature>``: the payload (tenant and address, base64url JSON) signed with
-HMAC-SHA256 under the deployment's secret. It cannot be forged or pointed at another address, and
+HMAC-SHA256 under the deployment's secret (the current key signs; the key before the last rotation still
+checks: docs/decisions/0027). It cannot be forged or pointed at another address, and
 reveals nothing but the address its holder already received mail at.
 """
 
@@ -11,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -38,11 +40,13 @@ def make_token(secret: bytes, tenant: str, address: str) -> str:
     return f"{payload}.{_b64(hmac.new(secret, payload.encode(), hashlib.sha256).digest())}"
 
 
-def read_token(secret: bytes, token: str) -> tuple[str, str]:
-    """(tenant, address); a forged, altered or malformed token is simply not found."""
+def read_token(keys: bytes | Sequence[bytes], token: str) -> tuple[str, str]:
+    """(tenant, address); a forged, altered or malformed token is simply not found. ``keys``: the current
+    key, then the one before a rotation (a link sent before the rotation still works)."""
     payload, _, signature = token.partition(".")
-    expected = _b64(hmac.new(secret, payload.encode(), hashlib.sha256).digest())
-    if not payload or not hmac.compare_digest(signature.encode(), expected.encode()):
+    candidates = (keys,) if isinstance(keys, bytes) else tuple(keys)
+    signed = [_b64(hmac.new(key, payload.encode(), hashlib.sha256).digest()) for key in candidates]
+    if not payload or not any(hmac.compare_digest(signature.encode(), s.encode()) for s in signed):
         raise NotFoundError("unsubscribe token")
     try:
         data = json.loads(_unb64(payload))
@@ -62,10 +66,10 @@ class Unsubscribed:
     changed: bool  # False: the address was suppressed already, and nothing was recorded
 
 
-def unsubscribe(secret: bytes, token: str, deps: UnitOfWork, now: datetime) -> Unsubscribed:
+def unsubscribe(keys: bytes | Sequence[bytes], token: str, deps: UnitOfWork, now: datetime) -> Unsubscribed:
     """Suppress the token's address for email, for every debtor. The link is public and may be replayed any
     number of times: only the first use changes anything, so only the first is audited."""
-    tenant, address = read_token(secret, token)
+    tenant, address = read_token(keys, token)
 
     def mutate(led: Ledger) -> Ledger:
         if any(o.channel is Channel.EMAIL and o.address == address for o in led.preferences.opt_outs):

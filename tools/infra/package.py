@@ -79,6 +79,10 @@ PACING = ("dynamodb:GetItem", "dynamodb:UpdateItem")
 SMS = ("sns:Publish",)
 EMAIL = ("ses:SendEmail",)
 KEY_USE = ("kms:Decrypt", "kms:GenerateDataKey")  # SQS and Secrets Manager under the data key
+# The functions that sign unsubscribe links (every email carries one) or check them (the public route): the
+# only ones that may read the secret, and the only ones told its ARN (docs/decisions/0027).
+UNSUBSCRIBE_SIGNERS = ("api_handler", "dispatch_worker", "batch_worker")
+SECRET_READ = ("secretsmanager:GetSecretValue",)
 
 # What each function may do, by logical resource: "Table", "Table/index/name", "Table/stream", "Bucket",
 # "Bucket/*" (objects), "Queue", "Key", and the pseudo-resources "sms" (phone numbers, never a topic),
@@ -172,6 +176,8 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "AnchorBucket/*": ("s3:PutObject", "s3:PutObjectRetention", "s3:GetObject", "s3:GetObjectVersion"),
     },
 }
+for _signer in UNSUBSCRIBE_SIGNERS:  # the secret is under the data key: these hold kms:Decrypt on it already
+    ACCESS[_signer]["UnsubscribeSecret"] = SECRET_READ
 for _async in ASYNC_FUNCTIONS:  # an invocation that fails every retry lands in the async dead letters
     ACCESS[_async]["AsyncDeadLetterQueue"] = ("sqs:SendMessage",)
 for _access in ACCESS.values():
@@ -189,6 +195,8 @@ def _arn(resource: str) -> Any:
         ses = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
         names = ("identity/${SenderDomain}", "identity/${SenderAddress}", "configuration-set/${EmailConfigurationSet}")
         return [_sub(ses + name) for name in names]
+    if resource == "UnsubscribeSecret":
+        return {"Ref": resource}  # a secret's Ref is its ARN
     base, _, rest = resource.partition("/")
     if not base.endswith(("Table", "Bucket", "Queue", "Key")):
         raise ValueError(f"no ARN for {resource}")
@@ -541,7 +549,6 @@ def environment() -> dict[str, Any]:
         "SES_SENDER": {"Ref": "SenderAddress"},
         "SES_CONFIGURATION_SET": {"Ref": "EmailConfigurationSet"},
         "PUBLIC_URL": {"Ref": "PublicUrl"},
-        "UNSUBSCRIBE_SECRET": _sub("{{resolve:secretsmanager:${UnsubscribeSecret}:SecretString}}"),
         "AUDIT_APPEND": "stream",
         "SMS_RATE_PER_SECOND": {"Ref": "SmsRatePerSecond"},
         "EMAIL_RATE_PER_SECOND": {"Ref": "EmailRatePerSecond"},
@@ -550,12 +557,18 @@ def environment() -> dict[str, Any]:
     }
 
 
+def secret_environment(function: str) -> dict[str, Any]:
+    """The unsubscribe secret's ARN, for the functions that read it at run time; its value is in no
+    function's environment."""
+    return {"UNSUBSCRIBE_SECRET_ARN": {"Ref": "UnsubscribeSecret"}} if function in UNSUBSCRIBE_SIGNERS else {}
+
+
 def _functions() -> dict[str, Any]:
     resources: dict[str, Any] = {}
     for function, logical in FUNCTIONS.items():
         properties: dict[str, Any] = {
             "FunctionName": _sub(function_name(function)),
-            "Environment": {"Variables": environment()},
+            "Environment": {"Variables": environment() | secret_environment(function)},
             # Under the data key, not Lambda's own: reading the variables takes kms:Decrypt on it too.
             "KmsKeyArn": {"Fn::GetAtt": ["DataKey", "Arn"]},
         }
