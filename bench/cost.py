@@ -124,8 +124,8 @@ def _one_sent_sms(audit_append: str) -> dict[str, Any]:
     from chalicelib import api
     from chalicelib.domain.access import Role
     from tests.auth import KeyRing
-    from tests.conftest import utc
     from tests.integration.aws import LedgerStream
+    from tests.support import utc
 
     with gateway_in_process(audit_append) as (gateway, meter):
         gateway_app._gateway, gateway_app._submit_once = gateway, None
@@ -192,7 +192,7 @@ def capacity_ratio(long_events: int = 10_000, short_events: int = 10) -> dict[st
     longest policy window); the older history lies before it. Built through the use case itself."""
     from chalicelib.services.contacts import submit_contact
     from chalicelib.services.dispatch import sweep_audit
-    from tests.conftest import make_request, utc
+    from tests.support import make_request, utc
 
     now = utc(2026, 3, 2, 17, 0)
     recent = [now - timedelta(hours=2 * i + 1) for i in range(math.ceil(short_events / 3))][::-1]

@@ -130,8 +130,8 @@ def run(contacts: int = int(os.environ.get("HEAT_CONTACTS", "10000"))) -> dict[s
     from chalicelib import api, provision
     from chalicelib.domain.access import Role
     from tests.auth import KeyRing
-    from tests.conftest import utc
     from tests.integration.aws import LedgerStream
+    from tests.support import utc
 
     with gateway_in_process("stream") as (gateway, _meter):
         meter = HeatMeter(provision.table_specs(gateway.settings))

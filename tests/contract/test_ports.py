@@ -13,9 +13,9 @@ from chalicelib.domain.errors import ConflictError
 from chalicelib.domain.ledger import Deferred, Ledger, index_shard
 from chalicelib.domain.model import ContactRecord
 from chalicelib.domain.recipients import SentTo
-from tests.conftest import make_request, utc
 from tests.contract.support import dynamodb_tables
 from tests.fakes import InMemoryAuditLog, InMemoryLedger
+from tests.support import make_request, utc
 
 NOW = utc(2026, 5, 4, 15, 0)
 

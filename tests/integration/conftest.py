@@ -12,8 +12,8 @@ from chalicelib.domain.policy import PolicySet
 from chalicelib.faults import FaultInjector
 from chalicelib.settings import Settings
 from tests.auth import AuthedClient, KeyRing
-from tests.conftest import TENANT
 from tests.integration.aws import GATEWAY_CLIENTS
+from tests.support import TENANT
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def gateway(aws_env: None, policies: PolicySet) -> Iterator[Gateway]:
 
 @pytest.fixture
 def ring(gateway: Gateway) -> KeyRing:
-    """Keys of tenant ``local`` (tests.conftest.TENANT), one per role, issued on first use."""
+    """Keys of tenant ``local`` (tests.support.TENANT), one per role, issued on first use."""
     return KeyRing(gateway, TENANT)
 
 

@@ -23,8 +23,8 @@ from chalicelib.domain.errors import GoneError
 from chalicelib.http import declared_roles
 from chalicelib.services import disputes, exports, inbound, keys
 from tests.auth import KeyRing
-from tests.conftest import TENANT, utc
 from tests.integration.aws import fail_calls, module_gateway
+from tests.support import TENANT, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 OTHER = "other-lender"

@@ -13,7 +13,7 @@ from chalicelib.domain.ledger import index_shard
 from chalicelib.domain.policy import canonical_json
 from chalicelib.services import audit_read
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import make_request, utc
+from tests.support import make_request, utc
 
 MORNING = utc(2026, 3, 12, 13, 0)  # 09:00 EDT
 DAY = audit_read.EventQuery(start=utc(2026, 3, 12), end=utc(2026, 3, 13), limit=7)

@@ -19,8 +19,8 @@ from chalicelib import api
 from chalicelib.services import audit_read, consent
 from chalicelib.services.contacts import submit_contact
 from tests.auth import AuthedClient, KeyRing
-from tests.conftest import make_request, utc
 from tests.integration.aws import module_gateway
+from tests.support import make_request, utc
 
 MONDAY = utc(2026, 3, 2)  # Atlanta is at UTC-5 this week: 17:00 UTC is noon there
 NOW = utc(2026, 3, 12, 12)

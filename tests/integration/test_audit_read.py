@@ -11,7 +11,7 @@ from chalice.test import Client
 from chalicelib.adapters.dynamodb import read_body
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import make_request, utc
+from tests.support import make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 

@@ -20,7 +20,7 @@ from chalicelib.domain.policy import canonical_json
 from chalicelib.services import anchors, audit_read, calls, dispatch, maintenance
 from chalicelib.services.audit_read import AuditDeps
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import make_request, utc
+from tests.support import make_request, utc
 
 MONDAY = utc(2026, 3, 2)
 AFTER_WEDNESDAY = utc(2026, 3, 5, 0, 20)  # the daily pass, once Wednesday is over and settled

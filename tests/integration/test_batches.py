@@ -11,8 +11,8 @@ import pytest
 
 from chalicelib import api, batch_worker
 from chalicelib.domain.access import Role
-from tests.conftest import utc
 from tests.integration.aws import count_calls, fail_calls, sent_sms
+from tests.support import utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 JSON = {"Content-Type": "application/json"}

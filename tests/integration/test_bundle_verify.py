@@ -21,8 +21,8 @@ from chalicelib.domain.policy import PolicySet, canonical_json
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
 from gateway_cli.bundle import verify_bundle
-from tests.conftest import make_request, utc
 from tests.integration.aws import module_gateway
+from tests.support import make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 LATER = NOON_ATLANTA + timedelta(days=9)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from chalicelib import api
-from tests.conftest import utc
+from tests.support import utc
 
 NOON_ATLANTA = utc(2026, 3, 16, 16, 2)  # Monday 12:02 EDT
 CALL = {"debtor_id": "d-call", "account_id": "a-call", "channel": "voice", "to": "+14045550100"}

@@ -24,7 +24,7 @@ from chalicelib.domain.access import Role
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
 from gateway_cli.main import main
-from tests.conftest import make_request, utc
+from tests.support import make_request, utc
 
 URL = "http://gateway.test"
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)

@@ -9,8 +9,8 @@ from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.services import dispatch, ids
 from chalicelib.services.calls import record_call_outcome
 from chalicelib.services.contacts import get_contact, submit_contact
-from tests.conftest import TENANT, make_request, utc
 from tests.integration.aws import fail_calls, sent_email, sent_sms
+from tests.support import TENANT, make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 NIGHT_ATLANTA = utc(2026, 3, 3, 3, 0)  # 22:00 in Atlanta

@@ -24,8 +24,8 @@ from chalicelib.services import dispatch, exports, inbound, invariants
 from chalicelib.services.bundles import ExportSpec
 from chalicelib.services.contacts import submit_contact
 from gateway_cli.motoserver import sent_messages
-from tests.conftest import TENANT, make_request, utc
 from tests.integration.aws import GATEWAY_CLIENTS, LedgerStream, stream_gateway
+from tests.support import TENANT, make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 NIGHT_ATLANTA = utc(2026, 3, 2, 7, 0)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from chalicelib.domain.audit import Draft, link, verify_chain
 from chalicelib.services import bundles
-from tests.conftest import utc
 from tests.integration.aws import count_calls
+from tests.support import utc
 
 AT = utc(2026, 3, 2, 9, 0)
 LENGTHS = {"d-a": 1, "d-b": 3, "d-c": 40, "d-d": 24, "d-e": 25, "d-f": 60, "d-g": 2}

@@ -24,7 +24,7 @@ from chalicelib import api, provision
 from chalicelib.domain.audit import event_hash
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import make_request, utc
+from tests.support import make_request, utc
 
 MONDAY = utc(2026, 3, 2)
 NOW = utc(2026, 3, 5, 12)  # Thursday: Monday to Wednesday are anchored

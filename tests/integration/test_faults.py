@@ -14,8 +14,8 @@ from chalicelib.domain.model import Result, Status
 from chalicelib.faults import Crash, from_spec, is_local
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import TENANT, make_request, utc
 from tests.integration.aws import sent_email, sent_sms
+from tests.support import TENANT, make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 

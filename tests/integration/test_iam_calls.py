@@ -24,8 +24,8 @@ from chalicelib.services import pacing
 from chalicelib.settings import Settings
 from gateway_cli import package
 from tests.auth import AuthedClient, KeyRing
-from tests.conftest import TENANT, utc
 from tests.integration.aws import GATEWAY_CLIENTS, LedgerStream, stream_gateway
+from tests.support import TENANT, utc
 
 NIGHT_ATLANTA = utc(2026, 3, 2, 7, 0)  # 02:00 in Atlanta: texts are deferred
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)

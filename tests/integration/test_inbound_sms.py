@@ -9,8 +9,8 @@ import pytest
 from chalicelib.domain.inbound import Reply
 from chalicelib.services import inbound, suppression
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import TENANT, make_request, utc
 from tests.integration.aws import sent_sms
+from tests.support import TENANT, make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 NUMBER = "+14045550100"

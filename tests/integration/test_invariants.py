@@ -10,7 +10,7 @@ from chalicelib.adapters.dynamodb import body_text
 from chalicelib.domain.model import ContactRecord, Result
 from chalicelib.services import inbound, invariants
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import make_request, utc
+from tests.support import make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 

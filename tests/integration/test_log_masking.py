@@ -14,7 +14,7 @@ from chalice.test import Client
 
 from chalicelib import api, observability
 from chalicelib.services import exports
-from tests.conftest import utc
+from tests.support import utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 NUMBER, MASKED_NUMBER = "+14045550100", "+1404•••0100"

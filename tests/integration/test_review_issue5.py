@@ -20,8 +20,8 @@ from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.audit_read import EventQuery
 from chalicelib.services.contacts import submit_contact
 from gateway_cli.bundle import verify_bundle
-from tests.conftest import make_request, utc
 from tests.integration.test_cli_audit import run, session  # noqa: F401 - the CLI routed to the app
+from tests.support import make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 LATER = NOON_ATLANTA + timedelta(days=2)

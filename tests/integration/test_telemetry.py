@@ -11,8 +11,8 @@ from typing import Any
 from chalicelib import telemetry
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import make_request, utc
 from tests.integration.aws import fail_calls
+from tests.support import make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 NIGHT_ATLANTA = utc(2026, 3, 2, 7, 0)

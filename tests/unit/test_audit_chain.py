@@ -7,7 +7,7 @@ import copy
 import pytest
 
 from chalicelib.domain.audit import GENESIS, Draft, event_hash, link, verify_chain
-from tests.conftest import utc
+from tests.support import utc
 
 
 def _chain(count: int = 500) -> list[dict]:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from chalicelib.domain.model import Result
 from chalicelib.services import calls, dispatch
 from chalicelib.services.contacts import Deps, submit_contact
-from tests.conftest import TENANT, make_request, utc
+from tests.support import TENANT, make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 16, 16, 2)  # Monday 12:02 EDT
 LOCKOUT = "us-federal/call-after-conversation"

@@ -13,7 +13,7 @@ from typing import Any
 from chalicelib.domain.model import Result
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import Deps, submit_contact
-from tests.conftest import TENANT, make_request, utc
+from tests.support import TENANT, make_request, utc
 
 NIGHT_ATLANTA = utc(2026, 3, 2, 11, 0)  # 06:00 EST: texts wait until 08:00
 EIGHT_ATLANTA = utc(2026, 3, 2, 13, 0)

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from chalicelib.domain.audit import Draft, link, verify_chain
 from chalicelib.services import exports
 from gateway_cli.bundle import verify_bundle
-from tests.conftest import utc
+from tests.support import utc
 
 DAY = utc(2026, 3, 2, 0, 0)
 

@@ -22,7 +22,7 @@ from chalicelib.domain.engine import evaluate
 from chalicelib.domain.model import Outcome
 from chalicelib.domain.policy import PolicySet
 from chalicelib.domain.zones import country_zones, resolve
-from tests.conftest import make_request, utc
+from tests.support import make_request, utc
 
 EASTERN, CENTRAL, MOUNTAIN, PACIFIC = "America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"
 INSTANTS = [datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=6 * n) for n in range(4 * 730)]
@@ -190,7 +190,7 @@ def test_a_numbers_zones_hold_every_zone_phonenumbers_names() -> None:
 def test_a_nanp_lookup_reads_the_nanp_table_only() -> None:
     code = (
         "from chalicelib.domain import number_zones, zones\n"
-        "from tests.conftest import make_request\n"
+        "from tests.support import make_request\n"
         "zones.resolve(make_request(to='+18505550123', location={}))\n"
         "print(number_zones._table.cache_info().currsize)"
     )

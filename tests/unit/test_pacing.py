@@ -15,8 +15,8 @@ from chalicelib.domain.pacing import PACED, shards_for
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import Deps, submit_contact
 from chalicelib.services.pacing import SETTINGS_TTL, Pacing
-from tests.conftest import TENANT, make_request, utc
 from tests.fakes import InMemoryPacer, InMemorySettingsStore
+from tests.support import TENANT, make_request, utc
 from tests.unit.test_dispatch_fanout import EIGHT_ATLANTA, HERD, DelayQueue, herd
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
