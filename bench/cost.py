@@ -121,11 +121,9 @@ def _one_sent_sms(audit_append: str) -> dict[str, Any]:
     from chalice.test import Client
 
     import app as gateway_app
+    from bench.support import KeyRing, LedgerStream, utc
     from chalicelib import api
     from chalicelib.domain.access import Role
-    from tests.auth import KeyRing
-    from tests.integration.aws import LedgerStream
-    from tests.support import utc
 
     with gateway_in_process(audit_append) as (gateway, meter):
         gateway_app._gateway, gateway_app._submit_once = gateway, None
@@ -190,9 +188,9 @@ def capacity_ratio(long_events: int = 10_000, short_events: int = 10) -> dict[st
     """Read and write units of one decision for a person with ``long_events`` past audit events over one
     with ``short_events``, both with the same recent activity (the last ``short_events`` events, inside the
     longest policy window); the older history lies before it. Built through the use case itself."""
+    from bench.support import make_request, utc
     from chalicelib.services.contacts import submit_contact
     from chalicelib.services.dispatch import sweep_audit
-    from tests.support import make_request, utc
 
     now = utc(2026, 3, 2, 17, 0)
     recent = [now - timedelta(hours=2 * i + 1) for i in range(math.ceil(short_events / 3))][::-1]

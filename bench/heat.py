@@ -127,11 +127,9 @@ def run(contacts: int = int(os.environ.get("HEAT_CONTACTS", "10000"))) -> dict[s
     from chalice.test import Client
 
     import app as gateway_app
+    from bench.support import KeyRing, LedgerStream, utc
     from chalicelib import api, provision
     from chalicelib.domain.access import Role
-    from tests.auth import KeyRing
-    from tests.integration.aws import LedgerStream
-    from tests.support import utc
 
     with gateway_in_process("stream") as (gateway, _meter):
         meter = HeatMeter(provision.table_specs(gateway.settings))

@@ -204,11 +204,10 @@ def local_stack_figures(stored: int = 100_000) -> dict[str, Any]:
 
 
 def export_memory() -> dict[str, float]:
-    # The exporter over stand-ins of its ports (generated chains, a local directory, a local key), the
-    # same as tests/unit/test_export_memory.py, so tracemalloc sees the exporter and nothing else.
+    # The exporter over stand-ins of its ports (bench/export_memory.py), so tracemalloc sees it alone.
     import tempfile
 
-    from tests.unit.test_export_memory import export
+    from bench.export_memory import export
 
     with tempfile.TemporaryDirectory() as root:
         _, small = export(1000, Path(root) / "small", per_chain=10)

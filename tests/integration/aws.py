@@ -6,13 +6,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.backends import get_backend
 
+from bench.support import LedgerStream as LedgerStream  # the tests drain the stream the benches read
 from chalicelib import provision
 from chalicelib.bootstrap import Clients, Gateway, bootstrap
 from chalicelib.domain.policy import PolicySet
@@ -82,32 +81,3 @@ def count_calls(client: Any) -> list[str]:
     seen: list[str] = []
     client.meta.events.register("before-call.*.*", lambda model, **_: seen.append(model.name))
     return seen
-
-
-class LedgerStream:
-    """The ledger table's stream read through moto, as Lambda's event source mapping would: each ``drain``
-    hands the records since the last one to the audit appender's handler."""
-
-    def __init__(self, gateway: Any) -> None:
-        self.gateway = gateway
-        # Account-based endpoints (<account>.streams-ddb...) are not routed by moto's in-process mock.
-        config = Config(account_id_endpoint_mode="disabled")
-        self.streams = boto3.client("dynamodbstreams", region_name=gateway.settings.region, config=config)
-        arn = gateway.clients.dynamodb.describe_table(TableName=gateway.settings.ledger_table)["Table"][
-            "LatestStreamArn"
-        ]
-        [shard] = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-        self.iterator = self.streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-
-    def records(self) -> list[dict[str, Any]]:
-        page = self.streams.get_records(ShardIterator=self.iterator)
-        self.iterator = page["NextShardIterator"]
-        return page["Records"]
-
-    def drain(self, records: list[dict[str, Any]] | None = None) -> dict[str, int]:
-        from chalicelib import audit_appender
-
-        records = self.records() if records is None else records
-        return audit_appender.handle_stream({"Records": records}, self.gateway.deps.ledgers, self.gateway.trail)
