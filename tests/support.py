@@ -56,3 +56,19 @@ class Clock:
 
     def advance(self, delta: timedelta) -> None:
         self.now += delta
+
+
+NOON_ATLANTA = utc(2026, 3, 2, 17, 0)  # a Monday: texts to Atlanta go at once
+LATER = NOON_ATLANTA + timedelta(days=2)
+
+
+def audited_texts(gateway: Any, **fields: Any) -> None:
+    """Three texts to ``make_request(**fields)``'s debtor, 20 hours apart from NOON_ATLANTA, every event
+    appended and the day shards written by LATER."""
+    from chalicelib.services import dispatch, maintenance
+    from chalicelib.services.contacts import submit_contact
+
+    for step in range(3):
+        submit_contact(make_request(**fields), gateway.deps, NOON_ATLANTA + timedelta(hours=20 * step))
+    dispatch.sweep_audit(gateway.deps, LATER)
+    maintenance.audit_pass(gateway.audit_deps, ["local"], LATER)

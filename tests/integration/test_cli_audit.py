@@ -24,7 +24,7 @@ from chalicelib.domain.access import Role
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
 from gateway_cli.main import main
-from tests.support import make_request, utc
+from tests.support import LATER, make_request, utc
 
 URL = "http://gateway.test"
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
@@ -198,3 +198,20 @@ def test_an_unreachable_gateway_asks_whether_the_stack_is_up(capsys):
 def test_export_verify_of_a_missing_folder_exits_2(tmp_path: Path, capsys):
     assert run(None, "export", "verify", str(tmp_path / "nowhere")) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_range_verify_reports_a_chain_the_trail_lost_entirely(session, gateway: Gateway, capsys):
+    for debtor in ("d-1", "d-2"):
+        submit_contact(make_request(debtor_id=debtor), gateway.deps, NOON_ATLANTA)
+    dispatch.sweep_audit(gateway.deps, LATER)
+    maintenance.audit_pass(gateway.audit_deps, ["local"], LATER)
+    dynamodb, settings = gateway.clients.dynamodb, gateway.settings
+    for event in gateway.deps.audit.for_person("local", "d-2"):
+        key = {"pk": {"S": "local#d-2"}, "seq": {"N": str(event["seq"])}}
+        dynamodb.delete_item(TableName=settings.audit_table, Key=key)
+    dynamodb.delete_item(TableName=settings.ledger_table, Key={"pk": {"S": "local#d-2"}})
+
+    assert run(session, "audit", "verify", "--from", "2026-03-02", "--to", "2026-03-02") == 1
+    out = capsys.readouterr().out
+    assert "BROKEN chain " in out and "has no events in the trail" in out
+    assert "FAILED: 1 broken chain(s)" in out

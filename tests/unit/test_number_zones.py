@@ -1,4 +1,4 @@
-"""A number's zones are every zone its number may be in (issue 21, item 0).
+"""A number's zones are every zone its number may be in.
 
 phonenumbers names one zone for area codes that span two. Expected zones are compared as clocks (UTC
 offsets over 2026-2027), so "America/Indiana/Knox" counts as Central and a renamed zone does not fail a test.
