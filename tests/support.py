@@ -6,8 +6,14 @@ module or a conftest.py: fixtures are found by pytest, helpers are imported.
 
 from __future__ import annotations
 
+import json
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from requests.structures import CaseInsensitiveDict
 
 from chalicelib.domain.model import ContactRequest
 
@@ -72,3 +78,141 @@ def audited_texts(gateway: Any, **fields: Any) -> None:
         submit_contact(make_request(**fields), gateway.deps, NOON_ATLANTA + timedelta(hours=20 * step))
     dispatch.sweep_audit(gateway.deps, LATER)
     maintenance.audit_pass(gateway.audit_deps, ["local"], LATER)
+
+
+# --- the 08:00 herd, dispatched over a queue ---------------------------------------------------------
+
+# The 08:00 herd: texts asked for at night in Atlanta all fall due at 08:00.
+NIGHT_ATLANTA = utc(2026, 3, 2, 11, 0)  # 06:00 EST: texts wait until 08:00
+EIGHT_ATLANTA = utc(2026, 3, 2, 13, 0)
+HERD = 120
+
+
+class DelayQueue:
+    """SQS as the dispatcher uses it: messages become visible after their delay, on the test's clock."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[datetime, dict[str, Any]]] = []
+        self.now = NIGHT_ATLANTA
+        self.lock = threading.Lock()
+        self.delays: list[int] = []
+
+    def send_many(self, messages: list[dict[str, Any]], delays: list[int] | None = None) -> list[int]:
+        with self.lock:
+            for i, message in enumerate(messages):
+                delay = delays[i] if delays else 0
+                self.delays.append(delay)
+                self.messages.append((self.now + timedelta(seconds=delay), message))
+        return []
+
+    def receive(self, now: datetime) -> list[tuple[datetime, dict[str, Any]]]:
+        with self.lock:
+            visible = [m for m in self.messages if m[0] <= now]
+            self.messages = [m for m in self.messages if m[0] > now]
+        return visible
+
+
+def herd(deps: Any) -> list[str]:
+    """HERD texts asked for at night in Atlanta, each scheduled for 08:00 (EIGHT_ATLANTA)."""
+    from chalicelib.services.contacts import submit_contact
+
+    debtors = [f"d-{i}" for i in range(HERD)]
+    for debtor in debtors:
+        result = submit_contact(
+            make_request(debtor_id=debtor, to=f"+1404555{1000 + int(debtor[2:]):04d}"), deps, NIGHT_ATLANTA
+        )
+        assert result.status == "scheduled" and result.decision.not_before == EIGHT_ATLANTA
+    return debtors
+
+
+# --- batches ----------------------------------------------------------------------------------------
+
+
+def batch_sms(debtor: str, **fields: Any) -> dict[str, Any]:
+    """One request of a batch: a text to ``debtor`` in Atlanta."""
+    return {
+        "debtor_id": debtor,
+        "account_id": f"a-{debtor}",
+        "channel": "sms",
+        "to": "+14045550100",
+        "location": {"country": "US", "subdivision": "GA"},
+        "message": {"body": "Your payment is overdue. Reply STOP to opt out."},
+        **fields,
+    }
+
+
+def batch_queue(gateway: Any) -> tuple[str, str]:
+    """The batch queue's URL and ARN."""
+    sqs = gateway.clients.sqs
+    url = sqs.get_queue_url(QueueName=gateway.settings.batch_queue)["QueueUrl"]
+    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def deliver(gateway: Any) -> tuple[list[dict[str, Any]], Exception | None]:
+    """One SQS delivery (up to ten messages) through the batch worker, as Lambda would hand it over."""
+    from chalicelib import batch_worker
+
+    url, arn = batch_queue(gateway)
+    messages = gateway.clients.sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["ApproximateReceiveCount"]
+    ).get("Messages", [])
+    event = batch_worker.sqs_event(arn, "us-east-1", messages)
+    try:
+        batch_worker.handle_sqs(event, gateway.batch_deps, gateway.batch_queue, lambda: NOON_ATLANTA)
+    except batch_worker.BatchIncompleteError as exc:
+        return messages, exc
+    gateway.batch_queue.delete_many([(m["MessageId"], m["ReceiptHandle"]) for m in messages])  # Lambda's own
+    return messages, None
+
+
+def waiting(gateway: Any) -> int:
+    """Messages on the batch queue, visible or in flight."""
+    url, _ = batch_queue(gateway)
+    attributes = gateway.clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+
+# --- inbound SMS ------------------------------------------------------------------------------------
+
+NUMBER = "+14045550100"
+
+
+def two_way_sms(body: str, message_id: str) -> str:
+    """An inbound SMS as AWS two-way SMS publishes it to the topic."""
+    return json.dumps(
+        {
+            "originationNumber": NUMBER,
+            "destinationNumber": "+18005550100",
+            "messageBody": body,
+            "inboundMessageId": message_id,
+            "messageKeyword": "",
+            "previousPublishedMessageId": "",
+        }
+    )
+
+
+# --- the CLI against the app in-process ------------------------------------------------------------
+
+CLI_URL = "http://gateway.test"
+
+
+class ChaliceAdapter(requests.adapters.BaseAdapter):
+    """Routes a ``requests`` session's calls to the Chalice app in-process: the CLI against the app."""
+
+    def __init__(self, client: Any) -> None:
+        super().__init__()
+        self.client = client
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        parts = urlsplit(request.url)
+        body = request.body.encode() if isinstance(request.body, str) else request.body or b""
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        answer = self.client.http.request(str(request.method), path, headers=dict(request.headers), body=body)
+        response = requests.Response()
+        response.status_code, response.url, response.request = answer.status_code, str(request.url), request
+        response.headers = CaseInsensitiveDict(answer.headers)
+        response._content = answer.body
+        return response
+
+    def close(self) -> None:
+        pass

@@ -12,42 +12,19 @@ import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 from chalice.test import Client
-from requests.structures import CaseInsensitiveDict
 
 from chalicelib.bootstrap import Gateway
 from chalicelib.domain.access import Role
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
 from gateway_cli.main import main
-from tests.support import LATER, make_request, utc
+from tests.support import CLI_URL, LATER, ChaliceAdapter, make_request, utc
 
-URL = "http://gateway.test"
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
-
-
-class ChaliceAdapter(requests.adapters.BaseAdapter):
-    def __init__(self, client: Client) -> None:
-        super().__init__()
-        self.client = client
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        parts = urlsplit(request.url)
-        body = request.body.encode() if isinstance(request.body, str) else request.body or b""
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        answer = self.client.http.request(str(request.method), path, headers=dict(request.headers), body=body)
-        response = requests.Response()
-        response.status_code, response.url, response.request = answer.status_code, str(request.url), request
-        response.headers = CaseInsensitiveDict(answer.headers)
-        response._content = answer.body
-        return response
-
-    def close(self) -> None:
-        pass
 
 
 @pytest.fixture
@@ -60,9 +37,9 @@ def session(client: Client, gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -
             exports.run_export("local", export_id, gateway.export_deps, lambda: datetime.now(UTC))
 
     routed = requests.Session()
-    routed.mount(URL, ChaliceAdapter(client))
+    routed.mount(CLI_URL, ChaliceAdapter(client))
     routed.hooks["response"].append(run_queued_export)
-    monkeypatch.setenv("GATEWAY_URL", URL)
+    monkeypatch.setenv("GATEWAY_URL", CLI_URL)
     return routed
 
 

@@ -15,8 +15,7 @@ from chalicelib.services import maintenance, suppression
 from chalicelib.services.contacts import submit_contact
 from tests.auth import KeyRing
 from tests.integration.aws import sent_email, sent_sms
-from tests.integration.test_inbound_sms import NUMBER, two_way_sms
-from tests.support import TENANT, make_request, pack_with, utc
+from tests.support import NUMBER, TENANT, make_request, pack_with, two_way_sms, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 OTHER = "other-lender"

@@ -4,54 +4,14 @@ contact of a herd exactly once, and none before its ``not_before``."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
 
 from chalicelib.domain.model import Result
 from chalicelib.services import dispatch
-from chalicelib.services.contacts import Deps, submit_contact
-from tests.support import TENANT, make_request, utc
-
-NIGHT_ATLANTA = utc(2026, 3, 2, 11, 0)  # 06:00 EST: texts wait until 08:00
-EIGHT_ATLANTA = utc(2026, 3, 2, 13, 0)
-HERD = 120
-
-
-class DelayQueue:
-    """SQS as the dispatcher uses it: messages become visible after their delay, on the test's clock."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[datetime, dict[str, Any]]] = []
-        self.now = NIGHT_ATLANTA
-        self.lock = threading.Lock()
-        self.delays: list[int] = []
-
-    def send_many(self, messages: list[dict[str, Any]], delays: list[int] | None = None) -> list[int]:
-        with self.lock:
-            for i, message in enumerate(messages):
-                delay = delays[i] if delays else 0
-                self.delays.append(delay)
-                self.messages.append((self.now + timedelta(seconds=delay), message))
-        return []
-
-    def receive(self, now: datetime) -> list[tuple[datetime, dict[str, Any]]]:
-        with self.lock:
-            visible = [m for m in self.messages if m[0] <= now]
-            self.messages = [m for m in self.messages if m[0] > now]
-        return visible
-
-
-def herd(deps: Deps) -> list[str]:
-    debtors = [f"d-{i}" for i in range(HERD)]
-    for debtor in debtors:
-        result = submit_contact(
-            make_request(debtor_id=debtor, to=f"+1404555{1000 + int(debtor[2:]):04d}"), deps, NIGHT_ATLANTA
-        )
-        assert result.status == "scheduled" and result.decision.not_before == EIGHT_ATLANTA
-    return debtors
+from chalicelib.services.contacts import Deps
+from tests.support import EIGHT_ATLANTA, HERD, NIGHT_ATLANTA, TENANT, DelayQueue, herd
 
 
 def test_a_herd_leaves_once_each_and_not_early_under_overlapping_ticks_and_redeliveries(deps: Deps) -> None:

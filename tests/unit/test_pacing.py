@@ -16,8 +16,7 @@ from chalicelib.services import dispatch
 from chalicelib.services.contacts import Deps, submit_contact
 from chalicelib.services.pacing import SETTINGS_TTL, Pacing
 from tests.fakes import InMemoryPacer, InMemorySettingsStore
-from tests.support import TENANT, make_request, utc
-from tests.unit.test_dispatch_fanout import EIGHT_ATLANTA, HERD, DelayQueue, herd
+from tests.support import EIGHT_ATLANTA, HERD, TENANT, DelayQueue, herd, make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 RATE = 10.0
