@@ -45,7 +45,7 @@ from tests.e2e.support import (
 
 LOCKOUT = "us-federal/call-after-conversation"
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 
 REQUESTS = 50
 # us-federal: 7 calls in 7 days per debt, but a permitted call whose outcome is not reported yet may have been
