@@ -50,3 +50,21 @@ def faults(gateway: Gateway) -> FaultInjector:
     for name in GATEWAY_CLIENTS:
         injector.attach(getattr(gateway.clients, name))
     return injector
+
+
+@pytest.fixture
+def history(gateway: Gateway) -> int:
+    """Four texts to debtor d-1, 20 hours apart from a Monday noon in Atlanta, every event appended and the
+    day shards written five days on; answers the ledger's last seq."""
+    from datetime import timedelta
+
+    from chalicelib.services import dispatch, maintenance
+    from chalicelib.services.contacts import submit_contact
+    from tests.support import NOON_ATLANTA, make_request
+
+    for hour in range(4):
+        submit_contact(make_request(), gateway.deps, NOON_ATLANTA + timedelta(hours=20 * hour))
+    later = NOON_ATLANTA + timedelta(days=5)
+    dispatch.sweep_audit(gateway.deps, later)
+    maintenance.audit_pass(gateway.audit_deps, ["local"], later)
+    return gateway.deps.ledgers.get("local", "d-1").seq

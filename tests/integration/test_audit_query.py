@@ -20,7 +20,7 @@ from chalicelib.services import audit_read, consent
 from chalicelib.services.contacts import submit_contact
 from tests.auth import AuthedClient, KeyRing
 from tests.integration.aws import module_gateway
-from tests.support import make_request, utc
+from tests.support import Clock, make_request, utc
 
 MONDAY = utc(2026, 3, 2)  # Atlanta is at UTC-5 this week: 17:00 UTC is noon there
 NOW = utc(2026, 3, 12, 12)
@@ -40,19 +40,6 @@ CONTACTS = [
     (96 + 2, "d-1", "a-1", "voice", "defer"),  # 21:00 in Atlanta: refused
     (96 + 18, "d-2", "a-1", "sms", "defer"),
 ]
-
-
-class Clock:
-    """What ``api.utcnow`` answers in these tests; ``advance`` moves it between requests."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
 
 
 def contact(gateway: Any, hours: float, debtor: str, account: str, channel: str, on_blocked: str = "defer") -> None:

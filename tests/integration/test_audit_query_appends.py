@@ -10,7 +10,6 @@ from chalicelib import api
 from tests.integration.test_audit_query import (
     LISTINGS,
     NOW,
-    Clock,
     build_trail,
     contact,
     every_page,
@@ -18,6 +17,7 @@ from tests.integration.test_audit_query import (
     select,
     stored,
 )
+from tests.support import Clock
 
 
 @pytest.fixture

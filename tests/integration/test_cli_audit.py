@@ -43,16 +43,6 @@ def session(client: Client, gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -
     return routed
 
 
-@pytest.fixture
-def history(gateway: Gateway) -> int:
-    for hour in range(4):
-        submit_contact(make_request(), gateway.deps, NOON_ATLANTA + timedelta(hours=20 * hour))
-    later = NOON_ATLANTA + timedelta(days=5)
-    dispatch.sweep_audit(gateway.deps, later)
-    maintenance.audit_pass(gateway.audit_deps, ["local"], later)
-    return gateway.deps.ledgers.get("local", "d-1").seq
-
-
 def run(session: requests.Session | None, *argv: str) -> int:
     return main(list(argv), session=session)
 

@@ -115,7 +115,9 @@ def needs(service: str, operation: str, params: dict[str, Any], settings: Settin
 
 
 @pytest.fixture
-def stack(aws_env: None, policies: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Gateway, Any, Calls]]:
+def granted_stack(
+    aws_env: None, policies: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Gateway, Any, Calls]]:
     import app as gateway_app
 
     with stream_gateway(policies, "iam-test-key") as gateway:
@@ -178,8 +180,8 @@ def _drain(gateway: Gateway, queue: str, calls: Calls) -> list[dict[str, Any]]:
     return taken
 
 
-def test_each_function_is_granted_every_call_it_makes(stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    gateway, client, calls = stack
+def test_each_function_is_granted_every_call_it_makes(granted_stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    gateway, client, calls = granted_stack
     stream = LedgerStream(gateway)
     calls.watch(stream.streams)
     now = [NIGHT_ATLANTA]
