@@ -133,13 +133,15 @@ def run(contacts: int = int(os.environ.get("HEAT_CONTACTS", "10000"))) -> dict[s
 
     with gateway_in_process("stream") as (gateway, _meter):
         meter = HeatMeter(provision.table_specs(gateway.settings))
-        meter.attach(gateway.clients.dynamodb), meter.attach(gateway.clients.sns)
+        meter.attach(gateway.clients.dynamodb)
+        meter.attach(gateway.clients.sns)
         gateway_app._gateway, gateway_app._submit_once = gateway, None
         api.utcnow = lambda: utc(2026, 3, 2, 17, 0)  # noon in Atlanta: every text goes
         keys = {tenant: KeyRing(gateway, tenant).key(Role.SUBMITTER) for tenant in TENANTS}
         stream = LedgerStream(gateway)
         stream.drain()
-        meter.keys.clear(), meter.clear()
+        meter.keys.clear()
+        meter.clear()
         meter.sent = 0
         per_tenant: Counter[str] = Counter()
         with Client(gateway_app.app) as client:

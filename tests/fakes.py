@@ -115,7 +115,7 @@ class RecordingSmsSender:
 
 class RecordingEmailSender:
     def __init__(self) -> None:
-        self.sent: list[dict[str, str]] = []
+        self.sent: list[dict[str, Any]] = []
         self.fail_with: Exception | None = None
 
     def send_email(self, *, to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> str:

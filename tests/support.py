@@ -20,8 +20,8 @@ from chalicelib.domain.model import ContactRequest
 TENANT = "local"
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def make_request(**overrides: Any) -> ContactRequest:
@@ -203,8 +203,8 @@ class ChaliceAdapter(requests.adapters.BaseAdapter):
         super().__init__()
         self.client = client
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        parts = urlsplit(request.url)
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        parts = urlsplit(str(request.url))
         body = request.body.encode() if isinstance(request.body, str) else request.body or b""
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         answer = self.client.http.request(str(request.method), path, headers=dict(request.headers), body=body)

@@ -51,7 +51,7 @@ class World:
 
 def call(world: World, method: str, path: str, body: Any = None, key: str | None = None) -> Any:
     headers = {**JSON, **({"Authorization": f"Bearer {key}"} if key else {})}
-    raw = json.dumps(body) if body is not None else b""
+    raw = json.dumps(body).encode() if body is not None else b""
     return world.client.http.request(method, path, headers=headers, body=raw)
 
 

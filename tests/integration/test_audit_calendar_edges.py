@@ -24,7 +24,7 @@ from chalicelib.services.audit_read import EventQuery
 )
 def test_a_date_at_the_edge_of_the_calendar_is_a_400_problem_not_a_500(client: Client, method, path, body):
     headers = {"Content-Type": "application/json"} if body else {}
-    response = client.http.request(method, path, headers=headers, body=json.dumps(body) if body else b"")
+    response = client.http.request(method, path, headers=headers, body=json.dumps(body).encode() if body else b"")
     assert response.status_code == 400, response.body
     problem = json.loads(response.body)
     assert problem["status"] == 400 and problem["errors"][0]["field"] in ("from", "to")

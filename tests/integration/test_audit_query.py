@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import pytest
@@ -75,7 +75,7 @@ def build_trail(gateway: Any) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def stack(policies: Any) -> Iterator[tuple[Any, Client, Clock, list[dict[str, Any]]]]:
+def stack(policies: Any) -> Iterator[tuple[Any, AuthedClient, Clock, list[dict[str, Any]]]]:
     """One gateway, trail and client for the module: these tests only read (the appending ones live in
     test_audit_query_appends.py), and building the trail is most of their cost."""
     import app as gateway_app
@@ -175,7 +175,7 @@ def every_page(client: Client, on_page: Callable[[int], None] = lambda n: None, 
 
 
 WEEK = {"start": MONDAY, "end": MONDAY + timedelta(days=7)}
-WEEK_PARAMS = {"from": "2026-03-02", "to": "2026-03-08"}
+WEEK_PARAMS: dict[str, Any] = {"from": "2026-03-02", "to": "2026-03-08"}
 FILTERS = [
     pytest.param({"debtor_id": "d-1"}, {"debtor_id": "d-1"}, id="debtor"),
     pytest.param({"account_id": "a-1"}, {"account_id": "a-1"}, id="account-across-two-debtors"),
@@ -442,7 +442,8 @@ def test_every_read_of_the_trail_is_a_query(client, gateway, trail, clock):
 
     gateway.clients.dynamodb.meta.events.register("before-call.dynamodb.*", record)
     try:
-        for params in [*(p.values[0] for p in FILTERS), {}, {"to": "2026-03-05"}]:
+        listings = [*(cast(dict[str, Any], p.values[0]) for p in FILTERS), {}, {"to": "2026-03-05"}]
+        for params in listings:
             every_page(client, **params, limit=3)
         every_page(client, **WEEK_PARAMS, order="desc", limit=2)
         assert json.loads(client.http.get("/v1/audit/verify?debtor_id=d-1").body)["ok"] is True

@@ -16,6 +16,7 @@ from chalice.test import Client
 
 from chalicelib.adapters.dynamodb import read_body
 from chalicelib.domain.audit import Draft, event_hash, link
+from chalicelib.domain.model import Result
 from chalicelib.domain.policy import canonical_json
 from chalicelib.services import anchors, audit_read, calls, dispatch, maintenance
 from chalicelib.services.audit_read import AuditDeps
@@ -332,7 +333,7 @@ def mixed_history(gateway: Any, contacts: int, start: datetime) -> tuple[datetim
             dispatch.sweep_audit(gateway.deps, now)
         person, channel = PEOPLE[i % 4], ("sms", "email", "voice")[i // 4 % 3]
         on_blocked = "defer" if i % 5 == 0 else "reject"
-        fields = {**person, "account_id": f"a-{i % 3}", "channel": channel, "on_blocked": on_blocked}
+        fields: dict[str, Any] = {**person, "account_id": f"a-{i % 3}", "channel": channel, "on_blocked": on_blocked}
         if channel == "email":
             fields["to"] = f"{person['debtor_id']}@example.com"
         if channel == "voice":
@@ -340,7 +341,7 @@ def mixed_history(gateway: Any, contacts: int, start: datetime) -> tuple[datetim
         result = submit_contact(make_request(**fields), gateway.deps, now)
         mix[f"{channel} {result.status.value}"] += 1
         if result.status.value == "permitted" and i % 2:
-            outcome = ("conversation", "voicemail", "unanswered")[i % 3]
+            outcome = (Result.CONVERSATION, Result.VOICEMAIL, Result.UNANSWERED)[i % 3]
             calls.record_call_outcome("local", result.contact_id, outcome, gateway.deps, now + timedelta(minutes=5))
             mix["call outcome"] += 1
     end = now + timedelta(days=1, minutes=20)

@@ -121,6 +121,7 @@ def test_a_deferred_contact_nobody_handled_is_reported_until_the_dispatcher_runs
     night = utc(2026, 3, 2, 7, 0)
     deferred = submit_contact(make_request(debtor_id="d-6"), gateway.deps, night)
     due = deferred.decision.not_before
+    assert due is not None
     assert _full(gateway, due + timedelta(minutes=5), _provider()) == []  # within the grace
     (late,) = _full(gateway, due + timedelta(minutes=30), _provider())
     assert (late.kind, late.contact_id) == ("deferred-past-due", deferred.contact_id)
@@ -155,6 +156,7 @@ def test_a_call_placed_after_its_permit_lapsed_is_reported(gateway):
     from chalicelib.services import calls
 
     permit = submit_contact(make_request(channel="voice", message=None), gateway.deps, NOON_ATLANTA)
+    assert permit.decision.valid_until is not None
     lapsed = permit.decision.valid_until + timedelta(seconds=5)
     calls.record_call_outcome("local", permit.contact_id, Result.UNANSWERED, gateway.deps, lapsed, lapsed)
     report = invariants.check_people("local", ["d-1"], gateway.deps)

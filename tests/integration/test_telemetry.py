@@ -127,7 +127,7 @@ def test_adapters_and_handlers_run_in_subsegments_when_tracing_is_on() -> None:
 
     trace = FakeTrace()
     traced = telemetry.traced(Adapter, trace)  # type: ignore[arg-type]
-    assert telemetry.traced(traced, trace) is traced  # once only
+    assert telemetry.traced(traced, trace) is traced  # type: ignore[arg-type]  # once only
     assert traced().get("a") == "A"
     assert trace.log == [
         ("enter", "## test_adapters_and_handlers_run_in_subsegments_when_tracing_is_on.<locals>.Adapter.get"),

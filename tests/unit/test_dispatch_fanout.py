@@ -14,7 +14,7 @@ from chalicelib.services.contacts import Deps
 from tests.support import EIGHT_ATLANTA, HERD, NIGHT_ATLANTA, TENANT, DelayQueue, herd
 
 
-def test_a_herd_leaves_once_each_and_not_early_under_overlapping_ticks_and_redeliveries(deps: Deps) -> None:
+def test_a_herd_leaves_once_each_and_not_early_under_overlapping_ticks_and_redeliveries(deps) -> None:
     debtors, queue = herd(deps), DelayQueue()
     for offset in (-40, -30):  # two ticks before 08:00, overlapping: both enqueue the whole herd
         queue.now = EIGHT_ATLANTA + timedelta(seconds=offset)
@@ -39,7 +39,7 @@ def test_a_herd_leaves_once_each_and_not_early_under_overlapping_ticks_and_redel
         assert record.result is Result.SENT and record.at >= EIGHT_ATLANTA
 
 
-def test_a_message_that_comes_early_sends_nothing_and_goes_back_delayed_until_due(deps: Deps) -> None:
+def test_a_message_that_comes_early_sends_nothing_and_goes_back_delayed_until_due(deps) -> None:
     herd(deps)
     queue = DelayQueue()
     queue.now = early = EIGHT_ATLANTA - timedelta(seconds=5)

@@ -145,6 +145,7 @@ def test_a_western_australian_block_gets_no_zone_of_the_east_or_of_the_islands()
 @pytest.mark.parametrize("to", ["+628121234567", "+61412345678", "+18005550100"])
 def test_a_number_without_geography_may_be_anywhere_in_its_country(to: str) -> None:
     country = phonenumbers.region_code_for_number(phonenumbers.parse(to))
+    assert country is not None
 
     assert set(country_zones(country)) <= set(zones_of(to))
 

@@ -68,7 +68,7 @@ def sent_records(deps: Deps, debtors: list[str]) -> list[Any]:
     return records
 
 
-def test_a_herd_is_paced_at_the_deployment_rate_sent_once_each_and_never_early(deps: Deps) -> None:
+def test_a_herd_is_paced_at_the_deployment_rate_sent_once_each_and_never_early(deps) -> None:
     debtors, queue, clock = herd(deps), DelayQueue(), [EIGHT_ATLANTA]
     paced(deps)
     run(deps, queue, clock, seconds=30 + int(HERD / RATE) + 10)
@@ -106,7 +106,7 @@ def test_pacing_under_a_provider_throttle(deps: Deps) -> None:
         assert timedelta(seconds=1) <= wait < timedelta(minutes=1)
 
 
-def test_a_throttle_without_pacing_is_retried_later_and_never_counts_toward_the_attempt_bound(deps: Deps) -> None:
+def test_a_throttle_without_pacing_is_retried_later_and_never_counts_toward_the_attempt_bound(deps) -> None:
     deps.sms.fail_with = ThrottledDeliveryError("Throttling")
     first = submit_contact(make_request(), deps, NOON_ATLANTA)
     assert first is not None and first.status is Status.SCHEDULED
@@ -121,7 +121,7 @@ def test_a_throttle_without_pacing_is_retried_later_and_never_counts_toward_the_
     assert len(deps.sms.sent) == 1 and deps.ledgers.get(TENANT, "d-1").deferred == ()
 
 
-def test_a_contact_over_the_rate_is_scheduled_to_its_slot_whatever_on_blocked_says(deps: Deps) -> None:
+def test_a_contact_over_the_rate_is_scheduled_to_its_slot_whatever_on_blocked_says(deps) -> None:
     paced(deps, rate=1.0)
     woken: list[tuple[str, str, datetime]] = []
     deps.wake = lambda tenant, debtor_id, at: woken.append((tenant, debtor_id, at))
@@ -141,7 +141,7 @@ def test_a_contact_over_the_rate_is_scheduled_to_its_slot_whatever_on_blocked_sa
     assert len(deps.sms.sent) == 3 and len(deps.pacing.pacer.taken["@pace#sms#0"]) == taken  # type: ignore[union-attr]
 
 
-def test_a_contact_found_long_after_its_slot_queues_again(deps: Deps) -> None:
+def test_a_contact_found_long_after_its_slot_queues_again(deps) -> None:
     paced(deps, rate=1.0)
     for i in range(3):
         submit_contact(make_request(debtor_id=f"d-{i}"), deps, NOON_ATLANTA)
