@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
+import pytest
 import requests
 from requests.structures import CaseInsensitiveDict
 
 from chalicelib.domain.model import ContactRequest
+from chalicelib.services import consent
+from chalicelib.services.contacts import submit_contact
 
 TENANT = "local"
 
@@ -216,3 +220,123 @@ class ChaliceAdapter(requests.adapters.BaseAdapter):
 
     def close(self) -> None:
         pass
+
+
+# --- an audit trail to query: two debtors over one week, and the oracle its listings are checked against ---
+
+MONDAY = utc(2026, 3, 2)  # Atlanta is at UTC-5 this week: 17:00 UTC is noon there
+NOW = utc(2026, 3, 12, 12)
+STATUS_TYPES = {"sent", "failed", "unknown", "scheduled", "blocked", "permitted", "refused"}
+PHONES = {"d-1": "+14045550100", "d-2": "+14045550111"}
+# (hours after Monday 00:00 UTC, debtor, account, channel, on_blocked)
+CONTACTS = [
+    (17, "d-1", "a-1", "sms", "defer"),  # noon in Atlanta: sent
+    (18, "d-1", "a-2", "email", "defer"),
+    (19, "d-2", "a-1", "sms", "defer"),
+    (24 + 3, "d-2", "a-1", "email", "defer"),  # 22:00 in Atlanta: scheduled for the morning
+    (24 + 16, "d-1", "a-1", "voice", "defer"),  # permitted
+    (48 + 4, "d-1", "a-2", "sms", "reject"),  # 23:00 in Atlanta: blocked
+    (48 + 17, "d-2", "a-3", "voice", "defer"),
+    (72 + 17, "d-1", "a-1", "sms", "defer"),
+    (96 + 2, "d-1", "a-1", "voice", "defer"),  # 21:00 in Atlanta: refused
+    (96 + 18, "d-2", "a-1", "sms", "defer"),
+]
+
+
+def contact(gateway: Any, hours: float, debtor: str, account: str, channel: str, on_blocked: str = "defer") -> None:
+    fields: dict[str, Any] = {"debtor_id": debtor, "account_id": account, "channel": channel, "on_blocked": on_blocked}
+    if channel == "email":
+        fields["to"] = f"{debtor}@example.com"
+    else:
+        fields["to"] = PHONES[debtor]
+    if channel == "voice":
+        fields["message"] = None
+    submit_contact(make_request(**fields), gateway.deps, MONDAY + timedelta(hours=hours))
+
+
+def stored(gateway: Any) -> list[dict[str, Any]]:
+    """Every event, read the plain way, in the order a query by time answers: UTC time, debtor, seq."""
+    events = [e for d in PHONES for e in gateway.trail.for_person("local", d)]
+    return sorted(events, key=order_key)
+
+
+def order_key(event: dict[str, Any]) -> tuple[datetime, str, int]:
+    return datetime.fromisoformat(event["at"]).astimezone(UTC), event["debtor_id"], event["seq"]
+
+
+def build_trail(gateway: Any) -> list[dict[str, Any]]:
+    for row in CONTACTS:  # in time order: a person's seq and time grow together
+        if row[0] == 72 + 17:
+            at = MONDAY + timedelta(hours=72 + 10)
+            consent.change_preferences("local", "d-1", gateway.deps, at, {}, actor="officer-7", reason="reviewed")
+        contact(gateway, *row)
+    events = stored(gateway)
+    assert len({e["type"] for e in events}) >= 6 and len(events) >= 30  # a mixed trail, or the tests prove little
+    return events
+
+
+def outcome_of(event: dict[str, Any]) -> str | None:
+    if event["type"] == "decided":
+        return str(event["data"]["outcome"])
+    return event["type"] if event["type"] in STATUS_TYPES else None
+
+
+def select(events: list[dict[str, Any]], **wanted: Any) -> list[dict[str, Any]]:
+    """The oracle: the filters applied to every event in Python."""
+    checks: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "debtor_id": lambda e: e["debtor_id"],
+        "account_id": lambda e: e.get("account_id"),
+        "channel": lambda e: e.get("channel"),
+        "outcome": outcome_of,
+        "type": lambda e: e["type"],
+    }
+    start, end = wanted.pop("start", None), wanted.pop("end", None)
+
+    def keep(event: dict[str, Any]) -> bool:
+        at = datetime.fromisoformat(event["at"])
+        in_range = (start is None or at >= start) and (end is None or at < end)
+        return in_range and all(checks[name](event) == value for name, value in wanted.items())
+
+    return [e for e in events if keep(e)]
+
+
+def ids(events: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    return [(e["debtor_id"], e["seq"]) for e in events]
+
+
+def events_url(**params: Any) -> str:
+    return "/v1/audit/events?" + urlencode({k: v for k, v in params.items() if v is not None})
+
+
+def get_events(client: Any, **params: Any) -> dict[str, Any]:
+    response = client.http.get(events_url(**params))
+    assert response.status_code == 200, response.body
+    return dict(json.loads(response.body))
+
+
+def every_page(client: Any, on_page: Callable[[int], None] = lambda n: None, **params: Any) -> list[tuple]:
+    seen: list[tuple[str, int]] = []
+    cursor, pages = None, 0
+    while True:
+        page = get_events(client, **params, cursor=cursor)
+        assert len(page["events"]) <= params.get("limit", 100)
+        seen += ids(page["events"])
+        pages += 1
+        on_page(pages)
+        cursor = page["cursor"]
+        if cursor is None:
+            return seen
+        assert page["events"], "a cursor after an empty page"
+
+
+WEEK = {"start": MONDAY, "end": MONDAY + timedelta(days=7)}
+WEEK_PARAMS: dict[str, Any] = {"from": "2026-03-02", "to": "2026-03-08"}
+LISTINGS = [
+    pytest.param({"debtor_id": "d-1"}, {"debtor_id": "d-1"}, id="person"),
+    pytest.param({"account_id": "a-1"}, {"account_id": "a-1"}, id="debt-index"),
+    pytest.param(WEEK_PARAMS, WEEK, id="day-index"),
+    pytest.param({"channel": "sms", **WEEK_PARAMS}, {"channel": "sms", **WEEK}, id="day-index-filtered"),
+    pytest.param(
+        {"debtor_id": "d-2", "type": "decided"}, {"debtor_id": "d-2", "type": "decided"}, id="person-filtered"
+    ),
+]

@@ -7,17 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from chalicelib import api
-from tests.integration.test_audit_query import (
-    LISTINGS,
-    NOW,
-    build_trail,
-    contact,
-    every_page,
-    ids,
-    select,
-    stored,
-)
-from tests.support import Clock
+from tests.support import LISTINGS, NOW, Clock, build_trail, contact, every_page, ids, select, stored
 
 
 @pytest.fixture
