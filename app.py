@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
 from chalice import AuthResponse, Chalice, Cron, Rate, Response
 from chalice.app import AuthRequest
 
-from chalicelib import api, audit_appender, console, observability, openapi, provision, telemetry
+from chalicelib import console, observability, resources, telemetry
 from chalicelib.adapters.errors import storage_errors
-from chalicelib.bootstrap import Gateway, bootstrap
-from chalicelib.domain.access import SHARED_SCOPE, Role
+from chalicelib.bootstrap import LazyRuntime, bootstrap
+from chalicelib.domain.access import Role
 from chalicelib.domain.errors import StorageUnavailableError
-from chalicelib.domain.model import Channel
-from chalicelib.http import MAX_BATCH_BODY_BYTES, caller, current_request, declared_roles, json_response, route
-from chalicelib.idempotency import make_idempotent
+from chalicelib.entrypoints import audit_appender, queues, topics
+from chalicelib.http import (
+    MAX_BATCH_BODY_BYTES,
+    Operation,
+    Problem,
+    authorizer_answer,
+    caller,
+    current_request,
+    declared,
+    json_response,
+    models,
+    openapi,
+    route,
+)
 from chalicelib.services import (
     audit_read,
     batches,
@@ -26,14 +36,12 @@ from chalicelib.services import (
     dispatch,
     disputes,
     exports,
-    feedback,
-    ids,
-    inbound,
     keys,
     maintenance,
     tenant_settings,
     unsubscribe,
 )
+from chalicelib.settings import ledger_stream_arn
 
 app = Chalice(app_name="contact-gateway")
 app.register_middleware(observability.http_middleware, "http")
@@ -41,27 +49,17 @@ app.register_middleware(
     telemetry.trace_middleware(lambda: app.lambda_context.function_name if app.lambda_context else "local"), "all"
 )
 
-_gateway: Gateway | None = None
-_submit_once: Any = None
-_idempotency_config: Any = None
-
-
-def gateway() -> Gateway:
-    """Built on first use, then kept for the life of the function instance."""
-    global _gateway
-    if _gateway is None:
-        _gateway = bootstrap()
-    return _gateway
+runtime = LazyRuntime(bootstrap)  # what every route and trigger runs with
+using = runtime.using  # ``with app.using(built):`` serves a test's or a bench's runtime for the block
 
 
 def now() -> datetime:
-    """The route clock: the real time, or the local stack's chosen one (GATEWAY_CLOCK_AT)."""
-    return api.utcnow() + gateway().settings.clock_offset
+    """The runtime's clock: the real time, or the local stack's chosen one (GATEWAY_CLOCK_AT)."""
+    return runtime().now()
 
 
 # API Gateway may answer from a cached authorizer result for this long: a revoked key can work for at
-# most this many seconds in AWS (chalice local caches nothing). The result allows every route ("*") and
-# names the principal; each route checks the role itself, so a cached answer is right for any route.
+# most this many seconds in AWS (chalice local caches nothing). The answer is right for any route.
 AUTH_CACHE_SECONDS = 30
 
 SUBMITTER, COMPLIANCE, REGULATOR, ADMIN = Role.SUBMITTER, Role.COMPLIANCE, Role.REGULATOR, Role.ADMIN
@@ -71,81 +69,76 @@ SUBMITTER, COMPLIANCE, REGULATOR, ADMIN = Role.SUBMITTER, Role.COMPLIANCE, Role.
 def bearer_auth(auth_request: AuthRequest) -> AuthResponse:
     """``Authorization: Bearer <key>`` -> tenant, role, agency; or why there is no principal."""
     try:
-        found = keys.authenticate(gateway().keys, auth_request.token or "")
+        return authorizer_answer(keys.authenticate(runtime().keys, auth_request.token or ""))
     except StorageUnavailableError:
-        return AuthResponse(routes=["*"], principal_id="unavailable", context={"status": "unavailable"})
-    if isinstance(found, str):
-        return AuthResponse(routes=["*"], principal_id="anonymous", context={"status": found})
-    context = {"status": "ok", "tenant": found.tenant, "role": found.role.value, "key_id": found.key_id}
-    return AuthResponse(routes=["*"], principal_id=found.key_id, context={**context, "agency": found.agency or ""})
+        return authorizer_answer(None)
 
 
-def secured(path: str, *methods: str, roles: tuple[Role, ...], **kwargs: Any) -> Any:
+def secured(path: str, *operations: Operation, roles: tuple[Role, ...], **kwargs: Any) -> Any:
     """A route only keys of ``roles`` may use; the caller's tenant scopes everything it reads or writes."""
-    return route(app, path, *methods, roles=roles, authorizer=bearer_auth, **kwargs)
+    return route(app, path, *operations, roles=roles, authorizer=bearer_auth, **kwargs)
 
 
-def _submit(payload: dict[str, Any]) -> dict[str, Any]:
-    g = gateway()
-    tenant, agency = payload["tenant"], payload.get("agency") or None
-    body = api.ContactIn.model_validate(payload["body"], strict=False)
-    request = body.to_domain(tenant, agency, payload.get("submitted_by"))
-    key = payload.get("key")
-    contact_id = ids.contact_id_for_key(tenant, request.debtor_id, key, agency) if key else None
-    result = contacts.submit_contact(request, g.deps, now(), contact_id=contact_id)
-    assert result is not None
-    status = 200 if request.channel is Channel.VOICE else 202
-    return {"status": status, "body": result.to_json()}
-
-
-def submit_idempotently(payload: dict[str, Any]) -> dict[str, Any]:
-    global _submit_once, _idempotency_config
-    if _submit_once is None:
-        g = gateway()
-        _submit_once, _idempotency_config = make_idempotent(_submit, g.clients.dynamodb, g.settings.idempotency_table)
-    if app.lambda_context is not None:
-        _idempotency_config.register_lambda_context(app.lambda_context)
-    return dict(_submit_once(payload=payload))
-
-
-@route(app, "/v1/health", "GET")
+@route(app, "/v1/health", Operation("GET", "Ready: tables reachable, policy bundle loaded"))
 def health() -> Response:
-    g = gateway()
+    g = runtime()
     with storage_errors():  # unreachable or missing table: 503, not 500
         g.clients.dynamodb.describe_table(TableName=g.settings.ledger_table)
     return json_response(200, {"status": "ok", "policy_version": g.policies.version})
 
 
-@route(app, "/v1/openapi.json", "GET")
+@route(app, "/v1/openapi.json", Operation("GET", "This document"))
 def openapi_document() -> Response:
     """The API's OpenAPI 3.1 document, from the same models the routes parse with."""
-    return json_response(200, openapi.document(gateway().policies.version, declared_roles(app)))
+    return json_response(200, openapi.document(runtime().policies.version, declared(app)))
 
 
-@secured("/v1/contacts", "POST", roles=(SUBMITTER,))
+@secured(
+    "/v1/contacts",
+    Operation(
+        "POST",
+        "Submit one contact: decide, reserve, send or defer",
+        ok=(200, 202),
+        body=models.ContactIn,
+        errors=(409, 422),
+        headers=("Idempotency-Key",),
+    ),
+    roles=(SUBMITTER,),
+)
 def submit() -> Response:
     request, who = current_request(app), caller(current_request(app))
-    parsed = api.parse(api.ContactIn, request.raw_body)
+    parsed = models.parse(models.ContactIn, request.raw_body)
     payload = {"tenant": who.tenant, "agency": who.agency, "route": "contacts", "body": parsed.model_dump(mode="json")}
     payload["submitted_by"] = who.key_id  # not part of the idempotency key: a replay by another key is a replay
     key = request.headers.get("idempotency-key")
     if key:
-        outcome = submit_idempotently({**payload, "key": key})
+        outcome = runtime().submit_once({**payload, "key": key}, app.lambda_context)
     else:
-        outcome = _submit(payload)
+        outcome = runtime().submit(payload)
     return json_response(outcome["status"], outcome["body"])
 
 
-@secured("/v1/contacts/batch", "POST", roles=(SUBMITTER,), max_body=MAX_BATCH_BODY_BYTES)
+@secured(
+    "/v1/contacts/batch",
+    Operation(
+        "POST",
+        "Submit up to 500 contacts: validated together, queued, decided one by one",
+        ok=(202,),
+        body=models.BatchIn,
+        headers=("Idempotency-Key",),
+    ),
+    roles=(SUBMITTER,),
+    max_body=MAX_BATCH_BODY_BYTES,
+)
 def submit_batch() -> Response:
     """Up to 500 requests, validated together, queued on SQS, decided one by one by the batch worker."""
-    request, g = current_request(app), gateway()
+    request, g = current_request(app), runtime()
     who = caller(request)
-    valid, rejected, _accept_valid = api.parse_batch(request.raw_body)
+    valid, rejected, _accept_valid = models.parse_batch(request.raw_body)
     body = batches.accept(
         who,
         valid,
-        g.batch_deps,
+        g.deps,
         now(),
         idempotency_key=request.headers.get("idempotency-key"),
         rejected=rejected,
@@ -155,19 +148,27 @@ def submit_batch() -> Response:
     return json_response(202, body, headers={"Location": f"/v1/contacts/batch/{body['batch_id']}"})
 
 
-@secured("/v1/contacts/batch/{batch_id}", "GET", roles=(SUBMITTER, COMPLIANCE))
+@secured(
+    "/v1/contacts/batch/{batch_id}",
+    Operation("GET", "A batch's progress and each request's result", errors=(404,)),
+    roles=(SUBMITTER, COMPLIANCE),
+)
 def batch_status(batch_id: str) -> Response:
-    batch_id, who = api.safe_id("batch_id", batch_id), caller(current_request(app))
-    body = batches.status(who.tenant, batch_id, gateway().batch_deps, now(), agency=who.agency)
+    batch_id, who = models.safe_id("batch_id", batch_id), caller(current_request(app))
+    body = batches.status(who.tenant, batch_id, runtime().deps, now(), agency=who.agency)
     return json_response(200, body)
 
 
-@secured("/v1/contacts/evaluate", "POST", roles=(SUBMITTER, COMPLIANCE))
+@secured(
+    "/v1/contacts/evaluate",
+    Operation("POST", "What-if: the decision at `at`, nothing written", body=models.EvaluateIn),
+    roles=(SUBMITTER, COMPLIANCE),
+)
 def evaluate() -> Response:
     who = caller(current_request(app))
-    parsed = api.parse(api.EvaluateIn, current_request(app).raw_body)
+    parsed = models.parse(models.EvaluateIn, current_request(app).raw_body)
     request = parsed.to_domain(who.tenant, who.agency)
-    decision = contacts.evaluate_contact(request, gateway().deps, parsed.at or now())
+    decision = contacts.evaluate_contact(request, runtime().deps, parsed.at or now())
     body = {
         **contacts.decision_json(decision),
         "policy_version": decision.policy_version,
@@ -177,31 +178,49 @@ def evaluate() -> Response:
     return json_response(200, body)
 
 
-@secured("/v1/contacts/{contact_id}", "GET", roles=(SUBMITTER, COMPLIANCE))
+@secured(
+    "/v1/contacts/{contact_id}",
+    Operation("GET", "A contact's status and audit events", errors=(404,)),
+    roles=(SUBMITTER, COMPLIANCE),
+)
 def get_contact(contact_id: str) -> Response:
     who = caller(current_request(app))
-    return json_response(200, contacts.get_contact(who.tenant, contact_id, gateway().deps, agency=who.agency))
+    return json_response(200, contacts.get_contact(who.tenant, contact_id, runtime().deps, agency=who.agency))
 
 
-@secured("/v1/contacts/{contact_id}/outcome", "POST", roles=(SUBMITTER,))
+@secured(
+    "/v1/contacts/{contact_id}/outcome",
+    Operation("POST", "Report a permitted call's outcome", body=models.OutcomeIn, errors=(404, 409)),
+    roles=(SUBMITTER,),
+)
 def record_outcome(contact_id: str) -> Response:
     who = caller(current_request(app))
-    parsed = api.parse(api.OutcomeIn, current_request(app).raw_body)
+    parsed = models.parse(models.OutcomeIn, current_request(app).raw_body)
     body = calls.record_call_outcome(
-        who.tenant, contact_id, parsed.result, gateway().deps, now(), parsed.at, agency=who.agency
+        who.tenant, contact_id, parsed.result, runtime().deps, now(), parsed.at, agency=who.agency
     )
     return json_response(200, body)
 
 
-@secured("/v1/debtors/{debtor_id}/preferences", "GET", "PUT", "PATCH", roles=(COMPLIANCE,))
+@secured(
+    "/v1/debtors/{debtor_id}/preferences",
+    Operation(
+        "GET",
+        "The person's consent state, and the suppressions (STOP, unsubscribe, bounce) of their addresses",
+        query=models.PreferencesQuery,
+    ),
+    Operation("PUT", "Replace the consent state", body=models.PreferencesIn),
+    Operation("PATCH", "Replace the named parts of the consent state", body=models.PreferencesIn),
+    roles=(COMPLIANCE,),
+)
 def preferences(debtor_id: str) -> Response:
-    request, g = current_request(app), gateway()
-    debtor_id, who = api.safe_id("debtor_id", debtor_id), caller(request)
+    request, g = current_request(app), runtime()
+    debtor_id, who = models.safe_id("debtor_id", debtor_id), caller(request)
     if request.method == "GET":
         query: dict[str, str] = dict(request.query_params or {})
-        addresses = api.addresses_param(query.get("addresses"), consent.MAX_ADDRESSES)
+        addresses = models.addresses_param(query.get("addresses"), consent.MAX_ADDRESSES)
         return json_response(200, consent.get_preferences(who.tenant, debtor_id, g.deps, addresses))
-    parsed = api.parse(api.PreferencesIn, request.raw_body)
+    parsed = models.parse(models.PreferencesIn, request.raw_body)
     change = parsed.preferences() if request.method == "PUT" else parsed.patch()
     body = consent.change_preferences(
         who.tenant, debtor_id, g.deps, now(), change, actor=parsed.actor, reason=parsed.reason, key_id=who.key_id
@@ -209,56 +228,81 @@ def preferences(debtor_id: str) -> Response:
     return json_response(200, body)
 
 
-@secured("/v1/debtors/{debtor_id}/disputes/{dispute_id}/resolve", "POST", roles=(COMPLIANCE,))
+@secured(
+    "/v1/debtors/{debtor_id}/disputes/{dispute_id}/resolve",
+    Operation(
+        "POST",
+        "Close the review of a dispute a reply raised, with the reason (audited)",
+        body=models.ResolutionIn,
+        errors=(404, 409),
+    ),
+    roles=(COMPLIANCE,),
+)
 def resolve_dispute(debtor_id: str, dispute_id: str) -> Response:
     request, who = current_request(app), caller(current_request(app))
-    debtor_id, dispute_id = api.safe_id("debtor_id", debtor_id), api.safe_id("dispute_id", dispute_id)
-    parsed = api.parse(api.ResolutionIn, request.raw_body)
+    debtor_id, dispute_id = models.safe_id("debtor_id", debtor_id), models.safe_id("dispute_id", dispute_id)
+    parsed = models.parse(models.ResolutionIn, request.raw_body)
     body = disputes.resolve(
         who.tenant,
         debtor_id,
         dispute_id,
         parsed.reason,
-        gateway().deps,
-        api.utcnow(),
+        runtime().deps,
+        now(),
         key_id=who.key_id,
         actor=parsed.actor,
     )
     return json_response(200, body)
 
 
-@secured("/v1/audit/events", "GET", roles=(COMPLIANCE,))
+@secured(
+    "/v1/audit/events",
+    Operation("GET", "Audit events, filtered and paginated", query=models.AuditQuery),
+    roles=(COMPLIANCE,),
+)
 def audit_events() -> Response:
-    request, g = current_request(app), gateway()
-    params = api.AuditQuery.from_params(request.query_params)
-    page = audit_read.events_page(caller(request).tenant, params.to_query(), g.audit_deps, now(), params.cursor)
+    request, g = current_request(app), runtime()
+    params = models.AuditQuery.from_params(request.query_params)
+    page = audit_read.events_page(caller(request).tenant, params.to_query(), g.deps, now(), params.cursor)
     return json_response(200, page)
 
 
-@secured("/v1/audit/verify", "GET", roles=(COMPLIANCE,))
+@secured(
+    "/v1/audit/verify",
+    Operation("GET", "Verify one chain, or every chain touched in a range", query=models.VerifyQuery, errors=(404,)),
+    roles=(COMPLIANCE,),
+)
 def audit_verify() -> Response:
     """One chain (``debtor_id``), or every chain touched in ``[from, to)`` a page of debtors at a time."""
-    request, g = current_request(app), gateway()
-    params, tenant = api.VerifyQuery.from_params(request.query_params), caller(request).tenant
+    request, g = current_request(app), runtime()
+    params, tenant = models.VerifyQuery.from_params(request.query_params), caller(request).tenant
     if params.debtor_id:
-        return json_response(200, audit_read.verify(tenant, params.debtor_id, g.audit_deps))
+        return json_response(200, audit_read.verify(tenant, params.debtor_id, g.deps))
     assert params.start and params.end
-    body = audit_read.verify_range(tenant, params.start, params.end, g.audit_deps, params.cursor, params.limit)
+    body = audit_read.verify_range(tenant, params.start, params.end, g.deps, params.cursor, params.limit)
     return json_response(200, body)
 
 
-@secured("/v1/exports", "POST", roles=(COMPLIANCE,))
+@secured(
+    "/v1/exports",
+    Operation("POST", "Request a signed export bundle", ok=(202,), body=models.ExportIn, errors=(404,)),
+    roles=(COMPLIANCE,),
+)
 def request_export() -> Response:
     who = caller(current_request(app))
-    spec = api.parse(api.ExportIn, current_request(app).raw_body).to_spec()
-    body = exports.request_export(who.tenant, spec, gateway().export_deps, now(), requested_by=who.key_id)
+    spec = models.parse(models.ExportIn, current_request(app).raw_body).to_spec()
+    body = exports.request_export(who.tenant, spec, runtime().deps, now(), requested_by=who.key_id)
     return json_response(202, body, headers={"Location": f"/v1/exports/{body['export_id']}"})
 
 
-@secured("/v1/exports/public-key", "GET", roles=(COMPLIANCE, REGULATOR))
+@secured(
+    "/v1/exports/public-key",
+    Operation("GET", "The public key that signs export manifests"),
+    roles=(COMPLIANCE, REGULATOR),
+)
 def export_public_key() -> Response:
     """The key that signs every export's manifest: check a bundle offline with it."""
-    signer = gateway().export_deps.signer
+    signer = runtime().deps.signer
     pem = signer.public_key_pem()
     params = dict(current_request(app).query_params or {})
     if params.get("format") == "pem":
@@ -266,23 +310,30 @@ def export_public_key() -> Response:
     return json_response(200, {"key_id": signer.key_id, "algorithm": signer.ALGORITHM, "public_key_pem": pem})
 
 
-@secured("/v1/exports/{export_id}", "GET", roles=(COMPLIANCE, REGULATOR))
+@secured(
+    "/v1/exports/{export_id}",
+    Operation("GET", "An export's status and download URLs", errors=(404, 410)),
+    roles=(COMPLIANCE, REGULATOR),
+)
 def export_status(export_id: str) -> Response:
-    export_id, g, who = api.safe_id("export_id", export_id), gateway(), caller(current_request(app))
+    export_id, g, who = models.safe_id("export_id", export_id), runtime(), caller(current_request(app))
     regulator = who.key_id if who.role is REGULATOR else None
-    body = exports.export_status(who.tenant, export_id, g.export_deps, now(), regulator_key=regulator)
+    body = exports.export_status(who.tenant, export_id, g.deps, now(), regulator_key=regulator)
     return json_response(200, body)
 
 
-@secured("/v1/exports/{export_id}/grants", "POST", roles=(COMPLIANCE,))
+@secured(
+    "/v1/exports/{export_id}/grants",
+    Operation("POST", "Let one regulator key read this export", body=models.GrantIn, errors=(404, 410)),
+    roles=(COMPLIANCE,),
+)
 def grant_export(export_id: str) -> Response:
     """Let one regulator key of this tenant read this export (and nothing else)."""
-    export_id, g, who = api.safe_id("export_id", export_id), gateway(), caller(current_request(app))
-    parsed = api.parse(api.GrantIn, current_request(app).raw_body)
+    export_id, g, who = models.safe_id("export_id", export_id), runtime(), caller(current_request(app))
+    parsed = models.parse(models.GrantIn, current_request(app).raw_body)
     body = keys.grant_export(
         g.keys,
         g.deps,
-        g.export_deps,
         now(),
         tenant=who.tenant,
         export_id=export_id,
@@ -292,24 +343,31 @@ def grant_export(export_id: str) -> Response:
     return json_response(200, body)
 
 
-@secured("/v1/exports/{export_id}/grants/{key_id}", "DELETE", roles=(COMPLIANCE,))
+@secured(
+    "/v1/exports/{export_id}/grants/{key_id}",
+    Operation("DELETE", "Withdraw a regulator key's access to this export", errors=(404,)),
+    roles=(COMPLIANCE,),
+)
 def withdraw_export_grant(export_id: str, key_id: str) -> Response:
-    export_id, key_id = api.safe_id("export_id", export_id), api.safe_id("key_id", key_id)
-    g, who = gateway(), caller(current_request(app))
-    body = keys.withdraw_grant(
-        g.deps, g.export_deps, now(), tenant=who.tenant, export_id=export_id, key_id=key_id, by=who.actor
-    )
+    export_id, key_id = models.safe_id("export_id", export_id), models.safe_id("key_id", key_id)
+    g, who = runtime(), caller(current_request(app))
+    body = keys.withdraw_grant(g.deps, now(), tenant=who.tenant, export_id=export_id, key_id=key_id, by=who.actor)
     return json_response(200, body)
 
 
-@secured("/v1/keys", "GET", "POST", roles=(ADMIN,))
+@secured(
+    "/v1/keys",
+    Operation("GET", "The tenant's API keys (never the keys themselves)"),
+    Operation("POST", "Issue an API key: shown once, in this answer", ok=(201,), body=models.KeyIn),
+    roles=(ADMIN,),
+)
 def api_keys() -> Response:
     """An admin lists its tenant's keys, or issues one (shown once, in this answer only)."""
-    request, g = current_request(app), gateway()
+    request, g = current_request(app), runtime()
     who = caller(request)
     if request.method == "GET":
         return json_response(200, {"keys": keys.list_keys(g.keys, who.tenant)})
-    parsed = api.parse(api.KeyIn, request.raw_body)
+    parsed = models.parse(models.KeyIn, request.raw_body)
     issued = keys.issue_key(
         g.keys,
         g.deps,
@@ -323,37 +381,52 @@ def api_keys() -> Response:
     return json_response(201, {**issued.record, "key": issued.key}, headers={"Cache-Control": "no-store"})
 
 
-@secured("/v1/keys/{key_id}", "DELETE", roles=(ADMIN,))
+@secured("/v1/keys/{key_id}", Operation("DELETE", "Revoke an API key for good", errors=(404, 409)), roles=(ADMIN,))
 def revoke_api_key(key_id: str) -> Response:
-    key_id, g, who = api.safe_id("key_id", key_id), gateway(), caller(current_request(app))
+    key_id, g, who = models.safe_id("key_id", key_id), runtime(), caller(current_request(app))
     return json_response(200, keys.revoke_key(g.keys, g.deps, now(), tenant=who.tenant, key_id=key_id, by=who.actor))
 
 
-@secured("/v1/settings", "GET", "PATCH", roles=(ADMIN,))
+@secured(
+    "/v1/settings",
+    Operation("GET", "The tenant's settings (its own sending rates) and the deployment's limits"),
+    Operation(
+        "PATCH", "Change the named settings (null clears one); audited with before and after", body=models.SettingsIn
+    ),
+    roles=(ADMIN,),
+)
 def settings() -> Response:
     """An admin reads or changes its tenant's settings (its own sending rates); each change is audited."""
-    request, g = current_request(app), gateway()
+    request, g = current_request(app), runtime()
     who, limits = caller(request), g.pacing.rates
     if request.method == "GET":
         return json_response(200, tenant_settings.read_settings(g.tenant_settings, who.tenant, limits))
-    patch = api.parse(api.SettingsIn, request.raw_body).patch()
+    patch = models.parse(models.SettingsIn, request.raw_body).patch()
     body = tenant_settings.change_settings(
         g.tenant_settings, g.deps, now(), tenant=who.tenant, patch=patch, by=who.actor, limits=limits
     )
     return json_response(200, body)
 
 
-@route(app, "/console", "GET")
+@route(
+    app,
+    "/console",
+    Operation("GET", "The compliance console: a page over this API, used with the officer's key", ok_type="text/html"),
+)
 def console_page() -> Response:
     """The compliance console: a page over the public API, with the officer's own key."""
     return console.page()
 
 
-@route(app, "/console/{asset}", "GET")
+@route(
+    app,
+    "/console/{asset}",
+    Operation("GET", "The console's script, styles and string catalogues", errors=(404,), ok_type="text/plain"),
+)
 def console_asset(asset: str) -> Response:
     found = console.asset(asset)
     if found is None:
-        raise api.Problem(404, "Not found", f"the console has no file {asset!r}")
+        raise Problem(404, "Not found", f"the console has no file {asset!r}")
     return found
 
 
@@ -361,97 +434,79 @@ UNSUBSCRIBE_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><titl
 <form method="post"><p>Stop emails to this address?</p><button type="submit">Unsubscribe</button></form></html>"""
 
 
-@route(app, "/v1/unsubscribe/{token}", "GET", "POST", any_body=True)
+@route(
+    app,
+    "/v1/unsubscribe/{token}",
+    Operation("GET", "One-click unsubscribe: the confirmation page", ok_type="text/html"),
+    Operation("POST", "RFC 8058 one-click unsubscribe", errors=(404,)),
+    any_body=True,
+)
 def unsubscribe_link(token: str) -> Response:
     """RFC 8058 one-click: mail clients POST; a person following the link gets a button (GET changes nothing)."""
     if current_request(app).method == "GET":
         return Response(body=UNSUBSCRIBE_PAGE, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
-    secret = (gateway().settings.unsubscribe_secret or "").encode()
+    secret = (runtime().settings.unsubscribe_secret or "").encode()
     if not secret:
-        raise api.Problem(404, "Not found", "unsubscribe links are not configured here")
-    done = unsubscribe.unsubscribe(secret, token, gateway().deps, now())
+        raise Problem(404, "Not found", "unsubscribe links are not configured here")
+    done = unsubscribe.unsubscribe(secret, token, runtime().deps, now())
     answer = {"unsubscribed": True, "channel": "email", "address": done.address, "changed": done.changed}
     if not done.changed:
         answer["detail"] = "this address was already unsubscribed; nothing was changed or recorded"
     return json_response(200, answer)
 
 
-@app.on_sns_message(topic=provision.INBOUND_SMS_TOPIC)
+@app.on_sns_message(topic=resources.INBOUND_SMS_TOPIC)
 def inbound_sms(event: Any) -> None:
     """A reply to one of our texts: STOP, 退订, HELP, START, or anything else (kept for a human)."""
-    try:
-        message = inbound.parse_two_way_sms(event.message)
-    except inbound.InboundMessageError:
-        observability.logger.exception("dropped a message that is not an inbound SMS")
-        return
-    # The gateway's numbers are shared by its tenants: a STOP binds every one of them.
-    inbound.handle_inbound_sms(message, SHARED_SCOPE, gateway().deps, now())
+    topics.inbound_sms(event.message, runtime(), now)
 
 
-@app.on_sns_message(topic=provision.SES_FEEDBACK_TOPIC)
+@app.on_sns_message(topic=resources.SES_FEEDBACK_TOPIC)
 def ses_feedback(event: Any) -> None:
     """SES bounce and complaint notifications: suppress the address for every debtor."""
-    try:
-        feedback.handle_ses_notification(event.message, SHARED_SCOPE, gateway().deps, now())
-    except feedback.FeedbackMessageError:
-        observability.logger.exception("dropped a message that is not an SES bounce or complaint")
+    topics.ses_feedback(event.message, runtime(), now)
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def dispatcher(event: Any) -> dict[str, Any]:
     """One message per shard of the due and pending indexes: the dispatch workers do the work in parallel."""
-    g = gateway()
+    g = runtime()
     return {"shards_queued": dispatch.tick(g.deps, g.dispatch_queue, now())}
 
 
-@app.on_sqs_message(queue=provision.DISPATCH_QUEUE, batch_size=10)
+@app.on_sqs_message(queue=resources.DISPATCH_QUEUE, batch_size=10)
 def dispatch_worker(event: Any) -> None:
-    """Shard messages enqueue their due people; people messages send their due contacts. Handling a message
-    twice, or beside another worker, sends nothing twice (each contact is a conditional commit)."""
-    g, failed = gateway(), 0
-    for record in event:
-        try:
-            report = dispatch.handle_message(json.loads(record.body), g.deps, g.dispatch_queue, now())
-        except Exception:  # noqa: BLE001 - the others of the delivery still run; this one comes back
-            observability.logger.exception("a dispatch message failed; it comes back from the queue")
-            failed += 1
-            continue
-        telemetry.record_dispatch(report.dispatched, report.lag_seconds)
-    if failed:
-        raise dispatch.DispatchIncompleteError(f"{failed} dispatch messages go back to the queue")
+    """Shard messages enqueue their due people; people messages send their due contacts."""
+    queues.dispatch_worker([record.body for record in event], runtime(), now)
 
 
-@app.on_sqs_message(queue=provision.EXPORT_QUEUE, batch_size=1)
+@app.on_sqs_message(queue=resources.EXPORT_QUEUE, batch_size=1)
 def export_worker(event: Any) -> None:
     """Builds one export bundle; a redelivered message finds the job finished and does nothing."""
-    for record in event:
-        job = json.loads(record.body)
-        exports.run_export(job["tenant"], job["export_id"], gateway().export_deps, now)
+    queues.export_worker([record.body for record in event], runtime(), now)
 
 
-@app.on_sqs_message(queue=provision.BATCH_QUEUE, batch_size=10)
+@app.on_sqs_message(queue=resources.BATCH_QUEUE, batch_size=10)
 def batch_worker(event: Any) -> Any:
     """Ten queued requests of a batch at a time; one that fails does not fail or repeat the others."""
-    from chalicelib import batch_worker as batch_worker_edge  # Powertools batch: only this function pays its import
+    from chalicelib.entrypoints import batch_worker as batches_entry  # Powertools batch: only this function pays
 
-    g = gateway()
-    return batch_worker_edge.handle_sqs(event.to_dict(), g.batch_deps, g.batch_queue, now)
+    return batches_entry.batch_worker(event.to_dict(), runtime(), now)
 
 
 @app.on_dynamodb_record(
-    stream_arn=provision.LEDGER_STREAM_ARN,
+    stream_arn=ledger_stream_arn(),
     batch_size=100,
     starting_position="TRIM_HORIZON",
     maximum_batching_window_in_seconds=1,
 )
 def audit_stream(event: Any) -> dict[str, int]:
     """Appends committed ledgers' events to the audit table (AUDIT_APPEND=stream); a failed batch comes again."""
-    g = gateway()
-    return audit_appender.handle_stream(event.to_dict(), g.deps.ledgers, g.trail)
+    return audit_appender.audit_stream(event.to_dict(), runtime())
 
 
 @app.schedule(Cron(20, 0, "*", "*", "?", "*"))
 def audit_daily(event: Any) -> dict[str, Any]:
     """Anchor yesterday's chain heads (Object Lock) and extend the retention of events still needed."""
-    g = gateway()
-    return maintenance.audit_pass(g.audit_deps, maintenance.every_scope(g.keys), now())
+    g = runtime()
+    return maintenance.audit_pass(g.deps, maintenance.every_scope(g.keys), now())

@@ -102,9 +102,10 @@ def gateway_in_process(audit_append: str = "stream") -> Iterator[Any]:
     os.environ.pop("AWS_ENDPOINT_URL", None)
     from moto import mock_aws
 
-    from chalicelib import policy_store, provision
+    from chalicelib import policy_store
     from chalicelib.bootstrap import Clients, bootstrap
     from chalicelib.settings import Settings
+    from tools.local import provision
 
     with mock_aws():
         settings = Settings(unsubscribe_secret="bench-only", audit_append=audit_append)
@@ -122,12 +123,10 @@ def _one_sent_sms(audit_append: str) -> dict[str, Any]:
 
     import app as gateway_app
     from bench.support import KeyRing, LedgerStream, utc
-    from chalicelib import api
     from chalicelib.domain.access import Role
 
-    with gateway_in_process(audit_append) as (gateway, meter):
-        gateway_app._gateway, gateway_app._submit_once = gateway, None
-        api.utcnow = lambda: utc(2026, 3, 2, 17, 0)
+    with gateway_in_process(audit_append) as (gateway, meter), gateway_app.using(gateway):
+        gateway.clock = lambda: utc(2026, 3, 2, 17, 0)
         key = KeyRing(gateway, "bench").key(Role.SUBMITTER)
         stream = LedgerStream(gateway)
         stream.records()  # the key's own audit events are not the contact's
@@ -229,7 +228,7 @@ import app
 from datetime import datetime, UTC
 from chalicelib.domain import engine
 from chalicelib.domain.model import ContactRequest
-g = app.gateway()
+g = app.runtime()
 request = ContactRequest(tenant="t", debtor_id="d", account_id="a", channel="sms", to="+14045550100",
                          location={"country": "US", "subdivision": "GA", "postal_code": "30303"},
                          message={"body": "Reply STOP to opt out."})

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from chalicelib.domain.audit import Draft, link
 from chalicelib.services import exports
+from chalicelib.services.unit_of_work import UnitOfWork
 
 DAY = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 
@@ -84,6 +85,9 @@ class Directory:
     def writer(self, key: str, content_type: str) -> FileWriter:
         return FileWriter(self.root / key)
 
+    def presigned_url(self, key: str, expires_in: int) -> str:
+        return (self.root / key).as_uri()
+
 
 class LocalSigner:
     ALGORITHM = "ECDSA_SHA_256"
@@ -101,17 +105,25 @@ class LocalSigner:
 
 
 def export(chains: int, root: Path, per_chain: int = 100) -> tuple[dict[str, Any], int]:
-    deps = exports.ExportDeps(
-        trail=GeneratedTrail(chains, per_chain),  # type: ignore[arg-type]
-        jobs=None,  # type: ignore[arg-type]
-        queue=None,  # type: ignore[arg-type]
-        store=Directory(root),  # type: ignore[arg-type]
+    unused: Any = None  # the exporter reads the trail, writes files and signs; it reaches for no other port
+    deps = UnitOfWork(
+        ledgers=unused,
+        audit=GeneratedTrail(chains, per_chain),  # type: ignore[arg-type]
+        sms=unused,
+        email=unused,
+        policies=unused,
+        batches=unused,
+        batch_queue=unused,
+        jobs=unused,
+        export_queue=unused,
+        export_files=Directory(root),
         signer=LocalSigner(),
+        anchors=None,
     )
     spec = exports.ExportSpec(start=DAY, end=DAY + timedelta(days=1), formats=("jsonl", "csv"))
     tracemalloc.start()
     try:
-        manifest = exports.write_bundle("t", "ex_memory", spec, deps, datetime(2026, 3, 3, tzinfo=DAY.tzinfo))
+        manifest = exports.write_export_bundle("t", "ex_memory", spec, deps, datetime(2026, 3, 3, tzinfo=DAY.tzinfo))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

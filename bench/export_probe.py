@@ -35,9 +35,9 @@ def _gateway(url: str) -> Any:
 def load(url: str, events: int, chains: int) -> dict[str, Any]:
     from boto3.dynamodb.types import TypeSerializer
 
-    from chalicelib import provision
     from chalicelib.adapters.dynamodb import audit_item
     from chalicelib.domain.audit import Draft, link
+    from tools.local import provision
 
     gateway, ser = _gateway(url), TypeSerializer()
     provision.ensure_all(gateway.clients, gateway.settings)
@@ -62,7 +62,7 @@ def load(url: str, events: int, chains: int) -> dict[str, Any]:
 def export(url: str) -> dict[str, Any]:
     from chalicelib.services import exports
 
-    deps = _gateway(url).export_deps
+    deps = _gateway(url).deps
     started = time.perf_counter()
     spec = exports.ExportSpec(start=DAY, end=DAY + timedelta(days=1) - timedelta(microseconds=1))
     export_id = exports.request_export(TENANT, spec, deps, DAY + timedelta(days=2))["export_id"]
@@ -78,7 +78,7 @@ def query(url: str) -> dict[str, Any]:
 
     gateway = _gateway(url)
     client, count, started = gateway.clients.dynamodb, 0, time.perf_counter()
-    for shard in range(gateway.trail.shards.day):
+    for shard in range(gateway.audit.shards.day):
         kwargs: dict[str, Any] = {
             "TableName": gateway.settings.audit_table,
             "IndexName": "by_day",
@@ -89,7 +89,7 @@ def query(url: str) -> dict[str, Any]:
         while True:
             page = client.query(**kwargs)
             keys = [(item["debtor_id"]["S"], int(item["seq"]["N"])) for item in page["Items"]]
-            count += len(gateway.trail.by_keys(TENANT, keys))
+            count += len(gateway.audit.by_keys(TENANT, keys))
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -128,15 +128,14 @@ def run(contacts: int = int(os.environ.get("HEAT_CONTACTS", "10000"))) -> dict[s
 
     import app as gateway_app
     from bench.support import KeyRing, LedgerStream, utc
-    from chalicelib import api, provision
     from chalicelib.domain.access import Role
+    from tools.local import provision
 
-    with gateway_in_process("stream") as (gateway, _meter):
+    with gateway_in_process("stream") as (gateway, _meter), gateway_app.using(gateway):
         meter = HeatMeter(provision.table_specs(gateway.settings))
         meter.attach(gateway.clients.dynamodb)
         meter.attach(gateway.clients.sns)
-        gateway_app._gateway, gateway_app._submit_once = gateway, None
-        api.utcnow = lambda: utc(2026, 3, 2, 17, 0)  # noon in Atlanta: every text goes
+        gateway.clock = lambda: utc(2026, 3, 2, 17, 0)  # noon in Atlanta: every text goes
         keys = {tenant: KeyRing(gateway, tenant).key(Role.SUBMITTER) for tenant in TENANTS}
         stream = LedgerStream(gateway)
         stream.drain()

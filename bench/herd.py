@@ -96,7 +96,7 @@ def worker(env: dict[str, str], until: float) -> int:
 def tally(gateway: Any, endpoint: str, debtors: list[str], marker: str) -> dict[str, Any]:
     """Per person: sent once, at or after 08:00, and when."""
     from chalicelib.domain.model import Result
-    from gateway_cli.motoserver import SENT_PATH
+    from tools.local.motoserver import SENT_PATH
 
     sent = Counter(m["body"].split(":", 1)[0] for m in requests.get(endpoint + SENT_PATH, timeout=60).json())
     lags, early, missing = [], 0, 0
@@ -121,7 +121,7 @@ def appended(gateway: Any, timeout: float) -> None:
 
 
 def sent_count(endpoint: str, marker: str) -> int:
-    from gateway_cli.motoserver import SENT_PATH
+    from tools.local.motoserver import SENT_PATH
 
     return sum(1 for m in requests.get(endpoint + SENT_PATH, timeout=60).json() if m["body"].startswith(marker))
 
@@ -165,7 +165,7 @@ def modeled_drain_s(model: dict[str, int] = MODEL) -> float:
 def run(
     people: int = int(os.environ.get("HERD_PEOPLE", "5000")), workers: int = int(os.environ.get("HERD_WORKERS", "4"))
 ) -> dict[str, Any]:
-    from gateway_cli.localstack import LocalStack, free_port
+    from tools.local.stack import LocalStack, free_port
 
     marker = f"herd{int(time.time())}"
     offset = (HERD_AT - timedelta(seconds=30) - datetime.now(UTC)).total_seconds()

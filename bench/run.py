@@ -30,7 +30,7 @@ from chalicelib import policy_store
 from chalicelib.domain import engine
 from chalicelib.domain.audit import Draft, link
 from chalicelib.domain.model import ContactRecord, ContactRequest
-from gateway_cli.localstack import DEV_TENANT, LocalStack, free_port
+from tools.local.stack import DEV_TENANT, LocalStack, free_port
 
 HERE = Path(__file__).resolve().parent
 SAMPLES = 150
@@ -147,9 +147,9 @@ def _campaign_10k(people: int = 4300) -> list[dict[str, Any]]:
 def _batch_campaign(stack: LocalStack) -> dict[str, Any]:
     """A 10,000-contact campaign through the batch path of the running stack (opt-outs of every 17th person
     first, as ``make demo`` does), then the over-contact check over every person it reached."""
-    from chalicelib.services import invariants
-    from gateway_cli import campaign
-    from gateway_cli.client import GatewayClient
+    from tools import invariants
+    from tools.cli import campaign
+    from tools.cli.client import GatewayClient
 
     submitter = GatewayClient(stack.url, stack.dev_keys["keys"]["submitter"])
     officer = GatewayClient(stack.url, stack.dev_keys["keys"]["compliance"])
@@ -169,7 +169,7 @@ def _batch_campaign(stack: LocalStack) -> dict[str, Any]:
     while gateway.deps.ledgers.with_outbox(datetime.now(UTC), 1):  # the appender has every event
         time.sleep(0.5)
     window = (started_at - timedelta(minutes=1), datetime.now(UTC) + timedelta(minutes=1))
-    checked = invariants.check_range(DEV_TENANT, *window, gateway.deps, gateway.trail)
+    checked = invariants.check_range(DEV_TENANT, *window, gateway.deps, gateway.audit)
     return {
         "batch_contacts": len(requests_),
         "batch_contacts_per_s": round(len(requests_) / seconds, 1),
@@ -248,7 +248,7 @@ def export_figures(events: int = 100_000, chains: int = 10_000) -> dict[str, Any
 
     port = free_port()
     server = subprocess.Popen(
-        [_sys.executable, "-m", "gateway_cli.motoserver", "-H", "127.0.0.1", "-p", str(port)],
+        [_sys.executable, "-m", "tools.local.motoserver", "-H", "127.0.0.1", "-p", str(port)],
         cwd=HERE.parent,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,

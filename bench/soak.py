@@ -4,7 +4,7 @@ Several client processes post for ``SOAK_SECONDS`` (default 180): texts, emails,
 what-ifs and reads, bursts for a few hot debtors, duplicate ``Idempotency-Key``s, and STOP replies arriving
 mid-flight through the inbound topic. Requests go to several ``chalice local`` processes (``SOAK_API_PROCESSES``),
 each with its own AWS clients and caches, like separate Lambda instances, and each injecting faults into its
-own AWS calls at the rates of ``SOAK_FAULTS`` (chalicelib/faults.py). Only DynamoDB's conditions can keep a
+own AWS calls at the rates of ``SOAK_FAULTS`` (tools/local/faults.py). Only DynamoDB's conditions can keep a
 cap here. Then the stack is given time to settle (the stream appender, the dispatcher), and
 ``check_invariants`` runs over everything, with moto's lists of sent messages.
 
@@ -173,7 +173,7 @@ def _percentile(values: list[float], q: float) -> float:
 
 def settle(gateway: Any, seconds: float) -> None:
     """Wait for the stack's appender and sweep to put every committed event in the audit table."""
-    from chalicelib.services import invariants
+    from tools import invariants
 
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -209,14 +209,14 @@ def phases_from_env() -> tuple[Phase, ...]:
 
 def _run_phase(stack: Any, phase: Phase, seconds: float, clients: int, api_processes: int, seed: int) -> Tally:
     """Point the stack's clock at the phase, start its API processes, let the clients post, stop them."""
-    from chalicelib import provision
-    from gateway_cli.localstack import free_port
+    from chalicelib import resources
+    from tools.local.stack import free_port
 
     stack.clock_offset = (phase.at - datetime.now(UTC)).total_seconds()
     spawned_from = len(stack.processes)
     try:
         urls = [stack.spawn_api(free_port()) for _ in range(api_processes)]
-        topic = f"arn:aws:sns:us-east-1:123456789012:{provision.INBOUND_SMS_TOPIC}"
+        topic = f"arn:aws:sns:us-east-1:123456789012:{resources.INBOUND_SMS_TOPIC}"
         deadline = time.time() + seconds
         key = stack.dev_keys["keys"]["submitter"]
         jobs = [(i, seed, deadline, urls, key, stack.endpoint, topic) for i in range(clients)]
@@ -247,9 +247,10 @@ def run(
 ) -> dict[str, Any]:
     """The soak on a stack of its own: every process of it (API, workers, dispatcher) runs on the phase's
     clock, so what it checks does not depend on the hour it runs."""
-    from chalicelib.services import invariants, maintenance
-    from gateway_cli.localstack import LocalStack, free_port
-    from gateway_cli.motoserver import SENT_PATH
+    from chalicelib.services import maintenance
+    from tools import invariants
+    from tools.local.motoserver import SENT_PATH
+    from tools.local.stack import LocalStack, free_port
 
     logs = Path(tempfile.mkdtemp(prefix="soak-"))
     first = (phases[0].at - datetime.now(UTC)).total_seconds()
@@ -274,7 +275,6 @@ def run(
             now + timedelta(seconds=1),
             now,
             gateway.deps,
-            gateway.audit_deps,
             sent,
             grace=timedelta(seconds=60),
             every_message=True,  # a stack of its own: every message the provider sent is the soak's

@@ -72,7 +72,7 @@ class LedgerStream:
         return list(page["Records"])
 
     def drain(self, records: list[dict[str, Any]] | None = None) -> dict[str, int]:
-        from chalicelib import audit_appender
+        from chalicelib.entrypoints import audit_appender
 
         records = self.records() if records is None else records
-        return audit_appender.handle_stream({"Records": records}, self.gateway.deps.ledgers, self.gateway.trail)
+        return audit_appender.handle_stream({"Records": records}, self.gateway.deps.ledgers, self.gateway.audit)

@@ -5,7 +5,8 @@ Nothing here runs at import: ``chalice local``, moto and cold starts all rely on
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -14,7 +15,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from chalicelib import faults, policy_store, telemetry
+from chalicelib import idempotency, policy_store, telemetry
 from chalicelib.adapters.batches import DynamoDBBatches
 from chalicelib.adapters.dynamodb import AuditShards, DynamoDBAuditLog, DynamoDBAuditTrail, DynamoDBLedger
 from chalicelib.adapters.keys import DynamoDBKeys
@@ -24,12 +25,9 @@ from chalicelib.adapters.storage import DynamoDBJobs, KmsSigner, S3Objects, SqsQ
 from chalicelib.domain.model import Channel
 from chalicelib.domain.policy import PolicySet
 from chalicelib.services import dispatch, unsubscribe
-from chalicelib.services.audit_read import AuditDeps
-from chalicelib.services.batches import BatchDeps
-from chalicelib.services.contacts import Deps
-from chalicelib.services.exports import ExportDeps
 from chalicelib.services.pacing import Pacing
-from chalicelib.settings import Settings
+from chalicelib.services.unit_of_work import UnitOfWork
+from chalicelib.settings import Settings, is_local
 
 # Storage calls may be retried by botocore (a retried conditional write is safe: it either
 # applied once or fails its condition). Provider calls are not: a retried Publish after a read
@@ -40,26 +38,41 @@ STORAGE_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 3}, c
 PROVIDER_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=2, read_timeout=10)
 
 
+# What each client ``bootstrap()`` makes passes through, when it is given no clients. Nothing sets it in AWS,
+# where no tool is deployed; a local entry point sets it before it serves the app (tools/local/chalicelocal.py:
+# the fault injector of GATEWAY_FAULTS). Tests and the local stack's loops pass ``Clients(wrap=...)`` instead.
+client_wrap: Callable[[Any], Any] | None = None
+
+
+class _OnFirstUse:
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._make = make
+
+    @cached_property
+    def _client(self) -> Any:
+        return self._make()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+
 @dataclass
 class Clients:
     settings: Settings
     session_factory: Callable[[], Any] = field(default=boto3.session.Session)
+    wrap: Callable[[Any], Any] | None = None  # each client as it is made (the local stack's fault injector)
 
     def _client(self, service: str, config: Config) -> Any:
         session = self.session_factory()
         client = session.client(
             service, region_name=self.settings.region, endpoint_url=self.settings.endpoint_url, config=config
         )
-        return self.faults.attach(client) if self.faults is not None else client
+        return self.wrap(client) if self.wrap is not None else client
 
-    @cached_property
-    def faults(self) -> faults.FaultInjector | None:
-        """GATEWAY_FAULTS: only against a local endpoint; a deployment that asks for faults does not start."""
-        if not self.settings.faults:
-            return None
-        if not faults.is_local(self.settings.endpoint_url):
-            raise ValueError("GATEWAY_FAULTS is for the local stack only (AWS_ENDPOINT_URL on 127.0.0.1)")
-        return faults.from_spec(self.settings.faults, self.settings.faults_seed)
+    def on_first_use(self, service: str) -> Any:
+        """The client of ``service``, made on its first call: a function that never exports makes no S3 or
+        KMS client (each costs a cold start tens of milliseconds)."""
+        return _OnFirstUse(lambda: getattr(self, service))
 
     @cached_property
     def dynamodb(self) -> Any:
@@ -87,32 +100,52 @@ class Clients:
 
 
 @dataclass
-class Gateway:
+class Runtime:
+    """What a function runs with: settings, clients, policies, and the adapters and use-case dependencies
+    built from them on first use."""
+
     settings: Settings
     clients: Clients
     policies: PolicySet
+    clock: Callable[[], datetime]
 
     @cached_property
-    def deps(self) -> Deps:
-        return Deps(
+    def deps(self) -> UnitOfWork:
+        """Every use case's ports, built once; a client is made on its first call (``Clients.on_first_use``)."""
+        lazy = self.clients.on_first_use
+        return UnitOfWork(
             ledgers=DynamoDBLedger(
                 self.clients.dynamodb,
                 self.settings.ledger_table,
                 self.settings.index_shards,
                 handoff=self.settings.audit_append == "stream",
             ),
-            audit=self.trail,
+            audit=self.audit,
             sms=SnsSmsSender(self.clients.sns, self.settings.sms_sender_id),
             email=SesEmailSender(self.clients.sesv2, self.settings.ses_sender, self.settings.ses_configuration_set),
             policies=self.policies,
+            batches=DynamoDBBatches(self.clients.dynamodb, self.settings.batch_table),
+            batch_queue=self.batch_queue,
+            jobs=DynamoDBJobs(self.clients.dynamodb, self.settings.jobs_table),
+            export_queue=SqsQueue(lazy("sqs"), self.settings.export_queue),
+            export_files=S3Objects(lazy("s3"), self.settings.export_bucket),
+            signer=KmsSigner(lazy("kms"), self.settings.signing_key_id),
+            anchors=S3Objects(lazy("s3"), self.settings.anchor_bucket),
+            retention_years=max((p.retention_years for p in self.policies.packs), default=3) + 1,
             unsubscribe_headers=self._unsubscribe_headers(),
             audit_inline=self.settings.audit_append == "inline",
-            observe=telemetry.record_decision,
+            observe=self.metrics.record_decision,
             permit_for=timedelta(seconds=self.settings.voice_permit_seconds),
             outcome_deadline=timedelta(seconds=self.settings.outcome_deadline_seconds),
             pacing=self.pacing,
             wake=lambda tenant, debtor_id, at: dispatch.wake(self.dispatch_queue, tenant, debtor_id, at, self.now()),
         )
+
+    # The names the app's routes and handlers use for the unit of work.
+
+    @cached_property
+    def metrics(self) -> telemetry.Metrics:
+        return telemetry.Metrics(self.settings.metrics_namespace)
 
     @cached_property
     def tenant_settings(self) -> DynamoDBTenantSettings:
@@ -127,7 +160,16 @@ class Gateway:
 
     def now(self) -> datetime:
         """This deployment's clock: the real one, or the local stack's chosen one (GATEWAY_CLOCK_AT)."""
-        return datetime.now(UTC) + self.settings.clock_offset
+        return self.clock()
+
+    def submit(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """One contact submitted now: ``{"status", "body"}`` (``chalicelib.idempotency.submit``)."""
+        return idempotency.submit(payload, self.deps, self.now())
+
+    @cached_property
+    def submit_once(self) -> idempotency.IdempotentSubmit:
+        """``submit`` once per tenant and ``Idempotency-Key``, its answers kept in the idempotency table."""
+        return idempotency.IdempotentSubmit(self.submit, self.clients.dynamodb, self.settings.idempotency_table)
 
     @cached_property
     def batch_queue(self) -> SqsQueue:
@@ -138,42 +180,13 @@ class Gateway:
         return SqsQueue(self.clients.sqs, self.settings.dispatch_queue)
 
     @cached_property
-    def batch_deps(self) -> BatchDeps:
-        return BatchDeps(
-            contacts=self.deps,
-            store=DynamoDBBatches(self.clients.dynamodb, self.settings.batch_table),
-            queue=self.batch_queue,
-        )
-
-    @cached_property
     def keys(self) -> DynamoDBKeys:
         return DynamoDBKeys(self.clients.dynamodb, self.settings.keys_table)
 
     @cached_property
-    def trail(self) -> DynamoDBAuditTrail:
+    def audit(self) -> DynamoDBAuditTrail:
         shards = AuditShards(day=self.settings.day_shards, expiry=self.settings.index_shards)
         return DynamoDBAuditTrail(self.clients.dynamodb, self.settings.audit_table, shards)
-
-    @cached_property
-    def audit_deps(self) -> AuditDeps:
-        return AuditDeps(
-            trail=self.trail,
-            ledgers=self.deps.ledgers,
-            anchors=S3Objects(self.clients.s3, self.settings.anchor_bucket),
-            retention_years=max((p.retention_years for p in self.policies.packs), default=3) + 1,
-        )
-
-    @cached_property
-    def export_deps(self) -> ExportDeps:
-        return ExportDeps(
-            trail=self.trail,
-            jobs=DynamoDBJobs(self.clients.dynamodb, self.settings.jobs_table),
-            queue=SqsQueue(self.clients.sqs, self.settings.export_queue),
-            store=S3Objects(self.clients.s3, self.settings.export_bucket),
-            signer=KmsSigner(self.clients.kms, self.settings.signing_key_id),
-            anchors=self.audit_deps.anchors,
-            ledgers=self.deps.ledgers,
-        )
 
     def _unsubscribe_headers(self) -> Callable[[str, str], dict[str, str]] | None:
         secret = self.settings.unsubscribe_secret
@@ -200,19 +213,53 @@ ADAPTERS = (
 )
 
 
+def system_clock(offset: timedelta = timedelta(0)) -> Callable[[], datetime]:
+    """The real time in UTC, moved by the local stack's chosen offset (GATEWAY_CLOCK_AT; none when deployed)."""
+    return lambda: datetime.now(UTC) + offset
+
+
 def bootstrap(
     settings: Settings | None = None,
     clients: Clients | None = None,
     policies: PolicySet | None = None,
-) -> Gateway:
-    """Build the gateway; a broken or missing policy bundle raises here, before anything is sent."""
+    clock: Callable[[], datetime] | None = None,
+) -> Runtime:
+    """Build the runtime; a broken or missing policy bundle raises here, before anything is sent.
+
+    ``clock``: what every route and trigger reads as now; by default the real time (with the local stack's
+    offset). Tests and bench pass a fixed one."""
     settings = settings or Settings.from_env()
-    if settings.clock_offset_seconds and not faults.is_local(settings.endpoint_url):
-        raise ValueError("GATEWAY_CLOCK_AT is for the local stack only (AWS_ENDPOINT_URL on 127.0.0.1)")
+    local_only = {"GATEWAY_CLOCK_AT": settings.clock_offset_seconds, "GATEWAY_FAULTS": settings.faults}
+    for name, value in local_only.items():  # a deployment that asks for either does not start
+        if value and not is_local(settings.endpoint_url):
+            raise ValueError(f"{name} is for the local stack only (AWS_ENDPOINT_URL on 127.0.0.1)")
     for adapter in ADAPTERS:  # in Lambda with tracing on: a subsegment per adapter call
         telemetry.traced(adapter)
-    return Gateway(
+    return Runtime(
         settings=settings,
-        clients=clients or Clients(settings),
-        policies=policies or policy_store.load_bundle(),
+        clients=clients or Clients(settings, wrap=client_wrap),
+        policies=policies or policy_store.load_policy_bundle(),
+        clock=clock or system_clock(settings.clock_offset),
     )
+
+
+class LazyRuntime:
+    """The runtime a function instance runs with: built on first use, then kept for the instance's life.
+    ``using`` lends another one (a test's, a bench's) for a block and puts the first one back."""
+
+    def __init__(self, build: Callable[[], Runtime] = bootstrap) -> None:
+        self._build = build
+        self._built: Runtime | None = None
+
+    def __call__(self) -> Runtime:
+        if self._built is None:
+            self._built = self._build()
+        return self._built
+
+    @contextmanager
+    def using(self, built: Runtime) -> Iterator[Runtime]:
+        before, self._built = self._built, built
+        try:
+            yield built
+        finally:
+            self._built = before

@@ -1,4 +1,4 @@
-"""Reading policy packs: YAML sources in ``policies/``, and the bundle the Lambda package carries.
+"""Reading policy packs: YAML sources in ``policies/``, and the policy bundle the Lambda package carries.
 
 ``policies/*.yaml`` is the authoring source. ``./gateway policy publish`` validates it and writes
 ``chalicelib/policy_bundle.json``, which Chalice zips with ``chalicelib/`` (see
@@ -18,7 +18,7 @@ import yaml
 
 from chalicelib.domain.policy import PolicyError, PolicySet, build_policy_set
 
-BUNDLE_PATH = Path(__file__).with_name("policy_bundle.json")
+POLICY_BUNDLE_PATH = Path(__file__).with_name("policy_bundle.json")
 SOURCE_DIR = Path(__file__).resolve().parent.parent / "policies"
 
 
@@ -45,7 +45,7 @@ def load_sources(paths: Iterable[Path] = (SOURCE_DIR,)) -> PolicySet:
     return build_policy_set(read_documents(paths))
 
 
-def publish(source: Path = SOURCE_DIR, bundle: Path = BUNDLE_PATH) -> PolicySet:
+def publish(source: Path = SOURCE_DIR, bundle: Path = POLICY_BUNDLE_PATH) -> PolicySet:
     """Validate the packs and write the bundle atomically; the bundle keeps the raw documents."""
     documents = read_documents([source])
     policy_set = build_policy_set(documents)
@@ -59,7 +59,7 @@ def publish(source: Path = SOURCE_DIR, bundle: Path = BUNDLE_PATH) -> PolicySet:
     return policy_set
 
 
-def load_bundle(bundle: Path = BUNDLE_PATH) -> PolicySet:
+def load_policy_bundle(bundle: Path = POLICY_BUNDLE_PATH) -> PolicySet:
     try:
         payload = json.loads(bundle.read_text("utf-8"))
     except (OSError, ValueError) as exc:

@@ -1,4 +1,5 @@
-"""Settings: read from the environment once, in the composition root only."""
+"""Settings: read from the environment once, in the composition root only; the resources' names default to
+chalicelib/resources.py's."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import os
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib import resources
 from chalicelib.domain.ledger import DAY_SHARDS, INDEX_SHARDS
 from chalicelib.domain.pacing import MAX_RATE, MIN_RATE
 
@@ -17,34 +20,34 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     region: str = "us-east-1"
-    ledger_table: str = "gateway-ledger"
-    audit_table: str = "gateway-audit"
-    idempotency_table: str = "gateway-idempotency"
+    ledger_table: str = resources.LEDGER_TABLE
+    audit_table: str = resources.AUDIT_TABLE
+    idempotency_table: str = resources.IDEMPOTENCY_TABLE
     ses_sender: str = "collections@example.com"
     ses_configuration_set: str | None = None
     sms_sender_id: str | None = None
     endpoint_url: str | None = None  # moto server locally; unset in AWS
     unsubscribe_secret: str | None = None  # HMAC key of unsubscribe links; no secret, no email
     public_url: str = "http://127.0.0.1:8000"  # where unsubscribe links point
-    jobs_table: str = "gateway-jobs"
-    keys_table: str = "gateway-keys"  # API keys by hash, and the list of tenants
-    batch_table: str = "gateway-batches"  # batches of contact requests and each request's result
-    batch_queue: str = "gateway-contact-batches"  # the batch worker's trigger is bound to this name
-    export_bucket: str = "gateway-exports"
-    anchor_bucket: str = "gateway-anchors"  # Object Lock: daily anchors of the audit chains
-    export_queue: str = "gateway-exports"  # the worker's trigger is bound to this name (provision.EXPORT_QUEUE)
-    signing_key_id: str = "alias/gateway-export-signing"  # asymmetric KMS key (ECC_NIST_P256)
+    jobs_table: str = resources.JOBS_TABLE
+    keys_table: str = resources.KEYS_TABLE
+    batch_table: str = resources.BATCH_TABLE
+    batch_queue: str = resources.BATCH_QUEUE
+    export_bucket: str = resources.EXPORT_BUCKET
+    anchor_bucket: str = resources.ANCHOR_BUCKET
+    export_queue: str = resources.EXPORT_QUEUE
+    signing_key_id: str = resources.SIGNING_KEY
     # "inline": each request appends its audit events itself; "stream": the ledger table's stream
     # appender does, off the request path (docs/decisions/0010). The sweep repairs under both.
     audit_append: Literal["inline", "stream"] = "inline"
-    # Faults injected into this process's AWS clients (chalicelib/faults.py): the soak on the local stack.
-    # Refused unless endpoint_url is a local one.
+    # Faults injected into this process's AWS clients by the local stack's entry points (tools/local/faults.py):
+    # the soak. Refused unless endpoint_url is a local one.
     faults: str | None = None
     faults_seed: int = 0
     # How far this process's clock runs ahead of the real one: the local stack run as if at GATEWAY_CLOCK_AT
     # (every process of one stack gets the same offset). Refused unless endpoint_url is a local one.
     clock_offset_seconds: float = 0.0
-    dispatch_queue: str = "gateway-dispatch"  # shard and people messages of the dispatcher's fan-out
+    dispatch_queue: str = resources.DISPATCH_QUEUE
     index_shards: int = Field(default=INDEX_SHARDS, ge=1, le=4096)  # ledger indexes and by_expiry, spread
     day_shards: int = Field(default=DAY_SHARDS, ge=1, le=1024)  # the audit table's tenant x day index, spread
     voice_permit_seconds: int = Field(default=120, gt=0)  # a permit lasts this long at most
@@ -55,6 +58,7 @@ class Settings(BaseModel):
     sms_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
     email_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
     pacing_shards: int = Field(default=8, ge=1, le=256)  # counters one deployment-wide rate is spread over
+    metrics_namespace: str = "ContactGateway"  # CloudWatch namespace of the metrics (telemetry.Metrics)
 
     @property
     def clock_offset(self) -> timedelta:
@@ -94,6 +98,7 @@ class Settings(BaseModel):
             "sms_rate_per_second": "SMS_RATE_PER_SECOND",
             "email_rate_per_second": "EMAIL_RATE_PER_SECOND",
             "pacing_shards": "PACING_SHARDS",
+            "metrics_namespace": "POWERTOOLS_METRICS_NAMESPACE",
         }
         values: dict[str, Any] = {field: env[var] for field, var in names.items() if env.get(var)}
         if "clock_offset_seconds" not in values and env.get("GATEWAY_CLOCK_AT"):
@@ -107,3 +112,22 @@ def clock_offset(clock_at: str, now: datetime) -> float:
     if at.tzinfo is None:
         raise ValueError(f"GATEWAY_CLOCK_AT must be an instant with its UTC offset, not {clock_at!r}")
     return (at - now).total_seconds()
+
+
+# The ledger stream named when no LEDGER_STREAM_ARN is set (the local stack polls the stream itself).
+UNSET_LEDGER_STREAM = "arn:aws:dynamodb:us-east-1:000000000000:table/gateway-ledger/stream/unset"
+
+
+def ledger_stream_arn(env: Mapping[str, str] | None = None) -> str:
+    """LEDGER_STREAM_ARN: the stream the audit appender's trigger names when app.py is imported (as ``chalice
+    package`` does); the packaged template binds that trigger to the stage's ledger table anyway."""
+    env = os.environ if env is None else env
+    return env.get("LEDGER_STREAM_ARN") or UNSET_LEDGER_STREAM
+
+
+def is_local(endpoint_url: str | None) -> bool:
+    """An endpoint on this machine (moto server): what the local-only settings require."""
+    if not endpoint_url:
+        return False
+    host = urlsplit(endpoint_url).hostname or ""
+    return host in ("127.0.0.1", "localhost", "::1")

@@ -1,6 +1,7 @@
 """Metrics and traces: Powertools Metrics (CloudWatch embedded metric format) and Powertools Tracer (X-Ray).
 
-Metrics, namespace ``POWERTOOLS_METRICS_NAMESPACE`` (``ContactGateway``), dimension ``service`` on each:
+Metrics, namespace ``POWERTOOLS_METRICS_NAMESPACE`` (``ContactGateway``; read by Settings, built into ``Metrics``
+by the composition root), dimension ``service`` on each:
 
 - ``Decisions`` by ``channel`` and ``outcome`` (sent, scheduled, blocked, permitted, refused, failed, unknown);
 - ``DecisionReasons`` by ``outcome`` and ``reason`` (the rule id), one per reason a decision gave;
@@ -21,14 +22,15 @@ local``) Powertools disables the tracer, and ``traced`` leaves classes as they a
 from __future__ import annotations
 
 import inspect
-import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from chalicelib.domain.model import ContactRequest, Status
+from chalicelib.domain.events import Status
+from chalicelib.domain.model import ContactRequest
 
 if TYPE_CHECKING:
     from chalicelib.services.delivery import ContactResult
@@ -38,38 +40,39 @@ tracer = Tracer(service=SERVICE)
 T = TypeVar("T")
 
 
-def _namespace() -> str:
-    return os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "ContactGateway")
+@dataclass(frozen=True)
+class Metrics:
+    """The metrics above, in ``namespace`` (Settings.metrics_namespace: POWERTOOLS_METRICS_NAMESPACE)."""
 
+    namespace: str
 
-def emit(name: str, value: float, unit: MetricUnit = MetricUnit.Count, **dimensions: str) -> None:
-    with single_metric(
-        name=name,
-        unit=unit,
-        value=value,
-        namespace=_namespace(),
-        default_dimensions={"service": SERVICE, **dimensions},
-    ):
-        pass
+    def emit(self, name: str, value: float, unit: MetricUnit = MetricUnit.Count, **dimensions: str) -> None:
+        with single_metric(
+            name=name,
+            unit=unit,
+            value=value,
+            namespace=self.namespace,
+            default_dimensions={"service": SERVICE, **dimensions},
+        ):
+            pass
 
+    def record_decision(self, result: ContactResult, request: ContactRequest, trigger: str) -> None:
+        """The metrics of one decision (``UnitOfWork.observe``)."""
+        channel, outcome = request.channel.value, result.status.value
+        self.emit("Decisions", 1, channel=channel, outcome=outcome)
+        for reason in result.decision.reasons:
+            self.emit("DecisionReasons", 1, outcome=outcome, reason=reason.rule)
+        if result.status is Status.SCHEDULED:
+            self.emit("Deferrals", 1, channel=channel)
+        if result.status in (Status.FAILED, Status.UNKNOWN) or result.error_code:
+            error_code = result.error_code or "none"
+            self.emit("SendFailures", 1, channel=channel, outcome=outcome, error_code=error_code)
 
-def record_decision(result: ContactResult, request: ContactRequest, trigger: str) -> None:
-    """The metrics of one decision (``Deps.observe``)."""
-    channel, outcome = request.channel.value, result.status.value
-    emit("Decisions", 1, channel=channel, outcome=outcome)
-    for reason in result.decision.reasons:
-        emit("DecisionReasons", 1, outcome=outcome, reason=reason.rule)
-    if result.status is Status.SCHEDULED:
-        emit("Deferrals", 1, channel=channel)
-    if result.status in (Status.FAILED, Status.UNKNOWN) or result.error_code:
-        emit("SendFailures", 1, channel=channel, outcome=outcome, error_code=result.error_code or "none")
-
-
-def record_dispatch(dispatched: int, lag_seconds: float) -> None:
-    emit("DispatcherRuns", 1)
-    emit("Dispatched", dispatched)
-    if dispatched:
-        emit("DispatcherLag", lag_seconds, MetricUnit.Seconds)
+    def record_dispatch(self, dispatched: int, lag_seconds: float) -> None:
+        self.emit("DispatcherRuns", 1)
+        self.emit("Dispatched", dispatched)
+        if dispatched:
+            self.emit("DispatcherLag", lag_seconds, MetricUnit.Seconds)
 
 
 def traced(cls: type[T], trace: Tracer | None = None) -> type[T]:

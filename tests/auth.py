@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from chalicelib.bootstrap import Gateway
+from chalicelib.bootstrap import Runtime
 from chalicelib.domain.access import Role
 from chalicelib.services import keys
 
@@ -31,7 +31,7 @@ def role_for(path: str) -> Role:
 class KeyRing:
     """One key per (role, agency) of a tenant, issued on first use."""
 
-    def __init__(self, gateway: Gateway, tenant: str) -> None:
+    def __init__(self, gateway: Runtime, tenant: str) -> None:
         self.gateway, self.tenant = gateway, tenant
         self._keys: dict[tuple[Role, str | None], str] = {}
 

@@ -7,8 +7,8 @@ import pytest
 
 from chalicelib import policy_store
 from chalicelib.domain.policy import PolicySet
-from chalicelib.services.contacts import Deps
-from tests.fakes import InMemoryAuditLog, InMemoryLedger, RecordingEmailSender, RecordingSmsSender
+from chalicelib.services.unit_of_work import UnitOfWork
+from tests.fakes import unit_of_work
 
 
 @pytest.fixture(scope="session")
@@ -17,14 +17,8 @@ def policies() -> PolicySet:
 
 
 @pytest.fixture
-def deps(policies: PolicySet) -> Deps:
-    return Deps(
-        ledgers=InMemoryLedger(),
-        audit=InMemoryAuditLog(),
-        sms=RecordingSmsSender(),
-        email=RecordingEmailSender(),
-        policies=policies,
-    )
+def deps(policies: PolicySet) -> UnitOfWork:
+    return unit_of_work(policies)
 
 
 @pytest.fixture

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import io
+import json
 import threading
-from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
 
-from chalicelib.domain.errors import ConflictError, PermanentDeliveryError
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from chalicelib.domain.access import AlreadyRevokedError
+from chalicelib.domain.audit import DEFAULT_RETENTION_DAYS, event_outcome
+from chalicelib.domain.errors import ConflictError, NotFoundError, PermanentDeliveryError
 from chalicelib.domain.ledger import Ledger, index_shard
 from chalicelib.domain.pacing import take_slot
+from chalicelib.domain.policy import PolicySet
+from chalicelib.services.unit_of_work import UnitOfWork
 
 
 class InMemoryLedger:
@@ -71,10 +83,13 @@ class InMemoryLedger:
         return [k for k in self._pending(before) if self._in(shard, k)][:limit]
 
 
-class InMemoryAuditLog:
+class InMemoryAuditTrail:
+    """The audit table as DynamoDBAuditTrail reads and writes it: each event once, by person and sequence."""
+
     def __init__(self) -> None:
         self.events: dict[tuple[str, str, int], dict[str, Any]] = {}
         self.incident_log: list[dict[str, Any]] = []
+        self.expires: dict[tuple[str, str, int], int] = {}
 
     def record_incident(self, tenant: str, debtor_id: str, at: datetime, data: dict[str, Any]) -> None:
         self.incident_log.append({"tenant": tenant, "debtor_id": debtor_id, "at": at.isoformat(), "data": data})
@@ -85,7 +100,13 @@ class InMemoryAuditLog:
     def append(self, events: Sequence[dict[str, Any]]) -> int:
         before = len(self.events)
         for event in events:
-            self.events.setdefault((event["tenant"], event["debtor_id"], event["seq"]), copy.deepcopy(event))
+            key = (event["tenant"], event["debtor_id"], event["seq"])
+            if key not in self.events:
+                self.events[key] = copy.deepcopy(event)
+                at = datetime.fromisoformat(event["at"]) + timedelta(
+                    days=int(event.get("retention_days", DEFAULT_RETENTION_DAYS))
+                )
+                self.expires[key] = int(at.timestamp())
         return len(self.events) - before
 
     def for_person(
@@ -97,6 +118,83 @@ class InMemoryAuditLog:
     def for_contact(self, tenant: str, contact_id: str) -> list[dict[str, Any]]:
         found = [e for (t, _, _), e in self.events.items() if t == tenant and e["contact_id"] == contact_id]
         return sorted(found, key=lambda e: e["seq"])
+
+    @staticmethod
+    def _at_key(event: dict[str, Any]) -> str:
+        at = datetime.fromisoformat(event["at"]).astimezone(UTC)
+        return f"{at:%Y-%m-%dT%H:%M:%S.%f}Z#{event['debtor_id']}#{event['seq']:012d}"
+
+    def _partition(self, tenant: str, by: str, value: str) -> list[dict[str, Any]]:
+        mine = [e for (t, _, _), e in self.events.items() if t == tenant]
+        if by == "person":
+            return sorted((e for e in mine if e["debtor_id"] == value), key=lambda e: e["seq"])
+        if by == "day":
+            chosen = [e for e in mine if self._at_key(e).startswith(value)]
+        else:
+            chosen = [e for e in mine if e.get("account_id") == value]
+        return sorted(chosen, key=self._at_key)
+
+    @staticmethod
+    def _attributes(tenant: str, event: dict[str, Any]) -> dict[str, Any]:
+        account = f"{tenant}#{event['account_id']}" if event.get("account_id") else None
+        return {
+            "channel": event.get("channel"),
+            "outcome": event_outcome(event),
+            "type": event["type"],
+            "account_key": account,
+        }
+
+    def select(
+        self,
+        *,
+        tenant: str,
+        by: str,
+        value: str,
+        at_range: tuple[str, str] | None = None,
+        filters: Mapping[str, str] | None = None,
+        forward: bool = True,
+        start_key: Mapping[str, Any] | None = None,
+        page_size: int | None = 200,
+        bodies: bool = True,
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        events = self._partition(tenant, by, value)
+        if at_range:
+            events = [e for e in events if at_range[0] <= self._at_key(e) <= at_range[1]]
+        for name, wanted in (filters or {}).items():
+            events = [e for e in events if self._attributes(tenant, e)[name] == wanted]
+        events = events if forward else events[::-1]
+        keys = [{"pk": f"{tenant}#{e['debtor_id']}", "seq": e["seq"], "at_key": self._at_key(e)} for e in events]
+        start = keys.index(dict(start_key)) + 1 if start_key else 0
+        for key, event in zip(keys[start:], events[start:], strict=True):
+            yield (
+                (key, copy.deepcopy(event)) if bodies else ({}, {"debtor_id": event["debtor_id"], "seq": event["seq"]})
+            )
+
+    def segment(self, tenant: str, debtor_id: str, first_seq: int, last_seq: int) -> Iterator[dict[str, Any]]:
+        yield from (e for e in self.for_person(tenant, debtor_id, first_seq - 1) if e["seq"] <= last_seq)
+
+    def by_keys(self, tenant: str, keys: Sequence[tuple[str, int]]) -> list[dict[str, Any]]:
+        return [copy.deepcopy(self.events[(tenant, d, s)]) for d, s in keys if (tenant, d, s) in self.events]
+
+    def expiring(self, day: date) -> Iterator[dict[str, Any]]:
+        for (tenant, debtor_id, seq), expires_at in list(self.expires.items()):
+            if datetime.fromtimestamp(expires_at, UTC).date() == day:
+                yield {
+                    "pk": f"{tenant}#{debtor_id}",
+                    "seq": seq,
+                    "tenant": tenant,
+                    "debtor_id": debtor_id,
+                    "expires_at": expires_at,
+                }
+
+    def extend_retention(self, pk: str, seq: int, expires_at: int) -> None:
+        tenant, debtor_id = pk.split("#", 1)
+        key = (tenant, debtor_id, seq)
+        if key not in self.expires:
+            raise ConflictError("the event is gone")
+        if self.expires[key] >= expires_at:
+            raise ConflictError("a later retention is kept")
+        self.expires[key] = expires_at
 
 
 class RecordingSmsSender:
@@ -154,3 +252,214 @@ class InMemorySettingsStore:
         if self._items.get(tenant, ({}, 0))[1] != expected_version:
             raise ConflictError(tenant)
         self._items[tenant] = (copy.deepcopy(settings), expected_version + 1)
+
+
+class InMemoryBatches:
+    """Batch headers and results by ``tenant#batch_id``; the header is written once, then replaced."""
+
+    def __init__(self) -> None:
+        self._headers: dict[str, dict[str, Any]] = {}
+        self._results: dict[str, dict[int, dict[str, Any]]] = {}
+
+    def create(self, pk: str, header: dict[str, Any], ttl: int) -> bool:
+        if pk in self._headers:
+            return False
+        self._headers[pk] = copy.deepcopy(header)
+        return True
+
+    def record(self, pk: str, index: int, result: dict[str, Any], ttl: int) -> bool:
+        results = self._results.setdefault(pk, {})
+        if index in results:
+            return False
+        results[index] = copy.deepcopy(result)
+        return True
+
+    def read(self, pk: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        results = self._results.get(pk, {})
+        return copy.deepcopy(self._headers.get(pk)), [copy.deepcopy(results[i]) for i in sorted(results)]
+
+    def replace_header(self, pk: str, header: dict[str, Any], ttl: int) -> None:
+        self._headers[pk] = copy.deepcopy(header)
+
+
+class RecordingQueue:
+    """SQS as a worker sees it, on the test's clock ``now``: a message is visible ``delay`` seconds after it
+    is sent, received once, and pending until deleted. Bodies make the JSON round trip SQS makes."""
+
+    def __init__(self, now: datetime = datetime(2026, 1, 1, tzinfo=UTC)) -> None:
+        self.now = now
+        self.messages: list[tuple[datetime, dict[str, Any]]] = []  # sent, not yet received
+        self.delays: list[int] = []
+        self.received: list[tuple[str, str]] = []  # (message id, receipt handle) of every message received
+        self.deleted: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.send_many([message])
+
+    def send_many(self, messages: list[dict[str, Any]], delays: list[int] | None = None) -> list[int]:
+        with self.lock:
+            for i, message in enumerate(messages):
+                delay = delays[i] if delays else 0
+                self.delays.append(delay)
+                self.messages.append((self.now + timedelta(seconds=delay), json.loads(json.dumps(message))))
+        return []
+
+    def receive(self, now: datetime | None = None) -> list[tuple[datetime, dict[str, Any]]]:
+        """The messages visible at ``now`` (the queue's clock by default), each handed out once."""
+        at = self.now if now is None else now
+        with self.lock:
+            visible = [m for m in self.messages if m[0] <= at]
+            self.messages = [m for m in self.messages if m[0] > at]
+            for _ in visible:
+                self.received.append((f"m-{len(self.received)}", f"r-{len(self.received)}"))
+        return visible
+
+    def delete_many(self, receipts: list[tuple[str, str]]) -> None:
+        self.deleted += receipts
+
+    def pending(self) -> int:
+        """Messages not yet deleted, received or not."""
+        return len(self.messages) + len(set(self.received) - set(self.deleted))
+
+
+class InMemoryJobs:
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[str, int]] = {}
+
+    def create(self, job_id: str, job: dict[str, Any]) -> None:
+        if job_id in self._items:
+            raise ConflictError(job_id)
+        self._items[job_id] = (json.dumps(job), 1)
+
+    def get(self, job_id: str) -> tuple[dict[str, Any], int] | None:
+        found = self._items.get(job_id)
+        return (json.loads(found[0]), found[1]) if found else None
+
+    def update(self, job_id: str, job: dict[str, Any], version: int) -> int:
+        if job_id not in self._items or self._items[job_id][1] != version:
+            raise ConflictError(job_id)
+        self._items[job_id] = (json.dumps(job), version + 1)
+        return version + 1
+
+
+class _Writer:
+    def __init__(self, sink: IO[bytes], done: Any) -> None:
+        self._sink, self._done, self._sha = sink, done, hashlib.sha256()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self._sink.write(data)
+        self._sha.update(data)
+        self.size += len(data)
+
+    def close(self) -> str:
+        self._done(self._sink)
+        return self._sha.hexdigest()
+
+
+class InMemoryObjects:
+    """A versioned bucket. Locked objects keep every version written; ``root``: streamed objects go to
+    files under it instead of memory (an export of 100k events then measures the exporter, not the fake)."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root
+        self.versions: dict[str, list[bytes]] = {}
+        self.locked_until: dict[str, datetime] = {}
+
+    def writer(self, key: str, content_type: str) -> _Writer:
+        if self.root is None:
+            return _Writer(io.BytesIO(), lambda sink: self.versions.setdefault(key, []).append(sink.getvalue()))
+        path = self.root / key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return _Writer(path.open("wb"), lambda sink: sink.close())
+
+    def put_locked(self, key: str, body: bytes, retain_until: datetime) -> str | None:
+        self.versions.setdefault(key, []).append(bytes(body))
+        self.locked_until.setdefault(key, retain_until)
+        return f"v{len(self.versions[key])}"
+
+    def get_original(self, key: str) -> tuple[bytes | None, int]:
+        versions = self.versions.get(key, [])
+        return (versions[0] if versions else None), len(versions)
+
+    def list_keys(self, prefix: str, start_after: str | None = None, limit: int = 1000) -> list[str]:
+        keys = sorted(k for k in self.versions if k.startswith(prefix) and (start_after is None or k > start_after))
+        return keys[:limit]
+
+    def presigned_url(self, key: str, expires_in: int) -> str:
+        return f"https://objects.invalid/{key}?expires_in={expires_in}"
+
+
+class LocalSigner:
+    """A local ECDSA P-256 key, as the KMS key signs manifests."""
+
+    ALGORITHM = "ECDSA_SHA_256"
+    key_id = "local-test-key"
+
+    def __init__(self) -> None:
+        self._key = ec.generate_private_key(ec.SECP256R1())
+
+    def sign(self, message: bytes) -> bytes:
+        return self._key.sign(message, ec.ECDSA(hashes.SHA256()))
+
+    def public_key_pem(self) -> str:
+        public = self._key.public_key()
+        return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+
+@dataclass
+class Fakes:
+    """One fake of each port, for a unit of work with nothing real in it."""
+
+    ledgers: InMemoryLedger = field(default_factory=InMemoryLedger)
+    audit: InMemoryAuditTrail = field(default_factory=InMemoryAuditTrail)
+    sms: RecordingSmsSender = field(default_factory=RecordingSmsSender)
+    email: RecordingEmailSender = field(default_factory=RecordingEmailSender)
+    batches: InMemoryBatches = field(default_factory=InMemoryBatches)
+    batch_queue: RecordingQueue = field(default_factory=RecordingQueue)
+    jobs: InMemoryJobs = field(default_factory=InMemoryJobs)
+    export_queue: RecordingQueue = field(default_factory=RecordingQueue)
+    export_files: InMemoryObjects = field(default_factory=InMemoryObjects)
+    signer: LocalSigner = field(default_factory=LocalSigner)
+
+
+def unit_of_work(policies: PolicySet, **overrides: Any) -> UnitOfWork:
+    """A unit of work over the fakes; ``overrides`` replace any of its ports or settings."""
+    ports = Fakes().__dict__
+    return UnitOfWork(policies=policies, **{**ports, **overrides})
+
+
+class InMemoryKeys:
+    """API keys by the hash of the key, as DynamoDBKeys keeps them; ``tenants`` lists who was ever issued one."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, dict[str, Any]] = {}
+        self._tenants: set[str] = set()
+
+    def put(self, record: dict[str, Any]) -> None:
+        if record["pk"] in self._items:
+            raise ConflictError(record["pk"][:16])
+        self._items[record["pk"]] = {k: copy.deepcopy(v) for k, v in record.items() if v is not None}
+        self._tenants.add(record["tenant"])
+
+    def get(self, hashed: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self._items.get(hashed))
+
+    def for_tenant(self, tenant: str) -> list[dict[str, Any]]:
+        return [copy.deepcopy(r) for r in self._items.values() if r["tenant"] == tenant]
+
+    def find(self, tenant: str, key_id: str) -> dict[str, Any]:
+        found = [r for r in self._items.values() if (r["tenant"], r.get("key_id")) == (tenant, key_id)]
+        if not found:
+            raise NotFoundError(key_id)
+        return copy.deepcopy(found[0])
+
+    def revoke(self, hashed: str, at: str, by: str) -> None:
+        record = self._items.get(hashed)
+        if record is None or "revoked_at" in record:
+            raise AlreadyRevokedError(hashed[:16])
+        record.update(revoked_at=at, revoked_by=by)
+
+    def tenants(self) -> list[str]:
+        return sorted(self._tenants)

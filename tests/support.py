@@ -7,7 +7,6 @@ module or a conftest.py: fixtures are found by pytest, helpers are imported.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from requests.structures import CaseInsensitiveDict
 from chalicelib.domain.model import ContactRequest
 from chalicelib.services import consent
 from chalicelib.services.contacts import submit_contact
+from chalicelib.services.unit_of_work import UnitOfWork
 
 TENANT = "local"
 
@@ -81,7 +81,7 @@ def audited_texts(gateway: Any, **fields: Any) -> None:
     for step in range(3):
         submit_contact(make_request(**fields), gateway.deps, NOON_ATLANTA + timedelta(hours=20 * step))
     dispatch.sweep_audit(gateway.deps, LATER)
-    maintenance.audit_pass(gateway.audit_deps, ["local"], LATER)
+    maintenance.audit_pass(gateway.deps, ["local"], LATER)
 
 
 # --- the 08:00 herd, dispatched over a queue ---------------------------------------------------------
@@ -92,31 +92,7 @@ EIGHT_ATLANTA = utc(2026, 3, 2, 13, 0)
 HERD = 120
 
 
-class DelayQueue:
-    """SQS as the dispatcher uses it: messages become visible after their delay, on the test's clock."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[datetime, dict[str, Any]]] = []
-        self.now = NIGHT_ATLANTA
-        self.lock = threading.Lock()
-        self.delays: list[int] = []
-
-    def send_many(self, messages: list[dict[str, Any]], delays: list[int] | None = None) -> list[int]:
-        with self.lock:
-            for i, message in enumerate(messages):
-                delay = delays[i] if delays else 0
-                self.delays.append(delay)
-                self.messages.append((self.now + timedelta(seconds=delay), message))
-        return []
-
-    def receive(self, now: datetime) -> list[tuple[datetime, dict[str, Any]]]:
-        with self.lock:
-            visible = [m for m in self.messages if m[0] <= now]
-            self.messages = [m for m in self.messages if m[0] > now]
-        return visible
-
-
-def herd(deps: Any) -> list[str]:
+def herd(deps: UnitOfWork) -> list[str]:
     """HERD texts asked for at night in Atlanta, each scheduled for 08:00 (EIGHT_ATLANTA)."""
     from chalicelib.services.contacts import submit_contact
 
@@ -154,7 +130,7 @@ def batch_queue(gateway: Any) -> tuple[str, str]:
 
 def deliver(gateway: Any) -> tuple[list[dict[str, Any]], Exception | None]:
     """One SQS delivery (up to ten messages) through the batch worker, as Lambda would hand it over."""
-    from chalicelib import batch_worker
+    from chalicelib.entrypoints import batch_worker
 
     url, arn = batch_queue(gateway)
     messages = gateway.clients.sqs.receive_message(
@@ -162,7 +138,7 @@ def deliver(gateway: Any) -> tuple[list[dict[str, Any]], Exception | None]:
     ).get("Messages", [])
     event = batch_worker.sqs_event(arn, "us-east-1", messages)
     try:
-        batch_worker.handle_sqs(event, gateway.batch_deps, gateway.batch_queue, lambda: NOON_ATLANTA)
+        batch_worker.handle_sqs(event, gateway.deps, gateway.batch_queue, lambda: NOON_ATLANTA)
     except batch_worker.BatchIncompleteError as exc:
         return messages, exc
     gateway.batch_queue.delete_many([(m["MessageId"], m["ReceiptHandle"]) for m in messages])  # Lambda's own
@@ -256,7 +232,7 @@ def contact(gateway: Any, hours: float, debtor: str, account: str, channel: str,
 
 def stored(gateway: Any) -> list[dict[str, Any]]:
     """Every event, read the plain way, in the order a query by time answers: UTC time, debtor, seq."""
-    events = [e for d in PHONES for e in gateway.trail.for_person("local", d)]
+    events = [e for d in PHONES for e in gateway.audit.for_person("local", d)]
     return sorted(events, key=order_key)
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import reduce
 from itertools import islice
 from operator import and_
-from typing import Any
+from typing import Any, cast
 
 from boto3.dynamodb.conditions import Attr, ConditionExpressionBuilder, Key
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -23,6 +23,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from chalicelib.adapters.errors import storage_errors
 from chalicelib.domain.audit import DEFAULT_RETENTION_DAYS, event_outcome
 from chalicelib.domain.errors import ConflictError, StorageUnavailableError
+from chalicelib.domain.events import AuditEvent
 from chalicelib.domain.ledger import DAY_SHARDS, INDEX_SHARDS, Deferred, Ledger, index_shard
 from chalicelib.domain.model import ContactRecord, ContactRequest
 from chalicelib.domain.policy import canonical_json
@@ -96,7 +97,7 @@ def _due_at_commit(ledger: Ledger, due: datetime) -> bool:
     return due <= ledger.last_event_at + HANDOFF
 
 
-def pack_outbox(outbox: Sequence[dict[str, Any]]) -> str | bytes:
+def pack_outbox(outbox: Sequence[AuditEvent]) -> str | bytes:
     """The outbox as stored: compressed JSON. Its events are the ledger's bulk (~2 KB for a sent text's three,
     ~0.8 KB compressed), and every ledger write pays for the whole item, so this is a write unit on each of a
     sent text's three ledger writes (docs/decisions/0016). An empty outbox stays the text ``[]``."""
@@ -104,7 +105,7 @@ def pack_outbox(outbox: Sequence[dict[str, Any]]) -> str | bytes:
     return zlib.compress(text.encode(), 9) if outbox else text
 
 
-def unpack_outbox(stored: Any) -> tuple[dict[str, Any], ...]:
+def unpack_outbox(stored: Any) -> tuple[AuditEvent, ...]:
     """Either form: compressed bytes, or the JSON text every ledger held before (and an empty one holds)."""
     return tuple(_inflated(stored))
 
@@ -122,7 +123,7 @@ def _deferred_json(item: Deferred) -> dict[str, Any]:
         "contact_id": item.contact_id,
         "request": item.request.model_dump(mode="json"),
         "not_before": item.not_before.isoformat(),
-        "attempts": item.attempts,
+        "attempts": item.deliveries_failed,  # the stored name
         **({"paced": True} if item.paced else {}),  # a provider slot it holds (docs/decisions/0017)
     }
 
@@ -140,7 +141,7 @@ def _ledger_from(item: dict[str, Any]) -> Ledger:
                 contact_id=d["contact_id"],
                 request=ContactRequest.model_validate(d["request"]),
                 not_before=datetime.fromisoformat(d["not_before"]),
-                attempts=d["attempts"],
+                deliveries_failed=d["attempts"],
                 paced=d.get("paced", False),
             )
             for d in json.loads(item["deferred"])
@@ -172,14 +173,14 @@ def _batch_get(client: Any, request: dict[str, Any], table: str) -> list[dict[st
     """BatchGetItem with its unprocessed keys asked again after a jittered backoff; still unprocessed after
     a few tries (throttled), it fails: a decision never goes ahead on part of what it must read."""
     items: list[dict[str, Any]] = []
-    for attempt in range(BATCH_GET_TRIES):
+    for try_no in range(BATCH_GET_TRIES):
         with storage_errors():
             response = client.batch_get_item(RequestItems=request)
         items += response.get("Responses", {}).get(table, [])
         request = response.get("UnprocessedKeys") or {}
         if not request:
             return items
-        time.sleep(random.uniform(0, 0.05 * 2**attempt))
+        time.sleep(random.uniform(0, 0.05 * 2**try_no))
     raise StorageUnavailableError("BatchGetItem left keys unprocessed")
 
 
@@ -378,7 +379,7 @@ def _parse_body(stored: Any) -> dict[str, Any]:
     return dict(_inflated(stored))
 
 
-def _contact_run(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def _contact_run(events: Sequence[AuditEvent]) -> list[AuditEvent]:
     """The leading events of one contact: one person's, in consecutive sequence numbers."""
     run = [events[0]]
     for event in events[1:]:
@@ -390,7 +391,7 @@ def _contact_run(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     return run
 
 
-def audit_item(event: dict[str, Any], shards: AuditShards = AuditShards(), run: int = 1) -> dict[str, Any]:
+def audit_item(event: AuditEvent, shards: AuditShards = AuditShards(), run: int = 1) -> dict[str, Any]:
     """The stored form of an event: its canonical body, plus the attributes its indexes and filters read.
 
     Only ``body`` is hashed; the other attributes are derived from it, so an edit to one of them
@@ -446,7 +447,7 @@ class DynamoDBAuditLog:
         events cost that index one write, not three (docs/decisions/0016). Only a leader this call stored
         leads: if it was there already, the next event leads what follows, so no event is left unindexed.
         """
-        stored, rest = 0, list(events)
+        stored, rest = 0, cast(list[AuditEvent], list(events))  # the port's events are untyped dicts
         while rest:
             run = _contact_run(rest)
             if not self._put(audit_item(run[0], self.shards, run=len(run))):
@@ -471,7 +472,7 @@ class DynamoDBAuditLog:
         return True
 
     def record_incident(self, tenant: str, debtor_id: str, at: datetime, data: dict[str, Any]) -> None:
-        """An attempt that failed before its commit point: kept outside the chain, in its own partition."""
+        """A contact request that failed before its commit point: kept outside the chain, in its own partition."""
         body = {"tenant": tenant, "debtor_id": debtor_id, "type": "incident", "at": at.isoformat(), "data": data}
         item = {
             "pk": {"S": f"{person_key(tenant, debtor_id)}#incidents"},

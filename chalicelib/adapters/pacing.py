@@ -36,9 +36,9 @@ class DynamoDBPacer:
         """The slot (epoch seconds) the next contact of ``key`` may go out at; ``interval`` s per slot."""
         for _ in range(TRIES):
             order = (self._take_busy, self._take_idle) if self._busy.get(key) else (self._take_idle, self._take_busy)
-            for attempt in order:
+            for take in order:
                 try:
-                    return attempt(key, interval, now)
+                    return take(key, interval, now)
                 except ConflictError:
                     continue
         raise StorageUnavailableError(f"the pacing counter {key} stayed contended")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+from chalicelib.domain.events import STATUS_TYPES, AuditEvent, AuditEventStub, EventType
 from chalicelib.domain.policy import canonical_json
 
 GENESIS = "0" * 64
@@ -16,28 +17,9 @@ GENESIS = "0" * 64
 DEFAULT_RETENTION_DAYS = 3 * 366
 
 
-class EventType:
-    REQUESTED = "requested"
-    DECIDED = "decided"
-    SENT = "sent"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
-    SCHEDULED = "scheduled"
-    BLOCKED = "blocked"
-    PERMITTED = "permitted"
-    REFUSED = "refused"
-    OUTCOME = "outcome"
-    INCIDENT = "incident"  # an attempt that could not be committed, kept with its reason
-
-
-STATUS_TYPES = frozenset(
-    {EventType.SENT, EventType.FAILED, EventType.UNKNOWN, EventType.SCHEDULED, EventType.BLOCKED}
-    | {EventType.PERMITTED, EventType.REFUSED}
-)
-
-
-def event_outcome(event: dict[str, Any]) -> str | None:
-    """What the ``outcome``/``status`` filter matches: a decision's outcome or a contact's status."""
+def event_outcome(event: Mapping[str, Any]) -> str | None:
+    """What the ``outcome``/``status`` filter matches: a decision's outcome or a contact's status (of an event
+    as stored, or as read back over HTTP)."""
     if event["type"] == EventType.DECIDED:
         return str(event["data"].get("outcome") or "") or None
     return str(event["type"]) if event["type"] in STATUS_TYPES else None
@@ -47,7 +29,7 @@ def event_outcome(event: dict[str, Any]) -> str | None:
 class Draft:
     """An event before it takes its place in the chain."""
 
-    type: str
+    type: EventType
     contact_id: str
     data: dict[str, Any]
     channel: str | None = None  # set on events of one contact, so the trail can be filtered by them
@@ -58,12 +40,12 @@ class Draft:
 CONTENT_KEYS = ("contact_id", "channel", "account_id", "data")
 
 
-def content_hash(event: dict[str, Any]) -> str:
+def content_hash(event: Mapping[str, Any]) -> str:
     content = {k: event[k] for k in CONTENT_KEYS if k in event}
     return hashlib.sha256(canonical_json(content).encode("utf-8")).hexdigest()
 
 
-def event_hash(event: dict[str, Any]) -> str:
+def event_hash(event: Mapping[str, Any]) -> str:
     """SHA-256 over the canonical JSON of the event without ``hash``, its content (contact, channel,
     debt, data) replaced by the content's own SHA-256 (``content_hash``). Two levels, so an event shown
     without its content (an export stub: the other fields plus ``content_hash``) still recomputes to
@@ -77,10 +59,10 @@ def event_hash(event: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
-def stub(event: dict[str, Any]) -> dict[str, Any]:
+def stub(event: AuditEvent) -> AuditEventStub:
     """The event without its content: its place in the chain, its type and time, and ``content_hash``."""
     shown = {k: v for k, v in event.items() if k not in CONTENT_KEYS}
-    return {**shown, "content_hash": content_hash(event), "redacted": True}
+    return cast(AuditEventStub, {**shown, "content_hash": content_hash(event), "redacted": True})
 
 
 def link(
@@ -92,7 +74,7 @@ def link(
     head: str,
     at: datetime,
     retention_days: int = DEFAULT_RETENTION_DAYS,
-) -> list[dict[str, Any]]:
+) -> list[AuditEvent]:
     """Chain drafts after ``seq``/``head``; returns complete events with ``prev_hash`` and ``hash``.
 
     ``retention_days`` is how long after the person's last activity the event must be kept: the
@@ -101,11 +83,11 @@ def link(
     events = []
     for draft in drafts:
         seq += 1
-        event: dict[str, Any] = {
+        event: dict[str, Any] = {  # typed once whole: ``hash`` is computed over the rest
             "tenant": tenant,
             "debtor_id": debtor_id,
             "seq": seq,
-            "type": draft.type,
+            "type": str(draft.type),  # the text, as stored and read back
             "contact_id": draft.contact_id,
             "at": at.isoformat(),
             "data": draft.data,
@@ -117,7 +99,7 @@ def link(
         if draft.account_id:
             event["account_id"] = draft.account_id
         event["hash"] = head = event_hash(event)
-        events.append(event)
+        events.append(cast(AuditEvent, event))
     return events
 
 
@@ -129,7 +111,7 @@ class ChainCheck:
     problem: str | None = None
 
 
-def verify_chain(events: Sequence[dict[str, Any]], start_hash: str = GENESIS, start_seq: int = 0) -> ChainCheck:
+def verify_chain(events: Sequence[Mapping[str, Any]], start_hash: str = GENESIS, start_seq: int = 0) -> ChainCheck:
     """Recompute every hash and link; name the first event that does not fit."""
     head, seq = start_hash, start_seq
     for count, event in enumerate(events):

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from chalicelib.domain.audit import DEFAULT_RETENTION_DAYS, GENESIS, Draft, link
+from chalicelib.domain.events import AuditEvent
 from chalicelib.domain.model import ContactRecord, ContactRequest, RecipientRole, Result
 from chalicelib.domain.preferences import Preferences
 from chalicelib.domain.recipients import SentTo
@@ -58,7 +58,7 @@ class Deferred:
     contact_id: str
     request: ContactRequest
     not_before: datetime
-    attempts: int = 0  # delivery attempts that failed retryably
+    deliveries_failed: int = 0  # hand-offs of this send to the provider that failed retryably (stored as "attempts")
     paced: bool = False  # not_before is a provider slot this contact holds: it does not queue for one again
 
 
@@ -71,7 +71,7 @@ class Ledger:
     head: str = GENESIS
     history: tuple[ContactRecord, ...] = ()
     deferred: tuple[Deferred, ...] = ()
-    outbox: tuple[dict[str, Any], ...] = field(default=())  # committed, maybe not yet in the audit table
+    outbox: tuple[AuditEvent, ...] = field(default=())  # committed, maybe not yet in the audit table
     preferences: Preferences = Preferences()
     commit_id: str = ""  # written with each commit: tells a retried write that succeeded from a lost race
     retention_days: int = DEFAULT_RETENTION_DAYS  # the longest retention of any pack that applied so far
@@ -98,7 +98,7 @@ class Ledger:
     def deferral(self, contact_id: str) -> Deferred | None:
         return next((d for d in self.deferred if d.contact_id == contact_id), None)
 
-    def append(self, drafts: list[Draft], at: datetime) -> tuple[Ledger, list[dict[str, Any]]]:
+    def append(self, drafts: list[Draft], at: datetime) -> tuple[Ledger, list[AuditEvent]]:
         events = link(
             drafts,
             tenant=self.tenant,

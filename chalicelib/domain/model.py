@@ -41,18 +41,6 @@ class Outcome(StrEnum):
     DENY = "deny"
 
 
-class Status(StrEnum):
-    """Status of one contact request, as clients see it."""
-
-    SENT = "sent"
-    SCHEDULED = "scheduled"
-    BLOCKED = "blocked"
-    PERMITTED = "permitted"
-    REFUSED = "refused"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
-
-
 class Result(StrEnum):
     """What became of one attempt, as the ledger counts it."""
 

@@ -1,4 +1,4 @@
-"""Every time zone a phone number's prefix may be in, from the tables gateway_cli/number_zones.py builds.
+"""Every time zone a phone number's prefix may be in, from the tables tools/data/number_zones.py builds.
 
 phonenumbers names one zone for an area code that spans two (850: Tallahassee Eastern, Pensacola Central).
 The tables name every zone of every place a prefix serves, one file per calling code so that a +1 lookup

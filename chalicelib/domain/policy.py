@@ -5,19 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from chalicelib.domain.rules import BaseRule, FrequencyRule, LockoutRule, QuietHoursRule
-from chalicelib.domain.rules_consent import ConsentRule
-from chalicelib.domain.rules_static import ContentRule, RecipientRule
+from chalicelib.domain.rules import BaseRule, Rule
 from chalicelib.domain.zones import is_known_zone
-
-Rule = Annotated[
-    QuietHoursRule | FrequencyRule | LockoutRule | RecipientRule | ContentRule | ConsentRule,
-    Field(discriminator="kind"),
-]
 
 
 class PolicyError(Exception):

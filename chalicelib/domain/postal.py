@@ -1,4 +1,4 @@
-"""The subdivision and time zones of a postal code, from the table gateway_cli/postal_zones.py builds.
+"""The subdivision and time zones of a postal code, from the table tools/data/postal_zones.py builds.
 
 US ZIP codes (5 digits or ZIP+4), Canadian postal codes (by their forward sortation area), Australian
 postcodes and Indonesian postal codes (by island group). The table (110 KB) is read on the first address

@@ -79,7 +79,7 @@ def _subdivision_codes() -> dict[str, dict[str, str]]:
 
 @cache
 def _nanp_places() -> tuple[int, dict[str, str]]:
-    """+1 number prefix -> subdivision code, from phonenumbers' geocoding data (gateway_cli/area_codes.py)."""
+    """+1 number prefix -> subdivision code, from phonenumbers' geocoding data (tools/data/area_codes.py)."""
     table = json.loads(resources.files("chalicelib.domain").joinpath("nanp_places.json").read_text())
     return int(table["longest"]), dict(table["prefixes"])
 

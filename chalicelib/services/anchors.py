@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
+from chalicelib.domain.events import AuditEvent
 from chalicelib.domain.policy import canonical_json
-from chalicelib.services.ports import AuditTrail, ObjectStore
+from chalicelib.domain.ports import AuditQuery, LockedObjects
 
 FORMAT = "gateway-anchor/1"
 # An anchor is written once its day is over and the sweep has had time to append late events.
@@ -34,7 +36,7 @@ def digest(heads: list[dict[str, Any]]) -> str:
     return hashlib.sha256(canonical_json(heads).encode()).hexdigest()
 
 
-def build_anchor(tenant: str, day: date, events: Any, created_at: datetime) -> dict[str, Any]:
+def build_anchor(tenant: str, day: date, events: Iterable[AuditEvent], created_at: datetime) -> dict[str, Any]:
     """From the day's events (any order), the last event of each chain: its seq and hash."""
     last: dict[str, tuple[int, str]] = {}
     for event in events:
@@ -60,7 +62,7 @@ def head_of(anchor: dict[str, Any], chain: str) -> dict[str, Any] | None:
     return next((h for h in anchor.get("heads", []) if h.get("chain") == chain), None)
 
 
-def read_anchor(store: ObjectStore, tenant: str, day: str) -> dict[str, Any] | None:
+def read_anchor(store: LockedObjects, tenant: str, day: str) -> dict[str, Any] | None:
     """The anchor as first written: a later version or a delete marker (which Object Lock cannot
     prevent) neither hides nor replaces it, and is reported as ``replaced``."""
     raw, versions = store.get_original(anchor_key(tenant, day))
@@ -72,11 +74,13 @@ def read_anchor(store: ObjectStore, tenant: str, day: str) -> dict[str, Any] | N
     return anchor
 
 
-def original_bytes(store: ObjectStore, tenant: str, day: str) -> bytes | None:
+def original_bytes(store: LockedObjects, tenant: str, day: str) -> bytes | None:
     return store.get_original(anchor_key(tenant, day))[0]
 
 
-def days_after(store: ObjectStore | None, tenant: str, day: str | None, limit: int = MAX_TRAILING_ANCHORS) -> list[str]:
+def days_after(
+    store: LockedObjects | None, tenant: str, day: str | None, limit: int = MAX_TRAILING_ANCHORS
+) -> list[str]:
     """Days anchored after ``day`` (all, if None), oldest first, at most ``limit``."""
     if store is None:
         return []
@@ -87,7 +91,7 @@ def days_after(store: ObjectStore | None, tenant: str, day: str | None, limit: i
 
 
 def write_anchor(
-    trail: AuditTrail, store: ObjectStore, tenant: str, day: date, now: datetime, retain_days: int
+    audit: AuditQuery, store: LockedObjects, tenant: str, day: date, now: datetime, retain_days: int
 ) -> dict[str, Any] | None:
     """Anchor one finished day; an anchor already written is kept (written once, never replaced)."""
     if now < datetime.combine(day + timedelta(days=1), datetime.min.time(), UTC) + SETTLE:
@@ -96,7 +100,8 @@ def write_anchor(
     if existing is not None:
         return existing  # written once: even a hidden one is not written again
     start = datetime.combine(day, datetime.min.time(), UTC)
-    events = (event for _, event in trail.select(tenant=tenant, by="day", value=day.isoformat()))
+    selected = audit.select(tenant=tenant, by="day", value=day.isoformat())
+    events = (cast(AuditEvent, event) for _, event in selected)  # untyped port
     anchor = build_anchor(tenant, day, events, now)
     if not anchor["heads"]:
         return None  # nothing happened that day: nothing to anchor
@@ -108,14 +113,14 @@ def write_anchor(
 
 
 def anchor_missing_days(
-    trail: AuditTrail, store: ObjectStore, tenant: str, now: datetime, retain_days: int, back_days: int = 7
+    audit: AuditQuery, store: LockedObjects, tenant: str, now: datetime, retain_days: int, back_days: int = 7
 ) -> list[str]:
     """The scheduled pass: anchor each of the last ``back_days`` finished days that has none yet."""
     written = []
     today = now.astimezone(UTC).date()
     for offset in range(back_days, 0, -1):
         day = today - timedelta(days=offset)
-        anchor = write_anchor(trail, store, tenant, day, now, retain_days)
+        anchor = write_anchor(audit, store, tenant, day, now, retain_days)
         if anchor is not None:
             written.append(day.isoformat())
     return written

@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from chalicelib.domain.errors import StorageUnavailableError
+from chalicelib.domain.events import AuditEvent
 from chalicelib.domain.ledger import Ledger
-from chalicelib.services.ports import AuditLog, LedgerRepository
+from chalicelib.domain.ports import AuditAppend, Outbox
 
 logger = logging.getLogger(__name__)
 
@@ -30,11 +32,11 @@ class AppendReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
-def unappended(ledger: Ledger) -> list[dict]:
+def unappended(ledger: Ledger) -> list[AuditEvent]:
     return [e for e in ledger.outbox if e["seq"] > ledger.appended_seq]
 
 
-def append_committed(images: Iterable[Ledger], ledgers: LedgerRepository, audit: AuditLog) -> AppendReport:
+def append_committed(images: Iterable[Ledger], ledgers: Outbox, audit: AuditAppend) -> AppendReport:
     """Append the events of each person's latest image. A later image holds every unappended event of an
     earlier one (only the appender's mark trims an outbox), so one per person suffices."""
     latest = {(led.tenant, led.debtor_id): led for led in images}
@@ -44,7 +46,7 @@ def append_committed(images: Iterable[Ledger], ledgers: LedgerRepository, audit:
         if not events:
             continue
         try:
-            new = audit.append(events)
+            new = audit.append(cast(list[dict[str, Any]], events))  # untyped port
             ledgers.mark_appended(ledger, max(e["seq"] for e in events))
         except StorageUnavailableError:
             logger.exception("audit append failed for one person; the stream delivers it again")

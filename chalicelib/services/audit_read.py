@@ -15,24 +15,19 @@ import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.domain.audit import ChainCheck, verify_chain
 from chalicelib.domain.errors import InvalidFieldError, NotFoundError
+from chalicelib.domain.events import AuditEvent
+from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.policy import canonical_json
+from chalicelib.domain.ports import AuditQuery, LockedObjects
 from chalicelib.services import anchors
-from chalicelib.services.ports import AuditTrail, LedgerRepository, ObjectStore
+from chalicelib.services.unit_of_work import UnitOfWork
 
 MAX_RANGE_DAYS = 366
 DEFAULT_RANGE_DAYS = 30
-
-
-@dataclass
-class AuditDeps:
-    trail: AuditTrail
-    ledgers: LedgerRepository
-    anchors: ObjectStore | None = None  # the Object Lock bucket; None: anchors are not checked
-    retention_years: int = 10  # how long an anchor is locked
 
 
 @dataclass(frozen=True)
@@ -101,7 +96,7 @@ def _page_size(query: EventQuery, filters: dict[str, str]) -> int:
 def matching(
     tenant: str,
     query: EventQuery,
-    trail: AuditTrail,
+    audit: AuditQuery,
     start_key: dict[str, Any] | None = None,
     *,
     bodies: bool = True,
@@ -115,7 +110,7 @@ def matching(
         by = "person" if query.debtor_id else "account"
         value = str(query.debtor_id or query.account_id)
         filters = _filters(query, tenant, by)
-        yield from trail.select(
+        yield from audit.select(
             tenant=tenant,
             by=by,
             value=value,
@@ -134,7 +129,7 @@ def matching(
         if resume_day and (day.isoformat() < resume_day if forward else day.isoformat() > resume_day):
             continue
         key = start_key if resume_day == day.isoformat() else None
-        yield from trail.select(
+        yield from audit.select(
             tenant=tenant,
             by="day",
             value=day.isoformat(),
@@ -218,7 +213,7 @@ def _within(query: EventQuery, window: tuple[datetime, datetime] | None) -> Even
 
 
 def events_page(
-    tenant: str, query: EventQuery, deps: AuditDeps, now: datetime, cursor: str | None = None
+    tenant: str, query: EventQuery, deps: UnitOfWork, now: datetime, cursor: str | None = None
 ) -> dict[str, Any]:
     """One page of events and a cursor to the next one (None at the end); stable under new appends,
     because a cursor is the key of the last event returned, not an offset."""
@@ -227,7 +222,7 @@ def events_page(
     if start_key is not None:
         _check_key(tenant, bounded, start_key)
     page: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    for item in matching(tenant, bounded, deps.trail, start_key):
+    for item in matching(tenant, bounded, deps.audit, start_key):
         page.append(item)
         if len(page) > bounded.limit:
             break
@@ -244,7 +239,7 @@ def events_page(
 class AnchorCache:
     """Anchors read once per verification run (a range touches each day's anchor many times)."""
 
-    store: ObjectStore | None
+    store: LockedObjects | None
     days: dict[str, dict[str, Any] | None] = field(default_factory=dict)
 
     def get(self, tenant: str, day: str) -> dict[str, Any] | None:
@@ -255,7 +250,7 @@ class AnchorCache:
         return self.days[day]
 
 
-def verify(tenant: str, debtor_id: str, deps: AuditDeps, cache: AnchorCache | None = None) -> dict[str, Any]:
+def verify(tenant: str, debtor_id: str, deps: UnitOfWork, cache: AnchorCache | None = None) -> dict[str, Any]:
     """Recompute every hash and link, then check the chain reaches the head the ledger committed and
     every head the daily anchors recorded for it.
 
@@ -264,7 +259,7 @@ def verify(tenant: str, debtor_id: str, deps: AuditDeps, cache: AnchorCache | No
     the last anchored head, which nobody can change: the anchor bucket is under Object Lock.
     """
     cache = cache or AnchorCache(deps.anchors)
-    events = deps.trail.for_person(tenant, debtor_id)
+    events = cast(list[AuditEvent], deps.audit.for_person(tenant, debtor_id))  # untyped port
     ledger = deps.ledgers.get(tenant, debtor_id)
     check = verify_chain(events)
     result: dict[str, Any] = {
@@ -286,14 +281,14 @@ def verify(tenant: str, debtor_id: str, deps: AuditDeps, cache: AnchorCache | No
     return _reaches_head(tenant, debtor_id, deps, events, ledger, result)
 
 
-def _broken(result: dict[str, Any], events: list[dict[str, Any]], check: ChainCheck) -> dict[str, Any]:
+def _broken(result: dict[str, Any], events: list[AuditEvent], check: ChainCheck) -> dict[str, Any]:
     """The verdict on a chain whose hashes or links do not hold, with the event where they stop."""
     broken = next((e for e in events if e.get("seq") == check.broken_at), None)
     return {**result, "ok": False, "broken_at": check.broken_at, "problem": check.problem, "event": broken}
 
 
 def _reaches_head(
-    tenant: str, debtor_id: str, deps: AuditDeps, events: list[dict[str, Any]], ledger: Any, result: dict[str, Any]
+    tenant: str, debtor_id: str, deps: UnitOfWork, events: list[AuditEvent], ledger: Ledger, result: dict[str, Any]
 ) -> dict[str, Any]:
     """The chain's events, with those still in the ledger's outbox, end at the head the ledger committed."""
     last_seq = events[-1]["seq"] if events else 0
@@ -308,7 +303,7 @@ def _reaches_head(
     if missing:
         # The appender may have appended them and emptied the outbox between the two reads. Read after the
         # ledger, strongly consistent, the table holds every event the outbox no longer does.
-        later = deps.trail.for_person(tenant, debtor_id, after_seq=last_seq)
+        later = cast(list[AuditEvent], deps.audit.for_person(tenant, debtor_id, after_seq=last_seq))  # untyped port
         if later:
             events = [*events, *later]
             check = verify_chain(events)
@@ -325,7 +320,7 @@ def _reaches_head(
     return {**result, "pending": sorted(pending)}
 
 
-def _check_anchors(tenant: str, debtor_id: str, events: list[dict[str, Any]], cache: AnchorCache) -> dict[str, Any]:
+def _check_anchors(tenant: str, debtor_id: str, events: list[AuditEvent], cache: AnchorCache) -> dict[str, Any]:
     """Each day's anchor names the chain's head at the end of that day: that event must be here."""
     chain = anchors.chain_id(tenant, debtor_id)
     by_seq = {e["seq"]: e for e in events}
@@ -363,21 +358,21 @@ def _check_anchors(tenant: str, debtor_id: str, events: list[dict[str, Any]], ca
     return {"checked": checked, "warnings": warnings}
 
 
-def chains_in_range(tenant: str, start: datetime, end: datetime, trail: AuditTrail) -> list[str]:
+def chains_in_range(tenant: str, start: datetime, end: datetime, audit: AuditQuery) -> list[str]:
     """Debtors whose chains have an event in ``[start, end)``, from the tenant x day index."""
     query = EventQuery(start=start, end=end)
-    return sorted({event["debtor_id"] for _, event in matching(tenant, query, trail)})
+    return sorted({event["debtor_id"] for _, event in matching(tenant, query, audit)})
 
 
 def verify_range(
-    tenant: str, start: datetime, end: datetime, deps: AuditDeps, after: str | None = None, limit: int = 200
+    tenant: str, start: datetime, end: datetime, deps: UnitOfWork, after: str | None = None, limit: int = 200
 ) -> dict[str, Any]:
     """Verify every chain touched in the range, whole; ``after``/``cursor`` page through the debtors."""
     if start >= end:
         raise InvalidFieldError("to", "must be after 'from'")
     if end - start > timedelta(days=MAX_RANGE_DAYS):
         raise InvalidFieldError("from", f"a verified range spans at most {MAX_RANGE_DAYS} days")
-    touched = chains_in_range(tenant, start, end, deps.trail)
+    touched = chains_in_range(tenant, start, end, deps.audit)
     debtors = [d for d in touched if after is None or d > after]
     cache = AnchorCache(deps.anchors)
     page = debtors[:limit]

@@ -14,16 +14,14 @@ import json
 import logging
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from chalicelib.domain.access import Principal
 from chalicelib.domain.errors import DuplicateContactError, NotFoundError, StorageUnavailableError
 from chalicelib.domain.model import ContactRequest
 from chalicelib.services import contacts, ids
-from chalicelib.services.ports import Queue
-from chalicelib.services.writes import Deps
+from chalicelib.services.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -36,27 +34,6 @@ PER_MESSAGE = 10
 # Five deliveries 120 s apart and the decisions themselves: no new result for this long means stuck.
 STALLED_AFTER = timedelta(minutes=30)
 MESSAGE_BYTES = 200_000
-
-
-class BatchStore(Protocol):
-    def create(self, pk: str, header: dict[str, Any], ttl: int) -> bool: ...
-
-    def record(self, pk: str, index: int, result: dict[str, Any], ttl: int) -> bool: ...
-
-    def read(self, pk: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]: ...
-
-    def replace_header(self, pk: str, header: dict[str, Any], ttl: int) -> None: ...
-
-
-class BatchQueue(Queue, Protocol):
-    def send_many(self, messages: list[dict[str, Any]]) -> list[int]: ...
-
-
-@dataclass
-class BatchDeps:
-    contacts: Deps
-    store: BatchStore
-    queue: BatchQueue
 
 
 def batch_key(tenant: str, batch_id: str) -> str:
@@ -78,7 +55,7 @@ def _ttl(now: datetime) -> int:
 def accept(
     caller: Principal,
     bodies: list[dict[str, Any]],
-    deps: BatchDeps,
+    deps: UnitOfWork,
     now: datetime,
     *,
     idempotency_key: str | None = None,
@@ -103,13 +80,13 @@ def accept(
         "fingerprint": fingerprint,
         "state": "queuing",
     }
-    if not deps.store.create(pk, header, _ttl(now)):
-        existing, _ = deps.store.read(pk)
+    if not deps.batches.create(pk, header, _ttl(now)):
+        existing, _ = deps.batches.read(pk)
         if existing is None or existing.get("fingerprint") != fingerprint:
             raise BatchKeyReusedError(batch_id)
         if existing.get("state") == "queued":
             return {"batch_id": batch_id, "status": "accepted", "total": existing["total"], "replayed": True}
-        header = existing  # a first attempt stopped while queuing: queue it all again (contact ids are fixed)
+        header = existing  # a first run stopped while queuing: queue it all again (contact ids are fixed)
     return _queue(caller, pk, header, bodies, rejected or [], deps, now)
 
 
@@ -119,20 +96,20 @@ def _queue(
     header: dict[str, Any],
     bodies: list[dict[str, Any]],
     rejected: list[dict[str, Any]],
-    deps: BatchDeps,
+    deps: UnitOfWork,
     now: datetime,
 ) -> dict[str, Any]:
     for item in rejected:
-        deps.store.record(
+        deps.batches.record(
             pk, item["index"], {"index": item["index"], "status": "invalid", "errors": item["errors"]}, _ttl(now)
         )
     messages = _messages(caller, header["batch_id"], bodies)
-    failed = deps.queue.send_many(messages)
+    failed = deps.batch_queue.send_many(messages)
     unqueued = [request["index"] for position in failed for request in messages[position]["requests"]]
     for index in unqueued:  # SQS refused these: recorded, so the batch still completes and says so
-        deps.store.record(pk, index, {"index": index, "status": "failed", "error": "could not be queued"}, _ttl(now))
+        deps.batches.record(pk, index, {"index": index, "status": "failed", "error": "could not be queued"}, _ttl(now))
     try:
-        deps.store.replace_header(pk, {**header, "state": "queued"}, _ttl(now))
+        deps.batches.replace_header(pk, {**header, "state": "queued"}, _ttl(now))
     except StorageUnavailableError:  # all is queued: a replay under the same key would only queue it again
         logger.warning("batch %s queued; its header still says queuing", header["batch_id"])
     body = {"batch_id": header["batch_id"], "status": "accepted", "total": header["total"]}
@@ -169,7 +146,7 @@ def _request(caller: Principal, batch_id: str, item: dict[str, Any]) -> dict[str
 def process(
     message: dict[str, Any],
     to_request: Callable[[dict[str, Any], dict[str, Any]], ContactRequest],
-    deps: BatchDeps,
+    deps: UnitOfWork,
     now: Callable[[], datetime],
     *,
     redelivered: bool = False,
@@ -179,14 +156,14 @@ def process(
     A redelivered message skips the requests whose result is already recorded: one request's failure
     never decides the others twice (and could not send twice: their contact ids are fixed)."""
     pk = batch_key(message["tenant"], message["batch_id"])
-    done = {r["index"] for r in deps.store.read(pk)[1]} if redelivered else set()
+    done = {r["index"] for r in deps.batches.read(pk)[1]} if redelivered else set()
     failures = []
     for queued in message["requests"]:
         if queued["index"] in done:
             continue
         try:
             result = _decide(message, queued, to_request, deps, now())
-            deps.store.record(pk, queued["index"], result, _ttl(now()))
+            deps.batches.record(pk, queued["index"], result, _ttl(now()))
         except Exception as exc:  # noqa: BLE001 - reported to the caller, who retries or gives up
             failures.append((queued, exc))
     return failures
@@ -196,15 +173,15 @@ def _decide(
     message: dict[str, Any],
     queued: dict[str, Any],
     to_request: Callable[[dict[str, Any], dict[str, Any]], ContactRequest],
-    deps: BatchDeps,
+    deps: UnitOfWork,
     now: datetime,
 ) -> dict[str, Any]:
     index, contact_id = queued["index"], queued["contact_id"]
     request = to_request(message, queued["body"])
     try:
-        answer = contacts.submit_contact(request, deps.contacts, now, contact_id=contact_id)
+        answer = contacts.submit_contact(request, deps, now, contact_id=contact_id)
     except DuplicateContactError:
-        found = contacts.get_contact(request.tenant, contact_id, deps.contacts)
+        found = contacts.get_contact(request.tenant, contact_id, deps)
         return {"index": index, "contact_id": contact_id, "status": found["status"], "duplicate": True}
     assert answer is not None
     result = _result(index, contact_id, answer.to_json(), now)
@@ -212,11 +189,11 @@ def _decide(
     return result
 
 
-def give_up(message: dict[str, Any], queued: dict[str, Any], deps: BatchDeps, now: datetime, error: str) -> None:
+def give_up(message: dict[str, Any], queued: dict[str, Any], deps: UnitOfWork, now: datetime, error: str) -> None:
     """A request that failed every delivery: recorded as failed, so its batch completes and says why."""
     pk, index = batch_key(message["tenant"], message["batch_id"]), queued["index"]
     result = {"index": index, "contact_id": queued["contact_id"], "status": "failed", "error": error}
-    deps.store.record(pk, index, result, _ttl(now))
+    deps.batches.record(pk, index, result, _ttl(now))
 
 
 def _result(index: int, contact_id: str, answer: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -232,11 +209,11 @@ def _result(index: int, contact_id: str, answer: dict[str, Any], now: datetime) 
     }
 
 
-def status(tenant: str, batch_id: str, deps: BatchDeps, now: datetime, *, agency: str | None = None) -> dict[str, Any]:
+def status(tenant: str, batch_id: str, deps: UnitOfWork, now: datetime, *, agency: str | None = None) -> dict[str, Any]:
     """Progress and every result so far; an agency sees only its own batches. A batch with no new
     result for ``STALLED_AFTER`` is ``stalled``: its remaining requests are in the dead-letter queue or
-    were never queued (a first attempt that stopped: post it again with the same Idempotency-Key)."""
-    header, results = deps.store.read(batch_key(tenant, batch_id))
+    were never queued (a first run that stopped: post it again with the same Idempotency-Key)."""
+    header, results = deps.batches.read(batch_key(tenant, batch_id))
     if header is None or (agency is not None and header.get("agency") != agency):
         raise NotFoundError(batch_id)
     counts: dict[str, int] = {}

@@ -5,18 +5,24 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.domain.audit import Draft, EventType
+from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import NotFoundError
+from chalicelib.domain.events import EventType
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import Channel, ContactRecord, Result
 from chalicelib.services import contacts, ids
-from chalicelib.services.contacts import Deps, record_change
+from chalicelib.services.contacts import record_change
+from chalicelib.services.unit_of_work import UnitOfWork
 
 CLOCK_SKEW = timedelta(minutes=5)
 
 
 class NotAVoicePermitError(Exception):
-    """The contact is not a permitted call awaiting its outcome."""
+    """The contact is not a permitted call: never permitted, too old to be kept, or not a call."""
+
+
+class OutcomeAlreadyReportedError(Exception):
+    """The call's outcome was reported before, as another result: an outcome is final."""
 
 
 class InvalidOutcomeError(ValueError):
@@ -53,7 +59,7 @@ def record_call_outcome(
     tenant: str,
     contact_id: str,
     result: Result,
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
     at: datetime | None = None,
     *,
@@ -81,7 +87,7 @@ def record_call_outcome(
         if record.result is result:
             return {"contact_id": contact_id, "result": result.value, "at": record.at.isoformat()}
         # An outcome is final: a second one could lift a lockout the first one started.
-        raise NotAVoicePermitError(f"the call's outcome was already reported as {record.result.value}")
+        raise OutcomeAlreadyReportedError(f"the call's outcome was already reported as {record.result.value}")
     _check_time(when, record.at, now)
     data = {"result": result.value, "at": when.isoformat(), "previous_result": record.result.value}
     data.update(_permit_check(record, when))
@@ -91,7 +97,7 @@ def record_call_outcome(
         if current is None:
             return led
         if current.result not in AWAITING:  # another report won the race: outcomes are final
-            raise NotAVoicePermitError(f"the call's outcome was already reported as {current.result.value}")
+            raise OutcomeAlreadyReportedError(f"the call's outcome was already reported as {current.result.value}")
         return led.with_record(current.model_copy(update={"result": result, "at": when}))
 
     record_change(

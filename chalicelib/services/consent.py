@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Any, Literal
 
 from chalicelib.domain.audit import Draft
+from chalicelib.domain.events import EventType
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.preferences import Preferences
 from chalicelib.services import suppression
-from chalicelib.services.contacts import Deps, record_change
+from chalicelib.services.contacts import record_change
+from chalicelib.services.unit_of_work import UnitOfWork
 
-PREFERENCES_CHANGED = "preferences_changed"
 Source = Literal["api", "sms-reply", "email-unsubscribe", "ses-bounce", "ses-complaint"]
 
 
@@ -23,7 +24,7 @@ def preferences_view(debtor_id: str, preferences: Preferences) -> dict[str, Any]
 MAX_ADDRESSES = 50  # two scopes each: one BatchGetItem holds 100 keys
 
 
-def get_preferences(tenant: str, debtor_id: str, deps: Deps, addresses: tuple[str, ...] = ()) -> dict[str, Any]:
+def get_preferences(tenant: str, debtor_id: str, deps: UnitOfWork, addresses: tuple[str, ...] = ()) -> dict[str, Any]:
     """The person's own preferences, and beside them the suppressions of their addresses (those in the
     ledger, then ``addresses``): a STOP or an unsubscribe binds the address, not the person, and is kept
     in the address's own ledger."""
@@ -47,7 +48,7 @@ def _addresses(person: Ledger, named: tuple[str, ...]) -> list[str]:
 def change_preferences(
     tenant: str,
     debtor_id: str,
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
     change: Preferences | dict[str, Any],
     *,
@@ -76,7 +77,7 @@ def change_preferences(
             "before": before.preferences.model_dump(mode="json"),
             "after": after.preferences.model_dump(mode="json"),
         }
-        return [Draft(PREFERENCES_CHANGED, f"preferences:{debtor_id}", data)]
+        return [Draft(EventType.PREFERENCES_CHANGED, f"preferences:{debtor_id}", data)]
 
     new = record_change((tenant, debtor_id), deps, now, drafts, mutate)
     return preferences_view(debtor_id, new.preferences)

@@ -8,35 +8,26 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.domain import engine
-from chalicelib.domain.audit import Draft, EventType
+from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import (
     ConflictError,
     DuplicateContactError,
     NotFoundError,
     StorageUnavailableError,
 )
+from chalicelib.domain.events import STATUS_TYPES, AuditEvent, EventType, Status
 from chalicelib.domain.ledger import MAX_DEFERRED, Deferred, Ledger
-from chalicelib.domain.model import (
-    Channel,
-    ContactRecord,
-    ContactRequest,
-    Decision,
-    OnBlocked,
-    Outcome,
-    Reason,
-    Result,
-    Status,
-)
+from chalicelib.domain.model import Channel, ContactRecord, ContactRequest, Decision, OnBlocked, Outcome, Reason, Result
 from chalicelib.domain.pacing import HELD_SLOT_GRACE, PACED, WAIT
 from chalicelib.domain.preferences import OptOut
 from chalicelib.services import ids, recipients, suppression
-from chalicelib.services.delivery import Attempt, ContactResult, decision_json, deliver
+from chalicelib.services.delivery import ContactResult, Handling, decision_json, deliver
 from chalicelib.services.writes import (
-    MAX_COMMIT_ATTEMPTS,
-    Deps,
+    MAX_COMMIT_TRIES,
+    UnitOfWork,
     backoff,
     commit_and_append,
     commit_ledger,
@@ -47,7 +38,6 @@ from chalicelib.services.writes import (
 
 __all__ = [
     "ContactResult",
-    "Deps",
     "commit_ledger",
     "decision_json",
     "evaluate_contact",
@@ -110,16 +100,16 @@ def _decision_data(
 
 
 def _plan(
-    attempt: Attempt,
+    handling: Handling,
     ledger: Ledger,
     found: list[tuple[str, OptOut]],
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
     trigger: str,
     slot: datetime | None = None,
 ) -> tuple[Ledger, Status, Decision]:
     """``slot``: the provider slot an allowed message must wait for (it is rescheduled to it)."""
-    request, contact_id = attempt.request, attempt.contact_id
+    request, contact_id = handling.request, handling.contact_id
     history = [r for r in ledger.history if r.contact_id != contact_id]
     preferences = suppression.with_address(ledger.preferences, tuple(o for _scope, o in found))
     decision = engine.evaluate(request, history, deps.policies, now, preferences, permit_for=deps.permit_for)
@@ -136,16 +126,18 @@ def _plan(
     if status is Status.SCHEDULED:
         not_before = decision.not_before or now
         held = PACED in decision.reasons  # the slot is this contact's: it does not queue for another
-        new = new.with_deferred(Deferred(contact_id, request, not_before, attempt.deliveries_failed, paced=held))
+        new = new.with_deferred(Deferred(contact_id, request, not_before, handling.deliveries_failed, paced=held))
     if status is not Status.SENT:
-        drafts.append(Draft(status.value, contact_id, {"not_before": decision_json(decision)["not_before"]}, *facets))
+        drafts.append(
+            Draft(EventType(status), contact_id, {"not_before": decision_json(decision)["not_before"]}, *facets)
+        )
     new = new.with_retention(deps.policies.retention_days(decision.inputs.get("packs", ())))
     new, _events = new.append(drafts, now)
     return new, status, decision
 
 
 def _reservation(
-    request: ContactRequest, contact_id: str, decision: Decision, deps: Deps, now: datetime
+    request: ContactRequest, contact_id: str, decision: Decision, deps: UnitOfWork, now: datetime
 ) -> ContactRecord:
     """The allowed contact as the ledger counts it until its result is known: a call ``placed`` (until its
     outcome is reported, or settled ``unknown`` past the deadline), a message ``pending``."""
@@ -166,7 +158,7 @@ def _reservation(
 
 def submit_contact(
     request: ContactRequest,
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
     *,
     contact_id: str | None = None,
@@ -187,9 +179,11 @@ def submit_contact(
     return result
 
 
-def _submit(request: ContactRequest, deps: Deps, now: datetime, contact_id: str, trigger: str) -> ContactResult | None:
+def _submit(
+    request: ContactRequest, deps: UnitOfWork, now: datetime, contact_id: str, trigger: str
+) -> ContactResult | None:
     held: datetime | None = None  # the provider slot this contact took or kept, once it has one
-    for attempt_no in range(MAX_COMMIT_ATTEMPTS):
+    for try_no in range(MAX_COMMIT_TRIES):
         # One strongly consistent read: the person's ledger and the address's opt-outs in both scopes.
         ledger, found, address = suppression.read_with_opt_outs(deps, request.tenant, request.debtor_id, request.to)
         deferral = ledger.deferral(contact_id)
@@ -197,9 +191,9 @@ def _submit(request: ContactRequest, deps: Deps, now: datetime, contact_id: str,
             return None
         if trigger == "api" and _known(ledger, contact_id):
             raise DuplicateContactError(contact_id)
-        attempt = Attempt(request, contact_id, deferral.attempts if deferral else 0)
+        handling = Handling(request, contact_id, deferral.deliveries_failed if deferral else 0)
         held = held or _kept_slot(deferral, now)
-        new, status, decision = _plan(attempt, ledger, found, deps, now, trigger)
+        new, status, decision = _plan(handling, ledger, found, deps, now, trigger)
         if status is Status.SENT:
             held = held or _take_slot(request, deps, now)
             if held is not None and held - now > PRESENT:
@@ -207,17 +201,17 @@ def _submit(request: ContactRequest, deps: Deps, now: datetime, contact_id: str,
                     deps.sleep((held - now).total_seconds())
                     now = held
                     continue
-                new, status, decision = _plan(attempt, ledger, found, deps, now, trigger, held)
+                new, status, decision = _plan(handling, ledger, found, deps, now, trigger, held)
         try:
             committed = commit_and_append(ledger, new, deps, now)
         except ConflictError:
-            backoff(deps, attempt_no)
+            backoff(deps, try_no)
             continue
         _wake_if_paced(deps, request, status, decision)
         if status is Status.SENT:
             if request.channel is Channel.SMS:  # a reply to this text will know whom it answers
                 recipients.remember(request, contact_id, address, deps, now)
-            return deliver(attempt, decision, deps, now, committed)
+            return deliver(handling, decision, deps, now, committed)
         return ContactResult(contact_id, status, decision)
     raise StorageUnavailableError("the person's ledger stayed contended; nothing was sent")
 
@@ -229,13 +223,13 @@ def _kept_slot(deferral: Deferred | None, now: datetime) -> datetime | None:
     return deferral.not_before
 
 
-def _take_slot(request: ContactRequest, deps: Deps, now: datetime) -> datetime | None:
+def _take_slot(request: ContactRequest, deps: UnitOfWork, now: datetime) -> datetime | None:
     if deps.pacing is None or request.channel is Channel.VOICE:
         return None
     return deps.pacing.slot(request, now)
 
 
-def _wake_if_paced(deps: Deps, request: ContactRequest, status: Status, decision: Decision) -> None:
+def _wake_if_paced(deps: UnitOfWork, request: ContactRequest, status: Status, decision: Decision) -> None:
     """A contact rescheduled to its slot goes on the dispatch queue: a tick may have looked already."""
     if status is not Status.SCHEDULED or PACED not in decision.reasons or decision.not_before is None:
         return
@@ -254,27 +248,27 @@ def _known(ledger: Ledger, contact_id: str) -> bool:
     )
 
 
-def evaluate_contact(request: ContactRequest, deps: Deps, at: datetime) -> Decision:
+def evaluate_contact(request: ContactRequest, deps: UnitOfWork, at: datetime) -> Decision:
     """What-if on stored history: the decision at ``at``, nothing written."""
     ledger = deps.ledgers.get(request.tenant, request.debtor_id)
     preferences = suppression.with_address(ledger.preferences, suppression.opt_outs(deps, request.tenant, request.to))
     return engine.evaluate(request, ledger.history, deps.policies, at, preferences)
 
 
-def agency_of(events: list[dict[str, Any]]) -> str | None:
+def agency_of(events: list[AuditEvent]) -> str | None:
     """The collection agency that asked for the contact (None: the creditor itself)."""
     decided = (e for e in events if e["type"] in (EventType.REQUESTED, EventType.DECIDED))
     return next((e["data"].get("agency") for e in decided), None)
 
 
-def contact_events(tenant: str, contact_id: str, ledger: Ledger, deps: Deps) -> list[dict[str, Any]]:
+def contact_events(tenant: str, contact_id: str, ledger: Ledger, deps: UnitOfWork) -> list[AuditEvent]:
     """A contact's events in order: those in the audit table and those the ledger holds for the appender."""
-    stored = {e["seq"]: e for e in deps.audit.for_contact(tenant, contact_id)}
+    stored = {e["seq"]: e for e in cast(list[AuditEvent], deps.audit.for_contact(tenant, contact_id))}  # untyped port
     stored.update({e["seq"]: e for e in ledger.outbox if e["contact_id"] == contact_id})
     return [stored[s] for s in sorted(stored)]
 
 
-def get_contact(tenant: str, contact_id: str, deps: Deps, *, agency: str | None = None) -> dict[str, Any]:
+def get_contact(tenant: str, contact_id: str, deps: UnitOfWork, *, agency: str | None = None) -> dict[str, Any]:
     """A contact's events; with ``agency``, only a contact that agency asked for is found."""
     debtor_id = ids.debtor_of(contact_id)
     events = contact_events(tenant, contact_id, deps.ledgers.get(tenant, debtor_id), deps)
@@ -283,9 +277,6 @@ def get_contact(tenant: str, contact_id: str, deps: Deps, *, agency: str | None 
     return {"contact_id": contact_id, "debtor_id": debtor_id, "status": _current_status(events), "events": events}
 
 
-_STATUS_EVENTS = {s.value for s in Status}
-
-
-def _current_status(events: list[dict[str, Any]]) -> str:
-    statuses = [e["type"] for e in events if e["type"] in _STATUS_EVENTS]
+def _current_status(events: list[AuditEvent]) -> str:
+    statuses = [e["type"] for e in events if e["type"] in STATUS_TYPES]
     return statuses[-1] if statuses else "received"

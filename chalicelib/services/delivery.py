@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
-from chalicelib.domain.audit import Draft, EventType
+from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import (
     DeliveryError,
     DeliveryOutcomeUnknownError,
@@ -17,14 +17,15 @@ from chalicelib.domain.errors import (
     StorageUnavailableError,
     ThrottledDeliveryError,
 )
+from chalicelib.domain.events import EventType, Status
 from chalicelib.domain.ledger import Deferred, Ledger
-from chalicelib.domain.model import Channel, ContactRequest, Decision, Result, Status
-from chalicelib.services.writes import Committed, Deps, record_change, record_incident
+from chalicelib.domain.model import Channel, ContactRequest, Decision, Result
+from chalicelib.services.writes import Committed, UnitOfWork, record_change, record_incident
 
 RETRY_DELAY = timedelta(minutes=5)
 THROTTLE_PAUSE = timedelta(seconds=1)  # a throttled message is tried again no sooner than this
 UNSUBSCRIBE_FOOTER = "To stop emails to this address / 退订此邮箱: {link}"
-MAX_DELIVERY_ATTEMPTS = 3
+MAX_DELIVERIES = 3  # hand-offs of one send to the provider before it is settled failed
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def decision_json(decision: Decision) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class Attempt:
+class Handling:
     """One contact being handled: who, which id, how many deliveries already failed."""
 
     request: ContactRequest
@@ -79,7 +80,7 @@ class Attempt:
         return self.request.tenant, self.request.debtor_id
 
 
-def _send(request: ContactRequest, deps: Deps) -> str:
+def _send(request: ContactRequest, deps: UnitOfWork) -> str:
     message = request.message
     if message is None:
         raise PermanentDeliveryError("MessageMissing", "no message to send")
@@ -98,83 +99,85 @@ def _with_result(contact_id: str, result: Result, ledger: Ledger) -> Ledger:
     return ledger.with_result(contact_id, result)
 
 
-def deliver(attempt: Attempt, decision: Decision, deps: Deps, now: datetime, committed: Committed) -> ContactResult:
+def deliver(
+    handling: Handling, decision: Decision, deps: UnitOfWork, now: datetime, committed: Committed
+) -> ContactResult:
     """Send what was just committed. The decision read the address's opt-outs strongly consistently one
     write ago; a STOP recorded within that write's few milliseconds is honoured from the next contact on
     (docs/decisions/0010)."""
-    contact_id = attempt.contact_id
+    contact_id = handling.contact_id
 
-    def settle(event: str, data: dict[str, Any], result: Result) -> None:
+    def settle(event: EventType, data: dict[str, Any], result: Result) -> None:
         _settle(
-            attempt,
+            handling,
             deps,
             now,
-            [Draft(event, contact_id, data, *_facets(attempt))],
+            [Draft(event, contact_id, data, *_facets(handling))],
             partial(_with_result, contact_id, result),
             committed,
         )
 
     try:
-        provider_id = _send(attempt.request, deps)
+        provider_id = _send(handling.request, deps)
     except DeliveryOutcomeUnknownError as exc:
         # It may have left: keep counting it, never send it again automatically.
         settle(EventType.UNKNOWN, {"error_code": exc.code, "retryable": False}, Result.UNKNOWN)
         return ContactResult(contact_id, Status.UNKNOWN, decision, error_code=exc.code)
     except DeliveryError as exc:
-        return _failed(attempt, decision, deps, now, exc, committed)
+        return _failed(handling, decision, deps, now, exc, committed)
     settle(EventType.SENT, {"provider_message_id": provider_id}, Result.SENT)
     return ContactResult(contact_id, Status.SENT, decision, provider_id)
 
 
-def _facets(attempt: Attempt) -> tuple[str, str]:
+def _facets(handling: Handling) -> tuple[str, str]:
     """Channel and account of the contact, carried on each of its events."""
-    return attempt.request.channel.value, attempt.request.account_id
+    return handling.request.channel.value, handling.request.account_id
 
 
 def _failed(
-    attempt: Attempt, decision: Decision, deps: Deps, now: datetime, exc: DeliveryError, committed: Committed
+    handling: Handling, decision: Decision, deps: UnitOfWork, now: datetime, exc: DeliveryError, committed: Committed
 ) -> ContactResult:
     """The provider certainly did not send it: a retryable error is tried again later, a bounded number of
     times; a throttle is rescheduled every time (to the channel's next slot when it is paced) and counts
     toward no bound, since it says only that the provider was busy (docs/decisions/0017)."""
-    contact_id, throttled = attempt.contact_id, isinstance(exc, ThrottledDeliveryError)
-    failures = attempt.deliveries_failed + (0 if throttled else 1)
-    retry = throttled or (not isinstance(exc, PermanentDeliveryError) and failures < MAX_DELIVERY_ATTEMPTS)
-    data = {"error_code": exc.code, "retryable": retry, "delivery_attempt": attempt.deliveries_failed + 1}
+    contact_id, throttled = handling.contact_id, isinstance(exc, ThrottledDeliveryError)
+    failures = handling.deliveries_failed + (0 if throttled else 1)
+    retry = throttled or (not isinstance(exc, PermanentDeliveryError) and failures < MAX_DELIVERIES)
+    data = {"error_code": exc.code, "retryable": retry, "delivery_attempt": handling.deliveries_failed + 1}
     if throttled:
         data["throttled"] = True
-    drafts = [Draft(EventType.FAILED, contact_id, data, *_facets(attempt))]
-    retry_at, paced = _retry_at(attempt.request, deps, now, throttled)
+    drafts = [Draft(EventType.FAILED, contact_id, data, *_facets(handling))]
+    retry_at, paced = _retry_at(handling.request, deps, now, throttled)
     if retry:
         drafts.append(
             Draft(
                 EventType.SCHEDULED,
                 contact_id,
                 {"not_before": decision_json(decision.model_copy(update={"not_before": retry_at}))["not_before"]},
-                *_facets(attempt),
+                *_facets(handling),
             )
         )
 
     def mutate(led: Ledger) -> Ledger:
         led = led.with_result(contact_id, Result.FAILED)
-        deferred = Deferred(contact_id, attempt.request, retry_at, failures, paced=paced)
+        deferred = Deferred(contact_id, handling.request, retry_at, failures, paced=paced)
         return led.with_deferred(deferred) if retry else led
 
-    settled = _settle(attempt, deps, now, drafts, mutate, committed)
+    settled = _settle(handling, deps, now, drafts, mutate, committed)
     if retry and settled and paced:
-        _wake(attempt, deps, retry_at)
+        _wake(handling, deps, retry_at)
     # Scheduled only if the retry really is in the ledger; otherwise it is over, and says so.
     status = Status.SCHEDULED if retry and settled else Status.FAILED
     return ContactResult(contact_id, status, decision, error_code=exc.code)
 
 
-def _retry_at(request: ContactRequest, deps: Deps, now: datetime, throttled: bool) -> tuple[datetime, bool]:
+def _retry_at(request: ContactRequest, deps: UnitOfWork, now: datetime, throttled: bool) -> tuple[datetime, bool]:
     """When to try a retryable failure again, and whether that instant is a provider slot it holds."""
     if not throttled or deps.pacing is None:
         return now + RETRY_DELAY, False
     try:
         slot = deps.pacing.slot(request, now)
-    except Exception:  # noqa: BLE001 - after a send attempt nothing raises; the plain delay still reschedules
+    except Exception:  # noqa: BLE001 - after a send handling nothing raises; the plain delay still reschedules
         logger.warning("no pacing slot for a throttled message; it is tried again after the retry delay")
         return now + RETRY_DELAY, False
     if slot is None:
@@ -182,16 +185,16 @@ def _retry_at(request: ContactRequest, deps: Deps, now: datetime, throttled: boo
     return max(slot, now + THROTTLE_PAUSE), True
 
 
-def _wake(attempt: Attempt, deps: Deps, at: datetime) -> None:
+def _wake(handling: Handling, deps: UnitOfWork, at: datetime) -> None:
     try:
-        deps.wake(attempt.request.tenant, attempt.request.debtor_id, at)
+        deps.wake(handling.request.tenant, handling.request.debtor_id, at)
     except Exception:  # noqa: BLE001 - the retry is committed: a dispatcher tick finds it later
         logger.warning("a throttled contact was not put on the dispatch queue; a tick finds it")
 
 
 def _settle(
-    attempt: Attempt,
-    deps: Deps,
+    handling: Handling,
+    deps: UnitOfWork,
     now: datetime,
     drafts: list[Draft],
     mutate: Callable[[Ledger], Ledger],
@@ -200,8 +203,8 @@ def _settle(
     """Record what the provider did. The send is over by now, so this never raises: a client told
     "failed" after a send would retry and send twice. What cannot be committed is kept as an incident."""
     try:
-        record_change(attempt.key, deps, now, drafts, mutate, committed)
+        record_change(handling.key, deps, now, drafts, mutate, committed)
     except StorageUnavailableError as exc:
-        record_incident(attempt.request, deps, now, attempt.contact_id, "settle", exc, drafts)
+        record_incident(handling.request, deps, now, handling.contact_id, "settle", exc, drafts)
         return False
     return True

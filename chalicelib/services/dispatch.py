@@ -6,12 +6,15 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, cast
 
-from chalicelib.domain.audit import Draft, EventType
+from chalicelib.domain.audit import Draft
+from chalicelib.domain.events import AuditEvent, EventType
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import ContactRecord, Result
-from chalicelib.services.contacts import Deps, submit_contact
+from chalicelib.domain.ports import Queue
+from chalicelib.services.contacts import submit_contact
+from chalicelib.services.unit_of_work import UnitOfWork
 from chalicelib.services.writes import record_change
 
 NO_OUTCOME = "NoOutcomeRecorded"  # the error code of a reservation settled as unknown
@@ -33,7 +36,7 @@ class DispatchReport:
     lag_seconds: float = 0.0  # how late the latest-sent of the due contacts this run handled went out
 
 
-def dispatch_due(deps: Deps, now: datetime, limit: int = 200) -> DispatchReport:
+def dispatch_due(deps: UnitOfWork, now: datetime, limit: int = 200) -> DispatchReport:
     """Re-run every due deferred contact through the same submit path (policies or consent may have changed).
 
     One person's failure is logged and counted, never allowed to stop everyone else's contacts.
@@ -48,7 +51,9 @@ def dispatch_due(deps: Deps, now: datetime, limit: int = 200) -> DispatchReport:
     return report
 
 
-def _dispatch_person(deps: Deps, tenant: str, debtor_id: str, now: datetime, report: DispatchReport) -> datetime | None:
+def _dispatch_person(
+    deps: UnitOfWork, tenant: str, debtor_id: str, now: datetime, report: DispatchReport
+) -> datetime | None:
     """Settle what is past its deadline and send what is due; when nothing of the person was due yet, the
     instant it will be (from the ledger already read: the caller puts the person back without reading again)."""
     ledger = deps.ledgers.get(tenant, debtor_id)
@@ -72,7 +77,7 @@ def _settled_data(record: ContactRecord) -> dict[str, Any]:
     return {"error_code": NO_OUTCOME, "retryable": False}
 
 
-def _settle_unsettled(deps: Deps, tenant: str, debtor_id: str, now: datetime) -> int:
+def _settle_unsettled(deps: UnitOfWork, tenant: str, debtor_id: str, now: datetime) -> int:
     """A reservation still pending long after its send began: its process died between committing the
     reservation and recording the provider's answer. The message may have left, so it becomes
     ``unknown``: it keeps counting toward caps and is never sent again (docs/decisions/0003)."""
@@ -93,7 +98,7 @@ def _settle_unsettled(deps: Deps, tenant: str, debtor_id: str, now: datetime) ->
     return len(settled)
 
 
-def sweep_audit(deps: Deps, now: datetime, limit: int = 200) -> int:
+def sweep_audit(deps: UnitOfWork, now: datetime, limit: int = 200) -> int:
     """Append events that ledgers committed but the audit table lacks, then trim those outboxes."""
     repaired = 0
     for tenant, debtor_id in deps.ledgers.with_outbox(now - SWEEP_GRACE, limit):
@@ -104,7 +109,7 @@ def sweep_audit(deps: Deps, now: datetime, limit: int = 200) -> int:
     return repaired
 
 
-def unappended(deps: Deps, ledger: Ledger) -> list[dict[str, Any]]:
+def unappended(deps: UnitOfWork, ledger: Ledger) -> list[AuditEvent]:
     """The events of ``ledger``'s outbox the audit table does not hold yet."""
     if not ledger.outbox:
         return []
@@ -113,12 +118,12 @@ def unappended(deps: Deps, ledger: Ledger) -> list[dict[str, Any]]:
     return [e for e in ledger.outbox if e["seq"] not in present]
 
 
-def _repair_person(deps: Deps, tenant: str, debtor_id: str) -> int:
+def _repair_person(deps: UnitOfWork, tenant: str, debtor_id: str) -> int:
     ledger = deps.ledgers.get(tenant, debtor_id)
     if not ledger.outbox:
         return 0
     missing = unappended(deps, ledger)
-    deps.audit.append(missing)
+    deps.audit.append(cast(list[dict[str, Any]], missing))  # untyped port
     deps.ledgers.mark_appended(ledger, ledger.seq)  # the outbox holds every unappended event
     return len(missing)
 
@@ -143,11 +148,7 @@ class DispatchIncompleteError(Exception):
     """Some messages of a delivery failed: SQS hands the delivery back (the handled ones are no-ops then)."""
 
 
-class Queue(Protocol):
-    def send_many(self, messages: list[dict[str, Any]], delays: list[int] | None = None) -> list[int]: ...
-
-
-def tick(deps: Deps, queue: Queue, now: datetime, interval: timedelta = TICK) -> int:
+def tick(deps: UnitOfWork, queue: Queue, now: datetime, interval: timedelta = TICK) -> int:
     """The schedule's whole work: one message per shard of the sparse indexes (and their key from before the
     sharding). Returns how many SQS took; a shard whose message it refused waits for the next tick."""
     shards: list[int | None] = [None, *range(deps.ledgers.shards)]
@@ -159,7 +160,7 @@ def tick(deps: Deps, queue: Queue, now: datetime, interval: timedelta = TICK) ->
     return len(messages) - len(failed)
 
 
-def handle_message(message: dict[str, Any], deps: Deps, queue: Queue, now: datetime) -> DispatchReport:
+def handle_message(message: dict[str, Any], deps: UnitOfWork, queue: Queue, now: datetime) -> DispatchReport:
     """One message of the dispatch queue. Any of them may come twice, or overlap another worker's: each
     contact is sent by a conditional commit on its person's ledger, once, and never before its time."""
     if message.get("kind") == "shard":
@@ -192,7 +193,7 @@ def _requeue(people: list[tuple[str, str, datetime]], queue: Queue, now: datetim
         )
 
 
-def _enqueue_shard(message: dict[str, Any], deps: Deps, queue: Queue, now: datetime) -> DispatchReport:
+def _enqueue_shard(message: dict[str, Any], deps: UnitOfWork, queue: Queue, now: datetime) -> DispatchReport:
     """The people of one shard due in the tick's window (or straggling), ten a message, each message delayed
     until its last person is due; then the shard's ledgers whose events the audit table may lack are repaired."""
     shard = message.get("shard")
@@ -222,7 +223,7 @@ def _delay(due: datetime, now: datetime) -> int:
     return max(0, min(MAX_DELAY_SECONDS, math.ceil((due - now).total_seconds())))
 
 
-def run_dispatcher(deps: Deps, now: datetime) -> DispatchReport:
+def run_dispatcher(deps: UnitOfWork, now: datetime) -> DispatchReport:
     # The sweep first: the mark it writes may put a send's reservation on ``due`` (docs/decisions/0016), and
     # this run then settles it instead of the next.
     repaired = sweep_audit(deps, now)

@@ -17,15 +17,14 @@ from typing import Any
 
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import GatewayError, NotFoundError
+from chalicelib.domain.events import AuditEvent, EventType
 from chalicelib.domain.inbound import Classification
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.preferences import ALL, OpenDispute
 from chalicelib.domain.recipients import SentTo
 from chalicelib.services.contacts import contact_events
-from chalicelib.services.writes import Deps, record_change
-
-OPENED = "dispute_opened"
-RESOLVED = "dispute_resolved"
+from chalicelib.services.unit_of_work import UnitOfWork
+from chalicelib.services.writes import record_change
 
 
 class DisputeResolvedError(GatewayError):
@@ -36,11 +35,11 @@ def dispute_id(message_id: str, now: datetime) -> str:
     return "dp_" + hashlib.sha256((message_id or now.isoformat()).encode()).hexdigest()[:16]
 
 
-def _events(tenant: str, dispute: str, ledger: Ledger, deps: Deps) -> list[dict[str, Any]]:
+def _events(tenant: str, dispute: str, ledger: Ledger, deps: UnitOfWork) -> list[AuditEvent]:
     return contact_events(tenant, f"dispute:{dispute}", ledger, deps)
 
 
-def open_dispute(sent: SentTo, found: Classification, message_id: str, deps: Deps, now: datetime) -> None:
+def open_dispute(sent: SentTo, found: Classification, message_id: str, deps: UnitOfWork, now: datetime) -> None:
     """Record the dispute on the chain of the debtor whose text the reply answered."""
     dispute = dispute_id(message_id, now)
     data = {
@@ -62,7 +61,7 @@ def open_dispute(sent: SentTo, found: Classification, message_id: str, deps: Dep
     def drafts(before: Ledger, after: Ledger) -> list[Draft]:
         if before.preferences == after.preferences:
             return []
-        return [Draft(OPENED, f"dispute:{dispute}", data, "sms", sent.account_id)]
+        return [Draft(EventType.DISPUTE_OPENED, f"dispute:{dispute}", data, "sms", sent.account_id)]
 
     record_change((sent.tenant, sent.debtor_id), deps, now, drafts, mutate)
 
@@ -72,7 +71,7 @@ def resolve(
     debtor_id: str,
     dispute: str,
     reason: str,
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
     *,
     key_id: str | None = None,
@@ -82,12 +81,12 @@ def resolve(
 
     def drafts(before: Ledger, _after: Ledger) -> list[Draft]:
         events = _events(tenant, dispute, before, deps)
-        if not any(e["type"] == OPENED for e in events):
+        if not any(e["type"] == EventType.DISPUTE_OPENED for e in events):
             raise NotFoundError(f"dispute {dispute}")
-        if any(e["type"] == RESOLVED for e in events):
+        if any(e["type"] == EventType.DISPUTE_RESOLVED for e in events):
             raise DisputeResolvedError(dispute)
         data = {"dispute_id": dispute, "reason": reason, "actor": actor, "key_id": key_id}
-        return [Draft(RESOLVED, f"dispute:{dispute}", data)]
+        return [Draft(EventType.DISPUTE_RESOLVED, f"dispute:{dispute}", data)]
 
     def mutate(led: Ledger) -> Ledger:
         return replace(led, preferences=led.preferences.without_dispute(dispute))

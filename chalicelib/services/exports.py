@@ -1,7 +1,7 @@
-"""Exports: a regulator-ready bundle of contact histories, requested over HTTP, built asynchronously.
+"""Exports: a regulator-ready export bundle of contact histories, requested over HTTP, built asynchronously.
 
-The request is recorded as a job and queued (SQS); the queue's worker builds the bundle
-(``services.bundles``) and records its files on the job, whose status hands out presigned URLs.
+The request is recorded as a job and queued (SQS); the queue's worker builds the export bundle
+(``services.export_bundle``) and records its files on the job, whose status hands out presigned URLs.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from chalicelib.domain.errors import (
     StorageUnavailableError,
 )
 from chalicelib.services.audit_read import MAX_RANGE_DAYS
-from chalicelib.services.bundles import ExportDeps, ExportSpec, write_bundle
+from chalicelib.services.export_bundle import ExportSpec, write_export_bundle
+from chalicelib.services.unit_of_work import UnitOfWork
 
-__all__ = ["ExportDeps", "ExportSpec", "export_status", "request_export", "run_export", "write_bundle"]
+__all__ = ["ExportSpec", "export_status", "request_export", "run_export", "write_export_bundle"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +52,13 @@ def _validate(spec: ExportSpec) -> None:
 
 
 def request_export(
-    tenant: str, spec: ExportSpec, deps: ExportDeps, now: datetime, requested_by: str | None = None
+    tenant: str, spec: ExportSpec, deps: UnitOfWork, now: datetime, requested_by: str | None = None
 ) -> dict[str, Any]:
     """Record the job and queue it; the caller answers 202 at once."""
     _validate(spec)
     if spec.debtor_id and not _recorded(tenant, spec.debtor_id, deps):
         raise NotFoundError(f"debtor {spec.debtor_id}: nothing was ever recorded for this debtor")
-    export_id = deps.new_id(now)
+    export_id = deps.new_export_id(now)
     job = {
         "export_id": export_id,
         "tenant": tenant,
@@ -72,7 +73,7 @@ def request_export(
         job["requested_by"] = requested_by
     deps.jobs.create(job_key(tenant, export_id), job)
     try:
-        deps.queue.send({"export_id": export_id, "tenant": tenant})
+        deps.export_queue.send({"export_id": export_id, "tenant": tenant})
     except StorageUnavailableError:
         _finish(
             deps, tenant, export_id, {"status": "failed", "error": "the export could not be queued; request it again"}
@@ -81,9 +82,9 @@ def request_export(
     return {"export_id": export_id, "status": "queued"}
 
 
-def _recorded(tenant: str, debtor_id: str, deps: ExportDeps) -> bool:
+def _recorded(tenant: str, debtor_id: str, deps: UnitOfWork) -> bool:
     """Events in the trail, or a ledger that committed some (the appender may not have appended them yet)."""
-    if deps.trail.for_person(tenant, debtor_id, limit=1):
+    if deps.audit.for_person(tenant, debtor_id, limit=1):
         return True
     return deps.ledgers is not None and deps.ledgers.get(tenant, debtor_id).version > 0
 
@@ -93,7 +94,7 @@ def job_key(tenant: str, export_id: str) -> str:
     return f"{tenant}#{export_id}"
 
 
-def _job(deps: ExportDeps, tenant: str, export_id: str) -> tuple[dict[str, Any], int]:
+def _job(deps: UnitOfWork, tenant: str, export_id: str) -> tuple[dict[str, Any], int]:
     found = deps.jobs.get(job_key(tenant, export_id))
     if found is None or found[0].get("tenant") != tenant:
         raise NotFoundError(export_id)
@@ -101,7 +102,7 @@ def _job(deps: ExportDeps, tenant: str, export_id: str) -> tuple[dict[str, Any],
 
 
 def export_status(
-    tenant: str, export_id: str, deps: ExportDeps, now: datetime, *, regulator_key: str | None = None
+    tenant: str, export_id: str, deps: UnitOfWork, now: datetime, *, regulator_key: str | None = None
 ) -> dict[str, Any]:
     """The job as clients see it; a finished bundle comes with presigned download URLs.
 
@@ -117,7 +118,7 @@ def export_status(
         if key in job:
             view[key] = job[key]
     if job["status"] == "done":
-        view["files"] = [{**f, "url": deps.store.presigned_url(f["key"], URL_SECONDS)} for f in job["files"]]
+        view["files"] = [{**f, "url": deps.export_files.presigned_url(f["key"], URL_SECONDS)} for f in job["files"]]
     if regulator_key is not None:  # who asked for it and who else may read it are the tenant's business
         view.pop("requested_by", None)
         view.pop("granted_to", None)
@@ -125,7 +126,7 @@ def export_status(
 
 
 def grant(
-    tenant: str, export_id: str, key_id: str, deps: ExportDeps, now: datetime, *, withdraw: bool = False
+    tenant: str, export_id: str, key_id: str, deps: UnitOfWork, now: datetime, *, withdraw: bool = False
 ) -> list[str]:
     """Let one regulator key read this export (or no longer); returns every key it is granted to."""
     for _ in range(5):
@@ -141,7 +142,7 @@ def grant(
     raise StorageUnavailableError("the export job stayed contended")
 
 
-def _finish(deps: ExportDeps, tenant: str, export_id: str, changes: dict[str, Any]) -> None:
+def _finish(deps: UnitOfWork, tenant: str, export_id: str, changes: dict[str, Any]) -> None:
     for _ in range(5):
         found = deps.jobs.get(job_key(tenant, export_id))
         if found is None:
@@ -156,7 +157,7 @@ def _finish(deps: ExportDeps, tenant: str, export_id: str, changes: dict[str, An
             continue
 
 
-def run_export(tenant: str, export_id: str, deps: ExportDeps, now: Callable[[], datetime]) -> dict[str, Any]:
+def run_export(tenant: str, export_id: str, deps: UnitOfWork, now: Callable[[], datetime]) -> dict[str, Any]:
     """The queue's worker: idempotent per job (a redelivered message finds it finished)."""
     job, version = _job(deps, tenant, export_id)
     if job["status"] in ("done", "failed"):
@@ -178,7 +179,7 @@ def run_export(tenant: str, export_id: str, deps: ExportDeps, now: Callable[[], 
             pass  # progress is advisory
 
     try:
-        manifest = write_bundle(tenant, export_id, ExportSpec.from_job(job), deps, started, progress, prefix)
+        manifest = write_export_bundle(tenant, export_id, ExportSpec.from_job(job), deps, started, progress, prefix)
     except Exception as exc:  # recorded on the job for the officer; a redelivery would fail the same way
         logger.exception("export %s failed", export_id)
         failed = {"status": "failed", "error": f"{type(exc).__name__}: the export could not be built; request it again"}

@@ -15,11 +15,13 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.audit import Draft
+from chalicelib.domain.events import EventType
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import Channel, ContactRecord, Result
 from chalicelib.domain.preferences import OptOut, OptOutSource
 from chalicelib.services import suppression
-from chalicelib.services.writes import Deps, record_change
+from chalicelib.services.unit_of_work import UnitOfWork
+from chalicelib.services.writes import record_change
 
 SOFT_BOUNCE_LIMIT = 3
 SOFT_BOUNCE_WINDOW_DAYS = 30
@@ -89,7 +91,7 @@ def _if_changed(draft: Draft) -> Callable[[Ledger, Ledger], list[Draft]]:
     return lambda before, after: [draft] if after != before else []
 
 
-def handle_ses_notification(text: str, tenant: str, deps: Deps, now: datetime) -> list[str]:
+def handle_ses_notification(text: str, tenant: str, deps: UnitOfWork, now: datetime) -> list[str]:
     """Record the feedback against each address it names; returns the addresses now suppressed."""
     kind, bounce_type, addresses, message_id = parse_ses_notification(text)
     source = "ses-complaint" if kind == "complaint" else "ses-bounce"
@@ -98,7 +100,9 @@ def handle_ses_notification(text: str, tenant: str, deps: Deps, now: datetime) -
         key = (tenant, suppression.address_key(address))
         data = {"source": source, "kind": kind, "bounce_type": bounce_type or None, "message_id": message_id}
         mutate = _mutation(kind, bounce_type, address, message_id, now)
-        new = record_change(key, deps, now, _if_changed(Draft("ses_feedback", f"ses:{message_id}", data)), mutate)
+        new = record_change(
+            key, deps, now, _if_changed(Draft(EventType.SES_FEEDBACK, f"ses:{message_id}", data)), mutate
+        )
         if _is_suppressed(new, address):
             suppressed.append(address)
     return suppressed

@@ -17,13 +17,15 @@ from typing import Any
 
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import DeliveryError
+from chalicelib.domain.events import EventType
 from chalicelib.domain.inbound import REVOCATIONS, Classification, Reply, classify_reply
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import Channel
 from chalicelib.domain.preferences import OptOut
 from chalicelib.domain.recipients import SentTo, seen
 from chalicelib.services import reply_effects, suppression
-from chalicelib.services.writes import Deps, record_change
+from chalicelib.services.unit_of_work import UnitOfWork
+from chalicelib.services.writes import record_change
 
 CONFIRMATION = "You will receive no more text messages from us. Reply START to receive them again."
 HELP = "Collections messages. Reply STOP to opt out. For help with your account, call the number on your statement."
@@ -111,7 +113,7 @@ def _event(found: Classification, message: InboundSms, contacts: tuple[SentTo, .
     }
 
 
-def handle_inbound_sms(message: InboundSms, tenant: str, deps: Deps, now: datetime) -> Reply:
+def handle_inbound_sms(message: InboundSms, tenant: str, deps: UnitOfWork, now: datetime) -> Reply:
     """Classify; commit the change in each answered debtor's ledger, then in the address's own (where a
     redelivered reply is recognised by its ``inboundMessageId``); then answer (confirmation or help)."""
     found = classify_reply(message.body)
@@ -130,7 +132,7 @@ def handle_inbound_sms(message: InboundSms, tenant: str, deps: Deps, now: dateti
             return []  # delivered before, or a change already in force
         # Decided on the ledger actually committed: two deliveries of one STOP confirm once.
         turned["opted_out"] = not _sms_opt_out(before, message.origination) and _sms_opt_out(after, message.origination)
-        return [Draft("inbound_sms", contact_id, _event(found, message, contacts))]
+        return [Draft(EventType.INBOUND_SMS, contact_id, _event(found, message, contacts))]
 
     record_change(key, deps, now, drafts, _apply(found, message, now, debtors_changed))
     if turned.get("opted_out"):
@@ -140,20 +142,22 @@ def handle_inbound_sms(message: InboundSms, tenant: str, deps: Deps, now: dateti
     return found.reply
 
 
-def _answer(key: tuple[str, str], deps: Deps, now: datetime, contact_id: str, to: str, text: str, kind: str) -> None:
+def _answer(
+    key: tuple[str, str], deps: UnitOfWork, now: datetime, contact_id: str, to: str, text: str, kind: str
+) -> None:
     """One exempt reply, audited with the provider's id or its error (never retried: at most once).
 
     Its intent is committed before the send (``reply_pending``): a process that dies after the provider
     took the message leaves an audited reply, not a message nobody recorded."""
     pending = {"kind": kind, "exempt": True, "to": to, "body": text}
-    record_change(key, deps, now, [Draft("reply_pending", contact_id, pending)], lambda led: led)
+    record_change(key, deps, now, [Draft(EventType.REPLY_PENDING, contact_id, pending)], lambda led: led)
     try:
         data: dict[str, Any] = {
             "kind": kind,
             "exempt": True,
             "provider_message_id": deps.sms.send_sms(to=to, body=text),
         }
-        event = "reply_sent"
+        event = EventType.REPLY_SENT
     except DeliveryError as exc:
-        data, event = {"kind": kind, "exempt": True, "error_code": exc.code}, "reply_failed"
+        data, event = {"kind": kind, "exempt": True, "error_code": exc.code}, EventType.REPLY_FAILED
     record_change(key, deps, now, [Draft(event, contact_id, data)], lambda led: led)

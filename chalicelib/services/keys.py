@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from chalicelib.domain.access import (
     ACCESS_CHAIN,
@@ -25,10 +25,11 @@ from chalicelib.domain.access import (
 )
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import StorageUnavailableError
+from chalicelib.domain.events import AuditEvent, EventType
+from chalicelib.domain.ports import KeyLookup, KeyRegistry, KeyStore
 from chalicelib.services import exports
-from chalicelib.services.bundles import ExportDeps
-from chalicelib.services.ports import KeyStore
-from chalicelib.services.writes import Deps, record_change
+from chalicelib.services.unit_of_work import UnitOfWork
+from chalicelib.services.writes import record_change
 
 MAX_KEY_LENGTH = 128
 UNAUDITED = "gateway: its issue could not be audited"
@@ -46,14 +47,16 @@ def public(record: dict[str, Any]) -> dict[str, Any]:
     return {name: record.get(name) for name in PUBLIC_FIELDS}
 
 
-def audit_access(deps: Deps, tenant: str, now: datetime, event: str, subject: str, data: dict[str, Any]) -> None:
+def audit_access(
+    deps: UnitOfWork, tenant: str, now: datetime, event: EventType, subject: str, data: dict[str, Any]
+) -> None:
     """Key and grant changes go into the tenant's own chain, beside its debtors' chains."""
     record_change((tenant, ACCESS_CHAIN), deps, now, [Draft(event, subject, data)], lambda led: led)
 
 
 def issue_key(
-    keys: KeyStore,
-    deps: Deps,
+    keys: KeyRegistry,
+    deps: UnitOfWork,
     now: datetime,
     *,
     tenant: str,
@@ -78,7 +81,7 @@ def issue_key(
     }
     keys.put(record)
     try:
-        audit_access(deps, tenant, now, "key_created", key_id, public(record))
+        audit_access(deps, tenant, now, EventType.KEY_CREATED, key_id, public(record))
     except StorageUnavailableError:
         # A key nobody can find in the trail must not open anything: withdrawn before the caller hears.
         keys.revoke(hashed, now.isoformat(), UNAUDITED)
@@ -86,36 +89,44 @@ def issue_key(
     return IssuedKey(key, public(record))
 
 
-def revoke_key(keys: KeyStore, deps: Deps, now: datetime, *, tenant: str, key_id: str, by: str) -> dict[str, Any]:
-    """Revoked first, then audited; a revocation whose event was lost is audited by the next attempt."""
+def revoke_key(keys: KeyStore, deps: UnitOfWork, now: datetime, *, tenant: str, key_id: str, by: str) -> dict[str, Any]:
+    """Revoked first, then audited; a revocation whose event was lost is audited by the next revocation asked for."""
     record = keys.find(tenant, key_id)  # another tenant's key is not found
     try:
         keys.revoke(record["pk"], now.isoformat(), by)
     except AlreadyRevokedError:
-        if _audited(deps, tenant, key_id, "key_revoked"):
+        if _audited(deps, tenant, key_id, EventType.KEY_REVOKED):
             raise
         stored = keys.get(record["pk"]) or record
         by, at = str(stored.get("revoked_by") or by), str(stored.get("revoked_at") or now.isoformat())
-        audit_access(deps, tenant, now, "key_revoked", key_id, {"key_id": key_id, "revoked_by": by, "revoked_at": at})
+        audit_access(
+            deps, tenant, now, EventType.KEY_REVOKED, key_id, {"key_id": key_id, "revoked_by": by, "revoked_at": at}
+        )
         return {**public(stored), "revoked_at": at, "revoked_by": by}
     audit_access(
-        deps, tenant, now, "key_revoked", key_id, {"key_id": key_id, "revoked_by": by, "revoked_at": now.isoformat()}
+        deps,
+        tenant,
+        now,
+        EventType.KEY_REVOKED,
+        key_id,
+        {"key_id": key_id, "revoked_by": by, "revoked_at": now.isoformat()},
     )
     return {**public(record), "revoked_at": now.isoformat(), "revoked_by": by}
 
 
-def _audited(deps: Deps, tenant: str, subject: str, event_type: str) -> bool:
+def _audited(deps: UnitOfWork, tenant: str, subject: str, event_type: str) -> bool:
     """In the audit table, or committed in the access chain's ledger and on its way there."""
     pending = deps.ledgers.get(tenant, ACCESS_CHAIN).outbox
-    events = [*deps.audit.for_contact(tenant, subject), *(e for e in pending if e["contact_id"] == subject)]
+    stored = cast(list[AuditEvent], deps.audit.for_contact(tenant, subject))  # untyped port
+    events = [*stored, *(e for e in pending if e["contact_id"] == subject)]
     return any(e["type"] == event_type for e in events)
 
 
-def list_keys(keys: KeyStore, tenant: str) -> list[dict[str, Any]]:
+def list_keys(keys: KeyRegistry, tenant: str) -> list[dict[str, Any]]:
     return sorted((public(r) for r in keys.for_tenant(tenant)), key=lambda r: str(r["created_at"]))
 
 
-def authenticate(keys: KeyStore, token: str) -> Principal | str:
+def authenticate(keys: KeyLookup, token: str) -> Principal | str:
     """The principal the bearer token stands for, or why there is none (``missing``, ``unknown``, ``revoked``)."""
     scheme, _, key = token.strip().partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
@@ -141,9 +152,8 @@ def parse_role(value: str) -> Role:
 
 
 def grant_export(
-    keys: KeyStore,
-    deps: Deps,
-    export_deps: ExportDeps,
+    keys: KeyLookup,
+    deps: UnitOfWork,
     now: datetime,
     *,
     tenant: str,
@@ -155,16 +165,23 @@ def grant_export(
     record = keys.find(tenant, key_id)  # another tenant's key is not found
     if record["role"] != Role.REGULATOR.value or record.get("revoked_at"):
         raise AccessError("key_id", "must name a regulator key that is not revoked")
-    granted = exports.grant(tenant, export_id, key_id, export_deps, now)
-    audit_access(deps, tenant, now, "export_granted", export_id, {"export_id": export_id, "key_id": key_id, "by": by})
+    granted = exports.grant(tenant, export_id, key_id, deps, now)
+    audit_access(
+        deps, tenant, now, EventType.EXPORT_GRANTED, export_id, {"export_id": export_id, "key_id": key_id, "by": by}
+    )
     return {"export_id": export_id, "granted_to": granted}
 
 
 def withdraw_grant(
-    deps: Deps, export_deps: ExportDeps, now: datetime, *, tenant: str, export_id: str, key_id: str, by: str
+    deps: UnitOfWork, now: datetime, *, tenant: str, export_id: str, key_id: str, by: str
 ) -> dict[str, Any]:
-    granted = exports.grant(tenant, export_id, key_id, export_deps, now, withdraw=True)
+    granted = exports.grant(tenant, export_id, key_id, deps, now, withdraw=True)
     audit_access(
-        deps, tenant, now, "export_grant_withdrawn", export_id, {"export_id": export_id, "key_id": key_id, "by": by}
+        deps,
+        tenant,
+        now,
+        EventType.EXPORT_GRANT_WITHDRAWN,
+        export_id,
+        {"export_id": export_id, "key_id": key_id, "by": by},
     )
     return {"export_id": export_id, "granted_to": granted}

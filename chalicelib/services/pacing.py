@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from chalicelib.domain.model import Channel, ContactRequest
 from chalicelib.domain.pacing import TenantSettings, instant, shards_for
-from chalicelib.services.ports import Pacer, SettingsStore
+from chalicelib.domain.ports import Pacer, SettingsStore
 
 # A tenant's settings are read at most once a minute per function instance: a change applies everywhere
 # within this long.

@@ -15,10 +15,11 @@ from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import ContactRequest, RecipientRole
 from chalicelib.domain.recipients import SentTo, remembered
 from chalicelib.services import suppression
-from chalicelib.services.writes import Committed, Deps, record_change
+from chalicelib.services.unit_of_work import UnitOfWork
+from chalicelib.services.writes import Committed, record_change
 
 
-def remember(request: ContactRequest, contact_id: str, address: Ledger, deps: Deps, now: datetime) -> None:
+def remember(request: ContactRequest, contact_id: str, address: Ledger, deps: UnitOfWork, now: datetime) -> None:
     """Record that ``contact_id`` goes to ``request.to``; ``address`` is that address's shared-scope ledger."""
     sent = SentTo(
         tenant=request.tenant,

@@ -16,15 +16,15 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.audit import Draft
+from chalicelib.domain.events import EventType
 from chalicelib.domain.inbound import Classification, Reply
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import Channel
 from chalicelib.domain.preferences import OptOut, PerDebt, Preferences
 from chalicelib.domain.recipients import SentTo, debtors, latest
 from chalicelib.services import disputes
-from chalicelib.services.writes import Deps, record_change
-
-PREFERENCES_CHANGED = "preferences_changed"  # the same event a consent change through the API records
+from chalicelib.services.unit_of_work import UnitOfWork
+from chalicelib.services.writes import record_change
 
 
 def answered(found: Classification, address: Ledger, now: datetime) -> tuple[SentTo, ...]:
@@ -58,7 +58,7 @@ CHANGES: dict[Reply, Callable[[Preferences, str, datetime], Preferences]] = {
 
 
 def apply(
-    found: Classification, number: str, message_id: str, contacts: tuple[SentTo, ...], deps: Deps, now: datetime
+    found: Classification, number: str, message_id: str, contacts: tuple[SentTo, ...], deps: UnitOfWork, now: datetime
 ) -> bool:
     """Commit the reply's change in each answered debtor's ledger (nothing for other intents). True when
     any debtor's ledger changed."""
@@ -78,7 +78,7 @@ def _commit(
     number: str,
     message_id: str,
     change: Callable[[Preferences, str, datetime], Preferences],
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
 ) -> bool:
     changed = {"now": False}
@@ -100,7 +100,7 @@ def _commit(
             "before": before.preferences.model_dump(mode="json"),
             "after": after.preferences.model_dump(mode="json"),
         }
-        return [Draft(PREFERENCES_CHANGED, f"preferences:{sent.debtor_id}", data)]
+        return [Draft(EventType.PREFERENCES_CHANGED, f"preferences:{sent.debtor_id}", data)]
 
     record_change((sent.tenant, sent.debtor_id), deps, now, drafts, mutate)
     return changed["now"]

@@ -22,6 +22,8 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from chalicelib.domain.events import Status
+
 CJK = "STSong-Light"  # a CID font built into reportlab and PDF readers: never embedded, so the file stays small
 CATEGORIES = ("sent", "deferred", "blocked")
 MESSAGE_LIMIT = 500
@@ -77,9 +79,9 @@ class Timeline:
 
 def category(status: str) -> str:
     """Every status other than scheduled, blocked or refused means an attempt was made (a call result included)."""
-    if status == "scheduled":
+    if status == Status.SCHEDULED:
         return "deferred"
-    return "blocked" if status in ("blocked", "refused") else "sent"
+    return "blocked" if status in (Status.BLOCKED, Status.REFUSED) else "sent"
 
 
 def _row_category(row: ContactRow) -> str:

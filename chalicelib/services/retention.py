@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from chalicelib.domain.errors import ConflictError
-from chalicelib.services.ports import AuditTrail, LedgerRepository
+from chalicelib.domain.ports import AuditRetention, Ledgers
 
 logger = logging.getLogger(__name__)
 LOOKAHEAD_DAYS = 30  # a missed run or two cannot let anything expire early
@@ -29,7 +29,7 @@ class RetentionReport:
     errors: int = 0
 
 
-def horizon(ledgers: LedgerRepository, tenant: str, debtor_id: str, now: datetime) -> int:
+def horizon(ledgers: Ledgers, tenant: str, debtor_id: str, now: datetime) -> int:
     """Epoch seconds before which nothing of this person may expire."""
     ledger = ledgers.get(tenant, debtor_id)
     last = ledger.last_event_at or now  # a ledger from before this field: count from today, never shorter
@@ -37,14 +37,14 @@ def horizon(ledgers: LedgerRepository, tenant: str, debtor_id: str, now: datetim
 
 
 def extend_retention(
-    trail: AuditTrail, ledgers: LedgerRepository, now: datetime, lookahead_days: int = LOOKAHEAD_DAYS
+    audit: AuditRetention, ledgers: Ledgers, now: datetime, lookahead_days: int = LOOKAHEAD_DAYS
 ) -> RetentionReport:
     report, horizons = RetentionReport(), {}
     today = now.astimezone(UTC).date()
     for offset in range(-2, lookahead_days + 1):  # TTL deletes up to two days late: those too
         # Read and extended a page at a time: a big tenant's day is millions of items, and an extended
         # item leaves the day's partition without disturbing the paging (its key is a position).
-        for item in trail.expiring(today + timedelta(days=offset)):
+        for item in audit.expiring(today + timedelta(days=offset)):
             report.checked += 1
             person = (item["tenant"], item["debtor_id"])
             if person not in horizons:
@@ -52,7 +52,7 @@ def extend_retention(
             if horizons[person] <= int(item["expires_at"]):
                 continue
             try:
-                trail.extend_retention(item["pk"], int(item["seq"]), horizons[person])
+                audit.extend_retention(item["pk"], int(item["seq"]), horizons[person])
                 report.extended += 1
             except ConflictError:
                 continue  # already extended by an overlapping run

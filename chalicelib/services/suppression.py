@@ -13,7 +13,7 @@ from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import ContactRequest
 from chalicelib.domain.preferences import OptOut, Preferences
-from chalicelib.services.writes import Deps
+from chalicelib.services.unit_of_work import UnitOfWork
 
 
 def address_key(address: str) -> str:
@@ -30,14 +30,14 @@ def _found(ledgers: list[Ledger]) -> list[tuple[str, OptOut]]:
     return [(led.tenant, o) for led in ledgers for o in led.preferences.opt_outs]
 
 
-def scoped_opt_outs(deps: Deps, tenant: str, address: str) -> list[tuple[str, OptOut]]:
+def scoped_opt_outs(deps: UnitOfWork, tenant: str, address: str) -> list[tuple[str, OptOut]]:
     """(scope, opt-out): the tenant's own (its unsubscribe links) and the shared scope's (STOP replies to
     the gateway's shared numbers, bounces and complaints on its shared sender). Both bind every decision."""
     return _found(deps.ledgers.get_many(_scopes(tenant, address)))  # one read for both scopes
 
 
 def read_with_opt_outs(
-    deps: Deps, tenant: str, debtor_id: str, address: str
+    deps: UnitOfWork, tenant: str, debtor_id: str, address: str
 ) -> tuple[Ledger, list[tuple[str, OptOut]], Ledger]:
     """The person's ledger, the address's scoped opt-outs and its shared-scope ledger (where replies land
     and which keeps who was texted there), in one strongly consistent BatchGetItem."""
@@ -45,7 +45,7 @@ def read_with_opt_outs(
     return person, _found(addresses), addresses[-1]
 
 
-def opt_outs(deps: Deps, tenant: str, address: str) -> tuple[OptOut, ...]:
+def opt_outs(deps: UnitOfWork, tenant: str, address: str) -> tuple[OptOut, ...]:
     return tuple(o for _scope, o in scoped_opt_outs(deps, tenant, address))
 
 
@@ -60,7 +60,7 @@ def evidence(request: ContactRequest, found: list[tuple[str, OptOut]]) -> list[d
     ]
 
 
-def suppressions(deps: Deps, tenant: str, addresses: list[str]) -> list[dict[str, Any]]:
+def suppressions(deps: UnitOfWork, tenant: str, addresses: list[str]) -> list[dict[str, Any]]:
     """The opt-outs recorded against each address (STOP, unsubscribe, bounce, complaint), in the tenant's
     scope and the shared one, in one strongly consistent read; what the console shows beside a debtor's own."""
     keys = [scope for address in addresses for scope in _scopes(tenant, address)]

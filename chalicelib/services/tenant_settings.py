@@ -11,14 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.errors import ConflictError, InvalidFieldError, StorageUnavailableError
+from chalicelib.domain.events import EventType
 from chalicelib.domain.model import Channel
 from chalicelib.domain.pacing import RATE_FIELDS, TenantSettings
+from chalicelib.domain.ports import SettingsStore
 from chalicelib.services.keys import audit_access
-from chalicelib.services.ports import SettingsStore
-from chalicelib.services.writes import Deps
+from chalicelib.services.unit_of_work import UnitOfWork
 
 SUBJECT = "settings"  # the access chain's subject of every change
-EVENT = "settings_changed"
 TRIES = 5  # two admins changing the settings at once: each change applies to what the other left
 
 
@@ -43,7 +43,7 @@ def check_limits(settings: TenantSettings, limits: Mapping[Channel, float | None
 
 def change_settings(
     store: SettingsStore,
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
     *,
     tenant: str,
@@ -71,7 +71,7 @@ def change_settings(
 
 def _audit(
     store: SettingsStore,
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
     tenant: str,
     change: tuple[TenantSettings, TenantSettings, int],
@@ -80,7 +80,7 @@ def _audit(
     before, after, version = change
     data = {"before": before.model_dump(), "after": after.model_dump(), "changed_by": by}
     try:
-        audit_access(deps, tenant, now, EVENT, SUBJECT, data)
+        audit_access(deps, tenant, now, EventType.SETTINGS_CHANGED, SUBJECT, data)
     except StorageUnavailableError:
         try:
             store.put(tenant, before.model_dump(exclude_none=True), version)

@@ -16,11 +16,13 @@ from datetime import datetime
 
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import NotFoundError
+from chalicelib.domain.events import EventType
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import Channel
 from chalicelib.domain.preferences import OptOut
 from chalicelib.services import suppression
-from chalicelib.services.writes import Deps, record_change
+from chalicelib.services.unit_of_work import UnitOfWork
+from chalicelib.services.writes import record_change
 
 
 def _b64(data: bytes) -> str:
@@ -60,7 +62,7 @@ class Unsubscribed:
     changed: bool  # False: the address was suppressed already, and nothing was recorded
 
 
-def unsubscribe(secret: bytes, token: str, deps: Deps, now: datetime) -> Unsubscribed:
+def unsubscribe(secret: bytes, token: str, deps: UnitOfWork, now: datetime) -> Unsubscribed:
     """Suppress the token's address for email, for every debtor. The link is public and may be replayed any
     number of times: only the first use changes anything, so only the first is audited."""
     tenant, address = read_token(secret, token)
@@ -80,7 +82,7 @@ def unsubscribe(secret: bytes, token: str, deps: Deps, now: datetime) -> Unsubsc
 
     def drafts(before: Ledger, after: Ledger) -> list[Draft]:
         changed["now"] = after != before
-        return [Draft("unsubscribed", f"unsubscribe:{key[1]}", data)] if changed["now"] else []
+        return [Draft(EventType.UNSUBSCRIBED, f"unsubscribe:{key[1]}", data)] if changed["now"] else []
 
     record_change(key, deps, now, drafts, mutate)
     return Unsubscribed(address, changed["now"])

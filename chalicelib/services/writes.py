@@ -9,64 +9,33 @@ from __future__ import annotations
 import logging
 import random
 import secrets
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, cast
 
-from chalicelib.domain.audit import Draft, EventType
+from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import ConflictError, StorageUnavailableError
-from chalicelib.domain.ledger import OUTCOME_DEADLINE, VOICE_PERMIT, Ledger
+from chalicelib.domain.events import EventType
+from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import ContactRequest
-from chalicelib.domain.policy import PolicySet
-from chalicelib.services import ids
-from chalicelib.services.pacing import Pacing
-from chalicelib.services.ports import AuditLog, EmailSender, LedgerRepository, SmsSender
+from chalicelib.services.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
-MAX_COMMIT_ATTEMPTS = 30  # with jittered backoff: ~2 s of contention before giving up
+MAX_COMMIT_TRIES = 30  # with jittered backoff: ~2 s of contention before giving up
 
 
-@dataclass
-class Deps:
-    ledgers: LedgerRepository
-    audit: AuditLog
-    sms: SmsSender
-    email: EmailSender
-    policies: PolicySet
-    new_id: Callable[[str, datetime], str] = field(default=ids.new_contact_id)
-    sleep: Callable[[float], None] = field(default=time.sleep)
-    # (tenant, address) -> List-Unsubscribe headers; None: this deployment cannot send email (fail closed)
-    unsubscribe_headers: Callable[[str, str], dict[str, str]] | None = None
-    # True: append each commit's events to the audit table at once. False: the ledger table's stream
-    # appender does it off the request path (docs/decisions/0010); the sweep repairs either way.
-    audit_inline: bool = True
-    # Told of every decision submit makes (result, request, trigger): the metrics (chalicelib.telemetry).
-    observe: Callable[[Any, ContactRequest, str], None] = field(default=lambda result, request, trigger: None)
-    # A voice permit lasts this long at most (VOICE_PERMIT_SECONDS), never past a rule's boundary.
-    permit_for: timedelta = VOICE_PERMIT
-    # A permit whose outcome is not reported this long after it was given is settled as unknown
-    # (OUTCOME_DEADLINE_SECONDS); it keeps counting as the worst it can turn out to be.
-    outcome_deadline: timedelta = OUTCOME_DEADLINE
-    # Provider slots under the deployment's and each tenant's sending rates; None: nothing is paced.
-    pacing: Pacing | None = None
-    # (tenant, debtor_id, at): puts a person rescheduled to a near instant on the dispatch queue, delayed
-    # until then; the dispatcher's ticks find the person anyway, later (docs/decisions/0017).
-    wake: Callable[[str, str, datetime], None] = field(default=lambda tenant, debtor_id, at: None)
-
-
-def backoff(deps: Deps, attempt: int) -> None:
+def backoff(deps: UnitOfWork, try_no: int) -> None:
     """Jittered exponential backoff after a version conflict, so contenders spread out."""
-    deps.sleep(random.uniform(0, min(0.25, 0.004 * 2**attempt)))
+    deps.sleep(random.uniform(0, min(0.25, 0.004 * 2**try_no)))
 
 
 def request_data(request: ContactRequest) -> dict[str, Any]:
     return request.model_dump(mode="json", exclude={"tenant"})
 
 
-def commit_ledger(deps: Deps, new: Ledger, expected_version: int) -> Ledger:
+def commit_ledger(deps: UnitOfWork, new: Ledger, expected_version: int) -> Ledger:
     """A conditional write; a conflict is real only if the stored ledger is not this very commit
     (botocore may retry a write that did apply, and the retry then fails its own condition).
 
@@ -88,14 +57,14 @@ class Committed:
     appended: frozenset[int] = frozenset()
 
 
-def commit_and_append(ledger: Ledger, new: Ledger, deps: Deps, now: datetime) -> Committed:
+def commit_and_append(ledger: Ledger, new: Ledger, deps: UnitOfWork, now: datetime) -> Committed:
     """Commit, then (inline mode) append the new events."""
     stored = commit_ledger(deps, new, ledger.version)
     if not deps.audit_inline:
         return Committed(stored)  # the stream appender takes them from the ledger's new image
     events = [e for e in stored.outbox if e["seq"] > ledger.seq]
     try:
-        deps.audit.append(events)
+        deps.audit.append(cast(list[dict[str, Any]], events))  # untyped port
     except StorageUnavailableError:
         # The ledger holds them: the sweep appends them later. Nothing is lost.
         logger.warning("audit append left to the sweep: %d events", len(events))
@@ -105,14 +74,14 @@ def commit_and_append(ledger: Ledger, new: Ledger, deps: Deps, now: datetime) ->
 
 def record_incident(
     request: ContactRequest,
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
     contact_id: str,
     trigger: str,
     exc: Exception,
     events: list[Draft] | None = None,
 ) -> None:
-    """Keep an attempt that could not be committed, with its reason (and the events it could not record).
+    """Keep a contact request that could not be committed, with its reason (and the events it could not record).
 
     It reaches the trail as every event does: through the person's ledger (and the appender). When the ledger
     cannot take it either, it is kept outside the chain in the person's incident partition; when that fails
@@ -140,7 +109,7 @@ def record_incident(
 
 def record_change(
     key: tuple[str, str],
-    deps: Deps,
+    deps: UnitOfWork,
     now: datetime,
     drafts: list[Draft] | Callable[[Ledger, Ledger], list[Draft]],
     mutate: Callable[[Ledger], Ledger],
@@ -154,8 +123,8 @@ def record_change(
     STOP): the ledger read is returned as it is.
     """
     appended = after.appended if after else frozenset()
-    for attempt_no in range(MAX_COMMIT_ATTEMPTS):
-        ledger = after.ledger if after and attempt_no == 0 else deps.ledgers.get(*key)
+    for try_no in range(MAX_COMMIT_TRIES):
+        ledger = after.ledger if after and try_no == 0 else deps.ledgers.get(*key)
         changed = mutate(ledger)
         events = drafts(ledger, changed) if callable(drafts) else drafts
         if not events and changed == ledger:
@@ -164,7 +133,7 @@ def record_change(
         try:
             commit_and_append(ledger.without_outbox(appended), new, deps, now)
         except ConflictError:
-            backoff(deps, attempt_no)
+            backoff(deps, try_no)
             continue
         return new
     raise StorageUnavailableError("the person's ledger stayed contended")

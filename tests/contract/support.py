@@ -5,9 +5,9 @@ from contextlib import contextmanager
 
 from moto import mock_aws
 
-from chalicelib import provision
 from chalicelib.bootstrap import Clients
 from chalicelib.settings import Settings
+from tools.local import provision
 
 
 @contextmanager

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any, cast
 
+import pytest
+from chalice import Chalice
 from chalice.test import Client
 
-from chalicelib import openapi
+from chalicelib.http import Operation, declared, openapi, route
 
 
 def served_operations() -> set[tuple[str, str]]:
@@ -22,14 +25,29 @@ def openapi_methods(entry: dict) -> set[str]:
     return set(getattr(view, "allowed_methods", ()))
 
 
+def app_document() -> dict:
+    import app as gateway_app
+
+    return openapi.document("ps-test", declared(gateway_app.app))
+
+
 def test_every_route_is_documented_and_nothing_else():
-    assert served_operations() == set(openapi.OPERATIONS)
+    documented = {(path, method.upper()) for path, item in app_document()["paths"].items() for method in item}
+    assert served_operations() == documented
+
+
+def test_a_route_declares_one_operation_for_each_method_it_serves():
+    app = Chalice("operations")
+    with pytest.raises(ValueError, match="one operation for each method"):
+        route(app, "/v1/nothing")
+    with pytest.raises(ValueError, match="one operation for each method"):
+        route(app, "/v1/twice", Operation("GET", "one"), Operation("GET", "two"))
 
 
 def test_the_document_is_valid_openapi_3_1_and_uses_the_route_models():
     from openapi_spec_validator import validate
 
-    doc = openapi.document("ps-test")
+    doc = app_document()
     validate(doc)
     body = doc["paths"]["/v1/contacts"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/ContactIn"}
@@ -40,7 +58,7 @@ def test_the_document_is_valid_openapi_3_1_and_uses_the_route_models():
     assert wanted <= names
 
 
-def test_the_document_is_served(aws_env, policies, monkeypatch):
+def test_the_document_is_served(aws_env, policies):
     import app as gateway_app
 
     class Stub:
@@ -49,8 +67,7 @@ def test_the_document_is_served(aws_env, policies, monkeypatch):
 
         policies = policies_
 
-    monkeypatch.setattr(gateway_app, "_gateway", Stub())
-    with Client(gateway_app.app) as client:
+    with gateway_app.using(cast(Any, Stub())), Client(gateway_app.app) as client:
         response = client.http.get("/v1/openapi.json")
     assert response.status_code == 200
     assert json.loads(response.body)["info"]["description"].endswith("ps-served.")
@@ -72,10 +89,7 @@ def test_every_route_but_the_public_ones_admits_named_roles_through_the_authoriz
 
 
 def test_the_document_names_each_operations_roles_and_its_401_and_403():
-    import app as gateway_app
-    from chalicelib.http import declared_roles
-
-    doc = openapi.document("ps-test", declared_roles(gateway_app.app))
+    doc = app_document()
     submit = doc["paths"]["/v1/contacts"]["post"]
     assert submit["x-roles"] == ["submitter"] and submit["security"] == [{"apiKey": []}]
     assert {"401", "403"} <= set(submit["responses"])

@@ -7,14 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from chalicelib.adapters.dynamodb import DynamoDBAuditLog, DynamoDBLedger
+from chalicelib.adapters.dynamodb import DynamoDBAuditTrail, DynamoDBLedger
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import ConflictError
 from chalicelib.domain.ledger import Deferred, Ledger, index_shard
 from chalicelib.domain.model import ContactRecord
 from chalicelib.domain.recipients import SentTo
 from tests.contract.support import dynamodb_tables
-from tests.fakes import InMemoryAuditLog, InMemoryLedger
+from tests.fakes import InMemoryAuditTrail, InMemoryLedger
 from tests.support import make_request, utc
 
 NOW = utc(2026, 5, 4, 15, 0)
@@ -23,12 +23,12 @@ NOW = utc(2026, 5, 4, 15, 0)
 @pytest.fixture(params=["memory", "dynamodb"])
 def stores(request, aws_env) -> Iterator[tuple[object, object]]:
     if request.param == "memory":
-        yield InMemoryLedger(), InMemoryAuditLog()
+        yield InMemoryLedger(), InMemoryAuditTrail()
         return
     with dynamodb_tables() as (settings, clients):
         yield (
             DynamoDBLedger(clients.dynamodb, settings.ledger_table, InMemoryLedger.shards, handoff=True),
-            DynamoDBAuditLog(clients.dynamodb, settings.audit_table),
+            DynamoDBAuditTrail(clients.dynamodb, settings.audit_table),
         )
 
 

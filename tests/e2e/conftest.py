@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 import requests
 
-from chalicelib.bootstrap import Gateway
-from gateway_cli.localstack import LocalStack, free_port
+from chalicelib.bootstrap import Runtime
 from tests.auth import role_for
+from tools.local.stack import LocalStack, free_port
 
 
 def _tail(path: Path, lines: int = 40) -> str:
@@ -48,7 +48,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 
 @pytest.fixture(scope="session")
-def gateway(stack: LocalStack) -> Gateway:
+def gateway(stack: LocalStack) -> Runtime:
     """The product's composition root in this process, wired to the stack's moto server."""
     return stack.gateway()
 

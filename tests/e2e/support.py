@@ -37,7 +37,7 @@ import phonenumbers
 import requests
 from phonenumbers import timezone as phone_timezone
 
-TENANT = "demo"  # the local stack's tenant (gateway_cli.localstack.DEV_TENANT)
+TENANT = "demo"  # the local stack's tenant (tools.local.stack.DEV_TENANT)
 PROBLEM = "application/problem+json"
 GENESIS = "0" * 64
 OPENS, CLOSES = time(8), time(21)  # policies/us-federal.yaml, quiet hours "08:00-21:00"
@@ -304,8 +304,8 @@ def release(gateway: Any, debtor: str, contact_id: str) -> Any:
 
 def seed_permit(gateway: Any, body: dict[str, Any], at: datetime) -> str:
     """Grant a voice permit at a past instant ``at`` through the submit use case; returns its id."""
-    from chalicelib import api
-    from chalicelib.domain.model import Status
+    from chalicelib.domain.events import Status
+    from chalicelib.http import models as api
     from chalicelib.services.contacts import submit_contact
 
     request = api.ContactIn.model_validate(body, strict=False).to_domain(TENANT)  # as app.py does
@@ -326,10 +326,10 @@ def appended(gateway: Any, debtor: str, tenant: str = TENANT, timeout: float = 2
 
 def gateway_command(stack: Any, *args: str) -> str:
     """Run ./gateway's module against this stack's moto server, as a person would against make run."""
-    from gateway_cli.localstack import ROOT as root
+    from tools.local.stack import ROOT as root
 
     env = {**stack.env(), "AWS_ENDPOINT_URL": stack.endpoint}
     done = subprocess.run(
-        [sys.executable, "-m", "gateway_cli.main", *args], cwd=root, env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "tools.cli.main", *args], cwd=root, env=env, capture_output=True, text=True, check=True
     )
     return done.stdout

@@ -5,7 +5,7 @@ of 5, so under a burst the kernel resets some connections before the app reads t
 retries those (only those: no response at all), and the audit proves no request was handled twice.
 
 moto's own threaded server checks a put's condition and writes without a lock; the local stack
-runs moto behind one lock (gateway_cli/motoserver.py) so each conditional write is atomic, as in
+runs moto behind one lock (tools/local/motoserver.py) so each conditional write is atomic, as in
 DynamoDB. Every commit bumps the ledger's version by one, so ``ledger.version`` must equal the
 number of commits the answers imply.
 """
@@ -24,7 +24,6 @@ import requests
 
 from chalicelib.domain.audit import verify_chain
 from chalicelib.domain.model import Result
-from gateway_cli.localstack import LocalStack
 from tests.e2e.support import (
     NY_NUMBER,
     PROBLEM,
@@ -42,6 +41,7 @@ from tests.e2e.support import (
     utcnow,
     voice_body,
 )
+from tools.local.stack import LocalStack
 
 LOCKOUT = "us-federal/call-after-conversation"
 
@@ -266,7 +266,7 @@ def _fire(url: str, key: str, body: dict[str, Any], count: int, start_at: float)
 def processes_burst(stack, gateway):
     import multiprocessing
 
-    from gateway_cli.localstack import free_port
+    from tools.local.stack import free_port
 
     spawned_from = len(stack.processes)
     urls = [stack.url] + [stack.spawn_api(free_port()) for _ in range(API_PROCESSES - 1)]

@@ -14,7 +14,8 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.domain.audit import verify_chain
-from chalicelib.domain.model import Result, Status
+from chalicelib.domain.events import Status
+from chalicelib.domain.model import Result
 from chalicelib.services import dispatch, ids
 from tests.e2e.support import (
     CALL_AFTER_CONVERSATION,

@@ -9,8 +9,8 @@ import boto3
 import pytest
 
 from chalicelib.services import inbound
-from gateway_cli.localstack import LocalStack
 from tests.e2e.support import gateway_command, moto_data, new_debtor, sms_body
+from tools.local.stack import LocalStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 

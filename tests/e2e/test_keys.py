@@ -11,8 +11,8 @@ import sys
 import pytest
 import requests
 
-from gateway_cli.localstack import ROOT, LocalStack
 from tests.e2e.support import NY_NUMBER, PROBLEM, new_debtor, sms_body
+from tools.local.stack import ROOT, LocalStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -51,7 +51,7 @@ def test_a_key_made_with_the_command_line_works_until_it_is_revoked(stack: Local
     env = {**os.environ, **stack.env(), "MOTO_PORT": str(stack.moto_port)}
 
     def gateway(*argv: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "gateway_cli.main", *argv]
+        command = [sys.executable, "-m", "tools.cli.main", *argv]
         return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
 
     created = gateway("keys", "create", "--tenant", "demo", "--role", "compliance", "--name", "e2e officer")

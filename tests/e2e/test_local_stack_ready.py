@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from gateway_cli.localstack import LocalStack, free_port
+from tools.local.stack import LocalStack, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 

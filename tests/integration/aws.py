@@ -12,10 +12,10 @@ from moto import mock_aws
 from moto.backends import get_backend
 
 from bench.support import LedgerStream as LedgerStream  # the tests drain the stream the benches read
-from chalicelib import provision
-from chalicelib.bootstrap import Clients, Gateway, bootstrap
+from chalicelib.bootstrap import Clients, Runtime, bootstrap
 from chalicelib.domain.policy import PolicySet
 from chalicelib.settings import Settings
+from tools.local import provision
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 AWS_ENV = {
@@ -27,7 +27,7 @@ AWS_ENV = {
 
 
 @contextmanager
-def module_gateway(policies: PolicySet) -> Iterator[tuple[Gateway, pytest.MonkeyPatch]]:
+def module_gateway(policies: PolicySet) -> Iterator[tuple[Runtime, pytest.MonkeyPatch]]:
     """A provisioned gateway over moto that outlives one test (module-scoped fixtures build costly data
     once); the patch it yields is undone when the block ends."""
     with pytest.MonkeyPatch.context() as patch, mock_aws():
@@ -44,7 +44,7 @@ GATEWAY_CLIENTS = ("dynamodb", "sns", "sesv2", "s3", "sqs", "kms")  # every AWS 
 
 
 @contextmanager
-def stream_gateway(policies: PolicySet, secret: str) -> Iterator[Gateway]:
+def stream_gateway(policies: PolicySet, secret: str) -> Iterator[Runtime]:
     """A provisioned gateway over moto (inside the caller's AWS env) whose audit events are appended from the
     ledger stream, as deployed (``AUDIT_APPEND=stream``); drain the stream with ``LedgerStream``."""
     with mock_aws():

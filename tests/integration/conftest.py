@@ -6,18 +6,18 @@ import pytest
 from chalice.test import Client
 from moto import mock_aws
 
-from chalicelib import provision
-from chalicelib.bootstrap import Clients, Gateway, bootstrap
+from chalicelib.bootstrap import Clients, Runtime, bootstrap
 from chalicelib.domain.policy import PolicySet
-from chalicelib.faults import FaultInjector
 from chalicelib.settings import Settings
 from tests.auth import AuthedClient, KeyRing
 from tests.integration.aws import GATEWAY_CLIENTS
 from tests.support import TENANT
+from tools.local import provision
+from tools.local.faults import FaultInjector
 
 
 @pytest.fixture
-def gateway(aws_env: None, policies: PolicySet) -> Iterator[Gateway]:
+def gateway(aws_env: None, policies: PolicySet) -> Iterator[Runtime]:
     with mock_aws():
         settings = Settings(unsubscribe_secret="integration-test-key", index_shards=4, day_shards=4)
         clients = Clients(settings)
@@ -26,26 +26,24 @@ def gateway(aws_env: None, policies: PolicySet) -> Iterator[Gateway]:
 
 
 @pytest.fixture
-def ring(gateway: Gateway) -> KeyRing:
+def ring(gateway: Runtime) -> KeyRing:
     """Keys of tenant ``local`` (tests.support.TENANT), one per role, issued on first use."""
     return KeyRing(gateway, TENANT)
 
 
 @pytest.fixture
-def client(gateway: Gateway, ring: KeyRing, monkeypatch: pytest.MonkeyPatch) -> Iterator[AuthedClient]:
+def client(gateway: Runtime, ring: KeyRing) -> Iterator[AuthedClient]:
     """The Chalice app in-process, wired to this test's moto-backed gateway; requests carry a key of
     the role each route admits unless they name one."""
     import app as gateway_app
 
-    monkeypatch.setattr(gateway_app, "_gateway", gateway)
-    monkeypatch.setattr(gateway_app, "_submit_once", None)
-    with Client(gateway_app.app) as test_client:
+    with gateway_app.using(gateway), Client(gateway_app.app) as test_client:
         yield AuthedClient(test_client, ring)
 
 
 @pytest.fixture
-def faults(gateway: Gateway) -> FaultInjector:
-    """Faults injected by error code into every client of the gateway (chalicelib/faults.py), seeded."""
+def faults(gateway: Runtime) -> FaultInjector:
+    """Faults injected by error code into every client of the gateway (tools/local/faults.py), seeded."""
     injector = FaultInjector(seed=1)
     for name in GATEWAY_CLIENTS:
         injector.attach(getattr(gateway.clients, name))
@@ -53,7 +51,7 @@ def faults(gateway: Gateway) -> FaultInjector:
 
 
 @pytest.fixture
-def history(gateway: Gateway) -> int:
+def history(gateway: Runtime) -> int:
     """Four texts to debtor d-1, 20 hours apart from a Monday noon in Atlanta, every event appended and the
     day shards written five days on; answers the ledger's last seq."""
     from datetime import timedelta
@@ -66,5 +64,5 @@ def history(gateway: Gateway) -> int:
         submit_contact(make_request(), gateway.deps, NOON_ATLANTA + timedelta(hours=20 * hour))
     later = NOON_ATLANTA + timedelta(days=5)
     dispatch.sweep_audit(gateway.deps, later)
-    maintenance.audit_pass(gateway.audit_deps, ["local"], later)
+    maintenance.audit_pass(gateway.deps, ["local"], later)
     return gateway.deps.ledgers.get("local", "d-1").seq

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from chalicelib import api
 from chalicelib.domain import access
 from chalicelib.domain.access import SHARED_SCOPE, Role
 from chalicelib.domain.errors import GoneError
@@ -67,11 +66,9 @@ def world(policies: Any) -> Iterator[World]:
     import app as gateway_app
 
     with module_gateway(policies) as (gateway, patch):
-        patch.setattr(api, "utcnow", lambda: NOON_ATLANTA)
-        patch.setattr(gateway_app, "_gateway", gateway)
-        patch.setattr(gateway_app, "_submit_once", None)
+        gateway.clock = lambda: NOON_ATLANTA
         own, other = KeyRing(gateway, TENANT), KeyRing(gateway, OTHER)
-        with Client(gateway_app.app) as client:
+        with gateway_app.using(gateway), Client(gateway_app.app) as client:
             world = World(client, gateway, own, other, {})
             submitter = own.key(Role.SUBMITTER)
             sms = answer(call(world, "POST", "/v1/contacts", SMS, submitter))
@@ -82,7 +79,7 @@ def world(policies: Any) -> Iterator[World]:
             export = answer(
                 call(world, "POST", "/v1/exports", {"debtor_id": "d-acc", "formats": ["jsonl"]}, compliance)
             )
-            exports.run_export(TENANT, export["export_id"], gateway.export_deps, lambda: NOON_ATLANTA)
+            exports.run_export(TENANT, export["export_id"], gateway.deps, lambda: NOON_ATLANTA)
             own.key(Role.REGULATOR)
             reply = {"originationNumber": SMS["to"], "destinationNumber": "+1800", "messageBody": "not my debt",
                      "inboundMessageId": "m-matrix"}  # fmt: skip
@@ -390,7 +387,7 @@ def test_a_key_store_outage_is_a_503_never_an_open_door(world):
 def test_an_export_cannot_be_granted_once_it_expired(world):
     late = NOON_ATLANTA + exports.AVAILABLE_FOR + timedelta(minutes=1)
     with pytest.raises(GoneError):
-        exports.grant(TENANT, world.ids["export"], world.ids["regulator"], world.gateway.export_deps, late)
+        exports.grant(TENANT, world.ids["export"], world.ids["regulator"], world.gateway.deps, late)
 
 
 def test_a_regulator_sees_neither_who_asked_nor_who_else_may_read(world):

@@ -30,7 +30,7 @@ def seed(gateway, people: int = 12) -> list[str]:
 def pages(gateway, query: audit_read.EventQuery) -> list[dict]:
     events, cursor = [], None
     while True:
-        page = audit_read.events_page("local", query, gateway.audit_deps, MORNING + timedelta(days=1), cursor)
+        page = audit_read.events_page("local", query, gateway.deps, MORNING + timedelta(days=1), cursor)
         events += page["events"]
         cursor = page["cursor"]
         if cursor is None:
@@ -68,7 +68,7 @@ def test_a_page_reads_the_bodies_of_the_events_it_returns_not_of_every_shards_pa
     seed(gateway, 40)
     reads: list[str] = []
     gateway.clients.dynamodb.meta.events.register("before-call.dynamodb.GetItem", lambda **_: reads.append("get"))
-    page = audit_read.events_page("local", DAY, gateway.audit_deps, MORNING + timedelta(days=1), None)
+    page = audit_read.events_page("local", DAY, gateway.deps, MORNING + timedelta(days=1), None)
     assert len(page["events"]) == 7 and page["cursor"]
     assert len(reads) <= BODY_BATCH < 3 * 40
 
@@ -80,7 +80,7 @@ def test_events_stored_before_compression_and_runs_read_as_they_were(gateway) ->
     ser, table = TypeSerializer(), gateway.settings.audit_table
     for event in events:
         item = {
-            **audit_item({**event, "debtor_id": "old"}, gateway.trail.shards),
+            **audit_item({**event, "debtor_id": "old"}, gateway.audit.shards),
             "body": canonical_json({**event, "debtor_id": "old"}),
         }
         item["pk"] = "local#old"

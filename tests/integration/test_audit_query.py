@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 import pytest
 from chalice.test import Client
 
-from chalicelib import api
 from chalicelib.services import audit_read
 from tests.auth import AuthedClient, KeyRing
 from tests.integration.aws import module_gateway
@@ -47,11 +46,9 @@ def read_only(policies: Any) -> Iterator[tuple[Any, AuthedClient, Clock, list[di
 
     with module_gateway(policies) as (gateway, patch):
         clock = Clock(NOW)
-        patch.setattr(api, "utcnow", clock)
-        patch.setattr(gateway_app, "_gateway", gateway)
-        patch.setattr(gateway_app, "_submit_once", None)
+        gateway.clock = clock
         events = build_trail(gateway)
-        with Client(gateway_app.app) as client:
+        with gateway_app.using(gateway), Client(gateway_app.app) as client:
             yield gateway, AuthedClient(client, KeyRing(gateway, "local")), clock, events
 
 
@@ -351,7 +348,7 @@ def test_every_read_of_the_trail_is_a_query(trail_client, trail_gateway, trail, 
         assert json.loads(trail_client.http.get("/v1/audit/verify?debtor_id=d-1").body)["ok"] is True
         verified = json.loads(trail_client.http.get("/v1/audit/verify?" + urlencode(WEEK_PARAMS)).body)
         assert verified["ok"] is True and verified["chains"] == 2
-        audit_read.verify_range("local", MONDAY, NOW, trail_gateway.audit_deps)
+        audit_read.verify_range("local", MONDAY, NOW, trail_gateway.deps)
     finally:
         trail_gateway.clients.dynamodb.meta.events.unregister("before-call.dynamodb.*", record)
     assert operations.count("Query") > 50

@@ -6,13 +6,12 @@ from collections.abc import Callable
 
 import pytest
 
-from chalicelib import api
 from tests.support import LISTINGS, NOW, Clock, build_trail, contact, every_page, ids, select, stored
 
 
 @pytest.fixture
-def trail(gateway, monkeypatch):
-    monkeypatch.setattr(api, "utcnow", Clock(NOW))
+def trail(gateway):
+    gateway.clock = Clock(NOW)
     return build_trail(gateway)
 
 

@@ -10,9 +10,8 @@ from collections.abc import Iterator
 import pytest
 from moto import mock_aws
 
-from chalicelib import provision
 from chalicelib.adapters.dynamodb import ledger_from_image, unpack_outbox
-from chalicelib.bootstrap import Clients, Gateway, bootstrap
+from chalicelib.bootstrap import Clients, Runtime, bootstrap
 from chalicelib.domain.model import Result
 from chalicelib.domain.policy import PolicySet
 from chalicelib.services import appender, audit_read
@@ -21,12 +20,13 @@ from chalicelib.services.dispatch import sweep_audit
 from chalicelib.settings import Settings
 from tests.integration.aws import LedgerStream, count_calls, fail_calls, sent_sms
 from tests.support import make_request, utc
+from tools.local import provision
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 
 
 @pytest.fixture
-def streaming(aws_env: None, policies: PolicySet) -> Iterator[Gateway]:
+def streaming(aws_env: None, policies: PolicySet) -> Iterator[Runtime]:
     with mock_aws():
         settings = Settings(
             unsubscribe_secret="integration-test-key", audit_append="stream", index_shards=4, day_shards=4
@@ -36,11 +36,11 @@ def streaming(aws_env: None, policies: PolicySet) -> Iterator[Gateway]:
         yield bootstrap(settings=settings, clients=clients, policies=policies)
 
 
-def _stored(gateway: Gateway, debtor_id: str = "d-1") -> list[int]:
-    return [e["seq"] for e in gateway.trail.for_person("local", debtor_id)]
+def _stored(gateway: Runtime, debtor_id: str = "d-1") -> list[int]:
+    return [e["seq"] for e in gateway.audit.for_person("local", debtor_id)]
 
 
-def _ledger_item(gateway: Gateway, debtor_id: str = "d-1") -> dict:
+def _ledger_item(gateway: Runtime, debtor_id: str = "d-1") -> dict:
     return gateway.clients.dynamodb.get_item(
         TableName=gateway.settings.ledger_table, Key={"pk": {"S": f"local#{debtor_id}"}}, ConsistentRead=True
     )["Item"]
@@ -64,7 +64,7 @@ def test_a_sent_sms_costs_five_calls_and_the_appender_completes_the_trail(stream
     item = _ledger_item(streaming)
     assert json.loads(item["outbox"]["S"]) == [] and "pending_since" not in item
     assert int(item["appended_seq"]["N"]) == 3 and int(item["version"]["N"]) == 2  # the mark is no new version
-    verdict = audit_read.verify("local", "d-1", streaming.audit_deps)
+    verdict = audit_read.verify("local", "d-1", streaming.deps)
     assert verdict["ok"] and verdict["checked"] == 3 and verdict["pending"] == []
 
 
@@ -130,16 +130,14 @@ def test_without_the_stream_the_sweep_appends_after_its_grace(streaming):
     assert _stored(streaming) == [1, 2, 3] and json.loads(_ledger_item(streaming)["outbox"]["S"]) == []
 
 
-def test_a_contact_reads_whole_before_the_appender_runs(streaming, monkeypatch):
+def test_a_contact_reads_whole_before_the_appender_runs(streaming):
     from chalice.test import Client
 
     import app as gateway_app
     from tests.auth import AuthedClient, KeyRing
 
-    monkeypatch.setattr(gateway_app, "_gateway", streaming)
-    monkeypatch.setattr(gateway_app, "_submit_once", None)
     result = submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
-    with Client(gateway_app.app) as test_client:
+    with gateway_app.using(streaming), Client(gateway_app.app) as test_client:
         client = AuthedClient(test_client, KeyRing(streaming, "local"))
         body = json.loads(client.http.get(f"/v1/contacts/{result.contact_id}").body)
     assert [e["type"] for e in body["events"]] == ["requested", "decided", "sent"] and body["status"] == "sent"
@@ -159,7 +157,7 @@ def test_an_outcome_for_a_refused_call_is_refused_not_lost_before_the_appender_r
 def test_verify_is_not_fooled_by_the_appender_running_between_its_reads(streaming, monkeypatch):
     stream = LedgerStream(streaming)
     submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
-    ledgers = streaming.audit_deps.ledgers
+    ledgers = streaming.deps.ledgers
     read = ledgers.get
 
     def appender_runs_first(tenant, debtor_id):  # verify read the (empty) trail; now the appender runs
@@ -167,7 +165,7 @@ def test_verify_is_not_fooled_by_the_appender_running_between_its_reads(streamin
         return read(tenant, debtor_id)
 
     monkeypatch.setattr(ledgers, "get", appender_runs_first)
-    verdict = audit_read.verify("local", "d-1", streaming.audit_deps)
+    verdict = audit_read.verify("local", "d-1", streaming.deps)
     assert verdict["ok"], verdict
     assert verdict["checked"] == 3 and verdict["pending"] == []
 
@@ -186,7 +184,7 @@ def test_an_export_reads_short_chains_in_key_order_and_a_swap_shows(streaming):
     }
     for s, other in ((1, 2), (2, 1)):  # each body moved under the other's key
         dynamodb.put_item(TableName=table, Item={**items[s], "body": items[other]["body"]})
-    events = streaming.trail.by_keys("local", [("d-1", 1), ("d-1", 2), ("d-1", 3)])
+    events = streaming.audit.by_keys("local", [("d-1", 1), ("d-1", 2), ("d-1", 3)])
     assert [e["seq"] for e in events] == [2, 1, 3]  # as stored, not tidied by the bodies' own seq
     assert not verify_chain(events).ok
 
@@ -197,7 +195,7 @@ def test_an_export_of_a_debtor_is_accepted_before_the_appender_runs(streaming):
 
     submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
     assert _stored(streaming) == []
-    queued = exports.request_export("local", exports.ExportSpec(debtor_id="d-1"), streaming.export_deps, NOON_ATLANTA)
+    queued = exports.request_export("local", exports.ExportSpec(debtor_id="d-1"), streaming.deps, NOON_ATLANTA)
     assert queued["status"] == "queued"
     with pytest.raises(NotFoundError):  # nobody: no events, no ledger
-        exports.request_export("local", exports.ExportSpec(debtor_id="d-9"), streaming.export_deps, NOON_ATLANTA)
+        exports.request_export("local", exports.ExportSpec(debtor_id="d-9"), streaming.deps, NOON_ATLANTA)

@@ -3,6 +3,7 @@ anchor, under Object Lock, still names it, and the range verification reports it
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from chalicelib.services import audit_read, dispatch, maintenance
@@ -17,9 +18,9 @@ def test_a_chain_removed_with_its_ledger_is_reported_by_the_range_verification(g
     for debtor in ("d-1", "d-2"):
         submit_contact(make_request(debtor_id=debtor), gateway.deps, NOON_ATLANTA)
     dispatch.sweep_audit(gateway.deps, LATER)
-    assert maintenance.audit_pass(gateway.audit_deps, ["local"], LATER)["anchored"]["local"] == ["2026-03-02"]
+    assert maintenance.audit_pass(gateway.deps, ["local"], LATER)["anchored"]["local"] == ["2026-03-02"]
     day = (utc(2026, 3, 2), utc(2026, 3, 3))
-    assert audit_read.verify_range("local", *day, gateway.audit_deps)["ok"] is True
+    assert audit_read.verify_range("local", *day, gateway.deps)["ok"] is True
 
     dynamodb, settings = gateway.clients.dynamodb, gateway.settings
     for event in gateway.deps.audit.for_person("local", "d-2"):
@@ -28,10 +29,10 @@ def test_a_chain_removed_with_its_ledger_is_reported_by_the_range_verification(g
         )
     dynamodb.delete_item(TableName=settings.ledger_table, Key={"pk": {"S": "local#d-2"}})
 
-    result = audit_read.verify_range("local", *day, gateway.audit_deps)
+    result = audit_read.verify_range("local", *day, gateway.deps)
     assert (result["ok"], result["chains"]) == (False, 1)  # d-1 still verifies; d-2 is gone from the index
     [vanished] = result["failures"]
     assert vanished["anchor"] == "2026-03-02" and "removed" in vanished["problem"]
     # Without anchors nothing would show: the trail and the ledger agree with each other.
-    blind = audit_read.AuditDeps(trail=gateway.audit_deps.trail, ledgers=gateway.audit_deps.ledgers, anchors=None)
+    blind = replace(gateway.deps, anchors=None)
     assert audit_read.verify_range("local", *day, blind)["ok"] is True

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -19,8 +20,8 @@ from chalicelib.domain.audit import Draft, event_hash, link
 from chalicelib.domain.model import Result
 from chalicelib.domain.policy import canonical_json
 from chalicelib.services import anchors, audit_read, calls, dispatch, maintenance
-from chalicelib.services.audit_read import AuditDeps
 from chalicelib.services.contacts import submit_contact
+from chalicelib.services.unit_of_work import UnitOfWork
 from tests.support import make_request, utc
 
 MONDAY = utc(2026, 3, 2)
@@ -56,9 +57,9 @@ def week(gateway: Any) -> dict[str, list[dict[str, Any]]]:
     for row in WEEK:
         submit(gateway, *row)
     dispatch.sweep_audit(gateway.deps, AFTER_WEDNESDAY)  # the ledgers' outboxes emptied
-    report = maintenance.audit_pass(gateway.audit_deps, ["local"], AFTER_WEDNESDAY)
+    report = maintenance.audit_pass(gateway.deps, ["local"], AFTER_WEDNESDAY)
     assert report["anchored"]["local"] == ["2026-03-02", "2026-03-03", "2026-03-04"]
-    return {d: gateway.trail.for_person("local", d) for d in PHONES}
+    return {d: gateway.audit.for_person("local", d) for d in PHONES}
 
 
 def item(gateway: Any, debtor: str, seq: int) -> dict[str, Any]:
@@ -94,8 +95,8 @@ def verified(client: Client, **params: Any) -> dict[str, Any]:
     return dict(json.loads(response.body))
 
 
-def without_anchors(gateway: Any) -> AuditDeps:
-    return AuditDeps(trail=gateway.trail, ledgers=gateway.deps.ledgers, anchors=None)
+def without_anchors(gateway: Any) -> UnitOfWork:
+    return replace(gateway.deps, anchors=None)
 
 
 def cut_tail(gateway: Any, events: list[dict[str, Any]], removed: list[dict[str, Any]]) -> None:
@@ -160,8 +161,8 @@ def test_a_forged_event_appended_after_the_ledgers_head_is_found(client, gateway
     draft = Draft("sent", head["contact_id"], {"provider_message_id": "forged"}, "sms", "a-1")
     at = datetime.fromisoformat(head["at"])
     (forged,) = link([draft], tenant="local", debtor_id="d-1", seq=head["seq"], head=head["hash"], at=at)
-    gateway.trail.append([forged])
-    assert [e["seq"] for e in gateway.trail.for_person("local", "d-1")][-1] == head["seq"] + 1
+    gateway.audit.append([forged])
+    assert [e["seq"] for e in gateway.audit.for_person("local", "d-1")][-1] == head["seq"] + 1
     result = verified(client, debtor_id="d-1")
     assert (result["ok"], result["broken_at"]) == (False, head["seq"] + 1)
 
@@ -206,9 +207,7 @@ def test_anchors_cannot_be_deleted_or_shortened_under_object_lock(gateway, week)
     original = s3.get_object(Bucket=bucket, Key=key, VersionId=version["VersionId"])["Body"].read()
     head = s3.head_object(Bucket=bucket, Key=key, VersionId=version["VersionId"])
     assert head["ObjectLockMode"] == "COMPLIANCE"
-    assert head["ObjectLockRetainUntilDate"] > utc(2026, 3, 3) + timedelta(
-        days=gateway.audit_deps.retention_years * 365
-    )
+    assert head["ObjectLockRetainUntilDate"] > utc(2026, 3, 3) + timedelta(days=gateway.deps.retention_years * 365)
     with pytest.raises(ClientError) as deleted:
         s3.delete_object(Bucket=bucket, Key=key, VersionId=version["VersionId"])
     assert deleted.value.response["Error"]["Code"] == "AccessDenied"
@@ -227,7 +226,7 @@ def test_the_daily_pass_never_replaces_an_anchor(gateway, week):
     key = anchors.anchor_key("local", "2026-03-04")
     before = gateway.clients.s3.list_object_versions(Bucket=gateway.settings.anchor_bucket, Prefix=key)["Versions"]
     submit(gateway, 48 + 23, "d-1", "sms")  # a late event on an anchored day
-    again = maintenance.audit_pass(gateway.audit_deps, ["local"], AFTER_WEDNESDAY + timedelta(hours=1))
+    again = maintenance.audit_pass(gateway.deps, ["local"], AFTER_WEDNESDAY + timedelta(hours=1))
     assert again["anchored"]["local"] == ["2026-03-02", "2026-03-03", "2026-03-04"]  # found, not rewritten
     after = gateway.clients.s3.list_object_versions(Bucket=gateway.settings.anchor_bucket, Prefix=key)["Versions"]
     assert [v["VersionId"] for v in after] == [v["VersionId"] for v in before]
@@ -236,8 +235,8 @@ def test_the_daily_pass_never_replaces_an_anchor(gateway, week):
 def test_no_anchor_is_written_before_its_day_is_over_and_settled(gateway):
     submit(gateway, 17, "d-1", "sms")
     for now in (MONDAY + timedelta(hours=23, minutes=59), MONDAY + timedelta(days=1, minutes=14)):
-        assert maintenance.audit_pass(gateway.audit_deps, ["local"], now)["anchored"]["local"] == []
-    settled = maintenance.audit_pass(gateway.audit_deps, ["local"], MONDAY + timedelta(days=1, minutes=15))
+        assert maintenance.audit_pass(gateway.deps, ["local"], now)["anchored"]["local"] == []
+    settled = maintenance.audit_pass(gateway.deps, ["local"], MONDAY + timedelta(days=1, minutes=15))
     assert settled["anchored"]["local"] == ["2026-03-02"]
 
 
@@ -257,7 +256,7 @@ def test_a_newer_version_cannot_replace_an_anchor(client, gateway, week):
     events = week["d-1"]
     cut_tail(gateway, events, on_day(events, "2026-03-04"))
     key = anchors.anchor_key("local", "2026-03-04")
-    anchor = json.loads(gateway.audit_deps.anchors.get_original(key)[0])
+    anchor = json.loads(gateway.deps.anchors.get_original(key)[0])
     heads = [h for h in anchor["heads"] if h["chain"] != anchors.chain_id("local", "d-1")]
     forged = {**anchor, "heads": heads, "digest": anchors.digest(heads)}
     gateway.clients.s3.put_object(Bucket=gateway.settings.anchor_bucket, Key=key, Body=json.dumps(forged).encode())
@@ -347,7 +346,7 @@ def mixed_history(gateway: Any, contacts: int, start: datetime) -> tuple[datetim
     end = now + timedelta(days=1, minutes=20)
     dispatch.sweep_audit(gateway.deps, end)
     days = (end.date() - start.date()).days
-    anchored = anchors.anchor_missing_days(gateway.trail, gateway.audit_deps.anchors, "local", end, 3660, days)
+    anchored = anchors.anchor_missing_days(gateway.audit, gateway.deps.anchors, "local", end, 3660, days)
     assert len(anchored) == days
     return end, mix
 

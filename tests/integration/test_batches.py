@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from chalicelib import api, batch_worker
 from chalicelib.domain.access import Role
+from chalicelib.entrypoints import batch_worker
 from tests.integration.aws import count_calls, fail_calls, sent_sms
 from tests.support import NOON_ATLANTA, batch_queue, batch_sms, deliver, waiting
 
@@ -18,8 +18,8 @@ JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture(autouse=True)
-def noon(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(api, "utcnow", lambda: NOON_ATLANTA)
+def noon(gateway: Any) -> None:
+    gateway.clock = lambda: NOON_ATLANTA
 
 
 def post_batch(client: Any, body: Any, **headers: str) -> Any:
@@ -123,7 +123,7 @@ def test_a_redelivered_request_is_recorded_once_and_sends_nothing_again(client, 
     [message] = gateway.clients.sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
     event = batch_worker.sqs_event(arn, "us-east-1", [message])
     for _ in range(2):  # the first run's delete was lost: SQS delivers the message again
-        batch_worker.handle_sqs(event, gateway.batch_deps, gateway.batch_queue, lambda: NOON_ATLANTA)
+        batch_worker.handle_sqs(event, gateway.deps, gateway.batch_queue, lambda: NOON_ATLANTA)
     done = json.loads(status(client, body["batch_id"]).body)
     assert done["progress"]["by_status"] == {"sent": 1} and len(sent_sms()) == 1
 
@@ -140,7 +140,7 @@ def test_a_request_that_fails_every_delivery_is_recorded_as_failed(client, gatew
         message["Attributes"]["ApproximateReceiveCount"] = "5"  # the last delivery before the dead-letter queue
         batch_worker.handle_sqs(
             batch_worker.sqs_event(arn, "us-east-1", [message]),
-            gateway.batch_deps,
+            gateway.deps,
             gateway.batch_queue,
             lambda: NOON_ATLANTA,
         )
@@ -249,15 +249,15 @@ def test_error_lists_stay_bounded_whatever_a_request_holds(client, gateway):
     assert len(rejected["errors"]) == 10 and len(response.body) < 5000
 
 
-def test_a_batch_with_no_result_for_half_an_hour_is_stalled(client, gateway, monkeypatch):
+def test_a_batch_with_no_result_for_half_an_hour_is_stalled(client, gateway):
     body = json.loads(post_batch(client, {"contacts": [batch_sms("d-1")]}).body)
-    monkeypatch.setattr(api, "utcnow", lambda: NOON_ATLANTA + timedelta(minutes=31))
+    gateway.clock = lambda: NOON_ATLANTA + timedelta(minutes=31)
     assert json.loads(status(client, body["batch_id"]).body)["status"] == "stalled"
 
 
 def test_the_batch_queue_moves_a_message_to_its_dead_letters_after_the_workers_last_try(gateway):
-    from chalicelib import provision
     from chalicelib.services import batches
+    from tools.local import provision
 
     url, _ = batch_queue(gateway)
     redrive = gateway.clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]

@@ -20,9 +20,9 @@ from chalicelib.domain.audit import event_hash
 from chalicelib.domain.policy import PolicySet, canonical_json
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
-from gateway_cli.bundle import verify_bundle
 from tests.integration.aws import module_gateway
 from tests.support import make_request, utc
+from tools.cli.bundle import verify_bundle
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 LATER = NOON_ATLANTA + timedelta(days=9)
@@ -44,16 +44,16 @@ def built(tmp_path_factory: pytest.TempPathFactory, policies: PolicySet) -> Iter
             submit_contact(make_request(account_id=f"a-{step % 2}"), gateway.deps, at)
             submit_contact(make_request(debtor_id="d-2"), gateway.deps, at)
         dispatch.sweep_audit(gateway.deps, LATER)
-        maintenance.audit_pass(gateway.audit_deps, ["local"], LATER)  # the daily anchors
+        maintenance.audit_pass(gateway.deps, ["local"], LATER)  # the daily anchors
         spec = exports.ExportSpec(account_id="a-1", formats=("csv", "jsonl"))
-        export_id = exports.request_export("local", spec, gateway.export_deps, LATER)["export_id"]
-        job = exports.run_export("local", export_id, gateway.export_deps, lambda: LATER)
+        export_id = exports.request_export("local", spec, gateway.deps, LATER)["export_id"]
+        job = exports.run_export("local", export_id, gateway.deps, lambda: LATER)
         assert job["status"] == "done", job
         for listed in job["files"]:
             body = gateway.clients.s3.get_object(Bucket=gateway.settings.export_bucket, Key=listed["key"])["Body"]
             (directory / listed["name"]).parent.mkdir(parents=True, exist_ok=True)
             (directory / listed["name"]).write_bytes(body.read())
-        yield Built(directory, gateway.export_deps.signer.public_key_pem())
+        yield Built(directory, gateway.deps.signer.public_key_pem())
 
 
 @pytest.fixture

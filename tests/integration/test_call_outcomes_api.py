@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from chalicelib import api
 from tests.support import Clock, utc
 
 NOON_ATLANTA = utc(2026, 3, 16, 16, 2)  # Monday 12:02 EDT
@@ -19,9 +18,9 @@ LOCKOUT = "us-federal/call-after-conversation"
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+def clock(gateway: Any) -> Clock:
     now = Clock(NOON_ATLANTA)
-    monkeypatch.setattr(api, "utcnow", now)
+    gateway.clock = now
     return now
 
 

@@ -17,24 +17,24 @@ import pytest
 import requests
 from chalice.test import Client
 
-from chalicelib.bootstrap import Gateway
+from chalicelib.bootstrap import Runtime
 from chalicelib.domain.access import Role
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
-from gateway_cli.main import main
 from tests.support import CLI_URL, LATER, ChaliceAdapter, make_request, utc
+from tools.cli.main import main
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 
 
 @pytest.fixture
-def session(client: Client, gateway: Gateway, monkeypatch: pytest.MonkeyPatch) -> requests.Session:
+def session(client: Client, gateway: Runtime, monkeypatch: pytest.MonkeyPatch) -> requests.Session:
     """The CLI's session, routed to the app; a queued export is built at once, as the SQS worker would."""
 
     def run_queued_export(response: requests.Response, *args: Any, **kwargs: Any) -> None:
         if response.request.method == "POST" and response.status_code == 202:
             export_id = response.json()["export_id"]
-            exports.run_export("local", export_id, gateway.export_deps, lambda: datetime.now(UTC))
+            exports.run_export("local", export_id, gateway.deps, lambda: datetime.now(UTC))
 
     routed = requests.Session()
     routed.mount(CLI_URL, ChaliceAdapter(client))
@@ -117,7 +117,7 @@ def test_an_unknown_export_is_not_found(session, capsys):
 
 def test_an_expired_export_says_when_and_to_request_a_new_one(session, gateway, history, capsys):
     spec = exports.ExportSpec(debtor_id="d-1")
-    old = exports.request_export("local", spec, gateway.export_deps, datetime.now(UTC) - timedelta(days=8))
+    old = exports.request_export("local", spec, gateway.deps, datetime.now(UTC) - timedelta(days=8))
     assert run(session, "export", "download", old["export_id"], "--to", "unused") == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: export {old['export_id']} expired at ") and err.endswith("; request a new one\n")
@@ -167,11 +167,11 @@ def test_export_verify_of_a_missing_folder_exits_2(tmp_path: Path, capsys):
     assert "not a folder" in capsys.readouterr().err
 
 
-def test_range_verify_reports_a_chain_the_trail_lost_entirely(session, gateway: Gateway, capsys):
+def test_range_verify_reports_a_chain_the_trail_lost_entirely(session, gateway: Runtime, capsys):
     for debtor in ("d-1", "d-2"):
         submit_contact(make_request(debtor_id=debtor), gateway.deps, NOON_ATLANTA)
     dispatch.sweep_audit(gateway.deps, LATER)
-    maintenance.audit_pass(gateway.audit_deps, ["local"], LATER)
+    maintenance.audit_pass(gateway.deps, ["local"], LATER)
     dynamodb, settings = gateway.clients.dynamodb, gateway.settings
     for event in gateway.deps.audit.for_person("local", "d-2"):
         key = {"pk": {"S": "local#d-2"}, "seq": {"N": str(event["seq"])}}

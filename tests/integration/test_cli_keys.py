@@ -8,7 +8,7 @@ import json
 import pytest
 
 from chalicelib.domain.access import key_hash
-from gateway_cli.main import main
+from tools.cli.main import main
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 import requests
 
-from chalicelib import api
 from chalicelib.domain.access import Role
-from gateway_cli import campaign
-from gateway_cli.main import main
+from chalicelib.http import models as api
 from tests.integration.aws import sent_sms
 from tests.support import CLI_URL, NOON_ATLANTA, ChaliceAdapter, batch_sms, deliver, waiting
+from tools.cli import campaign
+from tools.cli.main import main
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def session(client: Any, gateway: Any, ring: Any, monkeypatch: pytest.MonkeyPatc
             while waiting(gateway):
                 deliver(gateway)
 
-    monkeypatch.setattr(api, "utcnow", lambda: NOON_ATLANTA)
+    gateway.clock = lambda: NOON_ATLANTA
     routed = requests.Session()
     routed.mount(CLI_URL, ChaliceAdapter(client))
     routed.hooks["response"].append(drain)

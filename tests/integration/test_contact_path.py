@@ -181,10 +181,10 @@ def test_a_provider_5xx_may_have_sent_so_it_is_unknown_and_never_resent(gateway)
 
 
 def test_a_call_outcome_is_final(gateway):
-    from chalicelib.services.calls import NotAVoicePermitError
+    from chalicelib.services.calls import OutcomeAlreadyReportedError
 
     permit = submit_contact(make_request(channel="voice", message=None), gateway.deps, NOON_ATLANTA)
     record_call_outcome(TENANT, permit.contact_id, Result.CONVERSATION, gateway.deps, NOON_ATLANTA)
     record_call_outcome(TENANT, permit.contact_id, Result.CONVERSATION, gateway.deps, NOON_ATLANTA)  # same: fine
-    with pytest.raises(NotAVoicePermitError):
+    with pytest.raises(OutcomeAlreadyReportedError):
         record_call_outcome(TENANT, permit.contact_id, Result.NOT_CONNECTED, gateway.deps, NOON_ATLANTA)

@@ -16,16 +16,17 @@ from typing import Any
 
 import pytest
 
-from chalicelib.bootstrap import Gateway
+from chalicelib.bootstrap import Runtime
 from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.errors import DuplicateContactError
-from chalicelib.faults import Crash, FaultInjector
-from chalicelib.services import dispatch, exports, inbound, invariants
-from chalicelib.services.bundles import ExportSpec
+from chalicelib.services import dispatch, exports, inbound
 from chalicelib.services.contacts import submit_contact
-from gateway_cli.motoserver import sent_messages
+from chalicelib.services.export_bundle import ExportSpec
 from tests.integration.aws import GATEWAY_CLIENTS, LedgerStream, stream_gateway
 from tests.support import TENANT, make_request, utc
+from tools import invariants
+from tools.local.faults import Crash, FaultInjector
+from tools.local.motoserver import sent_messages
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 NIGHT_ATLANTA = utc(2026, 3, 2, 7, 0)
@@ -34,7 +35,7 @@ NUMBER = "+14045550100"
 
 
 @contextmanager
-def crashable_stack(policies: Any) -> Iterator[tuple[Gateway, FaultInjector, LedgerStream]]:
+def crashable_stack(policies: Any) -> Iterator[tuple[Runtime, FaultInjector, LedgerStream]]:
     with stream_gateway(policies, "crash-test-key") as gateway:
         injector = FaultInjector()
         for name in GATEWAY_CLIENTS:
@@ -42,7 +43,7 @@ def crashable_stack(policies: Any) -> Iterator[tuple[Gateway, FaultInjector, Led
         yield gateway, injector, LedgerStream(gateway)
 
 
-def recover(gateway: Gateway, stream: LedgerStream, at: Any) -> None:
+def recover(gateway: Runtime, stream: LedgerStream, at: Any) -> None:
     """What the platform does next: the stream hands over what was committed, the dispatcher runs."""
     stream.drain()
     for minutes in (1, 16, 30):  # past the sweep's grace and the reservations' settling time
@@ -50,7 +51,7 @@ def recover(gateway: Gateway, stream: LedgerStream, at: Any) -> None:
         stream.drain()
 
 
-def assert_invariants(gateway: Gateway, at: Any) -> None:
+def assert_invariants(gateway: Runtime, at: Any) -> None:
     sent = [invariants.SentMessage(**m) for m in sent_messages()]
     now = at + timedelta(hours=1)
     report = invariants.check_invariants(
@@ -59,7 +60,6 @@ def assert_invariants(gateway: Gateway, at: Any) -> None:
         now,
         now,
         gateway.deps,
-        gateway.audit_deps,
         sent,
         every_message=True,
     )
@@ -91,11 +91,11 @@ def run_crashing(policies: Any, setup: Callable[..., Any], flow: Callable[..., A
     return gateway_stack, gateway, stream, state
 
 
-def _submit(gateway: Gateway, _state: Any) -> Any:
+def _submit(gateway: Runtime, _state: Any) -> Any:
     return submit_contact(make_request(debtor_id="d-1"), gateway.deps, NOON_ATLANTA, contact_id=CONTACT)
 
 
-def _nothing(_gateway: Gateway, _stream: LedgerStream) -> None:
+def _nothing(_gateway: Runtime, _stream: LedgerStream) -> None:
     return None
 
 
@@ -135,14 +135,14 @@ def test_a_submit_that_dies_after_any_step(policies, k) -> None:
         gateway_stack.__exit__(None, None, None)
 
 
-def _deferred(gateway: Gateway, stream: LedgerStream) -> Any:
+def _deferred(gateway: Runtime, stream: LedgerStream) -> Any:
     result = submit_contact(make_request(debtor_id="d-2"), gateway.deps, NIGHT_ATLANTA)
     stream.drain()
     assert result is not None and result.decision.not_before is not None
     return result.decision.not_before
 
 
-def _dispatch(gateway: Gateway, due: Any) -> Any:
+def _dispatch(gateway: Runtime, due: Any) -> Any:
     return dispatch.run_dispatcher(gateway.deps, due + timedelta(seconds=30))
 
 
@@ -162,7 +162,7 @@ def test_a_dispatcher_run_that_dies_after_any_step(policies) -> None:
             gateway_stack.__exit__(None, None, None)
 
 
-def _stop(gateway: Gateway, _state: Any) -> Any:
+def _stop(gateway: Runtime, _state: Any) -> Any:
     text = json.dumps({"originationNumber": NUMBER, "destinationNumber": "+18005550100", "messageBody": "STOP"})
     return inbound.handle_inbound_sms(inbound.parse_two_way_sms(text), SHARED_SCOPE, gateway.deps, NOON_ATLANTA)
 
@@ -182,12 +182,12 @@ def test_an_inbound_stop_that_dies_after_any_step(policies) -> None:
             gateway_stack.__exit__(None, None, None)
 
 
-def _texted(gateway: Gateway, stream: LedgerStream) -> None:
+def _texted(gateway: Runtime, stream: LedgerStream) -> None:
     submit_contact(make_request(debtor_id="d-5"), gateway.deps, NOON_ATLANTA)
     stream.drain()
 
 
-def _cease(gateway: Gateway, _state: Any) -> Any:
+def _cease(gateway: Runtime, _state: Any) -> Any:
     text = json.dumps({"originationNumber": NUMBER, "destinationNumber": "+1800", "messageBody": "CEASE",
                        "inboundMessageId": "m-cease"})  # fmt: skip
     at = NOON_ATLANTA + timedelta(minutes=5)
@@ -212,17 +212,15 @@ def test_an_inbound_cease_that_dies_after_any_step_binds_the_debtor_once_redeliv
             gateway_stack.__exit__(None, None, None)
 
 
-def _exportable(gateway: Gateway, stream: LedgerStream) -> Any:
+def _exportable(gateway: Runtime, stream: LedgerStream) -> Any:
     submit_contact(make_request(debtor_id="d-4"), gateway.deps, NOON_ATLANTA)
     stream.drain()
-    job = exports.request_export(
-        TENANT, ExportSpec(debtor_id="d-4", formats=("jsonl",)), gateway.export_deps, NOON_ATLANTA
-    )
+    job = exports.request_export(TENANT, ExportSpec(debtor_id="d-4", formats=("jsonl",)), gateway.deps, NOON_ATLANTA)
     return job["export_id"]
 
 
-def _export(gateway: Gateway, export_id: str) -> Any:
-    return exports.run_export(TENANT, export_id, gateway.export_deps, lambda: NOON_ATLANTA + timedelta(minutes=1))
+def _export(gateway: Runtime, export_id: str) -> Any:
+    return exports.run_export(TENANT, export_id, gateway.deps, lambda: NOON_ATLANTA + timedelta(minutes=1))
 
 
 def test_an_export_that_dies_after_any_step(policies) -> None:
@@ -247,7 +245,7 @@ def test_two_overlapping_runs_settle_a_dead_reservation_once(policies) -> None:
         ledger = gateway.deps.ledgers.get(TENANT, "d-1")
         unknowns = [e for e in ledger.outbox if e["type"] == "unknown"]
         stream.drain()
-        stored = [e for e in gateway.trail.for_person(TENANT, "d-1") if e["type"] == "unknown"]
+        stored = [e for e in gateway.audit.for_person(TENANT, "d-1") if e["type"] == "unknown"]
         assert len(unknowns) + len(stored) >= 1 and len(stored) == 1
         assert ledger.next_due is None  # nothing keeps the person due
     finally:

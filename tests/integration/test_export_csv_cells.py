@@ -6,13 +6,13 @@ import csv
 import io
 from datetime import timedelta
 
-from chalicelib.bootstrap import Gateway
+from chalicelib.bootstrap import Runtime
 from chalicelib.services import dispatch, exports
 from chalicelib.services.contacts import submit_contact
 from tests.support import LATER, NOON_ATLANTA, audited_texts, make_request
 
 
-def test_no_cell_of_events_csv_starts_a_spreadsheet_formula(gateway: Gateway):
+def test_no_cell_of_events_csv_starts_a_spreadsheet_formula(gateway: Runtime):
     audited_texts(gateway)
     submit_contact(
         make_request(channel="email", to="=cmd|'/Ccalc'!A0@example.com", message={"subject": "s", "body": "b"}),
@@ -21,8 +21,8 @@ def test_no_cell_of_events_csv_starts_a_spreadsheet_formula(gateway: Gateway):
     )
     dispatch.sweep_audit(gateway.deps, LATER)
     spec = exports.ExportSpec(debtor_id="d-1", formats=("csv",))
-    export_id = exports.request_export("local", spec, gateway.export_deps, LATER)["export_id"]
-    job = exports.run_export("local", export_id, gateway.export_deps, lambda: LATER)
+    export_id = exports.request_export("local", spec, gateway.deps, LATER)["export_id"]
+    job = exports.run_export("local", export_id, gateway.deps, lambda: LATER)
     [listed] = [f for f in job["files"] if f["name"] == "events.csv"]
     raw = gateway.clients.s3.get_object(Bucket=gateway.settings.export_bucket, Key=listed["key"])["Body"].read()
     rows = list(csv.DictReader(io.StringIO(raw.decode())))

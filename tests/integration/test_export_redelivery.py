@@ -10,10 +10,10 @@ from typing import Any
 
 import requests
 
-from chalicelib.bootstrap import Gateway
+from chalicelib.bootstrap import Runtime
 from chalicelib.services import exports
-from gateway_cli.bundle import verify_bundle
 from tests.support import LATER, audited_texts
+from tools.cli.bundle import verify_bundle
 
 
 class _SignsAfterAnotherWorker:
@@ -34,9 +34,9 @@ class _SignsAfterAnotherWorker:
         return str(self.inner.public_key_pem())
 
 
-def test_two_workers_on_a_redelivered_message_leave_a_bundle_that_verifies(gateway: Gateway, tmp_path: Path):
+def test_two_workers_on_a_redelivered_message_leave_a_bundle_that_verifies(gateway: Runtime, tmp_path: Path):
     audited_texts(gateway)
-    deps = gateway.export_deps
+    deps = gateway.deps
     spec = exports.ExportSpec(debtor_id="d-1", formats=("jsonl", "csv", "pdf"))
     export_id = exports.request_export("local", spec, deps, LATER)["export_id"]
 
@@ -57,9 +57,9 @@ def test_two_workers_on_a_redelivered_message_leave_a_bundle_that_verifies(gatew
     assert report.problems == []
 
 
-def test_a_worker_that_fails_after_another_finished_leaves_the_job_done(gateway: Gateway):
+def test_a_worker_that_fails_after_another_finished_leaves_the_job_done(gateway: Runtime):
     audited_texts(gateway)
-    deps = gateway.export_deps
+    deps = gateway.deps
     export_id = exports.request_export("local", exports.ExportSpec(debtor_id="d-1"), deps, LATER)["export_id"]
 
     class FailsAfterAnotherWorker(_SignsAfterAnotherWorker):

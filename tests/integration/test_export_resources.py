@@ -3,8 +3,8 @@ handed to a second worker while it runs."""
 
 from __future__ import annotations
 
-from chalicelib import provision
 from chalicelib.services import exports
+from tools.local import provision
 
 
 def test_bundles_expire_a_day_after_their_links(gateway):

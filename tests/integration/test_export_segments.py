@@ -4,7 +4,7 @@ Either way each chain comes whole, in order, once; a missing event leaves a gap 
 from __future__ import annotations
 
 from chalicelib.domain.audit import Draft, link, verify_chain
-from chalicelib.services import bundles
+from chalicelib.services import export_bundle
 from tests.integration.aws import count_calls
 from tests.support import utc
 
@@ -15,14 +15,14 @@ LENGTHS = {"d-a": 1, "d-b": 3, "d-c": 40, "d-d": 24, "d-e": 25, "d-f": 60, "d-g"
 def _store(gateway) -> None:
     for debtor, length in LENGTHS.items():
         drafts = [Draft("decided", f"c-{debtor}-{n}", {"n": n}, "sms", "acct-1") for n in range(length)]
-        gateway.trail.append(link(drafts, tenant="local", debtor_id=debtor, seq=0, head="0" * 64, at=AT))
+        gateway.audit.append(link(drafts, tenant="local", debtor_id=debtor, seq=0, head="0" * 64, at=AT))
 
 
 def test_every_chain_comes_whole_in_order_with_few_calls(gateway):
     _store(gateway)
     chains = {d: [1, n] for d, n in LENGTHS.items()}
     calls = count_calls(gateway.clients.dynamodb)
-    events = list(bundles.segments("local", chains, gateway.trail))
+    events = list(export_bundle.segments("local", chains, gateway.audit))
     assert [(e["debtor_id"], e["seq"]) for e in events] == [
         (d, s) for d in sorted(LENGTHS) for s in range(1, LENGTHS[d] + 1)
     ]
@@ -38,6 +38,6 @@ def test_a_missing_event_is_a_gap_not_a_silent_reorder(gateway):
     gateway.clients.dynamodb.delete_item(
         TableName=gateway.settings.audit_table, Key={"pk": {"S": "local#d-b"}, "seq": {"N": "2"}}
     )
-    events = list(bundles.segments("local", {"d-b": [1, 3]}, gateway.trail))
+    events = list(export_bundle.segments("local", {"d-b": [1, 3]}, gateway.audit))
     assert [e["seq"] for e in events] == [1, 3]
     assert not verify_chain(events).ok

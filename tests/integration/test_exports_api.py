@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from chalicelib import api, provision
+from chalicelib import resources
 from chalicelib.domain.audit import event_hash
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
@@ -44,9 +44,9 @@ CONTACTS = [
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+def clock(gateway: Any) -> Clock:
     clock = Clock(NOW)
-    monkeypatch.setattr(api, "utcnow", clock)
+    gateway.clock = clock
     return clock
 
 
@@ -61,8 +61,8 @@ def trails(gateway: Any, clock: Clock) -> dict[str, list[dict[str, Any]]]:
         submit_contact(make_request(**fields), gateway.deps, MONDAY + timedelta(hours=hours))
     submit_contact(make_request(debtor_id="d-2", to="+14045550111"), gateway.deps, MONDAY + timedelta(hours=19))
     dispatch.sweep_audit(gateway.deps, NOW)
-    maintenance.audit_pass(gateway.audit_deps, ["local"], NOW)
-    return {d: gateway.trail.for_person("local", d) for d in ("d-1", "d-2")}
+    maintenance.audit_pass(gateway.deps, ["local"], NOW)
+    return {d: gateway.audit.for_person("local", d) for d in ("d-1", "d-2")}
 
 
 def post(client: Client, body: Any) -> Any:
@@ -78,7 +78,7 @@ def get(client: Client, path: str, status: int = 200) -> dict[str, Any]:
 def queued(gateway: Any) -> list[str]:
     """Take every message off the export queue, as the SQS trigger would."""
     sqs = gateway.clients.sqs
-    url = sqs.get_queue_url(QueueName=provision.EXPORT_QUEUE)["QueueUrl"]
+    url = sqs.get_queue_url(QueueName=resources.EXPORT_QUEUE)["QueueUrl"]
     bodies = []
     while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
         for message in messages:
@@ -90,7 +90,7 @@ def queued(gateway: Any) -> list[str]:
 def run_worker(client: Client, bodies: list[str]) -> None:
     """The Lambda function bound to the queue, invoked with an SQS event, one message at a time."""
     for body in bodies:
-        event = client.events.generate_sqs_event(queue_name=provision.EXPORT_QUEUE, message_bodies=[body])
+        event = client.events.generate_sqs_event(queue_name=resources.EXPORT_QUEUE, message_bodies=[body])
         client.lambda_.invoke("export_worker", event)
 
 
@@ -218,7 +218,7 @@ def test_a_redelivered_message_changes_neither_the_job_nor_its_files(client, gat
     export_id = json.loads(response.body)["export_id"]
     bodies = queued(gateway)
     run_worker(client, bodies)
-    job_before = gateway.export_deps.jobs.get(exports.job_key("local", export_id))
+    job_before = gateway.deps.jobs.get(exports.job_key("local", export_id))
     s3, bucket = gateway.clients.s3, gateway.settings.export_bucket
     prefix = f"exports/local/{export_id}/"
     objects_before = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]}
@@ -232,7 +232,7 @@ def test_a_redelivered_message_changes_neither_the_job_nor_its_files(client, gat
         run_worker(client, bodies)  # the same message again
     finally:
         s3.meta.events.unregister("before-call.s3.*", record)
-    assert gateway.export_deps.jobs.get(exports.job_key("local", export_id)) == job_before
+    assert gateway.deps.jobs.get(exports.job_key("local", export_id)) == job_before
     objects_after = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]}
     assert objects_after == objects_before
     assert not {"PutObject", "CreateMultipartUpload", "UploadPart"} & set(calls)

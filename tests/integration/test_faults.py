@@ -10,12 +10,14 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.domain.errors import StorageUnavailableError
-from chalicelib.domain.model import Result, Status
-from chalicelib.faults import Crash, from_spec, is_local
+from chalicelib.domain.events import Status
+from chalicelib.domain.model import Result
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
+from chalicelib.settings import Settings, is_local
 from tests.integration.aws import sent_email, sent_sms
 from tests.support import TENANT, make_request, utc
+from tools.local.faults import Crash, FaultInjector, client_wrap, from_spec
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 
@@ -47,7 +49,7 @@ def test_storage_throttled_past_its_three_attempts_sends_nothing_and_keeps_an_in
     assert faults.injected == {"throttle dynamodb.BatchGetItem": 3}  # standard mode, 3 attempts in all
     assert sent_sms() == []
     faults.clear()
-    (incident,) = [e for e in gateway.trail.for_person(TENANT, "d-2") if e["type"] == "incident"]
+    (incident,) = [e for e in gateway.audit.for_person(TENANT, "d-2") if e["type"] == "incident"]
     assert incident["data"]["reason"]
 
 
@@ -91,7 +93,7 @@ def test_sns_throttled_is_not_retried_by_botocore_but_rescheduled_and_sent_once_
     result = submit_contact(make_request(debtor_id="d-6"), gateway.deps, NOON_ATLANTA)
     assert result is not None and result.status is Status.SCHEDULED and result.error_code == "Throttling"
     assert faults.injected == {"throttle sns.Publish": 1} and sent_sms() == []  # one attempt only
-    events = [e["type"] for e in gateway.trail.for_person(TENANT, "d-6")]
+    events = [e["type"] for e in gateway.audit.for_person(TENANT, "d-6")]
     assert "failed" in events and events[-1] == "scheduled"
     report = dispatch.run_dispatcher(gateway.deps, NOON_ATLANTA + timedelta(minutes=6))
     assert report.dispatched == 1 and len(sent_sms()) == 1
@@ -113,7 +115,7 @@ def test_sns_timeout_after_the_request_reached_it_is_unknown_and_never_resent(ga
         dispatch.run_dispatcher(gateway.deps, NOON_ATLANTA + timedelta(minutes=minutes))
     assert len(sent_sms()) == 1  # and nothing sends it again
     assert result_of(gateway, "d-8")[1] == {result.contact_id: Result.UNKNOWN}  # it counts toward caps
-    (unknown,) = [e for e in gateway.trail.for_person(TENANT, "d-8") if e["type"] == "unknown"]
+    (unknown,) = [e for e in gateway.audit.for_person(TENANT, "d-8") if e["type"] == "unknown"]
     assert unknown["data"]["retryable"] is False
 
 
@@ -130,7 +132,7 @@ def test_ses_rejecting_an_address_is_failed_with_its_code_and_never_retried(gate
     assert result is not None and result.status is Status.FAILED and result.error_code == "MessageRejected"
     dispatch.run_dispatcher(gateway.deps, NOON_ATLANTA + timedelta(minutes=30))
     assert faults.injected == {"refuse sesv2.SendEmail": 1} and sent_email() == []
-    (failed,) = [e for e in gateway.trail.for_person(TENANT, "d-10") if e["type"] == "failed"]
+    (failed,) = [e for e in gateway.audit.for_person(TENANT, "d-10") if e["type"] == "failed"]
     assert failed["data"] == {"error_code": "MessageRejected", "retryable": False, "delivery_attempt": 1}
 
 
@@ -153,9 +155,26 @@ def test_faults_from_the_environment_only_against_a_local_endpoint() -> None:
     assert not is_local("https://localhost.example.com") and not is_local("https://x.com/?//127.0.0.1")
 
 
-def test_a_deployment_asking_for_faults_does_not_start() -> None:
-    from chalicelib.bootstrap import Clients
-    from chalicelib.settings import Settings
+def test_a_deployment_asking_for_faults_does_not_start(policies) -> None:
+    from chalicelib.bootstrap import bootstrap
 
-    with pytest.raises(ValueError):
-        _ = Clients(Settings(faults="throttle:dynamodb")).dynamodb
+    with pytest.raises(ValueError, match="GATEWAY_FAULTS"):
+        bootstrap(Settings(faults="throttle:dynamodb"), policies=policies)
+    with pytest.raises(ValueError, match="GATEWAY_FAULTS"):
+        client_wrap(Settings(faults="throttle:dynamodb", endpoint_url="https://dynamodb.us-east-1.amazonaws.com"))
+
+
+def test_the_local_server_injects_its_faults_into_the_apps_clients(policies, monkeypatch) -> None:
+    """tools/local/chalicelocal.py hands GATEWAY_FAULTS to the composition root before it serves the app."""
+    from chalicelib import bootstrap as root
+    from tools.local import chalicelocal
+
+    monkeypatch.setattr(root, "client_wrap", None)  # restored after: the hook is this process's
+    local = Settings(faults="throttle:dynamodb:*:0.5", faults_seed=7, endpoint_url="http://127.0.0.1:5000")
+    chalicelocal.inject_faults(local)
+    wrap = root.bootstrap(local, policies=policies).clients.wrap
+    injector = getattr(wrap, "__self__", None)
+    assert isinstance(injector, FaultInjector) and injector.seed == 7
+    assert [(r.kind, r.service, r.rate) for r in injector.rules] == [("throttle", "dynamodb", 0.5)]
+    chalicelocal.inject_faults(Settings(endpoint_url="http://127.0.0.1:5000"))  # no GATEWAY_FAULTS: none
+    assert root.bootstrap(local, policies=policies).clients.wrap is None

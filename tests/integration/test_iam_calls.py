@@ -2,7 +2,7 @@
 
 Each function's work runs in-process over moto (``AUDIT_APPEND=stream``, as deployed) with a botocore hook
 recording every call, attributed to the function doing it; each call becomes the IAM action and the
-template resource it needs, and must be in ``gateway_cli.package.ACCESS``, from which
+template resource it needs, and must be in ``tools.infra.package.ACCESS``, from which
 ``.chalice/policy-<function>.json`` is written (tests/package checks the files are that)."""
 
 from __future__ import annotations
@@ -16,16 +16,17 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from chalicelib import api, batch_worker, provision
-from chalicelib.bootstrap import Gateway
+from chalicelib import resources
+from chalicelib.bootstrap import Runtime
 from chalicelib.domain.access import Role
 from chalicelib.domain.model import Channel
+from chalicelib.entrypoints import batch_worker
 from chalicelib.services import pacing
 from chalicelib.settings import Settings
-from gateway_cli import package
 from tests.auth import AuthedClient, KeyRing
 from tests.integration.aws import GATEWAY_CLIENTS, LedgerStream, stream_gateway
 from tests.support import TENANT, utc
+from tools.infra import package
 
 NIGHT_ATLANTA = utc(2026, 3, 2, 7, 0)  # 02:00 in Atlanta: texts are deferred
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
@@ -117,15 +118,13 @@ def needs(service: str, operation: str, params: dict[str, Any], settings: Settin
 @pytest.fixture
 def granted_stack(
     aws_env: None, policies: Any, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[Gateway, Any, Calls]]:
+) -> Iterator[tuple[Runtime, Any, Calls]]:
     import app as gateway_app
 
     with stream_gateway(policies, "iam-test-key") as gateway:
         calls = Calls()
         for name in GATEWAY_CLIENTS:
             calls.watch(getattr(gateway.clients, name))
-        monkeypatch.setattr(gateway_app, "_gateway", gateway)
-        monkeypatch.setattr(gateway_app, "_submit_once", None)
         authenticate = gateway_app.keys.authenticate
 
         def as_authorizer(*args: Any, **kwargs: Any) -> Any:
@@ -136,7 +135,7 @@ def granted_stack(
         ring = KeyRing(gateway, TENANT)
         for role in Role:
             ring.key(role)  # issued before anything is recorded
-        with Client(gateway_app.app) as test_client:
+        with gateway_app.using(gateway), Client(gateway_app.app) as test_client:
             yield gateway, AuthedClient(test_client, ring), calls
 
 
@@ -164,7 +163,7 @@ def _sms(debtor: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _drain(gateway: Gateway, queue: str, calls: Calls) -> list[dict[str, Any]]:
+def _drain(gateway: Runtime, queue: str, calls: Calls) -> list[dict[str, Any]]:
     """What Lambda's SQS event source does with the function's role: receive, and delete once handled."""
     sqs = gateway.clients.sqs
     with calls.as_(None):  # the event source mapping knows its queue's URL
@@ -185,7 +184,7 @@ def test_each_function_is_granted_every_call_it_makes(granted_stack, monkeypatch
     stream = LedgerStream(gateway)
     calls.watch(stream.streams)
     now = [NIGHT_ATLANTA]
-    monkeypatch.setattr(api, "utcnow", lambda: now[0])
+    gateway.clock = lambda: now[0]
     # Every sending function takes slots and reads its tenant's settings (docs/decisions/0017); the tenant's
     # own rate below reschedules some contacts, woken on the dispatch queue.
     gateway.pacing.rates = {Channel.SMS: 1000.0, Channel.EMAIL: 1000.0}
@@ -217,7 +216,7 @@ def test_each_function_is_granted_every_call_it_makes(granted_stack, monkeypatch
         messages = _drain(gateway, gateway.settings.batch_queue, calls)
         arn = "arn:aws:sqs:us-east-1:123456789012:" + gateway.settings.batch_queue
         event = batch_worker.sqs_event(arn, "us-east-1", messages)
-        batch_worker.handle_sqs(event, gateway.batch_deps, gateway.batch_queue, lambda: NOON_ATLANTA)
+        batch_worker.handle_sqs(event, gateway.deps, gateway.batch_queue, lambda: NOON_ATLANTA)
     with calls.as_("inbound_sms"):
         sms = {"originationNumber": "+14045550100", "destinationNumber": "+18005550100", "messageBody": "STOP"}
         sms |= {"inboundMessageId": "m-1", "messageKeyword": "", "previousPublishedMessageId": ""}
@@ -234,7 +233,7 @@ def test_each_function_is_granted_every_call_it_makes(granted_stack, monkeypatch
         for _round in range(2):
             for message in _drain(gateway, gateway.settings.dispatch_queue, calls):
                 event = client.events.generate_sqs_event(
-                    queue_name=provision.DISPATCH_QUEUE, message_bodies=[message["Body"]]
+                    queue_name=resources.DISPATCH_QUEUE, message_bodies=[message["Body"]]
                 )
                 client.lambda_.invoke("dispatch_worker", event)
     with calls.as_("audit_stream"):
@@ -250,7 +249,7 @@ def test_each_function_is_granted_every_call_it_makes(granted_stack, monkeypatch
     with calls.as_("export_worker"):
         for message in _drain(gateway, gateway.settings.export_queue, calls):
             event = client.events.generate_sqs_event(
-                queue_name=provision.EXPORT_QUEUE, message_bodies=[message["Body"]]
+                queue_name=resources.EXPORT_QUEUE, message_bodies=[message["Body"]]
             )
             client.lambda_.invoke("export_worker", event)
     with calls.as_("api_handler"):

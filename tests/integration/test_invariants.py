@@ -8,9 +8,10 @@ from datetime import timedelta
 
 from chalicelib.adapters.dynamodb import body_text
 from chalicelib.domain.model import ContactRecord, Result
-from chalicelib.services import inbound, invariants
+from chalicelib.services import inbound
 from chalicelib.services.contacts import submit_contact
 from tests.support import make_request, utc
+from tools import invariants
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 
@@ -34,7 +35,7 @@ def test_what_the_gateway_permitted_breaks_no_rule(gateway):
     assert [a.status for a in answers].count("permitted") == 7  # Reg F: 7 calls in 7 days
     report = invariants.check_people("local", ["d-1"], gateway.deps)
     assert (report.people, report.contacts, report.violations) == (1, 7, [])
-    ranged = invariants.check_range("local", utc(2026, 3, 2), utc(2026, 3, 6), gateway.deps, gateway.trail)
+    ranged = invariants.check_range("local", utc(2026, 3, 2), utc(2026, 3, 6), gateway.deps, gateway.audit)
     assert (ranged.people, ranged.contacts, ranged.violations) == (1, 7, [])
 
 
@@ -80,7 +81,7 @@ def test_a_message_after_an_opt_out_is_reported(gateway):
     )
     [violation] = invariants.check_people("local", ["d-1"], gateway.deps).violations
     assert (violation.kind, violation.contact_id) == ("after-opt-out", sent.contact_id)
-    ranged = invariants.check_range("local", utc(2026, 3, 2), utc(2026, 3, 3), gateway.deps, gateway.trail)
+    ranged = invariants.check_range("local", utc(2026, 3, 2), utc(2026, 3, 3), gateway.deps, gateway.audit)
     assert [(v.kind, v.contact_id) for v in ranged.violations] == [("after-opt-out", sent.contact_id)]
 
 
@@ -92,12 +93,12 @@ def _full(gateway, now, sent):
 
     start = now - timedelta(days=2)
     return invariants.check_invariants(
-        ["local", SHARED_SCOPE], start, now, now, gateway.deps, gateway.audit_deps, sent, every_message=True
+        ["local", SHARED_SCOPE], start, now, now, gateway.deps, sent, every_message=True
     ).violations
 
 
 def _provider():
-    from gateway_cli.motoserver import sent_messages
+    from tools.local.motoserver import sent_messages
 
     return [invariants.SentMessage(**m) for m in sent_messages()]
 
@@ -132,9 +133,9 @@ def test_a_deferred_contact_nobody_handled_is_reported_until_the_dispatcher_runs
 def test_events_the_audit_table_lacks_and_a_broken_chain_are_reported(gateway):
     from dataclasses import replace as replace_settings
 
-    from chalicelib.services.writes import Deps
+    from chalicelib.services.unit_of_work import UnitOfWork
 
-    stream_deps: Deps = replace_settings(gateway.deps, audit_inline=False)  # committed, never appended
+    stream_deps: UnitOfWork = replace_settings(gateway.deps, audit_inline=False)  # committed, never appended
     submit_contact(make_request(debtor_id="d-7"), stream_deps, NOON_ATLANTA)
     kinds = {v.kind for v in _full(gateway, NOON_ATLANTA + timedelta(minutes=30), _provider())}
     assert "audit-pending" in kinds

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from chalicelib import api, observability
+from chalicelib import observability
 from chalicelib.services import exports
 from tests.support import utc
 
@@ -93,7 +93,7 @@ def day_of_logs(
     """
     written = io.StringIO()
     monkeypatch.setattr(observability.logger.registered_handler, "stream", written)
-    monkeypatch.setattr(api, "utcnow", lambda: NOON_ATLANTA)
+    gateway.clock = lambda: NOON_ATLANTA
     sms = post(client, "/v1/contacts", contact())
     email = post(
         client,
@@ -117,7 +117,7 @@ def day_of_logs(
 
     requested = post(client, "/v1/exports", {"debtor_id": "d-1", "formats": ["jsonl", "csv", "pdf"]})
     export_id = json.loads(requested.body)["export_id"]
-    assert exports.run_export("local", export_id, gateway.export_deps, lambda: NOON_ATLANTA)["status"] == "done"
+    assert exports.run_export("local", export_id, gateway.deps, lambda: NOON_ATLANTA)["status"] == "done"
 
     out, err = capfd.readouterr()
     records = [every_logger_at_debug.text, *(r.getMessage() for r in every_logger_at_debug.records)]

@@ -1,11 +1,12 @@
-"""Pacing over moto: SNS throttles injected by error code (chalicelib/faults.py) reschedule a contact to the
+"""Pacing over moto: SNS throttles injected by error code (tools/local/faults.py) reschedule a contact to the
 channel's next slot, through the dispatch queue, however often they come; it leaves once (docs/decisions/0017)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from chalicelib.domain.model import Channel, Result, Status
+from chalicelib.domain.events import Status
+from chalicelib.domain.model import Channel, Result
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
 from tests.integration.aws import sent_sms
@@ -30,7 +31,7 @@ def test_pacing_under_a_provider_throttle(gateway, faults) -> None:
     at = NOON_ATLANTA
     for _ in range(3):
         (deferral,) = gateway.deps.ledgers.get(TENANT, "d-t").deferred
-        assert deferral.paced and deferral.attempts == 0
+        assert deferral.paced and deferral.deliveries_failed == 0
         assert timedelta(seconds=1) <= deferral.not_before - at <= timedelta(seconds=5)  # the next slot
         assert dispatch.dispatch_due(gateway.deps, deferral.not_before - timedelta(milliseconds=1)).dispatched == 0
         at = deferral.not_before
@@ -44,7 +45,7 @@ def test_pacing_under_a_provider_throttle(gateway, faults) -> None:
     assert len(sent_sms()) == 1
     ledger = gateway.deps.ledgers.get(TENANT, "d-t")
     assert ledger.deferred == () and [r.result for r in ledger.history] == [Result.SENT]
-    types = [e["type"] for e in gateway.trail.for_person(TENANT, "d-t")]
+    types = [e["type"] for e in gateway.audit.for_person(TENANT, "d-t")]
     assert types.count("failed") == 4 and types.count("scheduled") == 4 and types[-1] == "sent"
     assert queued(gateway) == 4  # each reschedule was put on the dispatch queue, delayed until its slot
 

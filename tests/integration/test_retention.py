@@ -110,7 +110,7 @@ def test_a_later_contact_keeps_earlier_events_until_the_persons_horizon(gateway)
     early, late = early_and_late(gateway, later)
     before = by_seq(gateway)
     first_expiry = FIRST + timedelta(days=3 * 366)
-    report = maintenance.audit_pass(gateway.audit_deps, ["local"], first_expiry - timedelta(days=10))
+    report = maintenance.audit_pass(gateway.deps, ["local"], first_expiry - timedelta(days=10))
     assert report["retention"]["extended"] == len(early)
     after = by_seq(gateway)
     horizon = later + timedelta(days=3 * 366)
@@ -118,8 +118,8 @@ def test_a_later_contact_keeps_earlier_events_until_the_persons_horizon(gateway)
         assert (after[seq]["expires_at"], after[seq]["expiry_day"]) == (epoch(horizon), horizon.date().isoformat())
     assert all(after[seq] == before[seq] for seq in late)  # already at the horizon
     assert all(after[seq]["body"] == before[seq]["body"] for seq in before)  # nothing hashed changed
-    assert audit_read.verify("local", "d-1", gateway.audit_deps)["ok"] is True
-    again = maintenance.audit_pass(gateway.audit_deps, ["local"], first_expiry - timedelta(days=9))
+    assert audit_read.verify("local", "d-1", gateway.deps)["ok"] is True
+    again = maintenance.audit_pass(gateway.deps, ["local"], first_expiry - timedelta(days=9))
     assert again["retention"]["extended"] == 0 and by_seq(gateway) == after
 
 
@@ -130,7 +130,7 @@ def test_a_later_contact_under_a_longer_retention_extends_to_that_retention(gate
     stored = by_seq(gateway)
     assert {json.loads(stored[s]["body"])["retention_days"] for s in late} == {6 * 366}
     first_expiry = FIRST + timedelta(days=3 * 366)
-    maintenance.audit_pass(gateway.audit_deps, ["local"], first_expiry - timedelta(days=20))
+    maintenance.audit_pass(gateway.deps, ["local"], first_expiry - timedelta(days=20))
     after = by_seq(gateway)
     assert {after[seq]["expires_at"] for seq in early} == {epoch(later + timedelta(days=6 * 366))}
 
@@ -139,7 +139,7 @@ def test_events_past_their_ttl_but_not_yet_removed_are_still_extended(gateway):
     """DynamoDB removes expired items up to a couple of days late: a pass in that gap still saves them."""
     early, _ = early_and_late(gateway, FIRST + timedelta(days=200))
     first_expiry = FIRST + timedelta(days=3 * 366)
-    report = maintenance.audit_pass(gateway.audit_deps, ["local"], first_expiry + timedelta(days=1))
+    report = maintenance.audit_pass(gateway.deps, ["local"], first_expiry + timedelta(days=1))
     assert report["retention"]["extended"] == len(early)
 
 
@@ -147,9 +147,9 @@ def test_events_far_from_expiry_are_left_for_a_later_pass(gateway):
     early, _ = early_and_late(gateway, FIRST + timedelta(days=200))
     before = by_seq(gateway)
     first_expiry = FIRST + timedelta(days=3 * 366)
-    report = maintenance.audit_pass(gateway.audit_deps, ["local"], first_expiry - timedelta(days=45))
+    report = maintenance.audit_pass(gateway.deps, ["local"], first_expiry - timedelta(days=45))
     assert (report["retention"]["checked"], by_seq(gateway)) == (0, before)
-    assert maintenance.audit_pass(gateway.audit_deps, ["local"], first_expiry - timedelta(days=29))["retention"][
+    assert maintenance.audit_pass(gateway.deps, ["local"], first_expiry - timedelta(days=29))["retention"][
         "extended"
     ] == len(early)
 
@@ -165,12 +165,12 @@ def test_the_pass_never_moves_an_expiry_earlier(gateway):
         ExpressionAttributeValues={":t": {"S": (FIRST - timedelta(days=500)).isoformat()}},
     )
     first_expiry = FIRST + timedelta(days=3 * 366)
-    report = maintenance.audit_pass(gateway.audit_deps, ["local"], first_expiry - timedelta(days=5))
+    report = maintenance.audit_pass(gateway.deps, ["local"], first_expiry - timedelta(days=5))
     assert report["retention"]["checked"] == len(before) and report["retention"]["extended"] == 0
     assert by_seq(gateway) == before
     some = before[1]
     with pytest.raises(ConflictError):  # the write itself refuses an earlier expiry
-        gateway.trail.extend_retention("local#d-1", some["seq"], some["expires_at"] - 86400)
+        gateway.audit.extend_retention("local#d-1", some["seq"], some["expires_at"] - 86400)
     assert by_seq(gateway) == before
 
 
@@ -179,7 +179,7 @@ def test_only_expires_at_and_its_index_day_change(gateway):
     key = {"pk": {"S": "local#d-1"}, "seq": {"N": str(early[0])}}
     table = gateway.settings.audit_table
     before = gateway.clients.dynamodb.get_item(TableName=table, Key=key)["Item"]
-    maintenance.audit_pass(gateway.audit_deps, ["local"], FIRST + timedelta(days=3 * 366 - 1))
+    maintenance.audit_pass(gateway.deps, ["local"], FIRST + timedelta(days=3 * 366 - 1))
     after = gateway.clients.dynamodb.get_item(TableName=table, Key=key)["Item"]
     changed = {name for name in before.keys() | after.keys() if before.get(name) != after.get(name)}
     assert changed == {"expires_at", "expiry_day"}
@@ -189,12 +189,12 @@ def test_an_incident_near_its_expiry_is_extended_and_stops_nothing(gateway):
     """Incidents have no hash (they stand outside the chain) and share the expiry index with events: the pass
     extends them too, and one item it cannot handle never stops it for the others."""
     early, _ = early_and_late(gateway, FIRST + timedelta(days=100))
-    gateway.trail.record_incident("local", "d-1", FIRST, {"reason": "storage unavailable"})
+    gateway.audit.record_incident("local", "d-1", FIRST, {"reason": "storage unavailable"})
     first_expiry = FIRST + timedelta(days=3 * 366)
-    report = maintenance.audit_pass(gateway.audit_deps, ["local"], first_expiry - timedelta(days=10))
+    report = maintenance.audit_pass(gateway.deps, ["local"], first_expiry - timedelta(days=10))
     assert report["retention"]["errors"] == 0
     assert report["retention"]["extended"] == len(early) + 1  # the incident too
-    (incident,) = gateway.trail.incidents("local", "d-1")
+    (incident,) = gateway.audit.incidents("local", "d-1")
     assert incident["data"] == {"reason": "storage unavailable"}
 
 
@@ -214,6 +214,6 @@ def test_a_tampered_event_is_not_extended(gateway):
     gateway.clients.dynamodb.get_item = edited_between
     try:
         with pytest.raises(ConflictError):
-            gateway.trail.extend_retention("local#d-1", seq, int(stored["expires_at"]["N"]) + 86400)
+            gateway.audit.extend_retention("local#d-1", seq, int(stored["expires_at"]["N"]) + 86400)
     finally:
         gateway.clients.dynamodb.get_item = real_get

@@ -77,7 +77,7 @@ def test_dispatcher_lag_is_how_late_a_due_contact_went_out(gateway, capsys) -> N
     report = dispatch.run_dispatcher(gateway.deps, late)
     assert report.dispatched == 1 and report.lag_seconds == 420.0
     capsys.readouterr()
-    telemetry.record_dispatch(report.dispatched, report.lag_seconds)
+    gateway.metrics.record_dispatch(report.dispatched, report.lag_seconds)
     seen = {name: value for name, value, _ in metrics(capsys)}
     assert seen == {"DispatcherRuns": 1.0, "Dispatched": 1.0, "DispatcherLag": 420.0}
 

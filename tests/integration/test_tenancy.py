@@ -7,7 +7,6 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from chalicelib import api
 from chalicelib.domain.access import SHARED_SCOPE, Role
 from chalicelib.domain.model import Channel
 from chalicelib.domain.policy import build_policy_set
@@ -25,8 +24,8 @@ def inbound_event(client: Any, body: str, message_id: str) -> Any:
     return client.events.generate_sns_event(message=two_way_sms(body, message_id))
 
 
-def test_a_stop_to_the_shared_number_blocks_every_tenant(client, gateway, monkeypatch):
-    monkeypatch.setattr(api, "utcnow", lambda: NOON_ATLANTA)
+def test_a_stop_to_the_shared_number_blocks_every_tenant(client, gateway):
+    gateway.clock = lambda: NOON_ATLANTA
     client.lambda_.invoke("inbound_sms", inbound_event(client, "STOP", "m-shared-1"))
     for tenant in (TENANT, OTHER, "a-tenant-created-later"):
         result = submit_contact(make_request(tenant=tenant, debtor_id="d-9"), gateway.deps, NOON_ATLANTA)
@@ -49,8 +48,8 @@ def test_a_stop_to_the_shared_number_blocks_every_tenant(client, gateway, monkey
     ]
 
 
-def test_a_complaint_on_the_shared_sender_blocks_email_for_every_tenant(client, gateway, monkeypatch):
-    monkeypatch.setattr(api, "utcnow", lambda: NOON_ATLANTA)
+def test_a_complaint_on_the_shared_sender_blocks_email_for_every_tenant(client, gateway):
+    gateway.clock = lambda: NOON_ATLANTA
     complaint = {
         "notificationType": "Complaint",
         "mail": {"messageId": "ses-1", "destination": ["jane@example.com"]},
@@ -89,7 +88,7 @@ def test_the_daily_pass_anchors_every_tenant_with_keys_and_the_shared_scope(gate
         submit_contact(make_request(tenant=tenant), gateway.deps, NOON_ATLANTA)
     scopes = maintenance.every_scope(gateway.keys)
     assert scopes == sorted([TENANT, OTHER]) + [SHARED_SCOPE]
-    report = maintenance.audit_pass(gateway.audit_deps, scopes, NOON_ATLANTA + timedelta(days=1))
+    report = maintenance.audit_pass(gateway.deps, scopes, NOON_ATLANTA + timedelta(days=1))
     assert set(report["anchored"]) == {TENANT, OTHER, SHARED_SCOPE}
     assert "2026-03-02" in report["anchored"][OTHER]
 

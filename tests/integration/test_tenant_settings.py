@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from chalicelib import api
 from chalicelib.domain.access import ACCESS_CHAIN, Role
-from chalicelib.domain.model import Channel, Status
+from chalicelib.domain.events import Status
+from chalicelib.domain.model import Channel
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
 from tests.integration.aws import fail_calls, sent_sms
@@ -28,9 +28,9 @@ def patch(client: Any, body: Any, **headers: str) -> Any:
 
 
 @pytest.fixture
-def paced(gateway: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+def paced(gateway: Any) -> Any:
     """This deployment's quotas: 20 texts and 14 emails a second."""
-    monkeypatch.setattr(api, "utcnow", lambda: NOON_ATLANTA)
+    gateway.clock = lambda: NOON_ATLANTA
     gateway.pacing.rates = {Channel.SMS: 20.0, Channel.EMAIL: 14.0}
     return gateway
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from gateway_cli import package
+from tools.infra import package
 
 
 @pytest.fixture(scope="session")

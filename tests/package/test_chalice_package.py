@@ -21,6 +21,16 @@ def test_deployment_zip_carries_the_validated_policy_bundle(packaged: Path, temp
     assert bundle["version"] == policies.version
     extracted = tmp_path / "policy_bundle.json"
     extracted.write_text(json.dumps(bundle))
-    assert policy_store.load_bundle(extracted).version == policies.version
+    assert policy_store.load_policy_bundle(extracted).version == policies.version
     functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Function"]
     assert functions and all(f["Properties"]["CodeUri"] == "./deployment.zip" for f in functions)
+
+
+def test_deployment_zip_holds_what_functions_run_and_no_tool(packaged: Path) -> None:
+    with zipfile.ZipFile(packaged / "deployment.zip") as zipped:
+        names = set(zipped.namelist())
+    assert not [n for n in names if n.startswith(("tools/", "gateway_cli/", "tests/", "bench/"))]
+    modules = {Path(n).stem for n in names if n.endswith(".py")}
+    assert not modules & {"faults", "provision", "whatif", "invariants", "localstack", "stack", "package"}
+    entrypoints = {"topics", "queues", "batch_worker", "audit_appender"}
+    assert {f"chalicelib/entrypoints/{name}.py" for name in entrypoints} <= names  # what app.py's triggers run

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib import http, provision
+from chalicelib import http
 from chalicelib.settings import Settings
-from gateway_cli import package
+from tools import ROOT
+from tools.infra import findings, package
+from tools.local import provision
 
 
 def _of_type(template: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -235,3 +237,149 @@ def test_every_unauthenticated_route_is_throttled_at_the_stage(template) -> None
         setting = settings[("/" + path.lstrip("/").replace("/", "~1"), verb)]
         assert 0 < setting["ThrottlingRateLimit"] <= package.PUBLIC_RATE_LIMIT
         assert 0 < setting["ThrottlingBurstLimit"] <= package.PUBLIC_BURST_LIMIT
+
+
+@pytest.mark.parametrize(
+    ("topic", "publisher"),
+    [("InboundSmsTopic", "sms-voice.amazonaws.com"), ("SesFeedbackTopic", "ses.amazonaws.com")],
+)
+def test_only_the_service_may_publish_to_the_inbound_and_feedback_topics(template, topic, publisher) -> None:
+    """A role of the account that IAM lets publish could forge a START that undoes a STOP: the topic's own
+    policy allows its service alone, from this account, and denies every principal that is not a service."""
+    (topic_policy,) = [
+        p for p in _of_type(template, "AWS::SNS::TopicPolicy").values() if p["Properties"]["Topics"] == [{"Ref": topic}]
+    ]
+    statements = {s["Effect"]: s for s in topic_policy["Properties"]["PolicyDocument"]["Statement"]}
+    assert set(statements) == {"Allow", "Deny"}
+    allow, deny = statements["Allow"], statements["Deny"]
+    assert allow["Principal"] == {"Service": publisher}
+    assert allow["Action"] == "sns:Publish" and allow["Resource"] == {"Ref": topic}
+    assert allow["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+    assert deny["Principal"] in ("*", {"AWS": "*"})
+    assert deny["Action"] == "sns:Publish" and deny["Resource"] == {"Ref": topic}
+    assert deny["Condition"] == {"Bool": {"aws:PrincipalIsAWSService": "false"}}
+    # the function the topic triggers is the one it was written for
+    subscribed = {
+        logical
+        for logical, function in _of_type(template, "AWS::Serverless::Function").items()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "SNS" and event["Properties"]["Topic"] == {"Ref": topic}
+    }
+    assert subscribed == {topic.removesuffix("Topic")}
+
+
+def _async_functions(template: dict[str, Any]) -> set[str]:
+    """Functions some event invokes asynchronously: an SNS topic or the schedule."""
+    return {
+        logical
+        for logical, function in _of_type(template, "AWS::Serverless::Function").items()
+        if any(e["Type"] in ("SNS", "Schedule") for e in function["Properties"].get("Events", {}).values())
+    }
+
+
+def _grants(template: dict[str, Any], logical: str, resource: str) -> set[str]:
+    function = template["Resources"][logical]
+    role = template["Resources"][function["Properties"]["Role"]["Fn::GetAtt"][0]]
+    return {
+        action
+        for s in _statements(role)
+        if any(_mentions(r, resource) for r in _listed(s.get("Resource", [])))
+        for action in _listed(s["Action"])
+    }
+
+
+def test_an_event_that_fails_every_retry_lands_in_the_async_dead_letter_queue(template) -> None:
+    """A STOP whose handler fails three times is kept, not dropped: every function that SNS or the schedule
+    invokes sends what it gives up on to an encrypted queue its role may write to, and an alarm watches it."""
+    asynchronous = _async_functions(template)
+    assert asynchronous == {package.FUNCTIONS[f] for f in package.ASYNC_FUNCTIONS}
+    assert {"InboundSms", "SesFeedback", "Dispatcher", "AuditDaily"} <= asynchronous
+    queue = template["Resources"]["AsyncDeadLetterQueue"]["Properties"]
+    assert queue["KmsMasterKeyId"] == {"Ref": "DataKey"}
+    assert queue["MessageRetentionPeriod"] == 1_209_600  # the longest SQS keeps a message: 14 days
+    for logical in asynchronous:
+        dead = template["Resources"][logical]["Properties"]["DeadLetterQueue"]
+        assert dead == {"Type": "SQS", "TargetArn": {"Fn::GetAtt": ["AsyncDeadLetterQueue", "Arn"]}}
+        assert "sqs:SendMessage" in _grants(template, logical, "AsyncDeadLetterQueue"), logical
+        assert "kms:GenerateDataKey" in _grants(template, logical, "DataKey"), logical  # to write to it
+    assert "AsyncDeadLetterQueue" in package.DEAD_LETTER_QUEUES  # and so has a depth alarm
+
+
+def test_what_sns_cannot_deliver_from_the_inbound_and_feedback_topics_is_kept(template) -> None:
+    """Before Lambda's retries there is SNS's delivery: a message it cannot hand to the function goes to a
+    queue only SNS may write to, and only from the two topics."""
+    functions = _of_type(template, "AWS::Serverless::Function")
+    for logical in ("InboundSms", "SesFeedback"):
+        (event,) = functions[logical]["Properties"]["Events"].values()
+        assert event["Properties"]["RedrivePolicy"] == {
+            "deadLetterTargetArn": {"Fn::GetAtt": ["UndeliveredQueue", "Arn"]}
+        }
+    (queue_policy,) = _of_type(template, "AWS::SQS::QueuePolicy").values()
+    assert queue_policy["Properties"]["Queues"] == [{"Ref": "UndeliveredQueue"}]
+    (statement,) = queue_policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "sns.amazonaws.com"} and statement["Action"] == "sqs:SendMessage"
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": [{"Ref": "InboundSmsTopic"}, {"Ref": "SesFeedbackTopic"}]}
+    }
+    assert template["Resources"]["UndeliveredQueue"]["Properties"]["KmsMasterKeyId"] == {"Ref": "DataKey"}
+    (services,) = [
+        s["Principal"]["Service"]
+        for s in template["Resources"]["DataKey"]["Properties"]["KeyPolicy"]["Statement"]
+        if s["Sid"] == "ServicesPublishEncrypted"
+    ]
+    assert "sns.amazonaws.com" in services  # SNS encrypts what it puts on the queue
+    assert "UndeliveredQueue" in package.DEAD_LETTER_QUEUES
+
+
+def test_environment_variables_are_encrypted_under_the_data_key_each_role_may_decrypt(template) -> None:
+    for logical, function in _of_type(template, "AWS::Serverless::Function").items():
+        assert function["Properties"]["KmsKeyArn"] == {"Fn::GetAtt": ["DataKey", "Arn"]}
+        assert "kms:Decrypt" in _grants(template, logical, "DataKey"), logical
+
+
+def test_stops_and_bounces_have_concurrency_of_their_own(template) -> None:
+    """A dispatch herd may take the Region's whole concurrency; the handlers that record STOPs, bounces and
+    complaints keep a reserve, so a STOP is recorded before more texts go out."""
+    functions = _of_type(template, "AWS::Serverless::Function")
+    reserved = {logical for logical, f in functions.items() if "ReservedConcurrentExecutions" in f["Properties"]}
+    assert reserved == {"InboundSms", "SesFeedback"}
+    for logical in reserved:
+        assert functions[logical]["Properties"]["ReservedConcurrentExecutions"] == {"Ref": "InboundConcurrency"}
+    parameter = template["Parameters"]["InboundConcurrency"]
+    assert 1 <= parameter["MinValue"] <= parameter["Default"] <= 100
+
+
+def test_the_api_stage_is_traced_like_every_function(template) -> None:
+    assert template["Resources"]["RestAPI"]["Properties"]["TracingEnabled"] is True
+
+
+def test_every_scanner_skip_is_argued_in_the_decision_record(template) -> None:
+    """checkov skips only what docs/decisions/0023 argues, on the resources it names, each with its reason."""
+    record = (ROOT / "docs" / "decisions" / "0023-scanner-findings.md").read_text()
+    skipped: dict[str, set[str]] = {}
+    for logical, resource in template["Resources"].items():
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", []):
+            assert skip["id"] in record, skip["id"]
+            assert "0023" in skip["comment"] and len(skip["comment"]) > 40, (logical, skip)
+            skipped.setdefault(skip["id"], set()).add(logical)
+    functions = set(package.FUNCTIONS.values())
+    assert skipped == {
+        findings.VPC: functions,
+        findings.DEAD_LETTERS: functions - _async_functions(template),
+        findings.RESERVED_CONCURRENCY: functions - {"InboundSms", "SesFeedback"},
+        findings.API_ACCESS_LOG: {"RestAPI"},
+        findings.API_CACHE: {"RestAPI"},
+        findings.BUCKET_ACCESS_LOG: {"ExportBucket", "AnchorBucket"},
+    }
+
+
+def test_make_lint_scans_this_template_with_the_pinned_checkov_of_its_own_virtualenv() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    lint = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    assert "$(CHECKOV_STAMP)" in lint.splitlines()[0]  # a fresh clone's make test installs it
+    command = " ".join(lint.replace("\\\n", " ").split())
+    assert "$(CHECKOV_VENV)/bin/checkov --file build/template/sam.json --framework cloudformation" in command
+    assert "--soft-fail" not in command  # a finding fails the build
+    assert "CHECKOV_VENV := .venv-checkov" in makefile
+    pins = [line for line in (ROOT / "requirements-checkov.txt").read_text().splitlines() if line[:1].isalnum()]
+    assert len(pins) == 1 and pins[0].startswith("checkov==3.")

@@ -10,7 +10,7 @@ import pytest
 from phonenumbers import geocoder
 
 from chalicelib.domain import zones
-from gateway_cli import area_codes
+from tools.data import area_codes
 
 
 def _geocoder_code(number: phonenumbers.PhoneNumber) -> str:
@@ -21,7 +21,7 @@ def _geocoder_code(number: phonenumbers.PhoneNumber) -> str:
 
 def test_the_committed_table_is_the_one_this_phonenumbers_builds():
     committed = json.loads(area_codes.TABLE.read_text())
-    assert committed == area_codes.build(), "phonenumbers changed: run python -m gateway_cli.area_codes"
+    assert committed == area_codes.build(), "phonenumbers changed: run python -m tools.data.area_codes"
 
 
 def _numbers(seed: int, count: int) -> list[phonenumbers.PhoneNumber]:

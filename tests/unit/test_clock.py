@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.bootstrap import bootstrap
 from chalicelib.settings import Settings, clock_offset
-from gateway_cli.localstack import LocalStack
+from tools.local.stack import LocalStack
 
 
 def test_the_offset_is_from_now_to_the_instant() -> None:

@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 
 from chalicelib.domain.model import Result
 from chalicelib.services import dispatch
-from chalicelib.services.contacts import Deps
-from tests.support import EIGHT_ATLANTA, HERD, NIGHT_ATLANTA, TENANT, DelayQueue, herd
+from chalicelib.services.unit_of_work import UnitOfWork
+from tests.fakes import RecordingQueue
+from tests.support import EIGHT_ATLANTA, HERD, NIGHT_ATLANTA, TENANT, herd
 
 
 def test_a_herd_leaves_once_each_and_not_early_under_overlapping_ticks_and_redeliveries(deps) -> None:
-    debtors, queue = herd(deps), DelayQueue()
+    debtors, queue = herd(deps), RecordingQueue(NIGHT_ATLANTA)
     for offset in (-40, -30):  # two ticks before 08:00, overlapping: both enqueue the whole herd
         queue.now = EIGHT_ATLANTA + timedelta(seconds=offset)
         assert dispatch.tick(deps, queue, queue.now) == deps.ledgers.shards + 1
@@ -41,7 +42,7 @@ def test_a_herd_leaves_once_each_and_not_early_under_overlapping_ticks_and_redel
 
 def test_a_message_that_comes_early_sends_nothing_and_goes_back_delayed_until_due(deps) -> None:
     herd(deps)
-    queue = DelayQueue()
+    queue = RecordingQueue(NIGHT_ATLANTA)
     queue.now = early = EIGHT_ATLANTA - timedelta(seconds=5)
     report = dispatch.handle_message({"kind": "people", "people": [[TENANT, "d-0"]]}, deps, queue, early)
     assert report.dispatched == 0 and deps.sms.sent == []
@@ -51,9 +52,9 @@ def test_a_message_that_comes_early_sends_nothing_and_goes_back_delayed_until_du
     assert dispatch.handle_message(again, deps, queue, EIGHT_ATLANTA).dispatched == 1
 
 
-def test_a_backlog_is_not_enqueued_again_by_every_tick_but_stragglers_are(deps: Deps) -> None:
+def test_a_backlog_is_not_enqueued_again_by_every_tick_but_stragglers_are(deps: UnitOfWork) -> None:
     herd(deps)
-    queue = DelayQueue()
+    queue = RecordingQueue(NIGHT_ATLANTA)
 
     def people_enqueued_by_tick_at(at: datetime) -> int:
         queue.now = at
@@ -71,8 +72,8 @@ def test_a_backlog_is_not_enqueued_again_by_every_tick_but_stragglers_are(deps: 
     assert people_enqueued_by_tick_at(EIGHT_ATLANTA + dispatch.ABANDONED) == HERD  # then by every tick
 
 
-def test_shard_messages_name_every_shard_and_the_key_from_before_the_sharding(deps: Deps) -> None:
-    queue = DelayQueue()
+def test_shard_messages_name_every_shard_and_the_key_from_before_the_sharding(deps: UnitOfWork) -> None:
+    queue = RecordingQueue(NIGHT_ATLANTA)
     dispatch.tick(deps, queue, NIGHT_ATLANTA)
     shards = [m["shard"] for _v, m in queue.receive(NIGHT_ATLANTA)]
     assert shards == [None, *range(deps.ledgers.shards)]

@@ -48,7 +48,7 @@ def _violations(source: str) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("module", sorted(DOMAIN.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("module", sorted(DOMAIN.rglob("*.py")), ids=lambda p: str(p.relative_to(DOMAIN)))
 def test_domain_module_reaches_for_no_aws_environment_or_clock(module: Path) -> None:
     assert _violations(module.read_text()) == []
 
@@ -85,5 +85,18 @@ def test_the_checker_allows_the_datetime_time_class() -> None:
 
 
 def test_every_domain_module_is_checked() -> None:
-    names = {p.name for p in DOMAIN.glob("*.py")}
-    assert {"engine.py", "rules.py", "zones.py", "localtime.py", "policy.py", "audit.py", "ledger.py"} <= names
+    names = {str(p.relative_to(DOMAIN)) for p in DOMAIN.rglob("*.py")}
+    assert {"engine.py", "zones.py", "localtime.py", "policy.py", "audit.py", "events.py", "ledger.py"} <= names
+    assert {"rules/__init__.py", "rules/base.py", "rules/quiet_hours.py", "rules/consent.py"} <= names
+
+
+def test_the_ports_speak_only_of_domain_types_and_the_standard_library() -> None:
+    import sys
+
+    tree = ast.parse((DOMAIN / "ports.py").read_text())
+    imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    imported += [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    outside = [
+        m for m in imported if not m.startswith("chalicelib.domain.") and m.split(".")[0] not in sys.stdlib_module_names
+    ]
+    assert [m for m in outside if m != "__future__"] == []

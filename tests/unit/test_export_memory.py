@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from bench.export_memory import export
 from chalicelib.domain.audit import verify_chain
-from gateway_cli.bundle import verify_bundle
+from tools.cli.bundle import verify_bundle
 
 
 def test_a_100k_event_export_streams_with_memory_independent_of_its_size(tmp_path: Path) -> None:

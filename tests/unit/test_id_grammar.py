@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from chalicelib.api import ContactIn, Problem, parse, safe_id
 from chalicelib.domain.access import AccessError, check_tenant
 from chalicelib.domain.rules import QuietHoursRule
+from chalicelib.http.models import ContactIn, parse, safe_id
+from chalicelib.http.problems import Problem
 
 
 @pytest.mark.parametrize("value", ["d1\n", "d1\r\n", "\nd1"])

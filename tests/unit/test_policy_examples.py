@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from chalicelib import whatif
+from tools import whatif
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "policies" / "examples").glob("*.yaml"))
 

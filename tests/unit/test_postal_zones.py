@@ -9,7 +9,7 @@ import zipcodes
 
 from chalicelib.domain import postal
 from chalicelib.domain.zones import is_known_zone, subdivision_zones
-from gateway_cli import postal_zones
+from tools.data import postal_zones
 
 
 def test_every_zip_in_the_table_has_the_state_and_zone_zipcodes_gives_it_and_any_reviewed() -> None:
@@ -34,7 +34,7 @@ def test_a_zip_zipcodes_gives_no_iana_zone_is_not_in_the_table() -> None:
 
 def test_the_committed_tables_are_what_the_builder_makes_from_the_installed_packages() -> None:
     table, extra = postal_zones.build()
-    stale = "stale: run python -m gateway_cli.postal_zones"
+    stale = "stale: run python -m tools.data.postal_zones"
     assert json.loads(postal_zones.TABLE.read_text()) == json.loads(json.dumps(table)), stale
     assert json.loads(postal_zones.EXTRA.read_text()) == extra, stale
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from chalicelib.domain.ledger import Ledger
 from chalicelib.services import retention
-from chalicelib.services.ports import AuditTrail
 from tests.fakes import InMemoryLedger
 
 NOW = datetime(2029, 3, 1, 0, 20, tzinfo=UTC)
@@ -40,7 +39,7 @@ def test_the_retention_pass_extends_items_as_it_reads_them_not_after_holding_a_w
     ledgers.commit(active, 0)
     index = StreamingExpiryIndex(per_day=5000)
 
-    report = retention.extend_retention(cast(AuditTrail, index), ledgers, NOW)
+    report = retention.extend_retention(index, ledgers, NOW)
 
     assert report.extended == 5000
     # Each item is extended as soon as it is read: memory holds a page, not a day of a big tenant's trail.

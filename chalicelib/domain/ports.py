@@ -1,0 +1,241 @@
+"""Ports the use cases need; adapters implement them over AWS, tests over memory (``tests/fakes.py``).
+
+Each port is what one kind of caller needs, two to four methods; one adapter often implements several
+(``DynamoDBLedger`` is ``Ledgers``, ``Outbox`` and ``DueIndex``). A port speaks only of domain types and
+the standard library (tests/unit/test_domain_purity.py). docs/decisions/0022-ports.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from chalicelib.domain.ledger import Ledger
+
+# -- the ledger table ----------------------------------------------------------------------------------
+
+
+class Ledgers(Protocol):
+    """Each person's ledger, and the conditional commit every change goes through."""
+
+    def get(self, tenant: str, debtor_id: str) -> Ledger: ...
+
+    def get_many(self, keys: Sequence[tuple[str, str]]) -> list[Ledger]: ...
+
+    def commit(self, ledger: Ledger, expected_version: int) -> None: ...
+
+
+class Outbox(Protocol):
+    """Committed events the audit table may still lack: who has some, and marking them appended."""
+
+    # The sparse indexes are spread over ``shards`` shards (None: the key of before the sharding), so the
+    # dispatcher's work fans out, one shard a message (services.dispatch).
+    shards: int
+
+    def with_outbox(self, before: datetime, limit: int) -> list[tuple[str, str]]: ...
+
+    def shard_with_outbox(self, shard: int | None, before: datetime, limit: int) -> list[tuple[str, str]]: ...
+
+    def mark_appended(self, image: Ledger, seq: int) -> None: ...
+
+
+class DueIndex(Protocol):
+    """People with a deferred contact to send or a permit to settle, by when."""
+
+    shards: int
+
+    def due(self, now: datetime, limit: int) -> list[tuple[str, str]]: ...
+
+    def shard_due(self, shard: int | None, until: datetime, limit: int) -> list[tuple[str, str, datetime]]: ...
+
+
+class LedgerRepository(Ledgers, Outbox, DueIndex, Protocol):
+    """The whole ledger table, as the unit of work holds it."""
+
+
+# -- the audit table -----------------------------------------------------------------------------------
+
+
+class AuditAppend(Protocol):
+    """Writing audit events: appended once each, and incidents kept outside the chain."""
+
+    def append(self, events: Sequence[dict[str, Any]]) -> int: ...  # how many were new
+
+    def record_incident(self, tenant: str, debtor_id: str, at: datetime, data: dict[str, Any]) -> None: ...
+
+
+class AuditHistory(Protocol):
+    """A person's or a contact's audit events, oldest first."""
+
+    def for_person(
+        self, tenant: str, debtor_id: str, after_seq: int = 0, limit: int | None = None
+    ) -> list[dict[str, Any]]: ...
+
+    def for_contact(self, tenant: str, contact_id: str) -> list[dict[str, Any]]: ...
+
+
+class AuditQuery(Protocol):
+    """Audit events by index (day, debt), by chain segment and by key: queries, anchors and exports."""
+
+    def select(
+        self,
+        *,
+        tenant: str,
+        by: str,
+        value: str,
+        at_range: tuple[str, str] | None = None,
+        filters: Mapping[str, str] | None = None,
+        forward: bool = True,
+        start_key: Mapping[str, Any] | None = None,
+        page_size: int | None = 200,  # None: DynamoDB's 1 MB pages
+        bodies: bool = True,  # False: each event is only its debtor_id and seq
+    ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]: ...
+
+    def segment(self, tenant: str, debtor_id: str, first_seq: int, last_seq: int) -> Iterator[dict[str, Any]]: ...
+
+    def by_keys(self, tenant: str, keys: Sequence[tuple[str, int]]) -> list[dict[str, Any]]: ...
+
+
+class AuditRetention(Protocol):
+    """Audit events about to expire, and keeping them longer."""
+
+    def expiring(self, day: date) -> Iterator[dict[str, Any]]: ...
+
+    def extend_retention(self, pk: str, seq: int, expires_at: int) -> None: ...
+
+
+class AuditTrail(AuditAppend, AuditHistory, AuditQuery, AuditRetention, Protocol):
+    """The whole audit table, as the unit of work holds it."""
+
+
+# -- keys and tenant settings (the keys table) ---------------------------------------------------------
+
+
+class KeyLookup(Protocol):
+    """An API key by the hash of the key (the authorizer), or by its id within a tenant."""
+
+    def get(self, hashed: str) -> dict[str, Any] | None: ...
+
+    def find(self, tenant: str, key_id: str) -> dict[str, Any]: ...
+
+
+class KeyRegistry(Protocol):
+    """Issuing and revoking API keys, each tenant's list of them, and the tenants that have some."""
+
+    def put(self, record: dict[str, Any]) -> None: ...
+
+    def revoke(self, hashed: str, at: str, by: str) -> None: ...
+
+    def for_tenant(self, tenant: str) -> list[dict[str, Any]]: ...
+
+    def tenants(self) -> list[str]: ...
+
+
+class KeyStore(KeyLookup, KeyRegistry, Protocol):
+    """The whole key store: revoking a key finds it first."""
+
+
+class SettingsStore(Protocol):
+    """Each tenant's settings (``/v1/settings``) and their version, for a conditional change."""
+
+    def get(self, tenant: str) -> tuple[dict[str, Any], int]: ...
+
+    def put(self, tenant: str, settings: dict[str, Any], expected_version: int) -> None: ...
+
+
+class Pacer(Protocol):
+    """Shared counters of provider slots (docs/decisions/0017)."""
+
+    def take(self, key: str, interval: float, now: float) -> float: ...  # a slot, epoch seconds
+
+
+# -- providers -----------------------------------------------------------------------------------------
+
+
+class SmsSender(Protocol):
+    def send_sms(self, *, to: str, body: str) -> str: ...
+
+
+class EmailSender(Protocol):
+    def send_email(self, *, to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> str: ...
+
+
+# -- queues --------------------------------------------------------------------------------------------
+
+
+class Queue(Protocol):
+    """Messages for a worker: one, or many at once (returns the indexes of those the queue did not take).
+
+    ``delays``: seconds each message stays invisible."""
+
+    def send(self, message: dict[str, Any]) -> None: ...
+
+    def send_many(self, messages: list[dict[str, Any]], delays: list[int] | None = None) -> list[int]: ...
+
+
+class Deleter(Protocol):
+    """Deleting handled messages of a delivery, so only the failed ones come back."""
+
+    def delete_many(self, receipts: list[tuple[str, str]]) -> None: ...
+
+
+# -- batches and export jobs ---------------------------------------------------------------------------
+
+
+class BatchStore(Protocol):
+    """A batch's header and each request's result, each written once."""
+
+    def create(self, pk: str, header: dict[str, Any], ttl: int) -> bool: ...
+
+    def record(self, pk: str, index: int, result: dict[str, Any], ttl: int) -> bool: ...
+
+    def read(self, pk: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]: ...
+
+    def replace_header(self, pk: str, header: dict[str, Any], ttl: int) -> None: ...
+
+
+class Jobs(Protocol):
+    def create(self, job_id: str, job: dict[str, Any]) -> None: ...
+
+    def get(self, job_id: str) -> tuple[dict[str, Any], int] | None: ...
+
+    def update(self, job_id: str, job: dict[str, Any], version: int) -> int: ...
+
+
+# -- buckets and the signing key -----------------------------------------------------------------------
+
+
+class StreamWriter(Protocol):
+    size: int
+
+    def write(self, data: bytes) -> None: ...
+
+    def close(self) -> str: ...
+
+
+class ExportFiles(Protocol):
+    """The export bucket: files written as they are produced, and a link to download each."""
+
+    def writer(self, key: str, content_type: str) -> StreamWriter: ...
+
+    def presigned_url(self, key: str, expires_in: int) -> str: ...
+
+
+class LockedObjects(Protocol):
+    """The anchor bucket: objects written once under a lock, read back as first written."""
+
+    def put_locked(self, key: str, body: bytes, retain_until: datetime) -> str | None: ...
+
+    def get_original(self, key: str) -> tuple[bytes | None, int]: ...
+
+    def list_keys(self, prefix: str, start_after: str | None = None, limit: int = 1000) -> list[str]: ...
+
+
+class Signer(Protocol):
+    ALGORITHM: str
+    key_id: str
+
+    def sign(self, message: bytes) -> bytes: ...
+
+    def public_key_pem(self) -> str: ...

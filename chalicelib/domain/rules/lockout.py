@@ -1,0 +1,42 @@
+"""The lockout rule kind: after a counted event, nothing for a number of local days."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+
+from chalicelib.domain import localtime
+from chalicelib.domain.model import ContactRecord, Direction
+from chalicelib.domain.rules.base import Context
+from chalicelib.domain.rules.counted import CountedRule, unresolved_detail
+
+
+class LockoutRule(CountedRule):
+    """After a counted event, nothing for ``days`` local calendar days, the event's day being day 1."""
+
+    kind: Literal["lockout"]
+    days: int = Field(ge=1, le=366)
+    directions: tuple[Direction, ...] = (Direction.OUTBOUND, Direction.INBOUND)
+
+    def _last(self, ctx: Context, zone: ZoneInfo, at: datetime) -> tuple[date, ContactRecord] | None:
+        """The latest counted event up to ``at``'s day; on one day, a known result before a pending one."""
+        today = localtime.local_date(at, zone)
+        dated = [(d, r) for d, r in self.dated(ctx, zone) if d <= today]
+        return max(dated, key=lambda pair: (pair[0], not pair[1].unresolved), default=None)
+
+    def violation(self, ctx: Context, at: datetime) -> str | None:
+        for zone in ctx.zones:
+            found = self._last(ctx, zone, at)
+            if found is not None and (localtime.local_date(at, zone) - found[0]).days < self.days:
+                last, record = found
+                until = last + timedelta(days=self.days)
+                pending = unresolved_detail(record, zone) if record.unresolved else ""
+                return f"locked after {last.isoformat()} until {until.isoformat()} in {zone.key}{pending}"
+        return None
+
+    def inputs(self, ctx: Context, at: datetime) -> dict[str, object]:
+        found = {z.key: self._last(ctx, z, at) for z in ctx.zones}
+        return {zone: str(pair[0] if pair else None) for zone, pair in found.items()}

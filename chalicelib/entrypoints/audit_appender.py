@@ -1,0 +1,47 @@
+"""The ledger stream's edge: stream records to ledgers, for the audit appender (services/appender.py).
+
+Chalice's ``on_dynamodb_record`` trigger cannot report partial failures; it does not need to: appends are
+idempotent, so a batch that raises is delivered again and what was appended is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.adapters.dynamodb import ledger_from_image
+from chalicelib.domain.errors import StorageUnavailableError
+from chalicelib.domain.ledger import Ledger
+from chalicelib.domain.ports import AuditAppend, Outbox
+from chalicelib.services import appender
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Runtime
+
+logger = logging.getLogger(__name__)
+
+
+def images(records: list[dict[str, Any]]) -> list[Ledger]:
+    """The new image of each ledger write, in stream order. Deletes carry none; an address's own items
+    and other keys are ledgers too. An image that cannot be read is logged and skipped: the ledger it
+    belongs to fails closed on every decision, and an operator must repair it."""
+    found = []
+    for record in records:
+        image = record.get("dynamodb", {}).get("NewImage")
+        if not image or "outbox" not in image:
+            continue
+        try:
+            found.append(ledger_from_image(image))
+        except StorageUnavailableError:
+            logger.error("ledger stream image unreadable: %s", image.get("pk", {}).get("S", "?"))
+    return found
+
+
+def handle_stream(event: dict[str, Any], ledgers: Outbox, audit: AuditAppend) -> dict[str, int]:
+    report = appender.append_committed(images(event.get("Records", [])), ledgers, audit)
+    return {"ledgers": report.ledgers, "events": report.events}
+
+
+def audit_stream(event: dict[str, Any], g: Runtime) -> dict[str, int]:
+    """The ledger stream's trigger (AUDIT_APPEND=stream): a batch that raises is delivered again."""
+    return handle_stream(event, g.deps.ledgers, g.audit)

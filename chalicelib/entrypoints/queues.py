@@ -1,0 +1,42 @@
+"""The SQS triggers of the dispatch and export workers, given the bodies of one delivery's messages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from chalicelib import observability
+from chalicelib.services import dispatch, exports
+
+if TYPE_CHECKING:
+    from chalicelib.bootstrap import Runtime
+
+
+def dispatch_worker(bodies: Iterable[str], g: Runtime, now: Callable[[], datetime]) -> list[dispatch.DispatchReport]:
+    """Shard messages enqueue their due people; people messages send their due contacts. Handling a message
+    twice, or beside another worker, sends nothing twice (each contact is a conditional commit). A message
+    that fails does not stop the others; then the delivery is handed back whole (``DispatchIncompleteError``)."""
+    reports, failed = [], 0
+    for body in bodies:
+        try:
+            report = dispatch.handle_message(json.loads(body), g.deps, g.dispatch_queue, now())
+        except Exception:  # noqa: BLE001 - the others of the delivery still run; this one comes back
+            observability.logger.exception("a dispatch message failed; it comes back from the queue")
+            failed += 1
+            continue
+        g.metrics.record_dispatch(report.dispatched, report.lag_seconds)
+        reports.append(report)
+    if failed:
+        raise dispatch.DispatchIncompleteError(f"{failed} dispatch messages go back to the queue")
+    return reports
+
+
+def export_worker(bodies: Iterable[str], g: Runtime, now: Callable[[], datetime]) -> list[dict[str, Any]]:
+    """Builds each export bundle; a redelivered message finds the job finished and does nothing."""
+    done = []
+    for body in bodies:
+        job = json.loads(body)
+        done.append(exports.run_export(job["tenant"], job["export_id"], g.deps, now))
+    return done

@@ -1,0 +1,240 @@
+"""``./gateway``: the command line of the contact gateway."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chalicelib import policy_store
+from chalicelib.domain.policy import PolicyError
+from tools.cli import campaign, keys_cli, officer
+from tools.cli.client import CliError
+
+if TYPE_CHECKING:
+    import requests
+
+CURL_EXAMPLE = """\
+  export KEY=$(python3 -c 'import json; print(json.load(open(".gateway/dev-keys.json"))["keys"]["submitter"])')
+  curl -s -X POST {url}/v1/contacts -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d '{{
+    "debtor_id": "d-100", "account_id": "a-100", "channel": "sms", "to": "+16175550100",
+    "location": {{"country": "US", "subdivision": "MA", "postal_code": "02108"}},
+    "message": {{"body": "Your payment of $120 is overdue. Reply STOP to opt out."}}}}'"""
+
+
+def cmd_local(args: argparse.Namespace) -> int:
+    from tools.local.stack import DEV_KEYS, ROOT, LocalStack
+
+    stack = LocalStack(
+        moto_port=int(os.environ.get("MOTO_PORT", "5000")),
+        port=int(os.environ.get("PORT", "8000")),
+        dispatch_interval=float(os.environ.get("DISPATCH_INTERVAL", "10")),
+        log_dir=ROOT / ".gateway" / "logs",
+        keys_path=DEV_KEYS,
+    )
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background
+    try:
+        stack.start()
+        print(f"contact gateway ready at {stack.url} (moto server at {stack.endpoint})")
+        print(f"logs in {stack.log_dir}; dispatcher every {stack.dispatch_interval:g} s; Ctrl-C stops everything")
+        if stack.clock_offset:
+            print(f"clock (GATEWAY_CLOCK_AT): every process of the stack runs from {stack.now():%Y-%m-%dT%H:%M:%SZ}")
+        print(f"tenant {stack.dev_keys['tenant']!r}, one API key per role (also in {DEV_KEYS}):")
+        for role, key in stack.dev_keys["keys"].items():
+            print(f"  {role:<11} {key}")
+        print("try:\n" + CURL_EXAMPLE.format(url=stack.url), flush=True)
+        while all(p.poll() is None for p in stack.processes):
+            time.sleep(0.5)
+        print("a child process exited; stopping", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stack.stop()
+
+
+def cmd_policy_check(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths] or [policy_store.SOURCE_DIR]
+    try:
+        policy_set = policy_store.load_sources(paths)
+    except PolicyError as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return 1
+    for pack in policy_set.packs:
+        print(f"ok: {pack.id} ({len(pack.rules)} rules)")
+    print(f"policy version {policy_set.version}")
+    return 0
+
+
+def cmd_policy_table(args: argparse.Namespace) -> int:
+    policy_set = policy_store.load_sources()
+    print(policy_store.markdown_table(policy_set))
+    print(policy_store.retention_table(policy_set), end="")
+    return 0
+
+
+def cmd_policy_publish(args: argparse.Namespace) -> int:
+    try:
+        policy_set = policy_store.publish()
+    except PolicyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(
+        json.dumps(
+            {
+                "version": policy_set.version,
+                "bundle": str(policy_store.POLICY_BUNDLE_PATH),
+                "packs": [p.id for p in policy_set.packs],
+            }
+        )
+    )
+    return 0
+
+
+def cmd_whatif(args: argparse.Namespace) -> int:
+    import yaml
+
+    from tools import whatif
+
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+        document = yaml.safe_load(text)
+        result = whatif.run(document, policy_store.load_sources())
+    except (OSError, yaml.YAMLError) as exc:
+        print(f"whatif: cannot read scenario: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
+    except whatif.ScenarioError as exc:
+        print(f"whatif: invalid scenario: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
+def cmd_sms_inbound(args: argparse.Namespace) -> int:
+    """Publish a reply to the local inbound topic exactly as AWS two-way SMS would."""
+    from chalicelib import resources
+
+    message = {
+        "originationNumber": args.from_number,
+        "destinationNumber": args.to_number,
+        "messageKeyword": args.body.split()[0].upper() if args.body.split() else "",
+        "messageBody": args.body,
+        "inboundMessageId": str(uuid.uuid4()),
+        "previousPublishedMessageId": "",
+    }
+    published = _publish(resources.INBOUND_SMS_TOPIC, message)
+    print(json.dumps({"published": published, "inboundMessageId": message["inboundMessageId"]}))
+    return 0
+
+
+def cmd_ses_feedback(args: argparse.Namespace) -> int:
+    """Publish an SES bounce or complaint notification to the local feedback topic, as SES would."""
+    from chalicelib import resources
+
+    mail = {"messageId": str(uuid.uuid4()), "destination": [args.email]}
+    if args.type == "bounce":
+        message = {
+            "notificationType": "Bounce",
+            "mail": mail,
+            "bounce": {
+                "bounceType": "Transient" if args.soft else "Permanent",
+                "bouncedRecipients": [{"emailAddress": args.email}],
+            },
+        }
+    else:
+        message = {
+            "notificationType": "Complaint",
+            "mail": mail,
+            "complaint": {"complainedRecipients": [{"emailAddress": args.email}]},
+        }
+    print(json.dumps({"published": _publish(resources.SES_FEEDBACK_TOPIC, message)}))
+    return 0
+
+
+def _publish(topic_name: str, message: Mapping[str, object]) -> str:
+    import boto3
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '5000')}"
+    sns = boto3.client(
+        "sns",
+        region_name="us-east-1",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    topic = sns.create_topic(Name=topic_name)["TopicArn"]
+    return str(sns.publish(TopicArn=topic, Message=json.dumps(message))["MessageId"])
+
+
+def cmd_dispatch(args: argparse.Namespace) -> int:
+
+    from chalicelib.bootstrap import bootstrap
+    from chalicelib.services import dispatch
+
+    report = dispatch.run_dispatcher(bootstrap().deps, datetime.now(UTC))
+    print(json.dumps(report.__dict__))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="gateway", description="Compliance-aware contact gateway")
+    sub = root.add_subparsers(dest="command", required=True)
+    sub.add_parser("local", help="run the local stack (moto server + chalice local + dispatcher)").set_defaults(
+        func=cmd_local
+    )
+    policy = sub.add_parser("policy", help="policy packs").add_subparsers(dest="policy_command", required=True)
+    check = policy.add_parser("check", help="validate packs; prints each error with file and field")
+    check.add_argument("paths", nargs="*", help="pack files or folders (default: policies/)")
+    check.set_defaults(func=cmd_policy_check)
+    policy.add_parser("table", help="print the markdown table of packs and rules").set_defaults(func=cmd_policy_table)
+    policy.add_parser("publish", help="validate policies/ and write the bundle the Lambda loads").set_defaults(
+        func=cmd_policy_publish
+    )
+    whatif = sub.add_parser("whatif", help="would this contact be allowed at T, and if not, when?")
+    whatif.add_argument("file", help="scenario in YAML or JSON; - for standard input")
+    whatif.set_defaults(func=cmd_whatif)
+    inbound = sub.add_parser("sms-inbound", help="publish an inbound SMS reply to the local stack's topic")
+    inbound.add_argument("--from", dest="from_number", required=True, help="the person's number (E.164)")
+    inbound.add_argument("--to", dest="to_number", required=True, help="our sending number")
+    inbound.add_argument("--body", required=True)
+    inbound.set_defaults(func=cmd_sms_inbound)
+    ses = sub.add_parser("ses-feedback", help="publish an SES bounce or complaint to the local stack's topic")
+    ses.add_argument("--type", choices=["bounce", "complaint"], required=True)
+    ses.add_argument("--email", required=True)
+    ses.add_argument("--soft", action="store_true", help="a transient (soft) bounce")
+    ses.set_defaults(func=cmd_ses_feedback)
+    sub.add_parser("dispatch", help="run the dispatcher once against the configured AWS endpoint").set_defaults(
+        func=cmd_dispatch
+    )
+    officer.add_commands(sub)
+    keys_cli.add_commands(sub)
+    campaign.add_commands(sub)
+    return root
+
+
+def main(argv: list[str] | None = None, session: requests.Session | None = None) -> int:
+    """``session`` carries the HTTP calls of the audit and export commands (tests route it in-process)."""
+    args = parser().parse_args(argv)
+    args.session = session
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # the reader went away (| head): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The packager: the SAM template, the IAM policies of each function, the deployment zip."""
