@@ -122,8 +122,9 @@ def _one_sent_sms(audit_append: str) -> dict[str, Any]:
     from chalice.test import Client
 
     import app as gateway_app
-    from bench.support import KeyRing, LedgerStream, utc
+    from bench.support import KeyRing, utc
     from chalicelib.domain.access import Role
+    from tools.local.ledger_stream import LedgerStream
 
     with gateway_in_process(audit_append) as (gateway, meter), gateway_app.using(gateway):
         gateway.clock = lambda: utc(2026, 3, 2, 17, 0)

@@ -127,9 +127,10 @@ def run(contacts: int = int(os.environ.get("HEAT_CONTACTS", "10000"))) -> dict[s
     from chalice.test import Client
 
     import app as gateway_app
-    from bench.support import KeyRing, LedgerStream, utc
+    from bench.support import KeyRing, utc
     from chalicelib.domain.access import Role
     from tools.local import provision
+    from tools.local.ledger_stream import LedgerStream
 
     with gateway_in_process("stream") as (gateway, _meter), gateway_app.using(gateway):
         meter = HeatMeter(provision.table_specs(gateway.settings))

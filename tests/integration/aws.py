@@ -11,7 +11,6 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.backends import get_backend
 
-from bench.support import LedgerStream as LedgerStream  # the tests drain the stream the benches read
 from chalicelib.bootstrap import Clients, Runtime, bootstrap
 from chalicelib.domain.policy import PolicySet
 from chalicelib.settings import Settings
@@ -46,7 +45,8 @@ GATEWAY_CLIENTS = ("dynamodb", "sns", "sesv2", "s3", "sqs", "kms")  # every AWS 
 @contextmanager
 def stream_gateway(policies: PolicySet, secret: str) -> Iterator[Runtime]:
     """A provisioned gateway over moto (inside the caller's AWS env) whose audit events are appended from the
-    ledger stream, as deployed (``AUDIT_APPEND=stream``); drain the stream with ``LedgerStream``."""
+    ledger stream, as deployed (``AUDIT_APPEND=stream``); drain the stream with ``LedgerStream``
+    (tools/local/ledger_stream.py)."""
     with mock_aws():
         settings = Settings(unsubscribe_secret=secret, audit_append="stream", index_shards=4, day_shards=4)
         clients = Clients(settings)

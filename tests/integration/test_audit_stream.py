@@ -18,9 +18,10 @@ from chalicelib.services import appender, audit_read
 from chalicelib.services.contacts import submit_contact
 from chalicelib.services.dispatch import sweep_audit
 from chalicelib.settings import Settings
-from tests.integration.aws import LedgerStream, count_calls, fail_calls, sent_sms
+from tests.integration.aws import count_calls, fail_calls, sent_sms
 from tests.support import make_request, utc
 from tools.local import provision
+from tools.local.ledger_stream import LedgerStream
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 

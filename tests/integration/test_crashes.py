@@ -22,10 +22,11 @@ from chalicelib.domain.errors import DuplicateContactError
 from chalicelib.services import dispatch, exports, inbound
 from chalicelib.services.contacts import submit_contact
 from chalicelib.services.export_bundle import ExportSpec
-from tests.integration.aws import GATEWAY_CLIENTS, LedgerStream, stream_gateway
+from tests.integration.aws import GATEWAY_CLIENTS, stream_gateway
 from tests.support import TENANT, make_request, utc
 from tools import invariants
 from tools.local.faults import Crash, FaultInjector
+from tools.local.ledger_stream import LedgerStream
 from tools.local.motoserver import sent_messages
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)

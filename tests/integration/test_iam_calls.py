@@ -24,9 +24,10 @@ from chalicelib.entrypoints import batch_worker
 from chalicelib.services import pacing
 from chalicelib.settings import Settings
 from tests.auth import AuthedClient, KeyRing
-from tests.integration.aws import GATEWAY_CLIENTS, LedgerStream, stream_gateway
+from tests.integration.aws import GATEWAY_CLIENTS, stream_gateway
 from tests.support import TENANT, utc
 from tools.infra import package
+from tools.local.ledger_stream import LedgerStream
 
 NIGHT_ATLANTA = utc(2026, 3, 2, 7, 0)  # 02:00 in Atlanta: texts are deferred
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
