@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from chalicelib.domain.audit import Draft, link
+from chalicelib.domain.events import AuditEvent, EventType
 from chalicelib.services import exports
 from chalicelib.services.unit_of_work import UnitOfWork
 
@@ -31,10 +32,10 @@ class GeneratedTrail:
     def __init__(self, chains: int, per_chain: int) -> None:
         self.chains, self.per_chain = chains, per_chain
 
-    def chain(self, index: int) -> list[dict[str, Any]]:
+    def chain(self, index: int) -> list[AuditEvent]:
         drafts = [
             Draft(
-                "decided" if n % 2 else "requested",
+                EventType.DECIDED if n % 2 else EventType.REQUESTED,
                 f"ct_{index}_{n // 2}",
                 {"outcome": "allow", "to": "+14045550100", "policy_version": "ps-test"} if n % 2 else {"to": "x"},
                 "sms",
@@ -44,19 +45,17 @@ class GeneratedTrail:
         ]
         return link(drafts, tenant="t", debtor_id=f"d-{index:06d}", seq=0, head="0" * 64, at=DAY + timedelta(hours=9))
 
-    def select(
-        self, *, tenant: str, by: str, value: str, **kwargs: Any
-    ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    def select(self, *, tenant: str, by: str, value: str, **kwargs: Any) -> Iterator[tuple[dict[str, Any], AuditEvent]]:
         assert by == "day"
         for index in range(self.chains):
             for event in self.chain(index):
                 yield {"pk": f"t#{event['debtor_id']}", "seq": event["seq"]}, event
 
-    def segment(self, tenant: str, debtor_id: str, first_seq: int, last_seq: int) -> Iterator[dict[str, Any]]:
+    def segment(self, tenant: str, debtor_id: str, first_seq: int, last_seq: int) -> Iterator[AuditEvent]:
         events = self.chain(int(debtor_id.removeprefix("d-")))
         yield from events[first_seq - 1 : last_seq]
 
-    def by_keys(self, tenant: str, keys: list[tuple[str, int]]) -> list[dict[str, Any]]:
+    def by_keys(self, tenant: str, keys: list[tuple[str, int]]) -> list[AuditEvent]:
         chains = {d: self.chain(int(d.removeprefix("d-"))) for d, _seq in keys}
         return [chains[d][seq - 1] for d, seq in sorted(keys)]
 

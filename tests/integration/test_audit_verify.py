@@ -17,6 +17,7 @@ from chalice.test import Client
 
 from chalicelib.adapters.dynamodb import read_body
 from chalicelib.domain.audit import Draft, event_hash, link
+from chalicelib.domain.events import EventType
 from chalicelib.domain.model import Result
 from chalicelib.domain.policy import canonical_json
 from chalicelib.services import anchors, audit_read, calls, dispatch, maintenance
@@ -158,7 +159,7 @@ def test_a_forged_event_appended_after_the_ledgers_head_is_found(client, gateway
     """Hashes hold no secret: anyone can link a well-formed event after the last one. The ledger's
     head, committed before any append, says the chain ends earlier."""
     head = week["d-1"][-1]
-    draft = Draft("sent", head["contact_id"], {"provider_message_id": "forged"}, "sms", "a-1")
+    draft = Draft(EventType.SENT, head["contact_id"], {"provider_message_id": "forged"}, "sms", "a-1")
     at = datetime.fromisoformat(head["at"])
     (forged,) = link([draft], tenant="local", debtor_id="d-1", seq=head["seq"], head=head["hash"], at=at)
     gateway.audit.append([forged])
