@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install browser bundle run test unit lint format package bench soak demo clean
+.PHONY: install browser bundle run test test-fast unit lint format package bench soak demo clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,9 @@ format: install
 
 test: install browser bundle lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+
+test-fast: install browser bundle  # the suite without lint and without the tests marked slow (pyproject.toml)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -m "not slow"
 
 unit: install
 	$(BIN)/python -m pytest tests/unit

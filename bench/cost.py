@@ -122,10 +122,9 @@ def _one_sent_sms(audit_append: str) -> dict[str, Any]:
     from chalice.test import Client
 
     import app as gateway_app
+    from bench.support import KeyRing, utc
     from chalicelib.domain.access import Role
-    from tests.auth import KeyRing
-    from tests.conftest import utc
-    from tests.integration.aws import LedgerStream
+    from tools.local.ledger_stream import LedgerStream
 
     with gateway_in_process(audit_append) as (gateway, meter), gateway_app.using(gateway):
         gateway.clock = lambda: utc(2026, 3, 2, 17, 0)
@@ -189,9 +188,9 @@ def capacity_ratio(long_events: int = 10_000, short_events: int = 10) -> dict[st
     """Read and write units of one decision for a person with ``long_events`` past audit events over one
     with ``short_events``, both with the same recent activity (the last ``short_events`` events, inside the
     longest policy window); the older history lies before it. Built through the use case itself."""
+    from bench.support import make_request, utc
     from chalicelib.services.contacts import submit_contact
     from chalicelib.services.dispatch import sweep_audit
-    from tests.conftest import make_request, utc
 
     now = utc(2026, 3, 2, 17, 0)
     recent = [now - timedelta(hours=2 * i + 1) for i in range(math.ceil(short_events / 3))][::-1]

@@ -37,6 +37,7 @@ def load(url: str, events: int, chains: int) -> dict[str, Any]:
 
     from chalicelib.adapters.dynamodb import audit_item
     from chalicelib.domain.audit import Draft, link
+    from chalicelib.domain.events import EventType
     from tools.local import provision
 
     gateway, ser = _gateway(url), TypeSerializer()
@@ -44,7 +45,13 @@ def load(url: str, events: int, chains: int) -> dict[str, Any]:
     table, per_chain = gateway.settings.audit_table, events // chains
     for index in range(chains):
         drafts = [
-            Draft("decided" if n % 2 else "requested", f"ct_{index}_{n // 2}", {"n": n}, "sms", f"acct-{index % 3}")
+            Draft(
+                EventType.DECIDED if n % 2 else EventType.REQUESTED,
+                f"ct_{index}_{n // 2}",
+                {"n": n},
+                "sms",
+                f"acct-{index % 3}",
+            )
             for n in range(per_chain)
         ]
         chain = link(drafts, tenant=TENANT, debtor_id=f"d-{index:06d}", seq=0, head="0" * 64, at=DAY.replace(hour=9))

@@ -127,20 +127,21 @@ def run(contacts: int = int(os.environ.get("HEAT_CONTACTS", "10000"))) -> dict[s
     from chalice.test import Client
 
     import app as gateway_app
+    from bench.support import KeyRing, utc
     from chalicelib.domain.access import Role
-    from tests.auth import KeyRing
-    from tests.conftest import utc
-    from tests.integration.aws import LedgerStream
     from tools.local import provision
+    from tools.local.ledger_stream import LedgerStream
 
     with gateway_in_process("stream") as (gateway, _meter), gateway_app.using(gateway):
         meter = HeatMeter(provision.table_specs(gateway.settings))
-        meter.attach(gateway.clients.dynamodb), meter.attach(gateway.clients.sns)
+        meter.attach(gateway.clients.dynamodb)
+        meter.attach(gateway.clients.sns)
         gateway.clock = lambda: utc(2026, 3, 2, 17, 0)  # noon in Atlanta: every text goes
         keys = {tenant: KeyRing(gateway, tenant).key(Role.SUBMITTER) for tenant in TENANTS}
         stream = LedgerStream(gateway)
         stream.drain()
-        meter.keys.clear(), meter.clear()
+        meter.keys.clear()
+        meter.clear()
         meter.sent = 0
         per_tenant: Counter[str] = Counter()
         with Client(gateway_app.app) as client:

@@ -8,6 +8,7 @@ start: a fresh process importing it and classifying one reply (median of several
 
 from __future__ import annotations
 
+import json
 import statistics
 import subprocess
 import sys
@@ -15,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.domain.inbound import REVOCATIONS, classify_reply
-from tests.unit.test_reply_corpus import load_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 COLD = """
@@ -25,6 +25,11 @@ from chalicelib.domain.inbound import classify
 classify("I can't pay, stop harassing me")
 print(time.perf_counter() - t)
 """
+
+
+def load_corpus() -> list[dict[str, Any]]:
+    corpus = ROOT / "tests" / "data" / "replies.jsonl"
+    return [json.loads(line) for line in corpus.read_text("utf-8").splitlines() if line.strip()]
 
 
 def _rates(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -29,6 +29,7 @@ import requests
 from chalicelib import policy_store
 from chalicelib.domain import engine
 from chalicelib.domain.audit import Draft, link
+from chalicelib.domain.events import EventType
 from chalicelib.domain.model import ContactRecord, ContactRequest
 from tools.local.stack import DEV_TENANT, LocalStack, free_port
 
@@ -95,7 +96,7 @@ def _load_audit_events(stack: LocalStack, count: int) -> None:
     now = datetime.now(UTC)
     for start in range(0, count, 25):
         person = f"history-{start // 1000}"
-        drafts = [Draft("decided", f"c-{start + i}", {"n": start + i}) for i in range(25)]
+        drafts = [Draft(EventType.DECIDED, f"c-{start + i}", {"n": start + i}) for i in range(25)]
         events = link(drafts, tenant="local", debtor_id=person, seq=start % 1000, head="0" * 64, at=now)
         items = [
             {
@@ -204,11 +205,10 @@ def local_stack_figures(stored: int = 100_000) -> dict[str, Any]:
 
 
 def export_memory() -> dict[str, float]:
-    # The exporter over stand-ins of its ports (generated chains, a local directory, a local key), the
-    # same as tests/unit/test_export_memory.py, so tracemalloc sees the exporter and nothing else.
+    # The exporter over stand-ins of its ports (bench/export_memory.py), so tracemalloc sees it alone.
     import tempfile
 
-    from tests.unit.test_export_memory import export
+    from bench.export_memory import export
 
     with tempfile.TemporaryDirectory() as root:
         _, small = export(1000, Path(root) / "small", per_chain=10)

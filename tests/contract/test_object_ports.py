@@ -16,8 +16,8 @@ from chalicelib.adapters.storage import KmsSigner, S3Objects
 from chalicelib.bootstrap import Clients
 from chalicelib.domain.ports import Signer
 from chalicelib.settings import Settings
-from tests.conftest import utc
 from tests.fakes import InMemoryObjects, LocalSigner
+from tests.support import utc
 from tools.local import provision
 
 RETAIN = utc(2036, 1, 1)

@@ -10,12 +10,13 @@ import pytest
 from chalicelib.adapters.dynamodb import DynamoDBAuditTrail, DynamoDBLedger
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import ConflictError
+from chalicelib.domain.events import EventType
 from chalicelib.domain.ledger import Deferred, Ledger, index_shard
 from chalicelib.domain.model import ContactRecord
 from chalicelib.domain.recipients import SentTo
-from tests.conftest import make_request, utc
 from tests.contract.support import dynamodb_tables
 from tests.fakes import InMemoryAuditTrail, InMemoryLedger
+from tests.support import make_request, utc
 
 NOW = utc(2026, 5, 4, 15, 0)
 
@@ -34,7 +35,7 @@ def stores(request, aws_env) -> Iterator[tuple[object, object]]:
 
 def _with_event(ledger: Ledger, contact_id: str = "c-1") -> Ledger:
     record = ContactRecord(contact_id=contact_id, at=NOW, channel="voice", account_id="a-1", result="placed")
-    return ledger.with_record(record).append([Draft("decided", contact_id, {"n": 1})], NOW)[0]
+    return ledger.with_record(record).append([Draft(EventType.DECIDED, contact_id, {"n": 1})], NOW)[0]
 
 
 def test_a_new_person_has_an_empty_ledger(stores):
@@ -161,7 +162,7 @@ def test_a_sends_reservation_is_always_on_the_dispatchers_index_or_the_sweeps(st
     person is on the sweep's index, after it on the dispatcher's, at the settle time and not before."""
     ledgers, _ = stores
     record = ContactRecord(contact_id="c-1", at=NOW, channel="sms", account_id="a-1", result="pending")
-    ledger = ledgers.get("t", "p").with_record(record).append([Draft("decided", "c-1", {"n": 1})], NOW)[0]
+    ledger = ledgers.get("t", "p").with_record(record).append([Draft(EventType.DECIDED, "c-1", {"n": 1})], NOW)[0]
     ledgers.commit(ledger, 0)
     settle = NOW + timedelta(minutes=15)
     assert ("t", "p") in [*ledgers.due(settle, 10), *ledgers.with_outbox(NOW, 10)]

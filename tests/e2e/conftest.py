@@ -75,7 +75,9 @@ class Client(requests.Session):
         headers = dict(kwargs.pop("headers", None) or {})
         if self.keys and not any(name.lower() == "authorization" for name in headers):
             headers["Authorization"] = f"Bearer {self.keys[role_for(str(url)).value]}"
-        return super().request(method, f"{self.base_url}{url!s}", *args, headers=headers, **kwargs)
+        kwargs["headers"] = headers
+        verb = method if isinstance(method, str) else method.decode()
+        return super().request(verb, f"{self.base_url}{url!s}", *args, **kwargs)
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import subprocess
+import sys
 import time as clock
 import uuid
 from dataclasses import dataclass
@@ -320,3 +322,14 @@ def appended(gateway: Any, debtor: str, tenant: str = TENANT, timeout: float = 2
         assert clock.monotonic() < deadline, f"the stream appender did not catch up with {debtor} in {timeout} s"
         clock.sleep(0.1)
     return list(gateway.deps.audit.for_person(tenant, debtor))
+
+
+def gateway_command(stack: Any, *args: str) -> str:
+    """Run ./gateway's module against this stack's moto server, as a person would against make run."""
+    from tools.local.stack import ROOT as root
+
+    env = {**stack.env(), "AWS_ENDPOINT_URL": stack.endpoint}
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.cli.main", *args], cwd=root, env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout

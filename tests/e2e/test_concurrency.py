@@ -1,4 +1,4 @@
-"""Caps under concurrency: 50 simultaneous voice requests for one debtor and one debt.
+"""Caps under concurrency: 30 simultaneous voice requests for one debtor and one debt.
 
 ``chalice local`` serves each connection on its own thread. Its listen backlog is Python's default
 of 5, so under a burst the kernel resets some connections before the app reads them; the client
@@ -45,9 +45,9 @@ from tools.local.stack import LocalStack
 
 LOCKOUT = "us-federal/call-after-conversation"
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 
-REQUESTS = 50
+REQUESTS = 30  # six times the listen backlog and thirty times the cap: resets and races both happen
 # us-federal: 7 calls in 7 days per debt, but a permitted call whose outcome is not reported yet may have been
 # a conversation (the 7-day lockout): until the dialer reports it, one call per debt is all a burst gets.
 CAP = 1

@@ -92,7 +92,11 @@ def restricted(stack, gateway) -> str:
     secret = stack.env()["UNSUBSCRIBE_SECRET"].encode()
     token = unsubscribe.make_token(secret, "demo", f"{debtor}@example.com")
     assert requests.post(f"{stack.url}/v1/unsubscribe/{token}", timeout=30).status_code == 200
-    stated = {"cease": [{"account_id": "acct-1"}], "attorney": [{"account_id": "*"}], "reason": "letter received"}
+    stated: dict[str, Any] = {
+        "cease": [{"account_id": "acct-1"}],
+        "attorney": [{"account_id": "*"}],
+        "reason": "letter received",
+    }
     answer = requests.put(
         f"{stack.url}/v1/debtors/{debtor}/preferences",
         json=stated,

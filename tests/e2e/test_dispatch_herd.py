@@ -16,7 +16,7 @@ import pytest
 from bench import herd
 from chalicelib.services import dispatch
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("e2e")]
 
 PEOPLE = 40
 WORKERS = 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ def _without(body: dict, key: str) -> dict:
     return {k: v for k, v in body.items() if k != key}
 
 
-INVALID_BODIES = {
+INVALID_BODIES: dict[str, tuple[Any, str]] = {
     "malformed JSON": (b'{"debtor_id": "d-1", ', "body"),
     "empty body": (b"", "body"),
     "a JSON array": (b"[]", "body"),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from typing import Any
 
@@ -11,19 +9,10 @@ import boto3
 import pytest
 
 from chalicelib.services import inbound
-from tests.e2e.support import moto_data, new_debtor, sms_body
-from tools.local.stack import ROOT, LocalStack
+from tests.e2e.support import gateway_command, moto_data, new_debtor, sms_body
+from tools.local.stack import LocalStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
-
-
-def gateway_command(stack: LocalStack, *args: str) -> str:
-    """Run ./gateway's module against this stack's moto server, as a person would against make run."""
-    env = {**stack.env(), "AWS_ENDPOINT_URL": stack.endpoint}
-    done = subprocess.run(
-        [sys.executable, "-m", "tools.cli.main", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    return done.stdout
 
 
 def texts_to(stack: LocalStack, number: str, timeout: float = 15) -> list[dict[str, Any]]:

@@ -9,8 +9,7 @@ import pytest
 
 from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.services import suppression
-from tests.e2e.support import appended, new_debtor, rules, sms_body
-from tests.e2e.test_inbound import gateway_command
+from tests.e2e.support import appended, gateway_command, new_debtor, rules, sms_body
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 

@@ -8,7 +8,7 @@ import pytest
 
 from bench import soak
 
-pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("soak")]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("soak")]
 
 
 US_AFTERNOON = next(p for p in soak.PHASES if p.name == "us-afternoon")

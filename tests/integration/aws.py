@@ -6,9 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.backends import get_backend
@@ -47,7 +45,8 @@ GATEWAY_CLIENTS = ("dynamodb", "sns", "sesv2", "s3", "sqs", "kms")  # every AWS 
 @contextmanager
 def stream_gateway(policies: PolicySet, secret: str) -> Iterator[Runtime]:
     """A provisioned gateway over moto (inside the caller's AWS env) whose audit events are appended from the
-    ledger stream, as deployed (``AUDIT_APPEND=stream``); drain the stream with ``LedgerStream``."""
+    ledger stream, as deployed (``AUDIT_APPEND=stream``); drain the stream with ``LedgerStream``
+    (tools/local/ledger_stream.py)."""
     with mock_aws():
         settings = Settings(unsubscribe_secret=secret, audit_append="stream", index_shards=4, day_shards=4)
         clients = Clients(settings)
@@ -82,32 +81,3 @@ def count_calls(client: Any) -> list[str]:
     seen: list[str] = []
     client.meta.events.register("before-call.*.*", lambda model, **_: seen.append(model.name))
     return seen
-
-
-class LedgerStream:
-    """The ledger table's stream read through moto, as Lambda's event source mapping would: each ``drain``
-    hands the records since the last one to the audit appender's handler."""
-
-    def __init__(self, gateway: Any) -> None:
-        self.gateway = gateway
-        # Account-based endpoints (<account>.streams-ddb...) are not routed by moto's in-process mock.
-        config = Config(account_id_endpoint_mode="disabled")
-        self.streams = boto3.client("dynamodbstreams", region_name=gateway.settings.region, config=config)
-        arn = gateway.clients.dynamodb.describe_table(TableName=gateway.settings.ledger_table)["Table"][
-            "LatestStreamArn"
-        ]
-        [shard] = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-        self.iterator = self.streams.get_shard_iterator(
-            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-
-    def records(self) -> list[dict[str, Any]]:
-        page = self.streams.get_records(ShardIterator=self.iterator)
-        self.iterator = page["NextShardIterator"]
-        return page["Records"]
-
-    def drain(self, records: list[dict[str, Any]] | None = None) -> dict[str, int]:
-        from chalicelib.entrypoints import audit_appender
-
-        records = self.records() if records is None else records
-        return audit_appender.handle_stream({"Records": records}, self.gateway.deps.ledgers, self.gateway.audit)

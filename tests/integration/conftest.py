@@ -10,8 +10,8 @@ from chalicelib.bootstrap import Clients, Runtime, bootstrap
 from chalicelib.domain.policy import PolicySet
 from chalicelib.settings import Settings
 from tests.auth import AuthedClient, KeyRing
-from tests.conftest import TENANT
 from tests.integration.aws import GATEWAY_CLIENTS
+from tests.support import TENANT
 from tools.local import provision
 from tools.local.faults import FaultInjector
 
@@ -27,7 +27,7 @@ def gateway(aws_env: None, policies: PolicySet) -> Iterator[Runtime]:
 
 @pytest.fixture
 def ring(gateway: Runtime) -> KeyRing:
-    """Keys of tenant ``local`` (tests.conftest.TENANT), one per role, issued on first use."""
+    """Keys of tenant ``local`` (tests.support.TENANT), one per role, issued on first use."""
     return KeyRing(gateway, TENANT)
 
 
@@ -48,3 +48,21 @@ def faults(gateway: Runtime) -> FaultInjector:
     for name in GATEWAY_CLIENTS:
         injector.attach(getattr(gateway.clients, name))
     return injector
+
+
+@pytest.fixture
+def history(gateway: Runtime) -> int:
+    """Four texts to debtor d-1, 20 hours apart from a Monday noon in Atlanta, every event appended and the
+    day shards written five days on; answers the ledger's last seq."""
+    from datetime import timedelta
+
+    from chalicelib.services import dispatch, maintenance
+    from chalicelib.services.contacts import submit_contact
+    from tests.support import NOON_ATLANTA, make_request
+
+    for hour in range(4):
+        submit_contact(make_request(), gateway.deps, NOON_ATLANTA + timedelta(hours=20 * hour))
+    later = NOON_ATLANTA + timedelta(days=5)
+    dispatch.sweep_audit(gateway.deps, later)
+    maintenance.audit_pass(gateway.deps, ["local"], later)
+    return gateway.deps.ledgers.get("local", "d-1").seq

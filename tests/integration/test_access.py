@@ -22,8 +22,8 @@ from chalicelib.domain.errors import GoneError
 from chalicelib.http import declared_roles
 from chalicelib.services import disputes, exports, inbound, keys
 from tests.auth import KeyRing
-from tests.conftest import TENANT, utc
 from tests.integration.aws import fail_calls, module_gateway
+from tests.support import TENANT, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 OTHER = "other-lender"
@@ -50,7 +50,7 @@ class World:
 
 def call(world: World, method: str, path: str, body: Any = None, key: str | None = None) -> Any:
     headers = {**JSON, **({"Authorization": f"Bearer {key}"} if key else {})}
-    raw = json.dumps(body) if body is not None else b""
+    raw = json.dumps(body).encode() if body is not None else b""
     return world.client.http.request(method, path, headers=headers, body=raw)
 
 

@@ -5,15 +5,17 @@ the day's key of before the sharding are still read."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 from boto3.dynamodb.types import TypeSerializer
 
 from chalicelib.adapters.dynamodb import BODY_BATCH, audit_item
+from chalicelib.domain.events import AuditEvent
 from chalicelib.domain.ledger import index_shard
 from chalicelib.domain.policy import canonical_json
 from chalicelib.services import audit_read
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import make_request, utc
+from tests.support import make_request, utc
 
 MORNING = utc(2026, 3, 12, 13, 0)  # 09:00 EDT
 DAY = audit_read.EventQuery(start=utc(2026, 3, 12), end=utc(2026, 3, 13), limit=7)
@@ -52,7 +54,7 @@ def test_a_day_reads_every_shard_in_order_and_resumes_across_them(gateway) -> No
 def test_events_under_the_day_key_of_before_the_sharding_are_still_read(gateway) -> None:
     seed(gateway, 3)
     [event] = [e for e in gateway.deps.audit.for_person("local", "s-0") if e["type"] == "decided"]
-    old = {**event, "debtor_id": "legacy", "seq": 1}
+    old = cast(AuditEvent, {**event, "debtor_id": "legacy", "seq": 1})
     item = audit_item(old)
     item["day_key"] = "local#2026-03-12"  # as written before the sharding
     ser = TypeSerializer()
@@ -79,10 +81,8 @@ def test_events_stored_before_compression_and_runs_read_as_they_were(gateway) ->
     events = gateway.deps.audit.for_person("local", "s-0")
     ser, table = TypeSerializer(), gateway.settings.audit_table
     for event in events:
-        item = {
-            **audit_item({**event, "debtor_id": "old"}, gateway.audit.shards),
-            "body": canonical_json({**event, "debtor_id": "old"}),
-        }
+        old = cast(AuditEvent, {**event, "debtor_id": "old"})
+        item = {**audit_item(old, gateway.audit.shards), "body": canonical_json(old)}
         item["pk"] = "local#old"
         gateway.clients.dynamodb.put_item(TableName=table, Item={k: ser.serialize(v) for k, v in item.items()})
     contact_id = events[0]["contact_id"]

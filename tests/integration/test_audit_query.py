@@ -6,88 +6,40 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 import pytest
 from chalice.test import Client
 
-from chalicelib.services import audit_read, consent
-from chalicelib.services.contacts import submit_contact
+from chalicelib.services import audit_read
 from tests.auth import AuthedClient, KeyRing
-from tests.conftest import make_request, utc
 from tests.integration.aws import module_gateway
+from tests.support import (
+    LISTINGS,
+    MONDAY,
+    NOW,
+    PHONES,
+    WEEK,
+    WEEK_PARAMS,
+    Clock,
+    build_trail,
+    events_url,
+    every_page,
+    get_events,
+    ids,
+    select,
+    utc,
+)
 
-MONDAY = utc(2026, 3, 2)  # Atlanta is at UTC-5 this week: 17:00 UTC is noon there
-NOW = utc(2026, 3, 12, 12)
 ROOT = Path(__file__).resolve().parents[2]
-STATUS_TYPES = {"sent", "failed", "unknown", "scheduled", "blocked", "permitted", "refused"}
-PHONES = {"d-1": "+14045550100", "d-2": "+14045550111"}
-# (hours after Monday 00:00 UTC, debtor, account, channel, on_blocked)
-CONTACTS = [
-    (17, "d-1", "a-1", "sms", "defer"),  # noon in Atlanta: sent
-    (18, "d-1", "a-2", "email", "defer"),
-    (19, "d-2", "a-1", "sms", "defer"),
-    (24 + 3, "d-2", "a-1", "email", "defer"),  # 22:00 in Atlanta: scheduled for the morning
-    (24 + 16, "d-1", "a-1", "voice", "defer"),  # permitted
-    (48 + 4, "d-1", "a-2", "sms", "reject"),  # 23:00 in Atlanta: blocked
-    (48 + 17, "d-2", "a-3", "voice", "defer"),
-    (72 + 17, "d-1", "a-1", "sms", "defer"),
-    (96 + 2, "d-1", "a-1", "voice", "defer"),  # 21:00 in Atlanta: refused
-    (96 + 18, "d-2", "a-1", "sms", "defer"),
-]
-
-
-class Clock:
-    """What the runtime's clock answers in these tests; ``advance`` moves it between requests."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
-
-
-def contact(gateway: Any, hours: float, debtor: str, account: str, channel: str, on_blocked: str = "defer") -> None:
-    fields: dict[str, Any] = {"debtor_id": debtor, "account_id": account, "channel": channel, "on_blocked": on_blocked}
-    if channel == "email":
-        fields["to"] = f"{debtor}@example.com"
-    else:
-        fields["to"] = PHONES[debtor]
-    if channel == "voice":
-        fields["message"] = None
-    submit_contact(make_request(**fields), gateway.deps, MONDAY + timedelta(hours=hours))
-
-
-def stored(gateway: Any) -> list[dict[str, Any]]:
-    """Every event, read the plain way, in the order a query by time answers: UTC time, debtor, seq."""
-    events = [e for d in PHONES for e in gateway.audit.for_person("local", d)]
-    return sorted(events, key=order_key)
-
-
-def order_key(event: dict[str, Any]) -> tuple[datetime, str, int]:
-    return datetime.fromisoformat(event["at"]).astimezone(UTC), event["debtor_id"], event["seq"]
-
-
-def build_trail(gateway: Any) -> list[dict[str, Any]]:
-    for row in CONTACTS:  # in time order: a person's seq and time grow together
-        if row[0] == 72 + 17:
-            at = MONDAY + timedelta(hours=72 + 10)
-            consent.change_preferences("local", "d-1", gateway.deps, at, {}, actor="officer-7", reason="reviewed")
-        contact(gateway, *row)
-    events = stored(gateway)
-    assert len({e["type"] for e in events}) >= 6 and len(events) >= 30  # a mixed trail, or the tests prove little
-    return events
 
 
 @pytest.fixture(scope="module")
-def stack(policies: Any) -> Iterator[tuple[Any, Client, Clock, list[dict[str, Any]]]]:
+def read_only(policies: Any) -> Iterator[tuple[Any, AuthedClient, Clock, list[dict[str, Any]]]]:
     """One gateway, trail and client for the module: these tests only read (the appending ones live in
     test_audit_query_appends.py), and building the trail is most of their cost."""
     import app as gateway_app
@@ -101,91 +53,35 @@ def stack(policies: Any) -> Iterator[tuple[Any, Client, Clock, list[dict[str, An
 
 
 @pytest.fixture
-def gateway(stack: tuple[Any, ...]) -> Any:
-    return stack[0]
+def trail_gateway(read_only: tuple[Any, ...]) -> Any:
+    return read_only[0]
 
 
 @pytest.fixture
-def client(stack: tuple[Any, ...]) -> Client:
-    return stack[1]
+def trail_client(read_only: tuple[Any, ...]) -> Client:
+    return read_only[1]
 
 
 @pytest.fixture
-def clock(stack: tuple[Any, ...]) -> Iterator[Clock]:
-    stack[2].now = NOW
-    yield stack[2]
-    stack[2].now = NOW
+def clock(read_only: tuple[Any, ...]) -> Iterator[Clock]:
+    read_only[2].now = NOW
+    yield read_only[2]
+    read_only[2].now = NOW
 
 
 @pytest.fixture
-def trail(stack: tuple[Any, ...]) -> list[dict[str, Any]]:
-    return stack[3]
+def trail(read_only: tuple[Any, ...]) -> list[dict[str, Any]]:
+    return read_only[3]
 
 
-def outcome_of(event: dict[str, Any]) -> str | None:
-    if event["type"] == "decided":
-        return str(event["data"]["outcome"])
-    return event["type"] if event["type"] in STATUS_TYPES else None
-
-
-def select(events: list[dict[str, Any]], **wanted: Any) -> list[dict[str, Any]]:
-    """The oracle: the filters applied to every event in Python."""
-    checks: dict[str, Callable[[dict[str, Any]], Any]] = {
-        "debtor_id": lambda e: e["debtor_id"],
-        "account_id": lambda e: e.get("account_id"),
-        "channel": lambda e: e.get("channel"),
-        "outcome": outcome_of,
-        "type": lambda e: e["type"],
-    }
-    start, end = wanted.pop("start", None), wanted.pop("end", None)
-
-    def keep(event: dict[str, Any]) -> bool:
-        at = datetime.fromisoformat(event["at"])
-        in_range = (start is None or at >= start) and (end is None or at < end)
-        return in_range and all(checks[name](event) == value for name, value in wanted.items())
-
-    return [e for e in events if keep(e)]
-
-
-def ids(events: list[dict[str, Any]]) -> list[tuple[str, int]]:
-    return [(e["debtor_id"], e["seq"]) for e in events]
-
-
-def events_url(**params: Any) -> str:
-    return "/v1/audit/events?" + urlencode({k: v for k, v in params.items() if v is not None})
-
-
-def get(client: Client, **params: Any) -> dict[str, Any]:
-    response = client.http.get(events_url(**params))
-    assert response.status_code == 200, response.body
-    return dict(json.loads(response.body))
-
-
-def problem(client: Client, **params: Any) -> list[str]:
+def problem(trail_client: Client, **params: Any) -> list[str]:
     """The fields a 400 names."""
-    response = client.http.get(events_url(**params))
+    response = trail_client.http.get(events_url(**params))
     assert response.status_code == 400, response.body
     assert response.headers["Content-Type"] == "application/problem+json"
     return [e["field"] for e in json.loads(response.body)["errors"]]
 
 
-def every_page(client: Client, on_page: Callable[[int], None] = lambda n: None, **params: Any) -> list[tuple]:
-    seen: list[tuple[str, int]] = []
-    cursor, pages = None, 0
-    while True:
-        page = get(client, **params, cursor=cursor)
-        assert len(page["events"]) <= params.get("limit", 100)
-        seen += ids(page["events"])
-        pages += 1
-        on_page(pages)
-        cursor = page["cursor"]
-        if cursor is None:
-            return seen
-        assert page["events"], "a cursor after an empty page"
-
-
-WEEK = {"start": MONDAY, "end": MONDAY + timedelta(days=7)}
-WEEK_PARAMS = {"from": "2026-03-02", "to": "2026-03-08"}
 FILTERS = [
     pytest.param({"debtor_id": "d-1"}, {"debtor_id": "d-1"}, id="debtor"),
     pytest.param({"account_id": "a-1"}, {"account_id": "a-1"}, id="account-across-two-debtors"),
@@ -215,33 +111,33 @@ FILTERS = [
 
 
 @pytest.mark.parametrize(("params", "wanted"), FILTERS)
-def test_each_filter_answers_exactly_the_matching_events_in_both_orders(client, trail, params, wanted):
+def test_each_filter_answers_exactly_the_matching_events_in_both_orders(trail_client, trail, params, wanted):
     expected = ids(select(trail, **wanted))
     assert expected, "a filter that matches nothing proves nothing"
     assert len(expected) < len(trail)
-    oldest_first = get(client, **params, limit=1000)
-    newest_first = get(client, **params, limit=1000, order="desc")
+    oldest_first = get_events(trail_client, **params, limit=1000)
+    newest_first = get_events(trail_client, **params, limit=1000, order="desc")
     assert ids(oldest_first["events"]) == expected
     assert ids(newest_first["events"]) == expected[::-1]
     assert (oldest_first["cursor"], newest_first["cursor"]) == (None, None)
     assert (oldest_first["order"], newest_first["order"]) == ("asc", "desc")
 
 
-def test_status_and_outcome_are_one_filter_and_may_not_disagree(client, trail):
-    by_status = get(client, **WEEK_PARAMS, status="sent", limit=1000)["events"]
-    by_outcome = get(client, **WEEK_PARAMS, outcome="sent", limit=1000)["events"]
+def test_status_and_outcome_are_one_filter_and_may_not_disagree(trail_client, trail):
+    by_status = get_events(trail_client, **WEEK_PARAMS, status="sent", limit=1000)["events"]
+    by_outcome = get_events(trail_client, **WEEK_PARAMS, outcome="sent", limit=1000)["events"]
     assert by_status == by_outcome and by_status
-    assert get(client, **WEEK_PARAMS, status="sent", outcome="sent")["events"] == by_outcome[:100]
-    assert problem(client, **WEEK_PARAMS, status="sent", outcome="allow") == ["status"]
+    assert get_events(trail_client, **WEEK_PARAMS, status="sent", outcome="sent")["events"] == by_outcome[:100]
+    assert problem(trail_client, **WEEK_PARAMS, status="sent", outcome="allow") == ["status"]
 
 
-def test_a_date_to_includes_its_whole_day_and_an_instant_to_excludes_itself(client, trail):
+def test_a_date_to_includes_its_whole_day_and_an_instant_to_excludes_itself(trail_client, trail):
     tuesday = ids(select(trail, start=utc(2026, 3, 3), end=utc(2026, 3, 4)))
     early = ids(select(trail, start=utc(2026, 3, 3, 3), end=utc(2026, 3, 3, 3, 0, 1)))
     assert early and len(tuesday) > len(early)  # events at 03:00 UTC Tuesday, and later that day
 
     def listed(**params: str) -> list[tuple[str, int]]:
-        return ids(get(client, **params, limit=1000)["events"])
+        return ids(get_events(trail_client, **params, limit=1000)["events"])
 
     assert listed(**{"from": "2026-03-03", "to": "2026-03-03"}) == tuesday
     assert listed(**{"from": "2026-03-02", "to": "2026-03-03T03:00:00Z"}) == ids(select(trail, end=utc(2026, 3, 3, 3)))
@@ -251,45 +147,34 @@ def test_a_date_to_includes_its_whole_day_and_an_instant_to_excludes_itself(clie
     assert listed(**{"from": "2026-03-02T22:00:00.000001-05:00", "to": "2026-03-03"}) == tuesday[len(early) :]
 
 
-LISTINGS = [
-    pytest.param({"debtor_id": "d-1"}, {"debtor_id": "d-1"}, id="person"),
-    pytest.param({"account_id": "a-1"}, {"account_id": "a-1"}, id="debt-index"),
-    pytest.param(WEEK_PARAMS, WEEK, id="day-index"),
-    pytest.param({"channel": "sms", **WEEK_PARAMS}, {"channel": "sms", **WEEK}, id="day-index-filtered"),
-    pytest.param(
-        {"debtor_id": "d-2", "type": "decided"}, {"debtor_id": "d-2", "type": "decided"}, id="person-filtered"
-    ),
-]
-
-
 @pytest.mark.parametrize("limit", [1, 2, 7])
 @pytest.mark.parametrize("order", ["asc", "desc"])
 @pytest.mark.parametrize(("params", "wanted"), LISTINGS)
-def test_pages_return_every_matching_event_once_in_order(client, trail, params, wanted, order, limit):
+def test_pages_return_every_matching_event_once_in_order(trail_client, trail, params, wanted, order, limit):
     expected = ids(select(trail, **wanted))
-    seen = every_page(client, **params, order=order, limit=limit)
+    seen = every_page(trail_client, **params, order=order, limit=limit)
     assert seen == (expected if order == "asc" else expected[::-1])
 
 
-def test_default_window_pages_through_while_time_passes(client, gateway, trail, clock):
+def test_default_window_pages_through_while_time_passes(trail_client, trail_gateway, trail, clock):
     """Without debtor, debt or range a listing covers the last 30 days; its cursor must keep working
     on the next request, which the server answers a moment later."""
     clock.now = MONDAY + timedelta(days=7)
     expected = ids(select(trail, start=clock.now - timedelta(days=30), end=clock.now))
     for order in ("asc", "desc"):
-        seen = every_page(client, on_page=lambda n: clock.advance(timedelta(seconds=2)), order=order, limit=4)
+        seen = every_page(trail_client, on_page=lambda n: clock.advance(timedelta(seconds=2)), order=order, limit=4)
         assert seen == (expected if order == "asc" else expected[::-1])
 
 
-def test_a_cursor_is_refused_with_other_filters_but_not_with_another_page_size(client, trail):
-    first = get(client, debtor_id="d-1", limit=3)
+def test_a_cursor_is_refused_with_other_filters_but_not_with_another_page_size(trail_client, trail):
+    first = get_events(trail_client, debtor_id="d-1", limit=3)
     cursor = first["cursor"]
     assert cursor
-    assert problem(client, debtor_id="d-2", limit=3, cursor=cursor) == ["cursor"]
-    assert problem(client, debtor_id="d-1", channel="sms", limit=3, cursor=cursor) == ["cursor"]
-    assert problem(client, debtor_id="d-1", order="desc", limit=3, cursor=cursor) == ["cursor"]
-    assert problem(client, account_id="a-1", limit=3, cursor=cursor) == ["cursor"]
-    rest = get(client, debtor_id="d-1", limit=1000, cursor=cursor)["events"]
+    assert problem(trail_client, debtor_id="d-2", limit=3, cursor=cursor) == ["cursor"]
+    assert problem(trail_client, debtor_id="d-1", channel="sms", limit=3, cursor=cursor) == ["cursor"]
+    assert problem(trail_client, debtor_id="d-1", order="desc", limit=3, cursor=cursor) == ["cursor"]
+    assert problem(trail_client, account_id="a-1", limit=3, cursor=cursor) == ["cursor"]
+    rest = get_events(trail_client, debtor_id="d-1", limit=1000, cursor=cursor)["events"]
     assert ids(first["events"] + rest) == ids(select(trail, debtor_id="d-1"))
 
 
@@ -312,8 +197,8 @@ def b64(raw: bytes) -> str:
         "x" * 5000,
     ],
 )
-def test_a_garbage_cursor_is_a_400_naming_cursor(client, trail, cursor):
-    assert problem(client, debtor_id="d-1", cursor=cursor) == ["cursor"]
+def test_a_garbage_cursor_is_a_400_naming_cursor(trail_client, trail, cursor):
+    assert problem(trail_client, debtor_id="d-1", cursor=cursor) == ["cursor"]
 
 
 def forged(query: audit_read.EventQuery, key: Any, **extra: Any) -> str:
@@ -360,25 +245,29 @@ DAY_QUERY = audit_read.EventQuery(start=utc(2026, 3, 2), end=utc(2026, 3, 9), li
         ),
     ],
 )
-def test_a_forged_cursor_is_a_400_not_a_server_error(client, trail, params, cursor):
-    assert problem(client, **params, limit=2, cursor=cursor) == ["cursor"]
+def test_a_forged_cursor_is_a_400_not_a_server_error(trail_client, trail, params, cursor):
+    assert problem(trail_client, **params, limit=2, cursor=cursor) == ["cursor"]
 
 
-def test_a_forged_window_cannot_stretch_a_range_past_366_days(client, trail):
+def test_a_forged_window_cannot_stretch_a_range_past_366_days(trail_client, trail):
     window = ["2020-01-01T00:00:00+00:00", NOW.isoformat()]
     cursor = forged(audit_read.EventQuery(limit=2), {"pk": "local#d-1", "seq": 2}, w=window)
-    assert problem(client, limit=2, cursor=cursor) == ["from"]
+    assert problem(trail_client, limit=2, cursor=cursor) == ["from"]
 
 
-def test_a_range_without_debtor_or_debt_spans_at_most_366_days(client, trail):
-    assert problem(client, **{"from": "2025-03-01", "to": "2026-03-03"}) == ["from"]
-    assert problem(client, **{"from": "2025-03-01T00:00:00Z"}) == ["from"]  # up to now
-    assert problem(client, **{"from": "2025-03-04", "to": "2026-03-05"}, channel="sms") == ["from"]  # 367 days
-    exactly_366 = get(client, **{"from": "2025-03-05", "to": "2026-03-05"}, limit=1000)["events"]
+def test_a_range_without_debtor_or_debt_spans_at_most_366_days(trail_client, trail):
+    assert problem(trail_client, **{"from": "2025-03-01", "to": "2026-03-03"}) == ["from"]
+    assert problem(trail_client, **{"from": "2025-03-01T00:00:00Z"}) == ["from"]  # up to now
+    assert problem(trail_client, **{"from": "2025-03-04", "to": "2026-03-05"}, channel="sms") == ["from"]  # 367 days
+    exactly_366 = get_events(trail_client, **{"from": "2025-03-05", "to": "2026-03-05"}, limit=1000)["events"]
     assert ids(exactly_366) == ids(select(trail, end=utc(2026, 3, 6)))
-    with_debtor = get(client, **{"from": "2020-01-01", "to": "2026-12-31"}, debtor_id="d-1", limit=1000)["events"]
+    with_debtor = get_events(trail_client, **{"from": "2020-01-01", "to": "2026-12-31"}, debtor_id="d-1", limit=1000)[
+        "events"
+    ]
     assert ids(with_debtor) == ids(select(trail, debtor_id="d-1"))
-    with_debt = get(client, **{"from": "2020-01-01", "to": "2026-12-31"}, account_id="a-2", limit=1000)["events"]
+    with_debt = get_events(trail_client, **{"from": "2020-01-01", "to": "2026-12-31"}, account_id="a-2", limit=1000)[
+        "events"
+    ]
     assert ids(with_debt) == ids(select(trail, account_id="a-2"))
 
 
@@ -391,8 +280,8 @@ def test_a_range_without_debtor_or_debt_spans_at_most_366_days(client, trail):
         {"from": "2026-03-05", "to": "2026-03-03", "account_id": "a-1"},
     ],
 )
-def test_from_after_to_is_a_400(client, trail, params):
-    assert problem(client, **params) == ["to"]
+def test_from_after_to_is_a_400(trail_client, trail, params):
+    assert problem(trail_client, **params) == ["to"]
 
 
 @pytest.mark.parametrize(
@@ -412,18 +301,18 @@ def test_from_after_to_is_a_400(client, trail, params):
         ({"debtor_id": "d-1", "colour": "red"}, "colour"),
     ],
 )
-def test_a_bad_parameter_is_a_400_naming_it(client, params, field):
-    assert field in problem(client, **params)
+def test_a_bad_parameter_is_a_400_naming_it(trail_client, params, field):
+    assert field in problem(trail_client, **params)
 
 
-def test_every_event_carries_its_hash_and_the_one_before_it(client, trail):
+def test_every_event_carries_its_hash_and_the_one_before_it(trail_client, trail):
     for debtor in PHONES:
-        events = get(client, debtor_id=debtor, limit=1000)["events"]
+        events = get_events(trail_client, debtor_id=debtor, limit=1000)["events"]
         assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
         assert all(re.fullmatch(r"[0-9a-f]{64}", e["hash"]) for e in events)
         assert events[0]["prev_hash"] == "0" * 64
         assert [e["prev_hash"] for e in events[1:]] == [e["hash"] for e in events[:-1]]
-    across = get(client, **WEEK_PARAMS, limit=1000)["events"]
+    across = get_events(trail_client, **WEEK_PARAMS, limit=1000)["events"]
     assert all({"hash", "prev_hash"} <= set(e) for e in across)
 
 
@@ -444,38 +333,39 @@ def test_the_product_has_no_scan_anywhere():
     assert offending == []
 
 
-def test_every_read_of_the_trail_is_a_query(client, gateway, trail, clock):
+def test_every_read_of_the_trail_is_a_query(trail_client, trail_gateway, trail, clock):
     operations: list[str] = []
 
     def record(model: Any, **_: Any) -> None:
         operations.append(model.name)
 
-    gateway.clients.dynamodb.meta.events.register("before-call.dynamodb.*", record)
+    trail_gateway.clients.dynamodb.meta.events.register("before-call.dynamodb.*", record)
     try:
-        for params in [*(p.values[0] for p in FILTERS), {}, {"to": "2026-03-05"}]:
-            every_page(client, **params, limit=3)
-        every_page(client, **WEEK_PARAMS, order="desc", limit=2)
-        assert json.loads(client.http.get("/v1/audit/verify?debtor_id=d-1").body)["ok"] is True
-        verified = json.loads(client.http.get("/v1/audit/verify?" + urlencode(WEEK_PARAMS)).body)
+        listings = [*(cast(dict[str, Any], p.values[0]) for p in FILTERS), {}, {"to": "2026-03-05"}]
+        for params in listings:
+            every_page(trail_client, **params, limit=3)
+        every_page(trail_client, **WEEK_PARAMS, order="desc", limit=2)
+        assert json.loads(trail_client.http.get("/v1/audit/verify?debtor_id=d-1").body)["ok"] is True
+        verified = json.loads(trail_client.http.get("/v1/audit/verify?" + urlencode(WEEK_PARAMS)).body)
         assert verified["ok"] is True and verified["chains"] == 2
-        audit_read.verify_range("local", MONDAY, NOW, gateway.deps)
+        audit_read.verify_range("local", MONDAY, NOW, trail_gateway.deps)
     finally:
-        gateway.clients.dynamodb.meta.events.unregister("before-call.dynamodb.*", record)
+        trail_gateway.clients.dynamodb.meta.events.unregister("before-call.dynamodb.*", record)
     assert operations.count("Query") > 50
     assert set(operations) <= {"Query", "GetItem"}, set(operations)
 
 
-def test_a_first_page_of_one_person_is_one_query(client, gateway, trail):
+def test_a_first_page_of_one_person_is_one_query(trail_client, trail_gateway, trail):
     queries: list[dict[str, Any]] = []
     hook = "provide-client-params.dynamodb.Query"
 
     def record(params: dict[str, Any], **_: Any) -> None:
         queries.append(params)
 
-    gateway.clients.dynamodb.meta.events.register(hook, record)
+    trail_gateway.clients.dynamodb.meta.events.register(hook, record)
     try:
-        page = get(client, debtor_id="d-1", limit=2)
+        page = get_events(trail_client, debtor_id="d-1", limit=2)
     finally:
-        gateway.clients.dynamodb.meta.events.unregister(hook, record)
+        trail_gateway.clients.dynamodb.meta.events.unregister(hook, record)
     assert len(page["events"]) == 2 and page["cursor"]
     assert len(queries) == 1 and "IndexName" not in queries[0]

@@ -6,17 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.integration.test_audit_query import (
-    LISTINGS,
-    NOW,
-    Clock,
-    build_trail,
-    contact,
-    every_page,
-    ids,
-    select,
-    stored,
-)
+from tests.support import LISTINGS, NOW, Clock, build_trail, contact, every_page, ids, select, stored
 
 
 @pytest.fixture

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
-import pytest
 from chalice.test import Client
 
 from chalicelib.adapters.dynamodb import read_body
-from chalicelib.services import dispatch
-from chalicelib.services.contacts import submit_contact
-from tests.conftest import make_request, utc
+from tests.support import utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
-
-
-@pytest.fixture
-def history(gateway) -> int:
-    for hour in range(4):
-        submit_contact(make_request(), gateway.deps, NOON_ATLANTA + timedelta(hours=hour))
-    dispatch.sweep_audit(gateway.deps, NOON_ATLANTA + timedelta(days=1))  # everything appended
-    return gateway.deps.ledgers.get("local", "d-1").seq
 
 
 def get(client: Client, path: str) -> dict:

@@ -12,14 +12,16 @@ from moto import mock_aws
 
 from chalicelib.adapters.dynamodb import ledger_from_image, unpack_outbox
 from chalicelib.bootstrap import Clients, Runtime, bootstrap
+from chalicelib.domain.model import Result
 from chalicelib.domain.policy import PolicySet
 from chalicelib.services import appender, audit_read
 from chalicelib.services.contacts import submit_contact
 from chalicelib.services.dispatch import sweep_audit
 from chalicelib.settings import Settings
-from tests.conftest import make_request, utc
-from tests.integration.aws import LedgerStream, count_calls, fail_calls, sent_sms
+from tests.integration.aws import count_calls, fail_calls, sent_sms
+from tests.support import make_request, utc
 from tools.local import provision
+from tools.local.ledger_stream import LedgerStream
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 
@@ -150,7 +152,7 @@ def test_an_outcome_for_a_refused_call_is_refused_not_lost_before_the_appender_r
     refused = submit_contact(request, streaming.deps, night)
     assert refused.status == "refused" and _stored(streaming) == []
     with pytest.raises(calls.NotAVoicePermitError):
-        calls.record_call_outcome("local", refused.contact_id, "conversation", streaming.deps, night)
+        calls.record_call_outcome("local", refused.contact_id, Result.CONVERSATION, streaming.deps, night)
 
 
 def test_verify_is_not_fooled_by_the_appender_running_between_its_reads(streaming, monkeypatch):

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from chalicelib.services import audit_read, dispatch, maintenance
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import make_request, utc
+from tests.support import make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 LATER = NOON_ATLANTA + timedelta(days=2)

@@ -17,11 +17,13 @@ from chalice.test import Client
 
 from chalicelib.adapters.dynamodb import read_body
 from chalicelib.domain.audit import Draft, event_hash, link
+from chalicelib.domain.events import EventType
+from chalicelib.domain.model import Result
 from chalicelib.domain.policy import canonical_json
 from chalicelib.services import anchors, audit_read, calls, dispatch, maintenance
 from chalicelib.services.contacts import submit_contact
 from chalicelib.services.unit_of_work import UnitOfWork
-from tests.conftest import make_request, utc
+from tests.support import make_request, utc
 
 MONDAY = utc(2026, 3, 2)
 AFTER_WEDNESDAY = utc(2026, 3, 5, 0, 20)  # the daily pass, once Wednesday is over and settled
@@ -157,7 +159,7 @@ def test_a_forged_event_appended_after_the_ledgers_head_is_found(client, gateway
     """Hashes hold no secret: anyone can link a well-formed event after the last one. The ledger's
     head, committed before any append, says the chain ends earlier."""
     head = week["d-1"][-1]
-    draft = Draft("sent", head["contact_id"], {"provider_message_id": "forged"}, "sms", "a-1")
+    draft = Draft(EventType.SENT, head["contact_id"], {"provider_message_id": "forged"}, "sms", "a-1")
     at = datetime.fromisoformat(head["at"])
     (forged,) = link([draft], tenant="local", debtor_id="d-1", seq=head["seq"], head=head["hash"], at=at)
     gateway.audit.append([forged])
@@ -331,7 +333,7 @@ def mixed_history(gateway: Any, contacts: int, start: datetime) -> tuple[datetim
             dispatch.sweep_audit(gateway.deps, now)
         person, channel = PEOPLE[i % 4], ("sms", "email", "voice")[i // 4 % 3]
         on_blocked = "defer" if i % 5 == 0 else "reject"
-        fields = {**person, "account_id": f"a-{i % 3}", "channel": channel, "on_blocked": on_blocked}
+        fields: dict[str, Any] = {**person, "account_id": f"a-{i % 3}", "channel": channel, "on_blocked": on_blocked}
         if channel == "email":
             fields["to"] = f"{person['debtor_id']}@example.com"
         if channel == "voice":
@@ -339,7 +341,7 @@ def mixed_history(gateway: Any, contacts: int, start: datetime) -> tuple[datetim
         result = submit_contact(make_request(**fields), gateway.deps, now)
         mix[f"{channel} {result.status.value}"] += 1
         if result.status.value == "permitted" and i % 2:
-            outcome = ("conversation", "voicemail", "unanswered")[i % 3]
+            outcome = (Result.CONVERSATION, Result.VOICEMAIL, Result.UNANSWERED)[i % 3]
             calls.record_call_outcome("local", result.contact_id, outcome, gateway.deps, now + timedelta(minutes=5))
             mix["call outcome"] += 1
     end = now + timedelta(days=1, minutes=20)

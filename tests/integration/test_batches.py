@@ -11,23 +11,10 @@ import pytest
 
 from chalicelib.domain.access import Role
 from chalicelib.entrypoints import batch_worker
-from tests.conftest import utc
 from tests.integration.aws import count_calls, fail_calls, sent_sms
+from tests.support import NOON_ATLANTA, batch_queue, batch_sms, deliver, waiting
 
-NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 JSON = {"Content-Type": "application/json"}
-
-
-def sms(debtor: str, **fields: Any) -> dict[str, Any]:
-    return {
-        "debtor_id": debtor,
-        "account_id": f"a-{debtor}",
-        "channel": "sms",
-        "to": "+14045550100",
-        "location": {"country": "US", "subdivision": "GA"},
-        "message": {"body": "Your payment is overdue. Reply STOP to opt out."},
-        **fields,
-    }
 
 
 @pytest.fixture(autouse=True)
@@ -39,39 +26,14 @@ def post_batch(client: Any, body: Any, **headers: str) -> Any:
     return client.http.post("/v1/contacts/batch", headers={**JSON, **headers}, body=json.dumps(body))
 
 
-def queue(gateway: Any) -> tuple[str, str]:
-    sqs = gateway.clients.sqs
-    url = sqs.get_queue_url(QueueName=gateway.settings.batch_queue)["QueueUrl"]
-    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-
-
-def deliver(gateway: Any) -> tuple[list[dict[str, Any]], Exception | None]:
-    """One SQS delivery (up to ten messages) through the batch worker, as Lambda would hand it over."""
-    url, arn = queue(gateway)
-    messages = gateway.clients.sqs.receive_message(
-        QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["ApproximateReceiveCount"]
-    ).get("Messages", [])
-    event = batch_worker.sqs_event(arn, "us-east-1", messages)
-    try:
-        batch_worker.handle_sqs(event, gateway.deps, gateway.batch_queue, lambda: NOON_ATLANTA)
-    except batch_worker.BatchIncompleteError as exc:
-        return messages, exc
-    gateway.batch_queue.delete_many([(m["MessageId"], m["ReceiptHandle"]) for m in messages])  # Lambda's own
-    return messages, None
-
-
-def waiting(gateway: Any) -> int:
-    url, _ = queue(gateway)
-    attributes = gateway.clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-    return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
-
-
 def status(client: Any, batch_id: str, **headers: str) -> Any:
     return client.http.get(f"/v1/contacts/batch/{batch_id}", headers=headers)
 
 
 def test_a_batch_is_queued_decided_one_by_one_and_reported(client, gateway):
-    accepted = post_batch(client, {"contacts": [sms("d-1"), sms("d-2"), sms("d-3", channel="voice", message=None)]})
+    accepted = post_batch(
+        client, {"contacts": [batch_sms("d-1"), batch_sms("d-2"), batch_sms("d-3", channel="voice", message=None)]}
+    )
     assert accepted.status_code == 202, accepted.body
     body = json.loads(accepted.body)
     assert (body["total"], body["queued"]) == (3, 3) and accepted.headers["Location"].endswith(body["batch_id"])
@@ -88,7 +50,9 @@ def test_a_batch_is_queued_decided_one_by_one_and_reported(client, gateway):
 
 
 def test_one_invalid_request_refuses_the_batch_naming_it_and_queues_nothing(client, gateway):
-    response = post_batch(client, {"contacts": [sms("d-1"), sms("d-2", to="+1555"), sms("d-3", colour="red")]})
+    response = post_batch(
+        client, {"contacts": [batch_sms("d-1"), batch_sms("d-2", to="+1555"), batch_sms("d-3", colour="red")]}
+    )
     assert response.status_code == 400
     problem = json.loads(response.body)
     assert [e["field"] for e in problem["errors"]] == ["contacts[1].to", "contacts[2].colour"]
@@ -97,7 +61,7 @@ def test_one_invalid_request_refuses_the_batch_naming_it_and_queues_nothing(clie
 
 
 def test_accept_valid_queues_the_valid_ones_and_keeps_the_others_as_invalid(client, gateway):
-    response = post_batch(client, {"contacts": [sms("d-1"), sms("d-2", to="+1555")], "accept_valid": True})
+    response = post_batch(client, {"contacts": [batch_sms("d-1"), batch_sms("d-2", to="+1555")], "accept_valid": True})
     body = json.loads(response.body)
     assert (response.status_code, body["queued"], body["rejected"][0]["index"]) == (202, 1, 1)
     deliver(gateway)
@@ -110,9 +74,9 @@ def test_accept_valid_queues_the_valid_ones_and_keeps_the_others_as_invalid(clie
     ("body", "field"),
     [
         ({"contacts": []}, "contacts"),
-        ({"contacts": [sms(f"d-{i}") for i in range(501)]}, "contacts"),
-        ({"contacts": [sms("d-1")], "priority": "high"}, "priority"),
-        ([sms("d-1")], "body"),
+        ({"contacts": [batch_sms(f"d-{i}") for i in range(501)]}, "contacts"),
+        ({"contacts": [batch_sms("d-1")], "priority": "high"}, "priority"),
+        ([batch_sms("d-1")], "body"),
     ],
 )
 def test_a_malformed_batch_is_a_400_naming_the_field(client, gateway, body, field):  # 501: 130 KB, under 5 MB
@@ -123,7 +87,7 @@ def test_a_malformed_batch_is_a_400_naming_the_field(client, gateway, body, fiel
 
 
 def test_a_failing_request_neither_fails_nor_repeats_the_others(client, gateway):
-    body = json.loads(post_batch(client, {"contacts": [sms("d-1"), sms("d-bad"), sms("d-3")]}).body)
+    body = json.loads(post_batch(client, {"contacts": [batch_sms("d-1"), batch_sms("d-bad"), batch_sms("d-3")]}).body)
     ledger = gateway.settings.ledger_table
     undo = fail_calls(
         gateway.clients.dynamodb,
@@ -140,7 +104,7 @@ def test_a_failing_request_neither_fails_nor_repeats_the_others(client, gateway)
     first = json.loads(status(client, body["batch_id"]).body)
     assert first["progress"] == {"total": 3, "done": 2, "by_status": {"sent": 2}} and len(sent_sms()) == 2
     # the redelivery decides only the request that failed
-    url, arn = queue(gateway)
+    url, arn = batch_queue(gateway)
     gateway.clients.sqs.change_message_visibility(
         QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"], VisibilityTimeout=0
     )
@@ -154,8 +118,8 @@ def test_a_failing_request_neither_fails_nor_repeats_the_others(client, gateway)
 
 
 def test_a_redelivered_request_is_recorded_once_and_sends_nothing_again(client, gateway):
-    body = json.loads(post_batch(client, {"contacts": [sms("d-1")]}).body)
-    url, arn = queue(gateway)
+    body = json.loads(post_batch(client, {"contacts": [batch_sms("d-1")]}).body)
+    url, arn = batch_queue(gateway)
     [message] = gateway.clients.sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
     event = batch_worker.sqs_event(arn, "us-east-1", [message])
     for _ in range(2):  # the first run's delete was lost: SQS delivers the message again
@@ -165,12 +129,12 @@ def test_a_redelivered_request_is_recorded_once_and_sends_nothing_again(client, 
 
 
 def test_a_request_that_fails_every_delivery_is_recorded_as_failed(client, gateway):
-    body = json.loads(post_batch(client, {"contacts": [sms("d-bad")]}).body)
+    body = json.loads(post_batch(client, {"contacts": [batch_sms("d-bad")]}).body)
     ledger = gateway.settings.ledger_table
     undo = fail_calls(
         gateway.clients.dynamodb, "BatchGetItem", "InternalServerError", lambda p: ledger in p["RequestItems"]
     )
-    url, arn = queue(gateway)
+    url, arn = batch_queue(gateway)
     try:
         [message] = gateway.clients.sqs.receive_message(QueueUrl=url, AttributeNames=["All"])["Messages"]
         message["Attributes"]["ApproximateReceiveCount"] = "5"  # the last delivery before the dead-letter queue
@@ -187,17 +151,19 @@ def test_a_request_that_fails_every_delivery_is_recorded_as_failed(client, gatew
 
 
 def test_the_same_idempotency_key_queues_a_batch_once(client, gateway):
-    first = json.loads(post_batch(client, {"contacts": [sms("d-1")]}, **{"Idempotency-Key": "campaign-7"}).body)
-    again = json.loads(post_batch(client, {"contacts": [sms("d-1")]}, **{"Idempotency-Key": "campaign-7"}).body)
+    first = json.loads(post_batch(client, {"contacts": [batch_sms("d-1")]}, **{"Idempotency-Key": "campaign-7"}).body)
+    again = json.loads(post_batch(client, {"contacts": [batch_sms("d-1")]}, **{"Idempotency-Key": "campaign-7"}).body)
     assert first["batch_id"] == again["batch_id"] and again["replayed"] is True
     assert waiting(gateway) == 1
 
 
 def test_a_request_key_names_the_same_contact_as_a_single_submit_with_that_key(client, gateway):
     single = json.loads(
-        client.http.post("/v1/contacts", headers={**JSON, "Idempotency-Key": "k-1"}, body=json.dumps(sms("d-1"))).body
+        client.http.post(
+            "/v1/contacts", headers={**JSON, "Idempotency-Key": "k-1"}, body=json.dumps(batch_sms("d-1"))
+        ).body
     )
-    body = json.loads(post_batch(client, {"contacts": [{**sms("d-1"), "idempotency_key": "k-1"}]}).body)
+    body = json.loads(post_batch(client, {"contacts": [{**batch_sms("d-1"), "idempotency_key": "k-1"}]}).body)
     deliver(gateway)
     [result] = json.loads(status(client, body["batch_id"]).body)["results"]
     assert result["contact_id"] == single["contact_id"] and result["duplicate"] is True and len(sent_sms()) == 1
@@ -207,7 +173,7 @@ def test_batches_are_seen_by_their_tenant_and_agency_only(client, gateway, ring)
     from tests.auth import KeyRing
 
     agency_a = ring.bearer(Role.SUBMITTER, "agency-a")
-    body = json.loads(post_batch(client, {"contacts": [sms("d-1")]}, **agency_a).body)
+    body = json.loads(post_batch(client, {"contacts": [batch_sms("d-1")]}, **agency_a).body)
     assert status(client, body["batch_id"], **agency_a).status_code == 200
     assert status(client, body["batch_id"], **ring.bearer(Role.SUBMITTER, "agency-b")).status_code == 404
     assert status(client, body["batch_id"], **ring.bearer(Role.COMPLIANCE)).status_code == 200
@@ -221,13 +187,13 @@ def test_batches_are_seen_by_their_tenant_and_agency_only(client, gateway, ring)
 def test_long_messages_are_queued_in_sends_sqs_takes(client, gateway):
     # 54 KB each once escaped: ten of them would be over SendMessageBatch's 256 KB, so they go fewer at a time
     long = {"body": "您的账单已逾期 Reply STOP to opt out. " + "逾" * 9000}
-    contacts = [sms(f"d-{i}", channel="email", to=f"p{i}@example.com", message=long) for i in range(150)]
+    contacts = [batch_sms(f"d-{i}", channel="email", to=f"p{i}@example.com", message=long) for i in range(150)]
     raw = json.dumps({"contacts": contacts}, ensure_ascii=False)
     response = client.http.post("/v1/contacts/batch", headers=JSON, body=raw)
     assert response.status_code == 202, response.body[:300]
     assert json.loads(response.body)["queued"] == 150
     assert waiting(gateway) == 50  # three a message: 54 KB each as the queue sends them (ASCII), under 256 KB
-    too_big = post_batch(client, {"contacts": [sms("d-1", metadata={"x": "y" * 3000})] * 2000})
+    too_big = post_batch(client, {"contacts": [batch_sms("d-1", metadata={"x": "y" * 3000})] * 2000})
     assert too_big.status_code == 413
 
 
@@ -240,7 +206,7 @@ def test_requests_sqs_did_not_take_are_failed_results_and_the_others_stand(clien
 
     undo = fail_calls(gateway.clients.sqs, "SendMessageBatch", "InternalError", second_call)
     try:
-        contacts = [sms(f"d-{i}") for i in range(150)]  # 15 messages: two SendMessageBatch calls
+        contacts = [batch_sms(f"d-{i}") for i in range(150)]  # 15 messages: two SendMessageBatch calls
         response = post_batch(client, {"contacts": contacts})
     finally:
         undo()
@@ -254,14 +220,14 @@ def test_requests_sqs_did_not_take_are_failed_results_and_the_others_stand(clien
 
 
 def test_an_idempotency_key_reused_for_other_requests_is_a_422(client, gateway):
-    post_batch(client, {"contacts": [sms("d-1")]}, **{"Idempotency-Key": "campaign-8"})
-    other = post_batch(client, {"contacts": [sms("d-2")]}, **{"Idempotency-Key": "campaign-8"})
+    post_batch(client, {"contacts": [batch_sms("d-1")]}, **{"Idempotency-Key": "campaign-8"})
+    other = post_batch(client, {"contacts": [batch_sms("d-2")]}, **{"Idempotency-Key": "campaign-8"})
     assert other.status_code == 422 and json.loads(other.body)["errors"][0]["field"] == "Idempotency-Key"
     assert waiting(gateway) == 1
 
 
 def test_two_requests_of_a_batch_cannot_share_an_idempotency_key(client, gateway):
-    body = {"contacts": [{**sms("d-1"), "idempotency_key": "k"}, {**sms("d-2"), "idempotency_key": "k"}]}
+    body = {"contacts": [{**batch_sms("d-1"), "idempotency_key": "k"}, {**batch_sms("d-2"), "idempotency_key": "k"}]}
     response = post_batch(client, body)
     assert response.status_code == 400
     assert json.loads(response.body)["errors"] == [
@@ -270,21 +236,21 @@ def test_two_requests_of_a_batch_cannot_share_an_idempotency_key(client, gateway
 
 
 def test_with_accept_valid_a_request_that_is_not_an_object_is_only_that_requests_problem(client, gateway):
-    response = post_batch(client, {"contacts": [sms("d-1"), "not a request", 7], "accept_valid": True})
+    response = post_batch(client, {"contacts": [batch_sms("d-1"), "not a request", 7], "accept_valid": True})
     body = json.loads(response.body)
     assert (response.status_code, body["queued"], [r["index"] for r in body["rejected"]]) == (202, 1, [1, 2])
 
 
 def test_error_lists_stay_bounded_whatever_a_request_holds(client, gateway):
-    noisy = {**sms("d-2"), **{f"unknown_{i}": i for i in range(800)}}
-    response = post_batch(client, {"contacts": [sms("d-1"), noisy], "accept_valid": True})
+    noisy = {**batch_sms("d-2"), **{f"unknown_{i}": i for i in range(800)}}
+    response = post_batch(client, {"contacts": [batch_sms("d-1"), noisy], "accept_valid": True})
     assert response.status_code == 202
     [rejected] = json.loads(response.body)["rejected"]
     assert len(rejected["errors"]) == 10 and len(response.body) < 5000
 
 
 def test_a_batch_with_no_result_for_half_an_hour_is_stalled(client, gateway):
-    body = json.loads(post_batch(client, {"contacts": [sms("d-1")]}).body)
+    body = json.loads(post_batch(client, {"contacts": [batch_sms("d-1")]}).body)
     gateway.clock = lambda: NOON_ATLANTA + timedelta(minutes=31)
     assert json.loads(status(client, body["batch_id"]).body)["status"] == "stalled"
 
@@ -293,7 +259,7 @@ def test_the_batch_queue_moves_a_message_to_its_dead_letters_after_the_workers_l
     from chalicelib.services import batches
     from tools.local import provision
 
-    url, _ = queue(gateway)
+    url, _ = batch_queue(gateway)
     redrive = gateway.clients.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["RedrivePolicy"])["Attributes"]
     policy = json.loads(redrive["RedrivePolicy"])
     assert policy["maxReceiveCount"] == provision.BATCH_MAX_RECEIVES > batches.MAX_DELIVERIES

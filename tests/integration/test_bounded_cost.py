@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from chalicelib.services.contacts import submit_contact
 from chalicelib.services.dispatch import sweep_audit
-from tests.conftest import make_request, utc
 from tests.integration.aws import count_calls
+from tests.support import make_request, utc
 
 START = utc(2026, 1, 5, 17, 0)
 

@@ -20,8 +20,8 @@ from chalicelib.domain.audit import event_hash
 from chalicelib.domain.policy import PolicySet, canonical_json
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import make_request, utc
 from tests.integration.aws import module_gateway
+from tests.support import make_request, utc
 from tools.cli.bundle import verify_bundle
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)

@@ -12,42 +12,19 @@ import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 from chalice.test import Client
-from requests.structures import CaseInsensitiveDict
 
 from chalicelib.bootstrap import Runtime
 from chalicelib.domain.access import Role
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import make_request, utc
+from tests.support import CLI_URL, LATER, ChaliceAdapter, make_request, utc
 from tools.cli.main import main
 
-URL = "http://gateway.test"
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
-
-
-class ChaliceAdapter(requests.adapters.BaseAdapter):
-    def __init__(self, client: Client) -> None:
-        super().__init__()
-        self.client = client
-
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        parts = urlsplit(request.url)
-        body = request.body.encode() if isinstance(request.body, str) else request.body or b""
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        answer = self.client.http.request(str(request.method), path, headers=dict(request.headers), body=body)
-        response = requests.Response()
-        response.status_code, response.url, response.request = answer.status_code, str(request.url), request
-        response.headers = CaseInsensitiveDict(answer.headers)
-        response._content = answer.body
-        return response
-
-    def close(self) -> None:
-        pass
 
 
 @pytest.fixture
@@ -60,20 +37,10 @@ def session(client: Client, gateway: Runtime, monkeypatch: pytest.MonkeyPatch) -
             exports.run_export("local", export_id, gateway.deps, lambda: datetime.now(UTC))
 
     routed = requests.Session()
-    routed.mount(URL, ChaliceAdapter(client))
+    routed.mount(CLI_URL, ChaliceAdapter(client))
     routed.hooks["response"].append(run_queued_export)
-    monkeypatch.setenv("GATEWAY_URL", URL)
+    monkeypatch.setenv("GATEWAY_URL", CLI_URL)
     return routed
-
-
-@pytest.fixture
-def history(gateway: Runtime) -> int:
-    for hour in range(4):
-        submit_contact(make_request(), gateway.deps, NOON_ATLANTA + timedelta(hours=20 * hour))
-    later = NOON_ATLANTA + timedelta(days=5)
-    dispatch.sweep_audit(gateway.deps, later)
-    maintenance.audit_pass(gateway.deps, ["local"], later)
-    return gateway.deps.ledgers.get("local", "d-1").seq
 
 
 def run(session: requests.Session | None, *argv: str) -> int:
@@ -198,3 +165,20 @@ def test_an_unreachable_gateway_asks_whether_the_stack_is_up(capsys):
 def test_export_verify_of_a_missing_folder_exits_2(tmp_path: Path, capsys):
     assert run(None, "export", "verify", str(tmp_path / "nowhere")) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_range_verify_reports_a_chain_the_trail_lost_entirely(session, gateway: Runtime, capsys):
+    for debtor in ("d-1", "d-2"):
+        submit_contact(make_request(debtor_id=debtor), gateway.deps, NOON_ATLANTA)
+    dispatch.sweep_audit(gateway.deps, LATER)
+    maintenance.audit_pass(gateway.deps, ["local"], LATER)
+    dynamodb, settings = gateway.clients.dynamodb, gateway.settings
+    for event in gateway.deps.audit.for_person("local", "d-2"):
+        key = {"pk": {"S": "local#d-2"}, "seq": {"N": str(event["seq"])}}
+        dynamodb.delete_item(TableName=settings.audit_table, Key=key)
+    dynamodb.delete_item(TableName=settings.ledger_table, Key={"pk": {"S": "local#d-2"}})
+
+    assert run(session, "audit", "verify", "--from", "2026-03-02", "--to", "2026-03-02") == 1
+    out = capsys.readouterr().out
+    assert "BROKEN chain " in out and "has no events in the trail" in out
+    assert "FAILED: 1 broken chain(s)" in out

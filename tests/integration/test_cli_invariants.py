@@ -7,7 +7,7 @@ import json
 
 from chalicelib.adapters.dynamodb import body_text
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import make_request, utc
+from tests.support import make_request, utc
 from tools.cli.main import main
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)

@@ -13,8 +13,7 @@ import requests
 from chalicelib.domain.access import Role
 from chalicelib.http import models as api
 from tests.integration.aws import sent_sms
-from tests.integration.test_batches import NOON_ATLANTA, deliver, sms, waiting
-from tests.integration.test_cli_audit import URL, ChaliceAdapter
+from tests.support import CLI_URL, NOON_ATLANTA, ChaliceAdapter, batch_sms, deliver, waiting
 from tools.cli import campaign
 from tools.cli.main import main
 
@@ -31,9 +30,9 @@ def session(client: Any, gateway: Any, ring: Any, monkeypatch: pytest.MonkeyPatc
 
     gateway.clock = lambda: NOON_ATLANTA
     routed = requests.Session()
-    routed.mount(URL, ChaliceAdapter(client))
+    routed.mount(CLI_URL, ChaliceAdapter(client))
     routed.hooks["response"].append(drain)
-    monkeypatch.setenv("GATEWAY_URL", URL)
+    monkeypatch.setenv("GATEWAY_URL", CLI_URL)
     monkeypatch.setenv("GATEWAY_API_KEY", ring.key(Role.SUBMITTER))
     monkeypatch.setattr(campaign.time, "sleep", lambda seconds: None)
     return routed
@@ -47,7 +46,9 @@ def write(tmp_path: Path, requests_: list[dict[str, Any]]) -> Path:
 
 def test_a_campaign_is_posted_in_batches_of_500_and_summarised(session, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(campaign, "BATCH", 2)  # three batches from five requests
-    people = [sms(f"d-{i}") for i in range(4)] + [sms("d-4", location={"country": "US", "subdivision": "MA"})]
+    people = [batch_sms(f"d-{i}") for i in range(4)] + [
+        batch_sms("d-4", location={"country": "US", "subdivision": "MA"})
+    ]
     path = write(tmp_path, people)
     assert main(["submit", str(path)], session=session) == 0
     out = capsys.readouterr().out
@@ -63,7 +64,7 @@ def test_a_campaign_is_posted_in_batches_of_500_and_summarised(session, tmp_path
 
 def test_the_summary_counts_refusals_by_rule(session, tmp_path, capsys):
     no_notice = {"body": "Pay today."}  # Reg F 1006.6(e): every text tells how to opt out
-    path = write(tmp_path, [sms("d-1"), sms("d-2", message=no_notice)])
+    path = write(tmp_path, [batch_sms("d-1"), batch_sms("d-2", message=no_notice)])
     assert main(["submit", str(path)], session=session) == 0
     out = capsys.readouterr().out
     assert "by status: blocked 1, sent 1" in out
@@ -71,7 +72,7 @@ def test_the_summary_counts_refusals_by_rule(session, tmp_path, capsys):
 
 
 def test_an_invalid_line_refuses_its_batch_with_the_request_named(session, tmp_path, capsys):
-    path = write(tmp_path, [sms("d-1"), sms("d-2", to="+1555")])
+    path = write(tmp_path, [batch_sms("d-1"), batch_sms("d-2", to="+1555")])
     assert main(["submit", str(path)], session=session) == 2
     assert "contacts[1].to" in capsys.readouterr().err
     assert main(["submit", str(path), "--accept-valid"], session=session) == 0
@@ -102,7 +103,7 @@ def test_fixing_one_line_and_posting_again_sends_only_the_fixed_request(
     session, gateway, tmp_path, capsys, monkeypatch
 ):
     monkeypatch.setattr(campaign, "BATCH", 3)
-    people = [sms(f"d-{i}") for i in range(5)]
+    people = [batch_sms(f"d-{i}") for i in range(5)]
     broken = [*people[:4], {**people[4], "to": "+1555"}]
     assert main(["submit", str(write(tmp_path, broken))], session=session) == 2  # the second batch is refused
     capsys.readouterr()
@@ -115,6 +116,6 @@ def test_fixing_one_line_and_posting_again_sends_only_the_fixed_request(
 
 
 def test_identical_lines_are_separate_requests(session, tmp_path, capsys):
-    path = write(tmp_path, [sms("d-1"), sms("d-1")])
+    path = write(tmp_path, [batch_sms("d-1"), batch_sms("d-1")])
     assert main(["submit", str(path)], session=session) == 0
     assert "by status: sent 2" in capsys.readouterr().out and len(sent_sms()) == 2

@@ -6,11 +6,12 @@ import pytest
 
 from chalicelib.domain.audit import verify_chain
 from chalicelib.domain.errors import StorageUnavailableError
+from chalicelib.domain.model import Result
 from chalicelib.services import dispatch, ids
 from chalicelib.services.calls import record_call_outcome
 from chalicelib.services.contacts import get_contact, submit_contact
-from tests.conftest import TENANT, make_request, utc
 from tests.integration.aws import fail_calls, sent_email, sent_sms
+from tests.support import TENANT, make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 NIGHT_ATLANTA = utc(2026, 3, 3, 3, 0)  # 22:00 in Atlanta
@@ -109,7 +110,7 @@ def test_conversation_outcome_locks_calls_for_seven_days(gateway):
     voice = make_request(channel="voice", message=None)
     permit = submit_contact(voice, gateway.deps, NOON_ATLANTA)
     assert permit.status == "permitted"
-    record_call_outcome(TENANT, permit.contact_id, "conversation", gateway.deps, NOON_ATLANTA)
+    record_call_outcome(TENANT, permit.contact_id, Result.CONVERSATION, gateway.deps, NOON_ATLANTA)
     refused = submit_contact(voice, gateway.deps, utc(2026, 3, 8, 17, 0))
     assert refused.status == "refused"
     assert refused.decision.reasons[0].rule == "us-federal/call-after-conversation"
@@ -121,11 +122,11 @@ def test_not_connected_call_stops_counting(gateway):
     for day in range(1, 8):
         permit = submit_contact(voice, gateway.deps, utc(2026, 4, day, 15, 0))
         assert permit.status == "permitted"
-        result = "not_connected" if day == 7 else "unanswered"
+        result = Result.NOT_CONNECTED if day == 7 else Result.UNANSWERED
         record_call_outcome(TENANT, permit.contact_id, result, gateway.deps, utc(2026, 4, day, 15, 5))
     again = submit_contact(voice, gateway.deps, utc(2026, 4, 7, 16, 0))
     assert again.status == "permitted"
-    record_call_outcome(TENANT, again.contact_id, "unanswered", gateway.deps, utc(2026, 4, 7, 16, 5))
+    record_call_outcome(TENANT, again.contact_id, Result.UNANSWERED, gateway.deps, utc(2026, 4, 7, 16, 5))
     eighth = submit_contact(voice, gateway.deps, utc(2026, 4, 7, 17, 0))
     assert eighth.status == "refused"
     assert eighth.decision.not_before == utc(2026, 4, 8, 12, 0)
@@ -183,7 +184,7 @@ def test_a_call_outcome_is_final(gateway):
     from chalicelib.services.calls import OutcomeAlreadyReportedError
 
     permit = submit_contact(make_request(channel="voice", message=None), gateway.deps, NOON_ATLANTA)
-    record_call_outcome(TENANT, permit.contact_id, "conversation", gateway.deps, NOON_ATLANTA)
-    record_call_outcome(TENANT, permit.contact_id, "conversation", gateway.deps, NOON_ATLANTA)  # same: fine
+    record_call_outcome(TENANT, permit.contact_id, Result.CONVERSATION, gateway.deps, NOON_ATLANTA)
+    record_call_outcome(TENANT, permit.contact_id, Result.CONVERSATION, gateway.deps, NOON_ATLANTA)  # same: fine
     with pytest.raises(OutcomeAlreadyReportedError):
-        record_call_outcome(TENANT, permit.contact_id, "not_connected", gateway.deps, NOON_ATLANTA)
+        record_call_outcome(TENANT, permit.contact_id, Result.NOT_CONNECTED, gateway.deps, NOON_ATLANTA)

@@ -22,10 +22,11 @@ from chalicelib.domain.errors import DuplicateContactError
 from chalicelib.services import dispatch, exports, inbound
 from chalicelib.services.contacts import submit_contact
 from chalicelib.services.export_bundle import ExportSpec
-from tests.conftest import TENANT, make_request, utc
-from tests.integration.aws import GATEWAY_CLIENTS, LedgerStream, stream_gateway
+from tests.integration.aws import GATEWAY_CLIENTS, stream_gateway
+from tests.support import TENANT, make_request, utc
 from tools import invariants
 from tools.local.faults import Crash, FaultInjector
+from tools.local.ledger_stream import LedgerStream
 from tools.local.motoserver import sent_messages
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
@@ -35,7 +36,7 @@ NUMBER = "+14045550100"
 
 
 @contextmanager
-def stack(policies: Any) -> Iterator[tuple[Runtime, FaultInjector, LedgerStream]]:
+def crashable_stack(policies: Any) -> Iterator[tuple[Runtime, FaultInjector, LedgerStream]]:
     with stream_gateway(policies, "crash-test-key") as gateway:
         injector = FaultInjector()
         for name in GATEWAY_CLIENTS:
@@ -72,7 +73,7 @@ def texts_to(number: str) -> list[str]:
 
 def crash_points(policies: Any, setup: Callable[..., Any], flow: Callable[..., Any]) -> int:
     """How many AWS calls ``flow`` makes after ``setup``."""
-    with stack(policies) as (gateway, injector, stream):
+    with crashable_stack(policies) as (gateway, injector, stream):
         state = setup(gateway, stream)
         injector.calls.clear()
         flow(gateway, state)
@@ -81,7 +82,7 @@ def crash_points(policies: Any, setup: Callable[..., Any], flow: Callable[..., A
 
 def run_crashing(policies: Any, setup: Callable[..., Any], flow: Callable[..., Any], k: int) -> Any:
     """A fresh stack; ``flow`` dies right after its k-th call. Yields the stack for the checks."""
-    gateway_stack = stack(policies)
+    gateway_stack = crashable_stack(policies)
     gateway, injector, stream = gateway_stack.__enter__()
     state = setup(gateway, stream)
     injector.add("crash-after", skip=k - 1, times=1)

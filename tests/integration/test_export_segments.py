@@ -4,9 +4,10 @@ Either way each chain comes whole, in order, once; a missing event leaves a gap 
 from __future__ import annotations
 
 from chalicelib.domain.audit import Draft, link, verify_chain
+from chalicelib.domain.events import EventType
 from chalicelib.services import export_bundle
-from tests.conftest import utc
 from tests.integration.aws import count_calls
+from tests.support import utc
 
 AT = utc(2026, 3, 2, 9, 0)
 LENGTHS = {"d-a": 1, "d-b": 3, "d-c": 40, "d-d": 24, "d-e": 25, "d-f": 60, "d-g": 2}
@@ -14,7 +15,7 @@ LENGTHS = {"d-a": 1, "d-b": 3, "d-c": 40, "d-d": 24, "d-e": 25, "d-f": 60, "d-g"
 
 def _store(gateway) -> None:
     for debtor, length in LENGTHS.items():
-        drafts = [Draft("decided", f"c-{debtor}-{n}", {"n": n}, "sms", "acct-1") for n in range(length)]
+        drafts = [Draft(EventType.DECIDED, f"c-{debtor}-{n}", {"n": n}, "sms", "acct-1") for n in range(length)]
         gateway.audit.append(link(drafts, tenant="local", debtor_id=debtor, seq=0, head="0" * 64, at=AT))
 
 

@@ -24,7 +24,7 @@ from chalicelib import resources
 from chalicelib.domain.audit import event_hash
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import make_request, utc
+from tests.support import Clock, make_request, utc
 
 MONDAY = utc(2026, 3, 2)
 NOW = utc(2026, 3, 5, 12)  # Thursday: Monday to Wednesday are anchored
@@ -43,23 +43,15 @@ CONTACTS = [
 ]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> Any:
-        return self.now
-
-
 @pytest.fixture
 def clock(gateway: Any) -> Clock:
-    clock = Clock()
+    clock = Clock(NOW)
     gateway.clock = clock
     return clock
 
 
 @pytest.fixture
-def history(gateway: Any, clock: Clock) -> dict[str, list[dict[str, Any]]]:
+def trails(gateway: Any, clock: Clock) -> dict[str, list[dict[str, Any]]]:
     for hours, account, channel, on_blocked in CONTACTS:
         fields: dict[str, Any] = {"account_id": account, "channel": channel, "on_blocked": on_blocked}
         fields["to"] = EMAIL if channel == "email" else PHONE
@@ -167,7 +159,7 @@ def test_a_bad_export_request_is_a_400_naming_the_field_and_queues_nothing(clien
     assert queued(gateway) == []
 
 
-def test_an_export_is_accepted_queued_and_polled(client, gateway, history):
+def test_an_export_is_accepted_queued_and_polled(client, gateway, trails):
     response = post(client, {"debtor_id": "d-1", "formats": ["jsonl", "csv", "pdf"]})
     assert response.status_code == 202
     body = json.loads(response.body)
@@ -179,9 +171,9 @@ def test_an_export_is_accepted_queued_and_polled(client, gateway, history):
     assert "files" not in job
 
 
-def test_the_worker_finishes_the_job_with_counts_and_a_url_for_every_file(client, gateway, history):
+def test_the_worker_finishes_the_job_with_counts_and_a_url_for_every_file(client, gateway, trails):
     job = export(client, gateway, {"debtor_id": "d-1", "formats": ["jsonl", "csv", "pdf"]})
-    events = history["d-1"]
+    events = trails["d-1"]
     assert job["status"] == "done"
     assert (job["counts"]["events"], job["counts"]["redacted"]) == (len(events), 0)
     by_channel = job["counts"]["by_channel_and_outcome"]
@@ -202,7 +194,7 @@ def test_the_worker_finishes_the_job_with_counts_and_a_url_for_every_file(client
     assert (chain["first_seq"], chain["last_seq"], chain["head_hash"]) == (1, events[-1]["seq"], events[-1]["hash"])
 
 
-def test_the_published_key_verifies_the_manifests_signature(client, gateway, history):
+def test_the_published_key_verifies_the_manifests_signature(client, gateway, trails):
     job = export(client, gateway, {"debtor_id": "d-1", "formats": ["jsonl"]})
     files = download(job)
     published = get(client, "/v1/exports/public-key")
@@ -221,7 +213,7 @@ def test_the_published_key_verifies_the_manifests_signature(client, gateway, his
         key.verify(files["manifest.sig"], bytes([signed[0] ^ 1]) + signed[1:], ec.ECDSA(hashes.SHA256()))
 
 
-def test_a_redelivered_message_changes_neither_the_job_nor_its_files(client, gateway, history):
+def test_a_redelivered_message_changes_neither_the_job_nor_its_files(client, gateway, trails):
     response = post(client, {"debtor_id": "d-1", "formats": ["jsonl", "csv"]})
     export_id = json.loads(response.body)["export_id"]
     bodies = queued(gateway)
@@ -246,7 +238,7 @@ def test_a_redelivered_message_changes_neither_the_job_nor_its_files(client, gat
     assert not {"PutObject", "CreateMultipartUpload", "UploadPart"} & set(calls)
 
 
-def test_an_unknown_export_is_404_and_an_expired_one_410(client, gateway, history, clock):
+def test_an_unknown_export_is_404_and_an_expired_one_410(client, gateway, trails, clock):
     assert get(client, "/v1/exports/ex_20260305120000_0123456789", status=404)["status"] == 404
     assert get(client, "/v1/exports/-not-an-id", status=400)["status"] == 400
     job = export(client, gateway, {"debtor_id": "d-1", "formats": ["csv"]})
@@ -257,7 +249,7 @@ def test_an_unknown_export_is_404_and_an_expired_one_410(client, gateway, histor
     assert "expired" in gone["detail"]
 
 
-def test_the_pdf_shows_each_contact_masked_with_its_message_decision_and_rules(client, gateway, history):
+def test_the_pdf_shows_each_contact_masked_with_its_message_decision_and_rules(client, gateway, trails):
     job = export(client, gateway, {"debtor_id": "d-1", "formats": ["pdf"]})
     text = pdf_text(download(job)["contact-history.pdf"])
     flat = " ".join(text.split())
@@ -265,7 +257,7 @@ def test_the_pdf_shows_each_contact_masked_with_its_message_decision_and_rules(c
     assert PHONE not in flat and EMAIL not in flat
     assert "Your payment on account a-1 is overdue." in flat
     assert "A statement for account a-2 is ready." in flat
-    decided = [e for e in history["d-1"] if e["type"] == "decided"]
+    decided = [e for e in trails["d-1"] if e["type"] == "decided"]
     rules = {r["rule"] for e in decided for r in e["data"]["reasons"]}
     assert rules and all(rule in flat for rule in rules)
     outcomes = {e["data"]["outcome"] for e in decided}
@@ -275,11 +267,11 @@ def test_the_pdf_shows_each_contact_masked_with_its_message_decision_and_rules(c
     assert "d-2" not in flat and "+1404•••0111" not in text  # nobody else's contacts
 
 
-def test_the_csv_has_one_row_per_event_with_masked_addresses_only(client, gateway, history):
+def test_the_csv_has_one_row_per_event_with_masked_addresses_only(client, gateway, trails):
     job = export(client, gateway, {"debtor_id": "d-1", "formats": ["csv"]})
     data = download(job)["events.csv"]
     rows = csv_rows(data)
-    events = history["d-1"]
+    events = trails["d-1"]
     assert [(r["debtor_id"], int(r["seq"]), r["type"]) for r in rows] == [
         (e["debtor_id"], e["seq"], e["type"]) for e in events
     ]
@@ -290,17 +282,17 @@ def test_the_csv_has_one_row_per_event_with_masked_addresses_only(client, gatewa
     assert PHONE not in text and "4045550100" not in text and EMAIL not in text and "jane.doe" not in text
 
 
-def test_an_account_export_shows_the_other_debt_only_as_linked_stubs(client, gateway, history):
+def test_an_account_export_shows_the_other_debt_only_as_linked_stubs(client, gateway, trails):
     job = export(client, gateway, {"account_id": "a-1", "formats": ["jsonl", "csv"]})
     files = download(job)
     lines = jsonl(files["events.jsonl"])
     full = [line for line in lines if not line.get("redacted")]
     stubs = [line for line in lines if line.get("redacted")]
-    d1 = history["d-1"]
+    d1 = trails["d-1"]
     first = next(e["seq"] for e in d1 if e.get("account_id") == "a-1")
     last = max(e["seq"] for e in d1 if e.get("account_id") == "a-1")
     segment = [e for e in d1 if first <= e["seq"] <= last]
-    d2 = history["d-2"]
+    d2 = trails["d-2"]
     assert [(x["debtor_id"], x["seq"]) for x in lines] == [(e["debtor_id"], e["seq"]) for e in segment + d2]
     assert {x["account_id"] for x in full} == {"a-1"}
     assert all(event_hash(x) == x["hash"] for x in full)

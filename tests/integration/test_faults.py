@@ -15,8 +15,8 @@ from chalicelib.domain.model import Result
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
 from chalicelib.settings import Settings, is_local
-from tests.conftest import TENANT, make_request, utc
 from tests.integration.aws import sent_email, sent_sms
+from tests.support import TENANT, make_request, utc
 from tools.local.faults import Crash, FaultInjector, client_wrap, from_spec
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)

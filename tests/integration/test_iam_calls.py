@@ -24,9 +24,10 @@ from chalicelib.entrypoints import batch_worker
 from chalicelib.services import pacing
 from chalicelib.settings import Settings
 from tests.auth import AuthedClient, KeyRing
-from tests.conftest import TENANT, utc
-from tests.integration.aws import GATEWAY_CLIENTS, LedgerStream, stream_gateway
+from tests.integration.aws import GATEWAY_CLIENTS, stream_gateway
+from tests.support import TENANT, utc
 from tools.infra import package
+from tools.local.ledger_stream import LedgerStream
 
 NIGHT_ATLANTA = utc(2026, 3, 2, 7, 0)  # 02:00 in Atlanta: texts are deferred
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
@@ -116,7 +117,9 @@ def needs(service: str, operation: str, params: dict[str, Any], settings: Settin
 
 
 @pytest.fixture
-def stack(aws_env: None, policies: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Runtime, Any, Calls]]:
+def granted_stack(
+    aws_env: None, policies: Any, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Runtime, Any, Calls]]:
     import app as gateway_app
 
     with stream_gateway(policies, "iam-test-key") as gateway:
@@ -177,8 +180,8 @@ def _drain(gateway: Runtime, queue: str, calls: Calls) -> list[dict[str, Any]]:
     return taken
 
 
-def test_each_function_is_granted_every_call_it_makes(stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    gateway, client, calls = stack
+def test_each_function_is_granted_every_call_it_makes(granted_stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    gateway, client, calls = granted_stack
     stream = LedgerStream(gateway)
     calls.watch(stream.streams)
     now = [NIGHT_ATLANTA]

@@ -2,32 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from chalicelib.domain.inbound import Reply
 from chalicelib.services import inbound, suppression
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import TENANT, make_request, utc
 from tests.integration.aws import sent_sms
+from tests.support import NUMBER, TENANT, make_request, two_way_sms, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
-NUMBER = "+14045550100"
-
-
-def two_way_sms(body: str, message_id: str) -> str:
-    """An inbound SMS as AWS two-way SMS publishes it to the topic."""
-    return json.dumps(
-        {
-            "originationNumber": NUMBER,
-            "destinationNumber": "+18005550100",
-            "messageBody": body,
-            "inboundMessageId": message_id,
-            "messageKeyword": "",
-            "previousPublishedMessageId": "",
-        }
-    )
 
 
 def reply(gateway, body: str, message_id: str = "m-1") -> Reply:

@@ -10,7 +10,7 @@ from chalicelib.adapters.dynamodb import body_text
 from chalicelib.domain.model import ContactRecord, Result
 from chalicelib.services import inbound
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import make_request, utc
+from tests.support import make_request, utc
 from tools import invariants
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
@@ -122,6 +122,7 @@ def test_a_deferred_contact_nobody_handled_is_reported_until_the_dispatcher_runs
     night = utc(2026, 3, 2, 7, 0)
     deferred = submit_contact(make_request(debtor_id="d-6"), gateway.deps, night)
     due = deferred.decision.not_before
+    assert due is not None
     assert _full(gateway, due + timedelta(minutes=5), _provider()) == []  # within the grace
     (late,) = _full(gateway, due + timedelta(minutes=30), _provider())
     assert (late.kind, late.contact_id) == ("deferred-past-due", deferred.contact_id)
@@ -156,6 +157,7 @@ def test_a_call_placed_after_its_permit_lapsed_is_reported(gateway):
     from chalicelib.services import calls
 
     permit = submit_contact(make_request(channel="voice", message=None), gateway.deps, NOON_ATLANTA)
+    assert permit.decision.valid_until is not None
     lapsed = permit.decision.valid_until + timedelta(seconds=5)
     calls.record_call_outcome("local", permit.contact_id, Result.UNANSWERED, gateway.deps, lapsed, lapsed)
     report = invariants.check_people("local", ["d-1"], gateway.deps)

@@ -11,7 +11,7 @@ import pytest
 from chalicelib import resources
 from chalicelib.domain.inbound import Reply
 from chalicelib.entrypoints import topics
-from tests.conftest import utc
+from tests.support import utc
 from tools.local.stack import _from_sns, topic_handlers
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)

@@ -14,7 +14,7 @@ from chalice.test import Client
 
 from chalicelib import observability
 from chalicelib.services import exports
-from tests.conftest import utc
+from tests.support import utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 NUMBER, MASKED_NUMBER = "+14045550100", "+1404•••0100"
@@ -83,7 +83,7 @@ def every_logger_at_debug(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.L
 
 @pytest.fixture
 def day_of_logs(
-    client: Client, gateway: Any, every_logger_at_debug: pytest.LogCaptureFixture, capfd: Any, monkeypatch: Any
+    client: Any, gateway: Any, every_logger_at_debug: pytest.LogCaptureFixture, capfd: Any, monkeypatch: Any
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """Runs the day; answers what was captured (records as text, the Powertools handler's output, and anything
     else written to stdout or stderr) and the Powertools handler's lines as JSON.

@@ -10,8 +10,8 @@ from chalice.test import Client
 
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import TENANT, make_request, utc
 from tests.integration.aws import sent_sms
+from tests.support import TENANT, make_request, utc
 
 PATH = "/v1/debtors/d-1/preferences"
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)

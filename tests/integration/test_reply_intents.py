@@ -11,8 +11,8 @@ from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.inbound import Reply
 from chalicelib.services import dispatch, inbound, suppression
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import TENANT, make_request, utc
 from tests.integration.aws import sent_sms
+from tests.support import TENANT, make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 LATER = utc(2026, 3, 2, 18, 0)

@@ -16,7 +16,7 @@ from chalicelib.adapters.dynamodb import body_text
 from chalicelib.domain.errors import ConflictError
 from chalicelib.services import audit_read, dispatch, maintenance
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import make_request, utc
+from tests.support import make_request, utc
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST = utc(2026, 3, 2, 17)  # noon in Atlanta and Toronto

@@ -8,8 +8,8 @@ import pytest
 
 from chalicelib.services import feedback
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import TENANT, make_request, utc
 from tests.integration.aws import sent_email
+from tests.support import TENANT, make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 ADDRESS = "debtor@example.com"

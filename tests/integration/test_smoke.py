@@ -3,7 +3,7 @@ from __future__ import annotations
 from moto.backends import get_backend
 
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import make_request, utc
+from tests.support import make_request, utc
 
 
 def test_sends_sms_through_sns(gateway):

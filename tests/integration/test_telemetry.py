@@ -11,8 +11,8 @@ from typing import Any
 from chalicelib import telemetry
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import make_request, utc
 from tests.integration.aws import fail_calls
+from tests.support import make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 NIGHT_ATLANTA = utc(2026, 3, 2, 7, 0)
@@ -127,7 +127,7 @@ def test_adapters_and_handlers_run_in_subsegments_when_tracing_is_on() -> None:
 
     trace = FakeTrace()
     traced = telemetry.traced(Adapter, trace)  # type: ignore[arg-type]
-    assert telemetry.traced(traced, trace) is traced  # once only
+    assert telemetry.traced(traced, trace) is traced  # type: ignore[arg-type]  # once only
     assert traced().get("a") == "A"
     assert trace.log == [
         ("enter", "## test_adapters_and_handlers_run_in_subsegments_when_tracing_is_on.<locals>.Adapter.get"),

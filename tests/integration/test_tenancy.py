@@ -13,9 +13,8 @@ from chalicelib.domain.policy import build_policy_set
 from chalicelib.services import maintenance, suppression
 from chalicelib.services.contacts import submit_contact
 from tests.auth import KeyRing
-from tests.conftest import TENANT, make_request, pack_with, utc
 from tests.integration.aws import sent_email, sent_sms
-from tests.integration.test_inbound_sms import NUMBER, two_way_sms
+from tests.support import NUMBER, TENANT, make_request, pack_with, two_way_sms, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 OTHER = "other-lender"

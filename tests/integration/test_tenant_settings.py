@@ -15,8 +15,8 @@ from chalicelib.domain.events import Status
 from chalicelib.domain.model import Channel
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import TENANT, make_request, utc
 from tests.integration.aws import fail_calls, sent_sms
+from tests.support import TENANT, make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 JSON = {"Content-Type": "application/json"}

@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.services import suppression, unsubscribe
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import make_request, utc
+from tests.support import make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 

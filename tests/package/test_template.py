@@ -168,7 +168,7 @@ def test_functions_name_the_stage_resources_and_triggers_are_bound_to_them(templ
         assert function["Properties"]["Tracing"] == "Active"
         assert "${Stage}" in function["Properties"]["FunctionName"]["Fn::Sub"]
     events = {
-        logical: next(iter(f["Properties"].get("Events", {}).values()), {}).get("Properties", {})
+        logical: next(iter(f["Properties"].get("Events", {}).values()), {}).get("Properties", {})  # type: ignore[call-overload]
         for logical, f in functions.items()
     }
     assert events["AuditStream"]["Stream"] == {"Fn::GetAtt": ["LedgerTable", "StreamArn"]}

@@ -17,7 +17,7 @@ from chalicelib.domain import zones
 from chalicelib.domain.engine import evaluate
 from chalicelib.domain.model import ContactRequest, Decision, Outcome
 from chalicelib.domain.policy import PolicySet
-from tests.conftest import make_request, utc
+from tests.support import make_request, utc
 
 EASTERN_MOBILE = "+14045550100"  # Atlanta: America/New_York
 TORONTO = "+14165550100"

@@ -9,7 +9,7 @@ from chalicelib.domain.model import Result
 from chalicelib.services import calls, dispatch
 from chalicelib.services.contacts import submit_contact
 from chalicelib.services.unit_of_work import UnitOfWork
-from tests.conftest import TENANT, make_request, utc
+from tests.support import TENANT, make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 16, 16, 2)  # Monday 12:02 EDT
 LOCKOUT = "us-federal/call-after-conversation"

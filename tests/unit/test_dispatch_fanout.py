@@ -10,27 +10,12 @@ from datetime import datetime, timedelta
 
 from chalicelib.domain.model import Result
 from chalicelib.services import dispatch
-from chalicelib.services.contacts import submit_contact
 from chalicelib.services.unit_of_work import UnitOfWork
-from tests.conftest import TENANT, make_request, utc
 from tests.fakes import RecordingQueue
-
-NIGHT_ATLANTA = utc(2026, 3, 2, 11, 0)  # 06:00 EST: texts wait until 08:00
-EIGHT_ATLANTA = utc(2026, 3, 2, 13, 0)
-HERD = 120
+from tests.support import EIGHT_ATLANTA, HERD, NIGHT_ATLANTA, TENANT, herd
 
 
-def herd(deps: UnitOfWork) -> list[str]:
-    debtors = [f"d-{i}" for i in range(HERD)]
-    for debtor in debtors:
-        result = submit_contact(
-            make_request(debtor_id=debtor, to=f"+1404555{1000 + int(debtor[2:]):04d}"), deps, NIGHT_ATLANTA
-        )
-        assert result.status == "scheduled" and result.decision.not_before == EIGHT_ATLANTA
-    return debtors
-
-
-def test_a_herd_leaves_once_each_and_not_early_under_overlapping_ticks_and_redeliveries(deps: UnitOfWork) -> None:
+def test_a_herd_leaves_once_each_and_not_early_under_overlapping_ticks_and_redeliveries(deps) -> None:
     debtors, queue = herd(deps), RecordingQueue(NIGHT_ATLANTA)
     for offset in (-40, -30):  # two ticks before 08:00, overlapping: both enqueue the whole herd
         queue.now = EIGHT_ATLANTA + timedelta(seconds=offset)
@@ -55,7 +40,7 @@ def test_a_herd_leaves_once_each_and_not_early_under_overlapping_ticks_and_redel
         assert record.result is Result.SENT and record.at >= EIGHT_ATLANTA
 
 
-def test_a_message_that_comes_early_sends_nothing_and_goes_back_delayed_until_due(deps: UnitOfWork) -> None:
+def test_a_message_that_comes_early_sends_nothing_and_goes_back_delayed_until_due(deps) -> None:
     herd(deps)
     queue = RecordingQueue(NIGHT_ATLANTA)
     queue.now = early = EIGHT_ATLANTA - timedelta(seconds=5)

@@ -6,7 +6,7 @@ from chalicelib.domain.engine import evaluate
 from chalicelib.domain.model import Outcome
 from chalicelib.domain.policy import PolicySet, build_policy_set
 from chalicelib.domain.preferences import OpenDispute, Preferences
-from tests.conftest import make_request, pack_with, utc
+from tests.support import make_request, pack_with, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 OPENED = utc(2026, 3, 1, 15, 30)

@@ -18,7 +18,7 @@ from chalicelib.domain.engine import evaluate
 from chalicelib.domain.model import ContactRecord, ContactRequest, Decision, Outcome, Result
 from chalicelib.domain.policy import PolicySet, build_policy_set
 from chalicelib.domain.zones import resolve
-from tests.conftest import make_request, utc
+from tests.support import make_request, utc
 
 PROPERTY_SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -9,76 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tracemalloc
-from collections.abc import Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from chalicelib import policy_store
-from chalicelib.domain.audit import Draft, link, verify_chain
-from chalicelib.services import exports
-from tests.conftest import utc
-from tests.fakes import InMemoryObjects, unit_of_work
+from bench.export_memory import export
+from chalicelib.domain.audit import verify_chain
 from tools.cli.bundle import verify_bundle
-
-DAY = utc(2026, 3, 2, 0, 0)
-
-
-class GeneratedTrail:
-    """``chains`` debtors with ``per_chain`` events each, all on DAY, rebuilt on every read."""
-
-    def __init__(self, chains: int, per_chain: int) -> None:
-        self.chains, self.per_chain = chains, per_chain
-
-    def chain(self, index: int) -> list[dict[str, Any]]:
-        drafts = [
-            Draft(
-                "decided" if n % 2 else "requested",
-                f"ct_{index}_{n // 2}",
-                {"outcome": "allow", "to": "+14045550100", "policy_version": "ps-test"} if n % 2 else {"to": "x"},
-                "sms",
-                f"acct-{index % 3}",
-            )
-            for n in range(self.per_chain)
-        ]
-        return link(drafts, tenant="t", debtor_id=f"d-{index:06d}", seq=0, head="0" * 64, at=DAY + timedelta(hours=9))
-
-    def select(
-        self, *, tenant: str, by: str, value: str, **kwargs: Any
-    ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-        assert by == "day"
-        for index in range(self.chains):
-            for event in self.chain(index):
-                yield {"pk": f"t#{event['debtor_id']}", "seq": event["seq"]}, event
-
-    def segment(self, tenant: str, debtor_id: str, first_seq: int, last_seq: int) -> Iterator[dict[str, Any]]:
-        events = self.chain(int(debtor_id.removeprefix("d-")))
-        yield from events[first_seq - 1 : last_seq]
-
-    def by_keys(self, tenant: str, keys: list[tuple[str, int]]) -> list[dict[str, Any]]:
-        chains = {d: self.chain(int(d.removeprefix("d-"))) for d, _seq in keys}
-        return [chains[d][seq - 1] for d, seq in sorted(keys)]
-
-
-def export(chains: int, root: Path, per_chain: int = 100) -> tuple[dict[str, Any], int]:
-    deps = unit_of_work(
-        policy_store.load_sources(),
-        audit=GeneratedTrail(chains, per_chain),
-        export_files=InMemoryObjects(root),
-        anchors=None,
-    )
-    spec = exports.ExportSpec(start=DAY, end=DAY + timedelta(days=1), formats=("jsonl", "csv"))
-    tracemalloc.start()
-    try:
-        manifest = exports.write_export_bundle("t", "ex_memory", spec, deps, datetime(2026, 3, 3, tzinfo=DAY.tzinfo))
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    return manifest, peak
 
 
 def test_a_100k_event_export_streams_with_memory_independent_of_its_size(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ from chalicelib.domain.model import ContactRecord, Outcome
 from chalicelib.domain.policy import build_policy_set
 from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import TENANT, make_request, pack_with, utc
 from tests.fakes import InMemoryLedger
+from tests.support import TENANT, make_request, pack_with, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 NIGHT_ATLANTA = utc(2026, 3, 3, 3, 0)

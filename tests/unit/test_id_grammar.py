@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -39,7 +40,7 @@ def test_an_email_address_with_a_trailing_newline_is_refused():
 
 
 def test_a_quiet_hours_window_with_a_trailing_newline_is_refused():
-    rule = {"id": "x/quiet", "kind": "quiet_hours", "citation": "c", "message": "m"}
+    rule: dict[str, Any] = {"id": "x/quiet", "kind": "quiet_hours", "citation": "c", "message": "m"}
     rule["allowed"] = {"default": ["08:00-21:00\n"]}
     with pytest.raises(ValidationError, match="not HH:MM-HH:MM"):
         QuietHoursRule.model_validate(rule)

@@ -64,7 +64,9 @@ def zip_clocks() -> dict[str, dict[Clock, str]]:
     served: dict[str, dict[Clock, str]] = defaultdict(dict)
     for place in zipcodes.list_all():
         zone_clock = clock(place["timezone"]) if place["timezone"] else None
-        for area in place["area_codes"] if zone_clock else ():
+        if not zone_clock:
+            continue
+        for area in place["area_codes"]:
             if region_of(area) != "CA":
                 served[area].setdefault(zone_clock, f"{place['zip_code']} {place['city']}, {place['state']}")
     return served

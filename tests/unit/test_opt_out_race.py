@@ -12,8 +12,8 @@ import json
 from chalicelib.domain.ledger import Ledger
 from chalicelib.services import inbound
 from chalicelib.services.contacts import submit_contact
-from tests.conftest import make_request, utc
 from tests.fakes import InMemoryLedger
+from tests.support import make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 STOP = json.dumps({"originationNumber": "+14045550100", "destinationNumber": "+1800", "messageBody": "STOP"})

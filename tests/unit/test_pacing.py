@@ -17,9 +17,8 @@ from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
 from chalicelib.services.pacing import SETTINGS_TTL, Pacing
 from chalicelib.services.unit_of_work import UnitOfWork
-from tests.conftest import TENANT, make_request, utc
 from tests.fakes import InMemoryPacer, InMemorySettingsStore, RecordingQueue, RecordingSmsSender
-from tests.unit.test_dispatch_fanout import EIGHT_ATLANTA, HERD, NIGHT_ATLANTA, herd
+from tests.support import EIGHT_ATLANTA, HERD, NIGHT_ATLANTA, TENANT, herd, make_request, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 RATE = 10.0
@@ -70,7 +69,7 @@ def sent_records(deps: UnitOfWork, debtors: list[str]) -> list[Any]:
     return records
 
 
-def test_a_herd_is_paced_at_the_deployment_rate_sent_once_each_and_never_early(deps: UnitOfWork) -> None:
+def test_a_herd_is_paced_at_the_deployment_rate_sent_once_each_and_never_early(deps) -> None:
     debtors, queue, clock = herd(deps), RecordingQueue(NIGHT_ATLANTA), [EIGHT_ATLANTA]
     paced(deps)
     run(deps, queue, clock, seconds=30 + int(HERD / RATE) + 10)
@@ -108,7 +107,7 @@ def test_pacing_under_a_provider_throttle(deps: UnitOfWork) -> None:
         assert timedelta(seconds=1) <= wait < timedelta(minutes=1)
 
 
-def test_a_throttle_without_pacing_is_retried_later_and_never_counts_toward_the_attempt_bound(deps: UnitOfWork) -> None:
+def test_a_throttle_without_pacing_is_retried_later_and_never_counts_toward_the_attempt_bound(deps) -> None:
     deps.sms.fail_with = ThrottledDeliveryError("Throttling")
     first = submit_contact(make_request(), deps, NOON_ATLANTA)
     assert first is not None and first.status is Status.SCHEDULED
@@ -123,7 +122,7 @@ def test_a_throttle_without_pacing_is_retried_later_and_never_counts_toward_the_
     assert len(deps.sms.sent) == 1 and deps.ledgers.get(TENANT, "d-1").deferred == ()
 
 
-def test_a_contact_over_the_rate_is_scheduled_to_its_slot_whatever_on_blocked_says(deps: UnitOfWork) -> None:
+def test_a_contact_over_the_rate_is_scheduled_to_its_slot_whatever_on_blocked_says(deps) -> None:
     paced(deps, rate=1.0)
     woken: list[tuple[str, str, datetime]] = []
     deps.wake = lambda tenant, debtor_id, at: woken.append((tenant, debtor_id, at))
@@ -143,7 +142,7 @@ def test_a_contact_over_the_rate_is_scheduled_to_its_slot_whatever_on_blocked_sa
     assert len(deps.sms.sent) == 3 and len(deps.pacing.pacer.taken["@pace#sms#0"]) == taken  # type: ignore[union-attr]
 
 
-def test_a_contact_found_long_after_its_slot_queues_again(deps: UnitOfWork) -> None:
+def test_a_contact_found_long_after_its_slot_queues_again(deps) -> None:
     paced(deps, rate=1.0)
     for i in range(3):
         submit_contact(make_request(debtor_id=f"d-{i}"), deps, NOON_ATLANTA)

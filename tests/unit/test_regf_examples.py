@@ -15,7 +15,7 @@ import pytest
 from chalicelib.domain.engine import evaluate
 from chalicelib.domain.model import ContactRecord, ContactRequest, Decision, Outcome
 from chalicelib.domain.policy import PolicySet
-from tests.conftest import make_request, utc
+from tests.support import make_request, utc
 
 QUIET_HOURS = "us-federal/quiet-hours"
 FREQUENCY = "us-federal/call-frequency"

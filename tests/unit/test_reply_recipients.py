@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from chalicelib.domain.recipients import KEEP, MAX_DEBTORS, MAX_REPLIES_SEEN, SentTo, debtors, latest, remembered, seen
-from tests.conftest import utc
+from tests.support import utc
 
 NOW = utc(2026, 3, 2, 17, 0)
 

@@ -19,7 +19,7 @@ from chalicelib.services.report_pdf import (
     timeline,
     write_contact_history,
 )
-from tests.conftest import utc
+from tests.support import utc
 
 CHINESE = "您的账单已逾期，回复退订停止接收"
 QUIET_HOURS = {"rule": "quiet-hours", "citation": "12 CFR 1006.6(b)(1)(i)", "message": "before 8am in America/Chicago"}

@@ -49,7 +49,12 @@ def test_stored_replay_keys_keep_the_name_they_were_first_stored_under(aws_env) 
             BillingMode="PAY_PER_REQUEST",
         )
         calls: list[dict] = []
-        once = IdempotentSubmit(lambda payload: calls.append(payload) or {"status": 202}, client, "idempotency")
+
+        def submit(payload: dict) -> dict:
+            calls.append(payload)
+            return {"status": 202}
+
+        once = IdempotentSubmit(submit, client, "idempotency")
         payload = {"tenant": "t", "agency": None, "route": "contacts", "key": "k-1", "body": {"a": 1}}
         assert once(payload) == once(payload) == {"status": 202} and len(calls) == 1
         [item] = client.scan(TableName="idempotency")["Items"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalicelib.domain.engine import evaluate
 from chalicelib.domain.model import ContactRecord, Outcome
 from chalicelib.domain.policy import build_policy_set
-from tests.conftest import make_request, pack_with, utc
+from tests.support import make_request, pack_with, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 

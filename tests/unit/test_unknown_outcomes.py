@@ -13,7 +13,7 @@ from typing import Any
 from chalicelib.domain.engine import evaluate
 from chalicelib.domain.model import ContactRecord, Outcome, Result, possible_results
 from chalicelib.domain.policy import PolicySet, build_policy_set
-from tests.conftest import make_request, pack_with, utc
+from tests.support import make_request, pack_with, utc
 
 LOCKOUT = "us-federal/call-after-conversation"
 AU_WEEK = "au/contacts-per-week"

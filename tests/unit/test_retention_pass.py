@@ -1,4 +1,4 @@
-"""Defects found reviewing the audit read side (issue 5) that need no AWS."""
+"""The retention pass over a large tenant: it extends items as it reads them, a page at a time."""
 
 from __future__ import annotations
 
