@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
 from chalicelib.adapters.dynamodb import DynamoDBAuditTrail, utc_key
 from chalicelib.domain.audit import Draft, link
 from chalicelib.domain.errors import ConflictError
-from chalicelib.domain.events import EventType
+from chalicelib.domain.events import AuditEvent, EventType
 from chalicelib.domain.ports import AuditTrail
 from tests.contract.support import dynamodb_tables
 from tests.fakes import InMemoryAuditTrail
@@ -30,15 +30,15 @@ def audit(request: pytest.FixtureRequest, aws_env: None) -> Iterator[AuditTrail]
         yield DynamoDBAuditTrail(clients.dynamodb, settings.audit_table)
 
 
-def chain(debtor_id: str, at: datetime, *accounts: str, tenant: str = "t") -> list[dict[str, Any]]:
+def chain(debtor_id: str, at: datetime, *accounts: str, tenant: str = "t") -> list[AuditEvent]:
     """One event per account, an hour apart: a decision allowed, then a contact sent, in turn."""
-    events: list[dict[str, Any]] = []  # as the trail ports take them
+    events: list[AuditEvent] = []
     for n, account in enumerate(accounts):
         data = {"outcome": "allow"} if n % 2 == 0 else {}
         draft = Draft(EventType.DECIDED if n % 2 == 0 else EventType.SENT, f"c-{debtor_id}-{n}", data, "sms", account)
         head = events[-1]["hash"] if events else "0" * 64
         linked = link([draft], tenant=tenant, debtor_id=debtor_id, seq=n, head=head, at=at + timedelta(hours=n))
-        events += cast(list[dict[str, Any]], linked)
+        events += linked
     return events
 
 

@@ -14,7 +14,7 @@ from chalicelib.bootstrap import Runtime
 from chalicelib.domain.access import Role
 from chalicelib.domain.policy import PolicySet
 from tests.auth import AuthedClient, KeyRing
-from tests.conftest import utc
+from tests.support import Clock, utc
 
 # Massachusetts allows 2 texts a debt in 7 days, counted across every collector of the creditor's ledger.
 CAP = "us-ma/phone-and-text-frequency"
@@ -40,7 +40,7 @@ def post(client: AuthedClient, path: str, body: Any, key: dict[str, str], **head
 
 def texted_by_agency_a(gateway: Runtime, client: AuthedClient, ring: KeyRing) -> None:
     for at in A_TEXTS:
-        gateway.clock = lambda at=at: at
+        gateway.clock = Clock(at)
         assert post(client, "/v1/contacts", SMS, ring.bearer(Role.SUBMITTER, "agency-a"))["status"] == "sent"
     gateway.clock = lambda: LATER
 

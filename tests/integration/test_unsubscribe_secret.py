@@ -18,8 +18,8 @@ from chalicelib.domain.policy import PolicySet
 from chalicelib.services import unsubscribe
 from chalicelib.services.contacts import submit_contact
 from chalicelib.settings import Settings
-from tests.conftest import TENANT, make_request, utc
 from tests.integration.aws import sent_email
+from tests.support import TENANT, make_request, utc
 from tools.local import provision
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)

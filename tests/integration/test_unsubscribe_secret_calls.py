@@ -15,7 +15,7 @@ from chalicelib.bootstrap import Clients, Runtime, bootstrap
 from chalicelib.domain.policy import PolicySet
 from chalicelib.services.contacts import submit_contact
 from chalicelib.settings import Settings
-from tests.conftest import make_request, utc
+from tests.support import make_request, utc
 from tools.infra import package
 from tools.local import provision
 

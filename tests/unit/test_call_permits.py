@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from chalicelib.domain.events import AuditEvent
 from chalicelib.domain.model import Result
 from chalicelib.services import calls, dispatch
 from chalicelib.services.contacts import submit_contact
@@ -19,7 +20,7 @@ def permit(deps: UnitOfWork, at=NOON_ATLANTA, **overrides):
     return submit_contact(make_request(channel="voice", message=None, **overrides), deps, at)
 
 
-def events_of(deps: UnitOfWork, contact_id: str) -> list[dict]:
+def events_of(deps: UnitOfWork, contact_id: str) -> list[AuditEvent]:
     return [e for e in deps.audit.for_person(TENANT, "d-1") if e["contact_id"] == contact_id]
 
 
