@@ -51,7 +51,7 @@ class ContactRow:
     at: datetime  # aware, the time of the decision
     local_times: tuple[str, ...]  # already formatted, one per candidate zone
     channel: str
-    to_masked: str  # already masked
+    to_masked: str  # as the export shows it: masked, unless the export was asked unmasked
     message: str
     outcome: str
     status: str  # final status, or a call result; see category()
