@@ -137,6 +137,8 @@ def test_an_unmasked_export_holds_the_addresses_and_the_trail_keeps_its_reason(c
     assert PHONE in squeezed(pdf) and EMAIL in squeezed(pdf) and squeezed(SMS_TEXT) in squeezed(pdf)
     manifest = json.loads(files["manifest.json"])
     assert manifest["masked"] is False and manifest["unmasked_reason"] == REASON
+    job = json.loads(client.http.get(f"/v1/exports/{export_id}").body)
+    assert (job["masked"], job["reason"]) == (False, REASON)
     [event] = requested_events(gateway)
     assert event["contact_id"] == export_id
     assert event["data"]["masked"] is False and event["data"]["reason"] == REASON
@@ -174,3 +176,20 @@ def tamper_masked_content_hash(bundle: Path) -> int:
     rows[number - 1] = (json.dumps(line, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
     (bundle / "events.jsonl").write_bytes(b"".join(rows))
     return number
+
+
+def test_the_verifier_finds_a_whole_event_put_back_into_a_masked_bundle(client, gateway, contacted, tmp_path):
+    """The whole event links like its masked line (same hash): the manifest's promise is what catches it."""
+    _, files = export(client, gateway, {"debtor_id": "d-1", "formats": ["jsonl"]})
+    bundle = tmp_path / "bundle"
+    for name, data in files.items():
+        (bundle / name).parent.mkdir(parents=True, exist_ok=True)
+        (bundle / name).write_bytes(data)
+    rows = (bundle / "events.jsonl").read_bytes().splitlines(keepends=True)
+    number = next(n for n, row in enumerate(rows, start=1) if b'"masked"' in row)
+    seq = json.loads(rows[number - 1])["seq"]
+    [whole] = [e for e in gateway.audit.for_person("local", "d-1") if e["seq"] == seq]
+    rows[number - 1] = (json.dumps(whole, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+    (bundle / "events.jsonl").write_bytes(b"".join(rows))
+    problems = verify_bundle(bundle).problems
+    assert f"events.jsonl line {number}: an address or message text shown in a masked bundle" in problems
