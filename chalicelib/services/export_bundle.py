@@ -402,6 +402,7 @@ class _ReportRows:
             first_at=datetime.fromisoformat(tally.first_at) if tally.first_at else None,
             last_at=datetime.fromisoformat(tally.last_at) if tally.last_at else None,
             policy_versions=tuple(sorted(tally.policy_versions)),
+            unmasked_reason=None if spec.masked else spec.reason,
         )
         buffer = io.BytesIO()
         report_pdf.write_contact_history(buffer, header, rows, omitted=len(self.omitted))

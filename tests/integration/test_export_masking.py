@@ -99,6 +99,7 @@ def test_the_default_jsonl_and_pdf_hold_no_address_or_message_body(client, gatew
     assert "+1404•••0100" in jsonl and "j•••e@example.com" in jsonl  # still recognisable
     assert "+1404•••0100" in pdf and "j•••e@example.com" in pdf
     assert f"•••({len(SMS_TEXT)} chars)" in jsonl and f"•••({len(SMS_TEXT)} chars)" in pdf
+    assert "Addresses, messages masked" in pdf  # the reader is told
     manifest = json.loads(files["manifest.json"])
     assert manifest["masked"] is True and "unmasked_reason" not in manifest
 
@@ -135,6 +136,7 @@ def test_an_unmasked_export_holds_the_addresses_and_the_trail_keeps_its_reason(c
     jsonl, pdf = files["events.jsonl"].decode("utf-8"), pdf_text(files["contact-history.pdf"])
     assert PHONE in jsonl and EMAIL in jsonl and SMS_TEXT in jsonl and '"masked"' not in jsonl
     assert PHONE in squeezed(pdf) and EMAIL in squeezed(pdf) and squeezed(SMS_TEXT) in squeezed(pdf)
+    assert squeezed(f"Addresses, messages shown in full: {REASON}") in squeezed(pdf)
     manifest = json.loads(files["manifest.json"])
     assert manifest["masked"] is False and manifest["unmasked_reason"] == REASON
     job = json.loads(client.http.get(f"/v1/exports/{export_id}").body)
