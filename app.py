@@ -288,7 +288,7 @@ def audit_verify() -> Response:
 
 @secured(
     "/v1/exports",
-    Operation("POST", "Request a signed export bundle", ok=(202,), body=models.ExportIn, errors=(404,)),
+    Operation("POST", "Request a signed export bundle", ok=(202,), body=models.ExportIn, errors=(404, 422)),
     roles=(COMPLIANCE,),
 )
 def request_export() -> Response:

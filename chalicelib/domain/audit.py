@@ -59,6 +59,14 @@ def event_hash(event: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
+def line_hash(line: Mapping[str, Any]) -> str:
+    """The hash an export line recomputes to. A masked line (``masked`` names what it hides) stands for its
+    original by the ``content_hash`` it carries, as a stub does: its shown content is not what was hashed."""
+    if line.get("masked"):
+        return event_hash({k: v for k, v in line.items() if k not in (*CONTENT_KEYS, "masked")})
+    return event_hash(line)
+
+
 def stub(event: AuditEvent) -> AuditEventStub:
     """The event without its content: its place in the chain, its type and time, and ``content_hash``."""
     shown = {k: v for k, v in event.items() if k not in CONTENT_KEYS}

@@ -52,6 +52,7 @@ class EventType(StrEnum):
     # the tenant's access chain: keys, export grants, settings
     KEY_CREATED = "key_created"
     KEY_REVOKED = "key_revoked"
+    EXPORT_REQUESTED = "export_requested"  # who asked for which export, masked or not, and why
     EXPORT_GRANTED = "export_granted"
     EXPORT_GRANT_WITHDRAWN = "export_grant_withdrawn"
     SETTINGS_CHANGED = "settings_changed"

@@ -322,10 +322,16 @@ class VerifyQuery(_Range):
         return self
 
 
+MAX_EXPORT_REASON = 500
+
+
 class ExportIn(_Range):
     debtor_id: str | None = Field(default=None, pattern=SAFE_ID)
     account_id: str | None = Field(default=None, pattern=SAFE_ID)
     formats: list[Literal["csv", "jsonl", "pdf"]] = Field(min_length=1, max_length=3)
+    # Addresses and message text are masked unless asked otherwise, with a reason the trail keeps.
+    unmasked: bool = False
+    reason: str | None = Field(default=None, max_length=MAX_EXPORT_REASON)
 
     def to_spec(self) -> ExportSpec:
         return ExportSpec(
@@ -334,6 +340,8 @@ class ExportIn(_Range):
             start=self.start,
             end=self.end,
             formats=tuple(dict.fromkeys(self.formats)),
+            masked=not self.unmasked,
+            reason=(self.reason or "").strip() or None,
         )
 
 

@@ -27,6 +27,7 @@ from chalicelib.domain.policy import PolicyError
 from chalicelib.services.batches import BatchKeyReusedError
 from chalicelib.services.calls import InvalidOutcomeError, NotAVoicePermitError, OutcomeAlreadyReportedError
 from chalicelib.services.disputes import DisputeResolvedError
+from chalicelib.services.exports import ReasonRequiredError
 
 logger = logging.getLogger("chalicelib.http")  # one logger for the edge, whichever module logs
 
@@ -159,6 +160,9 @@ PROBLEMS: dict[type[Exception], Callable[[Any], Problem]] = {
     GoneError: lambda exc: Problem(410, "Gone", str(exc)),
     InvalidOutcomeError: _invalid_field,
     InvalidFieldError: _invalid_field,
+    ReasonRequiredError: lambda exc: Problem(
+        422, "Reason required", f"reason: {exc}", [{"field": "reason", "message": str(exc)}]
+    ),
     AccessError: _invalid_field,
     IdempotencyValidationError: _key_reused,
     BatchKeyReusedError: _key_reused,

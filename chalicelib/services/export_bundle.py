@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.domain.audit import event_outcome, stub
 from chalicelib.domain.events import AuditEvent, EventType
-from chalicelib.domain.masking import mask_address
+from chalicelib.domain.export_masking import masked_line
+from chalicelib.domain.masking import mask_address, mask_body
 from chalicelib.domain.policy import canonical_json
 from chalicelib.domain.ports import AuditQuery, ExportFiles, StreamWriter
 from chalicelib.services import anchors
@@ -62,6 +63,8 @@ class ExportSpec:
     start: datetime | None = None
     end: datetime | None = None
     formats: tuple[str, ...] = ("jsonl",)
+    masked: bool = True  # addresses and message text hidden in every file (docs/decisions/0025)
+    reason: str | None = None  # why an unmasked export was asked for: required then, and audited
 
     def filter_json(self) -> dict[str, Any]:
         return {
@@ -80,6 +83,8 @@ class ExportSpec:
             start=datetime.fromisoformat(f["from"]) if f["from"] else None,
             end=datetime.fromisoformat(f["to"]) if f["to"] else None,
             formats=tuple(job["formats"]),
+            masked=job.get("masked", True),  # a job queued before masking existed is masked too
+            reason=job.get("reason"),
         )
 
 
@@ -206,15 +211,17 @@ def segments(tenant: str, chains: dict[str, list[int]], audit: AuditQuery) -> It
 class _Streams:
     """The bundle's event files, written as the events go by."""
 
-    def __init__(self, store: ExportFiles, prefix: str, formats: tuple[str, ...]) -> None:
+    def __init__(self, store: ExportFiles, prefix: str, spec: ExportSpec) -> None:
+        formats, self.masked = spec.formats, spec.masked
         self.jsonl = store.writer(prefix + "events.jsonl", FILE_TYPES["events.jsonl"]) if "jsonl" in formats else None
         self.csv = store.writer(prefix + "events.csv", FILE_TYPES["events.csv"]) if "csv" in formats else None
         self.table = _CsvWriter(self.csv) if self.csv else None
-        self.report = _ReportRows() if "pdf" in formats else None
+        self.report = _ReportRows(spec.masked) if "pdf" in formats else None
 
     def add(self, event: AuditEvent, full: bool) -> None:
         if self.jsonl:
-            self.jsonl.write((canonical_json(event if full else stub(event)) + "\n").encode("utf-8"))
+            line = (masked_line(event) if self.masked else event) if full else stub(event)
+            self.jsonl.write((canonical_json(line) + "\n").encode("utf-8"))
         if not full:
             return
         if self.table:
@@ -265,7 +272,7 @@ def write_export_bundle(
     prefix = prefix or f"exports/{tenant}/{export_id}/"
     chains = plan_chains(tenant, spec, deps.audit)
     progress({"events": 0, "chains": 0, "chains_total": len(chains)})
-    streams, tally = _Streams(deps.export_files, prefix, spec.formats), _Tally()
+    streams, tally = _Streams(deps.export_files, prefix, spec), _Tally()
     chain_entries: list[dict[str, Any]] = []
     for event in segments(tenant, chains, deps.audit):
         _chain_entry(chain_entries, tenant, event)
@@ -291,6 +298,8 @@ def write_export_bundle(
         "created_at": now.isoformat(),
         "filter": spec.filter_json(),
         "formats": sorted(set(spec.formats)),
+        "masked": spec.masked,
+        **({} if spec.masked else {"unmasked_reason": spec.reason}),
         "counts": tally.counts(),
         "time_range": {"first": tally.first_at, "last": tally.last_at},
         "policy_versions": sorted(tally.policy_versions),
@@ -342,9 +351,10 @@ def _copy_anchors(
 class _ReportRows:
     """Contacts of one debtor, summarised from their events for the PDF (at most MAX_PDF_CONTACTS)."""
 
-    def __init__(self) -> None:
+    def __init__(self, masked: bool = True) -> None:
         self.rows: dict[str, dict[str, Any]] = {}
         self.omitted: set[str] = set()
+        self.masked = masked
 
     def add(self, event: AuditEvent) -> None:
         contact = event["contact_id"]
@@ -382,7 +392,7 @@ class _ReportRows:
     ) -> dict[str, Any]:
         from chalicelib.services import report_pdf  # noqa: PLC0415 - reportlab loads only for PDF exports
 
-        rows = [report_pdf.ContactRow(**_row_fields(contact, row)) for contact, row in self.rows.items()]
+        rows = [report_pdf.ContactRow(**_row_fields(contact, row, self.masked)) for contact, row in self.rows.items()]
         header = report_pdf.ReportHeader(
             tenant=tenant,
             debtor_id=spec.debtor_id or "",
@@ -392,6 +402,7 @@ class _ReportRows:
             first_at=datetime.fromisoformat(tally.first_at) if tally.first_at else None,
             last_at=datetime.fromisoformat(tally.last_at) if tally.last_at else None,
             policy_versions=tuple(sorted(tally.policy_versions)),
+            unmasked_reason=None if spec.masked else spec.reason,
         )
         buffer = io.BytesIO()
         report_pdf.write_contact_history(buffer, header, rows, omitted=len(self.omitted))
@@ -400,7 +411,7 @@ class _ReportRows:
         return {"sha256": writer.close(), "bytes": writer.size, "rows": len(rows)}
 
 
-def _row_fields(contact_id: str, row: dict[str, Any]) -> dict[str, Any]:
+def _row_fields(contact_id: str, row: dict[str, Any], masked: bool = True) -> dict[str, Any]:
     at = datetime.fromisoformat(row["at"]).astimezone(UTC)
     local = []
     for zone in row.get("zones", []):
@@ -413,8 +424,8 @@ def _row_fields(contact_id: str, row: dict[str, Any]) -> dict[str, Any]:
         "at": at,
         "local_times": tuple(local),
         "channel": row["channel"],
-        "to_masked": mask_address(row.get("to")),
-        "message": row.get("message", ""),
+        "to_masked": mask_address(row.get("to")) if masked else row.get("to") or "",
+        "message": mask_body(row.get("message", "")) if masked else row.get("message", ""),
         "outcome": row.get("outcome", ""),
         "status": row.get("status", ""),
         "reasons": tuple(

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from chalicelib.domain.access import ACCESS_CHAIN
+from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import (
     ConflictError,
     GoneError,
@@ -19,9 +21,11 @@ from chalicelib.domain.errors import (
     NotFoundError,
     StorageUnavailableError,
 )
+from chalicelib.domain.events import EventType
 from chalicelib.services.audit_read import MAX_RANGE_DAYS
 from chalicelib.services.export_bundle import ExportSpec, write_export_bundle
 from chalicelib.services.unit_of_work import UnitOfWork
+from chalicelib.services.writes import record_change
 
 __all__ = ["ExportSpec", "export_status", "request_export", "run_export", "write_export_bundle"]
 
@@ -32,7 +36,16 @@ AVAILABLE_FOR = timedelta(days=7)  # then the bucket's lifecycle removes the bun
 URL_SECONDS = 3600
 
 
+class ReasonRequiredError(InvalidFieldError):
+    """An unmasked export asked for without saying why: refused, since the reason is what the trail keeps."""
+
+    def __init__(self) -> None:
+        super().__init__("reason", "an unmasked export needs a reason, which is recorded in the audit trail")
+
+
 def _validate(spec: ExportSpec) -> None:
+    if not spec.masked and not (spec.reason or "").strip():
+        raise ReasonRequiredError()
     if not spec.formats:
         raise InvalidFieldError("formats", "choose at least one of csv, jsonl, pdf")
     unknown = [f for f in spec.formats if f not in FORMATS]
@@ -59,18 +72,22 @@ def request_export(
     if spec.debtor_id and not _recorded(tenant, spec.debtor_id, deps):
         raise NotFoundError(f"debtor {spec.debtor_id}: nothing was ever recorded for this debtor")
     export_id = deps.new_export_id(now)
+    _audit_request(tenant, export_id, spec, deps, now, requested_by)
     job = {
         "export_id": export_id,
         "tenant": tenant,
         "status": "queued",
         "filter": spec.filter_json(),
         "formats": sorted(set(spec.formats)),
+        "masked": spec.masked,
         "created_at": now.isoformat(),
         "expires_at": (now + AVAILABLE_FOR).isoformat(),
         "progress": {"events": 0, "chains": 0, "chains_total": None},
     }
     if requested_by:
         job["requested_by"] = requested_by
+    if not spec.masked:
+        job["reason"] = spec.reason
     deps.jobs.create(job_key(tenant, export_id), job)
     try:
         deps.export_queue.send({"export_id": export_id, "tenant": tenant})
@@ -80,6 +97,22 @@ def request_export(
         )
         raise
     return {"export_id": export_id, "status": "queued"}
+
+
+def _audit_request(
+    tenant: str, export_id: str, spec: ExportSpec, deps: UnitOfWork, now: datetime, requested_by: str | None
+) -> None:
+    """Recorded before the job exists: an export nobody can find in the trail is never built."""
+    data = {
+        "export_id": export_id,
+        "by": requested_by,
+        "filter": spec.filter_json(),
+        "formats": sorted(set(spec.formats)),
+        "masked": spec.masked,
+        "reason": spec.reason,
+    }
+    drafts = [Draft(EventType.EXPORT_REQUESTED, export_id, data)]
+    record_change((tenant, ACCESS_CHAIN), deps, now, drafts, lambda led: led)
 
 
 def _recorded(tenant: str, debtor_id: str, deps: UnitOfWork) -> bool:
@@ -114,7 +147,8 @@ def export_status(
     if now >= datetime.fromisoformat(job["expires_at"]):
         raise GoneError(f"export {export_id} expired at {job['expires_at']}; request a new one")
     view = {k: job[k] for k in ("export_id", "status", "filter", "formats", "created_at", "expires_at", "progress")}
-    for key in ("counts", "error", "started_at", "finished_at", "requested_by", "granted_to"):
+    view["masked"] = job.get("masked", True)
+    for key in ("counts", "error", "started_at", "finished_at", "requested_by", "granted_to", "reason"):
         if key in job:
             view[key] = job[key]
     if job["status"] == "done":

@@ -51,7 +51,7 @@ class ContactRow:
     at: datetime  # aware, the time of the decision
     local_times: tuple[str, ...]  # already formatted, one per candidate zone
     channel: str
-    to_masked: str  # already masked
+    to_masked: str  # as the export shows it: masked, unless the export was asked unmasked
     message: str
     outcome: str
     status: str  # final status, or a call result; see category()
@@ -69,6 +69,7 @@ class ReportHeader:
     first_at: datetime | None
     last_at: datetime | None
     policy_versions: tuple[str, ...]
+    unmasked_reason: str | None = None  # set when the export shows addresses and message text in full
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ def _header_table(header: ReportHeader) -> Table:
         ("Generated at", _utc(header.generated_at) + " UTC"),
         ("Period covered", f"{_utc(first)} to {_utc(last)} UTC" if first and last else "no contacts"),
         ("Policy versions", ", ".join(header.policy_versions) or "none recorded"),
+        ("Addresses, messages", f"shown in full: {header.unmasked_reason}" if header.unmasked_reason else "masked"),
     ]
     data = [[Paragraph(label, HEAD), Paragraph(_markup(value), CELL)] for label, value in pairs]
     return _styled(Table(data, colWidths=[35 * mm, 120 * mm], hAlign="LEFT"), grid=False)

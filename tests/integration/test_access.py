@@ -408,6 +408,7 @@ def test_a_withdrawn_grant_closes_the_export_to_that_regulator(world):
     assert call(world, "GET", path, key=regulator).status_code == 404
     events = world.gateway.deps.audit.for_person(TENANT, "@access")
     assert [e["type"] for e in events if e["contact_id"] == export["export_id"]] == [
+        "export_requested",
         "export_granted",
         "export_grant_withdrawn",
     ]

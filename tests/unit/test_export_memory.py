@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from bench.export_memory import export
-from chalicelib.domain.audit import verify_chain
+from chalicelib.domain.audit import line_hash
 from tools.cli.bundle import verify_bundle
 
 
@@ -44,7 +44,10 @@ def test_every_exported_chain_links_from_its_first_event_to_its_head(tmp_path: P
     events = [json.loads(line) for line in lines]
     for chain in manifest["chains"]:
         mine = [e for e in events if e["debtor_id"] == chain["debtor_id"]]
-        assert verify_chain(mine).ok
+        # masked lines (the default) link through the content_hash they carry
+        assert all(line_hash(e) == e["hash"] for e in mine)
+        assert [e["prev_hash"] for e in mine[1:]] == [e["hash"] for e in mine[:-1]]
+        assert [e["seq"] for e in mine] == list(range(mine[0]["seq"], mine[0]["seq"] + len(mine)))
         assert (mine[0]["seq"], mine[-1]["hash"]) == (chain["first_seq"], chain["head_hash"])
 
 

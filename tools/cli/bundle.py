@@ -15,7 +15,9 @@ replace the key too. Compare it with ``GET /v1/exports/public-key``, or pass tha
 ``events.jsonl`` is read one line at a time and only a few numbers per chain are kept, so a bundle
 of any size checks in constant memory per chain. A redacted stub (an event of another debt of the
 same person) carries the SHA-256 of its content instead of the content (``content_hash``): its hash
-recomputes like any other event's, so no link is taken on trust.
+recomputes like any other event's, so no link is taken on trust. A masked line (addresses and message
+text hidden, the pointers to them in ``masked``) links the same way, through the original's
+``content_hash``; what it shows is vouched for by the signed manifest (docs/decisions/0025).
 """
 
 from __future__ import annotations
@@ -24,13 +26,15 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from chalicelib.domain.audit import CONTENT_KEYS, event_hash
+from chalicelib.domain.audit import CONTENT_KEYS, line_hash
+from chalicelib.domain.events import AuditEvent
+from chalicelib.domain.export_masking import masked_line
 from chalicelib.services import anchors
 
 BUNDLE_FORMAT = "gateway-export/1"
@@ -100,7 +104,8 @@ def verify_bundle(directory: Path, public_key_pem: str | None = None) -> BundleR
         report.problems.append(f"manifest.json: malformed ({type(exc).__name__}: {exc})")
         return report
     if (directory / "events.jsonl").is_file():
-        _check_events(directory / "events.jsonl", manifest.get("counts", {}), chains, needed, report)
+        masked = manifest.get("masked") is True
+        _check_events(directory / "events.jsonl", manifest.get("counts", {}), chains, needed, report, masked)
     else:
         report.warnings.append("events.jsonl is not in the bundle: hash links were not checked")
     return report
@@ -264,8 +269,10 @@ def _anchor(directory: Path, name: str, listed_digest: str, report: BundleReport
 class _EventWalk:
     """events.jsonl, one line at a time: each chain must run unbroken from first_seq to last_seq."""
 
-    def __init__(self, chains: dict[str, _Chain], needed: dict[tuple[str, int], tuple[str, str]]) -> None:
-        self.chains, self.needed = chains, needed
+    def __init__(
+        self, chains: dict[str, _Chain], needed: dict[tuple[str, int], tuple[str, str]], masked: bool = False
+    ) -> None:
+        self.chains, self.needed, self.masked = chains, needed, masked
         self.rows = self.redacted = 0
         self.problems: list[str] = []
 
@@ -297,6 +304,8 @@ class _EventWalk:
                 f"events.jsonl line {number}: debtor {chain.debtor_id} seq {event.get('seq')}: {problem}"
             )
             return
+        if self.masked and not event.get("redacted") and masked_line(cast(AuditEvent, event)) is not event:
+            self.problems.append(f"events.jsonl line {number}: an address or message text shown in a masked bundle")
         chain.next_seq, chain.last_hash = chain.next_seq + 1, event["hash"]
         anchored = self.needed.pop((chain.chain, event["seq"]), None)
         if anchored and anchored[0] != event["hash"]:
@@ -338,9 +347,31 @@ def _link_problem(chain: _Chain, event: dict[str, Any]) -> str | None:
         any(k in event for k in CONTENT_KEYS) or not isinstance(event.get("content_hash"), str)
     ):
         return "a redacted stub must carry content_hash and none of the content"
-    if event_hash(event) != event.get("hash"):
+    if "masked" in event and (
+        event.get("redacted") or not isinstance(event.get("content_hash"), str) or not _pointers_ok(event)
+    ):
+        return "a masked line must carry content_hash and name what it hides by JSON pointer"
+    if line_hash(event) != event.get("hash"):
         return "hash does not match the event's content"
     return None
+
+
+def _pointers_ok(line: dict[str, Any]) -> bool:
+    """``masked`` lists JSON pointers, each to a value the line shows."""
+    pointers = line.get("masked")
+    if not isinstance(pointers, list) or not pointers:
+        return False
+    for pointer in pointers:
+        target: Any = line
+        for token in str(pointer).split("/")[1:]:
+            token = token.replace("~1", "/").replace("~0", "~")
+            if isinstance(target, dict) and token in target:
+                target = target[token]
+            elif isinstance(target, list) and token.isdigit() and int(token) < len(target):
+                target = target[int(token)]
+            else:
+                return False
+    return True
 
 
 def _check_events(
@@ -349,8 +380,9 @@ def _check_events(
     chains: dict[str, _Chain],
     needed: dict[tuple[str, int], tuple[str, str]],
     report: BundleReport,
+    masked: bool = False,
 ) -> None:
-    walk = _EventWalk(chains, needed)
+    walk = _EventWalk(chains, needed, masked)
     with path.open("rb") as stream:
         for number, text in enumerate(stream, start=1):
             walk.line(number, text)

@@ -173,6 +173,8 @@ def _download(client: GatewayClient, status: dict[str, Any], dest: Path) -> int:
 def cmd_export_create(args: argparse.Namespace) -> int:
     client = _client(args)
     body = {"debtor_id": args.debtor, "account_id": args.account, "from": args.start, "to": args.end}
+    if args.unmasked:  # the gateway refuses it without a reason, and audits the reason
+        body |= {"unmasked": True, "reason": args.reason}
     export_id = client.post("/v1/exports", {**body, "formats": args.formats})["export_id"]
     print(export_id)
     if not (args.wait or args.to_dir):
@@ -250,6 +252,8 @@ def _add_export(sub: Any, http: argparse.ArgumentParser) -> None:
     create.add_argument("--from", dest="start", type=_when, help="YYYY-MM-DD or ISO instant with offset")
     create.add_argument("--to", dest="end", type=_when, help="YYYY-MM-DD (inclusive) or ISO instant with offset")
     create.add_argument("--formats", type=_formats, required=True, help="comma-separated: csv,jsonl,pdf")
+    create.add_argument("--unmasked", action="store_true", help="full addresses and message text (needs --reason)")
+    create.add_argument("--reason", help="why the export is unmasked: recorded in the audit trail")
     create.add_argument("--wait", action="store_true", help="wait until the bundle is built")
     create.add_argument("--to-dir", help="then download it into this folder (implies --wait)")
     create.set_defaults(func=cmd_export_create)
