@@ -330,7 +330,7 @@ class VerifyQuery(_Range):
     """One chain (``debtor_id``), or every chain touched in ``[from, to)``."""
 
     debtor_id: str | None = Field(default=None, pattern=SAFE_ID)
-    cursor: str | None = Field(default=None, pattern=SAFE_ID)
+    cursor: str | None = Field(default=None, max_length=4096)
     limit: int = Field(default=200, ge=1, le=1000)
 
     @model_validator(mode="after")
