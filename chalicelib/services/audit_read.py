@@ -431,7 +431,7 @@ class _RangeWalk:
     end: datetime
     deps: UnitOfWork
     budget: ReadBudget
-    day: str | None  # the day being read
+    day: str  # the day being read
     counted: int  # chains with an event on ``day`` met before this page (carried by the cursor)
     cache: AnchorCache
     seen_today: set[str] = field(default_factory=set)
@@ -443,8 +443,6 @@ class _RangeWalk:
 
     def enter(self, day: str) -> None:
         """The reading is at ``day``: the days it left are finished."""
-        if self.day is None:
-            self.day, self.whole_day = day, True
         while self.day < day:
             self._finish_day()
             self.day = (date.fromisoformat(self.day) + timedelta(days=1)).isoformat()
@@ -482,14 +480,13 @@ class _RangeWalk:
     def _finish_day(self) -> None:
         """Each chain the day's anchor names must have had an event that day. The anchor of a day only
         partly in the range is not checked (its other events are out of the range's reading)."""
-        assert self.day is not None
         day = date.fromisoformat(self.day)
         midnight = datetime.combine(day, time(0), UTC)
         if midnight < self.start or midnight + timedelta(days=1) > self.end:
             return
         heads = (self.cache.get(self.tenant, self.day) or {}).get("heads", [])
         unmet = [h["chain"] for h in heads if h["chain"] not in self.seen_today]
-        removed = len(heads) - self.counted - (0 if self.whole_day else len(self.seen_today))
+        removed = len(heads) - self.counted  # chains met that day, on this page and (carried) before
         if self.whole_day or removed == len(unmet):
             for chain in unmet:
                 problem = f"a chain anchored on {day} has no events in the trail: they were removed"
@@ -512,7 +509,9 @@ def verify_range(
     query = EventQuery(start=start, end=end)
     place, counted = _decode_verify_cursor(after, query) if after else (None, 0)
     budget = ReadBudget(READ_BUDGET_ITEMS)
-    walk = _RangeWalk(tenant, start, end, deps, budget, _resume_day(place), counted, AnchorCache(deps.anchors))
+    day = _resume_day(place) or start.astimezone(UTC).date().isoformat()
+    walk = _RangeWalk(tenant, start, end, deps, budget, day, counted, AnchorCache(deps.anchors))
+    walk.whole_day = place is None or "day" in place  # else the day's first part was read by an earlier page
     stopped: dict[str, Any] | None = None
     for key, event in matching(tenant, query, deps.audit, place, bodies=False, budget=budget):
         walk.enter(key["day"] if "day" in key else str(key["at_key"])[:10])

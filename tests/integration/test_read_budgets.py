@@ -180,3 +180,50 @@ def test_a_verify_cursor_of_another_range_or_a_debtor_id_is_a_400(client, gatewa
     for params in (other, {**RANGE, "cursor": "d-3"}):
         response = client.http.get("/v1/audit/verify?" + urlencode(params))
         assert response.status_code == 400 and "cursor" in response.body.decode(), params
+
+
+def test_a_range_whose_chains_were_all_removed_reports_each_anchored_one(gateway):
+    from chalicelib.services import maintenance
+
+    for debtor in ("d-1", "d-2"):
+        submit_contact(make_request(debtor_id=debtor), gateway.deps, NOON_ATLANTA)
+    later = NOON_ATLANTA + timedelta(days=2)
+    dispatch.sweep_audit(gateway.deps, later)
+    assert maintenance.audit_pass(gateway.deps, ["local"], later)["anchored"]["local"] == ["2026-03-02"]
+    dynamodb, settings = gateway.clients.dynamodb, gateway.settings
+    for debtor in ("d-1", "d-2"):
+        for event in gateway.deps.audit.for_person("local", debtor):
+            key = {"pk": {"S": f"local#{debtor}"}, "seq": {"N": str(event["seq"])}}
+            dynamodb.delete_item(TableName=settings.audit_table, Key=key)
+        dynamodb.delete_item(TableName=settings.ledger_table, Key={"pk": {"S": f"local#{debtor}"}})
+    result = audit_read.verify_range("local", utc(2026, 3, 2), utc(2026, 3, 3), gateway.deps)
+    assert (result["ok"], result["chains"], result["cursor"]) == (False, 0, None)
+    assert len(result["failures"]) == 2 and all(f["anchor"] == "2026-03-02" for f in result["failures"])
+
+
+def test_a_removed_chain_is_reported_when_its_day_spans_pages(client, gateway, monkeypatch):
+    from chalicelib.services import maintenance
+
+    for debtor in range(6):
+        submit_contact(make_request(debtor_id=f"d-{debtor}"), gateway.deps, NOON_ATLANTA + timedelta(minutes=debtor))
+    later = NOON_ATLANTA + timedelta(days=2)
+    dispatch.sweep_audit(gateway.deps, later)
+    maintenance.audit_pass(gateway.deps, ["local"], later)
+    dynamodb, settings = gateway.clients.dynamodb, gateway.settings
+    for event in gateway.deps.audit.for_person("local", "d-5"):
+        key = {"pk": {"S": "local#d-5"}, "seq": {"N": str(event["seq"])}}
+        dynamodb.delete_item(TableName=settings.audit_table, Key=key)
+    dynamodb.delete_item(TableName=settings.ledger_table, Key={"pk": {"S": "local#d-5"}})
+    monkeypatch.setattr(audit_read, "READ_BUDGET_ITEMS", 20)
+    failures, cursor, pages_read = [], None, 0
+    while True:
+        params = {"from": "2026-03-02", "to": "2026-03-03", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = json.loads(client.http.get("/v1/audit/verify?" + urlencode(params)).body)
+        failures += page["failures"]
+        pages_read += 1
+        cursor = page["cursor"]
+        if not cursor:
+            break
+    assert pages_read > 1
+    [removed] = failures
+    assert removed["anchor"] == "2026-03-02" and "removed" in removed["problem"]
