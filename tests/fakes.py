@@ -23,6 +23,7 @@ from chalicelib.domain.events import AuditEvent
 from chalicelib.domain.ledger import Ledger, index_shard
 from chalicelib.domain.pacing import take_slot
 from chalicelib.domain.policy import PolicySet
+from chalicelib.domain.ports import ReadBudget
 from chalicelib.services.unit_of_work import UnitOfWork
 
 
@@ -155,21 +156,43 @@ class InMemoryAuditTrail:
         start_key: Mapping[str, Any] | None = None,
         page_size: int | None = 200,
         bodies: bool = True,
+        budget: ReadBudget | None = None,
     ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
         events = self._partition(tenant, by, value)
         if at_range:
             events = [e for e in events if at_range[0] <= self._at_key(e) <= at_range[1]]
-        for name, wanted in (filters or {}).items():
-            events = [e for e in events if self._attributes(tenant, e)[name] == wanted]
         events = events if forward else events[::-1]
-        keys = [{"pk": f"{tenant}#{e['debtor_id']}", "seq": e["seq"], "at_key": self._at_key(e)} for e in events]
-        start = keys.index(dict(start_key)) + 1 if start_key else 0
-        for key, event in zip(keys[start:], events[start:], strict=True):
-            yield (
-                (key, dict(copy.deepcopy(event)))
-                if bodies
-                else ({}, {"debtor_id": event["debtor_id"], "seq": event["seq"]})
-            )
+        if start_key:  # after the cursor's event, whether a filter kept it or not (a budget's mark)
+            if "at_key" in start_key:
+                after = str(start_key["at_key"])
+                events = [e for e in events if (self._at_key(e) > after) == forward and self._at_key(e) != after]
+            else:
+                after_seq = int(start_key["seq"])
+                events = [e for e in events if (e["seq"] > after_seq) == forward and e["seq"] != after_seq]
+        size = len(events) or 1
+        read = 0
+        while read < len(events):
+            if budget is not None:
+                size = min(page_size or 1000, max(1, budget.left))
+            page, read = events[read : read + size], read + size
+            if budget is not None:
+                budget.charge(len(page))
+            for event in page:
+                if all(self._attributes(tenant, event)[n] == v for n, v in (filters or {}).items()):
+                    yield self._found(tenant, event, bodies, budget)
+            if budget is not None and read < len(events):
+                yield self._key(tenant, page[-1]), {}
+
+    def _key(self, tenant: str, event: AuditEvent) -> dict[str, Any]:
+        return {"pk": f"{tenant}#{event['debtor_id']}", "seq": event["seq"], "at_key": self._at_key(event)}
+
+    def _found(
+        self, tenant: str, event: AuditEvent, bodies: bool, budget: ReadBudget | None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        if bodies:
+            return self._key(tenant, event), dict(copy.deepcopy(event))
+        place = {"at_key": self._at_key(event)} if budget is not None else {}
+        return place, {"debtor_id": event["debtor_id"], "seq": event["seq"]}
 
     def segment(self, tenant: str, debtor_id: str, first_seq: int, last_seq: int) -> Iterator[AuditEvent]:
         yield from (e for e in self.for_person(tenant, debtor_id, first_seq - 1) if e["seq"] <= last_seq)

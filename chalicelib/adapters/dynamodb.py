@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import reduce
-from itertools import islice
 from operator import and_
 from typing import Any, cast
 
@@ -27,6 +26,7 @@ from chalicelib.domain.events import AuditEvent
 from chalicelib.domain.ledger import DAY_SHARDS, INDEX_SHARDS, Deferred, Ledger, index_shard
 from chalicelib.domain.model import ContactRecord, ContactRequest
 from chalicelib.domain.policy import canonical_json
+from chalicelib.domain.ports import ReadBudget
 from chalicelib.domain.preferences import Preferences
 from chalicelib.domain.recipients import SentTo
 
@@ -572,6 +572,31 @@ class DynamoDBAuditLog:
 
 # What a page of the trail can be read by: the person's partition, or an index by tenant x day or x debt.
 _SELECT_INDEX = {"person": None, "day": "by_day", "account": "by_account"}
+MAX_BUDGET_PAGE = 1000  # a page of a budgeted reading without a page size: a budget is never this large a page
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How a select reads each of its partitions: ``partitions`` share the budget (a day's shards)."""
+
+    filters: Mapping[str, str] | None
+    forward: bool
+    page_size: int | None
+    bodies: bool
+    budget: ReadBudget | None
+    partitions: int
+
+
+def _batch(picked: Iterator[tuple[dict[str, Any], dict[str, Any]]]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """The next entries whose bodies are read together: up to BODY_BATCH, ending early after a mark."""
+    batch = []
+    for pair in picked:
+        batch.append(pair)
+        if not pair[1] or len(batch) == BODY_BATCH:
+            break
+    return batch
+
+
 _SELECT_KEYS = {
     "person": ("pk", "seq"),
     "day": ("pk", "seq", "day_key", "at_key"),
@@ -594,20 +619,22 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
         start_key: Mapping[str, Any] | None = None,
         page_size: int | None = 200,
         bodies: bool = True,
+        budget: ReadBudget | None = None,
     ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
         """Events of one partition in key order, as (key, event); ``at_range`` is two ``utc_key`` bounds.
 
         The key is what a cursor needs to resume right after this event (``start_key``). Without ``bodies``
         each event is only its ``debtor_id`` and ``seq`` (what an export's plan needs), only they travel, and
         the key is empty. A day is read from every shard of it at once, merged in ``at_key`` order (unique:
-        it ends with the person and the sequence number), and resumes after the cursor's ``at_key``.
+        it ends with the person and the sequence number), and resumes after the cursor's ``at_key``. With a
+        ``budget``, marks (``(key, {})``) tell where each page's reading stopped (the port says how).
         """
-        args = (filters, forward, page_size, bodies)
         if by != "day":
             column = "pk" if by == "person" else "account_key"
             value = person_key(tenant, value) if by == "person" else f"{tenant}#{value}"
-            events = self._partition(by, (column, value), at_range, *args, start_key=start_key)
-            yield from self._filled(events) if bodies and by != "person" else events
+            read = _Reading(filters, forward, page_size, bodies, budget, 1)
+            events = self._partition(by, (column, value), at_range, read, start_key=start_key)
+            yield from self._filled(events, budget) if bodies and by != "person" else events
             return
         after = str(start_key["at_key"]) if start_key else None
         if after:  # the cursor's own event comes again at the bound, and is skipped below
@@ -615,26 +642,40 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
             at_range = (max(low, after), high) if forward else (low, min(high, after))
         day = date.fromisoformat(value)
         keys = [day_key(tenant, day), *(day_key(tenant, day, k) for k in range(self.shards.day))]
-        shards = [self._partition(by, ("day_key", k), at_range, *args) for k in keys]
+        read = _Reading(filters, forward, page_size, bodies, budget, len(keys))
+        shards = [self._partition(by, ("day_key", k), at_range, read) for k in keys]
         merged = heapq.merge(
             *shards, key=lambda pair: str(pair[0].get("at_key") or pair[1]["at_key"]), reverse=not forward
         )
-        picked = ((found, event) for found, event in merged if after is None or found.get("at_key") != after)
+        picked = (
+            (found, event)
+            for found, event in merged
+            if after is None or (found.get("at_key") or event.get("at_key")) != after
+        )
         if bodies:
-            yield from self._filled(picked)
+            yield from self._filled(picked, budget)
             return
-        for found, event in picked:
-            yield found, {k: v for k, v in event.items() if k != "at_key"}
+        for found, event in picked:  # with a budget, a thin event's key is its place: its ``at_key``
+            place = found or ({"at_key": event["at_key"]} if budget is not None else found)
+            yield place, {k: v for k, v in event.items() if k != "at_key"}
 
     def _filled(
-        self, picked: Iterator[tuple[dict[str, Any], dict[str, Any]]]
+        self, picked: Iterator[tuple[dict[str, Any], dict[str, Any]]], budget: ReadBudget | None = None
     ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
         """An index's events, in order, with their bodies read from the table by key: only those the reader
         takes, a batch at a time (a day's merge reads a page from each of its shards, and most of those
-        entries are never taken), the batch's GetItems in flight together."""
-        while batch := list(islice(picked, BODY_BATCH)):
-            found = self._bodies([(ref["pk"], int(ref["seq"])) for _key, ref in batch])
-            for (key, _ref), body in zip(batch, found, strict=True):
+        entries are never taken), the batch's GetItems in flight together. A batch ends at a budget's mark,
+        which passes on unread: a reader stopping there reads nothing after it."""
+        while batch := _batch(picked):
+            refs = [(ref["pk"], int(ref["seq"])) for _key, ref in batch if ref]
+            found = iter(self._bodies(refs))
+            if budget is not None and refs:
+                budget.charge(len(refs))
+            for key, ref in batch:
+                if not ref:  # a mark
+                    yield key, ref
+                    continue
+                body = next(found)
                 if body is not None:  # None: expired (TTL) between the index's page and the read by key
                     yield key, body
 
@@ -643,14 +684,38 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
         by: str,
         partition: tuple[str, str],
         at_range: tuple[str, str] | None,
-        filters: Mapping[str, str] | None,
-        forward: bool,
-        page_size: int | None,
-        bodies: bool,
+        read: _Reading,
         start_key: Mapping[str, Any] | None = None,
     ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+        kwargs = self._select_args(by, partition, at_range, read)
+        names, budget = _SELECT_KEYS[by], read.budget
+        by_key = read.bodies and _SELECT_INDEX[by] is not None
+        start = {k: _SER.serialize(v) for k, v in start_key.items()} if start_key else None
+        while True:
+            if budget is not None:  # the budget shared by the partitions read at once
+                kwargs["Limit"] = min(read.page_size or MAX_BUDGET_PAGE, max(1, budget.left // read.partitions))
+            with storage_errors():
+                response = self._client.query(**kwargs, **({"ExclusiveStartKey": start} if start else {}))
+            if budget is not None:
+                budget.charge(int(response.get("ScannedCount", 0)))
+            for item in (plain_item(raw) for raw in response.get("Items", [])):
+                if not read.bodies:  # no cursor resumes this reading: no keys
+                    yield {}, _thin(item)
+                    continue
+                key = {k: (int(item[k]) if k == "seq" else item[k]) for k in names}
+                yield key, (key if by_key else _parse_body(item["body"]))  # by key: ``_filled`` reads the body
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return
+            if budget is not None:  # where this page's reading stopped: a reader may resume after it
+                yield {k: (int(v) if k == "seq" else v) for k, v in plain_item(start).items()}, {}
+
+    def _select_args(
+        self, by: str, partition: tuple[str, str], at_range: tuple[str, str] | None, read: _Reading
+    ) -> dict[str, Any]:
+        """The Query of one partition of a select: its key condition, filters and projection."""
         key = Key(partition[0]).eq(partition[1])
-        conditions = [Attr(name).eq(v) for name, v in (filters or {}).items()]
+        conditions = [Attr(name).eq(v) for name, v in (read.filters or {}).items()]
         if at_range and by == "person":
             conditions.append(Attr("at_key").between(*at_range))
         elif at_range:
@@ -662,8 +727,8 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
             "KeyConditionExpression": built_key.condition_expression,
             "ExpressionAttributeNames": dict(built_key.attribute_name_placeholders),
             "ExpressionAttributeValues": dict(built_key.attribute_value_placeholders),
-            "ScanIndexForward": forward,
-            **({"Limit": page_size} if page_size else {}),  # None: DynamoDB's own 1 MB pages
+            "ScanIndexForward": read.forward,
+            **({"Limit": read.page_size} if read.page_size else {}),  # None: DynamoDB's own 1 MB pages
         }
         if conditions:
             built = builder.build_expression(reduce(and_, conditions))
@@ -681,23 +746,11 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
         # Without bodies, a day's reading still needs ``at_key`` to merge its shards in order. An index holds
         # no body (docs/decisions/0016): its page's bodies are read from the table by key.
         thin = ("debtor_id", "seq", "at_key") if by == "day" else ("debtor_id", "seq")
-        by_key = bodies and index is not None
-        projected = {f"#p{i}": n for i, n in enumerate(names if by_key else (*names, "body") if bodies else thin)}
+        by_key = read.bodies and index is not None
+        projected = {f"#p{i}": n for i, n in enumerate(names if by_key else (*names, "body") if read.bodies else thin)}
         kwargs["ProjectionExpression"] = ", ".join(projected)
         kwargs["ExpressionAttributeNames"].update(projected)
-        start = {k: _SER.serialize(v) for k, v in start_key.items()} if start_key else None
-        while True:
-            with storage_errors():
-                response = self._client.query(**kwargs, **({"ExclusiveStartKey": start} if start else {}))
-            for item in (plain_item(raw) for raw in response.get("Items", [])):
-                if not bodies:  # no cursor resumes this reading: no keys
-                    yield {}, _thin(item)
-                    continue
-                key = {k: (int(item[k]) if k == "seq" else item[k]) for k in names}
-                yield key, (key if by_key else _parse_body(item["body"]))  # by key: ``_filled`` reads the body
-            start = response.get("LastEvaluatedKey")
-            if not start:
-                return
+        return kwargs
 
     def segment(self, tenant: str, debtor_id: str, first_seq: int, last_seq: int) -> Iterator[AuditEvent]:
         """One chain from ``first_seq`` to ``last_seq``, page by page (never the whole chain in memory)."""

@@ -8,6 +8,7 @@ the standard library (tests/unit/test_domain_purity.py). docs/decisions/0022-por
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
@@ -76,8 +77,35 @@ class AuditHistory(Protocol):
     def for_contact(self, tenant: str, contact_id: str) -> list[AuditEvent]: ...
 
 
+@dataclass
+class ReadBudget:
+    """What one request may read of the audit table (docs/decisions/0026-read-budgets.md): each item a
+    Query reads counts, whether or not a filter keeps it, and each event read by key; a Query that reads
+    nothing counts one (it still costs a read unit)."""
+
+    items: int
+    read: int = 0
+
+    def charge(self, items: int) -> None:
+        self.read += max(1, items)
+
+    @property
+    def left(self) -> int:
+        return max(self.items - self.read, 0)
+
+    @property
+    def spent(self) -> bool:
+        return self.read >= self.items
+
+
 class AuditQuery(Protocol):
-    """Audit events by index (day, debt), by chain segment and by key: queries, anchors and exports."""
+    """Audit events by index (day, debt), by chain segment and by key: queries, anchors and exports.
+
+    ``select`` with a ``budget`` charges it each page it reads, makes its pages smaller as the budget
+    runs low, and after each page that is not its partition's last yields a mark: ``(key, {})``, an
+    empty event, where ``key`` is the key of the last item the page read (kept or filtered out). A reader
+    may stop at a mark and resume after its key: everything before it was read and yielded.
+    """
 
     def select(
         self,
@@ -91,6 +119,7 @@ class AuditQuery(Protocol):
         start_key: Mapping[str, Any] | None = None,
         page_size: int | None = 200,  # None: DynamoDB's 1 MB pages
         bodies: bool = True,  # False: each event is only its debtor_id and seq, not an AuditEvent
+        budget: ReadBudget | None = None,
     ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]: ...
 
     def segment(self, tenant: str, debtor_id: str, first_seq: int, last_seq: int) -> Iterator[AuditEvent]: ...

@@ -16,6 +16,16 @@ from chalicelib.domain.model import Channel, ContactRequest
 
 ALL = "*"  # every account
 
+# What the preferences API takes in each list (``PreferencesIn``): generous for one person, and small for the
+# engine, whose work on inconvenient times grows with the square of their count (each window's edges are
+# candidate instants, each checked against every window). Opt-outs that replies and feedback add to an
+# address's ledger are not stated through the API and are not capped here.
+MAX_OPT_OUTS = 100
+MAX_CEASE = 100
+MAX_ATTORNEY = 100
+MAX_INCONVENIENT_TIMES = 50
+MAX_CONSENTS = 50
+
 
 class _Item(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -48,7 +58,9 @@ class PerDebt(_Item):
 class InconvenientTime(_Item):
     start: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     end: str = Field(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")
-    days: tuple[Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"], ...] = ()
+    days: tuple[Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"], ...] = Field(
+        default=(), max_length=7
+    )
 
     @model_validator(mode="after")
     def _end_after_start(self) -> InconvenientTime:

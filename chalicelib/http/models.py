@@ -27,7 +27,19 @@ from chalicelib.domain.model import (
     Result,
 )
 from chalicelib.domain.pacing import MAX_RATE, MIN_RATE
-from chalicelib.domain.preferences import Preferences, StatedPreferences
+from chalicelib.domain.preferences import (
+    MAX_ATTORNEY,
+    MAX_CEASE,
+    MAX_CONSENTS,
+    MAX_INCONVENIENT_TIMES,
+    MAX_OPT_OUTS,
+    Consent,
+    InconvenientTime,
+    OptOut,
+    PerDebt,
+    Preferences,
+    StatedPreferences,
+)
 from chalicelib.http.problems import InvalidJsonError, Problem
 from chalicelib.services.audit_read import EventQuery
 from chalicelib.services.exports import ExportSpec
@@ -181,6 +193,12 @@ class PreferencesIn(StatedPreferences):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    # Each list has a maximum (chalicelib/domain/preferences.py): one more is a 400 naming the list.
+    opt_outs: tuple[OptOut, ...] = Field(default=(), max_length=MAX_OPT_OUTS)
+    cease: tuple[PerDebt, ...] = Field(default=(), max_length=MAX_CEASE)
+    attorney: tuple[PerDebt, ...] = Field(default=(), max_length=MAX_ATTORNEY)
+    inconvenient_times: tuple[InconvenientTime, ...] = Field(default=(), max_length=MAX_INCONVENIENT_TIMES)
+    consents: tuple[Consent, ...] = Field(default=(), max_length=MAX_CONSENTS)
     reason: str | None = Field(default=None, max_length=500)
     actor: str | None = Field(default=None, max_length=128)
 
@@ -312,7 +330,7 @@ class VerifyQuery(_Range):
     """One chain (``debtor_id``), or every chain touched in ``[from, to)``."""
 
     debtor_id: str | None = Field(default=None, pattern=SAFE_ID)
-    cursor: str | None = Field(default=None, pattern=SAFE_ID)
+    cursor: str | None = Field(default=None, max_length=4096)
     limit: int = Field(default=200, ge=1, le=1000)
 
     @model_validator(mode="after")

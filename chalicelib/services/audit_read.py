@@ -22,12 +22,17 @@ from chalicelib.domain.errors import InvalidFieldError, NotFoundError
 from chalicelib.domain.events import AuditEvent
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.policy import canonical_json
-from chalicelib.domain.ports import AuditQuery, LockedObjects
+from chalicelib.domain.ports import AuditQuery, LockedObjects, ReadBudget
 from chalicelib.services import anchors
 from chalicelib.services.unit_of_work import UnitOfWork
 
 MAX_RANGE_DAYS = 366
 DEFAULT_RANGE_DAYS = 30
+# What one request may read of the audit table (docs/decisions/0026-read-budgets.md): items read by its
+# Queries (those a filter drops too; an empty Query counts one) and events read by key. When it is spent
+# the page ends at the next page boundary of the reading, with a cursor that resumes right there: a page
+# may hold fewer events than ``limit``, none at all, and still have a cursor.
+READ_BUDGET_ITEMS = 5000
 
 
 @dataclass(frozen=True)
@@ -100,10 +105,16 @@ def matching(
     start_key: dict[str, Any] | None = None,
     *,
     bodies: bool = True,
+    budget: ReadBudget | None = None,
 ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """Every event the query selects, in order, as (key, event); resumes after ``start_key``. Without
     ``bodies`` an event is only its ``debtor_id`` and ``seq``, read in DynamoDB's largest pages (1 MB):
-    nobody resumes that reading from a cursor."""
+    nobody resumes that reading from a cursor, unless it has a ``budget``.
+
+    With a ``budget``, marks come too (``(key, {})``, see ``AuditQuery``): where the reading may stop and
+    resume. Between two days, a spent budget ends the reading with a mark ``({"day": next day}, {})``: a
+    reading resumed from it starts at that day.
+    """
     forward = not query.descending
     bounds = at_range(query.start, query.end)
     if query.debtor_id or query.account_id:
@@ -120,15 +131,19 @@ def matching(
             start_key=start_key,
             page_size=_page_size(query, filters) if bodies else None,
             bodies=bodies,
+            **({"budget": budget} if budget is not None else {}),
         )
         return
     assert query.start and query.end
-    resume_day = start_key["day_key"].split("#")[1] if start_key else None  # tenant#day, or tenant#day#shard
+    resume_day = _resume_day(start_key)
     filters = _filters(query, tenant, "day")
     for day in _days(query.start, query.end, query.descending):
         if resume_day and (day.isoformat() < resume_day if forward else day.isoformat() > resume_day):
             continue
-        key = start_key if resume_day == day.isoformat() else None
+        key = start_key if resume_day == day.isoformat() and start_key and "at_key" in start_key else None
+        if budget is not None and budget.spent:
+            yield {"day": day.isoformat()}, {}
+            return
         yield from audit.select(
             tenant=tenant,
             by="day",
@@ -139,7 +154,20 @@ def matching(
             start_key=key,
             page_size=_page_size(query, filters) if bodies else None,
             bodies=bodies,
+            **({"budget": budget} if budget is not None else {}),
         )
+
+
+def _resume_day(start_key: dict[str, Any] | None) -> str | None:
+    """The day a reading resumes in: a key's ``day_key`` (tenant#day or tenant#day#shard), a day mark's
+    day, or the day of a place (an ``at_key`` alone, which starts with its UTC instant)."""
+    if not start_key:
+        return None
+    if "day" in start_key:
+        return str(start_key["day"])
+    if "day_key" in start_key:
+        return str(start_key["day_key"]).split("#")[1]
+    return str(start_key["at_key"])[:10]
 
 
 def _encode_cursor(key: dict[str, Any], asked: EventQuery, bounded: EventQuery) -> str:
@@ -170,13 +198,23 @@ def _decode_cursor(cursor: str, query: EventQuery) -> tuple[dict[str, Any], tupl
     try:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         key, fingerprint, window = raw["k"], raw["q"], _window(raw.get("w"))
-        if not isinstance(key, dict) or not isinstance(key.get("pk"), str) or not isinstance(key.get("seq"), int):
+        if not isinstance(key, dict) or not (_is_item_key(key) or _is_day_mark(key)):
             raise ValueError("bad key")
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
         raise InvalidFieldError("cursor", "not a cursor this API returned") from None
     if fingerprint != query.fingerprint():
         raise InvalidFieldError("cursor", "belongs to a query with other filters")
     return dict(key), window
+
+
+def _is_item_key(key: dict[str, Any]) -> bool:
+    return isinstance(key.get("pk"), str) and isinstance(key.get("seq"), int)
+
+
+def _is_day_mark(key: dict[str, Any]) -> bool:
+    """Where a budget stopped a reading between two days: ``{"day": "YYYY-MM-DD"}``."""
+    day = key.get("day")
+    return set(key) == {"day"} and isinstance(day, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", day) is not None
 
 
 _CURSOR_KEYS = {"person": ("pk", "seq"), "day": ("pk", "seq", "day_key", "at_key")}
@@ -187,6 +225,12 @@ def _check_key(tenant: str, query: EventQuery, key: dict[str, Any]) -> None:
     """The client holds the cursor and may change it: its key must be one of an item this query reads,
     or DynamoDB refuses it (a 503) or the day index cannot resume from it (a 500)."""
     by = "person" if query.debtor_id else "account" if query.account_id else "day"
+    if _is_day_mark(key):
+        if by != "day" or not query.start or not query.end:
+            raise InvalidFieldError("cursor", "not a cursor this API returned")
+        if key["day"] not in {day.isoformat() for day in _days(query.start, query.end, False)}:
+            raise InvalidFieldError("cursor", "not a cursor this API returned")
+        return
     names = _CURSOR_KEYS[by]
     seq = key.get("seq")
     fits = set(key) == set(names) and all(isinstance(key[n], str) for n in names if n != "seq")
@@ -216,21 +260,32 @@ def events_page(
     tenant: str, query: EventQuery, deps: UnitOfWork, now: datetime, cursor: str | None = None
 ) -> dict[str, Any]:
     """One page of events and a cursor to the next one (None at the end); stable under new appends,
-    because a cursor is the key of the last event returned, not an offset."""
+    because a cursor is the key of the last event returned, not an offset.
+
+    The page ends early when the request's read budget (READ_BUDGET_ITEMS) is spent: its cursor is then
+    where the reading stopped, past events a filter dropped, and the page may even be empty."""
     start_key, window = _decode_cursor(cursor, query) if cursor else (None, None)
     bounded = _bounded(_within(query, window), now)
     if start_key is not None:
         _check_key(tenant, bounded, start_key)
+    budget = ReadBudget(READ_BUDGET_ITEMS)
     page: list[tuple[dict[str, Any], dict[str, Any]]] = []
-    for item in matching(tenant, bounded, deps.audit, start_key):
-        page.append(item)
+    stopped: dict[str, Any] | None = None
+    for key, event in matching(tenant, bounded, deps.audit, start_key, budget=budget):
+        if not event:  # a mark: where the reading may stop
+            if budget.spent:
+                stopped = key
+                break
+            continue
+        page.append((key, event))
         if len(page) > bounded.limit:
             break
     more = len(page) > bounded.limit
     page = page[: bounded.limit]
+    resume = page[-1][0] if more and page else stopped
     return {
         "events": [event for _, event in page],
-        "cursor": _encode_cursor(page[-1][0], query, bounded) if more and page else None,
+        "cursor": _encode_cursor(resume, query, bounded) if resume is not None else None,
         "order": "desc" if bounded.descending else "asc",
     }
 
@@ -361,52 +416,161 @@ def _check_anchors(tenant: str, debtor_id: str, events: list[AuditEvent], cache:
 def chains_in_range(tenant: str, start: datetime, end: datetime, audit: AuditQuery) -> list[str]:
     """Debtors whose chains have an event in ``[start, end)``, from the tenant x day index."""
     query = EventQuery(start=start, end=end)
-    return sorted({event["debtor_id"] for _, event in matching(tenant, query, audit)})
+    return sorted({event["debtor_id"] for _, event in matching(tenant, query, audit, bodies=False)})
+
+
+@dataclass
+class _RangeWalk:
+    """One page of a range's verification: the range's index read once, in order, from where the last
+    page stopped. A chain is verified, whole, at its first event in the range: the one whose previous
+    event is not in the range (looked up by key, once per person and page at most). Each day's anchor is
+    checked when the reading leaves the day: every chain it names must have had an event that day."""
+
+    tenant: str
+    start: datetime
+    end: datetime
+    deps: UnitOfWork
+    budget: ReadBudget
+    day: str  # the day being read
+    counted: int  # chains with an event on ``day`` met before this page (carried by the cursor)
+    cache: AnchorCache
+    seen_today: set[str] = field(default_factory=set)
+    whole_day: bool = False  # ``day`` was read from its start by this page
+    last: dict[str, tuple[int, str]] = field(default_factory=dict)  # person: (seq, instant) of its last event met
+    verified: set[str] = field(default_factory=set)  # persons this page verified
+    results: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    def enter(self, day: str) -> None:
+        """The reading is at ``day``: the days it left are finished."""
+        while self.day < day:
+            self._finish_day()
+            self.day = (date.fromisoformat(self.day) + timedelta(days=1)).isoformat()
+            self.counted, self.seen_today, self.whole_day = 0, set(), True
+
+    def finish(self) -> None:
+        last = (self.end - timedelta(microseconds=1)).astimezone(UTC).date().isoformat()
+        self.enter((date.fromisoformat(last) + timedelta(days=1)).isoformat())
+
+    def meet(self, debtor_id: str, seq: int, place: str) -> None:
+        instant = place.split("#", 1)[0]
+        before = self._instant_before(debtor_id, seq)
+        self.last[debtor_id] = (seq, instant)
+        if before is None or before[:10] != instant[:10]:  # the chain's first event of the day
+            self.counted += 1
+            self.seen_today.add(anchors.chain_id(self.tenant, debtor_id))
+        first = before is None or not utc_bound(self.start) <= before < utc_bound(self.end)
+        if first and debtor_id not in self.verified:  # verified again only if its events' times disagree
+            self.verified.add(debtor_id)
+            result = verify(self.tenant, debtor_id, self.deps, self.cache)
+            self.budget.charge(result["checked"])
+            self.results.append(result)
+
+    def _instant_before(self, debtor_id: str, seq: int) -> str | None:
+        """When the chain's previous event happened (None: this is its first)."""
+        if seq <= 1:
+            return None
+        known = self.last.get(debtor_id)
+        if known and known[0] == seq - 1:
+            return known[1]
+        self.budget.charge(1)
+        found = self.deps.audit.by_keys(self.tenant, [(debtor_id, seq - 1)])
+        return utc_bound(datetime.fromisoformat(found[0]["at"])) if found else None
+
+    def _finish_day(self) -> None:
+        """Each chain the day's anchor names must have had an event that day. The anchor of a day only
+        partly in the range is not checked (its other events are out of the range's reading)."""
+        day = date.fromisoformat(self.day)
+        midnight = datetime.combine(day, time(0), UTC)
+        if midnight < self.start or midnight + timedelta(days=1) > self.end:
+            return
+        heads = (self.cache.get(self.tenant, self.day) or {}).get("heads", [])
+        unmet = [h["chain"] for h in heads if h["chain"] not in self.seen_today]
+        removed = len(heads) - self.counted  # chains met that day, on this page and (carried) before
+        if self.whole_day or removed == len(unmet):
+            for chain in unmet:
+                problem = f"a chain anchored on {day} has no events in the trail: they were removed"
+                self.failures.append({"ok": False, "chain": chain, "anchor": self.day, "problem": problem})
+        elif removed > 0:  # the day's first part was read by an earlier page: how many, not which
+            problem = f"{removed} chain(s) anchored on {day} have no events in the trail: they were removed"
+            self.failures.append({"ok": False, "chain": None, "anchor": self.day, "problem": problem})
 
 
 def verify_range(
     tenant: str, start: datetime, end: datetime, deps: UnitOfWork, after: str | None = None, limit: int = 200
 ) -> dict[str, Any]:
-    """Verify every chain touched in the range, whole; ``after``/``cursor`` page through the debtors."""
+    """Verify every chain touched in the range, whole, ``limit`` chains a page at most; ``after`` is the
+    cursor of the previous page. Each page reads on from where the last one stopped, within the read
+    budget (READ_BUDGET_ITEMS): no page reads again what an earlier one read (docs/decisions/0026)."""
     if start >= end:
         raise InvalidFieldError("to", "must be after 'from'")
     if end - start > timedelta(days=MAX_RANGE_DAYS):
         raise InvalidFieldError("from", f"a verified range spans at most {MAX_RANGE_DAYS} days")
-    touched = chains_in_range(tenant, start, end, deps.audit)
-    debtors = [d for d in touched if after is None or d > after]
-    cache = AnchorCache(deps.anchors)
-    page = debtors[:limit]
-    results = [verify(tenant, debtor, deps, cache) for debtor in page]
-    failures = [r for r in results if not r["ok"]]
-    if after is None:  # once per run: chains the anchors name that the trail no longer has at all
-        failures += _vanished_chains(tenant, start, end, {anchors.chain_id(tenant, d) for d in touched}, cache)
+    query = EventQuery(start=start, end=end)
+    place, counted = _decode_verify_cursor(after, query) if after else (None, 0)
+    budget = ReadBudget(READ_BUDGET_ITEMS)
+    day = _resume_day(place) or start.astimezone(UTC).date().isoformat()
+    walk = _RangeWalk(tenant, start, end, deps, budget, day, counted, AnchorCache(deps.anchors))
+    walk.whole_day = place is None or "day" in place  # else the day's first part was read by an earlier page
+    stopped: dict[str, Any] | None = None
+    for key, event in matching(tenant, query, deps.audit, place, bodies=False, budget=budget):
+        walk.enter(key["day"] if "day" in key else str(key["at_key"])[:10])
+        if not event:  # a mark: where the reading may stop
+            if budget.spent:
+                stopped = {"day": key["day"]} if "day" in key else {"at_key": key["at_key"]}
+                break
+            continue
+        walk.meet(event["debtor_id"], int(event["seq"]), str(key["at_key"]))
+        if len(walk.results) >= limit:
+            stopped = {"at_key": key["at_key"]}
+            break
+    else:
+        walk.finish()
+    failures = [r for r in walk.results if not r["ok"]] + walk.failures
+    cursor = _encode_verify_cursor(stopped, walk.counted if "at_key" in stopped else 0, query) if stopped else None
     return {
         "ok": not failures,
-        "chains": len(results),
-        "events": sum(r["checked"] for r in results),
-        "anchors_checked": sum(r.get("anchors_checked", 0) for r in results),
+        "chains": len(walk.results),
+        "events": sum(r["checked"] for r in walk.results),
+        "anchors_checked": sum(r.get("anchors_checked", 0) for r in walk.results),
         "failures": failures,
-        "cursor": page[-1] if len(debtors) > limit else None,
-        "remaining": max(len(debtors) - limit, 0),
+        "cursor": cursor,
+        "remaining": None,  # not known without reading the rest of the range
     }
 
 
-def _vanished_chains(
-    tenant: str, start: datetime, end: datetime, known: set[str], cache: AnchorCache
-) -> list[dict[str, Any]]:
-    """A chain anchored on a day inside the range must have events that day: if the index finds none,
-    they were removed (with the ledger, or the ledger's head would have told)."""
-    failures = []
-    midnight = datetime.combine(start.astimezone(UTC).date(), time(0), UTC)
-    first = midnight.date() + (timedelta(days=1) if start > midnight else timedelta())
-    last = end.astimezone(UTC).date()  # exclusive: only days wholly inside [start, end)
-    day = first
-    while day < last:
-        anchor = cache.get(tenant, day.isoformat())
-        for head in (anchor or {}).get("heads", []):
-            if head["chain"] not in known:
-                problem = f"a chain anchored on {day} has no events in the trail: they were removed"
-                failures.append({"ok": False, "chain": head["chain"], "anchor": day.isoformat(), "problem": problem})
-                known.add(head["chain"])
-        day += timedelta(days=1)
-    return failures
+def _verify_fingerprint(query: EventQuery) -> str:
+    return hashlib.sha256(f"verify#{query.fingerprint()}".encode()).hexdigest()[:16]
+
+
+def _encode_verify_cursor(place: dict[str, Any], counted: int, query: EventQuery) -> str:
+    """Where the range's reading stopped (an ``at_key``, or a day not yet begun) and how many chains
+    of that day it had met: all a next page needs, encoded as the events' cursors are."""
+    payload = {"q": _verify_fingerprint(query), "k": place, "n": counted}
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_verify_cursor(cursor: str, query: EventQuery) -> tuple[dict[str, Any], int]:
+    bad = InvalidFieldError("cursor", "not a cursor this API returned")
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        place, fingerprint, counted = raw["k"], raw["q"], raw["n"]
+    except (ValueError, KeyError, TypeError, AttributeError, binascii.Error):
+        raise bad from None
+    if fingerprint != _verify_fingerprint(query):
+        raise InvalidFieldError("cursor", "belongs to another range")
+    if not isinstance(place, dict) or type(counted) is not int or not 0 <= counted < 2**31:
+        raise bad
+    assert query.start and query.end
+    days = {day.isoformat() for day in _days(query.start, query.end, False)}
+    if _is_day_mark(place):
+        fits = place["day"] in days and counted == 0
+    else:
+        at = place.get("at_key")
+        bounds = at_range(query.start, query.end)
+        fits = set(place) == {"at_key"} and isinstance(at, str) and bounds is not None
+        fits = fits and bounds[0] <= at <= bounds[1] and at[:10] in days  # type: ignore[index,operator]
+    if not fits:
+        raise bad
+    return dict(place), counted

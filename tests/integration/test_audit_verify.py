@@ -287,9 +287,10 @@ def test_a_range_lists_every_broken_chain_and_is_ok_when_intact(client, gateway,
 
 def test_a_range_pages_through_the_chains(client, week):
     first = verified(client, **{"from": "2026-03-02", "to": "2026-03-04", "limit": 2})
-    assert (first["chains"], first["remaining"], first["cursor"]) == (2, 1, "d-2")
+    # The cursor is where the range's reading stopped (opaque); what remains is not known before it is read.
+    assert (first["chains"], first["remaining"], bool(first["cursor"])) == (2, None, True)
     rest = verified(client, **{"from": "2026-03-02", "to": "2026-03-04", "limit": 2, "cursor": first["cursor"]})
-    assert (rest["chains"], rest["remaining"], rest["cursor"], rest["ok"]) == (1, 0, None, True)
+    assert (rest["chains"], rest["remaining"], rest["cursor"], rest["ok"]) == (1, None, None, True)
 
 
 @pytest.mark.parametrize(

@@ -68,7 +68,8 @@ def cmd_audit_events(args: argparse.Namespace) -> int:
             shown += 1
         if page.get("cursor") and not args.all:
             print("more events: add --all to follow the cursor", file=sys.stderr)
-    if shown == 0:
+    more = not args.all and bool(page.get("cursor"))  # a page's read budget may end it before any match
+    if shown == 0 and not more:
         print(f"no events for debtor {args.debtor}" if args.debtor else "no events match", file=sys.stderr)
     return 0
 
@@ -80,7 +81,8 @@ def _verify_range(client: GatewayClient, args: argparse.Namespace) -> dict[str, 
     params = {"from": args.start, "to": args.end}
     with tqdm(unit="chain", desc="verifying", file=sys.stderr, disable=None) as bar:
         for page in client.pages("/v1/audit/verify", params):
-            bar.total = totals["chains"] + page["chains"] + page["remaining"]
+            if page.get("remaining") is not None:  # a page read within a budget knows not what is left
+                bar.total = totals["chains"] + page["chains"] + page["remaining"]
             bar.update(page["chains"])
             for key in ("chains", "events", "anchors_checked", "failures"):
                 totals[key] += page[key]
