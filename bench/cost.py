@@ -267,6 +267,22 @@ def cold_init_ratio(runs: int = 5) -> dict[str, Any]:
     }
 
 
+def deployment_zip() -> dict[str, Any]:
+    """The deployment zip's own code (the template-only package: app.py, chalicelib, no third-party wheels),
+    in bytes and files: what every function instance unpacks, tools excluded (docs/decisions/0019)."""
+    import tempfile
+    import zipfile
+
+    from tools.infra.package import template_only
+
+    with tempfile.TemporaryDirectory() as out:
+        template_only(Path(out))
+        path = Path(out) / "deployment.zip"
+        with zipfile.ZipFile(path) as bundle:
+            names = [i.filename for i in bundle.infolist() if not i.is_dir()]
+        return {"deployment_zip_bytes": path.stat().st_size, "deployment_zip_files": len(names)}
+
+
 def main() -> None:
     started = time.perf_counter()
     print(json.dumps({**calls_per_sent_contact(), **cold_init_ratio(), **capacity_ratio(1000, 10)}, indent=2))
