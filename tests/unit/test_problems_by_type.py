@@ -19,6 +19,7 @@ from chalicelib.domain.errors import (
     GoneError,
     InvalidFieldError,
     NotFoundError,
+    SecretUnavailableError,
     StorageUnavailableError,
 )
 from chalicelib.domain.policy import PolicyError
@@ -35,6 +36,7 @@ from chalicelib.http.problems import (
 from chalicelib.services.batches import BatchKeyReusedError
 from chalicelib.services.calls import InvalidOutcomeError, NotAVoicePermitError, OutcomeAlreadyReportedError
 from chalicelib.services.disputes import DisputeResolvedError
+from chalicelib.services.exports import ReasonRequiredError
 
 
 class Note(BaseModel):
@@ -95,6 +97,8 @@ STATUSES: list[tuple[Exception, int]] = [
     (DuplicateContactError("c-1"), 409),
     (StorageUnavailableError("throttled"), 503),
     (PolicyError("no bundle"), 503),
+    (ReasonRequiredError(), 422),
+    (SecretUnavailableError("unreadable"), 503),
 ]
 
 
