@@ -44,7 +44,9 @@ from chalicelib.services import (
 )
 from chalicelib.settings import ledger_stream_arn
 
-app = Chalice(app_name="contact-gateway")
+# Logs go through Powertools (chalicelib/observability.py), whose logger has this name too: Chalice must not
+# add a handler of its own or set that logger to ERROR.
+app = Chalice(app_name="contact-gateway", configure_logs=False)
 app.register_middleware(observability.http_middleware, "http")
 app.register_middleware(
     telemetry.trace_middleware(lambda: app.lambda_context.function_name if app.lambda_context else "local"), "all"
