@@ -138,7 +138,7 @@ def submit_batch() -> Response:
     """Up to 500 requests, validated together, queued on SQS, decided one by one by the batch worker."""
     request, g = current_request(app), runtime()
     who = caller(request)
-    valid, rejected, _accept_valid = models.parse_batch(request.raw_body)
+    valid, rejected = models.parse_batch(request.raw_body)
     body = batches.accept(
         who,
         valid,
@@ -173,12 +173,7 @@ def evaluate() -> Response:
     parsed = models.parse(models.EvaluateIn, current_request(app).raw_body)
     request = parsed.to_domain(who.tenant, who.agency)
     decision = contacts.evaluate_contact(request, runtime().deps, parsed.at or now())
-    body = {
-        **contacts.decision_json(decision),
-        "policy_version": decision.policy_version,
-        "zones": decision.inputs.get("zones", []),
-        "inputs": decision.inputs,
-    }
+    body = contacts.evaluation_json(decision)
     return json_response(200, disclosure.evaluation(who.agency, body, runtime().policies))
 
 

@@ -16,7 +16,8 @@ import pytest
 import requests
 from requests.structures import CaseInsensitiveDict
 
-from chalicelib.domain.model import ContactRequest
+from bench.support import make_request
+from chalicelib import resources
 from chalicelib.services import consent
 from chalicelib.services.contacts import submit_contact
 from chalicelib.services.unit_of_work import UnitOfWork
@@ -26,20 +27,6 @@ TENANT = "local"
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
-
-
-def make_request(**overrides: Any) -> ContactRequest:
-    fields: dict[str, Any] = {
-        "tenant": TENANT,
-        "debtor_id": "d-1",
-        "account_id": "a-1",
-        "channel": "sms",
-        "to": "+14045550100",
-        "location": {"country": "US", "subdivision": "GA"},
-        "message": {"body": "Your payment is overdue. Reply STOP to opt out."},
-    }
-    fields.update(overrides)
-    return ContactRequest.model_validate(fields)
 
 
 def pack_with(*rules: dict[str, Any], pack_id: str = "xx", countries: tuple[str, ...] = ("US",)) -> dict[str, Any]:
@@ -316,3 +303,36 @@ LISTINGS = [
         {"debtor_id": "d-2", "type": "decided"}, {"debtor_id": "d-2", "type": "decided"}, id="person-filtered"
     ),
 ]
+
+
+def unsubscribable_email(debtor: str = "d-1") -> Any:
+    """An email to one address; every email carries the one-click unsubscribe link."""
+    return make_request(
+        debtor_id=debtor,
+        channel="email",
+        to="debtor@example.com",
+        message={"subject": "Reminder", "body": "Payment due. Unsubscribe with the link below."},
+    )
+
+
+def post_export(client: Any, body: Any) -> Any:
+    return client.http.post("/v1/exports", headers={"Content-Type": "application/json"}, body=json.dumps(body))
+
+
+def queued_exports(gateway: Any) -> list[str]:
+    """Take every message off the export queue, as the SQS trigger would."""
+    sqs = gateway.clients.sqs
+    url = sqs.get_queue_url(QueueName=resources.EXPORT_QUEUE)["QueueUrl"]
+    bodies = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            bodies.append(message["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
+
+
+def run_export_worker(client: Any, bodies: list[str]) -> None:
+    """The Lambda function bound to the export queue, invoked with an SQS event, one message at a time."""
+    for body in bodies:
+        event = client.events.generate_sqs_event(queue_name=resources.EXPORT_QUEUE, message_bodies=[body])
+        client.lambda_.invoke("export_worker", event)

@@ -407,8 +407,9 @@ def _item_errors(index: int, item: Any, keys: dict[str, int]) -> tuple[BatchItem
     return parsed, []
 
 
-def parse_batch(raw: str | bytes | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool]:
-    """(valid items as {index, body, idempotency_key}, rejected items as {index, errors}, accept_valid).
+def parse_batch(raw: str | bytes | None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(valid items as {index, body, idempotency_key}, rejected items as {index, errors}); rejected items only
+    when the batch says ``accept_valid``, else a 400 naming every invalid request.
 
     Each request is validated on its own, as ``POST /v1/contacts`` would, so every error names its request
     (``contacts[3].to``); two requests of one batch cannot share an ``idempotency_key``."""
@@ -429,7 +430,7 @@ def parse_batch(raw: str | bytes | None) -> tuple[list[dict[str, Any]], list[dic
         more = f" (and {len(errors) - len(shown)} more errors)" if len(errors) > len(shown) else ""
         detail = f"{len(rejected)} of {len(envelope.contacts)} requests are invalid; nothing was queued{more}"
         raise Problem(400, "Invalid requests in batch", detail, shown)
-    return valid, rejected, envelope.accept_valid
+    return valid, rejected
 
 
 class KeyIn(_Strict):

@@ -41,6 +41,7 @@ __all__ = [
     "commit_ledger",
     "decision_json",
     "evaluate_contact",
+    "evaluation_json",
     "get_contact",
     "record_change",
     "submit_contact",
@@ -253,6 +254,16 @@ def evaluate_contact(request: ContactRequest, deps: UnitOfWork, at: datetime) ->
     ledger = deps.ledgers.get(request.tenant, request.debtor_id)
     preferences = suppression.with_address(ledger.preferences, suppression.opt_outs(deps, request.tenant, request.to))
     return engine.evaluate(request, ledger.history, deps.policies, at, preferences)
+
+
+def evaluation_json(decision: Decision) -> dict[str, Any]:
+    """The answer of ``POST /v1/contacts/evaluate``: the decision, the policy version, its zones and inputs."""
+    return {
+        **decision_json(decision),
+        "policy_version": decision.policy_version,
+        "zones": decision.inputs.get("zones", []),
+        "inputs": decision.inputs,
+    }
 
 
 def agency_of(events: list[AuditEvent]) -> str | None:

@@ -14,11 +14,10 @@ import pytest
 import requests
 from chalice.test import Client
 
-from chalicelib import resources
 from chalicelib.domain.access import ACCESS_CHAIN
 from chalicelib.services import dispatch, maintenance
 from chalicelib.services.contacts import submit_contact
-from tests.support import make_request, utc
+from tests.support import make_request, post_export, queued_exports, run_export_worker, utc
 from tools.cli.bundle import verify_bundle
 
 MONDAY = utc(2026, 3, 2)
@@ -41,29 +40,12 @@ def contacted(gateway: Any) -> None:
     maintenance.audit_pass(gateway.deps, ["local"], NOW)
 
 
-def post(client: Client, body: dict[str, Any]) -> Any:
-    return client.http.post("/v1/exports", headers={"Content-Type": "application/json"}, body=json.dumps(body))
-
-
-def queued(gateway: Any) -> list[str]:
-    sqs = gateway.clients.sqs
-    url = sqs.get_queue_url(QueueName=resources.EXPORT_QUEUE)["QueueUrl"]
-    bodies = []
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in messages:
-            bodies.append(message["Body"])
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return bodies
-
-
 def export(client: Client, gateway: Any, body: dict[str, Any]) -> tuple[str, dict[str, bytes]]:
     """Request, run the worker, download every file of the bundle."""
-    response = post(client, body)
+    response = post_export(client, body)
     assert response.status_code == 202, response.body
     export_id = json.loads(response.body)["export_id"]
-    for message in queued(gateway):
-        event = client.events.generate_sqs_event(queue_name=resources.EXPORT_QUEUE, message_bodies=[message])
-        client.lambda_.invoke("export_worker", event)
+    run_export_worker(client, queued_exports(gateway))
     job = json.loads(client.http.get(f"/v1/exports/{export_id}").body)
     assert job["status"] == "done", job
     return export_id, {f["name"]: requests.get(f["url"], timeout=10).content for f in job["files"]}
@@ -123,11 +105,11 @@ def test_an_unmasked_export_without_a_reason_is_a_422_naming_reason(client, gate
         {"debtor_id": "d-1", "formats": ["jsonl"], "unmasked": True, "reason": ""},
         {"debtor_id": "d-1", "formats": ["jsonl"], "unmasked": True, "reason": "   "},
     ):
-        response = post(client, body)
+        response = post_export(client, body)
         assert response.status_code == 422, response.body
         assert response.headers["Content-Type"] == "application/problem+json"
         assert [e["field"] for e in json.loads(response.body)["errors"]] == ["reason"]
-    assert queued(gateway) == [] and requested_events(gateway) == []
+    assert queued_exports(gateway) == [] and requested_events(gateway) == []
 
 
 def test_an_unmasked_export_holds_the_addresses_and_the_trail_keeps_its_reason(client, gateway, contacted):

@@ -20,12 +20,11 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-from chalicelib import resources
 from chalicelib.domain.audit import line_hash
 from chalicelib.domain.export_masking import masked_line
 from chalicelib.services import dispatch, exports, maintenance
 from chalicelib.services.contacts import submit_contact
-from tests.support import Clock, make_request, utc
+from tests.support import Clock, make_request, post_export, queued_exports, run_export_worker, utc
 
 MONDAY = utc(2026, 3, 2)
 NOW = utc(2026, 3, 5, 12)  # Thursday: Monday to Wednesday are anchored
@@ -66,41 +65,18 @@ def trails(gateway: Any, clock: Clock) -> dict[str, list[dict[str, Any]]]:
     return {d: gateway.audit.for_person("local", d) for d in ("d-1", "d-2")}
 
 
-def post(client: Client, body: Any) -> Any:
-    return client.http.post("/v1/exports", headers={"Content-Type": "application/json"}, body=json.dumps(body))
-
-
 def get(client: Client, path: str, status: int = 200) -> dict[str, Any]:
     response = client.http.get(path)
     assert response.status_code == status, response.body
     return dict(json.loads(response.body))
 
 
-def queued(gateway: Any) -> list[str]:
-    """Take every message off the export queue, as the SQS trigger would."""
-    sqs = gateway.clients.sqs
-    url = sqs.get_queue_url(QueueName=resources.EXPORT_QUEUE)["QueueUrl"]
-    bodies = []
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in messages:
-            bodies.append(message["Body"])
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return bodies
-
-
-def run_worker(client: Client, bodies: list[str]) -> None:
-    """The Lambda function bound to the queue, invoked with an SQS event, one message at a time."""
-    for body in bodies:
-        event = client.events.generate_sqs_event(queue_name=resources.EXPORT_QUEUE, message_bodies=[body])
-        client.lambda_.invoke("export_worker", event)
-
-
 def export(client: Client, gateway: Any, body: dict[str, Any]) -> dict[str, Any]:
     """Request, run the worker, and answer the finished job as GET /v1/exports/{id} shows it."""
-    response = post(client, body)
+    response = post_export(client, body)
     assert response.status_code == 202, response.body
     export_id = json.loads(response.body)["export_id"]
-    run_worker(client, queued(gateway))
+    run_export_worker(client, queued_exports(gateway))
     return get(client, f"/v1/exports/{export_id}")
 
 
@@ -149,7 +125,7 @@ def pdf_text(data: bytes) -> str:
     ],
 )
 def test_a_bad_export_request_is_a_400_naming_the_field_and_queues_nothing(client, gateway, clock, body, field):
-    response = post(client, body)
+    response = post_export(client, body)
     assert response.status_code == 400, response.body
     assert response.headers["Content-Type"] == "application/problem+json"
     named = [e["field"] for e in json.loads(response.body)["errors"]]
@@ -157,16 +133,16 @@ def test_a_bad_export_request_is_a_400_naming_the_field_and_queues_nothing(clien
     assert any(name == field or name.startswith(f"{field}.") for name in named) or (
         field == "debtor_id" and named == ["formats"]
     ), named
-    assert queued(gateway) == []
+    assert queued_exports(gateway) == []
 
 
 def test_an_export_is_accepted_queued_and_polled(client, gateway, trails):
-    response = post(client, {"debtor_id": "d-1", "formats": ["jsonl", "csv", "pdf"]})
+    response = post_export(client, {"debtor_id": "d-1", "formats": ["jsonl", "csv", "pdf"]})
     assert response.status_code == 202
     body = json.loads(response.body)
     assert body["status"] == "queued" and body["export_id"]
     assert response.headers["Location"] == f"/v1/exports/{body['export_id']}"
-    assert [json.loads(m) for m in queued(gateway)] == [{"export_id": body["export_id"], "tenant": "local"}]
+    assert [json.loads(m) for m in queued_exports(gateway)] == [{"export_id": body["export_id"], "tenant": "local"}]
     job = get(client, response.headers["Location"])
     assert (job["status"], job["formats"], job["filter"]["debtor_id"]) == ("queued", ["csv", "jsonl", "pdf"], "d-1")
     assert "files" not in job
@@ -215,10 +191,10 @@ def test_the_published_key_verifies_the_manifests_signature(client, gateway, tra
 
 
 def test_a_redelivered_message_changes_neither_the_job_nor_its_files(client, gateway, trails):
-    response = post(client, {"debtor_id": "d-1", "formats": ["jsonl", "csv"]})
+    response = post_export(client, {"debtor_id": "d-1", "formats": ["jsonl", "csv"]})
     export_id = json.loads(response.body)["export_id"]
-    bodies = queued(gateway)
-    run_worker(client, bodies)
+    bodies = queued_exports(gateway)
+    run_export_worker(client, bodies)
     job_before = gateway.deps.jobs.get(exports.job_key("local", export_id))
     s3, bucket = gateway.clients.s3, gateway.settings.export_bucket
     prefix = f"exports/local/{export_id}/"
@@ -230,7 +206,7 @@ def test_a_redelivered_message_changes_neither_the_job_nor_its_files(client, gat
 
     s3.meta.events.register("before-call.s3.*", record)
     try:
-        run_worker(client, bodies)  # the same message again
+        run_export_worker(client, bodies)  # the same message again
     finally:
         s3.meta.events.unregister("before-call.s3.*", record)
     assert gateway.deps.jobs.get(exports.job_key("local", export_id)) == job_before

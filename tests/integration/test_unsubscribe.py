@@ -9,18 +9,9 @@ import pytest
 
 from chalicelib.services import suppression, unsubscribe
 from chalicelib.services.contacts import submit_contact
-from tests.support import make_request, utc
+from tests.support import unsubscribable_email, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
-
-
-def email(debtor: str = "d-1"):
-    return make_request(
-        debtor_id=debtor,
-        channel="email",
-        to="debtor@example.com",
-        message={"subject": "Reminder", "body": "Payment due. Unsubscribe with the link below."},
-    )
 
 
 @pytest.fixture
@@ -38,18 +29,18 @@ def _token(headers: dict[str, str]) -> str:
 
 
 def test_every_email_carries_one_click_unsubscribe(gateway, sent_headers):
-    assert submit_contact(email(), gateway.deps, NOON_ATLANTA).status == "sent"
+    assert submit_contact(unsubscribable_email(), gateway.deps, NOON_ATLANTA).status == "sent"
     [headers] = sent_headers
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert headers["List-Unsubscribe"].startswith("<http://127.0.0.1:8000/v1/unsubscribe/")
 
 
 def test_the_link_unsubscribes_that_address_for_every_debtor(client, gateway, sent_headers):
-    submit_contact(email(), gateway.deps, NOON_ATLANTA)
+    submit_contact(unsubscribable_email(), gateway.deps, NOON_ATLANTA)
     token = _token(sent_headers[0])
     page = client.http.get(f"/v1/unsubscribe/{token}")  # a person opening the link: nothing changes yet
     assert page.status_code == 200 and b"<form" in page.body
-    assert submit_contact(email("d-2"), gateway.deps, NOON_ATLANTA).status == "sent"
+    assert submit_contact(unsubscribable_email("d-2"), gateway.deps, NOON_ATLANTA).status == "sent"
     response = client.http.post(
         f"/v1/unsubscribe/{token}",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
@@ -58,7 +49,7 @@ def test_the_link_unsubscribes_that_address_for_every_debtor(client, gateway, se
     assert response.status_code == 200
     assert json.loads(response.body)["address"] == "debtor@example.com"
     for debtor in ("d-1", "d-3"):
-        assert submit_contact(email(debtor), gateway.deps, NOON_ATLANTA).status == "blocked"
+        assert submit_contact(unsubscribable_email(debtor), gateway.deps, NOON_ATLANTA).status == "blocked"
 
 
 @pytest.mark.parametrize(
@@ -75,7 +66,7 @@ def test_the_link_unsubscribes_that_address_for_every_debtor(client, gateway, se
     ],
 )
 def test_a_forged_token_is_refused_and_changes_nothing(client, gateway, sent_headers, forge):
-    submit_contact(email(), gateway.deps, NOON_ATLANTA)
+    submit_contact(unsubscribable_email(), gateway.deps, NOON_ATLANTA)
     response = client.http.post(
         f"/v1/unsubscribe/{forge(_token(sent_headers[0]))}",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
@@ -83,12 +74,12 @@ def test_a_forged_token_is_refused_and_changes_nothing(client, gateway, sent_hea
     )
     assert response.status_code == 404
     assert response.headers["Content-Type"] == "application/problem+json"
-    assert submit_contact(email("d-2"), gateway.deps, NOON_ATLANTA).status == "sent"
+    assert submit_contact(unsubscribable_email("d-2"), gateway.deps, NOON_ATLANTA).status == "sent"
 
 
 def test_without_an_unsubscribe_key_no_email_leaves(deps):
     deps.unsubscribe_headers = None
-    result = submit_contact(email(), deps, NOON_ATLANTA)
+    result = submit_contact(unsubscribable_email(), deps, NOON_ATLANTA)
     assert result.status == "failed"
     assert deps.email.sent == []
 
@@ -96,7 +87,7 @@ def test_without_an_unsubscribe_key_no_email_leaves(deps):
 def test_every_email_body_ends_with_the_unsubscribe_link(gateway, sent_headers):
     from tests.integration.aws import sent_email
 
-    submit_contact(email(), gateway.deps, NOON_ATLANTA)
+    submit_contact(unsubscribable_email(), gateway.deps, NOON_ATLANTA)
     [message] = sent_email()
     assert message.body.endswith(sent_headers[0]["List-Unsubscribe"].strip("<>"))
     assert "To stop emails to this address" in message.body
@@ -108,7 +99,7 @@ def test_a_non_ascii_token_is_a_404_not_a_500(client):
 
 
 def test_replaying_the_link_records_nothing_and_says_so(client, gateway, sent_headers):
-    submit_contact(email(), gateway.deps, NOON_ATLANTA)
+    submit_contact(unsubscribable_email(), gateway.deps, NOON_ATLANTA)
     token = _token(sent_headers[0])
     post = {"headers": {"Content-Type": "application/x-www-form-urlencoded"}, "body": "List-Unsubscribe=One-Click"}
     answers = [json.loads(client.http.post(f"/v1/unsubscribe/{token}", **post).body) for _ in range(5)]

@@ -19,20 +19,11 @@ from chalicelib.services import unsubscribe
 from chalicelib.services.contacts import submit_contact
 from chalicelib.settings import Settings
 from tests.integration.aws import sent_email
-from tests.support import TENANT, make_request, utc
+from tests.support import TENANT, unsubscribable_email, utc
 from tools.local import provision
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 NAME = "gateway-test/unsubscribe"
-
-
-def _email(debtor: str = "d-1"):
-    return make_request(
-        debtor_id=debtor,
-        channel="email",
-        to="debtor@example.com",
-        message={"subject": "Reminder", "body": "Payment due. Unsubscribe with the link below."},
-    )
 
 
 @pytest.fixture
@@ -103,7 +94,7 @@ def unreadable(aws_env: None, policies: PolicySet) -> Iterator[Runtime]:
 
 
 def test_an_unreadable_secret_sends_no_email_and_tries_again_later(unreadable: Runtime) -> None:
-    result = submit_contact(_email(), unreadable.deps, NOON_ATLANTA)
+    result = submit_contact(unsubscribable_email(), unreadable.deps, NOON_ATLANTA)
     assert result.status == "scheduled"  # failed, not sent; retried like any provider outage
     assert result.error_code == "UnsubscribeKeyUnavailable"
     assert sent_email() == []
