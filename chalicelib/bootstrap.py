@@ -22,6 +22,7 @@ from chalicelib.adapters.keys import DynamoDBKeys
 from chalicelib.adapters.messaging import SesEmailSender, SnsSmsSender
 from chalicelib.adapters.pacing import DynamoDBPacer, DynamoDBTenantSettings
 from chalicelib.adapters.secrets import SecretsManagerUnsubscribeKeys, StaticUnsubscribeKeys
+from chalicelib.adapters.sent_messages import DynamoDBSentMessages
 from chalicelib.adapters.storage import DynamoDBJobs, KmsSigner, S3Objects, SqsQueue
 from chalicelib.domain.model import Channel
 from chalicelib.domain.policy import PolicySet
@@ -145,6 +146,7 @@ class Runtime:
             outcome_deadline=timedelta(seconds=self.settings.outcome_deadline_seconds),
             pacing=self.pacing,
             wake=lambda tenant, debtor_id, at: dispatch.wake(self.dispatch_queue, tenant, debtor_id, at, self.now()),
+            sent_messages=DynamoDBSentMessages(self.clients.dynamodb, self.settings.sent_messages_table),
         )
 
     # The names the app's routes and handlers use for the unit of work.

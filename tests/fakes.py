@@ -21,9 +21,11 @@ from chalicelib.domain.audit import DEFAULT_RETENTION_DAYS, event_outcome
 from chalicelib.domain.errors import ConflictError, NotFoundError, PermanentDeliveryError
 from chalicelib.domain.events import AuditEvent
 from chalicelib.domain.ledger import Ledger, index_shard
+from chalicelib.domain.model import Channel
 from chalicelib.domain.pacing import take_slot
 from chalicelib.domain.policy import PolicySet
 from chalicelib.domain.ports import ReadBudget
+from chalicelib.domain.receipts import SentMessage
 from chalicelib.services.unit_of_work import UnitOfWork
 
 
@@ -432,6 +434,19 @@ class LocalSigner:
         return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
+class InMemorySentMessages:
+    """Sent messages by channel and provider id, as DynamoDBSentMessages keeps them (without the TTL)."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[Channel, str], SentMessage] = {}
+
+    def remember(self, sent: SentMessage) -> None:
+        self.items[(sent.channel, sent.provider_message_id)] = sent
+
+    def find(self, channel: Channel, provider_message_id: str) -> SentMessage | None:
+        return self.items.get((channel, provider_message_id))
+
+
 @dataclass
 class Fakes:
     """One fake of each port, for a unit of work with nothing real in it."""
@@ -446,6 +461,7 @@ class Fakes:
     export_queue: RecordingQueue = field(default_factory=RecordingQueue)
     export_files: InMemoryObjects = field(default_factory=InMemoryObjects)
     signer: LocalSigner = field(default_factory=LocalSigner)
+    sent_messages: InMemorySentMessages = field(default_factory=InMemorySentMessages)
 
 
 def unit_of_work(policies: PolicySet, **overrides: Any) -> UnitOfWork:

@@ -25,6 +25,7 @@ from chalicelib.domain.ports import (
     LedgerRepository,
     LockedObjects,
     Queue,
+    SentMessages,
     Signer,
     SmsSender,
 )
@@ -71,3 +72,5 @@ class UnitOfWork:
     # (tenant, debtor_id, at): puts a person rescheduled to a near instant on the dispatch queue, delayed
     # until then; the dispatcher's ticks find the person anyway, later (docs/decisions/0017).
     wake: Callable[[str, str, datetime], None] = field(default=lambda tenant, debtor_id, at: None)
+    # Each sent message under its provider's id, so its receipts find the contact; None: receipts are dropped.
+    sent_messages: SentMessages | None = None

@@ -92,6 +92,11 @@ def table_specs(settings: Settings) -> list[dict[str, Any]]:
             "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
             "AttributeDefinitions": attrs(id="S"),
         },
+        {  # each sent message by its provider id, for its receipts (docs/decisions/0030)
+            "TableName": settings.sent_messages_table,
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": attrs(pk="S"),
+        },
     ]
 
 
@@ -101,7 +106,8 @@ def ensure_tables(dynamodb: Any, settings: Settings) -> None:
         if spec["TableName"] not in existing:
             dynamodb.create_table(BillingMode="PAY_PER_REQUEST", **spec)
     ttl = ((settings.idempotency_table, "expiration"), (settings.audit_table, "expires_at"))
-    for table, attribute in (*ttl, (settings.batch_table, "expires_at")):
+    expiring = ((settings.batch_table, "expires_at"), (settings.sent_messages_table, "expires_at"))
+    for table, attribute in (*ttl, *expiring):
         try:
             dynamodb.update_time_to_live(
                 TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}

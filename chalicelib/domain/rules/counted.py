@@ -8,7 +8,16 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import localtime
-from chalicelib.domain.model import Channel, ContactRecord, ContactRequest, Direction, Result, possible_results
+from chalicelib.domain.model import (
+    Channel,
+    ContactRecord,
+    ContactRequest,
+    DeliveryStatus,
+    Direction,
+    Result,
+    possible_deliveries,
+    possible_results,
+)
 from chalicelib.domain.rules.base import BaseRule, Context
 
 
@@ -16,7 +25,9 @@ class CountedRule(BaseRule):
     """Shared matching of history records: which ones a rule counts for this request."""
 
     key: Literal["person", "debt", "address"] = "debt"
-    counts: tuple[Result, ...]
+    # Results, and delivery states (``temporary_failure``, ``permanent_failure``; ``delivered`` is both): a
+    # message counts under a delivery state it has, or may still reach while its receipt is not final.
+    counts: tuple[Result | DeliveryStatus, ...]
     counted_channels: tuple[Channel, ...] | None = None  # None: the rule's own channels
     directions: tuple[Direction, ...] = (Direction.OUTBOUND,)
     # A rule of the law that binds each debt collector on its own (Reg F counts per collector): the contacts
@@ -29,12 +40,18 @@ class CountedRule(BaseRule):
         channels = self.counted_channels or self.channels
         return (
             # A result not yet known counts when anything it may turn out to be counts (the worst case).
-            not possible_results(record).isdisjoint(self.counts)
+            self._counted_state(record)
             and record.channel in channels
             and record.direction in self.directions
             and (self.key != "debt" or record.account_id == request.account_id)
             and (self.key != "address" or record.to == request.to)
             and (not self.per_collector or self._same_collector(record, request))
+        )
+
+    def _counted_state(self, record: ContactRecord) -> bool:
+        """Its result, or its delivery state (one it has, or may still reach), is one ``counts`` names."""
+        return not (
+            possible_results(record).isdisjoint(self.counts) and possible_deliveries(record).isdisjoint(self.counts)
         )
 
     @staticmethod
