@@ -14,6 +14,7 @@ from chalicelib.bootstrap import LazyRuntime, bootstrap
 from chalicelib.domain.access import Role
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.entrypoints import audit_appender, queues, topics
+from chalicelib.entrypoints import receipts as receipts_entry
 from chalicelib.http import (
     MAX_BATCH_BODY_BYTES,
     Operation,
@@ -465,6 +466,12 @@ def inbound_sms(event: Any) -> None:
 def ses_feedback(event: Any) -> None:
     """SES bounce and complaint notifications: suppress the address for every debtor."""
     topics.ses_feedback(event.message, runtime(), now)
+
+
+@app.lambda_function(name="sms_status")
+def sms_status(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """SNS's SMS delivery-status log lines (a CloudWatch Logs subscription): receipts on the contacts' chains."""
+    return {"receipts": len(receipts_entry.sms_status(event, runtime(), now) or [])}
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

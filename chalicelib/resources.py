@@ -28,5 +28,8 @@ DISPATCH_QUEUE = "gateway-dispatch"  # the dispatcher's fan-out: shard messages,
 
 # Topics: inbound SMS replies, and SES bounce and complaint notifications
 INBOUND_SMS_TOPIC = "gateway-inbound-sms"
+# SNS logs each text's delivery status to the log groups sns/<region>/<account>/<this> and <this>/Failure
+# (its names, not ours); a subscription filter on each hands the lines to the sms_status function.
+SMS_DELIVERY_LOG = "DirectPublishToPhoneNumber"
 SES_FEEDBACK_TOPIC = "gateway-ses-feedback"
 TOPICS = (INBOUND_SMS_TOPIC, SES_FEEDBACK_TOPIC)

@@ -49,7 +49,7 @@ def shard_key(index: str, shard: int) -> str:
     return f"{index}#{shard}"
 
 
-_NO_RECEIPT = {"delivery", "delivery_at"}
+_NO_RECEIPT = {"delivery", "delivery_at", "delivery_code"}
 
 
 def _record_json(record: ContactRecord) -> dict[str, Any]:

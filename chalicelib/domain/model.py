@@ -144,6 +144,14 @@ class ContactRecord(_Frozen):
     # changes no count by itself: only a rule whose ``counts`` names a delivery state sees it.
     delivery: DeliveryStatus | None = None
     delivery_at: datetime | None = None
+    delivery_code: str | None = None  # the provider's code of that receipt
+
+    def delivery_json(self) -> dict[str, Any] | None:
+        """The record's latest receipt, as a contact's answer shows it (``delivery``)."""
+        if self.delivery is None or self.delivery_at is None:
+            return None
+        at = self.delivery_at.isoformat().replace("+00:00", "Z")
+        return {"status": self.delivery.value, "at": at, "provider_code": self.delivery_code}
 
     @property
     def unresolved(self) -> bool:

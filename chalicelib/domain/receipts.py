@@ -6,6 +6,7 @@ tenant, the contact, the address and the packs that applied), so the receipt rea
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -61,7 +62,7 @@ def _instant(at: datetime) -> str:
     return at.isoformat().replace("+00:00", "Z")
 
 
-def receipt_key(data: dict[str, Any]) -> tuple[str, str, str] | None:
+def receipt_key(data: Mapping[str, Any]) -> tuple[str, str, str] | None:
     """The key of the receipt a ``delivery`` event recorded (``Receipt.key``), from its data."""
     delivery = data.get("delivery") or {}
     try:
@@ -71,7 +72,7 @@ def receipt_key(data: dict[str, Any]) -> tuple[str, str, str] | None:
     return str(delivery.get("status")), at.isoformat(), str(delivery.get("provider_code") or "")
 
 
-def latest_delivery(events: list[dict[str, Any]]) -> dict[str, Any] | None:
+def latest_delivery(events: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
     """A contact's ``delivery`` answer: the latest receipt of its ``delivery`` events by the provider's time,
     whatever order they were recorded in (``model.supersedes``); None when no receipt came."""
     best: tuple[DeliveryStatus, datetime] | None = None

@@ -76,7 +76,8 @@ def _with_delivery(ledger: Ledger, contact_id: str, receipt: Receipt) -> Ledger:
     current = (record.delivery, record.delivery_at) if record.delivery and record.delivery_at else None
     if not supersedes(receipt.status, receipt.at, current):
         return ledger  # a late or repeated receipt: the trail keeps it, the record keeps the latest
-    return ledger.with_record(record.model_copy(update={"delivery": receipt.status, "delivery_at": receipt.at}))
+    update = {"delivery": receipt.status, "delivery_at": receipt.at, "delivery_code": receipt.provider_code}
+    return ledger.with_record(record.model_copy(update=update))
 
 
 def _on_contact(sent: SentMessage, receipt: Receipt, deps: UnitOfWork, now: datetime) -> bool:

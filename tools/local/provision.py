@@ -7,6 +7,7 @@ of their keys and indexes.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -205,3 +206,39 @@ def ensure_all(clients: Any, settings: Settings) -> None:
     ensure_buckets(clients.s3, settings)
     ensure_signing_key(clients.kms, settings)
     ensure_queues(clients.sqs, settings)
+
+
+LOCAL_ACCOUNT = "123456789012"  # moto's account
+SMS_STATUS_STREAM = "local"
+
+
+def sms_log_groups(region: str = "us-east-1", account: str = LOCAL_ACCOUNT) -> tuple[str, str]:
+    """The log groups SNS writes texts' delivery statuses to: successes, then failures."""
+    base = f"sns/{region}/{account}/{resources.SMS_DELIVERY_LOG}"
+    return base, base + "/Failure"
+
+
+def ensure_sms_log_groups(logs: Any) -> tuple[str, str]:
+    groups = sms_log_groups()
+    for group in groups:
+        _created(logs.create_log_group, logGroupName=group)
+        _created(logs.create_log_stream, logGroupName=group, logStreamName=SMS_STATUS_STREAM)
+    return groups
+
+
+def _created(create: Any, **names: str) -> None:
+    try:
+        create(**names)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+            raise
+
+
+def put_sms_status(logs: Any, line: str, failed: bool) -> str:
+    """One delivery-status line, where SNS would write it (``./gateway sms-status``)."""
+    group = ensure_sms_log_groups(logs)[1 if failed else 0]
+    at = int(time.time() * 1000)
+    logs.put_log_events(
+        logGroupName=group, logStreamName=SMS_STATUS_STREAM, logEvents=[{"timestamp": at, "message": line}]
+    )
+    return group
