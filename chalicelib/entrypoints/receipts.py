@@ -50,7 +50,7 @@ def ses_event(message: str, g: Runtime, now: Callable[[], datetime]) -> list[rec
         kind = receipt_sources.ses_kind(raw) if isinstance(raw, dict) else ""
         if kind == "complaint":
             mail, detail = raw.get("mail") or {}, raw.get("complaint") or {}
-            at = receipt_sources._ses_time(detail.get("timestamp"), mail.get("timestamp"))
+            at = receipt_sources.ses_time(detail.get("timestamp"), mail.get("timestamp"))
             receipts.record_complaint(Channel.EMAIL, str(mail.get("messageId") or ""), at, g.deps, now())
             return []
         receipt = receipt_sources.email_receipt(raw) if kind else None

@@ -108,7 +108,7 @@ def ses_kind(raw: dict[str, Any]) -> str:
     return str(raw.get("eventType") or raw.get("notificationType") or "").lower()
 
 
-def _ses_time(text: Any, fallback: Any) -> datetime:
+def ses_time(text: Any, fallback: Any) -> datetime:
     value = str(text or fallback or "")
     try:
         at = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -141,5 +141,5 @@ def email_receipt(raw: dict[str, Any]) -> Receipt | None:
         return None
     if not message_id:
         raise ReceiptMessageError("an SES event without a message id")
-    at = _ses_time(detail.get("timestamp"), sent)
+    at = ses_time(detail.get("timestamp"), sent)
     return Receipt(Channel.EMAIL, message_id, status, at, code, source="ses-event", address_fault=kind != "reject")
