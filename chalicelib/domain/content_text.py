@@ -56,8 +56,11 @@ class Folded:
 
 
 def mask(span: str) -> str:
-    """The first character of each word kept, the rest starred: enough to find it, not to repeat it."""
-    return " ".join(word[0] + _MASK * (len(word) - 1) for word in span.split())
+    """The first character of each word kept, the rest starred: enough to find it, not to repeat it.
+
+    A word of one character is starred too, but for the first: spaced-out letters stay hidden."""
+    words = span.split()
+    return " ".join(w[0] + _MASK * (len(w) - 1) if len(w) > 1 or i == 0 else _MASK for i, w in enumerate(words))
 
 
 _Text = tuple[str, list[int]]  # a text being folded, and each character's origin

@@ -138,5 +138,9 @@ ZH_NEGATION = (
 ZH_NOT_NEGATION = r"别以为.{0,6}(?:不敢|不会)|不是威胁|没有还款|没有还钱"
 NEGATION_WORDS = 12
 ZH_NEGATION_CHARS = 10
-# An English comma does not end a clause: "nobody will visit you, call your boss, or contact your relatives".
-CLAUSE_BREAK = r"[.!?;:\n。！？；：，]| but | however | unless | otherwise | or else |但是|但|可是|然而|否则"
+# An English comma does not end a clause: "nobody will visit you, call your boss, or contact your relatives";
+# a comma beside a Chinese character does (NFKC has made "，" a ",").
+CLAUSE_BREAK = (
+    r"[.!?;:\n。；：]|(?<=[\u3400-\u9fff]),|,(?=[\u3400-\u9fff])"
+    r"| but | however | unless | otherwise | or else |但是|但|可是|然而|否则"
+)

@@ -37,6 +37,7 @@ def test_a_span_is_masked_but_for_the_first_character_of_each_word():
     assert mask("arrested") == "a*******"
     assert mask("contact your employer") == "c****** y*** e*******"
     assert mask("爆通讯录") == "爆***"
+    assert mask("a r r e s t") == "a * * * * *" and mask("爆 通 讯 录") == "爆 * * *"
     assert fold("Pay or go to JAIL").masked(13, 17) == "J***"
 
 
