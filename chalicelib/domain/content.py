@@ -17,8 +17,12 @@ from dataclasses import dataclass
 
 from chalicelib.domain.content_text import fold
 from chalicelib.domain.model import Channel, Purpose, RecipientRole
-from chalicelib.domain.policy import PolicySet
+from chalicelib.domain.policy import Pack, PolicySet
 from chalicelib.domain.rules.content import ContentRule
+
+
+class UnknownJurisdictionError(ValueError):
+    """A jurisdiction names no pack and no country a pack covers."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ def content_rules(
     initial: bool = False,
 ) -> list[ContentRule]:
     """The content rules of the named packs (every pack when None) that bind such a text."""
-    packs = [p for p in policies.packs if jurisdictions is None or p.id in jurisdictions]
+    packs = policies.packs if jurisdictions is None else [p for n in jurisdictions for p in _packs(policies, n)]
     return [
         rule
         for pack in packs
@@ -66,6 +70,16 @@ def content_rules(
     ]
 
 
+def _packs(policies: PolicySet, name: str) -> list[Pack]:
+    """A pack by id, or by a country code the jurisdiction packs of the whole country; unknown: an error,
+    since judging a text by no pack would find nothing (fail open)."""
+    by_id = [p for p in policies.packs if p.id == name]
+    country = [p for p in policies.applicable([name.upper()], []) if p.kind == "jurisdiction"]
+    if not by_id and not country:
+        raise UnknownJurisdictionError(f"no policy pack is named or covers {name!r}")
+    return by_id or country
+
+
 def findings(
     policies: PolicySet,
     text: str,
@@ -77,7 +91,10 @@ def findings(
     agency: bool = False,
     initial: bool = False,
 ) -> list[ContentFinding]:
-    """Every finding of the content rules of the named packs (every pack when None) for this channel."""
+    """Every finding of the content rules of the named packs (every pack when None) for this channel.
+
+    ``jurisdictions``: pack ids (``us-federal``) or country codes (``CN``: every jurisdiction pack of the
+    country); a name that is neither raises ``UnknownJurisdictionError``."""
     rules = content_rules(
         policies,
         channel=channel,

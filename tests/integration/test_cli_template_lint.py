@@ -66,7 +66,10 @@ def test_an_agencys_initial_template_needs_the_full_disclosure(tmp_path, capsys)
         ("text: [unclosed", "not YAML"),
         ("- a list", "a template file is a mapping"),
         (CLEAN.replace("channel: sms", "channel: voice"), "channel"),
-        (CLEAN.replace("jurisdiction: us-federal", "jurisdiction: XX"), "jurisdiction: 'XX'"),
+        (
+            CLEAN.replace("jurisdiction: us-federal", "jurisdiction: XX"),
+            "jurisdiction: no policy pack is named or covers 'XX'",
+        ),
         (CLEAN.replace("{{ due }}", "{{ when }}"), "variables: when used in the text but not declared"),
         (CLEAN.replace("{{ due }}", "{{ due"), "text: "),
         (CLEAN.replace("locale: en\n", ""), "locale: Field required"),

@@ -188,6 +188,15 @@ def test_a_pattern_that_does_not_compile_is_refused_at_load():
         build_policy_set({"xx.yaml": pack_with(bad)})
 
 
+def test_a_jurisdiction_is_a_pack_id_or_a_country_and_never_silently_nothing(policies):
+    from chalicelib.domain.content import UnknownJurisdictionError
+
+    threat = "【安信银行】不还钱就等着坐牢吧。"
+    assert rules_of(policies, threat, "CN") == rules_of(policies, threat, "cn") == ["cn/no-threats"]
+    with pytest.raises(UnknownJurisdictionError, match="'XX'"):
+        findings(policies, threat, channel=Channel.SMS, jurisdictions=["XX"])
+
+
 def test_a_call_has_no_message_to_judge(policies):
     call = make_request(channel="voice", message=None, agency="delta")
     assert evaluate(call, [], policies, NOON_ATLANTA).outcome is Outcome.ALLOW

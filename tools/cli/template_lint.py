@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chalicelib import policy_store
-from chalicelib.domain.content import ContentFinding, findings
+from chalicelib.domain.content import ContentFinding, UnknownJurisdictionError, findings
 from chalicelib.domain.model import Channel, Purpose, RecipientRole
 from chalicelib.domain.policy import PolicySet
 from tools.template_text import TemplateTextError, check, literal
@@ -62,26 +62,13 @@ def load(text: str) -> TemplateFile:
     return template
 
 
-def packs_of(template: TemplateFile, policies: PolicySet) -> list[str]:
-    """Pack ids as given, and for a country code the jurisdiction packs of the whole country."""
-    named = [template.jurisdiction] if isinstance(template.jurisdiction, str) else template.jurisdiction
-    ids = {p.id for p in policies.packs}
-    found: list[str] = []
-    for name in named:
-        country = [p.id for p in policies.applicable([name.upper()], []) if p.kind == "jurisdiction"]
-        if name not in ids and not country:
-            raise LintError(f"jurisdiction: {name!r} is neither a pack id nor a country a pack covers")
-        found += [name] if name in ids else country
-    return found
-
-
 def lint(template: TemplateFile, policies: PolicySet) -> list[ContentFinding]:
     words = literal(f"{template.subject or ''}\n{template.text}")
     return findings(
         policies,
         words,
         channel=template.channel,
-        jurisdictions=packs_of(template, policies),
+        jurisdictions=[template.jurisdiction] if isinstance(template.jurisdiction, str) else template.jurisdiction,
         role=template.role,
         purpose=template.purpose,
         agency=template.agency,
@@ -94,6 +81,9 @@ def cmd_template_lint(args: argparse.Namespace) -> int:
         raw = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
         template = load(raw)
         found = lint(template, policy_store.load_sources())
+    except UnknownJurisdictionError as exc:
+        print(f"template lint: invalid template: jurisdiction: {exc}", file=sys.stderr)
+        return 2
     except (OSError, UnicodeDecodeError) as exc:
         print(f"template lint: cannot read {args.file}: {exc}", file=sys.stderr)
         return 2
