@@ -6,7 +6,7 @@
   (goal <= 0.02): a false one is a message a collector may lawfully send, refused.
 Both on the held-out part (chosen by a hash of the text before any rule was written, never tuned against)
 and on the whole, with every miss and false finding listed. Then the cost: findings per second on the
-whole corpus once warm, and what the first Chinese message costs a fresh process (the zhconv table). The
+whole corpus once warm, and what the first Chinese message costs a fresh process (the character table). The
 whole corpus is judged once more with the rules that ship disabled turned on (cn's identification rules).
 """
 
@@ -91,7 +91,7 @@ def findings_per_s(rows: list[dict[str, Any]], policies: PolicySet, seconds: flo
 
 
 def first_message_ms(text: str, pack: str, runs: int = 5) -> float:
-    """A fresh process: the first message judged (for Chinese, zhconv's table is read then)."""
+    """A fresh process: the first message judged (for Chinese, the traditional-character table is read then)."""
 
     def once() -> float:
         code = COLD.format(text=text, pack=pack)

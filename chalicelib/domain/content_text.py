@@ -4,8 +4,8 @@ Each folded character remembers the original character it came from, so a findin
 mask) the words the writer actually typed. The folds, in order:
 
 - NFKC (full-width ``ＡＢＣ`` and ``１２３``), look-alike letters of other scripts (Cyrillic ``а``), case;
-- traditional Chinese to simplified (``逮捕`` for ``逮捕``, ``銀行`` -> ``银行``), by ``zhconv``'s table,
-  loaded only when the text holds a Chinese character;
+- traditional Chinese to simplified (``銀行`` -> ``银行``, ``通訊錄`` -> ``通讯录``), character by character
+  with zhconv's single-character table (``traditional_chars.json``), read only for a text with Chinese;
 - contractions spelled out (``won't`` -> ``will not``, ``we'll`` -> ``we will``);
 - symbols and digits inside words read as the letters they stand for (``j@il``, ``b!tch``, ``st0p``);
 - hyphens and dots inside words dropped (``em-ployer``), letters spaced out joined (``a r r e s t``),
@@ -14,11 +14,13 @@ mask) the words the writer actually typed. The folds, in order:
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
+from importlib import resources
 
 from chalicelib.domain.content_words import CLAUSE_BREAK
 
@@ -108,16 +110,18 @@ def _letters(text: str) -> _Text:
     return "".join(chars), origin
 
 
+@cache
+def _traditional() -> dict[int, int]:
+    """zhconv's single-character conversions to simplified (``tools/data/traditional_chars.py``)."""
+    table = json.loads(resources.files("chalicelib.domain").joinpath("traditional_chars.json").read_text("utf-8"))
+    return str.maketrans(table["traditional"], table["simplified"])
+
+
 def _simplified(folding: _Text) -> _Text:
     text, origin = folding
     if not _HAN.search(text):
         return folding
-    import zhconv  # noqa: PLC0415 - its table (0.5 MB) is read only for texts with Chinese in them
-
-    converted = zhconv.convert(text, "zh-cn")
-    if len(converted) == len(text):
-        return converted, origin
-    return "".join(zhconv.convert(c, "zh-cn")[:1] or c for c in text), origin
+    return text.translate(_traditional()), origin
 
 
 _CONTRACTION_WORDS = {"won": "will not", "can": "can not", "n": " not", "ll": " will", "re": " are", "m": " am"}
