@@ -36,13 +36,7 @@ class ContentFinding:
     category: str = ""  # a forbidden category, "forbidden" (a pack's own pattern) or "required"
 
     def to_json(self) -> dict[str, str]:
-        return {
-            "rule": self.rule,
-            "citation": self.citation,
-            "span": self.span,
-            "message": self.message,
-            "category": self.category,
-        }
+        return {"rule": self.rule, "citation": self.citation, "span": self.span, "message": self.message}
 
 
 def content_rules(
