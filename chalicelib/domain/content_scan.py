@@ -13,6 +13,7 @@ import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from chalicelib.domain import content_words as words
 from chalicelib.domain.content_text import Folded
@@ -38,8 +39,20 @@ class Hit:
     end: int
 
 
-def compile_category(category: str) -> re.Pattern[str]:
-    return re.compile("|".join(f"(?:{p})" for p in words.WORDS[category]))
+class Words(NamedTuple):
+    """A category's patterns, compiled; ``han``: Chinese ones, skipped for a text without Chinese."""
+
+    category: str
+    pattern: re.Pattern[str]
+    han: bool = False
+
+
+def compile_category(category: str) -> tuple[Words, ...]:
+    """Two patterns a category: its Chinese words and the others, so a text runs only what it can match."""
+    han = [p for p in words.WORDS[category] if _HAN.search(p)]
+    latin = [p for p in words.WORDS[category] if not _HAN.search(p)]
+    both = ((latin, False), (han, True))
+    return tuple(Words(category, re.compile("|".join(f"(?:{p})" for p in ps)), h) for ps, h in both if ps)
 
 
 def _negated(prefix: str, negation: re.Pattern[str], not_negation: re.Pattern[str]) -> bool:
@@ -75,7 +88,7 @@ def reported(text: str, start: int, quotes: Sequence[tuple[int, int]]) -> bool:
 
 def scan(
     folded: Folded,
-    patterns: Iterable[tuple[str, re.Pattern[str]]],
+    patterns: Iterable[Words],
     allowed: Sequence[re.Pattern[str]] = (),
 ) -> list[Hit]:
     """Every match of the (category, pattern) pairs not set aside, in the order of the text."""
@@ -83,7 +96,10 @@ def scan(
     starts = folded.clause_starts
     quotes = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
     exempt = [(m.start(), m.end()) for pattern in allowed for m in pattern.finditer(text)]
-    for category, pattern in patterns:
+    has_han = bool(_HAN.search(text))
+    for category, pattern, han in patterns:
+        if han and not has_han:
+            continue
         for match in pattern.finditer(text):
             if match.end() == match.start() or any(s <= match.start() < e for s, e in exempt):
                 continue

@@ -134,10 +134,11 @@ _LEET = (
     (re.compile(r"(?<=[a-z])3(?=[a-z])"), "e"),
     (re.compile(r"(?<=[a-z])\$|\$(?=[a-z])"), "s"),
 )
+_LEET_CHARS = re.compile(r"[@4!1|03$]")
 _JOINED = re.compile(r"(?<=[a-z])[-‐‑_.](?=[a-z])")
 _SPACED = re.compile(r"(?<![a-z0-9])[a-z](?: [a-z](?![a-z0-9])){2,}")
 _HAN_SPACE = re.compile(r"(?<=[\u3400-\u9fff】【]) +(?=[\u3400-\u9fff】【])")
-_SPACES = re.compile(r"\s+")
+_SPACES = re.compile(r"\s{2,}|[^\S ]")  # what is not already one space
 
 
 def _contraction(match: re.Match[str]) -> str:
@@ -150,9 +151,11 @@ def _constant(text: str) -> Callable[[re.Match[str]], str]:
 
 def fold(text: str) -> Folded:
     folding = _simplified(_letters(text))
-    folding = _sub(folding, _CONTRACTIONS, _contraction)
-    for pattern, replacement in _LEET:
-        folding = _sub(folding, pattern, _constant(replacement))
+    if "'" in folding[0] or "’" in folding[0]:
+        folding = _sub(folding, _CONTRACTIONS, _contraction)
+    if _LEET_CHARS.search(folding[0]):
+        for pattern, replacement in _LEET:
+            folding = _sub(folding, pattern, _constant(replacement))
     folding = _sub(folding, _JOINED, _constant(""))
     folding = _sub(folding, _SPACED, lambda m: m.group().replace(" ", ""))
     folding = _sub(folding, _HAN_SPACE, _constant(""))

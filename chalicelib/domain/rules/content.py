@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator
 
-from chalicelib.domain.content_scan import compile_category, scan
+from chalicelib.domain.content_scan import Words, compile_category, scan
 from chalicelib.domain.content_text import Folded, fold
 from chalicelib.domain.content_words import Category
 from chalicelib.domain.model import Channel, ContactRequest, Purpose, RecipientRole, Result
@@ -143,7 +143,7 @@ class _Compiled:
 
     any_of: tuple[re.Pattern[str], ...]
     all_of: tuple[re.Pattern[str], ...]
-    forbidden: tuple[tuple[str, re.Pattern[str]], ...]
+    forbidden: tuple[Words, ...]
     allow: tuple[tuple[re.Pattern[str], tuple[Purpose, ...] | None], ...]
 
     @classmethod
@@ -151,11 +151,11 @@ class _Compiled:
         def flags(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
             return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
 
-        own = tuple(("forbidden", p) for p in flags(rule.forbidden))
+        own = tuple(Words("forbidden", p) for p in flags(rule.forbidden))
         return cls(
             any_of=flags(rule.required_any),
             all_of=flags(rule.required_all),
-            forbidden=(*((c, compile_category(c)) for c in rule.categories), *own),
+            forbidden=(*(w for c in rule.categories for w in compile_category(c)), *own),
             allow=tuple((re.compile(a.pattern, re.IGNORECASE), a.purposes) for a in rule.allow),
         )
 
