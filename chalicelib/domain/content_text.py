@@ -3,7 +3,8 @@
 Each folded character remembers the original character it came from, so a finding can point at (and
 mask) the words the writer actually typed. The folds, in order:
 
-- NFKC (full-width ``ＡＢＣ`` and ``１２３``), look-alike letters of other scripts (Cyrillic ``а``), case;
+- NFKC (full-width ``ＡＢＣ`` and ``１２３``), look-alike letters of other scripts (Cyrillic ``а``), case,
+  accents on Latin letters (``cárcel`` -> ``carcel``);
 - traditional Chinese to simplified (``銀行`` -> ``银行``, ``通訊錄`` -> ``通讯录``), character by character
   with zhconv's single-character table (``traditional_chars.json``), read only for a text with Chinese;
 - contractions spelled out (``won't`` -> ``will not``, ``we'll`` -> ``we will``);
@@ -99,12 +100,18 @@ def _origins(match: re.Match[str], replacement: str, origin: list[int]) -> list[
     return [first] * (len(replacement) - 1) + [last] if replacement else []
 
 
+def _unaccented(char: str) -> str:
+    """A Latin letter without its accents (``á`` -> ``a``, ``ñ`` -> ``n``); anything else as it is."""
+    bare = "".join(c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c))
+    return bare if bare.isascii() else char
+
+
 def _letters(text: str) -> _Text:
     if text.isascii():
         return text.lower(), list(range(len(text)))
     chars, origin = [], []
     for index, char in enumerate(text):
-        folded = unicodedata.normalize("NFKC", char).translate(CONFUSABLES).casefold()
+        folded = _unaccented(unicodedata.normalize("NFKC", char).translate(CONFUSABLES).casefold())
         chars.append(folded)
         origin += [index] * len(folded)
     return "".join(chars), origin

@@ -1,9 +1,10 @@
-"""The words of forbidden content, by category, in English and Chinese, as they read once folded.
+"""The words of forbidden content, by category, in English, Spanish and Chinese, as they read once folded.
 
-Patterns run on ``content_text.fold``'s output: lower case, simplified Chinese, contractions spelled out
-(``will not``), no spaces between Chinese characters. A category marked negatable is set aside when a
-negation or a warning governs the match (``we will not contact your employer``, ``谨防冒充公检法``); see
-``content.py`` for the window. Insults and any mention of the debt to a third party are never set aside.
+Patterns run on ``content_text.fold``'s output: lower case, Latin letters without accents (``carcel``),
+simplified Chinese, contractions spelled out (``will not``), no spaces between Chinese characters. A
+category marked negatable is set aside when a negation or a warning governs the match (``we will not
+contact your employer``, ``谨防冒充公检法``); see ``content_scan.py`` for the window. Insults and any
+mention of the debt to a third party are never set aside.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ WORDS: dict[str, tuple[str, ...]] = {
         r"出门小心|小心(?:点|你的?|您的?)(?:家人|孩子|家里|安全|小命|车)?|让你好看|等着瞧|给你点颜色",
         r"(?:知道|晓得)(?:你|您)(?:的)?(?:孩子|儿子|女儿|家人|家)(?:在哪|住)",
         r"晚上最好别|走夜路|你会后悔|有的是办法(?:对付|收拾)|收拾你|下场|你就完了",
+        r"\brompe(?:r|remos|rle|remosle)? (?:las|los|sus) (?:piernas|brazos|huesos)|\ble romperemos\b",
+        r"\bsabemos donde (?:vive|estudian|trabaja|duerme)|\balgo malo (?:le )?(?:puede|va a|podria) pasar",
+        r"\b(?:se|te) va(?:s)? a arrepentir|\bcuidese\b|\bmatar(?:lo|la|te)?\b|\bgolpear(?:lo|la|te)?\b|\bhacerle dano",
     ),
     "threat_arrest": (
         r"\barrest(?:ed|ing)?\b",
@@ -66,6 +70,9 @@ WORDS: dict[str, tuple[str, ...]] = {
         r"\bdistrict attorney\b",
         r"逮捕|拘留|坐牢|监狱|判刑|刑事|立案|通缉|牢饭|进局子|蹲大牢|诈骗罪|犯罪|涉嫌|带走",
         r"(?:就|会|要|将|去|已经?|立即|马上)报警|报警抓|抓(?:你|人|去|起来)|被抓|移送公安|公安机关|经侦|备案|配合调查",
+        r"\barrestad[oa]s?\b|\barrest(?:ar|aremos|arlo|arla)\b|\bdetener(?:lo|la)?\b|\bdetenid[oa]\b",
+        r"\bcarcel\b|\bprision\b|\bencarcelad[oa]\b|\borden de (?:arresto|captura|detencion)",
+        r"\bcargos (?:penales|criminales)|\bdenuncia(?:r|remos|rlo|rla)?\b|\bdelito\b",
     ),
     "insult": (
         r"\bf[u*]+ck\w*|\bsh[i*]t\b|\bb[i*]tch\w*|\bbastards?\b|\bdamn\b|\bass(?:hole)?s?\b|\bcrap\b",
@@ -74,6 +81,8 @@ WORDS: dict[str, tuple[str, ...]] = {
         r"\b(?:you are|you|you re) (?:a |an |such an? )?(?:liar|thief|crook|cheat|fraud|disgrace)",
         r"老赖|不要脸|垃圾|废物|王八蛋|人渣|傻逼|傻b|\bsb\b|混蛋|无耻|畜生|狗东西|败类|白眼狼|贱人",
         r"(?:你|您)(?:就|真|才)?(?:是)?(?:个|这个|这种)?骗子|骗子[，,!！]",
+        r"\b(?:idiota|estupid[oa]|imbecil|sinverguenza|ladron(?:a)?|mentiros[oa]|mierda|pendej[oa]|cabron"
+        r"|inutil|basura|desgraciad[oa]|tramposo)s?\b",
     ),
     "impersonation": (
         r"\b(?:this is|i am|we are|from|message from|notice from|letter from|on behalf of) (?:the |an? )?"
@@ -85,6 +94,9 @@ WORDS: dict[str, tuple[str, ...]] = {
         r"\bthe court (?:has|will) (?:issued|issue|ordered|order)",
         r"\b(?:i am|we are|this is) (?:a |an |the )?(?:lawyers?|attorneys?|law firm|legal department of)",
         r"公安|警察|民警|警官|派出所|法院|法官|检察|律师|经侦|公检法|政府|监管部门|执法|法警|司法机关",
+        r"\b(?:le habla|somos|soy|habla|mensaje del?|aviso del?|de parte del?) (?:el |la |los |las |un |una )?"
+        r"(?:oficial|policia|tribunal|juzgado|corte|abogad[oa]s?|gobierno|fiscal|alguacil|agentes? federal)",
+        r"\b(?:policia|tribunal|juzgado) del (?:condado|distrito|estado)|\borden judicial\b|\bcitacion judicial\b",
     ),
     "threat_disclosure": (
         r"\b(?:contact|call|calling|tell|telling|notify|inform|text|email|message|reach out to|speak to|talk to"
@@ -99,6 +111,12 @@ WORDS: dict[str, tuple[str, ...]] = {
         r"(?:掌握|有)(?:你|您)(?:的)?通讯录",
         r"\b(?:everyone|everybody|all|each|people) (?:in|on|from) your (?:contacts?|contact list|phone|address book)",
         _ZH_PEOPLE + r".{0,6}(?:都?会|就会)?(?:知道|接到电话)|(?:父母|家人|单位)还不知道",
+        r"\b(?:llamar|llamaremos|contactar|contactaremos|avisar|avisaremos|decir|diremos|decirle|informar"
+        r"|informaremos|notificar|notificaremos|escribir|escribiremos) (?:a )?(?:su|sus|todos sus|toda su) "
+        r"(?:empleador|jefe|familia|familiares|parientes|amigos|vecinos|companeros|contactos|referencias"
+        r"|esposa|esposo|padres|hijos)",
+        r"\b(?:su|sus) (?:empleador|jefe|familia|vecinos|companeros|amigos|parientes) "
+        r"(?:se van a enterar|se enteraran|sabran|van a saber)|\bpublicar(?:emos)? su nombre|\ben redes sociales\b",
     ),
     "threat_visit": (
         r"\b(?:visit|come to|come by|show up at|stop by|knock on|waiting outside|wait outside|be at|turn up at)"
@@ -109,11 +127,15 @@ WORDS: dict[str, tuple[str, ...]] = {
         r"\bexpect a visit\b|\bwe know where you live\b|\bserved? at (?:your )?(?:work|home|job|office)\b",
         r"\b(?:cops?|police|team|someone|agents?|officers?) will be at (?:your )?" + _PLACES,
         r"上门|外访|派人|堵你|(?:到|去)(?:你|您)(?:的)?" + _ZH_PLACES + r"|找你父母|去.{0,4}老家",
+        r"\b(?:iremos|vamos a ir|iran|ira|visitaremos|visitara|pasaremos|llegaremos|vendremos|vendra)"
+        r" (?:a |por )?(?:su |tu )?(?:casa|domicilio|trabajo|oficina|puerta|negocio)",
+        r"\b(?:enviaremos|mandaremos) a (?:alguien|un agente|nuestros agentes|un equipo)",
     ),
     "third_party_debt": (
         r"\b(?:debts?|owes?|owed|owing|overdue|past due|arrears|default(?:ed)?|delinquen\w*|collections?|"
         r"collecting|collectors?|balance|unpaid|loans?|payments?|pay back|repay\w*)\b",
         r"欠|债|逾期|还款|还钱|催收|催一下|贷款|借款|账单|信用卡",
+        r"\b(?:deudas?|debe|deben|adeuda|vencid[oa]|saldo|pagos?|prestamos?|cobranza|cobro|moros[oa]|atrasad[oa])\b",
     ),
 }
 
@@ -123,6 +145,8 @@ NEGATABLE = frozenset({"threat_violence", "threat_arrest", "impersonation", "thr
 NEGATION = (
     r"\b(?:not|never|no|nobody|no one|none|neither|nor|cannot|without|nothing)\b"
     r"|\b(?:beware|scam\w*|pretend\w*|posing|impersonat\w*|claim(?:s|ing)? to be|threaten\w*|threats?)\b"
+    r"|\b(?:nunca|nadie|jamas|tampoco|ningun[oa]?|ni|sin)\b"
+    r"|\b(?:cuidado con|estafador\w*|se hacen pasar|haciendose pasar|fingiendo|amenaz\w*)\b"
 )
 # What looks like a negation and is not one: it negates the payment, or it is a figure of speech.
 NOT_NEGATION = (
@@ -130,6 +154,8 @@ NOT_NEGATION = (
     r"|\bnot (?:want|hesitate|be able to stop|stop)\b|\bno (?:choice|option)\b"
     r"|\bcan not promise(?: you| that)*(?: will not| are not| will never)?"
     r"|\b(?:nobody|no one) can (?:protect|save|help|stop)\b|\bnot a threat\b"
+    r"|\bno (?:paga|pague|pagar|paga usted|recibimos|responde|responda|contesta)\b|\bno es una amenaza\b"
+    r"|\bno (?:tendremos|tenemos) (?:otra )?opcion|\bno dudaremos\b"
 )
 ZH_NEGATION = (
     r"不会|绝不|决不|从不|从未|不得|不能|不可能|不是|并非|并不|并未|没有|未曾|不存在|不再|无需|无须|不用|不必"
@@ -142,5 +168,5 @@ ZH_NEGATION_CHARS = 10
 # a comma beside a Chinese character does (NFKC has made "，" a ",").
 CLAUSE_BREAK = (
     r"[.!?;:\n。；：]|(?<=[\u3400-\u9fff]),|,(?=[\u3400-\u9fff])"
-    r"| but | however | unless | otherwise | or else |但是|但|可是|然而|否则"
+    r"| but | however | unless | otherwise | or else | pero | sino | a menos que |但是|但|可是|然而|否则"
 )

@@ -25,6 +25,7 @@ def test_the_corpus_is_large_labelled_and_a_third_held_out(corpus):
     assert {r["jurisdiction"] for r in corpus} == {"us-federal", "cn"}
     texts = [r["text"] for r in corpus]
     assert any("銀行" in t for t in texts) and any("ａｒｒｅｓｔｅｄ" in t for t in texts)  # traditional, full-width
+    assert any("cárcel" in t for t in texts)  # Spanish, which US debtors read too
     assert sum(not r["labels"] for r in corpus) >= 100  # enough compliant messages to measure 2%
 
 

@@ -19,6 +19,7 @@ from chalicelib.domain.content_text import fold, mask
         ("【安信銀行】我們不會聯繫您的單位", "【安信银行】我们不会联系您的单位"),  # traditional
         ("爆 通 讯 录", "爆通讯录"),
         ("Pay   now\n\nplease", "pay now please"),
+        ("Irá a la CÁRCEL, señor", "ira a la carcel, senor"),  # accents on Latin letters
     ],
 )
 def test_a_text_folds_to_one_spelling(written, read):

@@ -40,6 +40,9 @@ def rules_of(policies, text, pack, **scope):
         ("Wе wіll соntасt yоur еmрlоyеr.", "us-federal/no-disclosure-threats"),
         ("This is not a threat, but you will be arrested.", "us-federal/no-threat-of-arrest"),
         ("If you don't pay, we will contact your employer.", "us-federal/no-disclosure-threats"),
+        ("Si no paga, irá a la cárcel.", "us-federal/no-threat-of-arrest"),
+        ("Si no paga, llamaremos a su empleador.", "us-federal/no-disclosure-threats"),
+        ("Pague ya, idiota.", "us-federal/no-obscenity"),
     ],
 )
 def test_us_federal_finds_abuse_and_false_threats(policies, text, rule):
@@ -55,6 +58,8 @@ def test_us_federal_finds_abuse_and_false_threats(policies, text, rule):
         "Nobody from our company will ever visit you, call your boss, or contact your relatives.",
         "Beware of scammers pretending to be from a court or the police.",
         "Your payment of $45 was due on March 3. Call us to discuss a payment plan.",
+        "No contactaremos a su empleador ni a su familia sobre esta cuenta.",
+        "Atrasarse en un pago no es un delito y usted no será arrestado por una deuda.",
     ],
 )
 def test_us_federal_lets_what_collectors_really_send_pass(policies, text):
@@ -67,6 +72,14 @@ def test_a_violation_denies_the_contact_with_the_citation_and_the_span_masked(po
     [reason] = decision.reasons
     assert reason.rule == "us-federal/no-threat-of-arrest" and "1692e(4)" in reason.citation
     assert "«J***»" in reason.message and "JAIL" not in reason.message
+
+
+def test_a_spanish_opt_out_and_disclosure_count(policies):
+    baja = "Su saldo es de $310.22. Para darse de baja de estos mensajes, responda BAJA."
+    assert rules_of(policies, baja, "us-federal") == []
+    spoken = "Este mensaje es de un cobrador de deudas. Su cuota vence el viernes. Responda STOP."
+    assert rules_of(policies, spoken, "us-federal", agency=True) == []
+    assert rules_of(policies, spoken, "us-federal", agency=True, initial=True) == ["us-federal/initial-disclosure"]
 
 
 def test_a_third_party_learns_nothing_of_the_debt(policies):
