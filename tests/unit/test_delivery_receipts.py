@@ -133,3 +133,28 @@ def test_a_pack_may_count_permanent_failures():
     assert evaluate(make_request(), [_record(DELIVERED)], policies, later).outcome is Outcome.ALLOW
     failed_before_leaving = _record(None, Result.FAILED)
     assert evaluate(make_request(), [failed_before_leaving], policies, later).outcome is Outcome.ALLOW
+
+
+def test_a_what_if_history_may_say_a_message_failed_for_good():
+    from tools import whatif
+
+    scenario = whatif.parse(
+        {
+            "at": "2026-03-02T18:00:00Z",
+            "request": {
+                "debtor_id": "d1",
+                "account_id": "a1",
+                "channel": "sms",
+                "to": "+14045550100",
+                "location": {"country": "US", "subdivision": "GA"},
+                "message": {"body": "Your payment is overdue. Reply STOP to opt out."},
+            },
+            "history": [
+                {"at": "2026-03-02T17:00:00Z", "channel": "sms", "account_id": "a1", "result": "sent"}
+                | {"delivery": "permanent_failure"}
+            ],
+        }
+    )
+    assert scenario.history[0].delivery is PERMANENT
+    assert whatif.judge(scenario, _capped(["delivered"])).outcome is Outcome.ALLOW
+    assert whatif.judge(scenario, _capped(["permanent_failure"])).outcome is Outcome.DEFER
