@@ -775,12 +775,8 @@ def sms_delivery_status() -> dict[str, Any]:
                 "AssumeRolePolicyDocument": {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "sns.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}},
-                        }
+                        # AWS's own trust policy for SMS delivery-status logging, which names no condition
+                        {"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sts:AssumeRole"}
                     ],
                 },
                 "Policies": [
@@ -789,10 +785,20 @@ def sms_delivery_status() -> dict[str, Any]:
                         "PolicyDocument": {
                             "Version": "2012-10-17",
                             "Statement": [
-                                {
+                                {  # what SNS asks for its delivery-status logs, on its two groups only
                                     "Effect": "Allow",
-                                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                                    "Resource": [_sub(f"{logs_arn}{base}{s}:*") for s in SMS_DELIVERY_LOGS.values()],
+                                    "Action": [
+                                        "logs:CreateLogGroup",
+                                        "logs:CreateLogStream",
+                                        "logs:PutLogEvents",
+                                        "logs:PutMetricFilter",
+                                        "logs:PutRetentionPolicy",
+                                    ],
+                                    "Resource": [
+                                        _sub(f"{logs_arn}{base}{s}{tail}")
+                                        for s in SMS_DELIVERY_LOGS.values()
+                                        for tail in ("", ":*")
+                                    ],
                                 }
                             ],
                         },
