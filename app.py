@@ -28,6 +28,7 @@ from chalicelib.http import (
     route,
 )
 from chalicelib.services import (
+    address_search,
     audit_read,
     batches,
     calls,
@@ -263,6 +264,10 @@ def resolve_dispute(debtor_id: str, dispute_id: str) -> Response:
 def audit_events() -> Response:
     request, g = current_request(app), runtime()
     params = models.AuditQuery.from_params(request.query_params)
+    if params.address is not None:  # never an agency's: it reaches every debtor of the tenant
+        who = models.without_agency(caller(request), "address")
+        page = address_search.events_page(who.tenant, params.address, g.deps, **params.address_paging())
+        return json_response(200, page)
     page = audit_read.events_page(caller(request).tenant, params.to_query(), g.deps, now(), params.cursor)
     return json_response(200, page)
 

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from chalicelib.domain.access import AlreadyRevokedError
+from chalicelib.domain.address_index import index_value
 from chalicelib.domain.audit import DEFAULT_RETENTION_DAYS, event_outcome
 from chalicelib.domain.errors import ConflictError, NotFoundError, PermanentDeliveryError
 from chalicelib.domain.events import AuditEvent
@@ -85,8 +86,41 @@ class InMemoryLedger:
         return [k for k in self._pending(before) if self._in(shard, k)][:limit]
 
 
+TEST_ADDRESS_KEY = b"test-address-index-key"
+
+
+class StaticKeys:
+    """One HMAC key that never rotates (the address index's, in unit tests)."""
+
+    def __init__(self, key: bytes = TEST_ADDRESS_KEY) -> None:
+        self.key = key
+
+    def signing(self) -> bytes:
+        return self.key
+
+    def checking(self) -> tuple[bytes, ...]:
+        return (self.key,)
+
+
 class InMemoryAuditTrail:
     """The audit table as DynamoDBAuditTrail reads and writes it: each event once, by person and sequence."""
+
+    address_key = TEST_ADDRESS_KEY  # what its by_address entries are hashed with (``StaticKeys``' default)
+
+    def to_address(
+        self, tenant: str, values: Sequence[str], *, after: str | None, descending: bool, limit: int
+    ) -> list[dict[str, Any]]:
+        entries = []
+        for (t, debtor_id, seq), event in self.events.items():
+            value = index_value(self.address_key, event)
+            at_key = self._at_key(event)
+            if t != tenant or value is None or value not in values:
+                continue
+            if after and (at_key >= after if descending else at_key <= after):
+                continue
+            contact = event["contact_id"] if event["contact_id"].startswith("ct_") else None
+            entries.append({"debtor_id": debtor_id, "seq": seq, "at_key": at_key, "contact_id": contact})
+        return sorted(entries, key=lambda e: str(e["at_key"]), reverse=descending)[:limit]
 
     def __init__(self) -> None:
         self.events: dict[tuple[str, str, int], AuditEvent] = {}
@@ -451,7 +485,7 @@ class Fakes:
 def unit_of_work(policies: PolicySet, **overrides: Any) -> UnitOfWork:
     """A unit of work over the fakes; ``overrides`` replace any of its ports or settings."""
     ports = Fakes().__dict__
-    return UnitOfWork(policies=policies, **{**ports, **overrides})
+    return UnitOfWork(policies=policies, **{"address_keys": StaticKeys(), **ports, **overrides})
 
 
 class InMemoryKeys:

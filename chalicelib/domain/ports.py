@@ -135,7 +135,17 @@ class AuditRetention(Protocol):
     def extend_retention(self, pk: str, seq: int, expires_at: int) -> None: ...
 
 
-class AuditTrail(AuditAppend, AuditHistory, AuditQuery, AuditRetention, Protocol):
+class AddressIndex(Protocol):
+    """Events by the keyed hash of the address they name (``address_index.index_value``), newest first or
+    oldest first, after an ``at_key`` (``<utc>#<debtor>#<seq>``): each entry's ``debtor_id``, ``seq``,
+    ``at_key`` and ``contact_id`` (None for an event of no contact). A Query on an index, never a scan."""
+
+    def to_address(
+        self, tenant: str, values: Sequence[str], *, after: str | None, descending: bool, limit: int
+    ) -> list[dict[str, Any]]: ...
+
+
+class AuditTrail(AuditAppend, AuditHistory, AuditQuery, AuditRetention, AddressIndex, Protocol):
     """The whole audit table, as the unit of work holds it."""
 
 
@@ -277,6 +287,15 @@ class Signer(Protocol):
 class UnsubscribeKeys(Protocol):
     """The HMAC keys of unsubscribe links: the current one signs; the current one, then the one before the
     last rotation, check. Either raises ``SecretUnavailableError`` when the secret cannot be read."""
+
+    def signing(self) -> bytes: ...
+
+    def checking(self) -> tuple[bytes, ...]: ...
+
+
+class AddressKeys(Protocol):
+    """The address index's HMAC keys: ``signing`` indexes an event, ``checking`` are every key a search tries
+    (the current one first). Either raises ``SecretUnavailableError`` when the secret cannot be read."""
 
     def signing(self) -> bytes: ...
 

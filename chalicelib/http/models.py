@@ -14,6 +14,7 @@ import phonenumbers
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chalicelib.domain import zones
+from chalicelib.domain.access import Principal
 from chalicelib.domain.addresses import EMAIL
 from chalicelib.domain.events import OUTCOME_FILTER_PATTERN
 from chalicelib.domain.model import (
@@ -304,6 +305,20 @@ class AuditQuery(_Range):
     order: Literal["asc", "desc"] = "asc"
     limit: int = Field(default=100, ge=1, le=1000)
     cursor: str | None = Field(default=None, max_length=4096)
+    # A phone number (any format; national ones read as North American) or an email: every event of the
+    # tenant to it, across debtors, contact by contact in ``order`` (docs/decisions/0036).
+    address: str | None = Field(default=None, min_length=3, max_length=320)
+
+    @model_validator(mode="after")
+    def _address_alone(self) -> AuditQuery:
+        others = ("debtor_id", "account_id", "channel", "outcome", "status", "type", "start", "end")
+        given = [name for name in others if getattr(self, name) is not None]
+        if self.address is not None and given:
+            raise _field_error("address", "combines with order, limit and cursor only")
+        return self
+
+    def address_paging(self) -> dict[str, Any]:
+        return {"descending": self.order == "desc", "limit": self.limit, "cursor": self.cursor}
 
     def to_query(self) -> EventQuery:
         if self.outcome and self.status and self.outcome != self.status:
@@ -537,3 +552,12 @@ def parse(model: type[M], raw: str | bytes | None) -> M:
         errors = _errors(exc)
         first = errors[0]
         raise Problem(400, "Invalid request body", f"{first['field']}: {first['message']}", errors) from None
+
+
+def without_agency(who: Principal, field: str) -> Principal:
+    """A caller that is no collection agency's: what reaches across every debtor of the tenant is the
+    creditor's alone (an agency sees only its own contacts)."""
+    if who.agency is not None:
+        message = "an agency key may not search across debtors"
+        raise Problem(403, "Forbidden", f"{field}: {message}", [{"field": field, "message": message}])
+    return who
