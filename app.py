@@ -43,6 +43,9 @@ from chalicelib.services import (
     tenant_settings,
     unsubscribe,
 )
+from chalicelib.services import (
+    debtor_status as status,
+)
 from chalicelib.settings import ledger_stream_arn
 
 # Logs go through Powertools (chalicelib/observability.py), whose logger has this name too: Chalice must not
@@ -433,6 +436,23 @@ def console_asset(asset: str) -> Response:
     if found is None:
         raise Problem(404, "Not found", f"the console has no file {asset!r}")
     return found
+
+
+@secured(
+    "/v1/debtors/{debtor_id}/status",
+    Operation(
+        "GET",
+        "The person's standing now: each rule's budget, lockouts, windows by zone, deferred contacts, consent",
+        query=models.StatusQuery,
+        errors=(404,),
+    ),
+    roles=(COMPLIANCE,),
+)
+def debtor_status(debtor_id: str) -> Response:
+    request = current_request(app)
+    debtor_id = models.safe_id("debtor_id", debtor_id)
+    probe = models.StatusQuery.from_params(request.query_params).to_probe()
+    return json_response(200, status.debtor_status(caller(request).tenant, debtor_id, runtime().deps, now(), probe))
 
 
 UNSUBSCRIBE_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Unsubscribe</title>

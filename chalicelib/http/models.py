@@ -43,6 +43,7 @@ from chalicelib.domain.preferences import (
 )
 from chalicelib.http.problems import InvalidJsonError, Problem
 from chalicelib.services.audit_read import EventQuery
+from chalicelib.services.debtor_status import Probe
 from chalicelib.services.exports import ExportSpec
 
 SAFE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
@@ -561,3 +562,32 @@ def without_agency(who: Principal, field: str) -> Principal:
         message = "an agency key may not search across debtors"
         raise Problem(403, "Forbidden", f"{field}: {message}", [{"field": field, "message": message}])
     return who
+
+
+class StatusQuery(_Strict):
+    """``GET /v1/debtors/{id}/status``: which kind of contact to report on (default: each the ledger holds),
+    and where the person is when their ledger holds no deferred contact to take it from."""
+
+    channel: Channel | None = None
+    account_id: str | None = Field(default=None, pattern=SAFE_ID)
+    address: str | None = Field(default=None, min_length=3, max_length=320, description="the number or email")
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    subdivision: str | None = Field(default=None, pattern=r"^[A-Z0-9]{1,3}$")
+    postal_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$")
+    timezone: str | None = Field(default=None, max_length=64)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str] | None) -> StatusQuery:
+        try:
+            parsed = cls.model_validate(dict(params or {}), strict=False)
+            if parsed.timezone is not None:
+                LocationIn(timezone=parsed.timezone)
+        except ValidationError as exc:
+            errors = _errors(exc)
+            raise Problem(400, "Invalid query", f"{errors[0]['field']}: {errors[0]['message']}", errors) from None
+        return parsed
+
+    def to_probe(self) -> Probe:
+        where = {k: getattr(self, k) for k in ("country", "subdivision", "postal_code", "timezone")}
+        location = Location(**where) if any(where.values()) else None
+        return Probe(channel=self.channel, account_id=self.account_id, to=self.address, location=location)
