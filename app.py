@@ -40,6 +40,7 @@ from chalicelib.services import (
     exports,
     keys,
     maintenance,
+    notes,
     tenant_settings,
     unsubscribe,
 )
@@ -453,6 +454,18 @@ def debtor_status(debtor_id: str) -> Response:
     debtor_id = models.safe_id("debtor_id", debtor_id)
     probe = models.StatusQuery.from_params(request.query_params).to_probe()
     return json_response(200, status.debtor_status(caller(request).tenant, debtor_id, runtime().deps, now(), probe))
+
+
+@secured(
+    "/v1/debtors/{debtor_id}/notes",
+    Operation("POST", "Record a complaint or an officer's note on the person's chain", ok=(201,), body=models.NoteIn),
+    roles=(COMPLIANCE,),
+)
+def debtor_note(debtor_id: str) -> Response:
+    request, who = current_request(app), caller(current_request(app))
+    debtor_id, parsed = models.safe_id("debtor_id", debtor_id), models.parse(models.NoteIn, request.raw_body)
+    body = notes.record_note(who.tenant, debtor_id, runtime().deps, now(), **parsed.model_dump(), key_id=who.key_id)
+    return json_response(201, body)
 
 
 UNSUBSCRIBE_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Unsubscribe</title>

@@ -591,3 +591,25 @@ class StatusQuery(_Strict):
         where = {k: getattr(self, k) for k in ("country", "subdivision", "postal_code", "timezone")}
         location = Location(**where) if any(where.values()) else None
         return Probe(channel=self.channel, account_id=self.account_id, to=self.address, location=location)
+
+
+class NoteIn(_Strict):
+    """``POST /v1/debtors/{id}/notes``: a complaint or an officer's note, audited on the person's chain."""
+
+    category: Literal["complaint", "note", "hardship", "vulnerability", "legal", "other"]
+    text: str = Field(min_length=1, max_length=4000)
+    contact_ids: tuple[str, ...] = Field(default=(), max_length=20)
+    actor: str | None = Field(default=None, max_length=128, description="the officer, as the tenant names them")
+
+    @field_validator("text", "actor")
+    @classmethod
+    def _normalized(cls, value: str | None) -> str | None:
+        return normalized_text(value)
+
+    @field_validator("contact_ids")
+    @classmethod
+    def _ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = next((v for v in value if not re.fullmatch(SAFE_ID, v)), None)
+        if bad is not None:
+            raise ValueError(f"{bad!r} is not a contact id")
+        return tuple(dict.fromkeys(value))
