@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from chalice import AuthResponse, Chalice, Cron, Rate, Response
@@ -41,6 +41,7 @@ from chalicelib.services import (
     keys,
     maintenance,
     notes,
+    reports,
     tenant_settings,
     unsubscribe,
 )
@@ -466,6 +467,19 @@ def debtor_note(debtor_id: str) -> Response:
     debtor_id, parsed = models.safe_id("debtor_id", debtor_id), models.parse(models.NoteIn, request.raw_body)
     body = notes.record_note(who.tenant, debtor_id, runtime().deps, now(), **parsed.model_dump(), key_id=who.key_id)
     return json_response(201, body)
+
+
+@secured(
+    "/v1/reports/daily",
+    Operation(
+        "GET", "A day's totals, top rules, backlog, failed sends, last check and anchor", query=models.ReportQuery
+    ),
+    roles=(COMPLIANCE,),
+)
+def daily_report() -> Response:
+    request = current_request(app)
+    day = models.report_day(request.query_params, now().astimezone(UTC))
+    return json_response(200, reports.daily_report(caller(request).tenant, day, runtime().deps, now()))
 
 
 UNSUBSCRIBE_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Unsubscribe</title>

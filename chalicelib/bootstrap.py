@@ -21,6 +21,7 @@ from chalicelib.adapters.dynamodb import AuditShards, DynamoDBAuditLog, DynamoDB
 from chalicelib.adapters.keys import DynamoDBKeys
 from chalicelib.adapters.messaging import SesEmailSender, SnsSmsSender
 from chalicelib.adapters.pacing import DynamoDBPacer, DynamoDBTenantSettings
+from chalicelib.adapters.rollups import DynamoDBRollups
 from chalicelib.adapters.secrets import (
     SecretsManagerAddressKeys,
     SecretsManagerUnsubscribeKeys,
@@ -151,6 +152,7 @@ class Runtime:
             pacing=self.pacing,
             wake=lambda tenant, debtor_id, at: dispatch.wake(self.dispatch_queue, tenant, debtor_id, at, self.now()),
             address_keys=self.address_keys,
+            rollups=DynamoDBRollups(self.clients.dynamodb, self.settings.keys_table),
         )
 
     # The names the app's routes and handlers use for the unit of work.
@@ -247,6 +249,7 @@ ADAPTERS = (
     DynamoDBTenantSettings,
     SecretsManagerUnsubscribeKeys,
     SecretsManagerAddressKeys,
+    DynamoDBRollups,
 )
 
 

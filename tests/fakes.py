@@ -134,16 +134,20 @@ class InMemoryAuditTrail:
         return [i for i in self.incident_log if (i["tenant"], i["debtor_id"]) == (tenant, debtor_id)]
 
     def append(self, events: Sequence[AuditEvent]) -> int:
-        before = len(self.events)
+        return len(self.append_new(events))
+
+    def append_new(self, events: Sequence[AuditEvent]) -> list[AuditEvent]:
+        stored = []
         for event in events:
             key = (event["tenant"], event["debtor_id"], event["seq"])
             if key not in self.events:
+                stored.append(event)
                 self.events[key] = copy.deepcopy(event)
                 at = datetime.fromisoformat(event["at"]) + timedelta(
                     days=int(event.get("retention_days", DEFAULT_RETENTION_DAYS))
                 )
                 self.expires[key] = int(at.timestamp())
-        return len(self.events) - before
+        return stored
 
     def for_person(self, tenant: str, debtor_id: str, after_seq: int = 0, limit: int | None = None) -> list[AuditEvent]:
         found = [e for (t, d, s), e in self.events.items() if t == tenant and d == debtor_id and s > after_seq]
@@ -466,6 +470,30 @@ class LocalSigner:
         return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
+class InMemoryRollups:
+    """The daily rollup's counters as DynamoDBRollups keeps them (its shards summed), and the last check."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], dict[str, int]] = {}
+        self.writes = 0
+        self.checks: dict[str, dict[str, Any]] = {}
+
+    def add(self, tenant: str, day: str, counts: Mapping[str, int]) -> None:
+        self.writes += 1
+        totals = self.counts.setdefault((tenant, day), {})
+        for name, value in counts.items():
+            totals[name] = totals.get(name, 0) + value
+
+    def read(self, tenant: str, days: Sequence[str]) -> dict[str, dict[str, int]]:
+        return {day: dict(self.counts.get((tenant, day), {})) for day in days}
+
+    def record_check(self, tenant: str, result: Mapping[str, Any]) -> None:
+        self.checks[tenant] = dict(result)
+
+    def last_check(self, tenant: str) -> dict[str, Any] | None:
+        return self.checks.get(tenant)
+
+
 @dataclass
 class Fakes:
     """One fake of each port, for a unit of work with nothing real in it."""
@@ -480,6 +508,7 @@ class Fakes:
     export_queue: RecordingQueue = field(default_factory=RecordingQueue)
     export_files: InMemoryObjects = field(default_factory=InMemoryObjects)
     signer: LocalSigner = field(default_factory=LocalSigner)
+    rollups: InMemoryRollups = field(default_factory=InMemoryRollups)
 
 
 def unit_of_work(policies: PolicySet, **overrides: Any) -> UnitOfWork:

@@ -462,20 +462,24 @@ class DynamoDBAuditLog:
             raise StorageUnavailableError(f"the address index key could not be read: {exc}") from exc
 
     def append(self, events: Sequence[AuditEvent]) -> int:
-        """Returns how many were not stored before.
+        return len(self.append_new(events))
+
+    def append_new(self, events: Sequence[AuditEvent]) -> list[AuditEvent]:
+        """The events not stored before (``append``: how many).
 
         A contact's consecutive events (its commit and its outcome, in one batch of the appender) enter
         ``by_contact`` once, on the first, which names how many follow (``contact_run``): a sent text's three
         events cost that index one write, not three (docs/decisions/0016). Only a leader this call stored
         leads: if it was there already, the next event leads what follows, so no event is left unindexed.
         """
-        stored, rest = 0, cast(list[AuditEvent], list(events))  # the port's events are untyped dicts
+        stored: list[AuditEvent] = []
+        rest = cast(list[AuditEvent], list(events))  # the port's events are untyped dicts
         while rest:
             run = _contact_run(rest)
             if not self._put(audit_item(run[0], self.shards, run=len(run), address_key=self._address(run[0]))):
                 rest = rest[1:]
                 continue
-            stored += 1 + sum(self._put(audit_item(e, self.shards, 0, self._address(e))) for e in run[1:])
+            stored += [run[0], *(e for e in run[1:] if self._put(audit_item(e, self.shards, 0, self._address(e))))]
             rest = rest[len(run) :]
         return stored
 

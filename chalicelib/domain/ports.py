@@ -64,6 +64,8 @@ class AuditAppend(Protocol):
 
     def append(self, events: Sequence[AuditEvent]) -> int: ...  # how many were new
 
+    def append_new(self, events: Sequence[AuditEvent]) -> list[AuditEvent]: ...  # those not stored before
+
     def record_incident(self, tenant: str, debtor_id: str, at: datetime, data: dict[str, Any]) -> None: ...
 
 
@@ -300,3 +302,15 @@ class AddressKeys(Protocol):
     def signing(self) -> bytes: ...
 
     def checking(self) -> tuple[bytes, ...]: ...
+
+
+class Rollups(Protocol):
+    """The daily rollup's counters (``domain/rollup.py``), and the last invariant check's result."""
+
+    def add(self, tenant: str, day: str, counts: Mapping[str, int]) -> None: ...
+
+    def read(self, tenant: str, days: Sequence[str]) -> dict[str, dict[str, int]]: ...  # day -> counts
+
+    def record_check(self, tenant: str, result: Mapping[str, Any]) -> None: ...
+
+    def last_check(self, tenant: str) -> dict[str, Any] | None: ...

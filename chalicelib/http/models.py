@@ -7,7 +7,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 import phonenumbers
@@ -613,3 +613,28 @@ class NoteIn(_Strict):
         if bad is not None:
             raise ValueError(f"{bad!r} is not a contact id")
         return tuple(dict.fromkeys(value))
+
+
+class ReportQuery(_Strict):
+    """``GET /v1/reports/daily?date=YYYY-MM-DD``: a UTC day (default: yesterday)."""
+
+    date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+def report_day(params: Mapping[str, str] | None, today: datetime) -> date:
+    """The report's day: ``date``, from 2000-01-01 to today; yesterday when none is given."""
+    try:
+        text = ReportQuery.model_validate(dict(params or {}), strict=False).date
+        day = datetime.strptime(text, "%Y-%m-%d").date() if text else None
+    except ValidationError as exc:
+        errors = _errors(exc)
+        raise Problem(400, "Invalid query", f"{errors[0]['field']}: {errors[0]['message']}", errors) from None
+    except ValueError:
+        raise _query_problem("date", "not a date (YYYY-MM-DD)") from None
+    if day is not None and not date(2000, 1, 1) <= day <= today.date():
+        raise _query_problem("date", "must be a day from 2000-01-01 to today")
+    return day or (today - timedelta(days=1)).date()
+
+
+def _query_problem(field: str, message: str) -> Problem:
+    return Problem(400, "Invalid query", f"{field}: {message}", [{"field": field, "message": message}])

@@ -26,6 +26,7 @@ from chalicelib.domain.ports import (
     LedgerRepository,
     LockedObjects,
     Queue,
+    Rollups,
     Signer,
     SmsSender,
 )
@@ -74,3 +75,5 @@ class UnitOfWork:
     wake: Callable[[str, str, datetime], None] = field(default=lambda tenant, debtor_id, at: None)
     # The address index's keys (the audit table's by_address, docs/decisions/0036); None: no search by address.
     address_keys: AddressKeys | None = None
+    # The daily rollup the appender adds to and the daily report reads (docs/decisions/0037); None: none kept.
+    rollups: Rollups | None = None

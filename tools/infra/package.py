@@ -184,6 +184,9 @@ ADDRESS_INDEXERS = tuple(f for f, a in ACCESS.items() if "dynamodb:PutItem" in a
 for _indexer in ADDRESS_INDEXERS:
     ACCESS[_indexer]["AddressIndexSecret"] = SECRET_READ
 ACCESS["api_handler"]["AuditTable/index/by_address"] = ("dynamodb:Query",)
+# The daily rollup: the appender adds to it, the report reads it (docs/decisions/0037).
+ACCESS["audit_stream"]["KeysTable"] = ("dynamodb:UpdateItem",)
+ACCESS["api_handler"]["KeysTable"] = (*ACCESS["api_handler"]["KeysTable"], "dynamodb:BatchGetItem")
 for _async in ASYNC_FUNCTIONS:  # an invocation that fails every retry lands in the async dead letters
     ACCESS[_async]["AsyncDeadLetterQueue"] = ("sqs:SendMessage",)
 for _access in ACCESS.values():
