@@ -163,7 +163,9 @@ function showEvent(event) {
 
 function searchPath(query, cursor) {
   const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(query)) if (value) params.set(name, value);
+  // An address is searched alone: every contact to it, across debtors (the other filters do not combine).
+  const used = query.address ? { address: query.address } : query;
+  for (const [name, value] of Object.entries(used)) if (value) params.set(name, value);
   params.set("limit", "25");
   params.set("order", "desc");
   if (cursor) params.set("cursor", cursor);
