@@ -249,7 +249,7 @@ class InMemoryAuditTrail:
                     "expires_at": expires_at,
                 }
 
-    def extend_retention(self, pk: str, seq: int, expires_at: int) -> None:
+    def extend_retention(self, pk: str, seq: int, expires_at: int) -> int:
         tenant, debtor_id = pk.split("#", 1)
         key = (tenant, debtor_id, seq)
         if key not in self.expires:
@@ -257,6 +257,7 @@ class InMemoryAuditTrail:
         if self.expires[key] >= expires_at:
             raise ConflictError("a later retention is kept")
         self.expires[key] = expires_at
+        return 1
 
 
 class RecordingSmsSender:

@@ -424,6 +424,8 @@ def audit_item(
             index_shard(tenant, debtor_id, shards.expiry),
         ),
     }
+    if not run:  # its run's leader stands for it in by_expiry: the retention pass extends the run whole
+        del item["expiry_day"]
     if run:  # the first of ``run`` consecutive events of its contact (1: alone); 0: a later one of a run
         item["contact_key"] = f"{tenant}#{event['contact_id']}"
     if run > 1:
@@ -828,10 +830,21 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
         found = self._bodies([(person_key(tenant, debtor_id), seq) for debtor_id, seq in keys], consistent=True)
         return [as_event(body) for body in found if body is not None]
 
-    def extend_retention(self, pk: str, seq: int, expires_at: int) -> None:
-        """The retention pass's only write: the same item put again with a later ``expires_at`` (TTL).
+    def extend_retention(self, pk: str, seq: int, expires_at: int) -> int:
+        """The retention pass's only write: the same item put again with a later ``expires_at`` (TTL), and
+        so each later event of its contact's run, which ``by_expiry`` lists by their leader alone (a sent
+        text's three events cost that index one write, not three). Returns how many items moved."""
+        item, moved = self._renew(pk, seq, expires_at), 1
+        for follower in range(seq + 1, seq + int(item.get("contact_run", {}).get("N", 1))):
+            try:
+                self._renew(pk, follower, expires_at)
+                moved += 1
+            except ConflictError:
+                continue  # gone already, or kept longer by a later retention
+        return moved
 
-        A PutItem, not an UpdateItem, so that no role anywhere may update an audit item. The put is
+    def _renew(self, pk: str, seq: int, expires_at: int) -> dict[str, Any]:
+        """A PutItem, not an UpdateItem, so that no role anywhere may update an audit item. The put is
         conditional on the stored hash and body being the ones just read and on the TTL only moving
         later: the event itself cannot change, and a concurrent pass's later TTL is never undone."""
         with storage_errors():
@@ -856,6 +869,7 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
                 ExpressionAttributeNames={"#hash": "hash"},
                 ExpressionAttributeValues=values,
             )
+        return item
 
     def expiring(self, day: date) -> Iterator[dict[str, Any]]:
         """Keys of the items whose TTL falls on ``day`` (UTC): pk, seq, tenant, debtor_id, expires_at; every

@@ -134,7 +134,8 @@ class AuditRetention(Protocol):
 
     def expiring(self, day: date) -> Iterator[dict[str, Any]]: ...
 
-    def extend_retention(self, pk: str, seq: int, expires_at: int) -> None: ...
+    # how many items it moved: the event, and the later events of its run the index lists by it alone
+    def extend_retention(self, pk: str, seq: int, expires_at: int) -> int: ...
 
 
 class AddressIndex(Protocol):
