@@ -5,7 +5,8 @@ function standingRows(contact) {
   const rows = [];
   const kind = `${contact.channel} · ${contact.account_id} · ${mask(contact.to)}`;
   const decision = contact.decision;
-  rows.push(decision.allowed_now ? t("standing.allowed", { kind }) : t("standing.blocked", { kind, when: decision.next_allowed_at || t("standing.never") }));
+  const rules = decision.reasons.map((r) => r.rule).join(", ");
+  rows.push(decision.allowed_now ? t("standing.allowed", { kind }) : t("standing.blocked", { kind, rules, when: decision.next_allowed_at || t("standing.never") }));
   for (const budget of contact.budgets) {
     rows.push(t("standing.budget", { rule: budget.rule, used: budget.used, limit: budget.limit, days: budget.window.days, period: budget.window.period, frees: budget.next_free_at || t("standing.never") }));
   }

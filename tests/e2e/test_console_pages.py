@@ -123,6 +123,9 @@ def test_the_debtor_page_shows_the_standing_above_the_timeline_and_prints(browse
     page.click("#timeline-form button[type=submit]")
     page.wait_for_selector("#standing-list li")
     page.wait_for_selector("#chart svg")
+    assert page.locator("#chart svg text.axis").text_content() == "Day (UTC)"
+    page.select_option("#chart-days", "America/New_York")  # the debtor's local days
+    page.wait_for_selector("#chart svg text.axis:has-text('America/New_York')")
     standing = page.inner_text("#standing-list")
     assert "America/New_York" in standing and ("allowed now" in standing or "not now" in standing)
     above = page.evaluate(
