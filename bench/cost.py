@@ -108,7 +108,9 @@ def gateway_in_process(audit_append: str = "stream") -> Iterator[Any]:
     from tools.local import provision
 
     with mock_aws():
-        settings = Settings(unsubscribe_secret="bench-only", audit_append=audit_append)
+        settings = Settings(
+            unsubscribe_secret="bench-only", address_index_secret="bench-only", audit_append=audit_append
+        )
         clients = Clients(settings)
         provision.ensure_all(clients, settings)
         gateway = bootstrap(settings=settings, clients=clients, policies=policy_store.load_sources())

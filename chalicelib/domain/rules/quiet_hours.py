@@ -38,6 +38,10 @@ class QuietHoursRule(BaseRule):
         texts = allowed.get(kind, allowed.get("default", ()))
         return [(localtime.parse_clock(w[:5]), localtime.parse_clock(w[6:])) for w in texts]
 
+    def windows_on(self, ctx: Context, day: date) -> list[tuple[time, time]]:
+        """The allowed local windows of ``day`` (its day type's): what a person's standing shows."""
+        return self._windows(ctx, day)
+
     def violation(self, ctx: Context, at: datetime) -> str | None:
         for zone in ctx.zones:
             local = at.astimezone(zone)
