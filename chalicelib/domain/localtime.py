@@ -1,19 +1,44 @@
-"""Local dates and instants in a zone, and the day types quiet-hours rules use."""
+"""Local dates and instants in a zone, and the day types quiet-hours rules use.
+
+A zone's local calendar (a day's type, the instant a local wall-clock time falls on) is pure and is
+computed once per process: the engine asks for the same few days of the same few zones again and again.
+The holiday tables are imported on the first day type that needs one (country by country: ``holidays``
+builds a country's calendar only when asked), not when the domain is imported.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays as holiday_calendars
+if TYPE_CHECKING:
+    from holidays import HolidayBase
+
+_CALENDAR_DAYS = 1 << 16  # local days kept per process (a few hundred zones x a year, and more)
 
 
 def local_date(at: datetime, zone: ZoneInfo) -> date:
     return at.astimezone(zone).date()
 
 
+_RECORD_DATES: dict[tuple[datetime, ZoneInfo], date] = {}
+
+
+def record_date(at: datetime, zone: ZoneInfo) -> date:
+    """``local_date``, kept per process: a history's records are dated again by every decision that reads it."""
+    key = (at, zone)
+    found = _RECORD_DATES.get(key)
+    if found is None:
+        if len(_RECORD_DATES) >= _CALENDAR_DAYS:
+            _RECORD_DATES.clear()
+        found = _RECORD_DATES[key] = at.astimezone(zone).date()
+    return found
+
+
+@lru_cache(maxsize=_CALENDAR_DAYS)
 def instant(day: date, clock: time, zone: ZoneInfo) -> datetime:
     """The UTC instant of a local wall-clock time; a time skipped by DST maps to the end of the gap."""
     local = datetime.combine(day, clock, tzinfo=zone)
@@ -28,6 +53,11 @@ def instant(day: date, clock: time, zone: ZoneInfo) -> datetime:
     return candidate
 
 
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The instant local ``day`` begins in ``zone`` (its midnight, or the end of a DST gap at midnight)."""
+    return instant(day, time(0), zone)
+
+
 def days_between(start: datetime, end: datetime, zone: ZoneInfo) -> Iterator[date]:
     """Every local date from the one holding ``start`` to the one holding ``end``."""
     day, last = local_date(start, zone), local_date(end, zone)
@@ -37,7 +67,9 @@ def days_between(start: datetime, end: datetime, zone: ZoneInfo) -> Iterator[dat
 
 
 @cache
-def _calendar(country: str, subdivision: str | None, year: int) -> holiday_calendars.HolidayBase:
+def _calendar(country: str, subdivision: str | None, year: int) -> HolidayBase:
+    import holidays as holiday_calendars  # the first holiday asked for, not the domain's import
+
     return holiday_calendars.country_holidays(country, subdiv=subdivision, years=year)
 
 
@@ -45,6 +77,7 @@ def is_public_holiday(day: date, country: str, subdivision: str | None = None) -
     return day in _calendar(country, subdivision, day.year)
 
 
+@lru_cache(maxsize=_CALENDAR_DAYS)
 def day_type(day: date, country: str | None, subdivision: str | None = None) -> str:
     """``holiday``, ``saturday``, ``sunday`` or ``weekday``: the keys of quiet-hours windows."""
     if country and is_public_holiday(day, country, subdivision):
@@ -52,6 +85,7 @@ def day_type(day: date, country: str | None, subdivision: str | None = None) -> 
     return {5: "saturday", 6: "sunday"}.get(day.weekday(), "weekday")
 
 
+@lru_cache(maxsize=256)
 def parse_clock(text: str) -> time:
     if text == "24:00":
         return time.max

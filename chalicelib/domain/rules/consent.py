@@ -30,6 +30,10 @@ class ConsentRule(BaseRule):
     def is_permanent(self) -> bool:
         return self.check != "inconvenient_times"
 
+    @property
+    def timeless(self) -> bool:
+        return self.check != "inconvenient_times"
+
     def violation(self, ctx: Context, at: datetime) -> str | None:
         if ctx.request.purpose in self.exempt_purposes:
             return None

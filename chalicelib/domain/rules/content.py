@@ -35,6 +35,10 @@ class ContentRule(BaseRule):
                 raise ValueError(f"pattern {pattern!r} does not compile: {exc}") from exc
         return value
 
+    @property
+    def timeless(self) -> bool:
+        return True
+
     def violation(self, ctx: Context, at: datetime) -> str | None:
         message = ctx.request.message
         text = f"{message.subject or ''}\n{message.body}" if message else ""
