@@ -69,6 +69,11 @@ class ConsentRule(BaseRule):
                     return f"{clock} in {zone.key} is a time the person said is inconvenient"
         return None
 
+    def next_allowed(self, ctx: Context, at: datetime, limit: datetime) -> datetime | None:
+        if self.check == "inconvenient_times" and not ctx.preferences.inconvenient_times:
+            return at  # no time was named: every instant passes
+        return super().next_allowed(ctx, at, limit)
+
     def boundaries(self, ctx: Context, start: datetime, end: datetime) -> Iterable[datetime]:
         if self.check != "inconvenient_times":
             return
