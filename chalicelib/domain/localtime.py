@@ -2,20 +2,19 @@
 
 A zone's local calendar (a day's type, the instant a local wall-clock time falls on) is pure and is
 computed once per process: the engine asks for the same few days of the same few zones again and again.
-The holiday tables are imported on the first day type that needs one (country by country: ``holidays``
-builds a country's calendar only when asked), not when the domain is imported.
+Public holidays come from public_holidays.json (``python -m tools.data.public_holidays``), the calendars the
+packs name for the years around now; any other calendar or year from the ``holidays`` library, imported then
+(it imports every country it knows: a quarter of a cold start).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Container, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, lru_cache
-from typing import TYPE_CHECKING
+from importlib import resources
 from zoneinfo import ZoneInfo
-
-if TYPE_CHECKING:
-    from holidays import HolidayBase
 
 _CALENDAR_DAYS = 1 << 16  # local days kept per process (a few hundred zones x a year, and more)
 
@@ -67,8 +66,17 @@ def days_between(start: datetime, end: datetime, zone: ZoneInfo) -> Iterator[dat
 
 
 @cache
-def _calendar(country: str, subdivision: str | None, year: int) -> HolidayBase:
-    import holidays as holiday_calendars  # the first holiday asked for, not the domain's import
+def _listed() -> dict[str, dict[str, str]]:
+    raw = json.loads(resources.files("chalicelib.domain").joinpath("public_holidays.json").read_text())
+    return dict(raw["calendars"])
+
+
+@cache
+def _calendar(country: str, subdivision: str | None, year: int) -> Container[date]:
+    listed = _listed().get(f"{country}-{subdivision}" if subdivision else country, {}).get(str(year))
+    if listed is not None:
+        return frozenset(date(year, int(day[:2]), int(day[2:])) for day in listed.split())
+    import holidays as holiday_calendars  # a calendar the table lacks: the library, imported now
 
     return holiday_calendars.country_holidays(country, subdiv=subdivision, years=year)
 
