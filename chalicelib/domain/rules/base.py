@@ -41,7 +41,7 @@ class Context:
 
 
 class BaseRule(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     id: str = Field(pattern=r"^[a-z0-9-]+/[a-z0-9-]+$")
     citation: str = Field(min_length=1)
