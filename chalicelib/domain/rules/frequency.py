@@ -57,10 +57,14 @@ class FrequencyRule(CountedRule):
         return best or (0, 0)
 
     def _worst(self, ctx: Context, zone: ZoneInfo, at: datetime) -> list[ContactRecord]:
-        """The counted records of the fullest window that holds ``at``."""
-        ordinals, dated = self.by_date(ctx, zone)
-        first, last = self._fullest(ordinals, localtime.local_date(at, zone))
-        return [record for _, record in dated[first:last]]
+        """The counted records of the fullest window that holds ``at`` (once per local day and evaluation)."""
+        day = localtime.local_date(at, zone)
+        key = (self.id, zone.key, "worst", day)
+        if key not in ctx.memo:
+            ordinals, dated = self.by_date(ctx, zone)
+            first, last = self._fullest(ordinals, day)
+            ctx.memo[key] = [record for _, record in dated[first:last]]
+        return list(ctx.memo[key])  # type: ignore[call-overload]
 
     def next_allowed(self, ctx: Context, at: datetime, limit: datetime) -> datetime | None:
         """The first local day from ``at``'s on whose fullest window is under the limit, in every zone."""
