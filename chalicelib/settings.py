@@ -17,7 +17,7 @@ from chalicelib.domain.pacing import MAX_RATE, MIN_RATE
 
 
 class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     region: str = "us-east-1"
     ledger_table: str = resources.LEDGER_TABLE

@@ -52,7 +52,7 @@ MAX_METADATA_BYTES = 4096
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class LocationIn(_Strict):
@@ -193,7 +193,7 @@ class PreferencesIn(StatedPreferences):
     Open disputes are not among them: only resolving a dispute (its own audited route) closes one, so
     a PUT cannot lift a dispute's hold by leaving it out (extra fields are refused)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     # Each list has a maximum (chalicelib/domain/preferences.py): one more is a 400 naming the list.
     opt_outs: tuple[OptOut, ...] = Field(default=(), max_length=MAX_OPT_OUTS)
@@ -268,7 +268,7 @@ def _in_calendar(at: datetime) -> datetime:
 
 
 class _Range(_Strict):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True, defer_build=True)
 
     start: datetime | None = Field(default=None, alias="from")
     end: datetime | None = Field(default=None, alias="to")
