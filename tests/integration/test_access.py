@@ -155,6 +155,11 @@ def cases(world: World) -> dict[tuple[str, str], Case]:
         ("/v1/keys/{key_id}", "DELETE"): Case(f"/v1/keys/{spare}", ok=404),  # an unknown key: never revokes one
         ("/v1/settings", "GET"): Case("/v1/settings", other_tenant=200),  # its own tenant's settings
         ("/v1/settings", "PATCH"): Case("/v1/settings", {"email_rate_per_second": 5}, other_tenant=200),
+        ("/v1/debtors/{debtor_id}/status", "GET"): Case("/v1/debtors/d-acc/status"),
+        ("/v1/reports/daily", "GET"): Case("/v1/reports/daily", other_tenant=200),
+        ("/v1/debtors/{debtor_id}/notes", "POST"): Case(
+            "/v1/debtors/d-acc/notes", {"category": "note", "text": "matrix"}, 201, other_tenant=201
+        ),
     }
 
 

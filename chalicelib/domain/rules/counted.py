@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import date
+from functools import cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import localtime
 from chalicelib.domain.model import (
+    MESSAGE_RESULTS,
+    UNRESOLVED,
+    VOICE_RESULTS,
     Channel,
     ContactRecord,
     ContactRequest,
@@ -16,9 +21,11 @@ from chalicelib.domain.model import (
     Direction,
     Result,
     possible_deliveries,
-    possible_results,
 )
 from chalicelib.domain.rules.base import BaseRule, Context
+
+_RESULT_VALUES = frozenset(r.value for r in Result)
+_DELIVERY_VALUES = frozenset(s.value for s in DeliveryStatus)
 
 
 class CountedRule(BaseRule):
@@ -36,22 +43,38 @@ class CountedRule(BaseRule):
     # a label alone never lowers the count below what one collector would see. Off: all count together.
     per_collector: bool = False
 
+    @cached_property
+    def _counted_results(self) -> dict[Channel, frozenset[Result]]:
+        """Per channel, the results a record on it is counted with: a result not yet known counts when anything
+        it may turn out to be counts (the worst case, ``possible_results``)."""
+        counts = frozenset(Result(c.value) for c in self.counts if c.value in _RESULT_VALUES)
+        found = {}
+        for channel in self.counted_channels or self.channels:
+            finals = VOICE_RESULTS if channel is Channel.VOICE else MESSAGE_RESULTS
+            found[channel] = counts | (UNRESOLVED if not finals.isdisjoint(counts) else frozenset())
+        return found
+
+    @cached_property
+    def _counted_deliveries(self) -> frozenset[DeliveryStatus]:
+        """The delivery states ``counts`` names (``delivered`` is a result and a state)."""
+        return frozenset(DeliveryStatus(c.value) for c in self.counts if c.value in _DELIVERY_VALUES)
+
+    def _counted_state(self, record: ContactRecord) -> bool:
+        """Its result, or a delivery state it has or may still reach, is one ``counts`` names (on its channels)."""
+        accept = self._counted_results.get(record.channel)
+        if accept is None:
+            return False
+        if record.result in accept:
+            return True
+        return bool(self._counted_deliveries) and not possible_deliveries(record).isdisjoint(self._counted_deliveries)
+
     def matches(self, record: ContactRecord, request: ContactRequest) -> bool:
-        channels = self.counted_channels or self.channels
         return (
-            # A result not yet known counts when anything it may turn out to be counts (the worst case).
             self._counted_state(record)
-            and record.channel in channels
             and record.direction in self.directions
             and (self.key != "debt" or record.account_id == request.account_id)
             and (self.key != "address" or record.to == request.to)
             and (not self.per_collector or self._same_collector(record, request))
-        )
-
-    def _counted_state(self, record: ContactRecord) -> bool:
-        """Its result, or its delivery state (one it has, or may still reach), is one ``counts`` names."""
-        return not (
-            possible_results(record).isdisjoint(self.counts) and possible_deliveries(record).isdisjoint(self.counts)
         )
 
     @staticmethod
@@ -61,6 +84,18 @@ class CountedRule(BaseRule):
     def counted(self, ctx: Context, record: ContactRecord) -> bool:
         return self.matches(record, ctx.request)
 
+    def counted_records(self, ctx: Context) -> list[ContactRecord]:
+        """The history records this rule counts: ``counted`` on each, in one pass over the history."""
+        directions, request = self.directions, ctx.request
+        found = [r for r in ctx.history if self._counted_state(r) and r.direction in directions]
+        if self.key == "debt":
+            found = [r for r in found if r.account_id == request.account_id]
+        elif self.key == "address":
+            found = [r for r in found if r.to == request.to]
+        if self.per_collector and request.agency is not None:
+            found = [r for r in found if r.agency is None or r.agency == request.agency]
+        return found
+
     def dated(self, ctx: Context, zone: ZoneInfo) -> list[tuple[date, ContactRecord]]:
         """The counted records with their local date in ``zone``.
 
@@ -68,9 +103,23 @@ class CountedRule(BaseRule):
         reserved a contact a few milliseconds after this one started deciding."""
         key = (self.id, zone.key)
         if key not in ctx.memo:  # the matching records, once per evaluation
-            matched = [r for r in ctx.history if self.counted(ctx, r)]
-            ctx.memo[key] = [(localtime.local_date(r.at, zone), r) for r in matched]
+            matched = self.counted_records(ctx)
+            ctx.memo[key] = [(localtime.record_date(r.at, zone), r) for r in matched]
         return ctx.memo[key]  # type: ignore[return-value]
+
+    def by_date(self, ctx: Context, zone: ZoneInfo) -> tuple[list[int], list[tuple[date, ContactRecord]]]:
+        """``dated`` sorted by date (stable), with the dates as ordinals: a window's records are one slice."""
+        key = (self.id, zone.key, "by_date")
+        if key not in ctx.memo:
+            ordered = sorted(self.dated(ctx, zone), key=lambda pair: pair[0])
+            ctx.memo[key] = ([d.toordinal() for d, _ in ordered], ordered)
+        return ctx.memo[key]  # type: ignore[return-value]
+
+    @staticmethod
+    def last_up_to(ordinals: list[int], day: int) -> int | None:
+        """The latest counted date (an ordinal) on or before ``day``."""
+        found = bisect_right(ordinals, day)
+        return ordinals[found - 1] if found else None
 
 
 def unresolved_note(records: Iterable[ContactRecord]) -> str:
