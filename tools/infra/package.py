@@ -61,8 +61,10 @@ TABLES = {
     "batch_table": "BatchTable",
     "keys_table": "KeysTable",
     "idempotency_table": "IdempotencyTable",
+    "webhook_table": "WebhookTable",
 }
 TTL = {"AuditTable": "expires_at", "IdempotencyTable": "expiration", "BatchTable": "expires_at"}
+TTL["WebhookTable"] = "expires_at"  # delivery attempts are shown for a week
 
 READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem")  # the ledger is read by key; its indexes by Query
 WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem")
