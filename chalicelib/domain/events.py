@@ -56,6 +56,8 @@ class EventType(StrEnum):
     EXPORT_GRANTED = "export_granted"
     EXPORT_GRANT_WITHDRAWN = "export_grant_withdrawn"
     SETTINGS_CHANGED = "settings_changed"
+    WEBHOOK_CREATED = "webhook_created"  # a webhook registered: its URL, events and agency (never its secret)
+    WEBHOOK_DELETED = "webhook_deleted"
 
 
 # Raises at load if a status has no event type of its own.
