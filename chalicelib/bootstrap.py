@@ -220,6 +220,7 @@ class Runtime:
             queue=SqsQueue(self.clients.on_first_use("sqs"), self.settings.webhook_queue),
             dead=SqsQueue(self.clients.on_first_use("sqs"), f"{self.settings.webhook_queue}-dead"),
             mode=self.settings.webhook_urls,
+            cache_for=timedelta(seconds=self.settings.webhook_cache_seconds),
         )
 
     def _unsubscribe_headers(self) -> Callable[[str, str], dict[str, str]] | None:

@@ -68,6 +68,8 @@ class Settings(BaseModel):
     # Where webhooks may point: "public" (https, resolving only to public addresses; deployed) or "local"
     # (any http(s) URL, 127.0.0.1 too: the local stack). "local" is refused unless endpoint_url is local.
     webhook_urls: Literal["public", "local"] = "public"
+    # How long a function keeps a tenant's list of webhooks: a new or deleted one is seen by then.
+    webhook_cache_seconds: float = Field(default=30.0, ge=0, le=300)
 
     @property
     def clock_offset(self) -> timedelta:
@@ -113,6 +115,7 @@ class Settings(BaseModel):
             "webhook_queue": "WEBHOOK_QUEUE",
             "webhook_key_id": "WEBHOOK_KEY_ID",
             "webhook_urls": "WEBHOOK_URLS",
+            "webhook_cache_seconds": "WEBHOOK_CACHE_SECONDS",
         }
         values: dict[str, Any] = {field: env[var] for field, var in names.items() if env.get(var)}
         if "clock_offset_seconds" not in values and env.get("GATEWAY_CLOCK_AT"):

@@ -137,6 +137,7 @@ class LocalStack:
             PUBLIC_URL=f"http://127.0.0.1:{self.port}",
             AUDIT_APPEND="stream",  # as deployed: the ledger stream's appender, polled below
             WEBHOOK_URLS="local",  # webhooks may point at receivers on this machine (http://127.0.0.1:...)
+            WEBHOOK_CACHE_SECONDS="0",  # a webhook hears the very next event: the stack's loops read them each time
         )
         # Fewer shards than a deployment's default: every tick queries each one, on one moto server.
         env.setdefault("INDEX_SHARDS", "8")
