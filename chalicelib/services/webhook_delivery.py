@@ -86,8 +86,20 @@ def announce(webhooks: Webhooks, ledger: Ledger, events: Sequence[AuditEvent], n
 
 
 def announcer(webhooks: Webhooks, now: Callable[[], datetime]) -> Callable[[Ledger, Sequence[AuditEvent]], int]:
-    """``announce`` on the clock ``now``, as the audit appender takes it."""
-    return lambda ledger, events: announce(webhooks, ledger, events, now())
+    """``announce`` on the clock ``now``, as the audit appender takes it. A storage failure propagates (the
+    image comes again); any other error is logged and the events go unannounced: the audit trail is never
+    held back by a webhook (a bug would fail the same image on every redelivery)."""
+
+    def announce_now(ledger: Ledger, events: Sequence[AuditEvent]) -> int:
+        try:
+            return announce(webhooks, ledger, events, now())
+        except StorageUnavailableError:
+            raise
+        except Exception:  # noqa: BLE001 - see above: the trail goes on, the error is logged with its trace
+            logger.exception("webhook events of one ledger were not announced")
+            return 0
+
+    return announce_now
 
 
 def announce_export(webhooks: Webhooks, tenant: str, job: dict[str, Any], now: datetime) -> int:

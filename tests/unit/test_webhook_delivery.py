@@ -315,3 +315,16 @@ def test_a_preferences_change_is_announced_without_the_preferences_themselves(de
     [payload] = receiver(webhooks).delivered()
     assert payload["type"] == "preferences.changed" and payload["data"]["debtor_id"] == "d-1"
     assert "+14045550100" not in json.dumps(payload) and "phone" not in json.dumps(payload)
+
+
+def test_a_webhook_failure_never_holds_back_the_audit_trail(deps) -> None:
+    webhooks = hub()
+    register(webhooks, deps, ["contact.sent"])
+    submit_contact(make_request(), deps, NOON_ATLANTA)
+
+    def broken(tenant: str) -> list[dict[str, Any]]:
+        raise KeyError("a bug in a webhook's record")
+
+    webhooks.registry.for_tenant = broken  # type: ignore[method-assign]
+    append(deps, webhooks, (TENANT, "d-1"))
+    assert deps.ledgers.get(TENANT, "d-1").appended_seq == 3  # appended and marked all the same
