@@ -50,9 +50,9 @@ def register(
     agency: str | None = None,
 ) -> dict[str, Any]:
     """A new webhook; its answer holds the secret, which is stored sealed and never shown again."""
-    host = rules.check_url(url, webhooks.mode)
-    rules.check_addresses(host, webhooks.poster.resolve(host), webhooks.mode)
     events = check_events(events, agency)
+    host = rules.check_url(url, webhooks.mode)  # the form first: a name is resolved only for a sound URL
+    rules.check_addresses(host, webhooks.poster.resolve(host), webhooks.mode)
     if len(webhooks.registry.for_tenant(tenant)) >= MAX_WEBHOOKS:
         raise InvalidFieldError("url", f"a tenant may have at most {MAX_WEBHOOKS} webhooks; delete one first")
     secret, webhook_id = secrets.token_bytes(32), "wh_" + secrets.token_hex(8)
