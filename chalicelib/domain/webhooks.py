@@ -97,7 +97,7 @@ def contact_data(
         "seq": event["seq"],
     }
     source = event["data"]
-    for key in ("not_before", "error_code", "result", "provider_message_id"):
+    for key in ("not_before", "error_code", "retryable", "result", "provider_message_id"):
         if source.get(key) is not None:
             data[key] = source[key]
     if event["type"] == "delivery":
