@@ -51,7 +51,7 @@ class Webhooks:
     def hooks(self, tenant: str, now: datetime) -> list[dict[str, Any]]:
         """The tenant's webhooks, read at most once per ``cache_for``: a tenant without any costs one read."""
         cached = self._hooks.get(tenant)
-        if cached is None or now - cached[0] >= self.cache_for:
+        if cached is None or abs(now - cached[0]) >= self.cache_for:  # a clock set back reads again too
             cached = (now, self.registry.for_tenant(tenant))
             self._hooks[tenant] = cached
         return cached[1]
