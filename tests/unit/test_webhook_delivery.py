@@ -142,7 +142,8 @@ def test_a_blocked_contact_carries_the_rule_ids_that_blocked_it(deps) -> None:
     drain(webhooks, NOON_ATLANTA)
     [blocked] = receiver(webhooks).delivered()
     assert blocked["type"] == "contact.blocked" and blocked["data"]["status"] == "blocked"
-    assert blocked["data"]["rule_ids"] == ["us-federal/third-parties"]
+    assert "us-federal/third-parties" in blocked["data"]["rule_ids"]
+    assert all(rule.count("/") == 1 for rule in blocked["data"]["rule_ids"])  # ids only, never a message
 
 
 def test_a_tenant_never_hears_of_another_tenants_contacts(deps) -> None:
@@ -155,8 +156,9 @@ def test_a_tenant_never_hears_of_another_tenants_contacts(deps) -> None:
 
 def test_an_agencys_webhook_hears_only_of_the_contacts_that_agency_asked_for(deps) -> None:
     webhooks = hub()
-    mine = register(webhooks, deps, ["contact.sent"], agency="acme")
-    everyone = register(webhooks, deps, ["contact.sent"])
+    events = ["contact.sent", "contact.blocked"]  # an agency's text may lack the disclosures its packs ask for
+    mine = register(webhooks, deps, events, agency="acme")
+    everyone = register(webhooks, deps, events)
     submit_contact(make_request(debtor_id="d-1", agency="acme"), deps, NOON_ATLANTA)
     submit_contact(make_request(debtor_id="d-2", agency="other-agency", to="+14045550101"), deps, NOON_ATLANTA)
     submit_contact(make_request(debtor_id="d-3", to="+14045550102"), deps, NOON_ATLANTA)

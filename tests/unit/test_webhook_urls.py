@@ -83,7 +83,8 @@ def test_at_send_time_a_host_that_now_resolves_privately_is_not_posted_to_and_is
     assert entry.get("status") is None and entry["answer"].startswith("refused: ")
 
 
-def test_the_local_url_mode_is_refused_outside_the_local_stack() -> None:
+def test_the_local_url_mode_is_refused_outside_the_local_stack(policies) -> None:
     with pytest.raises(ValueError, match="WEBHOOK_URLS=local"):
-        bootstrap(Settings(webhook_urls="local"))
-    assert bootstrap(Settings(webhook_urls="local", endpoint_url="http://127.0.0.1:5000")).settings.webhook_urls
+        bootstrap(Settings(webhook_urls="local"), policies=policies)
+    local = Settings(webhook_urls="local", endpoint_url="http://127.0.0.1:5000")
+    assert bootstrap(local, policies=policies).webhooks.mode == "local"
