@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from chalicelib.domain import webhooks as rules
 from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.errors import InvalidFieldError
 from chalicelib.domain.ledger import Ledger
+from chalicelib.entrypoints import webhook_worker
 from chalicelib.services import appender, consent, inbound, suppression
 from chalicelib.services import webhooks as admin
 from chalicelib.services.contacts import submit_contact
@@ -330,3 +332,18 @@ def test_a_webhook_failure_never_holds_back_the_audit_trail(deps) -> None:
     webhooks.registry.for_tenant = broken  # type: ignore[method-assign]
     append(deps, webhooks, (TENANT, "d-1"))
     assert deps.ledgers.get(TENANT, "d-1").appended_seq == 3  # appended and marked all the same
+
+
+def test_a_message_the_sender_cannot_handle_comes_back_alone(deps) -> None:
+    webhooks = hub()
+    created = register(webhooks, deps, ["contact.sent"])
+    admin.send_test(webhooks, NOON_ATLANTA, tenant=TENANT, webhook_id=created["webhook_id"])
+    [(_at, good)] = webhooks.queue.receive()  # type: ignore[attr-defined]
+    records = [
+        {"messageId": "m-bad", "body": json.dumps({k: v for k, v in good.items() if k != "msg_id"})},
+        {"messageId": "m-good", "body": json.dumps(good)},
+    ]
+    runtime = SimpleNamespace(webhooks=webhooks)
+    answer = webhook_worker.webhook_worker({"Records": records}, runtime, lambda: NOON_ATLANTA)  # type: ignore[arg-type]
+    assert answer["batchItemFailures"] == [{"itemIdentifier": "m-bad"}]
+    assert answer["outcomes"] == ["delivered"] and len(receiver(webhooks).posts) == 1
