@@ -1,0 +1,260 @@
+"""Message templates: a version's text, its typed variables, how it renders, and who may move it on.
+
+A version is one locale's text (and an email's subject) with the variables it declares, each with a type.
+It renders in Jinja2's sandbox with strict undefined variables, and only a small part of the language is
+allowed: variables, ``if`` blocks and a few text filters (no loops, calls, attributes or includes), so a
+template cannot run long, reach into Python, or read anything it was not given. A value is checked and
+formatted by its type before the text sees it. docs/templates.md.
+
+Maker-checker: the key that wrote a version never approves it; only an approved version sends; an approved
+or retired version's text never changes (a change is a new version).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator, Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from chalicelib.domain.errors import GatewayError, InvalidFieldError
+
+VARIABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,39}$")
+LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-(?:[A-Z]{2}|\d{3}))?$")  # en, es, zh-CN, zh-Hant-TW
+MAX_VARIABLES = 30
+MAX_TEXT = 10_000
+MAX_STRING = 500
+FILTERS = frozenset({"upper", "lower", "capitalize", "title", "trim"})
+CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class VariableType(StrEnum):
+    STRING = "string"
+    AMOUNT = "amount"  # a sum of money: a number, or a decimal string with at most two decimals
+    DATE = "date"  # YYYY-MM-DD
+    CREDITOR = "creditor"  # the creditor's name
+    AGENCY = "agency"  # the collection agency's name
+    PAYMENT_LINK = "payment_link"  # an https:// URL
+    PHONE = "phone"  # a callback number, E.164
+    INTEGER = "integer"
+
+
+class VersionStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    RETIRED = "retired"
+
+
+class TemplateVariableError(InvalidFieldError):
+    """A variable's value is missing, undeclared or of the wrong type (400 naming it)."""
+
+
+class TemplateTextError(InvalidFieldError):
+    """A text that does not parse, or uses what templates may not (400 naming ``text``)."""
+
+
+class TemplateStateError(GatewayError):
+    """The version is not in a state that allows the step (approve a retired one, retire one twice)."""
+
+
+class MakerCheckerError(GatewayError):
+    """The key that wrote the version asked to approve it."""
+
+
+# Each node a template may hold; anything else (loops, calls, attributes, macros, includes) is refused.
+ALLOWED_NODES = (
+    nodes.Template,
+    nodes.Output,
+    nodes.TemplateData,
+    nodes.Name,
+    nodes.Const,
+    nodes.If,
+    nodes.Not,
+    nodes.And,
+    nodes.Or,
+    nodes.Compare,
+    nodes.Operand,
+    nodes.Filter,
+)
+
+_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+
+
+def _walk(node: nodes.Node) -> Iterator[nodes.Node]:
+    yield node
+    for child in node.iter_child_nodes():
+        yield from _walk(child)
+
+
+def check_text(text: str, variables: Mapping[str, VariableType], field: str = "text") -> None:
+    """A text that parses, uses only the allowed language and only the variables it declares."""
+    try:
+        tree = _ENV.parse(text)
+    except TemplateSyntaxError as exc:
+        raise TemplateTextError(field, f"line {exc.lineno}: {exc.message}") from None
+    for node in _walk(tree):
+        if not isinstance(node, ALLOWED_NODES):
+            raise TemplateTextError(field, f"templates may not use {type(node).__name__.lower()} here")
+        if isinstance(node, nodes.Filter) and node.name not in FILTERS:
+            raise TemplateTextError(field, f"filter {node.name!r} is not one of {', '.join(sorted(FILTERS))}")
+        if isinstance(node, nodes.Name) and node.name not in variables:
+            raise TemplateTextError(field, f"uses {node.name!r}, which is not among the declared variables")
+
+
+def check_declared(variables: Mapping[str, str]) -> dict[str, VariableType]:
+    """The declared variables, typed; each problem names ``variables.<name>``."""
+    if len(variables) > MAX_VARIABLES:
+        raise TemplateVariableError("variables", f"at most {MAX_VARIABLES} variables")
+    typed: dict[str, VariableType] = {}
+    for name, kind in variables.items():
+        if not VARIABLE_NAME.fullmatch(name):
+            raise TemplateVariableError(f"variables.{name}", "a name of lowercase letters, digits and '_'")
+        try:
+            typed[name] = VariableType(kind)
+        except ValueError:
+            kinds = ", ".join(t.value for t in VariableType)
+            raise TemplateVariableError(f"variables.{name}", f"a type among {kinds}") from None
+    return typed
+
+
+def _amount(value: Any, locale: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError("a number, or a decimal string such as '120.50'")
+    text = repr(value) if isinstance(value, float) else str(value)
+    if not re.fullmatch(r"-?\d{1,12}(\.\d{1,2})?", text):
+        raise ValueError("a sum with at most 12 digits and 2 decimals")
+    try:
+        grouped = f"{Decimal(text):,.2f}"
+    except InvalidOperation:
+        raise ValueError("not a number") from None
+    if locale.split("-")[0] in ("es", "de", "fr", "it", "pt"):  # 1.234,50
+        grouped = grouped.replace(",", " ").replace(".", ",").replace(" ", ".")
+    return grouped
+
+
+def _date(value: Any, _locale: str) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a date, YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ValueError("a date, YYYY-MM-DD") from None
+
+
+def _string(value: Any, _locale: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("a non-empty string")
+    if len(value) > MAX_STRING or CONTROLS.search(value):
+        raise ValueError(f"at most {MAX_STRING} characters, without control characters")
+    return value
+
+
+def _link(value: Any, locale: str) -> str:
+    text = _string(value, locale)
+    if not re.fullmatch(r"https://[A-Za-z0-9.-]+(:\d+)?(/\S*)?", text):
+        raise ValueError("an https:// link")
+    return text
+
+
+def _phone(value: Any, _locale: str) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"\+[1-9]\d{6,14}", value):
+        raise ValueError("a phone number in E.164 form, such as +14045550100")
+    return value
+
+
+def _integer(value: Any, _locale: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 10**12:
+        raise ValueError("a whole number")
+    return str(value)
+
+
+FORMATS = {
+    VariableType.STRING: _string,
+    VariableType.CREDITOR: _string,
+    VariableType.AGENCY: _string,
+    VariableType.AMOUNT: _amount,
+    VariableType.DATE: _date,
+    VariableType.PAYMENT_LINK: _link,
+    VariableType.PHONE: _phone,
+    VariableType.INTEGER: _integer,
+}
+
+
+def values_for(
+    declared: Mapping[str, VariableType], given: Mapping[str, Any], locale: str, field: str = "variables"
+) -> dict[str, str]:
+    """Every declared variable's value, checked and formatted by its type; ``field`` prefixes each name."""
+    undeclared = sorted(set(given) - set(declared))
+    if undeclared:
+        raise TemplateVariableError(f"{field}.{undeclared[0]}", "is not a variable of this template version")
+    values = {}
+    for name, kind in declared.items():
+        if name not in given or given[name] is None:
+            raise TemplateVariableError(f"{field}.{name}", f"is missing: the template needs this {kind.value}")
+        try:
+            values[name] = FORMATS[kind](given[name], locale)
+        except ValueError as exc:
+            raise TemplateVariableError(f"{field}.{name}", f"must be {exc}") from None
+    return values
+
+
+def render(
+    text: str, declared: Mapping[str, VariableType], given: Mapping[str, Any], locale: str, field: str = "variables"
+) -> str:
+    """The text with its variables filled in; any problem names the field of the variable or the text."""
+    values = values_for(declared, given, locale, field)
+    check_text(text, declared)
+    try:
+        rendered = _ENV.from_string(text).render(values)
+    except UndefinedError as exc:
+        raise TemplateVariableError(field, str(exc)) from None
+    except SecurityError as exc:
+        raise TemplateTextError("text", str(exc)) from None
+    if len(rendered) > MAX_TEXT:
+        raise TemplateVariableError(field, f"the rendered text is longer than {MAX_TEXT} characters")
+    return rendered
+
+
+def text_hash(text: str) -> str:
+    """What the audit trail keeps of a rendered or drafted text: its SHA-256, not the text."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def check_approval(version: Mapping[str, Any], approver: str) -> None:
+    """A draft, approved by another key than the one that wrote it."""
+    if version["status"] != VersionStatus.DRAFT:
+        raise TemplateStateError(f"version {version['version']} is {version['status']}; only a draft is approved")
+    if version["created_by"] == approver:
+        raise MakerCheckerError("the key that wrote this version may not approve it: another compliance key must")
+
+
+def check_retirement(version: Mapping[str, Any]) -> None:
+    if version["status"] == VersionStatus.RETIRED:
+        raise TemplateStateError(f"version {version['version']} is already retired")
+
+
+def _outline(node: nodes.Node) -> str:
+    if isinstance(node, nodes.TemplateData):
+        return node.data
+    if isinstance(node, nodes.Name):
+        return f"[{node.name}]"
+    if isinstance(node, nodes.Filter) and node.node is not None:
+        return _outline(node.node)
+    if isinstance(node, nodes.If):  # every branch: what any of them says is judged
+        branches = [*node.body, *(n for elif_ in node.elif_ for n in elif_.body), *node.else_]
+        return "".join(_outline(n) for n in branches)
+    if isinstance(node, nodes.Template | nodes.Output):
+        return "".join(_outline(n) for n in node.iter_child_nodes())
+    return ""
+
+
+def outline(text: str) -> str:
+    """The text as approval judges it: every branch's words, each variable as ``[name]``. Whatever values
+    a contact brings, the words the template itself says are all in here."""
+    return _outline(_ENV.parse(text))
