@@ -60,6 +60,7 @@ TABLES = {
     "jobs_table": "JobsTable",
     "batch_table": "BatchTable",
     "keys_table": "KeysTable",
+    "templates_table": "TemplatesTable",
     "idempotency_table": "IdempotencyTable",
 }
 TTL = {"AuditTable": "expires_at", "IdempotencyTable": "expiration", "BatchTable": "expires_at"}
@@ -97,6 +98,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "IdempotencyTable": IDEMPOTENCY,
         "KeysTable": ("dynamodb:GetItem", *WRITE),
         "KeysTable/index/by_tenant": ("dynamodb:Query",),
+        "TemplatesTable": ("dynamodb:Query", *WRITE),  # drafted, approved, read; a contact renders one
         "BatchTable": ("dynamodb:GetItem", "dynamodb:Query", *WRITE),
         "JobsTable": JOBS,
         "BatchQueue": QUEUE_SEND,
@@ -149,6 +151,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "BatchTable": ("dynamodb:GetItem", "dynamodb:Query", *WRITE),
         "BatchQueue": (*QUEUE_RECEIVE, "sqs:GetQueueUrl"),  # it deletes what it handled when others failed
         "KeysTable": PACING,
+        "TemplatesTable": ("dynamodb:Query",),  # a request naming a template renders its approved version
         "DispatchQueue": QUEUE_SEND,  # a contact paced to a near slot is put on it
         "DataKey": KEY_USE,
         "sms": SMS,
