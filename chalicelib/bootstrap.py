@@ -23,6 +23,7 @@ from chalicelib.adapters.messaging import SesEmailSender, SnsSmsSender
 from chalicelib.adapters.pacing import DynamoDBPacer, DynamoDBTenantSettings
 from chalicelib.adapters.secrets import SecretsManagerUnsubscribeKeys, StaticUnsubscribeKeys
 from chalicelib.adapters.storage import DynamoDBJobs, KmsSigner, S3Objects, SqsQueue
+from chalicelib.adapters.templates import DynamoDBTemplates
 from chalicelib.domain.model import Channel
 from chalicelib.domain.policy import PolicySet
 from chalicelib.domain.ports import UnsubscribeKeys
@@ -145,6 +146,7 @@ class Runtime:
             outcome_deadline=timedelta(seconds=self.settings.outcome_deadline_seconds),
             pacing=self.pacing,
             wake=lambda tenant, debtor_id, at: dispatch.wake(self.dispatch_queue, tenant, debtor_id, at, self.now()),
+            templates=DynamoDBTemplates(self.clients.dynamodb, self.settings.templates_table),
         )
 
     # The names the app's routes and handlers use for the unit of work.
@@ -229,6 +231,7 @@ ADAPTERS = (
     DynamoDBPacer,
     DynamoDBTenantSettings,
     SecretsManagerUnsubscribeKeys,
+    DynamoDBTemplates,
 )
 
 

@@ -27,6 +27,7 @@ from chalicelib.domain.ports import (
     Queue,
     Signer,
     SmsSender,
+    TemplateStore,
 )
 from chalicelib.services import ids
 from chalicelib.services.pacing import Pacing
@@ -71,3 +72,5 @@ class UnitOfWork:
     # (tenant, debtor_id, at): puts a person rescheduled to a near instant on the dispatch queue, delayed
     # until then; the dispatcher's ticks find the person anyway, later (docs/decisions/0017).
     wake: Callable[[str, str, datetime], None] = field(default=lambda tenant, debtor_id, at: None)
+    # The tenants' message templates; None: no contact can name one (docs/decisions/0033).
+    templates: TemplateStore | None = None
