@@ -58,7 +58,7 @@ def drafted(stack: Any, name: str, text: str) -> str:
     )
     assert made.status_code == 201, made.text
     template_id = str(made.json()["template_id"])
-    version = {"locale": "en", "text": text, "variables": VARIABLES}
+    version: dict[str, Any] = {"locale": "en", "text": text, "variables": VARIABLES}
     answer = requests.post(
         f"{stack.url}/v1/templates/{template_id}/versions", json=version, headers=headers, timeout=30
     )
