@@ -1,10 +1,12 @@
 """Message templates: a version's text, its typed variables, how it renders, and who may move it on.
 
 A version is one locale's text (and an email's subject) with the variables it declares, each with a type.
+A type ending in ``?`` (``agency?``) is optional: a contact may leave it out, and ``{% if agency %}`` tells.
 It renders in Jinja2's sandbox with strict undefined variables, and only a small part of the language is
-allowed: variables, ``if`` blocks and a few text filters (no loops, calls, attributes or includes), so a
-template cannot run long, reach into Python, or read anything it was not given. A value is checked and
-formatted by its type before the text sees it. docs/templates.md.
+allowed: variables, ``if`` blocks on whether a value is given, and a few text filters without arguments
+(no loops, calls, comparisons, attributes or includes), so a template cannot run long, reach into Python,
+or read anything it was not given. A value is checked and formatted by its type before the text sees it.
+docs/templates.md.
 
 Maker-checker: the key that wrote a version never approves it; only an approved version sends; an approved
 or retired version's text never changes (a change is a new version).
@@ -15,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -43,6 +46,17 @@ class VariableType(StrEnum):
     PAYMENT_LINK = "payment_link"  # an https:// URL
     PHONE = "phone"  # a callback number, E.164
     INTEGER = "integer"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A declared variable: its type, and whether a contact may leave it out."""
+
+    type: VariableType
+    optional: bool = False
+
+    def __str__(self) -> str:
+        return self.type.value + ("?" if self.optional else "")
 
 
 class VersionStatus(StrEnum):
@@ -78,8 +92,6 @@ ALLOWED_NODES = (
     nodes.Not,
     nodes.And,
     nodes.Or,
-    nodes.Compare,
-    nodes.Operand,
     nodes.Filter,
 )
 
@@ -92,7 +104,11 @@ def _walk(node: nodes.Node) -> Iterator[nodes.Node]:
         yield from _walk(child)
 
 
-def check_text(text: str, variables: Mapping[str, VariableType], field: str = "text") -> None:
+def _has_arguments(node: nodes.Filter) -> bool:
+    return bool(node.args or node.kwargs or node.dyn_args or node.dyn_kwargs)
+
+
+def check_text(text: str, variables: Mapping[str, Variable], field: str = "text") -> None:
     """A text that parses, uses only the allowed language and only the variables it declares."""
     try:
         tree = _ENV.parse(text)
@@ -101,25 +117,28 @@ def check_text(text: str, variables: Mapping[str, VariableType], field: str = "t
     for node in _walk(tree):
         if not isinstance(node, ALLOWED_NODES):
             raise TemplateTextError(field, f"templates may not use {type(node).__name__.lower()} here")
-        if isinstance(node, nodes.Filter) and node.name not in FILTERS:
-            raise TemplateTextError(field, f"filter {node.name!r} is not one of {', '.join(sorted(FILTERS))}")
+        if isinstance(node, nodes.Filter) and (node.name not in FILTERS or _has_arguments(node)):
+            raise TemplateTextError(field, f"a filter is one of {', '.join(sorted(FILTERS))}, without arguments")
         if isinstance(node, nodes.Name) and node.name not in variables:
             raise TemplateTextError(field, f"uses {node.name!r}, which is not among the declared variables")
 
 
-def check_declared(variables: Mapping[str, str]) -> dict[str, VariableType]:
-    """The declared variables, typed; each problem names ``variables.<name>``."""
+def check_declared(variables: Mapping[str, str]) -> dict[str, Variable]:
+    """The declared variables, typed (``amount``, or ``amount?`` when optional); each problem names
+    ``variables.<name>``."""
     if len(variables) > MAX_VARIABLES:
         raise TemplateVariableError("variables", f"at most {MAX_VARIABLES} variables")
-    typed: dict[str, VariableType] = {}
+    typed: dict[str, Variable] = {}
     for name, kind in variables.items():
         if not VARIABLE_NAME.fullmatch(name):
             raise TemplateVariableError(f"variables.{name}", "a name of lowercase letters, digits and '_'")
         try:
-            typed[name] = VariableType(kind)
+            typed[name] = Variable(VariableType(str(kind).removesuffix("?")), str(kind).endswith("?"))
         except ValueError:
             kinds = ", ".join(t.value for t in VariableType)
-            raise TemplateVariableError(f"variables.{name}", f"a type among {kinds}") from None
+            raise TemplateVariableError(
+                f"variables.{name}", f"a type among {kinds}, '?' after it if optional"
+            ) from None
     return typed
 
 
@@ -187,25 +206,29 @@ FORMATS = {
 
 
 def values_for(
-    declared: Mapping[str, VariableType], given: Mapping[str, Any], locale: str, field: str = "variables"
+    declared: Mapping[str, Variable], given: Mapping[str, Any], locale: str, field: str = "variables"
 ) -> dict[str, str]:
-    """Every declared variable's value, checked and formatted by its type; ``field`` prefixes each name."""
+    """Every declared variable's value, checked and formatted by its type (an optional one left out: empty);
+    ``field`` prefixes each name."""
     undeclared = sorted(set(given) - set(declared))
     if undeclared:
         raise TemplateVariableError(f"{field}.{undeclared[0]}", "is not a variable of this template version")
     values = {}
-    for name, kind in declared.items():
+    for name, variable in declared.items():
         if name not in given or given[name] is None:
-            raise TemplateVariableError(f"{field}.{name}", f"is missing: the template needs this {kind.value}")
+            if variable.optional:
+                values[name] = ""
+                continue
+            raise TemplateVariableError(f"{field}.{name}", f"is missing: the template needs this {variable.type}")
         try:
-            values[name] = FORMATS[kind](given[name], locale)
+            values[name] = FORMATS[variable.type](given[name], locale)
         except ValueError as exc:
             raise TemplateVariableError(f"{field}.{name}", f"must be {exc}") from None
     return values
 
 
 def render(
-    text: str, declared: Mapping[str, VariableType], given: Mapping[str, Any], locale: str, field: str = "variables"
+    text: str, declared: Mapping[str, Variable], given: Mapping[str, Any], locale: str, field: str = "variables"
 ) -> str:
     """The text with its variables filled in; any problem names the field of the variable or the text."""
     values = values_for(declared, given, locale, field)
@@ -214,8 +237,8 @@ def render(
         rendered = _ENV.from_string(text).render(values)
     except UndefinedError as exc:
         raise TemplateVariableError(field, str(exc)) from None
-    except SecurityError as exc:
-        raise TemplateTextError("text", str(exc)) from None
+    except (SecurityError, TypeError, ValueError, ArithmeticError) as exc:  # the text's fault, never a 500
+        raise TemplateTextError("text", f"does not render: {exc}") from None
     if len(rendered) > MAX_TEXT:
         raise TemplateVariableError(field, f"the rendered text is longer than {MAX_TEXT} characters")
     return rendered

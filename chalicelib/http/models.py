@@ -40,7 +40,7 @@ from chalicelib.domain.preferences import (
     Preferences,
     StatedPreferences,
 )
-from chalicelib.domain.templates import LOCALE, MAX_TEXT, VariableType
+from chalicelib.domain.templates import LOCALE, MAX_TEXT, MAX_VARIABLES
 from chalicelib.http.problems import InvalidJsonError, Problem
 from chalicelib.services.audit_read import EventQuery
 from chalicelib.services.exports import ExportSpec
@@ -611,7 +611,12 @@ class VersionIn(_Strict):
 
     locale: str = Field(pattern=LOCALE.pattern)
     text: str = Field(min_length=1, max_length=MAX_TEXT)
-    variables: dict[str, VariableType] = Field(default_factory=dict)
+    variables: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=MAX_VARIABLES,
+        description="name -> type: string, amount, date, creditor, agency, payment_link, phone, integer; "
+        "a '?' after the type makes it optional",
+    )
     subject: str | None = Field(default=None, min_length=1, max_length=998)
 
     @field_validator("text", "subject")
@@ -627,7 +632,7 @@ class VersionIn(_Strict):
         return value
 
     def declared(self) -> dict[str, str]:
-        return {name: kind.value for name, kind in self.variables.items()}
+        return dict(self.variables)
 
 
 class PreviewIn(_Strict):

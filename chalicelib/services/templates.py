@@ -113,7 +113,7 @@ def add_version(
             "locale": locale,
             "text": text,
             "subject": subject,
-            "variables": {k: v.value for k, v in typed.items()},
+            "variables": {k: str(v) for k, v in typed.items()},
             "status": VersionStatus.DRAFT.value,
             "created_by": by.key_id,
             "created_at": now.isoformat(),

@@ -10,6 +10,7 @@ import pytest
 from chalicelib.domain.templates import (
     TemplateTextError,
     TemplateVariableError,
+    Variable,
     VariableType,
     check_declared,
     check_text,
@@ -90,6 +91,10 @@ def test_a_value_the_version_does_not_declare_is_refused():
         "{{ creditor | attr('upper') }}",
         "{{ debtor_name }}",  # not declared
         "{{ amount ",  # does not parse
+        "{{ creditor | upper(1, 2) }}",  # a filter with arguments would fail only when rendered
+        "{% if amount > 5 %}x{% endif %}",  # values are text once formatted: no comparisons
+        "{{ creditor ~ agency }}",
+        "{{ amount * 100000000 }}",
     ],
 )
 def test_a_text_using_what_templates_may_not_is_refused_naming_the_text(text):
@@ -98,10 +103,15 @@ def test_a_text_using_what_templates_may_not_is_refused_naming_the_text(text):
     assert raised.value.field == "text"
 
 
-def test_if_blocks_and_text_filters_are_allowed():
-    declared = check_declared({"creditor": "creditor", "agency": "agency"})
+def test_an_optional_variable_may_be_left_out_and_an_if_block_tells():
+    declared = check_declared({"creditor": "creditor", "agency": "agency?"})
     text = "{% if agency %}{{ agency | upper }} for {% endif %}{{ creditor | trim }}"
     assert render(text, declared, {"creditor": " Acme ", "agency": "North"}, "en") == "NORTH for Acme"
+    assert render(text, declared, {"creditor": "Acme"}, "en") == "Acme"
+    assert render(text, declared, {"creditor": "Acme", "agency": None}, "en") == "Acme"
+    with pytest.raises(TemplateVariableError) as raised:
+        render(text, declared, {"agency": "North"}, "en")
+    assert raised.value.field == "variables.creditor"
 
 
 def test_the_outline_holds_every_branch_and_names_each_variable():
@@ -112,7 +122,10 @@ def test_the_outline_holds_every_branch_and_names_each_variable():
 
 
 def test_declared_variables_are_typed_and_each_problem_names_the_variable():
-    assert check_declared({"amount": "amount"}) == {"amount": VariableType.AMOUNT}
+    assert check_declared({"amount": "amount", "agency": "agency?"}) == {
+        "amount": Variable(VariableType.AMOUNT),
+        "agency": Variable(VariableType.AGENCY, optional=True),
+    }
     with pytest.raises(TemplateVariableError) as raised:
         check_declared({"amount": "money"})
     assert raised.value.field == "variables.amount"
