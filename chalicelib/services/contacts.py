@@ -115,6 +115,8 @@ def _plan(
     history = [r for r in ledger.history if r.contact_id != contact_id]
     preferences = suppression.with_address(ledger.preferences, tuple(o for _scope, o in found))
     decision = engine.evaluate(request, history, deps.policies, now, preferences, permit_for=deps.permit_for)
+    if trigger != "api":  # rendered from a version approved then: is it still?
+        decision = template_contacts.still_approved(decision, request, deps)
     status, decision = _status(request, decision, ledger, contact_id)
     if slot is not None and status is Status.SENT:
         status, decision = _paced(decision, ledger, contact_id, slot)

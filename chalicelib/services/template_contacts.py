@@ -15,13 +15,21 @@ from typing import Any
 
 from chalicelib.domain import templates
 from chalicelib.domain.errors import GatewayError
-from chalicelib.domain.model import Channel, ContactRequest, Message, TemplateRef
+from chalicelib.domain.model import Channel, ContactRequest, Decision, Message, Outcome, Reason, TemplateRef
 from chalicelib.domain.pacing import TenantSettings
 from chalicelib.domain.templates import TemplateVariableError, VersionStatus
 from chalicelib.services.templates import store_of
 from chalicelib.services.unit_of_work import UnitOfWork
 
 SMS_MAX = 1600  # as a raw SMS body (http.models.SMS_MAX)
+
+
+# A deferred contact whose version was retired before it went out: only approved versions send.
+TEMPLATE_WITHDRAWN = Reason(
+    rule="gateway/template-not-approved",
+    citation="house rule: only approved template versions send",
+    message="the template version this message was rendered from is no longer approved",
+)
 
 
 class TemplateRefusedError(GatewayError):
@@ -96,3 +104,17 @@ def _rendered(request: ContactRequest, use: TemplateUse, version: Mapping[str, A
         raise TemplateVariableError(field_name, f"the rendered text is longer than {SMS_MAX} characters for an SMS")
     ref = TemplateRef(id=use.id, version=int(version["version"]), locale=use.locale, sha256=templates.text_hash(body))
     return request.model_copy(update={"message": Message(subject=subject, body=body), "template": ref})
+
+
+def still_approved(decision: Decision, request: ContactRequest, deps: UnitOfWork) -> Decision:
+    """A contact decided again later (a deferral) sends only while its version is still approved; else it is
+    denied with ``TEMPLATE_WITHDRAWN``. A store that cannot be read raises: nothing is sent."""
+    ref = request.template
+    if ref is None or decision.outcome is Outcome.DENY:
+        return decision
+    template = store_of(deps).get(request.tenant, ref.id)
+    versions = template["versions"] if template else []
+    if any(v["version"] == ref.version and v["status"] == VersionStatus.APPROVED for v in versions):
+        return decision
+    reasons = (*decision.reasons, TEMPLATE_WITHDRAWN)
+    return decision.model_copy(update={"outcome": Outcome.DENY, "not_before": None, "reasons": reasons})

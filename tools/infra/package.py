@@ -127,6 +127,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "AuditTable": (*AUDIT_READ, *AUDIT_WRITE),
         "DispatchQueue": (*QUEUE_RECEIVE, *QUEUE_SEND),  # a shard message enqueues its due people
         "KeysTable": PACING,
+        "TemplatesTable": ("dynamodb:Query",),  # a deferred contact's version must still be approved
         "DataKey": KEY_USE,
         "sms": SMS,
         "email": EMAIL,
