@@ -536,4 +536,6 @@ class InMemoryTemplates:
         version = self._versions.get((tenant, template_id), {}).get(number)
         if version is None or version["status"] != expected:
             raise ConflictError(f"{template_id} v{number}")
-        version.update({k: str(v) for k, v in changes.items()})
+        version.update({k: str(v) for k, v in changes.items() if v is not None})
+        for name in [k for k, v in changes.items() if v is None]:
+            version.pop(name, None)

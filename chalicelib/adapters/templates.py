@@ -80,13 +80,18 @@ class DynamoDBTemplates:
         return {**_document(header), "versions": versions}
 
     def set_status(self, tenant: str, template_id: str, number: int, expected: str, changes: dict[str, Any]) -> None:
+        """``changes``: attributes to set; one whose value is None is removed."""
         names = {f"#{k}": k for k in changes}
-        values = {f":{k}": {"S": str(v)} for k, v in changes.items()}
+        values = {f":{k}": {"S": str(v)} for k, v in changes.items() if v is not None}
+        expression = "SET " + ", ".join(f"#{k} = :{k}" for k, v in changes.items() if v is not None)
+        removed = [f"#{k}" for k, v in changes.items() if v is None]
+        if removed:
+            expression += " REMOVE " + ", ".join(removed)
         with storage_errors():  # ConflictError: another step moved it first
             self._client.update_item(
                 TableName=self._table,
                 Key={"pk": {"S": tenant}, "sk": {"S": _version_key(template_id, number)}},
-                UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in changes),
+                UpdateExpression=expression,
                 ConditionExpression="#status = :expected",
                 ExpressionAttributeNames={**names, "#status": "status"},
                 ExpressionAttributeValues={**values, ":expected": {"S": expected}},

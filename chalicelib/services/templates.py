@@ -27,6 +27,7 @@ from chalicelib.services.unit_of_work import UnitOfWork
 
 MAX_VERSIONS = 200
 TRIES = 5  # two authors drafting at once: each takes the next number
+UNAUDITED = "gateway: its draft could not be audited"
 
 
 class ContentFindingsError(GatewayError):
@@ -122,7 +123,12 @@ def add_version(
             store_of(deps).add_version(by.tenant, template_id, version)
         except ConflictError:
             continue
-        _audit_step(deps, now, by, EventType.TEMPLATE_DRAFTED, template_id, version)
+        try:
+            _audit_step(deps, now, by, EventType.TEMPLATE_DRAFTED, template_id, version)
+        except StorageUnavailableError:  # an unaudited draft can never be approved: retired at once
+            unaudited = {"status": VersionStatus.RETIRED.value, "retired_by": UNAUDITED, "retired_at": now.isoformat()}
+            store_of(deps).set_status(by.tenant, template_id, number, VersionStatus.DRAFT.value, unaudited)
+            raise
         return {"version": number, "status": VersionStatus.DRAFT.value}
     raise StorageUnavailableError("the template's versions stayed contended")
 
@@ -230,7 +236,8 @@ def _move(
         _audit_step(deps, now, by, event, template_id, version)
     except StorageUnavailableError:
         try:
-            store.set_status(by.tenant, template_id, number, changes["status"], {"status": before})
+            undo: dict[str, Any] = {**dict.fromkeys(changes), "status": before}
+            store.set_status(by.tenant, template_id, number, changes["status"], undo)
         except (ConflictError, StorageUnavailableError):
             pass
         raise

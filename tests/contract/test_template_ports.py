@@ -75,6 +75,9 @@ def test_a_status_changes_only_from_the_status_read(store):
         store.set_status("t", "tpl_1", 1, "draft", {"status": "retired"})
     found = store.get("t", "tpl_1")["versions"][0]
     assert (found["status"], found["approved_by"], found["text"]) == ("approved", "k_b", "Text 1: pay {{ amount }}")
+    store.set_status("t", "tpl_1", 1, "approved", {"status": "draft", "approved_by": None})  # put back
+    found = store.get("t", "tpl_1")["versions"][0]
+    assert found["status"] == "draft" and "approved_by" not in found
 
 
 def test_a_tenant_lists_only_its_own_templates_with_summaries_of_their_versions(store):

@@ -8,10 +8,12 @@ import hashlib
 import pytest
 
 from chalicelib.domain.access import ACCESS_CHAIN, Principal, Role
-from chalicelib.domain.errors import NotFoundError
+from chalicelib.domain.errors import NotFoundError, StorageUnavailableError
+from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import Channel
 from chalicelib.domain.templates import MakerCheckerError, TemplateStateError, TemplateTextError
 from chalicelib.services import templates
+from tests.fakes import InMemoryLedger, unit_of_work
 from tests.support import NOON_ATLANTA, TENANT
 
 AUTHOR = Principal(TENANT, Role.SUBMITTER, "k_author")
@@ -117,3 +119,38 @@ def test_templates_of_another_tenant_are_not_found(deps):
     with pytest.raises(NotFoundError):
         templates.approve(deps, NOON_ATLANTA, by=stranger, template_id=template_id, number=1)
     assert templates.list_templates(deps, "other") == {"templates": []}
+
+
+class FailingLedger(InMemoryLedger):
+    """The ledger (and so the audit chain) refuses every commit once ``failing`` is set."""
+
+    failing = False
+
+    def commit(self, ledger: Ledger, expected_version: int) -> None:
+        if self.failing:
+            raise StorageUnavailableError("InternalServerError")
+        super().commit(ledger, expected_version)
+
+
+def test_an_approval_that_cannot_be_audited_is_put_back(policies):
+    ledgers = FailingLedger()
+    deps = unit_of_work(policies, ledgers=ledgers)
+    template_id, _ = drafted(deps)
+    ledgers.failing = True
+    with pytest.raises(StorageUnavailableError):
+        templates.approve(deps, NOON_ATLANTA, by=OFFICER, template_id=template_id, number=1)
+    version = templates.get_template(deps, TENANT, template_id)["versions"][0]
+    assert version["status"] == "draft" and "approved_by" not in version
+
+
+def test_a_draft_that_cannot_be_audited_is_retired_at_once(policies):
+    ledgers = FailingLedger()
+    deps = unit_of_work(policies, ledgers=ledgers)
+    template_id, _ = drafted(deps)
+    ledgers.failing = True
+    with pytest.raises(StorageUnavailableError):
+        templates.add_version(
+            deps, NOON_ATLANTA, by=AUTHOR, template_id=template_id, locale="es", text="Hola. STOP", variables={}
+        )
+    second = templates.get_template(deps, TENANT, template_id)["versions"][1]
+    assert (second["status"], second["retired_by"]) == ("retired", templates.UNAUDITED)
