@@ -17,9 +17,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -27,36 +24,15 @@ from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from chalicelib.domain.errors import GatewayError, InvalidFieldError
+from chalicelib.domain.template_values import Variable as Variable  # named here too, with the templates
+from chalicelib.domain.template_values import VariableType as VariableType
+from chalicelib.domain.template_values import formatted
 
 VARIABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,39}$")
 LOCALE = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-(?:[A-Z]{2}|\d{3}))?$")  # en, es, zh-CN, zh-Hant-TW
 MAX_VARIABLES = 30
 MAX_TEXT = 10_000
-MAX_STRING = 500
 FILTERS = frozenset({"upper", "lower", "capitalize", "title", "trim"})
-CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-class VariableType(StrEnum):
-    STRING = "string"
-    AMOUNT = "amount"  # a sum of money: a number, or a decimal string with at most two decimals
-    DATE = "date"  # YYYY-MM-DD
-    CREDITOR = "creditor"  # the creditor's name
-    AGENCY = "agency"  # the collection agency's name
-    PAYMENT_LINK = "payment_link"  # an https:// URL
-    PHONE = "phone"  # a callback number, E.164
-    INTEGER = "integer"
-
-
-@dataclass(frozen=True)
-class Variable:
-    """A declared variable: its type, and whether a contact may leave it out."""
-
-    type: VariableType
-    optional: bool = False
-
-    def __str__(self) -> str:
-        return self.type.value + ("?" if self.optional else "")
 
 
 class VersionStatus(StrEnum):
@@ -142,69 +118,6 @@ def check_declared(variables: Mapping[str, str]) -> dict[str, Variable]:
     return typed
 
 
-def _amount(value: Any, locale: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ValueError("a number, or a decimal string such as '120.50'")
-    text = repr(value) if isinstance(value, float) else str(value)
-    if not re.fullmatch(r"-?\d{1,12}(\.\d{1,2})?", text):
-        raise ValueError("a sum with at most 12 digits and 2 decimals")
-    try:
-        grouped = f"{Decimal(text):,.2f}"
-    except InvalidOperation:
-        raise ValueError("not a number") from None
-    if locale.split("-")[0] in ("es", "de", "fr", "it", "pt"):  # 1.234,50
-        grouped = grouped.replace(",", " ").replace(".", ",").replace(" ", ".")
-    return grouped
-
-
-def _date(value: Any, _locale: str) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise ValueError("a date, YYYY-MM-DD")
-    try:
-        return date.fromisoformat(value).isoformat()
-    except ValueError:
-        raise ValueError("a date, YYYY-MM-DD") from None
-
-
-def _string(value: Any, _locale: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError("a non-empty string")
-    if len(value) > MAX_STRING or CONTROLS.search(value):
-        raise ValueError(f"at most {MAX_STRING} characters, without control characters")
-    return value
-
-
-def _link(value: Any, locale: str) -> str:
-    text = _string(value, locale)
-    if not re.fullmatch(r"https://[A-Za-z0-9.-]+(:\d+)?(/\S*)?", text):
-        raise ValueError("an https:// link")
-    return text
-
-
-def _phone(value: Any, _locale: str) -> str:
-    if not isinstance(value, str) or not re.fullmatch(r"\+[1-9]\d{6,14}", value):
-        raise ValueError("a phone number in E.164 form, such as +14045550100")
-    return value
-
-
-def _integer(value: Any, _locale: str) -> str:
-    if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 10**12:
-        raise ValueError("a whole number")
-    return str(value)
-
-
-FORMATS = {
-    VariableType.STRING: _string,
-    VariableType.CREDITOR: _string,
-    VariableType.AGENCY: _string,
-    VariableType.AMOUNT: _amount,
-    VariableType.DATE: _date,
-    VariableType.PAYMENT_LINK: _link,
-    VariableType.PHONE: _phone,
-    VariableType.INTEGER: _integer,
-}
-
-
 def values_for(
     declared: Mapping[str, Variable], given: Mapping[str, Any], locale: str, field: str = "variables"
 ) -> dict[str, str]:
@@ -221,7 +134,7 @@ def values_for(
                 continue
             raise TemplateVariableError(f"{field}.{name}", f"is missing: the template needs this {variable.type}")
         try:
-            values[name] = FORMATS[variable.type](given[name], locale)
+            values[name] = formatted(variable.type, given[name], locale)
         except ValueError as exc:
             raise TemplateVariableError(f"{field}.{name}", f"must be {exc}") from None
     return values
