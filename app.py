@@ -167,7 +167,7 @@ def batch_status(batch_id: str) -> Response:
 
 @secured(
     "/v1/contacts/evaluate",
-    Operation("POST", "What-if: the decision at `at`, nothing written", body=models.EvaluateIn),
+    Operation("POST", "What-if: the decision at `at`, nothing written", body=models.EvaluateIn, errors=(422,)),
     roles=(SUBMITTER, COMPLIANCE),
 )
 def evaluate() -> Response:
