@@ -88,12 +88,12 @@ def test_the_refusal_is_a_422_listing_each_finding():
     response = problem_response(as_problem(ContentFindingsError([finding])))
     body = json.loads(response.body)
     assert (response.status_code, body["title"]) == (422, "Content findings")
-    assert body["errors"] == [
-        {
-            "field": "text",
-            "rule": "xx/no-threats",
-            "citation": "15 U.S.C. 1692e(4)",
-            "span": "a****t",
-            "message": "threat",
-        }
-    ]
+    [error] = body["errors"]
+    shown = {k: error[k] for k in ("field", "rule", "citation", "span", "message")}
+    assert shown == {
+        "field": "text",
+        "rule": "xx/no-threats",
+        "citation": "15 U.S.C. 1692e(4)",
+        "span": "a****t",
+        "message": "threat",
+    }
