@@ -532,6 +532,17 @@ class InMemoryTemplates:
         versions = self._versions[(tenant, template_id)]
         return copy.deepcopy({**header, "versions": [versions[n] for n in sorted(versions)]})
 
+    def header(self, tenant: str, template_id: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self._headers.get((tenant, template_id)))
+
+    def version(self, tenant: str, template_id: str, number: int) -> dict[str, Any] | None:
+        return copy.deepcopy(self._versions.get((tenant, template_id), {}).get(number))
+
+    def newest_approved(self, tenant: str, template_id: str, locale: str) -> dict[str, Any] | None:
+        versions = self._versions.get((tenant, template_id), {})
+        found = [v for n, v in sorted(versions.items()) if v["status"] == "approved" and v["locale"] == locale]
+        return copy.deepcopy(found[-1]) if found else None
+
     def set_status(self, tenant: str, template_id: str, number: int, expected: str, changes: dict[str, Any]) -> None:
         version = self._versions.get((tenant, template_id), {}).get(number)
         if version is None or version["status"] != expected:

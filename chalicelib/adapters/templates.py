@@ -79,6 +79,41 @@ class DynamoDBTemplates:
         versions = [_document(i) for i in items if i["sk"]["S"].startswith(_header_key(template_id) + "#v#")]
         return {**_document(header), "versions": versions}
 
+    def _get(self, tenant: str, sk: str) -> dict[str, Any] | None:
+        with storage_errors():
+            item = self._client.get_item(
+                TableName=self._table, Key={"pk": {"S": tenant}, "sk": {"S": sk}}, ConsistentRead=True
+            ).get("Item")
+        return _document(item) if item else None
+
+    def header(self, tenant: str, template_id: str) -> dict[str, Any] | None:
+        return self._get(tenant, _header_key(template_id))
+
+    def version(self, tenant: str, template_id: str, number: int) -> dict[str, Any] | None:
+        return self._get(tenant, _version_key(template_id, number))
+
+    def newest_approved(self, tenant: str, template_id: str, locale: str) -> dict[str, Any] | None:
+        """Newest first, approved only (filtered by DynamoDB); the first in ``locale`` ends the reading."""
+        query = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "FilterExpression": "#status = :approved",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": tenant},
+                ":prefix": {"S": _header_key(template_id) + "#v#"},
+                ":approved": {"S": "approved"},
+            },
+            "ScanIndexForward": False,
+            "ConsistentRead": True,
+        }
+        with storage_errors():
+            for page in self._client.get_paginator("query").paginate(**query):
+                found = next((d for d in map(_document, page["Items"]) if d["locale"] == locale), None)
+                if found is not None:
+                    return found
+        return None
+
     def set_status(self, tenant: str, template_id: str, number: int, expected: str, changes: dict[str, Any]) -> None:
         """``changes``: attributes to set; one whose value is None is removed."""
         names = {f"#{k}": k for k in changes}

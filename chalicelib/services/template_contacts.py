@@ -17,6 +17,7 @@ from chalicelib.domain import templates
 from chalicelib.domain.errors import GatewayError
 from chalicelib.domain.model import Channel, ContactRequest, Decision, Message, Outcome, Reason, TemplateRef
 from chalicelib.domain.pacing import TenantSettings
+from chalicelib.domain.ports import TemplateLookup
 from chalicelib.domain.templates import TemplateVariableError, VersionStatus
 from chalicelib.services.templates import store_of
 from chalicelib.services.unit_of_work import UnitOfWork
@@ -64,23 +65,24 @@ def prepare(request: ContactRequest, use: TemplateUse | None, deps: UnitOfWork, 
         if request.message is not None and tenant_settings(deps, request.tenant, now).require_approved_templates:
             raise RawMessageRefusedError("this tenant sends approved templates only: name a template")
         return request
-    template = store_of(deps).get(request.tenant, use.id)
+    store = store_of(deps)
+    template = store.header(request.tenant, use.id)
     if template is None:
         raise TemplateRefusedError("template.id", "no such template")
     if template["channel"] != request.channel.value:
         raise TemplateRefusedError("template.id", f"is a template for {template['channel']}")
-    version = _approved(template["versions"], use)
+    version = _approved(store, request.tenant, use)
     return _rendered(request, use, version)
 
 
-def _approved(versions: list[dict[str, Any]], use: TemplateUse) -> dict[str, Any]:
+def _approved(store: TemplateLookup, tenant: str, use: TemplateUse) -> dict[str, Any]:
     """The version named (it must be approved and in the locale), else the latest approved in the locale."""
     if use.version is None:
-        found = [v for v in versions if v["locale"] == use.locale and v["status"] == VersionStatus.APPROVED]
-        if not found:
+        newest = store.newest_approved(tenant, use.id, use.locale)
+        if newest is None:
             raise TemplateRefusedError("template.locale", f"the template has no approved version in {use.locale}")
-        return max(found, key=lambda v: int(v["version"]))
-    named = next((v for v in versions if v["version"] == use.version), None)
+        return newest
+    named = store.version(tenant, use.id, use.version)
     if named is None:
         raise TemplateRefusedError("template.version", "no such version")
     if named["status"] != VersionStatus.APPROVED:
@@ -112,9 +114,8 @@ def still_approved(decision: Decision, request: ContactRequest, deps: UnitOfWork
     ref = request.template
     if ref is None or decision.outcome is Outcome.DENY:
         return decision
-    template = store_of(deps).get(request.tenant, ref.id)
-    versions = template["versions"] if template else []
-    if any(v["version"] == ref.version and v["status"] == VersionStatus.APPROVED for v in versions):
+    version = store_of(deps).version(request.tenant, ref.id, ref.version)
+    if version is not None and version["status"] == VersionStatus.APPROVED:
         return decision
     reasons = (*decision.reasons, TEMPLATE_WITHDRAWN)
     return decision.model_copy(update={"outcome": Outcome.DENY, "not_before": None, "reasons": reasons})

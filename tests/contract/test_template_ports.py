@@ -90,3 +90,18 @@ def test_a_tenant_lists_only_its_own_templates_with_summaries_of_their_versions(
     assert listed[0]["versions"] == []
     assert listed[1]["versions"][0]["status"] == "draft" and "text" not in listed[1]["versions"][0]
     assert store.get("other", "tpl_1") is None and store.get("t", "tpl_3") is None
+
+
+def test_a_contact_reads_the_template_and_one_version_by_key_or_the_newest_approved_in_its_locale(store):
+    store.create("t", template())
+    for number, locale in enumerate(("en", "es", "en", "en"), start=1):
+        store.add_version("t", "tpl_1", version(number, locale=locale))
+    for number in (1, 2, 3):
+        store.set_status("t", "tpl_1", number, "draft", {"status": "approved"})
+    assert store.header("t", "tpl_1")["name"] == "Reminder" and "versions" not in store.header("t", "tpl_1")
+    assert store.version("t", "tpl_1", 4)["status"] == "draft"
+    assert store.newest_approved("t", "tpl_1", "en")["version"] == 3  # 4 is a draft
+    assert store.newest_approved("t", "tpl_1", "es")["version"] == 2
+    assert store.newest_approved("t", "tpl_1", "zh-CN") is None
+    assert store.header("t", "tpl_9") is None and store.version("t", "tpl_1", 9) is None
+    assert store.header("other", "tpl_1") is None and store.newest_approved("other", "tpl_1", "en") is None

@@ -98,7 +98,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "IdempotencyTable": IDEMPOTENCY,
         "KeysTable": ("dynamodb:GetItem", *WRITE),
         "KeysTable/index/by_tenant": ("dynamodb:Query",),
-        "TemplatesTable": ("dynamodb:Query", *WRITE),  # drafted, approved, read; a contact renders one
+        "TemplatesTable": ("dynamodb:GetItem", "dynamodb:Query", *WRITE),  # drafted, approved; a contact renders one
         "BatchTable": ("dynamodb:GetItem", "dynamodb:Query", *WRITE),
         "JobsTable": JOBS,
         "BatchQueue": QUEUE_SEND,
@@ -127,7 +127,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "AuditTable": (*AUDIT_READ, *AUDIT_WRITE),
         "DispatchQueue": (*QUEUE_RECEIVE, *QUEUE_SEND),  # a shard message enqueues its due people
         "KeysTable": PACING,
-        "TemplatesTable": ("dynamodb:Query",),  # a deferred contact's version must still be approved
+        "TemplatesTable": ("dynamodb:GetItem",),  # a deferred contact's version must still be approved
         "DataKey": KEY_USE,
         "sms": SMS,
         "email": EMAIL,
@@ -152,7 +152,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "BatchTable": ("dynamodb:GetItem", "dynamodb:Query", *WRITE),
         "BatchQueue": (*QUEUE_RECEIVE, "sqs:GetQueueUrl"),  # it deletes what it handled when others failed
         "KeysTable": PACING,
-        "TemplatesTable": ("dynamodb:Query",),  # a request naming a template renders its approved version
+        "TemplatesTable": ("dynamodb:GetItem", "dynamodb:Query"),  # a request naming a template renders it
         "DispatchQueue": QUEUE_SEND,  # a contact paced to a near slot is put on it
         "DataKey": KEY_USE,
         "sms": SMS,
