@@ -14,13 +14,14 @@ or retired version's text never changes (a change is a new version).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from chalicelib.domain.errors import GatewayError, InvalidFieldError
@@ -84,7 +85,7 @@ def _has_arguments(node: nodes.Filter) -> bool:
     return bool(node.args or node.kwargs or node.dyn_args or node.dyn_kwargs)
 
 
-def check_text(text: str, variables: Mapping[str, Variable], field: str = "text") -> None:
+def check_text(text: str, variables: Mapping[str, object], field: str = "text") -> None:
     """A text that parses, uses only the allowed language and only the variables it declares."""
     try:
         tree = _ENV.parse(text)
@@ -140,14 +141,21 @@ def values_for(
     return values
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(text: str, names: frozenset[str]) -> Template:
+    """A checked text, compiled once per function instance: a campaign renders the same few texts."""
+    check_text(text, dict.fromkeys(names))
+    return _ENV.from_string(text)
+
+
 def render(
     text: str, declared: Mapping[str, Variable], given: Mapping[str, Any], locale: str, field: str = "variables"
 ) -> str:
     """The text with its variables filled in; any problem names the field of the variable or the text."""
     values = values_for(declared, given, locale, field)
-    check_text(text, declared)
+    compiled = _compiled(text, frozenset(declared))
     try:
-        rendered = _ENV.from_string(text).render(values)
+        rendered = compiled.render(values)
     except UndefinedError as exc:
         raise TemplateVariableError(field, str(exc)) from None
     except (SecurityError, TypeError, ValueError, ArithmeticError) as exc:  # the text's fault, never a 500
