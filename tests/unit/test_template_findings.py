@@ -8,7 +8,6 @@ import json
 
 import pytest
 
-from chalicelib.domain import content
 from chalicelib.domain.access import Principal, Role
 from chalicelib.domain.content import ContentFinding
 from chalicelib.domain.model import Channel
@@ -28,8 +27,6 @@ POLICIES = build_policy_set(
         )
     }
 )
-JUDGED = bool(content.findings(POLICIES, "We will arrest you.", channel=Channel.SMS))
-judged = pytest.mark.skipif(not JUDGED, reason="content.findings does not judge the content rule kind here yet")
 
 
 def drafted(deps, text: str, variables: dict[str, str] | None = None) -> str:
@@ -46,7 +43,6 @@ def drafted(deps, text: str, variables: dict[str, str] | None = None) -> str:
     return str(made["template_id"])
 
 
-@judged
 @pytest.mark.parametrize(
     ("text", "variables"),
     [
@@ -66,7 +62,6 @@ def test_a_version_with_findings_is_not_approved_whatever_branch_says_it(text, v
     assert templates.get_template(deps, TENANT, template_id)["versions"][0]["status"] == "draft"
 
 
-@judged
 def test_a_preview_returns_the_findings_of_the_rendered_text():
     deps = unit_of_work(POLICIES)
     template_id = drafted(deps, "{{ note }} Reply STOP to opt out.", {"note": "string"})
