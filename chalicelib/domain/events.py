@@ -61,6 +61,8 @@ class EventType(StrEnum):
     TEMPLATE_DRAFTED = "template_drafted"
     TEMPLATE_APPROVED = "template_approved"
     TEMPLATE_RETIRED = "template_retired"
+    # what an officer recorded about the person: a complaint, a note (``POST /v1/debtors/{id}/notes``)
+    NOTE = "note"
 
 
 # Raises at load if a status has no event type of its own.

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.adapters.dynamodb import ledger_from_image
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.ledger import Ledger
-from chalicelib.domain.ports import AuditAppend, Outbox
+from chalicelib.domain.ports import AuditAppend, Outbox, Rollups
 from chalicelib.services import appender
 
 if TYPE_CHECKING:
@@ -37,11 +37,13 @@ def images(records: list[dict[str, Any]]) -> list[Ledger]:
     return found
 
 
-def handle_stream(event: dict[str, Any], ledgers: Outbox, audit: AuditAppend) -> dict[str, int]:
-    report = appender.append_committed(images(event.get("Records", [])), ledgers, audit)
+def handle_stream(
+    event: dict[str, Any], ledgers: Outbox, audit: AuditAppend, rollups: Rollups | None = None
+) -> dict[str, int]:
+    report = appender.append_committed(images(event.get("Records", [])), ledgers, audit, rollups)
     return {"ledgers": report.ledgers, "events": report.events}
 
 
 def audit_stream(event: dict[str, Any], g: Runtime) -> dict[str, int]:
     """The ledger stream's trigger (AUDIT_APPEND=stream): a batch that raises is delivered again."""
-    return handle_stream(event, g.deps.ledgers, g.audit)
+    return handle_stream(event, g.deps.ledgers, g.audit, g.deps.rollups)

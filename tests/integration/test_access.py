@@ -173,6 +173,11 @@ def cases(world: World) -> dict[tuple[str, str], Case]:
         ("/v1/templates/{template_id}/versions/{version}/retire", "POST"): Case(
             f"/v1/templates/{ids['template']}/versions/2/retire"
         ),
+        ("/v1/debtors/{debtor_id}/status", "GET"): Case("/v1/debtors/d-acc/status"),
+        ("/v1/reports/daily", "GET"): Case("/v1/reports/daily", other_tenant=200),
+        ("/v1/debtors/{debtor_id}/notes", "POST"): Case(
+            "/v1/debtors/d-acc/notes", {"category": "note", "text": "matrix"}, 201, other_tenant=201
+        ),
     }
 
 
