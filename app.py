@@ -14,7 +14,7 @@ from chalicelib.bootstrap import LazyRuntime, bootstrap
 from chalicelib.domain.access import Role
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.model import Channel
-from chalicelib.entrypoints import audit_appender, queues, topics
+from chalicelib.entrypoints import audit_appender, queues, topics, webhook_worker
 from chalicelib.http import (
     MAX_BATCH_BODY_BYTES,
     Operation,
@@ -46,6 +46,7 @@ from chalicelib.services import (
     templates,
     tenant_settings,
     unsubscribe,
+    webhooks,
 )
 from chalicelib.services import (
     debtor_status as status,
@@ -420,6 +421,65 @@ def settings() -> Response:
     return json_response(200, body)
 
 
+@secured(
+    "/v1/webhooks",
+    Operation("GET", "The tenant's webhooks (never their secrets)"),
+    Operation(
+        "POST", "Register a webhook: its signing secret is shown once, in this answer", ok=(201,), body=models.WebhookIn
+    ),
+    roles=(ADMIN,),
+)
+def webhook_list() -> Response:
+    """An admin lists its tenant's webhooks, or registers one (its secret in this answer only)."""
+    request, g = current_request(app), runtime()
+    who = caller(request)
+    if request.method == "GET":
+        return json_response(200, {"webhooks": webhooks.list_webhooks(g.webhooks, who.tenant)})
+    parsed = models.parse(models.WebhookIn, request.raw_body)
+    body = webhooks.register(
+        g.webhooks,
+        g.deps,
+        now(),
+        tenant=who.tenant,
+        url=parsed.url,
+        events=parsed.events,
+        by=who.actor,
+        description=parsed.description,
+        agency=parsed.agency,
+    )
+    return json_response(
+        201, body, headers={"Cache-Control": "no-store", "Location": f"/v1/webhooks/{body['webhook_id']}"}
+    )
+
+
+@secured("/v1/webhooks/{webhook_id}", Operation("DELETE", "Delete a webhook for good", errors=(404,)), roles=(ADMIN,))
+def webhook_delete(webhook_id: str) -> Response:
+    webhook_id, g, who = models.safe_id("webhook_id", webhook_id), runtime(), caller(current_request(app))
+    body = webhooks.delete(g.webhooks, g.deps, now(), tenant=who.tenant, webhook_id=webhook_id, by=who.actor)
+    return json_response(200, body)
+
+
+@secured(
+    "/v1/webhooks/{webhook_id}/test",
+    Operation("POST", "Send a signed webhook.test event to this webhook", ok=(202,), errors=(404,)),
+    roles=(ADMIN,),
+    any_body=True,
+)
+def webhook_test(webhook_id: str) -> Response:
+    webhook_id, g, who = models.safe_id("webhook_id", webhook_id), runtime(), caller(current_request(app))
+    return json_response(202, webhooks.send_test(g.webhooks, now(), tenant=who.tenant, webhook_id=webhook_id))
+
+
+@secured(
+    "/v1/webhooks/{webhook_id}/deliveries",
+    Operation("GET", "The webhook's recent delivery attempts and its receiver's answers", errors=(404,)),
+    roles=(ADMIN,),
+)
+def webhook_deliveries(webhook_id: str) -> Response:
+    webhook_id, g, who = models.safe_id("webhook_id", webhook_id), runtime(), caller(current_request(app))
+    return json_response(200, webhooks.deliveries(g.webhooks, tenant=who.tenant, webhook_id=webhook_id))
+
+
 # Templates: submitters, admins and compliance draft; only compliance approves or retires (maker-checker).
 DRAFTERS = (SUBMITTER, COMPLIANCE, ADMIN)
 
@@ -662,6 +722,12 @@ def batch_worker(event: Any) -> Any:
     from chalicelib.entrypoints import batch_worker as batches_entry  # Powertools batch: only this function pays
 
     return batches_entry.batch_worker(event.to_dict(), runtime(), now)
+
+
+@app.on_sqs_message(queue=resources.WEBHOOK_QUEUE, batch_size=10)
+def webhook_sender(event: Any) -> dict[str, Any]:
+    """Posts each webhook message to its receiver, signed; a failed one is put back with its delay."""
+    return webhook_worker.webhook_worker(event.to_dict(), runtime(), now)
 
 
 @app.on_dynamodb_record(

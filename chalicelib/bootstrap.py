@@ -30,12 +30,14 @@ from chalicelib.adapters.secrets import (
 )
 from chalicelib.adapters.storage import DynamoDBJobs, KmsSigner, S3Objects, SqsQueue
 from chalicelib.adapters.templates import DynamoDBTemplates
+from chalicelib.adapters.webhooks import DynamoDBWebhooks, HttpWebhookPoster, KmsSecretBox
 from chalicelib.domain.model import Channel
 from chalicelib.domain.policy import PolicySet
 from chalicelib.domain.ports import AddressKeys, UnsubscribeKeys
 from chalicelib.services import dispatch, unsubscribe
 from chalicelib.services.pacing import Pacing
 from chalicelib.services.unit_of_work import UnitOfWork
+from chalicelib.services.webhook_delivery import Webhooks
 from chalicelib.settings import Settings, is_local
 
 # Storage calls may be retried by botocore (a retried conditional write is safe: it either
@@ -227,6 +229,21 @@ class Runtime:
             return StaticUnsubscribeKeys(self.settings.unsubscribe_secret)
         return None
 
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        """Webhook registrations, attempts, sealed secrets, the receivers' HTTP client and the webhook queue."""
+        store = DynamoDBWebhooks(self.clients.dynamodb, self.settings.webhook_table)
+        return Webhooks(
+            registry=store,
+            log=store,
+            box=KmsSecretBox(self.clients.on_first_use("kms"), self.settings.webhook_key_id),
+            poster=HttpWebhookPoster(),
+            queue=SqsQueue(self.clients.on_first_use("sqs"), self.settings.webhook_queue),
+            dead=SqsQueue(self.clients.on_first_use("sqs"), f"{self.settings.webhook_queue}-dead"),
+            mode=self.settings.webhook_urls,
+            cache_for=timedelta(seconds=self.settings.webhook_cache_seconds),
+        )
+
     def _unsubscribe_headers(self) -> Callable[[str, str], dict[str, str]] | None:
         keys, url = self.unsubscribe_keys, self.settings.public_url
         if keys is None:
@@ -253,6 +270,8 @@ ADAPTERS = (
     DynamoDBTemplates,
     SecretsManagerAddressKeys,
     DynamoDBRollups,
+    DynamoDBWebhooks,
+    KmsSecretBox,
 )
 
 
@@ -273,6 +292,7 @@ def bootstrap(
     offset). Tests and bench pass a fixed one."""
     settings = settings or Settings.from_env()
     local_only = {"GATEWAY_CLOCK_AT": settings.clock_offset_seconds, "GATEWAY_FAULTS": settings.faults}
+    local_only["WEBHOOK_URLS=local"] = settings.webhook_urls == "local"
     for name, value in local_only.items():  # a deployment that asks for either does not start
         if value and not is_local(settings.endpoint_url):
             raise ValueError(f"{name} is for the local stack only (AWS_ENDPOINT_URL on 127.0.0.1)")

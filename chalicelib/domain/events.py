@@ -63,6 +63,8 @@ class EventType(StrEnum):
     TEMPLATE_RETIRED = "template_retired"
     # what an officer recorded about the person: a complaint, a note (``POST /v1/debtors/{id}/notes``)
     NOTE = "note"
+    WEBHOOK_CREATED = "webhook_created"  # a webhook registered: its URL, events and agency (never its secret)
+    WEBHOOK_DELETED = "webhook_deleted"
 
 
 # Raises at load if a status has no event type of its own.

@@ -343,3 +343,49 @@ class Rollups(Protocol):
     def record_check(self, tenant: str, result: Mapping[str, Any]) -> None: ...
 
     def last_check(self, tenant: str) -> dict[str, Any] | None: ...
+
+
+# -- webhooks ------------------------------------------------------------------------------------------
+
+
+class WebhookRegistry(Protocol):
+    """Each tenant's webhooks, as stored (the secret sealed, never in the clear)."""
+
+    def put(self, hook: dict[str, Any]) -> None: ...
+
+    def for_tenant(self, tenant: str) -> list[dict[str, Any]]: ...
+
+    def delete(self, tenant: str, webhook_id: str) -> bool: ...  # False: there was none
+
+
+class DeliveryLog(Protocol):
+    """The recent attempts of each webhook and what its receiver answered, kept ``ttl`` seconds."""
+
+    def record(self, tenant: str, webhook_id: str, attempt: dict[str, Any], ttl: int) -> None: ...
+
+    def recent(self, tenant: str, webhook_id: str, limit: int) -> list[dict[str, Any]]: ...  # newest first
+
+
+class SecretBox(Protocol):
+    """Seals a webhook's signing secret for storage and opens it for the sender, bound to ``context``."""
+
+    def seal(self, secret: bytes, context: Mapping[str, str]) -> bytes: ...
+
+    def open(self, sealed: bytes, context: Mapping[str, str]) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a receiver did with one attempt: its status code (None: no answer) and a short excerpt or error."""
+
+    status: int | None
+    detail: str
+    ms: int = 0
+
+
+class WebhookPoster(Protocol):
+    """Resolves a receiver's host and posts to it, never following a redirect."""
+
+    def resolve(self, host: str) -> list[str]: ...
+
+    def post(self, url: str, address: str, body: bytes, headers: Mapping[str, str]) -> Answer: ...

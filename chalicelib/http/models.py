@@ -494,6 +494,20 @@ class KeyIn(_Strict):
         return normalized_text(value)
 
 
+class WebhookIn(_Strict):
+    """A webhook for the admin's own tenant; ``agency``: it sees only that agency's contacts."""
+
+    url: str = Field(min_length=8, max_length=2048)
+    events: list[str] = Field(min_length=1, max_length=20)
+    description: str | None = Field(default=None, max_length=200)
+    agency: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+    @field_validator("description")
+    @classmethod
+    def _normalized(cls, value: str | None) -> str | None:
+        return normalized_text(value)
+
+
 class SettingsIn(_Strict):
     """A change of the caller's tenant's settings: the fields sent are set, null clears one."""
 

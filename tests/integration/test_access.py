@@ -22,6 +22,7 @@ from chalicelib.domain.errors import GoneError
 from chalicelib.http import declared_roles
 from chalicelib.services import disputes, exports, inbound, keys
 from tests.auth import KeyRing
+from tests.fakes import Receiver
 from tests.integration.aws import fail_calls, module_gateway
 from tests.support import COLLECTOR_MESSAGE, TENANT, utc
 
@@ -101,6 +102,9 @@ def world(policies: Any) -> Iterator[World]:
                 "dispute": disputes.dispute_id("m-matrix", NOON_ATLANTA),
                 "template": template["template_id"],
             }
+            gateway.webhooks.poster = Receiver()  # receivers' hosts resolve without DNS
+            hook = {"url": "https://hooks.example.com/matrix", "events": ["contact.sent"]}
+            world.ids["webhook"] = answer(call(world, "POST", "/v1/webhooks", hook, own.key(Role.ADMIN)))["webhook_id"]
             grant = {"key_id": world.ids["regulator"]}
             granted = call(world, "POST", f"/v1/exports/{export['export_id']}/grants", grant, compliance)
             assert granted.status_code == 200, granted.body
@@ -178,6 +182,13 @@ def cases(world: World) -> dict[tuple[str, str], Case]:
         ("/v1/debtors/{debtor_id}/notes", "POST"): Case(
             "/v1/debtors/d-acc/notes", {"category": "note", "text": "matrix"}, 201, other_tenant=201
         ),
+        ("/v1/webhooks", "GET"): Case("/v1/webhooks", other_tenant=200),  # its own tenant's webhooks
+        ("/v1/webhooks", "POST"): Case(
+            "/v1/webhooks", {"url": "https://hooks.example.com/m", "events": ["contact.sent"]}, 201, other_tenant=201
+        ),
+        ("/v1/webhooks/{webhook_id}", "DELETE"): Case("/v1/webhooks/wh_0000000000000000", ok=404),  # never deletes
+        ("/v1/webhooks/{webhook_id}/test", "POST"): Case(f"/v1/webhooks/{ids['webhook']}/test", ok=202),
+        ("/v1/webhooks/{webhook_id}/deliveries", "GET"): Case(f"/v1/webhooks/{ids['webhook']}/deliveries"),
     }
 
 
