@@ -39,6 +39,7 @@ class Settings(BaseModel):
     jobs_table: str = resources.JOBS_TABLE
     keys_table: str = resources.KEYS_TABLE
     batch_table: str = resources.BATCH_TABLE
+    templates_table: str = resources.TEMPLATES_TABLE
     batch_queue: str = resources.BATCH_QUEUE
     export_bucket: str = resources.EXPORT_BUCKET
     anchor_bucket: str = resources.ANCHOR_BUCKET
@@ -99,6 +100,7 @@ class Settings(BaseModel):
             "jobs_table": "JOBS_TABLE",
             "keys_table": "KEYS_TABLE",
             "batch_table": "BATCH_TABLE",
+            "templates_table": "TEMPLATES_TABLE",
             "batch_queue": "BATCH_QUEUE",
             "export_bucket": "EXPORT_BUCKET",
             "anchor_bucket": "ANCHOR_BUCKET",
