@@ -13,6 +13,7 @@ from chalicelib.adapters.errors import storage_errors
 from chalicelib.bootstrap import LazyRuntime, bootstrap
 from chalicelib.domain.access import Role
 from chalicelib.domain.errors import StorageUnavailableError
+from chalicelib.domain.model import Channel
 from chalicelib.entrypoints import audit_appender, queues, topics, webhook_worker
 from chalicelib.entrypoints import receipts as receipts_entry
 from chalicelib.http import (
@@ -43,6 +44,7 @@ from chalicelib.services import (
     maintenance,
     notes,
     reports,
+    templates,
     tenant_settings,
     unsubscribe,
     webhooks,
@@ -173,14 +175,14 @@ def batch_status(batch_id: str) -> Response:
 
 @secured(
     "/v1/contacts/evaluate",
-    Operation("POST", "What-if: the decision at `at`, nothing written", body=models.EvaluateIn),
+    Operation("POST", "What-if: the decision at `at`, nothing written", body=models.EvaluateIn, errors=(422,)),
     roles=(SUBMITTER, COMPLIANCE),
 )
 def evaluate() -> Response:
     who = caller(current_request(app))
     parsed = models.parse(models.EvaluateIn, current_request(app).raw_body)
     request = parsed.to_domain(who.tenant, who.agency)
-    decision = contacts.evaluate_contact(request, runtime().deps, parsed.at or now())
+    decision = contacts.evaluate_contact(request, runtime().deps, parsed.at or now(), parsed.template_use())
     body = contacts.evaluation_json(decision)
     return json_response(200, disclosure.evaluation(who.agency, body, runtime().policies))
 
@@ -477,6 +479,122 @@ def webhook_test(webhook_id: str) -> Response:
 def webhook_deliveries(webhook_id: str) -> Response:
     webhook_id, g, who = models.safe_id("webhook_id", webhook_id), runtime(), caller(current_request(app))
     return json_response(200, webhooks.deliveries(g.webhooks, tenant=who.tenant, webhook_id=webhook_id))
+
+
+# Templates: submitters, admins and compliance draft; only compliance approves or retires (maker-checker).
+DRAFTERS = (SUBMITTER, COMPLIANCE, ADMIN)
+
+
+@secured(
+    "/v1/templates",
+    Operation("GET", "The tenant's templates, with their versions' status (no texts)"),
+    Operation("POST", "Create a template: its name and channel", ok=(201,), body=models.TemplateIn),
+    roles=DRAFTERS,
+)
+def templates_collection() -> Response:
+    request, g = current_request(app), runtime()
+    who = caller(request)
+    if request.method == "GET":
+        return json_response(200, templates.list_templates(g.deps, who.tenant))
+    parsed = models.parse(models.TemplateIn, request.raw_body)
+    body = templates.create_template(
+        g.deps,
+        now(),
+        by=who,
+        name=parsed.name,
+        channel=Channel(parsed.channel),
+        description=parsed.description,
+        jurisdictions=parsed.jurisdictions,
+    )
+    return json_response(201, body, headers={"Location": f"/v1/templates/{body['template_id']}"})
+
+
+@secured(
+    "/v1/templates/{template_id}",
+    Operation(
+        "GET", "A template and each of its versions: text, variables, status, who wrote and approved it", errors=(404,)
+    ),
+    roles=DRAFTERS,
+)
+def template_item(template_id: str) -> Response:
+    template_id, who = models.safe_id("template_id", template_id), caller(current_request(app))
+    return json_response(200, templates.get_template(runtime().deps, who.tenant, template_id))
+
+
+@secured(
+    "/v1/templates/{template_id}/versions",
+    Operation(
+        "POST",
+        "Draft a new version: one locale's text and its typed variables",
+        ok=(201,),
+        body=models.VersionIn,
+        errors=(404, 409),
+    ),
+    roles=DRAFTERS,
+)
+def template_versions(template_id: str) -> Response:
+    template_id, who = models.safe_id("template_id", template_id), caller(current_request(app))
+    parsed = models.parse(models.VersionIn, current_request(app).raw_body)
+    body = templates.add_version(
+        runtime().deps,
+        now(),
+        by=who,
+        template_id=template_id,
+        locale=parsed.locale,
+        text=parsed.text,
+        variables=parsed.declared(),
+        subject=parsed.subject,
+    )
+    return json_response(201, body)
+
+
+@secured(
+    "/v1/templates/{template_id}/versions/{version}/preview",
+    Operation(
+        "POST",
+        "Render a version with variables: the text, its SMS segments and every content finding",
+        body=models.PreviewIn,
+        errors=(404,),
+    ),
+    roles=DRAFTERS,
+)
+def template_preview(template_id: str, version: str) -> Response:
+    template_id, who = models.safe_id("template_id", template_id), caller(current_request(app))
+    parsed = models.parse(models.PreviewIn, current_request(app).raw_body)
+    body = templates.preview(runtime().deps, who.tenant, template_id, models.version_number(version), parsed.variables)
+    return json_response(200, body)
+
+
+@secured(
+    "/v1/templates/{template_id}/versions/{version}/approve",
+    Operation(
+        "POST",
+        "Approve a draft: another compliance key than its author's; refused with content findings",
+        errors=(403, 404, 409, 422),
+    ),
+    roles=(COMPLIANCE,),
+    any_body=True,
+)
+def template_approve(template_id: str, version: str) -> Response:
+    template_id, who = models.safe_id("template_id", template_id), caller(current_request(app))
+    body = templates.approve(
+        runtime().deps, now(), by=who, template_id=template_id, number=models.version_number(version)
+    )
+    return json_response(200, body)
+
+
+@secured(
+    "/v1/templates/{template_id}/versions/{version}/retire",
+    Operation("POST", "Retire a version for good: it sends no more", errors=(404, 409)),
+    roles=(COMPLIANCE,),
+    any_body=True,
+)
+def template_retire(template_id: str, version: str) -> Response:
+    template_id, who = models.safe_id("template_id", template_id), caller(current_request(app))
+    body = templates.retire(
+        runtime().deps, now(), by=who, template_id=template_id, number=models.version_number(version)
+    )
+    return json_response(200, body)
 
 
 @route(

@@ -30,6 +30,7 @@ from chalicelib.adapters.secrets import (
 )
 from chalicelib.adapters.sent_messages import DynamoDBSentMessages
 from chalicelib.adapters.storage import DynamoDBJobs, KmsSigner, S3Objects, SqsQueue
+from chalicelib.adapters.templates import DynamoDBTemplates
 from chalicelib.adapters.webhooks import DynamoDBWebhooks, HttpWebhookPoster, KmsSecretBox
 from chalicelib.domain.model import Channel
 from chalicelib.domain.policy import PolicySet
@@ -154,6 +155,7 @@ class Runtime:
             outcome_deadline=timedelta(seconds=self.settings.outcome_deadline_seconds),
             pacing=self.pacing,
             wake=lambda tenant, debtor_id, at: dispatch.wake(self.dispatch_queue, tenant, debtor_id, at, self.now()),
+            templates=DynamoDBTemplates(self.clients.dynamodb, self.settings.templates_table),
             address_keys=self.address_keys,
             rollups=DynamoDBRollups(self.clients.dynamodb, self.settings.keys_table),
             sent_messages=DynamoDBSentMessages(self.clients.dynamodb, self.settings.sent_messages_table),
@@ -267,6 +269,7 @@ ADAPTERS = (
     DynamoDBPacer,
     DynamoDBTenantSettings,
     SecretsManagerUnsubscribeKeys,
+    DynamoDBTemplates,
     SecretsManagerAddressKeys,
     DynamoDBRollups,
     DynamoDBWebhooks,

@@ -14,6 +14,7 @@ IDEMPOTENCY_TABLE = "gateway-idempotency"
 JOBS_TABLE = "gateway-jobs"
 KEYS_TABLE = "gateway-keys"  # API keys by hash, and the list of tenants
 BATCH_TABLE = "gateway-batches"  # batches of contact requests and each request's result
+TEMPLATES_TABLE = "gateway-templates"  # message templates and their versions, a partition per tenant
 WEBHOOK_TABLE = "gateway-webhooks"  # each tenant's webhooks, and their recent delivery attempts
 SENT_MESSAGES_TABLE = "gateway-sent-messages"  # each sent message by its provider id, for its receipts
 

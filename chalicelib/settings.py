@@ -39,6 +39,7 @@ class Settings(BaseModel):
     jobs_table: str = resources.JOBS_TABLE
     keys_table: str = resources.KEYS_TABLE
     batch_table: str = resources.BATCH_TABLE
+    templates_table: str = resources.TEMPLATES_TABLE
     sent_messages_table: str = resources.SENT_MESSAGES_TABLE  # each sent message by its provider id (receipts)
     batch_queue: str = resources.BATCH_QUEUE
     export_bucket: str = resources.EXPORT_BUCKET
@@ -100,6 +101,7 @@ class Settings(BaseModel):
             "jobs_table": "JOBS_TABLE",
             "keys_table": "KEYS_TABLE",
             "batch_table": "BATCH_TABLE",
+            "templates_table": "TEMPLATES_TABLE",
             "sent_messages_table": "SENT_MESSAGES_TABLE",
             "batch_queue": "BATCH_QUEUE",
             "export_bucket": "EXPORT_BUCKET",

@@ -524,6 +524,7 @@ class Fakes:
     export_queue: RecordingQueue = field(default_factory=RecordingQueue)
     export_files: InMemoryObjects = field(default_factory=InMemoryObjects)
     signer: LocalSigner = field(default_factory=LocalSigner)
+    templates: InMemoryTemplates = field(default_factory=lambda: InMemoryTemplates())
     sent_messages: InMemorySentMessages = field(default_factory=InMemorySentMessages)
     rollups: InMemoryRollups = field(default_factory=InMemoryRollups)
 
@@ -567,6 +568,68 @@ class InMemoryKeys:
 
     def tenants(self) -> list[str]:
         return sorted(self._tenants)
+
+
+class InMemoryTemplates:
+    """Templates and their versions per tenant, as DynamoDBTemplates keeps them: a version is written once,
+    only its status fields change, on the condition that the status is the one read."""
+
+    SUMMARY_DROPS = ("text", "subject", "variables")
+
+    def __init__(self) -> None:
+        self._headers: dict[tuple[str, str], dict[str, Any]] = {}
+        self._versions: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
+
+    def create(self, tenant: str, template: dict[str, Any]) -> None:
+        key = (tenant, template["template_id"])
+        if key in self._headers:
+            raise ConflictError(template["template_id"])
+        self._headers[key] = copy.deepcopy({k: v for k, v in template.items() if k != "versions"})
+        self._versions[key] = {}
+
+    def add_version(self, tenant: str, template_id: str, version: dict[str, Any]) -> None:
+        versions = self._versions.setdefault((tenant, template_id), {})
+        if version["version"] in versions:
+            raise ConflictError(f"{template_id} v{version['version']}")
+        versions[version["version"]] = copy.deepcopy(version)
+
+    def templates(self, tenant: str) -> list[dict[str, Any]]:
+        found = []
+        for (owner, template_id), header in self._headers.items():
+            if owner != tenant:
+                continue
+            versions = self._versions[(owner, template_id)]
+            summaries = [
+                {k: v for k, v in versions[n].items() if k not in self.SUMMARY_DROPS} for n in sorted(versions)
+            ]
+            found.append(copy.deepcopy({**header, "versions": summaries}))
+        return found
+
+    def get(self, tenant: str, template_id: str) -> dict[str, Any] | None:
+        header = self._headers.get((tenant, template_id))
+        if header is None:
+            return None
+        versions = self._versions[(tenant, template_id)]
+        return copy.deepcopy({**header, "versions": [versions[n] for n in sorted(versions)]})
+
+    def header(self, tenant: str, template_id: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self._headers.get((tenant, template_id)))
+
+    def version(self, tenant: str, template_id: str, number: int) -> dict[str, Any] | None:
+        return copy.deepcopy(self._versions.get((tenant, template_id), {}).get(number))
+
+    def newest_approved(self, tenant: str, template_id: str, locale: str) -> dict[str, Any] | None:
+        versions = self._versions.get((tenant, template_id), {})
+        found = [v for n, v in sorted(versions.items()) if v["status"] == "approved" and v["locale"] == locale]
+        return copy.deepcopy(found[-1]) if found else None
+
+    def set_status(self, tenant: str, template_id: str, number: int, expected: str, changes: dict[str, Any]) -> None:
+        version = self._versions.get((tenant, template_id), {}).get(number)
+        if version is None or version["status"] != expected:
+            raise ConflictError(f"{template_id} v{number}")
+        version.update({k: str(v) for k, v in changes.items() if v is not None})
+        for name in [k for k, v in changes.items() if v is None]:
+            version.pop(name, None)
 
 
 class InMemoryWebhooks:

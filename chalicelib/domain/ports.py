@@ -189,6 +189,34 @@ class SettingsStore(Protocol):
     def put(self, tenant: str, settings: dict[str, Any], expected_version: int) -> None: ...
 
 
+class TemplateLookup(Protocol):
+    """What a contact naming a template reads: the template, and the one version it sends, read by key (or
+    the newest approved in a locale, newest first), never every version."""
+
+    def header(self, tenant: str, template_id: str) -> dict[str, Any] | None: ...
+
+    def version(self, tenant: str, template_id: str, number: int) -> dict[str, Any] | None: ...
+
+    def newest_approved(self, tenant: str, template_id: str, locale: str) -> dict[str, Any] | None: ...
+
+
+class TemplateStore(TemplateLookup, Protocol):
+    """A tenant's message templates and their versions (docs/decisions/0033). A version is written once;
+    only its status (and who moved it, when) changes after, conditionally on the status read."""
+
+    def create(self, tenant: str, template: dict[str, Any]) -> None: ...
+
+    def templates(self, tenant: str) -> list[dict[str, Any]]: ...  # each with its versions' summaries
+
+    def get(self, tenant: str, template_id: str) -> dict[str, Any] | None: ...  # with its versions, whole
+
+    def add_version(self, tenant: str, template_id: str, version: dict[str, Any]) -> None: ...  # ConflictError
+
+    def set_status(
+        self, tenant: str, template_id: str, number: int, expected: str, changes: dict[str, Any]
+    ) -> None: ...  # ConflictError when the stored status is not ``expected``
+
+
 class Pacer(Protocol):
     """Shared counters of provider slots (docs/decisions/0017)."""
 

@@ -56,6 +56,7 @@ def call(world: World, method: str, path: str, body: Any = None, key: str | None
 
 
 UNANSWERED = {"result": "unanswered"}
+DRAFT = {"locale": "en", "text": "Your payment is due. Reply STOP to opt out."}
 
 
 def answer(response: Any) -> dict[str, Any]:
@@ -88,6 +89,9 @@ def world(policies: Any) -> Iterator[World]:
             parsed = inbound.parse_two_way_sms(json.dumps(reply))
             inbound.handle_inbound_sms(parsed, SHARED_SCOPE, gateway.deps, NOON_ATLANTA)
             batch = answer(call(world, "POST", "/v1/contacts/batch", {"contacts": [SMS]}, submitter))
+            template = answer(call(world, "POST", "/v1/templates", {"name": "matrix", "channel": "sms"}, submitter))
+            for _ in range(2):  # drafted by the submitter: the compliance key is its checker
+                call(world, "POST", f"/v1/templates/{template['template_id']}/versions", DRAFT, submitter)
             world.ids = {
                 "batch": batch["batch_id"],
                 "contact": sms["contact_id"],
@@ -96,6 +100,7 @@ def world(policies: Any) -> Iterator[World]:
                 "export": export["export_id"],
                 "regulator": key_id_of(own, Role.REGULATOR),
                 "dispute": disputes.dispute_id("m-matrix", NOON_ATLANTA),
+                "template": template["template_id"],
             }
             gateway.webhooks.poster = Receiver()  # receivers' hosts resolve without DNS
             hook = {"url": "https://hooks.example.com/matrix", "events": ["contact.sent"]}
@@ -159,6 +164,19 @@ def cases(world: World) -> dict[tuple[str, str], Case]:
         ("/v1/keys/{key_id}", "DELETE"): Case(f"/v1/keys/{spare}", ok=404),  # an unknown key: never revokes one
         ("/v1/settings", "GET"): Case("/v1/settings", other_tenant=200),  # its own tenant's settings
         ("/v1/settings", "PATCH"): Case("/v1/settings", {"email_rate_per_second": 5}, other_tenant=200),
+        ("/v1/templates", "GET"): Case("/v1/templates", other_tenant=200),  # its own tenant's
+        ("/v1/templates", "POST"): Case("/v1/templates", {"name": "m", "channel": "sms"}, 201, other_tenant=201),
+        ("/v1/templates/{template_id}", "GET"): Case(f"/v1/templates/{ids['template']}"),
+        ("/v1/templates/{template_id}/versions", "POST"): Case(f"/v1/templates/{ids['template']}/versions", DRAFT, 201),
+        ("/v1/templates/{template_id}/versions/{version}/preview", "POST"): Case(
+            f"/v1/templates/{ids['template']}/versions/1/preview", {"variables": {}}
+        ),
+        ("/v1/templates/{template_id}/versions/{version}/approve", "POST"): Case(
+            f"/v1/templates/{ids['template']}/versions/1/approve"
+        ),
+        ("/v1/templates/{template_id}/versions/{version}/retire", "POST"): Case(
+            f"/v1/templates/{ids['template']}/versions/2/retire"
+        ),
         ("/v1/debtors/{debtor_id}/status", "GET"): Case("/v1/debtors/d-acc/status"),
         ("/v1/reports/daily", "GET"): Case("/v1/reports/daily", other_tenant=200),
         ("/v1/debtors/{debtor_id}/notes", "POST"): Case(

@@ -64,6 +64,7 @@ TABLES = {
     "jobs_table": "JobsTable",
     "batch_table": "BatchTable",
     "keys_table": "KeysTable",
+    "templates_table": "TemplatesTable",
     "idempotency_table": "IdempotencyTable",
     "webhook_table": "WebhookTable",
     "sent_messages_table": "SentMessagesTable",
@@ -105,6 +106,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "IdempotencyTable": IDEMPOTENCY,
         "KeysTable": ("dynamodb:GetItem", *WRITE),
         "KeysTable/index/by_tenant": ("dynamodb:Query",),
+        "TemplatesTable": ("dynamodb:GetItem", "dynamodb:Query", *WRITE),  # drafted, approved; a contact renders one
         "BatchTable": ("dynamodb:GetItem", "dynamodb:Query", *WRITE),
         "JobsTable": JOBS,
         "BatchQueue": QUEUE_SEND,
@@ -145,6 +147,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "AuditTable": (*AUDIT_READ, *AUDIT_WRITE),
         "DispatchQueue": (*QUEUE_RECEIVE, *QUEUE_SEND),  # a shard message enqueues its due people
         "KeysTable": PACING,
+        "TemplatesTable": ("dynamodb:GetItem",),  # a deferred contact's version must still be approved
         "DataKey": KEY_USE,
         "sms": SMS,
         "email": EMAIL,
@@ -171,6 +174,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "BatchTable": ("dynamodb:GetItem", "dynamodb:Query", *WRITE),
         "BatchQueue": (*QUEUE_RECEIVE, "sqs:GetQueueUrl"),  # it deletes what it handled when others failed
         "KeysTable": PACING,
+        "TemplatesTable": ("dynamodb:GetItem", "dynamodb:Query"),  # a request naming a template renders it
         "DispatchQueue": QUEUE_SEND,  # a contact paced to a near slot is put on it
         "DataKey": KEY_USE,
         "sms": SMS,

@@ -92,6 +92,11 @@ def table_specs(settings: Settings) -> list[dict[str, Any]]:
             "GlobalSecondaryIndexes": [_gsi("by_tenant", "tenant", "key_id")],
         },
         {
+            "TableName": settings.templates_table,
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "AttributeDefinitions": attrs(pk="S", sk="S"),
+        },
+        {
             "TableName": settings.idempotency_table,
             "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
             "AttributeDefinitions": attrs(id="S"),
