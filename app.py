@@ -15,6 +15,7 @@ from chalicelib.domain.access import Role
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.model import Channel
 from chalicelib.entrypoints import audit_appender, queues, topics, webhook_worker
+from chalicelib.entrypoints import receipts as receipts_entry
 from chalicelib.http import (
     MAX_BATCH_BODY_BYTES,
     Operation,
@@ -695,6 +696,12 @@ def inbound_sms(event: Any) -> None:
 def ses_feedback(event: Any) -> None:
     """SES bounce and complaint notifications: suppress the address for every debtor."""
     topics.ses_feedback(event.message, runtime(), now)
+
+
+@app.lambda_function(name="sms_status")
+def sms_status(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """SNS's SMS delivery-status log lines (a CloudWatch Logs subscription): receipts on the contacts' chains."""
+    return {"receipts": len(receipts_entry.sms_status(event, runtime(), now) or [])}
 
 
 @app.schedule(Rate(1, unit=Rate.MINUTES))

@@ -28,6 +28,7 @@ from chalicelib.adapters.secrets import (
     StaticAddressKeys,
     StaticUnsubscribeKeys,
 )
+from chalicelib.adapters.sent_messages import DynamoDBSentMessages
 from chalicelib.adapters.storage import DynamoDBJobs, KmsSigner, S3Objects, SqsQueue
 from chalicelib.adapters.templates import DynamoDBTemplates
 from chalicelib.adapters.webhooks import DynamoDBWebhooks, HttpWebhookPoster, KmsSecretBox
@@ -157,6 +158,7 @@ class Runtime:
             templates=DynamoDBTemplates(self.clients.dynamodb, self.settings.templates_table),
             address_keys=self.address_keys,
             rollups=DynamoDBRollups(self.clients.dynamodb, self.settings.keys_table),
+            sent_messages=DynamoDBSentMessages(self.clients.dynamodb, self.settings.sent_messages_table),
         )
 
     # The names the app's routes and handlers use for the unit of work.

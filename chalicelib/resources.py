@@ -16,6 +16,7 @@ KEYS_TABLE = "gateway-keys"  # API keys by hash, and the list of tenants
 BATCH_TABLE = "gateway-batches"  # batches of contact requests and each request's result
 TEMPLATES_TABLE = "gateway-templates"  # message templates and their versions, a partition per tenant
 WEBHOOK_TABLE = "gateway-webhooks"  # each tenant's webhooks, and their recent delivery attempts
+SENT_MESSAGES_TABLE = "gateway-sent-messages"  # each sent message by its provider id, for its receipts
 
 # Buckets and the signing key
 EXPORT_BUCKET = "gateway-exports"
@@ -31,5 +32,8 @@ WEBHOOK_QUEUE = "gateway-webhooks"  # webhook messages, each posted to its recei
 
 # Topics: inbound SMS replies, and SES bounce and complaint notifications
 INBOUND_SMS_TOPIC = "gateway-inbound-sms"
+# SNS logs each text's delivery status to the log groups sns/<region>/<account>/<this> and <this>/Failure
+# (its names, not ours); a subscription filter on each hands the lines to the sms_status function.
+SMS_DELIVERY_LOG = "DirectPublishToPhoneNumber"
 SES_FEEDBACK_TOPIC = "gateway-ses-feedback"
 TOPICS = (INBOUND_SMS_TOPIC, SES_FEEDBACK_TOPIC)

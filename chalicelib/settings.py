@@ -40,6 +40,7 @@ class Settings(BaseModel):
     keys_table: str = resources.KEYS_TABLE
     batch_table: str = resources.BATCH_TABLE
     templates_table: str = resources.TEMPLATES_TABLE
+    sent_messages_table: str = resources.SENT_MESSAGES_TABLE  # each sent message by its provider id (receipts)
     batch_queue: str = resources.BATCH_QUEUE
     export_bucket: str = resources.EXPORT_BUCKET
     anchor_bucket: str = resources.ANCHOR_BUCKET
@@ -101,6 +102,7 @@ class Settings(BaseModel):
             "keys_table": "KEYS_TABLE",
             "batch_table": "BATCH_TABLE",
             "templates_table": "TEMPLATES_TABLE",
+            "sent_messages_table": "SENT_MESSAGES_TABLE",
             "batch_queue": "BATCH_QUEUE",
             "export_bucket": "EXPORT_BUCKET",
             "anchor_bucket": "ANCHOR_BUCKET",

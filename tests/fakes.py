@@ -22,9 +22,11 @@ from chalicelib.domain.audit import DEFAULT_RETENTION_DAYS, event_outcome
 from chalicelib.domain.errors import ConflictError, NotFoundError, PermanentDeliveryError, StorageUnavailableError
 from chalicelib.domain.events import AuditEvent
 from chalicelib.domain.ledger import Ledger, index_shard
+from chalicelib.domain.model import Channel
 from chalicelib.domain.pacing import take_slot
 from chalicelib.domain.policy import PolicySet
 from chalicelib.domain.ports import Answer, ReadBudget
+from chalicelib.domain.receipts import SentMessage
 from chalicelib.services.unit_of_work import UnitOfWork
 
 
@@ -471,6 +473,19 @@ class LocalSigner:
         return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
+class InMemorySentMessages:
+    """Sent messages by channel and provider id, as DynamoDBSentMessages keeps them (without the TTL)."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[Channel, str], SentMessage] = {}
+
+    def remember(self, sent: SentMessage) -> None:
+        self.items[(sent.channel, sent.provider_message_id)] = sent
+
+    def find(self, channel: Channel, provider_message_id: str) -> SentMessage | None:
+        return self.items.get((channel, provider_message_id))
+
+
 class InMemoryRollups:
     """The daily rollup's counters as DynamoDBRollups keeps them (its shards summed), and the last check."""
 
@@ -510,6 +525,7 @@ class Fakes:
     export_files: InMemoryObjects = field(default_factory=InMemoryObjects)
     signer: LocalSigner = field(default_factory=LocalSigner)
     templates: InMemoryTemplates = field(default_factory=lambda: InMemoryTemplates())
+    sent_messages: InMemorySentMessages = field(default_factory=InMemorySentMessages)
     rollups: InMemoryRollups = field(default_factory=InMemoryRollups)
 
 

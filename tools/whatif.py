@@ -19,6 +19,7 @@ from chalicelib.domain.model import (
     Channel,
     ContactRecord,
     Decision,
+    DeliveryStatus,
     Direction,
     RecipientRole,
     Result,
@@ -51,6 +52,7 @@ class HistoryItem(BaseModel):
     direction: Direction = Direction.OUTBOUND
     recipient_role: RecipientRole = RecipientRole.DEBTOR
     agency: str | None = None  # the collection agency that made it (None: the creditor)
+    delivery: DeliveryStatus | None = None  # a message's latest receipt (counted where a pack's counts name it)
 
     @field_validator("result")
     @classmethod

@@ -50,6 +50,15 @@ def shard_key(index: str, shard: int) -> str:
     return f"{index}#{shard}"
 
 
+_NO_RECEIPT = {"delivery", "delivery_at", "delivery_code"}
+
+
+def _record_json(record: ContactRecord) -> dict[str, Any]:
+    """A history record as stored; a message without a receipt stores no receipt fields (every byte of the
+    ledger is paid for on each of its writes)."""
+    return record.model_dump(mode="json", exclude=_NO_RECEIPT if record.delivery is None else None)
+
+
 def _ledger_item(ledger: Ledger, shards: int = INDEX_SHARDS, handoff: bool = False) -> dict[str, Any]:
     item: dict[str, Any] = {
         "pk": person_key(ledger.tenant, ledger.debtor_id),
@@ -58,7 +67,7 @@ def _ledger_item(ledger: Ledger, shards: int = INDEX_SHARDS, handoff: bool = Fal
         "version": ledger.version + 1,
         "seq": ledger.seq,
         "head": ledger.head,
-        "history": json.dumps([r.model_dump(mode="json") for r in ledger.history]),
+        "history": json.dumps([_record_json(r) for r in ledger.history]),
         "deferred": json.dumps([_deferred_json(d) for d in ledger.deferred]),
         "outbox": pack_outbox(ledger.outbox),
         "preferences": ledger.preferences.model_dump_json(),

@@ -317,7 +317,7 @@ function optOutOf(optOut) {
 }
 
 function suppressionOf(found) {
-  const source = ["sms-reply", "email-unsubscribe", "ses-bounce", "ses-complaint"].includes(found.source) ? found.source : "other";
+  const source = ["sms-reply", "email-unsubscribe", "ses-bounce", "ses-complaint", "delivery-failures"].includes(found.source) ? found.source : "other";
   return t(`suppressed.${source}`, {
     channel: channelOf(found.channel),
     address: mask(found.address || ""),

@@ -19,9 +19,13 @@ DEFAULT_RETENTION_DAYS = 3 * 366
 
 def event_outcome(event: Mapping[str, Any]) -> str | None:
     """What the ``outcome``/``status`` filter matches: a decision's outcome or a contact's status (of an event
-    as stored, or as read back over HTTP)."""
+    as stored, or as read back over HTTP); of a ``delivery`` event, its delivery state (the ``delivery``
+    filter: no outcome or status has the name of a delivery state but ``delivered``, which no filter on
+    ``outcome`` accepts)."""
     if event["type"] == EventType.DECIDED:
         return str(event["data"].get("outcome") or "") or None
+    if event["type"] == EventType.DELIVERY:  # a receipt: its delivery state (the ``delivery`` filter)
+        return str((event["data"].get("delivery") or {}).get("status") or "") or None
     return str(event["type"]) if event["type"] in STATUS_TYPES else None
 
 

@@ -49,6 +49,9 @@ class EventType(StrEnum):
     DISPUTE_OPENED = "dispute_opened"
     DISPUTE_RESOLVED = "dispute_resolved"
     SES_FEEDBACK = "ses_feedback"
+    # what the provider said became of a sent message (a receipt), and a complaint about one
+    DELIVERY = "delivery"
+    COMPLAINT = "complaint"
     # the tenant's access chain: keys, export grants, settings
     KEY_CREATED = "key_created"
     KEY_REVOKED = "key_revoked"

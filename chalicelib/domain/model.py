@@ -64,6 +64,28 @@ MESSAGE_RESULTS = frozenset({Result.SENT, Result.DELIVERED, Result.FAILED, Resul
 UNRESOLVED = frozenset({Result.PLACED, Result.PENDING, Result.UNKNOWN})
 
 
+class DeliveryStatus(StrEnum):
+    """What the provider reported about a sent message (its receipt): the words of GOV.UK Notify and Twilio."""
+
+    DELIVERED = "delivered"
+    TEMPORARY_FAILURE = "temporary_failure"  # not delivered for now (a phone off, a full inbox): may still be
+    PERMANENT_FAILURE = "permanent_failure"  # never delivered to this address (a wrong number, a hard bounce)
+
+
+# Equal instants: a final word outranks a temporary one, and a failure outranks a delivery (fail closed).
+_DELIVERY_RANK = {DeliveryStatus.TEMPORARY_FAILURE: 0, DeliveryStatus.DELIVERED: 1, DeliveryStatus.PERMANENT_FAILURE: 2}
+
+
+def supersedes(status: DeliveryStatus, at: datetime, current: tuple[DeliveryStatus, datetime] | None) -> bool:
+    """Whether a receipt (``status`` at provider time ``at``) replaces the ``current`` one: the latest by the
+    provider's time wins, whatever order receipts arrive in, so a late ``delivered`` never overrides a
+    ``permanent_failure`` the provider reported after it, nor the other way round."""
+    if current is None:
+        return True
+    held, held_at = current
+    return at > held_at or (at == held_at and _DELIVERY_RANK[status] > _DELIVERY_RANK[held])
+
+
 class Direction(StrEnum):
     OUTBOUND = "outbound"
     INBOUND = "inbound"
@@ -128,10 +150,34 @@ class ContactRecord(_Frozen):
     recipient_role: RecipientRole = RecipientRole.DEBTOR
     valid_until: datetime | None = None  # a voice permit: the dialer may place the call until then
     outcome_due: datetime | None = None  # a voice permit: no outcome reported by then, it is settled unknown
+    # A message's latest receipt (by the provider's time); its ``result`` stays what was sent, so a receipt
+    # changes no count by itself: only a rule whose ``counts`` names a delivery state sees it.
+    delivery: DeliveryStatus | None = None
+    delivery_at: datetime | None = None
+    delivery_code: str | None = None  # the provider's code of that receipt
+
+    def delivery_json(self) -> dict[str, Any] | None:
+        """The record's latest receipt, as a contact's answer shows it (``delivery``)."""
+        if self.delivery is None or self.delivery_at is None:
+            return None
+        at = self.delivery_at.isoformat().replace("+00:00", "Z")
+        return {"status": self.delivery.value, "at": at, "provider_code": self.delivery_code}
 
     @property
     def unresolved(self) -> bool:
         return self.result in UNRESOLVED
+
+
+def possible_deliveries(record: ContactRecord) -> frozenset[DeliveryStatus]:
+    """Every delivery state a message may end in, as counting sees it: a message without a final receipt may
+    yet be delivered or fail (the worst case, as for results); a call has none."""
+    if record.channel is Channel.VOICE or record.direction is not Direction.OUTBOUND:
+        return frozenset()
+    if record.delivery in (DeliveryStatus.DELIVERED, DeliveryStatus.PERMANENT_FAILURE):
+        return frozenset({record.delivery})
+    if record.result not in (Result.SENT, Result.UNKNOWN, Result.PENDING):
+        return frozenset()  # it never left
+    return frozenset(DeliveryStatus)
 
 
 def possible_results(record: ContactRecord) -> frozenset[Result]:

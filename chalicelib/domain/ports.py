@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 from chalicelib.domain.events import AuditEvent
 from chalicelib.domain.ledger import Ledger
+from chalicelib.domain.model import Channel
+from chalicelib.domain.receipts import SentMessage
 
 # -- the ledger table ----------------------------------------------------------------------------------
 
@@ -230,6 +232,14 @@ class SmsSender(Protocol):
 
 class EmailSender(Protocol):
     def send_email(self, *, to: str, subject: str, body: str, headers: dict[str, str] | None = None) -> str: ...
+
+
+class SentMessages(Protocol):
+    """Each sent message under its provider's id, for a while (``SENT_MESSAGE_DAYS``): what a receipt is about."""
+
+    def remember(self, sent: SentMessage) -> None: ...
+
+    def find(self, channel: Channel, provider_message_id: str) -> SentMessage | None: ...
 
 
 # -- queues --------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ class _Item(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
-OptOutSource = Literal["sms-reply", "email-unsubscribe", "ses-bounce", "ses-complaint"]
+OptOutSource = Literal["sms-reply", "email-unsubscribe", "ses-bounce", "ses-complaint", "delivery-failures"]
 
 
 class OptOut(_Item):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from chalicelib import observability
 from chalicelib.domain.access import SHARED_SCOPE
 from chalicelib.domain.inbound import Reply
+from chalicelib.entrypoints import receipts
 from chalicelib.services import feedback, inbound
 
 if TYPE_CHECKING:
@@ -32,9 +33,14 @@ def inbound_sms(message: str, g: Runtime, now: Callable[[], datetime]) -> Reply 
 
 
 def ses_feedback(message: str, g: Runtime, now: Callable[[], datetime]) -> list[str] | None:
-    """SES bounce and complaint notifications: suppress the address for every debtor; the addresses suppressed."""
+    """SES events: a bounce or complaint suppresses the address for every debtor (the addresses suppressed are
+    returned); then Delivery, DeliveryDelay, Reject, Bounce and Complaint reach the contact's chain."""
     try:
-        return feedback.handle_ses_notification(message, SHARED_SCOPE, g.deps, now())
+        suppressed: list[str] | None = feedback.handle_ses_notification(message, SHARED_SCOPE, g.deps, now())
     except feedback.FeedbackMessageError:
-        observability.logger.exception("dropped a message that is not an SES bounce or complaint")
+        suppressed = None
+    recorded = receipts.ses_event(message, g, now)
+    if suppressed is None and recorded is None:
+        observability.logger.warning("dropped a message that is not an SES event the gateway reads")
         return None
+    return suppressed or []

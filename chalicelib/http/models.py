@@ -20,6 +20,7 @@ from chalicelib.domain.events import OUTCOME_FILTER_PATTERN
 from chalicelib.domain.model import (
     Channel,
     ContactRequest,
+    DeliveryStatus,
     Location,
     Message,
     OnBlocked,
@@ -335,6 +336,7 @@ class AuditQuery(_Range):
     outcome: str | None = Field(default=None, pattern=OUTCOME_VALUES)
     status: str | None = Field(default=None, pattern=OUTCOME_VALUES)  # the same filter, by its other name
     type: str | None = Field(default=None, pattern=r"^[a-z_]{1,40}$")
+    delivery: DeliveryStatus | None = None  # receipts (``delivery`` events) that report this state
     order: Literal["asc", "desc"] = "asc"
     limit: int = Field(default=100, ge=1, le=1000)
     cursor: str | None = Field(default=None, max_length=4096)
@@ -353,6 +355,14 @@ class AuditQuery(_Range):
     def address_paging(self) -> dict[str, Any]:
         return {"descending": self.order == "desc", "limit": self.limit, "cursor": self.cursor}
 
+    @model_validator(mode="after")
+    def _delivery_alone(self) -> AuditQuery:
+        if self.delivery and (self.outcome or self.status):
+            raise _field_error("delivery", "selects receipts by their delivery state; give it without 'outcome'")
+        if self.delivery and self.type not in (None, "delivery"):
+            raise _field_error("delivery", "selects events of type 'delivery'; give it without another 'type'")
+        return self
+
     def to_query(self) -> EventQuery:
         if self.outcome and self.status and self.outcome != self.status:
             raise Problem(
@@ -367,6 +377,7 @@ class AuditQuery(_Range):
             channel=self.channel.value if self.channel else None,
             outcome=self.outcome or self.status,
             type=self.type,
+            delivery=self.delivery.value if self.delivery else None,
             start=self.start,
             end=self.end,
             descending=self.order == "desc",

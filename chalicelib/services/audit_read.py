@@ -19,7 +19,7 @@ from typing import Any
 
 from chalicelib.domain.audit import ChainCheck, verify_chain
 from chalicelib.domain.errors import InvalidFieldError, NotFoundError
-from chalicelib.domain.events import AuditEvent
+from chalicelib.domain.events import AuditEvent, EventType
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.policy import canonical_json
 from chalicelib.domain.ports import AuditQuery, LockedObjects, ReadBudget
@@ -42,6 +42,7 @@ class EventQuery:
     channel: str | None = None
     outcome: str | None = None  # a decision's outcome or a contact's status (the ``status`` filter too)
     type: str | None = None
+    delivery: str | None = None  # a receipt's delivery state: ``delivery`` events that say it
     start: datetime | None = None  # inclusive
     end: datetime | None = None  # exclusive
     descending: bool = False
@@ -87,6 +88,8 @@ def _days(start: datetime, end: datetime, descending: bool) -> list[date]:
 
 def _filters(query: EventQuery, tenant: str, by: str) -> dict[str, str]:
     filters = {"channel": query.channel, "outcome": query.outcome, "type": query.type}
+    if query.delivery:  # a delivery event's outcome attribute is its delivery state (audit.event_outcome)
+        filters.update(type=EventType.DELIVERY.value, outcome=query.delivery)
     if by == "person" and query.account_id:
         filters["account_key"] = f"{tenant}#{query.account_id}"
     return {k: v for k, v in filters.items() if v}

@@ -19,6 +19,7 @@ from typing import Any
 
 from chalicelib.domain.access import Principal
 from chalicelib.domain.errors import DuplicateContactError, NotFoundError, StorageUnavailableError
+from chalicelib.domain.events import Status
 from chalicelib.domain.model import ContactRequest
 from chalicelib.domain.templates import TemplateTextError, TemplateVariableError
 from chalicelib.services import contacts, ids
@@ -238,5 +239,24 @@ def status(tenant: str, batch_id: str, deps: UnitOfWork, now: datetime, *, agenc
         "status": state,
         "created_at": header["created_at"],
         "progress": {"total": header["total"], "done": done, "by_status": counts},
-        "results": sorted(results, key=lambda r: r["index"]),
+        "results": with_deliveries(tenant, sorted(results, key=lambda r: r["index"]), deps),
     }
+
+
+LEDGERS_PER_READ = 100  # BatchGetItem's most keys
+
+
+def with_deliveries(tenant: str, results: list[dict[str, Any]], deps: UnitOfWork) -> list[dict[str, Any]]:
+    """Each sent result with its ``delivery`` (the latest receipt, or None), from the people's ledgers, a
+    hundred in one strongly consistent read: a contact pruned from its person's window shows None here and
+    its receipts in ``GET /v1/contacts/{id}``."""
+    sent = [r for r in results if r.get("status") in (Status.SENT, Status.UNKNOWN) and r.get("contact_id")]
+    people = sorted({(tenant, ids.debtor_of(str(r["contact_id"]))) for r in sent})
+    ledgers = {}
+    for first in range(0, len(people), LEDGERS_PER_READ):
+        for ledger in deps.ledgers.get_many(people[first : first + LEDGERS_PER_READ]):
+            ledgers[ledger.debtor_id] = ledger
+    for result in sent:
+        record = ledgers[ids.debtor_of(str(result["contact_id"]))].record(str(result["contact_id"]))
+        result["delivery"] = record.delivery_json() if record else None
+    return results

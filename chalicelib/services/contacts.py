@@ -23,6 +23,7 @@ from chalicelib.domain.ledger import MAX_DEFERRED, Deferred, Ledger
 from chalicelib.domain.model import Channel, ContactRecord, ContactRequest, Decision, OnBlocked, Outcome, Reason, Result
 from chalicelib.domain.pacing import HELD_SLOT_GRACE, PACED, WAIT
 from chalicelib.domain.preferences import OptOut
+from chalicelib.domain.receipts import latest_delivery
 from chalicelib.services import ids, recipients, suppression, template_contacts
 from chalicelib.services.delivery import ContactResult, Handling, decision_json, deliver
 from chalicelib.services.template_contacts import TemplateUse
@@ -291,7 +292,13 @@ def get_contact(tenant: str, contact_id: str, deps: UnitOfWork, *, agency: str |
     events = contact_events(tenant, contact_id, deps.ledgers.get(tenant, debtor_id), deps)
     if not events or (agency is not None and agency_of(events) != agency):
         raise NotFoundError(contact_id)
-    return {"contact_id": contact_id, "debtor_id": debtor_id, "status": _current_status(events), "events": events}
+    return {
+        "contact_id": contact_id,
+        "debtor_id": debtor_id,
+        "status": _current_status(events),
+        "delivery": latest_delivery(events),  # the latest receipt by the provider's time; None: none came
+        "events": events,
+    }
 
 
 def _current_status(events: list[AuditEvent]) -> str:

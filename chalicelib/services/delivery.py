@@ -22,6 +22,7 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.events import EventType, Status
 from chalicelib.domain.ledger import Deferred, Ledger
 from chalicelib.domain.model import Channel, ContactRequest, Decision, Result
+from chalicelib.domain.receipts import SentMessage
 from chalicelib.services.writes import Committed, UnitOfWork, record_change, record_incident
 
 RETRY_DELAY = timedelta(minutes=5)
@@ -130,8 +131,32 @@ def deliver(
         return ContactResult(contact_id, Status.UNKNOWN, decision, error_code=exc.code)
     except DeliveryError as exc:
         return _failed(handling, decision, deps, now, exc, committed)
+    _remember(handling, decision, provider_id, deps, now)
     settle(EventType.SENT, {"provider_message_id": provider_id}, Result.SENT)
     return ContactResult(contact_id, Status.SENT, decision, provider_id)
+
+
+def _remember(handling: Handling, decision: Decision, provider_id: str, deps: UnitOfWork, now: datetime) -> None:
+    """Keep the message under its provider id, so its receipts find the contact. Never raises: the message
+    has left; without this its receipts are dropped (and logged), nothing else is lost."""
+    if deps.sent_messages is None:
+        return
+    request = handling.request
+    packs = decision.inputs.get("packs")
+    sent = SentMessage(
+        channel=request.channel,
+        provider_message_id=provider_id,
+        tenant=request.tenant,
+        contact_id=handling.contact_id,
+        account_id=request.account_id,
+        to=request.to,
+        sent_at=now,
+        packs=tuple(str(p) for p in packs) if isinstance(packs, list | tuple) else (),
+    )
+    try:
+        deps.sent_messages.remember(sent)
+    except Exception:  # noqa: BLE001 - after a send nothing raises
+        logger.warning("a sent message was not kept for its receipts: %s", handling.contact_id)
 
 
 def _facets(handling: Handling) -> tuple[str, str]:

@@ -26,6 +26,7 @@ from chalicelib.domain.export_masking import masked_line
 from chalicelib.domain.masking import mask_address, mask_body
 from chalicelib.domain.policy import canonical_json
 from chalicelib.domain.ports import AuditQuery, ExportFiles, StreamWriter
+from chalicelib.domain.receipts import latest_delivery
 from chalicelib.services import anchors
 from chalicelib.services.audit_read import EventQuery, matching
 from chalicelib.services.unit_of_work import UnitOfWork
@@ -377,6 +378,8 @@ class _ReportRows:
             row.setdefault("status", "sent" if data.get("outcome") == "allow" else "")
         elif event["type"] == EventType.OUTCOME:
             row["status"] = data.get("result", "")
+        elif event["type"] == EventType.DELIVERY:  # a receipt adds to the contact's status, never replaces it
+            row["receipts"] = [*row.get("receipts", []), event]
         elif event_outcome(event):
             row["status"] = event["type"]
 
@@ -428,6 +431,7 @@ def _row_fields(contact_id: str, row: dict[str, Any], masked: bool = True) -> di
         "message": mask_body(row.get("message", "")) if masked else row.get("message", ""),
         "outcome": row.get("outcome", ""),
         "status": row.get("status", ""),
+        "delivery": (latest_delivery(row.get("receipts", [])) or {}).get("status", ""),
         "reasons": tuple(
             {
                 "rule": str(r.get("rule", "")),

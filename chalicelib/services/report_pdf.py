@@ -57,6 +57,7 @@ class ContactRow:
     status: str  # final status, or a call result; see category()
     reasons: tuple[dict[str, str], ...]  # each {"rule", "citation", "message"}
     account_id: str | None = None
+    delivery: str = ""  # the latest receipt's delivery state (delivered, temporary_failure, permanent_failure)
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,7 @@ def _contact_cells(row: ContactRow) -> list[Flowable]:
         Paragraph(_markup(row.channel), CELL),
         Paragraph(_markup(row.to_masked), CELL),
         Paragraph(_markup(message), CELL),
-        Paragraph(_markup(" / ".join(filter(None, (row.outcome, row.status)))), CELL),
+        Paragraph(_markup(" / ".join(filter(None, (row.outcome, row.status, row.delivery)))), CELL),
         Paragraph("<br/>".join(_markup(reason) for reason in reasons), CELL),
     ]
 

@@ -27,6 +27,7 @@ from chalicelib.domain.ports import (
     LockedObjects,
     Queue,
     Rollups,
+    SentMessages,
     Signer,
     SmsSender,
     TemplateStore,
@@ -80,3 +81,5 @@ class UnitOfWork:
     address_keys: AddressKeys | None = None
     # The daily rollup the appender adds to and the daily report reads (docs/decisions/0037); None: none kept.
     rollups: Rollups | None = None
+    # Each sent message under its provider's id, so its receipts find the contact; None: receipts are dropped.
+    sent_messages: SentMessages | None = None

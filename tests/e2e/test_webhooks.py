@@ -15,9 +15,7 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook
 
-from chalicelib.domain.audit import Draft
-from chalicelib.services.writes import record_change
-from tests.e2e.support import TENANT, new_debtor, open_message_number, sms_body
+from tests.e2e.support import gateway_command, new_debtor, open_message_number, sms_body
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -66,7 +64,7 @@ def receiver() -> Iterator[tuple[str, Inbox]]:
 
 
 @pytest.mark.slow  # the stream, the queue and the sender twice over: about ten seconds
-def test_a_local_receiver_hears_a_text_sent_and_delivered_signed(api, gateway, receiver) -> None:
+def test_a_local_receiver_hears_a_text_sent_and_delivered_signed(api, stack, receiver) -> None:
     url, inbox = receiver
     created = api.post("/v1/webhooks", json={"url": url, "events": ["contact.sent", "contact.delivered"]})
     assert created.status_code == 201, created.text
@@ -83,14 +81,8 @@ def test_a_local_receiver_hears_a_text_sent_and_delivered_signed(api, gateway, r
     assert payload["data"]["debtor_id"] == debtor and payload["data"]["status"] == "sent"
     assert number not in raw.decode() and "overdue" not in raw.decode()  # a masked address, never the body
 
-    # A delivery receipt, as the provider's status path records it on the contact's chain ("delivery" events).
-    receipt = {
-        "delivery": {"status": "delivered", "at": datetime.now(UTC).isoformat(), "provider_code": "DELIVERED"},
-        "provider_message_id": sent["provider_message_id"],
-        "channel": "sms",
-    }
-    draft = Draft("delivery", sent["contact_id"], receipt, "sms", body["account_id"])  # type: ignore[arg-type]
-    record_change((TENANT, debtor), gateway.deps, datetime.now(UTC), [draft], lambda led: led)
+    # A delivery receipt, injected as SNS writes it to its delivery-status log group (docs/decisions/0030).
+    gateway_command(stack, "sms-status", sent["provider_message_id"], "delivered")
     headers, raw = inbox.wait_for("contact.delivered", sent["contact_id"])
     delivered = verifier.verify(raw, headers)
     assert delivered["data"]["delivery"]["status"] == "delivered"

@@ -47,14 +47,15 @@ def _ledger_item(gateway: Runtime, debtor_id: str = "d-1") -> dict:
     )["Item"]
 
 
-def test_a_sent_sms_costs_five_calls_and_the_appender_completes_the_trail(streaming):
+def test_a_sent_sms_costs_six_calls_and_the_appender_completes_the_trail(streaming):
     stream = LedgerStream(streaming)
     streaming.deps.pacing.tenant("local", NOON_ATLANTA)  # the tenant's settings: one GetItem a minute, not a send
     dynamodb, sns = count_calls(streaming.clients.dynamodb), count_calls(streaming.clients.sns)
     result = submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
     assert result.status == "sent" and len(sent_sms()) == 1
-    # read, commit, whom the address was texted about (so a reply knows whom it answers), outcome
-    assert dynamodb == ["BatchGetItem", "PutItem", "PutItem", "PutItem"] and sns == ["Publish"]
+    # read, commit, whom the address was texted about (so a reply knows whom it answers), the sent message by
+    # its provider id (so a receipt finds the contact, docs/decisions/0030), outcome
+    assert dynamodb == ["BatchGetItem", "PutItem", "PutItem", "PutItem", "PutItem"] and sns == ["Publish"]
     assert _stored(streaming) == []  # nothing appended on the request path
     # the send's reservation waits on pending with its events, never on due (docs/decisions/0016)
     assert "due_at" not in _ledger_item(streaming) and "pending_since" in _ledger_item(streaming)

@@ -19,16 +19,19 @@ from chalice.test import Client
 from chalicelib import resources
 from chalicelib.bootstrap import Runtime
 from chalicelib.domain.access import Role
-from chalicelib.domain.model import Channel
+from chalicelib.domain.model import Channel, DeliveryStatus
 from chalicelib.entrypoints import batch_worker
 from chalicelib.services import pacing
+from chalicelib.services.receipt_sources import sns_line, subscription_event
 from chalicelib.settings import Settings
 from tests.auth import AuthedClient, KeyRing
 from tests.fakes import Receiver
 from tests.integration.aws import GATEWAY_CLIENTS, stream_gateway
 from tests.support import TENANT, utc
+from tools.cli.main import ses_event
 from tools.infra import package
 from tools.local.ledger_stream import LedgerStream
+from tools.local.provision import sms_log_groups
 
 NIGHT_ATLANTA = utc(2026, 3, 2, 7, 0)  # 02:00 in Atlanta: texts are deferred
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
@@ -220,7 +223,7 @@ def test_each_function_is_granted_every_call_it_makes(granted_stack, monkeypatch
         _post(client, f"/v1/webhooks/{hook['webhook_id']}/test", {})
         sent = _post(client, "/v1/contacts", _sms("d-1"))
         assert _post(client, "/v1/contacts", _sms("d-6"))["status"] == "scheduled"  # paced: 10 s later
-        _post(client, "/v1/contacts", {**_sms("d-1"), "channel": "email", "to": "debtor@example.com"})
+        mail = _post(client, "/v1/contacts", {**_sms("d-1"), "channel": "email", "to": "debtor@example.com"})
         call = _post(client, "/v1/contacts", {**_sms("d-2"), "channel": "voice", "message": None})
         _post(client, f"/v1/contacts/{call['contact_id']}/outcome", {"result": "conversation"})
         _post(client, "/v1/contacts/evaluate", _sms("d-3"))
@@ -244,6 +247,11 @@ def test_each_function_is_granted_every_call_it_makes(granted_stack, monkeypatch
         bounce = {"notificationType": "Bounce", "mail": {"messageId": "e-1"}}
         bounce["bounce"] = {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": "debtor@example.com"}]}
         client.lambda_.invoke("ses_feedback", client.events.generate_sns_event(message=json.dumps(bounce)))
+        delivered = ses_event("Delivery", "debtor@example.com", mail["provider_message_id"], False, NOON_ATLANTA)
+        client.lambda_.invoke("ses_feedback", client.events.generate_sns_event(message=json.dumps(delivered)))
+    with calls.as_("sms_status"):  # a receipt, as the delivery-status log group's subscription hands it over
+        line = sns_line(sent["provider_message_id"], DeliveryStatus.PERMANENT_FAILURE, NOON_ATLANTA, None)
+        client.lambda_.invoke("sms_status", subscription_event(sms_log_groups()[1], [line], 0))
     with calls.as_("audit_stream"):
         stream.drain()
     with calls.as_("dispatcher"):

@@ -7,7 +7,16 @@ from typing import Any
 
 from tools.infra import package
 
-APPENDERS = {"APIHandler", "InboundSms", "SesFeedback", "DispatchWorker", "BatchWorker", "AuditStream", "AuditDaily"}
+APPENDERS = {
+    "APIHandler",
+    "InboundSms",
+    "SesFeedback",
+    "SmsStatus",
+    "DispatchWorker",
+    "BatchWorker",
+    "AuditStream",
+    "AuditDaily",
+}
 
 
 def _statements(template: dict[str, Any], function: dict[str, Any]) -> list[dict[str, Any]]:

@@ -269,8 +269,12 @@ def test_only_the_service_may_publish_to_the_inbound_and_feedback_topics(templat
 
 
 def _async_functions(template: dict[str, Any]) -> set[str]:
-    """Functions some event invokes asynchronously: an SNS topic or the schedule."""
-    return {
+    """Functions some event invokes asynchronously: an SNS topic, the schedule or a log subscription filter."""
+    subscribed = {
+        f["Properties"]["DestinationArn"]["Fn::GetAtt"][0]
+        for f in _of_type(template, "AWS::Logs::SubscriptionFilter").values()
+    }
+    return subscribed | {
         logical
         for logical, function in _of_type(template, "AWS::Serverless::Function").items()
         if any(e["Type"] in ("SNS", "Schedule") for e in function["Properties"].get("Events", {}).values())
@@ -370,6 +374,7 @@ def test_every_scanner_skip_is_argued_in_the_decision_record(template) -> None:
         findings.API_ACCESS_LOG: {"RestAPI"},
         findings.API_CACHE: {"RestAPI"},
         findings.BUCKET_ACCESS_LOG: {"ExportBucket", "AnchorBucket"},
+        **{check: set(findings.SMS_DELIVERY_LOGS) for check in findings.SMS_LOG_CHECKS},
     }
 
 

@@ -137,28 +137,74 @@ def cmd_sms_inbound(args: argparse.Namespace) -> int:
     return 0
 
 
+# ``--type``, in any case (the old lowercase ones too): SES's name of each
+SES_TYPES = {n.lower(): n for n in ("Bounce", "Complaint", "Delivery", "DeliveryDelay", "Reject")}
+
+
+def ses_event(kind: str, email: str, message_id: str, soft: bool, at: datetime) -> dict[str, object]:
+    """An SES event of ``kind`` (any case) as the configuration set publishes it; bounces and complaints as the
+    feedback notifications did (``notificationType``), the others as events (``eventType``)."""
+    name, stamp = SES_TYPES[kind.lower()], at.isoformat().replace("+00:00", "Z")
+    mail = {"messageId": message_id, "timestamp": stamp, "destination": [email]}
+    details: dict[str, object] = {
+        "Bounce": {
+            "bounceType": "Transient" if soft else "Permanent",
+            "bounceSubType": "General",
+            "bouncedRecipients": [{"emailAddress": email}],
+            "timestamp": stamp,
+        },
+        "Complaint": {"complainedRecipients": [{"emailAddress": email}], "timestamp": stamp},
+        "Delivery": {"recipients": [email], "timestamp": stamp},
+        "DeliveryDelay": {
+            "delayType": "MailboxFull",
+            "delayedRecipients": [{"emailAddress": email}],
+            "timestamp": stamp,
+        },
+        "Reject": {"reason": "Bad content"},
+    }
+    key = "notificationType" if name in ("Bounce", "Complaint") else "eventType"
+    return {key: name, "mail": mail, name[0].lower() + name[1:]: details[name]}
+
+
 def cmd_ses_feedback(args: argparse.Namespace) -> int:
-    """Publish an SES bounce or complaint notification to the local feedback topic, as SES would."""
+    """Publish an SES event to the local feedback topic, as SES would."""
     from chalicelib import resources
 
-    mail = {"messageId": str(uuid.uuid4()), "destination": [args.email]}
-    if args.type == "bounce":
-        message = {
-            "notificationType": "Bounce",
-            "mail": mail,
-            "bounce": {
-                "bounceType": "Transient" if args.soft else "Permanent",
-                "bouncedRecipients": [{"emailAddress": args.email}],
-            },
-        }
-    else:
-        message = {
-            "notificationType": "Complaint",
-            "mail": mail,
-            "complaint": {"complainedRecipients": [{"emailAddress": args.email}]},
-        }
-    print(json.dumps({"published": _publish(resources.SES_FEEDBACK_TOPIC, message)}))
+    message_id = args.message_id or str(uuid.uuid4())
+    message = ses_event(args.type, args.email, message_id, args.soft, datetime.now(UTC))
+    print(json.dumps({"published": _publish(resources.SES_FEEDBACK_TOPIC, message), "messageId": message_id}))
     return 0
+
+
+def cmd_sms_status(args: argparse.Namespace) -> int:
+    """Write one SNS delivery-status line to the local log group, as SNS would; the local stack hands it to
+    the same handler the subscription filter invokes in AWS."""
+    from chalicelib.domain.model import DeliveryStatus
+    from chalicelib.services.receipt_sources import SNS_TEMPORARY, sns_line
+    from tools.local.provision import put_sms_status
+
+    status = DeliveryStatus(args.status)
+    if status is DeliveryStatus.TEMPORARY_FAILURE and args.code and args.code not in SNS_TEMPORARY:
+        # SNS's response is its only code: any other failure response is read as permanent.
+        print(f"error: a temporary failure's --code is one of {sorted(SNS_TEMPORARY)}", file=sys.stderr)
+        return 2
+    line = sns_line(args.provider_message_id, status, datetime.now(UTC), args.code)
+    group = put_sms_status(_local_client("logs"), line, failed=status is not DeliveryStatus.DELIVERED)
+    print(json.dumps({"log_group": group, "providerMessageId": args.provider_message_id, "status": status.value}))
+    return 0
+
+
+def _local_client(service: str) -> object:
+    import boto3
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '5000')}"
+    return boto3.client(
+        service,
+        region_name="us-east-1",
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def _publish(topic_name: str, message: Mapping[str, object]) -> str:
@@ -208,11 +254,23 @@ def parser() -> argparse.ArgumentParser:
     inbound.add_argument("--to", dest="to_number", required=True, help="our sending number")
     inbound.add_argument("--body", required=True)
     inbound.set_defaults(func=cmd_sms_inbound)
-    ses = sub.add_parser("ses-feedback", help="publish an SES bounce or complaint to the local stack's topic")
-    ses.add_argument("--type", choices=["bounce", "complaint"], required=True)
+    ses = sub.add_parser("ses-feedback", help="publish an SES event (bounce, complaint, receipt) to the local topic")
+    ses.add_argument(
+        "--type",
+        type=str.lower,
+        choices=sorted(SES_TYPES),
+        required=True,
+        help="Bounce, Complaint, Delivery, DeliveryDelay or Reject (any case)",
+    )
     ses.add_argument("--email", required=True)
+    ses.add_argument("--message-id", help="the SES message id (the send's provider_message_id); default: a new one")
     ses.add_argument("--soft", action="store_true", help="a transient (soft) bounce")
     ses.set_defaults(func=cmd_ses_feedback)
+    status = sub.add_parser("sms-status", help="write an SNS SMS delivery status to the local stack's log group")
+    status.add_argument("provider_message_id", metavar="PROVIDER_MESSAGE_ID", help="the send's provider_message_id")
+    status.add_argument("status", metavar="STATUS", choices=["delivered", "temporary_failure", "permanent_failure"])
+    status.add_argument("--code", help="the provider's response (default: one SNS gives for STATUS)")
+    status.set_defaults(func=cmd_sms_status)
     sub.add_parser("dispatch", help="run the dispatcher once against the configured AWS endpoint").set_defaults(
         func=cmd_dispatch
     )

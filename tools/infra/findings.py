@@ -48,6 +48,7 @@ NO_RESERVED_CONCURRENCY = {
     "Dispatcher": "one run a minute from the schedule, seconds long; a reserve would idle concurrency (0023)",
     "AuditDaily": "one run a day from the schedule; a reserve would idle concurrency all day (decision 0023)",
     "WebhookSender": "SQS event source capped by its MaximumConcurrency (50), which reserves nothing while idle (0023)",
+    "SmsStatus": "receipts only add to the trail and can wait; a reserve would idle concurrency (0023, 0030)",
 }
 API = {
     API_ACCESS_LOG: (
@@ -65,6 +66,20 @@ NO_BUCKET_ACCESS_LOG = (
 )
 
 
+# SNS's SMS delivery-status log groups (decision 0030): what each lacks, and why.
+SMS_DELIVERY_LOGS = ("SmsDeliveryLog", "SmsDeliveryFailureLog")
+SMS_LOG_CHECKS = {
+    "CKV_AWS_158": (
+        "SNS names and writes these groups; its lines go to the sms_status function at once and their receipts "
+        "are audit events under the data key; a key here would need the logs service in the key policy (0023, 0030)"
+    ),
+    "CKV_AWS_338": (
+        "the lines carry phone numbers and are read once by the subscription: 30 days, not a year; the "
+        "receipts they become are kept with the audit trail (decisions 0023, 0030)"
+    ),
+}
+
+
 def _skips(logical: str, resource: dict[str, Any]) -> list[dict[str, str]]:
     kind, properties = resource["Type"], resource.get("Properties", {})
     reasons: dict[str, str] = {}
@@ -76,6 +91,8 @@ def _skips(logical: str, resource: dict[str, Any]) -> list[dict[str, str]]:
             reasons[RESERVED_CONCURRENCY] = NO_RESERVED_CONCURRENCY[logical]
     elif kind == "AWS::Serverless::Api" and logical == "RestAPI":
         reasons.update(API)
+    elif kind == "AWS::Logs::LogGroup" and logical in SMS_DELIVERY_LOGS:
+        reasons.update(SMS_LOG_CHECKS)
     elif kind == "AWS::S3::Bucket" and logical in ("ExportBucket", "AnchorBucket"):
         reasons[BUCKET_ACCESS_LOG] = NO_BUCKET_ACCESS_LOG
     return [{"id": check, "comment": comment} for check, comment in reasons.items()]

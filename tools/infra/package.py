@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib import http
+from chalicelib.resources import SMS_DELIVERY_LOG
 from chalicelib.settings import Settings
 from tools import ROOT
 from tools.infra import findings
@@ -48,8 +49,10 @@ FUNCTIONS = {
     "audit_stream": "AuditStream",
     "audit_daily": "AuditDaily",
     "webhook_sender": "WebhookSender",
+    "sms_status": "SmsStatus",
 }
-ASYNC_FUNCTIONS = ("inbound_sms", "ses_feedback", "dispatcher", "audit_daily")  # invoked by SNS / the schedule
+# invoked by SNS / the schedule / CloudWatch Logs' subscription filters
+ASYNC_FUNCTIONS = ("inbound_sms", "ses_feedback", "dispatcher", "audit_daily", "sms_status")
 # Concurrency reserved for the handlers of STOPs, bounces and complaints: a dispatch herd may hold the rest of
 # the Region's, and a STOP recorded late lets texts go out after it (docs/decisions/0023).
 RESERVED = ("inbound_sms", "ses_feedback")
@@ -64,9 +67,11 @@ TABLES = {
     "templates_table": "TemplatesTable",
     "idempotency_table": "IdempotencyTable",
     "webhook_table": "WebhookTable",
+    "sent_messages_table": "SentMessagesTable",
 }
 TTL = {"AuditTable": "expires_at", "IdempotencyTable": "expiration", "BatchTable": "expires_at"}
 TTL["WebhookTable"] = "expires_at"  # delivery attempts are shown for a week
+TTL["SentMessagesTable"] = "expires_at"
 
 READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem")  # the ledger is read by key; its indexes by Query
 WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem")
@@ -126,6 +131,14 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "sms": SMS,
     },
     "ses_feedback": {"LedgerTable": (*READ, *WRITE), "AuditTable": AUDIT_WRITE},
+    # Receipts: the sent message by its provider id, then the contact's events (a receipt recorded already
+    # records nothing) and the person's ledger; a permanent failure counts on the address's ledger.
+    "sms_status": {
+        "LedgerTable": (*READ, *WRITE),
+        "AuditTable": (*AUDIT_READ, *AUDIT_WRITE),
+        "AuditTable/index/by_contact": ("dynamodb:Query",),
+        "SentMessagesTable": ("dynamodb:GetItem",),
+    },
     "dispatcher": {"DispatchQueue": QUEUE_SEND},  # the schedule only enqueues the shards
     "dispatch_worker": {
         "LedgerTable": (*READ, *WRITE),
@@ -198,6 +211,11 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "AnchorBucket/*": ("s3:PutObject", "s3:PutObjectRetention", "s3:GetObject", "s3:GetObjectVersion"),
     },
 }
+# Every sending function keeps each sent message for its receipts; SES's events come with its feedback.
+for _sender in ("api_handler", "dispatch_worker", "batch_worker"):
+    ACCESS[_sender]["SentMessagesTable"] = ("dynamodb:PutItem",)
+ACCESS["ses_feedback"].update({key: ACCESS["sms_status"][key] for key in ("AuditTable", "AuditTable/index/by_contact")})
+ACCESS["ses_feedback"]["SentMessagesTable"] = ("dynamodb:GetItem",)
 for _signer in UNSUBSCRIBE_SIGNERS:  # the secret is under the data key: these hold kms:Decrypt on it already
     ACCESS[_signer]["UnsubscribeSecret"] = SECRET_READ
 # Every function that appends audit events indexes the addresses they name, and the API searches them: these
@@ -786,6 +804,84 @@ PARAMETERS = {
 }
 
 
+SMS_DELIVERY_LOGS = {"SmsDeliveryLog": "", "SmsDeliveryFailureLog": "/Failure"}  # logical id -> name suffix
+SMS_DELIVERY_LOG_DAYS = 30  # receipts are on the chains; the lines (with phone numbers) are not kept longer
+
+
+def sms_delivery_status() -> dict[str, Any]:
+    """SNS's SMS delivery-status logging, to the sms_status function (docs/decisions/0030): the role SNS
+    writes the logs with (the account's ``DeliveryStatusIAMRole``, set once per account: docs/deploy.md),
+    SNS's two log groups, made here so they exist and expire, and a subscription filter on each."""
+    logs_arn = "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:"
+    base = "sns/${AWS::Region}/${AWS::AccountId}/" + SMS_DELIVERY_LOG
+    found: dict[str, Any] = {
+        "SmsDeliveryStatusRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        # AWS's own trust policy for SMS delivery-status logging, which names no condition
+                        {"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                    ],
+                },
+                "Policies": [
+                    {
+                        "PolicyName": "sms-delivery-status-logs",
+                        "PolicyDocument": {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {  # what SNS asks for its delivery-status logs, on its two groups only
+                                    "Effect": "Allow",
+                                    "Action": [
+                                        "logs:CreateLogGroup",
+                                        "logs:CreateLogStream",
+                                        "logs:PutLogEvents",
+                                        "logs:PutMetricFilter",
+                                        "logs:PutRetentionPolicy",
+                                    ],
+                                    "Resource": [
+                                        _sub(f"{logs_arn}{base}{s}{tail}")
+                                        for s in SMS_DELIVERY_LOGS.values()
+                                        for tail in ("", ":*")
+                                    ],
+                                }
+                            ],
+                        },
+                    }
+                ],
+            },
+        },
+        "SmsStatusLogsPermission": {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": {"Ref": "SmsStatus"},
+                "Principal": "logs.amazonaws.com",
+                "SourceAccount": {"Ref": "AWS::AccountId"},
+                "SourceArn": _sub(f"{logs_arn}sns/${{AWS::Region}}/${{AWS::AccountId}}/*"),
+            },
+        },
+    }
+    for logical, suffix in SMS_DELIVERY_LOGS.items():
+        found[logical] = {
+            "Type": "AWS::Logs::LogGroup",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {"LogGroupName": _sub(base + suffix), "RetentionInDays": SMS_DELIVERY_LOG_DAYS},
+        }
+        found[logical + "Subscription"] = {
+            "Type": "AWS::Logs::SubscriptionFilter",
+            "DependsOn": ["SmsStatusLogsPermission"],
+            "Properties": {
+                "LogGroupName": {"Ref": logical},
+                "FilterPattern": "",
+                "DestinationArn": {"Fn::GetAtt": ["SmsStatus", "Arn"]},
+            },
+        }
+    return found
+
+
 def resources_template() -> dict[str, Any]:
     """The template ``chalice package --merge-template`` merges into its own."""
     resources: dict[str, Any] = {
@@ -938,6 +1034,7 @@ def resources_template() -> dict[str, Any]:
         **_functions(),
         "RestAPI": {"Properties": {"TracingEnabled": True}},  # X-Ray from the stage on, as every function
     }
+    resources.update(sms_delivery_status())
     for name, publisher in (("inbound-sms", "sms-voice.amazonaws.com"), ("ses-feedback", "ses.amazonaws.com")):
         topic, topic_policy = _topic(name, publisher)
         logical = "".join(p.title() for p in name.split("-")) + "Topic"
@@ -950,6 +1047,10 @@ def resources_template() -> dict[str, Any]:
             "InboundSmsTopicArn": {
                 "Description": "set as the two-way SMS destination of the gateway's phone numbers",
                 "Value": {"Ref": "InboundSmsTopic"},
+            },
+            "SmsDeliveryStatusRoleArn": {
+                "Description": "set as the account's SMS DeliveryStatusIAMRole (docs/deploy.md): SNS logs receipts",
+                "Value": {"Fn::GetAtt": ["SmsDeliveryStatusRole", "Arn"]},
             },
             "SigningKeyArn": {"Value": {"Fn::GetAtt": ["SigningKey", "Arn"]}},
             "AlarmTopicArn": {"Value": {"Ref": "AlarmTopic"}},

@@ -7,6 +7,7 @@ of their keys and indexes.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -100,6 +101,11 @@ def table_specs(settings: Settings) -> list[dict[str, Any]]:
             "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
             "AttributeDefinitions": attrs(id="S"),
         },
+        {  # each sent message by its provider id, for its receipts (docs/decisions/0030)
+            "TableName": settings.sent_messages_table,
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "AttributeDefinitions": attrs(pk="S"),
+        },
         {
             # hook#<tenant> x webhook id: registrations; log#<tenant>#<webhook id> x <at>#...: recent attempts
             "TableName": settings.webhook_table,
@@ -115,7 +121,12 @@ def ensure_tables(dynamodb: Any, settings: Settings) -> None:
         if spec["TableName"] not in existing:
             dynamodb.create_table(BillingMode="PAY_PER_REQUEST", **spec)
     ttl = ((settings.idempotency_table, "expiration"), (settings.audit_table, "expires_at"))
-    for table, attribute in (*ttl, (settings.batch_table, "expires_at"), (settings.webhook_table, "expires_at")):
+    expiring = (
+        (settings.batch_table, "expires_at"),
+        (settings.webhook_table, "expires_at"),
+        (settings.sent_messages_table, "expires_at"),
+    )
+    for table, attribute in (*ttl, *expiring):
         try:
             dynamodb.update_time_to_live(
                 TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
@@ -243,3 +254,39 @@ def ensure_all(clients: Any, settings: Settings) -> None:
     ensure_queues(clients.sqs, settings)
     ensure_webhook_key(clients.kms, settings)
     ensure_webhook_queues(clients.sqs, settings)
+
+
+LOCAL_ACCOUNT = "123456789012"  # moto's account
+SMS_STATUS_STREAM = "local"
+
+
+def sms_log_groups(region: str = "us-east-1", account: str = LOCAL_ACCOUNT) -> tuple[str, str]:
+    """The log groups SNS writes texts' delivery statuses to: successes, then failures."""
+    base = f"sns/{region}/{account}/{resources.SMS_DELIVERY_LOG}"
+    return base, base + "/Failure"
+
+
+def ensure_sms_log_groups(logs: Any) -> tuple[str, str]:
+    groups = sms_log_groups()
+    for group in groups:
+        _created(logs.create_log_group, logGroupName=group)
+        _created(logs.create_log_stream, logGroupName=group, logStreamName=SMS_STATUS_STREAM)
+    return groups
+
+
+def _created(create: Any, **names: str) -> None:
+    try:
+        create(**names)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+            raise
+
+
+def put_sms_status(logs: Any, line: str, failed: bool) -> str:
+    """One delivery-status line, where SNS would write it (``./gateway sms-status``)."""
+    group = ensure_sms_log_groups(logs)[1 if failed else 0]
+    at = int(time.time() * 1000)
+    logs.put_log_events(
+        logGroupName=group, logStreamName=SMS_STATUS_STREAM, logEvents=[{"timestamp": at, "message": line}]
+    )
+    return group

@@ -26,7 +26,8 @@ from chalicelib import policy_store, resources
 from chalicelib.bootstrap import Clients, Runtime, bootstrap
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.entrypoints import audit_appender, batch_worker, queues, topics, webhook_worker
-from chalicelib.services import dispatch, maintenance
+from chalicelib.entrypoints import receipts as receipts_entry
+from chalicelib.services import dispatch, maintenance, receipt_sources
 from chalicelib.settings import Settings, clock_offset
 from tools import ROOT
 from tools.local import faults, provision
@@ -263,6 +264,8 @@ class LocalStack:
         threading.Thread(target=self._stream_loop, daemon=True).start()
         # Webhook messages: the same handler the webhook sender Lambda runs.
         threading.Thread(target=self._webhook_loop, daemon=True).start()
+        # SNS's SMS delivery-status log groups: the same handler their subscription filters invoke.
+        threading.Thread(target=self._sms_status_loop, daemon=True).start()
         # Exports get their own worker, as their own Lambda: a long export holds up no reply.
         exports_url = self._sqs.get_queue_url(QueueName=self.settings().export_queue)["QueueUrl"]
         threading.Thread(target=self._topic_loop, args=({exports_url: self._export_handler()},), daemon=True).start()
@@ -349,6 +352,25 @@ class LocalStack:
                 if not self._stop.is_set():
                     print(f"audit appender: failed, will retry: {exc}", flush=True)
                 self._stop.wait(0.5)  # the failed page is asked for again: its iterator did not move
+
+    def _sms_status_loop(self) -> None:
+        """Polls the delivery-status log groups as their subscription filters would deliver them: each new line
+        to ``sms_status``, in a subscription event; a line whose handling fails is handed over again."""
+        gateway = self.gateway()
+        logs = self.clients().session_factory().client("logs", region_name="us-east-1", endpoint_url=self.endpoint)
+        groups, seen = provision.ensure_sms_log_groups(logs), set()
+        while not self._stop.is_set():
+            try:
+                for group in groups:
+                    found = logs.filter_log_events(logGroupName=group).get("events", [])
+                    for line in [e for e in found if e["eventId"] not in seen]:
+                        event = receipt_sources.subscription_event(group, [line["message"]], line["timestamp"])
+                        print(f"sms status: {receipts_entry.sms_status(event, gateway, self.now)}", flush=True)
+                        seen.add(line["eventId"])
+            except Exception as exc:  # noqa: BLE001 - as Lambda's retries: the same line comes again
+                if not self._stop.is_set():
+                    print(f"sms status: failed, will retry: {exc}", flush=True)
+            self._stop.wait(0.5)
 
     def _stream_iterators(self, gateway: Runtime, streams: Any) -> dict[str, str]:
         table = gateway.clients.dynamodb.describe_table(TableName=gateway.settings.ledger_table)["Table"]

@@ -12,13 +12,14 @@ from pydantic import Field
 from chalicelib.domain.rules.base import BaseRule, Context
 from chalicelib.domain.rules.consent import ConsentRule
 from chalicelib.domain.rules.content import ContentRule
+from chalicelib.domain.rules.delivery import DeliveryRule
 from chalicelib.domain.rules.frequency import FrequencyRule
 from chalicelib.domain.rules.lockout import LockoutRule
 from chalicelib.domain.rules.quiet_hours import QuietHoursRule
 from chalicelib.domain.rules.recipient import RecipientRule
 
 Rule = Annotated[
-    QuietHoursRule | FrequencyRule | LockoutRule | RecipientRule | ContentRule | ConsentRule,
+    QuietHoursRule | FrequencyRule | LockoutRule | RecipientRule | ContentRule | ConsentRule | DeliveryRule,
     Field(discriminator="kind"),
 ]
 
@@ -26,6 +27,7 @@ __all__ = [
     "BaseRule",
     "ConsentRule",
     "ContentRule",
+    "DeliveryRule",
     "Context",
     "FrequencyRule",
     "LockoutRule",

@@ -17,17 +17,24 @@ from chalicelib.domain.model import (
     Channel,
     ContactRecord,
     ContactRequest,
+    DeliveryStatus,
     Direction,
     Result,
+    possible_deliveries,
 )
 from chalicelib.domain.rules.base import BaseRule, Context
+
+_RESULT_VALUES = frozenset(r.value for r in Result)
+_DELIVERY_VALUES = frozenset(s.value for s in DeliveryStatus)
 
 
 class CountedRule(BaseRule):
     """Shared matching of history records: which ones a rule counts for this request."""
 
     key: Literal["person", "debt", "address"] = "debt"
-    counts: tuple[Result, ...]
+    # Results, and delivery states (``temporary_failure``, ``permanent_failure``; ``delivered`` is both): a
+    # message counts under a delivery state it has, or may still reach while its receipt is not final.
+    counts: tuple[Result | DeliveryStatus, ...]
     counted_channels: tuple[Channel, ...] | None = None  # None: the rule's own channels
     directions: tuple[Direction, ...] = (Direction.OUTBOUND,)
     # A rule of the law that binds each debt collector on its own (Reg F counts per collector): the contacts
@@ -40,16 +47,30 @@ class CountedRule(BaseRule):
     def _counted_results(self) -> dict[Channel, frozenset[Result]]:
         """Per channel, the results a record on it is counted with: a result not yet known counts when anything
         it may turn out to be counts (the worst case, ``possible_results``)."""
-        counts = frozenset(self.counts)
+        counts = frozenset(Result(c.value) for c in self.counts if c.value in _RESULT_VALUES)
         found = {}
         for channel in self.counted_channels or self.channels:
             finals = VOICE_RESULTS if channel is Channel.VOICE else MESSAGE_RESULTS
             found[channel] = counts | (UNRESOLVED if not finals.isdisjoint(counts) else frozenset())
         return found
 
+    @cached_property
+    def _counted_deliveries(self) -> frozenset[DeliveryStatus]:
+        """The delivery states ``counts`` names (``delivered`` is a result and a state)."""
+        return frozenset(DeliveryStatus(c.value) for c in self.counts if c.value in _DELIVERY_VALUES)
+
+    def _counted_state(self, record: ContactRecord) -> bool:
+        """Its result, or a delivery state it has or may still reach, is one ``counts`` names (on its channels)."""
+        accept = self._counted_results.get(record.channel)
+        if accept is None:
+            return False
+        if record.result in accept:
+            return True
+        return bool(self._counted_deliveries) and not possible_deliveries(record).isdisjoint(self._counted_deliveries)
+
     def matches(self, record: ContactRecord, request: ContactRequest) -> bool:
         return (
-            record.result in self._counted_results.get(record.channel, ())
+            self._counted_state(record)
             and record.direction in self.directions
             and (self.key != "debt" or record.account_id == request.account_id)
             and (self.key != "address" or record.to == request.to)
@@ -65,8 +86,8 @@ class CountedRule(BaseRule):
 
     def counted_records(self, ctx: Context) -> list[ContactRecord]:
         """The history records this rule counts: ``counted`` on each, in one pass over the history."""
-        accept, directions, request = self._counted_results, self.directions, ctx.request
-        found = [r for r in ctx.history if r.result in accept.get(r.channel, ()) and r.direction in directions]
+        directions, request = self.directions, ctx.request
+        found = [r for r in ctx.history if self._counted_state(r) and r.direction in directions]
         if self.key == "debt":
             found = [r for r in found if r.account_id == request.account_id]
         elif self.key == "address":

@@ -1,0 +1,38 @@
+"""Receipts on the local stack: ``./gateway sms-status`` writes a line to SNS's delivery-status log group, the
+stack hands it to the handler the subscription filter invokes in AWS, and the contact answers ``delivery``."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from tests.e2e.support import gateway_command, new_debtor, open_message_number, sms_body, utcnow
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+
+def delivery_of(api: Any, contact_id: str, timeout: float = 15) -> dict[str, Any] | None:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = api.get(f"/v1/contacts/{contact_id}").json().get("delivery")
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.3)
+
+
+def test_an_sms_status_injected_locally_becomes_the_contacts_delivery(api, stack):
+    number, location = open_message_number(utcnow())
+    debtor = new_debtor()
+    response = api.post("/v1/contacts", json=sms_body(debtor, number, **({"location": location} if location else {})))
+    sent = response.json()
+    assert sent["status"] == "sent", response.text
+    printed = gateway_command(stack, "sms-status", sent["provider_message_id"], "permanent_failure")
+    assert json.loads(printed)["log_group"].endswith("/DirectPublishToPhoneNumber/Failure")
+    delivery = delivery_of(api, sent["contact_id"])
+    assert delivery is not None and delivery["status"] == "permanent_failure", delivery
+    assert delivery["provider_code"] == "Invalid phone number"
+    found = api.get(f"/v1/audit/events?debtor_id={debtor}&delivery=permanent_failure").json()["events"]
+    assert [e["contact_id"] for e in found] == [sent["contact_id"]]
