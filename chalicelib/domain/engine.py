@@ -108,11 +108,15 @@ def evaluate(
     now: datetime,
     preferences: Preferences | None = None,
     permit_for: timedelta | None = None,
+    *,
+    candidates: zone_resolution.Candidates | None = None,
 ) -> Decision:
     """Decide ``allow``, ``defer`` (with the exact earliest instant) or ``deny``, with reasons.
 
-    ``permit_for``: an allowed call's permit lasts this long at most (``Decision.valid_until``)."""
-    candidates = zone_resolution.resolve(request)
+    ``permit_for``: an allowed call's permit lasts this long at most (``Decision.valid_until``).
+    ``candidates``: where the recipient may be, as a decision recorded them (a replay); None: resolved
+    from the request's address."""
+    candidates = candidates or zone_resolution.resolve(request)
     known = tuple(ZoneInfo(z) for z in candidates.zones if zone_resolution.is_known_zone(z))
     inputs: dict[str, object] = {**candidates.as_inputs(), "evaluated_at": now.isoformat()}
 

@@ -1,0 +1,171 @@
+"""What a decision records so it can be decided again, and reading it back: a replay case.
+
+A ``decided`` event carries, under ``replay``, the engine's inputs that its ``inputs`` do not already hold:
+the request's fields the rules read, the history and the preferences the engine saw, and which content
+patterns the message matched. Where the person may be (zones, countries, places) is in ``inputs``. Nothing
+here needs an address: every address is kept only as its masked form (``masking.mask_address``), which the
+rules compare for equality (the same address, the same masked form); a masked export shows it unchanged.
+The message text is not kept: a content rule is decided again from the recorded matches of its patterns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.masking import mask_address
+from chalicelib.domain.model import Channel, ContactRecord, ContactRequest, Location, Outcome
+from chalicelib.domain.pacing import PACED
+from chalicelib.domain.policy import PolicySet
+from chalicelib.domain.preferences import Preferences
+from chalicelib.domain.rules import ContentRule
+from chalicelib.domain.zones import Candidates
+
+FORMAT = 1  # ``replay.v``: what a reader of the block can rely on
+REQUEST_FIELDS = ("channel", "account_id", "recipient_role", "purpose", "days_past_due", "agency")
+CONTENT_KEY = "replay_content"  # where a replayed request carries its recorded pattern matches
+
+
+def address_token(address: str | None) -> str | None:
+    """The form an address is recorded in: masked, after the case-folding the rules compare with."""
+    return mask_address(address.strip().lower()) if address else address
+
+
+_PATTERNS: dict[tuple[str, Channel], tuple[str, ...]] = {}
+
+
+def content_patterns(policies: PolicySet, channel: Channel) -> tuple[str, ...]:
+    """Every pattern a content rule of ``policies`` matches on a message of this channel (once per version)."""
+    key = (policies.version, channel)
+    if key not in _PATTERNS:
+        rules = [r for p in policies.packs for r in p.rules if isinstance(r, ContentRule) and channel in r.channels]
+        _PATTERNS[key] = tuple(sorted({pattern for rule in rules for pattern in (*rule.required_any, *rule.forbidden)}))
+    return _PATTERNS[key]
+
+
+def _text(request: ContactRequest) -> str:
+    message = request.message
+    return f"{message.subject or ''}\n{message.body}" if message else ""  # as ``ContentRule`` reads it
+
+
+def _record(record: ContactRecord) -> dict[str, Any]:
+    return {**record.model_dump(mode="json", exclude_defaults=True), "to": address_token(record.to)}
+
+
+def recorded(
+    request: ContactRequest, history: Sequence[ContactRecord], preferences: Preferences, policies: PolicySet
+) -> dict[str, Any]:
+    """The ``replay`` block of a ``decided`` event: what deciding this request again needs, no address in it."""
+    text, patterns = _text(request), content_patterns(policies, request.channel)
+    prefs = preferences.model_dump(mode="json", exclude_defaults=True)
+    for opt_out in prefs.get("opt_outs", ()):
+        opt_out["address"] = address_token(opt_out.get("address"))
+    return {
+        "v": FORMAT,
+        "request": {**request.model_dump(mode="json", include=set(REQUEST_FIELDS)), "to": address_token(request.to)},
+        "history": [_record(r) for r in history],
+        "preferences": prefs,
+        "content": {p: bool(re.search(p, text, re.IGNORECASE)) for p in patterns},
+    }
+
+
+@dataclass(frozen=True)
+class Case:
+    """One recorded decision, ready to be decided again at its own instant."""
+
+    contact_id: str
+    debtor_id: str
+    at: datetime
+    request: ContactRequest
+    history: tuple[ContactRecord, ...]
+    preferences: Preferences
+    candidates: Candidates
+    content: Mapping[str, bool]
+    recorded_outcome: str | None = None
+    recorded_version: str | None = None
+
+    @property
+    def place(self) -> str:
+        """The jurisdiction the person was placed in: subdivisions and localities, else countries."""
+        return ",".join(self.candidates.subdivisions or self.candidates.countries) or "unknown"
+
+
+@dataclass(frozen=True)
+class Unreplayable:
+    contact_id: str
+    reason: str
+
+
+class _Records:
+    """Parsed history records, shared: a person's record appears in each of their later decisions."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, str, str], ContactRecord] = {}
+
+    def parse(self, raw: dict[str, Any]) -> ContactRecord:
+        key = (raw["contact_id"], raw["at"], raw["result"])
+        found = self.seen.get(key)
+        if found is None:
+            found = self.seen[key] = ContactRecord.model_validate(raw)
+        return found
+
+
+def _candidates(inputs: Mapping[str, Any]) -> Candidates:
+    sources = {zone: list(names) for zone, names in inputs.get("zone_sources", {}).items()}
+    return Candidates(
+        zones=tuple(inputs.get("zones", ())),
+        sources=sources,
+        countries=tuple(inputs.get("countries", ())),
+        subdivisions=tuple(inputs.get("subdivisions", ())),
+    )
+
+
+def cases(events: Iterable[Mapping[str, Any]], tenant: str) -> Iterable[Case | Unreplayable]:
+    """The ``decided`` events among ``events`` as cases; those that cannot be decided again, with why."""
+    records = _Records()
+    for event in events:
+        if event.get("type") == "decided":
+            yield case(event, tenant, records)
+
+
+def case(event: Mapping[str, Any], tenant: str, records: _Records | None = None) -> Case | Unreplayable:
+    data, contact_id = event["data"], event["contact_id"]
+    block = data.get("replay")
+    if not isinstance(block, dict):
+        return Unreplayable(contact_id, "recorded before decisions kept their replay inputs")
+    if block.get("v") != FORMAT:
+        return Unreplayable(contact_id, f"replay inputs of an unknown format {block.get('v')!r}")
+    records = records or _Records()
+    fields = block["request"]
+    content = dict(block.get("content", {}))
+    request = ContactRequest.model_validate(
+        {
+            **fields,
+            "tenant": tenant,
+            "debtor_id": event["debtor_id"],
+            "to": fields.get("to") or "",
+            "location": Location(),
+            "metadata": {CONTENT_KEY: content},
+        }
+    )
+    return Case(
+        contact_id=contact_id,
+        debtor_id=event["debtor_id"],
+        at=datetime.fromisoformat(data.get("inputs", {}).get("evaluated_at") or event["at"]),
+        request=request,
+        history=tuple(records.parse(r) for r in block.get("history", ())),
+        preferences=Preferences.model_validate(block.get("preferences", {})),
+        candidates=_candidates(data.get("inputs", {})),
+        content=content,
+        recorded_outcome=_engine_outcome(data),
+        recorded_version=data.get("policy_version"),
+    )
+
+
+def _engine_outcome(data: Mapping[str, Any]) -> str | None:
+    """The engine's own outcome: a message rescheduled to a provider slot was allowed by the rules."""
+    paced = any(r.get("rule") == PACED.rule for r in data.get("reasons", ()))
+    return Outcome.ALLOW.value if paced else data.get("outcome")
