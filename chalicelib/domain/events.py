@@ -56,6 +56,7 @@ class EventType(StrEnum):
     EXPORT_GRANTED = "export_granted"
     EXPORT_GRANT_WITHDRAWN = "export_grant_withdrawn"
     SETTINGS_CHANGED = "settings_changed"
+    POLICY_IMPACT_REQUESTED = "policy_impact_requested"  # who asked to replay a range under which proposed packs
 
 
 # Raises at load if a status has no event type of its own.

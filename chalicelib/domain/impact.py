@@ -21,7 +21,7 @@ from chalicelib.domain.rules import ContentRule, Context
 from chalicelib.domain.rules.base import BaseRule
 
 MODE = "as-happened"
-MAX_LISTED = 200  # contact ids listed per group in a report; every count stays whole
+MAX_LISTED = 100  # contacts listed per group in a report (every count stays whole): a job holds it
 
 
 class RecordedContentRule(ContentRule):

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import observability
-from chalicelib.services import dispatch, exports
+from chalicelib.services import dispatch, exports, policy_impact
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Runtime
@@ -34,9 +34,13 @@ def dispatch_worker(bodies: Iterable[str], g: Runtime, now: Callable[[], datetim
 
 
 def export_worker(bodies: Iterable[str], g: Runtime, now: Callable[[], datetime]) -> list[dict[str, Any]]:
-    """Builds each export bundle; a redelivered message finds the job finished and does nothing."""
+    """Builds each export bundle, or runs each policy impact replay; a redelivered message finds the job
+    finished and does nothing."""
     done = []
     for body in bodies:
         job = json.loads(body)
+        if job.get("kind") == policy_impact.JOB_KIND:
+            done.append(policy_impact.run_impact(job["tenant"], job["impact_id"], g.deps, now))
+            continue
         done.append(exports.run_export(job["tenant"], job["export_id"], g.deps, now))
     return done

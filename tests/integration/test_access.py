@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
+from chalicelib import policy_store
 from chalicelib.domain import access
 from chalicelib.domain.access import SHARED_SCOPE, Role
 from chalicelib.domain.errors import GoneError
@@ -37,6 +38,11 @@ SMS = {
     "message": {"body": "Your payment is overdue. Reply STOP to opt out."},
 }
 VOICE = {**SMS, "channel": "voice", "message": None, "debtor_id": "d-voice", "account_id": "a-voice"}
+IMPACT = {
+    "from": "2026-03-01",
+    "to": "2026-03-31",
+    "packs": {"us-ma": (policy_store.SOURCE_DIR / "us-ma.yaml").read_text()},
+}
 
 
 @dataclass
@@ -80,6 +86,7 @@ def world(policies: Any) -> Iterator[World]:
                 call(world, "POST", "/v1/exports", {"debtor_id": "d-acc", "formats": ["jsonl"]}, compliance)
             )
             exports.run_export(TENANT, export["export_id"], gateway.deps, lambda: NOON_ATLANTA)
+            impact = answer(call(world, "POST", "/v1/policy-impact", IMPACT, compliance))
             own.key(Role.REGULATOR)
             reply = {"originationNumber": SMS["to"], "destinationNumber": "+1800", "messageBody": "not my debt",
                      "inboundMessageId": "m-matrix"}  # fmt: skip
@@ -92,6 +99,7 @@ def world(policies: Any) -> Iterator[World]:
                 "voice": voice["contact_id"],
                 "agency_contact": agency_sms["contact_id"],
                 "export": export["export_id"],
+                "impact": impact["impact_id"],
                 "regulator": key_id_of(own, Role.REGULATOR),
                 "dispute": disputes.dispute_id("m-matrix", NOON_ATLANTA),
             }
@@ -154,6 +162,8 @@ def cases(world: World) -> dict[tuple[str, str], Case]:
         ("/v1/keys/{key_id}", "DELETE"): Case(f"/v1/keys/{spare}", ok=404),  # an unknown key: never revokes one
         ("/v1/settings", "GET"): Case("/v1/settings", other_tenant=200),  # its own tenant's settings
         ("/v1/settings", "PATCH"): Case("/v1/settings", {"email_rate_per_second": 5}, other_tenant=200),
+        ("/v1/policy-impact", "POST"): Case("/v1/policy-impact", IMPACT, 202, other_tenant=202),
+        ("/v1/policy-impact/{impact_id}", "GET"): Case(f"/v1/policy-impact/{ids['impact']}"),
     }
 
 
