@@ -195,13 +195,25 @@ def _packs(case: Case, policies: PolicySet) -> tuple[Pack, ...]:
     return policies.applicable(case.candidates.countries, case.candidates.subdivisions, case.request.tenant)
 
 
+def _applying(pack: Pack, case: Case) -> tuple[Pack, list[BaseRule]]:
+    return pack.model_copy(update={"rules": ()}), [r for r in pack.active_rules() if r.applies(case.request)]
+
+
+def _same_rules(case: Case, now: tuple[Pack, ...], new: tuple[Pack, ...], changed: frozenset[str]) -> bool:
+    """Whether both sets give this decision the same packs, and each changed pack the same rules that
+    apply to its request (a changed voice cap does not change a text's decision) and the same calendar."""
+    if [p.id for p in now] != [p.id for p in new]:
+        return False
+    return all(_applying(a, case) == _applying(b, case) for a, b in zip(now, new, strict=True) if a.id in changed)
+
+
 def replay(
     items: Iterable[Case | Unreplayable], current: PolicySet, proposed: PolicySet, proposed_ids: Iterable[str]
 ) -> Report:
     """Decide every case again under both sets and tally what would change (``Report.to_json``).
 
-    A decision whose packs are the same under both sets, none of them changed, is decided once: the
-    engine is a pure function of the packs that apply, so its second answer would be the same."""
+    A decision that both sets give the same rules (``_same_rules``) is decided once: the engine is a
+    pure function of the rules that apply, so its second answer would be the same."""
     ids = tuple(proposed_ids)
     report = Report(proposed_ids=ids)
     now_set, new_set = for_replay(current), for_replay(proposed)
@@ -215,9 +227,7 @@ def replay(
         if why is not None:
             report.skip(item.contact_id, why)
             continue
-        same = [p.id for p in now_packs] == [p.id for p in new_packs] and not changed.intersection(
-            p.id for p in now_packs
-        )
+        same = _same_rules(item, now_packs, new_packs, changed)
         before = _decide(item, now_set)
         after = before if same else _decide(item, new_set)
         report.add(item, before, after)

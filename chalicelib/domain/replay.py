@@ -99,17 +99,46 @@ class Unreplayable:
     reason: str
 
 
-class _Records:
-    """Parsed history records, shared: a person's record appears in each of their later decisions."""
+class _Parsed:
+    """What cases share, parsed once: a person's record appears in each of their later decisions, and
+    their requests, places and preferences repeat."""
 
     def __init__(self) -> None:
-        self.seen: dict[tuple[str, str, str], ContactRecord] = {}
+        self.records: dict[tuple[str, str, str], ContactRecord] = {}
+        self.requests: dict[str, ContactRequest] = {}
+        self.places: dict[str, Candidates] = {}
+        self.preferences: dict[str, Preferences] = {"{}": Preferences()}
 
-    def parse(self, raw: dict[str, Any]) -> ContactRecord:
+    def record(self, raw: dict[str, Any]) -> ContactRecord:
         key = (raw["contact_id"], raw["at"], raw["result"])
-        found = self.seen.get(key)
+        found = self.records.get(key)
         if found is None:
-            found = self.seen[key] = ContactRecord.model_validate(raw)
+            found = self.records[key] = ContactRecord.model_validate(raw)
+        return found
+
+    def request(self, tenant: str, debtor_id: str, block: Mapping[str, Any]) -> ContactRequest:
+        fields, content = block["request"], block.get("content", {})
+        key = repr((tenant, debtor_id, sorted(fields.items()), sorted(content.items())))
+        found = self.requests.get(key)
+        if found is None:
+            extra = {"tenant": tenant, "debtor_id": debtor_id, "to": fields.get("to") or "", "location": Location()}
+            raw = {**fields, **extra, "metadata": {CONTENT_KEY: dict(content)}}
+            found = self.requests[key] = ContactRequest.model_validate(raw)
+        return found
+
+    def place(self, inputs: Mapping[str, Any]) -> Candidates:
+        keys = ("zones", "zone_sources", "countries", "subdivisions")
+        key = repr([inputs.get(k) for k in keys])
+        found = self.places.get(key)
+        if found is None:
+            found = self.places[key] = _candidates(inputs)
+        return found
+
+    def prefs(self, raw: Mapping[str, Any]) -> Preferences:
+        key = repr(raw) if raw else "{}"
+        found = self.preferences.get(key)
+        if found is None:
+            found = self.preferences[key] = Preferences.model_validate(raw)
         return found
 
 
@@ -125,41 +154,31 @@ def _candidates(inputs: Mapping[str, Any]) -> Candidates:
 
 def cases(events: Iterable[Mapping[str, Any]], tenant: str) -> Iterable[Case | Unreplayable]:
     """The ``decided`` events among ``events`` as cases; those that cannot be decided again, with why."""
-    records = _Records()
+    parsed = _Parsed()
     for event in events:
         if event.get("type") == "decided":
-            yield case(event, tenant, records)
+            yield case(event, tenant, parsed)
 
 
-def case(event: Mapping[str, Any], tenant: str, records: _Records | None = None) -> Case | Unreplayable:
+def case(event: Mapping[str, Any], tenant: str, parsed: _Parsed | None = None) -> Case | Unreplayable:
     data, contact_id = event["data"], event["contact_id"]
     block = data.get("replay")
     if not isinstance(block, dict):
         return Unreplayable(contact_id, "recorded before decisions kept their replay inputs")
     if block.get("v") != FORMAT:
         return Unreplayable(contact_id, f"replay inputs of an unknown format {block.get('v')!r}")
-    records = records or _Records()
-    fields = block["request"]
-    content = dict(block.get("content", {}))
-    request = ContactRequest.model_validate(
-        {
-            **fields,
-            "tenant": tenant,
-            "debtor_id": event["debtor_id"],
-            "to": fields.get("to") or "",
-            "location": Location(),
-            "metadata": {CONTENT_KEY: content},
-        }
-    )
+    parsed = parsed or _Parsed()
+    inputs = data.get("inputs", {})
+    request = parsed.request(tenant, event["debtor_id"], block)
     return Case(
         contact_id=contact_id,
         debtor_id=event["debtor_id"],
-        at=datetime.fromisoformat(data.get("inputs", {}).get("evaluated_at") or event["at"]),
+        at=datetime.fromisoformat(inputs.get("evaluated_at") or event["at"]),
         request=request,
-        history=tuple(records.parse(r) for r in block.get("history", ())),
-        preferences=Preferences.model_validate(block.get("preferences", {})),
-        candidates=_candidates(data.get("inputs", {})),
-        content=content,
+        history=tuple(parsed.record(r) for r in block.get("history", ())),
+        preferences=parsed.prefs(block.get("preferences", {})),
+        candidates=parsed.place(inputs),
+        content=request.metadata[CONTENT_KEY],
         recorded_outcome=_engine_outcome(data),
         recorded_version=data.get("policy_version"),
     )
