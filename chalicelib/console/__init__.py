@@ -16,6 +16,7 @@ PAGE = ("index.html", "text/html; charset=utf-8")
 # The files, by the name the page asks for: nothing else under /console is served.
 ASSETS = {
     "console.js": ("console.js", "text/javascript; charset=utf-8"),
+    "impact.js": ("impact.js", "text/javascript; charset=utf-8"),
     "console.css": ("console.css", "text/css; charset=utf-8"),
     "en.json": ("i18n/en.json", "application/json; charset=utf-8"),
     "zh.json": ("i18n/zh.json", "application/json; charset=utf-8"),

@@ -106,3 +106,14 @@ def test_an_unknown_id_and_an_exports_id_are_not_found(client, gateway, month):
     export = client.http.post("/v1/exports", headers=JSON, body=json.dumps({"debtor_id": "d-1", "formats": ["jsonl"]}))
     export_id = json.loads(export.body)["export_id"]
     assert client.http.get(f"/v1/policy-impact/{export_id}").status_code == 404
+
+
+def test_the_console_loads_the_policy_impact_page_and_has_its_strings_in_both_languages(client):
+    public = {"Authorization": "none"}  # the console's files need no key
+    page = client.http.get("/console", headers=public).body.decode()
+    assert '<script src="console/impact.js" defer></script>' in page and 'id="impact-form"' in page
+    script = client.http.get("/console/impact.js", headers=public)
+    assert script.status_code == 200 and b'"v1/policy-impact"' in script.body
+    english, chinese = (json.loads(client.http.get(f"/console/{n}.json", headers=public).body) for n in ("en", "zh"))
+    used = {key for key in english if key.startswith("impact.")}
+    assert len(used) >= 10 and used <= set(chinese)
