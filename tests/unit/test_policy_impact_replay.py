@@ -22,6 +22,7 @@ from bench.support import make_request
 from chalicelib import policy_store
 from chalicelib.domain import impact, replay
 from chalicelib.domain.policy import Pack, PolicySet
+from chalicelib.services import consent
 from chalicelib.services.contacts import submit_contact
 from tests.fakes import unit_of_work
 from tests.support import utc
@@ -129,3 +130,21 @@ def test_a_content_rule_is_decided_again_from_the_recorded_matches_of_its_patter
     assert report["totals"]["proposed"] == {"allow": 0, "defer": 0, "deny": 6}
     assert list(report["by_rule"]) == ["us-federal/opt-out-notice"]  # the deferred one: denied for it too
     assert report["changed"]["count"] == report["by_rule"]["us-federal/opt-out-notice"]["count"] == 6
+
+
+def test_an_opt_out_is_replayed_from_its_masked_address_and_lifting_it_changes_the_decision(policies):
+    deps = unit_of_work(policies)
+    opt_out = {"opt_outs": [{"channel": "sms", "address": "+16175550100"}]}
+    consent.change_preferences("local", "d-1", deps, MONDAY_NOON_BOSTON, opt_out)
+    submit_contact(make_request(**BOSTON, on_blocked="reject"), deps, MONDAY_NOON_BOSTON + timedelta(hours=1))
+    events: list[dict[str, Any]] = [dict(e) for e in deps.audit.for_person("local", "d-1")]
+    [decided] = [e for e in events if e["type"] == "decided"]
+    assert decided["data"]["outcome"] == "deny"
+    assert decided["data"]["replay"]["preferences"] == {"opt_outs": [{"channel": "sms", "address": "+1617•••0100"}]}
+    federal = yaml.safe_load(Path(policy_store.SOURCE_DIR, "us-federal.yaml").read_text("utf-8"))
+    federal["rules"] = [r for r in federal["rules"] if r["id"] != "us-federal/opt-out-and-prohibited-media"]
+    report = run(events, policies, federal)
+    assert report["recorded"]["agree"] == 1
+    [change] = report["changed"]["contacts"]
+    assert (change["current"]["outcome"], change["proposed"]["outcome"]) == ("deny", "allow")
+    assert change["rules"] == ["us-federal/opt-out-and-prohibited-media"]
