@@ -117,3 +117,15 @@ def test_the_console_loads_the_policy_impact_page_and_has_its_strings_in_both_la
     english, chinese = (json.loads(client.http.get(f"/console/{n}.json", headers=public).body) for n in ("en", "zh"))
     used = {key for key in english if key.startswith("impact.")}
     assert len(used) >= 10 and used <= set(chinese)
+
+
+def test_an_agency_is_not_told_the_replay_inputs_a_compliance_officer_reads(client, ring):
+    agency = ring.bearer(Role.SUBMITTER, "agency-a")
+    text = {"body": "Your payment is overdue. Reply STOP to opt out."}
+    request = {**BOSTON, "account_id": "a-1", "channel": "sms", "message": text}
+    submitted = json.loads(client.http.post("/v1/contacts", headers={**JSON, **agency}, body=json.dumps(request)).body)
+    path = f"/v1/contacts/{submitted['contact_id']}"
+    for key, shown in ((agency, False), (ring.bearer(Role.COMPLIANCE), True)):
+        events = json.loads(client.http.get(path, headers=key).body)["events"]
+        [decided] = [e["data"] for e in events if e["type"] == "decided"]
+        assert ("replay" in decided) is shown
