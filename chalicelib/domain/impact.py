@@ -191,10 +191,6 @@ def _decide(case: Case, policies: PolicySet) -> Decision:
     return engine.evaluate(case.request, case.history, policies, case.at, case.preferences, candidates=case.candidates)
 
 
-def _packs(case: Case, policies: PolicySet) -> tuple[Pack, ...]:
-    return policies.applicable(case.candidates.countries, case.candidates.subdivisions, case.request.tenant)
-
-
 def _applying(pack: Pack, case: Case) -> tuple[Pack, list[BaseRule]]:
     return pack.model_copy(update={"rules": ()}), [r for r in pack.active_rules() if r.applies(case.request)]
 
@@ -207,6 +203,38 @@ def _same_rules(case: Case, now: tuple[Pack, ...], new: tuple[Pack, ...], change
     return all(_applying(a, case) == _applying(b, case) for a, b in zip(now, new, strict=True) if a.id in changed)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """How a kind of decision replays: why it cannot, or whether both sets decide it alike."""
+
+    unreplayable: str | None
+    same: bool
+
+
+class _Planner:
+    """Plans by what they depend on: the places, the tenant, what rules apply by (channel, purpose, days
+    past due) and which content patterns the decision checked. A month holds few such kinds."""
+
+    def __init__(self, current: PolicySet, proposed: PolicySet, changed: frozenset[str]) -> None:
+        self.current, self.proposed, self.changed = current, proposed, changed
+        self.plans: dict[tuple[object, ...], _Plan] = {}
+
+    def plan(self, case: Case) -> _Plan:
+        request, where = case.request, case.candidates
+        key: tuple[object, ...] = (where.countries, where.subdivisions, request.tenant, request.channel)
+        key += (request.purpose, request.days_past_due, tuple(case.content))
+        found = self.plans.get(key)
+        if found is None:
+            found = self.plans[key] = self._plan(case)
+        return found
+
+    def _plan(self, case: Case) -> _Plan:
+        args = (case.candidates.countries, case.candidates.subdivisions, case.request.tenant)
+        now, new = self.current.applicable(*args), self.proposed.applicable(*args)
+        why = _unchecked(case, now) or _unchecked(case, new)
+        return _Plan(why, why is None and _same_rules(case, now, new, self.changed))
+
+
 def replay(
     items: Iterable[Case | Unreplayable], current: PolicySet, proposed: PolicySet, proposed_ids: Iterable[str]
 ) -> Report:
@@ -217,19 +245,17 @@ def replay(
     ids = tuple(proposed_ids)
     report = Report(proposed_ids=ids)
     now_set, new_set = for_replay(current), for_replay(proposed)
-    changed = frozenset(i for i in ids if _pack(current, i) != _pack(proposed, i))
+    planner = _Planner(current, proposed, frozenset(i for i in ids if _pack(current, i) != _pack(proposed, i)))
     for item in items:
         if isinstance(item, Unreplayable):
             report.skip(item.contact_id, item.reason)
             continue
-        now_packs, new_packs = _packs(item, current), _packs(item, proposed)
-        why = _unchecked(item, now_packs) or _unchecked(item, new_packs)
-        if why is not None:
-            report.skip(item.contact_id, why)
+        plan = planner.plan(item)
+        if plan.unreplayable is not None:
+            report.skip(item.contact_id, plan.unreplayable)
             continue
-        same = _same_rules(item, now_packs, new_packs, changed)
         before = _decide(item, now_set)
-        after = before if same else _decide(item, new_set)
+        after = before if plan.same else _decide(item, new_set)
         report.add(item, before, after)
         report.compare_recorded(item, before)
     return report
