@@ -67,9 +67,10 @@ def replay_bundle(
 
 
 def _online(args: argparse.Namespace, packs: list[Pack]) -> dict[str, Any]:
+    """The trail's replay, with the runtime of the configured endpoint (or ``args.runtime``, a test's)."""
     from chalicelib.bootstrap import bootstrap
 
-    g = bootstrap()
+    g = getattr(args, "runtime", None) or bootstrap()
     tenants = [args.tenant] if args.tenant else g.keys.tenants()
     reports = [policy_impact.replay_range(t, args.start, args.end, g.policies, packs, g.deps.audit) for t in tenants]
     return reports[0] if args.tenant else {"reports": reports}
