@@ -10,6 +10,7 @@
 - ``export_peak_memory_ratio_100k_vs_10k``: peak memory (tracemalloc) of building an export bundle of
   100,000 events over the same 1,000 chains with 10,000 events; and its events per second.
 - ``window_minutes_kept_ratio`` (and ``_subdivision_only``), ``window_minutes_violating``: bench/window.py.
+- ``content_recall``, ``content_false_positive_rate``: bench/content.py, on the labelled messages.
 - ``replay_contacts_per_s``: policy impact replay of a generated 100,000-contact month, offline: bench/replay.py.
 """
 
@@ -285,7 +286,7 @@ def export_figures(events: int = 100_000, chains: int = 10_000) -> dict[str, Any
 
 def _parts() -> dict[str, Any]:
     """Each part of the bench by name, in the order a full run takes them (``make bench ONLY=name,...``)."""
-    from bench import cost, heat, herd, replay, replies, window
+    from bench import content, cost, heat, herd, replay, replies, window
 
     return {
         "engine": lambda: {"engine_decisions_per_s": round(engine_decisions_per_s())},
@@ -301,6 +302,7 @@ def _parts() -> dict[str, Any]:
         "heat": heat.run,
         "herd": herd.run,
         "window": window.run,
+        "content": content.content_figures,
         "replay": replay.run,
     }
 

@@ -24,7 +24,7 @@ from chalicelib.http import declared_roles
 from chalicelib.services import disputes, exports, inbound, keys
 from tests.auth import KeyRing
 from tests.integration.aws import fail_calls, module_gateway
-from tests.support import TENANT, utc
+from tests.support import COLLECTOR_MESSAGE, TENANT, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 OTHER = "other-lender"
@@ -79,7 +79,8 @@ def world(policies: Any) -> Iterator[World]:
             submitter = own.key(Role.SUBMITTER)
             sms = answer(call(world, "POST", "/v1/contacts", SMS, submitter))
             voice = answer(call(world, "POST", "/v1/contacts", VOICE, submitter))
-            agency_sms = answer(call(world, "POST", "/v1/contacts", {**SMS, "account_id": "a-ag"}, agency(own, "a")))
+            by_agency = {**SMS, "account_id": "a-ag", "message": COLLECTOR_MESSAGE}
+            agency_sms = answer(call(world, "POST", "/v1/contacts", by_agency, agency(own, "a")))
             assert (sms["status"], voice["status"], agency_sms["status"]) == ("sent", "permitted", "sent")
             compliance = own.key(Role.COMPLIANCE)
             export = answer(
