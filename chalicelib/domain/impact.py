@@ -16,24 +16,24 @@ from typing import Any
 from chalicelib.domain import engine
 from chalicelib.domain.model import Decision, Outcome
 from chalicelib.domain.policy import Pack, PolicySet
-from chalicelib.domain.replay import CONTENT_KEY, Case, Unreplayable
+from chalicelib.domain.replay import CONTENT_KEY, Case, Unreplayable, content_key
 from chalicelib.domain.rules import ContentRule, Context
 from chalicelib.domain.rules.base import BaseRule
+from chalicelib.domain.rules.content import _communicated_before as communicated_before  # the rule's own test
 
 MODE = "as-happened"
 MAX_LISTED = 100  # contacts listed per group in a report (every count stays whole): a job holds it
 
 
 class RecordedContentRule(ContentRule):
-    """A content rule judged on the recorded matches of its patterns: replay keeps no message text."""
+    """A content rule judged by the verdict recorded for its content: replay keeps no message text. Whether
+    it judges at all (an initial communication only) is decided again on the recorded history."""
 
     def violation(self, ctx: Context, at: datetime) -> str | None:
-        matches: Mapping[str, bool] = ctx.request.metadata.get(CONTENT_KEY, {})
-        if self.required_any and not any(matches.get(p, False) for p in self.required_any):
-            return "the message lacks the required text"
-        if any(matches.get(p, False) for p in self.forbidden):
-            return "the message contains forbidden wording"
-        return None
+        if self.communications == "initial" and communicated_before(ctx):
+            return None
+        verdicts: Mapping[str, str | None] = ctx.request.metadata.get(CONTENT_KEY, {})
+        return verdicts.get(content_key(self))
 
 
 def _replayable(rule: BaseRule) -> BaseRule:
@@ -57,9 +57,8 @@ def _unchecked(case: Case, packs: Iterable[Pack]) -> str | None:
     for pack in packs:
         for rule in pack.active_rules():
             if isinstance(rule, ContentRule) and rule.applies(case.request):
-                missing = [p for p in (*rule.required_any, *rule.forbidden) if p not in case.content]
-                if missing:
-                    return f"{rule.id}: a pattern no recorded decision checked (the message text is not kept)"
+                if content_key(rule) not in case.content:
+                    return f"{rule.id}: content no recorded decision judged (the message text is not kept)"
     return None
 
 

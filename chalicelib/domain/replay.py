@@ -1,23 +1,27 @@
 """What a decision records so it can be decided again, and reading it back: a replay case.
 
 A ``decided`` event carries, under ``replay``, the engine's inputs that its ``inputs`` do not already hold:
-the request's fields the rules read, the history and the preferences the engine saw, and which content
-patterns the message matched. Where the person may be (zones, countries, places) is in ``inputs``. Nothing
-here needs an address: every address is kept only as its masked form (``masking.mask_address``), which the
-rules compare for equality (the same address, the same masked form); a masked export shows it unchanged.
-The message text is not kept: a content rule is decided again from the recorded matches of its patterns.
+the request's fields the rules read, the history and the preferences the engine saw, and what each content
+rule of the packs that applied found in the message. Where the person may be (zones, countries, places)
+is in ``inputs``. Nothing here needs an address: every address is kept only as its masked form
+(``masking.mask_address``), which the rules compare for equality (the same address, the same masked
+form); a masked export shows it unchanged.
+The message text is not kept: a content rule is decided again from the verdict recorded for its content
+(``content_key``: its patterns, categories and allowances), whatever its id, roles or channels.
 """
 
 from __future__ import annotations
 
-import re
+import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
+from chalicelib.domain.content_text import fold
 from chalicelib.domain.masking import mask_address
-from chalicelib.domain.model import Channel, ContactRecord, ContactRequest, Location, Outcome
+from chalicelib.domain.model import ContactRecord, ContactRequest, Location, Outcome
 from chalicelib.domain.pacing import PACED
 from chalicelib.domain.policy import PolicySet
 from chalicelib.domain.preferences import Preferences
@@ -26,7 +30,7 @@ from chalicelib.domain.zones import Candidates
 
 FORMAT = 1  # ``replay.v``: what a reader of the block can rely on
 REQUEST_FIELDS = ("channel", "account_id", "recipient_role", "purpose", "days_past_due", "agency")
-CONTENT_KEY = "replay_content"  # where a replayed request carries its recorded pattern matches
+CONTENT_KEY = "replay_content"  # where a replayed request carries its recorded content verdicts
 
 
 def address_token(address: str | None) -> str | None:
@@ -34,21 +38,27 @@ def address_token(address: str | None) -> str | None:
     return mask_address(address.strip().lower()) if address else address
 
 
-_PATTERNS: dict[tuple[str, Channel], tuple[str, ...]] = {}
+@cache
+def _digest(*content: object) -> str:
+    return hashlib.sha256(repr(content).encode()).hexdigest()[:16]
 
 
-def content_patterns(policies: PolicySet, channel: Channel) -> tuple[str, ...]:
-    """Every pattern a content rule of ``policies`` matches on a message of this channel (once per version)."""
-    key = (policies.version, channel)
-    if key not in _PATTERNS:
-        rules = [r for p in policies.packs for r in p.rules if isinstance(r, ContentRule) and channel in r.channels]
-        _PATTERNS[key] = tuple(sorted({pattern for rule in rules for pattern in (*rule.required_any, *rule.forbidden)}))
-    return _PATTERNS[key]
+def content_key(rule: ContentRule) -> str:
+    """What a content rule's verdict on a text depends on, as a digest: two rules with the same patterns,
+    categories and allowances judge a text alike."""
+    return _digest(rule.required_any, rule.required_all, rule.forbidden, rule.categories, rule.allow)
 
 
-def _text(request: ContactRequest) -> str:
+def _content(request: ContactRequest, policies: PolicySet, pack_ids: Iterable[str]) -> dict[str, str | None]:
+    """Each content rule's verdict on the message (its findings, or None), for the packs that applied."""
+    ids = set(pack_ids)
+    rules = [r for p in policies.packs if p.id in ids for r in p.active_rules() if isinstance(r, ContentRule)]
+    rules = [r for r in rules if request.channel in r.channels]
+    if not rules:
+        return {}
     message = request.message
-    return f"{message.subject or ''}\n{message.body}" if message else ""  # as ``ContentRule`` reads it
+    folded = fold(f"{message.subject or ''}\n{message.body}" if message else "")  # as ``ContentRule`` reads it
+    return {content_key(r): "; ".join(f.detail for f in r.judge(folded, request.purpose)) or None for r in rules}
 
 
 def _record(record: ContactRecord) -> dict[str, Any]:
@@ -56,10 +66,15 @@ def _record(record: ContactRecord) -> dict[str, Any]:
 
 
 def recorded(
-    request: ContactRequest, history: Sequence[ContactRecord], preferences: Preferences, policies: PolicySet
+    request: ContactRequest,
+    history: Sequence[ContactRecord],
+    preferences: Preferences,
+    policies: PolicySet,
+    pack_ids: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """The ``replay`` block of a ``decided`` event: what deciding this request again needs, no address in it."""
-    text, patterns = _text(request), content_patterns(policies, request.channel)
+    """The ``replay`` block of a ``decided`` event: what deciding this request again needs, no address in it.
+
+    ``pack_ids``: the packs that applied, whose content rules' verdicts it keeps."""
     prefs = preferences.model_dump(mode="json", exclude_defaults=True)
     for opt_out in prefs.get("opt_outs", ()):
         opt_out["address"] = address_token(opt_out.get("address"))
@@ -68,7 +83,7 @@ def recorded(
         "request": {**request.model_dump(mode="json", include=set(REQUEST_FIELDS)), "to": address_token(request.to)},
         "history": [_record(r) for r in history],
         "preferences": prefs,
-        "content": {p: bool(re.search(p, text, re.IGNORECASE)) for p in patterns},
+        "content": _content(request, policies, pack_ids),
     }
 
 
@@ -83,7 +98,7 @@ class Case:
     history: tuple[ContactRecord, ...]
     preferences: Preferences
     candidates: Candidates
-    content: Mapping[str, bool]
+    content: Mapping[str, str | None]
     recorded_outcome: str | None = None
     recorded_version: str | None = None
 
@@ -118,7 +133,7 @@ class _Parsed:
 
     def request(self, tenant: str, debtor_id: str, block: Mapping[str, Any]) -> ContactRequest:
         fields, content = block["request"], block.get("content", {})
-        key = repr((tenant, debtor_id, sorted(fields.items()), sorted(content.items())))
+        key = repr((tenant, debtor_id, sorted(fields.items()), sorted(content.items(), key=str)))
         found = self.requests.get(key)
         if found is None:
             extra = {"tenant": tenant, "debtor_id": debtor_id, "to": fields.get("to") or "", "location": Location()}

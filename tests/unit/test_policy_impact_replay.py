@@ -119,17 +119,27 @@ def test_a_content_pattern_no_decision_checked_makes_the_decision_not_replayable
     notice["required_any"] = ["reply stop to end"]
     report = run(month, policies, federal)
     assert report["decisions"] == 0 and report["not_replayable"]["count"] == 6
-    assert "us-federal/opt-out-notice" in next(iter(report["not_replayable"]["reasons"]))
+    assert next(iter(report["not_replayable"]["reasons"])).startswith("us-federal/opt-out-notice: content no")
 
 
-def test_a_content_rule_is_decided_again_from_the_recorded_matches_of_its_patterns(month, policies):
+def test_a_content_rule_is_decided_again_from_the_verdict_recorded_for_its_content(policies):
+    """A text without an opt-out notice, after earlier texts: denied. Proposed: the same notice rule, judged
+    on initial communications only. Its content is unchanged, so its recorded verdict stands, and on the
+    recorded history the text is not initial: allowed."""
+    deps = unit_of_work(policies)
+    submit_contact(make_request(**ATLANTA), deps, MONDAY_NOON_BOSTON)
+    bare = make_request(**ATLANTA, message={"body": "Your payment is overdue."})
+    submit_contact(bare, deps, MONDAY_NOON_BOSTON + timedelta(days=1))
+    events: list[dict[str, Any]] = [dict(e) for e in deps.audit.for_person("local", "d-2")]
+    assert "Your payment" not in str([e["data"]["replay"] for e in events if e["type"] == "decided"])
     federal = yaml.safe_load(Path(policy_store.SOURCE_DIR, "us-federal.yaml").read_text("utf-8"))
     notice = next(r for r in federal["rules"] if r["id"] == "us-federal/opt-out-notice")
-    notice["required_any"] = ["unsubscribe"]  # checked on every text, and no text says it
-    report = run(month, policies, federal)
-    assert report["totals"]["proposed"] == {"allow": 0, "defer": 0, "deny": 6}
-    assert list(report["by_rule"]) == ["us-federal/opt-out-notice"]  # the deferred one: denied for it too
-    assert report["changed"]["count"] == report["by_rule"]["us-federal/opt-out-notice"]["count"] == 6
+    notice["communications"] = "initial"
+    report = run(events, policies, federal)
+    assert report["recorded"]["agree"] == 2 and report["not_replayable"]["count"] == 0
+    [change] = report["changed"]["contacts"]
+    assert (change["current"]["outcome"], change["proposed"]["outcome"]) == ("deny", "allow")
+    assert change["rules"] == ["us-federal/opt-out-notice"]
 
 
 def test_an_opt_out_is_replayed_from_its_masked_address_and_lifting_it_changes_the_decision(policies):
