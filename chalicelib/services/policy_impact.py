@@ -36,8 +36,8 @@ JOB_KIND = "policy_impact"  # on the export queue, beside export jobs
 MAX_PACKS = 20
 # A job is one DynamoDB item (400 KB at most): the packs' YAML, then the report (its lists capped, see
 # ``impact.MAX_LISTED``) must fit in it.
-MAX_PACKS_CHARS = 128_000
-MAX_BODY_BYTES = 2 * MAX_PACKS_CHARS  # the request: its packs, JSON-escaped
+MAX_PACKS_BYTES = 128_000  # in UTF-8: a pack in Chinese takes three bytes a character
+MAX_BODY_BYTES = 6 * MAX_PACKS_BYTES  # the request: its packs, JSON-escaped (\uXXXX is six bytes)
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,8 @@ def parse_packs(packs: Mapping[str, str]) -> list[Pack]:
         raise InvalidFieldError("packs", "give at least one proposed pack")
     if len(packs) > MAX_PACKS:
         raise InvalidFieldError("packs", f"at most {MAX_PACKS} packs")
-    if sum(len(text) for text in packs.values()) > MAX_PACKS_CHARS:
-        raise InvalidFieldError("packs", f"the packs' YAML is at most {MAX_PACKS_CHARS} characters in all")
+    if sum(len(text.encode()) for text in packs.values()) > MAX_PACKS_BYTES:
+        raise InvalidFieldError("packs", f"the packs' YAML is at most {MAX_PACKS_BYTES} bytes (UTF-8) in all")
     return [_pack(pack_id, text) for pack_id, text in sorted(packs.items())]
 
 

@@ -129,3 +129,10 @@ def test_an_agency_is_not_told_the_replay_inputs_a_compliance_officer_reads(clie
         events = json.loads(client.http.get(path, headers=key).body)["events"]
         [decided] = [e["data"] for e in events if e["type"] == "decided"]
         assert ("replay" in decided) is shown
+
+
+def test_packs_over_the_size_a_job_holds_are_a_problem_naming_packs(client):
+    comment = "# " + "说明" * 22_000 + "\n"  # 132,000 bytes in UTF-8, 44,000 characters
+    response = post(client, body(packs={"us-ma": comment + us_ma()}))
+    assert response.status_code == 400, response.body
+    assert json.loads(response.body)["errors"][0]["field"] == "packs"
