@@ -69,17 +69,19 @@ def _instant(rng: random.Random, offset: int) -> datetime:
 
 def _person(person: int, rng: random.Random, policies: PolicySet) -> list[dict[str, Any]]:
     request, offset = _request(person, rng)
-    inputs = zones.resolve(request).as_inputs()
+    where = zones.resolve(request)
+    inputs = where.as_inputs()
+    packs = [p.id for p in policies.applicable(where.countries, where.subdivisions, "bench")]
     history: list[ContactRecord] = []
     events = []
     for n, at in enumerate(sorted(_instant(rng, offset) for _ in range(PER_PERSON))):
         request, _ = _request(person, rng) if n else (request, offset)
         contact_id = f"ct_{person}_{n}"
-        block = replay.recorded(request, history, Preferences(), policies)
+        block = replay.recorded(request, history, Preferences(), policies, packs)
         data = {
             "outcome": "allow",
             "policy_version": policies.version,
-            "inputs": {**inputs, "evaluated_at": at.isoformat()},
+            "inputs": {**inputs, "evaluated_at": at.isoformat(), "packs": packs},
         }
         event = {"tenant": "bench", "debtor_id": f"d-{person}", "seq": 2 * n + 1, "type": "decided"}
         events.append({**event, "contact_id": contact_id, "at": at.isoformat(), "data": {**data, "replay": block}})
@@ -134,4 +136,5 @@ def run(contacts: int = CONTACTS) -> dict[str, Any]:
         "replay_contacts_per_s": round(federal),
         "replay_contacts_per_s_one_state": round(one_state),
         "replay_changed_in_generated_month": report["changed"]["count"],
+        "replay_not_replayable_in_generated_month": report["not_replayable"]["count"],
     }
