@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from chalice import AuthResponse, Chalice, Cron, Rate, Response
@@ -13,7 +13,8 @@ from chalicelib.adapters.errors import storage_errors
 from chalicelib.bootstrap import LazyRuntime, bootstrap
 from chalicelib.domain.access import Role
 from chalicelib.domain.errors import StorageUnavailableError
-from chalicelib.entrypoints import audit_appender, queues, topics
+from chalicelib.domain.model import Channel
+from chalicelib.entrypoints import audit_appender, queues, topics, webhook_worker
 from chalicelib.http import (
     MAX_BATCH_BODY_BYTES,
     Operation,
@@ -28,6 +29,7 @@ from chalicelib.http import (
     route,
 )
 from chalicelib.services import (
+    address_search,
     audit_read,
     batches,
     calls,
@@ -39,9 +41,16 @@ from chalicelib.services import (
     exports,
     keys,
     maintenance,
+    notes,
     policy_impact,
+    reports,
+    templates,
     tenant_settings,
     unsubscribe,
+    webhooks,
+)
+from chalicelib.services import (
+    debtor_status as status,
 )
 from chalicelib.settings import ledger_stream_arn
 
@@ -166,14 +175,14 @@ def batch_status(batch_id: str) -> Response:
 
 @secured(
     "/v1/contacts/evaluate",
-    Operation("POST", "What-if: the decision at `at`, nothing written", body=models.EvaluateIn),
+    Operation("POST", "What-if: the decision at `at`, nothing written", body=models.EvaluateIn, errors=(422,)),
     roles=(SUBMITTER, COMPLIANCE),
 )
 def evaluate() -> Response:
     who = caller(current_request(app))
     parsed = models.parse(models.EvaluateIn, current_request(app).raw_body)
     request = parsed.to_domain(who.tenant, who.agency)
-    decision = contacts.evaluate_contact(request, runtime().deps, parsed.at or now())
+    decision = contacts.evaluate_contact(request, runtime().deps, parsed.at or now(), parsed.template_use())
     body = contacts.evaluation_json(decision)
     return json_response(200, disclosure.evaluation(who.agency, body, runtime().policies))
 
@@ -264,6 +273,10 @@ def resolve_dispute(debtor_id: str, dispute_id: str) -> Response:
 def audit_events() -> Response:
     request, g = current_request(app), runtime()
     params = models.AuditQuery.from_params(request.query_params)
+    if params.address is not None:  # never an agency's: it reaches every debtor of the tenant
+        who = models.without_agency(caller(request), "address")
+        page = address_search.events_page(who.tenant, params.address, g.deps, **params.address_paging())
+        return json_response(200, page)
     page = audit_read.events_page(caller(request).tenant, params.to_query(), g.deps, now(), params.cursor)
     return json_response(200, page)
 
@@ -434,6 +447,181 @@ def settings() -> Response:
     return json_response(200, body)
 
 
+@secured(
+    "/v1/webhooks",
+    Operation("GET", "The tenant's webhooks (never their secrets)"),
+    Operation(
+        "POST", "Register a webhook: its signing secret is shown once, in this answer", ok=(201,), body=models.WebhookIn
+    ),
+    roles=(ADMIN,),
+)
+def webhook_list() -> Response:
+    """An admin lists its tenant's webhooks, or registers one (its secret in this answer only)."""
+    request, g = current_request(app), runtime()
+    who = caller(request)
+    if request.method == "GET":
+        return json_response(200, {"webhooks": webhooks.list_webhooks(g.webhooks, who.tenant)})
+    parsed = models.parse(models.WebhookIn, request.raw_body)
+    body = webhooks.register(
+        g.webhooks,
+        g.deps,
+        now(),
+        tenant=who.tenant,
+        url=parsed.url,
+        events=parsed.events,
+        by=who.actor,
+        description=parsed.description,
+        agency=parsed.agency,
+    )
+    return json_response(
+        201, body, headers={"Cache-Control": "no-store", "Location": f"/v1/webhooks/{body['webhook_id']}"}
+    )
+
+
+@secured("/v1/webhooks/{webhook_id}", Operation("DELETE", "Delete a webhook for good", errors=(404,)), roles=(ADMIN,))
+def webhook_delete(webhook_id: str) -> Response:
+    webhook_id, g, who = models.safe_id("webhook_id", webhook_id), runtime(), caller(current_request(app))
+    body = webhooks.delete(g.webhooks, g.deps, now(), tenant=who.tenant, webhook_id=webhook_id, by=who.actor)
+    return json_response(200, body)
+
+
+@secured(
+    "/v1/webhooks/{webhook_id}/test",
+    Operation("POST", "Send a signed webhook.test event to this webhook", ok=(202,), errors=(404,)),
+    roles=(ADMIN,),
+    any_body=True,
+)
+def webhook_test(webhook_id: str) -> Response:
+    webhook_id, g, who = models.safe_id("webhook_id", webhook_id), runtime(), caller(current_request(app))
+    return json_response(202, webhooks.send_test(g.webhooks, now(), tenant=who.tenant, webhook_id=webhook_id))
+
+
+@secured(
+    "/v1/webhooks/{webhook_id}/deliveries",
+    Operation("GET", "The webhook's recent delivery attempts and its receiver's answers", errors=(404,)),
+    roles=(ADMIN,),
+)
+def webhook_deliveries(webhook_id: str) -> Response:
+    webhook_id, g, who = models.safe_id("webhook_id", webhook_id), runtime(), caller(current_request(app))
+    return json_response(200, webhooks.deliveries(g.webhooks, tenant=who.tenant, webhook_id=webhook_id))
+
+
+# Templates: submitters, admins and compliance draft; only compliance approves or retires (maker-checker).
+DRAFTERS = (SUBMITTER, COMPLIANCE, ADMIN)
+
+
+@secured(
+    "/v1/templates",
+    Operation("GET", "The tenant's templates, with their versions' status (no texts)"),
+    Operation("POST", "Create a template: its name and channel", ok=(201,), body=models.TemplateIn),
+    roles=DRAFTERS,
+)
+def templates_collection() -> Response:
+    request, g = current_request(app), runtime()
+    who = caller(request)
+    if request.method == "GET":
+        return json_response(200, templates.list_templates(g.deps, who.tenant))
+    parsed = models.parse(models.TemplateIn, request.raw_body)
+    body = templates.create_template(
+        g.deps,
+        now(),
+        by=who,
+        name=parsed.name,
+        channel=Channel(parsed.channel),
+        description=parsed.description,
+        jurisdictions=parsed.jurisdictions,
+    )
+    return json_response(201, body, headers={"Location": f"/v1/templates/{body['template_id']}"})
+
+
+@secured(
+    "/v1/templates/{template_id}",
+    Operation(
+        "GET", "A template and each of its versions: text, variables, status, who wrote and approved it", errors=(404,)
+    ),
+    roles=DRAFTERS,
+)
+def template_item(template_id: str) -> Response:
+    template_id, who = models.safe_id("template_id", template_id), caller(current_request(app))
+    return json_response(200, templates.get_template(runtime().deps, who.tenant, template_id))
+
+
+@secured(
+    "/v1/templates/{template_id}/versions",
+    Operation(
+        "POST",
+        "Draft a new version: one locale's text and its typed variables",
+        ok=(201,),
+        body=models.VersionIn,
+        errors=(404, 409),
+    ),
+    roles=DRAFTERS,
+)
+def template_versions(template_id: str) -> Response:
+    template_id, who = models.safe_id("template_id", template_id), caller(current_request(app))
+    parsed = models.parse(models.VersionIn, current_request(app).raw_body)
+    body = templates.add_version(
+        runtime().deps,
+        now(),
+        by=who,
+        template_id=template_id,
+        locale=parsed.locale,
+        text=parsed.text,
+        variables=parsed.declared(),
+        subject=parsed.subject,
+    )
+    return json_response(201, body)
+
+
+@secured(
+    "/v1/templates/{template_id}/versions/{version}/preview",
+    Operation(
+        "POST",
+        "Render a version with variables: the text, its SMS segments and every content finding",
+        body=models.PreviewIn,
+        errors=(404,),
+    ),
+    roles=DRAFTERS,
+)
+def template_preview(template_id: str, version: str) -> Response:
+    template_id, who = models.safe_id("template_id", template_id), caller(current_request(app))
+    parsed = models.parse(models.PreviewIn, current_request(app).raw_body)
+    body = templates.preview(runtime().deps, who.tenant, template_id, models.version_number(version), parsed.variables)
+    return json_response(200, body)
+
+
+@secured(
+    "/v1/templates/{template_id}/versions/{version}/approve",
+    Operation(
+        "POST",
+        "Approve a draft: another compliance key than its author's; refused with content findings",
+        errors=(403, 404, 409, 422),
+    ),
+    roles=(COMPLIANCE,),
+    any_body=True,
+)
+def template_approve(template_id: str, version: str) -> Response:
+    template_id, who = models.safe_id("template_id", template_id), caller(current_request(app))
+    body = templates.approve(
+        runtime().deps, now(), by=who, template_id=template_id, number=models.version_number(version)
+    )
+    return json_response(200, body)
+
+
+@secured(
+    "/v1/templates/{template_id}/versions/{version}/retire",
+    Operation("POST", "Retire a version for good: it sends no more", errors=(404, 409)),
+    roles=(COMPLIANCE,),
+    any_body=True,
+)
+def template_retire(template_id: str, version: str) -> Response:
+    template_id, who = models.safe_id("template_id", template_id), caller(current_request(app))
+    body = templates.retire(
+        runtime().deps, now(), by=who, template_id=template_id, number=models.version_number(version)
+    )
+    return json_response(200, body)
+
+
 @route(
     app,
     "/console",
@@ -454,6 +642,48 @@ def console_asset(asset: str) -> Response:
     if found is None:
         raise Problem(404, "Not found", f"the console has no file {asset!r}")
     return found
+
+
+@secured(
+    "/v1/debtors/{debtor_id}/status",
+    Operation(
+        "GET",
+        "The person's standing now: each rule's budget, lockouts, windows by zone, deferred contacts, consent",
+        query=models.StatusQuery,
+        errors=(404,),
+    ),
+    roles=(COMPLIANCE,),
+)
+def debtor_status(debtor_id: str) -> Response:
+    request = current_request(app)
+    debtor_id = models.safe_id("debtor_id", debtor_id)
+    probe = models.StatusQuery.from_params(request.query_params).to_probe()
+    return json_response(200, status.debtor_status(caller(request).tenant, debtor_id, runtime().deps, now(), probe))
+
+
+@secured(
+    "/v1/debtors/{debtor_id}/notes",
+    Operation("POST", "Record a complaint or an officer's note on the person's chain", ok=(201,), body=models.NoteIn),
+    roles=(COMPLIANCE,),
+)
+def debtor_note(debtor_id: str) -> Response:
+    request, who = current_request(app), caller(current_request(app))
+    debtor_id, parsed = models.safe_id("debtor_id", debtor_id), models.parse(models.NoteIn, request.raw_body)
+    body = notes.record_note(who.tenant, debtor_id, runtime().deps, now(), **parsed.model_dump(), key_id=who.key_id)
+    return json_response(201, body)
+
+
+@secured(
+    "/v1/reports/daily",
+    Operation(
+        "GET", "A day's totals, top rules, backlog, failed sends, last check and anchor", query=models.ReportQuery
+    ),
+    roles=(COMPLIANCE,),
+)
+def daily_report() -> Response:
+    request = current_request(app)
+    day = models.report_day(request.query_params, now().astimezone(UTC))
+    return json_response(200, reports.daily_report(caller(request).tenant, day, runtime().deps, now()))
 
 
 UNSUBSCRIBE_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Unsubscribe</title>
@@ -518,6 +748,12 @@ def batch_worker(event: Any) -> Any:
     from chalicelib.entrypoints import batch_worker as batches_entry  # Powertools batch: only this function pays
 
     return batches_entry.batch_worker(event.to_dict(), runtime(), now)
+
+
+@app.on_sqs_message(queue=resources.WEBHOOK_QUEUE, batch_size=10)
+def webhook_sender(event: Any) -> dict[str, Any]:
+    """Posts each webhook message to its receiver, signed; a failed one is put back with its delay."""
+    return webhook_worker.webhook_worker(event.to_dict(), runtime(), now)
 
 
 @app.on_dynamodb_record(

@@ -17,13 +17,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from chalicelib.domain.access import AlreadyRevokedError
+from chalicelib.domain.address_index import index_value
 from chalicelib.domain.audit import DEFAULT_RETENTION_DAYS, event_outcome
-from chalicelib.domain.errors import ConflictError, NotFoundError, PermanentDeliveryError
+from chalicelib.domain.errors import ConflictError, NotFoundError, PermanentDeliveryError, StorageUnavailableError
 from chalicelib.domain.events import AuditEvent
 from chalicelib.domain.ledger import Ledger, index_shard
 from chalicelib.domain.pacing import take_slot
 from chalicelib.domain.policy import PolicySet
-from chalicelib.domain.ports import ReadBudget
+from chalicelib.domain.ports import Answer, ReadBudget
 from chalicelib.services.unit_of_work import UnitOfWork
 
 
@@ -85,8 +86,41 @@ class InMemoryLedger:
         return [k for k in self._pending(before) if self._in(shard, k)][:limit]
 
 
+TEST_ADDRESS_KEY = b"test-address-index-key"
+
+
+class StaticKeys:
+    """One HMAC key that never rotates (the address index's, in unit tests)."""
+
+    def __init__(self, key: bytes = TEST_ADDRESS_KEY) -> None:
+        self.key = key
+
+    def signing(self) -> bytes:
+        return self.key
+
+    def checking(self) -> tuple[bytes, ...]:
+        return (self.key,)
+
+
 class InMemoryAuditTrail:
     """The audit table as DynamoDBAuditTrail reads and writes it: each event once, by person and sequence."""
+
+    address_key = TEST_ADDRESS_KEY  # what its by_address entries are hashed with (``StaticKeys``' default)
+
+    def to_address(
+        self, tenant: str, values: Sequence[str], *, after: str | None, descending: bool, limit: int
+    ) -> list[dict[str, Any]]:
+        entries = []
+        for (t, debtor_id, seq), event in self.events.items():
+            value = index_value(self.address_key, event)
+            at_key = self._at_key(event)
+            if t != tenant or value is None or value not in values:
+                continue
+            if after and (at_key >= after if descending else at_key <= after):
+                continue
+            contact = event["contact_id"] if event["contact_id"].startswith("ct_") else None
+            entries.append({"debtor_id": debtor_id, "seq": seq, "at_key": at_key, "contact_id": contact})
+        return sorted(entries, key=lambda e: str(e["at_key"]), reverse=descending)[:limit]
 
     def __init__(self) -> None:
         self.events: dict[tuple[str, str, int], AuditEvent] = {}
@@ -100,16 +134,20 @@ class InMemoryAuditTrail:
         return [i for i in self.incident_log if (i["tenant"], i["debtor_id"]) == (tenant, debtor_id)]
 
     def append(self, events: Sequence[AuditEvent]) -> int:
-        before = len(self.events)
+        return len(self.append_new(events))
+
+    def append_new(self, events: Sequence[AuditEvent]) -> list[AuditEvent]:
+        stored = []
         for event in events:
             key = (event["tenant"], event["debtor_id"], event["seq"])
             if key not in self.events:
+                stored.append(event)
                 self.events[key] = copy.deepcopy(event)
                 at = datetime.fromisoformat(event["at"]) + timedelta(
                     days=int(event.get("retention_days", DEFAULT_RETENTION_DAYS))
                 )
                 self.expires[key] = int(at.timestamp())
-        return len(self.events) - before
+        return stored
 
     def for_person(self, tenant: str, debtor_id: str, after_seq: int = 0, limit: int | None = None) -> list[AuditEvent]:
         found = [e for (t, d, s), e in self.events.items() if t == tenant and d == debtor_id and s > after_seq]
@@ -211,7 +249,7 @@ class InMemoryAuditTrail:
                     "expires_at": expires_at,
                 }
 
-    def extend_retention(self, pk: str, seq: int, expires_at: int) -> None:
+    def extend_retention(self, pk: str, seq: int, expires_at: int) -> int:
         tenant, debtor_id = pk.split("#", 1)
         key = (tenant, debtor_id, seq)
         if key not in self.expires:
@@ -219,6 +257,7 @@ class InMemoryAuditTrail:
         if self.expires[key] >= expires_at:
             raise ConflictError("a later retention is kept")
         self.expires[key] = expires_at
+        return 1
 
 
 class RecordingSmsSender:
@@ -432,6 +471,30 @@ class LocalSigner:
         return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
+class InMemoryRollups:
+    """The daily rollup's counters as DynamoDBRollups keeps them (its shards summed), and the last check."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], dict[str, int]] = {}
+        self.writes = 0
+        self.checks: dict[str, dict[str, Any]] = {}
+
+    def add(self, tenant: str, day: str, counts: Mapping[str, int]) -> None:
+        self.writes += 1
+        totals = self.counts.setdefault((tenant, day), {})
+        for name, value in counts.items():
+            totals[name] = totals.get(name, 0) + value
+
+    def read(self, tenant: str, days: Sequence[str]) -> dict[str, dict[str, int]]:
+        return {day: dict(self.counts.get((tenant, day), {})) for day in days}
+
+    def record_check(self, tenant: str, result: Mapping[str, Any]) -> None:
+        self.checks[tenant] = dict(result)
+
+    def last_check(self, tenant: str) -> dict[str, Any] | None:
+        return self.checks.get(tenant)
+
+
 @dataclass
 class Fakes:
     """One fake of each port, for a unit of work with nothing real in it."""
@@ -446,12 +509,14 @@ class Fakes:
     export_queue: RecordingQueue = field(default_factory=RecordingQueue)
     export_files: InMemoryObjects = field(default_factory=InMemoryObjects)
     signer: LocalSigner = field(default_factory=LocalSigner)
+    templates: InMemoryTemplates = field(default_factory=lambda: InMemoryTemplates())
+    rollups: InMemoryRollups = field(default_factory=InMemoryRollups)
 
 
 def unit_of_work(policies: PolicySet, **overrides: Any) -> UnitOfWork:
     """A unit of work over the fakes; ``overrides`` replace any of its ports or settings."""
     ports = Fakes().__dict__
-    return UnitOfWork(policies=policies, **{**ports, **overrides})
+    return UnitOfWork(policies=policies, **{"address_keys": StaticKeys(), **ports, **overrides})
 
 
 class InMemoryKeys:
@@ -487,3 +552,133 @@ class InMemoryKeys:
 
     def tenants(self) -> list[str]:
         return sorted(self._tenants)
+
+
+class InMemoryTemplates:
+    """Templates and their versions per tenant, as DynamoDBTemplates keeps them: a version is written once,
+    only its status fields change, on the condition that the status is the one read."""
+
+    SUMMARY_DROPS = ("text", "subject", "variables")
+
+    def __init__(self) -> None:
+        self._headers: dict[tuple[str, str], dict[str, Any]] = {}
+        self._versions: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
+
+    def create(self, tenant: str, template: dict[str, Any]) -> None:
+        key = (tenant, template["template_id"])
+        if key in self._headers:
+            raise ConflictError(template["template_id"])
+        self._headers[key] = copy.deepcopy({k: v for k, v in template.items() if k != "versions"})
+        self._versions[key] = {}
+
+    def add_version(self, tenant: str, template_id: str, version: dict[str, Any]) -> None:
+        versions = self._versions.setdefault((tenant, template_id), {})
+        if version["version"] in versions:
+            raise ConflictError(f"{template_id} v{version['version']}")
+        versions[version["version"]] = copy.deepcopy(version)
+
+    def templates(self, tenant: str) -> list[dict[str, Any]]:
+        found = []
+        for (owner, template_id), header in self._headers.items():
+            if owner != tenant:
+                continue
+            versions = self._versions[(owner, template_id)]
+            summaries = [
+                {k: v for k, v in versions[n].items() if k not in self.SUMMARY_DROPS} for n in sorted(versions)
+            ]
+            found.append(copy.deepcopy({**header, "versions": summaries}))
+        return found
+
+    def get(self, tenant: str, template_id: str) -> dict[str, Any] | None:
+        header = self._headers.get((tenant, template_id))
+        if header is None:
+            return None
+        versions = self._versions[(tenant, template_id)]
+        return copy.deepcopy({**header, "versions": [versions[n] for n in sorted(versions)]})
+
+    def header(self, tenant: str, template_id: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self._headers.get((tenant, template_id)))
+
+    def version(self, tenant: str, template_id: str, number: int) -> dict[str, Any] | None:
+        return copy.deepcopy(self._versions.get((tenant, template_id), {}).get(number))
+
+    def newest_approved(self, tenant: str, template_id: str, locale: str) -> dict[str, Any] | None:
+        versions = self._versions.get((tenant, template_id), {})
+        found = [v for n, v in sorted(versions.items()) if v["status"] == "approved" and v["locale"] == locale]
+        return copy.deepcopy(found[-1]) if found else None
+
+    def set_status(self, tenant: str, template_id: str, number: int, expected: str, changes: dict[str, Any]) -> None:
+        version = self._versions.get((tenant, template_id), {}).get(number)
+        if version is None or version["status"] != expected:
+            raise ConflictError(f"{template_id} v{number}")
+        version.update({k: str(v) for k, v in changes.items() if v is not None})
+        for name in [k for k, v in changes.items() if v is None]:
+            version.pop(name, None)
+
+
+class InMemoryWebhooks:
+    """Webhooks and their attempts log, as DynamoDBWebhooks keeps them (a None field is not stored)."""
+
+    def __init__(self) -> None:
+        self._hooks: dict[tuple[str, str], dict[str, Any]] = {}
+        self._log: dict[tuple[str, str], list[dict[str, Any]]] = {}
+
+    def put(self, hook: dict[str, Any]) -> None:
+        key = (hook["tenant"], hook["webhook_id"])
+        if key in self._hooks:
+            raise ConflictError(hook["webhook_id"])
+        self._hooks[key] = {k: copy.deepcopy(v) for k, v in hook.items() if v is not None}
+
+    def for_tenant(self, tenant: str) -> list[dict[str, Any]]:
+        return [copy.deepcopy(h) for (t, _id), h in sorted(self._hooks.items()) if t == tenant]
+
+    def delete(self, tenant: str, webhook_id: str) -> bool:
+        return self._hooks.pop((tenant, webhook_id), None) is not None
+
+    def record(self, tenant: str, webhook_id: str, attempt: dict[str, Any], ttl: int) -> None:
+        entry = {k: copy.deepcopy(v) for k, v in attempt.items() if v is not None}
+        self._log.setdefault((tenant, webhook_id), []).append(entry)
+
+    def recent(self, tenant: str, webhook_id: str, limit: int) -> list[dict[str, Any]]:
+        entries = self._log.get((tenant, webhook_id), [])
+        order = sorted(entries, key=lambda a: (a["at"], a["msg_id"], a["attempt"]), reverse=True)
+        return copy.deepcopy(order[:limit])
+
+
+class ContextBox:
+    """A SecretBox that seals by writing the context beside the secret (no cryptography): opened under
+    another context it fails as KMS does, with StorageUnavailableError."""
+
+    def seal(self, secret: bytes, context: Mapping[str, str]) -> bytes:
+        return json.dumps({"context": dict(context), "secret": secret.hex()}).encode()
+
+    def open(self, sealed: bytes, context: Mapping[str, str]) -> bytes:
+        box = json.loads(sealed)
+        if box["context"] != dict(context):
+            raise StorageUnavailableError("InvalidCiphertextException")
+        return bytes.fromhex(box["secret"])
+
+
+class Receiver:
+    """Webhook receivers as the sender sees them: hosts resolve to ``addresses``; each post is kept and
+    answered with the next of ``answers`` (then with ``default``)."""
+
+    def __init__(self, addresses: dict[str, list[str]] | None = None, default: int | None = 200) -> None:
+        self.addresses = addresses or {}
+        self.answers: list[int | None] = []
+        self.default = default
+        self.posts: list[dict[str, Any]] = []
+
+    def resolve(self, host: str) -> list[str]:
+        if host.replace(".", "").isdigit() or ":" in host:  # an address resolves to itself, as getaddrinfo does
+            return [host]
+        return list(self.addresses.get(host, ["93.184.216.34"]))
+
+    def post(self, url: str, address: str, body: bytes, headers: Mapping[str, str]) -> Answer:
+        status = self.answers.pop(0) if self.answers else self.default
+        self.posts.append({"url": url, "address": address, "body": body, "headers": dict(headers), "status": status})
+        return Answer(status, "ok" if status is not None else "ConnectionRefusedError: refused")
+
+    def delivered(self) -> list[dict[str, Any]]:
+        """The payloads of the posts answered 2xx, in order."""
+        return [json.loads(p["body"]) for p in self.posts if p["status"] is not None and 200 <= p["status"] < 300]

@@ -18,6 +18,10 @@ ASSETS = {
     "console.js": ("console.js", "text/javascript; charset=utf-8"),
     "impact.js": ("impact.js", "text/javascript; charset=utf-8"),
     "console.css": ("console.css", "text/css; charset=utf-8"),
+    "templates.js": ("templates.js", "text/javascript; charset=utf-8"),
+    "pages.js": ("pages.js", "text/javascript; charset=utf-8"),
+    "dashboard.js": ("dashboard.js", "text/javascript; charset=utf-8"),
+    "standing.js": ("standing.js", "text/javascript; charset=utf-8"),
     "en.json": ("i18n/en.json", "application/json; charset=utf-8"),
     "zh.json": ("i18n/zh.json", "application/json; charset=utf-8"),
 }

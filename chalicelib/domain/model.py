@@ -70,7 +70,7 @@ class Direction(StrEnum):
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Location(_Frozen):
@@ -83,6 +83,15 @@ class Location(_Frozen):
 class Message(_Frozen):
     subject: str | None = Field(default=None, max_length=998)
     body: str = Field(min_length=1, max_length=20_000)
+
+
+class TemplateRef(_Frozen):
+    """The approved template version a message was rendered from, and the SHA-256 of the rendered body."""
+
+    id: str
+    version: int
+    locale: str
+    sha256: str
 
 
 class ContactRequest(_Frozen):
@@ -102,6 +111,7 @@ class ContactRequest(_Frozen):
     agency: str | None = None  # the collection agency asking for the creditor (from its API key)
     submitted_by: str | None = None  # the API key's id (never the key)
     metadata: dict[str, Any] = Field(default_factory=dict)
+    template: TemplateRef | None = None  # the message was rendered from this approved version
 
 
 class ContactRecord(_Frozen):

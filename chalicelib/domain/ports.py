@@ -64,6 +64,8 @@ class AuditAppend(Protocol):
 
     def append(self, events: Sequence[AuditEvent]) -> int: ...  # how many were new
 
+    def append_new(self, events: Sequence[AuditEvent]) -> list[AuditEvent]: ...  # those not stored before
+
     def record_incident(self, tenant: str, debtor_id: str, at: datetime, data: dict[str, Any]) -> None: ...
 
 
@@ -132,10 +134,21 @@ class AuditRetention(Protocol):
 
     def expiring(self, day: date) -> Iterator[dict[str, Any]]: ...
 
-    def extend_retention(self, pk: str, seq: int, expires_at: int) -> None: ...
+    # how many items it moved: the event, and the later events of its run the index lists by it alone
+    def extend_retention(self, pk: str, seq: int, expires_at: int) -> int: ...
 
 
-class AuditTrail(AuditAppend, AuditHistory, AuditQuery, AuditRetention, Protocol):
+class AddressIndex(Protocol):
+    """Events by the keyed hash of the address they name (``address_index.index_value``), newest first or
+    oldest first, after an ``at_key`` (``<utc>#<debtor>#<seq>``): each entry's ``debtor_id``, ``seq``,
+    ``at_key`` and ``contact_id`` (None for an event of no contact). A Query on an index, never a scan."""
+
+    def to_address(
+        self, tenant: str, values: Sequence[str], *, after: str | None, descending: bool, limit: int
+    ) -> list[dict[str, Any]]: ...
+
+
+class AuditTrail(AuditAppend, AuditHistory, AuditQuery, AuditRetention, AddressIndex, Protocol):
     """The whole audit table, as the unit of work holds it."""
 
 
@@ -172,6 +185,34 @@ class SettingsStore(Protocol):
     def get(self, tenant: str) -> tuple[dict[str, Any], int]: ...
 
     def put(self, tenant: str, settings: dict[str, Any], expected_version: int) -> None: ...
+
+
+class TemplateLookup(Protocol):
+    """What a contact naming a template reads: the template, and the one version it sends, read by key (or
+    the newest approved in a locale, newest first), never every version."""
+
+    def header(self, tenant: str, template_id: str) -> dict[str, Any] | None: ...
+
+    def version(self, tenant: str, template_id: str, number: int) -> dict[str, Any] | None: ...
+
+    def newest_approved(self, tenant: str, template_id: str, locale: str) -> dict[str, Any] | None: ...
+
+
+class TemplateStore(TemplateLookup, Protocol):
+    """A tenant's message templates and their versions (docs/decisions/0033). A version is written once;
+    only its status (and who moved it, when) changes after, conditionally on the status read."""
+
+    def create(self, tenant: str, template: dict[str, Any]) -> None: ...
+
+    def templates(self, tenant: str) -> list[dict[str, Any]]: ...  # each with its versions' summaries
+
+    def get(self, tenant: str, template_id: str) -> dict[str, Any] | None: ...  # with its versions, whole
+
+    def add_version(self, tenant: str, template_id: str, version: dict[str, Any]) -> None: ...  # ConflictError
+
+    def set_status(
+        self, tenant: str, template_id: str, number: int, expected: str, changes: dict[str, Any]
+    ) -> None: ...  # ConflictError when the stored status is not ``expected``
 
 
 class Pacer(Protocol):
@@ -281,3 +322,70 @@ class UnsubscribeKeys(Protocol):
     def signing(self) -> bytes: ...
 
     def checking(self) -> tuple[bytes, ...]: ...
+
+
+class AddressKeys(Protocol):
+    """The address index's HMAC keys: ``signing`` indexes an event, ``checking`` are every key a search tries
+    (the current one first). Either raises ``SecretUnavailableError`` when the secret cannot be read."""
+
+    def signing(self) -> bytes: ...
+
+    def checking(self) -> tuple[bytes, ...]: ...
+
+
+class Rollups(Protocol):
+    """The daily rollup's counters (``domain/rollup.py``), and the last invariant check's result."""
+
+    def add(self, tenant: str, day: str, counts: Mapping[str, int]) -> None: ...
+
+    def read(self, tenant: str, days: Sequence[str]) -> dict[str, dict[str, int]]: ...  # day -> counts
+
+    def record_check(self, tenant: str, result: Mapping[str, Any]) -> None: ...
+
+    def last_check(self, tenant: str) -> dict[str, Any] | None: ...
+
+
+# -- webhooks ------------------------------------------------------------------------------------------
+
+
+class WebhookRegistry(Protocol):
+    """Each tenant's webhooks, as stored (the secret sealed, never in the clear)."""
+
+    def put(self, hook: dict[str, Any]) -> None: ...
+
+    def for_tenant(self, tenant: str) -> list[dict[str, Any]]: ...
+
+    def delete(self, tenant: str, webhook_id: str) -> bool: ...  # False: there was none
+
+
+class DeliveryLog(Protocol):
+    """The recent attempts of each webhook and what its receiver answered, kept ``ttl`` seconds."""
+
+    def record(self, tenant: str, webhook_id: str, attempt: dict[str, Any], ttl: int) -> None: ...
+
+    def recent(self, tenant: str, webhook_id: str, limit: int) -> list[dict[str, Any]]: ...  # newest first
+
+
+class SecretBox(Protocol):
+    """Seals a webhook's signing secret for storage and opens it for the sender, bound to ``context``."""
+
+    def seal(self, secret: bytes, context: Mapping[str, str]) -> bytes: ...
+
+    def open(self, sealed: bytes, context: Mapping[str, str]) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a receiver did with one attempt: its status code (None: no answer) and a short excerpt or error."""
+
+    status: int | None
+    detail: str
+    ms: int = 0
+
+
+class WebhookPoster(Protocol):
+    """Resolves a receiver's host and posts to it, never following a redirect."""
+
+    def resolve(self, host: str) -> list[str]: ...
+
+    def post(self, url: str, address: str, body: bytes, headers: Mapping[str, str]) -> Answer: ...

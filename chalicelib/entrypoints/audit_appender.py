@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.adapters.dynamodb import ledger_from_image
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.ledger import Ledger
-from chalicelib.domain.ports import AuditAppend, Outbox
-from chalicelib.services import appender
+from chalicelib.domain.ports import AuditAppend, Outbox, Rollups
+from chalicelib.services import appender, webhook_delivery
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Runtime
@@ -37,11 +37,19 @@ def images(records: list[dict[str, Any]]) -> list[Ledger]:
     return found
 
 
-def handle_stream(event: dict[str, Any], ledgers: Outbox, audit: AuditAppend) -> dict[str, int]:
-    report = appender.append_committed(images(event.get("Records", [])), ledgers, audit)
+def handle_stream(
+    event: dict[str, Any],
+    ledgers: Outbox,
+    audit: AuditAppend,
+    rollups: Rollups | None = None,
+    announce: appender.Announce | None = None,
+) -> dict[str, int]:
+    report = appender.append_committed(images(event.get("Records", [])), ledgers, audit, rollups, announce)
     return {"ledgers": report.ledgers, "events": report.events}
 
 
 def audit_stream(event: dict[str, Any], g: Runtime) -> dict[str, int]:
-    """The ledger stream's trigger (AUDIT_APPEND=stream): a batch that raises is delivered again."""
-    return handle_stream(event, g.deps.ledgers, g.audit)
+    """The ledger stream's trigger (AUDIT_APPEND=stream): a batch that raises is delivered again. Each
+    ledger's appended events are announced to the tenant's webhooks."""
+    announce = webhook_delivery.announcer(g.webhooks, g.now)
+    return handle_stream(event, g.deps.ledgers, g.audit, g.deps.rollups, announce)

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import observability
-from chalicelib.services import dispatch, exports, policy_impact
+from chalicelib.services import dispatch, exports, policy_impact, webhook_delivery
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Runtime
@@ -35,12 +35,19 @@ def dispatch_worker(bodies: Iterable[str], g: Runtime, now: Callable[[], datetim
 
 def export_worker(bodies: Iterable[str], g: Runtime, now: Callable[[], datetime]) -> list[dict[str, Any]]:
     """Builds each export bundle, or runs each policy impact replay; a redelivered message finds the job
-    finished and does nothing."""
+    finished and does nothing. A finished export is announced to the tenant's webhooks (``export.done``);
+    that failing fails no export."""
     done = []
     for body in bodies:
         job = json.loads(body)
         if job.get("kind") == policy_impact.JOB_KIND:
             done.append(policy_impact.run_impact(job["tenant"], job["impact_id"], g.deps, now))
             continue
-        done.append(exports.run_export(job["tenant"], job["export_id"], g.deps, now))
+        result = exports.run_export(job["tenant"], job["export_id"], g.deps, now)
+        done.append(result)
+        if result.get("status") == "done":
+            try:
+                webhook_delivery.announce_export(g.webhooks, job["tenant"], result, now())
+            except Exception:  # noqa: BLE001 - the bundle is built; only its announcement is lost
+                observability.logger.exception("export.done was not announced")
     return done

@@ -7,13 +7,14 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 import phonenumbers
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chalicelib.domain import zones
+from chalicelib.domain.access import Principal
 from chalicelib.domain.addresses import EMAIL
 from chalicelib.domain.events import OUTCOME_FILTER_PATTERN
 from chalicelib.domain.model import (
@@ -40,10 +41,13 @@ from chalicelib.domain.preferences import (
     Preferences,
     StatedPreferences,
 )
+from chalicelib.domain.templates import LOCALE, MAX_TEXT, MAX_VARIABLES
 from chalicelib.http.problems import InvalidJsonError, Problem
 from chalicelib.services.audit_read import EventQuery
+from chalicelib.services.debtor_status import Probe
 from chalicelib.services.exports import ExportSpec
 from chalicelib.services.policy_impact import MAX_PACKS, ImpactSpec
+from chalicelib.services.template_contacts import TemplateUse
 
 SAFE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 SMS_MAX = 1600
@@ -51,7 +55,7 @@ MAX_METADATA_BYTES = 4096
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class LocationIn(_Strict):
@@ -128,6 +132,29 @@ class MessageIn(_Strict):
         return normalized_text(value) or value
 
 
+MAX_TEMPLATE_VARIABLES_BYTES = 4096
+
+
+class TemplateUseIn(_Strict):
+    """A contact's message from a template: the approved version named, else the latest approved in
+    ``locale``, rendered with ``variables`` (docs/templates.md)."""
+
+    id: str = Field(pattern=SAFE_ID)
+    version: int | None = Field(default=None, ge=1)
+    locale: str = Field(pattern=LOCALE.pattern)
+    variables: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _small_and_plain(self) -> TemplateUseIn:
+        if len(json.dumps(self.variables)) > MAX_TEMPLATE_VARIABLES_BYTES:
+            raise _field_error("template.variables", f"is larger than {MAX_TEMPLATE_VARIABLES_BYTES} bytes")
+        check_metadata(self.variables, "template.variables")
+        return self
+
+    def to_use(self) -> TemplateUse:
+        return TemplateUse(id=self.id, locale=self.locale, version=self.version, variables=dict(self.variables))
+
+
 class ContactIn(_Strict):
     debtor_id: str = Field(pattern=SAFE_ID)
     account_id: str = Field(pattern=SAFE_ID)
@@ -136,6 +163,7 @@ class ContactIn(_Strict):
     recipient_role: RecipientRole = RecipientRole.DEBTOR
     location: LocationIn = LocationIn()
     message: MessageIn | None = None
+    template: TemplateUseIn | None = None  # instead of ``message``: an approved template, rendered
     purpose: Purpose = Purpose.REMINDER
     days_past_due: int | None = Field(default=None, ge=0, le=100_000)
     on_blocked: OnBlocked = OnBlocked.DEFER
@@ -148,8 +176,11 @@ class ContactIn(_Strict):
                 raise _field_error("to", "must be an email address for channel 'email'")
         elif not _is_e164(self.to):
             raise _field_error("to", f"must be a valid E.164 phone number for channel '{self.channel.value}'")
-        if self.channel is not Channel.VOICE and self.message is None:
-            raise _field_error("message", f"is required for channel '{self.channel.value}'")
+        if self.template is not None and (self.message is not None or self.channel is Channel.VOICE):
+            reason = "give a message or a template, not both" if self.message else "a call carries no message"
+            raise _field_error("template", reason)
+        if self.channel is not Channel.VOICE and self.message is None and self.template is None:
+            raise _field_error("message", f"is required for channel '{self.channel.value}' (or name a template)")
         if self.channel is Channel.SMS and self.message and len(self.message.body) > SMS_MAX:
             raise _field_error("message.body", f"is longer than {SMS_MAX} characters for an SMS")
         if len(json.dumps(self.metadata)) > MAX_METADATA_BYTES:
@@ -158,7 +189,7 @@ class ContactIn(_Strict):
         return self
 
     def to_domain(self, tenant: str, agency: str | None = None, submitted_by: str | None = None) -> ContactRequest:
-        data = self.model_dump(exclude={"location", "message", "at"})
+        data = self.model_dump(exclude={"location", "message", "at", "template"})
         return ContactRequest(
             tenant=tenant,
             agency=agency,
@@ -167,6 +198,9 @@ class ContactIn(_Strict):
             message=Message(**self.message.model_dump()) if self.message else None,
             **data,
         )
+
+    def template_use(self) -> TemplateUse | None:
+        return self.template.to_use() if self.template else None
 
 
 class EvaluateIn(ContactIn):
@@ -192,7 +226,7 @@ class PreferencesIn(StatedPreferences):
     Open disputes are not among them: only resolving a dispute (its own audited route) closes one, so
     a PUT cannot lift a dispute's hold by leaving it out (extra fields are refused)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     # Each list has a maximum (chalicelib/domain/preferences.py): one more is a 400 naming the list.
     opt_outs: tuple[OptOut, ...] = Field(default=(), max_length=MAX_OPT_OUTS)
@@ -267,7 +301,7 @@ def _in_calendar(at: datetime) -> datetime:
 
 
 class _Range(_Strict):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True, defer_build=True)
 
     start: datetime | None = Field(default=None, alias="from")
     end: datetime | None = Field(default=None, alias="to")
@@ -305,6 +339,20 @@ class AuditQuery(_Range):
     order: Literal["asc", "desc"] = "asc"
     limit: int = Field(default=100, ge=1, le=1000)
     cursor: str | None = Field(default=None, max_length=4096)
+    # A phone number (any format; national ones read as North American) or an email: every event of the
+    # tenant to it, across debtors, contact by contact in ``order`` (docs/decisions/0036).
+    address: str | None = Field(default=None, min_length=3, max_length=320)
+
+    @model_validator(mode="after")
+    def _address_alone(self) -> AuditQuery:
+        others = ("debtor_id", "account_id", "channel", "outcome", "status", "type", "start", "end")
+        given = [name for name in others if getattr(self, name) is not None]
+        if self.address is not None and given:
+            raise _field_error("address", "combines with order, limit and cursor only")
+        return self
+
+    def address_paging(self) -> dict[str, Any]:
+        return {"descending": self.order == "desc", "limit": self.limit, "cursor": self.cursor}
 
     def to_query(self) -> EventQuery:
         if self.outcome and self.status and self.outcome != self.status:
@@ -447,11 +495,26 @@ class KeyIn(_Strict):
         return normalized_text(value)
 
 
+class WebhookIn(_Strict):
+    """A webhook for the admin's own tenant; ``agency``: it sees only that agency's contacts."""
+
+    url: str = Field(min_length=8, max_length=2048)
+    events: list[str] = Field(min_length=1, max_length=20)
+    description: str | None = Field(default=None, max_length=200)
+    agency: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+    @field_validator("description")
+    @classmethod
+    def _normalized(cls, value: str | None) -> str | None:
+        return normalized_text(value)
+
+
 class SettingsIn(_Strict):
     """A change of the caller's tenant's settings: the fields sent are set, null clears one."""
 
     sms_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
     email_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
+    require_approved_templates: bool | None = None
 
     @model_validator(mode="after")
     def _something(self) -> SettingsIn:
@@ -489,6 +552,18 @@ class ResolutionIn(_Strict):
     @classmethod
     def _normalized(cls, value: str | None) -> str | None:
         return normalized_text(value)
+
+
+def version_number(value: str) -> int:
+    """A version in a path: 1, 2, ..."""
+    if not re.fullmatch(r"[1-9]\d{0,5}", value):
+        raise Problem(
+            400,
+            "Invalid path",
+            "version: not a version number",
+            [{"field": "version", "message": "not a version number"}],
+        )
+    return int(value)
 
 
 def safe_id(field: str, value: str) -> str:
@@ -550,3 +625,145 @@ def parse(model: type[M], raw: str | bytes | None) -> M:
         errors = _errors(exc)
         first = errors[0]
         raise Problem(400, "Invalid request body", f"{first['field']}: {first['message']}", errors) from None
+
+
+def without_agency(who: Principal, field: str) -> Principal:
+    """A caller that is no collection agency's: what reaches across every debtor of the tenant is the
+    creditor's alone (an agency sees only its own contacts)."""
+    if who.agency is not None:
+        message = "an agency key may not search across debtors"
+        raise Problem(403, "Forbidden", f"{field}: {message}", [{"field": field, "message": message}])
+    return who
+
+
+class StatusQuery(_Strict):
+    """``GET /v1/debtors/{id}/status``: which kind of contact to report on (default: each the ledger holds),
+    and where the person is when their ledger holds no deferred contact to take it from."""
+
+    channel: Channel | None = None
+    account_id: str | None = Field(default=None, pattern=SAFE_ID)
+    address: str | None = Field(default=None, min_length=3, max_length=320, description="the number or email")
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    subdivision: str | None = Field(default=None, pattern=r"^[A-Z0-9]{1,3}$")
+    postal_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$")
+    timezone: str | None = Field(default=None, max_length=64)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str] | None) -> StatusQuery:
+        try:
+            parsed = cls.model_validate(dict(params or {}), strict=False)
+            if parsed.timezone is not None:
+                LocationIn(timezone=parsed.timezone)
+        except ValidationError as exc:
+            errors = _errors(exc)
+            raise Problem(400, "Invalid query", f"{errors[0]['field']}: {errors[0]['message']}", errors) from None
+        return parsed
+
+    def to_probe(self) -> Probe:
+        where = {k: getattr(self, k) for k in ("country", "subdivision", "postal_code", "timezone")}
+        location = Location(**where) if any(where.values()) else None
+        return Probe(channel=self.channel, account_id=self.account_id, to=self.address, location=location)
+
+
+class NoteIn(_Strict):
+    """``POST /v1/debtors/{id}/notes``: a complaint or an officer's note, audited on the person's chain."""
+
+    category: Literal["complaint", "note", "hardship", "vulnerability", "legal", "other"]
+    text: str = Field(min_length=1, max_length=4000)
+    contact_ids: tuple[str, ...] = Field(default=(), max_length=20)
+    actor: str | None = Field(default=None, max_length=128, description="the officer, as the tenant names them")
+
+    @field_validator("text", "actor")
+    @classmethod
+    def _normalized(cls, value: str | None) -> str | None:
+        return normalized_text(value)
+
+    @field_validator("contact_ids")
+    @classmethod
+    def _ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = next((v for v in value if not re.fullmatch(SAFE_ID, v)), None)
+        if bad is not None:
+            raise ValueError(f"{bad!r} is not a contact id")
+        return tuple(dict.fromkeys(value))
+
+
+class ReportQuery(_Strict):
+    """``GET /v1/reports/daily?date=YYYY-MM-DD``: a UTC day (default: yesterday)."""
+
+    date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+def report_day(params: Mapping[str, str] | None, today: datetime) -> date:
+    """The report's day: ``date``, from 2000-01-01 to today; yesterday when none is given."""
+    try:
+        text = ReportQuery.model_validate(dict(params or {}), strict=False).date
+        day = datetime.strptime(text, "%Y-%m-%d").date() if text else None
+    except ValidationError as exc:
+        errors = _errors(exc)
+        raise Problem(400, "Invalid query", f"{errors[0]['field']}: {errors[0]['message']}", errors) from None
+    except ValueError:
+        raise _query_problem("date", "not a date (YYYY-MM-DD)") from None
+    if day is not None and not date(2000, 1, 1) <= day <= today.date():
+        raise _query_problem("date", "must be a day from 2000-01-01 to today")
+    return day or (today - timedelta(days=1)).date()
+
+
+def _query_problem(field: str, message: str) -> Problem:
+    return Problem(400, "Invalid query", f"{field}: {message}", [{"field": field, "message": message}])
+
+
+class TemplateIn(_Strict):
+    """A new template: its name and channel; ``jurisdictions`` (pack ids) narrows which packs' content
+    rules judge it (none given: every pack's)."""
+
+    name: str = Field(min_length=1, max_length=128)
+    channel: Literal["sms", "email"]
+    description: str | None = Field(default=None, max_length=1000)
+    jurisdictions: list[str] | None = Field(default=None, max_length=20)
+
+    @field_validator("name", "description")
+    @classmethod
+    def _normalized(cls, value: str | None) -> str | None:
+        return normalized_text(value)
+
+    @field_validator("jurisdictions")
+    @classmethod
+    def _pack_ids(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and any(not re.fullmatch(r"[a-z0-9-]{1,64}", p) for p in value):
+            raise ValueError("pack ids: lowercase letters, digits and '-'")
+        return value
+
+
+class VersionIn(_Strict):
+    """A new draft version of a template: one locale's text, its typed variables, an email's subject."""
+
+    locale: str = Field(pattern=LOCALE.pattern)
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    variables: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=MAX_VARIABLES,
+        description="name -> type: string, amount, date, creditor, agency, payment_link, phone, integer; "
+        "a '?' after the type makes it optional",
+    )
+    subject: str | None = Field(default=None, min_length=1, max_length=998)
+
+    @field_validator("text", "subject")
+    @classmethod
+    def _normalized(cls, value: str | None) -> str | None:
+        return normalized_text(value)
+
+    @field_validator("subject")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and ("\n" in value or "\r" in value):
+            raise ValueError("is one line: no line breaks in a subject")
+        return value
+
+    def declared(self) -> dict[str, str]:
+        return dict(self.variables)
+
+
+class PreviewIn(_Strict):
+    """The values to render a version with."""
+
+    variables: dict[str, Any] = Field(default_factory=dict)

@@ -13,6 +13,7 @@ from chalicelib.domain.events import AuditEvent, EventType
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.model import ContactRecord, Result
 from chalicelib.domain.ports import Queue
+from chalicelib.services import appender
 from chalicelib.services.contacts import submit_contact
 from chalicelib.services.unit_of_work import UnitOfWork
 from chalicelib.services.writes import record_change
@@ -100,13 +101,14 @@ def _settle_unsettled(deps: UnitOfWork, tenant: str, debtor_id: str, now: dateti
 
 def sweep_audit(deps: UnitOfWork, now: datetime, limit: int = 200) -> int:
     """Append events that ledgers committed but the audit table lacks, then trim those outboxes."""
-    repaired = 0
+    repaired: list[AuditEvent] = []
     for tenant, debtor_id in deps.ledgers.with_outbox(now - SWEEP_GRACE, limit):
         try:
             repaired += _repair_person(deps, tenant, debtor_id)
         except Exception:  # noqa: BLE001 - the ledger keeps the events; the next sweep tries again
             logger.exception("audit repair failed for one person")
-    return repaired
+    appender.roll_up(repaired, deps.rollups)  # the events the stream missed count in the daily rollup too
+    return len(repaired)
 
 
 def unappended(deps: UnitOfWork, ledger: Ledger) -> list[AuditEvent]:
@@ -118,14 +120,13 @@ def unappended(deps: UnitOfWork, ledger: Ledger) -> list[AuditEvent]:
     return [e for e in ledger.outbox if e["seq"] not in present]
 
 
-def _repair_person(deps: UnitOfWork, tenant: str, debtor_id: str) -> int:
+def _repair_person(deps: UnitOfWork, tenant: str, debtor_id: str) -> list[AuditEvent]:
     ledger = deps.ledgers.get(tenant, debtor_id)
     if not ledger.outbox:
-        return 0
-    missing = unappended(deps, ledger)
-    deps.audit.append(missing)
+        return []
+    stored = deps.audit.append_new(unappended(deps, ledger))
     deps.ledgers.mark_appended(ledger, ledger.seq)  # the outbox holds every unappended event
-    return len(missing)
+    return stored
 
 
 # --- the fan-out: the schedule enqueues the shards, SQS-triggered workers dispatch them in parallel --------
@@ -211,11 +212,14 @@ def _enqueue_shard(message: dict[str, Any], deps: UnitOfWork, queue: Queue, now:
     delays = [_delay(max(at for _t, _d, at in group), now) for group in groups]
     failed = queue.send_many(messages, delays) if messages else []
     report = DispatchReport(enqueued=sum(len(g) for i, g in enumerate(groups) if i not in set(failed)))
+    repaired: list[AuditEvent] = []
     for tenant, debtor_id in deps.ledgers.shard_with_outbox(shard, now - SWEEP_GRACE, 200):
         try:
-            report.repaired_events += _repair_person(deps, tenant, debtor_id)
+            repaired += _repair_person(deps, tenant, debtor_id)
         except Exception:  # noqa: BLE001 - the ledger keeps the events; the next tick tries again
             logger.exception("audit repair failed for one person")
+    appender.roll_up(repaired, deps.rollups)
+    report.repaired_events = len(repaired)
     return report
 
 

@@ -47,6 +47,7 @@ FUNCTIONS = {
     "batch_worker": "BatchWorker",
     "audit_stream": "AuditStream",
     "audit_daily": "AuditDaily",
+    "webhook_sender": "WebhookSender",
 }
 ASYNC_FUNCTIONS = ("inbound_sms", "ses_feedback", "dispatcher", "audit_daily")  # invoked by SNS / the schedule
 # Concurrency reserved for the handlers of STOPs, bounces and complaints: a dispatch herd may hold the rest of
@@ -60,9 +61,12 @@ TABLES = {
     "jobs_table": "JobsTable",
     "batch_table": "BatchTable",
     "keys_table": "KeysTable",
+    "templates_table": "TemplatesTable",
     "idempotency_table": "IdempotencyTable",
+    "webhook_table": "WebhookTable",
 }
 TTL = {"AuditTable": "expires_at", "IdempotencyTable": "expiration", "BatchTable": "expires_at"}
+TTL["WebhookTable"] = "expires_at"  # delivery attempts are shown for a week
 
 READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem")  # the ledger is read by key; its indexes by Query
 WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem")
@@ -97,6 +101,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "IdempotencyTable": IDEMPOTENCY,
         "KeysTable": ("dynamodb:GetItem", *WRITE),
         "KeysTable/index/by_tenant": ("dynamodb:Query",),
+        "TemplatesTable": ("dynamodb:GetItem", "dynamodb:Query", *WRITE),  # drafted, approved; a contact renders one
         "BatchTable": ("dynamodb:GetItem", "dynamodb:Query", *WRITE),
         "JobsTable": JOBS,
         "BatchQueue": QUEUE_SEND,
@@ -109,6 +114,10 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "DataKey": KEY_USE,
         "sms": SMS,
         "email": EMAIL,
+        # webhooks: registered (the secret sealed, never opened here), listed, deleted, tested, their attempts read
+        "WebhookTable": ("dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"),
+        "WebhookKey": ("kms:Encrypt",),
+        "WebhookQueue": QUEUE_SEND,
     },
     "bearer_auth": {"KeysTable": ("dynamodb:GetItem",)},
     "inbound_sms": {
@@ -125,6 +134,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "AuditTable": (*AUDIT_READ, *AUDIT_WRITE),
         "DispatchQueue": (*QUEUE_RECEIVE, *QUEUE_SEND),  # a shard message enqueues its due people
         "KeysTable": PACING,
+        "TemplatesTable": ("dynamodb:GetItem",),  # a deferred contact's version must still be approved
         "DataKey": KEY_USE,
         "sms": SMS,
         "email": EMAIL,
@@ -141,6 +151,8 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "AnchorBucket/*": ("s3:GetObject", "s3:GetObjectVersion"),
         "SigningKey": ("kms:Sign", "kms:GetPublicKey"),
         "DataKey": KEY_USE,
+        "WebhookTable": ("dynamodb:Query",),  # export.done, to the tenant's webhooks
+        "WebhookQueue": QUEUE_SEND,
     },
     "batch_worker": {
         "LedgerTable": (*READ, *WRITE),
@@ -149,6 +161,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "BatchTable": ("dynamodb:GetItem", "dynamodb:Query", *WRITE),
         "BatchQueue": (*QUEUE_RECEIVE, "sqs:GetQueueUrl"),  # it deletes what it handled when others failed
         "KeysTable": PACING,
+        "TemplatesTable": ("dynamodb:GetItem", "dynamodb:Query"),  # a request naming a template renders it
         "DispatchQueue": QUEUE_SEND,  # a contact paced to a near slot is put on it
         "DataKey": KEY_USE,
         "sms": SMS,
@@ -165,6 +178,15 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "AuditTable": AUDIT_WRITE,
         "StreamFailureQueue": ("sqs:SendMessage",),
         "DataKey": KEY_USE,
+        "WebhookTable": ("dynamodb:Query",),  # which webhooks a tenant has, to announce its events to
+        "WebhookQueue": QUEUE_SEND,
+    },
+    "webhook_sender": {
+        "WebhookTable": ("dynamodb:Query", "dynamodb:PutItem"),  # the webhook, and the attempt's log line
+        "WebhookKey": ("kms:Decrypt",),  # the only function that opens a webhook's secret
+        "WebhookQueue": (*QUEUE_RECEIVE, *QUEUE_SEND),  # a failed attempt is put back with its delay
+        "WebhookDeadLetterQueue": QUEUE_SEND,  # retries exhausted
+        "DataKey": KEY_USE,
     },
     "audit_daily": {
         "LedgerTable": ("dynamodb:GetItem",),
@@ -178,6 +200,15 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 for _signer in UNSUBSCRIBE_SIGNERS:  # the secret is under the data key: these hold kms:Decrypt on it already
     ACCESS[_signer]["UnsubscribeSecret"] = SECRET_READ
+# Every function that appends audit events indexes the addresses they name, and the API searches them: these
+# read the address index's key (docs/decisions/0036).
+ADDRESS_INDEXERS = tuple(f for f, a in ACCESS.items() if "dynamodb:PutItem" in a.get("AuditTable", ()))
+for _indexer in ADDRESS_INDEXERS:
+    ACCESS[_indexer]["AddressIndexSecret"] = SECRET_READ
+ACCESS["api_handler"]["AuditTable/index/by_address"] = ("dynamodb:Query",)
+# The daily rollup: the appender adds to it, the report reads it (docs/decisions/0037).
+ACCESS["audit_stream"]["KeysTable"] = ("dynamodb:UpdateItem",)
+ACCESS["api_handler"]["KeysTable"] = (*ACCESS["api_handler"]["KeysTable"], "dynamodb:BatchGetItem")
 for _async in ASYNC_FUNCTIONS:  # an invocation that fails every retry lands in the async dead letters
     ACCESS[_async]["AsyncDeadLetterQueue"] = ("sqs:SendMessage",)
 for _access in ACCESS.values():
@@ -195,7 +226,7 @@ def _arn(resource: str) -> Any:
         ses = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
         names = ("identity/${SenderDomain}", "identity/${SenderAddress}", "configuration-set/${EmailConfigurationSet}")
         return [_sub(ses + name) for name in names]
-    if resource == "UnsubscribeSecret":
+    if resource in ("UnsubscribeSecret", "AddressIndexSecret"):
         return {"Ref": resource}  # a secret's Ref is its ARN
     base, _, rest = resource.partition("/")
     if not base.endswith(("Table", "Bucket", "Queue", "Key")):
@@ -533,6 +564,7 @@ DEAD_LETTER_QUEUES = (
     "StreamFailureQueue",
     "AsyncDeadLetterQueue",
     "UndeliveredQueue",
+    "WebhookDeadLetterQueue",  # a receiver that did not answer 2xx for more than a day: tell its tenant
 )
 
 
@@ -543,6 +575,9 @@ def environment() -> dict[str, Any]:
         "BATCH_QUEUE": {"Fn::GetAtt": ["BatchQueue", "QueueName"]},
         "DISPATCH_QUEUE": {"Fn::GetAtt": ["DispatchQueue", "QueueName"]},
         "EXPORT_QUEUE": {"Fn::GetAtt": ["ExportQueue", "QueueName"]},
+        "WEBHOOK_QUEUE": {"Fn::GetAtt": ["WebhookQueue", "QueueName"]},
+        "WEBHOOK_KEY_ID": {"Ref": "WebhookKeyAlias"},
+        "WEBHOOK_URLS": "public",  # https to public addresses only, checked at registration and at each send
         "EXPORT_BUCKET": {"Ref": "ExportBucket"},
         "ANCHOR_BUCKET": {"Ref": "AnchorBucket"},
         "SIGNING_KEY_ID": {"Ref": "SigningKeyAlias"},
@@ -560,7 +595,10 @@ def environment() -> dict[str, Any]:
 def secret_environment(function: str) -> dict[str, Any]:
     """The unsubscribe secret's ARN, for the functions that read it at run time; its value is in no
     function's environment."""
-    return {"UNSUBSCRIBE_SECRET_ARN": {"Ref": "UnsubscribeSecret"}} if function in UNSUBSCRIBE_SIGNERS else {}
+    found = {"UNSUBSCRIBE_SECRET_ARN": {"Ref": "UnsubscribeSecret"}} if function in UNSUBSCRIBE_SIGNERS else {}
+    if function in ADDRESS_INDEXERS:
+        found["ADDRESS_INDEX_SECRET_ARN"] = {"Ref": "AddressIndexSecret"}
+    return found
 
 
 def _functions() -> dict[str, Any]:
@@ -635,6 +673,14 @@ def events() -> dict[str, tuple[str, dict[str, Any]]]:
                 "Queue": {"Fn::GetAtt": ["BatchQueue", "Arn"]},
                 "FunctionResponseTypes": ["ReportBatchItemFailures"],
                 "ScalingConfig": {"MaximumConcurrency": {"Ref": "BatchConcurrency"}},
+            },
+        ),
+        "WebhookSender": (
+            "WebhookSenderSqsEventSource",
+            {
+                "Queue": {"Fn::GetAtt": ["WebhookQueue", "Arn"]},
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                "ScalingConfig": {"MaximumConcurrency": 50},
             },
         ),
         "AuditStream": (
@@ -770,6 +816,21 @@ def resources_template() -> dict[str, Any]:
                 "KeyPolicy": _key_policy(["kms:Sign", "kms:Verify", "kms:GetPublicKey"], []),
             },
         },
+        "WebhookKey": {
+            "Type": "AWS::KMS::Key",
+            "Properties": {
+                "Description": "contact gateway: webhooks' signing secrets (sealed by the API, opened by the sender)",
+                "EnableKeyRotation": True,
+                "KeyPolicy": _key_policy(["kms:Encrypt", "kms:Decrypt"], []),
+            },
+        },
+        "WebhookKeyAlias": {
+            "Type": "AWS::KMS::Alias",
+            "Properties": {
+                "AliasName": _sub("alias/gateway-${Stage}-webhook-secrets"),
+                "TargetKeyId": {"Ref": "WebhookKey"},
+            },
+        },
         "SigningKeyAlias": {
             "Type": "AWS::KMS::Alias",
             "Properties": {
@@ -809,6 +870,10 @@ def resources_template() -> dict[str, Any]:
         "ExportDeadLetterQueue": _queue("exports-dead", 30),
         "ExportQueue": _queue("exports", provision.EXPORT_VISIBILITY_SECONDS, "ExportDeadLetterQueue", 3),
         "StreamFailureQueue": _queue("audit-stream-failures", 30),
+        "WebhookDeadLetterQueue": _queue("webhooks-dead", 30),
+        "WebhookQueue": _queue(
+            "webhooks", provision.WEBHOOK_VISIBILITY_SECONDS, "WebhookDeadLetterQueue", provision.WEBHOOK_MAX_RECEIVES
+        ),
         "AsyncDeadLetterQueue": _queue("async-dead", 30),
         "UndeliveredQueue": _queue("sns-undelivered", 30),  # SNS's own dead letters: raw SNS messages
         "UndeliveredQueuePolicy": _undelivered_policy(),
@@ -846,6 +911,15 @@ def resources_template() -> dict[str, Any]:
             "Properties": {
                 "Name": _sub("gateway-${Stage}/unsubscribe"),
                 "Description": "HMAC key of email unsubscribe links (RFC 8058)",
+                "KmsKeyId": {"Ref": "DataKey"},
+                "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
+            },
+        },
+        "AddressIndexSecret": {
+            "Type": "AWS::SecretsManager::Secret",
+            "Properties": {
+                "Name": _sub("gateway-${Stage}/address-index"),
+                "Description": "HMAC key of the audit trail's address index (never rotated: decision 0036)",
                 "KmsKeyId": {"Ref": "DataKey"},
                 "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
             },

@@ -36,4 +36,4 @@ class LedgerStream:
         from chalicelib.entrypoints import audit_appender
 
         records = self.records() if records is None else records
-        return audit_appender.handle_stream({"Records": records}, self.gateway.deps.ledgers, self.gateway.audit)
+        return audit_appender.audit_stream({"Records": records}, self.gateway)  # as the Lambda: webhooks told

@@ -101,6 +101,10 @@ class ContentRule(BaseRule):
             found.append(Finding(hit.category, span, f"{hit.category.replace('_', ' ')}: «{span}»"))
         return found
 
+    @property
+    def timeless(self) -> bool:
+        return True
+
     def violation(self, ctx: Context, at: datetime) -> str | None:
         request = ctx.request
         if self.communications == "initial" and _communicated_before(ctx):
