@@ -43,6 +43,7 @@ from chalicelib.services import (
     keys,
     maintenance,
     notes,
+    policy_impact,
     reports,
     templates,
     tenant_settings,
@@ -367,6 +368,31 @@ def withdraw_export_grant(export_id: str, key_id: str) -> Response:
     g, who = runtime(), caller(current_request(app))
     body = keys.withdraw_grant(g.deps, now(), tenant=who.tenant, export_id=export_id, key_id=key_id, by=who.actor)
     return json_response(200, body)
+
+
+@secured(
+    "/v1/policy-impact",
+    Operation(
+        "POST", "Replay a range of decisions under proposed packs", ok=(202,), body=models.PolicyImpactIn, errors=(422,)
+    ),
+    roles=(COMPLIANCE,),
+    max_body=policy_impact.MAX_BODY_BYTES,
+)
+def request_policy_impact() -> Response:
+    who = caller(current_request(app))
+    spec = models.parse(models.PolicyImpactIn, current_request(app).raw_body).to_spec()
+    body = policy_impact.request_impact(who.tenant, spec, runtime().deps, now(), requested_by=who.key_id)
+    return json_response(202, body, headers={"Location": f"/v1/policy-impact/{body['impact_id']}"})
+
+
+@secured(
+    "/v1/policy-impact/{impact_id}",
+    Operation("GET", "A policy impact replay's status and, when done, its report", errors=(404,)),
+    roles=(COMPLIANCE,),
+)
+def policy_impact_status(impact_id: str) -> Response:
+    impact_id, who = models.safe_id("impact_id", impact_id), caller(current_request(app))
+    return json_response(200, policy_impact.impact_status(who.tenant, impact_id, runtime().deps))
 
 
 @secured(

@@ -13,6 +13,7 @@
   100,000 events over the same 1,000 chains with 10,000 events; and its events per second.
 - ``window_minutes_kept_ratio`` (and ``_subdivision_only``), ``window_minutes_violating``: bench/window.py.
 - ``content_recall``, ``content_false_positive_rate``: bench/content.py, on the labelled messages.
+- ``replay_contacts_per_s``: policy impact replay of a generated 100,000-contact month, offline: bench/replay.py.
 """
 
 from __future__ import annotations
@@ -306,7 +307,7 @@ def export_figures(events: int = 100_000, chains: int = 10_000) -> dict[str, Any
 
 def _parts() -> dict[str, Any]:
     """Each part of the bench by name, in the order a full run takes them (``make bench ONLY=name,...``)."""
-    from bench import content, cost, heat, herd, replies, window
+    from bench import content, cost, heat, herd, replay, replies, window
 
     return {
         "engine": engine_figures,
@@ -323,6 +324,7 @@ def _parts() -> dict[str, Any]:
         "herd": herd.run,
         "window": window.run,
         "content": content.content_figures,
+        "replay": replay.run,
     }
 
 

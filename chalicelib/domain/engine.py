@@ -110,6 +110,11 @@ class _Plan:
     rules: tuple[tuple[BaseRule, ...], ...]  # per pack, the rules that apply to the request
 
 
+def _recorded(candidates: zone_resolution.Candidates) -> _Placed:
+    """Where a recorded decision placed the person (a replay): its zones, as the engine reads them."""
+    return _Placed(candidates, tuple(ZoneInfo(z) for z in candidates.zones if zone_resolution.is_known_zone(z)))
+
+
 _PLANS: dict[tuple[Any, ...], _Plan] = {}
 
 
@@ -237,11 +242,15 @@ def evaluate(
     now: datetime,
     preferences: Preferences | None = None,
     permit_for: timedelta | None = None,
+    *,
+    candidates: zone_resolution.Candidates | None = None,
 ) -> Decision:
     """Decide ``allow``, ``defer`` (with the exact earliest instant) or ``deny``, with reasons.
 
-    ``permit_for``: an allowed call's permit lasts this long at most (``Decision.valid_until``)."""
-    placed = _candidates(request)
+    ``permit_for``: an allowed call's permit lasts this long at most (``Decision.valid_until``).
+    ``candidates``: where the recipient may be, as a decision recorded them (a replay); None: resolved
+    from the request's address."""
+    placed = _candidates(request) if candidates is None else _recorded(candidates)
     candidates, known = placed.candidates, placed.known
     inputs: dict[str, object] = {**candidates.as_inputs(), "evaluated_at": now.isoformat()}
 

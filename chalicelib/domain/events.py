@@ -68,6 +68,7 @@ class EventType(StrEnum):
     NOTE = "note"
     WEBHOOK_CREATED = "webhook_created"  # a webhook registered: its URL, events and agency (never its secret)
     WEBHOOK_DELETED = "webhook_deleted"
+    POLICY_IMPACT_REQUESTED = "policy_impact_requested"  # who asked to replay a range under which proposed packs
 
 
 # Raises at load if a status has no event type of its own.

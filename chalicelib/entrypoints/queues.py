@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import observability
-from chalicelib.services import dispatch, exports, webhook_delivery
+from chalicelib.services import dispatch, exports, policy_impact, webhook_delivery
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Runtime
@@ -34,11 +34,15 @@ def dispatch_worker(bodies: Iterable[str], g: Runtime, now: Callable[[], datetim
 
 
 def export_worker(bodies: Iterable[str], g: Runtime, now: Callable[[], datetime]) -> list[dict[str, Any]]:
-    """Builds each export bundle; a redelivered message finds the job finished and does nothing. A finished
-    job is announced to the tenant's webhooks (``export.done``); that failing fails no export."""
+    """Builds each export bundle, or runs each policy impact replay; a redelivered message finds the job
+    finished and does nothing. A finished export is announced to the tenant's webhooks (``export.done``);
+    that failing fails no export."""
     done = []
     for body in bodies:
         job = json.loads(body)
+        if job.get("kind") == policy_impact.JOB_KIND:
+            done.append(policy_impact.run_impact(job["tenant"], job["impact_id"], g.deps, now))
+            continue
         result = exports.run_export(job["tenant"], job["export_id"], g.deps, now)
         done.append(result)
         if result.get("status") == "done":

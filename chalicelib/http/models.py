@@ -47,6 +47,7 @@ from chalicelib.http.problems import InvalidJsonError, Problem
 from chalicelib.services.audit_read import EventQuery
 from chalicelib.services.debtor_status import Probe
 from chalicelib.services.exports import ExportSpec
+from chalicelib.services.policy_impact import MAX_PACKS, ImpactSpec
 from chalicelib.services.template_contacts import TemplateUse
 
 SAFE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
@@ -538,6 +539,18 @@ class SettingsIn(_Strict):
 
 class GrantIn(_Strict):
     key_id: str = Field(pattern=r"^k_[0-9a-f]{16}$")
+
+
+class PolicyImpactIn(_Range):
+    """A range of the tenant's decisions to replay, and the proposed packs (id -> YAML) to replay it under."""
+
+    packs: dict[str, str] = Field(min_length=1, max_length=MAX_PACKS)
+
+    def to_spec(self) -> ImpactSpec:
+        if self.start is None or self.end is None:
+            missing = "from" if self.start is None else "to"
+            raise Problem(422, "Invalid field", f"{missing}: required", [{"field": missing, "message": "required"}])
+        return ImpactSpec(start=self.start, end=self.end, packs=self.packs)
 
 
 class ResolutionIn(_Strict):

@@ -10,7 +10,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.domain import engine
+from chalicelib.domain import engine, replay
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import (
     ConflictError,
@@ -124,6 +124,8 @@ def _plan(
     facets = (request.channel.value, request.account_id)
     drafts = [Draft(EventType.REQUESTED, contact_id, request_data(request), *facets)] if trigger == "api" else []
     data = _decision_data(request, decision, trigger, suppression.evidence(request, found))
+    packs = decision.inputs.get("packs", ())
+    data["replay"] = replay.recorded(request, history, preferences, deps.policies, packs)  # its inputs, no address
     drafts.append(Draft(EventType.DECIDED, contact_id, data, *facets))
     new = ledger.without_deferred(contact_id).pruned(now, deps.policies.longest_window_days)
     if decision.outcome is Outcome.ALLOW:

@@ -22,10 +22,11 @@ GATEWAY_MESSAGES = {r.rule: r.message for r in (NO_ZONE, NO_POLICY, NO_TIME, POL
 GATEWAY_MESSAGES["gateway/address"] = "the address's fields disagree or one is unusable: every place it may be counts"
 # A rule the current policy set no longer holds (an event decided under an earlier version).
 ANY_RULE = "this rule does not allow the contact"
-# Decision data an agency is not told: the per-rule inputs (counts, last contacts, consent overrides) and
-# the evidence of an address's opt-outs (their scope and time).
+# Decision data an agency is not told: the per-rule inputs (counts, last contacts, consent overrides), the
+# evidence of an address's opt-outs (their scope and time) and the replay inputs (the person's history and
+# consent state: docs/decisions/0035).
 WITHHELD_INPUTS = ("rules",)
-WITHHELD = ("address_opt_outs",)
+WITHHELD = ("address_opt_outs", "replay")
 
 
 def general_message(rule_id: str, policies: PolicySet) -> str:

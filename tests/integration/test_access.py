@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
+from chalicelib import policy_store
 from chalicelib.domain import access
 from chalicelib.domain.access import SHARED_SCOPE, Role
 from chalicelib.domain.errors import GoneError
@@ -38,6 +39,11 @@ SMS = {
     "message": {"body": "Your payment is overdue. Reply STOP to opt out."},
 }
 VOICE = {**SMS, "channel": "voice", "message": None, "debtor_id": "d-voice", "account_id": "a-voice"}
+IMPACT = {
+    "from": "2026-03-01",
+    "to": "2026-03-31",
+    "packs": {"us-ma": (policy_store.SOURCE_DIR / "us-ma.yaml").read_text()},
+}
 
 
 @dataclass
@@ -83,6 +89,7 @@ def world(policies: Any) -> Iterator[World]:
                 call(world, "POST", "/v1/exports", {"debtor_id": "d-acc", "formats": ["jsonl"]}, compliance)
             )
             exports.run_export(TENANT, export["export_id"], gateway.deps, lambda: NOON_ATLANTA)
+            impact = answer(call(world, "POST", "/v1/policy-impact", IMPACT, compliance))
             own.key(Role.REGULATOR)
             reply = {"originationNumber": SMS["to"], "destinationNumber": "+1800", "messageBody": "not my debt",
                      "inboundMessageId": "m-matrix"}  # fmt: skip
@@ -98,6 +105,7 @@ def world(policies: Any) -> Iterator[World]:
                 "voice": voice["contact_id"],
                 "agency_contact": agency_sms["contact_id"],
                 "export": export["export_id"],
+                "impact": impact["impact_id"],
                 "regulator": key_id_of(own, Role.REGULATOR),
                 "dispute": disputes.dispute_id("m-matrix", NOON_ATLANTA),
                 "template": template["template_id"],
@@ -189,6 +197,8 @@ def cases(world: World) -> dict[tuple[str, str], Case]:
         ("/v1/webhooks/{webhook_id}", "DELETE"): Case("/v1/webhooks/wh_0000000000000000", ok=404),  # never deletes
         ("/v1/webhooks/{webhook_id}/test", "POST"): Case(f"/v1/webhooks/{ids['webhook']}/test", ok=202),
         ("/v1/webhooks/{webhook_id}/deliveries", "GET"): Case(f"/v1/webhooks/{ids['webhook']}/deliveries"),
+        ("/v1/policy-impact", "POST"): Case("/v1/policy-impact", IMPACT, 202, other_tenant=202),
+        ("/v1/policy-impact/{impact_id}", "GET"): Case(f"/v1/policy-impact/{ids['impact']}"),
     }
 
 
