@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -82,6 +82,7 @@ RECORD_FIELDS = {  # every field of a ``ContactRecord`` but its id, instant and 
     "delivery_code": "dc",
 }
 _TIMES = ("valid_until", "outcome_due", "delivery_at")
+_FIELDS = tuple((name, short, name in _TIMES) for name, short in RECORD_FIELDS.items())
 
 
 def _ago(at: datetime, now: datetime) -> int | float:
@@ -91,8 +92,8 @@ def _ago(at: datetime, now: datetime) -> int | float:
     return whole if not delta.microseconds else round(delta.total_seconds(), 6)
 
 
-def _since(ago: float, now: datetime) -> str:
-    return (now - timedelta(microseconds=round(ago * 1_000_000))).isoformat()
+def _since(ago: float, now: datetime) -> datetime:
+    return now - timedelta(microseconds=round(ago * 1_000_000))
 
 
 def _base(channel: Any, account_id: Any, agency: Any, to: Any) -> dict[str, Any]:
@@ -119,12 +120,13 @@ def _compact(record: ContactRecord, base: Mapping[str, Any], now: datetime) -> l
 
 def _expanded(entry: Sequence[Any], base: Mapping[str, Any], now: datetime, contact_id: str) -> dict[str, Any]:
     ago, result, *rest = entry
-    differs: Mapping[str, Any] = rest[0] if rest else {}
-    defaults = {**_RECORD_DEFAULTS, **base}
-    raw = {name: differs.get(short, defaults.get(name)) for name, short in RECORD_FIELDS.items()}
-    for name in _TIMES:
-        if raw[name] is not None:
-            raw[name] = _since(raw[name], now)
+    raw = {**_RECORD_DEFAULTS, **base}
+    if rest:
+        differs: Mapping[str, Any] = rest[0]
+        raw.update((name, differs[short]) for name, short in RECORD_FIELDS.items() if short in differs)
+        for name in _TIMES:
+            if raw.get(name) is not None:
+                raw[name] = _since(raw[name], now)
     return {**raw, "contact_id": contact_id, "at": _since(ago, now), "result": result}
 
 
@@ -161,15 +163,19 @@ def recorded(
     return block
 
 
-def _first_form(block: Mapping[str, Any], data: Mapping[str, Any], at: datetime, contact_id: str) -> dict[str, Any]:
-    """A format 2 block in the first format's shape (what the reader below takes)."""
+def _first_form(block: Mapping[str, Any], data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A format 2 block in the first format's shape but its history (what the reader below takes), and the
+    request's fields its history records leave out."""
     fields = {k: block[k] for k in ("to", *REQUEST_DEFAULTS) if k in block}
     base = _base(data.get("channel"), data.get("account_id"), data.get("agency"), fields.get("to"))
     request = {**base, **REQUEST_DEFAULTS, **fields}
-    history = [_expanded(e, base, at, f"{contact_id}/h{i}") for i, e in enumerate(block.get("h", ()))]
     content: dict[str, str | None] = dict.fromkeys(block.get("ok", "").split())
     content.update(block.get("f", {}))
-    return {"request": request, "history": history, "preferences": block.get("p", {}), "content": content}
+    return {"request": request, "preferences": block.get("p", {}), "content": content}, base
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -204,13 +210,45 @@ class _Parsed:
     their requests, places and preferences repeat."""
 
     def __init__(self) -> None:
-        self.records: dict[object, ContactRecord] = {}
+        self.records: dict[tuple[Any, ...], ContactRecord] = {}
         self.requests: dict[str, ContactRequest] = {}
         self.places: dict[str, Candidates] = {}
         self.preferences: dict[str, Preferences] = {"{}": Preferences()}
 
+    def compact(
+        self, entries: Sequence[Sequence[Any]], base: Mapping[str, Any], now: datetime
+    ) -> tuple[ContactRecord, ...]:
+        """Format 2's history records: a record appears in each of its person's later decisions, each time
+        relative to that decision and to its request, so it is found again by what it is: its instant, its
+        result and its fields, times made absolute."""
+        now_us, found = (now - _EPOCH) // _MICROSECOND, []
+        defaults = {**_RECORD_DEFAULTS, **base}
+        plain = tuple(defaults.get(name) for name in RECORD_FIELDS)
+        for entry in entries:
+            at_us = now_us - round(entry[0] * 1_000_000)
+            values = plain
+            if len(entry) > 2:
+                differs = entry[2]
+                values = tuple(
+                    (
+                        now_us - round(differs[short] * 1_000_000)
+                        if timed and differs[short] is not None
+                        else differs[short]
+                    )
+                    if short in differs
+                    else defaults.get(name)
+                    for name, short, timed in _FIELDS
+                )
+            key = (at_us, entry[1], values)
+            record = self.records.get(key)
+            if record is None:
+                raw = _expanded(entry, base, now, f"h{at_us}")
+                record = self.records[key] = ContactRecord.model_validate(raw)
+            found.append(record)
+        return tuple(found)
+
     def record(self, raw: dict[str, Any]) -> ContactRecord:
-        key: object = repr(raw) if "/h" in raw["contact_id"] else (raw["contact_id"], raw["at"], raw["result"])
+        key = (raw["contact_id"], raw["at"], raw["result"])
         found = self.records.get(key)
         if found is None:
             found = self.records[key] = ContactRecord.model_validate(raw)
@@ -272,15 +310,17 @@ def case(event: Mapping[str, Any], tenant: str, parsed: _Parsed | None = None) -
     at = datetime.fromisoformat(inputs.get("evaluated_at") or event["at"])
     if block["v"] == 1:
         block = {**block, "content": {key[:KEY_LENGTH]: v for key, v in block.get("content", {}).items()}}
+        history = tuple(parsed.record(r) for r in block.get("history", ()))
     else:
-        block = _first_form(block, data, at, contact_id)
+        compact, (block, base) = block.get("h", ()), _first_form(block, data)
+        history = parsed.compact(compact, base, at)
     request = parsed.request(tenant, event["debtor_id"], block)
     return Case(
         contact_id=contact_id,
         debtor_id=event["debtor_id"],
         at=at,
         request=request,
-        history=tuple(parsed.record(r) for r in block.get("history", ())),
+        history=history,
         preferences=parsed.prefs(block.get("preferences", {})),
         candidates=parsed.place(inputs),
         content=request.metadata[CONTENT_KEY],
