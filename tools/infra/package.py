@@ -68,8 +68,11 @@ READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem")  # the ledger is read by ke
 WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem")
 JOBS = ("dynamodb:GetItem", "dynamodb:PutItem")
 IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")  # Powertools
-# The audit table is append-only: a conditional PutItem adds an event; nothing updates or deletes one.
+# The audit table is append-only: a conditional PutItem adds an event; nothing updates or deletes one. Two
+# roles hold it: the stream appender (every event and incident) and the daily pass (the retention re-put,
+# conditional on everything but the TTL being unchanged); no request path writes it (docs/decisions/0029).
 AUDIT_WRITE = ("dynamodb:PutItem",)
+AUDIT_WRITERS = ("audit_stream", "audit_daily")
 AUDIT_READ = ("dynamodb:GetItem", "dynamodb:Query")
 AUDIT_ACTIONS = frozenset({"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"})
 QUEUE_SEND = ("sqs:SendMessage", "sqs:GetQueueUrl")
@@ -90,7 +93,7 @@ SECRET_READ = ("secretsmanager:GetSecretValue",)
 ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "api_handler": {
         "LedgerTable": (*READ, *WRITE, "dynamodb:DescribeTable"),
-        "AuditTable": (*AUDIT_READ, *AUDIT_WRITE),
+        "AuditTable": AUDIT_READ,
         "AuditTable/index/by_contact": ("dynamodb:Query",),
         "AuditTable/index/by_day": ("dynamodb:Query",),
         "AuditTable/index/by_account": ("dynamodb:Query",),
@@ -113,16 +116,15 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "bearer_auth": {"KeysTable": ("dynamodb:GetItem",)},
     "inbound_sms": {
         "LedgerTable": (*READ, *WRITE),
-        "AuditTable": AUDIT_WRITE,
         "sms": SMS,
     },
-    "ses_feedback": {"LedgerTable": (*READ, *WRITE), "AuditTable": AUDIT_WRITE},
+    "ses_feedback": {"LedgerTable": (*READ, *WRITE)},
     "dispatcher": {"DispatchQueue": QUEUE_SEND},  # the schedule only enqueues the shards
     "dispatch_worker": {
         "LedgerTable": (*READ, *WRITE),
         "LedgerTable/index/due": ("dynamodb:Query",),
         "LedgerTable/index/pending": ("dynamodb:Query",),
-        "AuditTable": (*AUDIT_READ, *AUDIT_WRITE),
+        "AuditTable": AUDIT_READ,
         "DispatchQueue": (*QUEUE_RECEIVE, *QUEUE_SEND),  # a shard message enqueues its due people
         "KeysTable": PACING,
         "DataKey": KEY_USE,
@@ -144,7 +146,6 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "batch_worker": {
         "LedgerTable": (*READ, *WRITE),
-        "AuditTable": AUDIT_WRITE,
         "IdempotencyTable": IDEMPOTENCY,
         "BatchTable": ("dynamodb:GetItem", "dynamodb:Query", *WRITE),
         "BatchQueue": (*QUEUE_RECEIVE, "sqs:GetQueueUrl"),  # it deletes what it handled when others failed
