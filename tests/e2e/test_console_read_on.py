@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from chalice import Response
 
 from chalicelib import console
 
@@ -47,6 +48,7 @@ def serve(route: Any) -> None:
     """The console's own files as the gateway serves them; the audit search answers a first page that read
     its whole budget and found nothing, then a page with one event."""
     url = urlsplit(route.request.url)
+    found: Response | None
     if url.path == "/console":
         found = console.page()
     elif url.path.startswith("/console/"):
