@@ -41,9 +41,12 @@ def anchor_key(tenant: str, day: str) -> str:
 
 
 def head_leaf(head: dict[str, Any]) -> bytes:
-    """A head as a leaf of the day's tree: its chain, seq and hash, nothing else."""
-    entry = {"chain": head.get("chain"), "seq": head.get("seq"), "hash": head.get("hash")}
-    return merkle.leaf_hash(canonical_json(entry).encode())
+    """A head as a leaf of the day's tree: ``chain`` LF ``seq`` LF ``hash`` (hex, decimal, hex: unambiguous),
+    nothing else. Raises ValueError for a head whose fields are not of those types."""
+    chain, seq, hashed = head.get("chain"), head.get("seq"), head.get("hash")
+    if not isinstance(chain, str) or type(seq) is not int or not isinstance(hashed, str):
+        raise ValueError("a head is a chain id, a seq and a hash")
+    return merkle.leaf_hash(f"{chain}\n{seq}\n{hashed}".encode())
 
 
 def digest(heads: list[dict[str, Any]], form: str = FORMAT) -> str:
@@ -77,17 +80,22 @@ def build_anchor(tenant: str, day: date, events: Iterable[AuditEvent], created_a
 
 def digest_ok(anchor: dict[str, Any]) -> bool:
     form = FLAT_FORMAT if anchor.get("format") == FLAT_FORMAT else FORMAT
-    return anchor.get("digest") == digest(anchor.get("heads", []), form)
+    try:
+        return anchor.get("digest") == digest(anchor.get("heads", []), form)
+    except ValueError:
+        return False
 
 
 def inclusion_proofs(anchor: dict[str, Any], segments: dict[str, tuple[int, int]]) -> dict[str, Any] | None:
     """What an export carries of a day's anchor: for each chain in ``segments`` (chain id: first and last seq
     exported) whose anchored head is inside its segment, that head and its path to the root. None for a flat
     anchor (a proof would be the whole list of heads) or when no exported chain has its head here."""
-    if anchor.get("format") == FLAT_FORMAT or not digest_ok(anchor):
+    if anchor.get("format") == FLAT_FORMAT:
         return None
     heads = anchor["heads"]
     tree = merkle.levels([head_leaf(h) for h in heads])
+    if merkle.root(tree).hex() != anchor.get("digest"):  # fail closed: no proofs against a digest that is wrong
+        raise ValueError(f"the anchor of {anchor.get('day')} does not match its digest")
     proofs = []
     for index, head in enumerate(heads):
         span = segments.get(head["chain"])

@@ -194,3 +194,19 @@ def test_merkle_proofs_hold_for_every_leaf_of_trees_of_every_size():
             assert merkle.root_from_path(leaves[index], index, size, siblings) == merkle.root(tree)
             if size > 1:
                 assert merkle.root_from_path(leaves[index], (index + 1) % size, size, siblings) != merkle.root(tree)
+
+
+def test_an_anchor_whose_heads_do_not_give_its_digest_fails_the_export(trail, tmp_path):
+    store: InMemoryObjects = trail.anchors  # type: ignore[assignment]
+    key = anchors.anchor_key(TENANT, "2026-03-03")
+    anchor = json.loads(store.versions[key][0])
+    anchor["heads"][0]["hash"] = "f" * 64
+    store.versions[key] = [json.dumps(anchor).encode()]
+    with pytest.raises(ValueError, match="the anchor of 2026-03-03 does not match its digest"):
+        export(trail, tmp_path, debtor_id="d-1")
+
+
+def test_a_proof_whose_head_is_not_a_chain_seq_and_hash_leads_nowhere():
+    proof = {"chain": "c" * 32, "seq": "1", "hash": "a" * 64, "index": 0, "path": []}
+    assert anchors.proof_root(proof, 1) is None
+    assert anchors.proof_root({**proof, "seq": 1}, 1) == anchors.head_leaf({**proof, "seq": 1}).hex()
