@@ -643,8 +643,8 @@ def events() -> dict[str, tuple[str, dict[str, Any]]]:
             {
                 "Stream": {"Fn::GetAtt": ["LedgerTable", "StreamArn"]},
                 # A batch that keeps failing is split to find the bad record, retried a bounded number of
-                # times, then its position goes to StreamFailureQueue; the dispatcher's sweep appends what
-                # the stream gave up on from the ledgers' outboxes, so nothing is lost (decision 0010).
+                # times, then its position goes to StreamFailureQueue; the dispatcher's sweep hands what the
+                # stream gave up on to it again from the ledgers' outboxes, so nothing is lost (0010, 0029).
                 "BisectBatchOnFunctionError": True,
                 "MaximumRetryAttempts": 10,
                 "MaximumRecordAgeInSeconds": 21_600,
