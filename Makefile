@@ -23,11 +23,16 @@ $(CHECKOV_STAMP): requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/pip install -q -r requirements-checkov.txt
 	touch $(CHECKOV_STAMP)
 
+# axe-core checks each console page's accessibility in those tests: the npm package's axe.min.js, fetched here
+# (at install, never at test time).
+AXE_VERSION := 4.11.0
+AXE := .axe/node_modules/axe-core/axe.min.js
 # The console's browser tests drive Debian's Chromium (tests/e2e/test_console.py); installed when missing.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
 	@command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+	@test -f $(AXE) || npm install --no-save --no-audit --no-fund --prefix .axe axe-core@$(AXE_VERSION) >/dev/null
 
 chalicelib/policy_bundle.json: $(STAMP) $(wildcard policies/*.yaml)
 	$(BIN)/python -m tools.cli.main policy publish

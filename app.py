@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from chalice import AuthResponse, Chalice, Cron, Rate, Response
@@ -28,6 +28,7 @@ from chalicelib.http import (
     route,
 )
 from chalicelib.services import (
+    address_search,
     audit_read,
     batches,
     calls,
@@ -39,8 +40,13 @@ from chalicelib.services import (
     exports,
     keys,
     maintenance,
+    notes,
+    reports,
     tenant_settings,
     unsubscribe,
+)
+from chalicelib.services import (
+    debtor_status as status,
 )
 from chalicelib.settings import ledger_stream_arn
 
@@ -263,6 +269,10 @@ def resolve_dispute(debtor_id: str, dispute_id: str) -> Response:
 def audit_events() -> Response:
     request, g = current_request(app), runtime()
     params = models.AuditQuery.from_params(request.query_params)
+    if params.address is not None:  # never an agency's: it reaches every debtor of the tenant
+        who = models.without_agency(caller(request), "address")
+        page = address_search.events_page(who.tenant, params.address, g.deps, **params.address_paging())
+        return json_response(200, page)
     page = audit_read.events_page(caller(request).tenant, params.to_query(), g.deps, now(), params.cursor)
     return json_response(200, page)
 
@@ -428,6 +438,48 @@ def console_asset(asset: str) -> Response:
     if found is None:
         raise Problem(404, "Not found", f"the console has no file {asset!r}")
     return found
+
+
+@secured(
+    "/v1/debtors/{debtor_id}/status",
+    Operation(
+        "GET",
+        "The person's standing now: each rule's budget, lockouts, windows by zone, deferred contacts, consent",
+        query=models.StatusQuery,
+        errors=(404,),
+    ),
+    roles=(COMPLIANCE,),
+)
+def debtor_status(debtor_id: str) -> Response:
+    request = current_request(app)
+    debtor_id = models.safe_id("debtor_id", debtor_id)
+    probe = models.StatusQuery.from_params(request.query_params).to_probe()
+    return json_response(200, status.debtor_status(caller(request).tenant, debtor_id, runtime().deps, now(), probe))
+
+
+@secured(
+    "/v1/debtors/{debtor_id}/notes",
+    Operation("POST", "Record a complaint or an officer's note on the person's chain", ok=(201,), body=models.NoteIn),
+    roles=(COMPLIANCE,),
+)
+def debtor_note(debtor_id: str) -> Response:
+    request, who = current_request(app), caller(current_request(app))
+    debtor_id, parsed = models.safe_id("debtor_id", debtor_id), models.parse(models.NoteIn, request.raw_body)
+    body = notes.record_note(who.tenant, debtor_id, runtime().deps, now(), **parsed.model_dump(), key_id=who.key_id)
+    return json_response(201, body)
+
+
+@secured(
+    "/v1/reports/daily",
+    Operation(
+        "GET", "A day's totals, top rules, backlog, failed sends, last check and anchor", query=models.ReportQuery
+    ),
+    roles=(COMPLIANCE,),
+)
+def daily_report() -> Response:
+    request = current_request(app)
+    day = models.report_day(request.query_params, now().astimezone(UTC))
+    return json_response(200, reports.daily_report(caller(request).tenant, day, runtime().deps, now()))
 
 
 UNSUBSCRIBE_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8"><title>Unsubscribe</title>

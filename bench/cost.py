@@ -108,7 +108,9 @@ def gateway_in_process(audit_append: str = "stream") -> Iterator[Any]:
     from tools.local import provision
 
     with mock_aws():
-        settings = Settings(unsubscribe_secret="bench-only", audit_append=audit_append)
+        settings = Settings(
+            unsubscribe_secret="bench-only", address_index_secret="bench-only", audit_append=audit_append
+        )
         clients = Clients(settings)
         provision.ensure_all(clients, settings)
         gateway = bootstrap(settings=settings, clients=clients, policies=policy_store.load_sources())
@@ -244,28 +246,63 @@ print(time.perf_counter() - t)
 """
 
 
+# Each function's handler as Lambda loads it: ``app`` (every function's handler is ``app.<name>``), the runtime,
+# and what the handler imports on its first event; then the same handler's own module alone, without ``app``
+# (what a package per function would load). A PDF export is the export worker's heaviest first event.
+COLD_FUNCTION = """
+import time; t = time.perf_counter()
+{imports}
+print(time.perf_counter() - t)
+"""
+FUNCTIONS: dict[str, tuple[str, str]] = {
+    "api": ("import app; app.runtime()", "import chalicelib.http, chalicelib.bootstrap"),
+    "authorizer": ("import app; app.runtime()", "import chalicelib.services.keys, chalicelib.bootstrap"),
+    "dispatch_worker": ("import app; app.runtime()", "import chalicelib.entrypoints.queues, chalicelib.bootstrap"),
+    "export_worker": (
+        "import app; app.runtime(); import chalicelib.services.report_pdf",
+        "import chalicelib.entrypoints.queues, chalicelib.bootstrap, chalicelib.services.report_pdf",
+    ),
+    "batch_worker": (
+        "import app; app.runtime(); import chalicelib.entrypoints.batch_worker",
+        "import chalicelib.entrypoints.batch_worker, chalicelib.bootstrap",
+    ),
+    "audit_stream": ("import app; app.runtime()", "import chalicelib.entrypoints.audit_appender, chalicelib.bootstrap"),
+    "inbound_sms": ("import app; app.runtime()", "import chalicelib.entrypoints.topics, chalicelib.bootstrap"),
+}
+
+
+def _fresh(code: str) -> float:
+    env = {**os.environ, **AWS_ENV, "PYTHONDONTWRITEBYTECODE": "1"}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
 def cold_init_ratio(runs: int = 5) -> dict[str, Any]:
     """Median fresh-process time of importing ``app`` and making its first decision, over importing boto3
-    and building one client; alternated in the same run."""
-    env = {**os.environ, **AWS_ENV, "PYTHONDONTWRITEBYTECODE": "1"}
-
-    def once(code: str) -> float:
-        out = subprocess.run(
-            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-        )
-        return float(out.stdout.strip().splitlines()[-1])
-
+    and building one client; alternated in the same run. Then each function's handler, through ``app`` and
+    alone, over the same boto3 figure (``cold_init_ratio_<function>``, ``cold_init_ratio_<function>_alone``)."""
     apps, botos = [], []
     for _ in range(runs):
-        apps.append(once(COLD_APP))
-        botos.append(once(COLD_BOTO))
-    apps.sort(), botos.sort()
-    app_s, boto_s = apps[runs // 2], botos[runs // 2]
-    return {
+        apps.append(_fresh(COLD_APP))
+        botos.append(_fresh(COLD_BOTO))
+    app_s, boto_s = _median(apps), _median(botos)
+    figures: dict[str, Any] = {
         "cold_init_s_app": round(app_s, 3),
         "cold_init_s_boto3": round(boto_s, 3),
         "cold_init_ratio": round(app_s / boto_s, 2),
     }
+    for name, (through_app, alone) in FUNCTIONS.items():
+        via, own = [], []
+        for _ in range(max(3, runs // 2)):
+            via.append(_fresh(COLD_FUNCTION.format(imports=through_app)))
+            own.append(_fresh(COLD_FUNCTION.format(imports=alone)))
+        figures[f"cold_init_ratio_{name}"] = round(_median(via) / boto_s, 2)
+        figures[f"cold_init_ratio_{name}_alone"] = round(_median(own) / boto_s, 2)
+    return figures
 
 
 def deployment_zip() -> dict[str, Any]:

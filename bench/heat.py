@@ -71,13 +71,20 @@ def _tenant(item: dict[str, Any]) -> str:
 
 
 def _updated(item: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    """The item after an UpdateItem of SET and REMOVE clauses (what the gateway's updates use)."""
+    """The item after an UpdateItem of SET, REMOVE and ADD clauses (what the gateway's updates use; ADD: the
+    daily rollup's counters)."""
     new = dict(item)
     expression, values = params["UpdateExpression"], params.get("ExpressionAttributeValues", {})
     names = params.get("ExpressionAttributeNames", {})
-    for clause, body in re.findall(r"(SET|REMOVE)\s+(.*?)(?=\s+(?:SET|REMOVE)\s|$)", expression):
+    for clause, body in re.findall(r"(SET|REMOVE|ADD)\s+(.*?)(?=\s+(?:SET|REMOVE|ADD)\s|$)", expression):
         for part in (p.strip() for p in body.split(",")):
-            if clause == "SET":
+            if clause == "ADD":  # a number added to; a set (its new members) is kept as the value given
+                target, value = part.split()
+                name, added = names.get(target, target), values[value]
+                before = new.get(name, {"N": "0"})
+                total = int(before["N"]) + int(added["N"]) if "N" in added and "N" in before else None
+                new[name] = {"N": str(total)} if total is not None else added
+            elif clause == "SET":
                 target, value = (s.strip() for s in part.split("=", 1))
                 if value in values:
                     new[names.get(target, target)] = values[value]

@@ -1,6 +1,8 @@
 """``make bench``: measurements as ratios within one run (this machine is noisy), written to results.json.
 
 - ``engine_decisions_per_s``: pure ``evaluate`` on one core, us-federal, a 50-record voice history.
+- ``engine_decisions_per_s_mix``: the same over 1,000 distinct requests, histories and instants across every
+  pack (bench/engine_cases.py), cycled.
 - ``local_decision_ratio_100k_vs_empty``: median latency of ``POST /v1/contacts`` on the local stack
   (chalice local + moto server) with 100,000 audit events stored, over the same with none.
 - ``e2e_overhead_ratio``: that median over a bare SNS ``Publish`` to the same moto server.
@@ -10,6 +12,7 @@
 - ``export_peak_memory_ratio_100k_vs_10k``: peak memory (tracemalloc) of building an export bundle of
   100,000 events over the same 1,000 chains with 10,000 events; and its events per second.
 - ``window_minutes_kept_ratio`` (and ``_subdivision_only``), ``window_minutes_violating``: bench/window.py.
+- ``content_recall``, ``content_false_positive_rate``: bench/content.py, on the labelled messages.
 """
 
 from __future__ import annotations
@@ -63,6 +66,25 @@ def engine_decisions_per_s(seconds: float = 3.0) -> float:
         engine.evaluate(request, history, policies, now)
         count += 1
     return count / (time.perf_counter() - started)
+
+
+def engine_decisions_per_s_mix(seconds: float = 3.0, count: int = 1000) -> float:
+    from bench import engine_cases
+
+    policies, cases = engine_cases.every_pack_policies(), engine_cases.cases(count)
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        case = cases[done % count]
+        engine.evaluate(case.request, case.history, policies, case.now, case.preferences)
+        done += 1
+    return done / (time.perf_counter() - started)
+
+
+def engine_figures() -> dict[str, Any]:
+    return {
+        "engine_decisions_per_s": round(engine_decisions_per_s()),
+        "engine_decisions_per_s_mix": round(engine_decisions_per_s_mix()),
+    }
 
 
 def _sms(debtor_id: str) -> dict[str, Any]:
@@ -284,10 +306,10 @@ def export_figures(events: int = 100_000, chains: int = 10_000) -> dict[str, Any
 
 def _parts() -> dict[str, Any]:
     """Each part of the bench by name, in the order a full run takes them (``make bench ONLY=name,...``)."""
-    from bench import cost, heat, herd, replies, window
+    from bench import content, cost, heat, herd, replies, window
 
     return {
-        "engine": lambda: {"engine_decisions_per_s": round(engine_decisions_per_s())},
+        "engine": engine_figures,
         "calls": cost.calls_per_sent_contact,
         "capacity": cost.capacity_ratio,
         "cold": cost.cold_init_ratio,
@@ -300,6 +322,7 @@ def _parts() -> dict[str, Any]:
         "heat": heat.run,
         "herd": herd.run,
         "window": window.run,
+        "content": content.content_figures,
     }
 
 

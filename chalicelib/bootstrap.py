@@ -21,11 +21,17 @@ from chalicelib.adapters.dynamodb import AuditShards, DynamoDBAuditLog, DynamoDB
 from chalicelib.adapters.keys import DynamoDBKeys
 from chalicelib.adapters.messaging import SesEmailSender, SnsSmsSender
 from chalicelib.adapters.pacing import DynamoDBPacer, DynamoDBTenantSettings
-from chalicelib.adapters.secrets import SecretsManagerUnsubscribeKeys, StaticUnsubscribeKeys
+from chalicelib.adapters.rollups import DynamoDBRollups
+from chalicelib.adapters.secrets import (
+    SecretsManagerAddressKeys,
+    SecretsManagerUnsubscribeKeys,
+    StaticAddressKeys,
+    StaticUnsubscribeKeys,
+)
 from chalicelib.adapters.storage import DynamoDBJobs, KmsSigner, S3Objects, SqsQueue
 from chalicelib.domain.model import Channel
 from chalicelib.domain.policy import PolicySet
-from chalicelib.domain.ports import UnsubscribeKeys
+from chalicelib.domain.ports import AddressKeys, UnsubscribeKeys
 from chalicelib.services import dispatch, unsubscribe
 from chalicelib.services.pacing import Pacing
 from chalicelib.services.unit_of_work import UnitOfWork
@@ -145,6 +151,8 @@ class Runtime:
             outcome_deadline=timedelta(seconds=self.settings.outcome_deadline_seconds),
             pacing=self.pacing,
             wake=lambda tenant, debtor_id, at: dispatch.wake(self.dispatch_queue, tenant, debtor_id, at, self.now()),
+            address_keys=self.address_keys,
+            rollups=DynamoDBRollups(self.clients.dynamodb, self.settings.keys_table),
         )
 
     # The names the app's routes and handlers use for the unit of work.
@@ -192,7 +200,18 @@ class Runtime:
     @cached_property
     def audit(self) -> DynamoDBAuditTrail:
         shards = AuditShards(day=self.settings.day_shards, expiry=self.settings.index_shards)
-        return DynamoDBAuditTrail(self.clients.dynamodb, self.settings.audit_table, shards)
+        return DynamoDBAuditTrail(self.clients.dynamodb, self.settings.audit_table, shards, self.address_keys)
+
+    @cached_property
+    def address_keys(self) -> AddressKeys | None:
+        """The address index's key: ADDRESS_INDEX_SECRET_ARN's secret (deployed), else ADDRESS_INDEX_SECRET."""
+        if self.settings.address_index_secret_arn:
+            return SecretsManagerAddressKeys(
+                self.clients.on_first_use("secretsmanager"), self.settings.address_index_secret_arn
+            )
+        if self.settings.address_index_secret:
+            return StaticAddressKeys(self.settings.address_index_secret)
+        return None
 
     @cached_property
     def unsubscribe_keys(self) -> UnsubscribeKeys | None:
@@ -229,6 +248,8 @@ ADAPTERS = (
     DynamoDBPacer,
     DynamoDBTenantSettings,
     SecretsManagerUnsubscribeKeys,
+    SecretsManagerAddressKeys,
+    DynamoDBRollups,
 )
 
 

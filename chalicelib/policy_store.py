@@ -14,8 +14,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from chalicelib.domain.policy import PolicyError, PolicySet, build_policy_set
 
 POLICY_BUNDLE_PATH = Path(__file__).with_name("policy_bundle.json")
@@ -30,6 +28,8 @@ def pack_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def read_documents(paths: Iterable[Path]) -> dict[str, Any]:
+    import yaml  # the sources only: a function reads the JSON bundle
+
     documents: dict[str, Any] = {}
     for file in pack_files(paths):
         try:

@@ -17,7 +17,7 @@ from chalicelib.domain.pacing import MAX_RATE, MIN_RATE
 
 
 class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     region: str = "us-east-1"
     ledger_table: str = resources.LEDGER_TABLE
@@ -32,6 +32,10 @@ class Settings(BaseModel):
     # UNSUBSCRIBE_SECRET when both are set (docs/decisions/0027).
     unsubscribe_secret_arn: str | None = None
     public_url: str = "http://127.0.0.1:8000"  # where unsubscribe links point
+    # The HMAC key of the address index (search by phone number or email), plain (local stack, tests) or
+    # the Secrets Manager secret holding it (deployed, before the plain one). docs/decisions/0036.
+    address_index_secret: str | None = None
+    address_index_secret_arn: str | None = None
     jobs_table: str = resources.JOBS_TABLE
     keys_table: str = resources.KEYS_TABLE
     batch_table: str = resources.BATCH_TABLE
@@ -82,6 +86,8 @@ class Settings(BaseModel):
             "unsubscribe_secret": "UNSUBSCRIBE_SECRET",
             "unsubscribe_secret_arn": "UNSUBSCRIBE_SECRET_ARN",
             "public_url": "PUBLIC_URL",
+            "address_index_secret": "ADDRESS_INDEX_SECRET",
+            "address_index_secret_arn": "ADDRESS_INDEX_SECRET_ARN",
             "jobs_table": "JOBS_TABLE",
             "keys_table": "KEYS_TABLE",
             "batch_table": "BATCH_TABLE",

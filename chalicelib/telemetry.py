@@ -17,6 +17,9 @@ Traces: in Lambda with active tracing, each handler runs in a ``## <function>`` 
 method of the adapters in its own (``traced``); boto3 calls are patched by Powertools. Responses and
 errors are not captured as metadata, as they may hold personal data. Outside Lambda (tests, ``chalice
 local``) Powertools disables the tracer, and ``traced`` leaves classes as they are.
+
+The tracer is built on first use, and only where tracing is on: building one imports the X-Ray SDK (and
+botocore with it), the largest single import of a cold start, which a function with tracing off never needs.
 """
 
 from __future__ import annotations
@@ -24,20 +27,44 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aws_lambda_powertools import Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from chalicelib.domain.events import Status
 from chalicelib.domain.model import ContactRequest
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
+
     from chalicelib.services.delivery import ContactResult
 
 SERVICE = "contact-gateway"
-tracer = Tracer(service=SERVICE)
 T = TypeVar("T")
+
+
+@cache
+def get_tracer() -> Tracer:
+    """The process's Powertools Tracer (``telemetry.tracer``), built on first use."""
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service=SERVICE)
+
+
+@cache
+def tracing_off() -> bool:
+    """Powertools' own rule (off outside Lambda, under ``chalice local`` and SAM, or POWERTOOLS_TRACE_DISABLED),
+    read without building a tracer."""
+    from aws_lambda_powertools.tracing.tracer import Tracer
+
+    return bool(Tracer._is_tracer_disabled())
+
+
+def __getattr__(name: str) -> Any:
+    if name == "tracer":
+        return get_tracer()
+    raise AttributeError(name)
 
 
 @dataclass(frozen=True)
@@ -77,7 +104,9 @@ class Metrics:
 
 def traced(cls: type[T], trace: Tracer | None = None) -> type[T]:
     """``cls`` with each public method in a subsegment of its own, when tracing is on."""
-    trace = trace or tracer
+    if trace is None and tracing_off():
+        return cls
+    trace = trace or get_tracer()
     if trace.disabled or vars(cls).get("_traced"):
         return cls
     cls._traced = True  # type: ignore[attr-defined]
@@ -91,13 +120,15 @@ def traced(cls: type[T], trace: Tracer | None = None) -> type[T]:
 
 def trace_middleware(function_name: Callable[[], str], trace: Tracer | None = None) -> Callable[..., Any]:
     """A Chalice middleware (every event type): the handler's work in ``## <function>``."""
-    trace = trace or tracer
     cold = [True]
 
     def middleware(event: Any, get_response: Callable[[Any], Any]) -> Any:
-        if trace.disabled:
+        if trace is None and tracing_off():
             return get_response(event)
-        with trace.provider.in_subsegment(name=f"## {function_name()}") as subsegment:
+        active = trace or get_tracer()
+        if active.disabled:
+            return get_response(event)
+        with active.provider.in_subsegment(name=f"## {function_name()}") as subsegment:
             subsegment.put_annotation(key="ColdStart", value=cold[0])
             subsegment.put_annotation(key="Service", value=SERVICE)
             cold[0] = False

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from chalicelib.domain.access import AlreadyRevokedError
+from chalicelib.domain.address_index import index_value
 from chalicelib.domain.audit import DEFAULT_RETENTION_DAYS, event_outcome
 from chalicelib.domain.errors import ConflictError, NotFoundError, PermanentDeliveryError
 from chalicelib.domain.events import AuditEvent
@@ -95,8 +96,41 @@ class InMemoryLedger:
         return [k for k in self._pending(before) if self._in(shard, k)][:limit]
 
 
+TEST_ADDRESS_KEY = b"test-address-index-key"
+
+
+class StaticKeys:
+    """One HMAC key that never rotates (the address index's, in unit tests)."""
+
+    def __init__(self, key: bytes = TEST_ADDRESS_KEY) -> None:
+        self.key = key
+
+    def signing(self) -> bytes:
+        return self.key
+
+    def checking(self) -> tuple[bytes, ...]:
+        return (self.key,)
+
+
 class InMemoryAuditTrail:
     """The audit table as DynamoDBAuditTrail reads and writes it: each event once, by person and sequence."""
+
+    address_key = TEST_ADDRESS_KEY  # what its by_address entries are hashed with (``StaticKeys``' default)
+
+    def to_address(
+        self, tenant: str, values: Sequence[str], *, after: str | None, descending: bool, limit: int
+    ) -> list[dict[str, Any]]:
+        entries = []
+        for (t, debtor_id, seq), event in self.events.items():
+            value = index_value(self.address_key, event)
+            at_key = self._at_key(event)
+            if t != tenant or value is None or value not in values:
+                continue
+            if after and (at_key >= after if descending else at_key <= after):
+                continue
+            contact = event["contact_id"] if event["contact_id"].startswith("ct_") else None
+            entries.append({"debtor_id": debtor_id, "seq": seq, "at_key": at_key, "contact_id": contact})
+        return sorted(entries, key=lambda e: str(e["at_key"]), reverse=descending)[:limit]
 
     def __init__(self) -> None:
         self.events: dict[tuple[str, str, int], AuditEvent] = {}
@@ -113,16 +147,20 @@ class InMemoryAuditTrail:
         return [i for i in self.incident_log if (i["tenant"], i["debtor_id"]) == (tenant, debtor_id)]
 
     def append(self, events: Sequence[AuditEvent]) -> int:
-        before = len(self.events)
+        return len(self.append_new(events))
+
+    def append_new(self, events: Sequence[AuditEvent]) -> list[AuditEvent]:
+        stored = []
         for event in events:
             key = (event["tenant"], event["debtor_id"], event["seq"])
             if key not in self.events:
+                stored.append(event)
                 self.events[key] = copy.deepcopy(event)
                 at = datetime.fromisoformat(event["at"]) + timedelta(
                     days=int(event.get("retention_days", DEFAULT_RETENTION_DAYS))
                 )
                 self.expires[key] = int(at.timestamp())
-        return len(self.events) - before
+        return stored
 
     def for_person(self, tenant: str, debtor_id: str, after_seq: int = 0, limit: int | None = None) -> list[AuditEvent]:
         found = [e for (t, d, s), e in self.events.items() if t == tenant and d == debtor_id and s > after_seq]
@@ -224,7 +262,7 @@ class InMemoryAuditTrail:
                     "expires_at": expires_at,
                 }
 
-    def extend_retention(self, pk: str, seq: int, expires_at: int) -> None:
+    def extend_retention(self, pk: str, seq: int, expires_at: int) -> int:
         tenant, debtor_id = pk.split("#", 1)
         key = (tenant, debtor_id, seq)
         if key not in self.expires:
@@ -232,6 +270,7 @@ class InMemoryAuditTrail:
         if self.expires[key] >= expires_at:
             raise ConflictError("a later retention is kept")
         self.expires[key] = expires_at
+        return 1
 
 
 class RecordingSmsSender:
@@ -445,6 +484,30 @@ class LocalSigner:
         return public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
+class InMemoryRollups:
+    """The daily rollup's counters as DynamoDBRollups keeps them (its shards summed), and the last check."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], dict[str, int]] = {}
+        self.writes = 0
+        self.checks: dict[str, dict[str, Any]] = {}
+
+    def add(self, tenant: str, day: str, counts: Mapping[str, int]) -> None:
+        self.writes += 1
+        totals = self.counts.setdefault((tenant, day), {})
+        for name, value in counts.items():
+            totals[name] = totals.get(name, 0) + value
+
+    def read(self, tenant: str, days: Sequence[str]) -> dict[str, dict[str, int]]:
+        return {day: dict(self.counts.get((tenant, day), {})) for day in days}
+
+    def record_check(self, tenant: str, result: Mapping[str, Any]) -> None:
+        self.checks[tenant] = dict(result)
+
+    def last_check(self, tenant: str) -> dict[str, Any] | None:
+        return self.checks.get(tenant)
+
+
 @dataclass
 class Fakes:
     """One fake of each port, for a unit of work with nothing real in it."""
@@ -459,12 +522,13 @@ class Fakes:
     export_queue: RecordingQueue = field(default_factory=RecordingQueue)
     export_files: InMemoryObjects = field(default_factory=InMemoryObjects)
     signer: LocalSigner = field(default_factory=LocalSigner)
+    rollups: InMemoryRollups = field(default_factory=InMemoryRollups)
 
 
 def unit_of_work(policies: PolicySet, **overrides: Any) -> UnitOfWork:
     """A unit of work over the fakes; ``overrides`` replace any of its ports or settings."""
     ports = Fakes().__dict__
-    return UnitOfWork(policies=policies, **{**ports, **overrides})
+    return UnitOfWork(policies=policies, **{"address_keys": StaticKeys(), **ports, **overrides})
 
 
 class InMemoryKeys:

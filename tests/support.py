@@ -92,6 +92,13 @@ def herd(deps: UnitOfWork) -> list[str]:
     return debtors
 
 
+# A collection agency is a debt collector: its first text to a US debtor discloses it (12 CFR 1006.18(e)).
+COLLECTOR_MESSAGE = {
+    "body": "Your payment is overdue. This is an attempt to collect a debt by a debt collector; any "
+    "information obtained will be used for that purpose. Reply STOP to opt out."
+}
+
+
 # --- batches ----------------------------------------------------------------------------------------
 
 

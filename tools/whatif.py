@@ -1,7 +1,9 @@
 """What-if: "would this contact be allowed at T, and if not, when?" for a scenario with its own history.
 
 The same evaluation the gateway runs, fed by a scenario instead of the ledger: ``./gateway whatif``,
-the examples under ``policies/examples/`` and their tests all go through ``run``.
+the examples under ``policies/examples/`` and their tests all go through ``run``. A request states its
+``message``, or a ``template`` given inline (``{"locale", "text", "variables", "subject"?}``), rendered with
+its variables as a send would; either way the packs' content rules judge the text.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from chalicelib.domain.model import (
 from chalicelib.domain.policy import PolicySet, build_policy_set
 from chalicelib.domain.preferences import Preferences
 from chalicelib.http.models import ContactIn
+from tools.template_text import TemplateTextError, render
 
 # A history may hold what is not known yet: a call still ``placed``, a message ``pending``, or ``unknown``.
 _RESULTS = {
@@ -87,9 +90,36 @@ def _records(history: tuple[HistoryItem, ...]) -> list[ContactRecord]:
     ]
 
 
+class InlineTemplate(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    locale: str
+    text: str
+    variables: dict[str, Any] = {}
+    subject: str | None = None
+
+
+def _rendered(request: Any) -> Any:
+    """The request with an inline template rendered into its message."""
+    if not isinstance(request, dict) or "template" not in request:
+        return request
+    try:
+        template = InlineTemplate.model_validate(request["template"])
+        message = {"body": render(template.text, template.variables)}
+        if template.subject is not None:
+            message["subject"] = render(template.subject, template.variables)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ScenarioError(f"request.template.{'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+    except TemplateTextError as exc:
+        raise ScenarioError(f"request.{exc}") from None
+    return {**{k: v for k, v in request.items() if k != "template"}, "message": message}
+
+
 def parse(document: Any) -> Scenario:
     if not isinstance(document, dict):
         raise ScenarioError("a scenario is a mapping with at, request, history, preferences, policies")
+    document = {**document, "request": _rendered(document.get("request"))}
     try:
         return Scenario.model_validate(document, strict=False)
     except ValidationError as exc:

@@ -21,13 +21,14 @@ from boto3.dynamodb.conditions import Attr, ConditionExpressionBuilder, Key
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from chalicelib.adapters.errors import storage_errors
+from chalicelib.domain import address_index
 from chalicelib.domain.audit import DEFAULT_RETENTION_DAYS, event_outcome
-from chalicelib.domain.errors import ConflictError, StorageUnavailableError
+from chalicelib.domain.errors import ConflictError, SecretUnavailableError, StorageUnavailableError
 from chalicelib.domain.events import AuditEvent
 from chalicelib.domain.ledger import DAY_SHARDS, INDEX_SHARDS, Deferred, Ledger, index_shard
 from chalicelib.domain.model import ContactRecord, ContactRequest
 from chalicelib.domain.policy import canonical_json
-from chalicelib.domain.ports import ReadBudget
+from chalicelib.domain.ports import AddressKeys, ReadBudget
 from chalicelib.domain.preferences import Preferences
 from chalicelib.domain.recipients import SentTo
 
@@ -417,7 +418,9 @@ def _contact_run(events: Sequence[AuditEvent]) -> list[AuditEvent]:
     return run
 
 
-def audit_item(event: AuditEvent, shards: AuditShards = AuditShards(), run: int = 1) -> dict[str, Any]:
+def audit_item(
+    event: AuditEvent, shards: AuditShards = AuditShards(), run: int = 1, address_key: str | None = None
+) -> dict[str, Any]:
     """The stored form of an event: its canonical body, plus the attributes its indexes and filters read.
 
     Only ``body`` is hashed; the other attributes are derived from it, so an edit to one of them
@@ -442,6 +445,8 @@ def audit_item(event: AuditEvent, shards: AuditShards = AuditShards(), run: int 
             index_shard(tenant, debtor_id, shards.expiry),
         ),
     }
+    if not run:  # its run's leader stands for it in by_expiry: the retention pass extends the run whole
+        del item["expiry_day"]
     if run:  # the first of ``run`` consecutive events of its contact (1: alone); 0: a later one of a run
         item["contact_key"] = f"{tenant}#{event['contact_id']}"
     if run > 1:
@@ -453,33 +458,51 @@ def audit_item(event: AuditEvent, shards: AuditShards = AuditShards(), run: int 
     outcome = event_outcome(event)
     if outcome:
         item["outcome"] = outcome
+    if address_key:  # the keyed hash of the address it names: the by_address index (docs/decisions/0036)
+        item["address_key"] = address_key
     return item
 
 
 class DynamoDBAuditLog:
     """Append-only: a conditional put per event; never an update or a delete."""
 
-    def __init__(self, client: Any, table: str, shards: AuditShards = AuditShards()) -> None:
+    def __init__(
+        self, client: Any, table: str, shards: AuditShards = AuditShards(), address_keys: AddressKeys | None = None
+    ) -> None:
         self._client = client
         self._table = table
         self._readers: ThreadPoolExecutor | None = None
         self.shards = shards
+        self.address_keys = address_keys  # None: no event enters the by_address index
+
+    def _address(self, event: AuditEvent) -> str | None:
+        """The event's by_address key; an unreadable secret fails the append, which is delivered again."""
+        if self.address_keys is None:
+            return None
+        try:
+            return address_index.index_value(self.address_keys.signing(), event)
+        except SecretUnavailableError as exc:
+            raise StorageUnavailableError(f"the address index key could not be read: {exc}") from exc
 
     def append(self, events: Sequence[AuditEvent]) -> int:
-        """Returns how many were not stored before.
+        return len(self.append_new(events))
+
+    def append_new(self, events: Sequence[AuditEvent]) -> list[AuditEvent]:
+        """The events not stored before (``append``: how many).
 
         A contact's consecutive events (its commit and its outcome, in one batch of the appender) enter
         ``by_contact`` once, on the first, which names how many follow (``contact_run``): a sent text's three
         events cost that index one write, not three (docs/decisions/0016). Only a leader this call stored
         leads: if it was there already, the next event leads what follows, so no event is left unindexed.
         """
-        stored, rest = 0, cast(list[AuditEvent], list(events))  # the port's events are untyped dicts
+        stored: list[AuditEvent] = []
+        rest = cast(list[AuditEvent], list(events))  # the port's events are untyped dicts
         while rest:
             run = _contact_run(rest)
-            if not self._put(audit_item(run[0], self.shards, run=len(run))):
+            if not self._put(audit_item(run[0], self.shards, run=len(run), address_key=self._address(run[0]))):
                 rest = rest[1:]
                 continue
-            stored += 1 + sum(self._put(audit_item(e, self.shards, run=0)) for e in run[1:])
+            stored += [run[0], *(e for e in run[1:] if self._put(audit_item(e, self.shards, 0, self._address(e))))]
             rest = rest[len(run) :]
         return stored
 
@@ -630,6 +653,33 @@ _SELECT_KEYS = {
 
 class DynamoDBAuditTrail(DynamoDBAuditLog):
     """The read side: Query on the table's keys and its indexes, never a Scan."""
+
+    def to_address(
+        self, tenant: str, values: Sequence[str], *, after: str | None, descending: bool, limit: int
+    ) -> list[dict[str, Any]]:
+        """Entries of ``by_address`` for each key value, merged in ``at_key`` order, ``limit`` at most."""
+        found: list[dict[str, Any]] = []
+        for value in values:
+            if not value.startswith(f"{tenant}#"):
+                continue  # another tenant's partition is never read
+            condition = Key("address_key").eq(value)
+            if after:
+                condition &= Key("at_key").lt(after) if descending else Key("at_key").gt(after)
+            built = ConditionExpressionBuilder().build_expression(condition, is_key_condition=True)
+            values_ = {k: _SER.serialize(v) for k, v in built.attribute_value_placeholders.items()}
+            with storage_errors():
+                page = self._client.query(
+                    TableName=self._table,
+                    IndexName="by_address",
+                    KeyConditionExpression=built.condition_expression,
+                    ExpressionAttributeNames=built.attribute_name_placeholders,
+                    ExpressionAttributeValues=values_,
+                    ScanIndexForward=not descending,
+                    Limit=limit,
+                )
+            found += [_address_entry(tenant, i) for i in page.get("Items", [])]
+        found.sort(key=lambda e: str(e["at_key"]), reverse=descending)
+        return found[:limit]
 
     def select(
         self,
@@ -804,10 +854,21 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
         found = self._bodies([(person_key(tenant, debtor_id), seq) for debtor_id, seq in keys], consistent=True)
         return [as_event(body) for body in found if body is not None]
 
-    def extend_retention(self, pk: str, seq: int, expires_at: int) -> None:
-        """The retention pass's only write: the same item put again with a later ``expires_at`` (TTL).
+    def extend_retention(self, pk: str, seq: int, expires_at: int) -> int:
+        """The retention pass's only write: the same item put again with a later ``expires_at`` (TTL), and
+        so each later event of its contact's run, which ``by_expiry`` lists by their leader alone (a sent
+        text's three events cost that index one write, not three). Returns how many items moved."""
+        item, moved = self._renew(pk, seq, expires_at), 1
+        for follower in range(seq + 1, seq + int(item.get("contact_run", {}).get("N", 1))):
+            try:
+                self._renew(pk, follower, expires_at)
+                moved += 1
+            except ConflictError:
+                continue  # gone already, or kept longer by a later retention
+        return moved
 
-        A PutItem, not an UpdateItem, so that no role anywhere may update an audit item. The put is
+    def _renew(self, pk: str, seq: int, expires_at: int) -> dict[str, Any]:
+        """A PutItem, not an UpdateItem, so that no role anywhere may update an audit item. The put is
         conditional on every stored attribute but the TTL's two (``expires_at`` and its index key
         ``expiry_day``) being the ones just read, and on the TTL only moving later: nothing but the TTL
         changes, and a concurrent pass's later TTL is never undone (docs/decisions/0029)."""
@@ -834,6 +895,7 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
+        return item
 
     def expiring(self, day: date) -> Iterator[dict[str, Any]]:
         """Keys of the items whose TTL falls on ``day`` (UTC): pk, seq, tenant, debtor_id, expires_at; every
@@ -848,3 +910,13 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
                     ExpressionAttributeValues={":d": {"S": key}},
                 ):
                     yield from (plain_item(i) for i in page.get("Items", []))
+
+
+def _address_entry(tenant: str, item: dict[str, Any]) -> dict[str, Any]:
+    contact = item.get("contact_key", {}).get("S")
+    return {
+        "debtor_id": item["debtor_id"]["S"],
+        "seq": int(item["seq"]["N"]),
+        "at_key": item["at_key"]["S"],
+        "contact_id": contact.removeprefix(f"{tenant}#") if contact else None,
+    }

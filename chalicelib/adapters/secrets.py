@@ -37,6 +37,8 @@ class SecretsManagerUnsubscribeKeys:
     rotation. Values are cached ``max_age`` seconds (Powertools parameters); an unreadable secret raises
     ``SecretUnavailableError``, so no email goes out without its link and no link is checked against nothing."""
 
+    label = "the unsubscribe secret"  # what an error names
+
     def __init__(
         self,
         client: Any,
@@ -54,7 +56,7 @@ class SecretsManagerUnsubscribeKeys:
     def signing(self) -> bytes:
         key = self._get(self._current, "AWSCURRENT")
         if key is None:
-            raise SecretUnavailableError("the unsubscribe secret has no current value")
+            raise SecretUnavailableError(f"{self.label} has no current value")
         return key
 
     def checking(self) -> tuple[bytes, ...]:
@@ -78,9 +80,20 @@ class SecretsManagerUnsubscribeKeys:
                 if error_code(cause) == "ResourceNotFoundException":
                     return None
             code = error_code(cause) if isinstance(cause, ClientError) else type(cause).__name__
-            raise SecretUnavailableError(f"the unsubscribe secret could not be read ({stage}): {code}") from exc
+            raise SecretUnavailableError(f"{self.label} could not be read ({stage}): {code}") from exc
         if isinstance(value, str):
             return value.encode()
         if isinstance(value, bytes):
             return value
         return None
+
+
+class StaticAddressKeys(StaticUnsubscribeKeys):
+    """The address index's one key (ADDRESS_INDEX_SECRET: the local stack and tests)."""
+
+
+class SecretsManagerAddressKeys(SecretsManagerUnsubscribeKeys):
+    """The address index's key from its own secret, read and cached as the unsubscribe secret is
+    (docs/decisions/0036): ``signing`` indexes, ``checking`` finds what either label's value indexed."""
+
+    label = "the address index secret"

@@ -163,7 +163,9 @@ function showEvent(event) {
 
 function searchPath(query, cursor) {
   const params = new URLSearchParams();
-  for (const [name, value] of Object.entries(query)) if (value) params.set(name, value);
+  // An address is searched alone: every contact to it, across debtors (the other filters do not combine).
+  const used = query.address ? { address: query.address } : query;
+  for (const [name, value] of Object.entries(used)) if (value) params.set(name, value);
   params.set("limit", "25");
   params.set("order", "desc");
   if (cursor) params.set("cursor", cursor);
@@ -210,11 +212,16 @@ const OUTCOME_OF = { sent: "sent", permitted: "sent", scheduled: "deferred", blo
 const COLOURS = { sent: "#1e6b2e", deferred: "#b36b00", blocked: "#a00000" };
 const HITS = /quiet|hours|frequency|per-week|per-month|per-day|calls|contacts/;
 
-function chart(events) {
+// A day as YYYY-MM-DD in ``zone`` (the debtor's local days) or in UTC.
+function dayIn(at, zone) {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: zone || "UTC", year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date(at));
+}
+
+function chart(events, zone = "UTC") {
   const days = new Map();
   for (const event of events) {
     const kind = OUTCOME_OF[event.type];
-    const day = event.at.slice(0, 10);
+    const day = dayIn(event.at, zone);
     if (!days.has(day)) days.set(day, { sms: {}, email: {}, voice: {}, hit: false });
     const entry = days.get(day);
     if (kind && event.channel) entry[event.channel][kind] = (entry[event.channel][kind] || 0) + 1;
@@ -244,6 +251,7 @@ function chart(events) {
     svg.push(`<text x="${x + 26}" y="${base + 26}" font-size="10" text-anchor="middle">${day.slice(5)}</text>`);
     if (d.hit) svg.push(`<text class="hit" x="${x + 26}" y="16" font-size="14" text-anchor="middle" fill="#7a0000">▲<title>${t("timeline.hit")}</title></text>`);
   });
+  svg.push(`<text class="axis" x="${width / 2}" y="${height - 4}" font-size="10" text-anchor="middle">${t("timeline.axis", { zone })}</text>`);
   svg.push("</svg>");
   const legend = ["sent", "deferred", "blocked"].map((k) => `<span class="legend-swatch" style="background:${COLOURS[k]}"></span>${t(`timeline.${k}`)}`).join("");
   $("#chart").innerHTML = svg.join("") + `<p>${legend}</p>`;
@@ -266,7 +274,9 @@ async function timeline() {
   const debtor = $("#timeline-debtor").value.trim();
   const events = await allEvents(debtor);
   $("#timeline").hidden = false;
-  if (events.length) chart(events); else $("#chart").textContent = t("timeline.empty");
+  state.timeline = events;
+  chartZones(events);
+  if (events.length) chart(events, $("#chart-days").value); else $("#chart").textContent = t("timeline.empty");
   const addresses = addressesOf(events);
   const query = addresses.length ? `?${new URLSearchParams({ addresses: addresses.join(",") })}` : "";
   const answer = await api("GET", `v1/debtors/${encodeURIComponent(debtor)}/preferences${query}`);
@@ -274,6 +284,18 @@ async function timeline() {
   $("#consent").replaceChildren(...(now.length ? now : [t("consent.none")]).map(listItem));
   const changes = events.filter((e) => /preferences|opt|cease|attorney|dispute|unsubscribed/.test(e.type));
   $("#consent-history").replaceChildren(...changes.map((e) => listItem(changeOf(e))));
+}
+
+// The chart's days: UTC, or the local days of each zone the debtor's decisions were made in.
+function chartZones(events) {
+  const zones = new Set(events.flatMap((e) => (e.type === "decided" && e.data && e.data.inputs && e.data.inputs.zones) || []));
+  const options = ["UTC", ...[...zones].sort()].map((zone) => {
+    const option = document.createElement("option");
+    option.value = zone;
+    option.textContent = zone === "UTC" ? "UTC" : t("timeline.localDays", { zone });
+    return option;
+  });
+  $("#chart-days").replaceChildren(...options);
 }
 
 function changeOf(event) {
@@ -430,6 +452,7 @@ document.addEventListener("DOMContentLoaded", async () => {
   on("#more", "click", () => search(true));
   $("#event-close").addEventListener("click", () => { $("#event").hidden = true; });
   on("#timeline-form", "submit", timeline);
+  $("#chart-days").addEventListener("change", (e) => { if (state.timeline && state.timeline.length) chart(state.timeline, e.target.value); });
   on("#verify", "click", verify);
   on("#export-form", "submit", exportHistory);
   on("#whatif-form", "submit", whatIf);

@@ -1,9 +1,16 @@
-"""The policy engine: a pure function from request, history, policies and ``now`` to a decision."""
+"""The policy engine: a pure function from request, history, policies and ``now`` to a decision.
+
+What does not depend on the history or the instant is worked out once per process and kept: where a
+number and an address place the person (``_candidates``), and which packs and rules apply to a kind of
+request in those places (``_plan``). Decisions themselves are never kept: each one reads its history.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import zones as zone_resolution
@@ -49,7 +56,9 @@ def _reason(rule: BaseRule, detail: str) -> Reason:
     return Reason(rule=rule.id, citation=rule.citation, message=f"{rule.message} ({detail})")
 
 
-def _checks(pack: Pack, base: Context) -> list[tuple[BaseRule, Context]]:
+def _checks(pack: Pack, base: Context, rules: Sequence[BaseRule] | None = None) -> list[tuple[BaseRule, Context]]:
+    """Each rule of ``pack`` that applies to the request, with the context it judges it in; ``rules``: the
+    pack's rules that apply, when already known."""
     holidays = pack.holidays or {}
     ctx = Context(
         request=base.request,
@@ -58,8 +67,68 @@ def _checks(pack: Pack, base: Context) -> list[tuple[BaseRule, Context]]:
         preferences=base.preferences,
         country=holidays.get("country"),
         subdivision=holidays.get("subdivision"),
+        memo=base.memo,  # keyed by rule id and zone: the packs' contexts share what they match
     )
-    return [(rule, ctx) for rule in pack.active_rules() if rule.applies(base.request)]
+    if rules is None:
+        rules = [rule for rule in pack.active_rules() if rule.applies(base.request)]
+    return [(rule, ctx) for rule in rules]
+
+
+_CACHED = 4096  # entries of each per-process table below; cleared whole when full
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """Where a request's number and address place the person: pure in (channel, number, address)."""
+
+    candidates: zone_resolution.Candidates
+    known: tuple[ZoneInfo, ...]
+
+
+_PLACED: dict[tuple[Any, ...], _Placed] = {}
+
+
+def _candidates(request: ContactRequest) -> _Placed:
+    key = (request.channel, request.to, request.location)
+    found = _PLACED.get(key)
+    if found is None:
+        candidates = zone_resolution.resolve(request)
+        known = tuple(ZoneInfo(z) for z in candidates.zones if zone_resolution.is_known_zone(z))
+        if len(_PLACED) >= _CACHED:
+            _PLACED.clear()
+        found = _PLACED[key] = _Placed(candidates, known)
+    return found
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The packs that apply to a kind of request in some places, and whether they cover every country."""
+
+    policy_set: PolicySet  # held so that the key's id() names this set while the entry lives
+    packs: tuple[Pack, ...]
+    covered: bool
+    rules: tuple[tuple[BaseRule, ...], ...]  # per pack, the rules that apply to the request
+
+
+_PLANS: dict[tuple[Any, ...], _Plan] = {}
+
+
+def _plan(policy_set: PolicySet, candidates: zone_resolution.Candidates, request: ContactRequest) -> _Plan:
+    """What ``Pack.applies`` and ``BaseRule.applies`` answer: the places, the tenant and the request's
+    channel, purpose and days past due decide it."""
+    tenant = request.tenant
+    key: tuple[Any, ...] = (id(policy_set), candidates.countries, candidates.subdivisions, tenant)
+    key += (request.channel, request.purpose, request.days_past_due)
+    found = _PLANS.get(key)
+    if found is None or found.policy_set is not policy_set:
+        packs = policy_set.applicable(candidates.countries, candidates.subdivisions, tenant)
+        covered = {c for p in packs if p.kind == "jurisdiction" for c in p.applies_to.countries}
+        ok = bool(covered) and not set(candidates.countries) - covered  # every place the person may be
+        if len(_PLANS) >= _CACHED:
+            _PLANS.clear()
+        rules = tuple(tuple(r for r in p.active_rules() if r.applies(request)) for p in packs)
+        found = _PLANS[key] = _Plan(policy_set, packs, ok, rules)
+    return found
 
 
 def violations(checks: Sequence[tuple[BaseRule, Context]], at: datetime) -> list[tuple[BaseRule, str]]:
@@ -71,10 +140,70 @@ def violations(checks: Sequence[tuple[BaseRule, Context]], at: datetime) -> list
     return found
 
 
+def rule_checks(
+    request: ContactRequest,
+    history: Sequence[ContactRecord],
+    policy_set: PolicySet,
+    preferences: Preferences | None = None,
+) -> list[tuple[BaseRule, Context]] | None:
+    """The rules ``evaluate`` judges the request by, each with its context; None where it denies before any
+    rule (no known zone, no pack for a place)."""
+    placed = _candidates(request)
+    if not placed.known or len(placed.known) != len(placed.candidates.zones):
+        return None
+    plan = _plan(policy_set, placed.candidates, request)
+    if not plan.covered:
+        return None
+    base = Context(
+        request=request, zones=placed.known, history=tuple(history), preferences=preferences or Preferences()
+    )
+    return [check for pack, rules in zip(plan.packs, plan.rules, strict=True) for check in _checks(pack, base, rules)]
+
+
+MAX_ROUNDS = 1000  # rounds of the fixed point before the boundary scan takes over (a few are the rule)
+
+
 def next_allowed(checks: Sequence[tuple[BaseRule, Context]], now: datetime) -> datetime | None:
+    """Earliest instant after ``now`` where every rule passes, within the horizon: the same answer as
+    ``next_allowed_reference``, found by ``fixed_point``.
+
+    Called when some rule blocks ``now``. Should the rules allow ``now`` itself, or a rule's arithmetic not
+    agree with its own verdict, the boundary scan answers instead."""
+    settled, at = fixed_point(checks, now)
+    return at if settled else next_allowed_reference(checks, now)
+
+
+def fixed_point(checks: Sequence[tuple[BaseRule, Context]], now: datetime) -> tuple[bool, datetime | None]:
+    """Ask each rule for the earliest instant from ``at`` on it allows and move ``at`` on to its answer,
+    until every rule allows the same instant: each answer is a lower bound of the instant all allow, so
+    the first one they agree on is the earliest. Rules whose verdict holds at every instant are asked once.
+
+    Returns whether it settled (an instant, or None: none within the horizon), or not (the rules allow
+    ``now``, an answer was not allowed after all, or too many rounds)."""
+    moving = [(rule, ctx) for rule, ctx in checks if not rule.timeless]
+    if len(moving) < len(checks) and violations([c for c in checks if c[0].timeless], now):
+        return True, None  # no waiting changes a verdict that holds at every instant
+    limit, at = now + HORIZON, now
+    for _ in range(MAX_ROUNDS):
+        moved = False
+        for rule, ctx in moving:
+            found = rule.next_allowed(ctx, at, limit)
+            if found is None or found > limit:
+                return True, None
+            if found != at:
+                at, moved = found, True
+        if not moved:
+            break
+    else:
+        return False, None
+    return (at != now and not violations(moving, at)), at
+
+
+def next_allowed_reference(checks: Sequence[tuple[BaseRule, Context]], now: datetime) -> datetime | None:
     """Earliest boundary after ``now`` where every rule passes; verdicts only change at boundaries.
 
-    Boundaries are gathered a day at a time: most answers lie within a few days.
+    Boundaries are gathered a day at a time: most answers lie within a few days. Every boundary of every
+    rule is tested against every rule: slow, and the reference ``next_allowed`` is checked against.
     """
     start, end = now, now + HORIZON
     while start < end:
@@ -112,8 +241,8 @@ def evaluate(
     """Decide ``allow``, ``defer`` (with the exact earliest instant) or ``deny``, with reasons.
 
     ``permit_for``: an allowed call's permit lasts this long at most (``Decision.valid_until``)."""
-    candidates = zone_resolution.resolve(request)
-    known = tuple(ZoneInfo(z) for z in candidates.zones if zone_resolution.is_known_zone(z))
+    placed = _candidates(request)
+    candidates, known = placed.candidates, placed.known
     inputs: dict[str, object] = {**candidates.as_inputs(), "evaluated_at": now.isoformat()}
 
     def decide(
@@ -136,13 +265,13 @@ def evaluate(
 
     if not known or len(known) != len(candidates.zones):
         return decide(Outcome.DENY, [NO_ZONE])
-    packs = policy_set.applicable(candidates.countries, candidates.subdivisions, request.tenant)
+    plan = _plan(policy_set, candidates, request)
+    packs = plan.packs
     inputs["packs"] = [p.id for p in packs]
-    covered = {c for p in packs if p.kind == "jurisdiction" for c in p.applies_to.countries}
-    if not covered or set(candidates.countries) - covered:
+    if not plan.covered:
         return decide(Outcome.DENY, [NO_POLICY])  # every place the person may be needs its rules
     base = Context(request=request, zones=known, history=tuple(history), preferences=preferences or Preferences())
-    checks = [check for pack in packs for check in _checks(pack, base)]
+    checks = [check for pack, rules in zip(packs, plan.rules, strict=True) for check in _checks(pack, base, rules)]
     try:
         found = violations(checks, now)
         inputs["rules"] = _inputs(checks, now)

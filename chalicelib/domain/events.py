@@ -56,6 +56,8 @@ class EventType(StrEnum):
     EXPORT_GRANTED = "export_granted"
     EXPORT_GRANT_WITHDRAWN = "export_grant_withdrawn"
     SETTINGS_CHANGED = "settings_changed"
+    # what an officer recorded about the person: a complaint, a note (``POST /v1/debtors/{id}/notes``)
+    NOTE = "note"
 
 
 # Raises at load if a status has no event type of its own.

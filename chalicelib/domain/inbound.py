@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 from chalicelib.domain import reply_text
 from chalicelib.domain.reply_words import (
@@ -58,12 +59,15 @@ class Classification:
         return self.matched is not None and bool(_CALLS.search(self.matched))
 
 
-_TABLES = (
-    (Reply.CEASE, tuple(re.compile(p) for p in CEASE)),
-    (Reply.OPT_OUT, tuple(re.compile(p) for p in OPT_OUT)),
-    (Reply.WRONG_PARTY, tuple(re.compile(p) for p in WRONG_PARTY)),
-    (Reply.DISPUTE, tuple(re.compile(p) for p in DISPUTE)),
-)
+@cache
+def _tables() -> tuple[tuple[Reply, tuple[re.Pattern[str], ...]], ...]:
+    """The patterns, compiled on the first reply read: a function that reads none never pays for them."""
+    return (
+        (Reply.CEASE, tuple(re.compile(p) for p in CEASE)),
+        (Reply.OPT_OUT, tuple(re.compile(p) for p in OPT_OUT)),
+        (Reply.WRONG_PARTY, tuple(re.compile(p) for p in WRONG_PARTY)),
+        (Reply.DISPUTE, tuple(re.compile(p) for p in DISPUTE)),
+    )
 
 
 def _set_aside(clause: str, match: re.Match[str]) -> bool:
@@ -84,7 +88,7 @@ def _context(clause: str, match: re.Match[str]) -> str:
 def _find(clauses: list[str]) -> tuple[dict[Reply, str], str | None]:
     found: dict[Reply, str] = {}
     set_aside: str | None = None
-    for reply, patterns in _TABLES:
+    for reply, patterns in _tables():
         for clause in clauses:
             for pattern in patterns:
                 for match in pattern.finditer(clause):

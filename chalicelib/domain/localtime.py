@@ -1,19 +1,43 @@
-"""Local dates and instants in a zone, and the day types quiet-hours rules use."""
+"""Local dates and instants in a zone, and the day types quiet-hours rules use.
+
+A zone's local calendar (a day's type, the instant a local wall-clock time falls on) is pure and is
+computed once per process: the engine asks for the same few days of the same few zones again and again.
+Public holidays come from public_holidays.json (``python -m tools.data.public_holidays``), the calendars the
+packs name for the years around now; any other calendar or year from the ``holidays`` library, imported then
+(it imports every country it knows: a quarter of a cold start).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Container, Iterator
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
+from importlib import resources
 from zoneinfo import ZoneInfo
 
-import holidays as holiday_calendars
+_CALENDAR_DAYS = 1 << 16  # local days kept per process (a few hundred zones x a year, and more)
 
 
 def local_date(at: datetime, zone: ZoneInfo) -> date:
     return at.astimezone(zone).date()
 
 
+_RECORD_DATES: dict[tuple[datetime, ZoneInfo], date] = {}
+
+
+def record_date(at: datetime, zone: ZoneInfo) -> date:
+    """``local_date``, kept per process: a history's records are dated again by every decision that reads it."""
+    key = (at, zone)
+    found = _RECORD_DATES.get(key)
+    if found is None:
+        if len(_RECORD_DATES) >= _CALENDAR_DAYS:
+            _RECORD_DATES.clear()
+        found = _RECORD_DATES[key] = at.astimezone(zone).date()
+    return found
+
+
+@lru_cache(maxsize=_CALENDAR_DAYS)
 def instant(day: date, clock: time, zone: ZoneInfo) -> datetime:
     """The UTC instant of a local wall-clock time; a time skipped by DST maps to the end of the gap."""
     local = datetime.combine(day, clock, tzinfo=zone)
@@ -28,6 +52,11 @@ def instant(day: date, clock: time, zone: ZoneInfo) -> datetime:
     return candidate
 
 
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The instant local ``day`` begins in ``zone`` (its midnight, or the end of a DST gap at midnight)."""
+    return instant(day, time(0), zone)
+
+
 def days_between(start: datetime, end: datetime, zone: ZoneInfo) -> Iterator[date]:
     """Every local date from the one holding ``start`` to the one holding ``end``."""
     day, last = local_date(start, zone), local_date(end, zone)
@@ -37,7 +66,18 @@ def days_between(start: datetime, end: datetime, zone: ZoneInfo) -> Iterator[dat
 
 
 @cache
-def _calendar(country: str, subdivision: str | None, year: int) -> holiday_calendars.HolidayBase:
+def _listed() -> dict[str, dict[str, str]]:
+    raw = json.loads(resources.files("chalicelib.domain").joinpath("public_holidays.json").read_text())
+    return dict(raw["calendars"])
+
+
+@cache
+def _calendar(country: str, subdivision: str | None, year: int) -> Container[date]:
+    listed = _listed().get(f"{country}-{subdivision}" if subdivision else country, {}).get(str(year))
+    if listed is not None:
+        return frozenset(date(year, int(day[:2]), int(day[2:])) for day in listed.split())
+    import holidays as holiday_calendars  # a calendar the table lacks: the library, imported now
+
     return holiday_calendars.country_holidays(country, subdiv=subdivision, years=year)
 
 
@@ -45,6 +85,7 @@ def is_public_holiday(day: date, country: str, subdivision: str | None = None) -
     return day in _calendar(country, subdivision, day.year)
 
 
+@lru_cache(maxsize=_CALENDAR_DAYS)
 def day_type(day: date, country: str | None, subdivision: str | None = None) -> str:
     """``holiday``, ``saturday``, ``sunday`` or ``weekday``: the keys of quiet-hours windows."""
     if country and is_public_holiday(day, country, subdivision):
@@ -52,6 +93,7 @@ def day_type(day: date, country: str | None, subdivision: str | None = None) -> 
     return {5: "saturday", 6: "sunday"}.get(day.weekday(), "weekday")
 
 
+@lru_cache(maxsize=256)
 def parse_clock(text: str) -> time:
     if text == "24:00":
         return time.max

@@ -35,7 +35,7 @@ PACED = Reason(
 class TenantSettings(BaseModel):
     """What a tenant's admin sets for the tenant (``/v1/settings``). None: the deployment's own limit."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     sms_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
     email_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)

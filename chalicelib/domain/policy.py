@@ -18,7 +18,7 @@ class PolicyError(Exception):
 
 
 class Source(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     citation: str = Field(min_length=1)
     url: str | None = None
@@ -26,7 +26,7 @@ class Source(BaseModel):
 
 
 class AppliesTo(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     countries: tuple[str, ...] = Field(min_length=1)  # ISO 3166-1 alpha-2, or "*" (house packs)
     subdivisions: tuple[str, ...] = ()  # "US-MA", or a locality such as "US-NY-NYC"; empty: the whole country
@@ -35,7 +35,7 @@ class AppliesTo(BaseModel):
 
 
 class Pack(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     id: str = Field(pattern=r"^[a-z0-9-]+$")
     kind: Literal["jurisdiction", "house"] = "jurisdiction"  # a house pack only ever adds restrictions
@@ -85,7 +85,7 @@ class Pack(BaseModel):
 
 
 class PolicySet(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     packs: tuple[Pack, ...]
     version: str

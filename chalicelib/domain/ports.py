@@ -75,6 +75,8 @@ class AuditAppend(Protocol):
 
     def append(self, events: Sequence[AuditEvent]) -> int: ...  # how many were new
 
+    def append_new(self, events: Sequence[AuditEvent]) -> list[AuditEvent]: ...  # those not stored before
+
     def record_incident(self, tenant: str, debtor_id: str, at: datetime, data: dict[str, Any]) -> None: ...
 
 
@@ -143,10 +145,21 @@ class AuditRetention(Protocol):
 
     def expiring(self, day: date) -> Iterator[dict[str, Any]]: ...
 
-    def extend_retention(self, pk: str, seq: int, expires_at: int) -> None: ...
+    # how many items it moved: the event, and the later events of its run the index lists by it alone
+    def extend_retention(self, pk: str, seq: int, expires_at: int) -> int: ...
 
 
-class AuditTrail(AuditAppend, AuditHistory, AuditQuery, AuditRetention, Protocol):
+class AddressIndex(Protocol):
+    """Events by the keyed hash of the address they name (``address_index.index_value``), newest first or
+    oldest first, after an ``at_key`` (``<utc>#<debtor>#<seq>``): each entry's ``debtor_id``, ``seq``,
+    ``at_key`` and ``contact_id`` (None for an event of no contact). A Query on an index, never a scan."""
+
+    def to_address(
+        self, tenant: str, values: Sequence[str], *, after: str | None, descending: bool, limit: int
+    ) -> list[dict[str, Any]]: ...
+
+
+class AuditTrail(AuditAppend, AuditHistory, AuditQuery, AuditRetention, AddressIndex, Protocol):
     """The whole audit table, as the unit of work holds it."""
 
 
@@ -292,3 +305,24 @@ class UnsubscribeKeys(Protocol):
     def signing(self) -> bytes: ...
 
     def checking(self) -> tuple[bytes, ...]: ...
+
+
+class AddressKeys(Protocol):
+    """The address index's HMAC keys: ``signing`` indexes an event, ``checking`` are every key a search tries
+    (the current one first). Either raises ``SecretUnavailableError`` when the secret cannot be read."""
+
+    def signing(self) -> bytes: ...
+
+    def checking(self) -> tuple[bytes, ...]: ...
+
+
+class Rollups(Protocol):
+    """The daily rollup's counters (``domain/rollup.py``), and the last invariant check's result."""
+
+    def add(self, tenant: str, day: str, counts: Mapping[str, int]) -> None: ...
+
+    def read(self, tenant: str, days: Sequence[str]) -> dict[str, dict[str, int]]: ...  # day -> counts
+
+    def record_check(self, tenant: str, result: Mapping[str, Any]) -> None: ...
+
+    def last_check(self, tenant: str) -> dict[str, Any] | None: ...

@@ -28,7 +28,7 @@ MAX_CONSENTS = 50
 
 
 class _Item(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 OptOutSource = Literal["sms-reply", "email-unsubscribe", "ses-bounce", "ses-complaint"]

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.adapters.dynamodb import ledger_from_image
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.ledger import Ledger
-from chalicelib.domain.ports import AuditAppend, Outbox
+from chalicelib.domain.ports import AuditAppend, Outbox, Rollups
 from chalicelib.services import appender
 
 if TYPE_CHECKING:
@@ -48,13 +48,15 @@ def incidents(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
-def handle_stream(event: dict[str, Any], ledgers: Outbox, audit: AuditAppend) -> dict[str, int]:
+def handle_stream(
+    event: dict[str, Any], ledgers: Outbox, audit: AuditAppend, rollups: Rollups | None = None
+) -> dict[str, int]:
     records = event.get("Records", [])
     copied = appender.copy_incidents(incidents(records), audit)
-    report = appender.append_committed(images(records), ledgers, audit)
+    report = appender.append_committed(images(records), ledgers, audit, rollups)
     return {"ledgers": report.ledgers, "events": report.events, **({"incidents": copied} if copied else {})}
 
 
 def audit_stream(event: dict[str, Any], g: Runtime) -> dict[str, int]:
     """The ledger stream's trigger (AUDIT_APPEND=stream): a batch that raises is delivered again."""
-    return handle_stream(event, g.deps.ledgers, g.audit)
+    return handle_stream(event, g.deps.ledgers, g.audit, g.deps.rollups)

@@ -7,13 +7,14 @@ import math
 import re
 import unicodedata
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 import phonenumbers
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from chalicelib.domain import zones
+from chalicelib.domain.access import Principal
 from chalicelib.domain.addresses import EMAIL
 from chalicelib.domain.events import OUTCOME_FILTER_PATTERN
 from chalicelib.domain.model import (
@@ -42,6 +43,7 @@ from chalicelib.domain.preferences import (
 )
 from chalicelib.http.problems import InvalidJsonError, Problem
 from chalicelib.services.audit_read import EventQuery
+from chalicelib.services.debtor_status import Probe
 from chalicelib.services.exports import ExportSpec
 
 SAFE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
@@ -50,7 +52,7 @@ MAX_METADATA_BYTES = 4096
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, defer_build=True)
 
 
 class LocationIn(_Strict):
@@ -191,7 +193,7 @@ class PreferencesIn(StatedPreferences):
     Open disputes are not among them: only resolving a dispute (its own audited route) closes one, so
     a PUT cannot lift a dispute's hold by leaving it out (extra fields are refused)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     # Each list has a maximum (chalicelib/domain/preferences.py): one more is a 400 naming the list.
     opt_outs: tuple[OptOut, ...] = Field(default=(), max_length=MAX_OPT_OUTS)
@@ -266,7 +268,7 @@ def _in_calendar(at: datetime) -> datetime:
 
 
 class _Range(_Strict):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True, defer_build=True)
 
     start: datetime | None = Field(default=None, alias="from")
     end: datetime | None = Field(default=None, alias="to")
@@ -304,6 +306,20 @@ class AuditQuery(_Range):
     order: Literal["asc", "desc"] = "asc"
     limit: int = Field(default=100, ge=1, le=1000)
     cursor: str | None = Field(default=None, max_length=4096)
+    # A phone number (any format; national ones read as North American) or an email: every event of the
+    # tenant to it, across debtors, contact by contact in ``order`` (docs/decisions/0036).
+    address: str | None = Field(default=None, min_length=3, max_length=320)
+
+    @model_validator(mode="after")
+    def _address_alone(self) -> AuditQuery:
+        others = ("debtor_id", "account_id", "channel", "outcome", "status", "type", "start", "end")
+        given = [name for name in others if getattr(self, name) is not None]
+        if self.address is not None and given:
+            raise _field_error("address", "combines with order, limit and cursor only")
+        return self
+
+    def address_paging(self) -> dict[str, Any]:
+        return {"descending": self.order == "desc", "limit": self.limit, "cursor": self.cursor}
 
     def to_query(self) -> EventQuery:
         if self.outcome and self.status and self.outcome != self.status:
@@ -537,3 +553,88 @@ def parse(model: type[M], raw: str | bytes | None) -> M:
         errors = _errors(exc)
         first = errors[0]
         raise Problem(400, "Invalid request body", f"{first['field']}: {first['message']}", errors) from None
+
+
+def without_agency(who: Principal, field: str) -> Principal:
+    """A caller that is no collection agency's: what reaches across every debtor of the tenant is the
+    creditor's alone (an agency sees only its own contacts)."""
+    if who.agency is not None:
+        message = "an agency key may not search across debtors"
+        raise Problem(403, "Forbidden", f"{field}: {message}", [{"field": field, "message": message}])
+    return who
+
+
+class StatusQuery(_Strict):
+    """``GET /v1/debtors/{id}/status``: which kind of contact to report on (default: each the ledger holds),
+    and where the person is when their ledger holds no deferred contact to take it from."""
+
+    channel: Channel | None = None
+    account_id: str | None = Field(default=None, pattern=SAFE_ID)
+    address: str | None = Field(default=None, min_length=3, max_length=320, description="the number or email")
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    subdivision: str | None = Field(default=None, pattern=r"^[A-Z0-9]{1,3}$")
+    postal_code: str | None = Field(default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9 -]{0,15}$")
+    timezone: str | None = Field(default=None, max_length=64)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str] | None) -> StatusQuery:
+        try:
+            parsed = cls.model_validate(dict(params or {}), strict=False)
+            if parsed.timezone is not None:
+                LocationIn(timezone=parsed.timezone)
+        except ValidationError as exc:
+            errors = _errors(exc)
+            raise Problem(400, "Invalid query", f"{errors[0]['field']}: {errors[0]['message']}", errors) from None
+        return parsed
+
+    def to_probe(self) -> Probe:
+        where = {k: getattr(self, k) for k in ("country", "subdivision", "postal_code", "timezone")}
+        location = Location(**where) if any(where.values()) else None
+        return Probe(channel=self.channel, account_id=self.account_id, to=self.address, location=location)
+
+
+class NoteIn(_Strict):
+    """``POST /v1/debtors/{id}/notes``: a complaint or an officer's note, audited on the person's chain."""
+
+    category: Literal["complaint", "note", "hardship", "vulnerability", "legal", "other"]
+    text: str = Field(min_length=1, max_length=4000)
+    contact_ids: tuple[str, ...] = Field(default=(), max_length=20)
+    actor: str | None = Field(default=None, max_length=128, description="the officer, as the tenant names them")
+
+    @field_validator("text", "actor")
+    @classmethod
+    def _normalized(cls, value: str | None) -> str | None:
+        return normalized_text(value)
+
+    @field_validator("contact_ids")
+    @classmethod
+    def _ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        bad = next((v for v in value if not re.fullmatch(SAFE_ID, v)), None)
+        if bad is not None:
+            raise ValueError(f"{bad!r} is not a contact id")
+        return tuple(dict.fromkeys(value))
+
+
+class ReportQuery(_Strict):
+    """``GET /v1/reports/daily?date=YYYY-MM-DD``: a UTC day (default: yesterday)."""
+
+    date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+
+
+def report_day(params: Mapping[str, str] | None, today: datetime) -> date:
+    """The report's day: ``date``, from 2000-01-01 to today; yesterday when none is given."""
+    try:
+        text = ReportQuery.model_validate(dict(params or {}), strict=False).date
+        day = datetime.strptime(text, "%Y-%m-%d").date() if text else None
+    except ValidationError as exc:
+        errors = _errors(exc)
+        raise Problem(400, "Invalid query", f"{errors[0]['field']}: {errors[0]['message']}", errors) from None
+    except ValueError:
+        raise _query_problem("date", "not a date (YYYY-MM-DD)") from None
+    if day is not None and not date(2000, 1, 1) <= day <= today.date():
+        raise _query_problem("date", "must be a day from 2000-01-01 to today")
+    return day or (today - timedelta(days=1)).date()
+
+
+def _query_problem(field: str, message: str) -> Problem:
+    return Problem(400, "Invalid query", f"{field}: {message}", [{"field": field, "message": message}])

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from chalicelib.domain import rollup
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.events import AuditEvent
 from chalicelib.domain.ledger import Ledger
-from chalicelib.domain.ports import AuditAppend, Outbox
+from chalicelib.domain.ports import AuditAppend, Outbox, Rollups
 
 logger = logging.getLogger(__name__)
 
@@ -37,27 +38,45 @@ def unappended(ledger: Ledger) -> list[AuditEvent]:
     return [e for e in ledger.outbox if e["seq"] > ledger.appended_seq]
 
 
-def append_committed(images: Iterable[Ledger], ledgers: Outbox, audit: AuditAppend) -> AppendReport:
+def append_committed(
+    images: Iterable[Ledger], ledgers: Outbox, audit: AuditAppend, rollups: Rollups | None = None
+) -> AppendReport:
     """Append the events of each person's latest image. A later image holds every unappended event of an
-    earlier one (only the appender's mark trims an outbox), so one per person suffices."""
+    earlier one (only the appender's mark trims an outbox), so one per person suffices. The events this
+    batch stored (and only those: a redelivery counts nothing twice) are added to the daily rollup."""
     latest = {(led.tenant, led.debtor_id): led for led in images}
     report = AppendReport()
+    stored: list[AuditEvent] = []
     for (tenant, debtor_id), ledger in latest.items():
         events = unappended(ledger)
         if not events:
             continue
         try:
-            new = audit.append(events)
+            new = audit.append_new(events)
             ledgers.mark_appended(ledger, max(e["seq"] for e in events))
         except StorageUnavailableError:
             logger.exception("audit append failed for one person; the stream delivers it again")
             report.failed.append((tenant, debtor_id))
             continue
         report.ledgers += 1
-        report.events += new
+        report.events += len(new)
+        stored += new
+    roll_up(stored, rollups)
     if report.failed:
         raise AppendIncompleteError(f"{len(report.failed)} of {len(latest)} ledgers not appended")
     return report
+
+
+def roll_up(stored: list[AuditEvent], rollups: Rollups | None) -> None:
+    """One rollup write per tenant and day of the batch (docs/decisions/0037). A write that fails loses
+    these counts, logged: the events are stored, and a redelivery would not count them again."""
+    if rollups is None:
+        return
+    for (tenant, day), counts in rollup.tally(stored).items():
+        try:
+            rollups.add(tenant, day, counts)
+        except StorageUnavailableError:
+            logger.exception("daily rollup write failed: %d events of %s not counted", counts["events"], day)
 
 
 def copy_incidents(incidents: Iterable[dict[str, Any]], audit: AuditAppend) -> int:

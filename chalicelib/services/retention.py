@@ -52,8 +52,7 @@ def extend_retention(
             if horizons[person] <= int(item["expires_at"]):
                 continue
             try:
-                audit.extend_retention(item["pk"], int(item["seq"]), horizons[person])
-                report.extended += 1
+                report.extended += audit.extend_retention(item["pk"], int(item["seq"]), horizons[person])
             except ConflictError:
                 continue  # already extended by an overlapping run
             except Exception:  # noqa: BLE001 - one item must not stop the pass for everyone else

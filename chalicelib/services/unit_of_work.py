@@ -17,6 +17,7 @@ from chalicelib.domain.ledger import OUTCOME_DEADLINE, VOICE_PERMIT
 from chalicelib.domain.model import ContactRequest
 from chalicelib.domain.policy import PolicySet
 from chalicelib.domain.ports import (
+    AddressKeys,
     AuditTrail,
     BatchStore,
     EmailSender,
@@ -25,6 +26,7 @@ from chalicelib.domain.ports import (
     LedgerRepository,
     LockedObjects,
     Queue,
+    Rollups,
     Signer,
     SmsSender,
 )
@@ -71,3 +73,7 @@ class UnitOfWork:
     # (tenant, debtor_id, at): puts a person rescheduled to a near instant on the dispatch queue, delayed
     # until then; the dispatcher's ticks find the person anyway, later (docs/decisions/0017).
     wake: Callable[[str, str, datetime], None] = field(default=lambda tenant, debtor_id, at: None)
+    # The address index's keys (the audit table's by_address, docs/decisions/0036); None: no search by address.
+    address_keys: AddressKeys | None = None
+    # The daily rollup the appender adds to and the daily report reads (docs/decisions/0037); None: none kept.
+    rollups: Rollups | None = None

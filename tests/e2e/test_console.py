@@ -113,12 +113,13 @@ def shoot(page: Any, name: str, tmp_path: Path) -> None:
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
-def console(browser: Any, stack: Any, key: str | None = None, locale: str = "en-US") -> Any:
+def console(browser: Any, stack: Any, key: str | None = None, locale: str = "en-US", at: str = "search") -> Any:
+    """The console open on one of its pages (``at``: search, debtor, exports, what-if, dashboard)."""
     context = browser.new_context(
         accept_downloads=True, locale=locale, timezone_id="UTC", viewport={"width": 1280, "height": 900}
     )
     page = context.new_page()
-    page.goto(f"{stack.url}/console")
+    page.goto(f"{stack.url}/console#{at}")
     page.fill("#api-key", key if key is not None else stack.dev_keys["keys"]["compliance"])
     page.click("#key-form button[type=submit]")
     page.wait_for_selector("#status.ok")
@@ -159,7 +160,7 @@ def test_search_finds_the_seeded_debtors_events_and_opens_one(browser, stack, se
 
 
 def test_the_timeline_renders_and_the_chain_verifies(browser, stack, seeded, tmp_path) -> None:
-    page = console(browser, stack)
+    page = console(browser, stack, at="debtor")
     page.fill("#timeline-debtor", seeded)
     page.click("#timeline-form button[type=submit]")
     page.wait_for_selector("#chart svg rect.bar")
@@ -178,7 +179,7 @@ def test_the_timeline_renders_and_the_chain_verifies(browser, stack, seeded, tmp
 
 
 def test_an_export_completes_and_downloads(browser, stack, seeded, tmp_path) -> None:
-    page = console(browser, stack)
+    page = console(browser, stack, at="exports")
     page.fill("#export-debtor", seeded)
     page.click("#export-form button[type=submit]")
     page.wait_for_selector("#export-files button", timeout=90_000)
@@ -194,7 +195,7 @@ def test_an_export_completes_and_downloads(browser, stack, seeded, tmp_path) -> 
 
 
 def test_what_if_shows_the_decision_and_when(browser, stack, tmp_path) -> None:
-    page = console(browser, stack)  # the browser's clock reads UTC
+    page = console(browser, stack, at="what-if")  # the browser's clock reads UTC
     form = {"debtor_id": new_debtor(), "account_id": "acct-1", "to": NY_NUMBER, "country": "US", "subdivision": "GA"}
     for name, value in form.items():
         page.fill(f"#whatif-form [name={name}]", value)
@@ -239,7 +240,7 @@ def test_the_console_reads_in_chinese(browser, stack, seeded, tmp_path) -> None:
 
 
 def consent_shown(browser: Any, stack: Any, debtor: str, locale: str = "en-US") -> tuple[Any, str]:
-    page = console(browser, stack, locale=locale)
+    page = console(browser, stack, locale=locale, at="debtor")
     page.fill("#timeline-debtor", debtor)
     page.click("#timeline-form button[type=submit]")
     page.wait_for_selector("#consent li")

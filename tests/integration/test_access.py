@@ -23,7 +23,7 @@ from chalicelib.http import declared_roles
 from chalicelib.services import disputes, exports, inbound, keys
 from tests.auth import KeyRing
 from tests.integration.aws import fail_calls, module_gateway
-from tests.support import TENANT, utc
+from tests.support import COLLECTOR_MESSAGE, TENANT, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 OTHER = "other-lender"
@@ -73,7 +73,8 @@ def world(policies: Any) -> Iterator[World]:
             submitter = own.key(Role.SUBMITTER)
             sms = answer(call(world, "POST", "/v1/contacts", SMS, submitter))
             voice = answer(call(world, "POST", "/v1/contacts", VOICE, submitter))
-            agency_sms = answer(call(world, "POST", "/v1/contacts", {**SMS, "account_id": "a-ag"}, agency(own, "a")))
+            by_agency = {**SMS, "account_id": "a-ag", "message": COLLECTOR_MESSAGE}
+            agency_sms = answer(call(world, "POST", "/v1/contacts", by_agency, agency(own, "a")))
             assert (sms["status"], voice["status"], agency_sms["status"]) == ("sent", "permitted", "sent")
             compliance = own.key(Role.COMPLIANCE)
             export = answer(
@@ -154,6 +155,11 @@ def cases(world: World) -> dict[tuple[str, str], Case]:
         ("/v1/keys/{key_id}", "DELETE"): Case(f"/v1/keys/{spare}", ok=404),  # an unknown key: never revokes one
         ("/v1/settings", "GET"): Case("/v1/settings", other_tenant=200),  # its own tenant's settings
         ("/v1/settings", "PATCH"): Case("/v1/settings", {"email_rate_per_second": 5}, other_tenant=200),
+        ("/v1/debtors/{debtor_id}/status", "GET"): Case("/v1/debtors/d-acc/status"),
+        ("/v1/reports/daily", "GET"): Case("/v1/reports/daily", other_tenant=200),
+        ("/v1/debtors/{debtor_id}/notes", "POST"): Case(
+            "/v1/debtors/d-acc/notes", {"category": "note", "text": "matrix"}, 201, other_tenant=201
+        ),
     }
 
 

@@ -14,7 +14,7 @@ from chalicelib.bootstrap import Runtime
 from chalicelib.domain.access import Role
 from chalicelib.domain.policy import PolicySet
 from tests.auth import AuthedClient, KeyRing
-from tests.support import Clock, utc
+from tests.support import COLLECTOR_MESSAGE, Clock, utc
 
 # Massachusetts allows 2 texts a debt in 7 days, counted across every collector of the creditor's ledger.
 CAP = "us-ma/phone-and-text-frequency"
@@ -28,7 +28,7 @@ SMS = {
     "channel": "sms",
     "to": "+16175550100",
     "location": {"country": "US", "subdivision": "MA"},
-    "message": {"body": "Your payment is overdue. Reply STOP to opt out."},
+    "message": COLLECTOR_MESSAGE,
 }
 
 

@@ -12,7 +12,7 @@ import pytest
 from chalicelib.domain.access import Role
 from chalicelib.entrypoints import batch_worker
 from tests.integration.aws import count_calls, fail_calls, sent_sms
-from tests.support import NOON_ATLANTA, batch_queue, batch_sms, deliver, waiting
+from tests.support import COLLECTOR_MESSAGE, NOON_ATLANTA, batch_queue, batch_sms, deliver, waiting
 
 JSON = {"Content-Type": "application/json"}
 
@@ -173,7 +173,8 @@ def test_batches_are_seen_by_their_tenant_and_agency_only(client, gateway, ring)
     from tests.auth import KeyRing
 
     agency_a = ring.bearer(Role.SUBMITTER, "agency-a")
-    body = json.loads(post_batch(client, {"contacts": [batch_sms("d-1")]}, **agency_a).body)
+    contacts = [batch_sms("d-1", message=COLLECTOR_MESSAGE)]
+    body = json.loads(post_batch(client, {"contacts": contacts}, **agency_a).body)
     assert status(client, body["batch_id"], **agency_a).status_code == 200
     assert status(client, body["batch_id"], **ring.bearer(Role.SUBMITTER, "agency-b")).status_code == 404
     assert status(client, body["batch_id"], **ring.bearer(Role.COMPLIANCE)).status_code == 200

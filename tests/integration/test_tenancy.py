@@ -14,7 +14,7 @@ from chalicelib.services import maintenance, suppression
 from chalicelib.services.contacts import submit_contact
 from tests.auth import KeyRing
 from tests.integration.aws import sent_email, sent_sms
-from tests.support import NUMBER, TENANT, make_request, pack_with, two_way_sms, utc
+from tests.support import COLLECTOR_MESSAGE, NUMBER, TENANT, make_request, pack_with, two_way_sms, utc
 
 NOON_ATLANTA = utc(2026, 3, 2, 17, 0)
 OTHER = "other-lender"
@@ -113,11 +113,19 @@ def test_a_creditors_house_pack_caps_all_its_agencies_together(gateway):
     documents = {"house.yaml": house, **{f"{p.id}.yaml": p.model_dump(mode="json") for p in gateway.policies.packs}}
     policies: PolicySet = build_policy_set(documents)
     deps = type(gateway.deps)(**{**gateway.deps.__dict__, "policies": policies})
-    first = submit_contact(make_request(agency="agency-a"), deps, NOON_ATLANTA)
-    second = submit_contact(make_request(agency="agency-b", account_id="a-2"), deps, NOON_ATLANTA + timedelta(hours=1))
+    first = submit_contact(make_request(agency="agency-a", message=COLLECTOR_MESSAGE), deps, NOON_ATLANTA)
+    second = submit_contact(
+        make_request(agency="agency-b", account_id="a-2", message=COLLECTOR_MESSAGE),
+        deps,
+        NOON_ATLANTA + timedelta(hours=1),
+    )
     assert (first.status, second.status) == ("sent", "scheduled")
     assert [r.rule for r in second.decision.reasons] == ["house/one-sms-a-day"]
     # another creditor that did not adopt the pack is not capped by it
-    other = submit_contact(make_request(tenant=OTHER, agency="agency-b"), deps, NOON_ATLANTA)
-    again = submit_contact(make_request(tenant=OTHER, agency="agency-c"), deps, NOON_ATLANTA + timedelta(hours=1))
+    other = submit_contact(make_request(tenant=OTHER, agency="agency-b", message=COLLECTOR_MESSAGE), deps, NOON_ATLANTA)
+    again = submit_contact(
+        make_request(tenant=OTHER, agency="agency-c", message=COLLECTOR_MESSAGE),
+        deps,
+        NOON_ATLANTA + timedelta(hours=1),
+    )
     assert (other.status, again.status) == ("sent", "sent")

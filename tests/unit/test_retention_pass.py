@@ -29,8 +29,9 @@ class StreamingExpiryIndex:
             self.read += 1
             yield {"pk": "t#d-1", "seq": seq, "tenant": "t", "debtor_id": "d-1", "expires_at": expires}
 
-    def extend_retention(self, pk: str, seq: int, expires_at: int) -> None:
+    def extend_retention(self, pk: str, seq: int, expires_at: int) -> int:
         self.read_at_each_write.append(self.read)
+        return 1
 
 
 def test_the_retention_pass_extends_items_as_it_reads_them_not_after_holding_a_whole_day():

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib import policy_store
 from chalicelib.domain.policy import PolicyError
-from tools.cli import campaign, keys_cli, officer
+from tools.cli import campaign, keys_cli, officer, template_lint
 from tools.cli.client import CliError
 
 if TYPE_CHECKING:
@@ -219,6 +219,7 @@ def parser() -> argparse.ArgumentParser:
     officer.add_commands(sub)
     keys_cli.add_commands(sub)
     campaign.add_commands(sub)
+    template_lint.add_commands(sub)
     return root
 
 

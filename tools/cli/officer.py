@@ -59,6 +59,7 @@ def cmd_audit_events(args: argparse.Namespace) -> int:
     client, shown = _client(args), 0
     params = {"debtor_id": args.debtor, "account_id": args.account, "channel": args.channel, "type": args.type}
     params |= {"outcome": args.outcome, "from": args.start, "to": args.end, "order": args.order, "limit": args.limit}
+    params["address"] = args.address  # alone, or with --order and --limit: every debtor's contacts to it
     pages = client.pages("/v1/audit/events", params) if args.all else iter([client.get("/v1/audit/events", params)])
     for page in pages:
         for event in page["events"]:
@@ -229,6 +230,7 @@ def _add_audit(sub: Any, http: argparse.ArgumentParser) -> None:
     events = audit.add_parser("events", parents=[http], help="list audit events (GET /v1/audit/events)")
     for name, dest in (("debtor", "debtor"), ("account", "account"), ("channel", "channel")):
         events.add_argument(f"--{name}", dest=dest)
+    events.add_argument("--address", help="a phone number (any format) or an email: every contact to it")
     events.add_argument("--outcome", help="allow, defer, deny, sent, scheduled, blocked, failed, ...")
     events.add_argument("--type", help="event type: requested, decided, sent, ...")
     events.add_argument("--from", dest="start", type=_when, help="YYYY-MM-DD or ISO instant with offset")

@@ -179,6 +179,15 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 for _signer in UNSUBSCRIBE_SIGNERS:  # the secret is under the data key: these hold kms:Decrypt on it already
     ACCESS[_signer]["UnsubscribeSecret"] = SECRET_READ
+# The function that appends audit events indexes the addresses they name (the appender, the table's one
+# writer of events: 0029), and the API searches them: these read the address index's key (0036).
+ADDRESS_INDEXERS = ("api_handler", "audit_stream")
+for _indexer in ADDRESS_INDEXERS:
+    ACCESS[_indexer]["AddressIndexSecret"] = SECRET_READ
+ACCESS["api_handler"]["AuditTable/index/by_address"] = ("dynamodb:Query",)
+# The daily rollup: the appender adds to it, the report reads it (docs/decisions/0037).
+ACCESS["audit_stream"]["KeysTable"] = ("dynamodb:UpdateItem",)
+ACCESS["api_handler"]["KeysTable"] = (*ACCESS["api_handler"]["KeysTable"], "dynamodb:BatchGetItem")
 for _async in ASYNC_FUNCTIONS:  # an invocation that fails every retry lands in the async dead letters
     ACCESS[_async]["AsyncDeadLetterQueue"] = ("sqs:SendMessage",)
 for _access in ACCESS.values():
@@ -196,7 +205,7 @@ def _arn(resource: str) -> Any:
         ses = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
         names = ("identity/${SenderDomain}", "identity/${SenderAddress}", "configuration-set/${EmailConfigurationSet}")
         return [_sub(ses + name) for name in names]
-    if resource == "UnsubscribeSecret":
+    if resource in ("UnsubscribeSecret", "AddressIndexSecret"):
         return {"Ref": resource}  # a secret's Ref is its ARN
     base, _, rest = resource.partition("/")
     if not base.endswith(("Table", "Bucket", "Queue", "Key")):
@@ -561,7 +570,10 @@ def environment() -> dict[str, Any]:
 def secret_environment(function: str) -> dict[str, Any]:
     """The unsubscribe secret's ARN, for the functions that read it at run time; its value is in no
     function's environment."""
-    return {"UNSUBSCRIBE_SECRET_ARN": {"Ref": "UnsubscribeSecret"}} if function in UNSUBSCRIBE_SIGNERS else {}
+    found = {"UNSUBSCRIBE_SECRET_ARN": {"Ref": "UnsubscribeSecret"}} if function in UNSUBSCRIBE_SIGNERS else {}
+    if function in ADDRESS_INDEXERS:
+        found["ADDRESS_INDEX_SECRET_ARN"] = {"Ref": "AddressIndexSecret"}
+    return found
 
 
 def _functions() -> dict[str, Any]:
@@ -847,6 +859,15 @@ def resources_template() -> dict[str, Any]:
             "Properties": {
                 "Name": _sub("gateway-${Stage}/unsubscribe"),
                 "Description": "HMAC key of email unsubscribe links (RFC 8058)",
+                "KmsKeyId": {"Ref": "DataKey"},
+                "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
+            },
+        },
+        "AddressIndexSecret": {
+            "Type": "AWS::SecretsManager::Secret",
+            "Properties": {
+                "Name": _sub("gateway-${Stage}/address-index"),
+                "Description": "HMAC key of the audit trail's address index (never rotated: decision 0036)",
                 "KmsKeyId": {"Ref": "DataKey"},
                 "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
             },

@@ -36,4 +36,5 @@ class LedgerStream:
         from chalicelib.entrypoints import audit_appender
 
         records = self.records() if records is None else records
-        return audit_appender.handle_stream({"Records": records}, self.gateway.deps.ledgers, self.gateway.audit)
+        deps = self.gateway.deps
+        return audit_appender.handle_stream({"Records": records}, deps.ledgers, self.gateway.audit, deps.rollups)

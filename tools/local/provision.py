@@ -60,6 +60,7 @@ def table_specs(settings: Settings) -> list[dict[str, Any]]:
                 account_key="S",
                 expiry_day="S",
                 expires_at="N",
+                address_key="S",
             ),
             # Keys and what a query filters on, never the body: a whole item in an index cost a sent text
             # six write units more; readers take the bodies from the table by key (docs/decisions/0016).
@@ -69,6 +70,8 @@ def table_specs(settings: Settings) -> list[dict[str, Any]]:
                 {**_gsi("by_day", "day_key", "at_key"), "Projection": _include(*AUDIT_FILTERED, "account_key")},
                 {**_gsi("by_account", "account_key", "at_key"), "Projection": _include(*AUDIT_FILTERED)},  # x debt
                 {**_gsi("by_expiry", "expiry_day", "expires_at"), "Projection": audit_keys},  # retention pass
+                # tenant x keyed hash of an address, on the events that name one (docs/decisions/0036)
+                {**_gsi("by_address", "address_key", "at_key"), "Projection": _include("debtor_id", "contact_key")},
             ],
         },
         {

@@ -134,6 +134,7 @@ class LocalStack:
             AWS_SECRET_ACCESS_KEY="testing",
             AWS_DEFAULT_REGION="us-east-1",
             UNSUBSCRIBE_SECRET=os.environ.get("UNSUBSCRIBE_SECRET", "local-stack-only-unsubscribe-key"),
+            ADDRESS_INDEX_SECRET=os.environ.get("ADDRESS_INDEX_SECRET", "local-stack-only-address-index-key"),
             PUBLIC_URL=f"http://127.0.0.1:{self.port}",
             AUDIT_APPEND="stream",  # as deployed: the ledger stream's appender, polled below
         )

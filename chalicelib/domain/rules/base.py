@@ -1,13 +1,15 @@
 """What every rule kind shares: the context it judges and the base it extends.
 
 Each kind judges one instant and names the instants where its verdict can change. A rule's verdict is
-constant between two consecutive boundaries it names, so the engine finds the earliest allowed instant
-by checking boundaries in order (see ``engine.next_allowed``).
+constant between two consecutive boundaries it names (and holds from a boundary on), so the earliest
+instant a rule allows from ``t`` on is ``t`` itself or one of its boundaries after ``t``: ``next_allowed``
+finds it. A kind may answer that directly from its own arithmetic (quiet hours, frequency, lockout); the
+engine iterates the rules' answers to a fixed point (see ``engine.next_allowed``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Literal
@@ -39,7 +41,7 @@ class Context:
 
 
 class BaseRule(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     id: str = Field(pattern=r"^[a-z0-9-]+/[a-z0-9-]+$")
     citation: str = Field(min_length=1)
@@ -56,6 +58,11 @@ class BaseRule(BaseModel):
     @property
     def is_permanent(self) -> bool:
         return self.permanent
+
+    @property
+    def timeless(self) -> bool:
+        """Whether the verdict is the same at every instant (a kind that names no boundaries)."""
+        return False
 
     def applies(self, request: ContactRequest) -> bool:
         dpd = request.days_past_due
@@ -77,8 +84,40 @@ class BaseRule(BaseModel):
     def inputs(self, ctx: Context, at: datetime) -> dict[str, object]:
         return {}
 
+    def next_allowed(self, ctx: Context, at: datetime, limit: datetime) -> datetime | None:
+        """The earliest instant from ``at`` on (``at`` included, ``limit`` at most) this rule allows; None if
+        none. This one scans the rule's own boundaries a day at a time: right for any kind."""
+        if self.violation(ctx, at) is None:
+            return at
+        start = at
+        while start < limit:
+            stop = min(start + timedelta(days=1), limit)
+            for instant in sorted({b for b in self.boundaries(ctx, start, stop) if start < b <= stop}):
+                if self.violation(ctx, instant) is None:
+                    return instant
+            start = stop
+        return None
+
 
 def midnights(zones: Iterable[ZoneInfo], start: datetime, end: datetime) -> Iterator[datetime]:
     for zone in zones:
         for day in localtime.days_between(start, end, zone):
             yield localtime.instant(day + timedelta(days=1), time(0), zone)
+
+
+def in_every_zone(
+    zones: Iterable[ZoneInfo], at: datetime, limit: datetime, next_in: Callable[[ZoneInfo, datetime], datetime | None]
+) -> datetime | None:
+    """The earliest instant from ``at`` on that every zone allows, given each zone's own answer ``next_in``
+    (the earliest it allows from an instant on): each answer moves the instant on until none does."""
+    zones = tuple(zones)
+    while True:
+        moved = False
+        for zone in zones:
+            found = next_in(zone, at)
+            if found is None or found > limit:
+                return None
+            if found != at:
+                at, moved = found, True
+        if not moved:
+            return at

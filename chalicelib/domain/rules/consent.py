@@ -30,6 +30,10 @@ class ConsentRule(BaseRule):
     def is_permanent(self) -> bool:
         return self.check != "inconvenient_times"
 
+    @property
+    def timeless(self) -> bool:
+        return self.check != "inconvenient_times"
+
     def violation(self, ctx: Context, at: datetime) -> str | None:
         if ctx.request.purpose in self.exempt_purposes:
             return None
@@ -64,6 +68,11 @@ class ConsentRule(BaseRule):
                 if (not window.days or day in window.days) and window.start <= clock < window.end:
                     return f"{clock} in {zone.key} is a time the person said is inconvenient"
         return None
+
+    def next_allowed(self, ctx: Context, at: datetime, limit: datetime) -> datetime | None:
+        if self.check == "inconvenient_times" and not ctx.preferences.inconvenient_times:
+            return at  # no time was named: every instant passes
+        return super().next_allowed(ctx, at, limit)
 
     def boundaries(self, ctx: Context, start: datetime, end: datetime) -> Iterable[datetime]:
         if self.check != "inconvenient_times":

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import date
+from functools import cached_property
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain import localtime
-from chalicelib.domain.model import Channel, ContactRecord, ContactRequest, Direction, Result, possible_results
+from chalicelib.domain.model import (
+    MESSAGE_RESULTS,
+    UNRESOLVED,
+    VOICE_RESULTS,
+    Channel,
+    ContactRecord,
+    ContactRequest,
+    Direction,
+    Result,
+)
 from chalicelib.domain.rules.base import BaseRule, Context
 
 
@@ -25,12 +36,20 @@ class CountedRule(BaseRule):
     # a label alone never lowers the count below what one collector would see. Off: all count together.
     per_collector: bool = False
 
+    @cached_property
+    def _counted_results(self) -> dict[Channel, frozenset[Result]]:
+        """Per channel, the results a record on it is counted with: a result not yet known counts when anything
+        it may turn out to be counts (the worst case, ``possible_results``)."""
+        counts = frozenset(self.counts)
+        found = {}
+        for channel in self.counted_channels or self.channels:
+            finals = VOICE_RESULTS if channel is Channel.VOICE else MESSAGE_RESULTS
+            found[channel] = counts | (UNRESOLVED if not finals.isdisjoint(counts) else frozenset())
+        return found
+
     def matches(self, record: ContactRecord, request: ContactRequest) -> bool:
-        channels = self.counted_channels or self.channels
         return (
-            # A result not yet known counts when anything it may turn out to be counts (the worst case).
-            not possible_results(record).isdisjoint(self.counts)
-            and record.channel in channels
+            record.result in self._counted_results.get(record.channel, ())
             and record.direction in self.directions
             and (self.key != "debt" or record.account_id == request.account_id)
             and (self.key != "address" or record.to == request.to)
@@ -44,6 +63,18 @@ class CountedRule(BaseRule):
     def counted(self, ctx: Context, record: ContactRecord) -> bool:
         return self.matches(record, ctx.request)
 
+    def counted_records(self, ctx: Context) -> list[ContactRecord]:
+        """The history records this rule counts: ``counted`` on each, in one pass over the history."""
+        accept, directions, request = self._counted_results, self.directions, ctx.request
+        found = [r for r in ctx.history if r.result in accept.get(r.channel, ()) and r.direction in directions]
+        if self.key == "debt":
+            found = [r for r in found if r.account_id == request.account_id]
+        elif self.key == "address":
+            found = [r for r in found if r.to == request.to]
+        if self.per_collector and request.agency is not None:
+            found = [r for r in found if r.agency is None or r.agency == request.agency]
+        return found
+
     def dated(self, ctx: Context, zone: ZoneInfo) -> list[tuple[date, ContactRecord]]:
         """The counted records with their local date in ``zone``.
 
@@ -51,9 +82,23 @@ class CountedRule(BaseRule):
         reserved a contact a few milliseconds after this one started deciding."""
         key = (self.id, zone.key)
         if key not in ctx.memo:  # the matching records, once per evaluation
-            matched = [r for r in ctx.history if self.counted(ctx, r)]
-            ctx.memo[key] = [(localtime.local_date(r.at, zone), r) for r in matched]
+            matched = self.counted_records(ctx)
+            ctx.memo[key] = [(localtime.record_date(r.at, zone), r) for r in matched]
         return ctx.memo[key]  # type: ignore[return-value]
+
+    def by_date(self, ctx: Context, zone: ZoneInfo) -> tuple[list[int], list[tuple[date, ContactRecord]]]:
+        """``dated`` sorted by date (stable), with the dates as ordinals: a window's records are one slice."""
+        key = (self.id, zone.key, "by_date")
+        if key not in ctx.memo:
+            ordered = sorted(self.dated(ctx, zone), key=lambda pair: pair[0])
+            ctx.memo[key] = ([d.toordinal() for d, _ in ordered], ordered)
+        return ctx.memo[key]  # type: ignore[return-value]
+
+    @staticmethod
+    def last_up_to(ordinals: list[int], day: int) -> int | None:
+        """The latest counted date (an ordinal) on or before ``day``."""
+        found = bisect_right(ordinals, day)
+        return ordinals[found - 1] if found else None
 
 
 def unresolved_note(records: Iterable[ContactRecord]) -> str:

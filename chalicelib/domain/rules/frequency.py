@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -11,7 +12,7 @@ from pydantic import Field
 
 from chalicelib.domain import localtime
 from chalicelib.domain.model import ContactRecord
-from chalicelib.domain.rules.base import Context
+from chalicelib.domain.rules.base import Context, in_every_zone
 from chalicelib.domain.rules.counted import CountedRule, unresolved_note
 
 
@@ -35,17 +36,95 @@ class FrequencyRule(CountedRule):
             return [(first, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1))]
         return [(day, day)]
 
+    def _spans(self, day: date) -> list[tuple[int, int]]:
+        """``_windows`` as date ordinals, in the same order."""
+        if self.period == "rolling_days":
+            last = day.toordinal() + self.days - 1
+            return [(last - self.days + 1 - o, last - o) for o in range(self.days)]
+        if self.period == "calendar_day":
+            return [(day.toordinal(), day.toordinal())]
+        return [(lo.toordinal(), hi.toordinal()) for lo, hi in self._windows(day)]
+
+    def _fullest(self, ordinals: list[int], day: date) -> tuple[int, int]:
+        """The slice of the date-ordered counted records in the first fullest window that holds ``day``."""
+        if not ordinals:
+            return (0, 0)
+        best: tuple[int, int] | None = None
+        for lo, hi in self._spans(day):
+            found = (bisect_left(ordinals, lo), bisect_right(ordinals, hi))
+            if best is None or found[1] - found[0] > best[1] - best[0]:
+                best = found
+        return best or (0, 0)
+
     def _worst(self, ctx: Context, zone: ZoneInfo, at: datetime) -> list[ContactRecord]:
-        """The counted records of the fullest window that holds ``at``."""
-        dated = self.dated(ctx, zone)
+        """The counted records of the fullest window that holds ``at`` (once per local day and evaluation)."""
         day = localtime.local_date(at, zone)
-        return max(([r for d, r in dated if lo <= d <= hi] for lo, hi in self._windows(day)), key=len)
+        key = (self.id, zone.key, "worst", day)
+        if key not in ctx.memo:
+            ordinals, dated = self.by_date(ctx, zone)
+            first, last = self._fullest(ordinals, day)
+            ctx.memo[key] = [record for _, record in dated[first:last]]
+        return list(ctx.memo[key])  # type: ignore[call-overload]
+
+    def next_allowed(self, ctx: Context, at: datetime, limit: datetime) -> datetime | None:
+        """The first local day from ``at``'s on whose fullest window is under the limit, in every zone."""
+        if self.consent_exempts and ctx.preferences.consents:
+            return super().next_allowed(ctx, at, limit)  # a consent's edges fall inside days: scan them
+
+        def next_in(zone: ZoneInfo, at: datetime) -> datetime | None:
+            today = localtime.local_date(at, zone)
+            day = self._first_open_day(ctx, zone, today.toordinal())
+            if day is None:
+                return None
+            return at if day == today.toordinal() else localtime.day_start(date.fromordinal(day), zone)
+
+        return in_every_zone(ctx.zones, at, limit, next_in)
+
+    def _first_open_day(self, ctx: Context, zone: ZoneInfo, day: int) -> int | None:
+        """The first local day (an ordinal) from ``day`` on whose fullest window is under the limit; None with
+        a limit of 0. Past the last counted day and a window's length every window is empty."""
+        if not self.limit:
+            return None
+        if self.period in ("rolling_days", "calendar_day"):
+            for first, last in self._full_days(ctx, zone):
+                if first <= day <= last:
+                    day = last + 1
+            return day
+        ordinals = self.by_date(ctx, zone)[0]
+        while self._count(ordinals, day) >= self.limit:
+            day += 1
+        return day
+
+    def _count(self, ordinals: list[int], day: int) -> int:
+        first, end = self._fullest(ordinals, date.fromordinal(day))
+        return end - first
+
+    def _full_days(self, ctx: Context, zone: ZoneInfo) -> list[tuple[int, int]]:
+        """The days (ordinal ranges, in order) some window of ``days`` consecutive days holding them has
+        ``limit`` records: ``limit`` consecutive records within ``days`` days fill every such window that
+        holds them all, and each day of those windows is full."""
+        key = (self.id, zone.key, "full")
+        if key not in ctx.memo:
+            ordinals, span = self.by_date(ctx, zone)[0], self.days if self.period == "rolling_days" else 1
+            found = [
+                (ordinals[i + self.limit - 1] - span + 1, ordinals[i] + span - 1)
+                for i in range(len(ordinals) - self.limit + 1)
+                if ordinals[i + self.limit - 1] - ordinals[i] < span
+            ]
+            ctx.memo[key] = found
+        return ctx.memo[key]  # type: ignore[return-value]
 
     def _consented(self, ctx: Context, at: datetime) -> bool:
         return self.consent_exempts and any(c.active(ctx.request, at) for c in ctx.preferences.consents)
 
     def counted(self, ctx: Context, record: ContactRecord) -> bool:
         return super().counted(ctx, record) and not self._consented(ctx, record.at)
+
+    def counted_records(self, ctx: Context) -> list[ContactRecord]:
+        found = super().counted_records(ctx)
+        if self.consent_exempts and ctx.preferences.consents:
+            found = [r for r in found if not self._consented(ctx, r.at)]
+        return found
 
     def violation(self, ctx: Context, at: datetime) -> str | None:
         if self._consented(ctx, at):

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from chalicelib.domain import localtime
 from chalicelib.domain.model import ContactRecord, Direction
-from chalicelib.domain.rules.base import Context
+from chalicelib.domain.rules.base import Context, in_every_zone
 from chalicelib.domain.rules.counted import CountedRule, unresolved_detail
 
 
@@ -36,6 +36,20 @@ class LockoutRule(CountedRule):
                 pending = unresolved_detail(record, zone) if record.unresolved else ""
                 return f"locked after {last.isoformat()} until {until.isoformat()} in {zone.key}{pending}"
         return None
+
+    def next_allowed(self, ctx: Context, at: datetime, limit: datetime) -> datetime | None:
+        """The first local day from ``at``'s on that is ``days`` or more after the latest event up to it."""
+
+        def next_in(zone: ZoneInfo, at: datetime) -> datetime | None:
+            ordinals = self.by_date(ctx, zone)[0]
+            today = day = localtime.local_date(at, zone).toordinal()
+            while (last := self.last_up_to(ordinals, day)) is not None and day - last < self.days:
+                day = last + self.days
+                if localtime.day_start(date.fromordinal(day), zone) > limit:
+                    return None
+            return at if day == today else localtime.day_start(date.fromordinal(day), zone)
+
+        return in_every_zone(ctx.zones, at, limit, next_in)
 
     def inputs(self, ctx: Context, at: datetime) -> dict[str, object]:
         found = {z.key: self._last(ctx, z, at) for z in ctx.zones}

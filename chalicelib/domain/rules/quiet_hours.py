@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
+from functools import cached_property, lru_cache
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import field_validator
 
 from chalicelib.domain import localtime
-from chalicelib.domain.rules.base import BaseRule, Context, midnights
+from chalicelib.domain.rules.base import BaseRule, Context, in_every_zone, midnights
 
 _WINDOW = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$")
 
@@ -32,11 +34,22 @@ class QuietHoursRule(BaseRule):
             raise ValueError("give 'default' or all of weekday, saturday, sunday, holiday")
         return value
 
-    def _windows(self, ctx: Context, day: date) -> list[tuple[time, time]]:
+    @cached_property
+    def _clocks(self) -> dict[str, tuple[tuple[time, time], ...]]:
+        """The windows of each day type as wall-clock times, parsed once."""
+        return {
+            str(kind): tuple((localtime.parse_clock(w[:5]), localtime.parse_clock(w[6:])) for w in texts)
+            for kind, texts in self.allowed.items()
+        }
+
+    def _windows(self, ctx: Context, day: date) -> tuple[tuple[time, time], ...]:
         kind = localtime.day_type(day, ctx.country, ctx.subdivision)
-        allowed: dict[str, tuple[str, ...]] = {str(k): v for k, v in self.allowed.items()}
-        texts = allowed.get(kind, allowed.get("default", ()))
-        return [(localtime.parse_clock(w[:5]), localtime.parse_clock(w[6:])) for w in texts]
+        clocks = self._clocks
+        return clocks.get(kind, clocks.get("default", ()))
+
+    def windows_on(self, ctx: Context, day: date) -> tuple[tuple[time, time], ...]:
+        """The allowed local windows of ``day`` (its day type's): what a person's standing shows."""
+        return self._windows(ctx, day)
 
     def violation(self, ctx: Context, at: datetime) -> str | None:
         for zone in ctx.zones:
@@ -55,5 +68,32 @@ class QuietHoursRule(BaseRule):
                     if finish != time.max:
                         yield localtime.instant(day, finish, zone)
 
+    def next_allowed(self, ctx: Context, at: datetime, limit: datetime) -> datetime | None:
+        """The first instant from ``at`` on inside an allowed window of its local day, in every zone."""
+
+        def next_in(zone: ZoneInfo, at: datetime) -> datetime | None:
+            day = localtime.local_date(at, zone)
+            while localtime.day_start(day, zone) <= limit:
+                for begin, end in _intervals(self._windows(ctx, day), day, zone):
+                    if end > at:
+                        return max(begin, at)
+                day += timedelta(days=1)
+            return None
+
+        return in_every_zone(ctx.zones, at, limit, next_in)
+
     def inputs(self, ctx: Context, at: datetime) -> dict[str, object]:
         return {z.key: at.astimezone(z).isoformat(timespec="minutes") for z in ctx.zones}
+
+
+@lru_cache(maxsize=1 << 16)
+def _intervals(
+    windows: tuple[tuple[time, time], ...], day: date, zone: ZoneInfo
+) -> tuple[tuple[datetime, datetime], ...]:
+    """The allowed windows of one local day as instants: each holds from its start until before its end (a
+    window to 24:00 ends as the next day begins)."""
+    found = []
+    for begin, finish in windows:
+        end = localtime.day_start(day + timedelta(days=1), zone) if finish == time.max else None
+        found.append((localtime.instant(day, begin, zone), end or localtime.instant(day, finish, zone)))
+    return tuple(found)

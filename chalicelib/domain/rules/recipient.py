@@ -23,6 +23,10 @@ class RecipientRule(BaseRule):
     third_parties: Literal["never", "location_only"] = "never"
     location_contacts_per_address: int = Field(default=1, ge=0)
 
+    @property
+    def timeless(self) -> bool:
+        return True
+
     def violation(self, ctx: Context, at: datetime) -> str | None:
         request = ctx.request
         if request.recipient_role is RecipientRole.DEBTOR:
