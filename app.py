@@ -13,7 +13,8 @@ from chalicelib.adapters.errors import storage_errors
 from chalicelib.bootstrap import LazyRuntime, bootstrap
 from chalicelib.domain.access import Role
 from chalicelib.domain.errors import StorageUnavailableError
-from chalicelib.entrypoints import audit_appender, queues, topics
+from chalicelib.domain.model import Channel
+from chalicelib.entrypoints import audit_appender, queues, topics, webhook_worker
 from chalicelib.http import (
     MAX_BATCH_BODY_BYTES,
     Operation,
@@ -42,8 +43,10 @@ from chalicelib.services import (
     maintenance,
     notes,
     reports,
+    templates,
     tenant_settings,
     unsubscribe,
+    webhooks,
 )
 from chalicelib.services import (
     debtor_status as status,
@@ -171,14 +174,14 @@ def batch_status(batch_id: str) -> Response:
 
 @secured(
     "/v1/contacts/evaluate",
-    Operation("POST", "What-if: the decision at `at`, nothing written", body=models.EvaluateIn),
+    Operation("POST", "What-if: the decision at `at`, nothing written", body=models.EvaluateIn, errors=(422,)),
     roles=(SUBMITTER, COMPLIANCE),
 )
 def evaluate() -> Response:
     who = caller(current_request(app))
     parsed = models.parse(models.EvaluateIn, current_request(app).raw_body)
     request = parsed.to_domain(who.tenant, who.agency)
-    decision = contacts.evaluate_contact(request, runtime().deps, parsed.at or now())
+    decision = contacts.evaluate_contact(request, runtime().deps, parsed.at or now(), parsed.template_use())
     body = contacts.evaluation_json(decision)
     return json_response(200, disclosure.evaluation(who.agency, body, runtime().policies))
 
@@ -418,6 +421,181 @@ def settings() -> Response:
     return json_response(200, body)
 
 
+@secured(
+    "/v1/webhooks",
+    Operation("GET", "The tenant's webhooks (never their secrets)"),
+    Operation(
+        "POST", "Register a webhook: its signing secret is shown once, in this answer", ok=(201,), body=models.WebhookIn
+    ),
+    roles=(ADMIN,),
+)
+def webhook_list() -> Response:
+    """An admin lists its tenant's webhooks, or registers one (its secret in this answer only)."""
+    request, g = current_request(app), runtime()
+    who = caller(request)
+    if request.method == "GET":
+        return json_response(200, {"webhooks": webhooks.list_webhooks(g.webhooks, who.tenant)})
+    parsed = models.parse(models.WebhookIn, request.raw_body)
+    body = webhooks.register(
+        g.webhooks,
+        g.deps,
+        now(),
+        tenant=who.tenant,
+        url=parsed.url,
+        events=parsed.events,
+        by=who.actor,
+        description=parsed.description,
+        agency=parsed.agency,
+    )
+    return json_response(
+        201, body, headers={"Cache-Control": "no-store", "Location": f"/v1/webhooks/{body['webhook_id']}"}
+    )
+
+
+@secured("/v1/webhooks/{webhook_id}", Operation("DELETE", "Delete a webhook for good", errors=(404,)), roles=(ADMIN,))
+def webhook_delete(webhook_id: str) -> Response:
+    webhook_id, g, who = models.safe_id("webhook_id", webhook_id), runtime(), caller(current_request(app))
+    body = webhooks.delete(g.webhooks, g.deps, now(), tenant=who.tenant, webhook_id=webhook_id, by=who.actor)
+    return json_response(200, body)
+
+
+@secured(
+    "/v1/webhooks/{webhook_id}/test",
+    Operation("POST", "Send a signed webhook.test event to this webhook", ok=(202,), errors=(404,)),
+    roles=(ADMIN,),
+    any_body=True,
+)
+def webhook_test(webhook_id: str) -> Response:
+    webhook_id, g, who = models.safe_id("webhook_id", webhook_id), runtime(), caller(current_request(app))
+    return json_response(202, webhooks.send_test(g.webhooks, now(), tenant=who.tenant, webhook_id=webhook_id))
+
+
+@secured(
+    "/v1/webhooks/{webhook_id}/deliveries",
+    Operation("GET", "The webhook's recent delivery attempts and its receiver's answers", errors=(404,)),
+    roles=(ADMIN,),
+)
+def webhook_deliveries(webhook_id: str) -> Response:
+    webhook_id, g, who = models.safe_id("webhook_id", webhook_id), runtime(), caller(current_request(app))
+    return json_response(200, webhooks.deliveries(g.webhooks, tenant=who.tenant, webhook_id=webhook_id))
+
+
+# Templates: submitters, admins and compliance draft; only compliance approves or retires (maker-checker).
+DRAFTERS = (SUBMITTER, COMPLIANCE, ADMIN)
+
+
+@secured(
+    "/v1/templates",
+    Operation("GET", "The tenant's templates, with their versions' status (no texts)"),
+    Operation("POST", "Create a template: its name and channel", ok=(201,), body=models.TemplateIn),
+    roles=DRAFTERS,
+)
+def templates_collection() -> Response:
+    request, g = current_request(app), runtime()
+    who = caller(request)
+    if request.method == "GET":
+        return json_response(200, templates.list_templates(g.deps, who.tenant))
+    parsed = models.parse(models.TemplateIn, request.raw_body)
+    body = templates.create_template(
+        g.deps,
+        now(),
+        by=who,
+        name=parsed.name,
+        channel=Channel(parsed.channel),
+        description=parsed.description,
+        jurisdictions=parsed.jurisdictions,
+    )
+    return json_response(201, body, headers={"Location": f"/v1/templates/{body['template_id']}"})
+
+
+@secured(
+    "/v1/templates/{template_id}",
+    Operation(
+        "GET", "A template and each of its versions: text, variables, status, who wrote and approved it", errors=(404,)
+    ),
+    roles=DRAFTERS,
+)
+def template_item(template_id: str) -> Response:
+    template_id, who = models.safe_id("template_id", template_id), caller(current_request(app))
+    return json_response(200, templates.get_template(runtime().deps, who.tenant, template_id))
+
+
+@secured(
+    "/v1/templates/{template_id}/versions",
+    Operation(
+        "POST",
+        "Draft a new version: one locale's text and its typed variables",
+        ok=(201,),
+        body=models.VersionIn,
+        errors=(404, 409),
+    ),
+    roles=DRAFTERS,
+)
+def template_versions(template_id: str) -> Response:
+    template_id, who = models.safe_id("template_id", template_id), caller(current_request(app))
+    parsed = models.parse(models.VersionIn, current_request(app).raw_body)
+    body = templates.add_version(
+        runtime().deps,
+        now(),
+        by=who,
+        template_id=template_id,
+        locale=parsed.locale,
+        text=parsed.text,
+        variables=parsed.declared(),
+        subject=parsed.subject,
+    )
+    return json_response(201, body)
+
+
+@secured(
+    "/v1/templates/{template_id}/versions/{version}/preview",
+    Operation(
+        "POST",
+        "Render a version with variables: the text, its SMS segments and every content finding",
+        body=models.PreviewIn,
+        errors=(404,),
+    ),
+    roles=DRAFTERS,
+)
+def template_preview(template_id: str, version: str) -> Response:
+    template_id, who = models.safe_id("template_id", template_id), caller(current_request(app))
+    parsed = models.parse(models.PreviewIn, current_request(app).raw_body)
+    body = templates.preview(runtime().deps, who.tenant, template_id, models.version_number(version), parsed.variables)
+    return json_response(200, body)
+
+
+@secured(
+    "/v1/templates/{template_id}/versions/{version}/approve",
+    Operation(
+        "POST",
+        "Approve a draft: another compliance key than its author's; refused with content findings",
+        errors=(403, 404, 409, 422),
+    ),
+    roles=(COMPLIANCE,),
+    any_body=True,
+)
+def template_approve(template_id: str, version: str) -> Response:
+    template_id, who = models.safe_id("template_id", template_id), caller(current_request(app))
+    body = templates.approve(
+        runtime().deps, now(), by=who, template_id=template_id, number=models.version_number(version)
+    )
+    return json_response(200, body)
+
+
+@secured(
+    "/v1/templates/{template_id}/versions/{version}/retire",
+    Operation("POST", "Retire a version for good: it sends no more", errors=(404, 409)),
+    roles=(COMPLIANCE,),
+    any_body=True,
+)
+def template_retire(template_id: str, version: str) -> Response:
+    template_id, who = models.safe_id("template_id", template_id), caller(current_request(app))
+    body = templates.retire(
+        runtime().deps, now(), by=who, template_id=template_id, number=models.version_number(version)
+    )
+    return json_response(200, body)
+
+
 @route(
     app,
     "/console",
@@ -544,6 +722,12 @@ def batch_worker(event: Any) -> Any:
     from chalicelib.entrypoints import batch_worker as batches_entry  # Powertools batch: only this function pays
 
     return batches_entry.batch_worker(event.to_dict(), runtime(), now)
+
+
+@app.on_sqs_message(queue=resources.WEBHOOK_QUEUE, batch_size=10)
+def webhook_sender(event: Any) -> dict[str, Any]:
+    """Posts each webhook message to its receiver, signed; a failed one is put back with its delay."""
+    return webhook_worker.webhook_worker(event.to_dict(), runtime(), now)
 
 
 @app.on_dynamodb_record(

@@ -29,12 +29,15 @@ from chalicelib.adapters.secrets import (
     StaticUnsubscribeKeys,
 )
 from chalicelib.adapters.storage import DynamoDBJobs, KmsSigner, S3Objects, SqsQueue
+from chalicelib.adapters.templates import DynamoDBTemplates
+from chalicelib.adapters.webhooks import DynamoDBWebhooks, HttpWebhookPoster, KmsSecretBox
 from chalicelib.domain.model import Channel
 from chalicelib.domain.policy import PolicySet
 from chalicelib.domain.ports import AddressKeys, UnsubscribeKeys
 from chalicelib.services import dispatch, unsubscribe
 from chalicelib.services.pacing import Pacing
 from chalicelib.services.unit_of_work import UnitOfWork
+from chalicelib.services.webhook_delivery import Webhooks
 from chalicelib.settings import Settings, is_local
 
 # Storage calls may be retried by botocore (a retried conditional write is safe: it either
@@ -151,6 +154,7 @@ class Runtime:
             outcome_deadline=timedelta(seconds=self.settings.outcome_deadline_seconds),
             pacing=self.pacing,
             wake=lambda tenant, debtor_id, at: dispatch.wake(self.dispatch_queue, tenant, debtor_id, at, self.now()),
+            templates=DynamoDBTemplates(self.clients.dynamodb, self.settings.templates_table),
             address_keys=self.address_keys,
             rollups=DynamoDBRollups(self.clients.dynamodb, self.settings.keys_table),
         )
@@ -225,6 +229,21 @@ class Runtime:
             return StaticUnsubscribeKeys(self.settings.unsubscribe_secret)
         return None
 
+    @cached_property
+    def webhooks(self) -> Webhooks:
+        """Webhook registrations, attempts, sealed secrets, the receivers' HTTP client and the webhook queue."""
+        store = DynamoDBWebhooks(self.clients.dynamodb, self.settings.webhook_table)
+        return Webhooks(
+            registry=store,
+            log=store,
+            box=KmsSecretBox(self.clients.on_first_use("kms"), self.settings.webhook_key_id),
+            poster=HttpWebhookPoster(),
+            queue=SqsQueue(self.clients.on_first_use("sqs"), self.settings.webhook_queue),
+            dead=SqsQueue(self.clients.on_first_use("sqs"), f"{self.settings.webhook_queue}-dead"),
+            mode=self.settings.webhook_urls,
+            cache_for=timedelta(seconds=self.settings.webhook_cache_seconds),
+        )
+
     def _unsubscribe_headers(self) -> Callable[[str, str], dict[str, str]] | None:
         keys, url = self.unsubscribe_keys, self.settings.public_url
         if keys is None:
@@ -248,8 +267,11 @@ ADAPTERS = (
     DynamoDBPacer,
     DynamoDBTenantSettings,
     SecretsManagerUnsubscribeKeys,
+    DynamoDBTemplates,
     SecretsManagerAddressKeys,
     DynamoDBRollups,
+    DynamoDBWebhooks,
+    KmsSecretBox,
 )
 
 
@@ -270,6 +292,7 @@ def bootstrap(
     offset). Tests and bench pass a fixed one."""
     settings = settings or Settings.from_env()
     local_only = {"GATEWAY_CLOCK_AT": settings.clock_offset_seconds, "GATEWAY_FAULTS": settings.faults}
+    local_only["WEBHOOK_URLS=local"] = settings.webhook_urls == "local"
     for name, value in local_only.items():  # a deployment that asks for either does not start
         if value and not is_local(settings.endpoint_url):
             raise ValueError(f"{name} is for the local stack only (AWS_ENDPOINT_URL on 127.0.0.1)")

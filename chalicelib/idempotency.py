@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 
 from chalicelib.domain.model import Channel
 from chalicelib.http.models import ContactIn
-from chalicelib.services import contacts, ids
+from chalicelib.services import contacts, ids, template_contacts
 from chalicelib.services.unit_of_work import UnitOfWork
 
 KEY_TTL_SECONDS = 24 * 3600
@@ -50,6 +50,7 @@ def submit(payload: dict[str, Any], deps: UnitOfWork, now: datetime) -> dict[str
     tenant, agency = payload["tenant"], payload.get("agency") or None
     body = ContactIn.model_validate(payload["body"], strict=False)
     request = body.to_domain(tenant, agency, payload.get("submitted_by"))
+    request = template_contacts.prepare(request, body.template_use(), deps, now)
     key = payload.get("key")
     contact_id = ids.contact_id_for_key(tenant, request.debtor_id, key, agency) if key else None
     result = contacts.submit_contact(request, deps, now, contact_id=contact_id)

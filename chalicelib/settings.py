@@ -39,6 +39,7 @@ class Settings(BaseModel):
     jobs_table: str = resources.JOBS_TABLE
     keys_table: str = resources.KEYS_TABLE
     batch_table: str = resources.BATCH_TABLE
+    templates_table: str = resources.TEMPLATES_TABLE
     batch_queue: str = resources.BATCH_QUEUE
     export_bucket: str = resources.EXPORT_BUCKET
     anchor_bucket: str = resources.ANCHOR_BUCKET
@@ -66,6 +67,14 @@ class Settings(BaseModel):
     email_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
     pacing_shards: int = Field(default=8, ge=1, le=256)  # counters one deployment-wide rate is spread over
     metrics_namespace: str = "ContactGateway"  # CloudWatch namespace of the metrics (telemetry.Metrics)
+    webhook_table: str = resources.WEBHOOK_TABLE
+    webhook_queue: str = resources.WEBHOOK_QUEUE
+    webhook_key_id: str = resources.WEBHOOK_KEY
+    # Where webhooks may point: "public" (https, resolving only to public addresses; deployed) or "local"
+    # (any http(s) URL, 127.0.0.1 too: the local stack). "local" is refused unless endpoint_url is local.
+    webhook_urls: Literal["public", "local"] = "public"
+    # How long a function keeps a tenant's list of webhooks: a new or deleted one is seen by then.
+    webhook_cache_seconds: float = Field(default=30.0, ge=0, le=300)
 
     @property
     def clock_offset(self) -> timedelta:
@@ -91,6 +100,7 @@ class Settings(BaseModel):
             "jobs_table": "JOBS_TABLE",
             "keys_table": "KEYS_TABLE",
             "batch_table": "BATCH_TABLE",
+            "templates_table": "TEMPLATES_TABLE",
             "batch_queue": "BATCH_QUEUE",
             "export_bucket": "EXPORT_BUCKET",
             "anchor_bucket": "ANCHOR_BUCKET",
@@ -109,6 +119,11 @@ class Settings(BaseModel):
             "email_rate_per_second": "EMAIL_RATE_PER_SECOND",
             "pacing_shards": "PACING_SHARDS",
             "metrics_namespace": "POWERTOOLS_METRICS_NAMESPACE",
+            "webhook_table": "WEBHOOK_TABLE",
+            "webhook_queue": "WEBHOOK_QUEUE",
+            "webhook_key_id": "WEBHOOK_KEY_ID",
+            "webhook_urls": "WEBHOOK_URLS",
+            "webhook_cache_seconds": "WEBHOOK_CACHE_SECONDS",
         }
         values: dict[str, Any] = {field: env[var] for field, var in names.items() if env.get(var)}
         if "clock_offset_seconds" not in values and env.get("GATEWAY_CLOCK_AT"):

@@ -19,6 +19,7 @@ from chalicelib.services import keys
 ROLE_BY_PATH = (
     ("/v1/keys", Role.ADMIN),
     ("/v1/settings", Role.ADMIN),
+    ("/v1/webhooks", Role.ADMIN),
     ("/v1/contacts", Role.SUBMITTER),
     ("/v1/", Role.COMPLIANCE),
 )

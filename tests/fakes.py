@@ -19,12 +19,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from chalicelib.domain.access import AlreadyRevokedError
 from chalicelib.domain.address_index import index_value
 from chalicelib.domain.audit import DEFAULT_RETENTION_DAYS, event_outcome
-from chalicelib.domain.errors import ConflictError, NotFoundError, PermanentDeliveryError
+from chalicelib.domain.errors import ConflictError, NotFoundError, PermanentDeliveryError, StorageUnavailableError
 from chalicelib.domain.events import AuditEvent
 from chalicelib.domain.ledger import Ledger, index_shard
 from chalicelib.domain.pacing import take_slot
 from chalicelib.domain.policy import PolicySet
-from chalicelib.domain.ports import ReadBudget
+from chalicelib.domain.ports import Answer, ReadBudget
 from chalicelib.services.unit_of_work import UnitOfWork
 
 
@@ -522,6 +522,7 @@ class Fakes:
     export_queue: RecordingQueue = field(default_factory=RecordingQueue)
     export_files: InMemoryObjects = field(default_factory=InMemoryObjects)
     signer: LocalSigner = field(default_factory=LocalSigner)
+    templates: InMemoryTemplates = field(default_factory=lambda: InMemoryTemplates())
     rollups: InMemoryRollups = field(default_factory=InMemoryRollups)
 
 
@@ -564,3 +565,133 @@ class InMemoryKeys:
 
     def tenants(self) -> list[str]:
         return sorted(self._tenants)
+
+
+class InMemoryTemplates:
+    """Templates and their versions per tenant, as DynamoDBTemplates keeps them: a version is written once,
+    only its status fields change, on the condition that the status is the one read."""
+
+    SUMMARY_DROPS = ("text", "subject", "variables")
+
+    def __init__(self) -> None:
+        self._headers: dict[tuple[str, str], dict[str, Any]] = {}
+        self._versions: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
+
+    def create(self, tenant: str, template: dict[str, Any]) -> None:
+        key = (tenant, template["template_id"])
+        if key in self._headers:
+            raise ConflictError(template["template_id"])
+        self._headers[key] = copy.deepcopy({k: v for k, v in template.items() if k != "versions"})
+        self._versions[key] = {}
+
+    def add_version(self, tenant: str, template_id: str, version: dict[str, Any]) -> None:
+        versions = self._versions.setdefault((tenant, template_id), {})
+        if version["version"] in versions:
+            raise ConflictError(f"{template_id} v{version['version']}")
+        versions[version["version"]] = copy.deepcopy(version)
+
+    def templates(self, tenant: str) -> list[dict[str, Any]]:
+        found = []
+        for (owner, template_id), header in self._headers.items():
+            if owner != tenant:
+                continue
+            versions = self._versions[(owner, template_id)]
+            summaries = [
+                {k: v for k, v in versions[n].items() if k not in self.SUMMARY_DROPS} for n in sorted(versions)
+            ]
+            found.append(copy.deepcopy({**header, "versions": summaries}))
+        return found
+
+    def get(self, tenant: str, template_id: str) -> dict[str, Any] | None:
+        header = self._headers.get((tenant, template_id))
+        if header is None:
+            return None
+        versions = self._versions[(tenant, template_id)]
+        return copy.deepcopy({**header, "versions": [versions[n] for n in sorted(versions)]})
+
+    def header(self, tenant: str, template_id: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self._headers.get((tenant, template_id)))
+
+    def version(self, tenant: str, template_id: str, number: int) -> dict[str, Any] | None:
+        return copy.deepcopy(self._versions.get((tenant, template_id), {}).get(number))
+
+    def newest_approved(self, tenant: str, template_id: str, locale: str) -> dict[str, Any] | None:
+        versions = self._versions.get((tenant, template_id), {})
+        found = [v for n, v in sorted(versions.items()) if v["status"] == "approved" and v["locale"] == locale]
+        return copy.deepcopy(found[-1]) if found else None
+
+    def set_status(self, tenant: str, template_id: str, number: int, expected: str, changes: dict[str, Any]) -> None:
+        version = self._versions.get((tenant, template_id), {}).get(number)
+        if version is None or version["status"] != expected:
+            raise ConflictError(f"{template_id} v{number}")
+        version.update({k: str(v) for k, v in changes.items() if v is not None})
+        for name in [k for k, v in changes.items() if v is None]:
+            version.pop(name, None)
+
+
+class InMemoryWebhooks:
+    """Webhooks and their attempts log, as DynamoDBWebhooks keeps them (a None field is not stored)."""
+
+    def __init__(self) -> None:
+        self._hooks: dict[tuple[str, str], dict[str, Any]] = {}
+        self._log: dict[tuple[str, str], list[dict[str, Any]]] = {}
+
+    def put(self, hook: dict[str, Any]) -> None:
+        key = (hook["tenant"], hook["webhook_id"])
+        if key in self._hooks:
+            raise ConflictError(hook["webhook_id"])
+        self._hooks[key] = {k: copy.deepcopy(v) for k, v in hook.items() if v is not None}
+
+    def for_tenant(self, tenant: str) -> list[dict[str, Any]]:
+        return [copy.deepcopy(h) for (t, _id), h in sorted(self._hooks.items()) if t == tenant]
+
+    def delete(self, tenant: str, webhook_id: str) -> bool:
+        return self._hooks.pop((tenant, webhook_id), None) is not None
+
+    def record(self, tenant: str, webhook_id: str, attempt: dict[str, Any], ttl: int) -> None:
+        entry = {k: copy.deepcopy(v) for k, v in attempt.items() if v is not None}
+        self._log.setdefault((tenant, webhook_id), []).append(entry)
+
+    def recent(self, tenant: str, webhook_id: str, limit: int) -> list[dict[str, Any]]:
+        entries = self._log.get((tenant, webhook_id), [])
+        order = sorted(entries, key=lambda a: (a["at"], a["msg_id"], a["attempt"]), reverse=True)
+        return copy.deepcopy(order[:limit])
+
+
+class ContextBox:
+    """A SecretBox that seals by writing the context beside the secret (no cryptography): opened under
+    another context it fails as KMS does, with StorageUnavailableError."""
+
+    def seal(self, secret: bytes, context: Mapping[str, str]) -> bytes:
+        return json.dumps({"context": dict(context), "secret": secret.hex()}).encode()
+
+    def open(self, sealed: bytes, context: Mapping[str, str]) -> bytes:
+        box = json.loads(sealed)
+        if box["context"] != dict(context):
+            raise StorageUnavailableError("InvalidCiphertextException")
+        return bytes.fromhex(box["secret"])
+
+
+class Receiver:
+    """Webhook receivers as the sender sees them: hosts resolve to ``addresses``; each post is kept and
+    answered with the next of ``answers`` (then with ``default``)."""
+
+    def __init__(self, addresses: dict[str, list[str]] | None = None, default: int | None = 200) -> None:
+        self.addresses = addresses or {}
+        self.answers: list[int | None] = []
+        self.default = default
+        self.posts: list[dict[str, Any]] = []
+
+    def resolve(self, host: str) -> list[str]:
+        if host.replace(".", "").isdigit() or ":" in host:  # an address resolves to itself, as getaddrinfo does
+            return [host]
+        return list(self.addresses.get(host, ["93.184.216.34"]))
+
+    def post(self, url: str, address: str, body: bytes, headers: Mapping[str, str]) -> Answer:
+        status = self.answers.pop(0) if self.answers else self.default
+        self.posts.append({"url": url, "address": address, "body": body, "headers": dict(headers), "status": status})
+        return Answer(status, "ok" if status is not None else "ConnectionRefusedError: refused")
+
+    def delivered(self) -> list[dict[str, Any]]:
+        """The payloads of the posts answered 2xx, in order."""
+        return [json.loads(p["body"]) for p in self.posts if p["status"] is not None and 200 <= p["status"] < 300]

@@ -17,6 +17,7 @@ PAGE = ("index.html", "text/html; charset=utf-8")
 ASSETS = {
     "console.js": ("console.js", "text/javascript; charset=utf-8"),
     "console.css": ("console.css", "text/css; charset=utf-8"),
+    "templates.js": ("templates.js", "text/javascript; charset=utf-8"),
     "pages.js": ("pages.js", "text/javascript; charset=utf-8"),
     "dashboard.js": ("dashboard.js", "text/javascript; charset=utf-8"),
     "standing.js": ("standing.js", "text/javascript; charset=utf-8"),

@@ -56,8 +56,15 @@ class EventType(StrEnum):
     EXPORT_GRANTED = "export_granted"
     EXPORT_GRANT_WITHDRAWN = "export_grant_withdrawn"
     SETTINGS_CHANGED = "settings_changed"
+    # templates, on the same chain: each draft, approval and retirement, with the hash of the text
+    TEMPLATE_CREATED = "template_created"
+    TEMPLATE_DRAFTED = "template_drafted"
+    TEMPLATE_APPROVED = "template_approved"
+    TEMPLATE_RETIRED = "template_retired"
     # what an officer recorded about the person: a complaint, a note (``POST /v1/debtors/{id}/notes``)
     NOTE = "note"
+    WEBHOOK_CREATED = "webhook_created"  # a webhook registered: its URL, events and agency (never its secret)
+    WEBHOOK_DELETED = "webhook_deleted"
 
 
 # Raises at load if a status has no event type of its own.

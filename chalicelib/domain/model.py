@@ -85,6 +85,15 @@ class Message(_Frozen):
     body: str = Field(min_length=1, max_length=20_000)
 
 
+class TemplateRef(_Frozen):
+    """The approved template version a message was rendered from, and the SHA-256 of the rendered body."""
+
+    id: str
+    version: int
+    locale: str
+    sha256: str
+
+
 class ContactRequest(_Frozen):
     """One message or one call permit an upstream system asks for (validated)."""
 
@@ -102,6 +111,7 @@ class ContactRequest(_Frozen):
     agency: str | None = None  # the collection agency asking for the creditor (from its API key)
     submitted_by: str | None = None  # the API key's id (never the key)
     metadata: dict[str, Any] = Field(default_factory=dict)
+    template: TemplateRef | None = None  # the message was rendered from this approved version
 
 
 class ContactRecord(_Frozen):

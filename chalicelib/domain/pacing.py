@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chalicelib.domain.model import Channel, Reason
 
@@ -39,6 +39,13 @@ class TenantSettings(BaseModel):
 
     sms_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
     email_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
+    # True: a contact must name an approved template; a raw message body is refused (docs/decisions/0033).
+    require_approved_templates: bool = False
+
+    @field_validator("require_approved_templates", mode="before")
+    @classmethod
+    def _cleared(cls, value: object) -> object:
+        return False if value is None else value  # null clears a setting: back to the default
 
     def rate(self, channel: Channel) -> float | None:
         name = RATE_FIELDS.get(channel)

@@ -198,6 +198,34 @@ class SettingsStore(Protocol):
     def put(self, tenant: str, settings: dict[str, Any], expected_version: int) -> None: ...
 
 
+class TemplateLookup(Protocol):
+    """What a contact naming a template reads: the template, and the one version it sends, read by key (or
+    the newest approved in a locale, newest first), never every version."""
+
+    def header(self, tenant: str, template_id: str) -> dict[str, Any] | None: ...
+
+    def version(self, tenant: str, template_id: str, number: int) -> dict[str, Any] | None: ...
+
+    def newest_approved(self, tenant: str, template_id: str, locale: str) -> dict[str, Any] | None: ...
+
+
+class TemplateStore(TemplateLookup, Protocol):
+    """A tenant's message templates and their versions (docs/decisions/0033). A version is written once;
+    only its status (and who moved it, when) changes after, conditionally on the status read."""
+
+    def create(self, tenant: str, template: dict[str, Any]) -> None: ...
+
+    def templates(self, tenant: str) -> list[dict[str, Any]]: ...  # each with its versions' summaries
+
+    def get(self, tenant: str, template_id: str) -> dict[str, Any] | None: ...  # with its versions, whole
+
+    def add_version(self, tenant: str, template_id: str, version: dict[str, Any]) -> None: ...  # ConflictError
+
+    def set_status(
+        self, tenant: str, template_id: str, number: int, expected: str, changes: dict[str, Any]
+    ) -> None: ...  # ConflictError when the stored status is not ``expected``
+
+
 class Pacer(Protocol):
     """Shared counters of provider slots (docs/decisions/0017)."""
 
@@ -326,3 +354,49 @@ class Rollups(Protocol):
     def record_check(self, tenant: str, result: Mapping[str, Any]) -> None: ...
 
     def last_check(self, tenant: str) -> dict[str, Any] | None: ...
+
+
+# -- webhooks ------------------------------------------------------------------------------------------
+
+
+class WebhookRegistry(Protocol):
+    """Each tenant's webhooks, as stored (the secret sealed, never in the clear)."""
+
+    def put(self, hook: dict[str, Any]) -> None: ...
+
+    def for_tenant(self, tenant: str) -> list[dict[str, Any]]: ...
+
+    def delete(self, tenant: str, webhook_id: str) -> bool: ...  # False: there was none
+
+
+class DeliveryLog(Protocol):
+    """The recent attempts of each webhook and what its receiver answered, kept ``ttl`` seconds."""
+
+    def record(self, tenant: str, webhook_id: str, attempt: dict[str, Any], ttl: int) -> None: ...
+
+    def recent(self, tenant: str, webhook_id: str, limit: int) -> list[dict[str, Any]]: ...  # newest first
+
+
+class SecretBox(Protocol):
+    """Seals a webhook's signing secret for storage and opens it for the sender, bound to ``context``."""
+
+    def seal(self, secret: bytes, context: Mapping[str, str]) -> bytes: ...
+
+    def open(self, sealed: bytes, context: Mapping[str, str]) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a receiver did with one attempt: its status code (None: no answer) and a short excerpt or error."""
+
+    status: int | None
+    detail: str
+    ms: int = 0
+
+
+class WebhookPoster(Protocol):
+    """Resolves a receiver's host and posts to it, never following a redirect."""
+
+    def resolve(self, host: str) -> list[str]: ...
+
+    def post(self, url: str, address: str, body: bytes, headers: Mapping[str, str]) -> Answer: ...

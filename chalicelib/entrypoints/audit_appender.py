@@ -14,7 +14,7 @@ from chalicelib.adapters.dynamodb import ledger_from_image
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.ledger import Ledger
 from chalicelib.domain.ports import AuditAppend, Outbox, Rollups
-from chalicelib.services import appender
+from chalicelib.services import appender, webhook_delivery
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Runtime
@@ -49,14 +49,20 @@ def incidents(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def handle_stream(
-    event: dict[str, Any], ledgers: Outbox, audit: AuditAppend, rollups: Rollups | None = None
+    event: dict[str, Any],
+    ledgers: Outbox,
+    audit: AuditAppend,
+    rollups: Rollups | None = None,
+    announce: appender.Announce | None = None,
 ) -> dict[str, int]:
     records = event.get("Records", [])
     copied = appender.copy_incidents(incidents(records), audit)
-    report = appender.append_committed(images(records), ledgers, audit, rollups)
+    report = appender.append_committed(images(records), ledgers, audit, rollups, announce)
     return {"ledgers": report.ledgers, "events": report.events, **({"incidents": copied} if copied else {})}
 
 
 def audit_stream(event: dict[str, Any], g: Runtime) -> dict[str, int]:
-    """The ledger stream's trigger (AUDIT_APPEND=stream): a batch that raises is delivered again."""
-    return handle_stream(event, g.deps.ledgers, g.audit, g.deps.rollups)
+    """The ledger stream's trigger (AUDIT_APPEND=stream): a batch that raises is delivered again. Each
+    ledger's appended events are announced to the tenant's webhooks."""
+    announce = webhook_delivery.announcer(g.webhooks, g.now)
+    return handle_stream(event, g.deps.ledgers, g.audit, g.deps.rollups, announce)

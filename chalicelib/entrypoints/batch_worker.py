@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chalicelib.domain.model import ContactRequest
 from chalicelib.domain.ports import Deleter
 from chalicelib.http import models as api
-from chalicelib.services import batches
+from chalicelib.services import batches, template_contacts
 from chalicelib.services.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
@@ -39,13 +39,26 @@ def to_request(message: dict[str, Any], body: dict[str, Any]) -> ContactRequest:
     return parsed.to_domain(message["tenant"], message.get("agency"), message.get("submitted_by"))
 
 
+def prepared(
+    deps: UnitOfWork, now: Callable[[], datetime]
+) -> Callable[[dict[str, Any], dict[str, Any]], ContactRequest]:
+    """``to_request``, then the request's template rendered (or its raw body refused) as ``POST /v1/contacts``
+    would: at decision time, from the version approved then."""
+
+    def convert(message: dict[str, Any], body: dict[str, Any]) -> ContactRequest:
+        use = api.ContactIn.model_validate(body, strict=False).template_use()
+        return template_contacts.prepare(to_request(message, body), use, deps, now())
+
+    return convert
+
+
 def record_handler(deps: UnitOfWork, now: Callable[[], datetime]) -> Callable[[SQSRecord], int]:
     """One message: up to ten requests of one batch. It fails (and comes back) while any of them fails."""
 
     def handle(record: SQSRecord) -> int:
         message = json.loads(record.body)
         deliveries = int(record.attributes.approximate_receive_count or 1)
-        failures = batches.process(message, to_request, deps, now, redelivered=deliveries > 1)
+        failures = batches.process(message, prepared(deps, now), deps, now, redelivered=deliveries > 1)
         if failures and deliveries < batches.MAX_DELIVERIES:
             raise failures[0][1]
         for queued, exc in failures:  # the last delivery before the dead-letter queue: recorded as failed

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import observability
-from chalicelib.services import dispatch, exports
+from chalicelib.services import dispatch, exports, webhook_delivery
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Runtime
@@ -34,9 +34,16 @@ def dispatch_worker(bodies: Iterable[str], g: Runtime, now: Callable[[], datetim
 
 
 def export_worker(bodies: Iterable[str], g: Runtime, now: Callable[[], datetime]) -> list[dict[str, Any]]:
-    """Builds each export bundle; a redelivered message finds the job finished and does nothing."""
+    """Builds each export bundle; a redelivered message finds the job finished and does nothing. A finished
+    job is announced to the tenant's webhooks (``export.done``); that failing fails no export."""
     done = []
     for body in bodies:
         job = json.loads(body)
-        done.append(exports.run_export(job["tenant"], job["export_id"], g.deps, now))
+        result = exports.run_export(job["tenant"], job["export_id"], g.deps, now)
+        done.append(result)
+        if result.get("status") == "done":
+            try:
+                webhook_delivery.announce_export(g.webhooks, job["tenant"], result, now())
+            except Exception:  # noqa: BLE001 - the bundle is built; only its announcement is lost
+                observability.logger.exception("export.done was not announced")
     return done

@@ -41,10 +41,12 @@ from chalicelib.domain.preferences import (
     Preferences,
     StatedPreferences,
 )
+from chalicelib.domain.templates import LOCALE, MAX_TEXT, MAX_VARIABLES
 from chalicelib.http.problems import InvalidJsonError, Problem
 from chalicelib.services.audit_read import EventQuery
 from chalicelib.services.debtor_status import Probe
 from chalicelib.services.exports import ExportSpec
+from chalicelib.services.template_contacts import TemplateUse
 
 SAFE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 SMS_MAX = 1600
@@ -129,6 +131,29 @@ class MessageIn(_Strict):
         return normalized_text(value) or value
 
 
+MAX_TEMPLATE_VARIABLES_BYTES = 4096
+
+
+class TemplateUseIn(_Strict):
+    """A contact's message from a template: the approved version named, else the latest approved in
+    ``locale``, rendered with ``variables`` (docs/templates.md)."""
+
+    id: str = Field(pattern=SAFE_ID)
+    version: int | None = Field(default=None, ge=1)
+    locale: str = Field(pattern=LOCALE.pattern)
+    variables: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _small_and_plain(self) -> TemplateUseIn:
+        if len(json.dumps(self.variables)) > MAX_TEMPLATE_VARIABLES_BYTES:
+            raise _field_error("template.variables", f"is larger than {MAX_TEMPLATE_VARIABLES_BYTES} bytes")
+        check_metadata(self.variables, "template.variables")
+        return self
+
+    def to_use(self) -> TemplateUse:
+        return TemplateUse(id=self.id, locale=self.locale, version=self.version, variables=dict(self.variables))
+
+
 class ContactIn(_Strict):
     debtor_id: str = Field(pattern=SAFE_ID)
     account_id: str = Field(pattern=SAFE_ID)
@@ -137,6 +162,7 @@ class ContactIn(_Strict):
     recipient_role: RecipientRole = RecipientRole.DEBTOR
     location: LocationIn = LocationIn()
     message: MessageIn | None = None
+    template: TemplateUseIn | None = None  # instead of ``message``: an approved template, rendered
     purpose: Purpose = Purpose.REMINDER
     days_past_due: int | None = Field(default=None, ge=0, le=100_000)
     on_blocked: OnBlocked = OnBlocked.DEFER
@@ -149,8 +175,11 @@ class ContactIn(_Strict):
                 raise _field_error("to", "must be an email address for channel 'email'")
         elif not _is_e164(self.to):
             raise _field_error("to", f"must be a valid E.164 phone number for channel '{self.channel.value}'")
-        if self.channel is not Channel.VOICE and self.message is None:
-            raise _field_error("message", f"is required for channel '{self.channel.value}'")
+        if self.template is not None and (self.message is not None or self.channel is Channel.VOICE):
+            reason = "give a message or a template, not both" if self.message else "a call carries no message"
+            raise _field_error("template", reason)
+        if self.channel is not Channel.VOICE and self.message is None and self.template is None:
+            raise _field_error("message", f"is required for channel '{self.channel.value}' (or name a template)")
         if self.channel is Channel.SMS and self.message and len(self.message.body) > SMS_MAX:
             raise _field_error("message.body", f"is longer than {SMS_MAX} characters for an SMS")
         if len(json.dumps(self.metadata)) > MAX_METADATA_BYTES:
@@ -159,7 +188,7 @@ class ContactIn(_Strict):
         return self
 
     def to_domain(self, tenant: str, agency: str | None = None, submitted_by: str | None = None) -> ContactRequest:
-        data = self.model_dump(exclude={"location", "message", "at"})
+        data = self.model_dump(exclude={"location", "message", "at", "template"})
         return ContactRequest(
             tenant=tenant,
             agency=agency,
@@ -168,6 +197,9 @@ class ContactIn(_Strict):
             message=Message(**self.message.model_dump()) if self.message else None,
             **data,
         )
+
+    def template_use(self) -> TemplateUse | None:
+        return self.template.to_use() if self.template else None
 
 
 class EvaluateIn(ContactIn):
@@ -462,11 +494,26 @@ class KeyIn(_Strict):
         return normalized_text(value)
 
 
+class WebhookIn(_Strict):
+    """A webhook for the admin's own tenant; ``agency``: it sees only that agency's contacts."""
+
+    url: str = Field(min_length=8, max_length=2048)
+    events: list[str] = Field(min_length=1, max_length=20)
+    description: str | None = Field(default=None, max_length=200)
+    agency: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+    @field_validator("description")
+    @classmethod
+    def _normalized(cls, value: str | None) -> str | None:
+        return normalized_text(value)
+
+
 class SettingsIn(_Strict):
     """A change of the caller's tenant's settings: the fields sent are set, null clears one."""
 
     sms_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
     email_rate_per_second: float | None = Field(default=None, ge=MIN_RATE, le=MAX_RATE)
+    require_approved_templates: bool | None = None
 
     @model_validator(mode="after")
     def _something(self) -> SettingsIn:
@@ -492,6 +539,18 @@ class ResolutionIn(_Strict):
     @classmethod
     def _normalized(cls, value: str | None) -> str | None:
         return normalized_text(value)
+
+
+def version_number(value: str) -> int:
+    """A version in a path: 1, 2, ..."""
+    if not re.fullmatch(r"[1-9]\d{0,5}", value):
+        raise Problem(
+            400,
+            "Invalid path",
+            "version: not a version number",
+            [{"field": "version", "message": "not a version number"}],
+        )
+    return int(value)
 
 
 def safe_id(field: str, value: str) -> str:
@@ -638,3 +697,60 @@ def report_day(params: Mapping[str, str] | None, today: datetime) -> date:
 
 def _query_problem(field: str, message: str) -> Problem:
     return Problem(400, "Invalid query", f"{field}: {message}", [{"field": field, "message": message}])
+
+
+class TemplateIn(_Strict):
+    """A new template: its name and channel; ``jurisdictions`` (pack ids) narrows which packs' content
+    rules judge it (none given: every pack's)."""
+
+    name: str = Field(min_length=1, max_length=128)
+    channel: Literal["sms", "email"]
+    description: str | None = Field(default=None, max_length=1000)
+    jurisdictions: list[str] | None = Field(default=None, max_length=20)
+
+    @field_validator("name", "description")
+    @classmethod
+    def _normalized(cls, value: str | None) -> str | None:
+        return normalized_text(value)
+
+    @field_validator("jurisdictions")
+    @classmethod
+    def _pack_ids(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and any(not re.fullmatch(r"[a-z0-9-]{1,64}", p) for p in value):
+            raise ValueError("pack ids: lowercase letters, digits and '-'")
+        return value
+
+
+class VersionIn(_Strict):
+    """A new draft version of a template: one locale's text, its typed variables, an email's subject."""
+
+    locale: str = Field(pattern=LOCALE.pattern)
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    variables: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=MAX_VARIABLES,
+        description="name -> type: string, amount, date, creditor, agency, payment_link, phone, integer; "
+        "a '?' after the type makes it optional",
+    )
+    subject: str | None = Field(default=None, min_length=1, max_length=998)
+
+    @field_validator("text", "subject")
+    @classmethod
+    def _normalized(cls, value: str | None) -> str | None:
+        return normalized_text(value)
+
+    @field_validator("subject")
+    @classmethod
+    def _one_line(cls, value: str | None) -> str | None:
+        if value is not None and ("\n" in value or "\r" in value):
+            raise ValueError("is one line: no line breaks in a subject")
+        return value
+
+    def declared(self) -> dict[str, str]:
+        return dict(self.variables)
+
+
+class PreviewIn(_Strict):
+    """The values to render a version with."""
+
+    variables: dict[str, Any] = Field(default_factory=dict)

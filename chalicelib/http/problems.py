@@ -24,10 +24,13 @@ from chalicelib.domain.errors import (
     StorageUnavailableError,
 )
 from chalicelib.domain.policy import PolicyError
+from chalicelib.domain.templates import MakerCheckerError, TemplateStateError
 from chalicelib.services.batches import BatchKeyReusedError
 from chalicelib.services.calls import InvalidOutcomeError, NotAVoicePermitError, OutcomeAlreadyReportedError
 from chalicelib.services.disputes import DisputeResolvedError
 from chalicelib.services.exports import ReasonRequiredError
+from chalicelib.services.template_contacts import RawMessageRefusedError, TemplateRefusedError
+from chalicelib.services.templates import ContentFindingsError
 
 logger = logging.getLogger("chalicelib.http")  # one logger for the edge, whichever module logs
 
@@ -153,6 +156,12 @@ def _already_handled(exc: Exception) -> Problem:
     )
 
 
+def _findings(exc: ContentFindingsError) -> Problem:
+    errors = [{"field": "text", **{k: str(v) for k, v in f.to_json().items()}} for f in exc.findings]
+    rules = ", ".join(dict.fromkeys(f.rule for f in exc.findings))
+    return Problem(422, "Content findings", f"the version breaks content rules ({rules}): not approved", errors)
+
+
 # Each error type's problem. An error is looked up by its class, then by each base class in turn, so a
 # subclass answers as its base unless it has its own row. Nothing here reads an error's message to decide.
 PROBLEMS: dict[type[Exception], Callable[[Any], Problem]] = {
@@ -184,6 +193,19 @@ PROBLEMS: dict[type[Exception], Callable[[Any], Problem]] = {
     StorageUnavailableError: _dependency_down,
     SecretUnavailableError: _secret_down,
     PolicyError: _dependency_down,
+    MakerCheckerError: lambda exc: Problem(
+        403, "Maker-checker", str(exc), [{"field": "Authorization", "message": "wrote this version"}]
+    ),
+    TemplateStateError: lambda exc: Problem(
+        409, "Version state", str(exc), [{"field": "version", "message": str(exc)}]
+    ),
+    ContentFindingsError: _findings,
+    TemplateRefusedError: lambda exc: Problem(
+        422, "Template refused", f"{exc.field}: {exc}", [{"field": exc.field, "message": str(exc)}]
+    ),
+    RawMessageRefusedError: lambda exc: Problem(
+        422, "Approved templates required", f"message: {exc}", [{"field": "message", "message": str(exc)}]
+    ),
 }
 
 

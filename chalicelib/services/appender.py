@@ -9,7 +9,7 @@ hands every new image to this appender, which puts the events that are not yet m
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -38,8 +38,17 @@ def unappended(ledger: Ledger) -> list[AuditEvent]:
     return [e for e in ledger.outbox if e["seq"] > ledger.appended_seq]
 
 
+# Told of each ledger's events once they are in the audit table, before they are marked: the webhooks
+# (services/webhook_delivery.py). Raising StorageUnavailableError has the image delivered again.
+Announce = Callable[[Ledger, Sequence[AuditEvent]], object]
+
+
 def append_committed(
-    images: Iterable[Ledger], ledgers: Outbox, audit: AuditAppend, rollups: Rollups | None = None
+    images: Iterable[Ledger],
+    ledgers: Outbox,
+    audit: AuditAppend,
+    rollups: Rollups | None = None,
+    announce: Announce | None = None,
 ) -> AppendReport:
     """Append the events of each person's latest image. A later image holds every unappended event of an
     earlier one (only the appender's mark trims an outbox), so one per person suffices. The events this
@@ -53,6 +62,8 @@ def append_committed(
             continue
         try:
             new = audit.append_new(events)
+            if announce is not None:
+                announce(ledger, events)
             ledgers.mark_appended(ledger, max(e["seq"] for e in events))
         except StorageUnavailableError:
             logger.exception("audit append failed for one person; the stream delivers it again")

@@ -20,10 +20,15 @@ from typing import Any
 from chalicelib.domain.access import Principal
 from chalicelib.domain.errors import DuplicateContactError, NotFoundError, StorageUnavailableError
 from chalicelib.domain.model import ContactRequest
+from chalicelib.domain.templates import TemplateTextError, TemplateVariableError
 from chalicelib.services import contacts, ids
+from chalicelib.services.template_contacts import RawMessageRefusedError, TemplateRefusedError
 from chalicelib.services.unit_of_work import UnitOfWork
 
 logger = logging.getLogger(__name__)
+
+# A request whose template cannot render or send, or whose raw body its tenant refuses: recorded invalid.
+REFUSED = (TemplateRefusedError, RawMessageRefusedError, TemplateVariableError, TemplateTextError)
 
 MAX_ITEMS = 500
 KEEP_FOR = timedelta(days=7)
@@ -177,7 +182,11 @@ def _decide(
     now: datetime,
 ) -> dict[str, Any]:
     index, contact_id = queued["index"], queued["contact_id"]
-    request = to_request(message, queued["body"])
+    try:
+        request = to_request(message, queued["body"])
+    except REFUSED as exc:  # the template or the raw body cannot send: no delivery would change that
+        error = {"field": f"contacts[{index}].{getattr(exc, 'field', 'message')}", "message": str(exc)}
+        return {"index": index, "contact_id": contact_id, "status": "invalid", "errors": [error]}
     try:
         answer = contacts.submit_contact(request, deps, now, contact_id=contact_id)
     except DuplicateContactError:

@@ -23,8 +23,9 @@ from chalicelib.domain.ledger import MAX_DEFERRED, Deferred, Ledger
 from chalicelib.domain.model import Channel, ContactRecord, ContactRequest, Decision, OnBlocked, Outcome, Reason, Result
 from chalicelib.domain.pacing import HELD_SLOT_GRACE, PACED, WAIT
 from chalicelib.domain.preferences import OptOut
-from chalicelib.services import ids, recipients, suppression
+from chalicelib.services import ids, recipients, suppression, template_contacts
 from chalicelib.services.delivery import ContactResult, Handling, decision_json, deliver
+from chalicelib.services.template_contacts import TemplateUse
 from chalicelib.services.writes import (
     MAX_COMMIT_TRIES,
     UnitOfWork,
@@ -114,6 +115,8 @@ def _plan(
     history = [r for r in ledger.history if r.contact_id != contact_id]
     preferences = suppression.with_address(ledger.preferences, tuple(o for _scope, o in found))
     decision = engine.evaluate(request, history, deps.policies, now, preferences, permit_for=deps.permit_for)
+    if trigger != "api":  # rendered from a version approved then: is it still?
+        decision = template_contacts.still_approved(decision, request, deps)
     status, decision = _status(request, decision, ledger, contact_id)
     if slot is not None and status is Status.SENT:
         status, decision = _paced(decision, ledger, contact_id, slot)
@@ -249,8 +252,11 @@ def _known(ledger: Ledger, contact_id: str) -> bool:
     )
 
 
-def evaluate_contact(request: ContactRequest, deps: UnitOfWork, at: datetime) -> Decision:
-    """What-if on stored history: the decision at ``at``, nothing written."""
+def evaluate_contact(
+    request: ContactRequest, deps: UnitOfWork, at: datetime, template: TemplateUse | None = None
+) -> Decision:
+    """What-if on stored history: the decision at ``at``, nothing written; ``template`` rendered first."""
+    request = template_contacts.prepare(request, template, deps, at)
     ledger = deps.ledgers.get(request.tenant, request.debtor_id)
     preferences = suppression.with_address(ledger.preferences, suppression.opt_outs(deps, request.tenant, request.to))
     return engine.evaluate(request, ledger.history, deps.policies, at, preferences)

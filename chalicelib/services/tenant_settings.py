@@ -59,7 +59,7 @@ def change_settings(
         after = TenantSettings.model_validate({**before.model_dump(), **patch})
         check_limits(after, limits)
         try:
-            store.put(tenant, after.model_dump(exclude_none=True), version)
+            store.put(tenant, after.model_dump(exclude_defaults=True), version)
         except ConflictError:
             continue
         _audit(store, deps, now, tenant, (before, after, version + 1), by)
@@ -83,7 +83,7 @@ def _audit(
         audit_access(deps, tenant, now, EventType.SETTINGS_CHANGED, SUBJECT, data)
     except StorageUnavailableError:
         try:
-            store.put(tenant, before.model_dump(exclude_none=True), version)
+            store.put(tenant, before.model_dump(exclude_defaults=True), version)
         except (ConflictError, StorageUnavailableError):  # another change came after: it is audited itself
             pass
         raise

@@ -29,6 +29,7 @@ from chalicelib.domain.ports import (
     Rollups,
     Signer,
     SmsSender,
+    TemplateStore,
 )
 from chalicelib.services import ids
 from chalicelib.services.pacing import Pacing
@@ -73,6 +74,8 @@ class UnitOfWork:
     # (tenant, debtor_id, at): puts a person rescheduled to a near instant on the dispatch queue, delayed
     # until then; the dispatcher's ticks find the person anyway, later (docs/decisions/0017).
     wake: Callable[[str, str, datetime], None] = field(default=lambda tenant, debtor_id, at: None)
+    # The tenants' message templates; None: no contact can name one (docs/decisions/0033).
+    templates: TemplateStore | None = None
     # The address index's keys (the audit table's by_address, docs/decisions/0036); None: no search by address.
     address_keys: AddressKeys | None = None
     # The daily rollup the appender adds to and the daily report reads (docs/decisions/0037); None: none kept.

@@ -22,6 +22,7 @@ from chalicelib.domain.errors import GoneError
 from chalicelib.http import declared_roles
 from chalicelib.services import disputes, exports, inbound, keys
 from tests.auth import KeyRing
+from tests.fakes import Receiver
 from tests.integration.aws import fail_calls, module_gateway
 from tests.support import COLLECTOR_MESSAGE, TENANT, utc
 
@@ -55,6 +56,7 @@ def call(world: World, method: str, path: str, body: Any = None, key: str | None
 
 
 UNANSWERED = {"result": "unanswered"}
+DRAFT = {"locale": "en", "text": "Your payment is due. Reply STOP to opt out."}
 
 
 def answer(response: Any) -> dict[str, Any]:
@@ -87,6 +89,9 @@ def world(policies: Any) -> Iterator[World]:
             parsed = inbound.parse_two_way_sms(json.dumps(reply))
             inbound.handle_inbound_sms(parsed, SHARED_SCOPE, gateway.deps, NOON_ATLANTA)
             batch = answer(call(world, "POST", "/v1/contacts/batch", {"contacts": [SMS]}, submitter))
+            template = answer(call(world, "POST", "/v1/templates", {"name": "matrix", "channel": "sms"}, submitter))
+            for _ in range(2):  # drafted by the submitter: the compliance key is its checker
+                call(world, "POST", f"/v1/templates/{template['template_id']}/versions", DRAFT, submitter)
             world.ids = {
                 "batch": batch["batch_id"],
                 "contact": sms["contact_id"],
@@ -95,7 +100,11 @@ def world(policies: Any) -> Iterator[World]:
                 "export": export["export_id"],
                 "regulator": key_id_of(own, Role.REGULATOR),
                 "dispute": disputes.dispute_id("m-matrix", NOON_ATLANTA),
+                "template": template["template_id"],
             }
+            gateway.webhooks.poster = Receiver()  # receivers' hosts resolve without DNS
+            hook = {"url": "https://hooks.example.com/matrix", "events": ["contact.sent"]}
+            world.ids["webhook"] = answer(call(world, "POST", "/v1/webhooks", hook, own.key(Role.ADMIN)))["webhook_id"]
             grant = {"key_id": world.ids["regulator"]}
             granted = call(world, "POST", f"/v1/exports/{export['export_id']}/grants", grant, compliance)
             assert granted.status_code == 200, granted.body
@@ -155,11 +164,31 @@ def cases(world: World) -> dict[tuple[str, str], Case]:
         ("/v1/keys/{key_id}", "DELETE"): Case(f"/v1/keys/{spare}", ok=404),  # an unknown key: never revokes one
         ("/v1/settings", "GET"): Case("/v1/settings", other_tenant=200),  # its own tenant's settings
         ("/v1/settings", "PATCH"): Case("/v1/settings", {"email_rate_per_second": 5}, other_tenant=200),
+        ("/v1/templates", "GET"): Case("/v1/templates", other_tenant=200),  # its own tenant's
+        ("/v1/templates", "POST"): Case("/v1/templates", {"name": "m", "channel": "sms"}, 201, other_tenant=201),
+        ("/v1/templates/{template_id}", "GET"): Case(f"/v1/templates/{ids['template']}"),
+        ("/v1/templates/{template_id}/versions", "POST"): Case(f"/v1/templates/{ids['template']}/versions", DRAFT, 201),
+        ("/v1/templates/{template_id}/versions/{version}/preview", "POST"): Case(
+            f"/v1/templates/{ids['template']}/versions/1/preview", {"variables": {}}
+        ),
+        ("/v1/templates/{template_id}/versions/{version}/approve", "POST"): Case(
+            f"/v1/templates/{ids['template']}/versions/1/approve"
+        ),
+        ("/v1/templates/{template_id}/versions/{version}/retire", "POST"): Case(
+            f"/v1/templates/{ids['template']}/versions/2/retire"
+        ),
         ("/v1/debtors/{debtor_id}/status", "GET"): Case("/v1/debtors/d-acc/status"),
         ("/v1/reports/daily", "GET"): Case("/v1/reports/daily", other_tenant=200),
         ("/v1/debtors/{debtor_id}/notes", "POST"): Case(
             "/v1/debtors/d-acc/notes", {"category": "note", "text": "matrix"}, 201, other_tenant=201
         ),
+        ("/v1/webhooks", "GET"): Case("/v1/webhooks", other_tenant=200),  # its own tenant's webhooks
+        ("/v1/webhooks", "POST"): Case(
+            "/v1/webhooks", {"url": "https://hooks.example.com/m", "events": ["contact.sent"]}, 201, other_tenant=201
+        ),
+        ("/v1/webhooks/{webhook_id}", "DELETE"): Case("/v1/webhooks/wh_0000000000000000", ok=404),  # never deletes
+        ("/v1/webhooks/{webhook_id}/test", "POST"): Case(f"/v1/webhooks/{ids['webhook']}/test", ok=202),
+        ("/v1/webhooks/{webhook_id}/deliveries", "GET"): Case(f"/v1/webhooks/{ids['webhook']}/deliveries"),
     }
 
 

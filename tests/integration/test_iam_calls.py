@@ -24,6 +24,7 @@ from chalicelib.entrypoints import batch_worker
 from chalicelib.services import pacing
 from chalicelib.settings import Settings
 from tests.auth import AuthedClient, KeyRing
+from tests.fakes import Receiver
 from tests.integration.aws import GATEWAY_CLIENTS, stream_gateway
 from tests.support import TENANT, utc
 from tools.infra import package
@@ -71,6 +72,8 @@ def needs(service: str, operation: str, params: dict[str, Any], settings: Settin
         settings.export_queue: "ExportQueue",
         f"{settings.batch_queue}-dead": "BatchDeadLetterQueue",
         settings.dispatch_queue: "DispatchQueue",
+        settings.webhook_queue: "WebhookQueue",
+        f"{settings.webhook_queue}-dead": "WebhookDeadLetterQueue",
     }
     buckets = {settings.export_bucket: "ExportBucket", settings.anchor_bucket: "AnchorBucket"}
     # Every table, bucket and queue is encrypted under DataKey: DynamoDB checks the caller's kms:Decrypt,
@@ -112,7 +115,7 @@ def needs(service: str, operation: str, params: dict[str, Any], settings: Settin
             return [decrypt, ("s3:GetObjectVersion" if params.get("VersionId") else "s3:GetObject", objects)]
         return [(f"s3:{operation}", objects)]
     if service == "kms":
-        return [(f"kms:{operation}", "SigningKey")]
+        return [(f"kms:{operation}", "WebhookKey" if params.get("KeyId") == settings.webhook_key_id else "SigningKey")]
     raise AssertionError(f"no IAM mapping for {service}.{operation}")
 
 
@@ -180,6 +183,13 @@ def _drain(gateway: Runtime, queue: str, calls: Calls) -> list[dict[str, Any]]:
     return taken
 
 
+def _send_webhooks(gateway: Runtime, client: Any, calls: Calls) -> None:
+    """The webhook sender's deliveries of what the webhook queue holds."""
+    for message in _drain(gateway, gateway.settings.webhook_queue, calls):
+        event = client.events.generate_sqs_event(queue_name=resources.WEBHOOK_QUEUE, message_bodies=[message["Body"]])
+        client.lambda_.invoke("webhook_sender", event)
+
+
 def test_each_function_is_granted_every_call_it_makes(granted_stack, monkeypatch: pytest.MonkeyPatch) -> None:
     gateway, client, calls = granted_stack
     stream = LedgerStream(gateway)
@@ -199,7 +209,15 @@ def test_each_function_is_granted_every_call_it_makes(granted_stack, monkeypatch
         deferred = _post(client, "/v1/contacts", _sms("d-night"))
         assert deferred["status"] == "scheduled", deferred
     now[0] = NOON_ATLANTA
+    gateway.webhooks.poster = Receiver()  # receivers resolve and answer without a network
+    receiver = gateway.webhooks.poster
     with calls.as_("api_handler"):
+        events = ["contact.sent", "contact.scheduled", "address.suppressed", "export.done"]
+        hook = _post(client, "/v1/webhooks", {"url": "https://hooks.example.com/in", "events": events})
+        spare = _post(client, "/v1/webhooks", {"url": "https://hooks.example.com/spare", "events": events})
+        assert client.http.delete(f"/v1/webhooks/{spare['webhook_id']}").status_code == 200
+        _get(client, "/v1/webhooks")
+        _post(client, f"/v1/webhooks/{hook['webhook_id']}/test", {})
         sent = _post(client, "/v1/contacts", _sms("d-1"))
         assert _post(client, "/v1/contacts", _sms("d-6"))["status"] == "scheduled"  # paced: 10 s later
         _post(client, "/v1/contacts", {**_sms("d-1"), "channel": "email", "to": "debtor@example.com"})
@@ -256,6 +274,12 @@ def test_each_function_is_granted_every_call_it_makes(granted_stack, monkeypatch
     with calls.as_("api_handler"):
         for job in (export, day_export):
             assert _get(client, f"/v1/exports/{job['export_id']}")["status"] == "done"
+    receiver.answers = [500]  # the first post (the test event) fails: it goes back on the queue, delayed
+    with calls.as_("webhook_sender"):
+        _send_webhooks(gateway, client, calls)
+    assert {p["type"] for p in receiver.delivered()} >= {"contact.sent", "address.suppressed", "export.done"}
+    with calls.as_("api_handler"):
+        _get(client, f"/v1/webhooks/{hook['webhook_id']}/deliveries")
     now[0] = NOON_ATLANTA + timedelta(days=1)
     with calls.as_("audit_daily"):
         report = client.lambda_.invoke(

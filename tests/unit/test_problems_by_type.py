@@ -23,6 +23,7 @@ from chalicelib.domain.errors import (
     StorageUnavailableError,
 )
 from chalicelib.domain.policy import PolicyError
+from chalicelib.domain.templates import MakerCheckerError, TemplateStateError
 from chalicelib.http.models import parse
 from chalicelib.http.problems import (
     PROBLEMS,
@@ -37,6 +38,8 @@ from chalicelib.services.batches import BatchKeyReusedError
 from chalicelib.services.calls import InvalidOutcomeError, NotAVoicePermitError, OutcomeAlreadyReportedError
 from chalicelib.services.disputes import DisputeResolvedError
 from chalicelib.services.exports import ReasonRequiredError
+from chalicelib.services.template_contacts import RawMessageRefusedError, TemplateRefusedError
+from chalicelib.services.templates import ContentFindingsError
 
 
 class Note(BaseModel):
@@ -99,6 +102,11 @@ STATUSES: list[tuple[Exception, int]] = [
     (PolicyError("no bundle"), 503),
     (ReasonRequiredError(), 422),
     (SecretUnavailableError("unreadable"), 503),
+    (MakerCheckerError("wrote it"), 403),
+    (TemplateStateError("retired"), 409),
+    (ContentFindingsError([]), 422),
+    (TemplateRefusedError("template.id", "no such template"), 422),
+    (RawMessageRefusedError("templates only"), 422),
 ]
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from chalicelib import policy_store
 from chalicelib.domain.policy import PolicyError
-from tools.cli import campaign, keys_cli, officer, template_lint
+from tools.cli import campaign, keys_cli, officer, template_lint, templates_cli
 from tools.cli.client import CliError
 
 if TYPE_CHECKING:
@@ -220,6 +220,7 @@ def parser() -> argparse.ArgumentParser:
     keys_cli.add_commands(sub)
     campaign.add_commands(sub)
     template_lint.add_commands(sub)
+    templates_cli.add_commands(sub)
     return root
 
 

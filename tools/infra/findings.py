@@ -33,6 +33,7 @@ NO_DEAD_LETTERS = {
     "BatchWorker": _SQS.format(queue="BatchDeadLetterQueue"),
     "ExportWorker": _SQS.format(queue="ExportDeadLetterQueue"),
     "AuditStream": "stream event source: a batch that keeps failing goes to StreamFailureQueue (0010, 0023)",
+    "WebhookSender": _SQS.format(queue="WebhookDeadLetterQueue, as does one whose retries ran out (0031)"),
 }
 _API = "behind API Gateway's throttles; a reserve would idle capacity, a cap refuse calls the Region can serve (0023)"
 _SCALED = "SQS event source capped by its MaximumConcurrency ({parameter}), which reserves nothing while idle (0023)"
@@ -46,6 +47,7 @@ NO_RESERVED_CONCURRENCY = {
     "AuditStream": "one instance per shard of the ledger stream: the stream bounds it (decision 0023)",
     "Dispatcher": "one run a minute from the schedule, seconds long; a reserve would idle concurrency (0023)",
     "AuditDaily": "one run a day from the schedule; a reserve would idle concurrency all day (decision 0023)",
+    "WebhookSender": "SQS event source capped by its MaximumConcurrency (50), which reserves nothing while idle (0023)",
 }
 API = {
     API_ACCESS_LOG: (

@@ -47,6 +47,7 @@ FUNCTIONS = {
     "batch_worker": "BatchWorker",
     "audit_stream": "AuditStream",
     "audit_daily": "AuditDaily",
+    "webhook_sender": "WebhookSender",
 }
 ASYNC_FUNCTIONS = ("inbound_sms", "ses_feedback", "dispatcher", "audit_daily")  # invoked by SNS / the schedule
 # Concurrency reserved for the handlers of STOPs, bounces and complaints: a dispatch herd may hold the rest of
@@ -60,9 +61,12 @@ TABLES = {
     "jobs_table": "JobsTable",
     "batch_table": "BatchTable",
     "keys_table": "KeysTable",
+    "templates_table": "TemplatesTable",
     "idempotency_table": "IdempotencyTable",
+    "webhook_table": "WebhookTable",
 }
 TTL = {"AuditTable": "expires_at", "IdempotencyTable": "expiration", "BatchTable": "expires_at"}
+TTL["WebhookTable"] = "expires_at"  # delivery attempts are shown for a week
 
 READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem")  # the ledger is read by key; its indexes by Query
 WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem")
@@ -100,6 +104,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "IdempotencyTable": IDEMPOTENCY,
         "KeysTable": ("dynamodb:GetItem", *WRITE),
         "KeysTable/index/by_tenant": ("dynamodb:Query",),
+        "TemplatesTable": ("dynamodb:GetItem", "dynamodb:Query", *WRITE),  # drafted, approved; a contact renders one
         "BatchTable": ("dynamodb:GetItem", "dynamodb:Query", *WRITE),
         "JobsTable": JOBS,
         "BatchQueue": QUEUE_SEND,
@@ -112,6 +117,10 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "DataKey": KEY_USE,
         "sms": SMS,
         "email": EMAIL,
+        # webhooks: registered (the secret sealed, never opened here), listed, deleted, tested, their attempts read
+        "WebhookTable": ("dynamodb:PutItem", "dynamodb:Query", "dynamodb:DeleteItem"),
+        "WebhookKey": ("kms:Encrypt",),
+        "WebhookQueue": QUEUE_SEND,
     },
     "bearer_auth": {"KeysTable": ("dynamodb:GetItem",)},
     "inbound_sms": {
@@ -127,6 +136,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "AuditTable": AUDIT_READ,
         "DispatchQueue": (*QUEUE_RECEIVE, *QUEUE_SEND),  # a shard message enqueues its due people
         "KeysTable": PACING,
+        "TemplatesTable": ("dynamodb:GetItem",),  # a deferred contact's version must still be approved
         "DataKey": KEY_USE,
         "sms": SMS,
         "email": EMAIL,
@@ -143,6 +153,8 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "AnchorBucket/*": ("s3:GetObject", "s3:GetObjectVersion"),
         "SigningKey": ("kms:Sign", "kms:GetPublicKey"),
         "DataKey": KEY_USE,
+        "WebhookTable": ("dynamodb:Query",),  # export.done, to the tenant's webhooks
+        "WebhookQueue": QUEUE_SEND,
     },
     "batch_worker": {
         "LedgerTable": (*READ, *WRITE),
@@ -150,6 +162,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "BatchTable": ("dynamodb:GetItem", "dynamodb:Query", *WRITE),
         "BatchQueue": (*QUEUE_RECEIVE, "sqs:GetQueueUrl"),  # it deletes what it handled when others failed
         "KeysTable": PACING,
+        "TemplatesTable": ("dynamodb:GetItem", "dynamodb:Query"),  # a request naming a template renders it
         "DispatchQueue": QUEUE_SEND,  # a contact paced to a near slot is put on it
         "DataKey": KEY_USE,
         "sms": SMS,
@@ -165,6 +178,15 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "AuditTable": AUDIT_WRITE,
         "StreamFailureQueue": ("sqs:SendMessage",),
+        "DataKey": KEY_USE,
+        "WebhookTable": ("dynamodb:Query",),  # which webhooks a tenant has, to announce its events to
+        "WebhookQueue": QUEUE_SEND,
+    },
+    "webhook_sender": {
+        "WebhookTable": ("dynamodb:Query", "dynamodb:PutItem"),  # the webhook, and the attempt's log line
+        "WebhookKey": ("kms:Decrypt",),  # the only function that opens a webhook's secret
+        "WebhookQueue": (*QUEUE_RECEIVE, *QUEUE_SEND),  # a failed attempt is put back with its delay
+        "WebhookDeadLetterQueue": QUEUE_SEND,  # retries exhausted
         "DataKey": KEY_USE,
     },
     "audit_daily": {
@@ -543,6 +565,7 @@ DEAD_LETTER_QUEUES = (
     "StreamFailureQueue",
     "AsyncDeadLetterQueue",
     "UndeliveredQueue",
+    "WebhookDeadLetterQueue",  # a receiver that did not answer 2xx for more than a day: tell its tenant
 )
 
 
@@ -553,6 +576,9 @@ def environment() -> dict[str, Any]:
         "BATCH_QUEUE": {"Fn::GetAtt": ["BatchQueue", "QueueName"]},
         "DISPATCH_QUEUE": {"Fn::GetAtt": ["DispatchQueue", "QueueName"]},
         "EXPORT_QUEUE": {"Fn::GetAtt": ["ExportQueue", "QueueName"]},
+        "WEBHOOK_QUEUE": {"Fn::GetAtt": ["WebhookQueue", "QueueName"]},
+        "WEBHOOK_KEY_ID": {"Ref": "WebhookKeyAlias"},
+        "WEBHOOK_URLS": "public",  # https to public addresses only, checked at registration and at each send
         "EXPORT_BUCKET": {"Ref": "ExportBucket"},
         "ANCHOR_BUCKET": {"Ref": "AnchorBucket"},
         "SIGNING_KEY_ID": {"Ref": "SigningKeyAlias"},
@@ -648,6 +674,14 @@ def events() -> dict[str, tuple[str, dict[str, Any]]]:
                 "Queue": {"Fn::GetAtt": ["BatchQueue", "Arn"]},
                 "FunctionResponseTypes": ["ReportBatchItemFailures"],
                 "ScalingConfig": {"MaximumConcurrency": {"Ref": "BatchConcurrency"}},
+            },
+        ),
+        "WebhookSender": (
+            "WebhookSenderSqsEventSource",
+            {
+                "Queue": {"Fn::GetAtt": ["WebhookQueue", "Arn"]},
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                "ScalingConfig": {"MaximumConcurrency": 50},
             },
         ),
         "AuditStream": (
@@ -783,6 +817,21 @@ def resources_template() -> dict[str, Any]:
                 "KeyPolicy": _key_policy(["kms:Sign", "kms:Verify", "kms:GetPublicKey"], []),
             },
         },
+        "WebhookKey": {
+            "Type": "AWS::KMS::Key",
+            "Properties": {
+                "Description": "contact gateway: webhooks' signing secrets (sealed by the API, opened by the sender)",
+                "EnableKeyRotation": True,
+                "KeyPolicy": _key_policy(["kms:Encrypt", "kms:Decrypt"], []),
+            },
+        },
+        "WebhookKeyAlias": {
+            "Type": "AWS::KMS::Alias",
+            "Properties": {
+                "AliasName": _sub("alias/gateway-${Stage}-webhook-secrets"),
+                "TargetKeyId": {"Ref": "WebhookKey"},
+            },
+        },
         "SigningKeyAlias": {
             "Type": "AWS::KMS::Alias",
             "Properties": {
@@ -822,6 +871,10 @@ def resources_template() -> dict[str, Any]:
         "ExportDeadLetterQueue": _queue("exports-dead", 30),
         "ExportQueue": _queue("exports", provision.EXPORT_VISIBILITY_SECONDS, "ExportDeadLetterQueue", 3),
         "StreamFailureQueue": _queue("audit-stream-failures", 30),
+        "WebhookDeadLetterQueue": _queue("webhooks-dead", 30),
+        "WebhookQueue": _queue(
+            "webhooks", provision.WEBHOOK_VISIBILITY_SECONDS, "WebhookDeadLetterQueue", provision.WEBHOOK_MAX_RECEIVES
+        ),
         "AsyncDeadLetterQueue": _queue("async-dead", 30),
         "UndeliveredQueue": _queue("sns-undelivered", 30),  # SNS's own dead letters: raw SNS messages
         "UndeliveredQueuePolicy": _undelivered_policy(),

@@ -36,5 +36,4 @@ class LedgerStream:
         from chalicelib.entrypoints import audit_appender
 
         records = self.records() if records is None else records
-        deps = self.gateway.deps
-        return audit_appender.handle_stream({"Records": records}, deps.ledgers, self.gateway.audit, deps.rollups)
+        return audit_appender.audit_stream({"Records": records}, self.gateway)  # as the Lambda: webhooks told

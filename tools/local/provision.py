@@ -91,9 +91,20 @@ def table_specs(settings: Settings) -> list[dict[str, Any]]:
             "GlobalSecondaryIndexes": [_gsi("by_tenant", "tenant", "key_id")],
         },
         {
+            "TableName": settings.templates_table,
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "AttributeDefinitions": attrs(pk="S", sk="S"),
+        },
+        {
             "TableName": settings.idempotency_table,
             "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
             "AttributeDefinitions": attrs(id="S"),
+        },
+        {
+            # hook#<tenant> x webhook id: registrations; log#<tenant>#<webhook id> x <at>#...: recent attempts
+            "TableName": settings.webhook_table,
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            "AttributeDefinitions": attrs(pk="S", sk="S"),
         },
     ]
 
@@ -104,7 +115,7 @@ def ensure_tables(dynamodb: Any, settings: Settings) -> None:
         if spec["TableName"] not in existing:
             dynamodb.create_table(BillingMode="PAY_PER_REQUEST", **spec)
     ttl = ((settings.idempotency_table, "expiration"), (settings.audit_table, "expires_at"))
-    for table, attribute in (*ttl, (settings.batch_table, "expires_at")):
+    for table, attribute in (*ttl, (settings.batch_table, "expires_at"), (settings.webhook_table, "expires_at")):
         try:
             dynamodb.update_time_to_live(
                 TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
@@ -132,6 +143,11 @@ BATCH_MAX_RECEIVES = 6  # one more than the worker's own tries (services.batches
 # the shards (services.dispatch).
 DISPATCH_VISIBILITY_SECONDS = 300  # ten people, or one shard's enqueueing, take seconds
 DISPATCH_MAX_RECEIVES = 5  # then the dead letters; the next tick finds every person still due anyway
+
+
+# Webhook messages on resources.WEBHOOK_QUEUE: a batch of ten posts, each bounded by the client's timeout.
+WEBHOOK_VISIBILITY_SECONDS = 180
+WEBHOOK_MAX_RECEIVES = 5  # a message whose handling keeps failing (not its receiver: that is retried) goes dead
 
 
 def ensure_topics(sns: Any) -> list[str]:
@@ -177,6 +193,29 @@ def ensure_signing_key(kms: Any, settings: Settings) -> str:
     return key_id
 
 
+def ensure_webhook_key(kms: Any, settings: Settings) -> str:
+    """The symmetric key that seals webhooks' signing secrets, found by its alias."""
+    alias = settings.webhook_key_id
+    try:
+        return str(kms.describe_key(KeyId=alias)["KeyMetadata"]["KeyId"])
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "NotFoundException":
+            raise
+    key_id = str(kms.create_key(Description="contact gateway webhook secrets")["KeyMetadata"]["KeyId"])
+    if alias.startswith("alias/"):
+        kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    return key_id
+
+
+def ensure_webhook_queues(sqs: Any, settings: Settings) -> None:
+    """The webhook queue and its dead letters (retries exhausted, or a message that cannot be handled)."""
+    dead = sqs.create_queue(QueueName=f"{settings.webhook_queue}-dead")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": WEBHOOK_MAX_RECEIVES})
+    attributes = {"VisibilityTimeout": str(WEBHOOK_VISIBILITY_SECONDS), "RedrivePolicy": redrive}
+    sqs.create_queue(QueueName=settings.webhook_queue, Attributes=attributes)
+
+
 def ensure_queues(sqs: Any, settings: Settings) -> str:
     # Longer than the worker may run (Lambda's 15 minutes), so a running export is not handed to a second one.
     attributes = {"VisibilityTimeout": str(EXPORT_VISIBILITY_SECONDS)}
@@ -202,3 +241,5 @@ def ensure_all(clients: Any, settings: Settings) -> None:
     ensure_buckets(clients.s3, settings)
     ensure_signing_key(clients.kms, settings)
     ensure_queues(clients.sqs, settings)
+    ensure_webhook_key(clients.kms, settings)
+    ensure_webhook_queues(clients.sqs, settings)

@@ -25,7 +25,7 @@ import requests
 from chalicelib import policy_store, resources
 from chalicelib.bootstrap import Clients, Runtime, bootstrap
 from chalicelib.domain.errors import NotFoundError
-from chalicelib.entrypoints import audit_appender, batch_worker, queues, topics
+from chalicelib.entrypoints import audit_appender, batch_worker, queues, topics, webhook_worker
 from chalicelib.services import dispatch, maintenance
 from chalicelib.settings import Settings, clock_offset
 from tools import ROOT
@@ -137,6 +137,8 @@ class LocalStack:
             ADDRESS_INDEX_SECRET=os.environ.get("ADDRESS_INDEX_SECRET", "local-stack-only-address-index-key"),
             PUBLIC_URL=f"http://127.0.0.1:{self.port}",
             AUDIT_APPEND="stream",  # as deployed: the ledger stream's appender, polled below
+            WEBHOOK_URLS="local",  # webhooks may point at receivers on this machine (http://127.0.0.1:...)
+            WEBHOOK_CACHE_SECONDS="0",  # a webhook hears the very next event: the stack's loops read them each time
         )
         # Fewer shards than a deployment's default: every tick queries each one, on one moto server.
         env.setdefault("INDEX_SHARDS", "8")
@@ -259,6 +261,8 @@ class LocalStack:
         threading.Thread(target=self._batch_loop, daemon=True).start()
         # The ledger table's stream: the same handler the audit appender Lambda runs.
         threading.Thread(target=self._stream_loop, daemon=True).start()
+        # Webhook messages: the same handler the webhook sender Lambda runs.
+        threading.Thread(target=self._webhook_loop, daemon=True).start()
         # Exports get their own worker, as their own Lambda: a long export holds up no reply.
         exports_url = self._sqs.get_queue_url(QueueName=self.settings().export_queue)["QueueUrl"]
         threading.Thread(target=self._topic_loop, args=({exports_url: self._export_handler()},), daemon=True).start()
@@ -294,6 +298,29 @@ class LocalStack:
             except Exception as exc:  # noqa: BLE001 - the next round asks again
                 if not self._stop.is_set():
                     print(f"batch worker: failed, will retry: {exc}", flush=True)
+                self._stop.wait(0.5)
+
+    def _webhook_loop(self) -> None:
+        """What Lambda's SQS trigger hands ``app.webhook_sender``: ten messages at a time; the ones it reports
+        as failed stay on the queue and come back."""
+        gateway = self.gateway()
+        url = self._sqs.get_queue_url(QueueName=gateway.settings.webhook_queue)["QueueUrl"]
+        arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        while not self._stop.is_set():
+            try:
+                messages = self._sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+                if not messages:
+                    self._stop.wait(0.25)
+                    continue
+                event = batch_worker.sqs_event(arn, "us-east-1", messages)
+                answer = webhook_worker.webhook_worker(event, gateway, self.now)
+                print(f"webhooks: {answer['outcomes']}", flush=True)
+                failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
+                done = [(m["MessageId"], m["ReceiptHandle"]) for m in messages if m["MessageId"] not in failed]
+                gateway.webhooks.queue.delete_many(done)  # type: ignore[attr-defined]
+            except Exception as exc:  # noqa: BLE001 - the next round asks again
+                if not self._stop.is_set():
+                    print(f"webhook sender: failed, will retry: {exc}", flush=True)
                 self._stop.wait(0.5)
 
     def _stream_loop(self) -> None:

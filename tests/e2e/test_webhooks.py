@@ -1,0 +1,113 @@
+"""Webhooks on the local stack: a receiver on 127.0.0.1 registered through the API hears a text it was told
+about (``contact.sent``) and its delivery receipt (``contact.delivered``), each signed per Standard Webhooks,
+through the stack's ledger stream, webhook queue and sender, as deployed."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from standardwebhooks import Webhook
+
+from chalicelib.domain.audit import Draft
+from chalicelib.services.writes import record_change
+from tests.e2e.support import TENANT, new_debtor, open_message_number, sms_body
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+
+class Inbox:
+    """What the receiver was posted: (headers, body) pairs, in order."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[dict[str, str], bytes]] = []
+        self.lock = threading.Lock()
+
+    def wait_for(self, kind: str, contact_id: str | None = None, timeout: float = 30) -> tuple[dict[str, str], bytes]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                for headers, body in self.posts:
+                    payload = json.loads(body)
+                    if payload["type"] == kind and contact_id in (None, payload["data"].get("contact_id")):
+                        return headers, body
+            time.sleep(0.2)
+        raise AssertionError(f"no {kind} within {timeout} s; got {[json.loads(b)['type'] for _h, b in self.posts]}")
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, Inbox]]:
+    inbox = Inbox()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            with inbox.lock:
+                inbox.posts.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/hooks/gateway", inbox
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.slow  # the stream, the queue and the sender twice over: about ten seconds
+def test_a_local_receiver_hears_a_text_sent_and_delivered_signed(api, gateway, receiver) -> None:
+    url, inbox = receiver
+    created = api.post("/v1/webhooks", json={"url": url, "events": ["contact.sent", "contact.delivered"]})
+    assert created.status_code == 201, created.text
+    hook = created.json()
+    verifier = Webhook(hook["secret"])
+
+    debtor, (number, location) = new_debtor(), open_message_number(datetime.now(UTC))
+    body = sms_body(debtor, number, **({"location": location} if location else {}))
+    sent = api.post("/v1/contacts", json=body).json()
+    assert sent["status"] == "sent", sent
+
+    headers, raw = inbox.wait_for("contact.sent", sent["contact_id"])
+    payload = verifier.verify(raw, headers)  # a valid signature, a fresh timestamp
+    assert payload["data"]["debtor_id"] == debtor and payload["data"]["status"] == "sent"
+    assert number not in raw.decode() and "overdue" not in raw.decode()  # a masked address, never the body
+
+    # A delivery receipt, as the provider's status path records it on the contact's chain ("delivery" events).
+    receipt = {
+        "delivery": {"status": "delivered", "at": datetime.now(UTC).isoformat(), "provider_code": "DELIVERED"},
+        "provider_message_id": sent["provider_message_id"],
+        "channel": "sms",
+    }
+    draft = Draft("delivery", sent["contact_id"], receipt, "sms", body["account_id"])  # type: ignore[arg-type]
+    record_change((TENANT, debtor), gateway.deps, datetime.now(UTC), [draft], lambda led: led)
+    headers, raw = inbox.wait_for("contact.delivered", sent["contact_id"])
+    delivered = verifier.verify(raw, headers)
+    assert delivered["data"]["delivery"]["status"] == "delivered"
+    assert headers["webhook-id"] != inbox.wait_for("contact.sent", sent["contact_id"])[0]["webhook-id"]
+
+    attempts = api.get(f"/v1/webhooks/{hook['webhook_id']}/deliveries").json()["deliveries"]
+    assert {(a["type"], a["status"], a["outcome"]) for a in attempts} >= {
+        ("contact.sent", 204, "delivered"),
+        ("contact.delivered", 204, "delivered"),
+    }
+    assert api.delete(f"/v1/webhooks/{hook['webhook_id']}").status_code == 200
+
+
+def test_a_test_event_reaches_the_receiver_signed(api, receiver) -> None:
+    url, inbox = receiver
+    hook = api.post("/v1/webhooks", json={"url": url, "events": ["export.done"]}).json()
+    assert api.post(f"/v1/webhooks/{hook['webhook_id']}/test").status_code == 202
+    headers, raw = inbox.wait_for("webhook.test")
+    assert Webhook(hook["secret"]).verify(raw, headers)["data"]["webhook_id"] == hook["webhook_id"]
+    assert api.delete(f"/v1/webhooks/{hook['webhook_id']}").status_code == 200
