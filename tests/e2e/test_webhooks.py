@@ -8,7 +8,6 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -66,14 +65,14 @@ def receiver() -> Iterator[tuple[str, Inbox]]:
 
 
 @pytest.mark.slow  # the stream, the queue and the sender twice over: about ten seconds
-def test_a_local_receiver_hears_a_text_sent_and_delivered_signed(api, gateway, receiver) -> None:
+def test_a_local_receiver_hears_a_text_sent_and_delivered_signed(api, stack, gateway, receiver) -> None:
     url, inbox = receiver
     created = api.post("/v1/webhooks", json={"url": url, "events": ["contact.sent", "contact.delivered"]})
     assert created.status_code == 201, created.text
     hook = created.json()
     verifier = Webhook(hook["secret"])
 
-    debtor, (number, location) = new_debtor(), open_message_number(datetime.now(UTC))
+    debtor, (number, location) = new_debtor(), open_message_number(stack.now())
     body = sms_body(debtor, number, **({"location": location} if location else {}))
     sent = api.post("/v1/contacts", json=body).json()
     assert sent["status"] == "sent", sent
@@ -85,12 +84,12 @@ def test_a_local_receiver_hears_a_text_sent_and_delivered_signed(api, gateway, r
 
     # A delivery receipt, as the provider's status path records it on the contact's chain ("delivery" events).
     receipt = {
-        "delivery": {"status": "delivered", "at": datetime.now(UTC).isoformat(), "provider_code": "DELIVERED"},
+        "delivery": {"status": "delivered", "at": stack.now().isoformat(), "provider_code": "DELIVERED"},
         "provider_message_id": sent["provider_message_id"],
         "channel": "sms",
     }
     draft = Draft("delivery", sent["contact_id"], receipt, "sms", body["account_id"])  # type: ignore[arg-type]
-    record_change((TENANT, debtor), gateway.deps, datetime.now(UTC), [draft], lambda led: led)
+    record_change((TENANT, debtor), gateway.deps, stack.now(), [draft], lambda led: led)
     headers, raw = inbox.wait_for("contact.delivered", sent["contact_id"])
     delivered = verifier.verify(raw, headers)
     assert delivered["data"]["delivery"]["status"] == "delivered"
