@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ from chalicelib.domain.model import Channel, Purpose, RecipientRole
 from chalicelib.policy_store import load_sources
 from tests.support import make_request
 
-VARIANTS = {
+VARIANTS: dict[str, list[Any]] = {
     "channel": [Channel.SMS, Channel.EMAIL, Channel.VOICE],
     "purpose": [Purpose.REMINDER, Purpose.LOCATION_INFORMATION, Purpose.LEGAL_NOTICE],
     "days_past_due": [None, 5, 200],
