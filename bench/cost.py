@@ -192,23 +192,24 @@ def capacity_ratio(long_events: int = 10_000, short_events: int = 10) -> dict[st
     longest policy window); the older history lies before it. Built through the use case itself."""
     from bench.support import make_request, utc
     from chalicelib.services.contacts import submit_contact
-    from chalicelib.services.dispatch import sweep_audit
+    from tools.local.ledger_stream import LedgerStream
 
     now = utc(2026, 3, 2, 17, 0)
     recent = [now - timedelta(hours=2 * i + 1) for i in range(math.ceil(short_events / 3))][::-1]
     with gateway_in_process() as (gateway, meter):
+        stream = LedgerStream(gateway)  # the appender, the audit table's one writer (docs/decisions/0029)
         window = timedelta(days=gateway.policies.longest_window_days + 3)
         old = (long_events - short_events) // 3
         first_day = now - window - timedelta(days=old // 3 + 1)
         for i in range(old):  # three texts a day, at 13:00, 16:00 and 19:00 UTC (day time in Atlanta)
             at = first_day.replace(hour=13) + timedelta(days=i // 3, hours=3 * (i % 3))
             submit_contact(make_request(debtor_id="long"), gateway.deps, at)
-            if i % 3 == 2:  # a day's worth: the sweep (every minute in AWS) trims the outbox
-                sweep_audit(gateway.deps, at)
+            if i % 3 == 2:  # a day's worth: the stream's appender (seconds in AWS) trims the outbox
+                stream.drain()
         for debtor in ("long", "short"):
             for at in recent:
                 submit_contact(make_request(debtor_id=debtor), gateway.deps, at)
-        sweep_audit(gateway.deps, now)
+        stream.drain()
         stored = {d: len(gateway.deps.audit.for_person("local", d)) for d in ("long", "short")}
         figures = {}
         for debtor in ("long", "short"):

@@ -34,6 +34,16 @@ class InMemoryLedger:
     def __init__(self) -> None:
         self._items: dict[tuple[str, str], Ledger] = {}
         self._lock = threading.Lock()
+        self.redelivered: list[tuple[str, str]] = []  # what a stream would hand the appender again
+        self.incident_items: list[dict[str, Any]] = []  # incidents beside the ledgers, for the appender
+
+    def redeliver(self, image: Ledger) -> None:
+        current = self._items.get((image.tenant, image.debtor_id))
+        if current is not None and current.seq == image.seq:
+            self.redelivered.append((image.tenant, image.debtor_id))
+
+    def record_incident(self, tenant: str, debtor_id: str, at: datetime, data: dict[str, Any]) -> None:
+        self.incident_items.append({"tenant": tenant, "debtor_id": debtor_id, "at": at.isoformat(), "data": data})
 
     def get(self, tenant: str, debtor_id: str) -> Ledger:
         return self._items.get((tenant, debtor_id), Ledger(tenant=tenant, debtor_id=debtor_id))
@@ -130,7 +140,10 @@ class InMemoryAuditTrail:
         self.expires: dict[tuple[str, str, int], int] = {}
 
     def record_incident(self, tenant: str, debtor_id: str, at: datetime, data: dict[str, Any]) -> None:
-        self.incident_log.append({"tenant": tenant, "debtor_id": debtor_id, "at": at.isoformat(), "data": data})
+        incident = {"tenant": tenant, "debtor_id": debtor_id, "at": at.isoformat(), "data": data}
+        place = (tenant, debtor_id, incident["at"])
+        if not any((i["tenant"], i["debtor_id"], i["at"]) == place for i in self.incident_log):
+            self.incident_log.append(incident)  # kept once, as the table's conditional put keeps it
 
     def incidents(self, tenant: str, debtor_id: str) -> list[dict[str, Any]]:
         return [i for i in self.incident_log if (i["tenant"], i["debtor_id"]) == (tenant, debtor_id)]

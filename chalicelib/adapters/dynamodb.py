@@ -6,6 +6,7 @@ import base64
 import heapq
 import json
 import random
+import secrets
 import time
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -281,6 +282,26 @@ class DynamoDBLedger:
                 {":s": values[":s"]},
             )
 
+    def redeliver(self, image: Ledger) -> None:
+        """A new stream record of the ledger, for the appender: a token no reader reads, changed while the
+        ledger is still at ``image``'s seq (past it, the newer commit's record carries the outbox anyway)."""
+        key = {"pk": {"S": person_key(image.tenant, image.debtor_id)}}
+        values = {":r": {"S": secrets.token_hex(8)}, ":s": {"N": str(image.seq)}}
+        self._update_if(key, "SET redelivery = :r", "attribute_exists(pk) AND seq = :s", values)
+
+    def record_incident(self, tenant: str, debtor_id: str, at: datetime, data: dict[str, Any]) -> None:
+        """An incident beside the person's ledger (its own item: a contended or unreadable ledger does not stop
+        it), for the stream appender to copy into the audit table; a new key, put only where none is."""
+        body = {"tenant": tenant, "debtor_id": debtor_id, "at": at.isoformat(), "data": data}
+        item = {
+            "pk": {"S": f"{person_key(tenant, debtor_id)}#incident#{utc_key(at)}#{secrets.token_hex(4)}"},
+            "tenant": {"S": tenant},
+            "debtor_id": {"S": debtor_id},
+            "incident": {"S": canonical_json(body)},
+        }
+        with storage_errors():
+            self._client.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+
     def _update_if(self, key: dict[str, Any], update: str, condition: str, values: dict[str, Any]) -> bool:
         """An UpdateItem under ``condition``; False when the condition does not hold."""
         try:
@@ -526,8 +547,11 @@ class DynamoDBAuditLog:
                 ).items()
             },
         }
-        with storage_errors():
-            self._client.put_item(TableName=self._table, Item=item)
+        try:
+            with storage_errors():
+                self._client.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ConflictError:
+            return  # the same incident again (the stream redelivered it): it is kept once
 
     def incidents(self, tenant: str, debtor_id: str) -> list[dict[str, Any]]:
         return self._query(
@@ -854,8 +878,9 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
 
     def _renew(self, pk: str, seq: int, expires_at: int) -> dict[str, Any]:
         """A PutItem, not an UpdateItem, so that no role anywhere may update an audit item. The put is
-        conditional on the stored hash and body being the ones just read and on the TTL only moving
-        later: the event itself cannot change, and a concurrent pass's later TTL is never undone."""
+        conditional on every stored attribute but the TTL's two (``expires_at`` and its index key
+        ``expiry_day``) being the ones just read, and on the TTL only moving later: nothing but the TTL
+        changes, and a concurrent pass's later TTL is never undone (docs/decisions/0029)."""
         with storage_errors():
             item = self._client.get_item(
                 TableName=self._table, Key={"pk": {"S": pk}, "seq": {"N": str(seq)}}, ConsistentRead=True
@@ -865,17 +890,18 @@ class DynamoDBAuditTrail(DynamoDBAuditLog):
         expires = datetime.fromtimestamp(expires_at, UTC)
         shard = index_shard(item["tenant"]["S"], item["debtor_id"]["S"], self.shards.expiry)
         renewed = {**item, "expires_at": {"N": str(expires_at)}, "expiry_day": {"S": f"{expires.date()}#{shard}"}}
-        values = {":body": item["body"], ":e": {"N": str(expires_at)}}
-        if "hash" in item:  # a chain event
-            same, values[":hash"] = "#hash = :hash", item["hash"]
-        else:  # an incident: kept outside the chain, with no hash
-            same = "attribute_not_exists(#hash)"
+        kept = sorted(set(item) - {"pk", "seq", "expires_at", "expiry_day"})
+        names = {f"#a{n}": name for n, name in enumerate(kept)}
+        values = {f":a{n}": item[name] for n, name in enumerate(kept)} | {":e": {"N": str(expires_at)}}
+        same = " AND ".join(f"#a{n} = :a{n}" for n in range(len(kept)))
+        if "hash" not in item:  # an incident: kept outside the chain, with no hash
+            same, names["#hash"] = f"{same} AND attribute_not_exists(#hash)", "hash"
         with storage_errors():
             self._client.put_item(
                 TableName=self._table,
                 Item=renewed,
-                ConditionExpression=f"{same} AND body = :body AND expires_at < :e",
-                ExpressionAttributeNames={"#hash": "hash"},
+                ConditionExpression=f"attribute_exists(pk) AND {same} AND expires_at < :e",
+                ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
         return item

@@ -186,8 +186,15 @@ async function search(more) {
   page.events.forEach((event) => body.appendChild(row(event)));
   state.cursor = page.cursor;
   $("#more").hidden = !page.cursor;
-  $("#results-count").textContent = state.events.length ? t("search.count", { count: state.events.length }) : t("search.none");
+  $("#results-count").textContent = resultsText(state.events.length, page.cursor);
   if (!more) $("#results").focus();
+}
+
+// A page may hold no events and still a cursor: the read budget ran out before anything matched
+// (docs/decisions/0026). That is "nothing yet, read on", never "no events".
+function resultsText(count, cursor) {
+  if (count) return t("search.count", { count });
+  return cursor ? t("search.none_yet") : t("search.none");
 }
 
 async function allEvents(debtor) {

@@ -120,7 +120,8 @@ _PLANS: dict[tuple[Any, ...], _Plan] = {}
 
 def _plan(policy_set: PolicySet, candidates: zone_resolution.Candidates, request: ContactRequest) -> _Plan:
     """What ``Pack.applies`` and ``BaseRule.applies`` answer: the places, the tenant and the request's
-    channel, purpose, days past due, recipient role and whether an agency asks decide it."""
+    channel, purpose, days past due, recipient role and whether an agency sends it decide it. A field a
+    rule kind's ``applies`` reads must be in the key (``test_rule_plans_match_the_rules_own_answers``)."""
     tenant = request.tenant
     key: tuple[Any, ...] = (id(policy_set), candidates.countries, candidates.subdivisions, tenant)
     key += (request.channel, request.purpose, request.days_past_due, request.recipient_role, request.agency is None)

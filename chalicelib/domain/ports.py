@@ -43,6 +43,17 @@ class Outbox(Protocol):
 
     def mark_appended(self, image: Ledger, seq: int) -> None: ...
 
+    # The stream appender is the audit table's one writer: what it missed is handed to it again, by a write
+    # that changes nothing the ledger holds (docs/decisions/0029).
+    def redeliver(self, image: Ledger) -> None: ...
+
+
+class IncidentInbox(Protocol):
+    """An incident the person's ledger could not take, kept beside it in the ledger table; the stream appender
+    copies it into the audit table's incident partition (docs/decisions/0029)."""
+
+    def record_incident(self, tenant: str, debtor_id: str, at: datetime, data: dict[str, Any]) -> None: ...
+
 
 class DueIndex(Protocol):
     """People with a deferred contact to send or a permit to settle, by when."""
@@ -54,7 +65,7 @@ class DueIndex(Protocol):
     def shard_due(self, shard: int | None, until: datetime, limit: int) -> list[tuple[str, str, datetime]]: ...
 
 
-class LedgerRepository(Ledgers, Outbox, DueIndex, Protocol):
+class LedgerRepository(Ledgers, Outbox, DueIndex, IncidentInbox, Protocol):
     """The whole ledger table, as the unit of work holds it."""
 
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from chalicelib.domain.errors import InvalidFieldError
+from chalicelib.domain.events import EventType
 from chalicelib.domain.masking import mask_address
 
 # The event catalogue: what a webhook may subscribe to.
@@ -35,17 +36,17 @@ TEST_TYPE = "webhook.test"  # sent by ``POST /v1/webhooks/{id}/test`` to that we
 # What an agency's webhook may be told: events about one contact, of the contacts that agency asked for.
 CONTACT_TYPES = frozenset(t for t in EVENT_TYPES if t.startswith(("contact.", "call.")))
 
-# audit event type -> webhook event type; "delivery" and "ses_feedback" depend on what they say (below).
+# audit event type -> webhook event type; receipts, SES feedback and replies depend on what they say (below).
 BY_AUDIT_TYPE = {
-    "scheduled": "contact.scheduled",
-    "sent": "contact.sent",
-    "failed": "contact.failed",
-    "blocked": "contact.blocked",
-    "refused": "contact.blocked",
-    "unknown": "contact.unknown",
-    "outcome": "call.settled",
-    "preferences_changed": "preferences.changed",
-    "unsubscribed": "address.suppressed",
+    EventType.SCHEDULED: "contact.scheduled",
+    EventType.SENT: "contact.sent",
+    EventType.FAILED: "contact.failed",
+    EventType.BLOCKED: "contact.blocked",
+    EventType.REFUSED: "contact.blocked",
+    EventType.UNKNOWN: "contact.unknown",
+    EventType.OUTCOME: "call.settled",
+    EventType.PREFERENCES_CHANGED: "preferences.changed",
+    EventType.UNSUBSCRIBED: "address.suppressed",
 }
 RECEIPTS = {"delivered": "contact.delivered", "permanent_failure": "contact.failed"}  # a temporary one is not final
 
@@ -64,9 +65,9 @@ def webhook_type(event: Mapping[str, Any], suppressed: bool = False) -> str | No
     """The webhook event an audit event is, or None. ``suppressed``: the commit that recorded this SES feedback
     or reply suppressed its address (a soft bounce below the limit, or a HELP, tells nobody)."""
     kind = event["type"]
-    if kind == "delivery":
+    if kind == EventType.DELIVERY:
         return RECEIPTS.get(str((event["data"].get("delivery") or {}).get("status")))
-    if kind in ("ses_feedback", "inbound_sms"):  # a bounce, complaint or STOP that suppressed the address
+    if kind in (EventType.SES_FEEDBACK, EventType.INBOUND_SMS):  # a bounce, complaint or STOP that suppressed it
         return "address.suppressed" if suppressed else None
     return BY_AUDIT_TYPE.get(kind)
 
@@ -100,7 +101,7 @@ def contact_data(
     for key in ("not_before", "error_code", "retryable", "result", "provider_message_id"):
         if source.get(key) is not None:
             data[key] = source[key]
-    if event["type"] == "delivery":
+    if event["type"] == EventType.DELIVERY:
         receipt = source.get("delivery") or {}
         data["delivery"] = {k: receipt.get(k) for k in ("status", "at", "provider_code")}
     return data

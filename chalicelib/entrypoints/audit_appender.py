@@ -6,6 +6,7 @@ idempotent, so a batch that raises is delivered again and what was appended is s
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,16 @@ def images(records: list[dict[str, Any]]) -> list[Ledger]:
     return found
 
 
+def incidents(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Incidents written beside a ledger (``IncidentInbox``): each item's body, once, when it is inserted."""
+    found = []
+    for record in records:
+        image = record.get("dynamodb", {}).get("NewImage") or {}
+        if "incident" in image and record.get("eventName", "INSERT") == "INSERT":
+            found.append(json.loads(image["incident"]["S"]))
+    return found
+
+
 def handle_stream(
     event: dict[str, Any],
     ledgers: Outbox,
@@ -44,8 +55,10 @@ def handle_stream(
     rollups: Rollups | None = None,
     announce: appender.Announce | None = None,
 ) -> dict[str, int]:
-    report = appender.append_committed(images(event.get("Records", [])), ledgers, audit, rollups, announce)
-    return {"ledgers": report.ledgers, "events": report.events}
+    records = event.get("Records", [])
+    copied = appender.copy_incidents(incidents(records), audit)
+    report = appender.append_committed(images(records), ledgers, audit, rollups, announce)
+    return {"ledgers": report.ledgers, "events": report.events, **({"incidents": copied} if copied else {})}
 
 
 def audit_stream(event: dict[str, Any], g: Runtime) -> dict[str, int]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from chalicelib.domain import rollup
 from chalicelib.domain.errors import StorageUnavailableError
@@ -86,3 +88,17 @@ def roll_up(stored: list[AuditEvent], rollups: Rollups | None) -> None:
             rollups.add(tenant, day, counts)
         except StorageUnavailableError:
             logger.exception("daily rollup write failed: %d events of %s not counted", counts["events"], day)
+
+
+def copy_incidents(incidents: Iterable[dict[str, Any]], audit: AuditAppend) -> int:
+    """Incidents kept beside a ledger (its own commit failed), into the audit table's incident partition.
+    The put is idempotent by person and instant, so a redelivered batch copies nothing twice."""
+    copied = 0
+    for incident in incidents:
+        at = datetime.fromisoformat(incident["at"])
+        try:
+            audit.record_incident(incident["tenant"], incident["debtor_id"], at, incident["data"])
+        except StorageUnavailableError as exc:
+            raise AppendIncompleteError("an incident was not copied; the stream delivers it again") from exc
+        copied += 1
+    return copied

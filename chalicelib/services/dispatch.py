@@ -102,13 +102,16 @@ def _settle_unsettled(deps: UnitOfWork, tenant: str, debtor_id: str, now: dateti
 def sweep_audit(deps: UnitOfWork, now: datetime, limit: int = 200) -> int:
     """Append events that ledgers committed but the audit table lacks, then trim those outboxes."""
     repaired: list[AuditEvent] = []
+    handled = 0
     for tenant, debtor_id in deps.ledgers.with_outbox(now - SWEEP_GRACE, limit):
         try:
-            repaired += _repair_person(deps, tenant, debtor_id)
+            stored, count = _repair_person(deps, tenant, debtor_id)
         except Exception:  # noqa: BLE001 - the ledger keeps the events; the next sweep tries again
             logger.exception("audit repair failed for one person")
+            continue
+        repaired, handled = repaired + stored, handled + count
     appender.roll_up(repaired, deps.rollups)  # the events the stream missed count in the daily rollup too
-    return len(repaired)
+    return handled
 
 
 def unappended(deps: UnitOfWork, ledger: Ledger) -> list[AuditEvent]:
@@ -120,13 +123,19 @@ def unappended(deps: UnitOfWork, ledger: Ledger) -> list[AuditEvent]:
     return [e for e in ledger.outbox if e["seq"] not in present]
 
 
-def _repair_person(deps: UnitOfWork, tenant: str, debtor_id: str) -> list[AuditEvent]:
+def _repair_person(deps: UnitOfWork, tenant: str, debtor_id: str) -> tuple[list[AuditEvent], int]:
+    """The events this sweep stored (inline mode), and how many it repaired or handed to the appender."""
     ledger = deps.ledgers.get(tenant, debtor_id)
     if not ledger.outbox:
-        return []
+        return [], 0
+    if not deps.audit_inline:
+        # The stream appender is the audit table's one writer: the ledger is handed to it again, and its
+        # mark empties the outbox (and counts the rollup) as for any commit (docs/decisions/0029).
+        deps.ledgers.redeliver(ledger)
+        return [], len([e for e in ledger.outbox if e["seq"] > ledger.appended_seq])
     stored = deps.audit.append_new(unappended(deps, ledger))
     deps.ledgers.mark_appended(ledger, ledger.seq)  # the outbox holds every unappended event
-    return stored
+    return stored, len(stored)
 
 
 # --- the fan-out: the schedule enqueues the shards, SQS-triggered workers dispatch them in parallel --------
@@ -215,11 +224,13 @@ def _enqueue_shard(message: dict[str, Any], deps: UnitOfWork, queue: Queue, now:
     repaired: list[AuditEvent] = []
     for tenant, debtor_id in deps.ledgers.shard_with_outbox(shard, now - SWEEP_GRACE, 200):
         try:
-            repaired += _repair_person(deps, tenant, debtor_id)
+            stored, count = _repair_person(deps, tenant, debtor_id)
         except Exception:  # noqa: BLE001 - the ledger keeps the events; the next tick tries again
             logger.exception("audit repair failed for one person")
+            continue
+        repaired += stored
+        report.repaired_events += count
     appender.roll_up(repaired, deps.rollups)
-    report.repaired_events = len(repaired)
     return report
 
 

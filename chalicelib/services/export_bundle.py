@@ -31,7 +31,7 @@ from chalicelib.services import anchors
 from chalicelib.services.audit_read import EventQuery, matching
 from chalicelib.services.unit_of_work import UnitOfWork
 
-EXPORT_BUNDLE_FORMAT = "gateway-export/1"
+EXPORT_BUNDLE_FORMAT = "gateway-export/2"  # /1 copied whole anchors (0028)
 MAX_PDF_CONTACTS = 5000
 PROGRESS_EVERY = 2000  # events between progress updates of the job
 CSV_COLUMNS = (
@@ -291,7 +291,7 @@ def write_export_bundle(
         files["contact-history.pdf"] = streams.report.write(
             deps.export_files, prefix, tenant, export_id, spec, tally, now
         )
-    anchor_entries = _copy_anchors(tenant, tally.days, deps, prefix, files)
+    anchor_entries, withheld = _anchor_proofs(tenant, tally.days, chain_entries, deps, prefix, files)
     manifest = {
         "format": EXPORT_BUNDLE_FORMAT,
         "export_id": export_id,
@@ -307,6 +307,7 @@ def write_export_bundle(
         "files": files,
         "chains": chain_entries,
         "anchors": anchor_entries,
+        **({"anchors_withheld": withheld} if withheld else {}),
         "signature": {
             "file": "manifest.sig",
             "signed": "manifest.sha256",
@@ -332,21 +333,32 @@ def write_export_bundle(
     return {**manifest, "bundle_files": stored}
 
 
-def _copy_anchors(
-    tenant: str, days: set[str], deps: UnitOfWork, prefix: str, files: dict[str, dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """The anchors of the days the events fall on, copied as they are, so they can be checked offline."""
-    entries = []
+def _anchor_proofs(
+    tenant: str, days: set[str], chains: list[dict[str, Any]], deps: UnitOfWork, prefix: str, files: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """For each day the events fall on, the inclusion proofs of the exported chains' anchored heads against
+    the day's root, one file a day: the bundle checks offline against the anchors and holds nothing of the
+    tenant's other chains but hashes of hashes (docs/decisions/0028). A day anchored before inclusion proofs
+    (a flat anchor) is named, not copied: its whole list of heads would go with it."""
+    segments = {c["chain"]: (c["first_seq"], c["last_seq"]) for c in chains}
+    entries, withheld = [], []
     for day in sorted(days):
-        raw = anchors.original_bytes(deps.anchors, tenant, day) if deps.anchors else None
-        if raw is None:
+        anchor = anchors.read_anchor(deps.anchors, tenant, day) if deps.anchors else None
+        if anchor is None:
             continue  # not anchored yet (today, or the pass has not run)
+        if anchor.get("format") == anchors.FLAT_FORMAT:
+            withheld.append(day)
+            continue
+        document = anchors.inclusion_proofs(anchor, segments)
+        if document is None:
+            continue  # no exported chain has its head of that day inside its segment
+        raw = json.dumps(document, indent=1, sort_keys=True).encode()
         name = f"anchors/{day}.json"
         writer = deps.export_files.writer(prefix + name, "application/json")
         writer.write(raw)
         files[name] = {"sha256": writer.close(), "bytes": len(raw)}
-        entries.append({"day": day, "file": name, "digest": json.loads(raw)["digest"]})
-    return entries
+        entries.append({"day": day, "file": name, "digest": document["root"], "tree_size": document["tree_size"]})
+    return entries, withheld
 
 
 class _ReportRows:

@@ -4,8 +4,8 @@ the packs that applied, then removed by DynamoDB TTL.
 An event is written with ``expires_at`` = its own time + that retention. Later activity moves the
 person's horizon, and the event may not expire before it: this pass, run daily, finds the events
 whose TTL falls in the next weeks and moves ``expires_at`` to the horizon. It is the only write to
-an existing audit item: a PutItem of the same item, conditional on its hash and body, since no role
-may update an audit item (docs/decisions/0007, 0011). A chain links every debt of
+an existing audit item: a PutItem of the same item, conditional on every attribute but the TTL being
+unchanged, since no role may update an audit item (docs/decisions/0007, 0011, 0029). A chain links every debt of
 a person, so the whole chain expires together: verification never meets a chain with a hole.
 """
 

@@ -84,9 +84,10 @@ def record_incident(
     """Keep a contact request that could not be committed, with its reason (and the events it could not record).
 
     It reaches the trail as every event does: through the person's ledger (and the appender). When the ledger
-    cannot take it either, it is kept outside the chain in the person's incident partition; when that fails
-    too, the log line is the only record. Never raises: a failure while recording a failure must not turn
-    the caller's 503 into anything else."""
+    cannot take it either, it is kept outside the chain in the person's incident partition: written there by
+    the appender from an incident item beside the ledger (the audit table has one writer, docs/decisions/0029),
+    or directly when events are appended inline; when that fails too, the log line is the only record. Never
+    raises: a failure while recording a failure must not turn the caller's 503 into anything else."""
     data: dict[str, Any] = {
         "contact_id": contact_id,
         "trigger": trigger,
@@ -102,7 +103,8 @@ def record_incident(
     except Exception:  # noqa: BLE001 - storage is failing; try the partition outside the chain
         logger.warning("incident not committed to the ledger: %s", exc)
     try:
-        deps.audit.record_incident(request.tenant, request.debtor_id, now, data)
+        inbox = deps.audit if deps.audit_inline else deps.ledgers
+        inbox.record_incident(request.tenant, request.debtor_id, now, data)
     except Exception:  # noqa: BLE001 - nothing is sent either way; the log line is then the only record
         logger.error("incident not stored: %s", exc)
 

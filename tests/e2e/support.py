@@ -1,7 +1,9 @@
 """Helpers of the end-to-end suite: inputs that are deterministic whatever the wall-clock time,
 readers of what moto really delivered, and independent checks of the audit chain.
 
-Time of day. The stack decides with the real clock, and the only shipped pack (``us-federal``)
+Time of day. The stack decides with its clock, ``stack.now()``: the real one, or GATEWAY_CLOCK_AT's when
+it is set; tests pick their inputs by that clock too, never by the real one (so a run with
+``GATEWAY_CLOCK_AT=...`` is the same run whatever the hour). The only shipped pack (``us-federal``)
 allows contact 08:00-21:00 in *every* candidate zone of the recipient. Only US zones can ever be
 candidates of a recipient that pack covers: a ``location.timezone`` outside the US makes
 ``zones.resolve`` add every US zone as well, unless a finer source (a +1 number or a subdivision)
@@ -74,6 +76,7 @@ NIGHT_ZONES = (
 
 
 def utcnow() -> datetime:
+    """The machine's real time: not the stack's (``stack.now()``), which tests pick their inputs by."""
     return datetime.now(UTC)
 
 

@@ -38,7 +38,6 @@ from tests.e2e.support import (
     rules,
     sms_body,
     sms_sent,
-    utcnow,
     voice_body,
 )
 from tools.local.stack import LocalStack
@@ -111,7 +110,7 @@ class VoiceBurst:
 
 @pytest.fixture(scope="module")
 def voice_burst(stack, gateway) -> VoiceBurst:
-    debtor, now = new_debtor(), utcnow()
+    debtor, now = new_debtor(), stack.now()
     number = open_number(now)
     if number:
         body, expected, rule = voice_body(debtor, number), CAP, LOCKOUT
@@ -201,7 +200,7 @@ class SmsBurst:
 
 @pytest.fixture(scope="module")
 def sms_burst(stack, gateway) -> SmsBurst:
-    debtor, now = new_debtor(), utcnow()
+    debtor, now = new_debtor(), stack.now()
     number, location = open_message_number(now)  # a US number, or a CN/GB one while every US zone is closed
     body = sms_body(debtor, number, location=location) if location else sms_body(debtor, number)
     answers = _burst(stack, body, REQUESTS)
@@ -270,7 +269,7 @@ def processes_burst(stack, gateway):
 
     spawned_from = len(stack.processes)
     urls = [stack.url] + [stack.spawn_api(free_port()) for _ in range(API_PROCESSES - 1)]
-    debtor, now = new_debtor(), utcnow()
+    debtor, now = new_debtor(), stack.now()
     number, sydney = open_number(now), local(now, "Australia/Sydney")
     if number:
         body, expected = voice_body(debtor, number), CAP

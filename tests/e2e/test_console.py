@@ -24,7 +24,6 @@ from tests.e2e.support import (
     night_location,
     open_message_number,
     sms_body,
-    utcnow,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
@@ -55,7 +54,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def seeded(stack, gateway) -> str:
     """A debtor with a sent text, a deferred one and a voice decision."""
-    debtor, now = new_debtor(), utcnow()
+    debtor, now = new_debtor(), stack.now()
     headers = {"Authorization": f"Bearer {stack.dev_keys['keys']['submitter']}"}
     number, location = open_message_number(now)
     night = night_location(now)
@@ -80,7 +79,7 @@ def restricted(stack, gateway) -> str:
     from chalicelib.domain.access import SHARED_SCOPE
     from chalicelib.services import inbound, unsubscribe
 
-    debtor, now = new_debtor(), utcnow()
+    debtor, now = new_debtor(), stack.now()
     keys = stack.dev_keys["keys"]
     for body in (sms_body(debtor, RESTRICTED_NUMBER), email_body(debtor)):
         answer = requests.post(
@@ -200,7 +199,7 @@ def test_what_if_shows_the_decision_and_when(browser, stack, tmp_path) -> None:
     form = {"debtor_id": new_debtor(), "account_id": "acct-1", "to": NY_NUMBER, "country": "US", "subdivision": "GA"}
     for name, value in form.items():
         page.fill(f"#whatif-form [name={name}]", value)
-    tomorrow = (utcnow() + timedelta(days=1)).date()
+    tomorrow = (stack.now() + timedelta(days=1)).date()
     while tomorrow.weekday() >= 5:  # a weekday, far from any weekend rule
         tomorrow += timedelta(days=1)
     at = f"{tomorrow.isoformat()}T08:00"  # 03:00 or 04:00 in Atlanta: inside the quiet hours

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.support import NY_NUMBER, appended, new_debtor, night_location, sms_body, utcnow
+from tests.e2e.support import NY_NUMBER, appended, new_debtor, night_location, sms_body
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -38,7 +38,7 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def debtor(stack, gateway) -> str:
     """A debtor texted now (sent, or deferred where it is night) and once at night: a day with a report."""
-    who, now = new_debtor(), utcnow()
+    who, now = new_debtor(), stack.now()
     headers = {"Authorization": f"Bearer {stack.dev_keys['keys']['submitter']}"}
     for body in (sms_body(who, NY_NUMBER), sms_body(who, NY_NUMBER, location=night_location(now).location)):
         answer = requests.post(f"{stack.url}/v1/contacts", json=body, headers=headers, timeout=30)
@@ -89,12 +89,12 @@ def test_the_navigation_lists_every_page_and_shows_one_at_a_time(browser, stack)
 
 def test_the_dashboard_shows_the_days_report_and_a_dated_chart(browser, stack, debtor, tmp_path) -> None:
     page = open_console(browser, stack, "dashboard")
-    page.fill("#dashboard-date", utcnow().date().isoformat())
+    page.fill("#dashboard-date", stack.now().date().isoformat())
     page.click("#dashboard-form button[type=submit]")
     page.wait_for_selector("#dashboard-chart svg, #status:not(.ok):not(:empty)")
     assert "events" in page.inner_text("#dashboard-state"), page.inner_text("#status")
     ticks = page.locator("#dashboard-chart svg text").all_text_contents()
-    assert utcnow().strftime("%m-%d") in ticks and "Day (UTC, month-day)" in ticks  # a dated axis
+    assert stack.now().strftime("%m-%d") in ticks and "Day (UTC, month-day)" in ticks  # a dated axis
     assert "sent" in page.inner_text("#dashboard-status") or "scheduled" in page.inner_text("#dashboard-status")
     assert serious_violations(page) == []
     shoot(page, "dashboard", tmp_path)

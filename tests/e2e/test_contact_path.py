@@ -40,7 +40,6 @@ from tests.e2e.support import (
     seed_permit,
     sms_body,
     sms_sent,
-    utcnow,
     voice_body,
 )
 
@@ -81,7 +80,7 @@ def test_health_reports_the_policy_version(api, gateway):
 
 
 def test_sms_in_allowed_hours_is_sent_and_audited(api, stack, gateway):
-    debtor, now = new_debtor(), utcnow()
+    debtor, now = new_debtor(), stack.now()
     number = open_number(now)
     if number:
         body = sms_body(debtor, number)
@@ -116,7 +115,7 @@ def test_sms_in_allowed_hours_is_sent_and_audited(api, stack, gateway):
 
 
 def test_email_in_allowed_hours_is_sent_through_ses(api, stack, gateway):
-    debtor, now = new_debtor(), utcnow()
+    debtor, now = new_debtor(), stack.now()
     number = open_number(now)
     if number:
         body = email_body(debtor, location={"country": "US", "timezone": US_NUMBERS[number][0]})
@@ -138,7 +137,7 @@ def test_email_in_allowed_hours_is_sent_through_ses(api, stack, gateway):
 
 
 def test_outside_hours_is_scheduled_for_the_first_allowed_instant(api, stack, gateway):
-    debtor, now = new_debtor(), utcnow()
+    debtor, now = new_debtor(), stack.now()
     night = night_location(now)
     body = sms_body(debtor, NY_NUMBER, location=night.location)
 
@@ -164,7 +163,7 @@ def test_outside_hours_is_scheduled_for_the_first_allowed_instant(api, stack, ga
 
 
 def test_outside_hours_with_on_blocked_reject_is_blocked_and_not_sent(api, stack, gateway):
-    debtor, now = new_debtor(), utcnow()
+    debtor, now = new_debtor(), stack.now()
     body = sms_body(debtor, NY_NUMBER, location=night_location(now).location, on_blocked="reject")
 
     response = api.post("/v1/contacts", json=body)
@@ -194,7 +193,7 @@ def test_recipient_no_pack_covers_is_blocked(api, stack):
 
 
 def test_dispatcher_sends_a_deferred_email_once_due_and_only_once(api, stack, gateway):
-    debtor, now = new_debtor(), utcnow()
+    debtor, now = new_debtor(), stack.now()
     night = night_location(now)
     body = email_body(debtor, location=night.location)
     result = api.post("/v1/contacts", json=body).json()
@@ -229,8 +228,8 @@ def test_dispatcher_sends_a_deferred_email_once_due_and_only_once(api, stack, ga
     assert len(emails_sent(stack.endpoint, body["to"])) == 1
 
 
-def test_voice_permit_then_conversation_locks_out_further_calls_on_that_debt(api, gateway):
-    debtor, now = new_debtor(), utcnow()
+def test_voice_permit_then_conversation_locks_out_further_calls_on_that_debt(api, stack, gateway):
+    debtor, now = new_debtor(), stack.now()
     number = open_number(now)
     if number:
         response = api.post("/v1/contacts", json=voice_body(debtor, number))
@@ -263,13 +262,13 @@ def test_voice_permit_then_conversation_locks_out_further_calls_on_that_debt(api
     assert again.json()["status"] == "refused"
     assert CALL_AFTER_CONVERSATION in rules(again.json()["decision"])
 
-    if open_number(utcnow()) == number:  # the lockout is per debt: another account may be called
+    if open_number(stack.now()) == number:  # the lockout is per debt: another account may be called
         other = api.post("/v1/contacts", json=voice_body(debtor, number, account="acct-2"))
         assert other.json()["status"] == "permitted", other.text
 
 
-def test_outcome_dated_in_the_future_is_refused_naming_at(api, gateway):
-    debtor, now = new_debtor(), utcnow()
+def test_outcome_dated_in_the_future_is_refused_naming_at(api, stack, gateway):
+    debtor, now = new_debtor(), stack.now()
     number = open_number(now)
     if number:
         permit_id = api.post("/v1/contacts", json=voice_body(debtor, number)).json()["contact_id"]
@@ -284,7 +283,7 @@ def test_outcome_dated_in_the_future_is_refused_naming_at(api, gateway):
 
 
 def test_idempotency_key_replays_the_first_response_and_sends_once(api, stack, gateway):
-    debtor, now = new_debtor(), utcnow()
+    debtor, now = new_debtor(), stack.now()
     number = open_number(now)
     body = sms_body(debtor, number) if number else sms_body(debtor, NY_NUMBER, location=night_location(now).location)
     headers = {"Idempotency-Key": f"key-{uuid.uuid4().hex}"}
@@ -330,4 +329,4 @@ def test_evaluate_decides_at_an_explicit_instant_and_writes_nothing(api, stack, 
     assert sms_sent(stack.endpoint, debtor) == []
     assert gateway.deps.audit.for_person(TENANT, debtor) == []
     assert gateway.deps.ledgers.get(TENANT, debtor).version == 0
-    assert_problem(api.get(f"/v1/contacts/{ids.new_contact_id(debtor, utcnow())}"), 404)
+    assert_problem(api.get(f"/v1/contacts/{ids.new_contact_id(debtor, stack.now())}"), 404)

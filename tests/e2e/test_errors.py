@@ -15,7 +15,6 @@ from tests.e2e.support import (
     night_location,
     sms_body,
     sms_sent,
-    utcnow,
     voice_body,
 )
 
@@ -103,13 +102,13 @@ def test_wrong_method_is_405_with_allow(api, method, path, allowed):
 
 
 @pytest.mark.parametrize("contact_id", ["nope", "ct_0_mfrgg", "ct_0_!!!", None])
-def test_unknown_contact_is_404(api, contact_id):
-    contact_id = contact_id or ids.new_contact_id(new_debtor(), utcnow())  # well formed, never used
+def test_unknown_contact_is_404(api, stack, contact_id):
+    contact_id = contact_id or ids.new_contact_id(new_debtor(), stack.now())  # well formed, never used
     assert_problem(api.get(f"/v1/contacts/{contact_id}"), 404)
 
 
-def test_outcome_for_unknown_contact_is_404(api):
-    contact_id = ids.new_contact_id(new_debtor(), utcnow())
+def test_outcome_for_unknown_contact_is_404(api, stack):
+    contact_id = ids.new_contact_id(new_debtor(), stack.now())
     assert_problem(api.post(f"/v1/contacts/{contact_id}/outcome", json={"result": "conversation"}), 404)
     assert_problem(api.post("/v1/contacts/garbage/outcome", json={"result": "voicemail"}), 404)
 
@@ -124,14 +123,14 @@ def test_outcome_for_unknown_contact_is_404(api):
         ({"result": "conversation", "extra": 1}, "extra"),
     ],
 )
-def test_invalid_outcome_is_a_400_naming_the_field(api, body, field):
-    contact_id = ids.new_contact_id(new_debtor(), utcnow())
+def test_invalid_outcome_is_a_400_naming_the_field(api, stack, body, field):
+    contact_id = ids.new_contact_id(new_debtor(), stack.now())
     assert_problem(api.post(f"/v1/contacts/{contact_id}/outcome", json=body), 400, field)
 
 
-def test_outcome_for_a_message_is_409(api):
+def test_outcome_for_a_message_is_409(api, stack):
     debtor = new_debtor()
-    body = sms_body(debtor, NY_NUMBER, location=night_location(utcnow()).location, on_blocked="reject")
+    body = sms_body(debtor, NY_NUMBER, location=night_location(stack.now()).location, on_blocked="reject")
     blocked = api.post("/v1/contacts", json=body).json()
     assert blocked["status"] == "blocked", blocked
     response = api.post(f"/v1/contacts/{blocked['contact_id']}/outcome", json={"result": "conversation"})

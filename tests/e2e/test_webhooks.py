@@ -8,7 +8,6 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -71,7 +70,7 @@ def test_a_local_receiver_hears_a_text_sent_and_delivered_signed(api, stack, rec
     hook = created.json()
     verifier = Webhook(hook["secret"])
 
-    debtor, (number, location) = new_debtor(), open_message_number(datetime.now(UTC))
+    debtor, (number, location) = new_debtor(), open_message_number(stack.now())
     body = sms_body(debtor, number, **({"location": location} if location else {}))
     sent = api.post("/v1/contacts", json=body).json()
     assert sent["status"] == "sent", sent

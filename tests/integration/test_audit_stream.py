@@ -125,10 +125,14 @@ def test_an_audit_outage_fails_the_batch_and_its_redelivery_completes_it(streami
     assert _stored(streaming, "d-2") == [1, 2, 3]
 
 
-def test_without_the_stream_the_sweep_appends_after_its_grace(streaming):
+def test_when_the_stream_lost_a_commit_the_sweep_hands_it_to_the_appender_after_its_grace(streaming):
+    stream = LedgerStream(streaming)
     submit_contact(make_request(), streaming.deps, NOON_ATLANTA)
+    stream.records()  # lost
     assert sweep_audit(streaming.deps, NOON_ATLANTA) == 0  # the appender is given its grace first
     assert sweep_audit(streaming.deps, utc(2026, 3, 2, 17, 1)) == 3
+    assert _stored(streaming) == []  # the appender is the audit table's one writer (docs/decisions/0029)
+    stream.drain()
     assert _stored(streaming) == [1, 2, 3] and json.loads(_ledger_item(streaming)["outbox"]["S"]) == []
 
 

@@ -222,14 +222,16 @@ def resign(bundle: Path, head_hash: str | None) -> None:
     (bundle / "public-key.pem").write_bytes(pem)
 
 
-def test_an_edited_anchor_file_no_longer_matches_its_digest(bundle):
+def test_an_edited_anchor_proof_no_longer_leads_to_the_days_root(bundle):
     entry = manifest(bundle)["anchors"][1]
     path = bundle / entry["file"]
-    anchor = json.loads(path.read_bytes())
-    anchor["heads"][0]["hash"] = "f" * 64
-    path.write_text(json.dumps(anchor, indent=1, sort_keys=True))
+    document = json.loads(path.read_bytes())
+    proof = document["proofs"][0]
+    proof["hash"] = "f" * 64
+    path.write_text(json.dumps(document, indent=1, sort_keys=True))
     problems = verify_bundle(bundle).problems
-    assert f"{entry['file']}: its digest does not match its heads" in problems
+    debtor = next(c["debtor_id"] for c in manifest(bundle)["chains"] if c["chain"] == proof["chain"])
+    assert f"{entry['file']}: debtor {debtor}: the inclusion proof does not lead to the root" in problems
     assert f"{entry['file']}: its SHA-256 is not the one in manifest.json" in problems
 
 

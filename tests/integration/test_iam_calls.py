@@ -310,3 +310,11 @@ def test_each_function_is_granted_every_call_it_makes(granted_stack, monkeypatch
         print("UNUSED", *sorted(granted - seen), sep="\n")
     assert not missing, "calls no policy grants:\n" + "\n".join(map(str, sorted(missing)))
     assert set(used) == set(package.FUNCTIONS), set(package.FUNCTIONS) - set(used)  # every function did work
+    # The audit table's writers: the appender adds (a put only where no item is), the daily pass re-puts an
+    # item with a later TTL and nothing else changed (docs/decisions/0029).
+    table = gateway.settings.audit_table
+    audit_puts = [(f, p) for f, _sv, op, p in calls.seen if op == "PutItem" and p["TableName"] == table]
+    assert audit_puts and {f for f, _p in audit_puts} <= set(package.AUDIT_WRITERS), {f for f, _p in audit_puts}
+    for function, params in audit_puts:
+        condition = params.get("ConditionExpression", "")
+        assert condition == "attribute_not_exists(pk)" or (function == "audit_daily" and "expires_at < :e" in condition)

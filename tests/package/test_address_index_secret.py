@@ -7,16 +7,8 @@ from typing import Any
 
 from tools.infra import package
 
-APPENDERS = {
-    "APIHandler",
-    "InboundSms",
-    "SesFeedback",
-    "SmsStatus",
-    "DispatchWorker",
-    "BatchWorker",
-    "AuditStream",
-    "AuditDaily",
-}
+# The appender (the audit table's one writer of events, docs/decisions/0029) indexes; the API searches.
+APPENDERS = {"APIHandler", "AuditStream"}
 
 
 def _statements(template: dict[str, Any], function: dict[str, Any]) -> list[dict[str, Any]]:

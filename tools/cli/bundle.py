@@ -18,6 +18,11 @@ same person) carries the SHA-256 of its content instead of the content (``conten
 recomputes like any other event's, so no link is taken on trust. A masked line (addresses and message
 text hidden, the pointers to them in ``masked``) links the same way, through the original's
 ``content_hash``; what it shows is vouched for by the signed manifest (docs/decisions/0025).
+
+``anchors/DAY.json`` holds, for each exported chain anchored that day, its head (chain id, seq, hash), the
+leaf's index and its Merkle path to the day's root, the root manifest.json lists; the head must be the event
+of that seq in events.jsonl. A bundle of ``gateway-export/1`` holds each day's whole anchor instead and is
+checked as before (docs/decisions/0028).
 """
 
 from __future__ import annotations
@@ -37,7 +42,9 @@ from chalicelib.domain.events import AuditEvent
 from chalicelib.domain.export_masking import masked_line
 from chalicelib.services import anchors
 
-BUNDLE_FORMAT = "gateway-export/1"
+BUNDLE_FORMAT = "gateway-export/2"
+# Bundles written before inclusion proofs carry whole anchors; they still verify (docs/decisions/0028).
+BUNDLE_FORMATS = frozenset({"gateway-export/1", BUNDLE_FORMAT})
 CHECKSUM_FILE = "manifest.sha256"
 OWN_FILES = frozenset({"manifest.json", "manifest.sig", CHECKSUM_FILE, "public-key.pem"})
 CHUNK = 1 << 20
@@ -100,6 +107,7 @@ def verify_bundle(directory: Path, public_key_pem: str | None = None) -> BundleR
         _check_files(directory, manifest.get("files", {}), report)
         needed = _anchored_heads(directory, manifest.get("anchors", []), chains, report)
         report.anchored_heads = len(needed)
+        _withheld_warning(manifest.get("anchors_withheld", []), report)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         report.problems.append(f"manifest.json: malformed ({type(exc).__name__}: {exc})")
         return report
@@ -131,7 +139,7 @@ def _parse_manifest(raw: bytes, report: BundleReport) -> dict[str, Any] | None:
     except ValueError:
         report.problems.append("manifest.json: not JSON")
         return None
-    if not isinstance(manifest, dict) or manifest.get("format") != BUNDLE_FORMAT:
+    if not isinstance(manifest, dict) or manifest.get("format") not in BUNDLE_FORMATS:
         report.problems.append(f"manifest.json: not a {BUNDLE_FORMAT} manifest")
         return None
     return manifest
@@ -230,37 +238,78 @@ def _sha256(path: Path) -> tuple[str, int]:
 def _anchored_heads(
     directory: Path, entries: list[dict[str, Any]], chains: dict[str, _Chain], report: BundleReport
 ) -> dict[tuple[str, int], tuple[str, str]]:
-    """(chain, seq) -> (hash, anchor file) for each anchored head inside an exported segment."""
+    """(chain, seq) -> (hash, anchor file) for each anchored head inside an exported segment, from the
+    inclusion proofs a bundle carries (or, in a bundle written before them, from whole anchors)."""
     segments = {c.chain: c for c in chains.values()}
     needed: dict[tuple[str, int], tuple[str, str]] = {}
     for entry in entries:
         name = entry["file"]
-        anchor = _anchor(directory, name, entry["digest"], report)
-        for head in anchor["heads"] if anchor else []:
+        raw = _read(directory, name, report)
+        try:
+            document = json.loads(raw) if raw is not None else None
+        except ValueError:
+            document = None
+        if isinstance(document, dict) and document.get("format") == anchors.PROOF_FORMAT:
+            heads = _proven_heads(name, document, entry["digest"], segments, report)
+        else:
+            heads = _whole_anchor(name, document, raw, entry["digest"], report)
+        for head in heads:
             chain = segments.get(head["chain"])
             if chain and chain.first_seq <= head["seq"] <= chain.last_seq:
                 needed[(chain.chain, head["seq"])] = (head["hash"], name)
     return needed
 
 
-def _anchor(directory: Path, name: str, listed_digest: str, report: BundleReport) -> dict[str, Any] | None:
-    raw = _read(directory, name, report)
-    try:
-        anchor = json.loads(raw) if raw is not None else None
-    except ValueError:
-        anchor = None
+def _proven_heads(
+    name: str, document: dict[str, Any], listed_root: str, segments: dict[str, _Chain], report: BundleReport
+) -> list[dict[str, Any]]:
+    """The heads whose inclusion proofs lead to the day's root, the one manifest.json lists."""
+    root, size, proofs = document.get("root"), document.get("tree_size"), document.get("proofs")
+    if not isinstance(size, int) or not isinstance(proofs, list) or not proofs:
+        report.problems.append(f"{name}: not an anchor's inclusion proofs")
+        return []
+    if root != listed_root:
+        report.problems.append(f"{name}: its root is not the one in manifest.json")
+        return []
+    proven = []
+    for proof in proofs:
+        chain = segments.get(str(proof.get("chain"))) if isinstance(proof, dict) else None
+        if chain is None:
+            report.problems.append(f"{name}: a proof of a chain that is not in manifest.json")
+            continue
+        if anchors.proof_root(proof, size) != root:
+            report.problems.append(f"{name}: debtor {chain.debtor_id}: the inclusion proof does not lead to the root")
+            continue
+        proven.append(proof)
+    if len(proven) == len(proofs):
+        report.anchors += 1
+    return proven
+
+
+def _whole_anchor(
+    name: str, anchor: Any, raw: bytes | None, listed_digest: str, report: BundleReport
+) -> list[dict[str, Any]]:
+    """A whole anchor, as bundles held before inclusion proofs: its digest over its heads."""
     if not isinstance(anchor, dict) or not isinstance(anchor.get("heads"), list):
         if raw is not None:
             report.problems.append(f"{name}: not an anchor")
-        return None
+        return []
     if not anchors.digest_ok(anchor):
         report.problems.append(f"{name}: its digest does not match its heads")
-        return None
+        return []
     if anchor["digest"] != listed_digest:
         report.problems.append(f"{name}: its digest is not the one in manifest.json")
-        return None
+        return []
     report.anchors += 1
-    return anchor
+    return list(anchor["heads"])
+
+
+def _withheld_warning(days: list[str], report: BundleReport) -> None:
+    if days:
+        report.warnings.append(
+            f"the anchors of {', '.join(days)} predate inclusion proofs and are not in the bundle (each lists every "
+            "chain of its day): GET /v1/audit/verify checks those days' heads"
+        )
 
 
 # --- (c) the hash links, (e) the counts -------------------------------------------------------

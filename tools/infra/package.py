@@ -77,8 +77,11 @@ READ = ("dynamodb:GetItem", "dynamodb:BatchGetItem")  # the ledger is read by ke
 WRITE = ("dynamodb:PutItem", "dynamodb:UpdateItem")
 JOBS = ("dynamodb:GetItem", "dynamodb:PutItem")
 IDEMPOTENCY = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")  # Powertools
-# The audit table is append-only: a conditional PutItem adds an event; nothing updates or deletes one.
+# The audit table is append-only: a conditional PutItem adds an event; nothing updates or deletes one. Two
+# roles hold it: the stream appender (every event and incident) and the daily pass (the retention re-put,
+# conditional on everything but the TTL being unchanged); no request path writes it (docs/decisions/0029).
 AUDIT_WRITE = ("dynamodb:PutItem",)
+AUDIT_WRITERS = ("audit_stream", "audit_daily")
 AUDIT_READ = ("dynamodb:GetItem", "dynamodb:Query")
 AUDIT_ACTIONS = frozenset({"dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:Query"})
 QUEUE_SEND = ("sqs:SendMessage", "sqs:GetQueueUrl")
@@ -99,7 +102,7 @@ SECRET_READ = ("secretsmanager:GetSecretValue",)
 ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "api_handler": {
         "LedgerTable": (*READ, *WRITE, "dynamodb:DescribeTable"),
-        "AuditTable": (*AUDIT_READ, *AUDIT_WRITE),
+        "AuditTable": AUDIT_READ,
         "AuditTable/index/by_contact": ("dynamodb:Query",),
         "AuditTable/index/by_day": ("dynamodb:Query",),
         "AuditTable/index/by_account": ("dynamodb:Query",),
@@ -127,15 +130,15 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "bearer_auth": {"KeysTable": ("dynamodb:GetItem",)},
     "inbound_sms": {
         "LedgerTable": (*READ, *WRITE),
-        "AuditTable": AUDIT_WRITE,
         "sms": SMS,
     },
-    "ses_feedback": {"LedgerTable": (*READ, *WRITE), "AuditTable": AUDIT_WRITE},
+    "ses_feedback": {"LedgerTable": (*READ, *WRITE)},
     # Receipts: the sent message by its provider id, then the contact's events (a receipt recorded already
-    # records nothing) and the person's ledger; a permanent failure counts on the address's ledger.
+    # records nothing) and the person's ledger; a permanent failure counts on the address's ledger. They
+    # reach the trail through the ledger, like every other event (docs/decisions/0029).
     "sms_status": {
         "LedgerTable": (*READ, *WRITE),
-        "AuditTable": (*AUDIT_READ, *AUDIT_WRITE),
+        "AuditTable": AUDIT_READ,
         "AuditTable/index/by_contact": ("dynamodb:Query",),
         "SentMessagesTable": ("dynamodb:GetItem",),
     },
@@ -144,7 +147,7 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "LedgerTable": (*READ, *WRITE),
         "LedgerTable/index/due": ("dynamodb:Query",),
         "LedgerTable/index/pending": ("dynamodb:Query",),
-        "AuditTable": (*AUDIT_READ, *AUDIT_WRITE),
+        "AuditTable": AUDIT_READ,
         "DispatchQueue": (*QUEUE_RECEIVE, *QUEUE_SEND),  # a shard message enqueues its due people
         "KeysTable": PACING,
         "TemplatesTable": ("dynamodb:GetItem",),  # a deferred contact's version must still be approved
@@ -169,7 +172,6 @@ ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "batch_worker": {
         "LedgerTable": (*READ, *WRITE),
-        "AuditTable": AUDIT_WRITE,
         "IdempotencyTable": IDEMPOTENCY,
         "BatchTable": ("dynamodb:GetItem", "dynamodb:Query", *WRITE),
         "BatchQueue": (*QUEUE_RECEIVE, "sqs:GetQueueUrl"),  # it deletes what it handled when others failed
@@ -218,9 +220,9 @@ ACCESS["ses_feedback"].update({key: ACCESS["sms_status"][key] for key in ("Audit
 ACCESS["ses_feedback"]["SentMessagesTable"] = ("dynamodb:GetItem",)
 for _signer in UNSUBSCRIBE_SIGNERS:  # the secret is under the data key: these hold kms:Decrypt on it already
     ACCESS[_signer]["UnsubscribeSecret"] = SECRET_READ
-# Every function that appends audit events indexes the addresses they name, and the API searches them: these
-# read the address index's key (docs/decisions/0036).
-ADDRESS_INDEXERS = tuple(f for f, a in ACCESS.items() if "dynamodb:PutItem" in a.get("AuditTable", ()))
+# The function that appends audit events indexes the addresses they name (the appender, the table's one
+# writer of events: 0029), and the API searches them: these read the address index's key (0036).
+ADDRESS_INDEXERS = ("api_handler", "audit_stream")
 for _indexer in ADDRESS_INDEXERS:
     ACCESS[_indexer]["AddressIndexSecret"] = SECRET_READ
 ACCESS["api_handler"]["AuditTable/index/by_address"] = ("dynamodb:Query",)
@@ -706,8 +708,8 @@ def events() -> dict[str, tuple[str, dict[str, Any]]]:
             {
                 "Stream": {"Fn::GetAtt": ["LedgerTable", "StreamArn"]},
                 # A batch that keeps failing is split to find the bad record, retried a bounded number of
-                # times, then its position goes to StreamFailureQueue; the dispatcher's sweep appends what
-                # the stream gave up on from the ledgers' outboxes, so nothing is lost (decision 0010).
+                # times, then its position goes to StreamFailureQueue; the dispatcher's sweep hands what the
+                # stream gave up on to it again from the ledgers' outboxes, so nothing is lost (0010, 0029).
                 "BisectBatchOnFunctionError": True,
                 "MaximumRetryAttempts": 10,
                 "MaximumRecordAgeInSeconds": 21_600,
