@@ -77,8 +77,11 @@ def _person(person: int, rng: random.Random, policies: PolicySet) -> list[dict[s
     for n, at in enumerate(sorted(_instant(rng, offset) for _ in range(PER_PERSON))):
         request, _ = _request(person, rng) if n else (request, offset)
         contact_id = f"ct_{person}_{n}"
-        block = replay.recorded(request, history, Preferences(), policies, packs)
+        block = replay.recorded(request, history, Preferences(), policies, packs, at)
         data = {
+            "channel": request.channel.value,  # as a decided event holds them: format 2 does not repeat them
+            "account_id": request.account_id,
+            "agency": request.agency,
             "outcome": "allow",
             "policy_version": policies.version,
             "inputs": {**inputs, "evaluated_at": at.isoformat(), "packs": packs},

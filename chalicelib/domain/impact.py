@@ -222,6 +222,7 @@ class _Planner:
         request, where = case.request, case.candidates
         key: tuple[object, ...] = (where.countries, where.subdivisions, request.tenant, request.channel)
         key += (request.purpose, request.days_past_due, tuple(case.content))
+        key += (request.recipient_role, request.agency is None)  # what a content rule's ``applies`` reads too
         found = self.plans.get(key)
         if found is None:
             found = self.plans[key] = self._plan(case)

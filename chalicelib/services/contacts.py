@@ -125,7 +125,7 @@ def _plan(
     drafts = [Draft(EventType.REQUESTED, contact_id, request_data(request), *facets)] if trigger == "api" else []
     data = _decision_data(request, decision, trigger, suppression.evidence(request, found))
     packs = decision.inputs.get("packs", ())
-    data["replay"] = replay.recorded(request, history, preferences, deps.policies, packs)  # its inputs, no address
+    data["replay"] = replay.recorded(request, history, preferences, deps.policies, packs, now)  # no address in it
     drafts.append(Draft(EventType.DECIDED, contact_id, data, *facets))
     new = ledger.without_deferred(contact_id).pruned(now, deps.policies.longest_window_days)
     if decision.outcome is Outcome.ALLOW:

@@ -110,7 +110,7 @@ def test_a_decision_recorded_without_its_replay_inputs_is_counted_not_replayable
 def test_no_address_is_recorded_for_replay(month):
     blocks = [e["data"]["replay"] for e in month if e["type"] == "decided"]
     assert blocks and "+16175550100" not in str(blocks) and "+14045550100" not in str(blocks)
-    assert {b["request"]["to"] for b in blocks} == {"+1617•••0100", "+1404•••0100"}
+    assert {b["to"] for b in blocks} == {"+1617•••0100", "+1404•••0100"}
 
 
 def test_a_content_pattern_no_decision_checked_makes_the_decision_not_replayable(month, policies):
@@ -150,7 +150,7 @@ def test_an_opt_out_is_replayed_from_its_masked_address_and_lifting_it_changes_t
     events: list[dict[str, Any]] = [dict(e) for e in deps.audit.for_person("local", "d-1")]
     [decided] = [e for e in events if e["type"] == "decided"]
     assert decided["data"]["outcome"] == "deny"
-    assert decided["data"]["replay"]["preferences"] == {"opt_outs": [{"channel": "sms", "address": "+1617•••0100"}]}
+    assert decided["data"]["replay"]["p"] == {"opt_outs": [{"channel": "sms", "address": "+1617•••0100"}]}
     federal = yaml.safe_load(Path(policy_store.SOURCE_DIR, "us-federal.yaml").read_text("utf-8"))
     federal["rules"] = [r for r in federal["rules"] if r["id"] != "us-federal/opt-out-and-prohibited-media"]
     report = run(events, policies, federal)
