@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.support import gateway_command, new_debtor, open_message_number, sms_body, utcnow
+from tests.e2e.support import gateway_command, new_debtor, open_message_number, sms_body
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -24,7 +24,7 @@ def delivery_of(api: Any, contact_id: str, timeout: float = 15) -> dict[str, Any
 
 
 def test_an_sms_status_injected_locally_becomes_the_contacts_delivery(api, stack):
-    number, location = open_message_number(utcnow())
+    number, location = open_message_number(stack.now())
     debtor = new_debtor()
     response = api.post("/v1/contacts", json=sms_body(debtor, number, **({"location": location} if location else {})))
     sent = response.json()
