@@ -2,6 +2,9 @@
 // Uses console.js's helpers ($, t, api, on, listItem), which load first.
 "use strict";
 
+window.consolePages = window.consolePages || [];
+window.consolePages.push({ id: "impact", label: "nav.impact", sections: ["impact-form", "impact"] });
+
 async function policyImpact() {
   const form = Object.fromEntries(new FormData($("#impact-form")).entries());
   const body = { from: form.from, to: form.to, packs: { [form.pack_id.trim()]: form.pack } };

@@ -2,6 +2,9 @@
 // retire. The public template routes only, with the officer's key (console.js: api, busy, say, t, $).
 "use strict";
 
+window.consolePages = window.consolePages || [];
+window.consolePages.push({ id: "templates", label: "nav.templates", sections: ["templates"] });
+
 const templatesState = { template: null, version: null };
 
 // A value to preview each variable type with, until the officer types another.

@@ -64,7 +64,7 @@ def drafted(stack: Any, name: str, text: str) -> str:
 def templates_page(browser: Any, stack: Any) -> Any:
     context = browser.new_context(locale="en-US", timezone_id="UTC", viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.goto(f"{stack.url}/console")
+    page.goto(f"{stack.url}/console#templates")
     page.fill("#api-key", stack.dev_keys["keys"]["compliance"])
     page.click("#key-form button[type=submit]")
     page.wait_for_selector("#status.ok")
