@@ -5,8 +5,6 @@ saying there are no events (docs/decisions/0026)."""
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,8 +15,6 @@ from chalicelib import console
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking"]
 ORIGIN = "http://console.test"
 EVENT = {
     "tenant": "local",
@@ -32,16 +28,6 @@ EVENT = {
     "prev_hash": "0" * 64,
     "hash": "a" * 64,
 }
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield launched
-        launched.close()
 
 
 def serve(route: Any) -> None:

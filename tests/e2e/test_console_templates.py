@@ -4,8 +4,6 @@ approves or retires it; a draft with findings shows them and is not approved."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,16 +11,6 @@ import requests
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VARIABLES = {"creditor": "creditor", "amount": "amount", "due": "date"}
 CLEAN = (
     "This is North Recovery, a debt collector. This is an attempt to collect a debt and any information "
@@ -30,16 +18,6 @@ CLEAN = (
     "Reply STOP to opt out."
 )
 THREAT = "Pay {{ amount }} to {{ creditor }} by {{ due }} or we will have you arrested."  # and no opt-out notice
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield launched
-        launched.close()
 
 
 def drafted(stack: Any, name: str, text: str) -> str:
