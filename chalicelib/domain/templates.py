@@ -14,15 +14,11 @@ or retired version's text never changes (a change is a new version).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
-
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, nodes
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
 from chalicelib.domain.errors import GatewayError, InvalidFieldError
 from chalicelib.domain.template_values import Variable as Variable  # named here too, with the templates
@@ -58,46 +54,11 @@ class MakerCheckerError(GatewayError):
     """The key that wrote the version asked to approve it."""
 
 
-# Each node a template may hold; anything else (loops, calls, attributes, macros, includes) is refused.
-ALLOWED_NODES = (
-    nodes.Template,
-    nodes.Output,
-    nodes.TemplateData,
-    nodes.Name,
-    nodes.Const,
-    nodes.If,
-    nodes.Not,
-    nodes.And,
-    nodes.Or,
-    nodes.Filter,
-)
-
-_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
-
-
-def _walk(node: nodes.Node) -> Iterator[nodes.Node]:
-    yield node
-    for child in node.iter_child_nodes():
-        yield from _walk(child)
-
-
-def _has_arguments(node: nodes.Filter) -> bool:
-    return bool(node.args or node.kwargs or node.dyn_args or node.dyn_kwargs)
-
-
 def check_text(text: str, variables: Mapping[str, object], field: str = "text") -> None:
     """A text that parses, uses only the allowed language and only the variables it declares."""
-    try:
-        tree = _ENV.parse(text)
-    except TemplateSyntaxError as exc:
-        raise TemplateTextError(field, f"line {exc.lineno}: {exc.message}") from None
-    for node in _walk(tree):
-        if not isinstance(node, ALLOWED_NODES):
-            raise TemplateTextError(field, f"templates may not use {type(node).__name__.lower()} here")
-        if isinstance(node, nodes.Filter) and (node.name not in FILTERS or _has_arguments(node)):
-            raise TemplateTextError(field, f"a filter is one of {', '.join(sorted(FILTERS))}, without arguments")
-        if isinstance(node, nodes.Name) and node.name not in variables:
-            raise TemplateTextError(field, f"uses {node.name!r}, which is not among the declared variables")
+    from chalicelib.domain import template_syntax  # Jinja2 loads on the first template, not at cold start
+
+    template_syntax.check_text(text, variables, field)
 
 
 def check_declared(variables: Mapping[str, str]) -> dict[str, Variable]:
@@ -141,25 +102,14 @@ def values_for(
     return values
 
 
-@functools.lru_cache(maxsize=256)
-def _compiled(text: str, names: frozenset[str]) -> Template:
-    """A checked text, compiled once per function instance: a campaign renders the same few texts."""
-    check_text(text, dict.fromkeys(names))
-    return _ENV.from_string(text)
-
-
 def render(
     text: str, declared: Mapping[str, Variable], given: Mapping[str, Any], locale: str, field: str = "variables"
 ) -> str:
     """The text with its variables filled in; any problem names the field of the variable or the text."""
+    from chalicelib.domain import template_syntax
+
     values = values_for(declared, given, locale, field)
-    compiled = _compiled(text, frozenset(declared))
-    try:
-        rendered = compiled.render(values)
-    except UndefinedError as exc:
-        raise TemplateVariableError(field, str(exc)) from None
-    except (SecurityError, TypeError, ValueError, ArithmeticError) as exc:  # the text's fault, never a 500
-        raise TemplateTextError("text", f"does not render: {exc}") from None
+    rendered = template_syntax.render(text, frozenset(declared), values, field)
     if len(rendered) > MAX_TEXT:
         raise TemplateVariableError(field, f"the rendered text is longer than {MAX_TEXT} characters")
     return rendered
@@ -183,22 +133,9 @@ def check_retirement(version: Mapping[str, Any]) -> None:
         raise TemplateStateError(f"version {version['version']} is already retired")
 
 
-def _outline(node: nodes.Node) -> str:
-    if isinstance(node, nodes.TemplateData):
-        return node.data
-    if isinstance(node, nodes.Name):
-        return f"[{node.name}]"
-    if isinstance(node, nodes.Filter) and node.node is not None:
-        return _outline(node.node)
-    if isinstance(node, nodes.If):  # every branch: what any of them says is judged
-        branches = [*node.body, *(n for elif_ in node.elif_ for n in elif_.body), *node.else_]
-        return "".join(_outline(n) for n in branches)
-    if isinstance(node, nodes.Template | nodes.Output):
-        return "".join(_outline(n) for n in node.iter_child_nodes())
-    return ""
-
-
 def outline(text: str) -> str:
     """The text as approval judges it: every branch's words, each variable as ``[name]``. Whatever values
     a contact brings, the words the template itself says are all in here."""
-    return _outline(_ENV.parse(text))
+    from chalicelib.domain import template_syntax
+
+    return template_syntax.outline(text)
