@@ -305,6 +305,43 @@ def cold_init_ratio(runs: int = 5) -> dict[str, Any]:
     return figures
 
 
+def _fresh_in(code: str, root: Path) -> float:
+    """``code`` in a fresh process importing the gateway from ``root``, which nothing may write to."""
+    env = {**os.environ, **AWS_ENV, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(root)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def cold_packaged(runs: int = 7) -> dict[str, Any]:
+    """A cold start as Lambda runs it: ``COLD_APP`` from the unpacked deployment zip (the template-only
+    package: app.py and chalicelib; third-party packages from the virtualenv, compiled), with the zip's
+    bytecode and with its ``__pycache__`` removed (what a zip without bytecode costs: /var/task is
+    read-only, so every instance compiles). CPU seconds of the process, median, alternated."""
+    import shutil
+    import tempfile
+    import zipfile
+
+    from tools.infra.package import template_only
+
+    code = COLD_APP.replace("time.perf_counter", "time.process_time")
+    with tempfile.TemporaryDirectory() as scratch:
+        template_only(Path(scratch) / "out")
+        with_bytecode, source_only = Path(scratch) / "bytecode", Path(scratch) / "source"
+        for root in (with_bytecode, source_only):
+            with zipfile.ZipFile(Path(scratch) / "out" / "deployment.zip") as bundle:
+                bundle.extractall(root)
+        for cache in list(source_only.rglob("__pycache__")):
+            shutil.rmtree(cache)
+        compiled, source = [], []
+        for _ in range(runs):
+            compiled.append(_fresh_in(code, with_bytecode))
+            source.append(_fresh_in(code, source_only))
+    return {
+        "cold_init_cpu_s_packaged_bytecode": round(_median(compiled), 3),
+        "cold_init_cpu_s_packaged_source": round(_median(source), 3),
+    }
+
+
 def deployment_zip() -> dict[str, Any]:
     """The deployment zip's own code (the template-only package: app.py, chalicelib, no third-party wheels),
     in bytes and files: what every function instance unpacks, tools excluded (docs/decisions/0019)."""

@@ -314,6 +314,7 @@ def _parts() -> dict[str, Any]:
         "calls": cost.calls_per_sent_contact,
         "capacity": cost.capacity_ratio,
         "cold": cost.cold_init_ratio,
+        "cold_packaged": cost.cold_packaged,
         "zip": cost.deployment_zip,
         "local": local_stack_figures,
         "batch": batch_figures,

@@ -29,7 +29,7 @@ from chalicelib import http
 from chalicelib.resources import SMS_DELIVERY_LOG
 from chalicelib.settings import Settings
 from tools import ROOT
-from tools.infra import findings
+from tools.infra import bytecode, findings
 from tools.local import provision
 
 CHALICE_DIR = ROOT / ".chalice"
@@ -1074,6 +1074,7 @@ def package(out: Path, project: Path = ROOT) -> Path:
     done = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"chalice package failed:\n{done.stdout}\n{done.stderr}")
+    bytecode.add_bytecode(out / "deployment.zip")  # no cold start compiles the source (tools/infra/bytecode.py)
     path = out / "sam.json"
     template = json.loads(path.read_text())
     bind_events(template)
