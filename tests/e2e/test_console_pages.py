@@ -7,6 +7,7 @@ keeps a screenshot of each page there (README)."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,21 @@ def debtor(stack, gateway) -> str:
         answer = requests.post(f"{stack.url}/v1/contacts", json=body, headers=headers, timeout=30)
         assert answer.status_code in (200, 202), answer.text
     appended(gateway, who)
+    reported(stack, now.date().isoformat())
     return who
+
+
+def reported(stack: Any, day: str, timeout: float = 15) -> None:
+    """Wait for the day's report to count events: the appender writes its rollup after it has emptied the
+    ledger's outbox (what ``appended`` waits for)."""
+    headers = {"Authorization": f"Bearer {stack.dev_keys['keys']['compliance']}"}
+    deadline = time.monotonic() + timeout
+    while True:
+        report = requests.get(f"{stack.url}/v1/reports/daily", params={"date": day}, headers=headers, timeout=30)
+        if report.json().get("totals", {}).get("events"):
+            return
+        assert time.monotonic() < deadline, f"no events in the report of {day}: {report.text}"
+        time.sleep(0.3)
 
 
 def open_console(browser: Any, stack: Any, at: str) -> Any:
