@@ -10,7 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -181,6 +181,7 @@ def cmd_sms_status(args: argparse.Namespace) -> int:
     the same handler the subscription filter invokes in AWS."""
     from chalicelib.domain.model import DeliveryStatus
     from chalicelib.services.receipt_sources import SNS_TEMPORARY, sns_line
+    from chalicelib.settings import Settings
     from tools.local.provision import put_sms_status
 
     status = DeliveryStatus(args.status)
@@ -188,7 +189,10 @@ def cmd_sms_status(args: argparse.Namespace) -> int:
         # SNS's response is its only code: any other failure response is read as permanent.
         print(f"error: a temporary failure's --code is one of {sorted(SNS_TEMPORARY)}", file=sys.stderr)
         return 2
-    line = sns_line(args.provider_message_id, status, datetime.now(UTC), args.code)
+    # SNS stamps the receipt; here it is the stack's clock (GATEWAY_CLOCK_AT, or the offset the stack gives
+    # the processes it starts), so a receipt never predates the send it reports on.
+    offset = timedelta(seconds=Settings.from_env().clock_offset_seconds)
+    line = sns_line(args.provider_message_id, status, datetime.now(UTC) + offset, args.code)
     group = put_sms_status(_local_client("logs"), line, failed=status is not DeliveryStatus.DELIVERED)
     print(json.dumps({"log_group": group, "providerMessageId": args.provider_message_id, "status": status.value}))
     return 0
