@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+import secrets
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 from chalicelib.domain.events import STATUS_TYPES, AuditEvent, AuditEventStub, EventType
+from chalicelib.domain.masking import masked_tree
 from chalicelib.domain.policy import canonical_json
 
 GENESIS = "0" * 64
@@ -40,8 +42,11 @@ class Draft:
     account_id: str | None = None
 
 
-# What an event says about its contact; hashed on its own, so an event can be shown without it.
-CONTENT_KEYS = ("contact_id", "channel", "account_id", "data")
+# What an event says about its contact; hashed on its own, so an event can be shown without it. ``nonce``: a
+# random value in each event that holds what a masked export hides (an address, a message's text), so that
+# its ``content_hash`` cannot be matched by hashing guesses of the hidden values (docs/decisions/0042).
+CONTENT_KEYS = ("contact_id", "channel", "account_id", "data", "nonce")
+NONCE_BYTES = 12  # 96 random bits, 16 characters
 
 
 def content_hash(event: Mapping[str, Any]) -> str:
@@ -86,6 +91,7 @@ def link(
     head: str,
     at: datetime,
     retention_days: int = DEFAULT_RETENTION_DAYS,
+    nonce: Callable[[], str] = lambda: secrets.token_urlsafe(NONCE_BYTES),
 ) -> list[AuditEvent]:
     """Chain drafts after ``seq``/``head``; returns complete events with ``prev_hash`` and ``hash``.
 
@@ -110,9 +116,20 @@ def link(
             event["channel"] = draft.channel
         if draft.account_id:
             event["account_id"] = draft.account_id
+        if _holds_hidden(event):
+            event["nonce"] = nonce()
         event["hash"] = head = event_hash(event)
         events.append(cast(AuditEvent, event))
     return events
+
+
+def _holds_hidden(event: Mapping[str, Any]) -> bool:
+    """Whether a masked export would hide part of the event's content (``export_masking.masked_line``)."""
+    hidden: list[str] = []
+    for key in CONTENT_KEYS:
+        if key in event:
+            masked_tree(event[key], f"/{key}", key, hidden)
+    return bool(hidden)
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,7 @@ class AuditEvent(TypedDict):
     retention_days: NotRequired[int]  # absent on events stored before retention was recorded
     channel: NotRequired[str]  # set on the events of one contact, so the trail can be filtered by them
     account_id: NotRequired[str]
+    nonce: NotRequired[str]  # on an event holding an address or a message's text (audit.CONTENT_KEYS)
 
 
 class AuditEventStub(TypedDict):

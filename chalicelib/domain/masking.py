@@ -134,3 +134,26 @@ def _mask_match(match: re.Match[str]) -> str:
 def _mask_pair(match: re.Match[str]) -> str:
     quote = match["vq"]
     return f"{match['key']}{quote}{mask_body(match['value'])}{quote}"
+
+
+# The keys whose string value is message text wherever it sits in an event's content (``masked_tree``).
+TEXT_KEYS = frozenset({"body", "subject", "html", "text"})
+
+
+def masked_tree(value: Any, pointer: str, key: str, hidden: list[str]) -> Any:
+    """``value`` with message text (under ``TEXT_KEYS``) and every address in any other string masked; the
+    JSON pointer (RFC 6901) of each string changed is added to ``hidden``."""
+    if isinstance(value, dict):
+        return {k: masked_tree(v, f"{pointer}/{_escaped(str(k))}", str(k), hidden) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked_tree(v, f"{pointer}/{i}", "", hidden) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+    shown = mask_body(value) if key.lower() in TEXT_KEYS else mask_addresses(value)
+    if shown != value:
+        hidden.append(pointer)
+    return shown
+
+
+def _escaped(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")

@@ -264,9 +264,9 @@ def _canonical_sha256(value: Any) -> str:
 
 def expected_hash(event: dict[str, Any]) -> str:
     """SHA-256 over canonical JSON (sorted keys, compact, UTF-8) of the event without ``hash``, with
-    its content (contact_id, channel, account_id, data) replaced by ``content_hash``, the SHA-256 of
-    that content's own canonical JSON."""
-    content_keys = ("contact_id", "channel", "account_id", "data")
+    its content (contact_id, channel, account_id, data and, on an event holding an address or a text, its
+    random nonce) replaced by ``content_hash``, the SHA-256 of that content's own canonical JSON."""
+    content_keys = ("contact_id", "channel", "account_id", "data", "nonce")
     body = {k: v for k, v in event.items() if k not in (*content_keys, "hash")}
     body["content_hash"] = _canonical_sha256({k: event[k] for k in content_keys if k in event})
     return _canonical_sha256(body)

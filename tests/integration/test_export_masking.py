@@ -96,7 +96,7 @@ def test_masked_lines_name_what_they_hide_and_carry_the_originals_content_hash(c
         assert "/data/to" in line["masked"] and line["hash"] == stored[line["seq"]]["hash"]
         assert isinstance(line["content_hash"], str) and not line.get("redacted")
     sms = next(line for line in masked if line.get("channel") == "sms")
-    assert sms["masked"] == ["/data/message/body", "/data/to"]
+    assert sms["masked"] == ["/data/message/body", "/data/to", "/nonce"] and sms["nonce"] == "•••"
 
 
 def test_an_unmasked_export_without_a_reason_is_a_422_naming_reason(client, gateway, contacted):

@@ -28,7 +28,7 @@ def test_a_requested_event_hides_its_address_subject_and_body_and_keeps_their_le
     line = masked_line(chain()[0])
     assert line["data"]["to"] == "+1404•••0100"
     assert line["data"]["message"] == {"body": "•••(7 chars)", "subject": "•••(2 chars)"}
-    assert line["masked"] == ["/data/message/body", "/data/message/subject", "/data/to"]
+    assert line["masked"] == ["/data/message/body", "/data/message/subject", "/data/to", "/nonce"]
     assert line["data"]["metadata"] == {"ref": "x"} and line["contact_id"] == "c-1"
 
 
@@ -50,7 +50,8 @@ def test_the_hidden_values_put_back_at_their_pointers_recompute_the_original():
     event = chain()[0]
     line = masked_line(event)
     restored = copy.deepcopy({k: v for k, v in line.items() if k not in ("masked", "content_hash")})
-    for pointer, value in (("/data/to", "+14045550100"), ("/data/message/body", "Pay now")):
+    hidden = (("/data/to", "+14045550100"), ("/data/message/body", "Pay now"), ("/nonce", event["nonce"]))
+    for pointer, value in hidden:
         *parents, last = pointer.strip("/").split("/")
         target = restored
         for key in parents:
