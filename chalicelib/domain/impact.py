@@ -1,19 +1,22 @@
 """Policy impact: recorded decisions decided again under the current policy set and a proposed one.
 
-Mode "as-happened": each decision is decided again at its own instant, against the history and preferences
-the engine saw then (``replay.Case``). A contact the proposed set would have blocked stays in the history
-of later decisions, as it did happen. The engine is the gateway's own (``engine.evaluate``); a decision's
-place comes from its record, so nothing here needs an address.
+Each decision is decided again at its own instant, with the preferences the engine saw then
+(``replay.Case``), under both sets. Mode ``recorded``: against the history as it happened, so a contact the
+proposed set would have blocked stays in the history of later decisions. Mode ``counterfactual``: the
+proposed set's decisions are judged against the history it would have produced (``counterfactual.History``);
+the current set's, against the history as it happened. The engine is the gateway's own
+(``engine.evaluate``); a decision's place comes from its record, so nothing here needs an address.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
-from chalicelib.domain import engine
+from chalicelib.domain import counterfactual, engine
 from chalicelib.domain.model import Decision, Outcome
 from chalicelib.domain.policy import Pack, PolicySet
 from chalicelib.domain.replay import CONTENT_KEY, Case, Unreplayable, content_key
@@ -21,7 +24,14 @@ from chalicelib.domain.rules import ContentRule, Context
 from chalicelib.domain.rules.base import BaseRule
 from chalicelib.domain.rules.content import _communicated_before as communicated_before  # the rule's own test
 
-MODE = "as-happened"
+
+class Mode(StrEnum):
+    """Which history the proposed set's decisions are judged against (decision 0039)."""
+
+    RECORDED = "recorded"  # as it happened
+    COUNTERFACTUAL = "counterfactual"  # as the proposed set would have made it
+
+
 MAX_LISTED = 100  # contacts listed per group in a report (every count stays whole): a job holds it
 
 
@@ -96,6 +106,8 @@ class Report:
     """The replay's tallies; ``to_json`` is what the CLI prints and the job holds."""
 
     proposed_ids: tuple[str, ...]
+    mode: Mode = Mode.RECORDED
+    history: counterfactual.History | None = None  # the counterfactual mode's
     decisions: int = 0
     totals: dict[str, dict[str, int]] = field(
         default_factory=lambda: {s: {o.value: 0 for o in Outcome} for s in ("current", "proposed")}
@@ -161,7 +173,7 @@ class Report:
         moves = sorted(self.moves)
         rules = [r.id for p in proposed.packs if p.id in self.proposed_ids for r in p.active_rules()]
         return {
-            "mode": MODE,
+            "mode": self.mode.value,
             "decisions": self.decisions,
             "totals": self.totals,
             "not_replayable": {
@@ -183,7 +195,7 @@ class Report:
             "dead_rules": [r for r in rules if r not in self.fired],
             "recorded": {**self.recorded, "differ": self.recorded_differs.to_json()},
             "listed_at_most": MAX_LISTED,
-        }
+        } | ({"history": self.history.to_json()} if self.history else {})
 
 
 def _decide(case: Case, policies: PolicySet) -> Decision:
@@ -236,14 +248,19 @@ class _Planner:
 
 
 def replay(
-    items: Iterable[Case | Unreplayable], current: PolicySet, proposed: PolicySet, proposed_ids: Iterable[str]
+    items: Iterable[Case | Unreplayable],
+    current: PolicySet,
+    proposed: PolicySet,
+    proposed_ids: Iterable[str],
+    mode: Mode = Mode.RECORDED,
 ) -> Report:
     """Decide every case again under both sets and tally what would change (``Report.to_json``).
 
-    A decision that both sets give the same rules (``_same_rules``) is decided once: the engine is a
-    pure function of the rules that apply, so its second answer would be the same."""
+    A decision that both sets give the same rules (``_same_rules``) and the same history is decided once:
+    the engine is a pure function of them, so its second answer would be the same. ``items`` come in the
+    order of their instants (the counterfactual history is built in it)."""
     ids = tuple(proposed_ids)
-    report = Report(proposed_ids=ids)
+    report = Report(proposed_ids=ids, mode=mode, history=_history(mode, current, proposed))
     now_set, new_set = for_replay(current), for_replay(proposed)
     planner = _Planner(current, proposed, frozenset(i for i in ids if _pack(current, i) != _pack(proposed, i)))
     for item in items:
@@ -255,10 +272,29 @@ def replay(
             report.skip(item.contact_id, plan.unreplayable)
             continue
         before = _decide(item, now_set)
-        after = before if plan.same else _decide(item, new_set)
+        after = _proposed(item, before, new_set, plan.same, report.history)
         report.add(item, before, after)
         report.compare_recorded(item, before)
     return report
+
+
+def _history(mode: Mode, current: PolicySet, proposed: PolicySet) -> counterfactual.History | None:
+    if mode is Mode.RECORDED:
+        return None
+    days = max(current.longest_window_days, proposed.longest_window_days) + 2  # as long as the ledger keeps
+    return counterfactual.History(timedelta(days=days))
+
+
+def _proposed(
+    case: Case, before: Decision, policies: PolicySet, same: bool, history: counterfactual.History | None
+) -> Decision:
+    """The proposed set's decision; in the counterfactual mode, on its own history, which it then extends."""
+    if history is None:
+        return before if same else _decide(case, policies)
+    seen = history.of(case)
+    after = before if same and seen is case.history else _decide(replace(case, history=seen), policies)
+    history.decided(case, after)
+    return after
 
 
 def _pack(policies: PolicySet, pack_id: str) -> Pack | None:
