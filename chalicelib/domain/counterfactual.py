@@ -103,3 +103,14 @@ class History:
 
     def to_json(self) -> dict[str, int]:
         return {"left": self.left, "entered": self.entered}
+
+
+class Histories:
+    """The current set's history and the proposed set's, each as the set would have made it: the difference
+    between the two sets' decisions is then the sets' alone, whatever the trail was decided under."""
+
+    def __init__(self, window: timedelta) -> None:
+        self.current, self.proposed = History(window), History(window)
+
+    def to_json(self) -> dict[str, dict[str, int]]:
+        return {"current": self.current.to_json(), "proposed": self.proposed.to_json()}

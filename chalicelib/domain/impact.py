@@ -2,9 +2,9 @@
 
 Each decision is decided again at its own instant, with the preferences the engine saw then
 (``replay.Case``), under both sets. Mode ``recorded``: against the history as it happened, so a contact the
-proposed set would have blocked stays in the history of later decisions. Mode ``counterfactual``: the
-proposed set's decisions are judged against the history it would have produced (``counterfactual.History``);
-the current set's, against the history as it happened. The engine is the gateway's own
+proposed set would have blocked stays in the history of later decisions. Mode ``counterfactual``: each set's
+decisions are judged against the history that set would have produced (``counterfactual.Histories``), so a
+contact the proposed set blocks leaves the history of its later decisions. The engine is the gateway's own
 (``engine.evaluate``); a decision's place comes from its record, so nothing here needs an address.
 """
 
@@ -26,7 +26,7 @@ from chalicelib.domain.rules.content import _communicated_before as communicated
 
 
 class Mode(StrEnum):
-    """Which history the proposed set's decisions are judged against (decision 0039)."""
+    """Which history each set's decisions are judged against (decision 0039)."""
 
     RECORDED = "recorded"  # as it happened
     COUNTERFACTUAL = "counterfactual"  # as the proposed set would have made it
@@ -107,7 +107,7 @@ class Report:
 
     proposed_ids: tuple[str, ...]
     mode: Mode = Mode.RECORDED
-    history: counterfactual.History | None = None  # the counterfactual mode's
+    history: counterfactual.Histories | None = None  # the counterfactual mode's
     decisions: int = 0
     totals: dict[str, dict[str, int]] = field(
         default_factory=lambda: {s: {o.value: 0 for o in Outcome} for s in ("current", "proposed")}
@@ -258,9 +258,9 @@ def replay(
 
     A decision that both sets give the same rules (``_same_rules``) and the same history is decided once:
     the engine is a pure function of them, so its second answer would be the same. ``items`` come in the
-    order of their instants (the counterfactual history is built in it)."""
+    order of their instants (the counterfactual histories are built in it)."""
     ids = tuple(proposed_ids)
-    report = Report(proposed_ids=ids, mode=mode, history=_history(mode, current, proposed))
+    report = Report(proposed_ids=ids, mode=mode, history=_histories(mode, current, proposed))
     now_set, new_set = for_replay(current), for_replay(proposed)
     planner = _Planner(current, proposed, frozenset(i for i in ids if _pack(current, i) != _pack(proposed, i)))
     for item in items:
@@ -271,30 +271,36 @@ def replay(
         if plan.unreplayable is not None:
             report.skip(item.contact_id, plan.unreplayable)
             continue
-        before = _decide(item, now_set)
-        after = _proposed(item, before, new_set, plan.same, report.history)
+        if report.history is None:
+            before = as_recorded = _decide(item, now_set)
+            after = before if plan.same else _decide(item, new_set)
+        else:
+            before, after, as_recorded = _counterfactual(item, (now_set, new_set), plan.same, report.history)
         report.add(item, before, after)
-        report.compare_recorded(item, before)
+        report.compare_recorded(item, as_recorded)
     return report
 
 
-def _history(mode: Mode, current: PolicySet, proposed: PolicySet) -> counterfactual.History | None:
+def _histories(mode: Mode, current: PolicySet, proposed: PolicySet) -> counterfactual.Histories | None:
     if mode is Mode.RECORDED:
         return None
     days = max(current.longest_window_days, proposed.longest_window_days) + 2  # as long as the ledger keeps
-    return counterfactual.History(timedelta(days=days))
+    return counterfactual.Histories(timedelta(days=days))
 
 
-def _proposed(
-    case: Case, before: Decision, policies: PolicySet, same: bool, history: counterfactual.History | None
-) -> Decision:
-    """The proposed set's decision; in the counterfactual mode, on its own history, which it then extends."""
-    if history is None:
-        return before if same else _decide(case, policies)
-    seen = history.of(case)
-    after = before if same and seen is case.history else _decide(replace(case, history=seen), policies)
-    history.decided(case, after)
-    return after
+def _counterfactual(
+    case: Case, sets: tuple[PolicySet, PolicySet], same: bool, histories: counterfactual.Histories
+) -> tuple[Decision, Decision, Decision]:
+    """Each set's decision on the history it would have produced, which the decision then extends; and the
+    current set's on the recorded history (``Report.compare_recorded``), decided again only where the
+    current set's history is not the recorded one: where the trail was not decided under it."""
+    now, new = histories.current.of(case), histories.proposed.of(case)
+    before = _decide(case if now is case.history else replace(case, history=now), sets[0])
+    after = before if same and new == now else _decide(replace(case, history=new), sets[1])
+    as_recorded = before if now is case.history else _decide(case, sets[0])
+    histories.current.decided(case, before)
+    histories.proposed.decided(case, after)
+    return before, after, as_recorded
 
 
 def _pack(policies: PolicySet, pack_id: str) -> Pack | None:

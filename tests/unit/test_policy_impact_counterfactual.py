@@ -123,7 +123,7 @@ def test_counterfactually_the_denied_text_leaves_the_history_and_fridays_is_allo
         QUIET: {"count": 1, "contact_ids": [wednesday]},
     }
     assert report["by_jurisdiction"] == {"US-MA": {"count": 2, "contact_ids": [wednesday, friday]}}
-    assert report["history"] == {"left": 1, "entered": 1}
+    assert report["history"] == {"current": {"left": 0, "entered": 0}, "proposed": {"left": 1, "entered": 1}}
     assert report["recorded"]["agree"] == 3
 
 
@@ -137,14 +137,24 @@ def test_a_proposed_set_equal_to_the_current_one_changes_nothing_in_either_mode(
     assert report["totals"]["current"] == report["totals"]["proposed"] == {"allow": 2, "defer": 1, "deny": 0}
 
 
-def test_a_contact_the_proposed_set_allows_enters_the_history_of_later_decisions(policies):
-    """Reversed: the current set is the stricter one. Wednesday's text was denied, so Friday's was sent;
-    a proposed set that allows Wednesday's makes Friday's the third text in 7 days: deferred."""
-    strict = impact.overlay(policies, [Pack.model_validate(us_ma(**STRICTER))], "ps-strict")
+@pytest.fixture
+def strict(policies: PolicySet) -> PolicySet:
+    return impact.overlay(policies, [Pack.model_validate(us_ma(**STRICTER))], "ps-strict")
+
+
+@pytest.fixture
+def strict_month(strict: PolicySet) -> list[dict[str, Any]]:
+    """The month decided under the stricter pack: Wednesday's text denied, so Friday's was sent."""
     deps = unit_of_work(strict)
     for at in (MONDAY_NOON_BOSTON, WEDNESDAY_EVENING_BOSTON, FRIDAY_NOON_BOSTON):
         submit_contact(make_request(**BOSTON, on_blocked="reject"), deps, at)
-    events = [dict(e) for e in deps.audit.for_person("local", "d-1")]
+    return [dict(e) for e in deps.audit.for_person("local", "d-1")]
+
+
+def test_a_contact_the_proposed_set_allows_enters_the_history_of_later_decisions(strict, strict_month, policies):
+    """Reversed: the current set is the stricter one. A proposed set that allows Wednesday's text makes
+    Friday's the third text in 7 days: deferred."""
+    events = strict_month
     _monday, wednesday, friday = ids(events)
     proposed = impact.overlay(policies, [Pack.model_validate(us_ma())], "ps-proposed")
     cases = replay.cases(events, "local")
@@ -153,4 +163,12 @@ def test_a_contact_the_proposed_set_allows_enters_the_history_of_later_decisions
         c["contact_id"]: (c["current"]["outcome"], c["proposed"]["outcome"]) for c in report["changed"]["contacts"]
     }
     assert changes == {wednesday: ("deny", "allow"), friday: ("allow", "defer")}
-    assert report["history"] == {"left": 1, "entered": 1}
+    assert report["history"] == {"current": {"left": 0, "entered": 0}, "proposed": {"left": 1, "entered": 1}}
+
+
+def test_equal_sets_change_nothing_counterfactually_even_on_a_trail_decided_under_another(strict_month, policies):
+    """Each set is judged on its own history: the trail's set (the stricter pack) is neither of them."""
+    report = run(strict_month, policies, us_ma(), "counterfactual")
+    assert report["changed"] == {"count": 0, "contacts": []}
+    assert report["totals"]["current"] == report["totals"]["proposed"] == {"allow": 2, "defer": 1, "deny": 0}
+    assert report["history"]["current"] == report["history"]["proposed"] == {"left": 1, "entered": 1}
