@@ -42,7 +42,11 @@ function showImpact(report) {
   });
   $("#impact-summary").dataset.mode = report.mode;
   $("#impact-history").hidden = !report.history;
-  $("#impact-history").textContent = report.history ? t("impact.history", report.history) : "";
+  const history = report.history || { current: {}, proposed: {} };
+  $("#impact-history").textContent = t("impact.history", {
+    current_left: history.current.left, current_entered: history.current.entered,
+    proposed_left: history.proposed.left, proposed_entered: history.proposed.entered,
+  });
   const head = impactRow(["", t("impact.current"), t("impact.proposed")], "th");
   const rows = ["allow", "defer", "deny"].map((o) => impactRow([o, report.totals.current[o], report.totals.proposed[o]]));
   $("#impact-totals").replaceChildren(head, ...rows);

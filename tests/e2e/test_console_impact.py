@@ -95,4 +95,8 @@ def test_the_page_shows_the_changed_contact_its_rule_and_the_totals(browser, sta
     shown = "counterfactual" if mode == "counterfactual" else "as recorded"
     assert f"Mode: {shown}" in page.inner_text("#impact-summary")
     assert page.is_visible("#impact-history") is (mode == "counterfactual")
+    if mode == "counterfactual":
+        proposed = report["history"]["proposed"]
+        under = f"{proposed['left']} and {proposed['entered']} under the proposed ones"
+        assert under in page.inner_text("#impact-history")
     assert serious_violations(page) == []
