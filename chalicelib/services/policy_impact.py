@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 JOB_KIND = "policy_impact"  # on the export queue, beside export jobs
 MAX_PACKS = 20
 # A job is one DynamoDB item (400 KB at most): the packs' YAML, then the report (its lists capped, see
-# ``impact.MAX_LISTED``) must fit in it.
+# ``impact_report.MAX_LISTED``) must fit in it.
 MAX_PACKS_BYTES = 128_000  # in UTF-8: a pack in Chinese takes three bytes a character
 MAX_BODY_BYTES = 6 * MAX_PACKS_BYTES  # the request: its packs, JSON-escaped (\uXXXX is six bytes)
 
