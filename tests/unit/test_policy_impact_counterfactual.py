@@ -21,6 +21,7 @@ from bench.support import make_request
 from chalicelib import policy_store
 from chalicelib.domain import impact, replay
 from chalicelib.domain.policy import Pack, PolicySet
+from chalicelib.services import dispatch
 from chalicelib.services.contacts import submit_contact
 from tests.fakes import unit_of_work
 from tests.support import utc
@@ -172,3 +173,25 @@ def test_equal_sets_change_nothing_counterfactually_even_on_a_trail_decided_unde
     assert report["changed"] == {"count": 0, "contacts": []}
     assert report["totals"]["current"] == report["totals"]["proposed"] == {"allow": 2, "defer": 1, "deny": 0}
     assert report["history"]["current"] == report["history"]["proposed"] == {"left": 1, "entered": 1}
+
+
+def test_a_deferred_contact_leaves_its_place_and_a_contact_sent_earlier_ignores_its_re_decision(policies):
+    """The proposed quiet hours end at 20:00 and defer. Friday's text, deferred by the cap, was scheduled and
+    sent by the dispatcher on Monday 9 at 08:00. Counterfactually Wednesday's text is deferred to Thursday:
+    it leaves its place, and the trail holds no later decision of it, so it is counted nowhere; Friday's is
+    then allowed at once, and its re-decision on Monday 9 moves nothing."""
+    deps = unit_of_work(policies)
+    for at in (MONDAY_NOON_BOSTON, WEDNESDAY_EVENING_BOSTON, FRIDAY_NOON_BOSTON):
+        submit_contact(make_request(**BOSTON), deps, at)
+    dispatch.run_dispatcher(deps, utc(2026, 2, 9, 13))
+    events: list[dict[str, Any]] = [dict(e) for e in deps.audit.for_person("local", "d-1")]
+    outcomes = [(e["contact_id"], e["data"]["outcome"]) for e in events if e["type"] == "decided"]
+    (_, _), (wednesday, _), (friday, _), (again, last) = outcomes
+    assert again == friday and last == "allow"  # the dispatcher's decision of Friday's text
+    report = run(events, policies, us_ma(allowed={"default": ["08:00-20:00"]}), "counterfactual")
+    changes = [
+        (c["contact_id"], c["current"]["outcome"], c["proposed"]["outcome"]) for c in report["changed"]["contacts"]
+    ]
+    assert changes == [(wednesday, "allow", "defer"), (friday, "defer", "allow")]
+    assert report["history"] == {"current": {"left": 0, "entered": 0}, "proposed": {"left": 1, "entered": 1}}
+    assert report["totals"]["proposed"] == {"allow": 3, "defer": 1, "deny": 0}
