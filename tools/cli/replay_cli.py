@@ -4,8 +4,8 @@ On the trail (``--from``/``--to``, with the configured AWS endpoint and credenti
 tenant's ``decided`` events, under the deployed packs and the proposed ones. On an export bundle
 (``--bundle``), offline, masked or not: a regulator checks a collector's claims with the collector's own
 packs (``--current``; by default the packs this checkout publishes). Both print the same JSON report.
-``--mode``: judge the proposed packs against the history as recorded (the default), or against the history
-they would have produced (``counterfactual``, docs/decisions/0039).
+``--mode``: judge the decisions against the history as recorded (the default), or each set of packs against
+the history it would have produced (``counterfactual``, docs/decisions/0039).
 """
 
 from __future__ import annotations
@@ -126,8 +126,8 @@ def add_commands(sub: Any) -> None:
         "--mode",
         choices=[m.value for m in Mode],
         default=Mode.RECORDED.value,
-        help="the history the proposed packs are judged against: as recorded (default), or the history they "
-        "would have produced, a contact they block leaving it (counterfactual)",
+        help="the history decisions are judged against: as recorded (default), or the one each set of packs "
+        "would have produced, a contact it blocks leaving it (counterfactual)",
     )
     replay.add_argument("--pretty", action="store_true", help="indent the JSON")
     replay.set_defaults(func=cmd_replay)
