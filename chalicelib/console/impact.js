@@ -7,7 +7,7 @@ window.consolePages.push({ id: "impact", label: "nav.impact", sections: ["impact
 
 async function policyImpact() {
   const form = Object.fromEntries(new FormData($("#impact-form")).entries());
-  const body = { from: form.from, to: form.to, packs: { [form.pack_id.trim()]: form.pack } };
+  const body = { from: form.from, to: form.to, mode: form.mode, packs: { [form.pack_id.trim()]: form.pack } };
   const job = await api("POST", "v1/policy-impact", body);
   const status = $("#impact-status");
   let view = job;
@@ -31,9 +31,21 @@ function impactChange(c) {
   return listItem(`${c.contact_id} · ${c.at} · ${c.jurisdiction}: ${c.current.outcome} → ${c.proposed.outcome} (${c.rules.join(", ")})${moved}`);
 }
 
+function impactMode(mode) {
+  const key = `impact.mode.${mode}`;
+  return key === t(key) ? mode : t(key); // a report of a mode this console does not name shows it as it is
+}
+
 function showImpact(report) {
   $("#impact-summary").textContent = t("impact.summary", {
-    mode: report.mode, decisions: report.decisions, changed: report.changed.count, skipped: report.not_replayable.count,
+    mode: impactMode(report.mode), decisions: report.decisions, changed: report.changed.count, skipped: report.not_replayable.count,
+  });
+  $("#impact-summary").dataset.mode = report.mode;
+  $("#impact-history").hidden = !report.history;
+  const history = report.history || { current: {}, proposed: {} };
+  $("#impact-history").textContent = t("impact.history", {
+    current_left: history.current.left, current_entered: history.current.entered,
+    proposed_left: history.proposed.left, proposed_entered: history.proposed.entered,
   });
   const head = impactRow(["", t("impact.current"), t("impact.proposed")], "th");
   const rows = ["allow", "defer", "deny"].map((o) => impactRow([o, report.totals.current[o], report.totals.proposed[o]]));

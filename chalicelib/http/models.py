@@ -17,6 +17,7 @@ from chalicelib.domain import zones
 from chalicelib.domain.access import Principal
 from chalicelib.domain.addresses import EMAIL
 from chalicelib.domain.events import OUTCOME_FILTER_PATTERN
+from chalicelib.domain.impact import Mode
 from chalicelib.domain.model import (
     Channel,
     ContactRequest,
@@ -542,15 +543,17 @@ class GrantIn(_Strict):
 
 
 class PolicyImpactIn(_Range):
-    """A range of the tenant's decisions to replay, and the proposed packs (id -> YAML) to replay it under."""
+    """A range of the tenant's decisions to replay, the proposed packs (id -> YAML) to replay it under, and
+    the history the proposed packs are judged against (decision 0039)."""
 
     packs: dict[str, str] = Field(min_length=1, max_length=MAX_PACKS)
+    mode: Literal["recorded", "counterfactual"] = "recorded"
 
     def to_spec(self) -> ImpactSpec:
         if self.start is None or self.end is None:
             missing = "from" if self.start is None else "to"
             raise Problem(422, "Invalid field", f"{missing}: required", [{"field": missing, "message": "required"}])
-        return ImpactSpec(start=self.start, end=self.end, packs=self.packs)
+        return ImpactSpec(start=self.start, end=self.end, packs=self.packs, mode=Mode(self.mode))
 
 
 class ResolutionIn(_Strict):

@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 JOB_KIND = "policy_impact"  # on the export queue, beside export jobs
 MAX_PACKS = 20
 # A job is one DynamoDB item (400 KB at most): the packs' YAML, then the report (its lists capped, see
-# ``impact.MAX_LISTED``) must fit in it.
+# ``impact_report.MAX_LISTED``) must fit in it.
 MAX_PACKS_BYTES = 128_000  # in UTF-8: a pack in Chinese takes three bytes a character
 MAX_BODY_BYTES = 6 * MAX_PACKS_BYTES  # the request: its packs, JSON-escaped (\uXXXX is six bytes)
 
@@ -45,6 +45,7 @@ class ImpactSpec:
     start: datetime
     end: datetime
     packs: Mapping[str, str]  # pack id -> its YAML
+    mode: impact.Mode = impact.Mode.RECORDED
 
 
 def parse_packs(packs: Mapping[str, str]) -> list[Pack]:
@@ -93,11 +94,16 @@ def decided_events(tenant: str, start: datetime, end: datetime, audit: AuditQuer
 
 
 def replay_events(
-    tenant: str, events: Iterable[Mapping[str, Any]], current: PolicySet, packs: list[Pack]
+    tenant: str,
+    events: Iterable[Mapping[str, Any]],
+    current: PolicySet,
+    packs: list[Pack],
+    mode: impact.Mode = impact.Mode.RECORDED,
 ) -> dict[str, Any]:
-    """Replay these events (the trail's or a bundle's) under the current set and the proposed packs."""
+    """Replay these events (the trail's or a bundle's, in the order of their instants) under the current
+    set and the proposed packs."""
     proposed = proposed_set(current, packs)
-    report = impact.replay(replay.cases(events, tenant), current, proposed, [p.id for p in packs])
+    report = impact.replay(replay.cases(events, tenant), current, proposed, [p.id for p in packs], mode)
     return {
         "tenant": tenant,
         "policy_versions": {"current": current.version, "proposed": proposed.version},
@@ -107,9 +113,15 @@ def replay_events(
 
 
 def replay_range(
-    tenant: str, start: datetime, end: datetime, current: PolicySet, packs: list[Pack], audit: AuditQuery
+    tenant: str,
+    start: datetime,
+    end: datetime,
+    current: PolicySet,
+    packs: list[Pack],
+    audit: AuditQuery,
+    mode: impact.Mode = impact.Mode.RECORDED,
 ) -> dict[str, Any]:
-    body = replay_events(tenant, decided_events(tenant, start, end, audit), current, packs)
+    body = replay_events(tenant, decided_events(tenant, start, end, audit), current, packs, mode)
     return {"from": start.isoformat(), "to": end.isoformat(), **body}
 
 
@@ -139,7 +151,7 @@ def request_impact(
     packs = _validate(spec)
     proposed = proposed_set(deps.policies, packs)
     impact_id = new_impact_id(now)
-    window = {"from": spec.start.isoformat(), "to": spec.end.isoformat()}
+    window = {"from": spec.start.isoformat(), "to": spec.end.isoformat(), "mode": spec.mode.value}
     audited = {"impact_id": impact_id, "by": requested_by, **window, "packs": _digests(spec.packs)}
     drafts = [Draft(EventType.POLICY_IMPACT_REQUESTED, impact_id, {**audited, "proposed": proposed.version})]
     record_change((tenant, ACCESS_CHAIN), deps, now, drafts, _same)
@@ -178,6 +190,7 @@ def impact_status(tenant: str, impact_id: str, deps: UnitOfWork) -> dict[str, An
         raise NotFoundError(impact_id)
     job = found[0]
     view = {k: job[k] for k in ("impact_id", "status", "from", "to", "created_at")}
+    view["mode"] = job.get("mode", impact.Mode.RECORDED.value)  # a job asked before modes was recorded
     view["packs"] = sorted(job.get("packs", {}))
     for key in ("requested_by", "started_at", "finished_at", "error", "report"):
         if key in job:
@@ -206,8 +219,9 @@ def run_impact(tenant: str, impact_id: str, deps: UnitOfWork, now: Callable[[], 
     started = now()
     deps.jobs.update(_key(tenant, impact_id), {**job, "status": "running", "started_at": started.isoformat()}, version)
     start, end = datetime.fromisoformat(job["from"]), datetime.fromisoformat(job["to"])
+    mode = impact.Mode(job.get("mode", impact.Mode.RECORDED))
     try:
-        report = replay_range(tenant, start, end, deps.policies, parse_packs(job["packs"]), deps.audit)
+        report = replay_range(tenant, start, end, deps.policies, parse_packs(job["packs"]), deps.audit, mode)
     except Exception as exc:  # recorded on the job for the officer; a redelivery would fail the same way
         logger.exception("policy impact %s failed", impact_id)
         failed = {"status": "failed", "error": f"{type(exc).__name__}: the replay could not be run; ask again"}

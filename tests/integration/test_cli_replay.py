@@ -34,7 +34,7 @@ def test_gateway_replay_on_the_trail_prints_the_report_of_the_job(gateway: Any, 
     capsys.readouterr()  # what the submits logged
     assert args.func(args) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed["changed"]["count"] == 1 and printed["mode"] == "as-happened"
+    assert printed["changed"]["count"] == 1 and printed["mode"] == "recorded"
     pack = Pack.model_validate(document)
     start, end = utc(2026, 2, 1), utc(2026, 3, 1)
     assert printed == policy_impact.replay_range("local", start, end, gateway.policies, [pack], gateway.deps.audit)

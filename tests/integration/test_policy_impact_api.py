@@ -58,7 +58,7 @@ def test_the_job_replays_the_month_and_shows_its_report(client, gateway, month):
     done = json.loads(client.http.get(f"/v1/policy-impact/{impact_id}").body)
     assert done["status"] == "done"
     report = done["report"]
-    assert report["mode"] == "as-happened" and report["changed"]["count"] == 1
+    assert report["mode"] == "recorded" and report["changed"]["count"] == 1
     assert report["totals"]["proposed"] == {"allow": 1, "defer": 2, "deny": 0}
     start, end = utc(2026, 2, 1), utc(2026, 3, 1)
     proposed = [Pack.model_validate(yaml.safe_load(us_ma(limit=1)))]

@@ -4,6 +4,8 @@ On the trail (``--from``/``--to``, with the configured AWS endpoint and credenti
 tenant's ``decided`` events, under the deployed packs and the proposed ones. On an export bundle
 (``--bundle``), offline, masked or not: a regulator checks a collector's claims with the collector's own
 packs (``--current``; by default the packs this checkout publishes). Both print the same JSON report.
+``--mode``: judge the decisions against the history as recorded (the default), or each set of packs against
+the history it would have produced (``counterfactual``, docs/decisions/0039).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from chalicelib import policy_store
 from chalicelib.domain.errors import InvalidFieldError
+from chalicelib.domain.impact import Mode
 from chalicelib.domain.policy import Pack, PolicyError, PolicySet
 from chalicelib.services import policy_impact
 
@@ -54,12 +57,17 @@ def bundle_events(directory: Path, start: datetime | None, end: datetime | None)
 
 
 def replay_bundle(
-    directory: Path, current: PolicySet, packs: list[Pack], start: datetime | None = None, end: datetime | None = None
+    directory: Path,
+    current: PolicySet,
+    packs: list[Pack],
+    start: datetime | None = None,
+    end: datetime | None = None,
+    mode: Mode = Mode.RECORDED,
 ) -> dict[str, Any]:
     manifest = json.loads((directory / "manifest.json").read_text("utf-8"))
     tenant = manifest["tenant"]
     window = manifest.get("filter", {})
-    report = policy_impact.replay_events(tenant, bundle_events(directory, start, end), current, packs)
+    report = policy_impact.replay_events(tenant, bundle_events(directory, start, end), current, packs, mode)
     first = start.isoformat() if start else window.get("from")
     last = end.isoformat() if end else window.get("to")
     source = {"export_id": manifest.get("export_id"), "masked": manifest.get("masked", True)}
@@ -72,7 +80,10 @@ def _online(args: argparse.Namespace, packs: list[Pack]) -> dict[str, Any]:
 
     g = getattr(args, "runtime", None) or bootstrap()
     tenants = [args.tenant] if args.tenant else g.keys.tenants()
-    reports = [policy_impact.replay_range(t, args.start, args.end, g.policies, packs, g.deps.audit) for t in tenants]
+    mode = Mode(args.mode)
+    reports = [
+        policy_impact.replay_range(t, args.start, args.end, g.policies, packs, g.deps.audit, mode) for t in tenants
+    ]
     return reports[0] if args.tenant else {"reports": reports}
 
 
@@ -85,7 +96,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         packs = _packs(Path(args.policies))
         if args.bundle:
             current = policy_store.load_sources([Path(args.current)]) if args.current else _published()
-            report = replay_bundle(Path(args.bundle), current, packs, args.start, args.end)
+            report = replay_bundle(Path(args.bundle), current, packs, args.start, args.end, Mode(args.mode))
         elif args.start is None or args.end is None:
             print("replay: give --from and --to, or --bundle", file=sys.stderr)
             return 2
@@ -102,9 +113,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: Any) -> None:
-    replay = sub.add_parser(
-        "replay", help="what proposed packs would have changed: recorded decisions decided again (as-happened)"
-    )
+    replay = sub.add_parser("replay", help="what proposed packs would have changed: recorded decisions decided again")
     replay.add_argument("--from", dest="start", type=_when(end=False), help="first day (or instant) replayed")
     replay.add_argument("--to", dest="end", type=_when(end=True), help="last day replayed (or the instant it ends)")
     replay.add_argument("--policies", required=True, help="the proposed pack files: a folder, or one file")
@@ -112,6 +121,13 @@ def add_commands(sub: Any) -> None:
     replay.add_argument("--bundle", help="replay an export bundle's folder offline instead of the trail")
     replay.add_argument(
         "--current", help="with --bundle: the packs it was decided under (default: policies/ as published)"
+    )
+    replay.add_argument(
+        "--mode",
+        choices=[m.value for m in Mode],
+        default=Mode.RECORDED.value,
+        help="the history decisions are judged against: as recorded (default), or the one each set of packs "
+        "would have produced, a contact it blocks leaving it (counterfactual)",
     )
     replay.add_argument("--pretty", action="store_true", help="indent the JSON")
     replay.set_defaults(func=cmd_replay)

@@ -278,7 +278,8 @@ class LocalStack:
                 (done,) = queues.export_worker([body], gateway, self.now)
             except NotFoundError as exc:  # dropped, as the queue's redrive would after the Lambda's retries
                 return f"export: dropped, no such export job: {exc}"
-            return f"export {done['export_id']}: {done['status']}"
+            job = done.get("export_id") or done.get("impact_id")  # the queue carries policy impact jobs too
+            return f"export {job}: {done.get('status')}"
 
         return run
 
