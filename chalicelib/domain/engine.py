@@ -74,6 +74,8 @@ def _checks(pack: Pack, base: Context, rules: Sequence[BaseRule] | None = None) 
     return [(rule, ctx) for rule in rules]
 
 
+_NO_PREFERENCES = Preferences()  # immutable: one serves every request without stated preferences
+
 _CACHED = 4096  # entries of each per-process table below; cleared whole when full
 
 
@@ -161,7 +163,7 @@ def rule_checks(
     if not plan.covered:
         return None
     base = Context(
-        request=request, zones=placed.known, history=tuple(history), preferences=preferences or Preferences()
+        request=request, zones=placed.known, history=tuple(history), preferences=preferences or _NO_PREFERENCES
     )
     return [check for pack, rules in zip(plan.packs, plan.rules, strict=True) for check in _checks(pack, base, rules)]
 
@@ -262,7 +264,7 @@ def evaluate(
         valid_until: datetime | None = None,
     ) -> Decision:
         # An allowed decision has no reasons; one the rules blocked also says why the address counted as it did.
-        ruled = outcome is not Outcome.ALLOW and not {NO_ZONE, NO_POLICY} & set(reasons)
+        ruled = outcome is not Outcome.ALLOW and not any(r is NO_ZONE or r is NO_POLICY for r in reasons)
         notes = _address_reasons(candidates) if ruled else []
         return Decision(
             outcome=outcome,
@@ -280,7 +282,7 @@ def evaluate(
     inputs["packs"] = [p.id for p in packs]
     if not plan.covered:
         return decide(Outcome.DENY, [NO_POLICY])  # every place the person may be needs its rules
-    base = Context(request=request, zones=known, history=tuple(history), preferences=preferences or Preferences())
+    base = Context(request=request, zones=known, history=tuple(history), preferences=preferences or _NO_PREFERENCES)
     checks = [check for pack, rules in zip(packs, plan.rules, strict=True) for check in _checks(pack, base, rules)]
     try:
         found = violations(checks, now)
