@@ -120,7 +120,7 @@ class FrequencyRule(CountedRule):
                     continue
                 first, last = newest - span + 1, oldest + span - 1  # both grow with i: the runs come in order
                 if ends and first <= ends[-1] + 1:
-                    ends[-1] = max(ends[-1], last)
+                    ends[-1] = last if last > ends[-1] else ends[-1]
                 else:
                     starts.append(first)
                     ends.append(last)
