@@ -74,6 +74,8 @@ def _checks(pack: Pack, base: Context, rules: Sequence[BaseRule] | None = None) 
     return [(rule, ctx) for rule in rules]
 
 
+_NO_PREFERENCES = Preferences()  # immutable: one serves every request without stated preferences
+
 _CACHED = 4096  # entries of each per-process table below; cleared whole when full
 
 
@@ -161,7 +163,7 @@ def rule_checks(
     if not plan.covered:
         return None
     base = Context(
-        request=request, zones=placed.known, history=tuple(history), preferences=preferences or Preferences()
+        request=request, zones=placed.known, history=tuple(history), preferences=preferences or _NO_PREFERENCES
     )
     return [check for pack, rules in zip(plan.packs, plan.rules, strict=True) for check in _checks(pack, base, rules)]
 
@@ -169,30 +171,44 @@ def rule_checks(
 MAX_ROUNDS = 1000  # rounds of the fixed point before the boundary scan takes over (a few are the rule)
 
 
-def next_allowed(checks: Sequence[tuple[BaseRule, Context]], now: datetime) -> datetime | None:
+def next_allowed(
+    checks: Sequence[tuple[BaseRule, Context]], now: datetime, blocked: Sequence[BaseRule] | None = None
+) -> datetime | None:
     """Earliest instant after ``now`` where every rule passes, within the horizon: the same answer as
     ``next_allowed_reference``, found by ``fixed_point``.
 
-    Called when some rule blocks ``now``. Should the rules allow ``now`` itself, or a rule's arithmetic not
-    agree with its own verdict, the boundary scan answers instead."""
-    settled, at = fixed_point(checks, now)
+    Called when some rule blocks ``now`` (``blocked``: those rules, when the caller has judged them).
+    Should the rules allow ``now`` itself, or a rule's arithmetic not agree with its own verdict, the
+    boundary scan answers instead."""
+    settled, at = fixed_point(checks, now, blocked)
     return at if settled else next_allowed_reference(checks, now)
 
 
-def fixed_point(checks: Sequence[tuple[BaseRule, Context]], now: datetime) -> tuple[bool, datetime | None]:
+def fixed_point(
+    checks: Sequence[tuple[BaseRule, Context]], now: datetime, blocked: Sequence[BaseRule] | None = None
+) -> tuple[bool, datetime | None]:
     """Ask each rule for the earliest instant from ``at`` on it allows and move ``at`` on to its answer,
     until every rule allows the same instant: each answer is a lower bound of the instant all allow, so
-    the first one they agree on is the earliest. Rules whose verdict holds at every instant are asked once.
+    the first one they agree on is the earliest. Rules whose verdict holds at every instant are asked once;
+    given the rules that block ``now`` (``blocked``), they are not judged again, and the first round asks
+    only those (the others answer ``now`` itself).
 
     Returns whether it settled (an instant, or None: none within the horizon), or not (the rules allow
     ``now``, an answer was not allowed after all, or too many rounds)."""
     moving = [(rule, ctx) for rule, ctx in checks if not rule.timeless]
-    if len(moving) < len(checks) and violations([c for c in checks if c[0].timeless], now):
-        return True, None  # no waiting changes a verdict that holds at every instant
+    if blocked is None:
+        if len(moving) < len(checks) and violations([c for c in checks if c[0].timeless], now):
+            return True, None  # no waiting changes a verdict that holds at every instant
+        asked = moving
+    else:
+        if any(rule.timeless for rule in blocked):
+            return True, None
+        named = {id(rule) for rule in blocked}
+        asked = [(rule, ctx) for rule, ctx in moving if id(rule) in named]
     limit, at = now + HORIZON, now
     for _ in range(MAX_ROUNDS):
         moved = False
-        for rule, ctx in moving:
+        for rule, ctx in asked:
             found = rule.next_allowed(ctx, at, limit)
             if found is None or found > limit:
                 return True, None
@@ -200,6 +216,7 @@ def fixed_point(checks: Sequence[tuple[BaseRule, Context]], now: datetime) -> tu
                 at, moved = found, True
         if not moved:
             break
+        asked = moving
     else:
         return False, None
     return (at != now and not violations(moving, at)), at
@@ -262,7 +279,7 @@ def evaluate(
         valid_until: datetime | None = None,
     ) -> Decision:
         # An allowed decision has no reasons; one the rules blocked also says why the address counted as it did.
-        ruled = outcome is not Outcome.ALLOW and not {NO_ZONE, NO_POLICY} & set(reasons)
+        ruled = outcome is not Outcome.ALLOW and not any(r is NO_ZONE or r is NO_POLICY for r in reasons)
         notes = _address_reasons(candidates) if ruled else []
         return Decision(
             outcome=outcome,
@@ -280,7 +297,7 @@ def evaluate(
     inputs["packs"] = [p.id for p in packs]
     if not plan.covered:
         return decide(Outcome.DENY, [NO_POLICY])  # every place the person may be needs its rules
-    base = Context(request=request, zones=known, history=tuple(history), preferences=preferences or Preferences())
+    base = Context(request=request, zones=known, history=tuple(history), preferences=preferences or _NO_PREFERENCES)
     checks = [check for pack, rules in zip(packs, plan.rules, strict=True) for check in _checks(pack, base, rules)]
     try:
         found = violations(checks, now)
@@ -292,7 +309,7 @@ def evaluate(
         reasons = [_reason(rule, detail) for rule, detail in found]
         if any(rule.is_permanent for rule, _ in found):
             return decide(Outcome.DENY, reasons)
-        at = next_allowed(checks, now)
+        at = next_allowed(checks, now, [rule for rule, _ in found])
     except Exception:  # noqa: BLE001 - any fault in a rule must deny, never allow
         return decide(Outcome.DENY, [POLICY_FAULT])
     if at is None:

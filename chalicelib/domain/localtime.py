@@ -19,22 +19,29 @@ from zoneinfo import ZoneInfo
 _CALENDAR_DAYS = 1 << 16  # local days kept per process (a few hundred zones x a year, and more)
 
 
+_DATES: dict[ZoneInfo, dict[datetime, date]] = {}  # per zone, an instant's local date
+
+
 def local_date(at: datetime, zone: ZoneInfo) -> date:
-    return at.astimezone(zone).date()
+    """Kept per process: a history's records are dated again by every decision that reads it, and a search
+    asks for the dates of the same few instants (``now``, a day's start) rule after rule."""
+    known = _DATES.get(zone)
+    found = None if known is None else known.get(at)
+    return found if found is not None else record_dates([at], zone)[0]
 
 
-_RECORD_DATES: dict[tuple[datetime, ZoneInfo], date] = {}
-
-
-def record_date(at: datetime, zone: ZoneInfo) -> date:
-    """``local_date``, kept per process: a history's records are dated again by every decision that reads it."""
-    key = (at, zone)
-    found = _RECORD_DATES.get(key)
-    if found is None:
-        if len(_RECORD_DATES) >= _CALENDAR_DAYS:
-            _RECORD_DATES.clear()
-        found = _RECORD_DATES[key] = at.astimezone(zone).date()
-    return found
+def record_dates(ats: list[datetime], zone: ZoneInfo) -> list[date]:
+    """``local_date`` of each instant; those dated before are looked up without a Python step each."""
+    known = _DATES.setdefault(zone, {})
+    found: list[date | None] = list(map(known.get, ats))
+    if None not in found:
+        return found  # type: ignore[return-value]
+    if len(known) >= _CALENDAR_DAYS:
+        known.clear()
+    for i, at in enumerate(ats):
+        if found[i] is None:
+            found[i] = known[at] = at.astimezone(zone).date()
+    return found  # type: ignore[return-value]
 
 
 @lru_cache(maxsize=_CALENDAR_DAYS)

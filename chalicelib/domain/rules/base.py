@@ -111,6 +111,9 @@ def in_every_zone(
     """The earliest instant from ``at`` on that every zone allows, given each zone's own answer ``next_in``
     (the earliest it allows from an instant on): each answer moves the instant on until none does."""
     zones = tuple(zones)
+    if len(zones) == 1:  # its own answer is the earliest: asking again at it would return it
+        found = next_in(zones[0], at)
+        return None if found is None or found > limit else found
     while True:
         moved = False
         for zone in zones:

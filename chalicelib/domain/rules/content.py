@@ -116,12 +116,22 @@ class ContentRule(BaseRule):
         return ()
 
 
+_FOLDED: dict[str, Folded] = {}  # per process: a text's folding is pure, and a text is often judged again
+_FOLDED_KEPT = 1024  # texts; cleared whole when full
+
+
 def folded_message(ctx: Context) -> Folded:
-    """The request's subject and body, folded once per evaluation (every content rule reads it)."""
+    """The request's subject and body, folded once per evaluation (every content rule reads it), and kept
+    for the next decision on the same text (a replay judges each message under two policy sets)."""
     memo = ctx.memo.get("content-folded")
     if not isinstance(memo, Folded):
         message = ctx.request.message
-        memo = fold(f"{message.subject or ''}\n{message.body}" if message else "")
+        text = f"{message.subject or ''}\n{message.body}" if message else ""
+        memo = _FOLDED.get(text)
+        if memo is None:
+            if len(_FOLDED) >= _FOLDED_KEPT:
+                _FOLDED.clear()
+            memo = _FOLDED[text] = fold(text)
         ctx.memo["content-folded"] = memo
     return memo
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from operator import attrgetter, itemgetter
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -22,8 +24,11 @@ from chalicelib.domain.model import (
     Result,
     possible_deliveries,
 )
+from chalicelib.domain.rules import matching
 from chalicelib.domain.rules.base import BaseRule, Context
+from chalicelib.domain.rules.matching import Classified, Signature
 
+_AT, _RESULT, _FIRST = attrgetter("at"), attrgetter("result"), itemgetter(0)
 _RESULT_VALUES = frozenset(r.value for r in Result)
 _DELIVERY_VALUES = frozenset(s.value for s in DeliveryStatus)
 
@@ -84,36 +89,68 @@ class CountedRule(BaseRule):
     def counted(self, ctx: Context, record: ContactRecord) -> bool:
         return self.matches(record, ctx.request)
 
+    @cached_property
+    def _answers(self) -> dict[Signature, bool]:
+        """``matches`` per class of record (``matching``): pure in the rule and the class, so kept."""
+        return {}
+
+    def _counts_classes(self, found: Classified, request: ContactRequest) -> tuple[bool, ...]:
+        answers, counted = self._answers, []
+        for signature, sample in zip(found.signatures, found.samples, strict=True):
+            answer = answers.get(signature)
+            if answer is None:
+                answer = answers[signature] = self.matches(sample, request)
+            counted.append(answer)
+        return tuple(counted)
+
+    def selection(self, ctx: Context) -> tuple[object, ...]:
+        """What names this rule's counted records in the evaluation's memo: the classes it counts, which
+        rules counting the same share (once per rule and evaluation)."""
+        key = (self.id, "selection")
+        found = ctx.memo.get(key)
+        if found is None:
+            counted = self._counts_classes(matching.classified(ctx), ctx.request)
+            found = ctx.memo[key] = self._named(ctx, counted)
+        return found  # type: ignore[return-value]
+
+    def _named(self, ctx: Context, counted: tuple[bool, ...]) -> tuple[object, ...]:
+        return ("counted", counted)
+
+    def _select(self, ctx: Context, counted: tuple[bool, ...]) -> list[ContactRecord]:
+        return matching.classified(ctx).selected(counted)
+
     def counted_records(self, ctx: Context) -> list[ContactRecord]:
-        """The history records this rule counts: ``counted`` on each, in one pass over the history."""
-        directions, request = self.directions, ctx.request
-        found = [r for r in ctx.history if self._counted_state(r) and r.direction in directions]
-        if self.key == "debt":
-            found = [r for r in found if r.account_id == request.account_id]
-        elif self.key == "address":
-            found = [r for r in found if r.to == request.to]
-        if self.per_collector and request.agency is not None:
-            found = [r for r in found if r.agency is None or r.agency == request.agency]
-        return found
+        """The history records this rule counts: ``counted`` on each, by class (``matching``)."""
+        key = self.selection(ctx)
+        found = ctx.memo.get(key)
+        if found is None:
+            found = ctx.memo[key] = self._select(ctx, key[1])  # type: ignore[arg-type]
+        return found  # type: ignore[return-value]
+
+    def in_zone(self, ctx: Context, zone: ZoneInfo) -> InZone:
+        """The counted records dated in ``zone``: once per rule and evaluation, and built once for every
+        rule counting the same records."""
+        key = (self.id, zone)
+        found = ctx.memo.get(key)
+        if found is None:
+            shared = (self.selection(ctx), zone)
+            found = ctx.memo.get(shared)
+            if found is None:
+                found = ctx.memo[shared] = InZone.of(self.counted_records(ctx), zone)
+            ctx.memo[key] = found
+        return found  # type: ignore[return-value]
 
     def dated(self, ctx: Context, zone: ZoneInfo) -> list[tuple[date, ContactRecord]]:
-        """The counted records with their local date in ``zone``.
+        """The counted records with their local date in ``zone``, in date order (stable).
 
         Every record counts, even one stamped after the instant judged: a concurrent request may have
         reserved a contact a few milliseconds after this one started deciding."""
-        key = (self.id, zone.key)
-        if key not in ctx.memo:  # the matching records, once per evaluation
-            matched = self.counted_records(ctx)
-            ctx.memo[key] = [(localtime.record_date(r.at, zone), r) for r in matched]
-        return ctx.memo[key]  # type: ignore[return-value]
+        return self.in_zone(ctx, zone).dated
 
     def by_date(self, ctx: Context, zone: ZoneInfo) -> tuple[list[int], list[tuple[date, ContactRecord]]]:
-        """``dated`` sorted by date (stable), with the dates as ordinals: a window's records are one slice."""
-        key = (self.id, zone.key, "by_date")
-        if key not in ctx.memo:
-            ordered = sorted(self.dated(ctx, zone), key=lambda pair: pair[0])
-            ctx.memo[key] = ([d.toordinal() for d, _ in ordered], ordered)
-        return ctx.memo[key]  # type: ignore[return-value]
+        """``dated``, with the dates as ordinals: a window's records are one slice."""
+        found = self.in_zone(ctx, zone)
+        return found.ordinals, found.dated
 
     @staticmethod
     def last_up_to(ordinals: list[int], day: int) -> int | None:
@@ -122,8 +159,24 @@ class CountedRule(BaseRule):
         return ordinals[found - 1] if found else None
 
 
+@dataclass
+class InZone:
+    """Some counted records with their local dates in one zone, in date order, and what rules worked out
+    from them during one evaluation (``found``: a window's records, a frequency's full days)."""
+
+    ordinals: list[int]
+    dated: list[tuple[date, ContactRecord]]
+    found: dict[object, object] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, records: list[ContactRecord], zone: ZoneInfo) -> InZone:
+        dates = localtime.record_dates(list(map(_AT, records)), zone)
+        ordered = sorted(zip(dates, records, strict=True), key=_FIRST)
+        return cls(list(map(date.toordinal, map(_FIRST, ordered))), ordered)
+
+
 def unresolved_note(records: Iterable[ContactRecord]) -> str:
-    pending = sum(1 for r in records if r.unresolved)
+    pending = sum(map(UNRESOLVED.__contains__, map(_RESULT, records)))
     if not pending:
         return ""
     verb = "has" if pending == 1 else "have"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,8 @@ from chalicelib.domain import localtime
 from chalicelib.domain.model import ContactRecord
 from chalicelib.domain.rules.base import Context, in_every_zone
 from chalicelib.domain.rules.counted import CountedRule, unresolved_note
+
+_SECOND = itemgetter(1)
 
 
 class FrequencyRule(CountedRule):
@@ -59,12 +62,13 @@ class FrequencyRule(CountedRule):
     def _worst(self, ctx: Context, zone: ZoneInfo, at: datetime) -> list[ContactRecord]:
         """The counted records of the fullest window that holds ``at`` (once per local day and evaluation)."""
         day = localtime.local_date(at, zone)
-        key = (self.id, zone.key, "worst", day)
-        if key not in ctx.memo:
-            ordinals, dated = self.by_date(ctx, zone)
-            first, last = self._fullest(ordinals, day)
-            ctx.memo[key] = [record for _, record in dated[first:last]]
-        return list(ctx.memo[key])  # type: ignore[call-overload]
+        counted = self.in_zone(ctx, zone)
+        key = (self.period, self.days, day)
+        found = counted.found.get(key)
+        if found is None:  # shared by the rules counting the same records in the same windows
+            first, last = self._fullest(counted.ordinals, day)
+            found = counted.found[key] = list(map(_SECOND, counted.dated[first:last]))
+        return found  # type: ignore[return-value]
 
     def next_allowed(self, ctx: Context, at: datetime, limit: datetime) -> datetime | None:
         """The first local day from ``at``'s on whose fullest window is under the limit, in every zone."""
@@ -86,10 +90,9 @@ class FrequencyRule(CountedRule):
         if not self.limit:
             return None
         if self.period in ("rolling_days", "calendar_day"):
-            for first, last in self._full_days(ctx, zone):
-                if first <= day <= last:
-                    day = last + 1
-            return day
+            starts, ends = self._full_days(ctx, zone)
+            found = bisect_right(starts, day) - 1
+            return ends[found] + 1 if found >= 0 and day <= ends[found] else day
         ordinals = self.by_date(ctx, zone)[0]
         while self._count(ordinals, day) >= self.limit:
             day += 1
@@ -99,20 +102,30 @@ class FrequencyRule(CountedRule):
         first, end = self._fullest(ordinals, date.fromordinal(day))
         return end - first
 
-    def _full_days(self, ctx: Context, zone: ZoneInfo) -> list[tuple[int, int]]:
-        """The days (ordinal ranges, in order) some window of ``days`` consecutive days holding them has
-        ``limit`` records: ``limit`` consecutive records within ``days`` days fill every such window that
-        holds them all, and each day of those windows is full."""
-        key = (self.id, zone.key, "full")
-        if key not in ctx.memo:
-            ordinals, span = self.by_date(ctx, zone)[0], self.days if self.period == "rolling_days" else 1
-            found = [
-                (ordinals[i + self.limit - 1] - span + 1, ordinals[i] + span - 1)
-                for i in range(len(ordinals) - self.limit + 1)
-                if ordinals[i + self.limit - 1] - ordinals[i] < span
-            ]
-            ctx.memo[key] = found
-        return ctx.memo[key]  # type: ignore[return-value]
+    def _full_days(self, ctx: Context, zone: ZoneInfo) -> tuple[list[int], list[int]]:
+        """The days some window of ``days`` consecutive days holding them has ``limit`` records, as runs of
+        days (their first and last days, ordinals, in order; runs that touch are one): ``limit``
+        consecutive records within ``days`` days fill every such window that holds them all, and each day
+        of those windows is full."""
+        counted = self.in_zone(ctx, zone)
+        key = ("full", self.limit, self.period, self.days)
+        found = counted.found.get(key)
+        if found is None:
+            ordinals, span = counted.ordinals, self.days if self.period == "rolling_days" else 1
+            starts: list[int] = []
+            ends: list[int] = []
+            for i in range(len(ordinals) - self.limit + 1):
+                oldest, newest = ordinals[i], ordinals[i + self.limit - 1]
+                if newest - oldest >= span:
+                    continue
+                first, last = newest - span + 1, oldest + span - 1  # both grow with i: the runs come in order
+                if ends and first <= ends[-1] + 1:
+                    ends[-1] = last if last > ends[-1] else ends[-1]
+                else:
+                    starts.append(first)
+                    ends.append(last)
+            found = counted.found[key] = (starts, ends)
+        return found  # type: ignore[return-value]
 
     def _consented(self, ctx: Context, at: datetime) -> bool:
         return self.consent_exempts and any(c.active(ctx.request, at) for c in ctx.preferences.consents)
@@ -120,8 +133,12 @@ class FrequencyRule(CountedRule):
     def counted(self, ctx: Context, record: ContactRecord) -> bool:
         return super().counted(ctx, record) and not self._consented(ctx, record.at)
 
-    def counted_records(self, ctx: Context) -> list[ContactRecord]:
-        found = super().counted_records(ctx)
+    def _named(self, ctx: Context, counted: tuple[bool, ...]) -> tuple[object, ...]:
+        found = super()._named(ctx, counted)
+        return (*found, self.id) if self.consent_exempts and ctx.preferences.consents else found  # its own
+
+    def _select(self, ctx: Context, counted: tuple[bool, ...]) -> list[ContactRecord]:
+        found = super()._select(ctx, counted)
         if self.consent_exempts and ctx.preferences.consents:
             found = [r for r in found if not self._consented(ctx, r.at)]
         return found

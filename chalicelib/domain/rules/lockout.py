@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from datetime import date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -23,9 +24,13 @@ class LockoutRule(CountedRule):
 
     def _last(self, ctx: Context, zone: ZoneInfo, at: datetime) -> tuple[date, ContactRecord] | None:
         """The latest counted event up to ``at``'s day; on one day, a known result before a pending one."""
-        today = localtime.local_date(at, zone)
-        dated = [(d, r) for d, r in self.dated(ctx, zone) if d <= today]
-        return max(dated, key=lambda pair: (pair[0], not pair[1].unresolved), default=None)
+        counted = self.in_zone(ctx, zone)
+        end = bisect_right(counted.ordinals, localtime.local_date(at, zone).toordinal())
+        if not end:
+            return None
+        start = bisect_left(counted.ordinals, counted.ordinals[end - 1])  # that day's events, in history order
+        day = counted.dated[start:end]
+        return next((pair for pair in day if not pair[1].unresolved), day[0])
 
     def violation(self, ctx: Context, at: datetime) -> str | None:
         for zone in ctx.zones:
