@@ -69,7 +69,7 @@ def test_with_the_nonce_the_holder_of_the_values_recomputes_it() -> None:
 
 def test_an_event_stored_before_nonces_still_verifies() -> None:
     event = linked(call())[0]
-    older = {k: v for k, v in event.items() if k not in ("nonce", "hash")}
+    older: Any = {k: v for k, v in event.items() if k not in ("nonce", "hash")}
     older["hash"] = event_hash(older)
     assert verify_chain([older]).ok
     assert line_hash(masked_line(older)) == older["hash"]
