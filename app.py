@@ -11,6 +11,7 @@ from chalice.app import AuthRequest
 from chalicelib import console, observability, resources, telemetry
 from chalicelib.adapters.errors import storage_errors
 from chalicelib.bootstrap import LazyRuntime, bootstrap
+from chalicelib.domain import impact_spec
 from chalicelib.domain.access import Role
 from chalicelib.domain.errors import StorageUnavailableError
 from chalicelib.domain.model import Channel
@@ -43,7 +44,6 @@ from chalicelib.services import (
     keys,
     maintenance,
     notes,
-    policy_impact,
     reports,
     templates,
     tenant_settings,
@@ -376,11 +376,13 @@ def withdraw_export_grant(export_id: str, key_id: str) -> Response:
         "POST", "Replay a range of decisions under proposed packs", ok=(202,), body=models.PolicyImpactIn, errors=(422,)
     ),
     roles=(COMPLIANCE,),
-    max_body=policy_impact.MAX_BODY_BYTES,
+    max_body=impact_spec.MAX_BODY_BYTES,
 )
 def request_policy_impact() -> Response:
     who = caller(current_request(app))
     spec = models.parse(models.PolicyImpactIn, current_request(app).raw_body).to_spec()
+    from chalicelib.services import policy_impact  # YAML and the replay load on the first replay asked for
+
     body = policy_impact.request_impact(who.tenant, spec, runtime().deps, now(), requested_by=who.key_id)
     return json_response(202, body, headers={"Location": f"/v1/policy-impact/{body['impact_id']}"})
 
@@ -392,6 +394,8 @@ def request_policy_impact() -> Response:
 )
 def policy_impact_status(impact_id: str) -> Response:
     impact_id, who = models.safe_id("impact_id", impact_id), caller(current_request(app))
+    from chalicelib.services import policy_impact
+
     return json_response(200, policy_impact.impact_status(who.tenant, impact_id, runtime().deps))
 
 

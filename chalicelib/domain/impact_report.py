@@ -5,21 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from chalicelib.domain import counterfactual
+from chalicelib.domain.impact_spec import Mode as Mode  # named here too, with the report
 from chalicelib.domain.model import Decision, Outcome
 from chalicelib.domain.policy import PolicySet
 from chalicelib.domain.replay import Case
-
-
-class Mode(StrEnum):
-    """Which history each set's decisions are judged against (decision 0039)."""
-
-    RECORDED = "recorded"  # as it happened
-    COUNTERFACTUAL = "counterfactual"  # as the proposed set would have made it
-
 
 MAX_LISTED = 100  # contacts listed per group in a report (every count stays whole): a job holds it
 

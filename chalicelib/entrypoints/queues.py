@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import observability
-from chalicelib.services import dispatch, exports, policy_impact, webhook_delivery
+from chalicelib.domain import impact_spec
+from chalicelib.services import dispatch, exports, webhook_delivery
 
 if TYPE_CHECKING:
     from chalicelib.bootstrap import Runtime
@@ -40,7 +41,9 @@ def export_worker(bodies: Iterable[str], g: Runtime, now: Callable[[], datetime]
     done = []
     for body in bodies:
         job = json.loads(body)
-        if job.get("kind") == policy_impact.JOB_KIND:
+        if job.get("kind") == impact_spec.JOB_KIND:
+            from chalicelib.services import policy_impact  # YAML and the replay: only for a replay job
+
             done.append(policy_impact.run_impact(job["tenant"], job["impact_id"], g.deps, now))
             continue
         result = exports.run_export(job["tenant"], job["export_id"], g.deps, now)

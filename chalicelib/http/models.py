@@ -17,7 +17,7 @@ from chalicelib.domain import zones
 from chalicelib.domain.access import Principal
 from chalicelib.domain.addresses import EMAIL
 from chalicelib.domain.events import OUTCOME_FILTER_PATTERN
-from chalicelib.domain.impact import Mode
+from chalicelib.domain.impact_spec import MAX_PACKS, ImpactSpec, Mode
 from chalicelib.domain.model import (
     Channel,
     ContactRequest,
@@ -48,7 +48,6 @@ from chalicelib.http.problems import InvalidJsonError, Problem
 from chalicelib.services.audit_read import EventQuery
 from chalicelib.services.debtor_status import Probe
 from chalicelib.services.exports import ExportSpec
-from chalicelib.services.policy_impact import MAX_PACKS, ImpactSpec
 from chalicelib.services.template_contacts import TemplateUse
 
 SAFE_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"

@@ -12,7 +12,6 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +23,7 @@ from chalicelib.domain.access import ACCESS_CHAIN
 from chalicelib.domain.audit import Draft
 from chalicelib.domain.errors import ConflictError, InvalidFieldError, NotFoundError, StorageUnavailableError
 from chalicelib.domain.events import EventType
+from chalicelib.domain.impact_spec import JOB_KIND, MAX_PACKS, MAX_PACKS_BYTES, ImpactSpec
 from chalicelib.domain.policy import Pack, PolicyError, PolicySet, build_policy_set
 from chalicelib.domain.ports import AuditQuery
 from chalicelib.services.audit_read import MAX_RANGE_DAYS, EventQuery, matching
@@ -31,21 +31,6 @@ from chalicelib.services.unit_of_work import UnitOfWork
 from chalicelib.services.writes import record_change
 
 logger = logging.getLogger(__name__)
-
-JOB_KIND = "policy_impact"  # on the export queue, beside export jobs
-MAX_PACKS = 20
-# A job is one DynamoDB item (400 KB at most): the packs' YAML, then the report (its lists capped, see
-# ``impact_report.MAX_LISTED``) must fit in it.
-MAX_PACKS_BYTES = 128_000  # in UTF-8: a pack in Chinese takes three bytes a character
-MAX_BODY_BYTES = 6 * MAX_PACKS_BYTES  # the request: its packs, JSON-escaped (\uXXXX is six bytes)
-
-
-@dataclass(frozen=True)
-class ImpactSpec:
-    start: datetime
-    end: datetime
-    packs: Mapping[str, str]  # pack id -> its YAML
-    mode: impact.Mode = impact.Mode.RECORDED
 
 
 def parse_packs(packs: Mapping[str, str]) -> list[Pack]:
