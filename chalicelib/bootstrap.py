@@ -13,7 +13,9 @@ from functools import cached_property
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.loaders import Loader, create_loader
 
 from chalicelib import idempotency, policy_store, telemetry
 from chalicelib.adapters.batches import DynamoDBBatches
@@ -68,10 +70,26 @@ class _OnFirstUse:
         return getattr(self._client, name)
 
 
+_loader: Loader | None = None
+
+
+def new_session(**credentials: Any) -> boto3.session.Session:
+    """A new boto3 session (one a client: a session is not thread-safe) reading botocore's models through the
+    process's one loader. A session's own loader parses the endpoint rules, defaults and service model from
+    JSON again for every client; the loader only reads files and keeps what it read, as it does for all the
+    clients of one session, so each is read once a process (docs/decisions/0040)."""
+    global _loader
+    core = botocore.session.Session()
+    if _loader is None:
+        _loader = create_loader(core.get_config_variable("data_path"))
+    core.register_component("data_loader", _loader)
+    return boto3.session.Session(botocore_session=core, **credentials)
+
+
 @dataclass
 class Clients:
     settings: Settings
-    session_factory: Callable[[], Any] = field(default=boto3.session.Session)
+    session_factory: Callable[[], Any] = field(default=new_session)
     wrap: Callable[[Any], Any] | None = None  # each client as it is made (the local stack's fault injector)
 
     def _client(self, service: str, config: Config) -> Any:

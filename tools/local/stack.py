@@ -19,11 +19,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import requests
 
 from chalicelib import policy_store, resources
-from chalicelib.bootstrap import Clients, Runtime, bootstrap
+from chalicelib.bootstrap import Clients, Runtime, bootstrap, new_session
 from chalicelib.domain.errors import NotFoundError
 from chalicelib.entrypoints import audit_appender, batch_worker, queues, topics, webhook_worker
 from chalicelib.entrypoints import receipts as receipts_entry
@@ -155,7 +154,7 @@ class LocalStack:
         env, settings = self.env(), self.settings()
         return Clients(
             settings,
-            session_factory=lambda: boto3.session.Session(
+            session_factory=lambda: new_session(
                 aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"]
             ),
             wrap=faults.client_wrap(settings),
