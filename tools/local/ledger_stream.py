@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
 from chalicelib.bootstrap import Runtime
@@ -16,9 +15,12 @@ class LedgerStream:
 
     def __init__(self, gateway: Runtime) -> None:
         self.gateway = gateway
-        # Account-based endpoints (<account>.streams-ddb...) are not routed by moto's in-process mock.
+        # Account-based endpoints (<account>.streams-ddb...) are not routed by moto's in-process mock. The
+        # session comes from the gateway's own factory: moto drops boto3's default session on every start, and
+        # a session made anew reads botocore's models again (a quarter of a second each).
         config = Config(account_id_endpoint_mode="disabled")
-        self.streams = boto3.client("dynamodbstreams", region_name=gateway.settings.region, config=config)
+        session = gateway.clients.session_factory()
+        self.streams = session.client("dynamodbstreams", region_name=gateway.settings.region, config=config)
         arn = gateway.clients.dynamodb.describe_table(TableName=gateway.settings.ledger_table)["Table"][
             "LatestStreamArn"
         ]
