@@ -1,7 +1,9 @@
 """One local stack (moto server + ``chalice local``) per session, and an HTTP client for it.
 
-Run with ``pytest -n 2 --dist loadgroup``: every e2e module is in xdist group "e2e", so all of
-them run on one worker against one stack. The stack publishes ``chalicelib/policy_bundle.json``.
+Under ``pytest -n 2 --dist loadgroup`` each worker that runs an e2e test starts a stack of its own: the
+modules' ``xdist_group("e2e")`` marks are not honoured by pytest-xdist 3.8 under pytest 9.2, so e2e tests
+spread over both workers. No test may rely on being alone on a stack. The stack publishes
+``chalicelib/policy_bundle.json``.
 """
 
 from __future__ import annotations
