@@ -23,7 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from chalicelib.domain.model import Channel, ContactRecord, Decision, Outcome, Result
+from chalicelib.domain.ledger import reservation
+from chalicelib.domain.model import ContactRecord, Decision, Outcome
 from chalicelib.domain.replay import Case
 
 
@@ -36,23 +37,6 @@ class _Fate:
     decided_at: datetime
     final: bool
     record: ContactRecord | None = None
-
-
-def _reservation(case: Case, decision: Decision) -> ContactRecord:
-    """The contact as the ledger would have counted it once allowed: placed or pending (the worst case)."""
-    request = case.request
-    voice = request.channel is Channel.VOICE
-    return ContactRecord(
-        contact_id=case.contact_id,
-        at=case.at,
-        channel=request.channel,
-        account_id=request.account_id,
-        to=request.to,
-        result=Result.PLACED if voice else Result.PENDING,
-        agency=request.agency,
-        recipient_role=request.recipient_role,
-        valid_until=decision.valid_until,
-    )
 
 
 @dataclass
@@ -105,7 +89,9 @@ class History:
             self.left += was_sent and not earlier.sent
             return
         sent = decision.outcome is Outcome.ALLOW
-        record = _reservation(case, decision) if sent and not was_sent else None
+        record = None
+        if sent and not was_sent:  # the ledger's reservation, counted as the worst case until a result
+            record = reservation(case.request, case.contact_id, case.at, decision.valid_until)
         person.fates[case.contact_id] = _Fate(sent, case.at, sent or decision.outcome is Outcome.DENY, record)
         self.left += was_sent and not sent
         self.entered += sent and not was_sent

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from chalicelib.domain.audit import DEFAULT_RETENTION_DAYS, GENESIS, Draft, link
 from chalicelib.domain.events import AuditEvent
-from chalicelib.domain.model import ContactRecord, ContactRequest, RecipientRole, Result
+from chalicelib.domain.model import Channel, ContactRecord, ContactRequest, RecipientRole, Result
 from chalicelib.domain.preferences import Preferences
 from chalicelib.domain.recipients import SentTo
 
@@ -51,6 +51,30 @@ def settle_at(record: ContactRecord) -> datetime | None:
     if record.result is Result.PLACED:
         return record.outcome_due or record.at + OUTCOME_DEADLINE
     return None
+
+
+def reservation(
+    request: ContactRequest,
+    contact_id: str,
+    at: datetime,
+    valid_until: datetime | None,
+    outcome_due: datetime | None = None,
+) -> ContactRecord:
+    """An allowed contact as the ledger counts it until its result is known: a call ``placed`` (until its
+    outcome is reported, or settled ``unknown`` past ``outcome_due``), a message ``pending``."""
+    voice = request.channel is Channel.VOICE
+    return ContactRecord(
+        contact_id=contact_id,
+        at=at,
+        channel=request.channel,
+        account_id=request.account_id,
+        to=request.to,
+        result=Result.PLACED if voice else Result.PENDING,
+        agency=request.agency,
+        recipient_role=request.recipient_role,
+        valid_until=valid_until,
+        outcome_due=outcome_due if voice else None,
+    )
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from chalicelib.domain.errors import (
     StorageUnavailableError,
 )
 from chalicelib.domain.events import STATUS_TYPES, AuditEvent, EventType, Status
-from chalicelib.domain.ledger import MAX_DEFERRED, Deferred, Ledger
-from chalicelib.domain.model import Channel, ContactRecord, ContactRequest, Decision, OnBlocked, Outcome, Reason, Result
+from chalicelib.domain.ledger import MAX_DEFERRED, Deferred, Ledger, reservation
+from chalicelib.domain.model import Channel, ContactRequest, Decision, OnBlocked, Outcome, Reason
 from chalicelib.domain.pacing import HELD_SLOT_GRACE, PACED, WAIT
 from chalicelib.domain.preferences import OptOut
 from chalicelib.domain.receipts import latest_delivery
@@ -129,7 +129,8 @@ def _plan(
     drafts.append(Draft(EventType.DECIDED, contact_id, data, *facets))
     new = ledger.without_deferred(contact_id).pruned(now, deps.policies.longest_window_days)
     if decision.outcome is Outcome.ALLOW:
-        new = new.with_record(_reservation(request, contact_id, decision, deps, now))
+        due = now + deps.outcome_deadline
+        new = new.with_record(reservation(request, contact_id, now, decision.valid_until, outcome_due=due))
     if status is Status.SCHEDULED:
         not_before = decision.not_before or now
         held = PACED in decision.reasons  # the slot is this contact's: it does not queue for another
@@ -141,26 +142,6 @@ def _plan(
     new = new.with_retention(deps.policies.retention_days(decision.inputs.get("packs", ())))
     new, _events = new.append(drafts, now)
     return new, status, decision
-
-
-def _reservation(
-    request: ContactRequest, contact_id: str, decision: Decision, deps: UnitOfWork, now: datetime
-) -> ContactRecord:
-    """The allowed contact as the ledger counts it until its result is known: a call ``placed`` (until its
-    outcome is reported, or settled ``unknown`` past the deadline), a message ``pending``."""
-    voice = request.channel is Channel.VOICE
-    return ContactRecord(
-        contact_id=contact_id,
-        at=now,
-        channel=request.channel,
-        account_id=request.account_id,
-        to=request.to,
-        result=Result.PLACED if voice else Result.PENDING,
-        agency=request.agency,
-        recipient_role=request.recipient_role,
-        valid_until=decision.valid_until,
-        outcome_due=now + deps.outcome_deadline if voice else None,
-    )
 
 
 def submit_contact(
