@@ -130,7 +130,21 @@ def _same_projection(index: dict[str, Any], table_keys: list[str], old: dict[str
     return {k: old.get(k) for k in wanted} == {k: new.get(k) for k in wanted}
 
 
-def run(contacts: int = int(os.environ.get("HEAT_CONTACTS", "10000"))) -> dict[str, Any]:
+# Ids as a lender's systems write them: a UUID for the person, a loan number for the debt. They appear in
+# keys, index attributes and the contact id (which carries the debtor id), so they move items' sizes.
+LONG_IDS = ("3f2b8c1e-9d4a-4e6b-b7a1-{i:012d}", "LN-2026-{i:010d}")
+
+
+def run_long_ids(contacts: int = int(os.environ.get("HEAT_CONTACTS", "2000"))) -> dict[str, Any]:
+    """``run`` with long ids (``LONG_IDS``): its write units per sent text as ``wru_per_sent_contact_long_ids``."""
+    figures = run(contacts, ids=LONG_IDS)
+    return {"wru_per_sent_contact_long_ids": figures["wru_per_sent_contact"]}
+
+
+def run(
+    contacts: int = int(os.environ.get("HEAT_CONTACTS", "10000")), ids: tuple[str, str] = ("p-{i}", "a-{i}")
+) -> dict[str, Any]:
+    """``ids``: the patterns of the debtor and account ids (``{i}``: the contact's number)."""
     from chalice.test import Client
 
     import app as gateway_app
@@ -155,8 +169,8 @@ def run(contacts: int = int(os.environ.get("HEAT_CONTACTS", "10000"))) -> dict[s
             for i in range(contacts):
                 tenant = TENANTS[i % len(TENANTS)]
                 body = {
-                    "debtor_id": f"p-{i}",
-                    "account_id": f"a-{i}",
+                    "debtor_id": ids[0].format(i=i),
+                    "account_id": ids[1].format(i=i),
                     "channel": "sms",
                     "to": f"+1404{5550000 + i:07d}",
                     "location": {"country": "US", "subdivision": "GA"},

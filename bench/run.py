@@ -322,6 +322,7 @@ def _parts() -> dict[str, Any]:
         "export": export_figures,
         "replies": replies.reply_figures,
         "heat": heat.run,
+        "heat_long_ids": heat.run_long_ids,
         "herd": herd.run,
         "window": window.run,
         "content": content.content_figures,
