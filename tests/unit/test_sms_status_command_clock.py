@@ -39,3 +39,15 @@ def test_a_receipt_is_stamped_at_the_chosen_instant(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("GATEWAY_CLOCK_AT", "2026-03-16T10:00:00-04:00")
     at = stamped(monkeypatch)
     assert abs(at - datetime(2026, 3, 16, 14, tzinfo=UTC)) < timedelta(minutes=1), at
+
+
+def test_from_another_shell_a_receipt_is_stamped_by_the_clock_make_run_wrote(monkeypatch, tmp_path) -> None:
+    from tools.local import stack
+
+    monkeypatch.delenv("GATEWAY_CLOCK_AT", raising=False)
+    monkeypatch.delenv("GATEWAY_CLOCK_OFFSET_SECONDS", raising=False)
+    written = tmp_path / "clock.json"
+    written.write_text('{"clock_offset_seconds": -8640000.0}\n')
+    monkeypatch.setattr(stack, "STACK_CLOCK", written)
+    at = stamped(monkeypatch)
+    assert abs(at - (datetime.now(UTC) - timedelta(days=100))) < timedelta(minutes=1), at

@@ -181,7 +181,6 @@ def cmd_sms_status(args: argparse.Namespace) -> int:
     the same handler the subscription filter invokes in AWS."""
     from chalicelib.domain.model import DeliveryStatus
     from chalicelib.services.receipt_sources import SNS_TEMPORARY, sns_line
-    from chalicelib.settings import Settings
     from tools.local.provision import put_sms_status
 
     status = DeliveryStatus(args.status)
@@ -189,13 +188,22 @@ def cmd_sms_status(args: argparse.Namespace) -> int:
         # SNS's response is its only code: any other failure response is read as permanent.
         print(f"error: a temporary failure's --code is one of {sorted(SNS_TEMPORARY)}", file=sys.stderr)
         return 2
-    # SNS stamps the receipt; here it is the stack's clock (GATEWAY_CLOCK_AT, or the offset the stack gives
-    # the processes it starts), so a receipt never predates the send it reports on.
-    offset = timedelta(seconds=Settings.from_env().clock_offset_seconds)
-    line = sns_line(args.provider_message_id, status, datetime.now(UTC) + offset, args.code)
+    line = sns_line(args.provider_message_id, status, _stack_now(), args.code)
     group = put_sms_status(_local_client("logs"), line, failed=status is not DeliveryStatus.DELIVERED)
     print(json.dumps({"log_group": group, "providerMessageId": args.provider_message_id, "status": status.value}))
     return 0
+
+
+def _stack_now() -> datetime:
+    """Now by the local stack's clock, as SNS stamps a receipt: the clock settings in the environment (GATEWAY_CLOCK_AT,
+    or the offset the stack gives the processes it starts), else the clock make run's stack wrote, else the real one."""
+    from chalicelib.settings import Settings
+    from tools.local.stack import STACK_CLOCK
+
+    offset = Settings.from_env().clock_offset_seconds
+    if not offset and not os.environ.get("GATEWAY_CLOCK_AT") and STACK_CLOCK.exists():
+        offset = float(json.loads(STACK_CLOCK.read_text()).get("clock_offset_seconds") or 0.0)
+    return datetime.now(UTC) + timedelta(seconds=offset)
 
 
 def _local_client(service: str) -> object:

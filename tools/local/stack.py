@@ -34,6 +34,8 @@ from tools.local import faults, provision
 AUDIT_PASS_INTERVAL = 3600.0  # seconds between anchor + retention passes of the local stack
 DEV_TENANT = "demo"
 DEV_KEYS = ROOT / ".gateway" / "dev-keys.json"
+# The clock make run's stack runs by (GATEWAY_CLOCK_AT), for commands run from another shell against it.
+STACK_CLOCK = ROOT / ".gateway" / "clock.json"
 
 
 def _from_sns(handler: Callable[[str], str]) -> Callable[[str], str]:
@@ -186,6 +188,8 @@ class LocalStack:
         _wait_for(f"{self.endpoint}/moto-api/", 30, lambda r: r.status_code == 200)
         if self.keys_path is not None:
             self.keys_path.unlink(missing_ok=True)  # a previous run's keys name keys this stack does not have
+            clock = self.keys_path.with_name(STACK_CLOCK.name)
+            clock.write_text(json.dumps({"clock_offset_seconds": self.clock_offset or 0.0}) + "\n")
         settings = self.settings()
         provision.ensure_all(self.clients(), settings)
         policy_store.publish()
