@@ -36,6 +36,11 @@ function impactMode(mode) {
   return key === t(key) ? mode : t(key); // a report of a mode this console does not name shows it as it is
 }
 
+// A list with nothing in it says so, rather than leaving its heading over a blank.
+function orNone(items) {
+  return items.length ? items : [listItem(t("impact.none"))];
+}
+
 function showImpact(report) {
   $("#impact-summary").textContent = t("impact.summary", {
     mode: impactMode(report.mode), decisions: report.decisions, changed: report.changed.count, skipped: report.not_replayable.count,
@@ -50,10 +55,10 @@ function showImpact(report) {
   const head = impactRow(["", t("impact.current"), t("impact.proposed")], "th");
   const rows = ["allow", "defer", "deny"].map((o) => impactRow([o, report.totals.current[o], report.totals.proposed[o]]));
   $("#impact-totals").replaceChildren(head, ...rows);
-  $("#impact-changes").replaceChildren(...report.changed.contacts.map(impactChange));
-  $("#impact-moved").replaceChildren(...report.deferrals_moved.contacts.map(impactChange));
-  $("#impact-rules").replaceChildren(...Object.entries(report.by_rule).map(([rule, g]) => listItem(`${rule}: ${g.count}`)));
-  $("#impact-dead").replaceChildren(...report.dead_rules.map((rule) => listItem(rule)));
+  $("#impact-changes").replaceChildren(...orNone(report.changed.contacts.map(impactChange)));
+  $("#impact-moved").replaceChildren(...orNone(report.deferrals_moved.contacts.map(impactChange)));
+  $("#impact-rules").replaceChildren(...orNone(Object.entries(report.by_rule).map(([rule, g]) => listItem(`${rule}: ${g.count}`))));
+  $("#impact-dead").replaceChildren(...orNone(report.dead_rules.map((rule) => listItem(rule))));
   $("#impact-json").textContent = JSON.stringify(report, null, 1);
   $("#impact-report").hidden = false;
 }

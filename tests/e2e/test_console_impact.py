@@ -90,6 +90,7 @@ def test_the_page_shows_the_changed_contact_its_rule_and_the_totals(browser, sta
     assert texted in changes and RULE in changes
     assert f"{texted} · {change['at']} · US-WV: {change['current']['outcome']} → deny" in changes
     assert totals_on_the_page(page) == report["totals"]
+    assert report["deferrals_moved"]["count"] == 0 and page.inner_text("#impact-moved") == "None."  # not a blank
     assert report["totals"]["proposed"]["deny"] >= 1
     assert page.get_attribute("#impact-summary", "data-mode") == mode
     shown = "counterfactual" if mode == "counterfactual" else "as recorded"
