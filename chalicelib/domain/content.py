@@ -39,31 +39,6 @@ class ContentFinding:
         return {"rule": self.rule, "citation": self.citation, "span": self.span, "message": self.message}
 
 
-def content_rules(
-    policies: PolicySet,
-    *,
-    channel: Channel,
-    jurisdictions: Sequence[str] | None = None,
-    role: RecipientRole = RecipientRole.DEBTOR,
-    purpose: Purpose | None = None,
-    agency: bool = False,
-    initial: bool = False,
-) -> list[ContentRule]:
-    """The content rules of the named packs (every pack when None) that bind such a text."""
-    packs = policies.packs if jurisdictions is None else [p for n in jurisdictions for p in _packs(policies, n)]
-    return [
-        rule
-        for pack in packs
-        for rule in pack.active_rules()
-        if isinstance(rule, ContentRule)
-        and channel in rule.channels
-        and (rule.roles is None or role in rule.roles)
-        and (agency or not rule.agency_only)
-        and (initial or rule.communications == "any")
-        and (purpose is None or rule.purposes is None or purpose in rule.purposes)
-    ]
-
-
 def _packs(policies: PolicySet, name: str) -> list[Pack]:
     """A pack by id, or by a country code the jurisdiction packs of the whole country; unknown: an error,
     since judging a text by no pack would find nothing (fail open)."""
@@ -89,15 +64,18 @@ def findings(
 
     ``jurisdictions``: pack ids (``us-federal``) or country codes (``CN``: every jurisdiction pack of the
     country); a name that is neither raises ``UnknownJurisdictionError``."""
-    rules = content_rules(
-        policies,
-        channel=channel,
-        jurisdictions=jurisdictions,
-        role=role,
-        purpose=purpose,
-        agency=agency,
-        initial=initial,
-    )
+    packs = policies.packs if jurisdictions is None else [p for n in jurisdictions for p in _packs(policies, n)]
+    rules = [  # the content rules that bind such a text
+        rule
+        for pack in packs
+        for rule in pack.active_rules()
+        if isinstance(rule, ContentRule)
+        and channel in rule.channels
+        and (rule.roles is None or role in rule.roles)
+        and (agency or not rule.agency_only)
+        and (initial or rule.communications == "any")
+        and (purpose is None or rule.purposes is None or purpose in rule.purposes)
+    ]
     if not rules:
         return []
     folded = fold(text)
