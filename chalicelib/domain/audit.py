@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from chalicelib.domain.events import STATUS_TYPES, AuditEvent, AuditEventStub, EventType
-from chalicelib.domain.masking import masked_tree
+from chalicelib.domain.masking import holds_hidden
 from chalicelib.domain.policy import canonical_json
 
 GENESIS = "0" * 64
@@ -116,20 +116,11 @@ def link(
             event["channel"] = draft.channel
         if draft.account_id:
             event["account_id"] = draft.account_id
-        if _holds_hidden(event):
+        if any(holds_hidden(event[k], k) for k in CONTENT_KEYS if k in event):
             event["nonce"] = nonce()
         event["hash"] = head = event_hash(event)
         events.append(cast(AuditEvent, event))
     return events
-
-
-def _holds_hidden(event: Mapping[str, Any]) -> bool:
-    """Whether a masked export would hide part of the event's content (``export_masking.masked_line``)."""
-    hidden: list[str] = []
-    for key in CONTENT_KEYS:
-        if key in event:
-            masked_tree(event[key], f"/{key}", key, hidden)
-    return bool(hidden)
 
 
 @dataclass(frozen=True)
