@@ -271,10 +271,15 @@ FUNCTIONS: dict[str, tuple[str, str]] = {
 }
 
 
-def _fresh(code: str) -> float:
-    env = {**os.environ, **AWS_ENV, "PYTHONDONTWRITEBYTECODE": "1"}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+def _fresh_in(code: str, root: Path) -> float:
+    """``code`` in a fresh process importing the gateway from ``root``, which nothing may write to."""
+    env = {**os.environ, **AWS_ENV, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(root)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
+
+
+def _fresh(code: str) -> float:
+    return _fresh_in(code, ROOT)
 
 
 def _median(values: list[float]) -> float:
@@ -303,13 +308,6 @@ def cold_init_ratio(runs: int = 5) -> dict[str, Any]:
         figures[f"cold_init_ratio_{name}"] = round(_median(via) / boto_s, 2)
         figures[f"cold_init_ratio_{name}_alone"] = round(_median(own) / boto_s, 2)
     return figures
-
-
-def _fresh_in(code: str, root: Path) -> float:
-    """``code`` in a fresh process importing the gateway from ``root``, which nothing may write to."""
-    env = {**os.environ, **AWS_ENV, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(root)}
-    out = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
 
 
 def cold_packaged(runs: int = 7) -> dict[str, Any]:
