@@ -30,9 +30,10 @@ import subprocess
 import sys
 import time as clock
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -336,3 +337,17 @@ def gateway_command(stack: Any, *args: str) -> str:
         [sys.executable, "-m", "tools.cli.main", *args], cwd=root, env=env, capture_output=True, text=True, check=True
     )
     return done.stdout
+
+
+Read = TypeVar("Read")
+
+
+def eventually(read: Callable[[], Read], done: Callable[[Read], object], timeout: float = 15) -> Read:
+    """``read()`` again every 0.3 s until ``done`` holds of it or ``timeout`` passes; its last value. For what
+    the stack finishes after it has answered (the appender's trail and rollup, a webhook's attempt log)."""
+    deadline = clock.monotonic() + timeout
+    while True:
+        found = read()
+        if done(found) or clock.monotonic() > deadline:
+            return found
+        clock.sleep(0.3)

@@ -7,14 +7,13 @@ keeps a screenshot of each page there (README)."""
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from tests.e2e.support import NY_NUMBER, appended, new_debtor, night_location, sms_body
+from tests.e2e.support import NY_NUMBER, appended, eventually, new_debtor, night_location, sms_body
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -39,13 +38,12 @@ def reported(stack: Any, day: str, timeout: float = 15) -> None:
     """Wait for the day's report to count events: the appender writes its rollup after it has emptied the
     ledger's outbox (what ``appended`` waits for)."""
     headers = {"Authorization": f"Bearer {stack.dev_keys['keys']['compliance']}"}
-    deadline = time.monotonic() + timeout
-    while True:
-        report = requests.get(f"{stack.url}/v1/reports/daily", params={"date": day}, headers=headers, timeout=30)
-        if report.json().get("totals", {}).get("events"):
-            return
-        assert time.monotonic() < deadline, f"no events in the report of {day}: {report.text}"
-        time.sleep(0.3)
+
+    def read() -> requests.Response:
+        return requests.get(f"{stack.url}/v1/reports/daily", params={"date": day}, headers=headers, timeout=30)
+
+    report = eventually(read, lambda r: r.json().get("totals", {}).get("events"), timeout)
+    assert report.json().get("totals", {}).get("events"), f"no events in the report of {day}: {report.text}"
 
 
 def open_console(browser: Any, stack: Any, at: str) -> Any:

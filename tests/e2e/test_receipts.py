@@ -4,34 +4,23 @@ stack hands it to the handler the subscription filter invokes in AWS, and the co
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
 
-from tests.e2e.support import gateway_command, new_debtor, open_message_number, sms_body
+from tests.e2e.support import eventually, gateway_command, new_debtor, open_message_number, sms_body
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 
 def delivery_of(api: Any, contact_id: str, timeout: float = 15) -> dict[str, Any] | None:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = api.get(f"/v1/contacts/{contact_id}").json().get("delivery")
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.3)
+    return eventually(lambda: api.get(f"/v1/contacts/{contact_id}").json().get("delivery"), bool, timeout)
 
 
 def trail_with(api: Any, query: str, timeout: float = 15) -> list[dict[str, Any]]:
     """The audit query's events once the stream appender has copied the ledger's new events to the trail
     (the contact's own answer reads the ledger too, so it sees a receipt sooner than the trail does)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = api.get(f"/v1/audit/events?{query}").json()["events"]
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.3)
+    return eventually(lambda: api.get(f"/v1/audit/events?{query}").json()["events"], bool, timeout)
 
 
 def test_an_sms_status_injected_locally_becomes_the_contacts_delivery(api, stack):

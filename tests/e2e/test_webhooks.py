@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from standardwebhooks import Webhook
 
-from tests.e2e.support import gateway_command, new_debtor, open_message_number, sms_body
+from tests.e2e.support import eventually, gateway_command, new_debtor, open_message_number, sms_body
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 TOLERANCE = timedelta(minutes=5)  # the Standard Webhooks libraries' default
@@ -80,13 +80,12 @@ def receiver() -> Iterator[tuple[str, Inbox]]:
 def logged_attempts(api: Any, webhook_id: str, expected: set[Any], timeout: float = 15) -> set[Any]:
     """The webhook's logged attempts once they hold ``expected``: the sender logs an attempt after the
     receiver has answered it, so the receiver hears a message a moment before its attempt is logged."""
-    deadline = time.monotonic() + timeout
-    while True:
+
+    def read() -> set[Any]:
         attempts = api.get(f"/v1/webhooks/{webhook_id}/deliveries").json()["deliveries"]
-        found = {(a["type"], a["status"], a["outcome"]) for a in attempts}
-        if found >= expected or time.monotonic() > deadline:
-            return found
-        time.sleep(0.3)
+        return {(a["type"], a["status"], a["outcome"]) for a in attempts}
+
+    return eventually(read, lambda found: found >= expected, timeout)
 
 
 def test_a_local_receiver_hears_a_text_sent_and_delivered_signed(api, stack, receiver) -> None:
